@@ -1,0 +1,72 @@
+/// \file
+/// Names of AST enumerations and small AST helpers.
+#include "lang/ast.h"
+
+#include <cctype>
+
+namespace flo::lang {
+
+const char* comparisonText(Comparison c) {
+  switch (c) {
+  case Comparison::Eq: return "==";
+  case Comparison::Ne: return "!=";
+  case Comparison::Lt: return "<";
+  case Comparison::Le: return "<=";
+  case Comparison::Ge: return ">=";
+  case Comparison::Gt: return ">";
+  }
+  return "==";
+}
+
+const char* stmtKindName(StmtKind kind) {
+  static const char* const names[] = {
+      "load", "house", "init", "framer", "first", "logger", "log", "loggee", "server", "frame",
+      "over", "under", "next", "context", "put", "inc", "copy", "set", "print", "do", "go", "let",
+      "timeout", "repeat", "aux", "done", "bid", "fiat", "rear", "raze", "reserved", "deed", "port",
+      "assign", "fail", "flow", "window", "map", "filter", "reduce", "job", "needs", "price",
+      "replicas", "trigger", "run", "contract", "state", "invariant", "action", "requires",
+      "ensures"};
+  static_assert(sizeof(names) / sizeof(names[0]) == std::size_t(StmtKind::Ensures) + 1);
+  return names[std::size_t(kind)];
+}
+
+const char* actionContextName(ActionContext c) {
+  static const char* const names[] = {"native", "benter", "enter", "renter",
+                                      "precur", "recur",  "exit",  "rexit"};
+  return names[std::size_t(c)];
+}
+
+std::optional<ActionContext> actionContextByName(std::string_view name) {
+  for (std::size_t i = 0; i <= std::size_t(ActionContext::Rexit); ++i)
+    if (name == actionContextName(ActionContext(i))) return ActionContext(i);
+  return std::nullopt;
+}
+
+const char* controlName(Control c) {
+  static const char* const names[] = {"start", "run", "stop", "abort", "ready"};
+  return names[std::size_t(c)];
+}
+
+const char* taskerClauseName(TaskerClause::Kind k) {
+  static const char* const names[] = {"be",   "at",   "in",   "first", "via", "to",
+                                      "flush", "keep", "cycle", "size", "reuse", "rx",
+                                      "tx",   "per",  "for",  "as",    "on"};
+  return names[std::size_t(k)];
+}
+
+const char* doClauseName(DoClause::Kind k) {
+  static const char* const names[] = {"at", "via", "with", "from", "per", "for", "cum", "qua"};
+  return names[std::size_t(k)];
+}
+
+std::string DoStmt::registryKey() const {
+  std::string key;
+  for (const auto& part : kindParts) {
+    if (part.text.empty()) continue;
+    key += char(std::toupper(static_cast<unsigned char>(part.text[0])));
+    key += part.text.substr(1);
+  }
+  return key;
+}
+
+} // namespace flo::lang

@@ -1,0 +1,171 @@
+/// \file
+/// ByteCharStream and TokenFilter (see token_stream.h).
+#include "lang/token_stream.h"
+
+#include "FloLexer.h"
+
+namespace flo::lang {
+
+using grammar::FloLexer;
+
+void ByteCharStream::consume() {
+  if (pos_ >= data_.size()) throw antlr4::IllegalStateException("cannot consume EOF");
+  ++pos_;
+}
+
+std::size_t ByteCharStream::LA(ssize_t i) {
+  if (i == 0) return 0;
+  ssize_t at = i > 0 ? ssize_t(pos_) + i - 1 : ssize_t(pos_) + i;
+  if (at < 0 || std::size_t(at) >= data_.size()) return antlr4::IntStream::EOF;
+  return static_cast<unsigned char>(data_[std::size_t(at)]);
+}
+
+std::string ByteCharStream::getText(const antlr4::misc::Interval& interval) {
+  if (interval.a < 0 || interval.b < interval.a) return {};
+  auto a = std::size_t(interval.a);
+  if (a >= data_.size()) return {};
+  auto b = std::min(std::size_t(interval.b), data_.size() - 1);
+  return std::string(data_.substr(a, b - a + 1));
+}
+
+void LexErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token*, std::size_t,
+                                   std::size_t, const std::string&, std::exception_ptr) {
+  auto* lexer = static_cast<antlr4::Lexer*>(recognizer);
+  auto start = std::uint32_t(lexer->tokenStartCharIndex);
+  auto at = std::uint32_t(lexer->getInputStream()->index());
+  diags_.error({file_, start, std::max(at, start + 1)}, "unexpected character");
+  if (lexer->getInputStream()->LA(1) == antlr4::IntStream::EOF || at == start)
+    diags_.note({}, "a backslash continues a line only when it is the last character on it");
+}
+
+TokenFilter::TokenFilter(antlr4::Lexer& lexer, FileId file, Diagnostics& diags,
+                         std::vector<Comment>* comments)
+    : lexer_(lexer), file_(file), diags_(diags), comments_(comments) {}
+
+namespace {
+bool isReserved(std::size_t type) { return type >= FloLexer::TO && type <= FloLexer::GT; }
+
+bool isExpressionVerb(std::size_t type) {
+  switch (type) {
+  case FloLexer::LET: case FloLexer::FAIL: case FloLexer::FILTER: case FloLexer::INVARIANT:
+  case FloLexer::REQUIRES: case FloLexer::ENSURES:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// Tokens that deepen an expression tree (brackets, prefix and infix operators): the parse tree
+// and the AST are as deep as the count of these, so bounding it bounds recursion.
+bool isNesting(std::size_t type) {
+  switch (type) {
+  case FloLexer::LPAREN: case FloLexer::LBRACK: case FloLexer::NOT: case FloLexer::MINUS:
+  case FloLexer::OLD: case FloLexer::SUM: case FloLexer::COUNT: case FloLexer::IF:
+  case FloLexer::PLUS: case FloLexer::STAR: case FloLexer::SLASH: case FloLexer::PERCENT:
+  case FloLexer::AND: case FloLexer::OR: case FloLexer::EQ: case FloLexer::NE:
+  case FloLexer::LT: case FloLexer::LE: case FloLexer::GT: case FloLexer::GE:
+    return true;
+  default:
+    return false;
+  }
+}
+} // namespace
+
+std::unique_ptr<antlr4::Token> TokenFilter::pull() {
+  for (;;) {
+    auto t = lexer_.nextToken();
+    std::size_t type = t->getType();
+    if (type == FloLexer::COMMENT) {
+      if (comments_) {
+        auto begin = std::uint32_t(t->getStartIndex());
+        auto end = std::uint32_t(t->getStopIndex() + 1);
+        std::string text = t->getText();
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+        comments_->push_back({{file_, begin, end}, std::move(text),
+                              lastTokenLine_ == t->getLine()});
+      }
+      continue;
+    }
+    if (type == FloLexer::UNTERMINATED_STRING) {
+      auto begin = std::uint32_t(t->getStartIndex());
+      auto end = std::uint32_t(t->getStopIndex() + 1);
+      char quote = t->getText()[0];
+      diags_.error({file_, begin, end}, "unterminated string: missing closing " +
+                                            std::string(quote == '"' ? "\"" : "'"));
+      diags_.note({}, "Ioflo silently drops an unmatched quote; Flo requires strings to end on "
+                      "the line where they start");
+      auto* ct = static_cast<antlr4::CommonToken*>(t.get());
+      ct->setType(quote == '"' ? FloLexer::DQ_STRING : FloLexer::SQ_STRING);
+      ct->setText(t->getText() + quote);
+    }
+    if (type != FloLexer::NEWLINE && type != antlr4::Token::EOF) lastTokenLine_ = t->getLine();
+    return t;
+  }
+}
+
+std::unique_ptr<antlr4::Token> TokenFilter::makeNewline(const antlr4::Token& at) {
+  auto t = std::make_unique<antlr4::CommonToken>(FloLexer::NEWLINE, "\n");
+  t->setStartIndex(at.getStartIndex());
+  t->setStopIndex(at.getStartIndex() - 1);
+  t->setLine(at.getLine());
+  t->setCharPositionInLine(at.getCharPositionInLine());
+  return t;
+}
+
+std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
+  for (;;) {
+    std::unique_ptr<antlr4::Token> t;
+    if (!ahead_.empty()) {
+      t = std::move(ahead_.front());
+      ahead_.pop_front();
+    } else {
+      t = pull();
+    }
+    std::size_t type = t->getType();
+    if (type == FloLexer::NEWLINE) {
+      // Look past blank and comment-only lines to the next token.
+      std::unique_ptr<antlr4::Token> next = pull();
+      while (next->getType() == FloLexer::NEWLINE) next = pull();
+      std::size_t nextType = next->getType();
+      ahead_.push_back(std::move(next));
+      if (atStatementStart_) continue; // blank lines before the first declaration
+      if (isReserved(nextType) && statementVerb_ != FloLexer::LOAD) continue; // continuation
+      atStatementStart_ = true;
+      return t;
+    }
+    if (type == antlr4::Token::EOF) return t;
+    if (atStatementStart_) {
+      atStatementStart_ = false;
+      statementVerb_ = type;
+      statementStart_ = std::uint32_t(t->getStartIndex());
+      nesting_ = 0;
+    } else if (isExpressionVerb(statementVerb_) && isNesting(type) && ++nesting_ > kMaxNesting) {
+      diags_.error({file_, std::uint32_t(t->getStartIndex()), std::uint32_t(t->getStopIndex() + 1)},
+                   "expression too complex (more than " + std::to_string(kMaxNesting) +
+                       " operators and brackets)");
+      poisoned_.insert(statementStart_);
+      // Drop the rest of the declaration and end it here.
+      auto newline = makeNewline(*t);
+      for (;;) {
+        std::unique_ptr<antlr4::Token> rest = ahead_.empty() ? pull() : [&] {
+          auto x = std::move(ahead_.front());
+          ahead_.pop_front();
+          return x;
+        }();
+        if (rest->getType() == antlr4::Token::EOF) {
+          ahead_.push_back(std::move(rest));
+          break;
+        }
+        if (rest->getType() == FloLexer::NEWLINE) {
+          ahead_.push_back(std::move(rest));
+          break;
+        }
+      }
+      atStatementStart_ = true;
+      return newline;
+    }
+    return t;
+  }
+}
+
+} // namespace flo::lang
