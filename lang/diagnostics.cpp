@@ -24,6 +24,8 @@ const std::vector<WarningInfo>& warningTable() {
        "an aux, slave or moot framer that nothing refers to", true},
       {Warning::Duplicate, "duplicate", "a clause or declaration given twice; the later wins",
        true},
+      {Warning::UnimplementedDeed, "unimplemented-deed",
+       "an Ioflo deed that Flo checks but cannot build yet", true},
   };
   return table;
 }
@@ -143,7 +145,7 @@ void renderLocation(std::ostream& out, const SourceManager& sm, const SourceRang
   if (r.valid()) {
     LineCol lc = sm.lineCol(r.file, r.begin);
     out << bold << sm.name(r.file) << ':' << lc.line << ':' << lc.column << ": " << reset;
-  } else {
+  } else if (sev != Severity::Note) {
     out << bold << "floc: " << reset;
   }
   out << sevColor << severityName(sev) << ": " << reset << bold << message;
@@ -281,6 +283,8 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> closestMatch(std::string_view word,
                                         const std::vector<std::string>& candidates) {
+  // Short words are too easy to "match": suggest only with a reasonable share of letters kept.
+  if (word.size() < 3) return std::nullopt;
   std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
   std::optional<std::string> best;
   std::size_t bestDistance = limit + 1;

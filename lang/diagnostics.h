@@ -28,6 +28,7 @@ enum class Warning : std::uint8_t {
   UnreachableFrame,   ///< no transition, start or hierarchy link reaches the frame
   UnusedFramer,       ///< an inactive/aux/slave/moot framer nothing refers to
   Duplicate,          ///< a clause given twice; the later one wins
+  UnimplementedDeed,  ///< an Ioflo deed Flo knows but cannot build yet
   Count
 };
 

@@ -1,0 +1,340 @@
+/// \file
+/// The floc driver: a table of subcommands (check, fmt, graph, and the stages still to come),
+/// warning flags, and the pipeline source ▸ parse ▸ check, stopping between stages on errors.
+#include "compiler/driver/floc.h"
+
+#include "compiler/sema/check.h"
+#include "compiler/sema/graph.h"
+#include "lang/diagnostics.h"
+#include "lang/format.h"
+#include "lang/parser.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <unistd.h>
+
+namespace flo::driver {
+
+namespace {
+
+using lang::Diagnostics;
+using lang::SourceManager;
+
+constexpr int kOk = 0;
+constexpr int kProgramErrors = 1;
+constexpr int kUsage = 2;
+
+struct Options {
+  std::vector<std::string> files;
+  std::vector<std::string> warningFlags;
+  std::string emit;
+  std::string color = "auto";
+  std::size_t errorLimit = 100;
+  bool json = false;
+  // fmt
+  bool fmtCheck = false;
+  bool fmtInPlace = false;
+  // graph
+  std::string output;
+};
+
+class Session {
+public:
+  Session(const Options& options, std::istream& in, std::ostream& out, std::ostream& err)
+      : options_(options), in_(in), out_(out), err_(err), diags_(sources_) {}
+
+  bool configure() {
+    diags_.setErrorLimit(options_.errorLimit);
+    for (const auto& flag : options_.warningFlags) {
+      if (!diags_.applyFlag(flag)) {
+        err_ << "floc: error: unknown warning option '" << flag << "'\n";
+        std::string name = flag.substr(flag.rfind('-') + 1);
+        std::vector<std::string> names;
+        for (const auto& w : lang::warningTable()) names.emplace_back(w.name);
+        if (auto m = lang::closestMatch(name, names)) err_ << "floc: note: did you mean '-W" << *m << "'?\n";
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /// Reads a file (or stdin for "-"); reports an unreadable one as a diagnostic.
+  std::optional<lang::FileId> open(const std::string& file) {
+    if (file == "-") {
+      std::string text((std::istreambuf_iterator<char>(in_)), std::istreambuf_iterator<char>());
+      return sources_.addBuffer("<stdin>", std::move(text));
+    }
+    std::string error;
+    auto id = sources_.loadFile(file, error);
+    if (!id) diags_.error({}, "cannot read '" + file + "': " + error);
+    return id;
+  }
+
+  std::unique_ptr<lang::Program> parse(lang::FileId file, bool comments = false) {
+    lang::ParseOptions po;
+    po.keepComments = comments;
+    return lang::parseProgram(sources_, file, diags_, po);
+  }
+
+  int finish() {
+    if (options_.json) {
+      diags_.renderJson(out_);
+    } else {
+      diags_.renderText(err_, useColor());
+      if (diags_.errorCount() + diags_.warningCount() > 0 && !diags_.all().empty()) {
+        std::size_t e = diags_.errorCount(), w = diags_.warningCount();
+        if (e || w) {
+          err_ << (w ? std::to_string(w) + (w == 1 ? " warning" : " warnings") : "")
+               << (w && e ? " and " : "")
+               << (e ? std::to_string(e) + (e == 1 ? " error" : " errors") : "")
+               << " generated.\n";
+        }
+      }
+    }
+    return diags_.hasErrors() ? kProgramErrors : kOk;
+  }
+
+  bool useColor() const {
+    if (options_.color == "always") return true;
+    if (options_.color == "never") return false;
+    if (std::getenv("NO_COLOR")) return false;
+    const char* term = std::getenv("TERM");
+    return &err_ == &std::cerr && isatty(2) && term && std::string_view(term) != "dumb";
+  }
+
+  SourceManager& sources() { return sources_; }
+  Diagnostics& diags() { return diags_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+  const Options& options() const { return options_; }
+
+private:
+  const Options& options_;
+  std::istream& in_;
+  std::ostream& out_;
+  std::ostream& err_;
+  SourceManager sources_;
+  Diagnostics diags_;
+};
+
+int commandCheck(Session& s) {
+  for (const auto& file : s.options().files) {
+    auto id = s.open(file);
+    if (!id) continue;
+    auto program = s.parse(*id);
+    if (s.diags().hasErrors() && s.diags().limitReached()) break;
+    sema::check(*program, s.diags());
+  }
+  return s.finish();
+}
+
+int commandEmit(Session& s) {
+  const std::string& stage = s.options().emit;
+  if (s.options().files.size() != 1) {
+    s.err() << "floc: error: --emit takes exactly one file\n";
+    return kUsage;
+  }
+  auto id = s.open(s.options().files[0]);
+  if (!id) return s.finish();
+  if (stage == "tokens") {
+    lang::dumpTokens(s.sources(), *id, s.diags(), s.out());
+    return s.finish();
+  }
+  auto program = s.parse(*id);
+  if (stage == "ast") {
+    lang::dumpAst(*program, s.sources(), s.out());
+    return s.finish();
+  }
+  s.err() << "floc: error: --emit=" << stage
+          << " is not implemented yet: code generation (ir, llvm, asm, obj, exe) arrives with "
+             "`floc build`\n";
+  return kUsage;
+}
+
+int commandFmt(Session& s) {
+  const Options& o = s.options();
+  int status = kOk;
+  for (const auto& file : o.files) {
+    auto id = s.open(file);
+    if (!id) continue;
+    lang::ParseOptions po;
+    po.followLoads = false;
+    po.keepComments = true;
+    auto program = lang::parseProgram(s.sources(), *id, s.diags(), po);
+    if (s.diags().hasErrors()) continue;
+    std::ostringstream formatted;
+    lang::formatModule(*program->root, s.sources(), formatted);
+    std::string text = formatted.str();
+    bool same = text == s.sources().text(*id);
+    if (o.fmtCheck) {
+      if (!same) {
+        s.err() << file << ": not in canonical form (run `floc fmt -i " << file << "`)\n";
+        status = kProgramErrors;
+      }
+    } else if (o.fmtInPlace && file != "-") {
+      if (same) continue;
+      // Write beside the file and rename, so a crash never leaves half a file.
+      std::string tmp = file + ".floc-fmt.tmp";
+      {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        f << text;
+        if (!f.flush()) {
+          s.err() << "floc: error: cannot write '" << tmp << "'\n";
+          return kUsage;
+        }
+      }
+      if (std::rename(tmp.c_str(), file.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        s.err() << "floc: error: cannot replace '" << file << "'\n";
+        return kUsage;
+      }
+    } else {
+      s.out() << text;
+    }
+  }
+  int diagStatus = s.finish();
+  return diagStatus != kOk ? diagStatus : status;
+}
+
+int commandGraph(Session& s) {
+  const Options& o = s.options();
+  auto id = s.open(o.files.at(0));
+  if (!id) return s.finish();
+  auto program = s.parse(*id);
+  auto model = sema::check(*program, s.diags());
+  if (!o.output.empty() && o.output != "-") {
+    std::ofstream f(o.output, std::ios::binary | std::ios::trunc);
+    sema::writeGraph(*model, f);
+    if (!f.flush()) {
+      s.err() << "floc: error: cannot write '" << o.output << "'\n";
+      return kUsage;
+    }
+  } else {
+    sema::writeGraph(*model, s.out());
+  }
+  return s.finish();
+}
+
+int notYet(Session& s, const std::string& command, const std::string& issue) {
+  s.err() << "floc: error: `floc " << command << "` is not implemented yet (" << issue << ")\n";
+  return kUsage;
+}
+
+std::string warningHelp() {
+  std::string text = "\nWarnings (-Wname enables, -Wno-name disables, -Werror makes them errors):\n";
+  for (const auto& w : lang::warningTable())
+    text += "  -W" + std::string(w.name) + std::string(w.name.size() < 20 ? 20 - w.name.size() : 1, ' ') +
+            std::string(w.description) + "\n";
+  return text;
+}
+
+} // namespace
+
+int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& out,
+            std::ostream& err) {
+  try {
+    Options o;
+    // -W flags are taken out before CLI11 sees the arguments (it has no prefix options).
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a.size() > 2 && a.rfind("-W", 0) == 0) o.warningFlags.push_back(a);
+      else args.push_back(a);
+    }
+    std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
+
+    CLI::App app{"floc: the Flo compiler.\n\nExit status: 0 success, 1 the program has errors, 2 usage "
+                 "or internal error.",
+                 "floc"};
+    app.footer(warningHelp());
+    app.require_subcommand(0, 1);
+    app.add_option("--emit", o.emit, "stop after a stage and print it: tokens, ast (ir, llvm, "
+                                      "asm, obj, exe arrive with code generation)")
+        ->check(CLI::IsMember({"tokens", "ast", "ir", "llvm", "asm", "obj", "exe"}));
+    app.add_option("files", o.files, "with --emit: the .flo file to process");
+    auto addCommon = [&](CLI::App* cmd) {
+      cmd->add_flag("--json", o.json, "diagnostics as JSON on stdout");
+      cmd->add_option("--color", o.color, "colour diagnostics: auto, always, never")
+          ->check(CLI::IsMember({"auto", "always", "never"}));
+      cmd->add_option("--error-limit", o.errorLimit, "stop after N errors (0: no limit)");
+      cmd->footer(warningHelp());
+    };
+    addCommon(&app);
+
+    CLI::App* check = app.add_subcommand("check", "check .flo files and report diagnostics");
+    check->add_option("files", o.files, "files to check ('-' reads stdin)")->required();
+    addCommon(check);
+
+    CLI::App* fmt = app.add_subcommand("fmt", "print a .flo file in canonical form");
+    fmt->add_option("files", o.files, "files to format ('-' reads stdin)")->required();
+    fmt->add_flag("--check", o.fmtCheck, "exit 1 if a file is not in canonical form");
+    fmt->add_flag("-i,--in-place", o.fmtInPlace, "rewrite the files in place");
+    addCommon(fmt);
+
+    CLI::App* graph = app.add_subcommand("graph", "write the framers and frames as Graphviz DOT");
+    graph->add_option("file", o.files, "the .flo file")->required()->expected(1);
+    graph->add_option("-o,--output", o.output, "write to this file instead of stdout");
+    addCommon(graph);
+
+    CLI::App* build = app.add_subcommand("build", "compile to a native executable (not yet)");
+    build->allow_extras();
+    CLI::App* run = app.add_subcommand("run", "build and run (not yet)");
+    run->allow_extras();
+    CLI::App* verify = app.add_subcommand("verify", "prove contracts (not yet)");
+    verify->allow_extras();
+
+    try {
+      app.parse(args);
+    } catch (const CLI::CallForHelp& e) {
+      out << (app.get_subcommands().empty() ? app.help() : app.get_subcommands()[0]->help());
+      return kOk;
+    } catch (const CLI::CallForAllHelp&) {
+      out << app.help("", CLI::AppFormatMode::All);
+      return kOk;
+    } catch (const CLI::ParseError& e) {
+      err << "floc: error: " << e.what() << "\n";
+      err << "Run 'floc --help' for usage.\n";
+      return kUsage;
+    }
+
+    Session session(o, in, out, err);
+    if (!session.configure()) return kUsage;
+    if (check->parsed()) return commandCheck(session);
+    if (fmt->parsed()) {
+      if (o.fmtCheck && o.fmtInPlace) {
+        err << "floc: error: --check and --in-place exclude each other\n";
+        return kUsage;
+      }
+      return commandFmt(session);
+    }
+    if (graph->parsed()) return commandGraph(session);
+    if (build->parsed()) return notYet(session, "build", "it arrives with native code generation");
+    if (run->parsed()) return notYet(session, "run", "it arrives with native code generation");
+    if (verify->parsed()) return notYet(session, "verify", "it arrives with contract verification");
+    if (!o.emit.empty()) return commandEmit(session);
+    if (!o.files.empty()) {
+      err << "floc: error: no command given; did you mean 'floc check";
+      for (const auto& f : o.files) err << ' ' << f;
+      err << "'?\n";
+      return kUsage;
+    }
+    out << app.help();
+    return kUsage;
+  } catch (const std::bad_alloc&) {
+    err << "floc: fatal error: out of memory\n";
+    return kUsage;
+  } catch (const std::exception& e) {
+    err << "floc: internal error: " << e.what() << "\n";
+    return kUsage;
+  } catch (...) {
+    err << "floc: internal error: unknown exception\n";
+    return kUsage;
+  }
+}
+
+} // namespace flo::driver

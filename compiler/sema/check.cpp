@@ -1,0 +1,1542 @@
+/// \file
+/// The structure and name checker. Pass 1 walks the declarations in file order (following
+/// `load`s where they stand, as Ioflo's builder does) and rebuilds houses, taskers and frames,
+/// checking that each verb stands where it means something. Pass 2 resolves every name a
+/// declaration refers to and reports reachability.
+#include "compiler/sema/check.h"
+
+#include "lang/format.h"
+#include "stdlib/builtins.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <set>
+
+namespace flo::sema {
+
+using namespace lang;
+
+const char* scheduleName(Schedule s) {
+  switch (s) {
+  case Schedule::Active: return "active";
+  case Schedule::Inactive: return "inactive";
+  case Schedule::Aux: return "aux";
+  case Schedule::Slave: return "slave";
+  case Schedule::Moot: return "moot";
+  }
+  return "inactive";
+}
+
+namespace {
+
+bool isPublicName(std::string_view s) {
+  if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+/// Flo's reading of a number word (FLOSCRIPT.md top: no base-16 fallback).
+std::optional<double> numberValue(const Word& w) {
+  if (w.kind != WordKind::Number) return std::nullopt;
+  std::string t;
+  for (char c : w.text)
+    if (c != '_') t += c;
+  try {
+    std::size_t used = 0;
+    bool neg = !t.empty() && t[0] == '-';
+    std::string body = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? t.substr(1) : t;
+    double v;
+    if (body.size() > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X'))
+      v = double(std::stoull(body.substr(2), &used, 16)), used += 2;
+    else if (body.size() > 2 && body[0] == '0' && (body[1] == 'b' || body[1] == 'B'))
+      v = double(std::stoull(body.substr(2), &used, 2)), used += 2;
+    else if (body.size() > 2 && body[0] == '0' && (body[1] == 'o' || body[1] == 'O'))
+      v = double(std::stoull(body.substr(2), &used, 8)), used += 2;
+    else
+      v = std::stod(body, &used);
+    if (used != body.size()) return std::nullopt;
+    return neg ? -v : v;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+/// True when Ioflo would read this number word differently: it fails a decimal int parse but
+/// parses as base 16 (1e5 -> 485, 0b11 -> 2833), FLOSCRIPT.md §2.
+bool iofloReadsAsHex(const Word& w) {
+  if (w.kind != WordKind::Number) return false;
+  std::string_view t = w.text;
+  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.remove_prefix(1);
+  if (t.size() > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) return false;
+  bool allDecimal = true;
+  for (char c : t) {
+    if (c == '_') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    if (!std::isdigit(static_cast<unsigned char>(c))) allDecimal = false;
+  }
+  return !allDecimal;
+}
+
+/// Bare words of hex digits are numbers to Ioflo in a need goal (`== abc` is 2748).
+bool isHexDigitWord(const Word& w) {
+  if (w.kind != WordKind::Name) return false;
+  return std::all_of(w.text.begin(), w.text.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+bool isLiteralWord(const Word& w) {
+  switch (w.kind) {
+  case WordKind::Number: case WordKind::String: case WordKind::Point: case WordKind::Coord:
+    return true;
+  case WordKind::Name: {
+    std::string lower;
+    for (char c : w.text) lower += char(std::tolower(static_cast<unsigned char>(c)));
+    return lower == "true" || lower == "false" || lower == "yes" || lower == "no" ||
+           lower == "none";
+  }
+  default: return false;
+  }
+}
+
+std::optional<double> durationSeconds(std::string_view text) {
+  static const std::pair<std::string_view, double> units[] = {
+      {"ms", 0.001}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}};
+  for (auto [suffix, scale] : units) {
+    if (text.size() > suffix.size() && text.ends_with(suffix)) {
+      std::string num(text.substr(0, text.size() - suffix.size()));
+      if (suffix == "m" && num.ends_with('m')) continue;
+      try {
+        std::size_t used = 0;
+        double v = std::stod(num, &used);
+        if (used == num.size() && v > 0) return v * scale;
+      } catch (...) {
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<double> sizeBytes(std::string_view text) {
+  static const std::pair<char, double> units[] = {
+      {'K', 1024.0}, {'M', 1048576.0}, {'G', 1073741824.0}};
+  for (auto [suffix, scale] : units) {
+    if (text.size() > 1 && std::toupper(static_cast<unsigned char>(text.back())) == suffix) {
+      std::string num(text.substr(0, text.size() - 1));
+      try {
+        std::size_t used = 0;
+        double v = std::stod(num, &used);
+        if (used == num.size() && v > 0) return v * scale;
+      } catch (...) {
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string>& scalarTypes() {
+  static const std::vector<std::string> types = {"i64", "u64", "f64", "bool", "str", "bytes", "did"};
+  return types;
+}
+
+const std::vector<std::string>& builtinFunctions() {
+  static const std::vector<std::string> fns = {"abs",  "min",   "max",  "sqrt", "floor",
+                                               "ceil", "round", "len",  "exp",  "log",
+                                               "sin",  "cos",   "clamp"};
+  return fns;
+}
+
+class Checker {
+public:
+  explicit Checker(Diagnostics& diags) : diags_(diags), model_(std::make_unique<Model>()) {}
+
+  std::unique_ptr<Model> run(const Program& program) {
+    if (program.root) visitModule(*program.root);
+    for (auto& house : model_->houses) resolveHouse(house);
+    checkExtensions();
+    for (auto& house : model_->houses) reportUnused(house);
+    return std::move(model_);
+  }
+
+private:
+  // ------------------------------------------------------------------------- pass 1
+  enum class Block : std::uint8_t { None, Deed, Flow, Job, Contract };
+
+  void visitModule(const Module& m) {
+    for (const auto& s : m.stmts) {
+      visit(*s);
+      if (s->kind == StmtKind::Load) {
+        if (const Module* loaded = as<LoadStmt>(*s).module) visitModule(*loaded);
+      }
+    }
+  }
+
+  House* house() { return houseIdx_ == kNone ? nullptr : &model_->houses[houseIdx_]; }
+  Tasker* tasker() {
+    House* h = house();
+    return h && taskerIdx_ != kNone ? &h->taskers[taskerIdx_] : nullptr;
+  }
+  Frame* frame() {
+    Tasker* t = tasker();
+    return t && frameIdx_ != kNone ? &t->frames[frameIdx_] : nullptr;
+  }
+
+  void checkName(const Ident& name, std::string_view what) {
+    if (!isPublicName(name.text))
+      diags_.error(name.range, "invalid " + std::string(what) + " name " + quote(name.text) +
+                                   ": names start with a letter and hold letters, digits and _");
+  }
+
+  bool requireHouse(const Stmt& s) {
+    if (house()) return true;
+    diags_.error(s.verbRange, std::string("`") + verbOf(s) + "` outside a house");
+    diags_.note({}, "declare `house NAME` first");
+    return false;
+  }
+
+  bool requireFramer(const Stmt& s) {
+    Tasker* t = tasker();
+    if (t && t->kind == Tasker::Kind::Framer) return true;
+    diags_.error(s.verbRange, std::string("`") + verbOf(s) + "` outside a framer");
+    diags_.note({}, "declare `framer NAME` first");
+    return false;
+  }
+
+  bool requireFrame(const Stmt& s) {
+    if (frame() && block_ == Block::None) return true;
+    if (block_ != Block::None) {
+      diags_.error(s.verbRange, std::string("`") + verbOf(s) + "` cannot appear in a " +
+                                    blockName(block_));
+      diags_.note({}, "FloScript actions belong in a frame; start one with `framer` and `frame`");
+      return false;
+    }
+    diags_.error(s.verbRange, std::string("`") + verbOf(s) + "` outside a frame");
+    diags_.note({}, "actions belong in a frame: declare `frame NAME` in a framer first");
+    return false;
+  }
+
+  static const char* blockName(Block b) {
+    switch (b) {
+    case Block::Deed: return "deed";
+    case Block::Flow: return "flow";
+    case Block::Job: return "job";
+    case Block::Contract: return "contract";
+    default: return "block";
+    }
+  }
+
+  static std::string verbOf(const Stmt& s) {
+    switch (s.kind) {
+    case StmtKind::Context: return actionContextName(as<ContextStmt>(s).context);
+    case StmtKind::Fiat: return controlName(as<FiatStmt>(s).control);
+    case StmtKind::Reserved: return as<ReservedStmt>(s).verb;
+    case StmtKind::Port: {
+      auto k = as<PortStmt>(s).port;
+      return k == PortStmt::Kind::Input ? "input" : k == PortStmt::Kind::Output ? "output" : "local";
+    }
+    case StmtKind::Assign: return "let";
+    default: return stmtKindName(s.kind);
+    }
+  }
+
+  /// The context an action runs in (FLOSCRIPT.md §5): go, timeout, repeat and conditional aux
+  /// are always preacts, let always a beact; others use the current context or their native one.
+  ActionContext effectiveContext(const Stmt& s) const {
+    switch (s.kind) {
+    case StmtKind::Go: case StmtKind::Timeout: case StmtKind::Repeat: return ActionContext::Precur;
+    case StmtKind::Let: return ActionContext::Benter;
+    case StmtKind::Aux: return ActionContext::Precur;
+    default: break;
+    }
+    if (s.kind == StmtKind::Do) {
+      for (const auto& c : as<DoStmt>(s).clauses)
+        if (c.kind == DoClause::Kind::At && c.context)
+          if (auto ctx = actionContextByName(c.context->text)) {
+            if (*ctx != ActionContext::Native) return *ctx;
+            return ActionContext::Recur;
+          }
+    }
+    if (context_ != ActionContext::Native) return context_;
+    switch (s.kind) {
+    case StmtKind::Do: return ActionContext::Recur;
+    case StmtKind::Fiat:
+      switch (as<FiatStmt>(s).control) {
+      case Control::Ready: return ActionContext::Benter;
+      case Control::Run: return ActionContext::Recur;
+      case Control::Stop: return ActionContext::Exit;
+      default: return ActionContext::Enter;
+      }
+    case StmtKind::Raze: return ActionContext::Exit;
+    default: return ActionContext::Enter;
+    }
+  }
+
+  void endBlock() {
+    block_ = Block::None;
+    inAction_ = false;
+  }
+
+  void visit(const Stmt& s) {
+    switch (s.kind) {
+    case StmtKind::Load: return;
+    case StmtKind::House: return visitHouse(static_cast<const NameStmt&>(s));
+    case StmtKind::Init: endBlock(); return visitInit(as<InitStmt>(s));
+    case StmtKind::Framer: case StmtKind::Logger: case StmtKind::Server:
+      endBlock();
+      return visitTasker(static_cast<const TaskerStmt&>(s));
+    case StmtKind::First: {
+      endBlock();
+      if (!requireFramer(s)) return;
+      const auto& n = static_cast<const NameStmt&>(s);
+      checkName(*n.name, "frame");
+      tasker()->firstName = *n.name;
+      return;
+    }
+    case StmtKind::Log: return visitLog(static_cast<const TaskerStmt&>(s));
+    case StmtKind::Loggee: return visitLoggee(as<LoggeeStmt>(s));
+    case StmtKind::Frame: endBlock(); return visitFrame(as<FrameStmt>(s));
+    case StmtKind::Over: case StmtKind::Under: case StmtKind::Next: {
+      if (!requireFrame(s)) return;
+      const auto& n = static_cast<const NameStmt&>(s);
+      Frame* f = frame();
+      if (s.kind == StmtKind::Over) f->overName = *n.name;
+      else if (s.kind == StmtKind::Under) f->underName = *n.name;
+      else f->nextName = n.name; // absent: back to the lexical default
+      return;
+    }
+    case StmtKind::Context:
+      if (!requireFrame(s)) return;
+      context_ = as<ContextStmt>(s).context;
+      return;
+    case StmtKind::Reserved:
+      diags_.warning(Warning::ReservedVerb, s.verbRange,
+                     "`" + as<ReservedStmt>(s).verb +
+                         "` is reserved by FloScript and does nothing; the declaration is ignored");
+      return;
+    case StmtKind::Put: case StmtKind::Inc: case StmtKind::Copy: case StmtKind::Set:
+    case StmtKind::Print: case StmtKind::Do: case StmtKind::Go: case StmtKind::Let:
+    case StmtKind::Timeout: case StmtKind::Repeat: case StmtKind::Aux: case StmtKind::Done:
+    case StmtKind::Bid: case StmtKind::Fiat: case StmtKind::Rear: case StmtKind::Raze:
+      return visitAction(s);
+    // ---- extensions ----
+    case StmtKind::Deed: return openBlock(s, Block::Deed, model_->deeds.size());
+    case StmtKind::Flow: return openBlock(s, Block::Flow, model_->flows.size());
+    case StmtKind::Job: return openBlock(s, Block::Job, model_->jobs.size());
+    case StmtKind::Contract: return openBlock(s, Block::Contract, model_->contracts.size());
+    case StmtKind::Port: return inBlock(s, Block::Deed);
+    case StmtKind::Assign: case StmtKind::Fail:
+      if (block_ == Block::Contract && !inAction_) {
+        diags_.error(s.verbRange, "`" + verbOf(s) + "` in a contract belongs in an `action`");
+        return;
+      }
+      if (block_ == Block::Contract) return addToBlock(s);
+      return inBlock(s, Block::Deed);
+    case StmtKind::Window: case StmtKind::Map: case StmtKind::Filter: case StmtKind::Reduce:
+      return inBlock(s, Block::Flow);
+    case StmtKind::Needs: case StmtKind::Price: case StmtKind::Replicas: case StmtKind::Trigger:
+    case StmtKind::JobRun:
+      return inBlock(s, Block::Job);
+    case StmtKind::State: case StmtKind::Invariant:
+      if (block_ == Block::Contract && inAction_) {
+        diags_.error(s.verbRange, "`" + verbOf(s) + "` belongs to the contract, before its actions");
+        return;
+      }
+      return inBlock(s, Block::Contract);
+    case StmtKind::Action:
+      if (block_ == Block::Contract) inAction_ = true;
+      return inBlock(s, Block::Contract);
+    case StmtKind::Requires: case StmtKind::Ensures:
+      if (block_ == Block::Contract && !inAction_) {
+        diags_.error(s.verbRange, "`" + verbOf(s) + "` belongs in a contract `action`");
+        return;
+      }
+      return inBlock(s, Block::Contract);
+    }
+  }
+
+  void visitHouse(const NameStmt& s) {
+    endBlock();
+    checkName(*s.name, "house");
+    for (const auto& h : model_->houses) {
+      if (h.name == s.name->text) {
+        diags_.error(s.name->range, "house " + quote(h.name) + " is already declared");
+        diags_.note(h.range, "first declared here");
+        break;
+      }
+    }
+    House h;
+    h.name = s.name->text;
+    h.range = s.name->range;
+    model_->houses.push_back(std::move(h));
+    houseIdx_ = model_->houses.size() - 1;
+    taskerIdx_ = frameIdx_ = kNone;
+    inLog_ = false;
+    initialized_.clear();
+  }
+
+  std::string rootPath(const Path& p) {
+    std::string t = p.head.text;
+    if (t.empty() || t[0] != '.') t = "." + t;
+    return t;
+  }
+
+  void visitInit(const InitStmt& s) {
+    if (!requireHouse(s)) return;
+    if (s.deprecatedTo)
+      diags_.warning(Warning::Deprecated, s.verbRange,
+                     "`init ... to` is deprecated; write `init ... with`");
+    for (const FieldsPath* fp : {&s.dest, s.fromSource ? &s.src : nullptr}) {
+      if (!fp) continue;
+      checkSharePath(fp->path, "init");
+      if (!fp->path.relations.empty())
+        diags_.error(fp->path.relations.front().range,
+                     "`init` takes only absolute or root-relative paths (no `of` relations)");
+    }
+    if (s.fromSource) {
+      std::string src = rootPath(s.src.path);
+      static const char* const automatic[] = {".meta.", ".ioflo.", ".framer.", ".time",
+                                              ".realtime", ".datetime"};
+      bool known = initialized_.count(src) != 0;
+      for (const char* a : automatic) known = known || src.rfind(a, 0) == 0;
+      if (!known) {
+        diags_.error(s.src.path.range, "`init ... from` needs a share that exists when this line "
+                                       "is read; " + quote(src) + " was not initialized before");
+      }
+    } else {
+      checkData(s.data, "init", false);
+    }
+    initialized_.insert(rootPath(s.dest.path));
+  }
+
+  void visitTasker(const TaskerStmt& s) {
+    frameIdx_ = kNone;
+    inLog_ = false;
+    if (!requireHouse(s)) {
+      taskerIdx_ = kNone;
+      return;
+    }
+    checkName(s.name, stmtKindName(s.kind));
+    House& h = *house();
+    Tasker t;
+    t.kind = s.kind == StmtKind::Framer   ? Tasker::Kind::Framer
+             : s.kind == StmtKind::Logger ? Tasker::Kind::Logger
+                                          : Tasker::Kind::Server;
+    t.name = s.name.text;
+    t.decl = &s;
+    // Defaults (FLOSCRIPT.md §10): framers inactive, loggers and servers active.
+    t.schedule = t.kind == Tasker::Kind::Framer ? Schedule::Inactive : Schedule::Active;
+    std::set<TaskerClause::Kind> seen;
+    for (const auto& c : s.clauses) {
+      if (!seen.insert(c.kind).second)
+        diags_.warning(Warning::Duplicate, c.range,
+                       std::string("`") + taskerClauseName(c.kind) +
+                           "` given twice; the later one wins");
+      switch (c.kind) {
+      case TaskerClause::Kind::Be: {
+        static const std::pair<std::string_view, Schedule> schedules[] = {
+            {"active", Schedule::Active}, {"inactive", Schedule::Inactive},
+            {"aux", Schedule::Aux},       {"slave", Schedule::Slave},
+            {"moot", Schedule::Moot}};
+        bool ok = false;
+        for (auto [name, value] : schedules) {
+          bool allowed = t.kind == Tasker::Kind::Framer ||
+                         (value != Schedule::Aux && value != Schedule::Moot);
+          if (c.name->text == name && allowed) t.schedule = value, ok = true;
+        }
+        if (!ok) {
+          diags_.error(c.name->range, "unknown schedule " + quote(c.name->text) + " for a " +
+                                          stmtKindName(s.kind));
+          diags_.note({}, t.kind == Tasker::Kind::Framer
+                              ? "a framer is active, inactive, aux, slave or moot"
+                              : "a logger or server is active, inactive or slave");
+        }
+        break;
+      }
+      case TaskerClause::Kind::In: {
+        const std::string& o = c.name->text;
+        if (o == "front") t.order = Order::Front;
+        else if (o == "mid") t.order = Order::Mid;
+        else if (o == "back") t.order = Order::Back;
+        else diags_.error(c.name->range, "unknown order " + quote(o) + "; expected front, mid or back");
+        break;
+      }
+      case TaskerClause::Kind::At: case TaskerClause::Kind::Flush: case TaskerClause::Kind::Keep:
+      case TaskerClause::Kind::Cycle: case TaskerClause::Kind::Size:
+        requireNumber(*c.word, taskerClauseName(c.kind));
+        break;
+      case TaskerClause::Kind::First:
+        checkName(*c.name, "frame");
+        t.firstName = *c.name;
+        break;
+      case TaskerClause::Kind::Via: checkSharePath(*c.path, "via"); break;
+      case TaskerClause::Kind::Per: checkData(*c.data, "server", false); break;
+      case TaskerClause::Kind::For: checkSharePath(c.fieldsPath->path, "for"); break;
+      default: break;
+      }
+    }
+    if (auto it = h.taskerIndex.find(t.name); it != h.taskerIndex.end()) {
+      diags_.error(s.name.range, "a tasker named " + quote(t.name) + " already exists in house " +
+                                     quote(h.name));
+      diags_.note(h.taskers[it->second].decl->name.range, "first declared here");
+    } else {
+      h.taskerIndex.emplace(t.name, h.taskers.size());
+    }
+    h.taskers.push_back(std::move(t));
+    taskerIdx_ = h.taskers.size() - 1;
+  }
+
+  void visitLog(const TaskerStmt& s) {
+    endBlock();
+    Tasker* t = tasker();
+    if (!t || t->kind != Tasker::Kind::Logger) {
+      diags_.error(s.verbRange, "`log` outside a logger");
+      diags_.note({}, "declare `logger NAME` first");
+      return;
+    }
+    checkName(s.name, "log");
+    if (std::find(t->logs.begin(), t->logs.end(), s.name.text) != t->logs.end())
+      diags_.error(s.name.range, "logger " + quote(t->name) + " already has a log named " +
+                                     quote(s.name.text));
+    t->logs.push_back(s.name.text);
+    inLog_ = true;
+    for (const auto& c : s.clauses) {
+      if (c.kind == TaskerClause::Kind::As && c.name->text != "text" && c.name->text != "binary")
+        diags_.error(c.name->range, "unknown log kind " + quote(c.name->text) +
+                                        "; expected text or binary");
+      if (c.kind == TaskerClause::Kind::On) {
+        static const std::set<std::string, std::less<>> rules = {
+            "never", "once", "always", "update", "change", "streak", "deck"};
+        if (!rules.count(c.name->text)) {
+          diags_.error(c.name->range, "unknown log rule " + quote(c.name->text));
+          diags_.note({}, "a log is written never, once, always, or on update, change, streak or "
+                          "deck");
+        }
+      }
+    }
+  }
+
+  void visitLoggee(const LoggeeStmt& s) {
+    if (!inLog_ || !tasker() || tasker()->kind != Tasker::Kind::Logger) {
+      diags_.error(s.verbRange, "`loggee` outside a log");
+      diags_.note({}, "declare `log NAME` in a logger first");
+      return;
+    }
+    for (const auto& l : s.loggees) checkSharePath(l.path.path, "loggee");
+  }
+
+  void visitFrame(const FrameStmt& s) {
+    if (!requireFramer(s)) {
+      frameIdx_ = kNone;
+      return;
+    }
+    checkName(s.name, "frame");
+    Tasker& t = *tasker();
+    if (s.name.text == "next" || s.name.text == "prev") {
+      diags_.error(s.name.range, "frame name " + quote(s.name.text) +
+                                     " is reserved (it names a transition target)");
+    }
+    Frame f;
+    f.name = s.name.text;
+    f.decl = &s;
+    if (s.over) {
+      checkName(*s.over, "frame");
+      f.overName = *s.over;
+    }
+    if (s.via) checkSharePath(*s.via, "via");
+    if (auto it = t.frameIndex.find(f.name); it != t.frameIndex.end()) {
+      diags_.error(s.name.range, "framer " + quote(t.name) + " already has a frame named " +
+                                     quote(f.name));
+      diags_.note(t.frames[it->second].decl->name.range, "first declared here");
+    } else {
+      t.frameIndex.emplace(f.name, t.frames.size());
+    }
+    t.frames.push_back(std::move(f));
+    frameIdx_ = t.frames.size() - 1;
+    context_ = ActionContext::Native;
+  }
+
+  void visitAction(const Stmt& s) {
+    if (!requireFrame(s)) return;
+    Frame& f = *frame();
+    ActionContext ctx = effectiveContext(s);
+    f.acts.push_back({&s, ctx});
+    // Any act in benter is an entry guard (FLOSCRIPT.md §9.4).
+    bool guard = s.kind == StmtKind::Let ||
+                 (s.kind == StmtKind::Fiat && as<FiatStmt>(s).control == Control::Ready);
+    if (ctx == ActionContext::Benter && !guard) {
+      diags_.warning(Warning::IofloQuirk, s.verbRange,
+                     "`" + verbOf(s) + "` in `benter` acts as an entry guard: it runs at each "
+                     "attempted entry and blocks it");
+      diags_.note({}, "only needs (`let`) and `ready` make sense in benter");
+    }
+  }
+
+  void openBlock(const Stmt& s, Block b, std::size_t) {
+    const auto& n = static_cast<const NameStmt&>(s);
+    checkName(*n.name, blockName(b));
+    std::vector<ExtensionBlock>* list = nullptr;
+    if (b == Block::Flow) list = &model_->flows;
+    else if (b == Block::Job) list = &model_->jobs;
+    else if (b == Block::Contract) list = &model_->contracts;
+    taskerIdx_ = frameIdx_ = kNone;
+    block_ = b;
+    inAction_ = false;
+    if (b == Block::Deed) {
+      std::string key = stdlib::registryKey({n.name->text});
+      for (const auto& d : model_->deeds)
+        if (stdlib::registryKey({d.name}) == key) {
+          diags_.error(n.name->range, "deed " + quote(n.name->text) + " is already declared");
+          diags_.note(d.decl->name->range, "first declared here");
+        }
+      if (stdlib::findBuiltinDeed(key))
+        diags_.error(n.name->range, "deed " + quote(n.name->text) + " would shadow a built-in deed");
+      model_->deeds.push_back({n.name->text, &n, {}});
+      return;
+    }
+    for (const auto& e : *list)
+      if (e.name == n.name->text) {
+        diags_.error(n.name->range, std::string(blockName(b)) + " " + quote(e.name) +
+                                        " is already declared");
+        diags_.note(static_cast<const NameStmt*>(e.decl)->name->range, "first declared here");
+      }
+    list->push_back({n.name->text, &s, {}});
+  }
+
+  void addToBlock(const Stmt& s) {
+    switch (block_) {
+    case Block::Deed: model_->deeds.back().body.push_back(&s); break;
+    case Block::Flow: model_->flows.back().body.push_back(&s); break;
+    case Block::Job: model_->jobs.back().body.push_back(&s); break;
+    case Block::Contract: model_->contracts.back().body.push_back(&s); break;
+    default: break;
+    }
+  }
+
+  void inBlock(const Stmt& s, Block b) {
+    if (block_ == b) return addToBlock(s);
+    diags_.error(s.verbRange, "`" + verbOf(s) + "` belongs in a " + blockName(b) +
+                                  (block_ == Block::None ? std::string()
+                                                         : std::string(", not a ") + blockName(block_)));
+    diags_.note({}, std::string("start one with `") + blockName(b) + " NAME`");
+  }
+
+  // ------------------------------------------------------------------ shared checks
+
+  void requireNumber(const Word& w, std::string_view what) {
+    if (!numberValue(w)) {
+      diags_.error(w.range, "`" + std::string(what) + "` expects a number, not " + quote(w.text));
+      return;
+    }
+    warnHexReading(w);
+  }
+
+  void warnHexReading(const Word& w) {
+    if (iofloReadsAsHex(w))
+      diags_.warning(Warning::IofloDivergence, w.range,
+                     "Flo reads " + quote(w.text) + " as the number it denotes; Ioflo reads it as "
+                     "base 16");
+  }
+
+  /// Direct data: one value, or field/value pairs; `value` may not be mixed with other fields.
+  void checkData(const DirectData& d, std::string_view verb, bool numbersOnly) {
+    for (const auto& w : d.words) warnHexReading(w);
+    if (d.words.size() >= 2) {
+      bool hasValue = false;
+      for (std::size_t i = 0; i < d.words.size(); i += 2) hasValue |= d.words[i].text == "value";
+      if (hasValue && d.words.size() > 2)
+        diags_.error(d.range, "a share with a `value` field may have no other field");
+      for (std::size_t i = 0; i < d.words.size(); i += 2)
+        if (!isPublicName(d.words[i].text))
+          diags_.error(d.words[i].range, "invalid field name " + quote(d.words[i].text));
+    }
+    if (numbersOnly) {
+      for (std::size_t i = d.words.size() == 1 ? 0 : 1; i < d.words.size(); i += 2) {
+        const Word& w = d.words[i];
+        std::string lower;
+        for (char c : w.text) lower += char(std::tolower(static_cast<unsigned char>(c)));
+        bool boolean = lower == "true" || lower == "false" || lower == "yes" || lower == "no";
+        if (!numberValue(w) && !boolean)
+          diags_.error(w.range, "`" + std::string(verb) + " ... with` takes numbers or booleans, "
+                                "not " + quote(w.text));
+      }
+    }
+  }
+
+  void checkSharePath(const Path& p, std::string_view) {
+    if (isLiteralWord(p.head) && p.head.kind != WordKind::Name) {
+      diags_.error(p.head.range, "expected a share path, not the literal " + quote(p.head.text));
+      return;
+    }
+    if (p.head.kind == WordKind::Chunk) {
+      diags_.error(p.head.range, "invalid share path " + quote(p.head.text));
+      return;
+    }
+    if (p.head.text.find('*') != std::string::npos)
+      diags_.error(p.head.range, "a pattern (`*`) is allowed only in a flow's `from`");
+  }
+
+  // -------------------------------------------------------------------------- pass 2
+
+  struct Scope {
+    House* house;
+    Tasker* framer;
+    std::size_t frameIdx;
+  };
+
+  void resolveHouse(House& h) {
+    for (auto& t : h.taskers) {
+      if (t.kind != Tasker::Kind::Framer) continue;
+      resolveFrames(h, t);
+    }
+    for (auto& t : h.taskers) {
+      if (t.kind != Tasker::Kind::Framer) continue;
+      for (std::size_t i = 0; i < t.frames.size(); ++i)
+        for (const Act& a : t.frames[i].acts) checkAct(Scope{&h, &t, i}, a);
+    }
+  }
+
+  void reportUnused(House& h) {
+    // A `bid ... all` reaches every active or inactive tasker of the house.
+    for (auto& t : h.taskers) {
+      if (t.kind != Tasker::Kind::Framer) continue;
+      reportUnreachable(t);
+      bool needsReference = t.schedule == Schedule::Aux || t.schedule == Schedule::Slave ||
+                            t.schedule == Schedule::Moot ||
+                            (t.schedule == Schedule::Inactive && !bidAll_.count(&h));
+      if (needsReference && !t.referenced)
+        diags_.warning(Warning::UnusedFramer, t.decl->name.range,
+                       std::string(scheduleName(t.schedule)) + " framer " + quote(t.name) +
+                           " is never " +
+                           (t.schedule == Schedule::Inactive ? "started (no `bid` names it)"
+                                                             : "used"));
+    }
+  }
+
+  std::optional<std::size_t> findFrame(Tasker& t, const Ident& name, bool report) {
+    if (auto it = t.frameIndex.find(name.text); it != t.frameIndex.end()) return it->second;
+    if (report) {
+      diags_.error(name.range, "no frame named " + quote(name.text) + " in framer " +
+                                   quote(t.name));
+      std::vector<std::string> names;
+      for (const auto& f : t.frames) names.push_back(f.name);
+      if (auto m = closestMatch(name.text, names)) diags_.note({}, "did you mean '" + *m + "'?");
+    }
+    return std::nullopt;
+  }
+
+  void resolveFrames(House&, Tasker& t) {
+    if (t.frames.empty()) {
+      diags_.error(t.decl->name.range, "framer " + quote(t.name) + " has no frames");
+      return;
+    }
+    // first
+    t.first = 0;
+    if (t.firstName) {
+      if (auto i = findFrame(t, *t.firstName, true)) t.first = *i;
+    }
+    // over links
+    for (auto& f : t.frames) {
+      if (!f.overName) continue;
+      if (auto i = findFrame(t, *f.overName, true)) {
+        if (&t.frames[*i] == &f) {
+          diags_.error(f.overName->range, "frame " + quote(f.name) + " cannot be over itself");
+        } else {
+          f.over = *i;
+          f.overRange = f.overName->range;
+        }
+      }
+    }
+    // over cycles
+    for (std::size_t i = 0; i < t.frames.size(); ++i) {
+      std::vector<std::size_t> chain{i};
+      std::size_t cur = t.frames[i].over;
+      while (cur != kNone) {
+        if (cur == i) {
+          std::string path = t.frames[i].name;
+          for (std::size_t k = 1; k < chain.size(); ++k) path += " in " + t.frames[chain[k]].name;
+          path += " in " + t.frames[i].name;
+          diags_.error(t.frames[i].overRange, "frame hierarchy has a cycle: " + path);
+          t.frames[i].over = kNone; // break it so later walks terminate
+          break;
+        }
+        if (std::find(chain.begin(), chain.end(), cur) != chain.end()) break;
+        chain.push_back(cur);
+        cur = t.frames[cur].over;
+      }
+    }
+    // unders (FLOSCRIPT.md §9.5): each frame in declaration order walks up its over chain,
+    // appending every not-yet-linked lower frame to its over's unders.
+    std::vector<bool> linked(t.frames.size(), false);
+    for (std::size_t i = 0; i < t.frames.size(); ++i) {
+      std::size_t cur = i;
+      std::size_t steps = 0;
+      while (t.frames[cur].over != kNone && steps++ < t.frames.size()) {
+        std::size_t over = t.frames[cur].over;
+        if (!linked[cur]) {
+          t.frames[over].unders.push_back(cur);
+          linked[cur] = true;
+        }
+        cur = over;
+      }
+    }
+    for (std::size_t i = 0; i < t.frames.size(); ++i) {
+      Frame& f = t.frames[i];
+      if (f.underName) {
+        if (auto u = findFrame(t, *f.underName, true)) {
+          auto it = std::find(f.unders.begin(), f.unders.end(), *u);
+          if (it == f.unders.end()) {
+            diags_.error(f.underName->range, "frame " + quote(f.underName->text) +
+                                                 " is not under " + quote(f.name));
+            diags_.note({}, "declare it with `frame " + f.underName->text + " in " + f.name + "`");
+          } else {
+            f.unders.erase(it);
+            f.unders.insert(f.unders.begin(), *u);
+          }
+        }
+      }
+      // next: explicit, or the next frame declared in the framer
+      if (f.nextName) {
+        if (auto n = findFrame(t, *f.nextName, true)) f.next = *n;
+      } else if (i + 1 < t.frames.size()) {
+        f.next = i + 1;
+      }
+    }
+  }
+
+  Tasker* findTasker(House& h, const Ident& name, bool report, std::string_view what) {
+    if (auto it = h.taskerIndex.find(name.text); it != h.taskerIndex.end()) {
+      Tasker* t = &h.taskers[it->second];
+      t->referenced = true;
+      return t;
+    }
+    if (report) {
+      diags_.error(name.range, "no " + std::string(what) + " named " + quote(name.text) +
+                                   " in house " + quote(h.name));
+      std::vector<std::string> names;
+      for (const auto& t : h.taskers) names.push_back(t.name);
+      if (auto m = closestMatch(name.text, names)) diags_.note({}, "did you mean '" + *m + "'?");
+    }
+    return nullptr;
+  }
+
+  void requireNext(const Scope& sc, SourceRange where, std::string_view what) {
+    Frame& f = sc.framer->frames[sc.frameIdx];
+    if (f.next != kNone) return;
+    diags_.error(where, "`" + std::string(what) + "` in frame " + quote(f.name) +
+                            ", which has no next frame (it is the last frame of framer " +
+                            quote(sc.framer->name) + ")");
+    diags_.note({}, "name the target with `go FRAME`, or give the frame a `next FRAME`");
+  }
+
+  void checkAct(const Scope& sc, const Act& act) {
+    const Stmt& s = *act.stmt;
+    House& h = *sc.house;
+    Tasker& fr = *sc.framer;
+    Frame& f = fr.frames[sc.frameIdx];
+    switch (s.kind) {
+    case StmtKind::Go: {
+      const auto& g = as<GoStmt>(s);
+      const std::string& target = g.target.text;
+      if (target == "next") requireNext(sc, g.target.range, "go next");
+      else if (target == "prev") {
+        diags_.error(g.target.range, "`go prev` is not supported (Ioflo reserves `prev` but "
+                                     "cannot resolve it)");
+      } else if (target != "me") {
+        findFrame(fr, g.target, true);
+      }
+      checkNeeds(sc, g.needs);
+      break;
+    }
+    case StmtKind::Let: checkNeeds(sc, as<LetStmt>(s).needs); break;
+    case StmtKind::Timeout: case StmtKind::Repeat: {
+      const auto& w = static_cast<const WordStmt&>(s);
+      requireNumber(w.value, stmtKindName(s.kind));
+      requireNext(sc, s.verbRange, stmtKindName(s.kind));
+      if (s.kind == StmtKind::Repeat) {
+        if (auto v = numberValue(w.value); v && std::floor(std::fabs(*v)) != std::fabs(*v))
+          diags_.warning(Warning::IofloQuirk, w.value.range,
+                         "`repeat` truncates " + quote(w.value.text) + " to " +
+                             std::to_string(long(std::fabs(*v))));
+      }
+      break;
+    }
+    case StmtKind::Aux: {
+      const auto& a = as<AuxStmt>(s);
+      Tasker* t = findTasker(h, a.framer, true, "framer");
+      if (t) {
+        if (t->kind != Tasker::Kind::Framer) {
+          diags_.error(a.framer.range, quote(a.framer.text) + " is not a framer");
+        } else if (a.tag && t->schedule != Schedule::Moot) {
+          diags_.error(a.framer.range, "`aux " + a.framer.text + " as " + a.tag->text +
+                                           "` clones a moot framer, but " + quote(t->name) +
+                                           " is " + scheduleName(t->schedule));
+          diags_.note(t->decl->name.range, "declare it `be moot` to use it as a template");
+        } else if (!a.tag && t->schedule != Schedule::Aux) {
+          diags_.error(a.framer.range, "framer " + quote(t->name) + " is " +
+                                           scheduleName(t->schedule) + ", not aux");
+          diags_.note(t->decl->name.range,
+                      t->schedule == Schedule::Moot
+                          ? "a moot framer is a template: attach a clone with `aux " + t->name +
+                                " as mine`"
+                          : "declare it `be aux` to run it inside a frame");
+        } else if (t == &fr) {
+          diags_.error(a.framer.range, "framer " + quote(t->name) + " cannot be its own aux");
+        } else {
+          f.auxes.push_back(std::size_t(t - h.taskers.data()));
+          if (a.tag && a.tag->text != "mine") {
+            checkName(*a.tag, "clone");
+            cloneTags_[&fr].insert(a.tag->text);
+          }
+        }
+      }
+      if (a.via) checkSharePath(*a.via, "via");
+      if (a.conditional) checkNeeds(sc, a.needs);
+      break;
+    }
+    case StmtKind::Done:
+      for (const auto& name : as<DoneStmt>(s).taskers) {
+        if (name.text == "me") continue;
+        if (Tasker* t = findTasker(h, name, true, "framer")) {
+          if (t->kind != Tasker::Kind::Framer ||
+              (t->schedule != Schedule::Aux && t->schedule != Schedule::Slave))
+            diags_.error(name.range, "`done` names aux or slave framers; " + quote(name.text) +
+                                         " is " + scheduleName(t->schedule));
+        }
+      }
+      break;
+    case StmtKind::Bid: {
+      const auto& b = as<BidStmt>(s);
+      for (const auto& name : b.taskers) {
+        if (name.text == "all") {
+          bidAll_.insert(&h);
+          continue;
+        }
+        if (name.text == "me") {
+          if (fr.schedule == Schedule::Aux || fr.schedule == Schedule::Slave ||
+              fr.schedule == Schedule::Moot)
+            diags_.warning(Warning::IofloQuirk, name.range,
+                           "`bid ... me` in " + std::string(scheduleName(fr.schedule)) +
+                               " framer " + quote(fr.name) + " has no effect");
+          continue;
+        }
+        if (Tasker* t = findTasker(h, name, true, "tasker")) {
+          if (t->schedule != Schedule::Active && t->schedule != Schedule::Inactive) {
+            diags_.error(name.range, "cannot bid on " + std::string(scheduleName(t->schedule)) +
+                                         " framer " + quote(t->name));
+            diags_.note({}, t->schedule == Schedule::Slave
+                                ? "a slave is controlled by `ready`, `start`, `run`, `stop` and "
+                                  "`abort` in its master's frame"
+                                : "auxes run inside their main frame");
+          }
+        }
+      }
+      if (b.at) checkGoalOrPath(sc, *b.at);
+      break;
+    }
+    case StmtKind::Fiat: {
+      const auto& fi = as<FiatStmt>(s);
+      if (Tasker* t = findTasker(h, fi.slave, true, "slave")) {
+        if (t->schedule != Schedule::Slave) {
+          diags_.error(fi.slave.range, std::string("`") + controlName(fi.control) +
+                                           "` steps a slave; " + quote(t->name) + " is " +
+                                           scheduleName(t->schedule));
+          diags_.note(t->decl->name.range, "declare it `be slave`, or use `bid` for active and "
+                                           "inactive taskers");
+        }
+      }
+      break;
+    }
+    case StmtKind::Rear: {
+      const auto& r = as<RearStmt>(s);
+      if (Tasker* t = findTasker(h, r.original, true, "framer")) {
+        if (t->schedule != Schedule::Moot)
+          diags_.error(r.original.range, "`rear` clones a moot framer; " + quote(t->name) +
+                                             " is " + scheduleName(t->schedule));
+      }
+      findFrame(fr, r.frame, true);
+      break;
+    }
+    case StmtKind::Raze: {
+      const auto& r = as<RazeStmt>(s);
+      if (r.frame) findFrame(fr, *r.frame, true);
+      break;
+    }
+    case StmtKind::Do: checkDo(sc, as<DoStmt>(s)); break;
+    case StmtKind::Put: case StmtKind::Inc: case StmtKind::Copy: case StmtKind::Set: {
+      const auto& d = static_cast<const DataStmt&>(s);
+      if (d.framerGoal) {
+        if (d.deprecatedConnective)
+          diags_.warning(Warning::Deprecated, s.verbRange,
+                         "`set " + d.framerGoal->text + " " +
+                             (d.form == DataStmt::Form::FromSource ? "by" : "to") +
+                             "` is deprecated; write `" +
+                             (d.form == DataStmt::Form::FromSource ? "from" : "with") + "`");
+        if (d.goalValue) requireNumber(*d.goalValue, "set " + d.framerGoal->text);
+        if (d.form == DataStmt::Form::FromSource) checkFieldsPath(sc, d.src);
+        break;
+      }
+      checkFieldsPath(sc, d.dest);
+      if (d.form == DataStmt::Form::FromSource) checkFieldsPath(sc, d.src);
+      else checkData(d.data, stmtKindName(s.kind), s.kind == StmtKind::Inc);
+      if (d.form == DataStmt::Form::FromSource && !d.src.fields.empty() && !d.dest.fields.empty() &&
+          d.src.fields.size() != d.dest.fields.size())
+        diags_.error(d.range, "fields map by position: " + std::to_string(d.src.fields.size()) +
+                                  " source field(s) but " + std::to_string(d.dest.fields.size()) +
+                                  " destination field(s)");
+      break;
+    }
+    default: break;
+    }
+  }
+
+  void checkDo(const Scope& sc, const DoStmt& d) {
+    std::vector<std::string> parts;
+    for (const auto& p : d.kindParts) {
+      parts.push_back(p.text);
+      if (!isPublicName(p.text))
+        diags_.error(p.range, "invalid deed word " + quote(p.text));
+    }
+    std::string key = stdlib::registryKey(parts);
+    SourceRange kindRange = d.kindParts.front().range.merge(d.kindParts.back().range);
+    const stdlib::BuiltinDeed* builtin = stdlib::findBuiltinDeed(key);
+    bool user = false;
+    for (const auto& def : model_->deeds) user |= stdlib::registryKey({def.name}) == key;
+    if (!builtin && !user) {
+      std::string spelled;
+      for (const auto& p : parts) spelled += (spelled.empty() ? "" : " ") + p;
+      diags_.error(kindRange, "unknown deed " + quote(spelled));
+      std::vector<std::string> candidates;
+      for (const auto& b : stdlib::builtinDeeds()) candidates.emplace_back(b.spelling);
+      for (const auto& def : model_->deeds) candidates.push_back(def.name);
+      if (auto m = closestMatch(spelled, candidates)) diags_.note({}, "did you mean '" + *m + "'?");
+      else diags_.note({}, "a deed is built in (such as `doer`) or declared with `deed NAME`");
+    } else if (builtin && !builtin->implemented) {
+      diags_.warning(Warning::UnimplementedDeed, kindRange,
+                     "deed " + quote(builtin->spelling) + " is one of Ioflo's demonstration "
+                     "models; Flo checks it but cannot build it yet");
+    }
+    if (!d.asParts.empty()) {
+      for (const auto& p : d.asParts) checkName(p, "deed instance");
+      for (const auto& c : d.clauses)
+        if (c.range.begin > d.asRange.begin && (c.kind == DoClause::Kind::Via ||
+                                                c.kind == DoClause::Kind::From ||
+                                                c.kind == DoClause::Kind::Per)) {
+          diags_.warning(Warning::IofloDivergence, c.range,
+                         std::string("Ioflo reads `") + doClauseName(c.kind) +
+                             " ...` after `as NAME` as part of the instance name; Flo reads it "
+                             "as a clause");
+          diags_.note({}, "put `as NAME` last for a program that behaves the same under Ioflo");
+          break;
+        }
+    }
+    for (const auto& c : d.clauses) {
+      switch (c.kind) {
+      case DoClause::Kind::At:
+        if (!actionContextByName(c.context->text)) {
+          diags_.error(c.context->range, "unknown action context " + quote(c.context->text));
+          diags_.note({}, "contexts are native, benter, enter, renter, precur, recur, exit, rexit");
+        }
+        break;
+      case DoClause::Kind::Via: checkPath(sc, *c.path); break;
+      case DoClause::Kind::With: case DoClause::Kind::Cum: checkData(*c.data, "do", false); break;
+      case DoClause::Kind::Per:
+        checkData(*c.data, "do", false);
+        if (c.data->words.size() == 1)
+          diags_.error(c.data->range, "`per` binds ports to paths: write `per PORT PATH ...`");
+        break;
+      case DoClause::Kind::From: case DoClause::Kind::For: case DoClause::Kind::Qua:
+        checkFieldsPath(sc, *c.source);
+        break;
+      }
+    }
+  }
+
+  void checkFieldsPath(const Scope& sc, const FieldsPath& fp) {
+    for (const auto& f : fp.fields)
+      if (!isPublicName(f.text)) diags_.error(f.range, "invalid field name " + quote(f.text));
+    checkSharePath(fp.path, "");
+    checkPath(sc, fp.path);
+  }
+
+  /// Relations: `of framer X`, `of frame F`, `main` only in clones.
+  void checkPath(const Scope& sc, const Path& p) {
+    House& h = *sc.house;
+    Tasker* framer = sc.framer;
+    bool frameSeen = false;
+    for (auto it = p.relations.rbegin(); it != p.relations.rend(); ++it) {
+      const Relation& r = *it;
+      if (!r.target) continue;
+      const std::string& t = r.target->text;
+      if (t == "main") {
+        if (sc.framer->schedule != Schedule::Moot)
+          diags_.error(r.target->range, "`main` names the main framer or frame of a cloned aux; "
+                                        "framer " + quote(sc.framer->name) + " is not a moot");
+        continue;
+      }
+      if (t == "me") continue;
+      if (r.kind == RelationKind::Framer) {
+        if (Tasker* x = findTasker(h, *r.target, true, "framer")) framer = x;
+      } else if (r.kind == RelationKind::Frame && framer && !frameSeen) {
+        frameSeen = true;
+        findFrame(*framer, *r.target, true);
+      }
+    }
+    // Inline `framer.X.` / `frame.F.` segments of a relpath are resolved with code generation.
+  }
+
+  void checkGoalOrPath(const Scope& sc, const FieldsPath& fp) {
+    if (fp.fields.empty() && fp.path.relations.empty() && isLiteralWord(fp.path.head)) {
+      warnHexReading(fp.path.head);
+      return;
+    }
+    checkFieldsPath(sc, fp);
+  }
+
+  void checkNeeds(const Scope& sc, const std::vector<Need>& needs) {
+    House& h = *sc.house;
+    Tasker& fr = *sc.framer;
+    for (const Need& n : needs) {
+      switch (n.kind) {
+      case NeedKind::FramerState:
+        if (!n.re)
+          diags_.warning(Warning::Deprecated, n.state.range,
+                         std::string("bare `") + (n.recurred ? "recurred" : "elapsed") +
+                             "` is the deprecated short form; write `" +
+                             (n.recurred ? "recurred" : "elapsed") + " re me`");
+        else if (n.re->text != "me")
+          findTasker(h, *n.re, true, "framer");
+        checkGoal(sc, n);
+        break;
+      case NeedKind::AuxDone: {
+        Tasker* target = &fr;
+        if (n.inFramer && n.framer && n.framer->text != "me")
+          target = findTasker(h, *n.framer, true, "framer");
+        if (target && n.inFrame && n.frame && n.frame->text != "me")
+          findFrame(*target, *n.frame, true);
+        if (n.auxForm == AuxForm::Named && n.name && !cloneTags_[&fr].count(n.name->text)) {
+          if (Tasker* aux = findTasker(h, *n.name, true, "aux framer")) {
+            if (aux->schedule != Schedule::Aux && aux->schedule != Schedule::Moot)
+              diags_.error(n.name->range, "framer " + quote(aux->name) + " is " +
+                                              scheduleName(aux->schedule) + ", not aux");
+          }
+        }
+        break;
+      }
+      case NeedKind::Tasker:
+        if (n.name->text != "me") findTasker(h, *n.name, true, "tasker");
+        break;
+      case NeedKind::Mark:
+        checkSharePath(n.state.path, "");
+        checkPath(sc, n.state.path);
+        if (n.frame && n.frame->text != "me") findFrame(fr, *n.frame, true);
+        break;
+      case NeedKind::Compare:
+        if (n.state.fields.empty() && isLiteralWord(n.state.path.head) &&
+            n.state.path.head.kind != WordKind::Name) {
+          diags_.error(n.state.path.head.range, "a need compares a share; " +
+                                                    quote(n.state.path.head.text) +
+                                                    " is a literal");
+          break;
+        }
+        checkFieldsPath(sc, n.state);
+        if (n.comparison) checkGoal(sc, n);
+        break;
+      }
+      if (n.tolerance) requireNumber(*n.tolerance, "+-");
+    }
+  }
+
+  void checkGoal(const Scope& sc, const Need& n) {
+    const FieldsPath& g = *n.goal;
+    if (g.fields.empty() && g.path.relations.empty()) {
+      const Word& w = g.path.head;
+      if (w.text == "goal" && n.kind == NeedKind::FramerState) return;
+      if (isLiteralWord(w)) return warnHexReading(w);
+      if (isHexDigitWord(w)) {
+        diags_.warning(Warning::IofloDivergence, w.range,
+                       "Flo reads " + quote(w.text) + " as a share path; Ioflo reads a bare word "
+                       "of hex digits in a goal as a number");
+        diags_.note({}, "write \"" + w.text + "\" for a string, or .path for a share");
+      }
+    }
+    checkFieldsPath(sc, g);
+  }
+
+  void reportUnreachable(Tasker& t) {
+    if (t.frames.empty() || t.first == kNone) return;
+    std::vector<bool> seen(t.frames.size(), false);
+    std::deque<std::size_t> work;
+    auto reachOutline = [&](std::size_t i) {
+      // the target, the frames over it, and its primary-child chain
+      for (std::size_t cur = i, n = 0; cur != kNone && n <= t.frames.size(); cur = t.frames[cur].over, ++n)
+        if (!seen[cur]) seen[cur] = true, work.push_back(cur);
+      for (std::size_t cur = i, n = 0; n <= t.frames.size(); ++n) {
+        if (t.frames[cur].unders.empty()) break;
+        cur = t.frames[cur].unders.front();
+        if (!seen[cur]) seen[cur] = true, work.push_back(cur);
+      }
+    };
+    reachOutline(t.first);
+    while (!work.empty()) {
+      std::size_t i = work.front();
+      work.pop_front();
+      for (const Act& a : t.frames[i].acts) {
+        const Stmt& s = *a.stmt;
+        std::optional<std::size_t> target;
+        if (s.kind == StmtKind::Go) {
+          const std::string& name = as<GoStmt>(s).target.text;
+          if (name == "next") target = t.frames[i].next;
+          else if (auto it = t.frameIndex.find(name); it != t.frameIndex.end()) target = it->second;
+        } else if (s.kind == StmtKind::Timeout || s.kind == StmtKind::Repeat) {
+          target = t.frames[i].next;
+        }
+        if (target && *target != kNone) reachOutline(*target);
+      }
+    }
+    for (std::size_t i = 0; i < t.frames.size(); ++i)
+      if (!seen[i])
+        diags_.warning(Warning::UnreachableFrame, t.frames[i].decl->name.range,
+                       "frame " + quote(t.frames[i].name) + " of framer " + quote(t.name) +
+                           " is never entered");
+  }
+
+  // ---------------------------------------------------------------------- extensions
+
+  struct ExprScope {
+    std::set<std::string, std::less<>> names;
+    bool allowOld = false;
+  };
+
+  void checkExpr(const Expr& e, const ExprScope& scope) {
+    switch (e.kind) {
+    case ExprKind::Name:
+      if (!scope.names.count(e.text) && e.text != "true" && e.text != "false") {
+        diags_.error(e.range, "unknown name " + quote(e.text));
+        std::vector<std::string> candidates(scope.names.begin(), scope.names.end());
+        if (auto m = closestMatch(e.text, candidates)) diags_.note({}, "did you mean '" + *m + "'?");
+      }
+      return;
+    case ExprKind::Literal: warnHexReading(e.literal); return;
+    case ExprKind::Path: return;
+    case ExprKind::Old:
+      if (!scope.allowOld) diags_.error(e.range, "`old` is allowed only in `ensures`");
+      break;
+    case ExprKind::Call: {
+      const auto& fns = builtinFunctions();
+      if (std::find(fns.begin(), fns.end(), e.text) == fns.end()) {
+        diags_.error(e.range, "unknown function " + quote(e.text));
+        if (auto m = closestMatch(e.text, fns)) diags_.note({}, "did you mean '" + *m + "'?");
+      }
+      break;
+    }
+    default: break;
+    }
+    for (const auto& op : e.operands) checkExpr(*op, scope);
+  }
+
+  void checkType(const TypeRef& t) {
+    if (t.kind == TypeRef::Kind::Map) {
+      checkType(*t.key);
+      checkType(*t.value);
+      if (t.key->kind == TypeRef::Kind::Map)
+        diags_.error(t.key->range, "a map key must be a scalar type");
+      if (t.max) requireNumber(*t.max, "max");
+      return;
+    }
+    const auto& scalars = scalarTypes();
+    if (std::find(scalars.begin(), scalars.end(), t.name.text) == scalars.end()) {
+      diags_.error(t.name.range, "unknown type " + quote(t.name.text));
+      if (auto m = closestMatch(t.name.text, scalars)) diags_.note({}, "did you mean '" + *m + "'?");
+      else diags_.note({}, "types are i64, u64, f64, bool, str, bytes, did and map K V");
+    }
+  }
+
+  void checkExtensions() {
+    for (const auto& deed : model_->deeds) checkDeed(deed);
+    for (const auto& flow : model_->flows) checkFlow(flow);
+    for (const auto& job : model_->jobs) checkJob(job);
+    for (const auto& contract : model_->contracts) checkContract(contract);
+  }
+
+  void declare(std::map<std::string, SourceRange, std::less<>>& names, const Ident& id,
+               std::string_view what) {
+    checkName(id, what);
+    auto [it, fresh] = names.emplace(id.text, id.range);
+    if (!fresh) {
+      diags_.error(id.range, std::string(what) + " " + quote(id.text) + " is already declared");
+      diags_.note(it->second, "first declared here");
+    }
+  }
+
+  void checkDeed(const DeedDef& deed) {
+    std::map<std::string, SourceRange, std::less<>> ports;
+    std::set<std::string, std::less<>> assignable, inputs;
+    for (const Stmt* s : deed.body)
+      if (s->kind == StmtKind::Port) {
+        const auto& p = as<PortStmt>(*s);
+        declare(ports, p.name, "port");
+        checkType(p.type);
+        (p.port == PortStmt::Kind::Input ? inputs : assignable).insert(p.name.text);
+      }
+    ExprScope scope;
+    for (const auto& [name, range] : ports) scope.names.insert(name);
+    bool assignsOutput = false;
+    for (const Stmt* s : deed.body) {
+      if (s->kind == StmtKind::Assign) {
+        const auto& a = as<AssignStmt>(*s);
+        if (inputs.count(a.target.name.text)) {
+          diags_.error(a.target.name.range, "cannot assign to input " + quote(a.target.name.text));
+        } else if (!assignable.count(a.target.name.text)) {
+          diags_.error(a.target.name.range, "assignment to undeclared " + quote(a.target.name.text));
+          diags_.note({}, "declare it with `output NAME as TYPE` or `local NAME as TYPE`");
+        }
+        assignsOutput = true;
+        if (a.target.index) checkExpr(*a.target.index, scope);
+        checkExpr(*a.value, scope);
+      } else if (s->kind == StmtKind::Fail) {
+        const auto& f = as<FailStmt>(*s);
+        if (f.message.kind != WordKind::String)
+          diags_.error(f.message.range, "`fail` takes a quoted message");
+        checkExpr(*f.condition, scope);
+      }
+    }
+    if (!assignsOutput)
+      diags_.error(deed.decl->name->range, "deed " + quote(deed.name) + " computes nothing");
+  }
+
+  bool deedExists(const std::string& name) {
+    std::string key = stdlib::registryKey({name});
+    if (stdlib::findBuiltinDeed(key)) return true;
+    for (const auto& d : model_->deeds)
+      if (stdlib::registryKey({d.name}) == key) return true;
+    return false;
+  }
+
+  void checkFlow(const ExtensionBlock& flow) {
+    const auto& decl = as<FlowStmt>(*flow.decl);
+    if (decl.sources.empty()) {
+      diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no source");
+      diags_.note({}, "name one with `from .path` on the next line");
+    }
+    for (const auto& src : decl.sources)
+      if (!src.absolute())
+        diags_.error(src.range, "a flow source is an absolute path (starting with '.')");
+    bool sink = false;
+    for (const Stmt* s : flow.body) {
+      switch (s->kind) {
+      case StmtKind::Window: {
+        const Word& w = static_cast<const WordStmt&>(*s).value;
+        auto n = numberValue(w);
+        if (!durationSeconds(w.text) && !(n && *n >= 1 && std::floor(*n) == *n))
+          diags_.error(w.range, "a window is a duration (10s, 500ms, 1m) or a count of items");
+        break;
+      }
+      case StmtKind::Map: {
+        const auto& m = static_cast<const NameStmt&>(*s);
+        if (!deedExists(m.name->text)) {
+          diags_.error(m.name->range, "unknown deed " + quote(m.name->text));
+          std::vector<std::string> names;
+          for (const auto& d : model_->deeds) names.push_back(d.name);
+          if (auto c = closestMatch(m.name->text, names)) diags_.note({}, "did you mean '" + *c + "'?");
+        }
+        break;
+      }
+      case StmtKind::Filter: {
+        ExprScope scope;
+        scope.names = {"value", "time"};
+        checkExpr(*static_cast<const ExprStmt&>(*s).expr, scope);
+        break;
+      }
+      case StmtKind::Reduce: {
+        const auto& r = as<ReduceStmt>(*s);
+        const auto& reducers = stdlib::flowReducers();
+        if (std::find(reducers.begin(), reducers.end(), r.function.text) == reducers.end()) {
+          diags_.error(r.function.range, "unknown reducer " + quote(r.function.text));
+          if (auto c = closestMatch(r.function.text, reducers)) diags_.note({}, "did you mean '" + *c + "'?");
+        }
+        if (!r.into.absolute())
+          diags_.error(r.into.range, "`reduce ... into` takes an absolute path");
+        sink = true;
+        break;
+      }
+      default: break;
+      }
+    }
+    if (!sink) diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no sink");
+  }
+
+  void checkJob(const ExtensionBlock& job) {
+    int runs = 0;
+    const auto& decl = static_cast<const NameStmt&>(*job.decl);
+    for (const Stmt* s : job.body) {
+      switch (s->kind) {
+      case StmtKind::Needs:
+        for (const auto& [key, value] : as<NeedsStmt>(*s).items) {
+          if (key.text == "arch") {
+            if (value.text != "any" && value.text != "x86_64" && value.text != "aarch64")
+              diags_.error(value.range, "unknown architecture " + quote(value.text) +
+                                            "; expected any, x86_64 or aarch64");
+          } else if (key.text == "mem" || key.text == "disk") {
+            if (!sizeBytes(value.text))
+              diags_.error(value.range, "expected a size such as 16M or 1G");
+          } else if (key.text == "cpu") {
+            auto v = numberValue(value);
+            if (!v || *v <= 0) diags_.error(value.range, "expected a positive number of CPUs");
+          } else {
+            diags_.error(key.range, "unknown requirement " + quote(key.text) +
+                                        "; expected arch, mem, disk or cpu");
+          }
+        }
+        break;
+      case StmtKind::Price: {
+        const auto& p = as<PriceStmt>(*s);
+        requireNumber(p.amount, "price");
+        static const std::set<std::string, std::less<>> units = {"second", "minute", "hour", "run"};
+        if (!units.count(p.unit.text))
+          diags_.error(p.unit.range, "unknown price unit " + quote(p.unit.text) +
+                                         "; expected second, minute, hour or run");
+        if (p.max) requireNumber(*p.max, "max");
+        break;
+      }
+      case StmtKind::Replicas: {
+        const auto& r = as<ReplicasStmt>(*s);
+        auto n = numberValue(r.count);
+        if (!n || *n < 1 || std::floor(*n) != *n)
+          diags_.error(r.count.range, "expected a positive whole number of replicas");
+        if (r.placement && r.placement->text != "near" && r.placement->text != "spread" &&
+            r.placement->text != "any")
+          diags_.error(r.placement->range, "unknown placement " + quote(r.placement->text) +
+                                               "; expected near, spread or any");
+        break;
+      }
+      case StmtKind::Trigger: {
+        const auto& t = as<TriggerStmt>(*s);
+        if (t.every) {
+          auto v = numberValue(*t.every);
+          if (!v && !durationSeconds(t.every->text))
+            diags_.error(t.every->range, "expected a period in seconds");
+          else if (v && *v <= 0)
+            diags_.error(t.every->range, "the period must be positive");
+        } else if (!t.on->absolute()) {
+          diags_.error(t.on->range, "`trigger on` takes an absolute path");
+        }
+        break;
+      }
+      case StmtKind::JobRun: {
+        ++runs;
+        const auto& r = as<JobRunStmt>(*s);
+        bool found = false;
+        if (r.target == JobRunStmt::Kind::Framer) {
+          for (auto& h : model_->houses)
+            if (auto it = h.taskerIndex.find(r.name.text); it != h.taskerIndex.end()) {
+              found = true;
+              h.taskers[it->second].referenced = true;
+            }
+        } else if (r.target == JobRunStmt::Kind::Flow) {
+          for (const auto& f : model_->flows) found |= f.name == r.name.text;
+        } else {
+          found = deedExists(r.name.text);
+        }
+        if (!found)
+          diags_.error(r.name.range, "no " + std::string(r.target == JobRunStmt::Kind::Framer ? "framer"
+                                                         : r.target == JobRunStmt::Kind::Flow ? "flow"
+                                                                                              : "deed") +
+                                         " named " + quote(r.name.text));
+        break;
+      }
+      default: break;
+      }
+    }
+    if (runs == 0) {
+      diags_.error(decl.name->range, "job " + quote(job.name) + " runs nothing");
+      diags_.note({}, "add `run framer NAME`, `run flow NAME` or `run deed NAME`");
+    } else if (runs > 1) {
+      diags_.error(decl.name->range, "job " + quote(job.name) + " has more than one `run`");
+    }
+  }
+
+  void checkContract(const ExtensionBlock& contract) {
+    std::map<std::string, SourceRange, std::less<>> state;
+    std::map<std::string, SourceRange, std::less<>> actions;
+    for (const Stmt* s : contract.body)
+      if (s->kind == StmtKind::State) {
+        const auto& st = as<StateStmt>(*s);
+        declare(state, st.name, "state");
+        checkType(st.type);
+      }
+    ExprScope contractScope;
+    for (const auto& [name, r] : state) contractScope.names.insert(name);
+    ExprScope actionScope;
+    for (const Stmt* s : contract.body) {
+      switch (s->kind) {
+      case StmtKind::Invariant:
+        checkExpr(*static_cast<const ExprStmt&>(*s).expr, contractScope);
+        break;
+      case StmtKind::Action: {
+        const auto& a = as<ActionStmt>(*s);
+        declare(actions, a.name, "action");
+        actionScope = contractScope;
+        std::map<std::string, SourceRange, std::less<>> params;
+        for (const auto& p : a.params) {
+          declare(params, p.name, "parameter");
+          checkType(p.type);
+          if (state.count(p.name.text))
+            diags_.error(p.name.range, "parameter " + quote(p.name.text) + " shadows contract state");
+          actionScope.names.insert(p.name.text);
+        }
+        break;
+      }
+      case StmtKind::Requires: checkExpr(*static_cast<const ExprStmt&>(*s).expr, actionScope); break;
+      case StmtKind::Ensures: {
+        ExprScope ensures = actionScope;
+        ensures.allowOld = true;
+        checkExpr(*static_cast<const ExprStmt&>(*s).expr, ensures);
+        break;
+      }
+      case StmtKind::Assign: {
+        const auto& a = as<AssignStmt>(*s);
+        if (!state.count(a.target.name.text))
+          diags_.error(a.target.name.range, "an action assigns contract state; " +
+                                                quote(a.target.name.text) + " is not state");
+        if (a.target.index) checkExpr(*a.target.index, actionScope);
+        checkExpr(*a.value, actionScope);
+        break;
+      }
+      case StmtKind::Fail: {
+        const auto& f = as<FailStmt>(*s);
+        if (f.message.kind != WordKind::String)
+          diags_.error(f.message.range, "`fail` takes a quoted message");
+        checkExpr(*f.condition, actionScope);
+        break;
+      }
+      default: break;
+      }
+    }
+    if (actions.empty())
+      diags_.error(static_cast<const NameStmt&>(*contract.decl).name->range,
+                   "contract " + quote(contract.name) + " has no actions");
+  }
+
+  Diagnostics& diags_;
+  std::unique_ptr<Model> model_;
+  std::size_t houseIdx_ = kNone;
+  std::size_t taskerIdx_ = kNone;
+  std::size_t frameIdx_ = kNone;
+  ActionContext context_ = ActionContext::Native;
+  bool inLog_ = false;
+  Block block_ = Block::None;
+  bool inAction_ = false;
+  std::set<std::string, std::less<>> initialized_;
+  std::set<const House*> bidAll_;
+  std::map<const Tasker*, std::set<std::string, std::less<>>> cloneTags_;
+};
+
+} // namespace
+
+std::unique_ptr<Model> check(const Program& program, Diagnostics& diags) {
+  return Checker(diags).run(program);
+}
+
+} // namespace flo::sema
