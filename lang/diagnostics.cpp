@@ -285,7 +285,7 @@ std::optional<std::string> closestMatch(std::string_view word,
                                         const std::vector<std::string>& candidates) {
   // Short words are too easy to "match": suggest only with a reasonable share of letters kept.
   if (word.size() < 3) return std::nullopt;
-  std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
+  std::size_t limit = std::max<std::size_t>(1, (word.size() + 2) / 3);
   std::optional<std::string> best;
   std::size_t bestDistance = limit + 1;
   for (const auto& c : candidates) {

@@ -94,6 +94,7 @@ std::unique_ptr<antlr4::Token> TokenFilter::pull() {
                                             std::string(quote == '"' ? "\"" : "'"));
       diags_.note({}, "Ioflo silently drops an unmatched quote; Flo requires strings to end on "
                       "the line where they start");
+      unterminated_.insert(begin); // the declaration holding it is dropped: one error, not two
       auto* ct = static_cast<antlr4::CommonToken*>(t.get());
       ct->setType(quote == '"' ? FloLexer::DQ_STRING : FloLexer::SQ_STRING);
       ct->setText(t->getText() + quote);
@@ -139,7 +140,10 @@ std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
       statementVerb_ = type;
       statementStart_ = std::uint32_t(t->getStartIndex());
       nesting_ = 0;
-    } else if (isExpressionVerb(statementVerb_) && isNesting(type) && ++nesting_ > kMaxNesting) {
+    }
+    if (!unterminated_.empty() && unterminated_.count(std::uint32_t(t->getStartIndex())))
+      poisoned_.insert(statementStart_);
+    if (isExpressionVerb(statementVerb_) && isNesting(type) && ++nesting_ > kMaxNesting) {
       diags_.error({file_, std::uint32_t(t->getStartIndex()), std::uint32_t(t->getStopIndex() + 1)},
                    "expression too complex (more than " + std::to_string(kMaxNesting) +
                        " operators and brackets)");

@@ -91,6 +91,7 @@ private:
   int nesting_ = 0;
   std::size_t lastTokenLine_ = 0;
   std::unordered_set<std::uint32_t> poisoned_;
+  std::unordered_set<std::uint32_t> unterminated_;
 };
 
 } // namespace flo::lang

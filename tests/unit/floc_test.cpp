@@ -1,0 +1,102 @@
+/// \file
+/// The floc driver end to end, in process: exit statuses, help, JSON, fmt modes, flags.
+#include "compiler/driver/floc.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace flo::driver {
+namespace {
+
+struct Result {
+  int status;
+  std::string out, err;
+};
+
+Result floc(std::vector<std::string> args, std::string stdinText = {}) {
+  std::vector<const char*> argv{"floc"};
+  for (auto& a : args) argv.push_back(a.c_str());
+  std::istringstream in(stdinText);
+  std::ostringstream out, err;
+  int status = runFloc(int(argv.size()), argv.data(), in, out, err);
+  return {status, out.str(), err.str()};
+}
+
+std::string writeTemp(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / ("floc_test_" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const char* kGood = "house h\n  framer f be active\n    frame a\n      print hello\n";
+
+TEST(Floc, CheckExitStatuses) {
+  EXPECT_EQ(floc({"check", writeTemp("good.flo", kGood)}).status, 0);
+  auto bad = floc({"check", writeTemp("bad.flo", "house h\nframer f be active\nframe a\n go b\n")});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("error: no frame named 'b'"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("1 error generated."), std::string::npos);
+  EXPECT_EQ(floc({"check", "/nonexistent.flo"}).status, 1);
+  EXPECT_EQ(floc({"check"}).status, 2);
+  EXPECT_EQ(floc({"frobnicate"}).status, 2);
+}
+
+TEST(Floc, HelpOnEveryCommand) {
+  for (std::string cmd : {"check", "fmt", "graph"}) {
+    auto r = floc({cmd, "--help"});
+    EXPECT_EQ(r.status, 0) << cmd;
+    EXPECT_NE(r.out.find("-Wdeprecated"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(floc({"--help"}).status, 0);
+}
+
+TEST(Floc, JsonDiagnostics) {
+  auto r = floc({"check", "--json", "-"}, "house h\nframer f be active\nframe a\n go zz\n");
+  EXPECT_EQ(r.status, 1);
+  auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["errors"], 1);
+  EXPECT_EQ(doc["diagnostics"][0]["location"]["line"], 4);
+  EXPECT_EQ(doc["diagnostics"][0]["location"]["file"], "<stdin>");
+}
+
+TEST(Floc, WarningFlags) {
+  std::string file = writeTemp("warn.flo", "house h\ninit .x to 1\n");
+  EXPECT_EQ(floc({"check", file}).status, 0);
+  EXPECT_EQ(floc({"check", "-Werror", file}).status, 1);
+  auto quiet = floc({"check", "-Wno-deprecated", file});
+  EXPECT_EQ(quiet.err, "");
+  auto unknown = floc({"check", "-Wdeprecatd", file});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_NE(unknown.err.find("did you mean '-Wdeprecated'?"), std::string::npos);
+}
+
+TEST(Floc, FmtModes) {
+  std::string messy = writeTemp("messy.flo", "house h\nframer f be active\nframe a\nprint hello\n");
+  auto printed = floc({"fmt", messy});
+  EXPECT_EQ(printed.status, 0);
+  EXPECT_EQ(printed.out, kGood);
+  EXPECT_EQ(floc({"fmt", "--check", messy}).status, 1);
+  EXPECT_EQ(floc({"fmt", "-i", messy}).status, 0);
+  EXPECT_EQ(floc({"fmt", "--check", messy}).status, 0);
+}
+
+TEST(Floc, EmitAndGraph) {
+  std::string file = writeTemp("emit.flo", kGood);
+  auto tokens = floc({"--emit=tokens", file});
+  EXPECT_EQ(tokens.status, 0);
+  EXPECT_NE(tokens.out.find(":1:1 HOUSE 'house'"), std::string::npos) << tokens.out;
+  auto ast = floc({"--emit=ast", file});
+  EXPECT_NE(ast.out.find(":4:7-4:18 print: print hello"), std::string::npos) << ast.out;
+  auto graph = floc({"graph", file});
+  EXPECT_EQ(graph.status, 0);
+  EXPECT_NE(graph.out.find("digraph flo"), std::string::npos);
+  EXPECT_EQ(floc({"--emit=llvm", file}).status, 2);
+  EXPECT_EQ(floc({"build", file}).status, 2);
+}
+
+} // namespace
+} // namespace flo::driver
