@@ -389,19 +389,23 @@ Control controlOf(std::size_t type) {
 std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   SourceRange all = range(ctx);
   SourceRange verb = range(ctx->getStart());
+  const std::size_t verb_ = ctx->getStart()->getType();
 
   // FloScript: file, house, store
-  if (auto* c = dynamic_cast<P::LoadStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::LOAD)
+    if (auto* c = dynamic_cast<P::LoadStmtContext*>(ctx)) {
     auto n = node<LoadStmt>(all, verb);
     n->file = word(c->word());
     return n;
   }
-  if (auto* c = dynamic_cast<P::HouseStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::HOUSE)
+    if (auto* c = dynamic_cast<P::HouseStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::House, all, verb);
     n->name = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::InitWithStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::INIT)
+    if (auto* c = dynamic_cast<P::InitWithStmtContext*>(ctx)) {
     auto n = node<InitStmt>(all, verb);
     n->dest.path = path(c->dest);
     n->dest.range = n->dest.path.range;
@@ -410,7 +414,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (!checkData(n->data, "init")) return nullptr;
     return n;
   }
-  if (auto* c = dynamic_cast<P::InitFromStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::INIT)
+    if (auto* c = dynamic_cast<P::InitFromStmtContext*>(ctx)) {
     auto n = node<InitStmt>(all, verb);
     n->fromSource = true;
     n->dest = fieldsPath(c->dst);
@@ -418,33 +423,38 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     return n;
   }
   // taskers
-  if (auto* c = dynamic_cast<P::FramerStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::FRAMER)
+    if (auto* c = dynamic_cast<P::FramerStmtContext*>(ctx)) {
     auto n = std::make_unique<TaskerStmt>(StmtKind::Framer);
     n->range = all, n->verbRange = verb;
     n->name = ident(c->name());
     n->clauses = framerClauses(c->framerClause());
     return n;
   }
-  if (auto* c = dynamic_cast<P::FirstStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::FIRST)
+    if (auto* c = dynamic_cast<P::FirstStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::First, all, verb);
     n->name = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::LoggerStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::LOGGER)
+    if (auto* c = dynamic_cast<P::LoggerStmtContext*>(ctx)) {
     auto n = std::make_unique<TaskerStmt>(StmtKind::Logger);
     n->range = all, n->verbRange = verb;
     n->name = ident(c->name());
     n->clauses = loggerClauses(c->loggerClause());
     return n;
   }
-  if (auto* c = dynamic_cast<P::LogStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::LOG)
+    if (auto* c = dynamic_cast<P::LogStmtContext*>(ctx)) {
     auto n = std::make_unique<TaskerStmt>(StmtKind::Log);
     n->range = all, n->verbRange = verb;
     n->name = ident(c->name());
     n->clauses = logClauses(c->logClause());
     return n;
   }
-  if (auto* c = dynamic_cast<P::LoggeeStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::LOGGEE)
+    if (auto* c = dynamic_cast<P::LoggeeStmtContext*>(ctx)) {
     auto n = node<LoggeeStmt>(all, verb);
     for (auto* l : c->loggee()) {
       Loggee item;
@@ -455,7 +465,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     }
     return n;
   }
-  if (auto* c = dynamic_cast<P::ServerStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::SERVER)
+    if (auto* c = dynamic_cast<P::ServerStmtContext*>(ctx)) {
     auto n = std::make_unique<TaskerStmt>(StmtKind::Server);
     n->range = all, n->verbRange = verb;
     n->name = ident(c->name());
@@ -463,7 +474,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     return n;
   }
   // frame structure
-  if (auto* c = dynamic_cast<P::FrameStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::FRAME)
+    if (auto* c = dynamic_cast<P::FrameStmtContext*>(ctx)) {
     auto n = node<FrameStmt>(all, verb);
     n->name = ident(c->name());
     for (auto* fc : c->frameClause()) {
@@ -479,17 +491,20 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     }
     return n;
   }
-  if (auto* c = dynamic_cast<P::OverStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::OVER)
+    if (auto* c = dynamic_cast<P::OverStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::Over, all, verb);
     n->name = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::UnderStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::UNDER)
+    if (auto* c = dynamic_cast<P::UnderStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::Under, all, verb);
     n->name = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::NextStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::NEXT)
+    if (auto* c = dynamic_cast<P::NextStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::Next, all, verb);
     if (c->name()) n->name = ident(c->name());
     return n;
@@ -500,7 +515,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     return n;
   }
   // data
-  if (auto* c = dynamic_cast<P::PutStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::PUT)
+    if (auto* c = dynamic_cast<P::PutStmtContext*>(ctx)) {
     auto n = std::make_unique<DataStmt>(StmtKind::Put);
     n->range = all, n->verbRange = verb;
     n->data = data(c->directData());
@@ -508,7 +524,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (!checkData(n->data, "put")) return nullptr;
     return n;
   }
-  if (auto* c = dynamic_cast<P::IncWithStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::INC)
+    if (auto* c = dynamic_cast<P::IncWithStmtContext*>(ctx)) {
     auto n = std::make_unique<DataStmt>(StmtKind::Inc);
     n->range = all, n->verbRange = verb;
     n->dest = fieldsPath(c->dst);
@@ -516,7 +533,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (!checkData(n->data, "inc")) return nullptr;
     return n;
   }
-  if (auto* c = dynamic_cast<P::IncFromStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::INC)
+    if (auto* c = dynamic_cast<P::IncFromStmtContext*>(ctx)) {
     auto n = std::make_unique<DataStmt>(StmtKind::Inc);
     n->range = all, n->verbRange = verb;
     n->form = DataStmt::Form::FromSource;
@@ -524,7 +542,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->src = fieldsPath(c->src);
     return n;
   }
-  if (auto* c = dynamic_cast<P::CopyStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::COPY)
+    if (auto* c = dynamic_cast<P::CopyStmtContext*>(ctx)) {
     auto n = std::make_unique<DataStmt>(StmtKind::Copy);
     n->range = all, n->verbRange = verb;
     n->form = DataStmt::Form::FromSource;
@@ -532,7 +551,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->dest = fieldsPath(c->dst);
     return n;
   }
-  if (auto* c = dynamic_cast<P::SetFramerGoalStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::SET)
+    if (auto* c = dynamic_cast<P::SetFramerGoalStmtContext*>(ctx)) {
     auto n = std::make_unique<DataStmt>(StmtKind::Set);
     n->range = all, n->verbRange = verb;
     n->framerGoal = ident(c->which);
@@ -540,7 +560,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->goalValue = word(c->word());
     return n;
   }
-  if (auto* c = dynamic_cast<P::SetFramerGoalFromStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::SET)
+    if (auto* c = dynamic_cast<P::SetFramerGoalFromStmtContext*>(ctx)) {
     auto n = std::make_unique<DataStmt>(StmtKind::Set);
     n->range = all, n->verbRange = verb;
     n->form = DataStmt::Form::FromSource;
@@ -549,7 +570,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->src = fieldsPath(c->fieldsPath());
     return n;
   }
-  if (auto* c = dynamic_cast<P::SetWithStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::SET)
+    if (auto* c = dynamic_cast<P::SetWithStmtContext*>(ctx)) {
     auto n = std::make_unique<DataStmt>(StmtKind::Set);
     n->range = all, n->verbRange = verb;
     n->dest = fieldsPath(c->dst);
@@ -557,7 +579,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (!checkData(n->data, "set")) return nullptr;
     return n;
   }
-  if (auto* c = dynamic_cast<P::SetFromStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::SET)
+    if (auto* c = dynamic_cast<P::SetFromStmtContext*>(ctx)) {
     auto n = std::make_unique<DataStmt>(StmtKind::Set);
     n->range = all, n->verbRange = verb;
     n->form = DataStmt::Form::FromSource;
@@ -565,13 +588,15 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->src = fieldsPath(c->src);
     return n;
   }
-  if (auto* c = dynamic_cast<P::PrintStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::PRINT)
+    if (auto* c = dynamic_cast<P::PrintStmtContext*>(ctx)) {
     auto n = node<PrintStmt>(all, verb);
     n->message = printMessage(c);
     return n;
   }
   // behaviours
-  if (auto* c = dynamic_cast<P::DoStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::DO)
+    if (auto* c = dynamic_cast<P::DoStmtContext*>(ctx)) {
     auto n = node<DoStmt>(all, verb);
     for (auto* w : c->word()) {
       Word part = word(w);
@@ -611,31 +636,36 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     return n;
   }
   // transitions and conditions
-  if (auto* c = dynamic_cast<P::GoStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::GO)
+    if (auto* c = dynamic_cast<P::GoStmtContext*>(ctx)) {
     auto n = node<GoStmt>(all, verb);
     n->target = ident(c->target);
     n->needs = needs(c->needs());
     return n;
   }
-  if (auto* c = dynamic_cast<P::LetStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::LET)
+    if (auto* c = dynamic_cast<P::LetStmtContext*>(ctx)) {
     auto n = node<LetStmt>(all, verb);
     n->me = c->ME() != nullptr;
     n->needs = needs(c->needs());
     return n;
   }
-  if (auto* c = dynamic_cast<P::TimeoutStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::TIMEOUT)
+    if (auto* c = dynamic_cast<P::TimeoutStmtContext*>(ctx)) {
     auto n = std::make_unique<WordStmt>(StmtKind::Timeout);
     n->range = all, n->verbRange = verb;
     n->value = word(c->word());
     return n;
   }
-  if (auto* c = dynamic_cast<P::RepeatStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::REPEAT)
+    if (auto* c = dynamic_cast<P::RepeatStmtContext*>(ctx)) {
     auto n = std::make_unique<WordStmt>(StmtKind::Repeat);
     n->range = all, n->verbRange = verb;
     n->value = word(c->word());
     return n;
   }
-  if (auto* c = dynamic_cast<P::AuxCloneStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::AUX)
+    if (auto* c = dynamic_cast<P::AuxCloneStmtContext*>(ctx)) {
     auto n = node<AuxStmt>(all, verb);
     n->framer = ident(c->framer);
     n->tag = ident(c->tag);
@@ -648,20 +678,23 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     }
     return n;
   }
-  if (auto* c = dynamic_cast<P::AuxStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::AUX)
+    if (auto* c = dynamic_cast<P::AuxStmtContext*>(ctx)) {
     auto n = node<AuxStmt>(all, verb);
     n->framer = ident(c->name());
     n->conditional = c->needs() != nullptr;
     n->needs = needs(c->needs());
     return n;
   }
-  if (auto* c = dynamic_cast<P::DoneStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::DONE)
+    if (auto* c = dynamic_cast<P::DoneStmtContext*>(ctx)) {
     auto n = node<DoneStmt>(all, verb);
     for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
     return n;
   }
   // tasker control
-  if (auto* c = dynamic_cast<P::BidStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::BID)
+    if (auto* c = dynamic_cast<P::BidStmtContext*>(ctx)) {
     auto n = node<BidStmt>(all, verb);
     n->control = controlOf(c->control->getType());
     for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
@@ -674,7 +707,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->slave = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::RearStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::REAR)
+    if (auto* c = dynamic_cast<P::RearStmtContext*>(ctx)) {
     auto n = node<RearStmt>(all, verb);
     n->original = ident(c->original);
     n->asMine = c->MINE() != nullptr;
@@ -682,7 +716,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->frame = ident(c->frame);
     return n;
   }
-  if (auto* c = dynamic_cast<P::RazeStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::RAZE)
+    if (auto* c = dynamic_cast<P::RazeStmtContext*>(ctx)) {
     auto n = node<RazeStmt>(all, verb);
     switch (c->which->getType()) {
     case FloLexer::ALL: n->which = RazeStmt::Which::All; break;
@@ -703,7 +738,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     return n;
   }
   // Flo extensions
-  if (auto* c = dynamic_cast<P::DeedStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::DEED)
+    if (auto* c = dynamic_cast<P::DeedStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::Deed, all, verb);
     n->name = ident(c->name());
     return n;
@@ -717,7 +753,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->type = type(c->type());
     return n;
   }
-  if (auto* c = dynamic_cast<P::AssignStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::LET)
+    if (auto* c = dynamic_cast<P::AssignStmtContext*>(ctx)) {
     auto n = node<AssignStmt>(all, verb);
     auto* lv = c->lvalue();
     n->target.name = ident(lv->name());
@@ -726,25 +763,29 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->value = expr(c->expr());
     return n;
   }
-  if (auto* c = dynamic_cast<P::FailStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::FAIL)
+    if (auto* c = dynamic_cast<P::FailStmtContext*>(ctx)) {
     auto n = node<FailStmt>(all, verb);
     n->message = word(c->word());
     n->condition = expr(c->expr());
     return n;
   }
-  if (auto* c = dynamic_cast<P::FlowStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::FLOW)
+    if (auto* c = dynamic_cast<P::FlowStmtContext*>(ctx)) {
     auto n = node<FlowStmt>(all, verb);
     n->name = ident(c->name());
     for (auto* p : c->path()) n->sources.push_back(path(p));
     return n;
   }
-  if (auto* c = dynamic_cast<P::WindowStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::WINDOW)
+    if (auto* c = dynamic_cast<P::WindowStmtContext*>(ctx)) {
     auto n = std::make_unique<WordStmt>(StmtKind::Window);
     n->range = all, n->verbRange = verb;
     n->value = word(c->word());
     return n;
   }
-  if (auto* c = dynamic_cast<P::MapStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::MAP)
+    if (auto* c = dynamic_cast<P::MapStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::Map, all, verb);
     n->name = ident(c->name());
     return n;
@@ -755,19 +796,23 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->expr = expr(e);
     return n;
   };
-  if (auto* c = dynamic_cast<P::FilterStmtContext*>(ctx)) return exprNode(StmtKind::Filter, c->expr());
-  if (auto* c = dynamic_cast<P::ReduceStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::FILTER)
+    if (auto* c = dynamic_cast<P::FilterStmtContext*>(ctx)) return exprNode(StmtKind::Filter, c->expr());
+  if (verb_ == FloLexer::REDUCE)
+    if (auto* c = dynamic_cast<P::ReduceStmtContext*>(ctx)) {
     auto n = node<ReduceStmt>(all, verb);
     n->function = ident(c->name());
     n->into = path(c->path());
     return n;
   }
-  if (auto* c = dynamic_cast<P::JobStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::JOB)
+    if (auto* c = dynamic_cast<P::JobStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::Job, all, verb);
     n->name = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::NeedsStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::NEEDS)
+    if (auto* c = dynamic_cast<P::NeedsStmtContext*>(ctx)) {
     auto n = node<NeedsStmt>(all, verb);
     auto names = c->name();
     auto words = c->word();
@@ -775,7 +820,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       n->items.emplace_back(ident(names[i]), word(words[i]));
     return n;
   }
-  if (auto* c = dynamic_cast<P::PriceStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::PRICE)
+    if (auto* c = dynamic_cast<P::PriceStmtContext*>(ctx)) {
     auto n = node<PriceStmt>(all, verb);
     auto words = c->word();
     n->amount = word(words[0]);
@@ -783,18 +829,21 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (words.size() > 1) n->max = word(words[1]);
     return n;
   }
-  if (auto* c = dynamic_cast<P::ReplicasStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::REPLICAS)
+    if (auto* c = dynamic_cast<P::ReplicasStmtContext*>(ctx)) {
     auto n = node<ReplicasStmt>(all, verb);
     n->count = word(c->word());
     if (c->name()) n->placement = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::TriggerEveryStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::TRIGGER)
+    if (auto* c = dynamic_cast<P::TriggerEveryStmtContext*>(ctx)) {
     auto n = node<TriggerStmt>(all, verb);
     n->every = word(c->word());
     return n;
   }
-  if (auto* c = dynamic_cast<P::TriggerOnStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::TRIGGER)
+    if (auto* c = dynamic_cast<P::TriggerOnStmtContext*>(ctx)) {
     auto n = node<TriggerStmt>(all, verb);
     n->on = path(c->path());
     return n;
@@ -807,28 +856,34 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->name = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::ContractStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::CONTRACT)
+    if (auto* c = dynamic_cast<P::ContractStmtContext*>(ctx)) {
     auto n = nameNode(StmtKind::Contract, all, verb);
     n->name = ident(c->name());
     return n;
   }
-  if (auto* c = dynamic_cast<P::StateStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::STATE)
+    if (auto* c = dynamic_cast<P::StateStmtContext*>(ctx)) {
     auto n = node<StateStmt>(all, verb);
     n->name = ident(c->name());
     n->type = type(c->type());
     return n;
   }
-  if (auto* c = dynamic_cast<P::InvariantStmtContext*>(ctx))
+  if (verb_ == FloLexer::INVARIANT)
+    if (auto* c = dynamic_cast<P::InvariantStmtContext*>(ctx))
     return exprNode(StmtKind::Invariant, c->expr());
-  if (auto* c = dynamic_cast<P::ActionStmtContext*>(ctx)) {
+  if (verb_ == FloLexer::ACTION)
+    if (auto* c = dynamic_cast<P::ActionStmtContext*>(ctx)) {
     auto n = node<ActionStmt>(all, verb);
     n->name = ident(c->name());
     for (auto* p : c->param()) n->params.push_back({ident(p->name()), type(p->type())});
     return n;
   }
-  if (auto* c = dynamic_cast<P::RequiresStmtContext*>(ctx))
+  if (verb_ == FloLexer::REQUIRES)
+    if (auto* c = dynamic_cast<P::RequiresStmtContext*>(ctx))
     return exprNode(StmtKind::Requires, c->expr());
-  if (auto* c = dynamic_cast<P::EnsuresStmtContext*>(ctx))
+  if (verb_ == FloLexer::ENSURES)
+    if (auto* c = dynamic_cast<P::EnsuresStmtContext*>(ctx))
     return exprNode(StmtKind::Ensures, c->expr());
 
   diags_.error(all, "internal error: unhandled declaration form");
