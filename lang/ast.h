@@ -444,6 +444,9 @@ struct Module {
 struct Program {
   std::vector<std::unique_ptr<Module>> modules;
   const Module* root = nullptr;
+  /// Declarations dropped because of syntax errors; later stages then avoid reporting what may
+  /// only be their absence (a deed that "computes nothing" because its `let` did not parse).
+  std::size_t droppedDeclarations = 0;
 };
 
 /// Downcast helper: `as<GoStmt>(stmt)`.

@@ -430,6 +430,27 @@ std::string formatStatement(const Stmt& s) {
   return out;
 }
 
+std::vector<std::string> formatStatementLines(const Stmt& s) {
+  constexpr std::size_t kWrapAt = 100;
+  if (s.kind == StmtKind::Flow) {
+    const auto& n = as<FlowStmt>(s);
+    std::vector<std::string> lines{"flow " + n.name.text};
+    for (const auto& p : n.sources) lines.push_back("from " + formatPath(p));
+    return lines;
+  }
+  std::string one = formatStatement(s);
+  const std::vector<Need>* needs = nullptr;
+  if (s.kind == StmtKind::Go) needs = &as<GoStmt>(s).needs;
+  else if (s.kind == StmtKind::Let) needs = &as<LetStmt>(s).needs;
+  else if (s.kind == StmtKind::Aux && as<AuxStmt>(s).conditional) needs = &as<AuxStmt>(s).needs;
+  if (!needs || needs->size() < 2 || one.size() <= kWrapAt) return {one};
+  // `go x if A` then one `and B` per continuation line
+  std::string head = one.substr(0, one.size() - formatNeeds(*needs).size());
+  std::vector<std::string> lines{head + formatNeed((*needs)[0])};
+  for (std::size_t i = 1; i < needs->size(); ++i) lines.push_back("and " + formatNeed((*needs)[i]));
+  return lines;
+}
+
 // ------------------------------------------------------------------------------- modules
 
 namespace {
@@ -533,7 +554,11 @@ void formatModule(const Module& module, const SourceManager& sources, std::ostre
       ++c;
     }
     blankBefore(start);
-    out << indent << formatStatement(s);
+    auto lines = formatStatementLines(s);
+    out << indent << lines[0];
+    // A flow's sources line up with its stages; a condition's `and`s hang deeper.
+    const char* hang = s.kind == StmtKind::Flow ? "  " : "    ";
+    for (std::size_t k = 1; k < lines.size(); ++k) out << '\n' << indent << hang << lines[k];
     // Trailing comments on the declaration's lines.
     while (c < comments.size() && commentLine(c) <= end) {
       out << "  " << comments[c].text;

@@ -14,6 +14,9 @@ namespace flo::lang {
 
 /// One declaration on one line, without indentation (continuation lines joined).
 std::string formatStatement(const Stmt& stmt);
+/// The canonical lines of a declaration: a flow's sources and the needs of a long condition go on
+/// continuation lines (which FloScript joins back, FLOSCRIPT.md §2).
+std::vector<std::string> formatStatementLines(const Stmt& stmt);
 std::string formatNeeds(const std::vector<Need>& needs);
 std::string formatPath(const Path& path);
 std::string formatFieldsPath(const FieldsPath& fp);

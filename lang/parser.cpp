@@ -356,11 +356,14 @@ private:
       if (filter.poisoned(startOffset)) {
         // Already reported by the filter (nesting too deep); drop the declaration.
         if (!line) skipDeclaration(tokens);
+        ++program_->droppedDeclarations;
       } else if (!line) {
         reportSyntaxError(file, first, strategy->failure(), tokens, start);
         skipDeclaration(tokens);
+        ++program_->droppedDeclarations;
       } else if (line->statement()) {
         auto stmt = builder.build(line->statement());
+        if (!stmt) ++program_->droppedDeclarations;
         if (stmt) {
           if (stmt->kind == StmtKind::Load) handleLoad(static_cast<LoadStmt&>(*stmt));
           module.startLines.push_back(sources_.lineCol(file, stmt->range.begin).line);
@@ -459,8 +462,7 @@ private:
       return;
     }
     if (std::find(stack_.begin(), stack_.end(), *id) != stack_.end()) {
-      diags_.error(load.file.range, "`load` cycle: '" + sources_.name(*id) +
-                                        "' is already being loaded");
+      diags_.error(load.file.range, "`load` cycle: '" + name + "' is already being loaded");
       for (auto it = loadSites_.rbegin(); it != loadSites_.rend(); ++it) {
         diags_.note(*it, "loaded from here");
         if (it->file == *id) break;

@@ -127,7 +127,7 @@ int commandCheck(Session& s) {
     auto id = s.open(file);
     if (!id) continue;
     auto program = s.parse(*id);
-    if (s.diags().hasErrors() && s.diags().limitReached()) break;
+    if (s.diags().limitReached()) break;
     sema::check(*program, s.diags());
   }
   return s.finish();

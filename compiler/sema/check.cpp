@@ -153,10 +153,12 @@ public:
   explicit Checker(Diagnostics& diags) : diags_(diags), model_(std::make_unique<Model>()) {}
 
   std::unique_ptr<Model> run(const Program& program) {
+    complete_ = program.droppedDeclarations == 0;
     if (program.root) visitModule(*program.root);
     for (auto& house : model_->houses) resolveHouse(house);
     checkExtensions();
     for (auto& house : model_->houses) reportUnused(house);
+    reportSharesCrossed();
     return std::move(model_);
   }
 
@@ -408,6 +410,8 @@ private:
       checkData(s.data, "init", false);
     }
     initialized_.insert(rootPath(s.dest.path));
+    recordShare(s.dest.path);
+    if (s.fromSource) recordShare(s.src.path);
   }
 
   void visitTasker(const TaskerStmt& s) {
@@ -523,7 +527,10 @@ private:
       diags_.note({}, "declare `log NAME` in a logger first");
       return;
     }
-    for (const auto& l : s.loggees) checkSharePath(l.path.path, "loggee");
+    for (const auto& l : s.loggees) {
+      checkSharePath(l.path.path, "loggee");
+      recordShare(l.path.path);
+    }
   }
 
   void visitFrame(const FrameStmt& s) {
@@ -705,7 +712,7 @@ private:
       bool needsReference = t.schedule == Schedule::Aux || t.schedule == Schedule::Slave ||
                             t.schedule == Schedule::Moot ||
                             (t.schedule == Schedule::Inactive && !bidAll_.count(&h));
-      if (needsReference && !t.referenced)
+      if (needsReference && !t.referenced && complete_)
         diags_.warning(Warning::UnusedFramer, t.decl->name.range,
                        std::string(scheduleName(t.schedule)) + " framer " + quote(t.name) +
                            " is never " +
@@ -728,7 +735,8 @@ private:
 
   void resolveFrames(House&, Tasker& t) {
     if (t.frames.empty()) {
-      diags_.error(t.decl->name.range, "framer " + quote(t.name) + " has no frames");
+      if (complete_)
+        diags_.error(t.decl->name.range, "framer " + quote(t.name) + " has no frames");
       return;
     }
     // first
@@ -967,12 +975,7 @@ private:
     case StmtKind::Put: case StmtKind::Inc: case StmtKind::Copy: case StmtKind::Set: {
       const auto& d = static_cast<const DataStmt&>(s);
       if (d.framerGoal) {
-        if (d.deprecatedConnective)
-          diags_.warning(Warning::Deprecated, s.verbRange,
-                         "`set " + d.framerGoal->text + " " +
-                             (d.form == DataStmt::Form::FromSource ? "by" : "to") +
-                             "` is deprecated; write `" +
-                             (d.form == DataStmt::Form::FromSource ? "from" : "with") + "`");
+        // `set elapsed to` / `set recurred by` are still plain forms (FLOSCRIPT.md §10).
         if (d.goalValue) requireNumber(*d.goalValue, "set " + d.framerGoal->text);
         if (d.form == DataStmt::Form::FromSource) checkFieldsPath(sc, d.src);
         break;
@@ -1053,7 +1056,30 @@ private:
     }
   }
 
+  /// Remembers an absolute share path, to find paths that descend through a share later.
+  void recordShare(const Path& p) {
+    const std::string& t = p.head.text;
+    if (!p.relations.empty() || t.size() < 2 || t[0] != '.' || t.back() == '.') return;
+    if (p.head.kind != WordKind::DotPath) return;
+    sharePaths_.emplace(t, p.head.range);
+  }
+
+  void reportSharesCrossed() {
+    for (const auto& [path, range] : sharePaths_) {
+      for (std::size_t dot = path.find('.', 1); dot != std::string::npos;
+           dot = path.find('.', dot + 1)) {
+        auto it = sharePaths_.find(path.substr(0, dot));
+        if (it == sharePaths_.end()) continue;
+        diags_.error(range, "path " + quote(path) + " descends through share " + quote(it->first));
+        diags_.note(it->second, quote(it->first) + " is used as a share here");
+        diags_.note({}, "select a field instead: `" + path.substr(dot + 1) + " in " + it->first + "`");
+        break;
+      }
+    }
+  }
+
   void checkFieldsPath(const Scope& sc, const FieldsPath& fp) {
+    recordShare(fp.path);
     for (const auto& f : fp.fields)
       if (!isPublicName(f.text)) diags_.error(f.range, "invalid field name " + quote(f.text));
     checkSharePath(fp.path, "");
@@ -1129,6 +1155,7 @@ private:
         break;
       case NeedKind::Mark:
         checkSharePath(n.state.path, "");
+        recordShare(n.state.path);
         checkPath(sc, n.state.path);
         if (n.frame && n.frame->text != "me") findFrame(fr, *n.frame, true);
         break;
@@ -1165,7 +1192,7 @@ private:
   }
 
   void reportUnreachable(Tasker& t) {
-    if (t.frames.empty() || t.first == kNone) return;
+    if (!complete_ || t.frames.empty() || t.first == kNone) return;
     std::vector<bool> seen(t.frames.size(), false);
     std::deque<std::size_t> work;
     auto reachOutline = [&](std::size_t i) {
@@ -1207,6 +1234,7 @@ private:
   struct ExprScope {
     std::set<std::string, std::less<>> names;
     bool allowOld = false;
+    std::string hint; ///< note for an unknown name without a close match
   };
 
   void checkExpr(const Expr& e, const ExprScope& scope) {
@@ -1216,6 +1244,7 @@ private:
         diags_.error(e.range, "unknown name " + quote(e.text));
         std::vector<std::string> candidates(scope.names.begin(), scope.names.end());
         if (auto m = closestMatch(e.text, candidates)) diags_.note({}, "did you mean '" + *m + "'?");
+        else if (!scope.hint.empty()) diags_.note({}, scope.hint);
       }
       return;
     case ExprKind::Literal: warnHexReading(e.literal); return;
@@ -1302,7 +1331,7 @@ private:
         checkExpr(*f.condition, scope);
       }
     }
-    if (!assignsOutput)
+    if (!assignsOutput && complete_)
       diags_.error(deed.decl->name->range, "deed " + quote(deed.name) + " computes nothing");
   }
 
@@ -1316,7 +1345,7 @@ private:
 
   void checkFlow(const ExtensionBlock& flow) {
     const auto& decl = as<FlowStmt>(*flow.decl);
-    if (decl.sources.empty()) {
+    if (decl.sources.empty() && complete_) {
       diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no source");
       diags_.note({}, "name one with `from .path` on the next line");
     }
@@ -1346,6 +1375,7 @@ private:
       case StmtKind::Filter: {
         ExprScope scope;
         scope.names = {"value", "time"};
+        scope.hint = "in a filter the item is `value` and its time stamp `time`";
         checkExpr(*static_cast<const ExprStmt&>(*s).expr, scope);
         break;
       }
@@ -1364,7 +1394,7 @@ private:
       default: break;
       }
     }
-    if (!sink) diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no sink");
+    if (!sink && complete_) diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no sink");
   }
 
   void checkJob(const ExtensionBlock& job) {
@@ -1449,7 +1479,7 @@ private:
       default: break;
       }
     }
-    if (runs == 0) {
+    if (runs == 0 && complete_) {
       diags_.error(decl.name->range, "job " + quote(job.name) + " runs nothing");
       diags_.note({}, "add `run framer NAME`, `run flow NAME` or `run deed NAME`");
     } else if (runs > 1) {
@@ -1514,7 +1544,7 @@ private:
       default: break;
       }
     }
-    if (actions.empty())
+    if (actions.empty() && complete_)
       diags_.error(static_cast<const NameStmt&>(*contract.decl).name->range,
                    "contract " + quote(contract.name) + " has no actions");
   }
@@ -1531,6 +1561,8 @@ private:
   std::set<std::string, std::less<>> initialized_;
   std::set<const House*> bidAll_;
   std::map<const Tasker*, std::set<std::string, std::less<>>> cloneTags_;
+  std::map<std::string, SourceRange, std::less<>> sharePaths_; // first use of each share path
+  bool complete_ = true; ///< no declaration was dropped by a syntax error
 };
 
 } // namespace

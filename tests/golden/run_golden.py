@@ -67,9 +67,11 @@ def check_format(floc, path):
     if code != 0:
         return [f"floc fmt failed ({code}): {err.strip()}"]
     problems = []
-    with tempfile.TemporaryDirectory() as d:
-        formatted = os.path.join(d, os.path.basename(path))
-        with open(formatted, "w", encoding="utf-8") as f:
+    # The formatted copy sits next to the original so that relative `load` paths still resolve.
+    fd, formatted = tempfile.mkstemp(prefix=".fmt-", suffix="-" + os.path.basename(path),
+                                     dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(first)
         code, second, err = run([floc, "fmt", formatted])
         if code != 0:
@@ -80,6 +82,8 @@ def check_format(floc, path):
         _, ast2, _ = run([floc, "--emit=ast", formatted])
         if strip_locations(ast1) != strip_locations(ast2):
             problems.append("formatting changed the AST")
+    finally:
+        os.unlink(formatted)
     return problems
 
 
@@ -102,6 +106,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--floc", required=True)
     ap.add_argument("--update", action="store_true")
+    ap.add_argument("--canonical", action="store_true",
+                    help="the file must already be in canonical form (examples)")
     ap.add_argument("file")
     args = ap.parse_args()
     path = args.file
@@ -139,6 +145,10 @@ def main():
         problems.append(f"exit status {code}, but the file expects {'errors' if expects_errors else 'none'}")
     if not expects_errors:
         problems += check_format(args.floc, path)
+    if args.canonical:
+        code, _, err = run([args.floc, "fmt", "--check", path])
+        if code != 0:
+            problems.append("not in canonical form: " + err.strip())
     if problems:
         print(f"FAIL {path}")
         for p in problems:

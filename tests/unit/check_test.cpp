@@ -95,7 +95,8 @@ TEST(Check, DeprecatedFormsWarnByName) {
   auto c = run("house h\ninit .x to 1\nframer f be active\nframe a\n set elapsed to 2\n"
                " go b if elapsed >= goal\nframe b\n");
   EXPECT_FALSE(c->diags->hasErrors()) << c->text();
-  EXPECT_EQ(c->diags->warningCount(), 3u) << c->text();
+  // init ... to and bare elapsed; `set elapsed to` is a plain form (FLOSCRIPT.md §10)
+  EXPECT_EQ(c->diags->warningCount(), 2u) << c->text();
   EXPECT_TRUE(c->has("[-Wdeprecated]"));
 }
 
@@ -110,6 +111,12 @@ TEST(Check, ContractNamesResolve) {
                "  ensures total == old total + amt\n  let total = total + amount\n");
   EXPECT_EQ(c->diags->errorCount(), 1u) << c->text();
   EXPECT_TRUE(c->has("unknown name 'amount'"));
+}
+
+TEST(Check, PathMayNotDescendThroughShare) {
+  auto c = run("house h\ninit .pos with x 1 y 2\nframer f be active\nframe a\n put 3 into .pos.x\n");
+  EXPECT_TRUE(c->has("path '.pos.x' descends through share '.pos'")) << c->text();
+  EXPECT_TRUE(c->has("select a field instead: `x in .pos`"));
 }
 
 } // namespace
