@@ -61,6 +61,7 @@ NUMBER
   | [+-]? '0' [xX] [0-9a-fA-F]+ ( '_' [0-9a-fA-F]+ )*
   | [+-]? '0' [bB] [01]+ ( '_' [01]+ )*
   | [+-]? '0' [oO] [0-7]+ ( '_' [0-7]+ )*
+  | [+-] ( [iI] [nN] [fF] ( [iI] [nN] [iI] [tT] [yY] )? | [nN] [aA] [nN] )
   ;
 
 // Points: 1.5x2y, 1n2e, 1f2s and their three-component forms.

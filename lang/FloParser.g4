@@ -111,7 +111,7 @@ doClause
 needs : need ( AND need )* ;
 need : NOT? needTerm ;
 needTerm
-  : which=( ELAPSED | RECURRED ) ( RE reName=name )? comparison goalTerm tolerance?  # framerStateNeed
+  : which=( ELAPSED | RECURRED ) ( RE reName=name? )? comparison goalTerm tolerance?  # framerStateNeed
   | ( AUX auxName=name | ANY | ALL ) auxPlace? IS DONE                           # auxDoneNeed
   | auxName=name auxPlace IS DONE                                                # auxDoneNeed
   | name IS status=( DONE | READIED | STARTED | RUNNING | STOPPED | ABORTED )    # taskerNeed
@@ -130,7 +130,7 @@ tolerance : PLUSMINUS word ;
 directData : word+ ;
 fieldsPath : ( name+ IN )? path ;
 path : pathHead relation* ;
-pathHead : DOTPATH | RELPATH | name | literal ;
+pathHead : DOTPATH | RELPATH | name | literal | CHUNK ;
 relation : OF ( ROOT | ME | FRAMER name? | FRAME name? | ACTOR name? ) ;
 
 // ---- extension types and expressions ----

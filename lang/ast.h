@@ -86,6 +86,7 @@ struct Need {
 
   // FramerState: `elapsed|recurred [re framer] cmp goal [+- tol]`
   bool recurred = false;
+  bool hasRe = false;      ///< `re` written (with or without a framer: bare `re` means `re me`)
   std::optional<Ident> re;
   // AuxDone: `(aux name | any | all) [in frame [F]] [in framer [G]] is done`
   AuxForm auxForm = AuxForm::Named;

@@ -115,6 +115,7 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
     n.recurred = fs->which->getType() == FloLexer::RECURRED;
     n.state.path.head = word(fs->which);
     n.state.path.range = n.state.range = range(fs->which);
+    n.hasRe = fs->RE() != nullptr;
     if (fs->reName) n.re = ident(fs->reName);
     n.comparison = comparisonOf(fs->comparison());
     n.goal = fieldsPath(fs->goalTerm()->fieldsPath());

@@ -54,7 +54,8 @@ std::string formatNeed(const Need& n) {
   switch (n.kind) {
   case NeedKind::FramerState:
     append(out, n.recurred ? "recurred" : "elapsed");
-    if (n.re) append(out, "re"), append(out, n.re->text);
+    if (n.hasRe) append(out, "re");
+    if (n.re) append(out, n.re->text);
     break;
   case NeedKind::AuxDone:
     if (n.auxForm == AuxForm::Any) append(out, "any");

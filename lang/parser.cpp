@@ -174,6 +174,7 @@ std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4:
   std::vector<std::string> keywords;
   bool name = false, number = false, string = false, path = false, word = false, end = false;
   bool comparison = false;
+  bool operators = false; // + - * / % = : data words, or operators in an expression
   std::size_t softKeywords = 0;
   for (std::size_t t : set.toList()) {
     switch (t) {
@@ -188,7 +189,10 @@ std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4:
     default: {
       std::string lit = v.getLiteralName(t);
       if (lit.size() >= 2 && lit.front() == '\'') lit = lit.substr(1, lit.size() - 2);
-      if (t >= FloLexer::LOAD && t <= FloLexer::COUNT) {
+      if (t == FloLexer::PLUS || t == FloLexer::MINUS || t == FloLexer::STAR ||
+          t == FloLexer::SLASH || t == FloLexer::PERCENT || t == FloLexer::ASSIGN) {
+        operators = true;
+      } else if (t >= FloLexer::LOAD && t <= FloLexer::COUNT) {
         ++softKeywords;
         keywords.push_back("'" + lit + "'");
       } else if (!lit.empty()) {
@@ -214,6 +218,7 @@ std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4:
   if (keywords.size() > 8) keywords.resize(8), keywords.push_back("...");
   for (auto& k : keywords) parts.push_back(k);
   if (comparison) parts.push_back("a comparison");
+  if (operators && !(word && name)) parts.push_back("an operator");
   if (word && name) {
     parts.push_back("a value");
   } else {
@@ -241,8 +246,10 @@ std::string tokenDisplay(const antlr4::Token* t) {
   return "'" + text + "'";
 }
 
-// Guide-era and common forms that deserve a specific hint.
-std::string hintFor(const std::string& verb, const antlr4::Token* offending) {
+// Guide-era, obsolete and common forms that deserve a specific hint. `words` are the
+// declaration's tokens up to and including the offending one.
+std::string hintFor(const std::string& verb, const antlr4::Token* offending,
+                    const std::vector<const antlr4::Token*>& words) {
   std::string text = offending ? offending->getText() : "";
   if (verb == "inc" && text == "by")
     return "Ioflo 2 increments only `with` data or `from` a share; the guide's `inc ... by` form "
@@ -250,9 +257,40 @@ std::string hintFor(const std::string& verb, const antlr4::Token* offending) {
   if (verb == "set" && text == "to")
     return "`set ... to` works only for `elapsed` and `recurred`; write `set PATH with DATA`";
   if (text == "or") return "needs are joined only with `and`; split the condition into two `go`s";
+  if (verb == "do" && (text == "to" || text == "by"))
+    return "deed clauses are with, from, per, for, cum, qua, via, at and as; the guide's `to`/`by` "
+           "forms were removed";
+  // Needs written in the guide's obsolete word order (FLOSCRIPT.md §10).
+  for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+    std::size_t type = words[i]->getType();
+    bool needStart = i > 0 && (words[i - 1]->getType() == FloLexer::IF ||
+                               words[i - 1]->getType() == FloLexer::AND ||
+                               words[i - 1]->getType() == FloLexer::NOT);
+    if (!needStart) continue;
+    std::string next = words[i + 1]->getText();
+    if (type == FloLexer::DONE)
+      return "obsolete need `done " + next + "`; write `" + next + " is done`";
+    if (words[i]->getText() == "status")
+      return "obsolete need `status " + next + " is ...`; write `" + next + " is STATUS`";
+    if (type == FloLexer::CHANGE)
+      return "obsolete need `change " + next + "`; write `" + next + " is changed`";
+    if (type == FloLexer::UPDATE)
+      return "obsolete need `update ...`; write `PATH is updated [in frame FRAME]`";
+  }
+  if (offending && offending->getType() == FloLexer::CHUNK && text.size() > 1 &&
+      std::string_view("+-*/%").find(text[0]) != std::string_view::npos)
+    return std::string("operators are words of their own: write `") + text[0] + " " +
+           text.substr(1) + "`";
   if (verb == "put" && offending && offending->getType() != FloLexer::INTO)
     return "`put` takes one value, or field/value pairs, before `into`";
   return {};
+}
+
+/// True when an "expected" set is just the tokens that may start a declaration: it says nothing
+/// useful about what this declaration lacks.
+bool isStatementStartSet(const antlr4::misc::IntervalSet& set) {
+  return set.contains(std::size_t(FloLexer::LOAD)) && set.contains(std::size_t(FloLexer::HOUSE)) &&
+         set.contains(std::size_t(FloLexer::CONTRACT));
 }
 
 } // namespace
@@ -312,6 +350,7 @@ private:
                    std::string("invalid UTF-8 (byte 0x") + hex +
                        "); Flo source files must be UTF-8");
     }
+    warnInteriorTabs(file, text);
     ByteCharStream chars(text, sources_.name(file));
     FloLexer lexer(&chars);
     lexer.removeErrorListeners();
@@ -337,8 +376,10 @@ private:
       if (!isVerbToken(first->getType())) {
         reportNotAVerb(file, first);
         skipDeclaration(tokens);
+        ++program_->droppedDeclarations;
         continue;
       }
+      lastVerb_ = first->getType();
       FloParser::LineContext* line = nullptr;
       interp->setPredictionMode(antlr4::atn::PredictionMode::SLL);
       try {
@@ -376,6 +417,43 @@ private:
     }
   }
 
+  /// Ioflo splits words only at spaces, so a tab between two words stays inside one word there;
+  /// Flo treats it as a blank. Warn where that changes the reading (once per file).
+  void warnInteriorTabs(FileId file, std::string_view text) {
+    std::size_t pos = text.find('\t');
+    while (pos != std::string_view::npos) {
+      std::size_t lineStart = text.rfind('\n', pos);
+      lineStart = lineStart == std::string_view::npos ? 0 : lineStart + 1;
+      std::size_t lineEnd = text.find('\n', pos);
+      if (lineEnd == std::string_view::npos) lineEnd = text.size();
+      std::string_view line = text.substr(lineStart, lineEnd - lineStart);
+      // Inside a line, outside quotes and comments, between two non-blank characters.
+      char quote = 0;
+      for (std::size_t i = 0; i < line.size(); ++i) {
+        char c = line[i];
+        if (quote) {
+          if (c == quote) quote = 0;
+          continue;
+        }
+        if (c == '"' || c == '\'') {
+          quote = c;
+          continue;
+        }
+        if (c == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) break;
+        if (c != '\t') continue;
+        std::size_t before = line.find_last_not_of(" \t", i);
+        std::size_t after = line.find_first_not_of(" \t\r", i);
+        if (before == std::string_view::npos || after == std::string_view::npos) continue;
+        auto at = std::uint32_t(lineStart + i);
+        diags_.warning(Warning::IofloDivergence, {file, at, at + 1},
+                       "a tab separates words in Flo; Ioflo keeps it inside the word");
+        diags_.note({}, "use spaces between words for a program that reads the same under Ioflo");
+        return;
+      }
+      pos = text.find('\t', lineEnd);
+    }
+  }
+
   static void skipDeclaration(antlr4::CommonTokenStream& tokens) {
     while (tokens.LA(1) != FloLexer::NEWLINE && tokens.LA(1) != antlr4::Token::EOF)
       tokens.consume();
@@ -394,8 +472,11 @@ private:
     std::size_t type = t->getType();
     if (type >= FloLexer::TO && type <= FloLexer::GT) {
       diags_.error(r, "a declaration cannot start with '" + text + "'");
-      diags_.note({}, "a line that starts with a connective or comparison continues the "
-                      "declaration above it, and there is none here");
+      diags_.note({}, lastVerb_ == FloLexer::LOAD
+                          ? "a line that starts with a connective continues the declaration "
+                            "above it, but a `load` line is never continued"
+                          : "a line that starts with a connective or comparison continues the "
+                            "declaration above it, and there is none here");
       return;
     }
     diags_.error(r, "unknown verb '" + (text.size() > 40 ? text.substr(0, 37) + "..." : text) + "'");
@@ -416,8 +497,9 @@ private:
                          antlr4::CommonTokenStream& tokens, std::size_t start) {
     const antlr4::Token* bad = failure.offending;
     std::string verb = first->getText();
-    std::string expected =
-        describeExpected(failure.expected, *vocabulary_);
+    std::string expected = isStatementStartSet(failure.expected)
+                               ? std::string()
+                               : describeExpected(failure.expected, *vocabulary_);
     SourceRange where;
     std::string message;
     bool atEnd = !bad || bad->getType() == FloLexer::NEWLINE || bad->getType() == antlr4::Token::EOF;
@@ -432,9 +514,18 @@ private:
       where = rangeOf(file, bad);
       message = "unexpected " + tokenDisplay(bad) + " in `" + verb + "` declaration";
     }
-    if (!expected.empty()) message += "; expected " + expected;
+    std::vector<const antlr4::Token*> words;
+    for (std::size_t i = start; i < tokens.size(); ++i) {
+      const antlr4::Token* t = tokens.get(i);
+      if (t->getType() == FloLexer::NEWLINE || t->getType() == antlr4::Token::EOF) break;
+      words.push_back(t);
+      if (t == bad) break;
+    }
+    std::string hint = hintFor(verb, bad, words);
+    // For an obsolete form the hint says what to write; a list of tokens would only mislead.
+    if (!expected.empty() && hint.rfind("obsolete", 0) != 0) message += "; expected " + expected;
     diags_.error(where, message);
-    if (std::string hint = hintFor(verb, bad); !hint.empty()) diags_.note({}, hint);
+    if (!hint.empty()) diags_.note({}, hint);
     if (auto usage = verbUsage(verb); !usage.empty())
       diags_.note({}, "usage: " + std::string(usage));
   }
@@ -482,6 +573,7 @@ private:
   std::vector<FileId> stack_;
   std::vector<SourceRange> loadSites_;
   const antlr4::dfa::Vocabulary* vocabulary_ = nullptr;
+  std::size_t lastVerb_ = 0;
 };
 
 } // namespace

@@ -505,6 +505,8 @@ private:
                                      quote(s.name.text));
     t->logs.push_back(s.name.text);
     inLog_ = true;
+    logRule_.clear();
+    logLoggees_ = 0;
     for (const auto& c : s.clauses) {
       if (c.kind == TaskerClause::Kind::As && c.name->text != "text" && c.name->text != "binary")
         diags_.error(c.name->range, "unknown log kind " + quote(c.name->text) +
@@ -512,7 +514,10 @@ private:
       if (c.kind == TaskerClause::Kind::On) {
         static const std::set<std::string, std::less<>> rules = {
             "never", "once", "always", "update", "change", "streak", "deck"};
-        if (!rules.count(c.name->text)) {
+        std::string rule;
+        for (char ch : c.name->text) rule += char(std::tolower(static_cast<unsigned char>(ch)));
+        logRule_ = rule;
+        if (!rules.count(rule)) {
           diags_.error(c.name->range, "unknown log rule " + quote(c.name->text));
           diags_.note({}, "a log is written never, once, always, or on update, change, streak or "
                           "deck");
@@ -530,6 +535,8 @@ private:
     for (const auto& l : s.loggees) {
       checkSharePath(l.path.path, "loggee");
       recordShare(l.path.path);
+      if (++logLoggees_ > 1 && (logRule_ == "streak" || logRule_ == "deck"))
+        diags_.error(l.range, "a log `on " + logRule_ + "` takes exactly one loggee");
     }
   }
 
@@ -580,9 +587,16 @@ private:
     }
   }
 
+  // The name of a deed/flow/job/contract header. FlowStmt is not a NameStmt (it holds its name
+  // as a plain Ident), so it must not be cast to one.
+  static const Ident& blockIdent(const Stmt& s) {
+    if (s.kind == StmtKind::Flow) return as<FlowStmt>(s).name;
+    return *static_cast<const NameStmt&>(s).name;
+  }
+
   void openBlock(const Stmt& s, Block b, std::size_t) {
-    const auto& n = static_cast<const NameStmt&>(s);
-    checkName(*n.name, blockName(b));
+    const Ident& name = blockIdent(s);
+    checkName(name, blockName(b));
     std::vector<ExtensionBlock>* list = nullptr;
     if (b == Block::Flow) list = &model_->flows;
     else if (b == Block::Job) list = &model_->jobs;
@@ -591,24 +605,24 @@ private:
     block_ = b;
     inAction_ = false;
     if (b == Block::Deed) {
-      std::string key = stdlib::registryKey({n.name->text});
+      std::string key = stdlib::registryKey({name.text});
       for (const auto& d : model_->deeds)
         if (stdlib::registryKey({d.name}) == key) {
-          diags_.error(n.name->range, "deed " + quote(n.name->text) + " is already declared");
+          diags_.error(name.range, "deed " + quote(name.text) + " is already declared");
           diags_.note(d.decl->name->range, "first declared here");
         }
       if (stdlib::findBuiltinDeed(key))
-        diags_.error(n.name->range, "deed " + quote(n.name->text) + " would shadow a built-in deed");
-      model_->deeds.push_back({n.name->text, &n, {}});
+        diags_.error(name.range, "deed " + quote(name.text) + " would shadow a built-in deed");
+      model_->deeds.push_back({name.text, &static_cast<const NameStmt&>(s), {}});
       return;
     }
     for (const auto& e : *list)
-      if (e.name == n.name->text) {
-        diags_.error(n.name->range, std::string(blockName(b)) + " " + quote(e.name) +
+      if (e.name == name.text) {
+        diags_.error(name.range, std::string(blockName(b)) + " " + quote(e.name) +
                                         " is already declared");
-        diags_.note(static_cast<const NameStmt*>(e.decl)->name->range, "first declared here");
+        diags_.note(blockIdent(*e.decl).range, "first declared here");
       }
-    list->push_back({n.name->text, &s, {}});
+    list->push_back({name.text, &s, {}});
   }
 
   void addToBlock(const Stmt& s) {
@@ -639,11 +653,29 @@ private:
     warnHexReading(w);
   }
 
+  /// Warns where Ioflo's data conversion (FLOSCRIPT.md §2) reads a word differently from Flo.
   void warnHexReading(const Word& w) {
-    if (iofloReadsAsHex(w))
+    if (iofloReadsAsHex(w)) {
       diags_.warning(Warning::IofloDivergence, w.range,
                      "Flo reads " + quote(w.text) + " as the number it denotes; Ioflo reads it as "
                      "base 16");
+    } else if (w.kind == WordKind::Number && w.text.find_first_of("oO") != std::string::npos) {
+      diags_.warning(Warning::IofloDivergence, w.range,
+                     "Flo reads " + quote(w.text) + " as an octal number; Ioflo keeps it as a "
+                     "string");
+    } else if (w.kind == WordKind::Chunk && isHexChunk(w.text)) {
+      diags_.warning(Warning::IofloDivergence, w.range,
+                     "Flo reads " + quote(w.text) + " as a string; Ioflo reads it as a base-16 "
+                     "number");
+    }
+  }
+
+  static bool isHexChunk(std::string_view t) {
+    if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.remove_prefix(1);
+    if (t.empty() || !std::isdigit(static_cast<unsigned char>(t[0]))) return false;
+    return std::all_of(t.begin(), t.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == '_';
+    });
   }
 
   /// Direct data: one value, or field/value pairs; `value` may not be mixed with other fields.
@@ -862,6 +894,10 @@ private:
       const auto& w = static_cast<const WordStmt&>(s);
       requireNumber(w.value, stmtKindName(s.kind));
       requireNext(sc, s.verbRange, stmtKindName(s.kind));
+      if (auto v = numberValue(w.value); v && *v < 0)
+        diags_.warning(Warning::IofloQuirk, w.value.range,
+                       "`" + std::string(stmtKindName(s.kind)) + "` uses the absolute value: " +
+                           quote(w.value.text) + " counts as " + w.value.text.substr(1));
       if (s.kind == StmtKind::Repeat) {
         if (auto v = numberValue(w.value); v && std::floor(std::fabs(*v)) != std::fabs(*v))
           diags_.warning(Warning::IofloQuirk, w.value.range,
@@ -963,7 +999,22 @@ private:
           diags_.error(r.original.range, "`rear` clones a moot framer; " + quote(t->name) +
                                              " is " + scheduleName(t->schedule));
       }
-      findFrame(fr, r.frame, true);
+      if (auto target = findFrame(fr, r.frame, true)) {
+        // The rearing frame's outline: the frames over it, itself, its primary-child chain.
+        std::set<std::size_t> outline;
+        for (std::size_t cur = sc.frameIdx, n = 0; cur != kNone && n <= fr.frames.size();
+             cur = fr.frames[cur].over, ++n)
+          outline.insert(cur);
+        for (std::size_t cur = sc.frameIdx, n = 0;
+             !fr.frames[cur].unders.empty() && n <= fr.frames.size(); ++n) {
+          cur = fr.frames[cur].unders.front();
+          outline.insert(cur);
+        }
+        if (outline.count(*target))
+          diags_.warning(Warning::IofloQuirk, r.frame.range,
+                         "`rear` into frame " + quote(r.frame.text) + ", which is in the rearing "
+                         "frame's own outline: Ioflo only logs an error at run time");
+      }
       break;
     }
     case StmtKind::Raze: {
@@ -1022,17 +1073,20 @@ private:
     }
     if (!d.asParts.empty()) {
       for (const auto& p : d.asParts) checkName(p, "deed instance");
+      // Ioflo's `as` name runs on until with/cum/at/for/qua, swallowing a via/from/per that
+      // follows it directly (FLOSCRIPT.md §10); any other clause ends the name.
+      const DoClause* after = nullptr;
       for (const auto& c : d.clauses)
-        if (c.range.begin > d.asRange.begin && (c.kind == DoClause::Kind::Via ||
-                                                c.kind == DoClause::Kind::From ||
-                                                c.kind == DoClause::Kind::Per)) {
-          diags_.warning(Warning::IofloDivergence, c.range,
-                         std::string("Ioflo reads `") + doClauseName(c.kind) +
-                             " ...` after `as NAME` as part of the instance name; Flo reads it "
-                             "as a clause");
-          diags_.note({}, "put `as NAME` last for a program that behaves the same under Ioflo");
-          break;
-        }
+        if (c.range.begin > d.asRange.begin && (!after || c.range.begin < after->range.begin))
+          after = &c;
+      if (after && (after->kind == DoClause::Kind::Via || after->kind == DoClause::Kind::From ||
+                    after->kind == DoClause::Kind::Per)) {
+        diags_.warning(Warning::IofloDivergence, after->range,
+                       std::string("Ioflo reads `") + doClauseName(after->kind) +
+                           " ...` after `as NAME` as part of the instance name; Flo reads it "
+                           "as a clause");
+        diags_.note({}, "put `as NAME` last for a program that behaves the same under Ioflo");
+      }
     }
     for (const auto& c : d.clauses) {
       switch (c.kind) {
@@ -1088,6 +1142,28 @@ private:
 
   /// Relations: `of framer X`, `of frame F`, `main` only in clones.
   void checkPath(const Scope& sc, const Path& p) {
+    if (p.head.kind == WordKind::RelPath && !p.relations.empty()) {
+      // A relpath is scanned for inline framer./frame./actor. segments; naming the same kind
+      // again with `of` is a conflict (FLOSCRIPT.md §8).
+      std::string_view text = p.head.text;
+      std::size_t start = 0;
+      while (start < text.size()) {
+        std::size_t dot = text.find('.', start);
+        std::string_view seg = text.substr(start, dot == std::string_view::npos ? text.npos : dot - start);
+        std::optional<RelationKind> inlineKind;
+        if (seg == "framer") inlineKind = RelationKind::Framer;
+        else if (seg == "frame") inlineKind = RelationKind::Frame;
+        else if (seg == "actor") inlineKind = RelationKind::Actor;
+        if (inlineKind)
+          for (const Relation& r : p.relations)
+            if (r.kind == *inlineKind)
+              diags_.error(r.range, "path " + quote(p.head.text) + " names its " +
+                                        std::string(seg) + " inline and again with `of " +
+                                        std::string(seg) + "`");
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+      }
+    }
     House& h = *sc.house;
     Tasker* framer = sc.framer;
     bool frameSeen = false;
@@ -1126,12 +1202,12 @@ private:
     for (const Need& n : needs) {
       switch (n.kind) {
       case NeedKind::FramerState:
-        if (!n.re)
+        if (!n.hasRe)
           diags_.warning(Warning::Deprecated, n.state.range,
                          std::string("bare `") + (n.recurred ? "recurred" : "elapsed") +
                              "` is the deprecated short form; write `" +
                              (n.recurred ? "recurred" : "elapsed") + " re me`");
-        else if (n.re->text != "me")
+        else if (n.re && n.re->text != "me")
           findTasker(h, *n.re, true, "framer");
         checkGoal(sc, n);
         break;
@@ -1151,7 +1227,10 @@ private:
         break;
       }
       case NeedKind::Tasker:
-        if (n.name->text != "me") findTasker(h, *n.name, true, "tasker");
+        if (n.name->text != "me" && !findTasker(h, *n.name, true, "tasker") &&
+            cloneTags_[&fr].count(n.name->text))
+          diags_.note({}, "'" + n.name->text + "' is a clone tag: write `aux " + n.name->text +
+                              " is done`");
         break;
       case NeedKind::Mark:
         checkSharePath(n.state.path, "");
@@ -1180,7 +1259,7 @@ private:
     if (g.fields.empty() && g.path.relations.empty()) {
       const Word& w = g.path.head;
       if (w.text == "goal" && n.kind == NeedKind::FramerState) return;
-      if (isLiteralWord(w)) return warnHexReading(w);
+      if (isLiteralWord(w) || w.kind == WordKind::Chunk) return warnHexReading(w); // a chunk is a string
       if (isHexDigitWord(w)) {
         diags_.warning(Warning::IofloDivergence, w.range,
                        "Flo reads " + quote(w.text) + " as a share path; Ioflo reads a bare word "
@@ -1563,6 +1642,8 @@ private:
   std::map<const Tasker*, std::set<std::string, std::less<>>> cloneTags_;
   std::map<std::string, SourceRange, std::less<>> sharePaths_; // first use of each share path
   bool complete_ = true; ///< no declaration was dropped by a syntax error
+  std::string logRule_;       ///< rule of the current log
+  std::size_t logLoggees_ = 0; ///< loggees of the current log so far
 };
 
 } // namespace
