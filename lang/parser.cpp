@@ -5,6 +5,7 @@
 #include "lang/parser.h"
 
 #include "lang/ast_builder.h"
+#include "lang/scanner.h"
 #include "lang/token_stream.h"
 
 #include "FloLexer.h"
@@ -293,6 +294,14 @@ bool isStatementStartSet(const antlr4::misc::IntervalSet& set) {
          set.contains(std::size_t(FloLexer::CONTRACT));
 }
 
+/// The scanner's report of a character no token rule accepts.
+Scanner::ErrorHandler unexpectedCharacter(FileId file, Diagnostics& diags) {
+  return [file, &diags](std::size_t begin, std::size_t end) {
+    diags.error({file, std::uint32_t(begin), std::uint32_t(end)}, "unexpected character");
+    diags.note({}, "a backslash continues a line only when it is the last character on it");
+  };
+}
+
 } // namespace
 
 std::string_view verbUsage(std::string_view verb) {
@@ -352,12 +361,10 @@ private:
     }
     warnInteriorTabs(file, text);
     ByteCharStream chars(text, sources_.name(file));
-    FloLexer lexer(&chars);
-    lexer.removeErrorListeners();
-    LexErrorListener lexErrors(file, diags_);
-    lexer.addErrorListener(&lexErrors);
-    TokenFilter filter(lexer, file, diags_, options_.keepComments ? &module.comments : nullptr);
-    antlr4::CommonTokenStream tokens(&filter);
+    Scanner scanner(text, &chars);
+    scanner.setErrorHandler(unexpectedCharacter(file, diags_));
+    TokenFilter filter(scanner, file, diags_, options_.keepComments ? &module.comments : nullptr);
+    DeclarationTokenStream tokens(&filter);
     FloParser parser(&tokens);
     parser.removeErrorListeners();
     auto strategy = std::make_shared<LineErrorStrategy>();
@@ -367,6 +374,7 @@ private:
     vocabulary_ = &parser.getVocabulary();
 
     while (tokens.LA(1) != antlr4::Token::EOF) {
+      tokens.dropConsumed(); // between declarations: keeps memory flat (see token_stream.h)
       std::size_t start = tokens.index();
       antlr4::Token* first = tokens.LT(1);
       if (first->getType() == FloLexer::NEWLINE) {
@@ -586,12 +594,11 @@ std::unique_ptr<Program> parseProgram(SourceManager& sources, FileId root, Diagn
 void dumpTokens(const SourceManager& sources, FileId file, Diagnostics& diags, std::ostream& out) {
   std::string_view text = sources.text(file);
   ByteCharStream chars(text, sources.name(file));
-  FloLexer lexer(&chars);
-  lexer.removeErrorListeners();
-  LexErrorListener lexErrors(file, diags);
-  lexer.addErrorListener(&lexErrors);
-  TokenFilter filter(lexer, file, diags, nullptr);
-  const auto& vocabulary = lexer.getVocabulary();
+  Scanner scanner(text, &chars);
+  scanner.setErrorHandler(unexpectedCharacter(file, diags));
+  TokenFilter filter(scanner, file, diags, nullptr);
+  FloLexer vocabularyOwner(&chars);
+  const auto& vocabulary = vocabularyOwner.getVocabulary();
   for (;;) {
     auto t = filter.nextToken();
     LineCol lc = sources.lineCol(file, std::uint32_t(t->getStartIndex()));

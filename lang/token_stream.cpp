@@ -28,19 +28,9 @@ std::string ByteCharStream::getText(const antlr4::misc::Interval& interval) {
   return std::string(data_.substr(a, b - a + 1));
 }
 
-void LexErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token*, std::size_t,
-                                   std::size_t, const std::string&, std::exception_ptr) {
-  auto* lexer = static_cast<antlr4::Lexer*>(recognizer);
-  auto start = std::uint32_t(lexer->tokenStartCharIndex);
-  auto at = std::uint32_t(lexer->getInputStream()->index());
-  diags_.error({file_, start, std::max(at, start + 1)}, "unexpected character");
-  if (lexer->getInputStream()->LA(1) == antlr4::IntStream::EOF || at == start)
-    diags_.note({}, "a backslash continues a line only when it is the last character on it");
-}
-
-TokenFilter::TokenFilter(antlr4::Lexer& lexer, FileId file, Diagnostics& diags,
+TokenFilter::TokenFilter(antlr4::TokenSource& source, FileId file, Diagnostics& diags,
                          std::vector<Comment>* comments)
-    : lexer_(lexer), file_(file), diags_(diags), comments_(comments) {}
+    : source_(source), file_(file), diags_(diags), comments_(comments) {}
 
 namespace {
 bool isReserved(std::size_t type) { return type >= FloLexer::TO && type <= FloLexer::GT; }
@@ -73,7 +63,7 @@ bool isNesting(std::size_t type) {
 
 std::unique_ptr<antlr4::Token> TokenFilter::pull() {
   for (;;) {
-    auto t = lexer_.nextToken();
+    auto t = source_.nextToken();
     std::size_t type = t->getType();
     if (type == FloLexer::COMMENT) {
       if (comments_) {
@@ -140,36 +130,44 @@ std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
       statementVerb_ = type;
       statementStart_ = std::uint32_t(t->getStartIndex());
       nesting_ = 0;
+      statementTokens_ = 0;
     }
     if (!unterminated_.empty() && unterminated_.count(std::uint32_t(t->getStartIndex())))
       poisoned_.insert(statementStart_);
+    SourceRange here{file_, std::uint32_t(t->getStartIndex()), std::uint32_t(t->getStopIndex() + 1)};
     if (isExpressionVerb(statementVerb_) && isNesting(type) && ++nesting_ > kMaxNesting) {
-      diags_.error({file_, std::uint32_t(t->getStartIndex()), std::uint32_t(t->getStopIndex() + 1)},
-                   "expression too complex (more than " + std::to_string(kMaxNesting) +
-                       " operators and brackets)");
-      poisoned_.insert(statementStart_);
-      // Drop the rest of the declaration and end it here.
-      auto newline = makeNewline(*t);
-      for (;;) {
-        std::unique_ptr<antlr4::Token> rest = ahead_.empty() ? pull() : [&] {
-          auto x = std::move(ahead_.front());
-          ahead_.pop_front();
-          return x;
-        }();
-        if (rest->getType() == antlr4::Token::EOF) {
-          ahead_.push_back(std::move(rest));
-          break;
-        }
-        if (rest->getType() == FloLexer::NEWLINE) {
-          ahead_.push_back(std::move(rest));
-          break;
-        }
-      }
-      atStatementStart_ = true;
-      return newline;
+      diags_.error(here, "expression too complex (more than " + std::to_string(kMaxNesting) +
+                             " operators and brackets)");
+      return cutDeclaration(*t);
+    }
+    if (++statementTokens_ > kMaxDeclarationTokens) {
+      diags_.error(here, "declaration too long (more than " +
+                             std::to_string(kMaxDeclarationTokens) + " words)");
+      diags_.note({}, "split the data or the condition over several declarations");
+      return cutDeclaration(*t);
     }
     return t;
   }
+}
+
+std::unique_ptr<antlr4::Token> TokenFilter::cutDeclaration(const antlr4::Token& at) {
+  poisoned_.insert(statementStart_);
+  auto newline = makeNewline(at);
+  for (;;) {
+    std::unique_ptr<antlr4::Token> rest;
+    if (!ahead_.empty()) {
+      rest = std::move(ahead_.front());
+      ahead_.pop_front();
+    } else {
+      rest = pull();
+    }
+    if (rest->getType() == antlr4::Token::EOF || rest->getType() == FloLexer::NEWLINE) {
+      ahead_.push_back(std::move(rest));
+      break;
+    }
+  }
+  atStatementStart_ = true;
+  return newline;
 }
 
 } // namespace flo::lang

@@ -37,19 +37,7 @@ private:
   std::size_t pos_ = 0;
 };
 
-/// Turns the lexer's rare failures (a lone backslash at end of file) into diagnostics.
-class LexErrorListener : public antlr4::BaseErrorListener {
-public:
-  LexErrorListener(FileId file, Diagnostics& diags) : file_(file), diags_(diags) {}
-  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, std::size_t line,
-                   std::size_t column, const std::string& msg, std::exception_ptr e) override;
-
-private:
-  FileId file_;
-  Diagnostics& diags_;
-};
-
-/// Sits between the lexer and the parser:
+/// Sits between the scanner and the parser:
 /// - drops blank lines and comments (optionally recording comments for the formatter);
 /// - joins a line that starts with a reserved word (connective or comparison) to the declaration
 ///   above it, except after `load` (FLOSCRIPT.md §2);
@@ -59,16 +47,20 @@ class TokenFilter : public antlr4::TokenSource {
 public:
   static constexpr int kMaxNesting = 200;
 
-  TokenFilter(antlr4::Lexer& lexer, FileId file, Diagnostics& diags,
+  /// Declarations longer than this many words are reported and dropped: memory per
+  /// declaration stays bounded (a parse holds all tokens of the declaration it is in).
+  static constexpr std::size_t kMaxDeclarationTokens = 100000;
+
+  TokenFilter(antlr4::TokenSource& source, FileId file, Diagnostics& diags,
               std::vector<Comment>* comments);
 
   std::unique_ptr<antlr4::Token> nextToken() override;
-  std::size_t getLine() const override { return lexer_.getLine(); }
-  std::size_t getCharPositionInLine() override { return lexer_.getCharPositionInLine(); }
-  antlr4::CharStream* getInputStream() override { return lexer_.getInputStream(); }
-  std::string getSourceName() override { return lexer_.getSourceName(); }
+  std::size_t getLine() const override { return source_.getLine(); }
+  std::size_t getCharPositionInLine() override { return source_.getCharPositionInLine(); }
+  antlr4::CharStream* getInputStream() override { return source_.getInputStream(); }
+  std::string getSourceName() override { return source_.getSourceName(); }
   antlr4::TokenFactory<antlr4::CommonToken>* getTokenFactory() override {
-    return lexer_.getTokenFactory();
+    return source_.getTokenFactory();
   }
 
   /// True when the declaration starting at this byte offset was cut short (and reported).
@@ -79,8 +71,10 @@ public:
 private:
   std::unique_ptr<antlr4::Token> pull();
   std::unique_ptr<antlr4::Token> makeNewline(const antlr4::Token& at);
+  /// Reports nothing itself: drops the rest of the current declaration and ends it at `at`.
+  std::unique_ptr<antlr4::Token> cutDeclaration(const antlr4::Token& at);
 
-  antlr4::Lexer& lexer_;
+  antlr4::TokenSource& source_;
   FileId file_;
   Diagnostics& diags_;
   std::vector<Comment>* comments_;
@@ -89,9 +83,29 @@ private:
   std::size_t statementVerb_ = 0;
   std::uint32_t statementStart_ = 0;
   int nesting_ = 0;
+  std::size_t statementTokens_ = 0;
   std::size_t lastTokenLine_ = 0;
   std::unordered_set<std::uint32_t> poisoned_;
   std::unordered_set<std::uint32_t> unterminated_;
+};
+
+/// The parser's token buffer. ANTLR's CommonTokenStream keeps every token of the file until the
+/// parse ends (about 1 KB a line); declarations are parsed one at a time and nothing refers to
+/// the tokens of a finished declaration, so the driver drops them between declarations.
+class DeclarationTokenStream : public antlr4::CommonTokenStream {
+public:
+  using antlr4::CommonTokenStream::CommonTokenStream;
+
+  /// Frees every token before the current one except the last (so LT(-1) still answers) and
+  /// renumbers the rest from 0. Call only between declarations, never during a parse.
+  void dropConsumed() {
+    if (_p == size_t(-1) || _p < 2 || _p > _tokens.size()) return;
+    std::size_t drop = _p - 1;
+    _tokens.erase(_tokens.begin(), _tokens.begin() + std::ptrdiff_t(drop));
+    for (std::size_t i = 0; i < _tokens.size(); ++i)
+      if (auto* w = dynamic_cast<antlr4::WritableToken*>(_tokens[i].get())) w->setTokenIndex(i);
+    _p -= drop;
+  }
 };
 
 } // namespace flo::lang

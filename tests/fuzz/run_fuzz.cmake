@@ -1,5 +1,7 @@
 # Runs the parse fuzzer for a bounded time on a fresh copy of the seed corpus.
 # -DFUZZER=<binary> -DSEEDS=<checked-in corpus> -DWORK=<scratch copy>
+# UBSan findings are reported and then ignored unless told to halt; make them fail the run.
+set(ENV{UBSAN_OPTIONS} "halt_on_error=1:print_stacktrace=1")
 file(REMOVE_RECURSE ${WORK})
 file(COPY ${SEEDS}/ DESTINATION ${WORK})
 execute_process(
