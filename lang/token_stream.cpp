@@ -103,15 +103,16 @@ std::unique_ptr<antlr4::Token> TokenFilter::makeNewline(const antlr4::Token& at)
   return t;
 }
 
+std::unique_ptr<antlr4::Token> TokenFilter::takeNext() {
+  if (ahead_.empty()) return pull();
+  auto t = std::move(ahead_.front());
+  ahead_.pop_front();
+  return t;
+}
+
 std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
   for (;;) {
-    std::unique_ptr<antlr4::Token> t;
-    if (!ahead_.empty()) {
-      t = std::move(ahead_.front());
-      ahead_.pop_front();
-    } else {
-      t = pull();
-    }
+    std::unique_ptr<antlr4::Token> t = takeNext();
     std::size_t type = t->getType();
     if (type == FloLexer::NEWLINE) {
       // Look past blank and comment-only lines to the next token.
@@ -154,13 +155,7 @@ std::unique_ptr<antlr4::Token> TokenFilter::cutDeclaration(const antlr4::Token& 
   poisoned_.insert(statementStart_);
   auto newline = makeNewline(at);
   for (;;) {
-    std::unique_ptr<antlr4::Token> rest;
-    if (!ahead_.empty()) {
-      rest = std::move(ahead_.front());
-      ahead_.pop_front();
-    } else {
-      rest = pull();
-    }
+    std::unique_ptr<antlr4::Token> rest = takeNext();
     if (rest->getType() == antlr4::Token::EOF || rest->getType() == FloLexer::NEWLINE) {
       ahead_.push_back(std::move(rest));
       break;

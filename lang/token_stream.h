@@ -70,6 +70,8 @@ public:
 
 private:
   std::unique_ptr<antlr4::Token> pull();
+  /// The next token, from the look-ahead buffer first.
+  std::unique_ptr<antlr4::Token> takeNext();
   std::unique_ptr<antlr4::Token> makeNewline(const antlr4::Token& at);
   /// Reports nothing itself: drops the rest of the current declaration and ends it at `at`.
   std::unique_ptr<antlr4::Token> cutDeclaration(const antlr4::Token& at);

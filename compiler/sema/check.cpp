@@ -101,39 +101,30 @@ bool isLiteralWord(const Word& w) {
   }
 }
 
-std::optional<double> durationSeconds(std::string_view text) {
-  static const std::pair<std::string_view, double> units[] = {
-      {"ms", 0.001}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}};
+/// A positive number followed by one of `units` (suffix, scale), scaled: `10s`, `16M`.
+std::optional<double>
+scaledQuantity(std::string_view text,
+               std::initializer_list<std::pair<std::string_view, double>> units) {
   for (auto [suffix, scale] : units) {
-    if (text.size() > suffix.size() && text.ends_with(suffix)) {
-      std::string num(text.substr(0, text.size() - suffix.size()));
-      if (suffix == "m" && num.ends_with('m')) continue;
-      try {
-        std::size_t used = 0;
-        double v = std::stod(num, &used);
-        if (used == num.size() && v > 0) return v * scale;
-      } catch (...) {
-      }
+    if (text.size() <= suffix.size() || !text.ends_with(suffix)) continue;
+    std::string num(text.substr(0, text.size() - suffix.size()));
+    try {
+      std::size_t used = 0;
+      double v = std::stod(num, &used);
+      if (used == num.size() && v > 0) return v * scale;
+    } catch (...) {
     }
   }
   return std::nullopt;
 }
 
+std::optional<double> durationSeconds(std::string_view text) {
+  return scaledQuantity(text, {{"ms", 0.001}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}});
+}
+
 std::optional<double> sizeBytes(std::string_view text) {
-  static const std::pair<char, double> units[] = {
-      {'K', 1024.0}, {'M', 1048576.0}, {'G', 1073741824.0}};
-  for (auto [suffix, scale] : units) {
-    if (text.size() > 1 && std::toupper(static_cast<unsigned char>(text.back())) == suffix) {
-      std::string num(text.substr(0, text.size() - 1));
-      try {
-        std::size_t used = 0;
-        double v = std::stod(num, &used);
-        if (used == num.size() && v > 0) return v * scale;
-      } catch (...) {
-      }
-    }
-  }
-  return std::nullopt;
+  return scaledQuantity(text, {{"K", 1024.0}, {"k", 1024.0}, {"M", 1048576.0}, {"m", 1048576.0},
+                               {"G", 1073741824.0}, {"g", 1073741824.0}});
 }
 
 const std::vector<std::string>& scalarTypes() {

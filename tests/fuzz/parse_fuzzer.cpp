@@ -40,7 +40,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   NullBuf buf;
   std::ostream null(&buf);
-  if (program->root) flo::lang::formatModule(*program->root, sources, null);
+  if (program->root && program->droppedDeclarations == 0 && !diags.hasErrors()) {
+    // Round trip: the canonical form parses cleanly, to the same declarations, and formatting
+    // it again changes nothing.
+    std::ostringstream once;
+    flo::lang::formatModule(*program->root, sources, once);
+    flo::lang::FileId again = sources.addBuffer("fuzz-fmt.flo", once.str());
+    flo::lang::Diagnostics diags2(sources);
+    auto reparsed = flo::lang::parseProgram(sources, again, diags2, options);
+    if (diags2.hasErrors() || reparsed->root->stmts.size() != program->root->stmts.size())
+      __builtin_trap();
+    for (std::size_t i = 0; i < reparsed->root->stmts.size(); ++i)
+      if (flo::lang::formatStatement(*reparsed->root->stmts[i]) !=
+          flo::lang::formatStatement(*program->root->stmts[i]))
+        __builtin_trap();
+    std::ostringstream twice;
+    flo::lang::formatModule(*reparsed->root, sources, twice);
+    if (twice.str() != once.str()) __builtin_trap();
+  } else if (program->root) {
+    flo::lang::formatModule(*program->root, sources, null);
+  }
   flo::lang::dumpAst(*program, sources, null);
   diags.renderText(null);
   diags.renderJson(null);

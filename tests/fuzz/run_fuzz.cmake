@@ -10,6 +10,6 @@ execute_process(
   WORKING_DIRECTORY ${WORK}/..
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "flo_parse_fuzzer failed (exit ${rc}); the reproducer (crash-*, timeout-*, "
+  message(FATAL_ERROR "${FUZZER} failed (exit ${rc}); the reproducer (crash-*, timeout-*, "
                       "oom-*, leak-*) is in ${WORK}/..")
 endif()
