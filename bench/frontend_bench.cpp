@@ -9,8 +9,6 @@
 #include "lang/parser.h"
 #include "lang/source_manager.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 
 namespace {
 
@@ -58,17 +57,27 @@ int main(int argc, char** argv) {
   const char* path = nullptr;
   int runs = 5;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
-    else if (!path) path = argv[i];
-    else { std::fprintf(stderr, "usage: %s FILE.flo [--runs N]\n", argv[0]); return 2; }
+    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+      runs = std::max(1, std::atoi(argv[++i]));
+    else if (!path)
+      path = argv[i];
+    else {
+      std::fprintf(stderr, "usage: %s FILE.flo [--runs N]\n", argv[0]);
+      return 2;
+    }
   }
   if (!path) {
-    std::fprintf(stderr, "usage: %s FILE.flo [--runs N]\n"
-                         "  (make FILE with bench/gen_floscript.py 1000000 -o FILE)\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s FILE.flo [--runs N]\n"
+                 "  (make FILE with bench/gen_floscript.py 1000000 -o FILE)\n",
+                 argv[0]);
     return 2;
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) { std::fprintf(stderr, "cannot read %s\n", path); return 2; }
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", path);
+    return 2;
+  }
   std::ostringstream buf;
   buf << in.rdbuf();
   const std::string text = std::move(buf).str();
@@ -81,7 +90,10 @@ int main(int argc, char** argv) {
   long rssDeltaKb = 0;
   for (int i = 0; i < runs; ++i) {
     RunResult r = runOnce(text);
-    if (i == 0) { first = r; rssDeltaKb = maxRssKb() - rssBefore; }
+    if (i == 0) {
+      first = r;
+      rssDeltaKb = maxRssKb() - rssBefore;
+    }
     best = std::min(best, r.seconds);
     total += r.seconds;
   }

@@ -8,24 +8,31 @@ namespace flo::lang {
 
 const char* comparisonText(Comparison c) {
   switch (c) {
-  case Comparison::Eq: return "==";
-  case Comparison::Ne: return "!=";
-  case Comparison::Lt: return "<";
-  case Comparison::Le: return "<=";
-  case Comparison::Ge: return ">=";
-  case Comparison::Gt: return ">";
+  case Comparison::Eq:
+    return "==";
+  case Comparison::Ne:
+    return "!=";
+  case Comparison::Lt:
+    return "<";
+  case Comparison::Le:
+    return "<=";
+  case Comparison::Ge:
+    return ">=";
+  case Comparison::Gt:
+    return ">";
   }
   return "==";
 }
 
 const char* stmtKindName(StmtKind kind) {
   static const char* const names[] = {
-      "load", "house", "init", "framer", "first", "logger", "log", "loggee", "server", "frame",
-      "over", "under", "next", "context", "put", "inc", "copy", "set", "print", "do", "go", "let",
-      "timeout", "repeat", "aux", "done", "bid", "fiat", "rear", "raze", "reserved", "deed", "port",
-      "assign", "fail", "flow", "window", "map", "filter", "reduce", "job", "needs", "price",
-      "replicas", "trigger", "run", "contract", "state", "invariant", "action", "requires",
-      "ensures"};
+      "load",      "house",  "init",     "framer",   "first",   "logger",  "log",      "loggee",
+      "server",    "frame",  "over",     "under",    "next",    "context", "put",      "inc",
+      "copy",      "set",    "print",    "do",       "go",      "let",     "timeout",  "repeat",
+      "aux",       "done",   "bid",      "fiat",     "rear",    "raze",    "reserved", "deed",
+      "port",      "assign", "fail",     "flow",     "window",  "map",     "filter",   "reduce",
+      "job",       "needs",  "price",    "replicas", "trigger", "run",     "contract", "state",
+      "invariant", "action", "requires", "ensures"};
   static_assert(sizeof(names) / sizeof(names[0]) == std::size_t(StmtKind::Ensures) + 1);
   return names[std::size_t(kind)];
 }
@@ -48,9 +55,9 @@ const char* controlName(Control c) {
 }
 
 const char* taskerClauseName(TaskerClause::Kind k) {
-  static const char* const names[] = {"be",   "at",   "in",   "first", "via", "to",
-                                      "flush", "keep", "cycle", "size", "reuse", "rx",
-                                      "tx",   "per",  "for",  "as",    "on"};
+  static const char* const names[] = {"be",    "at",   "in",    "first", "via",   "to",
+                                      "flush", "keep", "cycle", "size",  "reuse", "rx",
+                                      "tx",    "per",  "for",   "as",    "on"};
   return names[std::size_t(k)];
 }
 

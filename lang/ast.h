@@ -86,7 +86,7 @@ struct Need {
 
   // FramerState: `elapsed|recurred [re framer] cmp goal [+- tol]`
   bool recurred = false;
-  bool hasRe = false;      ///< `re` written (with or without a framer: bare `re` means `re me`)
+  bool hasRe = false; ///< `re` written (with or without a framer: bare `re` means `re me`)
   std::optional<Ident> re;
   // AuxDone: `(aux name | any | all) [in frame [F]] [in framer [G]] is done`
   AuxForm auxForm = AuxForm::Named;
@@ -120,14 +120,27 @@ struct TypeRef {
 };
 
 enum class ExprKind : std::uint8_t {
-  Literal, Name, Path, Index, Call, Old, Aggregate, Neg, Not, Binary, Compare, And, Or, Cond
+  Literal,
+  Name,
+  Path,
+  Index,
+  Call,
+  Old,
+  Aggregate,
+  Neg,
+  Not,
+  Binary,
+  Compare,
+  And,
+  Or,
+  Cond
 };
 
 struct Expr {
   ExprKind kind = ExprKind::Literal;
   SourceRange range;
-  std::string text;          ///< literal text, name, path, callee, operator or aggregate
-  Word literal;              ///< Literal
+  std::string text; ///< literal text, name, path, callee, operator or aggregate
+  Word literal;     ///< Literal
   std::optional<Comparison> comparison;
   std::vector<std::unique_ptr<Expr>> operands;
 };
@@ -142,16 +155,72 @@ struct LValue {
 
 enum class StmtKind : std::uint8_t {
   // FloScript
-  Load, House, Init, Framer, First, Logger, Log, Loggee, Server, Frame, Over, Under, Next,
-  Context, Put, Inc, Copy, Set, Print, Do, Go, Let, Timeout, Repeat, Aux, Done, Bid, Fiat, Rear,
-  Raze, Reserved,
+  Load,
+  House,
+  Init,
+  Framer,
+  First,
+  Logger,
+  Log,
+  Loggee,
+  Server,
+  Frame,
+  Over,
+  Under,
+  Next,
+  Context,
+  Put,
+  Inc,
+  Copy,
+  Set,
+  Print,
+  Do,
+  Go,
+  Let,
+  Timeout,
+  Repeat,
+  Aux,
+  Done,
+  Bid,
+  Fiat,
+  Rear,
+  Raze,
+  Reserved,
   // Flo extensions
-  Deed, Port, Assign, Fail, Flow, Window, Map, Filter, Reduce, Job, Needs, Price, Replicas,
-  Trigger, JobRun, Contract, State, Invariant, Action, Requires, Ensures,
+  Deed,
+  Port,
+  Assign,
+  Fail,
+  Flow,
+  Window,
+  Map,
+  Filter,
+  Reduce,
+  Job,
+  Needs,
+  Price,
+  Replicas,
+  Trigger,
+  JobRun,
+  Contract,
+  State,
+  Invariant,
+  Action,
+  Requires,
+  Ensures,
 };
 const char* stmtKindName(StmtKind kind);
 
-enum class ActionContext : std::uint8_t { Native, Benter, Enter, Renter, Precur, Recur, Exit, Rexit };
+enum class ActionContext : std::uint8_t {
+  Native,
+  Benter,
+  Enter,
+  Renter,
+  Precur,
+  Recur,
+  Exit,
+  Rexit
+};
 const char* actionContextName(ActionContext c);
 std::optional<ActionContext> actionContextByName(std::string_view name);
 
@@ -198,14 +267,30 @@ struct InitStmt : StmtOf<StmtKind::Init> {
 /// A clause of framer, logger, log or server.
 struct TaskerClause {
   enum class Kind : std::uint8_t {
-    Be, At, In, First, Via, To, Flush, Keep, Cycle, Size, Reuse, Rx, Tx, Per, For, As, On
+    Be,
+    At,
+    In,
+    First,
+    Via,
+    To,
+    Flush,
+    Keep,
+    Cycle,
+    Size,
+    Reuse,
+    Rx,
+    Tx,
+    Per,
+    For,
+    As,
+    On
   } kind;
   SourceRange range;
-  std::optional<Ident> name;  ///< Be, In, First, As, On
-  std::optional<Word> word;   ///< At, To, Flush, Keep, Cycle, Size, Rx, Tx
-  std::optional<Path> path;   ///< Via
-  std::optional<DirectData> data;        ///< Per
-  std::optional<FieldsPath> fieldsPath;  ///< For
+  std::optional<Ident> name;            ///< Be, In, First, As, On
+  std::optional<Word> word;             ///< At, To, Flush, Keep, Cycle, Size, Rx, Tx
+  std::optional<Path> path;             ///< Via
+  std::optional<DirectData> data;       ///< Per
+  std::optional<FieldsPath> fieldsPath; ///< For
 };
 const char* taskerClauseName(TaskerClause::Kind k);
 
@@ -451,6 +536,8 @@ struct Program {
 };
 
 /// Downcast helper: `as<GoStmt>(stmt)`.
-template <class T> const T& as(const Stmt& s) { return static_cast<const T&>(s); }
+template <class T> const T& as(const Stmt& s) {
+  return static_cast<const T&>(s);
+}
 
 } // namespace flo::lang

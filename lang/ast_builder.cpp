@@ -28,25 +28,49 @@ SourceRange AstBuilder::range(antlr4::Token* t) const {
   return {file_, begin, std::max(begin, std::uint32_t(t->getStopIndex() + 1))};
 }
 
-Ident AstBuilder::ident(antlr4::Token* t) const { return {t->getText(), range(t)}; }
-Ident AstBuilder::ident(P::NameContext* ctx) const { return ident(ctx->getStart()); }
+Ident AstBuilder::ident(antlr4::Token* t) const {
+  return {t->getText(), range(t)};
+}
+Ident AstBuilder::ident(P::NameContext* ctx) const {
+  return ident(ctx->getStart());
+}
 
 Word AstBuilder::word(antlr4::Token* t) const {
   Word w;
   w.text = t->getText();
   w.range = range(t);
   switch (t->getType()) {
-  case FloLexer::NUMBER: w.kind = WordKind::Number; break;
-  case FloLexer::DQ_STRING: case FloLexer::SQ_STRING: w.kind = WordKind::String; break;
-  case FloLexer::POINT: w.kind = WordKind::Point; break;
-  case FloLexer::COORD: w.kind = WordKind::Coord; break;
-  case FloLexer::DOTPATH: w.kind = WordKind::DotPath; break;
-  case FloLexer::RELPATH: w.kind = WordKind::RelPath; break;
-  case FloLexer::CHUNK: case FloLexer::PLUS: case FloLexer::MINUS: case FloLexer::STAR:
-  case FloLexer::SLASH: case FloLexer::PERCENT: case FloLexer::ASSIGN:
+  case FloLexer::NUMBER:
+    w.kind = WordKind::Number;
+    break;
+  case FloLexer::DQ_STRING:
+  case FloLexer::SQ_STRING:
+    w.kind = WordKind::String;
+    break;
+  case FloLexer::POINT:
+    w.kind = WordKind::Point;
+    break;
+  case FloLexer::COORD:
+    w.kind = WordKind::Coord;
+    break;
+  case FloLexer::DOTPATH:
+    w.kind = WordKind::DotPath;
+    break;
+  case FloLexer::RELPATH:
+    w.kind = WordKind::RelPath;
+    break;
+  case FloLexer::CHUNK:
+  case FloLexer::PLUS:
+  case FloLexer::MINUS:
+  case FloLexer::STAR:
+  case FloLexer::SLASH:
+  case FloLexer::PERCENT:
+  case FloLexer::ASSIGN:
     w.kind = WordKind::Chunk;
     break;
-  default: w.kind = WordKind::Name; break;
+  default:
+    w.kind = WordKind::Name;
+    break;
   }
   return w;
 }
@@ -58,11 +82,16 @@ Path AstBuilder::path(P::PathContext* ctx) const {
   for (auto* rel : ctx->relation()) {
     Relation r;
     r.range = range(rel);
-    if (rel->ROOT()) r.kind = RelationKind::Root;
-    else if (rel->ME()) r.kind = RelationKind::Me;
-    else if (rel->FRAMER()) r.kind = RelationKind::Framer;
-    else if (rel->FRAME()) r.kind = RelationKind::Frame;
-    else r.kind = RelationKind::Actor;
+    if (rel->ROOT())
+      r.kind = RelationKind::Root;
+    else if (rel->ME())
+      r.kind = RelationKind::Me;
+    else if (rel->FRAMER())
+      r.kind = RelationKind::Framer;
+    else if (rel->FRAME())
+      r.kind = RelationKind::Frame;
+    else
+      r.kind = RelationKind::Actor;
     if (rel->name()) r.target = ident(rel->name());
     p.relations.push_back(std::move(r));
   }
@@ -102,12 +131,18 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
   auto* term = ctx->needTerm();
   auto comparisonOf = [](P::ComparisonContext* c) {
     switch (c->getStart()->getType()) {
-    case FloLexer::EQ: return Comparison::Eq;
-    case FloLexer::NE: return Comparison::Ne;
-    case FloLexer::LT: return Comparison::Lt;
-    case FloLexer::LE: return Comparison::Le;
-    case FloLexer::GE: return Comparison::Ge;
-    default: return Comparison::Gt;
+    case FloLexer::EQ:
+      return Comparison::Eq;
+    case FloLexer::NE:
+      return Comparison::Ne;
+    case FloLexer::LT:
+      return Comparison::Lt;
+    case FloLexer::LE:
+      return Comparison::Le;
+    case FloLexer::GE:
+      return Comparison::Ge;
+    default:
+      return Comparison::Gt;
     }
   };
   if (auto* fs = dynamic_cast<P::FramerStateNeedContext*>(term)) {
@@ -135,12 +170,24 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
     n.kind = NeedKind::Tasker;
     n.name = ident(tn->name());
     switch (tn->status->getType()) {
-    case FloLexer::DONE: n.status = TaskerStatus::Done; break;
-    case FloLexer::READIED: n.status = TaskerStatus::Readied; break;
-    case FloLexer::STARTED: n.status = TaskerStatus::Started; break;
-    case FloLexer::RUNNING: n.status = TaskerStatus::Running; break;
-    case FloLexer::STOPPED: n.status = TaskerStatus::Stopped; break;
-    default: n.status = TaskerStatus::Aborted; break;
+    case FloLexer::DONE:
+      n.status = TaskerStatus::Done;
+      break;
+    case FloLexer::READIED:
+      n.status = TaskerStatus::Readied;
+      break;
+    case FloLexer::STARTED:
+      n.status = TaskerStatus::Started;
+      break;
+    case FloLexer::RUNNING:
+      n.status = TaskerStatus::Running;
+      break;
+    case FloLexer::STOPPED:
+      n.status = TaskerStatus::Stopped;
+      break;
+    default:
+      n.status = TaskerStatus::Aborted;
+      break;
     }
   } else if (auto* mk = dynamic_cast<P::MarkNeedContext*>(term)) {
     n.kind = NeedKind::Mark;
@@ -239,12 +286,24 @@ std::unique_ptr<Expr> AstBuilder::expr(P::ExprContext* ctx) const {
   } else if (auto* x = dynamic_cast<P::CompareExprContext*>(ctx)) {
     binary(ExprKind::Compare, x->expr(0), x->expr(1), x->comparison()->getText());
     switch (x->comparison()->getStart()->getType()) {
-    case FloLexer::EQ: e->comparison = Comparison::Eq; break;
-    case FloLexer::NE: e->comparison = Comparison::Ne; break;
-    case FloLexer::LT: e->comparison = Comparison::Lt; break;
-    case FloLexer::LE: e->comparison = Comparison::Le; break;
-    case FloLexer::GE: e->comparison = Comparison::Ge; break;
-    default: e->comparison = Comparison::Gt; break;
+    case FloLexer::EQ:
+      e->comparison = Comparison::Eq;
+      break;
+    case FloLexer::NE:
+      e->comparison = Comparison::Ne;
+      break;
+    case FloLexer::LT:
+      e->comparison = Comparison::Lt;
+      break;
+    case FloLexer::LE:
+      e->comparison = Comparison::Le;
+      break;
+    case FloLexer::GE:
+      e->comparison = Comparison::Ge;
+      break;
+    default:
+      e->comparison = Comparison::Gt;
+      break;
     }
   } else if (auto* x = dynamic_cast<P::AndExprContext*>(ctx)) {
     binary(ExprKind::And, x->expr(0), x->expr(1), "and");
@@ -268,11 +327,21 @@ AstBuilder::framerClauses(const std::vector<P::FramerClauseContext*>& cs) const 
     TaskerClause tc{};
     tc.range = range(c);
     switch (c->getStart()->getType()) {
-    case FloLexer::BE: tc.kind = TaskerClause::Kind::Be, tc.name = ident(c->schedule); break;
-    case FloLexer::AT: tc.kind = TaskerClause::Kind::At, tc.word = word(c->word()); break;
-    case FloLexer::IN: tc.kind = TaskerClause::Kind::In, tc.name = ident(c->order); break;
-    case FloLexer::FIRST: tc.kind = TaskerClause::Kind::First, tc.name = ident(c->name()); break;
-    default: tc.kind = TaskerClause::Kind::Via, tc.path = path(c->path()); break;
+    case FloLexer::BE:
+      tc.kind = TaskerClause::Kind::Be, tc.name = ident(c->schedule);
+      break;
+    case FloLexer::AT:
+      tc.kind = TaskerClause::Kind::At, tc.word = word(c->word());
+      break;
+    case FloLexer::IN:
+      tc.kind = TaskerClause::Kind::In, tc.name = ident(c->order);
+      break;
+    case FloLexer::FIRST:
+      tc.kind = TaskerClause::Kind::First, tc.name = ident(c->name());
+      break;
+    default:
+      tc.kind = TaskerClause::Kind::Via, tc.path = path(c->path());
+      break;
     }
     out.push_back(std::move(tc));
   }
@@ -286,15 +355,33 @@ AstBuilder::loggerClauses(const std::vector<P::LoggerClauseContext*>& cs) const 
     TaskerClause tc{};
     tc.range = range(c);
     switch (c->getStart()->getType()) {
-    case FloLexer::AT: tc.kind = TaskerClause::Kind::At; break;
-    case FloLexer::TO: tc.kind = TaskerClause::Kind::To; break;
-    case FloLexer::BE: tc.kind = TaskerClause::Kind::Be, tc.name = ident(c->schedule); break;
-    case FloLexer::IN: tc.kind = TaskerClause::Kind::In, tc.name = ident(c->order); break;
-    case FloLexer::FLUSH: tc.kind = TaskerClause::Kind::Flush; break;
-    case FloLexer::KEEP: tc.kind = TaskerClause::Kind::Keep; break;
-    case FloLexer::CYCLE: tc.kind = TaskerClause::Kind::Cycle; break;
-    case FloLexer::SIZE: tc.kind = TaskerClause::Kind::Size; break;
-    default: tc.kind = TaskerClause::Kind::Reuse; break;
+    case FloLexer::AT:
+      tc.kind = TaskerClause::Kind::At;
+      break;
+    case FloLexer::TO:
+      tc.kind = TaskerClause::Kind::To;
+      break;
+    case FloLexer::BE:
+      tc.kind = TaskerClause::Kind::Be, tc.name = ident(c->schedule);
+      break;
+    case FloLexer::IN:
+      tc.kind = TaskerClause::Kind::In, tc.name = ident(c->order);
+      break;
+    case FloLexer::FLUSH:
+      tc.kind = TaskerClause::Kind::Flush;
+      break;
+    case FloLexer::KEEP:
+      tc.kind = TaskerClause::Kind::Keep;
+      break;
+    case FloLexer::CYCLE:
+      tc.kind = TaskerClause::Kind::Cycle;
+      break;
+    case FloLexer::SIZE:
+      tc.kind = TaskerClause::Kind::Size;
+      break;
+    default:
+      tc.kind = TaskerClause::Kind::Reuse;
+      break;
     }
     if (c->word()) tc.word = word(c->word());
     out.push_back(std::move(tc));
@@ -309,9 +396,15 @@ AstBuilder::logClauses(const std::vector<P::LogClauseContext*>& cs) const {
     TaskerClause tc{};
     tc.range = range(c);
     switch (c->getStart()->getType()) {
-    case FloLexer::AS: tc.kind = TaskerClause::Kind::As, tc.name = ident(c->kind); break;
-    case FloLexer::TO: tc.kind = TaskerClause::Kind::To, tc.word = word(c->word()); break;
-    default: tc.kind = TaskerClause::Kind::On, tc.name = ident(c->logRule); break;
+    case FloLexer::AS:
+      tc.kind = TaskerClause::Kind::As, tc.name = ident(c->kind);
+      break;
+    case FloLexer::TO:
+      tc.kind = TaskerClause::Kind::To, tc.word = word(c->word());
+      break;
+    default:
+      tc.kind = TaskerClause::Kind::On, tc.name = ident(c->logRule);
+      break;
     }
     out.push_back(std::move(tc));
   }
@@ -325,13 +418,27 @@ AstBuilder::serverClauses(const std::vector<P::ServerClauseContext*>& cs) const 
     TaskerClause tc{};
     tc.range = range(c);
     switch (c->getStart()->getType()) {
-    case FloLexer::AT: tc.kind = TaskerClause::Kind::At; break;
-    case FloLexer::BE: tc.kind = TaskerClause::Kind::Be, tc.name = ident(c->schedule); break;
-    case FloLexer::RX: tc.kind = TaskerClause::Kind::Rx; break;
-    case FloLexer::TX: tc.kind = TaskerClause::Kind::Tx; break;
-    case FloLexer::IN: tc.kind = TaskerClause::Kind::In, tc.name = ident(c->order); break;
-    case FloLexer::TO: tc.kind = TaskerClause::Kind::To; break;
-    case FloLexer::PER: tc.kind = TaskerClause::Kind::Per, tc.data = data(c->directData()); break;
+    case FloLexer::AT:
+      tc.kind = TaskerClause::Kind::At;
+      break;
+    case FloLexer::BE:
+      tc.kind = TaskerClause::Kind::Be, tc.name = ident(c->schedule);
+      break;
+    case FloLexer::RX:
+      tc.kind = TaskerClause::Kind::Rx;
+      break;
+    case FloLexer::TX:
+      tc.kind = TaskerClause::Kind::Tx;
+      break;
+    case FloLexer::IN:
+      tc.kind = TaskerClause::Kind::In, tc.name = ident(c->order);
+      break;
+    case FloLexer::TO:
+      tc.kind = TaskerClause::Kind::To;
+      break;
+    case FloLexer::PER:
+      tc.kind = TaskerClause::Kind::Per, tc.data = data(c->directData());
+      break;
     default:
       tc.kind = TaskerClause::Kind::For, tc.fieldsPath = fieldsPath(c->fieldsPath());
       break;
@@ -351,8 +458,8 @@ std::string AstBuilder::printMessage(P::PrintStmtContext* ctx) const {
   for (auto* any : ctx->anyToken()) {
     antlr4::Token* t = any->getStart();
     bool quoted = t->getType() == FloLexer::DQ_STRING || t->getType() == FloLexer::SQ_STRING;
-    bool prevQuoted = prev && (prev->getType() == FloLexer::DQ_STRING ||
-                               prev->getType() == FloLexer::SQ_STRING);
+    bool prevQuoted =
+        prev && (prev->getType() == FloLexer::DQ_STRING || prev->getType() == FloLexer::SQ_STRING);
     if (prev) {
       bool adjacent = prev->getStopIndex() + 1 == t->getStartIndex();
       if (!adjacent || quoted || prevQuoted) message += ' ';
@@ -378,11 +485,16 @@ std::unique_ptr<NameStmt> nameNode(StmtKind kind, SourceRange range, SourceRange
 }
 Control controlOf(std::size_t type) {
   switch (type) {
-  case FloLexer::START: return Control::Start;
-  case FloLexer::RUN: return Control::Run;
-  case FloLexer::STOP: return Control::Stop;
-  case FloLexer::ABORT: return Control::Abort;
-  default: return Control::Ready;
+  case FloLexer::START:
+    return Control::Start;
+  case FloLexer::RUN:
+    return Control::Run;
+  case FloLexer::STOP:
+    return Control::Stop;
+  case FloLexer::ABORT:
+    return Control::Abort;
+  default:
+    return Control::Ready;
   }
 }
 } // namespace
@@ -395,121 +507,125 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   // FloScript: file, house, store
   if (verb_ == FloLexer::LOAD)
     if (auto* c = dynamic_cast<P::LoadStmtContext*>(ctx)) {
-    auto n = node<LoadStmt>(all, verb);
-    n->file = word(c->word());
-    return n;
-  }
+      auto n = node<LoadStmt>(all, verb);
+      n->file = word(c->word());
+      return n;
+    }
   if (verb_ == FloLexer::HOUSE)
     if (auto* c = dynamic_cast<P::HouseStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::House, all, verb);
-    n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::House, all, verb);
+      n->name = ident(c->name());
+      return n;
+    }
   if (verb_ == FloLexer::INIT)
     if (auto* c = dynamic_cast<P::InitWithStmtContext*>(ctx)) {
-    auto n = node<InitStmt>(all, verb);
-    n->dest.path = path(c->dest);
-    n->dest.range = n->dest.path.range;
-    n->deprecatedTo = c->TO() != nullptr;
-    n->data = data(c->directData());
-    if (!checkData(n->data, "init")) return nullptr;
-    return n;
-  }
+      auto n = node<InitStmt>(all, verb);
+      n->dest.path = path(c->dest);
+      n->dest.range = n->dest.path.range;
+      n->deprecatedTo = c->TO() != nullptr;
+      n->data = data(c->directData());
+      if (!checkData(n->data, "init")) return nullptr;
+      return n;
+    }
   if (verb_ == FloLexer::INIT)
     if (auto* c = dynamic_cast<P::InitFromStmtContext*>(ctx)) {
-    auto n = node<InitStmt>(all, verb);
-    n->fromSource = true;
-    n->dest = fieldsPath(c->dst);
-    n->src = fieldsPath(c->src);
-    return n;
-  }
+      auto n = node<InitStmt>(all, verb);
+      n->fromSource = true;
+      n->dest = fieldsPath(c->dst);
+      n->src = fieldsPath(c->src);
+      return n;
+    }
   // taskers
   if (verb_ == FloLexer::FRAMER)
     if (auto* c = dynamic_cast<P::FramerStmtContext*>(ctx)) {
-    auto n = std::make_unique<TaskerStmt>(StmtKind::Framer);
-    n->range = all, n->verbRange = verb;
-    n->name = ident(c->name());
-    n->clauses = framerClauses(c->framerClause());
-    return n;
-  }
+      auto n = std::make_unique<TaskerStmt>(StmtKind::Framer);
+      n->range = all, n->verbRange = verb;
+      n->name = ident(c->name());
+      n->clauses = framerClauses(c->framerClause());
+      return n;
+    }
   if (verb_ == FloLexer::FIRST)
     if (auto* c = dynamic_cast<P::FirstStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::First, all, verb);
-    n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::First, all, verb);
+      n->name = ident(c->name());
+      return n;
+    }
   if (verb_ == FloLexer::LOGGER)
     if (auto* c = dynamic_cast<P::LoggerStmtContext*>(ctx)) {
-    auto n = std::make_unique<TaskerStmt>(StmtKind::Logger);
-    n->range = all, n->verbRange = verb;
-    n->name = ident(c->name());
-    n->clauses = loggerClauses(c->loggerClause());
-    return n;
-  }
+      auto n = std::make_unique<TaskerStmt>(StmtKind::Logger);
+      n->range = all, n->verbRange = verb;
+      n->name = ident(c->name());
+      n->clauses = loggerClauses(c->loggerClause());
+      return n;
+    }
   if (verb_ == FloLexer::LOG)
     if (auto* c = dynamic_cast<P::LogStmtContext*>(ctx)) {
-    auto n = std::make_unique<TaskerStmt>(StmtKind::Log);
-    n->range = all, n->verbRange = verb;
-    n->name = ident(c->name());
-    n->clauses = logClauses(c->logClause());
-    return n;
-  }
+      auto n = std::make_unique<TaskerStmt>(StmtKind::Log);
+      n->range = all, n->verbRange = verb;
+      n->name = ident(c->name());
+      n->clauses = logClauses(c->logClause());
+      return n;
+    }
   if (verb_ == FloLexer::LOGGEE)
     if (auto* c = dynamic_cast<P::LoggeeStmtContext*>(ctx)) {
-    auto n = node<LoggeeStmt>(all, verb);
-    for (auto* l : c->loggee()) {
-      Loggee item;
-      item.path = fieldsPath(l->fieldsPath());
-      if (l->tag) item.tag = ident(l->tag);
-      item.range = range(l);
-      n->loggees.push_back(std::move(item));
+      auto n = node<LoggeeStmt>(all, verb);
+      for (auto* l : c->loggee()) {
+        Loggee item;
+        item.path = fieldsPath(l->fieldsPath());
+        if (l->tag) item.tag = ident(l->tag);
+        item.range = range(l);
+        n->loggees.push_back(std::move(item));
+      }
+      return n;
     }
-    return n;
-  }
   if (verb_ == FloLexer::SERVER)
     if (auto* c = dynamic_cast<P::ServerStmtContext*>(ctx)) {
-    auto n = std::make_unique<TaskerStmt>(StmtKind::Server);
-    n->range = all, n->verbRange = verb;
-    n->name = ident(c->name());
-    n->clauses = serverClauses(c->serverClause());
-    return n;
-  }
+      auto n = std::make_unique<TaskerStmt>(StmtKind::Server);
+      n->range = all, n->verbRange = verb;
+      n->name = ident(c->name());
+      n->clauses = serverClauses(c->serverClause());
+      return n;
+    }
   // frame structure
   if (verb_ == FloLexer::FRAME)
     if (auto* c = dynamic_cast<P::FrameStmtContext*>(ctx)) {
-    auto n = node<FrameStmt>(all, verb);
-    n->name = ident(c->name());
-    for (auto* fc : c->frameClause()) {
-      if (fc->over) {
-        if (n->over) diags_.warning(Warning::Duplicate, range(fc), "frame has two `in` clauses; "
-                                                                   "the later one wins");
-        n->over = ident(fc->over);
-      } else {
-        if (n->via) diags_.warning(Warning::Duplicate, range(fc), "frame has two `via` clauses; "
-                                                                  "the later one wins");
-        n->via = path(fc->path());
+      auto n = node<FrameStmt>(all, verb);
+      n->name = ident(c->name());
+      for (auto* fc : c->frameClause()) {
+        if (fc->over) {
+          if (n->over)
+            diags_.warning(Warning::Duplicate, range(fc),
+                           "frame has two `in` clauses; "
+                           "the later one wins");
+          n->over = ident(fc->over);
+        } else {
+          if (n->via)
+            diags_.warning(Warning::Duplicate, range(fc),
+                           "frame has two `via` clauses; "
+                           "the later one wins");
+          n->via = path(fc->path());
+        }
       }
+      return n;
     }
-    return n;
-  }
   if (verb_ == FloLexer::OVER)
     if (auto* c = dynamic_cast<P::OverStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::Over, all, verb);
-    n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::Over, all, verb);
+      n->name = ident(c->name());
+      return n;
+    }
   if (verb_ == FloLexer::UNDER)
     if (auto* c = dynamic_cast<P::UnderStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::Under, all, verb);
-    n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::Under, all, verb);
+      n->name = ident(c->name());
+      return n;
+    }
   if (verb_ == FloLexer::NEXT)
     if (auto* c = dynamic_cast<P::NextStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::Next, all, verb);
-    if (c->name()) n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::Next, all, verb);
+      if (c->name()) n->name = ident(c->name());
+      return n;
+    }
   if (auto* c = dynamic_cast<P::ContextStmtContext*>(ctx)) {
     auto n = node<ContextStmt>(all, verb);
     n->context = *actionContextByName(c->getStart()->getText());
@@ -518,190 +634,190 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   // data
   if (verb_ == FloLexer::PUT)
     if (auto* c = dynamic_cast<P::PutStmtContext*>(ctx)) {
-    auto n = std::make_unique<DataStmt>(StmtKind::Put);
-    n->range = all, n->verbRange = verb;
-    n->data = data(c->directData());
-    n->dest = fieldsPath(c->fieldsPath());
-    if (!checkData(n->data, "put")) return nullptr;
-    return n;
-  }
+      auto n = std::make_unique<DataStmt>(StmtKind::Put);
+      n->range = all, n->verbRange = verb;
+      n->data = data(c->directData());
+      n->dest = fieldsPath(c->fieldsPath());
+      if (!checkData(n->data, "put")) return nullptr;
+      return n;
+    }
   if (verb_ == FloLexer::INC)
     if (auto* c = dynamic_cast<P::IncWithStmtContext*>(ctx)) {
-    auto n = std::make_unique<DataStmt>(StmtKind::Inc);
-    n->range = all, n->verbRange = verb;
-    n->dest = fieldsPath(c->dst);
-    n->data = data(c->directData());
-    if (!checkData(n->data, "inc")) return nullptr;
-    return n;
-  }
+      auto n = std::make_unique<DataStmt>(StmtKind::Inc);
+      n->range = all, n->verbRange = verb;
+      n->dest = fieldsPath(c->dst);
+      n->data = data(c->directData());
+      if (!checkData(n->data, "inc")) return nullptr;
+      return n;
+    }
   if (verb_ == FloLexer::INC)
     if (auto* c = dynamic_cast<P::IncFromStmtContext*>(ctx)) {
-    auto n = std::make_unique<DataStmt>(StmtKind::Inc);
-    n->range = all, n->verbRange = verb;
-    n->form = DataStmt::Form::FromSource;
-    n->dest = fieldsPath(c->dst);
-    n->src = fieldsPath(c->src);
-    return n;
-  }
+      auto n = std::make_unique<DataStmt>(StmtKind::Inc);
+      n->range = all, n->verbRange = verb;
+      n->form = DataStmt::Form::FromSource;
+      n->dest = fieldsPath(c->dst);
+      n->src = fieldsPath(c->src);
+      return n;
+    }
   if (verb_ == FloLexer::COPY)
     if (auto* c = dynamic_cast<P::CopyStmtContext*>(ctx)) {
-    auto n = std::make_unique<DataStmt>(StmtKind::Copy);
-    n->range = all, n->verbRange = verb;
-    n->form = DataStmt::Form::FromSource;
-    n->src = fieldsPath(c->src);
-    n->dest = fieldsPath(c->dst);
-    return n;
-  }
+      auto n = std::make_unique<DataStmt>(StmtKind::Copy);
+      n->range = all, n->verbRange = verb;
+      n->form = DataStmt::Form::FromSource;
+      n->src = fieldsPath(c->src);
+      n->dest = fieldsPath(c->dst);
+      return n;
+    }
   if (verb_ == FloLexer::SET)
     if (auto* c = dynamic_cast<P::SetFramerGoalStmtContext*>(ctx)) {
-    auto n = std::make_unique<DataStmt>(StmtKind::Set);
-    n->range = all, n->verbRange = verb;
-    n->framerGoal = ident(c->which);
-    n->deprecatedConnective = c->TO() != nullptr;
-    n->goalValue = word(c->word());
-    return n;
-  }
+      auto n = std::make_unique<DataStmt>(StmtKind::Set);
+      n->range = all, n->verbRange = verb;
+      n->framerGoal = ident(c->which);
+      n->deprecatedConnective = c->TO() != nullptr;
+      n->goalValue = word(c->word());
+      return n;
+    }
   if (verb_ == FloLexer::SET)
     if (auto* c = dynamic_cast<P::SetFramerGoalFromStmtContext*>(ctx)) {
-    auto n = std::make_unique<DataStmt>(StmtKind::Set);
-    n->range = all, n->verbRange = verb;
-    n->form = DataStmt::Form::FromSource;
-    n->framerGoal = ident(c->which);
-    n->deprecatedConnective = c->BY() != nullptr;
-    n->src = fieldsPath(c->fieldsPath());
-    return n;
-  }
+      auto n = std::make_unique<DataStmt>(StmtKind::Set);
+      n->range = all, n->verbRange = verb;
+      n->form = DataStmt::Form::FromSource;
+      n->framerGoal = ident(c->which);
+      n->deprecatedConnective = c->BY() != nullptr;
+      n->src = fieldsPath(c->fieldsPath());
+      return n;
+    }
   if (verb_ == FloLexer::SET)
     if (auto* c = dynamic_cast<P::SetWithStmtContext*>(ctx)) {
-    auto n = std::make_unique<DataStmt>(StmtKind::Set);
-    n->range = all, n->verbRange = verb;
-    n->dest = fieldsPath(c->dst);
-    n->data = data(c->directData());
-    if (!checkData(n->data, "set")) return nullptr;
-    return n;
-  }
+      auto n = std::make_unique<DataStmt>(StmtKind::Set);
+      n->range = all, n->verbRange = verb;
+      n->dest = fieldsPath(c->dst);
+      n->data = data(c->directData());
+      if (!checkData(n->data, "set")) return nullptr;
+      return n;
+    }
   if (verb_ == FloLexer::SET)
     if (auto* c = dynamic_cast<P::SetFromStmtContext*>(ctx)) {
-    auto n = std::make_unique<DataStmt>(StmtKind::Set);
-    n->range = all, n->verbRange = verb;
-    n->form = DataStmt::Form::FromSource;
-    n->dest = fieldsPath(c->dst);
-    n->src = fieldsPath(c->src);
-    return n;
-  }
+      auto n = std::make_unique<DataStmt>(StmtKind::Set);
+      n->range = all, n->verbRange = verb;
+      n->form = DataStmt::Form::FromSource;
+      n->dest = fieldsPath(c->dst);
+      n->src = fieldsPath(c->src);
+      return n;
+    }
   if (verb_ == FloLexer::PRINT)
     if (auto* c = dynamic_cast<P::PrintStmtContext*>(ctx)) {
-    auto n = node<PrintStmt>(all, verb);
-    n->message = printMessage(c);
-    return n;
-  }
+      auto n = node<PrintStmt>(all, verb);
+      n->message = printMessage(c);
+      return n;
+    }
   // behaviours
   if (verb_ == FloLexer::DO)
     if (auto* c = dynamic_cast<P::DoStmtContext*>(ctx)) {
-    auto n = node<DoStmt>(all, verb);
-    for (auto* w : c->word()) {
-      Word part = word(w);
-      n->kindParts.push_back({part.text, part.range});
-    }
-    for (auto* dc : c->doClause()) {
-      if (auto* a = dynamic_cast<P::DoAsClauseContext*>(dc)) {
-        if (!n->asParts.empty())
-          diags_.warning(Warning::Duplicate, range(a), "deed has two `as` names; the later wins");
-        n->asParts.clear();
-        for (auto* nm : a->name()) n->asParts.push_back(ident(nm));
-        n->asRange = range(a);
-        continue;
+      auto n = node<DoStmt>(all, verb);
+      for (auto* w : c->word()) {
+        Word part = word(w);
+        n->kindParts.push_back({part.text, part.range});
       }
-      DoClause cl{};
-      cl.range = range(dc);
-      if (auto* x = dynamic_cast<P::DoAtClauseContext*>(dc)) {
-        cl.kind = DoClause::Kind::At, cl.context = ident(x->ctx);
-      } else if (auto* x = dynamic_cast<P::DoViaClauseContext*>(dc)) {
-        cl.kind = DoClause::Kind::Via, cl.path = path(x->path());
-      } else if (auto* x = dynamic_cast<P::DoWithClauseContext*>(dc)) {
-        cl.kind = DoClause::Kind::With, cl.data = data(x->directData());
-      } else if (auto* x = dynamic_cast<P::DoFromClauseContext*>(dc)) {
-        cl.kind = DoClause::Kind::From, cl.source = fieldsPath(x->fieldsPath());
-      } else if (auto* x = dynamic_cast<P::DoPerClauseContext*>(dc)) {
-        cl.kind = DoClause::Kind::Per, cl.data = data(x->directData());
-      } else if (auto* x = dynamic_cast<P::DoForClauseContext*>(dc)) {
-        cl.kind = DoClause::Kind::For, cl.source = fieldsPath(x->fieldsPath());
-      } else if (auto* x = dynamic_cast<P::DoCumClauseContext*>(dc)) {
-        cl.kind = DoClause::Kind::Cum, cl.data = data(x->directData());
-      } else if (auto* x = dynamic_cast<P::DoQuaClauseContext*>(dc)) {
-        cl.kind = DoClause::Kind::Qua, cl.source = fieldsPath(x->fieldsPath());
+      for (auto* dc : c->doClause()) {
+        if (auto* a = dynamic_cast<P::DoAsClauseContext*>(dc)) {
+          if (!n->asParts.empty())
+            diags_.warning(Warning::Duplicate, range(a), "deed has two `as` names; the later wins");
+          n->asParts.clear();
+          for (auto* nm : a->name()) n->asParts.push_back(ident(nm));
+          n->asRange = range(a);
+          continue;
+        }
+        DoClause cl{};
+        cl.range = range(dc);
+        if (auto* x = dynamic_cast<P::DoAtClauseContext*>(dc)) {
+          cl.kind = DoClause::Kind::At, cl.context = ident(x->ctx);
+        } else if (auto* x = dynamic_cast<P::DoViaClauseContext*>(dc)) {
+          cl.kind = DoClause::Kind::Via, cl.path = path(x->path());
+        } else if (auto* x = dynamic_cast<P::DoWithClauseContext*>(dc)) {
+          cl.kind = DoClause::Kind::With, cl.data = data(x->directData());
+        } else if (auto* x = dynamic_cast<P::DoFromClauseContext*>(dc)) {
+          cl.kind = DoClause::Kind::From, cl.source = fieldsPath(x->fieldsPath());
+        } else if (auto* x = dynamic_cast<P::DoPerClauseContext*>(dc)) {
+          cl.kind = DoClause::Kind::Per, cl.data = data(x->directData());
+        } else if (auto* x = dynamic_cast<P::DoForClauseContext*>(dc)) {
+          cl.kind = DoClause::Kind::For, cl.source = fieldsPath(x->fieldsPath());
+        } else if (auto* x = dynamic_cast<P::DoCumClauseContext*>(dc)) {
+          cl.kind = DoClause::Kind::Cum, cl.data = data(x->directData());
+        } else if (auto* x = dynamic_cast<P::DoQuaClauseContext*>(dc)) {
+          cl.kind = DoClause::Kind::Qua, cl.source = fieldsPath(x->fieldsPath());
+        }
+        if (cl.data && !checkData(*cl.data, "do")) return nullptr;
+        n->clauses.push_back(std::move(cl));
       }
-      if (cl.data && !checkData(*cl.data, "do")) return nullptr;
-      n->clauses.push_back(std::move(cl));
+      return n;
     }
-    return n;
-  }
   // transitions and conditions
   if (verb_ == FloLexer::GO)
     if (auto* c = dynamic_cast<P::GoStmtContext*>(ctx)) {
-    auto n = node<GoStmt>(all, verb);
-    n->target = ident(c->target);
-    n->needs = needs(c->needs());
-    return n;
-  }
+      auto n = node<GoStmt>(all, verb);
+      n->target = ident(c->target);
+      n->needs = needs(c->needs());
+      return n;
+    }
   if (verb_ == FloLexer::LET)
     if (auto* c = dynamic_cast<P::LetStmtContext*>(ctx)) {
-    auto n = node<LetStmt>(all, verb);
-    n->me = c->ME() != nullptr;
-    n->needs = needs(c->needs());
-    return n;
-  }
+      auto n = node<LetStmt>(all, verb);
+      n->me = c->ME() != nullptr;
+      n->needs = needs(c->needs());
+      return n;
+    }
   if (verb_ == FloLexer::TIMEOUT)
     if (auto* c = dynamic_cast<P::TimeoutStmtContext*>(ctx)) {
-    auto n = std::make_unique<WordStmt>(StmtKind::Timeout);
-    n->range = all, n->verbRange = verb;
-    n->value = word(c->word());
-    return n;
-  }
+      auto n = std::make_unique<WordStmt>(StmtKind::Timeout);
+      n->range = all, n->verbRange = verb;
+      n->value = word(c->word());
+      return n;
+    }
   if (verb_ == FloLexer::REPEAT)
     if (auto* c = dynamic_cast<P::RepeatStmtContext*>(ctx)) {
-    auto n = std::make_unique<WordStmt>(StmtKind::Repeat);
-    n->range = all, n->verbRange = verb;
-    n->value = word(c->word());
-    return n;
-  }
+      auto n = std::make_unique<WordStmt>(StmtKind::Repeat);
+      n->range = all, n->verbRange = verb;
+      n->value = word(c->word());
+      return n;
+    }
   if (verb_ == FloLexer::AUX)
     if (auto* c = dynamic_cast<P::AuxCloneStmtContext*>(ctx)) {
-    auto n = node<AuxStmt>(all, verb);
-    n->framer = ident(c->framer);
-    n->tag = ident(c->tag);
-    if (c->path()) n->via = path(c->path());
-    if (c->needs()) {
-      diags_.error(range(c->needs()), "a conditional aux cannot be a clone");
-      diags_.note({}, "Ioflo's builder rejects `aux T as TAG if ...`; attach the clone with "
-                      "`aux T as TAG` and put the condition on a plain aux framer");
-      return nullptr;
+      auto n = node<AuxStmt>(all, verb);
+      n->framer = ident(c->framer);
+      n->tag = ident(c->tag);
+      if (c->path()) n->via = path(c->path());
+      if (c->needs()) {
+        diags_.error(range(c->needs()), "a conditional aux cannot be a clone");
+        diags_.note({}, "Ioflo's builder rejects `aux T as TAG if ...`; attach the clone with "
+                        "`aux T as TAG` and put the condition on a plain aux framer");
+        return nullptr;
+      }
+      return n;
     }
-    return n;
-  }
   if (verb_ == FloLexer::AUX)
     if (auto* c = dynamic_cast<P::AuxStmtContext*>(ctx)) {
-    auto n = node<AuxStmt>(all, verb);
-    n->framer = ident(c->name());
-    n->conditional = c->needs() != nullptr;
-    n->needs = needs(c->needs());
-    return n;
-  }
+      auto n = node<AuxStmt>(all, verb);
+      n->framer = ident(c->name());
+      n->conditional = c->needs() != nullptr;
+      n->needs = needs(c->needs());
+      return n;
+    }
   if (verb_ == FloLexer::DONE)
     if (auto* c = dynamic_cast<P::DoneStmtContext*>(ctx)) {
-    auto n = node<DoneStmt>(all, verb);
-    for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
-    return n;
-  }
+      auto n = node<DoneStmt>(all, verb);
+      for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
+      return n;
+    }
   // tasker control
   if (verb_ == FloLexer::BID)
     if (auto* c = dynamic_cast<P::BidStmtContext*>(ctx)) {
-    auto n = node<BidStmt>(all, verb);
-    n->control = controlOf(c->control->getType());
-    for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
-    if (c->goalTerm()) n->at = fieldsPath(c->goalTerm()->fieldsPath());
-    return n;
-  }
+      auto n = node<BidStmt>(all, verb);
+      n->control = controlOf(c->control->getType());
+      for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
+      if (c->goalTerm()) n->at = fieldsPath(c->goalTerm()->fieldsPath());
+      return n;
+    }
   if (auto* c = dynamic_cast<P::FiatStmtContext*>(ctx)) {
     auto n = node<FiatStmt>(all, verb);
     n->control = controlOf(c->fiat->getType());
@@ -710,25 +826,31 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   }
   if (verb_ == FloLexer::REAR)
     if (auto* c = dynamic_cast<P::RearStmtContext*>(ctx)) {
-    auto n = node<RearStmt>(all, verb);
-    n->original = ident(c->original);
-    n->asMine = c->MINE() != nullptr;
-    n->beAux = c->BE() != nullptr;
-    n->frame = ident(c->frame);
-    return n;
-  }
+      auto n = node<RearStmt>(all, verb);
+      n->original = ident(c->original);
+      n->asMine = c->MINE() != nullptr;
+      n->beAux = c->BE() != nullptr;
+      n->frame = ident(c->frame);
+      return n;
+    }
   if (verb_ == FloLexer::RAZE)
     if (auto* c = dynamic_cast<P::RazeStmtContext*>(ctx)) {
-    auto n = node<RazeStmt>(all, verb);
-    switch (c->which->getType()) {
-    case FloLexer::ALL: n->which = RazeStmt::Which::All; break;
-    case FloLexer::FIRST: n->which = RazeStmt::Which::First; break;
-    default: n->which = RazeStmt::Which::Last; break;
+      auto n = node<RazeStmt>(all, verb);
+      switch (c->which->getType()) {
+      case FloLexer::ALL:
+        n->which = RazeStmt::Which::All;
+        break;
+      case FloLexer::FIRST:
+        n->which = RazeStmt::Which::First;
+        break;
+      default:
+        n->which = RazeStmt::Which::Last;
+        break;
+      }
+      n->inFrame = c->FRAME() != nullptr;
+      if (c->name()) n->frame = ident(c->name());
+      return n;
     }
-    n->inFrame = c->FRAME() != nullptr;
-    if (c->name()) n->frame = ident(c->name());
-    return n;
-  }
   if (auto* c = dynamic_cast<P::ReservedStmtContext*>(ctx)) {
     auto n = node<ReservedStmt>(all, verb);
     n->verb = c->verb->getText();
@@ -741,10 +863,10 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   // Flo extensions
   if (verb_ == FloLexer::DEED)
     if (auto* c = dynamic_cast<P::DeedStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::Deed, all, verb);
-    n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::Deed, all, verb);
+      n->name = ident(c->name());
+      return n;
+    }
   if (auto* c = dynamic_cast<P::PortStmtContext*>(ctx)) {
     auto n = node<PortStmt>(all, verb);
     n->port = c->port->getType() == FloLexer::INPUT    ? PortStmt::Kind::Input
@@ -756,41 +878,41 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   }
   if (verb_ == FloLexer::LET)
     if (auto* c = dynamic_cast<P::AssignStmtContext*>(ctx)) {
-    auto n = node<AssignStmt>(all, verb);
-    auto* lv = c->lvalue();
-    n->target.name = ident(lv->name());
-    if (lv->expr()) n->target.index = expr(lv->expr());
-    n->target.range = range(lv);
-    n->value = expr(c->expr());
-    return n;
-  }
+      auto n = node<AssignStmt>(all, verb);
+      auto* lv = c->lvalue();
+      n->target.name = ident(lv->name());
+      if (lv->expr()) n->target.index = expr(lv->expr());
+      n->target.range = range(lv);
+      n->value = expr(c->expr());
+      return n;
+    }
   if (verb_ == FloLexer::FAIL)
     if (auto* c = dynamic_cast<P::FailStmtContext*>(ctx)) {
-    auto n = node<FailStmt>(all, verb);
-    n->message = word(c->word());
-    n->condition = expr(c->expr());
-    return n;
-  }
+      auto n = node<FailStmt>(all, verb);
+      n->message = word(c->word());
+      n->condition = expr(c->expr());
+      return n;
+    }
   if (verb_ == FloLexer::FLOW)
     if (auto* c = dynamic_cast<P::FlowStmtContext*>(ctx)) {
-    auto n = node<FlowStmt>(all, verb);
-    n->name = ident(c->name());
-    for (auto* p : c->path()) n->sources.push_back(path(p));
-    return n;
-  }
+      auto n = node<FlowStmt>(all, verb);
+      n->name = ident(c->name());
+      for (auto* p : c->path()) n->sources.push_back(path(p));
+      return n;
+    }
   if (verb_ == FloLexer::WINDOW)
     if (auto* c = dynamic_cast<P::WindowStmtContext*>(ctx)) {
-    auto n = std::make_unique<WordStmt>(StmtKind::Window);
-    n->range = all, n->verbRange = verb;
-    n->value = word(c->word());
-    return n;
-  }
+      auto n = std::make_unique<WordStmt>(StmtKind::Window);
+      n->range = all, n->verbRange = verb;
+      n->value = word(c->word());
+      return n;
+    }
   if (verb_ == FloLexer::MAP)
     if (auto* c = dynamic_cast<P::MapStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::Map, all, verb);
-    n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::Map, all, verb);
+      n->name = ident(c->name());
+      return n;
+    }
   auto exprNode = [&](StmtKind kind, P::ExprContext* e) {
     auto n = std::make_unique<ExprStmt>(kind);
     n->range = all, n->verbRange = verb;
@@ -798,57 +920,58 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     return n;
   };
   if (verb_ == FloLexer::FILTER)
-    if (auto* c = dynamic_cast<P::FilterStmtContext*>(ctx)) return exprNode(StmtKind::Filter, c->expr());
+    if (auto* c = dynamic_cast<P::FilterStmtContext*>(ctx))
+      return exprNode(StmtKind::Filter, c->expr());
   if (verb_ == FloLexer::REDUCE)
     if (auto* c = dynamic_cast<P::ReduceStmtContext*>(ctx)) {
-    auto n = node<ReduceStmt>(all, verb);
-    n->function = ident(c->name());
-    n->into = path(c->path());
-    return n;
-  }
+      auto n = node<ReduceStmt>(all, verb);
+      n->function = ident(c->name());
+      n->into = path(c->path());
+      return n;
+    }
   if (verb_ == FloLexer::JOB)
     if (auto* c = dynamic_cast<P::JobStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::Job, all, verb);
-    n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::Job, all, verb);
+      n->name = ident(c->name());
+      return n;
+    }
   if (verb_ == FloLexer::NEEDS)
     if (auto* c = dynamic_cast<P::NeedsStmtContext*>(ctx)) {
-    auto n = node<NeedsStmt>(all, verb);
-    auto names = c->name();
-    auto words = c->word();
-    for (std::size_t i = 0; i < names.size() && i < words.size(); ++i)
-      n->items.emplace_back(ident(names[i]), word(words[i]));
-    return n;
-  }
+      auto n = node<NeedsStmt>(all, verb);
+      auto names = c->name();
+      auto words = c->word();
+      for (std::size_t i = 0; i < names.size() && i < words.size(); ++i)
+        n->items.emplace_back(ident(names[i]), word(words[i]));
+      return n;
+    }
   if (verb_ == FloLexer::PRICE)
     if (auto* c = dynamic_cast<P::PriceStmtContext*>(ctx)) {
-    auto n = node<PriceStmt>(all, verb);
-    auto words = c->word();
-    n->amount = word(words[0]);
-    n->unit = ident(c->name());
-    if (words.size() > 1) n->max = word(words[1]);
-    return n;
-  }
+      auto n = node<PriceStmt>(all, verb);
+      auto words = c->word();
+      n->amount = word(words[0]);
+      n->unit = ident(c->name());
+      if (words.size() > 1) n->max = word(words[1]);
+      return n;
+    }
   if (verb_ == FloLexer::REPLICAS)
     if (auto* c = dynamic_cast<P::ReplicasStmtContext*>(ctx)) {
-    auto n = node<ReplicasStmt>(all, verb);
-    n->count = word(c->word());
-    if (c->name()) n->placement = ident(c->name());
-    return n;
-  }
+      auto n = node<ReplicasStmt>(all, verb);
+      n->count = word(c->word());
+      if (c->name()) n->placement = ident(c->name());
+      return n;
+    }
   if (verb_ == FloLexer::TRIGGER)
     if (auto* c = dynamic_cast<P::TriggerEveryStmtContext*>(ctx)) {
-    auto n = node<TriggerStmt>(all, verb);
-    n->every = word(c->word());
-    return n;
-  }
+      auto n = node<TriggerStmt>(all, verb);
+      n->every = word(c->word());
+      return n;
+    }
   if (verb_ == FloLexer::TRIGGER)
     if (auto* c = dynamic_cast<P::TriggerOnStmtContext*>(ctx)) {
-    auto n = node<TriggerStmt>(all, verb);
-    n->on = path(c->path());
-    return n;
-  }
+      auto n = node<TriggerStmt>(all, verb);
+      n->on = path(c->path());
+      return n;
+    }
   if (auto* c = dynamic_cast<P::JobRunStmtContext*>(ctx)) {
     auto n = node<JobRunStmt>(all, verb);
     n->target = c->kind->getType() == FloLexer::FRAMER ? JobRunStmt::Kind::Framer
@@ -859,33 +982,33 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   }
   if (verb_ == FloLexer::CONTRACT)
     if (auto* c = dynamic_cast<P::ContractStmtContext*>(ctx)) {
-    auto n = nameNode(StmtKind::Contract, all, verb);
-    n->name = ident(c->name());
-    return n;
-  }
+      auto n = nameNode(StmtKind::Contract, all, verb);
+      n->name = ident(c->name());
+      return n;
+    }
   if (verb_ == FloLexer::STATE)
     if (auto* c = dynamic_cast<P::StateStmtContext*>(ctx)) {
-    auto n = node<StateStmt>(all, verb);
-    n->name = ident(c->name());
-    n->type = type(c->type());
-    return n;
-  }
+      auto n = node<StateStmt>(all, verb);
+      n->name = ident(c->name());
+      n->type = type(c->type());
+      return n;
+    }
   if (verb_ == FloLexer::INVARIANT)
     if (auto* c = dynamic_cast<P::InvariantStmtContext*>(ctx))
-    return exprNode(StmtKind::Invariant, c->expr());
+      return exprNode(StmtKind::Invariant, c->expr());
   if (verb_ == FloLexer::ACTION)
     if (auto* c = dynamic_cast<P::ActionStmtContext*>(ctx)) {
-    auto n = node<ActionStmt>(all, verb);
-    n->name = ident(c->name());
-    for (auto* p : c->param()) n->params.push_back({ident(p->name()), type(p->type())});
-    return n;
-  }
+      auto n = node<ActionStmt>(all, verb);
+      n->name = ident(c->name());
+      for (auto* p : c->param()) n->params.push_back({ident(p->name()), type(p->type())});
+      return n;
+    }
   if (verb_ == FloLexer::REQUIRES)
     if (auto* c = dynamic_cast<P::RequiresStmtContext*>(ctx))
-    return exprNode(StmtKind::Requires, c->expr());
+      return exprNode(StmtKind::Requires, c->expr());
   if (verb_ == FloLexer::ENSURES)
     if (auto* c = dynamic_cast<P::EnsuresStmtContext*>(ctx))
-    return exprNode(StmtKind::Ensures, c->expr());
+      return exprNode(StmtKind::Ensures, c->expr());
 
   diags_.error(all, "internal error: unhandled declaration form");
   return nullptr;

@@ -5,9 +5,9 @@
 #include "lang/ast.h"
 #include "lang/diagnostics.h"
 
-#include "FloParser.h"
-
 #include <memory>
+
+#include "FloParser.h"
 
 namespace flo::lang {
 

@@ -16,8 +16,7 @@ const std::vector<WarningInfo>& warningTable() {
        "Flo reads this differently from Ioflo (Ioflo's behaviour is a parsing bug)", true},
       {Warning::IofloQuirk, "ioflo-quirk",
        "the program relies on one of Ioflo's odd run-time rules (FLOSCRIPT.md §12)", true},
-      {Warning::ReservedVerb, "reserved-verb", "a reserved FloScript verb that does nothing",
-       true},
+      {Warning::ReservedVerb, "reserved-verb", "a reserved FloScript verb that does nothing", true},
       {Warning::UnreachableFrame, "unreachable-frame",
        "a frame that no start, transition or hierarchy link can reach", true},
       {Warning::UnusedFramer, "unused-framer",
@@ -38,7 +37,8 @@ std::optional<Warning> warningByName(std::string_view name) {
 
 Diagnostics::Diagnostics(const SourceManager& sources)
     : sources_(sources), enabled_(static_cast<std::size_t>(Warning::Count), false) {
-  for (const auto& w : warningTable()) enabled_[static_cast<std::size_t>(w.id)] = w.enabledByDefault;
+  for (const auto& w : warningTable())
+    enabled_[static_cast<std::size_t>(w.id)] = w.enabledByDefault;
 }
 
 Diagnostic* Diagnostics::record(Diagnostic d) {
@@ -110,9 +110,12 @@ namespace {
 
 const char* severityName(Severity s) {
   switch (s) {
-  case Severity::Note: return "note";
-  case Severity::Warning: return "warning";
-  case Severity::Error: return "error";
+  case Severity::Note:
+    return "note";
+  case Severity::Warning:
+    return "warning";
+  case Severity::Error:
+    return "error";
   }
   return "error";
 }
@@ -133,14 +136,15 @@ std::size_t codePoints(std::string_view s) {
 
 constexpr std::size_t kMaxShownLine = 240; // long lines are shown as a window around the caret
 
-void renderLocation(std::ostream& out, const SourceManager& sm, const SourceRange& r,
-                    Severity sev, std::string_view message, std::string_view flag, bool color) {
+void renderLocation(std::ostream& out, const SourceManager& sm, const SourceRange& r, Severity sev,
+                    std::string_view message, std::string_view flag, bool color) {
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
   const char* sevColor = "";
   if (color) {
-    sevColor = sev == Severity::Error ? "\033[1;31m" : sev == Severity::Warning ? "\033[1;35m"
-                                                                                : "\033[1;36m";
+    sevColor = sev == Severity::Error     ? "\033[1;31m"
+               : sev == Severity::Warning ? "\033[1;35m"
+                                          : "\033[1;36m";
   }
   if (r.valid()) {
     LineCol lc = sm.lineCol(r.file, r.begin);
@@ -195,7 +199,8 @@ void renderLocation(std::ostream& out, const SourceManager& sm, const SourceRang
     }
   }
   caret += color ? "\033[1;32m^" : "^";
-  std::size_t width = endCol > col ? codePoints(std::string_view(shown).substr(col, endCol - col)) : 1;
+  std::size_t width =
+      endCol > col ? codePoints(std::string_view(shown).substr(col, endCol - col)) : 1;
   for (std::size_t i = 1; i < width; ++i) caret += '~';
   if (color) caret += "\033[0m";
   out << caret << '\n';
@@ -222,8 +227,8 @@ nlohmann::json locationJson(const SourceManager& sm, const SourceRange& r) {
   if (!r.valid()) return nullptr;
   LineCol b = sm.lineCol(r.file, r.begin);
   LineCol e = sm.lineCol(r.file, r.end);
-  return {{"file", sm.name(r.file)}, {"line", b.line},   {"column", b.column},
-          {"end_line", e.line},      {"end_column", e.column}, {"offset", r.begin},
+  return {{"file", sm.name(r.file)},  {"line", b.line},         {"column", b.column},
+          {"end_line", e.line},       {"end_column", e.column}, {"offset", r.begin},
           {"length", r.end - r.begin}};
 }
 
@@ -254,8 +259,8 @@ void Diagnostics::renderJson(std::ostream& out) const {
     if (d.warning != Warning::None) j["warning"] = std::string(warningFlag(d.warning));
     nlohmann::json notes = nlohmann::json::array();
     for (const Note& n : d.notes)
-      notes.push_back({{"message", validUtf8(n.message)},
-                       {"location", locationJson(sources_, n.range)}});
+      notes.push_back(
+          {{"message", validUtf8(n.message)}, {"location", locationJson(sources_, n.range)}});
     j["notes"] = std::move(notes);
     list.push_back(std::move(j));
   }

@@ -28,23 +28,34 @@ std::string idents(const std::vector<Ident>& ids) {
 
 const char* relationName(RelationKind k) {
   switch (k) {
-  case RelationKind::Root: return "root";
-  case RelationKind::Me: return "me";
-  case RelationKind::Framer: return "framer";
-  case RelationKind::Frame: return "frame";
-  case RelationKind::Actor: return "actor";
+  case RelationKind::Root:
+    return "root";
+  case RelationKind::Me:
+    return "me";
+  case RelationKind::Framer:
+    return "framer";
+  case RelationKind::Frame:
+    return "frame";
+  case RelationKind::Actor:
+    return "actor";
   }
   return "root";
 }
 
 const char* statusName(TaskerStatus s) {
   switch (s) {
-  case TaskerStatus::Done: return "done";
-  case TaskerStatus::Readied: return "readied";
-  case TaskerStatus::Started: return "started";
-  case TaskerStatus::Running: return "running";
-  case TaskerStatus::Stopped: return "stopped";
-  case TaskerStatus::Aborted: return "aborted";
+  case TaskerStatus::Done:
+    return "done";
+  case TaskerStatus::Readied:
+    return "readied";
+  case TaskerStatus::Started:
+    return "started";
+  case TaskerStatus::Running:
+    return "running";
+  case TaskerStatus::Stopped:
+    return "stopped";
+  case TaskerStatus::Aborted:
+    return "aborted";
   }
   return "done";
 }
@@ -58,8 +69,10 @@ std::string formatNeed(const Need& n) {
     if (n.re) append(out, n.re->text);
     break;
   case NeedKind::AuxDone:
-    if (n.auxForm == AuxForm::Any) append(out, "any");
-    else if (n.auxForm == AuxForm::All) append(out, "all");
+    if (n.auxForm == AuxForm::Any)
+      append(out, "any");
+    else if (n.auxForm == AuxForm::All)
+      append(out, "all");
     else {
       if (n.auxKeyword) append(out, "aux");
       append(out, n.name->text);
@@ -150,15 +163,27 @@ namespace {
 // Binding strength, for parenthesising only where needed (mirrors the grammar's order).
 int precedence(const Expr& e) {
   switch (e.kind) {
-  case ExprKind::Cond: return 1;
-  case ExprKind::Or: return 2;
-  case ExprKind::And: return 3;
-  case ExprKind::Not: return 4;
-  case ExprKind::Compare: return 5;
-  case ExprKind::Binary: return e.text == "+" || e.text == "-" ? 6 : 7;
-  case ExprKind::Neg: case ExprKind::Old: case ExprKind::Aggregate: return 8;
-  case ExprKind::Index: case ExprKind::Call: return 9;
-  default: return 10;
+  case ExprKind::Cond:
+    return 1;
+  case ExprKind::Or:
+    return 2;
+  case ExprKind::And:
+    return 3;
+  case ExprKind::Not:
+    return 4;
+  case ExprKind::Compare:
+    return 5;
+  case ExprKind::Binary:
+    return e.text == "+" || e.text == "-" ? 6 : 7;
+  case ExprKind::Neg:
+  case ExprKind::Old:
+  case ExprKind::Aggregate:
+    return 8;
+  case ExprKind::Index:
+  case ExprKind::Call:
+    return 9;
+  default:
+    return 10;
   }
 }
 
@@ -171,9 +196,13 @@ std::string sub(const Expr& e, int min) {
 std::string formatExpr(const Expr& e) {
   int p = precedence(e);
   switch (e.kind) {
-  case ExprKind::Literal: return e.literal.text;
-  case ExprKind::Name: case ExprKind::Path: return e.text;
-  case ExprKind::Index: return sub(*e.operands[0], 9) + "[" + formatExpr(*e.operands[1]) + "]";
+  case ExprKind::Literal:
+    return e.literal.text;
+  case ExprKind::Name:
+  case ExprKind::Path:
+    return e.text;
+  case ExprKind::Index:
+    return sub(*e.operands[0], 9) + "[" + formatExpr(*e.operands[1]) + "]";
   case ExprKind::Call: {
     std::string out = e.text + "(";
     for (std::size_t i = 0; i < e.operands.size(); ++i) {
@@ -182,9 +211,15 @@ std::string formatExpr(const Expr& e) {
     }
     return out + ")";
   }
-  case ExprKind::Old: case ExprKind::Aggregate: case ExprKind::Not: case ExprKind::Neg:
+  case ExprKind::Old:
+  case ExprKind::Aggregate:
+  case ExprKind::Not:
+  case ExprKind::Neg:
     return e.text + " " + sub(*e.operands[0], p);
-  case ExprKind::Binary: case ExprKind::Compare: case ExprKind::And: case ExprKind::Or:
+  case ExprKind::Binary:
+  case ExprKind::Compare:
+  case ExprKind::And:
+  case ExprKind::Or:
     // left-associative: the right operand needs brackets at equal precedence
     return sub(*e.operands[0], p) + " " + e.text + " " + sub(*e.operands[1], p + 1);
   case ExprKind::Cond:
@@ -197,9 +232,16 @@ std::string formatExpr(const Expr& e) {
 std::string formatStatement(const Stmt& s) {
   std::string out;
   switch (s.kind) {
-  case StmtKind::Load: return "load " + as<LoadStmt>(s).file.text;
-  case StmtKind::House: case StmtKind::First: case StmtKind::Over: case StmtKind::Under:
-  case StmtKind::Deed: case StmtKind::Job: case StmtKind::Contract: case StmtKind::Map:
+  case StmtKind::Load:
+    return "load " + as<LoadStmt>(s).file.text;
+  case StmtKind::House:
+  case StmtKind::First:
+  case StmtKind::Over:
+  case StmtKind::Under:
+  case StmtKind::Deed:
+  case StmtKind::Job:
+  case StmtKind::Contract:
+  case StmtKind::Map:
   case StmtKind::Next: {
     out = stmtKindName(s.kind);
     if (const auto& n = static_cast<const NameStmt&>(s).name) append(out, n->text);
@@ -218,7 +260,10 @@ std::string formatStatement(const Stmt& s) {
     }
     return out;
   }
-  case StmtKind::Framer: case StmtKind::Logger: case StmtKind::Log: case StmtKind::Server: {
+  case StmtKind::Framer:
+  case StmtKind::Logger:
+  case StmtKind::Log:
+  case StmtKind::Server: {
     const auto& n = static_cast<const TaskerStmt&>(s);
     out = stmtKindName(s.kind);
     append(out, n.name.text);
@@ -240,8 +285,12 @@ std::string formatStatement(const Stmt& s) {
     if (n.via) append(out, "via"), append(out, formatPath(*n.via));
     return out;
   }
-  case StmtKind::Context: return actionContextName(as<ContextStmt>(s).context);
-  case StmtKind::Put: case StmtKind::Inc: case StmtKind::Copy: case StmtKind::Set: {
+  case StmtKind::Context:
+    return actionContextName(as<ContextStmt>(s).context);
+  case StmtKind::Put:
+  case StmtKind::Inc:
+  case StmtKind::Copy:
+  case StmtKind::Set: {
     const auto& n = static_cast<const DataStmt&>(s);
     out = stmtKindName(s.kind);
     if (n.framerGoal) {
@@ -308,7 +357,9 @@ std::string formatStatement(const Stmt& s) {
     append(out, formatNeeds(n.needs));
     return out;
   }
-  case StmtKind::Timeout: case StmtKind::Repeat: case StmtKind::Window:
+  case StmtKind::Timeout:
+  case StmtKind::Repeat:
+  case StmtKind::Window:
     return std::string(stmtKindName(s.kind)) + " " + static_cast<const WordStmt&>(s).value.text;
   case StmtKind::Aux: {
     const auto& n = as<AuxStmt>(s);
@@ -360,8 +411,9 @@ std::string formatStatement(const Stmt& s) {
   }
   case StmtKind::Port: {
     const auto& n = as<PortStmt>(s);
-    out = n.port == PortStmt::Kind::Input ? "input" : n.port == PortStmt::Kind::Output ? "output"
-                                                                                        : "local";
+    out = n.port == PortStmt::Kind::Input    ? "input"
+          : n.port == PortStmt::Kind::Output ? "output"
+                                             : "local";
     return out + " " + n.name.text + " as " + formatType(n.type);
   }
   case StmtKind::Assign: {
@@ -380,7 +432,9 @@ std::string formatStatement(const Stmt& s) {
     for (const auto& p : n.sources) append(out, "from"), append(out, formatPath(p));
     return out;
   }
-  case StmtKind::Filter: case StmtKind::Invariant: case StmtKind::Requires:
+  case StmtKind::Filter:
+  case StmtKind::Invariant:
+  case StmtKind::Requires:
   case StmtKind::Ensures:
     return std::string(stmtKindName(s.kind)) + " " +
            formatExpr(*static_cast<const ExprStmt&>(s).expr);
@@ -441,9 +495,12 @@ std::vector<std::string> formatStatementLines(const Stmt& s) {
   }
   std::string one = formatStatement(s);
   const std::vector<Need>* needs = nullptr;
-  if (s.kind == StmtKind::Go) needs = &as<GoStmt>(s).needs;
-  else if (s.kind == StmtKind::Let) needs = &as<LetStmt>(s).needs;
-  else if (s.kind == StmtKind::Aux && as<AuxStmt>(s).conditional) needs = &as<AuxStmt>(s).needs;
+  if (s.kind == StmtKind::Go)
+    needs = &as<GoStmt>(s).needs;
+  else if (s.kind == StmtKind::Let)
+    needs = &as<LetStmt>(s).needs;
+  else if (s.kind == StmtKind::Aux && as<AuxStmt>(s).conditional)
+    needs = &as<AuxStmt>(s).needs;
   if (!needs || needs->size() < 2 || one.size() <= kWrapAt) return {one};
   // `go x if A` then one `and B` per continuation line
   std::string head = one.substr(0, one.size() - formatNeeds(*needs).size());
@@ -465,43 +522,66 @@ public:
     case StmtKind::House:
       reset(Block::House);
       return 0;
-    case StmtKind::Deed: case StmtKind::Flow: case StmtKind::Job: case StmtKind::Contract:
+    case StmtKind::Deed:
+    case StmtKind::Flow:
+    case StmtKind::Job:
+    case StmtKind::Contract:
       reset(Block::Extension);
       return 0;
-    case StmtKind::Load: return block_ == Block::None ? 0 : top();
-    case StmtKind::Init: return block_ == Block::None ? 0 : 1;
-    case StmtKind::Framer: case StmtKind::Logger: case StmtKind::Server:
+    case StmtKind::Load:
+      return block_ == Block::None ? 0 : top();
+    case StmtKind::Init:
+      return block_ == Block::None ? 0 : 1;
+    case StmtKind::Framer:
+    case StmtKind::Logger:
+    case StmtKind::Server:
       block_ = Block::House;
       framer_ = s.kind == StmtKind::Framer;
       logger_ = s.kind == StmtKind::Logger;
       frame_ = log_ = false;
       return 1;
-    case StmtKind::First: return 2;
+    case StmtKind::First:
+      return 2;
     case StmtKind::Log:
       log_ = true;
       return 2;
-    case StmtKind::Loggee: return 3;
+    case StmtKind::Loggee:
+      return 3;
     case StmtKind::Frame:
       frame_ = true;
       context_ = false;
       return 2;
-    case StmtKind::Over: case StmtKind::Under: case StmtKind::Next: return 3;
+    case StmtKind::Over:
+    case StmtKind::Under:
+    case StmtKind::Next:
+      return 3;
     case StmtKind::Context:
       context_ = as<ContextStmt>(s).context != ActionContext::Native;
       return 3;
     case StmtKind::Action:
       action_ = true;
       return 1;
-    case StmtKind::State: case StmtKind::Invariant:
+    case StmtKind::State:
+    case StmtKind::Invariant:
       action_ = false;
       return 1;
-    case StmtKind::Requires: case StmtKind::Ensures: return action_ ? 2 : 1;
-    case StmtKind::Assign: case StmtKind::Fail:
+    case StmtKind::Requires:
+    case StmtKind::Ensures:
+      return action_ ? 2 : 1;
+    case StmtKind::Assign:
+    case StmtKind::Fail:
       if (block_ == Block::Extension) return action_ ? 2 : 1;
       return actionLevel();
-    case StmtKind::Port: case StmtKind::Window: case StmtKind::Map: case StmtKind::Filter:
-    case StmtKind::Reduce: case StmtKind::Needs: case StmtKind::Price: case StmtKind::Replicas:
-    case StmtKind::Trigger: case StmtKind::JobRun:
+    case StmtKind::Port:
+    case StmtKind::Window:
+    case StmtKind::Map:
+    case StmtKind::Filter:
+    case StmtKind::Reduce:
+    case StmtKind::Needs:
+    case StmtKind::Price:
+    case StmtKind::Replicas:
+    case StmtKind::Trigger:
+    case StmtKind::JobRun:
       return block_ == Block::Extension ? 1 : actionLevel();
     default:
       return actionLevel();
@@ -532,7 +612,9 @@ void formatModule(const Module& module, const SourceManager& sources, std::ostre
   Indenter indenter;
   std::size_t c = 0; // next comment
   const auto& comments = module.comments;
-  auto commentLine = [&](std::size_t i) { return sources.lineCol(module.file, comments[i].range.begin).line; };
+  auto commentLine = [&](std::size_t i) {
+    return sources.lineCol(module.file, comments[i].range.begin).line;
+  };
   std::uint32_t lastLine = 0; // last source line written (statement or comment)
   bool wroteAnything = false;
   auto blankBefore = [&](std::uint32_t line) {
@@ -593,23 +675,30 @@ std::string loc(const SourceManager& sm, const SourceRange& r) {
 
 const char* needKindName(NeedKind k) {
   switch (k) {
-  case NeedKind::FramerState: return "framer-state";
-  case NeedKind::AuxDone: return "aux-done";
-  case NeedKind::Tasker: return "tasker";
-  case NeedKind::Mark: return "mark";
-  case NeedKind::Compare: return "compare";
+  case NeedKind::FramerState:
+    return "framer-state";
+  case NeedKind::AuxDone:
+    return "aux-done";
+  case NeedKind::Tasker:
+    return "tasker";
+  case NeedKind::Mark:
+    return "mark";
+  case NeedKind::Compare:
+    return "compare";
   }
   return "compare";
 }
 
 const char* exprKindName(ExprKind k) {
-  static const char* const names[] = {"literal", "name", "path", "index", "call", "old", "aggregate",
-                                      "neg", "not", "binary", "compare", "and", "or", "cond"};
+  static const char* const names[] = {"literal", "name",      "path", "index", "call",
+                                      "old",     "aggregate", "neg",  "not",   "binary",
+                                      "compare", "and",       "or",   "cond"};
   return names[std::size_t(k)];
 }
 
 void dumpExpr(const Expr& e, const SourceManager& sm, std::ostream& out, int depth) {
-  out << std::string(std::size_t(depth) * 2, ' ') << loc(sm, e.range) << ' ' << exprKindName(e.kind);
+  out << std::string(std::size_t(depth) * 2, ' ') << loc(sm, e.range) << ' '
+      << exprKindName(e.kind);
   if (!e.text.empty()) out << " '" << e.text << "'";
   out << '\n';
   for (const auto& op : e.operands) dumpExpr(*op, sm, out, depth + 1);
@@ -627,19 +716,32 @@ void dumpModule(const Module& m, const SourceManager& sm, std::ostream& out) {
     const Stmt& s = *sp;
     out << loc(sm, s.range) << ' ' << stmtKindName(s.kind) << ": " << formatStatement(s) << '\n';
     switch (s.kind) {
-    case StmtKind::Go: dumpNeeds(as<GoStmt>(s).needs, sm, out); break;
-    case StmtKind::Let: dumpNeeds(as<LetStmt>(s).needs, sm, out); break;
-    case StmtKind::Aux: dumpNeeds(as<AuxStmt>(s).needs, sm, out); break;
-    case StmtKind::Assign: dumpExpr(*as<AssignStmt>(s).value, sm, out, 1); break;
-    case StmtKind::Fail: dumpExpr(*as<FailStmt>(s).condition, sm, out, 1); break;
-    case StmtKind::Filter: case StmtKind::Invariant: case StmtKind::Requires:
+    case StmtKind::Go:
+      dumpNeeds(as<GoStmt>(s).needs, sm, out);
+      break;
+    case StmtKind::Let:
+      dumpNeeds(as<LetStmt>(s).needs, sm, out);
+      break;
+    case StmtKind::Aux:
+      dumpNeeds(as<AuxStmt>(s).needs, sm, out);
+      break;
+    case StmtKind::Assign:
+      dumpExpr(*as<AssignStmt>(s).value, sm, out, 1);
+      break;
+    case StmtKind::Fail:
+      dumpExpr(*as<FailStmt>(s).condition, sm, out, 1);
+      break;
+    case StmtKind::Filter:
+    case StmtKind::Invariant:
+    case StmtKind::Requires:
     case StmtKind::Ensures:
       dumpExpr(*static_cast<const ExprStmt&>(s).expr, sm, out, 1);
       break;
     case StmtKind::Load:
       if (!as<LoadStmt>(s).module) out << "  (not loaded)\n";
       break;
-    default: break;
+    default:
+      break;
     }
   }
 }

@@ -8,14 +8,15 @@
 #include "lang/scanner.h"
 #include "lang/token_stream.h"
 
-#include "FloLexer.h"
-#include "FloParser.h"
 #include <antlr4-runtime.h>
 
 #include <algorithm>
 #include <map>
 #include <ostream>
 #include <unordered_map>
+
+#include "FloLexer.h"
+#include "FloParser.h"
 
 namespace flo::lang {
 
@@ -50,8 +51,14 @@ const std::vector<VerbInfo>& verbTable() {
       {"over", "over FRAME"},
       {"under", "under FRAME"},
       {"next", "next [FRAME]"},
-      {"native", "native"}, {"benter", "benter"}, {"enter", "enter"}, {"renter", "renter"},
-      {"precur", "precur"}, {"recur", "recur"}, {"exit", "exit"}, {"rexit", "rexit"},
+      {"native", "native"},
+      {"benter", "benter"},
+      {"enter", "enter"},
+      {"renter", "renter"},
+      {"precur", "precur"},
+      {"recur", "recur"},
+      {"exit", "exit"},
+      {"rexit", "rexit"},
       {"put", "put DATA into [FIELDS in] PATH"},
       {"inc", "inc [FIELDS in] PATH with DATA | inc [FIELDS in] PATH from [FIELDS in] PATH"},
       {"copy", "copy [FIELDS in] PATH into [FIELDS in] PATH"},
@@ -68,16 +75,21 @@ const std::vector<VerbInfo>& verbTable() {
       {"aux", "aux FRAMER | aux FRAMER as mine|TAG [via INODE] | aux FRAMER if NEEDS"},
       {"done", "done [TASKER...]"},
       {"bid", "bid start|run|stop|abort|ready [TASKER...|me|all] [at PERIOD|[FIELD in] PATH]"},
-      {"ready", "ready SLAVE"}, {"start", "start SLAVE"},
+      {"ready", "ready SLAVE"},
+      {"start", "start SLAVE"},
       {"run", "run SLAVE  |  run framer|flow|deed NAME (in a job)"},
-      {"stop", "stop SLAVE"}, {"abort", "abort SLAVE"},
+      {"stop", "stop SLAVE"},
+      {"abort", "abort SLAVE"},
       {"rear", "rear MOOT [as mine] [be aux] in frame FRAME"},
       {"raze", "raze all|first|last [in frame [FRAME]]"},
-      {"use", "use ... (reserved, ignored)"}, {"flo", "flo ... (reserved, ignored)"},
-      {"give", "give ... (reserved, ignored)"}, {"take", "take ... (reserved, ignored)"},
+      {"use", "use ... (reserved, ignored)"},
+      {"flo", "flo ... (reserved, ignored)"},
+      {"give", "give ... (reserved, ignored)"},
+      {"take", "take ... (reserved, ignored)"},
       // Flo extensions
       {"deed", "deed NAME"},
-      {"input", "input NAME as TYPE"}, {"output", "output NAME as TYPE"},
+      {"input", "input NAME as TYPE"},
+      {"output", "output NAME as TYPE"},
       {"local", "local NAME as TYPE"},
       {"fail", "fail \"MESSAGE\" if EXPR"},
       {"flow", "flow NAME [from SOURCE]..."},
@@ -100,30 +112,18 @@ const std::vector<VerbInfo>& verbTable() {
   return table;
 }
 
+/// Verb tokens are exactly the words of the verb table (one source of truth).
 bool isVerbToken(std::size_t type) {
-  switch (type) {
-  case FloLexer::LOAD: case FloLexer::HOUSE: case FloLexer::INIT: case FloLexer::FRAMER:
-  case FloLexer::FIRST: case FloLexer::LOGGER: case FloLexer::LOG: case FloLexer::LOGGEE:
-  case FloLexer::SERVER: case FloLexer::FRAME: case FloLexer::OVER: case FloLexer::UNDER:
-  case FloLexer::NEXT: case FloLexer::NATIVE: case FloLexer::BENTER: case FloLexer::ENTER:
-  case FloLexer::RENTER: case FloLexer::PRECUR: case FloLexer::RECUR: case FloLexer::EXIT:
-  case FloLexer::REXIT: case FloLexer::PUT: case FloLexer::INC: case FloLexer::COPY:
-  case FloLexer::SET: case FloLexer::PRINT: case FloLexer::DO: case FloLexer::GO:
-  case FloLexer::LET: case FloLexer::TIMEOUT: case FloLexer::REPEAT: case FloLexer::AUX:
-  case FloLexer::DONE: case FloLexer::BID: case FloLexer::READY: case FloLexer::START:
-  case FloLexer::RUN: case FloLexer::STOP: case FloLexer::ABORT: case FloLexer::REAR:
-  case FloLexer::RAZE: case FloLexer::USE: case FloLexer::FLO: case FloLexer::GIVE:
-  case FloLexer::TAKE:
-  case FloLexer::DEED: case FloLexer::INPUT: case FloLexer::OUTPUT: case FloLexer::LOCAL:
-  case FloLexer::FAIL: case FloLexer::FLOW: case FloLexer::WINDOW: case FloLexer::MAP:
-  case FloLexer::FILTER: case FloLexer::REDUCE: case FloLexer::JOB: case FloLexer::NEEDS:
-  case FloLexer::PRICE: case FloLexer::REPLICAS: case FloLexer::TRIGGER:
-  case FloLexer::CONTRACT: case FloLexer::STATE: case FloLexer::INVARIANT:
-  case FloLexer::ACTION: case FloLexer::REQUIRES: case FloLexer::ENSURES:
-    return true;
-  default:
-    return false;
-  }
+  static const std::vector<bool> verbs = [] {
+    std::vector<bool> out;
+    for (const auto& v : verbTable()) {
+      std::size_t t = Scanner::classifyWord(v.verb);
+      if (t >= out.size()) out.resize(t + 1, false);
+      out[t] = true;
+    }
+    return out;
+  }();
+  return type < verbs.size() && verbs[type];
 }
 
 // ------------------------------------------------------------------- syntax error capture
@@ -171,7 +171,8 @@ private:
 class SilentListener : public antlr4::BaseErrorListener {};
 
 // Describes an expected token for people: keywords quoted, classes named.
-std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& v) {
+std::string describeExpected(const antlr4::misc::IntervalSet& set,
+                             const antlr4::dfa::Vocabulary& v) {
   std::vector<std::string> keywords;
   bool name = false, number = false, string = false, path = false, word = false, end = false;
   bool comparison = false;
@@ -179,14 +180,37 @@ std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4:
   std::size_t softKeywords = 0;
   for (std::size_t t : set.toList()) {
     switch (t) {
-    case FloLexer::ID: name = true; break;
-    case FloLexer::NUMBER: number = true; break;
-    case FloLexer::DQ_STRING: case FloLexer::SQ_STRING: string = true; break;
-    case FloLexer::DOTPATH: case FloLexer::RELPATH: path = true; break;
-    case FloLexer::CHUNK: case FloLexer::POINT: case FloLexer::COORD: word = true; break;
-    case FloLexer::NEWLINE: case antlr4::Token::EOF: end = true; break;
-    case FloLexer::EQ: case FloLexer::NE: case FloLexer::LT: case FloLexer::LE:
-    case FloLexer::GE: case FloLexer::GT: comparison = true; break;
+    case FloLexer::ID:
+      name = true;
+      break;
+    case FloLexer::NUMBER:
+      number = true;
+      break;
+    case FloLexer::DQ_STRING:
+    case FloLexer::SQ_STRING:
+      string = true;
+      break;
+    case FloLexer::DOTPATH:
+    case FloLexer::RELPATH:
+      path = true;
+      break;
+    case FloLexer::CHUNK:
+    case FloLexer::POINT:
+    case FloLexer::COORD:
+      word = true;
+      break;
+    case FloLexer::NEWLINE:
+    case antlr4::Token::EOF:
+      end = true;
+      break;
+    case FloLexer::EQ:
+    case FloLexer::NE:
+    case FloLexer::LT:
+    case FloLexer::LE:
+    case FloLexer::GE:
+    case FloLexer::GT:
+      comparison = true;
+      break;
     default: {
       std::string lit = v.getLiteralName(t);
       if (lit.size() >= 2 && lit.front() == '\'') lit = lit.substr(1, lit.size() - 2);
@@ -207,7 +231,8 @@ std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4:
     keywords.erase(std::remove_if(keywords.begin(), keywords.end(),
                                   [&](const std::string& k) {
                                     std::string bare = k.substr(1, k.size() - 2);
-                                    for (std::size_t t = FloLexer::LOAD; t <= FloLexer::COUNT; ++t) {
+                                    for (std::size_t t = FloLexer::LOAD; t <= FloLexer::COUNT;
+                                         ++t) {
                                       std::string lit = v.getLiteralName(t);
                                       if (lit == "'" + bare + "'") return true;
                                     }
@@ -487,7 +512,8 @@ private:
                             "declaration above it, and there is none here");
       return;
     }
-    diags_.error(r, "unknown verb '" + (text.size() > 40 ? text.substr(0, 37) + "..." : text) + "'");
+    diags_.error(r,
+                 "unknown verb '" + (text.size() > 40 ? text.substr(0, 37) + "..." : text) + "'");
     std::string lower = text;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return char(std::tolower(c)); });
@@ -510,7 +536,8 @@ private:
                                : describeExpected(failure.expected, *vocabulary_);
     SourceRange where;
     std::string message;
-    bool atEnd = !bad || bad->getType() == FloLexer::NEWLINE || bad->getType() == antlr4::Token::EOF;
+    bool atEnd =
+        !bad || bad->getType() == FloLexer::NEWLINE || bad->getType() == antlr4::Token::EOF;
     if (atEnd) {
       // Point just past the last token of the declaration.
       const antlr4::Token* last = first;

@@ -4,9 +4,9 @@
 /// two to the same output.
 #include "lang/scanner.h"
 
-#include "FloLexer.h"
-
 #include <unordered_map>
+
+#include "FloLexer.h"
 
 namespace flo::lang {
 
@@ -14,16 +14,36 @@ using grammar::FloLexer;
 
 namespace {
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool isHex(char c) { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\v'; }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool isAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool isHex(char c) {
+  return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool isBlank(char c) {
+  return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
 
 /// Characters that end a word (CHUNK_CHAR in the grammar); a backslash is handled apart.
 bool endsWord(char c) {
   switch (c) {
-  case ' ': case '\t': case '\f': case '\v': case '\r': case '\n': case '"': case '\'':
-  case '(': case ')': case '[': case ']': case ',': case '\\':
+  case ' ':
+  case '\t':
+  case '\f':
+  case '\v':
+  case '\r':
+  case '\n':
+  case '"':
+  case '\'':
+  case '(':
+  case ')':
+  case '[':
+  case ']':
+  case ',':
+  case '\\':
     return true;
   default:
     return false;
@@ -227,8 +247,9 @@ std::unique_ptr<antlr4::Token> Scanner::make(std::size_t type, std::size_t start
 std::unique_ptr<antlr4::Token> Scanner::nextToken() {
   const std::size_t n = text_.size();
   for (;;) {
-    if (pos_ >= n) return make(antlr4::Token::EOF, n, n - 1, antlr4::Token::DEFAULT_CHANNEL, line_,
-                              pos_ - lineStart_);
+    if (pos_ >= n)
+      return make(antlr4::Token::EOF, n, n - 1, antlr4::Token::DEFAULT_CHANNEL, line_,
+                  pos_ - lineStart_);
     const std::size_t start = pos_;
     const std::size_t line = line_;
     const std::size_t column = start - lineStart_;
@@ -301,16 +322,27 @@ std::unique_ptr<antlr4::Token> Scanner::nextToken() {
                     antlr4::Token::DEFAULT_CHANNEL, line, column);
       }
       pos_ = p;
-      return make(FloLexer::UNTERMINATED_STRING, start, p - 1, antlr4::Token::DEFAULT_CHANNEL,
-                  line, column);
+      return make(FloLexer::UNTERMINATED_STRING, start, p - 1, antlr4::Token::DEFAULT_CHANNEL, line,
+                  column);
     }
     switch (c) {
-    case '(': ++pos_; return make(FloLexer::LPAREN, start, start, 0, line, column);
-    case ')': ++pos_; return make(FloLexer::RPAREN, start, start, 0, line, column);
-    case '[': ++pos_; return make(FloLexer::LBRACK, start, start, 0, line, column);
-    case ']': ++pos_; return make(FloLexer::RBRACK, start, start, 0, line, column);
-    case ',': ++pos_; return make(FloLexer::COMMA, start, start, 0, line, column);
-    default: break;
+    case '(':
+      ++pos_;
+      return make(FloLexer::LPAREN, start, start, 0, line, column);
+    case ')':
+      ++pos_;
+      return make(FloLexer::RPAREN, start, start, 0, line, column);
+    case '[':
+      ++pos_;
+      return make(FloLexer::LBRACK, start, start, 0, line, column);
+    case ']':
+      ++pos_;
+      return make(FloLexer::RBRACK, start, start, 0, line, column);
+    case ',':
+      ++pos_;
+      return make(FloLexer::COMMA, start, start, 0, line, column);
+    default:
+      break;
     }
     // A word: the longest run of word characters (a backslash takes the next character along).
     std::size_t p = pos_;

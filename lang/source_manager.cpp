@@ -112,10 +112,18 @@ const SourceManager::File& SourceManager::file(FileId id) const {
   return *files_[id - 1];
 }
 
-std::string_view SourceManager::text(FileId id) const { return file(id).text; }
-const std::string& SourceManager::name(FileId id) const { return file(id).name; }
-const std::filesystem::path& SourceManager::path(FileId id) const { return file(id).path; }
-std::size_t SourceManager::fileCount() const { return files_.size(); }
+std::string_view SourceManager::text(FileId id) const {
+  return file(id).text;
+}
+const std::string& SourceManager::name(FileId id) const {
+  return file(id).name;
+}
+const std::filesystem::path& SourceManager::path(FileId id) const {
+  return file(id).path;
+}
+std::size_t SourceManager::fileCount() const {
+  return files_.size();
+}
 
 LineCol SourceManager::lineCol(FileId id, std::uint32_t offset) const {
   const auto& starts = file(id).lines();

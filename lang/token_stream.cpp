@@ -33,12 +33,18 @@ TokenFilter::TokenFilter(antlr4::TokenSource& source, FileId file, Diagnostics& 
     : source_(source), file_(file), diags_(diags), comments_(comments) {}
 
 namespace {
-bool isReserved(std::size_t type) { return type >= FloLexer::TO && type <= FloLexer::GT; }
+bool isReserved(std::size_t type) {
+  return type >= FloLexer::TO && type <= FloLexer::GT;
+}
 
 bool isExpressionVerb(std::size_t type) {
   switch (type) {
-  case FloLexer::LET: case FloLexer::FAIL: case FloLexer::FILTER: case FloLexer::INVARIANT:
-  case FloLexer::REQUIRES: case FloLexer::ENSURES:
+  case FloLexer::LET:
+  case FloLexer::FAIL:
+  case FloLexer::FILTER:
+  case FloLexer::INVARIANT:
+  case FloLexer::REQUIRES:
+  case FloLexer::ENSURES:
     return true;
   default:
     return false;
@@ -49,11 +55,26 @@ bool isExpressionVerb(std::size_t type) {
 // and the AST are as deep as the count of these, so bounding it bounds recursion.
 bool isNesting(std::size_t type) {
   switch (type) {
-  case FloLexer::LPAREN: case FloLexer::LBRACK: case FloLexer::NOT: case FloLexer::MINUS:
-  case FloLexer::OLD: case FloLexer::SUM: case FloLexer::COUNT: case FloLexer::IF:
-  case FloLexer::PLUS: case FloLexer::STAR: case FloLexer::SLASH: case FloLexer::PERCENT:
-  case FloLexer::AND: case FloLexer::OR: case FloLexer::EQ: case FloLexer::NE:
-  case FloLexer::LT: case FloLexer::LE: case FloLexer::GT: case FloLexer::GE:
+  case FloLexer::LPAREN:
+  case FloLexer::LBRACK:
+  case FloLexer::NOT:
+  case FloLexer::MINUS:
+  case FloLexer::OLD:
+  case FloLexer::SUM:
+  case FloLexer::COUNT:
+  case FloLexer::IF:
+  case FloLexer::PLUS:
+  case FloLexer::STAR:
+  case FloLexer::SLASH:
+  case FloLexer::PERCENT:
+  case FloLexer::AND:
+  case FloLexer::OR:
+  case FloLexer::EQ:
+  case FloLexer::NE:
+  case FloLexer::LT:
+  case FloLexer::LE:
+  case FloLexer::GT:
+  case FloLexer::GE:
     return true;
   default:
     return false;
@@ -71,8 +92,8 @@ std::unique_ptr<antlr4::Token> TokenFilter::pull() {
         auto end = std::uint32_t(t->getStopIndex() + 1);
         std::string text = t->getText();
         while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-        comments_->push_back({{file_, begin, end}, std::move(text),
-                              lastTokenLine_ == t->getLine()});
+        comments_->push_back(
+            {{file_, begin, end}, std::move(text), lastTokenLine_ == t->getLine()});
       }
       continue;
     }
@@ -135,7 +156,8 @@ std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
     }
     if (!unterminated_.empty() && unterminated_.count(std::uint32_t(t->getStartIndex())))
       poisoned_.insert(statementStart_);
-    SourceRange here{file_, std::uint32_t(t->getStartIndex()), std::uint32_t(t->getStopIndex() + 1)};
+    SourceRange here{file_, std::uint32_t(t->getStartIndex()),
+                     std::uint32_t(t->getStopIndex() + 1)};
     if (isExpressionVerb(statementVerb_) && isNesting(type) && ++nesting_ > kMaxNesting) {
       diags_.error(here, "expression too complex (more than " + std::to_string(kMaxNesting) +
                              " operators and brackets)");

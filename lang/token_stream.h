@@ -64,9 +64,7 @@ public:
   }
 
   /// True when the declaration starting at this byte offset was cut short (and reported).
-  bool poisoned(std::uint32_t statementStart) const {
-    return poisoned_.count(statementStart) != 0;
-  }
+  bool poisoned(std::uint32_t statementStart) const { return poisoned_.count(statementStart) != 0; }
 
 private:
   std::unique_ptr<antlr4::Token> pull();

@@ -93,7 +93,7 @@ std::string registryKey(const std::vector<std::string>& parts) {
 }
 
 const std::vector<std::string>& flowReducers() {
-  static const std::vector<std::string> reducers = {"mean", "sum",   "min",  "max",
+  static const std::vector<std::string> reducers = {"mean",  "sum",   "min",  "max",
                                                     "count", "first", "last", "median"};
   return reducers;
 }

@@ -56,7 +56,8 @@ public:
         std::string name = flag.substr(flag.rfind('-') + 1);
         std::vector<std::string> names;
         for (const auto& w : lang::warningTable()) names.emplace_back(w.name);
-        if (auto m = lang::closestMatch(name, names)) err_ << "floc: note: did you mean '-W" << *m << "'?\n";
+        if (auto m = lang::closestMatch(name, names))
+          err_ << "floc: note: did you mean '-W" << *m << "'?\n";
         return false;
       }
     }
@@ -91,8 +92,7 @@ public:
         if (e || w) {
           err_ << (w ? std::to_string(w) + (w == 1 ? " warning" : " warnings") : "")
                << (w && e ? " and " : "")
-               << (e ? std::to_string(e) + (e == 1 ? " error" : " errors") : "")
-               << " generated.\n";
+               << (e ? std::to_string(e) + (e == 1 ? " error" : " errors") : "") << " generated.\n";
         }
       }
     }
@@ -226,9 +226,11 @@ int notYet(Session& s, const std::string& command, const std::string& issue) {
 }
 
 std::string warningHelp() {
-  std::string text = "\nWarnings (-Wname enables, -Wno-name disables, -Werror makes them errors):\n";
+  std::string text =
+      "\nWarnings (-Wname enables, -Wno-name disables, -Werror makes them errors):\n";
   for (const auto& w : lang::warningTable())
-    text += "  -W" + std::string(w.name) + std::string(w.name.size() < 20 ? 20 - w.name.size() : 1, ' ') +
+    text += "  -W" + std::string(w.name) +
+            std::string(w.name.size() < 20 ? 20 - w.name.size() : 1, ' ') +
             std::string(w.description) + "\n";
   return text;
 }
@@ -243,18 +245,22 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
-      if (a.size() > 2 && a.rfind("-W", 0) == 0) o.warningFlags.push_back(a);
-      else args.push_back(a);
+      if (a.size() > 2 && a.rfind("-W", 0) == 0)
+        o.warningFlags.push_back(a);
+      else
+        args.push_back(a);
     }
     std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
 
-    CLI::App app{"floc: the Flo compiler.\n\nExit status: 0 success, 1 the program has errors, 2 usage "
-                 "or internal error.",
-                 "floc"};
+    CLI::App app{
+        "floc: the Flo compiler.\n\nExit status: 0 success, 1 the program has errors, 2 usage "
+        "or internal error.",
+        "floc"};
     app.footer(warningHelp());
     app.require_subcommand(0, 1);
-    app.add_option("--emit", o.emit, "stop after a stage and print it: tokens, ast (ir, llvm, "
-                                      "asm, obj, exe arrive with code generation)")
+    app.add_option("--emit", o.emit,
+                   "stop after a stage and print it: tokens, ast (ir, llvm, "
+                   "asm, obj, exe arrive with code generation)")
         ->check(CLI::IsMember({"tokens", "ast", "ir", "llvm", "asm", "obj", "exe"}));
     app.add_option("files", o.files, "with --emit: the .flo file to process");
     auto addCommon = [&](CLI::App* cmd) {

@@ -19,11 +19,16 @@ using namespace lang;
 
 const char* scheduleName(Schedule s) {
   switch (s) {
-  case Schedule::Active: return "active";
-  case Schedule::Inactive: return "inactive";
-  case Schedule::Aux: return "aux";
-  case Schedule::Slave: return "slave";
-  case Schedule::Moot: return "moot";
+  case Schedule::Active:
+    return "active";
+  case Schedule::Inactive:
+    return "inactive";
+  case Schedule::Aux:
+    return "aux";
+  case Schedule::Slave:
+    return "slave";
+  case Schedule::Moot:
+    return "moot";
   }
   return "inactive";
 }
@@ -32,11 +37,14 @@ namespace {
 
 bool isPublicName(std::string_view s) {
   if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
-std::string quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quote(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
 /// Flo's reading of a number word (FLOSCRIPT.md top: no base-16 fallback).
 std::optional<double> numberValue(const Word& w) {
@@ -89,7 +97,10 @@ bool isHexDigitWord(const Word& w) {
 
 bool isLiteralWord(const Word& w) {
   switch (w.kind) {
-  case WordKind::Number: case WordKind::String: case WordKind::Point: case WordKind::Coord:
+  case WordKind::Number:
+  case WordKind::String:
+  case WordKind::Point:
+  case WordKind::Coord:
     return true;
   case WordKind::Name: {
     std::string lower;
@@ -97,7 +108,8 @@ bool isLiteralWord(const Word& w) {
     return lower == "true" || lower == "false" || lower == "yes" || lower == "no" ||
            lower == "none";
   }
-  default: return false;
+  default:
+    return false;
   }
 }
 
@@ -123,12 +135,17 @@ std::optional<double> durationSeconds(std::string_view text) {
 }
 
 std::optional<double> sizeBytes(std::string_view text) {
-  return scaledQuantity(text, {{"K", 1024.0}, {"k", 1024.0}, {"M", 1048576.0}, {"m", 1048576.0},
-                               {"G", 1073741824.0}, {"g", 1073741824.0}});
+  return scaledQuantity(text, {{"K", 1024.0},
+                               {"k", 1024.0},
+                               {"M", 1048576.0},
+                               {"m", 1048576.0},
+                               {"G", 1073741824.0},
+                               {"g", 1073741824.0}});
 }
 
 const std::vector<std::string>& scalarTypes() {
-  static const std::vector<std::string> types = {"i64", "u64", "f64", "bool", "str", "bytes", "did"};
+  static const std::vector<std::string> types = {"i64", "u64",   "f64", "bool",
+                                                 "str", "bytes", "did"};
   return types;
 }
 
@@ -200,8 +217,8 @@ private:
   bool requireFrame(const Stmt& s) {
     if (frame() && block_ == Block::None) return true;
     if (block_ != Block::None) {
-      diags_.error(s.verbRange, std::string("`") + verbOf(s) + "` cannot appear in a " +
-                                    blockName(block_));
+      diags_.error(s.verbRange,
+                   std::string("`") + verbOf(s) + "` cannot appear in a " + blockName(block_));
       diags_.note({}, "FloScript actions belong in a frame; start one with `framer` and `frame`");
       return false;
     }
@@ -212,25 +229,37 @@ private:
 
   static const char* blockName(Block b) {
     switch (b) {
-    case Block::Deed: return "deed";
-    case Block::Flow: return "flow";
-    case Block::Job: return "job";
-    case Block::Contract: return "contract";
-    default: return "block";
+    case Block::Deed:
+      return "deed";
+    case Block::Flow:
+      return "flow";
+    case Block::Job:
+      return "job";
+    case Block::Contract:
+      return "contract";
+    default:
+      return "block";
     }
   }
 
   static std::string verbOf(const Stmt& s) {
     switch (s.kind) {
-    case StmtKind::Context: return actionContextName(as<ContextStmt>(s).context);
-    case StmtKind::Fiat: return controlName(as<FiatStmt>(s).control);
-    case StmtKind::Reserved: return as<ReservedStmt>(s).verb;
+    case StmtKind::Context:
+      return actionContextName(as<ContextStmt>(s).context);
+    case StmtKind::Fiat:
+      return controlName(as<FiatStmt>(s).control);
+    case StmtKind::Reserved:
+      return as<ReservedStmt>(s).verb;
     case StmtKind::Port: {
       auto k = as<PortStmt>(s).port;
-      return k == PortStmt::Kind::Input ? "input" : k == PortStmt::Kind::Output ? "output" : "local";
+      return k == PortStmt::Kind::Input    ? "input"
+             : k == PortStmt::Kind::Output ? "output"
+                                           : "local";
     }
-    case StmtKind::Assign: return "let";
-    default: return stmtKindName(s.kind);
+    case StmtKind::Assign:
+      return "let";
+    default:
+      return stmtKindName(s.kind);
     }
   }
 
@@ -238,10 +267,16 @@ private:
   /// are always preacts, let always a beact; others use the current context or their native one.
   ActionContext effectiveContext(const Stmt& s) const {
     switch (s.kind) {
-    case StmtKind::Go: case StmtKind::Timeout: case StmtKind::Repeat: return ActionContext::Precur;
-    case StmtKind::Let: return ActionContext::Benter;
-    case StmtKind::Aux: return ActionContext::Precur;
-    default: break;
+    case StmtKind::Go:
+    case StmtKind::Timeout:
+    case StmtKind::Repeat:
+      return ActionContext::Precur;
+    case StmtKind::Let:
+      return ActionContext::Benter;
+    case StmtKind::Aux:
+      return ActionContext::Precur;
+    default:
+      break;
     }
     if (s.kind == StmtKind::Do) {
       for (const auto& c : as<DoStmt>(s).clauses)
@@ -253,16 +288,23 @@ private:
     }
     if (context_ != ActionContext::Native) return context_;
     switch (s.kind) {
-    case StmtKind::Do: return ActionContext::Recur;
+    case StmtKind::Do:
+      return ActionContext::Recur;
     case StmtKind::Fiat:
       switch (as<FiatStmt>(s).control) {
-      case Control::Ready: return ActionContext::Benter;
-      case Control::Run: return ActionContext::Recur;
-      case Control::Stop: return ActionContext::Exit;
-      default: return ActionContext::Enter;
+      case Control::Ready:
+        return ActionContext::Benter;
+      case Control::Run:
+        return ActionContext::Recur;
+      case Control::Stop:
+        return ActionContext::Exit;
+      default:
+        return ActionContext::Enter;
       }
-    case StmtKind::Raze: return ActionContext::Exit;
-    default: return ActionContext::Enter;
+    case StmtKind::Raze:
+      return ActionContext::Exit;
+    default:
+      return ActionContext::Enter;
     }
   }
 
@@ -273,10 +315,16 @@ private:
 
   void visit(const Stmt& s) {
     switch (s.kind) {
-    case StmtKind::Load: return;
-    case StmtKind::House: return visitHouse(static_cast<const NameStmt&>(s));
-    case StmtKind::Init: endBlock(); return visitInit(as<InitStmt>(s));
-    case StmtKind::Framer: case StmtKind::Logger: case StmtKind::Server:
+    case StmtKind::Load:
+      return;
+    case StmtKind::House:
+      return visitHouse(static_cast<const NameStmt&>(s));
+    case StmtKind::Init:
+      endBlock();
+      return visitInit(as<InitStmt>(s));
+    case StmtKind::Framer:
+    case StmtKind::Logger:
+    case StmtKind::Server:
       endBlock();
       return visitTasker(static_cast<const TaskerStmt&>(s));
     case StmtKind::First: {
@@ -287,16 +335,25 @@ private:
       tasker()->firstName = *n.name;
       return;
     }
-    case StmtKind::Log: return visitLog(static_cast<const TaskerStmt&>(s));
-    case StmtKind::Loggee: return visitLoggee(as<LoggeeStmt>(s));
-    case StmtKind::Frame: endBlock(); return visitFrame(as<FrameStmt>(s));
-    case StmtKind::Over: case StmtKind::Under: case StmtKind::Next: {
+    case StmtKind::Log:
+      return visitLog(static_cast<const TaskerStmt&>(s));
+    case StmtKind::Loggee:
+      return visitLoggee(as<LoggeeStmt>(s));
+    case StmtKind::Frame:
+      endBlock();
+      return visitFrame(as<FrameStmt>(s));
+    case StmtKind::Over:
+    case StmtKind::Under:
+    case StmtKind::Next: {
       if (!requireFrame(s)) return;
       const auto& n = static_cast<const NameStmt&>(s);
       Frame* f = frame();
-      if (s.kind == StmtKind::Over) f->overName = *n.name;
-      else if (s.kind == StmtKind::Under) f->underName = *n.name;
-      else f->nextName = n.name; // absent: back to the lexical default
+      if (s.kind == StmtKind::Over)
+        f->overName = *n.name;
+      else if (s.kind == StmtKind::Under)
+        f->underName = *n.name;
+      else
+        f->nextName = n.name; // absent: back to the lexical default
       return;
     }
     case StmtKind::Context:
@@ -308,39 +365,66 @@ private:
                      "`" + as<ReservedStmt>(s).verb +
                          "` is reserved by FloScript and does nothing; the declaration is ignored");
       return;
-    case StmtKind::Put: case StmtKind::Inc: case StmtKind::Copy: case StmtKind::Set:
-    case StmtKind::Print: case StmtKind::Do: case StmtKind::Go: case StmtKind::Let:
-    case StmtKind::Timeout: case StmtKind::Repeat: case StmtKind::Aux: case StmtKind::Done:
-    case StmtKind::Bid: case StmtKind::Fiat: case StmtKind::Rear: case StmtKind::Raze:
+    case StmtKind::Put:
+    case StmtKind::Inc:
+    case StmtKind::Copy:
+    case StmtKind::Set:
+    case StmtKind::Print:
+    case StmtKind::Do:
+    case StmtKind::Go:
+    case StmtKind::Let:
+    case StmtKind::Timeout:
+    case StmtKind::Repeat:
+    case StmtKind::Aux:
+    case StmtKind::Done:
+    case StmtKind::Bid:
+    case StmtKind::Fiat:
+    case StmtKind::Rear:
+    case StmtKind::Raze:
       return visitAction(s);
     // ---- extensions ----
-    case StmtKind::Deed: return openBlock(s, Block::Deed, model_->deeds.size());
-    case StmtKind::Flow: return openBlock(s, Block::Flow, model_->flows.size());
-    case StmtKind::Job: return openBlock(s, Block::Job, model_->jobs.size());
-    case StmtKind::Contract: return openBlock(s, Block::Contract, model_->contracts.size());
-    case StmtKind::Port: return inBlock(s, Block::Deed);
-    case StmtKind::Assign: case StmtKind::Fail:
+    case StmtKind::Deed:
+      return openBlock(s, Block::Deed, model_->deeds.size());
+    case StmtKind::Flow:
+      return openBlock(s, Block::Flow, model_->flows.size());
+    case StmtKind::Job:
+      return openBlock(s, Block::Job, model_->jobs.size());
+    case StmtKind::Contract:
+      return openBlock(s, Block::Contract, model_->contracts.size());
+    case StmtKind::Port:
+      return inBlock(s, Block::Deed);
+    case StmtKind::Assign:
+    case StmtKind::Fail:
       if (block_ == Block::Contract && !inAction_) {
         diags_.error(s.verbRange, "`" + verbOf(s) + "` in a contract belongs in an `action`");
         return;
       }
       if (block_ == Block::Contract) return addToBlock(s);
       return inBlock(s, Block::Deed);
-    case StmtKind::Window: case StmtKind::Map: case StmtKind::Filter: case StmtKind::Reduce:
+    case StmtKind::Window:
+    case StmtKind::Map:
+    case StmtKind::Filter:
+    case StmtKind::Reduce:
       return inBlock(s, Block::Flow);
-    case StmtKind::Needs: case StmtKind::Price: case StmtKind::Replicas: case StmtKind::Trigger:
+    case StmtKind::Needs:
+    case StmtKind::Price:
+    case StmtKind::Replicas:
+    case StmtKind::Trigger:
     case StmtKind::JobRun:
       return inBlock(s, Block::Job);
-    case StmtKind::State: case StmtKind::Invariant:
+    case StmtKind::State:
+    case StmtKind::Invariant:
       if (block_ == Block::Contract && inAction_) {
-        diags_.error(s.verbRange, "`" + verbOf(s) + "` belongs to the contract, before its actions");
+        diags_.error(s.verbRange,
+                     "`" + verbOf(s) + "` belongs to the contract, before its actions");
         return;
       }
       return inBlock(s, Block::Contract);
     case StmtKind::Action:
       if (block_ == Block::Contract) inAction_ = true;
       return inBlock(s, Block::Contract);
-    case StmtKind::Requires: case StmtKind::Ensures:
+    case StmtKind::Requires:
+    case StmtKind::Ensures:
       if (block_ == Block::Contract && !inAction_) {
         diags_.error(s.verbRange, "`" + verbOf(s) + "` belongs in a contract `action`");
         return;
@@ -389,13 +473,14 @@ private:
     }
     if (s.fromSource) {
       std::string src = rootPath(s.src.path);
-      static const char* const automatic[] = {".meta.", ".ioflo.", ".framer.", ".time",
-                                              ".realtime", ".datetime"};
+      static const char* const automatic[] = {".meta.", ".ioflo.",   ".framer.",
+                                              ".time",  ".realtime", ".datetime"};
       bool known = initialized_.count(src) != 0;
       for (const char* a : automatic) known = known || src.rfind(a, 0) == 0;
       if (!known) {
         diags_.error(s.src.path.range, "`init ... from` needs a share that exists when this line "
-                                       "is read; " + quote(src) + " was not initialized before");
+                                       "is read; " +
+                                           quote(src) + " was not initialized before");
       }
     } else {
       checkData(s.data, "init", false);
@@ -431,13 +516,15 @@ private:
       switch (c.kind) {
       case TaskerClause::Kind::Be: {
         static const std::pair<std::string_view, Schedule> schedules[] = {
-            {"active", Schedule::Active}, {"inactive", Schedule::Inactive},
-            {"aux", Schedule::Aux},       {"slave", Schedule::Slave},
+            {"active", Schedule::Active},
+            {"inactive", Schedule::Inactive},
+            {"aux", Schedule::Aux},
+            {"slave", Schedule::Slave},
             {"moot", Schedule::Moot}};
         bool ok = false;
         for (auto [name, value] : schedules) {
-          bool allowed = t.kind == Tasker::Kind::Framer ||
-                         (value != Schedule::Aux && value != Schedule::Moot);
+          bool allowed =
+              t.kind == Tasker::Kind::Framer || (value != Schedule::Aux && value != Schedule::Moot);
           if (c.name->text == name && allowed) t.schedule = value, ok = true;
         }
         if (!ok) {
@@ -451,29 +538,44 @@ private:
       }
       case TaskerClause::Kind::In: {
         const std::string& o = c.name->text;
-        if (o == "front") t.order = Order::Front;
-        else if (o == "mid") t.order = Order::Mid;
-        else if (o == "back") t.order = Order::Back;
-        else diags_.error(c.name->range, "unknown order " + quote(o) + "; expected front, mid or back");
+        if (o == "front")
+          t.order = Order::Front;
+        else if (o == "mid")
+          t.order = Order::Mid;
+        else if (o == "back")
+          t.order = Order::Back;
+        else
+          diags_.error(c.name->range,
+                       "unknown order " + quote(o) + "; expected front, mid or back");
         break;
       }
-      case TaskerClause::Kind::At: case TaskerClause::Kind::Flush: case TaskerClause::Kind::Keep:
-      case TaskerClause::Kind::Cycle: case TaskerClause::Kind::Size:
+      case TaskerClause::Kind::At:
+      case TaskerClause::Kind::Flush:
+      case TaskerClause::Kind::Keep:
+      case TaskerClause::Kind::Cycle:
+      case TaskerClause::Kind::Size:
         requireNumber(*c.word, taskerClauseName(c.kind));
         break;
       case TaskerClause::Kind::First:
         checkName(*c.name, "frame");
         t.firstName = *c.name;
         break;
-      case TaskerClause::Kind::Via: checkSharePath(*c.path, "via"); break;
-      case TaskerClause::Kind::Per: checkData(*c.data, "server", false); break;
-      case TaskerClause::Kind::For: checkSharePath(c.fieldsPath->path, "for"); break;
-      default: break;
+      case TaskerClause::Kind::Via:
+        checkSharePath(*c.path, "via");
+        break;
+      case TaskerClause::Kind::Per:
+        checkData(*c.data, "server", false);
+        break;
+      case TaskerClause::Kind::For:
+        checkSharePath(c.fieldsPath->path, "for");
+        break;
+      default:
+        break;
       }
     }
     if (auto it = h.taskerIndex.find(t.name); it != h.taskerIndex.end()) {
-      diags_.error(s.name.range, "a tasker named " + quote(t.name) + " already exists in house " +
-                                     quote(h.name));
+      diags_.error(s.name.range,
+                   "a tasker named " + quote(t.name) + " already exists in house " + quote(h.name));
       diags_.note(h.taskers[it->second].decl->name.range, "first declared here");
     } else {
       h.taskerIndex.emplace(t.name, h.taskers.size());
@@ -492,16 +594,16 @@ private:
     }
     checkName(s.name, "log");
     if (std::find(t->logs.begin(), t->logs.end(), s.name.text) != t->logs.end())
-      diags_.error(s.name.range, "logger " + quote(t->name) + " already has a log named " +
-                                     quote(s.name.text));
+      diags_.error(s.name.range,
+                   "logger " + quote(t->name) + " already has a log named " + quote(s.name.text));
     t->logs.push_back(s.name.text);
     inLog_ = true;
     logRule_.clear();
     logLoggees_ = 0;
     for (const auto& c : s.clauses) {
       if (c.kind == TaskerClause::Kind::As && c.name->text != "text" && c.name->text != "binary")
-        diags_.error(c.name->range, "unknown log kind " + quote(c.name->text) +
-                                        "; expected text or binary");
+        diags_.error(c.name->range,
+                     "unknown log kind " + quote(c.name->text) + "; expected text or binary");
       if (c.kind == TaskerClause::Kind::On) {
         static const std::set<std::string, std::less<>> rules = {
             "never", "once", "always", "update", "change", "streak", "deck"};
@@ -551,8 +653,8 @@ private:
     }
     if (s.via) checkSharePath(*s.via, "via");
     if (auto it = t.frameIndex.find(f.name); it != t.frameIndex.end()) {
-      diags_.error(s.name.range, "framer " + quote(t.name) + " already has a frame named " +
-                                     quote(f.name));
+      diags_.error(s.name.range,
+                   "framer " + quote(t.name) + " already has a frame named " + quote(f.name));
       diags_.note(t.frames[it->second].decl->name.range, "first declared here");
     } else {
       t.frameIndex.emplace(f.name, t.frames.size());
@@ -572,8 +674,9 @@ private:
                  (s.kind == StmtKind::Fiat && as<FiatStmt>(s).control == Control::Ready);
     if (ctx == ActionContext::Benter && !guard) {
       diags_.warning(Warning::IofloQuirk, s.verbRange,
-                     "`" + verbOf(s) + "` in `benter` acts as an entry guard: it runs at each "
-                     "attempted entry and blocks it");
+                     "`" + verbOf(s) +
+                         "` in `benter` acts as an entry guard: it runs at each "
+                         "attempted entry and blocks it");
       diags_.note({}, "only needs (`let`) and `ready` make sense in benter");
     }
   }
@@ -589,9 +692,12 @@ private:
     const Ident& name = blockIdent(s);
     checkName(name, blockName(b));
     std::vector<ExtensionBlock>* list = nullptr;
-    if (b == Block::Flow) list = &model_->flows;
-    else if (b == Block::Job) list = &model_->jobs;
-    else if (b == Block::Contract) list = &model_->contracts;
+    if (b == Block::Flow)
+      list = &model_->flows;
+    else if (b == Block::Job)
+      list = &model_->jobs;
+    else if (b == Block::Contract)
+      list = &model_->contracts;
     taskerIdx_ = frameIdx_ = kNone;
     block_ = b;
     inAction_ = false;
@@ -609,8 +715,8 @@ private:
     }
     for (const auto& e : *list)
       if (e.name == name.text) {
-        diags_.error(name.range, std::string(blockName(b)) + " " + quote(e.name) +
-                                        " is already declared");
+        diags_.error(name.range,
+                     std::string(blockName(b)) + " " + quote(e.name) + " is already declared");
         diags_.note(blockIdent(*e.decl).range, "first declared here");
       }
     list->push_back({name.text, &s, {}});
@@ -618,19 +724,29 @@ private:
 
   void addToBlock(const Stmt& s) {
     switch (block_) {
-    case Block::Deed: model_->deeds.back().body.push_back(&s); break;
-    case Block::Flow: model_->flows.back().body.push_back(&s); break;
-    case Block::Job: model_->jobs.back().body.push_back(&s); break;
-    case Block::Contract: model_->contracts.back().body.push_back(&s); break;
-    default: break;
+    case Block::Deed:
+      model_->deeds.back().body.push_back(&s);
+      break;
+    case Block::Flow:
+      model_->flows.back().body.push_back(&s);
+      break;
+    case Block::Job:
+      model_->jobs.back().body.push_back(&s);
+      break;
+    case Block::Contract:
+      model_->contracts.back().body.push_back(&s);
+      break;
+    default:
+      break;
     }
   }
 
   void inBlock(const Stmt& s, Block b) {
     if (block_ == b) return addToBlock(s);
-    diags_.error(s.verbRange, "`" + verbOf(s) + "` belongs in a " + blockName(b) +
-                                  (block_ == Block::None ? std::string()
-                                                         : std::string(", not a ") + blockName(block_)));
+    diags_.error(
+        s.verbRange,
+        "`" + verbOf(s) + "` belongs in a " + blockName(b) +
+            (block_ == Block::None ? std::string() : std::string(", not a ") + blockName(block_)));
     diags_.note({}, std::string("start one with `") + blockName(b) + " NAME`");
   }
 
@@ -648,16 +764,19 @@ private:
   void warnHexReading(const Word& w) {
     if (iofloReadsAsHex(w)) {
       diags_.warning(Warning::IofloDivergence, w.range,
-                     "Flo reads " + quote(w.text) + " as the number it denotes; Ioflo reads it as "
-                     "base 16");
+                     "Flo reads " + quote(w.text) +
+                         " as the number it denotes; Ioflo reads it as "
+                         "base 16");
     } else if (w.kind == WordKind::Number && w.text.find_first_of("oO") != std::string::npos) {
       diags_.warning(Warning::IofloDivergence, w.range,
-                     "Flo reads " + quote(w.text) + " as an octal number; Ioflo keeps it as a "
-                     "string");
+                     "Flo reads " + quote(w.text) +
+                         " as an octal number; Ioflo keeps it as a "
+                         "string");
     } else if (w.kind == WordKind::Chunk && isHexChunk(w.text)) {
       diags_.warning(Warning::IofloDivergence, w.range,
-                     "Flo reads " + quote(w.text) + " as a string; Ioflo reads it as a base-16 "
-                     "number");
+                     "Flo reads " + quote(w.text) +
+                         " as a string; Ioflo reads it as a base-16 "
+                         "number");
     }
   }
 
@@ -688,8 +807,10 @@ private:
         for (char c : w.text) lower += char(std::tolower(static_cast<unsigned char>(c)));
         bool boolean = lower == "true" || lower == "false" || lower == "yes" || lower == "no";
         if (!numberValue(w) && !boolean)
-          diags_.error(w.range, "`" + std::string(verb) + " ... with` takes numbers or booleans, "
-                                "not " + quote(w.text));
+          diags_.error(w.range, "`" + std::string(verb) +
+                                    " ... with` takes numbers or booleans, "
+                                    "not " +
+                                    quote(w.text));
       }
     }
   }
@@ -736,19 +857,18 @@ private:
                             t.schedule == Schedule::Moot ||
                             (t.schedule == Schedule::Inactive && !bidAll_.count(&h));
       if (needsReference && !t.referenced && complete_)
-        diags_.warning(Warning::UnusedFramer, t.decl->name.range,
-                       std::string(scheduleName(t.schedule)) + " framer " + quote(t.name) +
-                           " is never " +
-                           (t.schedule == Schedule::Inactive ? "started (no `bid` names it)"
-                                                             : "used"));
+        diags_.warning(
+            Warning::UnusedFramer, t.decl->name.range,
+            std::string(scheduleName(t.schedule)) + " framer " + quote(t.name) + " is never " +
+                (t.schedule == Schedule::Inactive ? "started (no `bid` names it)" : "used"));
     }
   }
 
   std::optional<std::size_t> findFrame(Tasker& t, const Ident& name, bool report) {
     if (auto it = t.frameIndex.find(name.text); it != t.frameIndex.end()) return it->second;
     if (report) {
-      diags_.error(name.range, "no frame named " + quote(name.text) + " in framer " +
-                                   quote(t.name));
+      diags_.error(name.range,
+                   "no frame named " + quote(name.text) + " in framer " + quote(t.name));
       std::vector<std::string> names;
       for (const auto& f : t.frames) names.push_back(f.name);
       if (auto m = closestMatch(name.text, names)) diags_.note({}, "did you mean '" + *m + "'?");
@@ -758,8 +878,7 @@ private:
 
   void resolveFrames(House&, Tasker& t) {
     if (t.frames.empty()) {
-      if (complete_)
-        diags_.error(t.decl->name.range, "framer " + quote(t.name) + " has no frames");
+      if (complete_) diags_.error(t.decl->name.range, "framer " + quote(t.name) + " has no frames");
       return;
     }
     // first
@@ -818,8 +937,8 @@ private:
         if (auto u = findFrame(t, *f.underName, true)) {
           auto it = std::find(f.unders.begin(), f.unders.end(), *u);
           if (it == f.unders.end()) {
-            diags_.error(f.underName->range, "frame " + quote(f.underName->text) +
-                                                 " is not under " + quote(f.name));
+            diags_.error(f.underName->range,
+                         "frame " + quote(f.underName->text) + " is not under " + quote(f.name));
             diags_.note({}, "declare it with `frame " + f.underName->text + " in " + f.name + "`");
           } else {
             f.unders.erase(it);
@@ -870,7 +989,8 @@ private:
     case StmtKind::Go: {
       const auto& g = as<GoStmt>(s);
       const std::string& target = g.target.text;
-      if (target == "next") requireNext(sc, g.target.range, "go next");
+      if (target == "next")
+        requireNext(sc, g.target.range, "go next");
       else if (target == "prev") {
         diags_.error(g.target.range, "`go prev` is not supported (Ioflo reserves `prev` but "
                                      "cannot resolve it)");
@@ -880,8 +1000,11 @@ private:
       checkNeeds(sc, g.needs);
       break;
     }
-    case StmtKind::Let: checkNeeds(sc, as<LetStmt>(s).needs); break;
-    case StmtKind::Timeout: case StmtKind::Repeat: {
+    case StmtKind::Let:
+      checkNeeds(sc, as<LetStmt>(s).needs);
+      break;
+    case StmtKind::Timeout:
+    case StmtKind::Repeat: {
       const auto& w = static_cast<const WordStmt&>(s);
       requireNumber(w.value, stmtKindName(s.kind));
       requireNext(sc, s.verbRange, stmtKindName(s.kind));
@@ -987,8 +1110,8 @@ private:
       const auto& r = as<RearStmt>(s);
       if (Tasker* t = findTasker(h, r.original, true, "framer")) {
         if (t->schedule != Schedule::Moot)
-          diags_.error(r.original.range, "`rear` clones a moot framer; " + quote(t->name) +
-                                             " is " + scheduleName(t->schedule));
+          diags_.error(r.original.range, "`rear` clones a moot framer; " + quote(t->name) + " is " +
+                                             scheduleName(t->schedule));
       }
       if (auto target = findFrame(fr, r.frame, true)) {
         // The rearing frame's outline: the frames over it, itself, its primary-child chain.
@@ -1003,8 +1126,9 @@ private:
         }
         if (outline.count(*target))
           diags_.warning(Warning::IofloQuirk, r.frame.range,
-                         "`rear` into frame " + quote(r.frame.text) + ", which is in the rearing "
-                         "frame's own outline: Ioflo only logs an error at run time");
+                         "`rear` into frame " + quote(r.frame.text) +
+                             ", which is in the rearing "
+                             "frame's own outline: Ioflo only logs an error at run time");
       }
       break;
     }
@@ -1013,8 +1137,13 @@ private:
       if (r.frame) findFrame(fr, *r.frame, true);
       break;
     }
-    case StmtKind::Do: checkDo(sc, as<DoStmt>(s)); break;
-    case StmtKind::Put: case StmtKind::Inc: case StmtKind::Copy: case StmtKind::Set: {
+    case StmtKind::Do:
+      checkDo(sc, as<DoStmt>(s));
+      break;
+    case StmtKind::Put:
+    case StmtKind::Inc:
+    case StmtKind::Copy:
+    case StmtKind::Set: {
       const auto& d = static_cast<const DataStmt&>(s);
       if (d.framerGoal) {
         // `set elapsed to` / `set recurred by` are still plain forms (FLOSCRIPT.md §10).
@@ -1023,8 +1152,10 @@ private:
         break;
       }
       checkFieldsPath(sc, d.dest);
-      if (d.form == DataStmt::Form::FromSource) checkFieldsPath(sc, d.src);
-      else checkData(d.data, stmtKindName(s.kind), s.kind == StmtKind::Inc);
+      if (d.form == DataStmt::Form::FromSource)
+        checkFieldsPath(sc, d.src);
+      else
+        checkData(d.data, stmtKindName(s.kind), s.kind == StmtKind::Inc);
       if (d.form == DataStmt::Form::FromSource && !d.src.fields.empty() && !d.dest.fields.empty() &&
           d.src.fields.size() != d.dest.fields.size())
         diags_.error(d.range, "fields map by position: " + std::to_string(d.src.fields.size()) +
@@ -1032,7 +1163,8 @@ private:
                                   " destination field(s)");
       break;
     }
-    default: break;
+    default:
+      break;
     }
   }
 
@@ -1040,8 +1172,7 @@ private:
     std::vector<std::string> parts;
     for (const auto& p : d.kindParts) {
       parts.push_back(p.text);
-      if (!isPublicName(p.text))
-        diags_.error(p.range, "invalid deed word " + quote(p.text));
+      if (!isPublicName(p.text)) diags_.error(p.range, "invalid deed word " + quote(p.text));
     }
     std::string key = stdlib::registryKey(parts);
     SourceRange kindRange = d.kindParts.front().range.merge(d.kindParts.back().range);
@@ -1055,12 +1186,15 @@ private:
       std::vector<std::string> candidates;
       for (const auto& b : stdlib::builtinDeeds()) candidates.emplace_back(b.spelling);
       for (const auto& def : model_->deeds) candidates.push_back(def.name);
-      if (auto m = closestMatch(spelled, candidates)) diags_.note({}, "did you mean '" + *m + "'?");
-      else diags_.note({}, "a deed is built in (such as `doer`) or declared with `deed NAME`");
+      if (auto m = closestMatch(spelled, candidates))
+        diags_.note({}, "did you mean '" + *m + "'?");
+      else
+        diags_.note({}, "a deed is built in (such as `doer`) or declared with `deed NAME`");
     } else if (builtin && !builtin->implemented) {
       diags_.warning(Warning::UnimplementedDeed, kindRange,
-                     "deed " + quote(builtin->spelling) + " is one of Ioflo's demonstration "
-                     "models; Flo checks it but cannot build it yet");
+                     "deed " + quote(builtin->spelling) +
+                         " is one of Ioflo's demonstration "
+                         "models; Flo checks it but cannot build it yet");
     }
     if (!d.asParts.empty()) {
       for (const auto& p : d.asParts) checkName(p, "deed instance");
@@ -1087,14 +1221,21 @@ private:
           diags_.note({}, "contexts are native, benter, enter, renter, precur, recur, exit, rexit");
         }
         break;
-      case DoClause::Kind::Via: checkPath(sc, *c.path); break;
-      case DoClause::Kind::With: case DoClause::Kind::Cum: checkData(*c.data, "do", false); break;
+      case DoClause::Kind::Via:
+        checkPath(sc, *c.path);
+        break;
+      case DoClause::Kind::With:
+      case DoClause::Kind::Cum:
+        checkData(*c.data, "do", false);
+        break;
       case DoClause::Kind::Per:
         checkData(*c.data, "do", false);
         if (c.data->words.size() == 1)
           diags_.error(c.data->range, "`per` binds ports to paths: write `per PORT PATH ...`");
         break;
-      case DoClause::Kind::From: case DoClause::Kind::For: case DoClause::Kind::Qua:
+      case DoClause::Kind::From:
+      case DoClause::Kind::For:
+      case DoClause::Kind::Qua:
         checkFieldsPath(sc, *c.source);
         break;
       }
@@ -1117,7 +1258,8 @@ private:
         if (it == sharePaths_.end()) continue;
         diags_.error(range, "path " + quote(path) + " descends through share " + quote(it->first));
         diags_.note(it->second, quote(it->first) + " is used as a share here");
-        diags_.note({}, "select a field instead: `" + path.substr(dot + 1) + " in " + it->first + "`");
+        diags_.note({},
+                    "select a field instead: `" + path.substr(dot + 1) + " in " + it->first + "`");
         break;
       }
     }
@@ -1140,11 +1282,15 @@ private:
       std::size_t start = 0;
       while (start < text.size()) {
         std::size_t dot = text.find('.', start);
-        std::string_view seg = text.substr(start, dot == std::string_view::npos ? text.npos : dot - start);
+        std::string_view seg =
+            text.substr(start, dot == std::string_view::npos ? text.npos : dot - start);
         std::optional<RelationKind> inlineKind;
-        if (seg == "framer") inlineKind = RelationKind::Framer;
-        else if (seg == "frame") inlineKind = RelationKind::Frame;
-        else if (seg == "actor") inlineKind = RelationKind::Actor;
+        if (seg == "framer")
+          inlineKind = RelationKind::Framer;
+        else if (seg == "frame")
+          inlineKind = RelationKind::Frame;
+        else if (seg == "actor")
+          inlineKind = RelationKind::Actor;
         if (inlineKind)
           for (const Relation& r : p.relations)
             if (r.kind == *inlineKind)
@@ -1165,7 +1311,8 @@ private:
       if (t == "main") {
         if (sc.framer->schedule != Schedule::Moot)
           diags_.error(r.target->range, "`main` names the main framer or frame of a cloned aux; "
-                                        "framer " + quote(sc.framer->name) + " is not a moot");
+                                        "framer " +
+                                            quote(sc.framer->name) + " is not a moot");
         continue;
       }
       if (t == "me") continue;
@@ -1250,11 +1397,13 @@ private:
     if (g.fields.empty() && g.path.relations.empty()) {
       const Word& w = g.path.head;
       if (w.text == "goal" && n.kind == NeedKind::FramerState) return;
-      if (isLiteralWord(w) || w.kind == WordKind::Chunk) return warnHexReading(w); // a chunk is a string
+      if (isLiteralWord(w) || w.kind == WordKind::Chunk)
+        return warnHexReading(w); // a chunk is a string
       if (isHexDigitWord(w)) {
         diags_.warning(Warning::IofloDivergence, w.range,
-                       "Flo reads " + quote(w.text) + " as a share path; Ioflo reads a bare word "
-                       "of hex digits in a goal as a number");
+                       "Flo reads " + quote(w.text) +
+                           " as a share path; Ioflo reads a bare word "
+                           "of hex digits in a goal as a number");
         diags_.note({}, "write \"" + w.text + "\" for a string, or .path for a share");
       }
     }
@@ -1267,7 +1416,8 @@ private:
     std::deque<std::size_t> work;
     auto reachOutline = [&](std::size_t i) {
       // the target, the frames over it, and its primary-child chain
-      for (std::size_t cur = i, n = 0; cur != kNone && n <= t.frames.size(); cur = t.frames[cur].over, ++n)
+      for (std::size_t cur = i, n = 0; cur != kNone && n <= t.frames.size();
+           cur = t.frames[cur].over, ++n)
         if (!seen[cur]) seen[cur] = true, work.push_back(cur);
       for (std::size_t cur = i, n = 0; n <= t.frames.size(); ++n) {
         if (t.frames[cur].unders.empty()) break;
@@ -1284,8 +1434,10 @@ private:
         std::optional<std::size_t> target;
         if (s.kind == StmtKind::Go) {
           const std::string& name = as<GoStmt>(s).target.text;
-          if (name == "next") target = t.frames[i].next;
-          else if (auto it = t.frameIndex.find(name); it != t.frameIndex.end()) target = it->second;
+          if (name == "next")
+            target = t.frames[i].next;
+          else if (auto it = t.frameIndex.find(name); it != t.frameIndex.end())
+            target = it->second;
         } else if (s.kind == StmtKind::Timeout || s.kind == StmtKind::Repeat) {
           target = t.frames[i].next;
         }
@@ -1313,12 +1465,17 @@ private:
       if (!scope.names.count(e.text) && e.text != "true" && e.text != "false") {
         diags_.error(e.range, "unknown name " + quote(e.text));
         std::vector<std::string> candidates(scope.names.begin(), scope.names.end());
-        if (auto m = closestMatch(e.text, candidates)) diags_.note({}, "did you mean '" + *m + "'?");
-        else if (!scope.hint.empty()) diags_.note({}, scope.hint);
+        if (auto m = closestMatch(e.text, candidates))
+          diags_.note({}, "did you mean '" + *m + "'?");
+        else if (!scope.hint.empty())
+          diags_.note({}, scope.hint);
       }
       return;
-    case ExprKind::Literal: warnHexReading(e.literal); return;
-    case ExprKind::Path: return;
+    case ExprKind::Literal:
+      warnHexReading(e.literal);
+      return;
+    case ExprKind::Path:
+      return;
     case ExprKind::Old:
       if (!scope.allowOld) diags_.error(e.range, "`old` is allowed only in `ensures`");
       break;
@@ -1330,7 +1487,8 @@ private:
       }
       break;
     }
-    default: break;
+    default:
+      break;
     }
     for (const auto& op : e.operands) checkExpr(*op, scope);
   }
@@ -1347,8 +1505,10 @@ private:
     const auto& scalars = scalarTypes();
     if (std::find(scalars.begin(), scalars.end(), t.name.text) == scalars.end()) {
       diags_.error(t.name.range, "unknown type " + quote(t.name.text));
-      if (auto m = closestMatch(t.name.text, scalars)) diags_.note({}, "did you mean '" + *m + "'?");
-      else diags_.note({}, "types are i64, u64, f64, bool, str, bytes, did and map K V");
+      if (auto m = closestMatch(t.name.text, scalars))
+        diags_.note({}, "did you mean '" + *m + "'?");
+      else
+        diags_.note({}, "types are i64, u64, f64, bool, str, bytes, did and map K V");
     }
   }
 
@@ -1388,7 +1548,8 @@ private:
         if (inputs.count(a.target.name.text)) {
           diags_.error(a.target.name.range, "cannot assign to input " + quote(a.target.name.text));
         } else if (!assignable.count(a.target.name.text)) {
-          diags_.error(a.target.name.range, "assignment to undeclared " + quote(a.target.name.text));
+          diags_.error(a.target.name.range,
+                       "assignment to undeclared " + quote(a.target.name.text));
           diags_.note({}, "declare it with `output NAME as TYPE` or `local NAME as TYPE`");
         }
         assignsOutput = true;
@@ -1438,7 +1599,8 @@ private:
           diags_.error(m.name->range, "unknown deed " + quote(m.name->text));
           std::vector<std::string> names;
           for (const auto& d : model_->deeds) names.push_back(d.name);
-          if (auto c = closestMatch(m.name->text, names)) diags_.note({}, "did you mean '" + *c + "'?");
+          if (auto c = closestMatch(m.name->text, names))
+            diags_.note({}, "did you mean '" + *c + "'?");
         }
         break;
       }
@@ -1454,17 +1616,20 @@ private:
         const auto& reducers = stdlib::flowReducers();
         if (std::find(reducers.begin(), reducers.end(), r.function.text) == reducers.end()) {
           diags_.error(r.function.range, "unknown reducer " + quote(r.function.text));
-          if (auto c = closestMatch(r.function.text, reducers)) diags_.note({}, "did you mean '" + *c + "'?");
+          if (auto c = closestMatch(r.function.text, reducers))
+            diags_.note({}, "did you mean '" + *c + "'?");
         }
         if (!r.into.absolute())
           diags_.error(r.into.range, "`reduce ... into` takes an absolute path");
         sink = true;
         break;
       }
-      default: break;
+      default:
+        break;
       }
     }
-    if (!sink && complete_) diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no sink");
+    if (!sink && complete_)
+      diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no sink");
   }
 
   void checkJob(const ExtensionBlock& job) {
@@ -1540,13 +1705,16 @@ private:
           found = deedExists(r.name.text);
         }
         if (!found)
-          diags_.error(r.name.range, "no " + std::string(r.target == JobRunStmt::Kind::Framer ? "framer"
-                                                         : r.target == JobRunStmt::Kind::Flow ? "flow"
-                                                                                              : "deed") +
-                                         " named " + quote(r.name.text));
+          diags_.error(r.name.range,
+                       "no " +
+                           std::string(r.target == JobRunStmt::Kind::Framer ? "framer"
+                                       : r.target == JobRunStmt::Kind::Flow ? "flow"
+                                                                            : "deed") +
+                           " named " + quote(r.name.text));
         break;
       }
-      default: break;
+      default:
+        break;
       }
     }
     if (runs == 0 && complete_) {
@@ -1583,12 +1751,15 @@ private:
           declare(params, p.name, "parameter");
           checkType(p.type);
           if (state.count(p.name.text))
-            diags_.error(p.name.range, "parameter " + quote(p.name.text) + " shadows contract state");
+            diags_.error(p.name.range,
+                         "parameter " + quote(p.name.text) + " shadows contract state");
           actionScope.names.insert(p.name.text);
         }
         break;
       }
-      case StmtKind::Requires: checkExpr(*static_cast<const ExprStmt&>(*s).expr, actionScope); break;
+      case StmtKind::Requires:
+        checkExpr(*static_cast<const ExprStmt&>(*s).expr, actionScope);
+        break;
       case StmtKind::Ensures: {
         ExprScope ensures = actionScope;
         ensures.allowOld = true;
@@ -1611,7 +1782,8 @@ private:
         checkExpr(*f.condition, actionScope);
         break;
       }
-      default: break;
+      default:
+        break;
       }
     }
     if (actions.empty() && complete_)
@@ -1632,8 +1804,8 @@ private:
   std::set<const House*> bidAll_;
   std::map<const Tasker*, std::set<std::string, std::less<>>> cloneTags_;
   std::map<std::string, SourceRange, std::less<>> sharePaths_; // first use of each share path
-  bool complete_ = true; ///< no declaration was dropped by a syntax error
-  std::string logRule_;       ///< rule of the current log
+  bool complete_ = true;       ///< no declaration was dropped by a syntax error
+  std::string logRule_;        ///< rule of the current log
   std::size_t logLoggees_ = 0; ///< loggees of the current log so far
 };
 

@@ -64,8 +64,10 @@ void writeGraph(const Model& model, std::ostream& out) {
           std::string label;
           if (s.kind == StmtKind::Go) {
             const auto& g = as<GoStmt>(s);
-            if (g.target.text == "next") target = f.next;
-            else if (g.target.text == "me") target = std::size_t(&f - t.frames.data());
+            if (g.target.text == "next")
+              target = f.next;
+            else if (g.target.text == "me")
+              target = std::size_t(&f - t.frames.data());
             else if (auto it = t.frameIndex.find(g.target.text); it != t.frameIndex.end())
               target = it->second;
             label = g.needs.empty() ? "go" : "if " + formatNeeds(g.needs);
@@ -81,8 +83,8 @@ void writeGraph(const Model& model, std::ostream& out) {
           const Tasker& aux = h.taskers[ai];
           if (aux.frames.empty() || aux.first == kNone) continue;
           out << "  " << nodeId(h, t, f) << " -> " << nodeId(h, aux, aux.frames[aux.first])
-              << " [style=dotted, label=\"aux\", lhead=\"cluster_" << escape(h.name + "." + aux.name)
-              << "\"];\n";
+              << " [style=dotted, label=\"aux\", lhead=\"cluster_"
+              << escape(h.name + "." + aux.name) << "\"];\n";
         }
       }
     }

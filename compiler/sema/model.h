@@ -31,15 +31,15 @@ struct Act {
 struct Frame {
   std::string name;
   const lang::FrameStmt* decl = nullptr;
-  std::size_t over = kNone;            ///< parent frame index
-  SourceRange overRange;               ///< where the parent was named
-  std::optional<lang::Ident> overName; ///< as written (resolved into `over`)
+  std::size_t over = kNone;             ///< parent frame index
+  SourceRange overRange;                ///< where the parent was named
+  std::optional<lang::Ident> overName;  ///< as written (resolved into `over`)
   std::optional<lang::Ident> underName; ///< explicit primary child (`under`)
-  std::vector<std::size_t> unders;     ///< children, primary first (FLOSCRIPT.md §9.5)
-  std::optional<lang::Ident> nextName; ///< explicit `next`
-  std::size_t next = kNone;            ///< explicit or lexical next frame
-  std::vector<Act> acts;               ///< in declaration order
-  std::vector<std::size_t> auxes;      ///< aux framer indices (plain and clones), in order
+  std::vector<std::size_t> unders;      ///< children, primary first (FLOSCRIPT.md §9.5)
+  std::optional<lang::Ident> nextName;  ///< explicit `next`
+  std::size_t next = kNone;             ///< explicit or lexical next frame
+  std::vector<Act> acts;                ///< in declaration order
+  std::vector<std::size_t> auxes;       ///< aux framer indices (plain and clones), in order
 };
 
 struct Tasker {

@@ -3,17 +3,18 @@
 #include "lang/scanner.h"
 #include "lang/token_stream.h"
 
-#include "FloLexer.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "FloLexer.h"
+
 namespace {
 
-using Tok = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t>;
+using Tok =
+    std::tuple<std::size_t, std::size_t, std::size_t, std::size_t, std::size_t, std::size_t>;
 
 class Quiet : public antlr4::BaseErrorListener {
 public:
@@ -30,9 +31,8 @@ std::vector<Tok> drain(antlr4::TokenSource& source) {
     auto t = source.nextToken();
     bool eof = t->getType() == antlr4::Token::EOF;
     // EOF's stop index and column are not meaningful
-    out.emplace_back(t->getType(), t->getStartIndex(), eof ? 0 : t->getStopIndex(),
-                     t->getChannel(), eof ? 0 : t->getLine(),
-                     eof ? 0 : t->getCharPositionInLine());
+    out.emplace_back(t->getType(), t->getStartIndex(), eof ? 0 : t->getStopIndex(), t->getChannel(),
+                     eof ? 0 : t->getLine(), eof ? 0 : t->getCharPositionInLine());
     if (eof) return out;
   }
 }

@@ -114,7 +114,8 @@ TEST(Check, ContractNamesResolve) {
 }
 
 TEST(Check, PathMayNotDescendThroughShare) {
-  auto c = run("house h\ninit .pos with x 1 y 2\nframer f be active\nframe a\n put 3 into .pos.x\n");
+  auto c =
+      run("house h\ninit .pos with x 1 y 2\nframer f be active\nframe a\n put 3 into .pos.x\n");
   EXPECT_TRUE(c->has("path '.pos.x' descends through share '.pos'")) << c->text();
   EXPECT_TRUE(c->has("select a field instead: `x in .pos`"));
 }

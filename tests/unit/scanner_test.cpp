@@ -5,14 +5,14 @@
 #include "lang/scanner.h"
 #include "lang/token_stream.h"
 
-#include "FloLexer.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include "FloLexer.h"
 
 namespace flo::lang {
 namespace {
@@ -86,7 +86,13 @@ TEST(Scanner, MatchesLexerOnTrickySnippets) {
       "\\\r",
       "\t\f\v x\t\ty  \n\n\n",
       "\xFF\xFE bytes \x80 and \xC3\xA9\n",
-      "", "\n", "#", "\"", "'", "(", "\\",
+      "",
+      "\n",
+      "#",
+      "\"",
+      "'",
+      "(",
+      "\\",
   };
   for (const char* s : snippets) expectSameTokens(s, std::string("snippet: ") + s);
 }
@@ -95,8 +101,8 @@ TEST(Scanner, MatchesLexerOnEveryCheckedInFile) {
   namespace fs = std::filesystem;
   fs::path root = fs::path(FLO_SOURCE_DIR);
   std::size_t files = 0;
-  for (const char* dir : {"tests/golden/check", "tests/golden/check/inputs", "examples",
-                          "tests/fuzz/corpus"}) {
+  for (const char* dir :
+       {"tests/golden/check", "tests/golden/check/inputs", "examples", "tests/fuzz/corpus"}) {
     if (!fs::exists(root / dir)) continue;
     for (const auto& entry : fs::directory_iterator(root / dir)) {
       if (!entry.is_regular_file()) continue;
@@ -114,7 +120,8 @@ TEST(Scanner, MatchesLexerOnRandomText) {
   // Text built from the characters that matter to the rules, bounded in count and size.
   const std::string alphabet = " \t\n\r\\#\"'()[],.+-*/%=<>!_0123456789abefinoxyzNEWSX";
   std::mt19937 rng(20261124);
-  const int kRounds = std::getenv("FLO_SCANNER_ROUNDS") ? std::atoi(std::getenv("FLO_SCANNER_ROUNDS")) : 3000;
+  const int kRounds =
+      std::getenv("FLO_SCANNER_ROUNDS") ? std::atoi(std::getenv("FLO_SCANNER_ROUNDS")) : 3000;
   for (int round = 0; round < kRounds; ++round) {
     std::string text;
     std::size_t len = rng() % (round % 10 == 0 ? 400 : 40);

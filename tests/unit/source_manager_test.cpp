@@ -59,9 +59,9 @@ TEST(SourceManager, FindsInvalidUtf8) {
   EXPECT_FALSE(findInvalidUtf8("plain ascii"));
   EXPECT_FALSE(findInvalidUtf8("caf\xC3\xA9 \xF0\x9F\x98\x80"));
   EXPECT_EQ(findInvalidUtf8("ab\xFF"), 2u);
-  EXPECT_EQ(findInvalidUtf8("a\xC3"), 1u);            // truncated sequence
-  EXPECT_EQ(findInvalidUtf8("\xC0\xAF"), 0u);          // overlong
-  EXPECT_EQ(findInvalidUtf8("x\xED\xA0\x80"), 1u);     // surrogate
+  EXPECT_EQ(findInvalidUtf8("a\xC3"), 1u);         // truncated sequence
+  EXPECT_EQ(findInvalidUtf8("\xC0\xAF"), 0u);      // overlong
+  EXPECT_EQ(findInvalidUtf8("x\xED\xA0\x80"), 1u); // surrogate
 }
 
 TEST(SourceRange, MergeCoversBoth) {
