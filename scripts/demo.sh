@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/build.sh floc
 example=${1:-examples/mission.flo}
 echo "== floc check $example"
-build/bin/floc check "$example"
+build/bin/floc check "$example" && echo "ok: no errors or warnings"
 echo "== floc graph $example (Graphviz DOT; written to build/mission.dot)"
 build/bin/floc graph "$example" -o build/mission.dot
 head -n 12 build/mission.dot

@@ -57,7 +57,7 @@ void writeGraph(const Model& model, std::ostream& out) {
       for (const Frame& f : t.frames) {
         for (std::size_t u : f.unders)
           out << "  " << nodeId(h, t, f) << " -> " << nodeId(h, t, t.frames[u])
-              << " [style=dashed, arrowhead=none, label=\"under\"];\n";
+              << " [style=dashed, arrowhead=none];\n";
         for (const Act& a : f.acts) {
           const Stmt& s = *a.stmt;
           std::size_t target = kNone;
@@ -74,6 +74,17 @@ void writeGraph(const Model& model, std::ostream& out) {
           } else if (s.kind == StmtKind::Timeout || s.kind == StmtKind::Repeat) {
             target = f.next;
             label = formatStatement(s);
+          }
+          if (s.kind == StmtKind::Fiat && as<FiatStmt>(s).control == Control::Start) {
+            auto it = h.taskerIndex.find(as<FiatStmt>(s).slave.text);
+            if (it != h.taskerIndex.end()) {
+              const Tasker& slave = h.taskers[it->second];
+              if (!slave.frames.empty() && slave.first != kNone)
+                out << "  " << nodeId(h, t, f) << " -> "
+                    << nodeId(h, slave, slave.frames[slave.first])
+                    << " [style=dotted, label=\"slave\", lhead=\"cluster_"
+                    << escape(h.name + "." + slave.name) << "\"];\n";
+            }
           }
           if (target != kNone)
             out << "  " << nodeId(h, t, f) << " -> " << nodeId(h, t, t.frames[target])
