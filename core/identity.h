@@ -1,0 +1,77 @@
+/// \file
+/// Identities. Ephemeral ones (jobs, data items) are W3C `did:key` DIDs of an Ed25519 key.
+/// Long-lived participants (users, foggers, replicas, relays) get a self-certifying `did:difuon`
+/// DID: the digest of the inception event of a key event log (KEL) that, as in KERI, commits to
+/// the digest of the next key (pre-rotation). Anyone holding the log verifies the current key
+/// offline; a stolen current key cannot rotate, because only the holder knows the next one.
+#pragma once
+
+#include "core/canonical.h"
+#include "core/crypto.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flo::core {
+
+// ---- did:key ------------------------------------------------------------------------------
+
+/// `did:key:z...`: multibase base58btc of the ed25519-pub multicodec (0xed 0x01) and the key.
+std::string didKey(const PublicKey& key);
+/// The key of a did:key of an Ed25519 key; nullopt (and a reason) for anything else.
+std::optional<PublicKey> parseDidKey(std::string_view did, std::string* error = nullptr);
+/// The multibase text of a key: z + base58btc(multicodec prefix + key) (used in DID documents).
+std::string ed25519Multibase(const PublicKey& key);
+std::string x25519Multibase(const PublicKey& key);
+
+// ---- key event log ------------------------------------------------------------------------
+
+struct KeyEvent {
+  enum class Kind : std::uint8_t { Inception, Rotation } kind = Kind::Inception;
+  std::uint64_t sequence = 0;
+  Digest previous{};   ///< digest of the previous event's encoding; zero for inception
+  PublicKey key{};     ///< the signing key from this event on
+  Digest nextDigest{}; ///< commitment to the next key: hash of its public key
+  Signature signature{};
+
+  /// What the signature covers: the canonical record of every field but the signature.
+  Bytes signedBytes() const;
+  /// The whole event, signature included (what a log stores and chains).
+  Bytes encode() const;
+  static std::optional<KeyEvent> decode(const Bytes& bytes, std::string* error = nullptr);
+};
+
+struct KeyState {
+  std::string did;        ///< did:difuon:... of the log
+  PublicKey currentKey{}; ///< the key that signs now
+  Digest nextDigest{};    ///< the committed next key
+  std::uint64_t sequence = 0;
+};
+
+/// `did:difuon:` + base58btc of the digest of the inception event's signed bytes.
+std::string didOfInception(const KeyEvent& inception);
+
+/// Verifies a whole log: the inception signed by its key, then every rotation chained to the
+/// event before it, revealing the key that event committed to, and signed by that key. Returns
+/// the current state, or nullopt with the first broken event and why.
+std::optional<KeyState> verifyLog(const std::vector<KeyEvent>& log, std::string* error = nullptr);
+
+/// A new log: inception by `current`, committing to `next`.
+KeyEvent makeInception(const SigningKey& current, const PublicKey& next);
+/// The rotation that follows `last`: `newCurrent` must be the key `last` committed to.
+KeyEvent makeRotation(const KeyEvent& last, const SigningKey& newCurrent, const PublicKey& next);
+
+/// Digest of a public key, as `nextDigest` commits to it.
+Digest keyDigest(const PublicKey& key);
+
+// ---- DID documents (W3C DID Core JSON) ------------------------------------------------------
+
+/// The document of a did:key: one Ed25519 verification method (authentication, assertion,
+/// capability invocation and delegation) and its X25519 key-agreement key.
+std::string didKeyDocument(const PublicKey& key);
+/// The document of a did:difuon at `state`: the current key as its verification method, and the
+/// log's sequence and next-key commitment as properties.
+std::string didDocument(const KeyState& state);
+
+} // namespace flo::core

@@ -1,0 +1,67 @@
+/// \file
+/// The keystore: one file per identity under `$FOG_HOME/keys/` (default `~/.fog`), holding the
+/// public key event log in the clear and the current and next secret seeds encrypted at rest:
+/// Argon2id (crypto_pwhash) derives a key from the passphrase, XChaCha20-Poly1305 seals the
+/// seeds, with the identity's name and DID as associated data. A passphrase-less mode, for
+/// daemons, relies on file permissions alone and says so. Files are 0600 in a 0700 directory,
+/// written atomically (temporary file, fsync, rename): a crash never leaves half a key.
+#pragma once
+
+#include "core/identity.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flo::core {
+
+struct Identity {
+  std::string name;
+  std::vector<KeyEvent> log;
+  SigningKey current;
+  SigningKey next;
+  bool encrypted = true;
+  KeyState state() const; ///< from the log (verified when the identity was loaded)
+};
+
+/// The public part of an identity: readable without the passphrase.
+struct PublicIdentity {
+  std::string name;
+  std::vector<KeyEvent> log;
+  KeyState state;
+  bool encrypted = true;
+};
+
+class Keystore {
+public:
+  /// `home` is $FOG_HOME; the keys live in `home/keys`.
+  explicit Keystore(std::filesystem::path home) : home_(std::move(home)) {}
+  /// $FOG_HOME, else ~/.fog.
+  static std::filesystem::path defaultHome();
+
+  /// A new identity. `seed` makes it deterministic (the next key is derived from it too);
+  /// no `passphrase` stores the seeds unencrypted. Fails if the name is taken or invalid.
+  std::optional<Identity> create(const std::string& name, const std::optional<Seed>& seed,
+                                 const std::optional<std::string>& passphrase, std::string& error);
+  /// Loads and decrypts; "wrong passphrase" when it does not open the seeds.
+  std::optional<Identity> load(const std::string& name,
+                               const std::optional<std::string>& passphrase,
+                               std::string& error) const;
+  /// The log and state without touching the secrets.
+  std::optional<PublicIdentity> loadPublic(const std::string& name, std::string& error) const;
+  /// Rotates to the committed next key and commits to a fresh one; rewrites the file.
+  std::optional<Identity> rotate(const std::string& name,
+                                 const std::optional<std::string>& passphrase, std::string& error);
+  /// Names of the identities in the store, sorted.
+  std::vector<std::string> list() const;
+
+  std::filesystem::path fileOf(const std::string& name) const;
+  static bool validName(std::string_view name);
+
+private:
+  bool save(const Identity& id, const std::optional<std::string>& passphrase, std::string& error);
+  std::filesystem::path home_;
+};
+
+} // namespace flo::core

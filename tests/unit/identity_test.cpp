@@ -1,0 +1,179 @@
+/// \file
+/// Identities: did:key against published vectors, key event logs with pre-rotation, the
+/// keystore, and detached signatures.
+#include "core/keystore.h"
+#include "core/signed_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sys/stat.h>
+
+namespace flo::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+Seed seedFromHex(std::string_view hex) {
+  Seed s;
+  auto b = fromHex(hex);
+  std::copy(b->begin(), b->end(), s.data());
+  return s;
+}
+
+fs::path freshHome(const std::string& tag) {
+  fs::path p = fs::temp_directory_path() / ("flo_ks_" + tag + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p;
+}
+
+TEST(DidKey, MatchesPublishedVectors) {
+  // A did:key document published with its Ed25519 and X25519 keys in base58 (acapy's test data,
+  // following the W3C did:key method).
+  auto pk = toArray<32>(*base58Decode("8HH5gYEeNc3z7PYXmd54d4x6qAfCNrqQqEB3nS7Zfu7K"));
+  ASSERT_TRUE(pk);
+  EXPECT_EQ(didKey(*pk), "did:key:z6MkmjY8GnV5i9YTDtPETC2uUAW6ejw3nk5mXF5yci5ab7th");
+  auto x = x25519FromEd25519(*pk);
+  ASSERT_TRUE(x);
+  EXPECT_EQ(base58Encode(x->data(), x->size()), "79CXkde3j8TNuMXxPdV7nLUrT2g7JAEjH5TreyVY7GEZ");
+  EXPECT_EQ(x25519Multibase(*x), "z6LShpNhGwSupbB7zjuivH156vhLJBDDzmQtA4BY9S94pe1K");
+  std::string doc = didKeyDocument(*pk);
+  EXPECT_NE(doc.find("z6LShpNhGwSupbB7zjuivH156vhLJBDDzmQtA4BY9S94pe1K"), std::string::npos);
+}
+
+TEST(DidKey, SeedGivesRfc8032Key) {
+  // RFC 8032 §7.1 test 1: secret key (seed) and its public key.
+  auto key = SigningKey::fromSeed(
+      seedFromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+  EXPECT_EQ(toHex(key.publicKey()),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  EXPECT_EQ(toHex(key.sign(Bytes{})),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39"
+            "701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+  auto parsed = parseDidKey(didKey(key.publicKey()));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(*parsed, key.publicKey());
+}
+
+TEST(DidKey, RejectsOtherKeysAndGarbage) {
+  std::string why;
+  EXPECT_FALSE(parseDidKey("did:web:example.com", &why));
+  EXPECT_FALSE(parseDidKey("did:key:z6LShpNhGwSupbB7zjuivH156vhLJBDDzmQtA4BY9S94pe1K", &why));
+  EXPECT_NE(why.find("Ed25519"), std::string::npos);
+  EXPECT_FALSE(parseDidKey("did:key:z0OIl", &why));    // not base58
+  EXPECT_FALSE(parseDidKey("did:key:zTjsVPtY", &why)); // too short
+}
+
+TEST(Base58, RoundTripsWithLeadingZeros) {
+  Bytes b{0, 0, 1, 2, 255};
+  EXPECT_EQ(base58Encode(b).substr(0, 2), "11");
+  EXPECT_EQ(*base58Decode(base58Encode(b)), b);
+  EXPECT_EQ(base58Encode(Bytes{}), "");
+}
+
+TEST(KeyEventLog, RotationsVerifyThroughPreCommitment) {
+  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate();
+  std::vector<KeyEvent> log{makeInception(k0, k1.publicKey())};
+  std::string did = didOfInception(log[0]);
+  log.push_back(makeRotation(log.back(), k1, k2.publicKey()));
+  std::string why;
+  auto state = verifyLog(log, &why);
+  ASSERT_TRUE(state) << why;
+  EXPECT_EQ(state->did, did); // the DID never changes
+  EXPECT_EQ(state->currentKey, k1.publicKey());
+  EXPECT_EQ(state->sequence, 1u);
+  // Round trip through the canonical encoding.
+  for (const auto& e : log) EXPECT_EQ(KeyEvent::decode(e.encode())->encode(), e.encode());
+}
+
+TEST(KeyEventLog, StolenCurrentKeyCannotRotate) {
+  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate();
+  SigningKey thief = SigningKey::generate();
+  std::vector<KeyEvent> log{makeInception(k0, k1.publicKey())};
+  log.push_back(makeRotation(log.back(), thief, thief.publicKey()));
+  std::string why;
+  EXPECT_FALSE(verifyLog(log, &why));
+  EXPECT_NE(why.find("event 1"), std::string::npos);
+  EXPECT_NE(why.find("pre-rotation"), std::string::npos);
+}
+
+TEST(KeyEventLog, TamperingIsNamed) {
+  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate();
+  std::vector<KeyEvent> log{makeInception(k0, k1.publicKey())};
+  log.push_back(makeRotation(log.back(), k1, k2.publicKey()));
+  std::string why;
+  auto forged = log;
+  forged[1].signature[0] ^= 1;
+  EXPECT_FALSE(verifyLog(forged, &why));
+  EXPECT_NE(why.find("not signed"), std::string::npos);
+  auto rewired = log;
+  rewired[0].nextDigest[3] ^= 1;
+  rewired[0].signature = k0.sign(rewired[0].signedBytes());
+  EXPECT_FALSE(verifyLog(rewired, &why));
+  EXPECT_NE(why.find("event 1"), std::string::npos);
+  EXPECT_FALSE(verifyLog({}, &why));
+}
+
+TEST(Keystore, EncryptedAtRestAndWrongPassphrase) {
+  Keystore store(freshHome("enc"));
+  std::string error;
+  auto id = store.create("alice", std::nullopt, std::string("correct horse"), error);
+  ASSERT_TRUE(id) << error;
+  struct stat st{};
+  ASSERT_EQ(::stat(store.fileOf("alice").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(store.load("alice", std::string("wrong"), error));
+  EXPECT_NE(error.find("wrong passphrase"), std::string::npos);
+  auto back = store.load("alice", std::string("correct horse"), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->current.publicKey(), id->current.publicKey());
+  EXPECT_FALSE(store.create("alice", std::nullopt, std::nullopt, error));
+  EXPECT_FALSE(store.create("../evil", std::nullopt, std::nullopt, error));
+}
+
+TEST(Keystore, SeededIdentitiesAreDeterministic) {
+  Seed seed = seedFromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  std::string error;
+  Keystore a(freshHome("a")), b(freshHome("b"));
+  auto ia = a.create("x", seed, std::nullopt, error);
+  auto ib = b.create("x", seed, std::nullopt, error);
+  ASSERT_TRUE(ia && ib);
+  EXPECT_EQ(ia->state().did, ib->state().did);
+  EXPECT_EQ(didKey(ia->current.publicKey()),
+            "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw");
+}
+
+TEST(Keystore, RefusesKeyFilesOthersCanRead) {
+  Keystore store(freshHome("perm"));
+  std::string error;
+  ASSERT_TRUE(store.create("d", std::nullopt, std::nullopt, error));
+  ::chmod(store.fileOf("d").c_str(), 0644);
+  EXPECT_FALSE(store.loadPublic("d", error));
+  EXPECT_NE(error.find("chmod 600"), std::string::npos);
+}
+
+TEST(Signatures, ValidTamperedAndRotatedOut) {
+  Keystore store(freshHome("sig"));
+  std::string error;
+  auto id = store.create("s", std::nullopt, std::nullopt, error);
+  ASSERT_TRUE(id);
+  Bytes content{'h', 'i'};
+  Bytes sig = signDetached(*id, content);
+  EXPECT_TRUE(verifyDetached(content, sig).valid);
+  Bytes other{'h', 'o'};
+  EXPECT_EQ(verifyDetached(other, sig).reason, "the content does not match the signed digest");
+  Bytes broken = sig;
+  broken[broken.size() / 2] ^= 0x40;
+  EXPECT_FALSE(verifyDetached(content, broken).valid);
+  // After a rotation the verifier who knows the newer log rejects the old key.
+  auto rotated = store.rotate("s", std::nullopt, error);
+  ASSERT_TRUE(rotated) << error;
+  LogLookup lookup = [&](const std::string&) { return std::optional(rotated->log); };
+  Verification v = verifyDetached(content, sig, lookup);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("no longer current"), std::string::npos);
+  EXPECT_TRUE(verifyDetached(content, signDetached(*rotated, content), lookup).valid);
+}
+
+} // namespace
+} // namespace flo::core
