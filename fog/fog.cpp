@@ -6,12 +6,15 @@
 
 #include "core/keystore.h"
 #include "core/signed_file.h"
+#include "core/udp_node.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <termios.h>
@@ -35,7 +38,18 @@ struct Options {
   bool json = false;
   std::string file;
   std::string signatureFile;
+  // net
+  std::string addr = "127.0.0.1:0";
+  std::string to;
+  bool echo = false;
+  std::size_t count = 0;
+  double seconds = 0;
+  double loss = 0;
+  double duplicate = 0;
+  std::uint64_t seed = 1;
 };
+
+volatile std::sig_atomic_t interrupted = 0;
 
 std::optional<Bytes> readFile(const std::string& path, std::string& error) {
   std::ifstream in(path, std::ios::binary);
@@ -236,6 +250,108 @@ public:
     return kOk;
   }
 
+  /// Loads the identity whose keys the node speaks with.
+  std::optional<Identity> identity(std::string& error) {
+    auto secret = secretFor(o_.name, error);
+    if (!secret) return std::nullopt;
+    return store_.load(o_.name, *secret, error);
+  }
+
+  std::optional<std::unique_ptr<UdpNode>> node(const Identity& id, std::string& error) {
+    auto address = UdpNode::parseAddress(o_.addr);
+    if (!address) return error = "--addr takes HOST:PORT with a numeric host", std::nullopt;
+    auto n = std::make_unique<UdpNode>(id.current);
+    if (!n->bind(address->host, address->port, error)) return std::nullopt;
+    if (o_.loss > 0 || o_.duplicate > 0) n->injectLoss(o_.loss, o_.duplicate, o_.seed);
+    return n;
+  }
+
+  int netListen() {
+    std::string error;
+    auto id = identity(error);
+    if (!id) return fail(error);
+    auto n = node(*id, error);
+    if (!n) return fail(error);
+    UdpNode& net = **n;
+    out_ << "listening on " << o_.addr.substr(0, o_.addr.rfind(':')) << ":" << net.localPort()
+         << " as " << didKey(net.publicKey()) << std::endl;
+    std::size_t received = 0, echoesPending = 0;
+    net.onDelivery([&](const Delivery& d) {
+      ++received;
+      out_ << didKey(d.peer) << " " << d.message.size() << " bytes" << std::endl;
+      if (o_.echo) {
+        ++echoesPending;
+        net.send(d.from, d.peer, d.message);
+      }
+    });
+    net.onEvent([&](const TransportEvent& e) {
+      if (e.kind == TransportEvent::Kind::Acknowledged && echoesPending) --echoesPending;
+      if (e.kind == TransportEvent::Kind::Failed && echoesPending) {
+        --echoesPending;
+        err_ << "fog: warning: echo to " << didKey(e.peer) << " failed: " << e.reason << "\n";
+      }
+    });
+    std::signal(SIGINT, [](int) { interrupted = 1; });
+    std::signal(SIGTERM, [](int) { interrupted = 1; });
+    auto start = Clock::now();
+    auto limit =
+        o_.seconds > 0 ? std::chrono::duration<double>(o_.seconds) : std::chrono::hours(24 * 365);
+    auto finished = [&] {
+      return interrupted || (o_.count > 0 && received >= o_.count && echoesPending == 0) ||
+             Clock::now() - start >= limit;
+    };
+    while (!finished()) net.runUntil(finished, std::chrono::milliseconds(200));
+    // Linger a moment, as TCP's TIME-WAIT does: the last acknowledgements may have been lost
+    // and the senders are still waiting for them.
+    if (!interrupted) net.runFor(std::chrono::milliseconds(1500));
+    const auto& m = net.metrics();
+    err_ << "fog: " << received << " message(s) received; " << m.droppedTotal()
+         << " bad packet(s) dropped\n";
+    return kOk;
+  }
+
+  int netSend() {
+    std::string error;
+    auto at = o_.to.rfind('@');
+    if (at == std::string::npos) return fail("--to takes DID@HOST:PORT", kUsage);
+    auto peer = parseDidKey(o_.to.substr(0, at), &error);
+    if (!peer) return fail("--to: " + error, kUsage);
+    auto address = UdpNode::parseAddress(o_.to.substr(at + 1));
+    if (!address) return fail("--to takes DID@HOST:PORT with a numeric host", kUsage);
+    auto content = readFile(o_.file, error);
+    if (!content) return fail(error);
+    auto id = identity(error);
+    if (!id) return fail(error);
+    auto n = node(*id, error);
+    if (!n) return fail(error);
+    UdpNode& net = **n;
+    std::optional<TransportEvent> outcome;
+    MessageId mine = 0;
+    net.onEvent([&](const TransportEvent& e) {
+      if ((e.kind == TransportEvent::Kind::Acknowledged ||
+           e.kind == TransportEvent::Kind::Failed) &&
+          e.id == mine)
+        outcome = e;
+    });
+    auto start = Clock::now();
+    mine = net.send(*address, *peer, *content);
+    double timeout = o_.seconds > 0 ? o_.seconds : 30;
+    bool done = net.runUntil([&] { return outcome.has_value(); },
+                             std::chrono::milliseconds(std::int64_t(timeout * 1000)));
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (!done)
+      return fail("no acknowledgement from " + o_.to + " within " + std::to_string(int(timeout)) +
+                  " s");
+    if (outcome->kind == TransportEvent::Kind::Failed)
+      return fail("delivery failed: " + outcome->reason);
+    double mbps = ms > 0 ? double(content->size()) / 1e6 / (ms / 1000) : 0;
+    out_ << "delivered " << content->size() << " bytes to " << didKey(*peer) << " in " << std::fixed
+         << std::setprecision(1) << ms << " ms (" << std::setprecision(2) << mbps << " MB/s)";
+    if (auto st = net.metrics().retransmissions; st) out_ << ", " << st << " retransmission(s)";
+    out_ << "\n";
+    return kOk;
+  }
+
 private:
   const Options& o_;
   std::ostream& out_;
@@ -286,8 +402,33 @@ int runFog(int argc, const char* const* argv, std::istream&, std::ostream& out, 
     verify->add_option("signature", o.signatureFile, "its .sig record")->required();
     verify->add_flag("--json", o.json, "machine-readable output");
 
+    CLI::App* net = app.add_subcommand("net", "diagnostics of the encrypted transport");
+    net->require_subcommand(1, 1);
+    auto netOpts = [&](CLI::App* c) {
+      c->add_option("--id", o.name, "identity the node speaks as")->required();
+      passOpts(c);
+      c->add_option("--loss", o.loss, "drop this share of outgoing datagrams (testing)");
+      c->add_option("--duplicate", o.duplicate, "duplicate this share of outgoing datagrams");
+      c->add_option("--seed", o.seed, "seed of the loss shim");
+    };
+    CLI::App* listen =
+        net->add_subcommand("listen", "print each message received: sender DID and size");
+    netOpts(listen);
+    listen->add_option("--addr", o.addr, "HOST:PORT to listen on (loopback)")->required();
+    listen->add_flag("--echo", o.echo, "send every message back to its sender");
+    listen->add_option("--count", o.count, "exit after this many messages");
+    listen->add_option("--duration", o.seconds, "exit after this many seconds");
+    CLI::App* send =
+        net->add_subcommand("send", "send a file; exit 0 once delivery is acknowledged");
+    netOpts(send);
+    send->add_option("--to", o.to, "DID@HOST:PORT of the receiver (a did:key)")->required();
+    send->add_option("--from", o.addr, "HOST:PORT to send from (default 127.0.0.1, any port)");
+    send->add_option("--timeout", o.seconds,
+                     "seconds to wait for the acknowledgement (default 30)");
+    send->add_option("file", o.file, "file to send")->required();
+
     std::vector<CLI::App*> later;
-    for (const char* c : {"up", "deploy", "status", "jobs", "logs", "provenance", "stake", "net"}) {
+    for (const char* c : {"up", "deploy", "status", "jobs", "logs", "provenance", "stake"}) {
       CLI::App* cmd = app.add_subcommand(c, "(not implemented yet)");
       cmd->allow_extras();
       later.push_back(cmd);
@@ -314,6 +455,8 @@ int runFog(int argc, const char* const* argv, std::istream&, std::ostream& out, 
     if (idRotate->parsed()) return s.idRotate();
     if (sign->parsed()) return s.sign();
     if (verify->parsed()) return s.verify();
+    if (listen->parsed()) return s.netListen();
+    if (send->parsed()) return s.netSend();
     for (CLI::App* cmd : later)
       if (cmd->parsed())
         return s.fail("`fog " + cmd->get_name() + "` is not implemented yet", kUsage);

@@ -1,0 +1,1052 @@
+/// \file
+/// The transport's protocol core (see transport.h for the wire format and the contracts).
+/// Every handler states the invariant it relies on; network input is dropped with a counted
+/// reason and never throws.
+#include "core/transport.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <utility>
+
+namespace flo::core {
+
+namespace {
+
+constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kHello = 1, kWelcome = 2, kData = 3;
+constexpr std::uint8_t kSegmentFrame = 1, kAckFrame = 2, kPingFrame = 3;
+constexpr std::size_t kHelloSize = 190, kHelloSigned = 126;
+constexpr std::size_t kWelcomeSize = 146, kWelcomeSigned = 82;
+constexpr std::size_t kDataHeader = 14, kTag = 16;
+constexpr std::size_t kSegmentHeader = 1 + 8 + 4 + 4 + 2;
+constexpr std::size_t kMaxAckRanges = 7;
+constexpr std::size_t kAckMax = 1 + 4 + 1 + kMaxAckRanges * 16;
+constexpr std::size_t kKeptRanges = 32;  ///< received packet-number ranges remembered for ACKs
+constexpr unsigned kPacketThreshold = 3; ///< RFC 9002 reordering threshold
+
+constexpr std::string_view kHelloContext = "difuon/transport/1/hello";
+constexpr std::string_view kWelcomeContext = "difuon/transport/1/welcome";
+constexpr std::string_view kKeysContext = "difuon/transport/1/keys";
+
+using Duration = Clock::duration;
+
+void put16(Bytes& b, std::uint16_t v) {
+  b.push_back(std::uint8_t(v >> 8));
+  b.push_back(std::uint8_t(v));
+}
+void put32(Bytes& b, std::uint32_t v) {
+  for (int i = 3; i >= 0; --i) b.push_back(std::uint8_t(v >> (8 * i)));
+}
+void put64(Bytes& b, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) b.push_back(std::uint8_t(v >> (8 * i)));
+}
+template <std::size_t N> void putArray(Bytes& b, const std::array<std::uint8_t, N>& a) {
+  b.insert(b.end(), a.begin(), a.end());
+}
+void putText(Bytes& b, std::string_view s) {
+  b.insert(b.end(), s.begin(), s.end());
+}
+std::uint64_t get(const std::uint8_t* p, int n) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = v << 8 | p[i];
+  return v;
+}
+template <std::size_t N> std::array<std::uint8_t, N> getArray(const std::uint8_t* p) {
+  std::array<std::uint8_t, N> a{};
+  std::memcpy(a.data(), p, N);
+  return a;
+}
+
+/// Sliding anti-replay window over packet numbers: a bitmap indexed by number mod its size.
+class ReplayWindow {
+public:
+  explicit ReplayWindow(std::size_t size) : bits_((std::max<std::size_t>(size, 64) + 63) / 64) {}
+  /// True if `pn` is new and not too old (checked before any decryption).
+  bool fresh(std::uint64_t pn) const {
+    if (!any_ || pn > highest_) return true;
+    if (highest_ - pn >= width()) return false;
+    return !test(pn);
+  }
+  /// Records an authenticated packet number.
+  void mark(std::uint64_t pn) {
+    if (!any_) {
+      any_ = true;
+      highest_ = pn;
+    } else if (pn > highest_) {
+      if (pn - highest_ >= width()) {
+        std::fill(bits_.begin(), bits_.end(), 0);
+      } else {
+        for (std::uint64_t n = highest_ + 1; n <= pn; ++n) clear(n);
+      }
+      highest_ = pn;
+    }
+    bits_[(pn % width()) / 64] |= std::uint64_t(1) << (pn % 64);
+  }
+
+private:
+  std::uint64_t width() const { return bits_.size() * 64; }
+  bool test(std::uint64_t pn) const { return bits_[(pn % width()) / 64] >> (pn % 64) & 1; }
+  void clear(std::uint64_t pn) { bits_[(pn % width()) / 64] &= ~(std::uint64_t(1) << (pn % 64)); }
+  std::vector<std::uint64_t> bits_;
+  std::uint64_t highest_ = 0;
+  bool any_ = false;
+};
+
+enum class SegState : std::uint8_t { Unsent, InFlight, Acked };
+
+struct SegmentRef {
+  std::uint64_t seq;
+  std::uint32_t index;
+};
+
+struct SentPacket {
+  Time sent;
+  std::size_t dataBytes = 0;
+  std::vector<SegmentRef> segments;
+  bool ping = false;
+};
+
+/// One keyed session. Invariant: `sent` holds exactly the ack-eliciting packets in flight.
+struct Session {
+  explicit Session(const TransportConfig& c) : replay(c.replayWindow) {}
+  std::uint32_t localSid = 0, remoteSid = 0;
+  Secret<32> txKey, rxKey;
+  std::uint64_t peerEpoch = 0;
+  Address address;      ///< where a provisional (responder) session's HELLO came from
+  Bytes hello, welcome; ///< responder: to answer a retransmitted HELLO without new work
+  Time created{}, lastSent{}, lastReceived{};
+
+  std::uint64_t nextPn = 0;
+  ReplayWindow replay;
+  // receive side: which ack-eliciting packets to acknowledge
+  std::map<std::uint64_t, std::uint64_t> received; ///< first -> last (inclusive)
+  bool ackPending = false;
+  unsigned unackedEliciting = 0;
+  std::optional<Time> ackDeadline;
+  std::optional<std::uint64_t> largestReceived;
+  // send side
+  std::map<std::uint64_t, SentPacket> sent;
+  std::size_t inflightBytes = 0;
+  std::optional<std::uint64_t> largestAcked;
+  double cwnd = 10, ssthresh = 1e9;
+  Time recoveryStart = Time::min();
+  Duration srtt{}, rttvar{}, rto{}, latestRtt{};
+  bool haveRtt = false;
+  unsigned backoff = 0, consecutiveRtos = 0;
+  std::size_t peerWindow = 64 * 1024;
+  bool pingPending = false;
+};
+
+struct Handshake {
+  std::uint32_t sid = 0;
+  Secret<32> ephemeral;
+  Bytes hello;
+  Time started{}, nextSend{};
+  Duration interval{};
+};
+
+struct OutMessage {
+  MessageId id = 0;
+  Bytes data;
+  std::uint64_t seq = 0;
+  std::vector<SegState> segs;
+  std::size_t acked = 0;
+};
+
+struct InMessage {
+  Bytes data;
+  std::map<std::uint32_t, std::uint32_t> have; ///< received byte ranges [first, end)
+  std::size_t received = 0;
+};
+
+struct Peer {
+  PublicKey key{};
+  Address address;
+  std::unique_ptr<Session> session; ///< the one we send on
+  std::unique_ptr<Session> pending; ///< responder side, until the initiator confirms
+  std::optional<Handshake> handshake;
+  std::uint64_t localEpoch = 0;
+  std::optional<std::uint64_t> peerEpoch;
+  // the outgoing stream: out[i].seq == out.front().seq + i
+  std::deque<OutMessage> out;
+  std::uint64_t nextSeq = 0;
+  std::deque<SegmentRef> lost;
+  std::uint64_t cursorSeq = 0;
+  std::uint32_t cursorSeg = 0;
+  // the incoming stream
+  std::uint64_t nextDeliver = 0;
+  std::map<std::uint64_t, InMessage> in;
+  std::size_t buffered = 0;
+};
+
+struct RateBucket {
+  double tokens = 0;
+  Time last{};
+};
+
+enum class Accept { Ok, Refused, Violation };
+
+} // namespace
+
+const char* dropReasonName(DropReason reason) {
+  static const char* const names[kDropReasons] = {
+      "truncated",       "oversized",    "bad_version",   "bad_type",
+      "unknown_session", "replay",       "auth_failure",  "bad_handshake",
+      "bad_signature",   "rate_limited", "session_limit", "protocol_violation"};
+  return names[std::size_t(reason)];
+}
+
+std::uint64_t TransportMetrics::droppedTotal() const {
+  std::uint64_t total = 0;
+  for (auto n : dropped) total += n;
+  return total;
+}
+
+RandomSource systemRandom() {
+  ensureSodium();
+  return [](std::uint8_t* p, std::size_t n) { randombytes_buf(p, n); };
+}
+
+struct Endpoint::State {
+  State(const SigningKey& k, TransportConfig c, RandomSource r)
+      : key(k), config(std::move(c)), random(std::move(r)) {}
+
+  SigningKey key;
+  TransportConfig config;
+  RandomSource random;
+  TransportMetrics metrics;
+  std::map<PublicKey, std::unique_ptr<Peer>> peers;
+  std::map<std::uint32_t, Peer*> bySid; ///< handshake, pending and current sessions
+  std::map<Address, RateBucket> buckets;
+  std::vector<Datagram> outgoing;
+  std::vector<Delivery> delivered;
+  std::vector<TransportEvent> events;
+  MessageId nextId = 1;
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  void drop(DropReason r) { ++metrics.dropped[std::size_t(r)]; }
+
+  void emit(const Address& to, Bytes bytes) {
+    ++metrics.packetsOut;
+    metrics.bytesOut += bytes.size();
+    outgoing.push_back({to, std::move(bytes)});
+  }
+
+  std::uint64_t random64() {
+    std::array<std::uint8_t, 8> b{};
+    random(b.data(), b.size());
+    return get(b.data(), 8);
+  }
+
+  std::uint32_t newSid() {
+    for (;;) {
+      std::array<std::uint8_t, 4> b{};
+      random(b.data(), b.size());
+      auto sid = std::uint32_t(get(b.data(), 4));
+      if (sid != 0 && !bySid.count(sid)) return sid;
+    }
+  }
+
+  std::size_t chunk() const {
+    return config.maxPacket - kDataHeader - kTag - kAckMax - kSegmentHeader;
+  }
+  std::size_t segmentCount(std::size_t size) const {
+    return size == 0 ? 1 : (size + chunk() - 1) / chunk();
+  }
+  std::size_t segmentLength(const OutMessage& m, std::uint32_t index) const {
+    std::size_t offset = std::size_t(index) * chunk();
+    return std::min(chunk(), m.data.size() - offset);
+  }
+
+  Duration effectiveRto(const Session& s) const {
+    Duration base = s.haveRtt ? s.rto : Duration(config.initialRto);
+    Duration r = base * (std::int64_t(1) << std::min(s.backoff, 16u));
+    return std::min(r, Duration(config.maxRto));
+  }
+
+  Peer* peerFor(const PublicKey& key, bool create) {
+    auto it = peers.find(key);
+    if (it != peers.end()) return it->second.get();
+    if (!create || peers.size() >= config.maxPeers) return nullptr;
+    auto p = std::make_unique<Peer>();
+    p->key = key;
+    p->localEpoch = random64();
+    Peer* raw = p.get();
+    peers.emplace(key, std::move(p));
+    return raw;
+  }
+
+  OutMessage* messageOf(Peer& p, std::uint64_t seq) {
+    if (p.out.empty() || seq < p.out.front().seq) return nullptr;
+    std::uint64_t i = seq - p.out.front().seq;
+    return i < p.out.size() ? &p.out[i] : nullptr;
+  }
+
+  Session* sessionFor(Peer& p, std::uint32_t sid) {
+    if (p.session && p.session->localSid == sid) return p.session.get();
+    if (p.pending && p.pending->localSid == sid) return p.pending.get();
+    return nullptr;
+  }
+
+  bool allowHello(const Address& from, Time now) {
+    auto it = buckets.find(from);
+    if (it == buckets.end()) {
+      if (buckets.size() >= config.maxRateEntries) {
+        for (auto b = buckets.begin(); b != buckets.end();) {
+          b = now - b->second.last > std::chrono::seconds(10) ? buckets.erase(b) : std::next(b);
+        }
+        if (buckets.size() >= config.maxRateEntries) buckets.erase(buckets.begin());
+      }
+      it = buckets.emplace(from, RateBucket{config.helloBurst, now}).first;
+    }
+    RateBucket& b = it->second;
+    double elapsed = std::chrono::duration<double>(now - b.last).count();
+    if (elapsed > 0)
+      b.tokens = std::min(config.helloBurst, b.tokens + elapsed * config.helloPerSecond);
+    b.last = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /// X25519 of our ephemeral secret and their public key, then the two directional keys.
+  /// False for a low-order peer point (crypto_scalarmult refuses an all-zero result).
+  bool deriveKeys(const Secret<32>& ephemeral, const PublicKey& theirEphemeral, const Bytes& hello,
+                  const Bytes& welcome, bool initiator, Session& s) {
+    Secret<32> shared;
+    if (crypto_scalarmult(shared.data(), ephemeral.data(), theirEphemeral.data()) != 0)
+      return false;
+    Bytes transcript = hello;
+    transcript.insert(transcript.end(), welcome.begin(), welcome.end());
+    Digest th = hash(transcript);
+    Secret<64> keys;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, 64);
+    crypto_generichash_update(&st, reinterpret_cast<const std::uint8_t*>(kKeysContext.data()),
+                              kKeysContext.size());
+    crypto_generichash_update(&st, shared.data(), shared.size());
+    crypto_generichash_update(&st, th.data(), th.size());
+    crypto_generichash_final(&st, keys.data(), 64);
+    sodium_memzero(&st, sizeof st);
+    std::memcpy((initiator ? s.txKey : s.rxKey).data(), keys.data(), 32);
+    std::memcpy((initiator ? s.rxKey : s.txKey).data(), keys.data() + 32, 32);
+    return true;
+  }
+
+  // ---- handshake ----------------------------------------------------------------------------
+
+  void startHandshake(Peer& p, Time now) {
+    Handshake hs;
+    hs.sid = newSid();
+    random(hs.ephemeral.data(), hs.ephemeral.size());
+    PublicKey ephPub{};
+    crypto_scalarmult_base(ephPub.data(), hs.ephemeral.data());
+    std::array<std::uint8_t, 16> nonce{};
+    random(nonce.data(), nonce.size());
+    Bytes& b = hs.hello;
+    b.push_back(kVersion);
+    b.push_back(kHello);
+    put32(b, hs.sid);
+    put64(b, p.localEpoch);
+    putArray(b, ephPub);
+    putArray(b, nonce);
+    putArray(b, key.publicKey());
+    putArray(b, p.key);
+    Bytes signedBytes;
+    putText(signedBytes, kHelloContext);
+    signedBytes.insert(signedBytes.end(), b.begin(), b.end());
+    putArray(b, key.sign(signedBytes));
+    hs.started = now;
+    hs.interval = config.initialRto;
+    hs.nextSend = now + hs.interval;
+    bySid[hs.sid] = &p;
+    emit(p.address, hs.hello);
+    p.handshake = std::move(hs);
+  }
+
+  void cancelHandshake(Peer& p) {
+    if (!p.handshake) return;
+    bySid.erase(p.handshake->sid);
+    p.handshake.reset(); // wipes the ephemeral secret
+  }
+
+  /// Gives up on everything queued for `p`: each message fails, and the stream starts over in
+  /// a new epoch (so the peer does not wait for sequence numbers that will never come).
+  void failStream(Peer& p, const std::string& reason) {
+    for (auto& m : p.out) events.push_back({TransportEvent::Kind::Failed, p.key, m.id, reason});
+    p.out.clear();
+    p.lost.clear();
+    p.nextSeq = p.cursorSeq = 0;
+    p.cursorSeg = 0;
+    p.in.clear();
+    p.buffered = 0;
+    p.nextDeliver = 0;
+    p.localEpoch = random64();
+  }
+
+  void onHello(const Address& from, const std::uint8_t* d, std::size_t size, Time now) {
+    if (size != kHelloSize)
+      return drop(size < kHelloSize ? DropReason::Truncated : DropReason::Oversized);
+    auto initiatorKey = getArray<32>(d + 62);
+    auto responderKey = getArray<32>(d + 94);
+    if (responderKey != key.publicKey() || initiatorKey == key.publicKey())
+      return drop(DropReason::BadHandshake);
+    if (!allowHello(from, now)) return drop(DropReason::RateLimited);
+    Peer* known = peerFor(initiatorKey, false);
+    // Simultaneous open: the lower key stays initiator, the higher one answers.
+    if (known && known->handshake && key.publicKey() < initiatorKey) return;
+    // A retransmitted HELLO (our WELCOME was lost): answer again without new work.
+    if (known && known->pending && known->pending->hello.size() == size &&
+        std::memcmp(known->pending->hello.data(), d, size) == 0) {
+      emit(from, known->pending->welcome);
+      return;
+    }
+    Bytes signedBytes;
+    putText(signedBytes, kHelloContext);
+    signedBytes.insert(signedBytes.end(), d, d + kHelloSigned);
+    if (!verifySignature(initiatorKey, getArray<64>(d + kHelloSigned), signedBytes))
+      return drop(DropReason::BadSignature);
+    Peer* p = known ? known : peerFor(initiatorKey, true);
+    if (!p) return drop(DropReason::SessionLimit);
+
+    auto s = std::make_unique<Session>(config);
+    s->localSid = newSid();
+    s->remoteSid = std::uint32_t(get(d + 2, 4));
+    s->peerEpoch = get(d + 6, 8);
+    s->address = from;
+    s->created = s->lastReceived = s->lastSent = now;
+    s->hello.assign(d, d + size);
+    Secret<32> ephemeral;
+    random(ephemeral.data(), ephemeral.size());
+    PublicKey ephPub{};
+    crypto_scalarmult_base(ephPub.data(), ephemeral.data());
+    Bytes& w = s->welcome;
+    w.push_back(kVersion);
+    w.push_back(kWelcome);
+    put32(w, s->remoteSid);
+    put32(w, s->localSid);
+    put64(w, p->localEpoch);
+    putArray(w, ephPub);
+    putArray(w, key.publicKey());
+    Bytes welcomeSigned;
+    putText(welcomeSigned, kWelcomeContext);
+    putArray(welcomeSigned, hash(s->hello));
+    welcomeSigned.insert(welcomeSigned.end(), w.begin(), w.end());
+    putArray(w, key.sign(welcomeSigned));
+    if (!deriveKeys(ephemeral, getArray<32>(d + 14), s->hello, s->welcome, false, *s))
+      return drop(DropReason::BadHandshake);
+    if (p->pending) bySid.erase(p->pending->localSid);
+    cancelHandshake(*p); // we have the higher key (or none of our own): answer theirs
+    bySid[s->localSid] = p;
+    emit(from, s->welcome);
+    if (p->address.host.empty() && p->address.port == 0) p->address = from;
+    p->pending = std::move(s);
+  }
+
+  void onWelcome(const Address& from, const std::uint8_t* d, std::size_t size, Time now) {
+    if (size != kWelcomeSize)
+      return drop(size < kWelcomeSize ? DropReason::Truncated : DropReason::Oversized);
+    auto sid = std::uint32_t(get(d + 2, 4));
+    auto it = bySid.find(sid);
+    if (it == bySid.end() || !it->second->handshake || it->second->handshake->sid != sid)
+      return drop(DropReason::UnknownSession);
+    Peer& p = *it->second;
+    if (getArray<32>(d + 50) != p.key) return drop(DropReason::BadHandshake);
+    Handshake& hs = *p.handshake;
+    Bytes signedBytes;
+    putText(signedBytes, kWelcomeContext);
+    putArray(signedBytes, hash(hs.hello));
+    signedBytes.insert(signedBytes.end(), d, d + kWelcomeSigned);
+    if (!verifySignature(p.key, getArray<64>(d + kWelcomeSigned), signedBytes))
+      return drop(DropReason::BadSignature);
+    auto s = std::make_unique<Session>(config);
+    s->localSid = sid;
+    s->remoteSid = std::uint32_t(get(d + 6, 4));
+    s->peerEpoch = get(d + 10, 8);
+    Bytes welcome(d, d + size);
+    if (!deriveKeys(hs.ephemeral, getArray<32>(d + 18), hs.hello, welcome, true, *s))
+      return drop(DropReason::BadHandshake);
+    p.handshake.reset(); // wipes the ephemeral secret; the sid now names the session
+    p.address = from;
+    s->pingPending = true; // key confirmation for the responder, even with nothing to send
+    installSession(p, std::move(s), now);
+    flush(p, now);
+  }
+
+  /// Makes `s` the session we send on. Invariant: the stream's in-flight segments belonged to
+  /// the old session's packets, which are gone, so they all become unsent again.
+  void installSession(Peer& p, std::unique_ptr<Session> s, Time now) {
+    if (p.session) bySid.erase(p.session->localSid);
+    bool restarted = p.peerEpoch && *p.peerEpoch != s->peerEpoch;
+    if (restarted) {
+      // The peer lost its stream: nothing it had is known delivered any more except what it
+      // acknowledged in full (already reported); start both directions over.
+      p.in.clear();
+      p.buffered = 0;
+      p.nextDeliver = 0;
+      std::uint64_t seq = 0;
+      for (auto& m : p.out) {
+        m.seq = seq++;
+        std::fill(m.segs.begin(), m.segs.end(), SegState::Unsent);
+        m.acked = 0;
+      }
+      p.nextSeq = seq;
+    } else {
+      for (auto& m : p.out)
+        for (auto& st : m.segs)
+          if (st == SegState::InFlight) st = SegState::Unsent;
+    }
+    p.lost.clear();
+    p.cursorSeq = p.out.empty() ? p.nextSeq : p.out.front().seq;
+    p.cursorSeg = 0;
+    p.peerEpoch = s->peerEpoch;
+    s->cwnd = config.initialCwnd;
+    s->created = s->lastSent = s->lastReceived = now;
+    bySid[s->localSid] = &p;
+    p.session = std::move(s);
+    ++metrics.handshakes;
+    events.push_back({TransportEvent::Kind::SessionUp, p.key, 0, {}});
+  }
+
+  void endSession(Peer& p, const std::string& reason, Time now) {
+    if (!p.session) return;
+    bySid.erase(p.session->localSid);
+    p.session.reset();
+    events.push_back({TransportEvent::Kind::SessionDown, p.key, 0, reason});
+    if (!p.out.empty() && !p.handshake) startHandshake(p, now);
+  }
+
+  // ---- data ---------------------------------------------------------------------------------
+
+  void onData(const Address& from, const std::uint8_t* d, std::size_t size, Time now) {
+    if (size < kDataHeader + kTag + 1) return drop(DropReason::Truncated);
+    auto sid = std::uint32_t(get(d + 2, 4));
+    auto it = bySid.find(sid);
+    Session* s = it == bySid.end() ? nullptr : sessionFor(*it->second, sid);
+    if (!s) return drop(DropReason::UnknownSession);
+    Peer& p = *it->second;
+    std::uint64_t pn = get(d + 6, 8);
+    if (!s->replay.fresh(pn)) return drop(DropReason::Replay);
+    Bytes plain(size - kDataHeader - kTag);
+    std::array<std::uint8_t, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce{};
+    std::memcpy(nonce.data(), d + 6, 8);
+    unsigned long long plainSize = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plainSize, nullptr,
+                                                   d + kDataHeader, size - kDataHeader, d,
+                                                   kDataHeader, nonce.data(), s->rxKey.data()) != 0)
+      return drop(DropReason::AuthFailure);
+    s->replay.mark(pn);
+    if (s == p.pending.get()) { // key confirmation: the initiator holds the session keys
+      installSession(p, std::move(p.pending), now);
+      s = p.session.get();
+    }
+    s->lastReceived = now;
+    p.address = from; // authenticated: follow the peer if it moved
+    handleFrames(p, *s, pn, plain.data(), plain.size(), now);
+  }
+
+  void handleFrames(Peer& p, Session& s, std::uint64_t pn, const std::uint8_t* d, std::size_t size,
+                    Time now) {
+    // Parse everything before acting, so a malformed packet changes nothing.
+    struct Seg {
+      std::uint64_t seq;
+      std::uint32_t offset, total;
+      const std::uint8_t* bytes;
+      std::uint16_t length;
+    };
+    std::vector<Seg> segs;
+    std::optional<std::uint32_t> window;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    bool eliciting = false;
+    std::size_t i = 0;
+    while (i < size) {
+      std::uint8_t type = d[i++];
+      if (type == kSegmentFrame) {
+        if (size - i < kSegmentHeader - 1) return drop(DropReason::ProtocolViolation);
+        Seg g{get(d + i, 8), std::uint32_t(get(d + i + 8, 4)), std::uint32_t(get(d + i + 12, 4)),
+              nullptr, std::uint16_t(get(d + i + 16, 2))};
+        i += kSegmentHeader - 1;
+        if (size - i < g.length || std::uint64_t(g.offset) + g.length > g.total ||
+            g.total > config.maxMessage || (g.length == 0 && g.total != 0))
+          return drop(DropReason::ProtocolViolation);
+        g.bytes = d + i;
+        i += g.length;
+        segs.push_back(g);
+        eliciting = true;
+      } else if (type == kAckFrame) {
+        if (size - i < 5 || window) return drop(DropReason::ProtocolViolation);
+        window = std::uint32_t(get(d + i, 4));
+        std::size_t count = d[i + 4];
+        i += 5;
+        if (count == 0 || count > kMaxAckRanges || size - i < count * 16)
+          return drop(DropReason::ProtocolViolation);
+        for (std::size_t k = 0; k < count; ++k, i += 16) {
+          std::uint64_t first = get(d + i, 8), last = get(d + i + 8, 8);
+          if (first > last || last >= s.nextPn) return drop(DropReason::ProtocolViolation);
+          ranges.emplace_back(first, last);
+        }
+      } else if (type == kPingFrame) {
+        eliciting = true;
+      } else {
+        return drop(DropReason::ProtocolViolation);
+      }
+    }
+    bool refused = false;
+    for (const Seg& g : segs) {
+      Accept a = acceptSegment(p, g.seq, g.offset, g.total, g.bytes, g.length);
+      if (a == Accept::Violation) {
+        drop(DropReason::ProtocolViolation);
+        refused = true; // do not acknowledge: the frames before it may be resent harmlessly
+        break;
+      }
+      if (a == Accept::Refused) refused = true;
+    }
+    deliverReady(p);
+    if (window) processAck(p, s, *window, ranges, now);
+    if (eliciting && !refused) recordReceived(s, pn, now);
+    flush(p, now);
+  }
+
+  Accept acceptSegment(Peer& p, std::uint64_t seq, std::uint32_t offset, std::uint32_t total,
+                       const std::uint8_t* bytes, std::uint16_t length) {
+    if (seq < p.nextDeliver) return Accept::Ok; // delivered already: acknowledge again
+    if (seq - p.nextDeliver >= config.maxReorderMessages) return Accept::Refused;
+    auto it = p.in.find(seq);
+    if (it == p.in.end()) {
+      // Reassembly is bounded; the next message in order always fits, so the stream
+      // cannot deadlock behind later ones.
+      if (seq != p.nextDeliver && p.buffered + total > config.receiveBuffer) return Accept::Refused;
+      it = p.in.emplace(seq, InMessage{}).first;
+      it->second.data.resize(total);
+      p.buffered += total;
+    } else if (it->second.data.size() != total) {
+      return Accept::Violation;
+    }
+    InMessage& m = it->second;
+    if (length == 0) return Accept::Ok;
+    std::memcpy(m.data.data() + offset, bytes, length);
+    std::uint32_t first = offset, end = offset + length;
+    auto r = m.have.upper_bound(first);
+    if (r != m.have.begin() && std::prev(r)->second >= first) r = std::prev(r);
+    while (r != m.have.end() && r->first <= end) {
+      first = std::min(first, r->first);
+      end = std::max(end, r->second);
+      m.received -= r->second - r->first;
+      r = m.have.erase(r);
+    }
+    m.have[first] = end;
+    m.received += end - first;
+    return Accept::Ok;
+  }
+
+  void deliverReady(Peer& p) {
+    for (auto it = p.in.begin(); it != p.in.end() && it->first == p.nextDeliver &&
+                                 it->second.received == it->second.data.size();
+         it = p.in.erase(it)) {
+      p.buffered -= it->second.data.size();
+      delivered.push_back({p.key, p.address, std::move(it->second.data)});
+      ++p.nextDeliver;
+    }
+  }
+
+  void recordReceived(Session& s, std::uint64_t pn, Time now) {
+    bool inOrder = !s.largestReceived || pn == *s.largestReceived + 1;
+    if (!s.largestReceived || pn > *s.largestReceived) s.largestReceived = pn;
+    std::uint64_t first = pn, last = pn;
+    auto r = s.received.upper_bound(pn);
+    if (r != s.received.begin() && std::prev(r)->second + 1 >= pn) r = std::prev(r);
+    while (r != s.received.end() && r->first <= last + 1) {
+      first = std::min(first, r->first);
+      last = std::max(last, r->second);
+      r = s.received.erase(r);
+    }
+    s.received[first] = last;
+    while (s.received.size() > kKeptRanges) s.received.erase(s.received.begin());
+    s.ackPending = true;
+    ++s.unackedEliciting;
+    if (!inOrder || s.unackedEliciting >= 2) {
+      s.ackDeadline = now;
+    } else if (!s.ackDeadline) {
+      s.ackDeadline = now + config.ackDelay;
+    }
+  }
+
+  void updateRtt(Session& s, Duration sample) {
+    s.latestRtt = sample;
+    if (!s.haveRtt) {
+      s.srtt = sample;
+      s.rttvar = sample / 2;
+      s.haveRtt = true;
+    } else {
+      Duration diff = s.srtt > sample ? s.srtt - sample : sample - s.srtt;
+      s.rttvar = (3 * s.rttvar + diff) / 4;
+      s.srtt = (7 * s.srtt + sample) / 8;
+    }
+    Duration rto = s.srtt + std::max<Duration>(std::chrono::milliseconds(1), 4 * s.rttvar);
+    s.rto = std::clamp<Duration>(rto, config.minRto, config.maxRto);
+    s.backoff = 0;
+  }
+
+  void onCongestion(Session& s, Time sent, Time now) {
+    if (sent <= s.recoveryStart) return; // one reduction per round trip
+    s.cwnd = std::max(config.minCwnd, s.cwnd / 2);
+    s.ssthresh = s.cwnd;
+    s.recoveryStart = now;
+    ++metrics.congestionEvents;
+  }
+
+  void declareLost(Peer& p, Session& s, std::map<std::uint64_t, SentPacket>::iterator it) {
+    SentPacket& pkt = it->second;
+    for (const SegmentRef& ref : pkt.segments) {
+      OutMessage* m = messageOf(p, ref.seq);
+      if (m && m->segs[ref.index] == SegState::InFlight) {
+        m->segs[ref.index] = SegState::Unsent;
+        p.lost.push_back(ref);
+      }
+    }
+    if (pkt.ping) s.pingPending = true;
+    s.inflightBytes -= pkt.dataBytes;
+    s.sent.erase(it);
+  }
+
+  void processAck(Peer& p, Session& s, std::uint32_t window,
+                  const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges, Time now) {
+    s.peerWindow = window;
+    std::optional<std::uint64_t> largestNew;
+    Time largestSent{};
+    for (auto [first, last] : ranges) {
+      for (auto it = s.sent.lower_bound(first); it != s.sent.end() && it->first <= last;) {
+        SentPacket& pkt = it->second;
+        for (const SegmentRef& ref : pkt.segments) {
+          OutMessage* m = messageOf(p, ref.seq);
+          if (m && m->segs[ref.index] != SegState::Acked) {
+            m->segs[ref.index] = SegState::Acked;
+            ++m->acked;
+          }
+        }
+        if (pkt.sent > s.recoveryStart) {
+          s.cwnd += s.cwnd < s.ssthresh ? 1.0 : 1.0 / s.cwnd;
+          s.cwnd = std::min(s.cwnd, config.maxCwnd);
+        }
+        if (!largestNew || it->first > *largestNew) {
+          largestNew = it->first;
+          largestSent = pkt.sent;
+        }
+        s.inflightBytes -= pkt.dataBytes;
+        it = s.sent.erase(it);
+      }
+    }
+    if (largestNew) {
+      s.consecutiveRtos = 0;
+      if (!s.largestAcked || *largestNew > *s.largestAcked) {
+        s.largestAcked = largestNew;
+        updateRtt(s, now - largestSent);
+      }
+    }
+    // Loss detection (RFC 9002 §6.1): far enough behind the largest acknowledged packet in
+    // number or in time.
+    if (s.largestAcked) {
+      Duration threshold =
+          std::max<Duration>(std::chrono::milliseconds(1), std::max(s.srtt, s.latestRtt) * 9 / 8);
+      for (auto it = s.sent.begin(); it != s.sent.end() && it->first < *s.largestAcked;) {
+        if (*s.largestAcked - it->first >= kPacketThreshold || it->second.sent <= now - threshold) {
+          onCongestion(s, it->second.sent, now);
+          auto next = std::next(it);
+          declareLost(p, s, it);
+          it = next;
+        } else {
+          ++it;
+        }
+      }
+    }
+    popAcknowledged(p);
+  }
+
+  void popAcknowledged(Peer& p) {
+    while (!p.out.empty() && p.out.front().acked == p.out.front().segs.size()) {
+      events.push_back({TransportEvent::Kind::Acknowledged, p.key, p.out.front().id, {}});
+      p.out.pop_front();
+    }
+  }
+
+  std::optional<std::pair<SegmentRef, bool>> peekSegment(Peer& p) {
+    while (!p.lost.empty()) {
+      SegmentRef ref = p.lost.front();
+      OutMessage* m = messageOf(p, ref.seq);
+      if (m && m->segs[ref.index] == SegState::Unsent) return std::pair{ref, true};
+      p.lost.pop_front();
+    }
+    for (;;) {
+      std::uint64_t front = p.out.empty() ? p.nextSeq : p.out.front().seq;
+      if (p.cursorSeq < front) {
+        p.cursorSeq = front;
+        p.cursorSeg = 0;
+      }
+      OutMessage* m = messageOf(p, p.cursorSeq);
+      if (!m) return std::nullopt;
+      while (p.cursorSeg < m->segs.size() && m->segs[p.cursorSeg] != SegState::Unsent)
+        ++p.cursorSeg;
+      if (p.cursorSeg < m->segs.size())
+        return std::pair{SegmentRef{p.cursorSeq, p.cursorSeg}, false};
+      ++p.cursorSeq;
+      p.cursorSeg = 0;
+    }
+  }
+
+  void writeAck(Peer& p, Session& s, Bytes& b) {
+    b.push_back(kAckFrame);
+    std::size_t free = config.receiveBuffer > p.buffered ? config.receiveBuffer - p.buffered : 0;
+    put32(b, std::uint32_t(std::min<std::size_t>(free, 0xffffffffu)));
+    std::size_t count = std::min(kMaxAckRanges, s.received.size());
+    b.push_back(std::uint8_t(count));
+    auto r = s.received.rbegin();
+    for (std::size_t k = 0; k < count; ++k, ++r) {
+      put64(b, r->first);
+      put64(b, r->second);
+    }
+    s.ackPending = false;
+    s.unackedEliciting = 0;
+    s.ackDeadline.reset();
+  }
+
+  /// Sends what the congestion and flow windows allow, then any due ACK or PING.
+  void flush(Peer& p, Time now) {
+    Session* s = p.session.get();
+    if (!s) return;
+    const std::size_t maxPlain = config.maxPacket - kDataHeader - kTag;
+    for (;;) {
+      Bytes plain;
+      SentPacket pkt{now, 0, {}, false};
+      bool haveAck = s->ackPending && !s->received.empty();
+      std::size_t room = maxPlain - (haveAck ? kAckMax : 0);
+      while (s->sent.size() < std::size_t(std::max(1.0, s->cwnd))) {
+        auto next = peekSegment(p);
+        if (!next) break;
+        auto [ref, retransmit] = *next;
+        OutMessage& m = *messageOf(p, ref.seq);
+        std::size_t length = segmentLength(m, ref.index);
+        if (plain.size() + kSegmentHeader + length > room) break;
+        bool windowOpen = s->inflightBytes + pkt.dataBytes + length <= s->peerWindow;
+        if (!windowOpen && !(s->sent.empty() && pkt.segments.empty())) break; // probe only
+        if (retransmit) {
+          p.lost.pop_front();
+          ++metrics.retransmissions;
+        } else {
+          ++p.cursorSeg;
+        }
+        std::size_t offset = std::size_t(ref.index) * chunk();
+        plain.push_back(kSegmentFrame);
+        put64(plain, ref.seq);
+        put32(plain, std::uint32_t(offset));
+        put32(plain, std::uint32_t(m.data.size()));
+        put16(plain, std::uint16_t(length));
+        plain.insert(plain.end(), m.data.begin() + offset, m.data.begin() + offset + length);
+        m.segs[ref.index] = SegState::InFlight;
+        pkt.segments.push_back(ref);
+        pkt.dataBytes += length;
+        if (!windowOpen) break;
+      }
+      if (pkt.segments.empty() && s->pingPending) {
+        plain.push_back(kPingFrame);
+        pkt.ping = true;
+      }
+      bool eliciting = !plain.empty();
+      bool ackDue = haveAck && s->ackDeadline && *s->ackDeadline <= now;
+      if (!eliciting && !ackDue) return;
+      if (eliciting) s->pingPending = false;
+      if (haveAck) writeAck(p, *s, plain);
+      std::uint64_t pn = s->nextPn++;
+      Bytes packet;
+      packet.reserve(kDataHeader + plain.size() + kTag);
+      packet.push_back(kVersion);
+      packet.push_back(kData);
+      put32(packet, s->remoteSid);
+      put64(packet, pn);
+      std::array<std::uint8_t, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce{};
+      std::memcpy(nonce.data(), packet.data() + 6, 8);
+      packet.resize(kDataHeader + plain.size() + kTag);
+      unsigned long long sealed = 0;
+      crypto_aead_xchacha20poly1305_ietf_encrypt(packet.data() + kDataHeader, &sealed, plain.data(),
+                                                 plain.size(), packet.data(), kDataHeader, nullptr,
+                                                 nonce.data(), s->txKey.data());
+      sodium_memzero(plain.data(), plain.size());
+      if (eliciting) {
+        s->inflightBytes += pkt.dataBytes;
+        s->sent.emplace(pn, std::move(pkt));
+      }
+      s->lastSent = now;
+      emit(p.address, std::move(packet));
+    }
+  }
+
+  // ---- timers -------------------------------------------------------------------------------
+
+  std::optional<Time> peerTimer(const Peer& p) const {
+    std::optional<Time> t;
+    auto consider = [&](Time x) {
+      if (!t || x < *t) t = x;
+    };
+    if (p.handshake) {
+      consider(p.handshake->nextSend);
+      consider(p.handshake->started + config.handshakeTimeout);
+    }
+    if (p.pending) consider(p.pending->created + config.handshakeTimeout);
+    if (const Session* s = p.session.get()) {
+      consider(s->lastReceived + config.sessionTimeout);
+      consider(s->lastSent + config.keepalive);
+      if (s->ackPending && s->ackDeadline) consider(*s->ackDeadline);
+      if (!s->sent.empty()) consider(s->sent.begin()->second.sent + effectiveRto(*s));
+    }
+    return t;
+  }
+
+  void peerOnTimer(Peer& p, Time now) {
+    if (p.handshake) {
+      Handshake& hs = *p.handshake;
+      if (now >= hs.started + config.handshakeTimeout) {
+        cancelHandshake(p);
+        failStream(p, "handshake timed out");
+      } else if (now >= hs.nextSend) {
+        emit(p.address, hs.hello);
+        hs.interval = std::min<Duration>(hs.interval * 2, config.maxRto);
+        hs.nextSend = now + hs.interval;
+      }
+    }
+    if (p.pending && now >= p.pending->created + config.handshakeTimeout) {
+      bySid.erase(p.pending->localSid);
+      p.pending.reset();
+      if (!p.out.empty() && !p.session && !p.handshake) startHandshake(p, now);
+    }
+    Session* s = p.session.get();
+    if (!s) return;
+    if (now >= s->lastReceived + config.sessionTimeout) return endSession(p, "timed out", now);
+    if (!s->sent.empty() && now >= s->sent.begin()->second.sent + effectiveRto(*s)) {
+      ++metrics.rtoExpirations;
+      s->ssthresh = std::max(config.minCwnd, s->cwnd / 2);
+      s->cwnd = config.minCwnd;
+      s->recoveryStart = now;
+      while (!s->sent.empty()) declareLost(p, *s, s->sent.begin());
+      ++s->backoff;
+      if (++s->consecutiveRtos >= config.deadAfterRtos)
+        return endSession(p, "peer unresponsive", now);
+      if (p.lost.empty()) s->pingPending = true; // a probe, so the next ACK can come
+    }
+    if (now >= s->lastSent + config.keepalive) s->pingPending = true;
+    flush(p, now);
+  }
+};
+
+// ---- Endpoint -----------------------------------------------------------------------------
+
+Endpoint::Endpoint(const SigningKey& key, TransportConfig config, RandomSource random)
+    : state_(std::make_unique<State>(key, std::move(config), std::move(random))) {
+  ensureSodium();
+}
+Endpoint::~Endpoint() = default;
+
+const PublicKey& Endpoint::publicKey() const {
+  return state_->key.publicKey();
+}
+
+MessageId Endpoint::send(const Address& address, const PublicKey& peer, Bytes message, Time now) {
+  State& st = *state_;
+  MessageId id = st.nextId++;
+  auto fail = [&](const char* reason) {
+    st.events.push_back({TransportEvent::Kind::Failed, peer, id, reason});
+    return id;
+  };
+  if (message.size() > st.config.maxMessage) return fail("message too large");
+  if (peer == st.key.publicKey()) return fail("cannot send to self");
+  Peer* p = st.peerFor(peer, true);
+  if (!p) return fail("too many peers");
+  if (!p->session) p->address = address;
+  OutMessage m;
+  m.id = id;
+  m.seq = p->nextSeq++;
+  m.segs.assign(st.segmentCount(message.size()), SegState::Unsent);
+  m.data = std::move(message);
+  p->out.push_back(std::move(m));
+  if (!p->session && !p->handshake && !p->pending) st.startHandshake(*p, now);
+  st.flush(*p, now);
+  return id;
+}
+
+void Endpoint::onPacket(const Address& from, const std::uint8_t* data, std::size_t size, Time now) {
+  State& st = *state_;
+  ++st.metrics.packetsIn;
+  st.metrics.bytesIn += size;
+  if (size < 2) return st.drop(DropReason::Truncated);
+  if (size > st.config.maxPacket) return st.drop(DropReason::Oversized);
+  if (data[0] != kVersion) return st.drop(DropReason::BadVersion);
+  switch (data[1]) {
+  case kHello:
+    return st.onHello(from, data, size, now);
+  case kWelcome:
+    return st.onWelcome(from, data, size, now);
+  case kData:
+    return st.onData(from, data, size, now);
+  default:
+    return st.drop(DropReason::BadType);
+  }
+}
+
+void Endpoint::onTimer(Time now) {
+  State& st = *state_;
+  for (auto& [key, peer] : st.peers) {
+    auto due = st.peerTimer(*peer);
+    if (due && *due <= now) st.peerOnTimer(*peer, now);
+  }
+}
+
+std::optional<Time> Endpoint::nextTimer() const {
+  std::optional<Time> t;
+  for (auto& [key, peer] : state_->peers) {
+    auto due = state_->peerTimer(*peer);
+    if (due && (!t || *due < *t)) t = due;
+  }
+  return t;
+}
+
+std::vector<Datagram> Endpoint::takeOutgoing() {
+  return std::exchange(state_->outgoing, {});
+}
+std::vector<Delivery> Endpoint::takeDelivered() {
+  return std::exchange(state_->delivered, {});
+}
+std::vector<TransportEvent> Endpoint::takeEvents() {
+  return std::exchange(state_->events, {});
+}
+
+const TransportMetrics& Endpoint::metrics() const {
+  return state_->metrics;
+}
+
+bool Endpoint::hasSession(const PublicKey& peer) const {
+  auto it = state_->peers.find(peer);
+  return it != state_->peers.end() && it->second->session;
+}
+
+std::optional<SessionStats> Endpoint::sessionStats(const PublicKey& peer) const {
+  auto it = state_->peers.find(peer);
+  if (it == state_->peers.end() || !it->second->session) return std::nullopt;
+  const Session& s = *it->second->session;
+  using Ms = std::chrono::duration<double, std::milli>;
+  return SessionStats{s.cwnd, Ms(s.srtt).count(), Ms(state_->effectiveRto(s)).count(),
+                      s.sent.size()};
+}
+
+void Endpoint::injectFramesForTesting(const PublicKey& peer, const std::uint8_t* plaintext,
+                                      std::size_t size, Time now) {
+  auto it = state_->peers.find(peer);
+  if (it == state_->peers.end() || !it->second->session) return;
+  Session& s = *it->second->session;
+  std::uint64_t pn = s.largestReceived ? *s.largestReceived + 1 : 0;
+  state_->handleFrames(*it->second, s, pn, plaintext, size, now);
+}
+
+} // namespace flo::core

@@ -1,0 +1,199 @@
+/// \file
+/// The protocol core of Difuon's encrypted transport (RAET-like, over UDP), sans-I/O: the
+/// Endpoint takes datagrams, timer ticks and the current time as inputs and leaves datagrams to
+/// send, delivered messages and events for the caller to drain. It opens no socket, reads no
+/// clock and draws randomness only from the injected RandomSource, so a seeded simulated network
+/// replays every run exactly (STYLE.md rule 14). Network input is validated and dropped with a
+/// counter, never thrown (rule 5); the cheap checks (size, version, type, known session, replay
+/// window, per-address handshake budget) come before any public-key or AEAD work.
+///
+/// Wire format (version 1; integers big-endian; every datagram starts `version:u8 type:u8`):
+///
+///   HELLO   (type 1, exactly 190 bytes) initiator -> responder
+///     version type | initiator_sid:u32 | epoch:u64 | ephemeral_x25519:32 | nonce:16
+///     | initiator_ed25519:32 | expected_responder_ed25519:32 | signature:64
+///     signature = Ed25519(initiator, "difuon/transport/1/hello" || bytes before signature)
+///
+///   WELCOME (type 2, exactly 146 bytes) responder -> initiator (smaller than HELLO: no
+///   amplification)
+///     version type | initiator_sid:u32 | responder_sid:u32 | epoch:u64
+///     | ephemeral_x25519:32 | responder_ed25519:32 | signature:64
+///     signature = Ed25519(responder, "difuon/transport/1/welcome" || BLAKE2b(HELLO)
+///                         || bytes before signature)
+///
+///   epoch: a random number the sender draws for its message stream with this peer; a new
+///   value means the sender lost or discarded that stream (it restarted, or gave up on a
+///   handshake), and both directions of the stream start over.
+///   Keys: BLAKE2b-512("difuon/transport/1/keys" || X25519(e_i, e_r) || BLAKE2b(HELLO||WELCOME))
+///   split into initiator->responder and responder->initiator XChaCha20-Poly1305 keys. The
+///   ephemeral secrets are wiped once derived (forward secrecy). The responder's session is
+///   provisional until the first authenticated DATA from the initiator (key confirmation), so
+///   a replayed HELLO can never displace a working session.
+///
+///   DATA    (type 3, 31..max_packet bytes) either way
+///     version type | receiver_sid:u32 | packet_number:u64 | AEAD(frames) with 16-byte tag
+///     associated data = the 14 header bytes; nonce = packet_number (8 bytes BE) || 16 zeros;
+///     the key is per session and direction, so a nonce never repeats under one key.
+///     Packet numbers are checked against a sliding anti-replay window before decryption.
+///   Frames, concatenated in the plaintext:
+///     SEGMENT 0x01 | message_seq:u64 | offset:u32 | total:u32 | length:u16 | bytes
+///     ACK     0x02 | window:u32 (free receive buffer, bytes) | count:u8
+///                  | count x (first:u64 last:u64) packet-number ranges, highest first
+///     PING    0x03 (ack-eliciting; the ACK is the reply)
+///
+/// Reliability: packet numbers are never reused, so retransmitted segments travel in new
+/// packets and every RTT sample is unambiguous (Karn's rule holds by construction). A packet is
+/// acknowledged only if every frame in it was accepted; a segment refused for lack of buffer
+/// is simply not acknowledged and comes again. Messages form one ordered stream per peer that
+/// survives re-handshakes within one epoch; when the peer's epoch changes (it restarted) the
+/// stream restarts and every message it had not delivered is sent again (a message delivered
+/// just before a restart whose ACK was lost is delivered again: the restarted peer kept no
+/// record of it).
+/// `Acknowledged` means the peer has delivered the message and everything before it.
+#pragma once
+
+#include "core/canonical.h"
+#include "core/crypto.h"
+
+#include <array>
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flo::core {
+
+/// Where a datagram comes from or goes to; opaque to the core (the socket layer gives it
+/// meaning), only compared.
+struct Address {
+  std::string host;
+  std::uint16_t port = 0;
+  auto operator<=>(const Address&) const = default;
+};
+
+using Clock = std::chrono::steady_clock;
+using Time = Clock::time_point;
+using MessageId = std::uint64_t;
+
+/// Fills the buffer with unpredictable bytes (real: libsodium; tests: a seeded generator).
+using RandomSource = std::function<void(std::uint8_t*, std::size_t)>;
+/// libsodium's randombytes_buf.
+RandomSource systemRandom();
+
+struct TransportConfig {
+  std::size_t maxMessage = 16u << 20;      ///< largest message, bytes
+  std::size_t maxPacket = 1200;            ///< largest datagram sent or accepted
+  std::size_t receiveBuffer = 32u << 20;   ///< reassembly buffer per peer (>= maxMessage)
+  std::uint64_t maxReorderMessages = 4096; ///< how far ahead of delivery a message may be
+  std::size_t replayWindow = 1024;         ///< packet numbers remembered behind the highest
+  std::chrono::milliseconds initialRto{200}, minRto{20}, maxRto{2000};
+  std::chrono::milliseconds ackDelay{5};           ///< longest an ACK waits for piggybacking
+  std::chrono::milliseconds keepalive{1000};       ///< PING after this long without sending
+  std::chrono::milliseconds sessionTimeout{10000}; ///< session ends after this long silent
+  std::chrono::milliseconds handshakeTimeout{10000};
+  unsigned deadAfterRtos = 6; ///< consecutive RTOs without progress: re-handshake
+  double initialCwnd = 10, minCwnd = 2, maxCwnd = 1024; ///< congestion window, packets
+  double helloPerSecond = 20, helloBurst = 10;          ///< per source address
+  std::size_t maxPeers = 1024;                          ///< peers with session state
+  std::size_t maxRateEntries = 4096;                    ///< tracked source addresses
+};
+
+enum class DropReason : std::uint8_t {
+  Truncated,
+  Oversized,
+  BadVersion,
+  BadType,
+  UnknownSession,
+  Replay,
+  AuthFailure,
+  BadHandshake,     ///< well-formed but unacceptable (not for us, unexpected key, bad point)
+  BadSignature,     ///< handshake signature does not verify
+  RateLimited,      ///< per-address handshake budget spent
+  SessionLimit,     ///< no room for another peer
+  ProtocolViolation ///< authenticated but malformed frames
+};
+inline constexpr std::size_t kDropReasons = 12;
+const char* dropReasonName(DropReason reason);
+
+struct TransportMetrics {
+  std::uint64_t packetsIn = 0, packetsOut = 0, bytesIn = 0, bytesOut = 0;
+  std::array<std::uint64_t, kDropReasons> dropped{};
+  std::uint64_t retransmissions = 0; ///< segments sent again
+  std::uint64_t rtoExpirations = 0, congestionEvents = 0, handshakes = 0;
+  std::uint64_t droppedFor(DropReason r) const { return dropped[std::size_t(r)]; }
+  std::uint64_t droppedTotal() const;
+};
+
+struct Datagram {
+  Address to;
+  Bytes bytes;
+};
+
+struct Delivery {
+  PublicKey peer; ///< the sender, authenticated by the handshake (didKey(peer) names it)
+  Address from;
+  Bytes message;
+};
+
+struct TransportEvent {
+  enum class Kind : std::uint8_t { Acknowledged, Failed, SessionUp, SessionDown };
+  Kind kind;
+  PublicKey peer{};
+  MessageId id = 0;   ///< Acknowledged, Failed
+  std::string reason; ///< Failed, SessionDown
+};
+
+/// Per-session view for tests and diagnostics.
+struct SessionStats {
+  double cwnd = 0, srttMs = 0, rtoMs = 0;
+  std::size_t inFlight = 0;
+};
+
+/// One local identity's transport state: sessions to any number of peers, each named by its
+/// Ed25519 key. Not thread-safe; drive it from one thread.
+class Endpoint {
+public:
+  Endpoint(const SigningKey& key, TransportConfig config = {},
+           RandomSource random = systemRandom());
+  ~Endpoint();
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  const PublicKey& publicKey() const;
+
+  /// Queues `message` for `peer` (reached at `address`), starting a handshake if there is no
+  /// session. A message over maxMessage, or to ourselves, fails at once (a Failed event).
+  MessageId send(const Address& address, const PublicKey& peer, Bytes message, Time now);
+  /// One datagram from the network. Anything invalid is dropped and counted.
+  void onPacket(const Address& from, const std::uint8_t* data, std::size_t size, Time now);
+  /// Runs every timer due at `now` (retransmission, delayed ACK, keep-alive, timeouts).
+  void onTimer(Time now);
+  /// The earliest time onTimer has work; nullopt when idle.
+  std::optional<Time> nextTimer() const;
+
+  std::vector<Datagram> takeOutgoing();
+  std::vector<Delivery> takeDelivered();
+  std::vector<TransportEvent> takeEvents();
+
+  const TransportMetrics& metrics() const;
+  /// The current session's state with `peer`, if there is one.
+  std::optional<SessionStats> sessionStats(const PublicKey& peer) const;
+  bool hasSession(const PublicKey& peer) const;
+
+  /// Testing and fuzzing only: runs the frame parser on `plaintext` as if it had arrived,
+  /// authenticated, in a DATA packet on the current session with `peer` (no-op without one).
+  void injectFramesForTesting(const PublicKey& peer, const std::uint8_t* plaintext,
+                              std::size_t size, Time now);
+
+  struct State;
+
+private:
+  std::unique_ptr<State> state_;
+};
+
+} // namespace flo::core
