@@ -206,9 +206,7 @@ public:
     std::string error;
     auto content = readFile(o_.file, error);
     if (!content) return fail(error);
-    auto secret = secretFor(o_.name, error);
-    if (!secret) return fail(error);
-    auto id = store_.load(o_.name, *secret, error);
+    auto id = identity(error);
     if (!id) return fail(error);
     Bytes record = signDetached(*id, *content);
     std::string sigPath = o_.file + ".sig";
