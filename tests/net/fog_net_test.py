@@ -4,14 +4,19 @@
 Usage: fog_net_test.py FOG. Creates two identities in a temporary FOG_HOME, starts
 `fog net listen` on a free loopback port, sends a 1 MiB file with `fog net send`, and
 checks: the send exits 0 (delivery acknowledged), the listener names the sender's did:key and the
-byte count. Every step is bounded in time.
+byte count. With tcpdump (and the right to capture), the loopback traffic of the transfer is
+captured and must not contain the plaintext. Every step is bounded in time.
 """
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import time
+
+MARKER = b"DIFUON-PLAINTEXT-MARKER-" + bytes(range(65, 91))
 
 
 def free_port():
@@ -28,9 +33,19 @@ def main():
         server = run("id", "new", "server").stdout.split()[0]
         client = run("id", "new", "client").stdout.split()[0]
         payload = os.path.join(home, "payload.bin")
+        body = bytearray(os.urandom(1 << 20))
+        for at in range(0, len(body) - len(MARKER), 4096):  # a marker in every packet's worth
+            body[at:at + len(MARKER)] = MARKER
         with open(payload, "wb") as f:
-            f.write(os.urandom(1 << 20))
+            f.write(body)
         port = free_port()
+        capture = os.path.join(home, "lo.pcap")
+        tcpdump = None
+        if shutil.which("tcpdump") and os.geteuid() == 0:
+            tcpdump = subprocess.Popen(
+                ["tcpdump", "-i", "lo", "-U", "-w", capture, "udp", "port", str(port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)  # let the capture start
         listener = subprocess.Popen(
             [fog, "net", "listen", "--id", "server", "--addr", f"127.0.0.1:{port}", "--count", "1",
              "--duration", "90", "--loss", "0.2", "--seed", "5"],
@@ -50,9 +65,25 @@ def main():
         finally:
             if listener.poll() is None:
                 listener.kill()
+            if tcpdump:
+                time.sleep(0.5)
+                tcpdump.terminate()
+                tcpdump.wait(timeout=10)
         if not re.search(re.escape(client) + r" 1048576 bytes", out):
             print(f"FAIL: listener output {out!r} {err!r} lacks '{client} 1048576 bytes'")
             return 1
+        if tcpdump:
+            with open(capture, "rb") as f:
+                wire = f.read()
+            if len(wire) < (1 << 20):
+                print(f"FAIL: the capture holds only {len(wire)} bytes; expected the transfer")
+                return 1
+            if MARKER in wire:
+                print("FAIL: plaintext found in the loopback capture")
+                return 1
+            print(f"captured {len(wire)} bytes on lo: no plaintext")
+        else:
+            print("note: tcpdump unavailable; plaintext is checked by the unit tests' wire tap")
         print("1 passed, 0 failed")
         return 0
 
