@@ -28,6 +28,8 @@ public:
   std::uint16_t localPort() const;
   const PublicKey& publicKey() const;
 
+  /// Queues `message` and puts on the wire at once what the congestion window allows; the rest
+  /// goes out inside run*().
   MessageId send(const Address& to, const PublicKey& peer, Bytes message);
 
   /// Runs the loop until `done()` holds (checked after every event) or `timeout` passes.
@@ -39,6 +41,7 @@ public:
   void onDelivery(std::function<void(const Delivery&)> f) { onDelivery_ = std::move(f); }
   void onEvent(std::function<void(const TransportEvent&)> f) { onEvent_ = std::move(f); }
   /// Sees every datagram sent or received (after the loss shim): for tests that look at the wire.
+  /// Runs inside run*() and, for what send() transmits at once, inside send().
   void tap(std::function<void(bool outgoing, const std::uint8_t*, std::size_t)> f) {
     tap_ = std::move(f);
   }
