@@ -384,13 +384,13 @@ private:
       return visitAction(s);
     // ---- extensions ----
     case StmtKind::Deed:
-      return openBlock(s, Block::Deed, model_->deeds.size());
+      return openBlock(s, Block::Deed);
     case StmtKind::Flow:
-      return openBlock(s, Block::Flow, model_->flows.size());
+      return openBlock(s, Block::Flow);
     case StmtKind::Job:
-      return openBlock(s, Block::Job, model_->jobs.size());
+      return openBlock(s, Block::Job);
     case StmtKind::Contract:
-      return openBlock(s, Block::Contract, model_->contracts.size());
+      return openBlock(s, Block::Contract);
     case StmtKind::Port:
       return inBlock(s, Block::Deed);
     case StmtKind::Assign:
@@ -688,7 +688,7 @@ private:
     return *static_cast<const NameStmt&>(s).name;
   }
 
-  void openBlock(const Stmt& s, Block b, std::size_t) {
+  void openBlock(const Stmt& s, Block b) {
     const Ident& name = blockIdent(s);
     checkName(name, blockName(b));
     std::vector<ExtensionBlock>* list = nullptr;
