@@ -3,6 +3,8 @@
 /// warning flags, and the pipeline source ▸ parse ▸ check, stopping between stages on errors.
 #include "compiler/driver/floc.h"
 
+#include "compiler/codegen/codegen.h"
+#include "compiler/ir/lower.h"
 #include "compiler/sema/check.h"
 #include "compiler/sema/graph.h"
 #include "lang/diagnostics.h"
@@ -10,8 +12,11 @@
 #include "lang/parser.h"
 
 #include <CLI/CLI.hpp>
+#include <llvm/Support/FileSystem.h>
+#include <llvm/Support/Program.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -39,8 +44,14 @@ struct Options {
   // fmt
   bool fmtCheck = false;
   bool fmtInPlace = false;
-  // graph
+  // graph, build
   std::string output;
+  // build, run
+  std::string target = "x86_64-linux-gnu";
+  int optLevel = 2;
+  bool stats = false;
+  std::vector<std::string> runArgs;
+  std::string self; ///< argv[0], to find the runtime beside floc
 };
 
 class Session {
@@ -133,6 +144,169 @@ int commandCheck(Session& s) {
   return s.finish();
 }
 
+/// parse ▸ check ▸ lower ▸ verify; null (with diagnostics) when the program has errors.
+std::unique_ptr<ir::Program> lowerProgram(Session& s, const lang::Program& program) {
+  if (s.diags().hasErrors()) return nullptr;
+  auto model = sema::check(program, s.diags());
+  if (s.diags().hasErrors()) return nullptr;
+  auto ir = ir::lower(program, *model, s.sources(), s.diags());
+  if (s.diags().hasErrors()) return nullptr;
+  auto problems = ir::verify(*ir);
+  if (!problems.empty()) {
+    for (const auto& p : problems) s.diags().error({}, "internal error: IR does not verify: " + p);
+    return nullptr;
+  }
+  return ir;
+}
+
+void reportCodegen(Session& s, const ir::Program& p, const std::vector<codegen::Error>& errors) {
+  for (const auto& e : errors) {
+    std::string where = e.loc < p.locations.size() ? p.locations[e.loc] : std::string();
+    s.err() << (where.empty() ? std::string("floc: ") : where) << "error: " << e.message << "\n";
+  }
+}
+
+/// --emit=llvm|asm|obj: the code for one target, to -o or stdout.
+int emitCode(Session& s, const ir::Program& p, const std::string& stage) {
+  const Options& o = s.options();
+  codegen::Options co;
+  co.triple = o.target;
+  co.optLevel = o.optLevel;
+  auto kind = stage == "llvm"  ? codegen::Emit::LLVM
+              : stage == "asm" ? codegen::Emit::Asm
+                               : codegen::Emit::Obj;
+  std::string code;
+  std::vector<codegen::Error> errors;
+  if (!codegen::generate(p, co, kind, code, errors)) {
+    reportCodegen(s, p, errors);
+    return kProgramErrors;
+  }
+  if (!o.output.empty() && o.output != "-") {
+    std::ofstream f(o.output, std::ios::binary | std::ios::trunc);
+    f << code;
+    if (!f.flush()) {
+      s.err() << "floc: error: cannot write '" << o.output << "'\n";
+      return kUsage;
+    }
+  } else if (kind == codegen::Emit::Obj && isatty(1)) {
+    s.err() << "floc: error: not writing an object file to a terminal; use -o FILE\n";
+    return kUsage;
+  } else {
+    s.out() << code;
+  }
+  return s.finish();
+}
+
+void printStats(Session& s, const ir::Program& p) {
+  s.out() << "store: " << p.shares.size() << " shares, " << p.slotCount() << " slots ("
+          << p.slotCount() * sizeof(FloValue) + p.shares.size() * sizeof(double) << " bytes)\n";
+  for (const auto& c : ir::costs(p)) {
+    s.out() << c.what << ": " << c.frames << " frames, " << c.acts << " acts, " << c.shares
+            << " shares (" << c.slots << " slots), at most " << c.worstActsPerPass
+            << " acts per pass in one outline\n";
+  }
+}
+
+/// Builds an executable: object for the target, linked with that target's runtime.
+int buildExecutable(Session& s, const std::string& file, const std::string& output) {
+  const Options& o = s.options();
+  std::string triple = o.target;
+  if (!codegen::normalizeTriple(triple)) {
+    s.err() << "floc: error: unsupported target '" << o.target << "' (supported:";
+    for (const auto& t : codegen::supportedTriples()) s.err() << " " << t;
+    s.err() << ")\n";
+    return kUsage;
+  }
+  codegen::LinkPlan plan;
+  std::string error;
+  if (!codegen::findLinkPlan(triple, o.self, plan, error)) {
+    s.err() << "floc: error: " << error << "\n";
+    return kUsage;
+  }
+  auto id = s.open(file);
+  if (!id) return s.finish();
+  auto program = s.parse(*id);
+  auto ir = lowerProgram(s, *program);
+  if (!ir) return s.finish();
+  if (o.stats) printStats(s, *ir);
+  codegen::Options co;
+  co.triple = triple;
+  co.optLevel = o.optLevel;
+  std::string object;
+  std::vector<codegen::Error> errors;
+  if (!codegen::generate(*ir, co, codegen::Emit::Obj, object, errors)) {
+    reportCodegen(s, *ir, errors);
+    return kProgramErrors;
+  }
+  llvm::SmallString<128> objPath;
+  if (llvm::sys::fs::createTemporaryFile("floc", "o", objPath)) {
+    s.err() << "floc: error: cannot create a temporary file\n";
+    return kUsage;
+  }
+  {
+    std::ofstream f(objPath.c_str(), std::ios::binary | std::ios::trunc);
+    f << object;
+    if (!f.flush()) {
+      s.err() << "floc: error: cannot write '" << objPath.c_str() << "'\n";
+      return kUsage;
+    }
+  }
+  bool ok = codegen::link(plan, objPath.c_str(), output, error);
+  llvm::sys::fs::remove(objPath);
+  if (!ok) {
+    s.err() << "floc: error: " << error << "\n";
+    return kUsage;
+  }
+  return s.finish();
+}
+
+int commandBuild(Session& s) {
+  const Options& o = s.options();
+  if (!o.emit.empty()) {
+    auto id = s.open(o.files.at(0));
+    if (!id) return s.finish();
+    auto program = s.parse(*id);
+    auto ir = lowerProgram(s, *program);
+    if (!ir) return s.finish();
+    if (o.stats) printStats(s, *ir);
+    if (o.emit == "ir") {
+      ir::print(*ir, s.out());
+      return s.finish();
+    }
+    return emitCode(s, *ir, o.emit);
+  }
+  std::string output = o.output;
+  if (output.empty()) {
+    output = std::filesystem::path(o.files.at(0)).stem().string();
+    if (output.empty() || output == o.files.at(0)) output = "a.out";
+  }
+  return buildExecutable(s, o.files.at(0), output);
+}
+
+int commandRun(Session& s) {
+  llvm::SmallString<128> exe;
+  if (llvm::sys::fs::createTemporaryFile("floc-run", "exe", exe)) {
+    s.err() << "floc: error: cannot create a temporary file\n";
+    return kUsage;
+  }
+  int rc = buildExecutable(s, s.options().files.at(0), exe.c_str());
+  if (rc != kOk) {
+    llvm::sys::fs::remove(exe);
+    return rc;
+  }
+  std::vector<llvm::StringRef> args = {exe.str()};
+  for (const auto& a : s.options().runArgs) args.push_back(a);
+  std::string error;
+  s.out().flush();
+  int status = llvm::sys::ExecuteAndWait(exe.str(), args, std::nullopt, {}, 0, 0, &error);
+  llvm::sys::fs::remove(exe);
+  if (status < 0) {
+    s.err() << "floc: error: cannot run the program: " << error << "\n";
+    return kUsage;
+  }
+  return status;
+}
+
 int commandEmit(Session& s) {
   const std::string& stage = s.options().emit;
   if (s.options().files.size() != 1) {
@@ -150,10 +324,13 @@ int commandEmit(Session& s) {
     lang::dumpAst(*program, s.sources(), s.out());
     return s.finish();
   }
-  s.err() << "floc: error: --emit=" << stage
-          << " is not implemented yet: code generation (ir, llvm, asm, obj, exe) arrives with "
-             "`floc build`\n";
-  return kUsage;
+  auto ir = lowerProgram(s, *program);
+  if (!ir) return s.finish();
+  if (stage == "ir") {
+    ir::print(*ir, s.out());
+    return s.finish();
+  }
+  return emitCode(s, *ir, stage);
 }
 
 int commandFmt(Session& s) {
@@ -241,6 +418,9 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
             std::ostream& err) {
   try {
     Options o;
+    o.self = argc > 0 ? argv[0] : "floc";
+    if (auto exe = llvm::sys::fs::getMainExecutable(o.self.c_str(), (void*)&runFloc); !exe.empty())
+      o.self = exe;
     // -W flags are taken out before CLI11 sees the arguments (it has no prefix options).
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) {
@@ -259,9 +439,8 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     app.footer(warningHelp());
     app.require_subcommand(0, 1);
     app.add_option("--emit", o.emit,
-                   "stop after a stage and print it: tokens, ast (ir, llvm, "
-                   "asm, obj, exe arrive with code generation)")
-        ->check(CLI::IsMember({"tokens", "ast", "ir", "llvm", "asm", "obj", "exe"}));
+                   "stop after a stage and print it: tokens, ast, ir, llvm, asm, obj")
+        ->check(CLI::IsMember({"tokens", "ast", "ir", "llvm", "asm", "obj"}));
     app.add_option("files", o.files, "with --emit: the .flo file to process");
     auto addCommon = [&](CLI::App* cmd) {
       cmd->add_flag("--json", o.json, "diagnostics as JSON on stdout");
@@ -287,10 +466,25 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     graph->add_option("-o,--output", o.output, "write to this file instead of stdout");
     addCommon(graph);
 
-    CLI::App* build = app.add_subcommand("build", "compile to a native executable (not yet)");
-    build->allow_extras();
-    CLI::App* run = app.add_subcommand("run", "build and run (not yet)");
-    run->allow_extras();
+    auto addCodegen = [&](CLI::App* cmd) {
+      cmd->add_option("--target", o.target,
+                      "target triple: x86_64-linux-gnu (default) or aarch64-linux-gnu");
+      cmd->add_option("-O", o.optLevel, "optimisation level 0-3 (default 2)")
+          ->check(CLI::Range(0, 3));
+      cmd->add_flag("--stats", o.stats, "print the static cost of each framer and deed");
+    };
+    CLI::App* build = app.add_subcommand("build", "compile a .flo program to a native executable");
+    build->add_option("file", o.files, "the .flo file")->required()->expected(1);
+    build->add_option("-o,--output", o.output, "the executable (default: the file's stem)");
+    build->add_option("--emit", o.emit, "write one stage instead: ir, llvm, asm, obj")
+        ->check(CLI::IsMember({"ir", "llvm", "asm", "obj"}));
+    addCodegen(build);
+    addCommon(build);
+    CLI::App* run = app.add_subcommand("run", "build to a temporary file and run it");
+    run->add_option("file", o.files, "the .flo file")->required()->expected(1);
+    run->add_option("args", o.runArgs, "arguments for the program (after --)");
+    addCodegen(run);
+    addCommon(run);
     CLI::App* verify = app.add_subcommand("verify", "prove contracts (not yet)");
     verify->allow_extras();
 
@@ -319,8 +513,8 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
       return commandFmt(session);
     }
     if (graph->parsed()) return commandGraph(session);
-    if (build->parsed()) return notYet(session, "build", "it arrives with native code generation");
-    if (run->parsed()) return notYet(session, "run", "it arrives with native code generation");
+    if (build->parsed()) return commandBuild(session);
+    if (run->parsed()) return commandRun(session);
     if (verify->parsed()) return notYet(session, "verify", "it arrives with contract verification");
     if (!o.emit.empty()) return commandEmit(session);
     if (!o.files.empty()) {

@@ -1,0 +1,367 @@
+/// \file
+/// IR values and types, the printer (`floc --emit=ir`), the verifier and the static costs.
+#include "compiler/ir/ir.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <ostream>
+#include <set>
+
+namespace flo::ir {
+
+using image::ActKind;
+
+std::string repr(const Value& v) {
+  switch (v.tag) {
+  case FLO_NONE:
+    return "None";
+  case FLO_BOOL:
+    return v.i ? "True" : "False";
+  case FLO_INT:
+    return std::to_string(v.i);
+  case FLO_FLOAT: {
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, v.f);
+    std::string s(buf, r.ptr);
+    if (s.find_first_of(".eni") == std::string::npos) s += ".0";
+    return s;
+  }
+  case FLO_STR:
+    return "'" + v.s + "'";
+  }
+  return "?";
+}
+
+const char* typeName(Type t) {
+  switch (t) {
+  case Type::Unknown:
+    return "unknown";
+  case Type::None:
+    return "none";
+  case Type::Bool:
+    return "bool";
+  case Type::Int:
+    return "int";
+  case Type::Float:
+    return "float";
+  case Type::Number:
+    return "number";
+  case Type::Str:
+    return "str";
+  case Type::Any:
+    return "any";
+  }
+  return "?";
+}
+
+Type typeOf(const Value& v) {
+  switch (v.tag) {
+  case FLO_NONE:
+    return Type::None;
+  case FLO_BOOL:
+    return Type::Bool;
+  case FLO_INT:
+    return Type::Int;
+  case FLO_FLOAT:
+    return Type::Float;
+  case FLO_STR:
+    return Type::Str;
+  }
+  return Type::Any;
+}
+
+/// The type lattice: None joins to anything (a share written before it is read); numbers join
+/// to Number; anything else mixed is Any.
+Type join(Type a, Type b) {
+  if (a == b) return a;
+  if (a == Type::Unknown || a == Type::None) return b;
+  if (b == Type::Unknown || b == Type::None) return a;
+  auto numeric = [](Type t) {
+    return t == Type::Bool || t == Type::Int || t == Type::Float || t == Type::Number;
+  };
+  if (numeric(a) && numeric(b)) {
+    if ((a == Type::Bool || a == Type::Int) && (b == Type::Bool || b == Type::Int))
+      return Type::Int;
+    return Type::Number;
+  }
+  return Type::Any;
+}
+
+std::uint32_t Program::slotCount() const {
+  std::uint32_t n = 0;
+  for (const auto& s : shares) n += std::uint32_t(s.fields.size());
+  return n;
+}
+
+namespace {
+
+const char* kListNames[] = {"benter", "enter", "renter", "precur", "recur", "exit", "rexit"};
+const char* kSchedules[] = {"active", "inactive", "aux", "slave", "moot"};
+const char* kControls[] = {"start", "run", "stop", "abort", "ready"};
+const char* kCmps[] = {"==", "!=", "<", "<=", ">=", ">"};
+
+std::string fieldName(const Program& p, FieldRef r) {
+  if (!r.valid() || r.share >= p.shares.size()) return "<bad>";
+  const Share& s = p.shares[r.share];
+  if (r.field >= s.fields.size()) return s.path + ".<bad>";
+  return s.fields[r.field] + " in " + s.path + " @" + std::to_string(s.firstSlot + r.field);
+}
+
+void printNeeds(const Program& p, const Function& f, std::ostream& out) {
+  for (std::size_t i = 0; i < f.needs.size(); ++i) {
+    const Need& n = f.needs[i];
+    out << (i ? " and " : "") << (n.negated ? "not " : "");
+    switch (n.op) {
+    case Need::Op::Truthy:
+      out << "truthy(" << fieldName(p, n.state) << ")";
+      break;
+    case Need::Op::Compare:
+      out << "(" << fieldName(p, n.state) << ") " << kCmps[n.cmp] << " "
+          << (n.goalIsRef ? "(" + fieldName(p, n.goalRef) + ")" : repr(n.goal));
+      if (n.tolerance != 0) out << " +- " << n.tolerance;
+      break;
+    case Need::Op::Done:
+      out << "done(" << p.taskers.at(n.tasker).name << ")";
+      break;
+    case Need::Op::Status:
+      out << "status(" << p.taskers.at(n.tasker).name << ") == " << n.status;
+      break;
+    case Need::Op::AuxAny:
+    case Need::Op::AuxAll:
+      out << (n.op == Need::Op::AuxAny ? "any" : "all") << "-aux-done(frame #" << n.frame << ")";
+      break;
+    case Need::Op::Updated:
+    case Need::Op::Changed:
+      out << (n.op == Need::Op::Updated ? "updated(" : "changed(") << p.shares.at(n.share).path
+          << ", mark " << n.mark << ")";
+      break;
+    }
+  }
+}
+
+void printFunction(const Program& p, std::uint32_t i, std::ostream& out) {
+  const Function& f = p.functions.at(i);
+  out << "fn" << i << ": ";
+  switch (f.kind) {
+  case Function::Kind::Data: {
+    const DataOp& d = f.data;
+    const char* kind = d.kind == DataOp::Kind::Put   ? "put"
+                       : d.kind == DataOp::Kind::Inc ? (d.fromSource ? "inc-from" : "inc")
+                                                     : "copy";
+    out << kind;
+    for (std::size_t k = 0; k < d.fields.size(); ++k) {
+      out << (k ? ", " : " ") << "(" << fieldName(p, {d.share, d.fields[k]}) << ")";
+      if (k < d.values.size())
+        out << (d.kind == DataOp::Kind::Put ? " = " : " += ") << repr(d.values[k]);
+      if (k < d.sources.size())
+        out << (d.kind == DataOp::Kind::Copy ? " = (" : " += (") << fieldName(p, d.sources[k])
+            << ")";
+    }
+    break;
+  }
+  case Function::Kind::Needs:
+    out << "needs ";
+    printNeeds(p, f, out);
+    break;
+  case Function::Kind::Deed: {
+    const Deed& d = p.deeds.at(f.deed.deed);
+    out << "deed " << d.name << "(";
+    for (std::size_t k = 0; k < f.deed.ports.size(); ++k)
+      out << (k ? ", " : "") << d.ports[k] << " = (" << fieldName(p, f.deed.ports[k]) << ")";
+    out << ")";
+    break;
+  }
+  }
+  out << "\n";
+}
+
+} // namespace
+
+void print(const Program& p, std::ostream& out) {
+  out << "; Flo IR: " << p.houses.size() << " houses, " << p.shares.size() << " shares, "
+      << p.slotCount() << " slots, " << p.taskers.size() << " taskers, " << p.frames.size()
+      << " frames, " << p.acts.size() << " acts, " << p.functions.size() << " functions\n";
+  for (std::uint32_t h = 0; h < p.houses.size(); ++h) {
+    const House& house = p.houses[h];
+    out << "\nhouse " << house.name << "\n  queue:";
+    for (auto t : house.queue) out << " " << p.taskers[t].name;
+    out << "\n  store:\n";
+    for (const auto& s : p.shares) {
+      if (s.house != h) continue;
+      out << "    " << s.path;
+      for (std::size_t k = 0; k < s.fields.size(); ++k)
+        out << " " << s.fields[k] << "@" << s.firstSlot + k << ":"
+            << typeName(k < s.types.size() ? s.types[k] : Type::Unknown) << "="
+            << repr(s.values[k]);
+      out << "\n";
+    }
+  }
+  for (std::uint32_t t = 0; t < p.taskers.size(); ++t) {
+    const Tasker& tk = p.taskers[t];
+    out << "\ntasker #" << t << " " << tk.name << " be " << kSchedules[std::uint32_t(tk.schedule)]
+        << " at " << tk.period;
+    if (tk.first != kNone) out << " first " << p.frames[tk.first].name;
+    if (!tk.cloneOf.empty()) out << " (clone of " << tk.cloneOf << ")";
+    out << "\n";
+    for (auto fi : tk.frames) {
+      const Frame& f = p.frames[fi];
+      out << "  frame #" << fi << " " << f.name << "  outline " << f.humanFull;
+      if (f.next != kNone) out << "  next " << p.frames[f.next].name;
+      if (!f.auxes.empty()) {
+        out << "  auxes";
+        for (auto a : f.auxes) out << " " << p.taskers[a].name;
+      }
+      out << "\n";
+      for (std::uint32_t l = 0; l < image::kActLists; ++l) {
+        for (auto ai : f.lists[l]) {
+          const Act& a = p.acts[ai];
+          out << "    " << kListNames[l] << " #" << ai << " ";
+          switch (a.kind) {
+          case ActKind::Fn:
+            out << "call fn" << a.fn;
+            break;
+          case ActKind::Print:
+            out << "print \"" << a.message << "\"";
+            break;
+          case ActKind::Go:
+            out << "go " << p.frames[a.target].name;
+            if (a.fn != kNone) out << " if fn" << a.fn;
+            break;
+          case ActKind::Let:
+            out << "let if fn" << a.fn;
+            break;
+          case ActKind::CondAux:
+            out << "aux " << p.taskers[a.target].name << " if fn" << a.fn;
+            break;
+          case ActKind::Bid:
+            out << "bid " << kControls[a.control];
+            for (auto t2 : a.taskers) out << " " << p.taskers[t2].name;
+            if (a.periodKind == 1) out << " at " << a.period;
+            if (a.periodKind == 2) out << " at (" << fieldName(p, a.periodRef) << ")";
+            break;
+          case ActKind::Done:
+            out << "done";
+            for (auto t2 : a.taskers) out << " " << p.taskers[t2].name;
+            break;
+          case ActKind::Fiat:
+            out << kControls[a.control] << " " << p.taskers[a.target].name;
+            break;
+          case ActKind::Mark:
+            out << "mark " << a.target << " " << p.shares[a.share].path;
+            break;
+          case ActKind::Nop:
+            out << "nop";
+            break;
+          }
+          out << "    ; " << a.what << "\n";
+        }
+      }
+    }
+  }
+  out << "\n";
+  for (std::uint32_t i = 0; i < p.functions.size(); ++i) printFunction(p, i, out);
+}
+
+std::vector<std::string> verify(const Program& p) {
+  std::vector<std::string> problems;
+  auto bad = [&](std::string what) { problems.push_back(std::move(what)); };
+  auto checkRef = [&](FieldRef r, const std::string& where) {
+    if (!r.valid() || r.share >= p.shares.size() || r.field >= p.shares[r.share].fields.size())
+      bad(where + ": field reference out of range");
+  };
+  std::uint32_t slot = 0;
+  for (const auto& s : p.shares) {
+    if (s.firstSlot != slot) bad("share " + s.path + ": slots are not contiguous");
+    if (s.values.size() != s.fields.size()) bad("share " + s.path + ": values and fields differ");
+    slot += std::uint32_t(s.fields.size());
+  }
+  for (std::uint32_t h = 0; h < p.houses.size(); ++h)
+    for (auto t : p.houses[h].queue)
+      if (t >= p.taskers.size() || p.taskers[t].house != h) bad("house queue names a bad tasker");
+  for (std::uint32_t f = 0; f < p.frames.size(); ++f) {
+    const Frame& fr = p.frames[f];
+    if (fr.framer >= p.taskers.size()) bad("frame " + fr.name + ": bad framer");
+    if (fr.outline.empty() ||
+        std::find(fr.outline.begin(), fr.outline.end(), f) == fr.outline.end())
+      bad("frame " + fr.name + ": not in its own outline");
+    for (auto o : fr.outline)
+      if (o >= p.frames.size() || p.frames[o].framer != fr.framer)
+        bad("frame " + fr.name + ": outline leaves its framer");
+    for (const auto& l : fr.lists)
+      for (auto a : l)
+        if (a >= p.acts.size()) bad("frame " + fr.name + ": bad act");
+    for (auto a : fr.auxes)
+      if (a >= p.taskers.size() || p.taskers[a].schedule != image::Schedule::Aux)
+        bad("frame " + fr.name + ": aux is not an aux framer");
+  }
+  for (std::uint32_t i = 0; i < p.acts.size(); ++i) {
+    const Act& a = p.acts[i];
+    std::string where = "act #" + std::to_string(i);
+    if (a.fn != kNone && a.fn >= p.functions.size()) bad(where + ": bad function");
+    if (a.kind == ActKind::Go && a.target >= p.frames.size()) bad(where + ": bad target");
+    if ((a.kind == ActKind::CondAux || a.kind == ActKind::Fiat) && a.target >= p.taskers.size())
+      bad(where + ": bad tasker");
+    if (a.loc >= p.locations.size()) bad(where + ": bad location");
+  }
+  for (std::uint32_t i = 0; i < p.functions.size(); ++i) {
+    const Function& f = p.functions[i];
+    std::string where = "fn" + std::to_string(i);
+    if (f.kind == Function::Kind::Data) {
+      for (auto k : f.data.fields) checkRef({f.data.share, k}, where);
+      for (auto r : f.data.sources) checkRef(r, where);
+    }
+    for (const auto& n : f.needs) {
+      if (n.op == Need::Op::Compare || n.op == Need::Op::Truthy) checkRef(n.state, where);
+      if (n.goalIsRef) checkRef(n.goalRef, where);
+      if (n.mark != kNone && n.mark >= p.marks) bad(where + ": bad mark");
+    }
+    if (f.kind == Function::Kind::Deed)
+      for (auto r : f.deed.ports) checkRef(r, where);
+  }
+  return problems;
+}
+
+std::vector<Cost> costs(const Program& p) {
+  std::vector<Cost> out;
+  for (const auto& t : p.taskers) {
+    Cost c;
+    c.what = "framer " + t.name;
+    c.frames = t.frames.size();
+    std::set<std::uint32_t> shares;
+    std::size_t worst = 0;
+    for (auto fi : t.frames) {
+      const Frame& f = p.frames[fi];
+      for (const auto& l : f.lists) c.acts += l.size();
+      std::size_t perPass = 0;
+      for (auto o : f.outline)
+        for (const auto& l : p.frames[o].lists) perPass += l.size();
+      worst = std::max(worst, perPass);
+      for (const auto& l : f.lists)
+        for (auto ai : l) {
+          const Act& a = p.acts[ai];
+          if (a.fn == kNone) continue;
+          const Function& fn = p.functions[a.fn];
+          if (fn.kind == Function::Kind::Data) {
+            shares.insert(fn.data.share);
+            for (auto r : fn.data.sources) shares.insert(r.share);
+          }
+          for (const auto& n : fn.needs)
+            if (n.state.valid()) shares.insert(n.state.share);
+        }
+    }
+    c.worstActsPerPass = worst;
+    c.shares = shares.size();
+    for (auto s : shares) c.slots += p.shares[s].fields.size();
+    out.push_back(c);
+  }
+  for (const auto& d : p.deeds) {
+    Cost c;
+    c.what = "deed " + d.name;
+    c.slots = d.ports.size();
+    out.push_back(c);
+  }
+  return out;
+}
+
+} // namespace flo::ir

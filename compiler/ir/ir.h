@@ -1,0 +1,182 @@
+/// \file
+/// The checked IR: what the front end's model becomes once every name is resolved to an index
+/// and every store path to a fixed share and field (after inode, relation and `of` processing,
+/// FLOSCRIPT.md §8), clones are instantiated, the store's initial contents are decided in
+/// Ioflo's resolve order (§12.2) and types are inferred. Code generation reads only this.
+#pragma once
+
+#include "runtime/abi.h"
+#include "runtime/image.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flo::ir {
+
+using image::kNone;
+
+/// A FloScript value: Python's None, bool, int, float or str.
+struct Value {
+  FloTag tag = FLO_NONE;
+  std::int64_t i = 0; ///< bool and int
+  double f = 0;
+  std::string s;
+
+  static Value none() { return {}; }
+  static Value boolean(bool b) { return {FLO_BOOL, b ? 1 : 0, 0, {}}; }
+  static Value integer(std::int64_t v) { return {FLO_INT, v, 0, {}}; }
+  static Value real(double v) { return {FLO_FLOAT, 0, v, {}}; }
+  static Value string(std::string v) { return {FLO_STR, 0, 0, std::move(v)}; }
+};
+std::string repr(const Value& v);
+
+/// The static type of a field, joined over every value it can hold.
+enum class Type : std::uint8_t { Unknown, None, Bool, Int, Float, Number, Str, Any };
+const char* typeName(Type t);
+Type typeOf(const Value& v);
+Type join(Type a, Type b);
+
+struct Share {
+  std::uint32_t house = 0;
+  std::string path;
+  std::vector<std::string> fields;
+  std::vector<Value> values; ///< initial values, parallel to fields
+  std::vector<Type> types;   ///< inferred, parallel to fields
+  std::uint32_t firstSlot = 0;
+};
+
+struct FieldRef {
+  std::uint32_t share = kNone, field = kNone;
+  bool valid() const { return share != kNone; }
+};
+
+/// One need of a conjunction (§6, §12.5).
+struct Need {
+  enum class Op : std::uint8_t { Compare, Truthy, Done, Status, AuxAny, AuxAll, Updated, Changed };
+  Op op = Op::Truthy;
+  bool negated = false;
+  FieldRef state;
+  FloCmp cmp = FLO_EQ;
+  bool goalIsRef = false;
+  FieldRef goalRef;
+  Value goal;
+  double tolerance = 0;
+  std::uint32_t tasker = kNone, status = 0, frame = kNone, share = kNone, mark = kNone;
+  std::uint32_t loc = 0;
+};
+
+/// put / set / inc / copy as one store write (§12.3).
+struct DataOp {
+  enum class Kind : std::uint8_t { Put, Inc, Copy } kind = Kind::Put;
+  bool fromSource = false; ///< inc ... from
+  std::uint32_t share = kNone;
+  std::vector<std::uint32_t> fields; ///< destination fields of `share`
+  std::vector<Value> values;         ///< Put, Inc with
+  std::vector<FieldRef> sources;     ///< Copy, Inc from
+  std::uint32_t loc = 0;
+};
+
+/// A deed written in Flo, bound to store fields by `do NAME per PORT PATH ...`.
+struct DeedCall {
+  std::uint32_t deed = kNone;  ///< index into Program::deeds
+  std::vector<FieldRef> ports; ///< parallel to the deed's ports
+  std::uint32_t loc = 0;
+};
+
+/// A generated function: one data op, one need conjunction or one deed call.
+struct Function {
+  enum class Kind : std::uint8_t { Data, Needs, Deed } kind = Kind::Data;
+  DataOp data;
+  std::vector<Need> needs;
+  DeedCall deed;
+};
+
+struct MarkRef {
+  std::uint32_t mark = 0, share = 0;
+  image::MarkKind kind = image::MarkKind::Update;
+};
+
+struct Act {
+  image::ActKind kind = image::ActKind::Nop;
+  std::uint32_t loc = 0;
+  std::uint32_t fn = kNone;     ///< Fn; need function of Go, Let, CondAux
+  std::uint32_t target = kNone; ///< Go: frame; CondAux, Fiat: tasker; Mark: mark
+  std::uint32_t share = kNone;  ///< Mark
+  std::uint32_t control = 0;    ///< Bid, Fiat; Mark: kind
+  std::string message;          ///< Print
+  std::vector<std::uint32_t> taskers;
+  std::vector<MarkRef> marks;
+  std::uint32_t periodKind = 0; ///< Bid: 0 none, 1 value, 2 slot
+  double period = 0;
+  FieldRef periodRef;
+  std::string what; ///< the declaration, for the IR printer
+};
+
+struct Frame {
+  std::uint32_t framer = kNone;
+  std::string name;
+  std::uint32_t over = kNone, next = kNone;
+  std::vector<std::uint32_t> outline;
+  std::vector<std::uint32_t> auxes;
+  std::string humanFull, humanHead;
+  std::vector<std::uint32_t> lists[image::kActLists];
+};
+
+struct Tasker {
+  image::TaskerKind kind = image::TaskerKind::Framer;
+  std::uint32_t house = 0;
+  std::string name;
+  image::Schedule schedule = image::Schedule::Inactive;
+  double period = 0;
+  std::uint32_t first = kNone;
+  std::vector<std::uint32_t> frames;
+  FieldRef elapsed, recurred, active, human;
+  std::string cloneOf; ///< template name for clones
+};
+
+struct House {
+  std::string name;
+  FieldRef time, failure;
+  std::vector<std::uint32_t> queue;
+};
+
+/// A deed written in Flo: its ports and body stay in the AST; codegen lowers them.
+struct Deed {
+  std::string name;
+  const void* decl = nullptr; ///< sema::DeedDef
+  std::vector<std::string> ports;
+};
+
+/// Static cost of one framer or deed (`floc build --stats`).
+struct Cost {
+  std::string what;
+  std::size_t frames = 0, acts = 0, shares = 0, slots = 0;
+  std::size_t worstActsPerPass = 0; ///< every act of the longest outline plus its auxes
+};
+
+struct Program {
+  std::vector<std::string> locations;
+  std::vector<House> houses;
+  std::vector<Share> shares;
+  std::vector<Tasker> taskers;
+  std::vector<Frame> frames;
+  std::vector<Act> acts;
+  std::vector<Function> functions;
+  std::vector<Deed> deeds;
+  std::uint32_t marks = 0;
+
+  std::uint32_t slotCount() const;
+  std::uint32_t slot(FieldRef r) const { return shares.at(r.share).firstSlot + r.field; }
+};
+
+/// Prints the IR as text (`floc --emit=ir`).
+void print(const Program& p, std::ostream& out);
+/// Checks the IR's internal consistency; returns the problems found (empty when sound).
+std::vector<std::string> verify(const Program& p);
+/// Per-framer and per-deed static cost.
+std::vector<Cost> costs(const Program& p);
+
+} // namespace flo::ir

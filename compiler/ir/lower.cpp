@@ -1,0 +1,1316 @@
+/// \file
+/// Lowering to the IR. Two phases, as Ioflo builds a mission (FLOSCRIPT.md §4, §12.2):
+///  1. parse-time effects in file order: houses (their `.time` and `.meta.*`), `init`s, framer
+///     state shares;
+///  2. resolve: houses in order; in each, taskers in declaration order (moots skipped, clones
+///     after the declared taskers), frames in declaration order, and in each frame the act
+///     lists benter, enter, recur, precur, exit, rexit, renter. Resolving an act creates every
+///     share and field it names that does not exist yet, with the value §12.2 gives; resolve
+///     never overwrites a field. The resulting initial store is therefore exactly Ioflo's.
+#include "compiler/ir/lower.h"
+
+#include "lang/format.h"
+#include "stdlib/builtins.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <set>
+
+namespace flo::ir {
+
+using namespace lang;
+using image::ActKind;
+using image::ActList;
+
+namespace {
+
+std::string lowerCase(std::string_view s) {
+  std::string out;
+  for (char c : s) out += char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// Flo's reading of a number word: int when it is an integer as written (decimal, 0x, 0o,
+/// 0b), float otherwise (FLOSCRIPT.md compatibility policy: no base-16 fallback).
+std::optional<Value> numberOf(const Word& w) {
+  std::string t;
+  for (char c : w.text)
+    if (c != '_') t += c;
+  if (t.empty()) return std::nullopt;
+  bool neg = t[0] == '-';
+  std::string body = (t[0] == '-' || t[0] == '+') ? t.substr(1) : t;
+  auto intBase = [&](int base, std::size_t skip) -> std::optional<Value> {
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(body.substr(skip), &used, base);
+      if (used != body.size() - skip) return std::nullopt;
+      return Value::integer(neg ? -v : v);
+    } catch (...) {
+      return std::nullopt;
+    }
+  };
+  if (body.size() > 2 && body[0] == '0') {
+    char k = char(std::tolower(static_cast<unsigned char>(body[1])));
+    if (k == 'x') return intBase(16, 2);
+    if (k == 'b') return intBase(2, 2);
+    if (k == 'o') return intBase(8, 2);
+  }
+  if (!body.empty() && std::all_of(body.begin(), body.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      }))
+    return intBase(10, 0);
+  try {
+    std::size_t used = 0;
+    double v = std::stod(t, &used);
+    if (used == t.size()) return Value::real(v);
+  } catch (...) {
+  }
+  return std::nullopt;
+}
+
+std::string unquote(const std::string& s) {
+  if (s.size() >= 2 && (s[0] == '"' || s[0] == '\'') && s.back() == s[0])
+    return s.substr(1, s.size() - 2);
+  return s;
+}
+
+std::optional<Value> keywordValue(const Word& w) {
+  std::string l = lowerCase(w.text);
+  if (l == "none") return Value::none();
+  if (l == "true" || l == "yes") return Value::boolean(true);
+  if (l == "false" || l == "no") return Value::boolean(false);
+  return std::nullopt;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+ActList listOf(ActionContext c) {
+  switch (c) {
+  case ActionContext::Benter:
+    return ActList::Benter;
+  case ActionContext::Enter:
+  case ActionContext::Native:
+    return ActList::Enter;
+  case ActionContext::Renter:
+    return ActList::Renter;
+  case ActionContext::Precur:
+    return ActList::Precur;
+  case ActionContext::Recur:
+    return ActList::Recur;
+  case ActionContext::Exit:
+    return ActList::Exit;
+  case ActionContext::Rexit:
+    return ActList::Rexit;
+  }
+  return ActList::Enter;
+}
+
+FloCmp cmpOf(Comparison c) {
+  switch (c) {
+  case Comparison::Eq:
+    return FLO_EQ;
+  case Comparison::Ne:
+    return FLO_NE;
+  case Comparison::Lt:
+    return FLO_LT;
+  case Comparison::Le:
+    return FLO_LE;
+  case Comparison::Ge:
+    return FLO_GE;
+  case Comparison::Gt:
+    return FLO_GT;
+  }
+  return FLO_EQ;
+}
+
+/// One framer being lowered: a declared framer or a clone of a moot.
+struct FramerInst {
+  std::uint32_t tasker = kNone; ///< IR index
+  const sema::Tasker* decl = nullptr;
+  std::uint32_t house = 0;
+  std::string name;
+  std::vector<std::uint32_t> frames; ///< IR frame per sema frame index
+  // clones
+  bool clone = false;
+  const Path* via = nullptr; ///< the clone's inode (aux ... via), or the moot's own
+  std::uint32_t mainFrame = kNone;
+  const FramerInst* main = nullptr;
+  const sema::Frame* mainSemaFrame = nullptr;
+};
+
+class Lowering {
+public:
+  Lowering(const lang::Program& program, const sema::Model& model, const SourceManager& sources,
+           Diagnostics& diags)
+      : program_(program), model_(model), sources_(sources), diags_(diags),
+        out_(std::make_unique<Program>()) {}
+
+  std::unique_ptr<Program> run() {
+    declare();
+    parseTime();
+    resolve();
+    order();
+    infer();
+    return std::move(out_);
+  }
+
+private:
+  // ------------------------------------------------------------------ locations, errors
+
+  std::uint32_t loc(SourceRange r) {
+    std::string text;
+    if (r.valid()) {
+      auto lc = sources_.lineCol(r.file, r.begin);
+      text = sources_.name(r.file) + ":" + std::to_string(lc.line) + ":" +
+             std::to_string(lc.column) + ": ";
+    }
+    auto [it, inserted] = locIndex_.emplace(text, std::uint32_t(out_->locations.size()));
+    if (inserted) out_->locations.push_back(text);
+    return it->second;
+  }
+
+  void unsupported(SourceRange r, const std::string& what) {
+    diags_.error(r, what + " is not supported by code generation yet");
+  }
+
+  // ------------------------------------------------------------------ the store
+
+  std::uint32_t share(std::uint32_t house, const std::string& path, SourceRange where) {
+    auto& index = shareIndex_[house];
+    if (auto it = index.find(path); it != index.end()) return it->second;
+    // A path may not descend through a share, nor name a node that holds shares (§7).
+    for (std::size_t dot = path.find('.', 1); dot != std::string::npos;
+         dot = path.find('.', dot + 1)) {
+      if (index.count(path.substr(0, dot))) {
+        diags_.error(where,
+                     "'" + path + "' descends through the share '" + path.substr(0, dot) + "'");
+        diags_.note({}, "select a field instead: `FIELD in " + path.substr(0, dot) + "`");
+        break;
+      }
+    }
+    auto below = index.lower_bound(path + ".");
+    if (below != index.end() && below->first.rfind(path + ".", 0) == 0)
+      diags_.error(where, "'" + path + "' is a node holding '" + below->first + "', not a share");
+    Share s;
+    s.house = house;
+    s.path = path;
+    out_->shares.push_back(std::move(s));
+    std::uint32_t id = std::uint32_t(out_->shares.size() - 1);
+    index.emplace(path, id);
+    return id;
+  }
+
+  /// The field of a share, created with `initial` when missing (never overwritten).
+  FieldRef field(std::uint32_t share, const std::string& name, const Value& initial,
+                 SourceRange where) {
+    Share& s = out_->shares[share];
+    for (std::uint32_t i = 0; i < s.fields.size(); ++i)
+      if (s.fields[i] == name) return {share, i};
+    bool hasValue = std::find(s.fields.begin(), s.fields.end(), "value") != s.fields.end();
+    if ((name == "value" && !s.fields.empty()) || (name != "value" && hasValue)) {
+      diags_.error(where, "share '" + s.path + "' would hold `value` and other fields (" +
+                              join(s.fields, ", ") + (s.fields.empty() ? "" : ", ") + name + ")");
+      diags_.note({}, "a share with a `value` field has no other field (FLOSCRIPT.md §3)");
+    }
+    s.fields.push_back(name);
+    s.values.push_back(initial);
+    return {share, std::uint32_t(s.fields.size() - 1)};
+  }
+
+  bool hasField(std::uint32_t share, const std::string& name) const {
+    const auto& f = out_->shares[share].fields;
+    return std::find(f.begin(), f.end(), name) != f.end();
+  }
+
+  // ------------------------------------------------------------------ values
+
+  std::optional<Value> dataValue(const Word& w) {
+    switch (w.kind) {
+    case WordKind::String:
+      return Value::string(unquote(w.text));
+    case WordKind::Number:
+      if (auto v = numberOf(w)) return v;
+      return Value::string(w.text);
+    case WordKind::Point:
+    case WordKind::Coord:
+      unsupported(w.range, "a point or coordinate value ('" + w.text + "')");
+      return std::nullopt;
+    case WordKind::Name:
+      if (auto v = keywordValue(w)) return v;
+      return Value::string(w.text);
+    default:
+      return Value::string(w.text);
+    }
+  }
+
+  /// Direct data as (field, value) pairs: one word is `value`; otherwise pairs (§7).
+  std::vector<std::pair<std::string, Value>> direct(const DirectData& d) {
+    std::vector<std::pair<std::string, Value>> out;
+    if (d.words.size() == 1) {
+      if (auto v = dataValue(d.words[0])) out.emplace_back("value", *v);
+      return out;
+    }
+    for (std::size_t i = 0; i + 1 < d.words.size(); i += 2)
+      if (auto v = dataValue(d.words[i + 1])) out.emplace_back(d.words[i].text, *v);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ paths (§8)
+
+  struct Scope {
+    const FramerInst* framer = nullptr;
+    std::uint32_t frame = kNone; ///< IR frame
+    const sema::Frame* semaFrame = nullptr;
+    const Path* deedVia = nullptr;
+    std::string actor;
+  };
+
+  std::string frameName(std::uint32_t f) const { return out_->frames[f].name; }
+
+  /// Applies the inode chain to a root-relative path (no leading dot).
+  std::string inode(std::string rel, const Scope& sc, bool meForm) {
+    std::vector<const Path*> chain;
+    if (sc.deedVia) chain.push_back(sc.deedVia);
+    const FramerInst* fi = sc.framer;
+    const sema::Frame* sf = sc.semaFrame;
+    while (fi) {
+      if (!meForm && sf) {
+        for (const sema::Frame* f = sf; f;
+             f = f->over == sema::kNone ? nullptr : &fi->decl->frames[f->over])
+          if (f->decl && f->decl->via) chain.push_back(&*f->decl->via);
+      }
+      meForm = false;
+      if (fi->clone) {
+        if (fi->via) chain.push_back(fi->via);
+        sf = fi->mainSemaFrame;
+        fi = fi->main;
+      } else {
+        for (const auto& c : fi->decl->decl->clauses)
+          if (c.kind == TaskerClause::Kind::Via && c.path) chain.push_back(&*c.path);
+        break;
+      }
+    }
+    for (const Path* via : chain) {
+      std::string v = via->head.text;
+      while (!v.empty() && v.back() == '.') v.pop_back();
+      if (v.empty()) continue;
+      if (v[0] == '.') return v + "." + rel;
+      if (v.rfind("framer.", 0) == 0) return "." + inlinePath(v, sc) + "." + rel;
+      rel = v + "." + rel;
+    }
+    return "." + rel;
+  }
+
+  std::string framerName(const std::optional<Ident>& target, const Scope& sc) {
+    if (!target || target->text == "me") return sc.framer->name;
+    if (target->text == "main" && sc.framer->main) return sc.framer->main->name;
+    return target->text;
+  }
+
+  std::string frameNameOf(const std::optional<Ident>& target, const Scope& sc) {
+    if (!target || target->text == "me") return sc.frame == kNone ? "" : frameName(sc.frame);
+    if (target->text == "main" && sc.framer->mainFrame != kNone)
+      return frameName(sc.framer->mainFrame);
+    return target->text;
+  }
+
+  /// A relpath's inline `framer.X.` / `frame.X.` / `actor.X.` / `me.` forms (no leading dot
+  /// in the result).
+  std::string inlinePath(const std::string& rel, const Scope& sc) {
+    auto segs = split(rel, '.');
+    auto rest = [&](std::size_t from) {
+      return join(std::vector<std::string>(segs.begin() + std::ptrdiff_t(from), segs.end()), ".");
+    };
+    auto name = [&](const std::string& n, const std::string& me, const std::string& main) {
+      return n == "me" ? me : n == "main" && !main.empty() ? main : n;
+    };
+    std::string mainFramer = sc.framer->main ? sc.framer->main->name : "";
+    std::string mainFrame =
+        sc.framer->mainFrame != kNone ? frameName(sc.framer->mainFrame) : std::string();
+    std::string thisFrame = sc.frame == kNone ? "" : frameName(sc.frame);
+    if (segs.size() >= 3 && segs[0] == "framer")
+      return "framer." + name(segs[1], sc.framer->name, mainFramer) + "." + rest(2);
+    if (segs.size() >= 3 && segs[0] == "frame")
+      return "framer." + sc.framer->name + ".frame." + name(segs[1], thisFrame, mainFrame) + "." +
+             rest(2);
+    if (segs.size() >= 3 && segs[0] == "actor")
+      return "framer." + sc.framer->name + ".frame." + thisFrame + ".actor." +
+             name(segs[1], sc.actor, "") + "." + rest(2);
+    return {};
+  }
+
+  std::string resolvePath(const Path& p, const Scope& sc) {
+    std::string head = p.head.text;
+    if (!head.empty() && head[0] == '.') {
+      while (head.size() > 1 && head.back() == '.') head.pop_back();
+      return head;
+    }
+    if (!p.relations.empty()) {
+      const Relation& r = p.relations[0];
+      switch (r.kind) {
+      case RelationKind::Root:
+        return inode(head, sc, false);
+      case RelationKind::Me:
+        return inode(head, sc, true);
+      case RelationKind::Framer:
+        return ".framer." + framerName(r.target, sc) + "." + head;
+      case RelationKind::Frame: {
+        std::string framer = sc.framer->name;
+        for (std::size_t i = 1; i < p.relations.size(); ++i)
+          if (p.relations[i].kind == RelationKind::Framer)
+            framer = framerName(p.relations[i].target, sc);
+        return ".framer." + framer + ".frame." + frameNameOf(r.target, sc) + "." + head;
+      }
+      case RelationKind::Actor: {
+        std::string framer = sc.framer->name, frame = frameNameOf(std::nullopt, sc);
+        for (std::size_t i = 1; i < p.relations.size(); ++i) {
+          if (p.relations[i].kind == RelationKind::Framer)
+            framer = framerName(p.relations[i].target, sc);
+          if (p.relations[i].kind == RelationKind::Frame)
+            frame = frameNameOf(p.relations[i].target, sc);
+        }
+        std::string actor =
+            !r.target || r.target->text == "me" ? sc.actor : std::string(r.target->text);
+        return ".framer." + framer + ".frame." + frame + ".actor." + actor + "." + head;
+      }
+      }
+    }
+    if (head.rfind("me.", 0) == 0) return inode(head.substr(3), sc, true);
+    std::string in = inlinePath(head, sc);
+    if (!in.empty()) return "." + in;
+    return inode(head, sc, false);
+  }
+
+  std::uint32_t sharePath(const Path& p, const Scope& sc) {
+    return share(sc.framer->house, resolvePath(p, sc), p.range);
+  }
+
+  // ------------------------------------------------------------------ declarations
+
+  FramerInst& newFramer(const sema::Tasker& t, std::uint32_t house, std::string name) {
+    insts_.push_back(std::make_unique<FramerInst>());
+    FramerInst& fi = *insts_.back();
+    fi.decl = &t;
+    fi.house = house;
+    fi.name = std::move(name);
+    Tasker it;
+    it.kind = t.kind == sema::Tasker::Kind::Framer   ? image::TaskerKind::Framer
+              : t.kind == sema::Tasker::Kind::Logger ? image::TaskerKind::Logger
+                                                     : image::TaskerKind::Server;
+    it.house = house;
+    it.name = fi.name;
+    it.schedule = image::Schedule(std::uint32_t(t.schedule));
+    for (const auto& c : t.decl->clauses)
+      if (c.kind == TaskerClause::Kind::At && c.word)
+        if (auto v = numberOf(*c.word))
+          it.period = std::max(0.0, v->tag == FLO_INT ? double(v->i) : v->f);
+    fi.tasker = std::uint32_t(out_->taskers.size());
+    out_->taskers.push_back(it);
+    for (std::size_t i = 0; i < t.frames.size(); ++i) {
+      Frame f;
+      f.framer = fi.tasker;
+      f.name = t.frames[i].name;
+      fi.frames.push_back(std::uint32_t(out_->frames.size()));
+      out_->taskers[fi.tasker].frames.push_back(std::uint32_t(out_->frames.size()));
+      out_->frames.push_back(std::move(f));
+    }
+    for (std::size_t i = 0; i < t.frames.size(); ++i) {
+      const sema::Frame& sf = t.frames[i];
+      Frame& f = out_->frames[fi.frames[i]];
+      if (sf.over != sema::kNone) f.over = fi.frames[sf.over];
+      if (sf.next != sema::kNone) f.next = fi.frames[sf.next];
+      std::vector<std::size_t> up;
+      for (std::size_t k = i; k != sema::kNone; k = t.frames[k].over) {
+        up.push_back(k);
+        if (up.size() > t.frames.size()) break;
+      }
+      std::reverse(up.begin(), up.end());
+      std::vector<std::string> head, down;
+      for (auto k : up) {
+        f.outline.push_back(fi.frames[k]);
+        head.push_back(t.frames[k].name);
+      }
+      for (std::size_t k = i; !t.frames[k].unders.empty();) {
+        k = t.frames[k].unders[0];
+        f.outline.push_back(fi.frames[k]);
+        down.push_back(t.frames[k].name);
+        if (f.outline.size() > t.frames.size()) break;
+      }
+      f.humanFull = "<" + join(head, "<") + ">" + join(down, ">");
+      f.humanHead = "<" + join(head, "<") + ">";
+    }
+    std::size_t first = t.first != sema::kNone ? t.first : 0;
+    if (!t.frames.empty()) out_->taskers[fi.tasker].first = fi.frames[first];
+    return fi;
+  }
+
+  /// Creates every declared tasker (clones come during resolve).
+  void declare() {
+    for (std::size_t h = 0; h < model_.houses.size(); ++h) {
+      const sema::House& house = model_.houses[h];
+      House ih;
+      ih.name = house.name;
+      out_->houses.push_back(ih);
+      for (const auto& t : house.taskers) {
+        if (t.schedule == sema::Schedule::Moot) continue;
+        FramerInst& fi = newFramer(t, std::uint32_t(h), t.name);
+        byName_[{std::uint32_t(h), t.name}] = fi.tasker;
+        declared_.push_back(&fi);
+        if (t.kind != sema::Tasker::Kind::Framer)
+          unsupported(t.decl->verbRange,
+                      std::string("a ") +
+                          (t.kind == sema::Tasker::Kind::Logger ? "logger" : "server"));
+      }
+    }
+  }
+
+  void stateShares(const FramerInst& fi) {
+    Tasker& t = out_->taskers[fi.tasker];
+    std::string base = ".framer." + fi.name + ".state.";
+    SourceRange r = fi.decl->decl->name.range;
+    t.elapsed = field(share(fi.house, base + "elapsed", r), "value", Value::real(0.0), r);
+    t.recurred = field(share(fi.house, base + "recurred", r), "value", Value::integer(0), r);
+    t.active = field(share(fi.house, base + "active", r), "value", Value::string(""), r);
+    t.human = field(share(fi.house, base + "human", r), "value", Value::string(""), r);
+  }
+
+  /// Phase 1: the store as the parser leaves it.
+  void parseTime() {
+    std::uint32_t house = kNone;
+    std::size_t taskerSeen = 0;
+    std::function<void(const Module&)> visit = [&](const Module& m) {
+      for (const auto& sp : m.stmts) {
+        const Stmt& s = *sp;
+        if (s.kind == StmtKind::Load) {
+          if (const Module* loaded = as<LoadStmt>(s).module) visit(*loaded);
+        } else if (s.kind == StmtKind::House) {
+          house = house == kNone ? 0 : house + 1;
+          taskerSeen = 0;
+          houseStore(house, s.range);
+        } else if (s.kind == StmtKind::Init && house != kNone) {
+          init(house, as<InitStmt>(s));
+        } else if ((s.kind == StmtKind::Framer || s.kind == StmtKind::Logger ||
+                    s.kind == StmtKind::Server) &&
+                   house != kNone && house < model_.houses.size()) {
+          const auto& ts = model_.houses[house].taskers;
+          if (taskerSeen < ts.size()) {
+            const sema::Tasker& t = ts[taskerSeen++];
+            auto it = byName_.find({house, t.name});
+            if (it != byName_.end() && t.kind == sema::Tasker::Kind::Framer)
+              for (auto* fi : declared_)
+                if (fi->tasker == it->second) stateShares(*fi);
+          }
+        }
+      }
+    };
+    if (program_.root) visit(*program_.root);
+  }
+
+  void houseStore(std::uint32_t h, SourceRange r) {
+    if (h >= out_->houses.size()) return;
+    House& house = out_->houses[h];
+    house.time = field(share(h, ".time", r), "value", Value::real(0.0), r);
+    field(share(h, ".meta.name", r), "value", Value::string(house.name), r);
+    house.failure = field(share(h, ".meta.failure", r), "value", Value::string(""), r);
+  }
+
+  void init(std::uint32_t h, const InitStmt& s) {
+    std::string dest = s.dest.path.head.text;
+    if (dest.empty() || dest[0] != '.') dest = "." + dest;
+    std::uint32_t d = share(h, dest, s.dest.path.range);
+    auto set = [&](const std::string& name, const Value& v) {
+      FieldRef f = field(d, name, v, s.dest.range);
+      out_->shares[d].values[f.field] = v;
+    };
+    if (!s.fromSource) {
+      auto data = direct(s.data);
+      if (!s.dest.fields.empty()) {
+        for (std::size_t i = 0; i < s.dest.fields.size() && i < data.size(); ++i)
+          set(s.dest.fields[i].text, data[i].second);
+      } else {
+        for (auto& [name, v] : data) set(name, v);
+      }
+      return;
+    }
+    std::string src = s.src.path.head.text;
+    if (src.empty() || src[0] != '.') src = "." + src;
+    auto& index = shareIndex_[h];
+    auto it = index.find(src);
+    if (it == index.end()) {
+      diags_.error(s.src.path.range,
+                   "`init ... from` reads '" + src + "', which does not exist yet");
+      return;
+    }
+    Share copy = out_->shares[it->second];
+    std::vector<std::string> from;
+    for (auto& f : s.src.fields) from.push_back(f.text);
+    if (from.empty()) from = copy.fields;
+    std::vector<std::string> to;
+    for (auto& f : s.dest.fields) to.push_back(f.text);
+    if (to.empty()) to = from;
+    for (std::size_t i = 0; i < from.size() && i < to.size(); ++i) {
+      auto pos = std::find(copy.fields.begin(), copy.fields.end(), from[i]);
+      Value v = pos == copy.fields.end() ? Value::none()
+                                         : copy.values[std::size_t(pos - copy.fields.begin())];
+      set(to[i], v);
+    }
+  }
+
+  // ------------------------------------------------------------------ resolve
+
+  void resolve() {
+    for (std::uint32_t h = 0; h < model_.houses.size(); ++h) {
+      // Declared taskers first, then clones as they appear (a clone may add more).
+      for (auto* fi : declared_)
+        if (fi->house == h) resolveFramer(*fi);
+      while (!cloneQueue_.empty()) {
+        FramerInst* fi = cloneQueue_.front();
+        cloneQueue_.pop_front();
+        resolveFramer(*fi);
+      }
+    }
+  }
+
+  void resolveFramer(FramerInst& fi) {
+    const sema::Tasker& t = *fi.decl;
+    if (t.kind != sema::Tasker::Kind::Framer) return;
+    if (fi.clone) stateShares(fi);
+    static constexpr ActionContext kOrder[] = {
+        ActionContext::Benter, ActionContext::Enter, ActionContext::Recur, ActionContext::Precur,
+        ActionContext::Exit,   ActionContext::Rexit, ActionContext::Renter};
+    for (std::size_t i = 0; i < t.frames.size(); ++i) {
+      Scope sc;
+      sc.framer = &fi;
+      sc.frame = fi.frames[i];
+      sc.semaFrame = &t.frames[i];
+      for (ActionContext c : kOrder)
+        for (const auto& a : t.frames[i].acts) {
+          ActionContext eff = a.context == ActionContext::Native ? ActionContext::Enter : a.context;
+          if (eff == c) lowerAct(*a.stmt, listOf(c), sc);
+        }
+    }
+    // Markers placed by `in frame` needs go first in their frame's enter list.
+    for (auto& [frame, markers] : enterMarkers_) {
+      auto& enter = out_->frames[frame].lists[std::size_t(ActList::Enter)];
+      enter.insert(enter.begin(), markers.begin(), markers.end());
+    }
+    enterMarkers_.clear();
+  }
+
+  std::uint32_t addAct(Act a, ActList list, const Scope& sc) {
+    std::uint32_t id = std::uint32_t(out_->acts.size());
+    out_->acts.push_back(std::move(a));
+    out_->frames[sc.frame].lists[std::size_t(list)].push_back(id);
+    return id;
+  }
+
+  std::uint32_t addFunction(Function f) {
+    out_->functions.push_back(std::move(f));
+    return std::uint32_t(out_->functions.size() - 1);
+  }
+
+  std::string text(const Stmt& s) { return formatStatement(s); }
+
+  std::uint32_t taskerNamed(const Ident& name, const Scope& sc) {
+    if (name.text == "me") return sc.framer->tasker;
+    if (auto it = cloneTags_.find({sc.framer->tasker, name.text}); it != cloneTags_.end())
+      return it->second;
+    if (auto it = byName_.find({sc.framer->house, name.text}); it != byName_.end())
+      return it->second;
+    diags_.error(name.range, "no tasker '" + name.text + "' to run");
+    return kNone;
+  }
+
+  std::uint32_t frameNamed(const std::string& name, std::uint32_t framer, SourceRange r) {
+    for (auto f : out_->taskers[framer].frames)
+      if (out_->frames[f].name == name) return f;
+    diags_.error(r, "no frame '" + name + "' in framer '" + out_->taskers[framer].name + "'");
+    return kNone;
+  }
+
+  void lowerAct(const Stmt& s, ActList list, const Scope& sc) {
+    Act a;
+    a.loc = loc(s.range);
+    a.what = text(s);
+    switch (s.kind) {
+    case StmtKind::Print:
+      a.kind = ActKind::Print;
+      a.message = as<PrintStmt>(s).message;
+      break;
+    case StmtKind::Put:
+    case StmtKind::Inc:
+    case StmtKind::Copy:
+    case StmtKind::Set: {
+      auto op = dataOp(static_cast<const DataStmt&>(s), sc);
+      if (!op) return;
+      Function f;
+      f.kind = Function::Kind::Data;
+      f.data = std::move(*op);
+      f.data.loc = a.loc;
+      a.kind = ActKind::Fn;
+      a.fn = addFunction(std::move(f));
+      break;
+    }
+    case StmtKind::Go: {
+      const auto& g = as<GoStmt>(s);
+      a.kind = ActKind::Go;
+      const Frame& here = out_->frames[sc.frame];
+      if (g.target.text == "next")
+        a.target = here.next;
+      else if (g.target.text == "me")
+        a.target = sc.frame;
+      else
+        a.target = frameNamed(g.target.text, sc.framer->tasker, g.target.range);
+      if (a.target == kNone) {
+        if (g.target.text == "next") diags_.error(g.target.range, "no next frame to go to");
+        return;
+      }
+      a.fn = needs(g.needs, sc, a.marks, true);
+      break;
+    }
+    case StmtKind::Timeout:
+    case StmtKind::Repeat: {
+      const Word& w = as<WordStmt>(s).value;
+      a.kind = ActKind::Go;
+      a.target = out_->frames[sc.frame].next;
+      if (a.target == kNone) {
+        diags_.error(s.verbRange, "no next frame to go to");
+        return;
+      }
+      auto v = numberOf(w);
+      if (!v) {
+        diags_.error(w.range, "'" + w.text + "' is not a number");
+        return;
+      }
+      double x = std::fabs(v->tag == FLO_INT ? double(v->i) : v->f);
+      Need n;
+      n.op = Need::Op::Compare;
+      n.cmp = FLO_GE;
+      n.loc = a.loc;
+      const Tasker& t = out_->taskers[sc.framer->tasker];
+      if (s.kind == StmtKind::Timeout) {
+        n.state = t.elapsed;
+        n.goal = Value::real(x);
+      } else {
+        n.state = t.recurred;
+        n.goal = Value::integer(std::int64_t(x));
+      }
+      Function f;
+      f.kind = Function::Kind::Needs;
+      f.needs.push_back(n);
+      a.fn = addFunction(std::move(f));
+      break;
+    }
+    case StmtKind::Let: {
+      a.kind = ActKind::Let;
+      std::vector<MarkRef> unused;
+      a.fn = needs(as<LetStmt>(s).needs, sc, unused, false);
+      break;
+    }
+    case StmtKind::Aux: {
+      const auto& x = as<AuxStmt>(s);
+      auto it = byName_.find({sc.framer->house, x.framer.text});
+      const sema::Tasker* moot = nullptr;
+      if (it == byName_.end()) {
+        for (const auto& t : model_.houses[sc.framer->house].taskers)
+          if (t.name == x.framer.text) moot = &t;
+        if (!moot) {
+          diags_.error(x.framer.range, "no framer '" + x.framer.text + "'");
+          return;
+        }
+      }
+      if (x.conditional) {
+        a.kind = ActKind::CondAux;
+        a.target = it == byName_.end() ? kNone : it->second;
+        if (a.target == kNone) {
+          unsupported(x.framer.range, "a conditional aux of a moot framer");
+          return;
+        }
+        a.fn = needs(x.needs, sc, a.marks, true);
+        addAct(std::move(a), ActList::Precur, sc);
+        return;
+      }
+      std::uint32_t aux;
+      if (x.tag) {
+        if (!moot) return;
+        aux = clone(*moot, x, sc);
+      } else {
+        aux = it->second;
+      }
+      out_->frames[sc.frame].auxes.push_back(aux);
+      return;
+    }
+    case StmtKind::Done: {
+      a.kind = ActKind::Done;
+      const auto& d = as<DoneStmt>(s);
+      if (d.taskers.empty()) a.taskers.push_back(sc.framer->tasker);
+      for (const auto& n : d.taskers)
+        if (auto t = taskerNamed(n, sc); t != kNone) a.taskers.push_back(t);
+      break;
+    }
+    case StmtKind::Bid: {
+      const auto& b = as<BidStmt>(s);
+      a.kind = ActKind::Bid;
+      a.control = std::uint32_t(b.control);
+      auto schedulable = [&](std::uint32_t t) {
+        auto sch = out_->taskers[t].schedule;
+        return sch == image::Schedule::Active || sch == image::Schedule::Inactive;
+      };
+      for (const auto& n : b.taskers) {
+        if (n.text == "all") {
+          for (std::uint32_t t = 0; t < out_->taskers.size(); ++t)
+            if (out_->taskers[t].house == sc.framer->house && schedulable(t) &&
+                out_->taskers[t].cloneOf.empty())
+              a.taskers.push_back(t);
+        } else if (n.text == "me") {
+          // In an aux or slave `bid ... me` is accepted and does nothing (§9.7).
+          if (schedulable(sc.framer->tasker)) a.taskers.push_back(sc.framer->tasker);
+        } else if (auto t = taskerNamed(n, sc); t != kNone) {
+          a.taskers.push_back(t);
+        }
+      }
+      if (b.at) {
+        const FieldsPath& p = *b.at;
+        if (p.fields.empty() && p.path.relations.empty() && p.path.head.kind == WordKind::Number) {
+          auto v = numberOf(p.path.head);
+          a.periodKind = 1;
+          a.period = v ? (v->tag == FLO_INT ? double(v->i) : v->f) : 0.0;
+        } else {
+          a.periodKind = 2;
+          std::uint32_t sh = sharePath(p.path, sc);
+          a.periodRef =
+              field(sh, p.fields.empty() ? "value" : p.fields[0].text, Value::real(0.0), p.range);
+        }
+      }
+      break;
+    }
+    case StmtKind::Fiat: {
+      const auto& f = as<FiatStmt>(s);
+      a.kind = ActKind::Fiat;
+      a.control = std::uint32_t(f.control);
+      a.target = taskerNamed(f.slave, sc);
+      if (a.target == kNone) return;
+      break;
+    }
+    case StmtKind::Do:
+      if (!lowerDo(as<DoStmt>(s), sc, a)) return;
+      break;
+    case StmtKind::Rear:
+    case StmtKind::Raze:
+      unsupported(s.verbRange, std::string("`") + stmtKindName(s.kind) + "` (run-time cloning)");
+      return;
+    default:
+      return;
+    }
+    addAct(std::move(a), list, sc);
+  }
+
+  std::uint32_t clone(const sema::Tasker& moot, const AuxStmt& x, const Scope& sc) {
+    std::string tag = x.tag->text;
+    bool insular = tag == "mine";
+    if (insular) tag = moot.name + std::to_string(++cloneCount_[{sc.framer->house, moot.name}]);
+    FramerInst& fi = newFramer(moot, sc.framer->house, sc.framer->name + "_" + tag);
+    fi.clone = true;
+    fi.main = sc.framer;
+    fi.mainFrame = sc.frame;
+    fi.mainSemaFrame = sc.semaFrame;
+    out_->taskers[fi.tasker].schedule = image::Schedule::Aux;
+    out_->taskers[fi.tasker].cloneOf = moot.name;
+    if (x.via && x.via->head.text == "mine") {
+      for (const auto& c : moot.decl->clauses)
+        if (c.kind == TaskerClause::Kind::Via && c.path) fi.via = &*c.path;
+    } else if (x.via) {
+      fi.via = &*x.via;
+    }
+    if (!insular) cloneTags_[{sc.framer->tasker, x.tag->text}] = fi.tasker;
+    cloneQueue_.push_back(&fi);
+    return fi.tasker;
+  }
+
+  bool lowerDo(const DoStmt& d, const Scope& outer, Act& a) {
+    std::string key = d.registryKey();
+    Scope sc = outer;
+    for (const auto& c : d.clauses)
+      if (c.kind == DoClause::Kind::Via && c.path) sc.deedVia = &*c.path;
+    std::vector<std::string> asParts;
+    for (const auto& p : d.asParts) asParts.push_back(p.text);
+    sc.actor = asParts.empty() ? key : stdlib::registryKey(asParts);
+    // Ports bound with `per`: field/path pairs.
+    std::vector<std::pair<std::string, const Word*>> per;
+    for (const auto& c : d.clauses)
+      if (c.kind == DoClause::Kind::Per && c.data)
+        for (std::size_t i = 0; i + 1 < c.data->words.size(); i += 2)
+          per.emplace_back(c.data->words[i].text, &c.data->words[i + 1]);
+    auto portPath = [&](const Word& w) {
+      Path p;
+      p.head = w;
+      p.range = w.range;
+      std::string path = resolvePath(p, sc);
+      if (path.rfind(".", 0) == 0 && w.text[0] != '.' && !d.clauses.empty()) {
+      }
+      return path;
+    };
+    for (std::size_t i = 0; i < model_.deeds.size(); ++i) {
+      const sema::DeedDef& deed = model_.deeds[i];
+      if (stdlib::registryKey({deed.name}) != key && deed.name != key) continue;
+      DeedCall call;
+      call.deed = deedIndex(deed);
+      const Deed& ir = out_->deeds[call.deed];
+      for (const auto& port : ir.ports) {
+        auto pos = std::find_if(per.begin(), per.end(), [&](auto& b) { return b.first == port; });
+        std::string path;
+        if (pos != per.end()) {
+          path = portPath(*pos->second);
+        } else {
+          // Unbound ports live in the actor's private namespace (§8).
+          path = ".framer." + sc.framer->name + ".frame." + frameName(sc.frame) + ".actor." +
+                 sc.actor + "." + port;
+        }
+        call.ports.push_back(
+            field(share(sc.framer->house, path, d.range), "value", Value::none(), d.range));
+      }
+      call.loc = a.loc;
+      Function f;
+      f.kind = Function::Kind::Deed;
+      f.deed = std::move(call);
+      a.kind = ActKind::Fn;
+      a.fn = addFunction(std::move(f));
+      return true;
+    }
+    const stdlib::BuiltinDeed* b = stdlib::findBuiltinDeed(key);
+    if (!b || !b->implemented) {
+      unsupported(d.verbRange, "the deed '" + key + "'");
+      return false;
+    }
+    // Generic doers do nothing when they run; their bindings still create shares.
+    for (auto& [name, w] : per) share(sc.framer->house, portPath(*w), w->range);
+    a.kind = ActKind::Nop;
+    return true;
+  }
+
+  std::uint32_t deedIndex(const sema::DeedDef& deed) {
+    for (std::uint32_t i = 0; i < out_->deeds.size(); ++i)
+      if (out_->deeds[i].decl == &deed) return i;
+    Deed d;
+    d.name = deed.name;
+    d.decl = &deed;
+    for (const Stmt* s : deed.body)
+      if (s->kind == StmtKind::Port) d.ports.push_back(as<PortStmt>(*s).name.text);
+    out_->deeds.push_back(std::move(d));
+    return std::uint32_t(out_->deeds.size() - 1);
+  }
+
+  // ------------------------------------------------------------------ data acts (§7, §12.3)
+
+  std::vector<std::string> names(const std::vector<Ident>& ids) {
+    std::vector<std::string> out;
+    for (auto& i : ids) out.push_back(i.text);
+    return out;
+  }
+
+  /// Fields for one side of a copy/inc-from when no selector is given (§7): `value` if the
+  /// share has it; else the other side's selector; else the share's existing fields.
+  std::vector<std::string> sideFields(std::uint32_t share, const std::vector<std::string>& own,
+                                      const std::vector<std::string>& other) {
+    if (!own.empty()) return own;
+    if (hasField(share, "value")) return {"value"};
+    if (!other.empty()) return other;
+    if (!out_->shares[share].fields.empty()) return out_->shares[share].fields;
+    return {"value"};
+  }
+
+  std::optional<DataOp> dataOp(const DataStmt& s, const Scope& sc) {
+    DataOp op;
+    if (s.framerGoal) {
+      // set elapsed|recurred: the framer's goal share (§12.6).
+      std::string path = ".framer." + sc.framer->name + ".goal." + s.framerGoal->text;
+      op.share = share(sc.framer->house, path, s.framerGoal->range);
+      if (s.form == DataStmt::Form::Direct && s.goalValue) {
+        auto v = dataValue(*s.goalValue);
+        if (!v) return std::nullopt;
+        op.kind = DataOp::Kind::Put;
+        op.fields.push_back(field(op.share, "value", Value::none(), s.range).field);
+        op.values.push_back(*v);
+        return op;
+      }
+      std::uint32_t src = sharePath(s.src.path, sc);
+      auto sf = sideFields(src, names(s.src.fields), {"value"});
+      op.kind = DataOp::Kind::Copy;
+      op.sources.push_back(field(src, sf[0], Value::none(), s.src.range));
+      op.fields.push_back(field(op.share, "value", Value::none(), s.range).field);
+      return op;
+    }
+    const bool copy = s.kind == StmtKind::Copy;
+    const bool fromSource = copy || s.form == DataStmt::Form::FromSource;
+    if (!fromSource) {
+      auto data = direct(s.data);
+      if (data.empty()) return std::nullopt;
+      op.kind = s.kind == StmtKind::Inc ? DataOp::Kind::Inc : DataOp::Kind::Put;
+      op.share = sharePath(s.dest.path, sc);
+      auto sel = names(s.dest.fields);
+      if (!sel.empty() && sel.size() != data.size()) {
+        diags_.error(s.dest.range, std::to_string(sel.size()) + " fields selected for " +
+                                       std::to_string(data.size()) + " values");
+        return std::nullopt;
+      }
+      for (std::size_t i = 0; i < data.size(); ++i) {
+        const std::string& name = sel.empty() ? data[i].first : sel[i];
+        op.fields.push_back(field(op.share, name, Value::none(), s.dest.range).field);
+        if (op.kind == DataOp::Kind::Inc && data[i].second.tag != FLO_INT &&
+            data[i].second.tag != FLO_FLOAT && data[i].second.tag != FLO_BOOL) {
+          diags_.error(s.data.range,
+                       "`inc ... with` adds numbers; " + repr(data[i].second) + " is not one");
+          return std::nullopt;
+        }
+        op.values.push_back(data[i].second);
+      }
+      return op;
+    }
+    // copy src into dest; set dest from src; inc dest from src
+    const FieldsPath& srcPath = s.src;
+    const FieldsPath& dstPath = s.dest;
+    std::uint32_t src = sharePath(srcPath.path, sc);
+    std::uint32_t dst = sharePath(dstPath.path, sc);
+    auto srcSel = names(srcPath.fields), dstSel = names(dstPath.fields);
+    auto srcFields = sideFields(src, srcSel, dstSel);
+    auto dstFields = sideFields(dst, dstSel, srcFields);
+    if (srcFields.size() != dstFields.size()) {
+      diags_.error(s.range, std::to_string(srcFields.size()) + " source fields for " +
+                                std::to_string(dstFields.size()) + " destination fields");
+      return std::nullopt;
+    }
+    op.kind = s.kind == StmtKind::Inc ? DataOp::Kind::Inc : DataOp::Kind::Copy;
+    op.fromSource = s.kind == StmtKind::Inc;
+    op.share = dst;
+    for (std::size_t i = 0; i < srcFields.size(); ++i) {
+      op.sources.push_back(field(src, srcFields[i], Value::none(), srcPath.range));
+      op.fields.push_back(field(dst, dstFields[i], Value::none(), dstPath.range).field);
+    }
+    return op;
+  }
+
+  // ------------------------------------------------------------------ needs (§6, §12.5)
+
+  std::optional<Value> goalLiteral(const Word& w) {
+    switch (w.kind) {
+    case WordKind::String:
+      return Value::string(unquote(w.text));
+    case WordKind::Number:
+      return numberOf(w);
+    case WordKind::Name:
+      return keywordValue(w);
+    case WordKind::Chunk:
+      return Value::string(w.text);
+    case WordKind::Point:
+    case WordKind::Coord:
+      unsupported(w.range, "a point or coordinate goal ('" + w.text + "')");
+      return Value::none();
+    default:
+      return std::nullopt;
+    }
+  }
+
+  std::uint32_t markFor(std::uint32_t share, const std::string& key) {
+    auto [it, inserted] = marks_.emplace(std::make_pair(share, key), out_->marks);
+    if (inserted) ++out_->marks;
+    return it->second;
+  }
+
+  std::uint32_t needs(const std::vector<lang::Need>& ns, const Scope& sc,
+                      std::vector<MarkRef>& transit, bool withTransit) {
+    if (ns.empty()) return kNone;
+    Function f;
+    f.kind = Function::Kind::Needs;
+    for (const auto& n : ns) {
+      Need x;
+      x.negated = n.negated;
+      x.loc = loc(n.range);
+      switch (n.kind) {
+      case NeedKind::Compare: {
+        std::uint32_t sh = sharePath(n.state.path, sc);
+        std::string fname = n.state.fields.empty() ? "value" : n.state.fields[0].text;
+        if (n.state.fields.empty() && !out_->shares[sh].fields.empty() && !hasField(sh, "value")) {
+          diags_.error(n.state.range, "share '" + out_->shares[sh].path + "' has fields (" +
+                                          join(out_->shares[sh].fields, ", ") +
+                                          ") but no `value`: select one with `FIELD in`");
+          break;
+        }
+        x.state = field(sh, fname, Value::real(0.0), n.state.range);
+        if (!n.comparison) {
+          x.op = Need::Op::Truthy;
+          break;
+        }
+        x.op = Need::Op::Compare;
+        x.cmp = cmpOf(*n.comparison);
+        goal(x, n, sc, fname);
+        break;
+      }
+      case NeedKind::FramerState: {
+        std::uint32_t framer = sc.framer->tasker;
+        if (n.re && n.re->text != "me") framer = taskerNamed(*n.re, sc);
+        if (framer == kNone) break;
+        const Tasker& t = out_->taskers[framer];
+        x.op = Need::Op::Compare;
+        x.cmp = cmpOf(*n.comparison);
+        x.state = n.recurred ? t.recurred : t.elapsed;
+        const Word& w = n.goal->path.head;
+        if (n.goal->fields.empty() && n.goal->path.relations.empty() && w.text == "goal") {
+          std::string path = ".framer." + t.name + ".goal." + (n.recurred ? "recurred" : "elapsed");
+          x.goalIsRef = true;
+          x.goalRef = field(share(t.house, path, w.range), "value", Value::real(0.0), w.range);
+        } else {
+          goal(x, n, sc, "value");
+        }
+        break;
+      }
+      case NeedKind::Tasker: {
+        x.tasker = taskerNamed(*n.name, sc);
+        if (n.status == TaskerStatus::Done) {
+          x.op = Need::Op::Done;
+        } else {
+          x.op = Need::Op::Status;
+          switch (n.status) {
+          case TaskerStatus::Readied:
+            x.status = std::uint32_t(image::Status::Readied);
+            break;
+          case TaskerStatus::Started:
+            x.status = std::uint32_t(image::Status::Started);
+            break;
+          case TaskerStatus::Running:
+            x.status = std::uint32_t(image::Status::Running);
+            break;
+          case TaskerStatus::Stopped:
+            x.status = std::uint32_t(image::Status::Stopped);
+            break;
+          default:
+            x.status = std::uint32_t(image::Status::Aborted);
+            break;
+          }
+        }
+        break;
+      }
+      case NeedKind::AuxDone: {
+        if (n.auxForm == AuxForm::Named) {
+          x.op = Need::Op::Done;
+          x.tasker = taskerNamed(*n.name, sc);
+          break;
+        }
+        x.op = n.auxForm == AuxForm::All ? Need::Op::AuxAll : Need::Op::AuxAny;
+        std::uint32_t framer = sc.framer->tasker;
+        if (n.inFramer && n.framer && n.framer->text != "me") framer = taskerNamed(*n.framer, sc);
+        x.frame = sc.frame;
+        if (n.inFrame && n.frame && n.frame->text != "me")
+          x.frame = framer == kNone ? kNone : frameNamed(n.frame->text, framer, n.frame->range);
+        else if (framer != sc.framer->tasker && framer != kNone)
+          x.frame = out_->taskers[framer].first;
+        break;
+      }
+      case NeedKind::Mark: {
+        x.op = n.changed ? Need::Op::Changed : Need::Op::Updated;
+        x.share = sharePath(n.state.path, sc);
+        std::uint32_t markFrame = sc.frame;
+        std::string key;
+        if (n.by) {
+          key = "by:" + n.by->text;
+        } else if (n.inFrame) {
+          if (n.frame && n.frame->text != "me")
+            markFrame = frameNamed(n.frame->text, sc.framer->tasker, n.frame->range);
+          key = "frame:" + (markFrame == kNone ? std::string() : frameName(markFrame));
+        } else {
+          key = "frame:" + frameName(sc.frame);
+        }
+        x.mark = markFor(x.share, sc.framer->name + "|" + key);
+        auto kind = n.changed ? image::MarkKind::Change : image::MarkKind::Update;
+        if (withTransit) transit.push_back({x.mark, x.share, kind});
+        if (n.inFrame && markFrame != kNone) {
+          auto key2 = std::make_pair(x.share, x.mark);
+          if (enterMarked_.insert({markFrame, key2}).second) {
+            Act m;
+            m.kind = ActKind::Mark;
+            m.loc = x.loc;
+            m.target = x.mark;
+            m.share = x.share;
+            m.control = std::uint32_t(kind);
+            m.what = std::string(n.changed ? "change" : "update") + " marker of '" +
+                     out_->shares[x.share].path + "'";
+            out_->acts.push_back(std::move(m));
+            enterMarkers_[markFrame].push_back(std::uint32_t(out_->acts.size() - 1));
+          }
+        }
+        break;
+      }
+      }
+      if (n.tolerance) {
+        if (auto v = numberOf(*n.tolerance))
+          x.tolerance = std::fabs(v->tag == FLO_INT ? double(v->i) : v->f);
+      }
+      f.needs.push_back(std::move(x));
+    }
+    return addFunction(std::move(f));
+  }
+
+  void goal(Need& x, const lang::Need& n, const Scope& sc, const std::string& stateField) {
+    const FieldsPath& g = *n.goal;
+    if (g.fields.empty() && g.path.relations.empty()) {
+      if (auto v = goalLiteral(g.path.head)) {
+        x.goal = *v;
+        return;
+      }
+    }
+    std::uint32_t sh = sharePath(g.path, sc);
+    std::string fname = !g.fields.empty() ? g.fields[0].text
+                        : hasField(sh, "value") || out_->shares[sh].fields.empty()
+                            ? std::string("value")
+                            : stateField;
+    if (g.fields.empty() && !out_->shares[sh].fields.empty() && !hasField(sh, "value"))
+      fname = stateField;
+    x.goalIsRef = true;
+    x.goalRef = field(sh, fname, Value::real(0.0), g.range);
+  }
+
+  // ------------------------------------------------------------------ queue order, slots
+
+  void order() {
+    for (std::uint32_t h = 0; h < out_->houses.size(); ++h) {
+      for (sema::Order o : {sema::Order::Front, sema::Order::Mid, sema::Order::Back})
+        for (auto* fi : declared_)
+          if (fi->house == h && fi->decl->order == o) {
+            auto s = out_->taskers[fi->tasker].schedule;
+            if (s == image::Schedule::Active || s == image::Schedule::Inactive)
+              out_->houses[h].queue.push_back(fi->tasker);
+          }
+    }
+    std::uint32_t slot = 0;
+    for (auto& s : out_->shares) {
+      s.firstSlot = slot;
+      slot += std::uint32_t(s.fields.size());
+    }
+  }
+
+  // ------------------------------------------------------------------ types
+
+  /// Joins the type of every value a field can hold: its initial value and every write.
+  void infer() {
+    for (auto& s : out_->shares) {
+      s.types.clear();
+      for (auto& v : s.values) s.types.push_back(typeOf(v));
+    }
+    for (const Tasker& t : out_->taskers) {
+      if (!t.elapsed.valid()) continue;
+      widen(t.elapsed, Type::Float);
+      widen(t.recurred, Type::Int);
+      widen(t.active, Type::Str);
+      widen(t.human, Type::Str);
+    }
+    for (const auto& h : out_->houses)
+      if (h.time.valid()) widen(h.time, Type::Float);
+    for (int round = 0; round < 8; ++round) {
+      bool changed = false;
+      for (const auto& f : out_->functions) {
+        if (f.kind == Function::Kind::Data) {
+          const DataOp& d = f.data;
+          for (std::size_t i = 0; i < d.fields.size(); ++i) {
+            FieldRef dst{d.share, d.fields[i]};
+            Type t;
+            if (d.kind == DataOp::Kind::Put) {
+              t = typeOf(d.values[i]);
+            } else if (d.kind == DataOp::Kind::Copy) {
+              t = typeAt(d.sources[i]);
+            } else {
+              Type delta = d.fromSource ? typeAt(d.sources[i]) : typeOf(d.values[i]);
+              Type old = typeAt(dst);
+              t = (old == Type::Str && delta == Type::Str) ? Type::Str
+                  : (old == Type::Int || old == Type::Bool) &&
+                          (delta == Type::Int || delta == Type::Bool)
+                      ? Type::Int
+                      : Type::Number;
+            }
+            changed |= widen(dst, t);
+          }
+        } else if (f.kind == Function::Kind::Deed) {
+          for (const auto& p : f.deed.ports) changed |= widen(p, Type::Any);
+        }
+      }
+      if (!changed) break;
+    }
+    // Ordering needs whose operands can only be incompatible are errors now (compatibility
+    // policy: Flo rejects at check time what would abort Ioflo's run when the types are known).
+    for (const auto& f : out_->functions) {
+      if (f.kind != Function::Kind::Needs) continue;
+      for (const auto& n : f.needs) {
+        if (n.op != Need::Op::Compare || n.cmp == FLO_EQ || n.cmp == FLO_NE) continue;
+        Type a = typeAt(n.state), b = n.goalIsRef ? typeAt(n.goalRef) : typeOf(n.goal);
+        bool numA = a == Type::Int || a == Type::Float || a == Type::Number || a == Type::Bool;
+        bool numB = b == Type::Int || b == Type::Float || b == Type::Number || b == Type::Bool;
+        if ((a == Type::Str && numB) || (numA && b == Type::Str) ||
+            (n.goalIsRef ? false : b == Type::None))
+          typeErrors_.push_back({n.loc, std::string("ordering comparison between ") + typeName(a) +
+                                            " and " + typeName(b)});
+      }
+    }
+    for (auto& [l, msg] : typeErrors_) {
+      (void)l;
+      diags_.error({}, out_->locations[l] + msg + " (Ioflo would abort the run here)");
+    }
+  }
+
+  Type typeAt(FieldRef r) const { return out_->shares[r.share].types[r.field]; }
+  bool widen(FieldRef r, Type t) {
+    Type& cur = out_->shares[r.share].types[r.field];
+    Type j = join(cur, t);
+    if (j == cur) return false;
+    cur = j;
+    return true;
+  }
+
+  const lang::Program& program_;
+  const sema::Model& model_;
+  const SourceManager& sources_;
+  Diagnostics& diags_;
+  std::unique_ptr<Program> out_;
+  std::map<std::string, std::uint32_t> locIndex_;
+  std::map<std::uint32_t, std::map<std::string, std::uint32_t>> shareIndex_;
+  std::vector<std::unique_ptr<FramerInst>> insts_;
+  std::vector<FramerInst*> declared_;
+  std::deque<FramerInst*> cloneQueue_;
+  std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> byName_;
+  std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> cloneTags_;
+  std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> cloneCount_;
+  std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> marks_;
+  std::map<std::uint32_t, std::vector<std::uint32_t>> enterMarkers_;
+  std::set<std::pair<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>> enterMarked_;
+  std::vector<std::pair<std::uint32_t, std::string>> typeErrors_;
+};
+
+} // namespace
+
+std::unique_ptr<Program> lower(const lang::Program& program, const sema::Model& model,
+                               const lang::SourceManager& sources, lang::Diagnostics& diags) {
+  return Lowering(program, model, sources, diags).run();
+}
+
+} // namespace flo::ir

@@ -1,0 +1,20 @@
+/// \file
+/// Lowering from the checked model (compiler/sema) to the IR (compiler/ir/ir.h): Ioflo's
+/// resolve step (FLOSCRIPT.md §4 step 6) done at compile time.
+#pragma once
+
+#include "compiler/ir/ir.h"
+#include "compiler/sema/model.h"
+#include "lang/diagnostics.h"
+
+#include <memory>
+
+namespace flo::ir {
+
+/// Lowers a program that checked without errors. Problems the checker cannot see (a path that
+/// descends through a share, a form code generation does not support yet) become located
+/// errors; the result is then incomplete and must not be compiled.
+std::unique_ptr<Program> lower(const lang::Program& program, const sema::Model& model,
+                               const lang::SourceManager& sources, lang::Diagnostics& diags);
+
+} // namespace flo::ir

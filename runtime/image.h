@@ -1,0 +1,73 @@
+/// \file
+/// The program image: the words floc writes into `flo_image` and the runtime reads at start-up.
+/// Header-only and dependency-free, so the compiler (writer) and the runtime built for any
+/// target (reader) share one definition.
+///
+/// Layout, every item a 32-bit word, sections in this order (a string is two words: offset and
+/// length into `flo_strings`; "none" is kNone):
+///
+///   magic, version
+///   locations: n, then n strings ("file:line:col: " prefixes for run-time messages)
+///   houses:    n, then per house: name, timeShare, timeSlot, failureSlot, queue (n, tasker ids
+///              in skedder order, §12.7)
+///   shares:    n, then per share: house, path, firstSlot, nfields, nfields field-name strings
+///   slots:     n, then per slot: tag, lo, hi (the initial value; for a string lo/hi is a string)
+///   taskers:   n, then per tasker: kind, house, name, schedule, period lo/hi (double bits),
+///              first frame, frames (n, ids), elapsed share/slot, recurred share/slot, active
+///              share/slot, human share/slot
+///   frames:    n, then per frame: framer, name, over, next, outline (n, ids top-down), auxes
+///              (n, tasker ids), human (full), human (head, while a conditional aux runs),
+///              7 act lists (n, act ids) in ActList order
+///   acts:      n, then per act: kind, location, and the operands of its kind (ActKind)
+///   marks:     n
+#pragma once
+
+#include <cstdint>
+
+namespace flo::image {
+
+inline constexpr std::uint32_t kMagic = 0x464C4F31; // "FLO1"
+inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+
+enum class TaskerKind : std::uint32_t { Framer = 0, Logger = 1, Server = 2 };
+enum class Schedule : std::uint32_t { Active = 0, Inactive = 1, Aux = 2, Slave = 3, Moot = 4 };
+enum class Control : std::uint32_t { Start = 0, Run = 1, Stop = 2, Abort = 3, Ready = 4 };
+/// Tasker statuses, also the operand of a status need.
+enum class Status : std::uint32_t {
+  Stopped = 0,
+  Readied = 1,
+  Started = 2,
+  Running = 3,
+  Aborted = 4
+};
+
+/// Act lists of a frame, in image order. Execution order is described in runtime/framer.cpp.
+enum class ActList : std::uint32_t {
+  Benter = 0,
+  Enter = 1,
+  Renter = 2,
+  Precur = 3,
+  Recur = 4,
+  Exit = 5,
+  Rexit = 6
+};
+inline constexpr std::uint32_t kActLists = 7;
+
+/// Act kinds and their operands (after kind and location):
+enum class ActKind : std::uint32_t {
+  Fn = 0,      ///< fn: a generated function (put, inc, copy, set, a Flo deed); returns 0
+  Print = 1,   ///< message string
+  Go = 2,      ///< target frame, need fn or kNone, marks (n, then mark share kind per mark)
+  Let = 3,     ///< need fn
+  CondAux = 4, ///< aux tasker, need fn, marks (as Go)
+  Bid = 5,     ///< control, taskers (n, ids), period kind (0 none, 1 value, 2 slot), lo, hi
+  Done = 6,    ///< taskers (n, ids)
+  Fiat = 7,    ///< control, slave tasker
+  Mark = 8,    ///< mark, share, kind: a marker run on entry of the frame (`in frame`)
+  Nop = 9,     ///< a generic doer: runs, returns None
+};
+
+enum class MarkKind : std::uint32_t { Update = 0, Change = 1 };
+
+} // namespace flo::image

@@ -1,0 +1,797 @@
+/// \file
+/// The runtime engine (see runtime.h). Section numbers refer to ../shared/FLOSCRIPT.md.
+#include "runtime/runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+
+namespace flo::rt {
+
+using image::ActKind;
+using image::ActList;
+using image::Control;
+using image::Schedule;
+using image::Status;
+
+namespace {
+
+class Reader {
+public:
+  Reader(const std::uint32_t* w, std::uint32_t n) : w_(w), n_(n) {}
+  std::uint32_t next() {
+    if (pos_ >= n_) throw std::runtime_error("program image is truncated");
+    return w_[pos_++];
+  }
+  std::uint32_t count() {
+    std::uint32_t c = next();
+    if (c > n_) throw std::runtime_error("program image has a bad count");
+    return c;
+  }
+  std::vector<std::uint32_t> list() {
+    std::vector<std::uint32_t> v(count());
+    for (auto& x : v) x = next();
+    return v;
+  }
+  double f64() {
+    std::uint64_t lo = next(), hi = next();
+    std::uint64_t bits = lo | (hi << 32);
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
+  }
+
+private:
+  const std::uint32_t* w_;
+  std::uint32_t n_;
+  std::uint32_t pos_ = 0;
+};
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+} // namespace
+
+const char* Runtime::str(std::uint32_t off, std::uint32_t len) const {
+  if (off > stringsSize_ || len > stringsSize_ - off || strings_[off + len] != '\0')
+    throw std::runtime_error("program image names a bad string");
+  return strings_ + off;
+}
+
+Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* strings,
+                 std::uint32_t stringsSize, const FloFn* fns, std::uint32_t nfns)
+    : strings_(strings), stringsSize_(stringsSize) {
+  Reader r(image, words);
+  if (r.next() != image::kMagic || r.next() != image::kVersion)
+    throw std::runtime_error("not a Flo program image of this runtime's version");
+  auto string = [&] {
+    std::uint32_t off = r.next(), len = r.next();
+    return str(off, len);
+  };
+  auto fn = [&](std::uint32_t i) -> FloFn {
+    if (i == kNone) return nullptr;
+    if (i >= nfns) throw std::runtime_error("program image names a bad function");
+    return fns[i];
+  };
+  for (std::uint32_t n = r.count(); n--;) locations_.emplace_back(string());
+  houses_.resize(r.count());
+  for (auto& h : houses_) {
+    h.name = string();
+    h.time.share = r.next();
+    h.time.slot = r.next();
+    h.failureSlot = r.next();
+    h.queue = r.list();
+  }
+  shares_.resize(r.count());
+  for (auto& s : shares_) {
+    s.house = r.next();
+    s.path = string();
+    s.firstSlot = r.next();
+    s.nfields = r.count();
+    for (std::uint32_t i = 0; i < s.nfields; ++i) s.fields.push_back(string());
+  }
+  slots_.resize(r.count());
+  for (auto& v : slots_) {
+    v = FloValue{};
+    v.tag = r.next();
+    std::uint32_t lo = r.next(), hi = r.next();
+    switch (v.tag) {
+    case FLO_NONE:
+      break;
+    case FLO_BOOL:
+      v.u.i = lo != 0;
+      break;
+    case FLO_INT:
+      v.u.i = static_cast<std::int64_t>(std::uint64_t(lo) | (std::uint64_t(hi) << 32));
+      break;
+    case FLO_FLOAT: {
+      std::uint64_t bits = std::uint64_t(lo) | (std::uint64_t(hi) << 32);
+      std::memcpy(&v.u.f, &bits, sizeof(double));
+      break;
+    }
+    case FLO_STR:
+      v.u.s = str(lo, hi);
+      v.aux = hi;
+      break;
+    default:
+      throw std::runtime_error("program image has a bad value tag");
+    }
+  }
+  stamps_.assign(shares_.size(), kNaN);
+  taskers_.resize(r.count());
+  for (auto& t : taskers_) {
+    t.kind = image::TaskerKind(r.next());
+    t.house = r.next();
+    t.name = string();
+    t.schedule = Schedule(r.next());
+    t.period = r.f64();
+    t.first = r.next();
+    t.frames = r.list();
+    for (Slot* s : {&t.elapsed, &t.recurred, &t.active, &t.human}) {
+      s->share = r.next();
+      s->slot = r.next();
+    }
+  }
+  frames_.resize(r.count());
+  for (auto& f : frames_) {
+    f.framer = r.next();
+    f.name = string();
+    f.over = r.next();
+    f.next = r.next();
+    f.outline = r.list();
+    f.auxes = r.list();
+    f.humanFull = string();
+    f.humanHead = string();
+    for (auto& l : f.lists) l = r.list();
+  }
+  acts_.resize(r.count());
+  for (auto& a : acts_) {
+    a.kind = ActKind(r.next());
+    a.loc = r.next();
+    switch (a.kind) {
+    case ActKind::Fn:
+      a.fn = fn(r.next());
+      break;
+    case ActKind::Print:
+      a.messageLength = r.next(); // offset first
+      {
+        std::uint32_t len = r.next();
+        a.message = str(a.messageLength, len);
+        a.messageLength = len;
+      }
+      break;
+    case ActKind::Go:
+    case ActKind::CondAux:
+      a.target = r.next();
+      a.fn = fn(r.next());
+      for (std::uint32_t n = r.count(); n--;) {
+        MarkRef m;
+        m.mark = r.next();
+        m.share = r.next();
+        m.kind = image::MarkKind(r.next());
+        a.marks.push_back(m);
+      }
+      break;
+    case ActKind::Let:
+      a.fn = fn(r.next());
+      break;
+    case ActKind::Bid:
+      a.control = r.next();
+      a.taskers = r.list();
+      a.periodKind = r.next();
+      if (a.periodKind == 1) {
+        a.period = r.f64();
+      } else {
+        a.periodSlot = r.next();
+        r.next();
+      }
+      break;
+    case ActKind::Done:
+      a.taskers = r.list();
+      break;
+    case ActKind::Fiat:
+      a.control = r.next();
+      a.target = r.next();
+      break;
+    case ActKind::Mark:
+      a.target = r.next();
+      a.share = r.next();
+      a.control = r.next();
+      break;
+    case ActKind::Nop:
+      break;
+    default:
+      throw std::runtime_error("program image has a bad act kind");
+    }
+  }
+  marks_.resize(r.count());
+
+  // Cross-checks, so a bad image fails here and not in the middle of a run.
+  auto ok = [](std::uint32_t i, std::size_t n) { return i == kNone || i < n; };
+  for (auto& h : houses_)
+    for (auto t : h.queue)
+      if (t >= taskers_.size()) throw std::runtime_error("program image: bad queue entry");
+  for (auto& s : shares_)
+    if (s.firstSlot + std::uint64_t(s.nfields) > slots_.size())
+      throw std::runtime_error("program image: share outside the slots");
+  for (auto& f : frames_) {
+    if (f.framer >= taskers_.size() || !ok(f.over, frames_.size()) || !ok(f.next, frames_.size()))
+      throw std::runtime_error("program image: bad frame link");
+    for (auto& l : f.lists)
+      for (auto a : l) {
+        if (a >= acts_.size()) throw std::runtime_error("program image: bad act index");
+        acts_[a].frame = std::uint32_t(&f - frames_.data());
+      }
+    for (auto a : f.lists[std::size_t(ActList::Precur)])
+      if (acts_[a].kind == ActKind::CondAux) f.condAuxes.push_back(a);
+  }
+  for (auto& t : taskers_)
+    if (!ok(t.first, frames_.size())) throw std::runtime_error("program image: bad first frame");
+
+  ctx.slots = slots_.data();
+  ctx.stamps = stamps_.data();
+  ctx.stamp = 0;
+  ctx.fault = 0;
+  ctx.rt = this;
+}
+
+// ------------------------------------------------------------------------------ store writes
+
+FloValue Runtime::stringValue(const char* s) const {
+  FloValue v{};
+  v.tag = FLO_STR;
+  v.u.s = s;
+  v.aux = static_cast<std::uint32_t>(std::strlen(s));
+  return v;
+}
+
+void Runtime::write(const Slot& s, FloValue v) {
+  if (s.slot == kNone) return;
+  slots_[s.slot] = v;
+  stamps_[s.share] = stamp_;
+}
+
+void Runtime::writeState(Tasker& t) {
+  FloValue e{};
+  e.tag = FLO_FLOAT;
+  e.u.f = stamp_ - t.entryStamp;
+  write(t.elapsed, e);
+  FloValue r{};
+  r.tag = FLO_INT;
+  r.u.i = t.recurredCount;
+  write(t.recurred, r);
+}
+
+void Runtime::resetEntry(Tasker& t) {
+  t.entryStamp = stamp_;
+  t.recurredCount = 0;
+  writeState(t);
+}
+
+void Runtime::activate(Tasker& t, std::uint32_t frame, bool head) {
+  t.activeFrame = frame;
+  t.actives = frames_[frame].outline;
+  write(t.active, stringValue(frames_[frame].name));
+  write(t.human, stringValue(head ? frames_[frame].humanHead : frames_[frame].humanFull));
+}
+
+void Runtime::trace(const std::string& line) {
+  if (!options_.verbose) return;
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+std::string Runtime::location(std::uint32_t loc) const {
+  return loc < locations_.size() ? locations_[loc] : std::string();
+}
+
+// ------------------------------------------------------------------------------ faults
+
+void Runtime::fault(std::uint32_t loc, std::string message) {
+  if (!faulted_) {
+    faulted_ = true;
+    fault_ = Fault{loc, std::move(message)};
+  }
+  ctx.fault = 1;
+}
+
+void Runtime::check() {
+  if (ctx.fault) throw fault_;
+}
+
+bool Runtime::callNeed(FloFn fn) {
+  if (!fn) return true;
+  bool r = fn(&ctx) != 0;
+  check();
+  return r;
+}
+
+// ------------------------------------------------------------------------------ acts
+
+bool Runtime::runList(std::uint32_t f, ActList list, bool stopOnTrue) {
+  // Copy: an act may change the frame's lists (raze) or the outline.
+  const auto& acts = frames_[f].lists[std::size_t(list)];
+  for (std::size_t i = 0; i < acts.size(); ++i) {
+    bool r = runAct(acts[i]);
+    if (stopOnTrue && r) return true;
+  }
+  return false;
+}
+
+bool Runtime::runAct(std::uint32_t a) {
+  const Act& act = acts_[a];
+  switch (act.kind) {
+  case ActKind::Fn:
+    act.fn(&ctx);
+    check();
+    return false;
+  case ActKind::Print: {
+    std::fputs("*** ", stdout);
+    std::fwrite(act.message, 1, act.messageLength, stdout);
+    std::fputs(" ***\n", stdout);
+    return false;
+  }
+  case ActKind::Go:
+    return transit(act);
+  case ActKind::Let:
+    return callNeed(act.fn);
+  case ActKind::CondAux:
+    return condAux(act);
+  case ActKind::Bid: {
+    auto c = Control(act.control);
+    for (auto t : act.taskers) {
+      Tasker& tk = taskers_[t];
+      tk.desire = c;
+      if (act.periodKind != 0 &&
+          (c == Control::Start || c == Control::Run || c == Control::Ready)) {
+        double p = act.period;
+        if (act.periodKind == 2) {
+          const FloValue& v = slots_[act.periodSlot];
+          if (!isNumeric(v)) {
+            fault(act.loc, std::string("`bid ... at` needs a number, not ") + repr(v));
+            check();
+          }
+          p = asDouble(v);
+        }
+        tk.period = std::max(0.0, p);
+      }
+    }
+    return false;
+  }
+  case ActKind::Done:
+    for (auto t : act.taskers) taskers_[t].done = true;
+    return false;
+  case ActKind::Fiat: {
+    auto c = Control(act.control);
+    Status s = control(act.target, c);
+    switch (c) {
+    case Control::Ready:
+      return s == Status::Readied;
+    case Control::Start:
+      return s == Status::Started;
+    case Control::Run:
+      return s == Status::Running;
+    case Control::Stop:
+      return s == Status::Stopped;
+    case Control::Abort:
+      return s == Status::Aborted;
+    }
+    return false;
+  }
+  case ActKind::Mark:
+    runMarker(MarkRef{act.target, act.share, image::MarkKind(act.control)}, false);
+    return false;
+  case ActKind::Nop:
+    return false;
+  }
+  return false;
+}
+
+void Runtime::runMarker(const MarkRef& m, bool transitMarker) {
+  Mark& mark = marks_[m.mark];
+  mark.set = true;
+  if (m.kind == image::MarkKind::Update) {
+    mark.stamp = stamp_;
+    mark.transit = transitMarker;
+  } else {
+    const Share& s = shares_[m.share];
+    mark.copy.assign(slots_.begin() + s.firstSlot, slots_.begin() + s.firstSlot + s.nfields);
+  }
+}
+
+int Runtime::needUpdated(std::uint32_t share, std::uint32_t mark) {
+  double st = stamps_[share];
+  if (std::isnan(st)) return 0;
+  const Mark& m = marks_[mark];
+  if (!m.set) return 1;
+  if (st > m.stamp) return 1;
+  return st == m.stamp && !m.transit;
+}
+
+int Runtime::needChanged(std::uint32_t share, std::uint32_t mark) {
+  const Mark& m = marks_[mark];
+  if (!m.set) return 1;
+  const Share& s = shares_[share];
+  if (m.copy.size() != s.nfields) return 1;
+  for (std::uint32_t i = 0; i < s.nfields; ++i)
+    if (!pyEqual(m.copy[i], slots_[s.firstSlot + i])) return 1;
+  return 0;
+}
+
+int Runtime::needAux(std::uint32_t frame, bool all) const {
+  const auto& auxes = frames_.at(frame).auxes;
+  if (auxes.empty()) return 0;
+  if (all) return std::all_of(auxes.begin(), auxes.end(), [&](auto t) { return taskers_[t].done; });
+  return std::any_of(auxes.begin(), auxes.end(), [&](auto t) { return taskers_[t].done; });
+}
+
+void Runtime::inc(std::uint32_t dstShare, std::uint32_t n, const std::uint32_t* dst,
+                  const FloValue* const* deltas, bool fromSource, std::uint32_t loc) {
+  std::vector<FloValue> results(n);
+  for (std::uint32_t k = 0; k < n; ++k) {
+    std::string error;
+    auto r = add(slots_[dst[k]], *deltas[k], error, arena_);
+    if (!r) {
+      if (fromSource) {
+        fault(loc, "inc: " + error);
+      } else {
+        // Ioflo logs this and goes on (§12.3); the console line is not a print.
+        std::fflush(stdout);
+        std::fprintf(stderr, "%sError in Inc: %s\n", location(loc).c_str(), error.c_str());
+      }
+      return;
+    }
+    results[k] = *r;
+  }
+  for (std::uint32_t k = 0; k < n; ++k) slots_[dst[k]] = results[k];
+  stamps_[dstShare] = stamp_;
+}
+
+// ------------------------------------------------------------------------------ transitions
+
+bool Runtime::transit(const Act& act) {
+  if (!callNeed(act.fn)) return false;
+  const Frame& holder = frames_[act.frame];
+  Tasker& t = taskers_[holder.framer];
+  const std::uint32_t far = act.target;
+  const auto nears = t.actives;
+  const auto& fars = frames_[far].outline;
+
+  // §9.4: first index where nears[i] is far or differs from fars[i].
+  std::size_t l = std::min(nears.size(), fars.size());
+  std::size_t i = 0;
+  bool found = false;
+  for (; i < l; ++i)
+    if (nears[i] == far || nears[i] != fars[i]) {
+      found = true;
+      break;
+    }
+  std::vector<std::uint32_t> exits, enters, common;
+  if (found) {
+    exits.assign(nears.begin() + std::ptrdiff_t(i), nears.end());
+    enters.assign(fars.begin() + std::ptrdiff_t(i), fars.end());
+    common.assign(nears.begin(), nears.begin() + std::ptrdiff_t(i));
+  } else {
+    enters.assign(fars.begin() + std::ptrdiff_t(l), fars.end());
+    common.assign(nears.begin(), nears.end());
+  }
+
+  // Entry checks of every entering frame, top-down: its guards, then its auxes.
+  for (auto f : enters)
+    if (!auxCheck(f)) return false;
+  for (auto m : act.marks) runMarker(m, true);
+  trace(std::string("To: ") + frames_[far].name + " (" + t.name + ")");
+  for (auto it = exits.rbegin(); it != exits.rend(); ++it) exitFrame(*it);
+  for (auto it = common.rbegin(); it != common.rend(); ++it) runList(*it, ActList::Rexit, false);
+  for (auto f : common) runList(f, ActList::Renter, false);
+  resetEntry(t);
+  t.fullOutline.clear();
+  for (auto f : enters) enterFrame(f);
+  activate(t, far, false);
+  return true;
+}
+
+/// Guards of one frame (benter acts: every one runs until the first falsy, §9.4) and the
+/// ownership and start checks of its auxes (§12.9).
+bool Runtime::auxCheck(std::uint32_t f) {
+  for (auto a : frames_[f].lists[std::size_t(ActList::Benter)])
+    if (!runAct(a)) return false;
+  for (auto aux : frames_[f].auxes) {
+    const Tasker& x = taskers_[aux];
+    if (x.mainFrame != kNone && x.mainFrame != f) return false;
+    if (!checkStart(aux)) return false;
+  }
+  return true;
+}
+
+bool Runtime::checkStart(std::uint32_t t) {
+  const Tasker& tk = taskers_[t];
+  if (tk.first == kNone) return false;
+  for (auto f : frames_[tk.first].outline)
+    if (!auxCheck(f)) return false;
+  return true;
+}
+
+void Runtime::enterFrame(std::uint32_t f) {
+  runList(f, ActList::Enter, false);
+  for (auto aux : frames_[f].auxes) {
+    taskers_[aux].mainFrame = f;
+    enterAll(aux);
+  }
+}
+
+void Runtime::exitFrame(std::uint32_t f) {
+  // Copy: raze in the exit list may shrink the aux list.
+  auto auxes = frames_[f].auxes;
+  for (auto aux : auxes) exitAll(aux, true);
+  runList(f, ActList::Exit, false);
+  // The implicit act after the exit actions: leave a running conditional aux (§9.6).
+  for (auto a : frames_[f].condAuxes) {
+    Tasker& x = taskers_[acts_[a].target];
+    if (!x.done && x.mainFrame == f) exitAll(acts_[a].target, true);
+  }
+}
+
+void Runtime::enterAll(std::uint32_t t) {
+  Tasker& tk = taskers_[t];
+  tk.done = false;
+  tk.fullOutline.clear();
+  activate(tk, tk.first, false);
+  resetEntry(tk);
+  auto outline = tk.actives;
+  for (auto f : outline) enterFrame(f);
+}
+
+void Runtime::exitAll(std::uint32_t t, bool setDone) {
+  Tasker& tk = taskers_[t];
+  auto outline = tk.actives;
+  for (auto it = outline.rbegin(); it != outline.rend(); ++it) exitFrame(*it);
+  if (setDone) tk.done = true;
+  tk.mainFrame = kNone;
+}
+
+void Runtime::segue(std::uint32_t t) {
+  Tasker& tk = taskers_[t];
+  tk.recurredCount += 1;
+  FloValue e{};
+  e.tag = FLO_FLOAT;
+  e.u.f = stamp_ - tk.entryStamp;
+  write(tk.elapsed, e);
+  FloValue r{};
+  r.tag = FLO_INT;
+  r.u.i = tk.recurredCount;
+  write(tk.recurred, r);
+  auto outline = tk.actives;
+  for (auto f : outline) {
+    auto auxes = frames_[f].auxes;
+    for (auto aux : auxes) segue(aux);
+  }
+  for (auto f : outline)
+    if (runList(f, ActList::Precur, true)) return;
+}
+
+void Runtime::recur(std::uint32_t t) {
+  auto outline = taskers_[t].actives;
+  for (auto f : outline) {
+    runList(f, ActList::Recur, false);
+    auto auxes = frames_[f].auxes;
+    for (auto aux : auxes) recur(aux);
+  }
+}
+
+bool Runtime::condAux(const Act& act) {
+  Tasker& aux = taskers_[act.target];
+  const std::uint32_t f = act.frame;
+  Tasker& main = taskers_[frames_[f].framer];
+  auto restore = [&] {
+    if (!main.fullOutline.empty()) {
+      main.actives = main.fullOutline;
+      main.fullOutline.clear();
+      write(main.human, stringValue(frames_[main.activeFrame].humanFull));
+    }
+  };
+  if (aux.done) {
+    if (!callNeed(act.fn)) return false;
+    if (aux.mainFrame != kNone && aux.mainFrame != f) return false;
+    if (!checkStart(act.target)) return false;
+    for (auto m : act.marks) runMarker(m, true);
+    aux.mainFrame = f;
+    enterAll(act.target);
+    recur(act.target);
+    if (aux.done) {
+      exitAll(act.target, true);
+      return false;
+    }
+    // Truncate the main framer's outline to the head ending at this frame.
+    if (main.fullOutline.empty()) main.fullOutline = main.actives;
+    const auto& head = frames_[f].outline;
+    auto pos = std::find(head.begin(), head.end(), f);
+    main.actives.assign(head.begin(), pos + 1);
+    write(main.human, stringValue(frames_[f].humanHead));
+    trace(std::string("Suspend: ") + aux.name + " in " + frames_[f].name);
+    return true;
+  }
+  segue(act.target);
+  recur(act.target);
+  if (aux.done) {
+    exitAll(act.target, true);
+    restore();
+    trace(std::string("Resume: ") + frames_[f].name);
+    return false;
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------------------ control (§9.2)
+
+Status Runtime::control(std::uint32_t t, Control c) {
+  Tasker& tk = taskers_[t];
+  const bool running = tk.status == Status::Started || tk.status == Status::Running;
+  const bool idle = tk.status == Status::Stopped || tk.status == Status::Readied;
+  switch (c) {
+  case Control::Start:
+    if (idle) {
+      if (checkStart(t)) {
+        tk.desire = Control::Run;
+        trace(std::string("Starting ") + tk.name);
+        enterAll(t);
+        recur(t);
+        tk.status = Status::Started;
+      } else {
+        tk.status = Status::Stopped;
+        tk.desire = Control::Stop;
+      }
+    } else if (running) {
+      tk.desire = Control::Run;
+    }
+    break;
+  case Control::Run:
+    if (running) {
+      segue(t);
+      recur(t);
+      tk.status = Status::Running;
+    } else if (idle) {
+      tk.desire = Control::Start;
+    }
+    break;
+  case Control::Stop:
+    if (running) {
+      trace(std::string("Stopping ") + tk.name);
+      exitAll(t, false);
+      tk.status = Status::Stopped;
+    }
+    break;
+  case Control::Abort:
+    if (running) exitAll(t, true);
+    if (tk.status != Status::Aborted) trace(std::string("Aborting ") + tk.name);
+    tk.status = Status::Aborted;
+    break;
+  case Control::Ready:
+    if (idle) {
+      if (checkStart(t)) {
+        tk.status = Status::Readied;
+      } else {
+        tk.status = Status::Stopped;
+        tk.desire = Control::Stop;
+      }
+    }
+    break;
+  }
+  return tk.status;
+}
+
+// ------------------------------------------------------------------------------ skedder (§9.1)
+
+int Runtime::run(const Options& options) {
+  options_ = options;
+  struct Entry {
+    std::uint32_t tasker;
+    double retime;
+  };
+  std::vector<Entry> queue;
+  for (auto& h : houses_)
+    for (auto t : h.queue) {
+      Tasker& tk = taskers_[t];
+      tk.desire = tk.schedule == Schedule::Active ? Control::Start : Control::Stop;
+      queue.push_back({t, 0.0});
+    }
+  auto setTime = [&] {
+    ctx.stamp = stamp_;
+    for (auto& h : houses_) {
+      FloValue v{};
+      v.tag = FLO_FLOAT;
+      v.u.f = stamp_;
+      write(h.time, v);
+    }
+  };
+  setTime();
+  auto wallStart = std::chrono::steady_clock::now();
+  std::size_t ran = 0; // entries of the current pass already visited
+  bool failed = false;
+  try {
+    while (!queue.empty()) {
+      for (ran = 0; ran < queue.size(); ++ran) {
+        Entry& e = queue[ran];
+        if (e.retime > stamp_) continue;
+        Tasker& tk = taskers_[e.tasker];
+        control(e.tasker, tk.desire);
+        e.retime += tk.period;
+      }
+      std::erase_if(queue,
+                    [&](const Entry& e) { return taskers_[e.tasker].status == Status::Aborted; });
+      bool alive = std::any_of(queue.begin(), queue.end(), [&](const Entry& e) {
+        auto s = taskers_[e.tasker].status;
+        return s == Status::Started || s == Status::Running;
+      });
+      if (!alive) break;
+      if (options_.until >= 0 && stamp_ >= options_.until) break;
+      stamp_ = stamp_ + options_.period;
+      if (options_.realtime) {
+        auto due = wallStart + std::chrono::duration<double>(stamp_);
+        std::this_thread::sleep_until(due);
+      }
+      setTime();
+    }
+  } catch (const Fault&) {
+    failed = true;
+    // §12.10: the still-queued taskers get ABORT, those not yet run in this pass first.
+    std::rotate(queue.begin(), queue.begin() + std::ptrdiff_t(std::min(ran + 1, queue.size())),
+                queue.end());
+  }
+  ctx.fault = 0;
+  try {
+    for (auto& e : queue) control(e.tasker, Control::Abort);
+  } catch (const Fault&) {
+    failed = true;
+  }
+  std::fflush(stdout);
+  if (!options_.storeFile.empty()) dumpStore(options_.storeFile);
+  if (failed || faulted_) {
+    std::fprintf(stderr, "%srun-time error: %s\n", location(fault_.loc).c_str(),
+                 fault_.message.c_str());
+    return 1;
+  }
+  for (auto& h : houses_) {
+    if (h.failureSlot == kNone) continue;
+    const FloValue& v = slots_[h.failureSlot];
+    if (truthy(v)) {
+      std::string msg = v.tag == FLO_STR ? std::string(v.u.s, v.aux) : repr(v);
+      std::fprintf(stderr, "failure: %s\n", msg.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+void Runtime::dumpStore(const std::string& file) const {
+  std::vector<std::uint32_t> order(shares_.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) {
+    if (shares_[a].house != shares_[b].house) return shares_[a].house < shares_[b].house;
+    return std::strcmp(shares_[a].path, shares_[b].path) < 0;
+  });
+  std::string text;
+  for (auto i : order) {
+    const Share& s = shares_[i];
+    if (houses_.size() > 1) text += std::string(houses_[s.house].name) + ":";
+    text += s.path;
+    for (std::uint32_t k = 0; k < s.nfields; ++k)
+      text += std::string(" ") + s.fields[k] + "=" + repr(slots_[s.firstSlot + k]);
+    text += "\n";
+  }
+  std::string tmp = file + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    if (!f.flush()) {
+      std::fprintf(stderr, "cannot write the store to '%s'\n", file.c_str());
+      return;
+    }
+  }
+  std::rename(tmp.c_str(), file.c_str());
+}
+
+} // namespace flo::rt

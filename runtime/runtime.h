@@ -1,0 +1,191 @@
+/// \file
+/// The Flo runtime: the program image decoded into taskers, frames and acts, and the machinery
+/// that runs them exactly as FLOSCRIPT.md §9 and §12 describe — the skedder and its simulated
+/// clock, the framer control state machine, segue/recur, the outline transition algorithm,
+/// auxes (plain and conditional), slaves, bids and marks. Data acts and needs are generated
+/// native functions (runtime/abi.h); this file never looks a share up by name while running.
+#pragma once
+
+#include "runtime/abi.h"
+#include "runtime/image.h"
+#include "runtime/value.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace flo::rt {
+
+using image::kNone;
+
+struct MarkRef {
+  std::uint32_t mark, share;
+  image::MarkKind kind;
+};
+
+struct Act {
+  image::ActKind kind = image::ActKind::Nop;
+  std::uint32_t loc = 0;
+  std::uint32_t frame = kNone;  ///< the frame holding it
+  std::uint32_t target = kNone; ///< Go: frame; CondAux/Fiat: tasker; Mark: mark
+  std::uint32_t share = kNone;  ///< Mark
+  std::uint32_t control = 0;    ///< Bid, Fiat; Mark: kind
+  FloFn fn = nullptr;           ///< Fn; need of Go/Let/CondAux (null: always)
+  const char* message = nullptr;
+  std::uint32_t messageLength = 0;
+  std::vector<std::uint32_t> taskers; ///< Bid, Done
+  std::vector<MarkRef> marks;         ///< Go, CondAux
+  std::uint32_t periodKind = 0;       ///< Bid: 0 none, 1 value, 2 slot
+  double period = 0;
+  std::uint32_t periodSlot = kNone;
+};
+
+struct Frame {
+  std::uint32_t framer = kNone;
+  const char* name = "";
+  std::uint32_t over = kNone, next = kNone;
+  std::vector<std::uint32_t> outline;
+  std::vector<std::uint32_t> auxes; ///< plain auxes, in order (run-time list)
+  const char* humanFull = "";
+  const char* humanHead = "";
+  std::vector<std::uint32_t> lists[image::kActLists];
+  std::vector<std::uint32_t> condAuxes; ///< CondAux acts among the preacts
+};
+
+struct Slot {
+  std::uint32_t share = kNone, slot = kNone;
+};
+
+struct Tasker {
+  image::TaskerKind kind = image::TaskerKind::Framer;
+  std::uint32_t house = 0;
+  const char* name = "";
+  image::Schedule schedule = image::Schedule::Inactive;
+  double period = 0;
+  std::uint32_t first = kNone;
+  std::vector<std::uint32_t> frames;
+  Slot elapsed, recurred, active, human;
+  // run-time state
+  image::Status status = image::Status::Stopped;
+  image::Control desire = image::Control::Stop;
+  bool done = true;
+  std::uint32_t activeFrame = kNone;
+  std::vector<std::uint32_t> actives;
+  std::vector<std::uint32_t> fullOutline; ///< while a conditional aux truncates `actives`
+  double entryStamp = 0;
+  std::int64_t recurredCount = 0;
+  std::uint32_t mainFrame = kNone; ///< aux: the frame that runs it
+};
+
+struct House {
+  const char* name = "";
+  Slot time;
+  std::uint32_t failureSlot = kNone;
+  std::vector<std::uint32_t> queue;
+};
+
+struct Share {
+  std::uint32_t house = 0;
+  const char* path = "";
+  std::uint32_t firstSlot = 0, nfields = 0;
+  std::vector<const char*> fields;
+};
+
+struct Mark {
+  bool set = false;
+  double stamp = 0;
+  bool transit = false;
+  std::vector<FloValue> copy;
+};
+
+struct Options {
+  double period = 0.125;
+  bool realtime = false;
+  bool verbose = false;
+  double until = -1; ///< stop after the pass at this stamp (<0: no limit)
+  std::string storeFile;
+};
+
+/// A run-time error: location index and message. Thrown inside the runtime only (generated code
+/// reports faults through FloCtx::fault).
+struct Fault {
+  std::uint32_t loc;
+  std::string message;
+};
+
+class Runtime {
+public:
+  /// Decodes the image; throws std::runtime_error on a malformed one.
+  Runtime(const std::uint32_t* image, std::uint32_t words, const char* strings,
+          std::uint32_t stringsSize, const FloFn* fns, std::uint32_t nfns);
+
+  /// Runs to the end (§9.1, §12.8); returns the exit status.
+  int run(const Options& options);
+
+  FloCtx ctx{};
+
+  // ---- helpers for the C ABI
+  void fault(std::uint32_t loc, std::string message);
+  int needDone(std::uint32_t tasker) const { return taskers_.at(tasker).done; }
+  int needStatus(std::uint32_t tasker, std::uint32_t status) const {
+    return std::uint32_t(taskers_.at(tasker).status) == status;
+  }
+  int needAux(std::uint32_t frame, bool all) const;
+  int needUpdated(std::uint32_t share, std::uint32_t mark);
+  int needChanged(std::uint32_t share, std::uint32_t mark);
+  void inc(std::uint32_t dstShare, std::uint32_t n, const std::uint32_t* dst,
+           const FloValue* const* deltas, bool fromSource, std::uint32_t loc);
+
+private:
+  // decoding
+  const char* str(std::uint32_t off, std::uint32_t len) const;
+
+  // one tasker turn and the control state machine (§9.2)
+  image::Status control(std::uint32_t t, image::Control c);
+  bool checkStart(std::uint32_t t);
+  bool auxCheck(std::uint32_t frame);
+  void enterAll(std::uint32_t t);
+  void exitAll(std::uint32_t t, bool setDone);
+  void segue(std::uint32_t t);
+  void recur(std::uint32_t t);
+  void enterFrame(std::uint32_t f);
+  void exitFrame(std::uint32_t f);
+  void resetEntry(Tasker& t);
+  void activate(Tasker& t, std::uint32_t frame, bool head);
+  bool runList(std::uint32_t f, image::ActList list, bool stopOnTrue);
+  bool runAct(std::uint32_t a);
+  bool transit(const Act& act);
+  bool condAux(const Act& act);
+  void runMarker(const MarkRef& m, bool transitMarker);
+  bool callNeed(FloFn fn);
+  void check();
+
+  // store writes
+  void write(const Slot& s, FloValue v);
+  void writeState(Tasker& t);
+  FloValue stringValue(const char* s) const;
+
+  void trace(const std::string& line);
+  void dumpStore(const std::string& file) const;
+  std::string location(std::uint32_t loc) const;
+
+  const char* strings_;
+  std::uint32_t stringsSize_;
+  std::vector<std::string> locations_;
+  std::vector<House> houses_;
+  std::vector<Share> shares_;
+  std::vector<FloValue> slots_;
+  std::vector<double> stamps_;
+  std::vector<Tasker> taskers_;
+  std::vector<Frame> frames_;
+  std::vector<Act> acts_;
+  std::vector<Mark> marks_;
+  Arena arena_;
+  Options options_;
+  double stamp_ = 0;
+  bool faulted_ = false;
+  Fault fault_;
+};
+
+} // namespace flo::rt
