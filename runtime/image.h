@@ -66,6 +66,8 @@ enum class ActKind : std::uint32_t {
   Fiat = 7,    ///< control, slave tasker
   Mark = 8,    ///< mark, share, kind: a marker run on entry of the frame (`in frame`)
   Nop = 9,     ///< a generic doer: runs, returns None
+  Rear = 10,   ///< target frame, clone taskers (n, ids): the pool this `rear` draws from
+  Raze = 11,   ///< frame, which (0 all, 1 first, 2 last)
 };
 
 enum class MarkKind : std::uint32_t { Update = 0, Change = 1 };

@@ -204,6 +204,14 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
       break;
     case ActKind::Nop:
       break;
+    case ActKind::Rear:
+      a.target = r.next();
+      a.taskers = r.list();
+      break;
+    case ActKind::Raze:
+      a.target = r.next();
+      a.control = r.next();
+      break;
     default:
       throw std::runtime_error("program image has a bad act kind");
     }
@@ -386,8 +394,57 @@ bool Runtime::runAct(std::uint32_t a) {
     return false;
   case ActKind::Nop:
     return false;
+  case ActKind::Rear:
+    return rear(act);
+  case ActKind::Raze:
+    raze(act);
+    return false;
   }
   return false;
+}
+
+/// `rear`: one more insular clone in the target frame's aux list (§12.9). Clones come from a
+/// pool instantiated at compile time, so a program's memory stays bounded.
+bool Runtime::rear(const Act& act) {
+  const Tasker& self = taskers_[frames_[act.frame].framer];
+  if (std::find(self.actives.begin(), self.actives.end(), act.target) != self.actives.end()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%sError: rear into frame '%s', which is in the active outline\n",
+                 location(act.loc).c_str(), frames_[act.target].name);
+    return false;
+  }
+  for (auto t : act.taskers) {
+    Tasker& clone = taskers_[t];
+    if (clone.reared) continue;
+    clone.reared = true;
+    clone.done = true;
+    frames_[act.target].auxes.push_back(t);
+    trace(std::string("Rear: ") + clone.name + " in " + frames_[act.target].name);
+    return false;
+  }
+  fault(act.loc, "rear: more than " + std::to_string(act.taskers.size()) +
+                     " live clones from this rear (the limit is set at compile time)");
+  check();
+  return false;
+}
+
+/// `raze all|first|last`: removes reared clones from a frame's aux list; a clone still running
+/// is exited first.
+void Runtime::raze(const Act& act) {
+  auto& auxes = frames_[act.target].auxes;
+  std::vector<std::uint32_t> reared;
+  for (auto t : auxes)
+    if (taskers_[t].reared) reared.push_back(t);
+  if (reared.empty()) return;
+  if (act.control == 1) reared.resize(1);
+  if (act.control == 2) reared.erase(reared.begin(), reared.end() - 1);
+  for (auto t : reared) {
+    Tasker& clone = taskers_[t];
+    if (!clone.done) exitAll(t, true);
+    clone.reared = false;
+    auxes.erase(std::find(auxes.begin(), auxes.end(), t));
+    trace(std::string("Raze: ") + clone.name);
+  }
 }
 
 void Runtime::runMarker(const MarkRef& m, bool transitMarker) {
@@ -564,21 +621,24 @@ void Runtime::segue(std::uint32_t t) {
   r.tag = FLO_INT;
   r.u.i = tk.recurredCount;
   write(tk.recurred, r);
-  auto outline = tk.actives;
-  for (auto f : outline) {
-    auto auxes = frames_[f].auxes;
-    for (auto aux : auxes) segue(aux);
+  // Indexes, not iterators: acts may grow aux lists (rear) or restore a truncated outline (a
+  // conditional aux), and the loops must go on over the frames they started with, which stay a
+  // prefix of the outline (§9.6). A transition ends the loop at once.
+  const std::size_t n = tk.actives.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t f = taskers_[t].actives[i];
+    for (std::size_t k = 0; k < frames_[f].auxes.size(); ++k) segue(frames_[f].auxes[k]);
   }
-  for (auto f : outline)
-    if (runList(f, ActList::Precur, true)) return;
+  for (std::size_t i = 0; i < n; ++i)
+    if (runList(taskers_[t].actives[i], ActList::Precur, true)) return;
 }
 
 void Runtime::recur(std::uint32_t t) {
-  auto outline = taskers_[t].actives;
-  for (auto f : outline) {
+  const std::size_t n = taskers_[t].actives.size();
+  for (std::size_t i = 0; i < n && i < taskers_[t].actives.size(); ++i) {
+    const std::uint32_t f = taskers_[t].actives[i];
     runList(f, ActList::Recur, false);
-    auto auxes = frames_[f].auxes;
-    for (auto aux : auxes) recur(aux);
+    for (std::size_t k = 0; k < frames_[f].auxes.size(); ++k) recur(frames_[f].auxes[k]);
   }
 }
 
@@ -713,19 +773,25 @@ int Runtime::run(const Options& options) {
   bool failed = false;
   try {
     while (!queue.empty()) {
+      bool alive = false, aborted = false;
       for (ran = 0; ran < queue.size(); ++ran) {
         Entry& e = queue[ran];
-        if (e.retime > stamp_) continue;
         Tasker& tk = taskers_[e.tasker];
-        control(e.tasker, tk.desire);
-        e.retime += tk.period;
+        if (e.retime <= stamp_) {
+          control(e.tasker, tk.desire);
+          e.retime += tk.period;
+        }
+        aborted |= tk.status == Status::Aborted;
       }
-      std::erase_if(queue,
-                    [&](const Entry& e) { return taskers_[e.tasker].status == Status::Aborted; });
-      bool alive = std::any_of(queue.begin(), queue.end(), [&](const Entry& e) {
-        auto s = taskers_[e.tasker].status;
-        return s == Status::Started || s == Status::Running;
-      });
+      // A later tasker's turn may change an earlier one's status (a fiat, an abort), so the
+      // liveness test looks at every entry after the pass.
+      for (const Entry& e : queue) {
+        auto st = taskers_[e.tasker].status;
+        alive |= st == Status::Started || st == Status::Running;
+      }
+      if (aborted)
+        std::erase_if(queue,
+                      [&](const Entry& e) { return taskers_[e.tasker].status == Status::Aborted; });
       if (!alive) break;
       if (options_.until >= 0 && stamp_ >= options_.until) break;
       stamp_ = stamp_ + options_.period;

@@ -76,6 +76,7 @@ struct Tasker {
   double entryStamp = 0;
   std::int64_t recurredCount = 0;
   std::uint32_t mainFrame = kNone; ///< aux: the frame that runs it
+  bool reared = false;             ///< a clone from a rear pool, now in some frame's auxes
 };
 
 struct House {
@@ -157,6 +158,8 @@ private:
   bool runAct(std::uint32_t a);
   bool transit(const Act& act);
   bool condAux(const Act& act);
+  bool rear(const Act& act);
+  void raze(const Act& act);
   void runMarker(const MarkRef& m, bool transitMarker);
   bool callNeed(FloFn fn);
   void check();

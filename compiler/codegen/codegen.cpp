@@ -347,40 +347,63 @@ private:
                                  {f.ctx, b_.getInt32(n.cmp), state, goalCell,
                                   ConstantFP::get(f64_, n.tolerance), b_.getInt32(n.loc)}));
     };
-    const bool numericGoal = !n.goalIsRef && (n.goal.tag == FLO_INT || n.goal.tag == FLO_FLOAT);
+    const bool numericGoal = n.goal.tag == FLO_INT || n.goal.tag == FLO_FLOAT;
     const double g = n.goal.tag == FLO_INT ? double(n.goal.i) : n.goal.f;
-    if (!numericGoal || n.tolerance != 0 || !std::isfinite(g) || std::fabs(g) >= 9007199254740992.0)
-      return callHelper();
+    const bool inlineRef =
+        n.goalIsRef && !(n.tolerance != 0 && (n.cmp == FLO_EQ || n.cmp == FLO_NE));
+    const bool inlineConst = !n.goalIsRef && numericGoal && n.tolerance == 0 && std::isfinite(g) &&
+                             std::fabs(g) < 9007199254740992.0;
+    if (!inlineRef && !inlineConst) return callHelper();
+    static const CmpInst::Predicate ip[] = {CmpInst::ICMP_EQ,  CmpInst::ICMP_NE,
+                                            CmpInst::ICMP_SLT, CmpInst::ICMP_SLE,
+                                            CmpInst::ICMP_SGE, CmpInst::ICMP_SGT};
     BasicBlock* isInt = BasicBlock::Create(c_, "cmp.int", fn);
     BasicBlock* notInt = BasicBlock::Create(c_, "cmp.notint", fn);
     BasicBlock* isFloat = BasicBlock::Create(c_, "cmp.float", fn);
     BasicBlock* slow = BasicBlock::Create(c_, "cmp.slow", fn);
     BasicBlock* join = BasicBlock::Create(c_, "cmp.join", fn);
     Value* tag = b_.CreateLoad(i32_, b_.CreateStructGEP(value_, state, 0));
-    b_.CreateCondBr(b_.CreateICmpEQ(tag, b_.getInt32(FLO_INT)), isInt, notInt);
-    b_.SetInsertPoint(notInt);
-    b_.CreateCondBr(b_.CreateICmpEQ(tag, b_.getInt32(FLO_FLOAT)), isFloat, slow);
-
-    b_.SetInsertPoint(isInt);
-    Value* iv = b_.CreateLoad(i64_, b_.CreateStructGEP(value_, state, 2));
-    Value* ir;
-    if (n.goal.tag == FLO_INT) {
-      Value* gi = b_.getInt64(std::uint64_t(n.goal.i));
-      static const CmpInst::Predicate ip[] = {CmpInst::ICMP_EQ,  CmpInst::ICMP_NE,
-                                              CmpInst::ICMP_SLT, CmpInst::ICMP_SLE,
-                                              CmpInst::ICMP_SGE, CmpInst::ICMP_SGT};
-      ir = b_.CreateICmp(ip[n.cmp], iv, gi);
+    Value *ir = nullptr, *fr = nullptr;
+    BasicBlock *intEnd = nullptr, *floatEnd = nullptr;
+    if (n.goalIsRef) {
+      // Both int or both float: compare the payloads inline (a tolerance only matters for ==
+      // and !=, which then take the helper).
+      Value* gtag = b_.CreateLoad(i32_, b_.CreateStructGEP(value_, goalCell, 0));
+      Value* same = b_.CreateICmpEQ(tag, gtag);
+      BasicBlock* sameTag = BasicBlock::Create(c_, "cmp.same", fn);
+      b_.CreateCondBr(same, sameTag, slow);
+      b_.SetInsertPoint(sameTag);
+      b_.CreateCondBr(b_.CreateICmpEQ(tag, b_.getInt32(FLO_INT)), isInt, notInt);
+      b_.SetInsertPoint(notInt);
+      b_.CreateCondBr(b_.CreateICmpEQ(tag, b_.getInt32(FLO_FLOAT)), isFloat, slow);
+      b_.SetInsertPoint(isInt);
+      ir = b_.CreateICmp(ip[n.cmp], b_.CreateLoad(i64_, b_.CreateStructGEP(value_, state, 2)),
+                         b_.CreateLoad(i64_, b_.CreateStructGEP(value_, goalCell, 2)));
+      intEnd = b_.GetInsertBlock();
+      b_.CreateBr(join);
+      b_.SetInsertPoint(isFloat);
+      fr = fcmp(n.cmp, b_.CreateLoad(f64_, b_.CreateStructGEP(value_, state, 2)),
+                b_.CreateLoad(f64_, b_.CreateStructGEP(value_, goalCell, 2)));
+      floatEnd = b_.GetInsertBlock();
+      b_.CreateBr(join);
     } else {
-      ir = fcmp(n.cmp, b_.CreateSIToFP(iv, f64_), ConstantFP::get(f64_, g));
+      b_.CreateCondBr(b_.CreateICmpEQ(tag, b_.getInt32(FLO_INT)), isInt, notInt);
+      b_.SetInsertPoint(notInt);
+      b_.CreateCondBr(b_.CreateICmpEQ(tag, b_.getInt32(FLO_FLOAT)), isFloat, slow);
+      b_.SetInsertPoint(isInt);
+      Value* iv = b_.CreateLoad(i64_, b_.CreateStructGEP(value_, state, 2));
+      if (n.goal.tag == FLO_INT)
+        ir = b_.CreateICmp(ip[n.cmp], iv, b_.getInt64(std::uint64_t(n.goal.i)));
+      else
+        ir = fcmp(n.cmp, b_.CreateSIToFP(iv, f64_), ConstantFP::get(f64_, g));
+      intEnd = b_.GetInsertBlock();
+      b_.CreateBr(join);
+      b_.SetInsertPoint(isFloat);
+      Value* fv = b_.CreateLoad(f64_, b_.CreateStructGEP(value_, state, 2));
+      fr = fcmp(n.cmp, fv, ConstantFP::get(f64_, g));
+      floatEnd = b_.GetInsertBlock();
+      b_.CreateBr(join);
     }
-    BasicBlock* intEnd = b_.GetInsertBlock();
-    b_.CreateBr(join);
-
-    b_.SetInsertPoint(isFloat);
-    Value* fv = b_.CreateLoad(f64_, b_.CreateStructGEP(value_, state, 2));
-    Value* fr = fcmp(n.cmp, fv, ConstantFP::get(f64_, g));
-    BasicBlock* floatEnd = b_.GetInsertBlock();
-    b_.CreateBr(join);
 
     b_.SetInsertPoint(slow);
     Value* sr = callHelper();

@@ -165,6 +165,14 @@ private:
       break;
     case ActKind::Nop:
       break;
+    case ActKind::Rear:
+      put(a.target);
+      list(a.taskers);
+      break;
+    case ActKind::Raze:
+      put(a.target);
+      put(a.control);
+      break;
     }
   }
 

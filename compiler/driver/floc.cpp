@@ -151,6 +151,7 @@ std::unique_ptr<ir::Program> lowerProgram(Session& s, const lang::Program& progr
   if (s.diags().hasErrors()) return nullptr;
   auto ir = ir::lower(program, *model, s.sources(), s.diags());
   if (s.diags().hasErrors()) return nullptr;
+  ir->keepAlive = std::shared_ptr<const sema::Model>(std::move(model));
   auto problems = ir::verify(*ir);
   if (!problems.empty()) {
     for (const auto& p : problems) s.diags().error({}, "internal error: IR does not verify: " + p);

@@ -253,6 +253,17 @@ void print(const Program& p, std::ostream& out) {
           case ActKind::Nop:
             out << "nop";
             break;
+          case ActKind::Rear:
+            out << "rear in " << p.frames[a.target].name << " from";
+            for (auto t2 : a.taskers) out << " " << p.taskers[t2].name;
+            break;
+          case ActKind::Raze:
+            out << "raze "
+                << (a.control == 0   ? "all"
+                    : a.control == 1 ? "first"
+                                     : "last")
+                << " in " << p.frames[a.target].name;
+            break;
           }
           out << "    ; " << a.what << "\n";
         }
@@ -299,7 +310,9 @@ std::vector<std::string> verify(const Program& p) {
     const Act& a = p.acts[i];
     std::string where = "act #" + std::to_string(i);
     if (a.fn != kNone && a.fn >= p.functions.size()) bad(where + ": bad function");
-    if (a.kind == ActKind::Go && a.target >= p.frames.size()) bad(where + ": bad target");
+    if ((a.kind == ActKind::Go || a.kind == ActKind::Rear || a.kind == ActKind::Raze) &&
+        a.target >= p.frames.size())
+      bad(where + ": bad target");
     if ((a.kind == ActKind::CondAux || a.kind == ActKind::Fiat) && a.target >= p.taskers.size())
       bad(where + ": bad tasker");
     if (a.loc >= p.locations.size()) bad(where + ": bad location");

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -167,6 +168,8 @@ struct Program {
   std::vector<Function> functions;
   std::vector<Deed> deeds;
   std::uint32_t marks = 0;
+  /// Keeps what the IR points into (the sema model owning the deed bodies) alive.
+  std::shared_ptr<const void> keepAlive;
 
   std::uint32_t slotCount() const;
   std::uint32_t slot(FieldRef r) const { return shares.at(r.share).firstSlot + r.field; }

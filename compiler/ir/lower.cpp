@@ -162,6 +162,10 @@ struct FramerInst {
   const sema::Frame* mainSemaFrame = nullptr;
 };
 
+/// Clones one `rear` can have alive at once; they are instantiated at compile time so memory
+/// stays bounded and every clone's store paths are resolved like any other (FLOSCRIPT.md §8).
+constexpr std::uint32_t kRearLimit = 4;
+
 class Lowering {
 public:
   Lowering(const lang::Program& program, const sema::Model& model, const SourceManager& sources,
@@ -587,13 +591,34 @@ private:
       // Declared taskers first, then clones as they appear (a clone may add more).
       for (auto* fi : declared_)
         if (fi->house == h) resolveFramer(*fi);
-      while (!cloneQueue_.empty()) {
-        FramerInst* fi = cloneQueue_.front();
-        cloneQueue_.pop_front();
-        resolveFramer(*fi);
+      auto drain = [&] {
+        while (!cloneQueue_.empty()) {
+          FramerInst* fi = cloneQueue_.front();
+          cloneQueue_.pop_front();
+          resolveFramer(*fi);
+        }
+      };
+      drain();
+      while (!pendingRears_.empty()) {
+        auto r = pendingRears_.front();
+        pendingRears_.pop_front();
+        for (std::uint32_t k = 0; k < kRearLimit; ++k)
+          out_->acts[r.act].taskers.push_back(
+              cloneOf(*r.moot, "", r.via, r.main, r.frame, r.semaFrame));
+        drain();
       }
     }
   }
+
+  struct PendingRear {
+    std::uint32_t act;
+    const sema::Tasker* moot;
+    const Path* via;
+    const FramerInst* main;
+    std::uint32_t frame;
+    const sema::Frame* semaFrame;
+  };
+  std::deque<PendingRear> pendingRears_;
 
   void resolveFramer(FramerInst& fi) {
     const sema::Tasker& t = *fi.decl;
@@ -819,36 +844,78 @@ private:
     case StmtKind::Do:
       if (!lowerDo(as<DoStmt>(s), sc, a)) return;
       break;
-    case StmtKind::Rear:
-    case StmtKind::Raze:
-      unsupported(s.verbRange, std::string("`") + stmtKindName(s.kind) + "` (run-time cloning)");
-      return;
+    case StmtKind::Rear: {
+      const auto& r = as<RearStmt>(s);
+      const sema::Tasker* moot = nullptr;
+      for (const auto& t : model_.houses[sc.framer->house].taskers)
+        if (t.name == r.original.text && t.schedule == sema::Schedule::Moot) moot = &t;
+      if (!moot) {
+        diags_.error(r.original.range,
+                     "`rear` clones a moot framer; no moot '" + r.original.text + "'");
+        return;
+      }
+      a.kind = ActKind::Rear;
+      a.target = frameNamed(r.frame.text, sc.framer->tasker, r.frame.range);
+      if (a.target == kNone) return;
+      const sema::Frame* targetSema = nullptr;
+      for (std::size_t i = 0; i < sc.framer->frames.size(); ++i)
+        if (sc.framer->frames[i] == a.target) targetSema = &sc.framer->decl->frames[i];
+      const Path* via = nullptr;
+      for (const auto& c : moot->decl->clauses)
+        if (c.kind == TaskerClause::Kind::Via && c.path) via = &*c.path;
+      // The pool is made after the clones resolve creates, so run-time clones take the next
+      // numbers, as they would in Ioflo (`tmpl1` made by resolve, `tmpl2` by the first rear).
+      pendingRears_.push_back(
+          {std::uint32_t(out_->acts.size()), moot, via, sc.framer, a.target, targetSema});
+      break;
+    }
+    case StmtKind::Raze: {
+      const auto& r = as<RazeStmt>(s);
+      a.kind = ActKind::Raze;
+      a.control = r.which == RazeStmt::Which::All ? 0 : r.which == RazeStmt::Which::First ? 1 : 2;
+      a.target = sc.frame;
+      if (r.frame && r.frame->text != "me")
+        a.target = frameNamed(r.frame->text, sc.framer->tasker, r.frame->range);
+      if (a.target == kNone) return;
+      break;
+    }
     default:
       return;
     }
     addAct(std::move(a), list, sc);
   }
 
-  std::uint32_t clone(const sema::Tasker& moot, const AuxStmt& x, const Scope& sc) {
-    std::string tag = x.tag->text;
-    bool insular = tag == "mine";
-    if (insular) tag = moot.name + std::to_string(++cloneCount_[{sc.framer->house, moot.name}]);
-    FramerInst& fi = newFramer(moot, sc.framer->house, sc.framer->name + "_" + tag);
+  /// A clone of `moot` run inside `mainFrame` of `main`: named `<main>_<tag>`, where an
+  /// insular clone's tag is the template's name and the next number (§9.6, §12.9).
+  std::uint32_t cloneOf(const sema::Tasker& moot, std::string tag, const Path* via,
+                        const FramerInst* main, std::uint32_t mainFrame,
+                        const sema::Frame* mainSemaFrame) {
+    if (tag.empty()) tag = moot.name + std::to_string(++cloneCount_[{main->house, moot.name}]);
+    FramerInst& fi = newFramer(moot, main->house, main->name + "_" + tag);
     fi.clone = true;
-    fi.main = sc.framer;
-    fi.mainFrame = sc.frame;
-    fi.mainSemaFrame = sc.semaFrame;
+    fi.main = main;
+    fi.mainFrame = mainFrame;
+    fi.mainSemaFrame = mainSemaFrame;
+    fi.via = via;
     out_->taskers[fi.tasker].schedule = image::Schedule::Aux;
     out_->taskers[fi.tasker].cloneOf = moot.name;
-    if (x.via && x.via->head.text == "mine") {
-      for (const auto& c : moot.decl->clauses)
-        if (c.kind == TaskerClause::Kind::Via && c.path) fi.via = &*c.path;
-    } else if (x.via) {
-      fi.via = &*x.via;
-    }
-    if (!insular) cloneTags_[{sc.framer->tasker, x.tag->text}] = fi.tasker;
     cloneQueue_.push_back(&fi);
     return fi.tasker;
+  }
+
+  std::uint32_t clone(const sema::Tasker& moot, const AuxStmt& x, const Scope& sc) {
+    bool insular = x.tag->text == "mine";
+    const Path* via = nullptr;
+    if (x.via && x.via->head.text == "mine") {
+      for (const auto& c : moot.decl->clauses)
+        if (c.kind == TaskerClause::Kind::Via && c.path) via = &*c.path;
+    } else if (x.via) {
+      via = &*x.via;
+    }
+    std::uint32_t t =
+        cloneOf(moot, insular ? "" : x.tag->text, via, sc.framer, sc.frame, sc.semaFrame);
+    if (!insular) cloneTags_[{sc.framer->tasker, x.tag->text}] = t;
+    return t;
   }
 
   bool lowerDo(const DoStmt& d, const Scope& outer, Act& a) {

@@ -94,8 +94,19 @@ TEST(Floc, EmitAndGraph) {
   auto graph = floc({"graph", file});
   EXPECT_EQ(graph.status, 0);
   EXPECT_NE(graph.out.find("digraph flo"), std::string::npos);
-  EXPECT_EQ(floc({"--emit=llvm", file}).status, 2);
-  EXPECT_EQ(floc({"build", file}).status, 2);
+  auto ir = floc({"--emit=ir", file});
+  EXPECT_EQ(ir.status, 0) << ir.err;
+  EXPECT_NE(ir.out.find("tasker #0"), std::string::npos) << ir.out;
+  auto llvm = floc({"--emit=llvm", file});
+  EXPECT_EQ(llvm.status, 0) << llvm.err;
+  EXPECT_NE(llvm.out.find("define i32 @main("), std::string::npos) << llvm.out;
+  EXPECT_NE(llvm.out.find("@flo.image"), std::string::npos);
+  auto arm = floc({"build", "--emit=asm", "--target", "aarch64-linux-gnu", file});
+  EXPECT_EQ(arm.status, 0) << arm.err;
+  EXPECT_NE(arm.out.find("main:"), std::string::npos);
+  auto bad = floc({"build", "--target", "sparc-sun-solaris", file});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("unsupported target 'sparc-sun-solaris'"), std::string::npos) << bad.err;
 }
 
 } // namespace
