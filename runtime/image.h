@@ -14,7 +14,9 @@
 ///   slots:     n, then per slot: tag, lo, hi (the initial value; for a string lo/hi is a string)
 ///   taskers:   n, then per tasker: kind, house, name, schedule, period lo/hi (double bits),
 ///              first frame, frames (n, ids), elapsed share/slot, recurred share/slot, active
-///              share/slot, human share/slot
+///              share/slot, human share/slot; a logger then has its prefix, reuse, and logs
+///              (n, then per log: name, file, rule, loggees (n, then per loggee: tag, share,
+///              fields (n, then per field: name, slot))))
 ///   frames:    n, then per frame: framer, name, over, next, outline (n, ids top-down), auxes
 ///              (n, tasker ids), human (full), human (head, while a conditional aux runs),
 ///              7 act lists (n, act ids) in ActList order
@@ -71,5 +73,16 @@ enum class ActKind : std::uint32_t {
 };
 
 enum class MarkKind : std::uint32_t { Update = 0, Change = 1 };
+
+/// When a log writes a row (FLOSCRIPT.md §9.8).
+enum class LogRule : std::uint32_t {
+  Never = 0,
+  Once = 1,
+  Always = 2,
+  Update = 3,
+  Change = 4,
+  Streak = 5,
+  Deck = 6
+};
 
 } // namespace flo::image

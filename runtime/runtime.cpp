@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
@@ -134,6 +136,29 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
     for (Slot* s : {&t.elapsed, &t.recurred, &t.active, &t.human}) {
       s->share = r.next();
       s->slot = r.next();
+    }
+    if (t.kind == image::TaskerKind::Logger) {
+      t.prefix = string();
+      t.reuse = r.next() != 0;
+      t.logs.resize(r.count());
+      for (auto& log : t.logs) {
+        log.name = string();
+        log.file = string();
+        log.rule = image::LogRule(r.next());
+        log.groups.resize(r.count());
+        for (auto& g : log.groups) {
+          std::string tag = string();
+          g.share = r.next();
+          if (g.share >= shares_.size()) throw std::runtime_error("program image: bad loggee");
+          std::uint32_t n = r.count();
+          for (std::uint32_t k = 0; k < n; ++k) {
+            std::string field = string();
+            std::uint32_t slot = r.next();
+            if (slot >= slots_.size()) throw std::runtime_error("program image: bad loggee slot");
+            g.columns.push_back({n == 1 && field == "value" ? tag : tag + "." + field, slot});
+          }
+        }
+      }
     }
   }
   frames_.resize(r.count());
@@ -689,6 +714,7 @@ bool Runtime::condAux(const Act& act) {
 
 Status Runtime::control(std::uint32_t t, Control c) {
   Tasker& tk = taskers_[t];
+  if (tk.kind == image::TaskerKind::Logger) return loggerControl(t, c);
   const bool running = tk.status == Status::Started || tk.status == Status::Running;
   const bool idle = tk.status == Status::Stopped || tk.status == Status::Readied;
   switch (c) {
@@ -738,6 +764,141 @@ Status Runtime::control(std::uint32_t t, Control c) {
         tk.desire = Control::Stop;
       }
     }
+    break;
+  }
+  return tk.status;
+}
+
+// ------------------------------------------------------------------------------ loggers (§9.8)
+
+namespace {
+
+/// A value as a text log shows it: Python's str().
+std::string logText(const FloValue& v) {
+  if (v.tag == FLO_STR) return std::string(v.u.s, v.aux);
+  return repr(v);
+}
+
+} // namespace
+
+/// Opens every log of a logger: PREFIX/HOUSE/LOGGER[_YYYYMMDD_HHMMSS]/FILE, with a header row.
+bool Runtime::openLogs(Tasker& t) {
+  namespace fs = std::filesystem;
+  fs::path dir = t.prefix.empty() ? fs::path(".") : fs::path(t.prefix);
+  std::string leaf = t.name;
+  if (!t.reuse) {
+    std::time_t now = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "_%Y%m%d_%H%M%S", std::localtime(&now));
+    leaf += buf;
+  }
+  dir = dir / houses_[t.house].name / leaf;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "logger %s: cannot create '%s': %s\n", t.name, dir.c_str(),
+                 ec.message().c_str());
+    return false;
+  }
+  for (auto& log : t.logs) {
+    fs::path file = dir / log.file;
+    log.out = std::fopen(file.c_str(), "w");
+    if (!log.out) {
+      std::fprintf(stderr, "logger %s: cannot write '%s'\n", t.name, file.c_str());
+      return false;
+    }
+    std::string header = "_time";
+    for (const auto& g : log.groups)
+      for (const auto& c : g.columns) header += "\t" + c.name;
+    std::fprintf(log.out, "%s\n", header.c_str());
+    log.stamps.assign(log.groups.size(), kNaN);
+    log.values.clear();
+  }
+  trace(std::string("Logging ") + t.name + " to " + dir.string());
+  return true;
+}
+
+/// One row per log whose rule says so: `once` on the first call only, `always` every call,
+/// `update` when a loggee share was written since the last row, `change` when a value differs.
+void Runtime::writeLogs(Tasker& t, bool first) {
+  using image::LogRule;
+  for (auto& log : t.logs) {
+    if (!log.out || log.rule == LogRule::Never) continue;
+    bool row = first && log.rule != LogRule::Never;
+    if (!first && log.rule == LogRule::Always) row = true;
+    if (!first && log.rule == LogRule::Update)
+      for (std::size_t i = 0; i < log.groups.size(); ++i) {
+        double st = stamps_[log.groups[i].share];
+        if (!std::isnan(st) && (std::isnan(log.stamps[i]) || st > log.stamps[i])) row = true;
+      }
+    if (!first && log.rule == LogRule::Change) {
+      std::size_t k = 0;
+      for (const auto& g : log.groups)
+        for (const auto& c : g.columns)
+          if (k >= log.values.size() || !pyEqual(log.values[k++], slots_[c.slot])) row = true;
+    }
+    if (!row) continue;
+    std::string line = floatRepr(stamp_);
+    log.values.clear();
+    for (std::size_t i = 0; i < log.groups.size(); ++i) {
+      log.stamps[i] = stamps_[log.groups[i].share];
+      for (const auto& c : log.groups[i].columns) {
+        line += "\t" + logText(slots_[c.slot]);
+        log.values.push_back(slots_[c.slot]);
+      }
+    }
+    std::fprintf(log.out, "%s\n", line.c_str());
+  }
+}
+
+void Runtime::closeLogs(Tasker& t) {
+  for (auto& log : t.logs)
+    if (log.out) {
+      std::fclose(log.out);
+      log.out = nullptr;
+    }
+}
+
+/// A logger passes through the same control states as a framer (§9.2); it logs on its START
+/// turn, every RUN turn and once more on STOP.
+Status Runtime::loggerControl(std::uint32_t t, Control c) {
+  Tasker& tk = taskers_[t];
+  const bool running = tk.status == Status::Started || tk.status == Status::Running;
+  const bool idle = tk.status == Status::Stopped || tk.status == Status::Readied;
+  switch (c) {
+  case Control::Start:
+    if (idle) {
+      tk.desire = Control::Run;
+      if (!openLogs(tk)) {
+        closeLogs(tk);
+        tk.status = Status::Stopped;
+        tk.desire = Control::Stop;
+        break;
+      }
+      writeLogs(tk, true);
+      tk.status = Status::Started;
+    } else if (running) {
+      tk.desire = Control::Run;
+    }
+    break;
+  case Control::Run:
+    if (running) {
+      writeLogs(tk, false);
+      tk.status = Status::Running;
+    } else if (idle) {
+      tk.desire = Control::Start;
+    }
+    break;
+  case Control::Stop:
+  case Control::Abort:
+    if (running) {
+      writeLogs(tk, false);
+      closeLogs(tk);
+    }
+    tk.status = c == Control::Abort ? Status::Aborted : running ? Status::Stopped : tk.status;
+    break;
+  case Control::Ready:
+    if (idle) tk.status = Status::Readied;
     break;
   }
   return tk.status;

@@ -57,6 +57,26 @@ struct Slot {
   std::uint32_t share = kNone, slot = kNone;
 };
 
+struct LogColumn {
+  std::string name;
+  std::uint32_t slot;
+};
+
+struct LogGroup {
+  std::uint32_t share;
+  std::vector<LogColumn> columns;
+};
+
+/// One log of a logger, and what it last wrote.
+struct Log {
+  std::string name, file;
+  image::LogRule rule = image::LogRule::Never;
+  std::vector<LogGroup> groups;
+  std::FILE* out = nullptr;
+  std::vector<double> stamps;   ///< per group: share stamp at the last row
+  std::vector<FloValue> values; ///< per column: value at the last row
+};
+
 struct Tasker {
   image::TaskerKind kind = image::TaskerKind::Framer;
   std::uint32_t house = 0;
@@ -77,6 +97,10 @@ struct Tasker {
   std::int64_t recurredCount = 0;
   std::uint32_t mainFrame = kNone; ///< aux: the frame that runs it
   bool reared = false;             ///< a clone from a rear pool, now in some frame's auxes
+  // loggers
+  std::string prefix;
+  bool reuse = false;
+  std::vector<Log> logs;
 };
 
 struct House {
@@ -144,6 +168,10 @@ private:
 
   // one tasker turn and the control state machine (§9.2)
   image::Status control(std::uint32_t t, image::Control c);
+  image::Status loggerControl(std::uint32_t t, image::Control c);
+  bool openLogs(Tasker& t);
+  void writeLogs(Tasker& t, bool first);
+  void closeLogs(Tasker& t);
   bool checkStart(std::uint32_t t);
   bool auxCheck(std::uint32_t frame);
   void enterAll(std::uint32_t t);

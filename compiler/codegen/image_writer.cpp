@@ -57,6 +57,26 @@ public:
       put(t.first);
       list(t.frames);
       for (auto r : {t.elapsed, t.recurred, t.active, t.human}) ref(r);
+      if (t.kind == image::TaskerKind::Logger) {
+        str(t.prefix);
+        put(t.reuse);
+        put(t.logs.size());
+        for (const auto& l : t.logs) {
+          str(l.name);
+          str(l.file);
+          put(std::uint32_t(l.rule));
+          put(l.loggees.size());
+          for (const auto& g : l.loggees) {
+            str(g.tag);
+            put(g.share);
+            put(g.fields.size());
+            for (auto f : g.fields) {
+              str(p_.shares[g.share].fields[f]);
+              put(p_.slot({g.share, f}));
+            }
+          }
+        }
+      }
     }
     put(p_.frames.size());
     for (const auto& f : p_.frames) {

@@ -126,6 +126,20 @@ struct Frame {
   std::vector<std::uint32_t> lists[image::kActLists];
 };
 
+/// A column group of a log: one share, the fields logged.
+struct Loggee {
+  std::string tag;
+  std::uint32_t share = kNone;
+  std::vector<std::uint32_t> fields;
+};
+
+/// One log file of a logger (FLOSCRIPT.md §9.8).
+struct Log {
+  std::string name, file;
+  image::LogRule rule = image::LogRule::Never;
+  std::vector<Loggee> loggees;
+};
+
 struct Tasker {
   image::TaskerKind kind = image::TaskerKind::Framer;
   std::uint32_t house = 0;
@@ -136,6 +150,10 @@ struct Tasker {
   std::vector<std::uint32_t> frames;
   FieldRef elapsed, recurred, active, human;
   std::string cloneOf; ///< template name for clones
+  // loggers
+  std::string prefix; ///< `to DIR` (default: the working directory)
+  bool reuse = false;
+  std::vector<Log> logs;
 };
 
 struct House {

@@ -484,10 +484,7 @@ private:
         FramerInst& fi = newFramer(t, std::uint32_t(h), t.name);
         byName_[{std::uint32_t(h), t.name}] = fi.tasker;
         declared_.push_back(&fi);
-        if (t.kind != sema::Tasker::Kind::Framer)
-          unsupported(t.decl->verbRange,
-                      std::string("a ") +
-                          (t.kind == sema::Tasker::Kind::Logger ? "logger" : "server"));
+        if (t.kind == sema::Tasker::Kind::Server) unsupported(t.decl->verbRange, "a server");
       }
     }
   }
@@ -521,13 +518,20 @@ private:
                     s.kind == StmtKind::Server) &&
                    house != kNone && house < model_.houses.size()) {
           const auto& ts = model_.houses[house].taskers;
+          logger_ = kNone;
           if (taskerSeen < ts.size()) {
             const sema::Tasker& t = ts[taskerSeen++];
             auto it = byName_.find({house, t.name});
             if (it != byName_.end() && t.kind == sema::Tasker::Kind::Framer)
               for (auto* fi : declared_)
                 if (fi->tasker == it->second) stateShares(*fi);
+            if (it != byName_.end() && t.kind == sema::Tasker::Kind::Logger) logger_ = it->second;
           }
+        } else if (s.kind == StmtKind::Log && logger_ != kNone) {
+          logDecls_[logger_].push_back({static_cast<const TaskerStmt*>(&s), {}});
+        } else if (s.kind == StmtKind::Loggee && logger_ != kNone && !logDecls_[logger_].empty()) {
+          for (const auto& l : as<LoggeeStmt>(s).loggees)
+            logDecls_[logger_].back().second.push_back(&l);
         }
       }
     };
@@ -619,9 +623,63 @@ private:
     const sema::Frame* semaFrame;
   };
   std::deque<PendingRear> pendingRears_;
+  std::uint32_t logger_ = kNone;
+  std::map<std::uint32_t,
+           std::vector<std::pair<const TaskerStmt*, std::vector<const lang::Loggee*>>>>
+      logDecls_;
+
+  /// A logger's logs: loggee paths are root-relative (§5.2); a missing share is created with a
+  /// `value` of None.
+  void resolveLogger(FramerInst& fi) {
+    Tasker& t = out_->taskers[fi.tasker];
+    for (const auto& c : fi.decl->decl->clauses) {
+      if (c.kind == TaskerClause::Kind::To && c.word) t.prefix = unquote(c.word->text);
+      if (c.kind == TaskerClause::Kind::Reuse) t.reuse = true;
+    }
+    Scope sc;
+    sc.framer = &fi;
+    for (const auto& [decl, loggees] : logDecls_[fi.tasker]) {
+      Log log;
+      log.name = decl->name.text;
+      log.file = log.name + ".txt";
+      for (const auto& c : decl->clauses) {
+        if (c.kind == TaskerClause::Kind::To && c.word) log.file = unquote(c.word->text);
+        if (c.kind == TaskerClause::Kind::As && c.name && c.name->text == "binary")
+          unsupported(c.range, "a binary log");
+        if (c.kind == TaskerClause::Kind::On && c.name) {
+          static const std::pair<const char*, image::LogRule> rules[] = {
+              {"never", image::LogRule::Never},   {"once", image::LogRule::Once},
+              {"always", image::LogRule::Always}, {"update", image::LogRule::Update},
+              {"change", image::LogRule::Change}, {"streak", image::LogRule::Streak},
+              {"deck", image::LogRule::Deck}};
+          for (auto [name, rule] : rules)
+            if (lowerCase(c.name->text) == name) log.rule = rule;
+          if (log.rule == image::LogRule::Streak || log.rule == image::LogRule::Deck)
+            unsupported(c.range, "a log `on " + c.name->text + "` (Flo values hold no lists)");
+        }
+      }
+      for (const lang::Loggee* l : loggees) {
+        Loggee g;
+        g.tag = l->tag ? l->tag->text : l->path.path.head.text;
+        g.share = sharePath(l->path.path, sc);
+        if (!l->path.fields.empty()) {
+          for (const auto& f : l->path.fields)
+            g.fields.push_back(field(g.share, f.text, Value::none(), f.range).field);
+        } else {
+          if (out_->shares[g.share].fields.empty())
+            field(g.share, "value", Value::none(), l->range);
+          for (std::uint32_t k = 0; k < out_->shares[g.share].fields.size(); ++k)
+            g.fields.push_back(k);
+        }
+        log.loggees.push_back(std::move(g));
+      }
+      t.logs.push_back(std::move(log));
+    }
+  }
 
   void resolveFramer(FramerInst& fi) {
     const sema::Tasker& t = *fi.decl;
+    if (t.kind == sema::Tasker::Kind::Logger) return resolveLogger(fi);
     if (t.kind != sema::Tasker::Kind::Framer) return;
     if (fi.clone) stateShares(fi);
     static constexpr ActionContext kOrder[] = {

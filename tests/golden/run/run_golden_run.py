@@ -9,6 +9,8 @@ comment block at the top of NAME.flo:
     # exit: 1                    expected exit status (default 0)
     # store: .count value=3      a line that must appear verbatim in the final store dump
                                  (repeatable; the dump is written with `--store FILE`)
+    # file: out/a.txt NAME.a.txt  a file the program writes (relative to its working directory,
+                                 a fresh temporary one) must equal NAME.a.txt beside NAME.flo
 
 Usage:
     run_golden_run.py --floc PATH [--target x86_64-linux-gnu|aarch64-linux-gnu]
@@ -38,6 +40,7 @@ class Directives:
     run_args: list = field(default_factory=list)
     exit_status: int = 0
     store_lines: list = field(default_factory=list)
+    files: list = field(default_factory=list)
 
 
 def read_directives(path):
@@ -59,6 +62,9 @@ def read_directives(path):
                 found.exit_status = int(value)
             elif key == "store":
                 found.store_lines.append(value)
+            elif key == "file":
+                written, expected = value.split()
+                found.files.append((written, expected))
     return found
 
 
@@ -104,7 +110,7 @@ def run_test(flo, args, workdir):
     command = shlex.split(args.qemu) if args.qemu else []
     command += [exe] + directives.run_args + ["--store", store]
     try:
-        ran = subprocess.run(command, capture_output=True, timeout=RUN_TIMEOUT)
+        ran = subprocess.run(command, capture_output=True, timeout=RUN_TIMEOUT, cwd=workdir)
     except subprocess.TimeoutExpired:
         return [f"timed out after {RUN_TIMEOUT} s (the run never ended)"]
     stdout = ran.stdout.decode("utf-8", "replace")
@@ -131,6 +137,18 @@ def run_test(flo, args, workdir):
                     actual = [line for line in lines if line.split(" ", 1)[0] == path]
                     problems.append(f"store line missing: {wanted}\n"
                                     + indent("\n".join(actual) if actual else "(no such share)"))
+    for written, expected_name in directives.files:
+        actual = read_text(os.path.join(workdir, written))
+        wanted = read_text(os.path.join(os.path.dirname(flo), expected_name))
+        if actual is None:
+            problems.append(f"the program wrote no {written}")
+        elif wanted is None:
+            problems.append(f"missing {expected_name}")
+        elif actual != wanted:
+            diff = difflib.unified_diff(wanted.splitlines(keepends=True),
+                                        actual.splitlines(keepends=True),
+                                        fromfile=expected_name, tofile=written)
+            problems.append(f"{written} differs:\n" + indent("".join(diff)))
     return problems
 
 
