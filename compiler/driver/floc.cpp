@@ -139,7 +139,9 @@ int commandCheck(Session& s) {
     if (!id) continue;
     auto program = s.parse(*id);
     if (s.diags().limitReached()) break;
-    sema::check(*program, s.diags());
+    auto model = sema::check(*program, s.diags());
+    // Store paths and types are checked by lowering (what `floc build` does next).
+    if (!s.diags().hasErrors()) ir::lower(*program, *model, s.sources(), s.diags(), true);
   }
   return s.finish();
 }

@@ -169,9 +169,9 @@ constexpr std::uint32_t kRearLimit = 4;
 class Lowering {
 public:
   Lowering(const lang::Program& program, const sema::Model& model, const SourceManager& sources,
-           Diagnostics& diags)
+           Diagnostics& diags, bool checkOnly)
       : program_(program), model_(model), sources_(sources), diags_(diags),
-        out_(std::make_unique<Program>()) {}
+        out_(std::make_unique<Program>()), checkOnly_(checkOnly) {}
 
   std::unique_ptr<Program> run() {
     declare();
@@ -193,12 +193,15 @@ private:
              std::to_string(lc.column) + ": ";
     }
     auto [it, inserted] = locIndex_.emplace(text, std::uint32_t(out_->locations.size()));
-    if (inserted) out_->locations.push_back(text);
+    if (inserted) {
+      out_->locations.push_back(text);
+      locRanges_.push_back(r);
+    }
     return it->second;
   }
 
   void unsupported(SourceRange r, const std::string& what) {
-    diags_.error(r, what + " is not supported by code generation yet");
+    if (!checkOnly_) diags_.error(r, what + " is not supported by code generation yet");
   }
 
   // ------------------------------------------------------------------ the store
@@ -1398,8 +1401,8 @@ private:
       }
     }
     for (auto& [l, msg] : typeErrors_) {
-      (void)l;
-      diags_.error({}, out_->locations[l] + msg + " (Ioflo would abort the run here)");
+      diags_.error(locRanges_[l], msg);
+      diags_.note({}, "Ioflo would abort the run here with a TypeError; Flo rejects the program");
     }
   }
 
@@ -1417,7 +1420,9 @@ private:
   const SourceManager& sources_;
   Diagnostics& diags_;
   std::unique_ptr<Program> out_;
+  bool checkOnly_ = false;
   std::map<std::string, std::uint32_t> locIndex_;
+  std::vector<SourceRange> locRanges_; ///< parallel to Program::locations
   std::map<std::uint32_t, std::map<std::string, std::uint32_t>> shareIndex_;
   std::vector<std::unique_ptr<FramerInst>> insts_;
   std::vector<FramerInst*> declared_;
@@ -1434,8 +1439,9 @@ private:
 } // namespace
 
 std::unique_ptr<Program> lower(const lang::Program& program, const sema::Model& model,
-                               const lang::SourceManager& sources, lang::Diagnostics& diags) {
-  return Lowering(program, model, sources, diags).run();
+                               const lang::SourceManager& sources, lang::Diagnostics& diags,
+                               bool checkOnly) {
+  return Lowering(program, model, sources, diags, checkOnly).run();
 }
 
 } // namespace flo::ir

@@ -14,7 +14,10 @@ namespace flo::ir {
 /// Lowers a program that checked without errors. Problems the checker cannot see (a path that
 /// descends through a share, a form code generation does not support yet) become located
 /// errors; the result is then incomplete and must not be compiled.
+/// With `checkOnly` (for `floc check`) forms code generation does not support yet are not
+/// reported: they are not errors in the program.
 std::unique_ptr<Program> lower(const lang::Program& program, const sema::Model& model,
-                               const lang::SourceManager& sources, lang::Diagnostics& diags);
+                               const lang::SourceManager& sources, lang::Diagnostics& diags,
+                               bool checkOnly = false);
 
 } // namespace flo::ir
