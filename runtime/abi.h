@@ -29,7 +29,9 @@ enum FloTag {
   FLO_BOOL = 1,  /* payload.i is 0 or 1 */
   FLO_INT = 2,   /* payload.i */
   FLO_FLOAT = 3, /* payload.f */
-  FLO_STR = 4    /* payload.s, NUL-terminated, immutable; aux = length */
+  FLO_STR = 4,   /* payload.s, NUL-terminated, immutable; aux = length */
+  FLO_POINT = 5  /* payload.s points to 3 doubles (read with memcpy: unaligned); aux = kind:
+                    0 Pxy, 1 Pxyz, 2 Pne, 3 Pned, 4 Pfs, 5 Pfsb */
 };
 
 /* One field of a share: 16 bytes, the same layout on x86-64 and aarch64. */

@@ -119,6 +119,11 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
       v.u.s = str(lo, hi);
       v.aux = hi;
       break;
+    case FLO_POINT:
+      if (hi != 1 + 3 * sizeof(double)) throw std::runtime_error("program image: bad point");
+      v.u.s = str(lo, hi) + 1;
+      v.aux = static_cast<unsigned char>(strings_[lo]);
+      break;
     default:
       throw std::runtime_error("program image has a bad value tag");
     }

@@ -13,6 +13,23 @@ bool isNumeric(const FloValue& v) {
   return v.tag == FLO_BOOL || v.tag == FLO_INT || v.tag == FLO_FLOAT;
 }
 
+namespace {
+struct PointKind {
+  const char* name;
+  const char* fields;
+};
+const PointKind kPointKinds[] = {{"Pxy", "xy"},   {"Pxyz", "xyz"}, {"Pne", "ne"},
+                                 {"Pned", "ned"}, {"Pfs", "fs"},   {"Pfsb", "fsb"}};
+const PointKind& pointKind(const FloValue& v) {
+  return kPointKinds[v.aux < 6 ? v.aux : 0];
+}
+} // namespace
+
+int pointCoords(const FloValue& v, double out[3]) {
+  std::memcpy(out, v.u.s, 3 * sizeof(double));
+  return int(std::strlen(pointKind(v).fields));
+}
+
 double asDouble(const FloValue& v) {
   return v.tag == FLO_FLOAT ? v.u.f : double(v.u.i);
 }
@@ -26,6 +43,8 @@ bool truthy(const FloValue& v) {
     return v.u.f != 0.0;
   case FLO_STR:
     return v.aux != 0;
+  case FLO_POINT:
+    return true; // a non-empty tuple
   default:
     return false;
   }
@@ -43,6 +62,8 @@ const char* typeName(const FloValue& v) {
     return "float";
   case FLO_STR:
     return "str";
+  case FLO_POINT:
+    return pointKind(v).name;
   }
   return "?";
 }
@@ -67,6 +88,17 @@ int compareNumbers(const FloValue& a, const FloValue& b) {
   return x < y ? -1 : x > y;
 }
 
+/// Tuples compare element by element, then by length (Python).
+int comparePoints(const FloValue& a, const FloValue& b) {
+  double x[3], y[3];
+  int n = pointCoords(a, x), m = pointCoords(b, y);
+  for (int i = 0; i < std::min(n, m); ++i) {
+    if (std::isnan(x[i]) || std::isnan(y[i])) return 2;
+    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+  }
+  return n < m ? -1 : n > m;
+}
+
 int compareStrings(const FloValue& a, const FloValue& b) {
   std::size_t n = std::min(a.aux, b.aux);
   int c = std::memcmp(a.u.s, b.u.s, n);
@@ -81,6 +113,7 @@ bool pyEqual(const FloValue& a, const FloValue& b) {
   if (a.tag != b.tag) return false;
   if (a.tag == FLO_NONE) return true;
   if (a.tag == FLO_STR) return compareStrings(a, b) == 0;
+  if (a.tag == FLO_POINT) return comparePoints(a, b) == 0;
   return false;
 }
 
@@ -106,6 +139,9 @@ std::optional<bool> compare(FloCmp op, const FloValue& s, const FloValue& g, dou
     if (c == 2) return false;
   } else if (s.tag == FLO_STR && g.tag == FLO_STR) {
     c = compareStrings(s, g);
+  } else if (s.tag == FLO_POINT && g.tag == FLO_POINT) {
+    c = comparePoints(s, g);
+    if (c == 2) return false;
   } else {
     static const char* const ops[] = {"==", "!=", "<", "<=", ">=", ">"};
     error = std::string("'") + ops[op] + "' not supported between instances of '" + typeName(s) +
@@ -240,6 +276,15 @@ std::string repr(const FloValue& v) {
         out += char(c);
     }
     return out + q;
+  }
+  case FLO_POINT: {
+    double c[3];
+    int n = pointCoords(v, c);
+    const PointKind& k = pointKind(v);
+    std::string out = std::string(k.name) + "(";
+    for (int i = 0; i < n; ++i)
+      out += std::string(i ? ", " : "") + k.fields[i] + "=" + floatRepr(c[i]);
+    return out + ")";
   }
   }
   return "?";

@@ -21,6 +21,8 @@ private:
 };
 
 bool isNumeric(const FloValue& v);
+/// A point's coordinates; returns how many (2 or 3).
+int pointCoords(const FloValue& v, double out[3]);
 double asDouble(const FloValue& v);
 bool truthy(const FloValue& v);
 const char* typeName(const FloValue& v);

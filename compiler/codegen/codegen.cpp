@@ -156,7 +156,9 @@ private:
   /// Stores a constant into a FloValue cell.
   void storeValue(Value* cell, const ir::Value& v) {
     b_.CreateStore(b_.getInt32(v.tag), b_.CreateStructGEP(value_, cell, 0));
-    b_.CreateStore(b_.getInt32(v.tag == FLO_STR ? v.s.size() : 0),
+    b_.CreateStore(b_.getInt32(v.tag == FLO_STR     ? v.s.size()
+                               : v.tag == FLO_POINT ? std::uint64_t(v.i)
+                                                    : 0),
                    b_.CreateStructGEP(value_, cell, 1));
     Value* payload = b_.CreateStructGEP(value_, cell, 2);
     switch (v.tag) {
@@ -169,6 +171,11 @@ private:
       break;
     case FLO_STR:
       b_.CreateStore(stringPtr(v.s), payload);
+      break;
+    case FLO_POINT: // the coordinates follow the kind byte in the string table
+      b_.CreateStore(b_.CreateInBoundsGEP(Type::getInt8Ty(c_), stringPtr(ir::pointBlob(v)),
+                                          b_.getInt64(1)),
+                     payload);
       break;
     default:
       b_.CreateStore(b_.getInt64(0), payload);

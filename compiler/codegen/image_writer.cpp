@@ -130,6 +130,9 @@ private:
     case FLO_STR:
       str(v.s);
       break;
+    case FLO_POINT:
+      str(ir::pointBlob(v));
+      break;
     default:
       put(0);
       put(0);

@@ -29,8 +29,26 @@ std::string repr(const Value& v) {
   }
   case FLO_STR:
     return "'" + v.s + "'";
+  case FLO_POINT: {
+    static const char* const names[] = {"Pxy", "Pxyz", "Pne", "Pned", "Pfs", "Pfsb"};
+    std::string out = std::string(names[v.i % 6]) + "(";
+    for (std::size_t k = 0; k < v.point.size(); ++k) {
+      char buf[64];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.point[k]);
+      out += (k ? ", " : "") + std::string(buf, r.ptr);
+    }
+    return out + ")";
+  }
   }
   return "?";
+}
+
+std::string pointBlob(const Value& v) {
+  std::string blob(1, char(v.i));
+  double c[3] = {0, 0, 0};
+  for (std::size_t k = 0; k < v.point.size() && k < 3; ++k) c[k] = v.point[k];
+  blob.append(reinterpret_cast<const char*>(c), sizeof c);
+  return blob;
 }
 
 const char* typeName(Type t) {
@@ -49,6 +67,8 @@ const char* typeName(Type t) {
     return "number";
   case Type::Str:
     return "str";
+  case Type::Point:
+    return "point";
   case Type::Any:
     return "any";
   }
@@ -67,6 +87,8 @@ Type typeOf(const Value& v) {
     return Type::Float;
   case FLO_STR:
     return Type::Str;
+  case FLO_POINT:
+    return Type::Point;
   }
   return Type::Any;
 }

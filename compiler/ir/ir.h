@@ -25,17 +25,20 @@ struct Value {
   std::int64_t i = 0; ///< bool and int
   double f = 0;
   std::string s;
+  std::vector<double> point; ///< FLO_POINT: 2 or 3 coordinates; `i` holds the kind (abi.h)
 
   static Value none() { return {}; }
   static Value boolean(bool b) { return {FLO_BOOL, b ? 1 : 0, 0, {}}; }
   static Value integer(std::int64_t v) { return {FLO_INT, v, 0, {}}; }
   static Value real(double v) { return {FLO_FLOAT, 0, v, {}}; }
-  static Value string(std::string v) { return {FLO_STR, 0, 0, std::move(v)}; }
+  static Value string(std::string v) { return {FLO_STR, 0, 0, std::move(v), {}}; }
 };
 std::string repr(const Value& v);
+/// A point as the image stores it: its kind byte, then three doubles.
+std::string pointBlob(const Value& v);
 
 /// The static type of a field, joined over every value it can hold.
-enum class Type : std::uint8_t { Unknown, None, Bool, Int, Float, Number, Str, Any };
+enum class Type : std::uint8_t { Unknown, None, Bool, Int, Float, Number, Str, Point, Any };
 const char* typeName(Type t);
 Type typeOf(const Value& v);
 Type join(Type a, Type b);

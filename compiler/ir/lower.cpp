@@ -264,14 +264,52 @@ private:
       return Value::string(w.text);
     case WordKind::Point:
     case WordKind::Coord:
-      unsupported(w.range, "a point or coordinate value ('" + w.text + "')");
-      return std::nullopt;
+      return pointOrCoord(w);
     case WordKind::Name:
       if (auto v = keywordValue(w)) return v;
       return Value::string(w.text);
     default:
       return Value::string(w.text);
     }
+  }
+
+  /// `1.5x2y`, `1n2e3d`, `1f2s`... as a point (FLOSCRIPT.md §2); `40N30.5` as degrees.
+  std::optional<Value> pointOrCoord(const Word& w) {
+    const std::string& t = w.text;
+    if (w.kind == WordKind::Coord) {
+      auto pos = t.find_first_of("NnSsEeWw");
+      double deg = std::stod(t.substr(0, pos)), min = std::stod(t.substr(pos + 1));
+      double v = deg + min / 60.0;
+      char h = char(std::toupper(static_cast<unsigned char>(t[pos])));
+      return Value::real(h == 'S' || h == 'W' ? -v : v);
+    }
+    static const std::pair<const char*, int> kinds[] = {{"xyz", 1}, {"ned", 3}, {"fsb", 5}};
+    for (auto [letters, kind3] : kinds) {
+      Value v;
+      v.tag = FLO_POINT;
+      std::size_t i = 0;
+      for (int k = 0; k < 3 && i < t.size(); ++k) {
+        std::size_t used = 0;
+        double c;
+        try {
+          c = std::stod(t.substr(i), &used);
+        } catch (...) {
+          break;
+        }
+        // stod would read `2e` of `1n2e` as an exponent: cut the number at the letter.
+        std::size_t end = t.find(letters[k], i);
+        if (end == std::string::npos) break;
+        if (i + used > end) c = std::stod(t.substr(i, end - i));
+        v.point.push_back(c);
+        i = end + 1;
+      }
+      if (i == t.size() && (v.point.size() == 2 || v.point.size() == 3)) {
+        v.i = v.point.size() == 3 ? kind3 : kind3 - 1;
+        return v;
+      }
+    }
+    diags_.error(w.range, "'" + t + "' is not a point");
+    return std::nullopt;
   }
 
   /// Direct data as (field, value) pairs: one word is `value`; otherwise pairs (§7).
@@ -1155,8 +1193,7 @@ private:
       return Value::string(w.text);
     case WordKind::Point:
     case WordKind::Coord:
-      unsupported(w.range, "a point or coordinate goal ('" + w.text + "')");
-      return Value::none();
+      return pointOrCoord(w);
     default:
       return std::nullopt;
     }
@@ -1392,10 +1429,23 @@ private:
       for (const auto& n : f.needs) {
         if (n.op != Need::Op::Compare || n.cmp == FLO_EQ || n.cmp == FLO_NE) continue;
         Type a = typeAt(n.state), b = n.goalIsRef ? typeAt(n.goalRef) : typeOf(n.goal);
-        bool numA = a == Type::Int || a == Type::Float || a == Type::Number || a == Type::Bool;
-        bool numB = b == Type::Int || b == Type::Float || b == Type::Number || b == Type::Bool;
-        if ((a == Type::Str && numB) || (numA && b == Type::Str) ||
-            (n.goalIsRef ? false : b == Type::None))
+        auto category = [](Type t) {
+          switch (t) {
+          case Type::Bool:
+          case Type::Int:
+          case Type::Float:
+          case Type::Number:
+            return 1;
+          case Type::Str:
+            return 2;
+          case Type::Point:
+            return 3;
+          default:
+            return 0; // unknown, None or mixed: decided at run time
+          }
+        };
+        int ca = category(a), cb = category(b);
+        if ((ca && cb && ca != cb) || (!n.goalIsRef && b == Type::None))
           typeErrors_.push_back({n.loc, std::string("ordering comparison between ") + typeName(a) +
                                             " and " + typeName(b)});
       }
