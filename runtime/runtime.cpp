@@ -828,7 +828,11 @@ bool Runtime::openLogs(Tasker& t) {
 void Runtime::writeLogs(Tasker& t, bool first) {
   using image::LogRule;
   for (auto& log : t.logs) {
-    if (!log.out || log.rule == LogRule::Never) continue;
+    // `streak` drains a list field and `deck` a share's deck, one row per element; Flo's values
+    // hold no lists and its shares no decks, so those logs keep just their header.
+    if (!log.out || log.rule == LogRule::Never || log.rule == LogRule::Streak ||
+        log.rule == LogRule::Deck)
+      continue;
     bool row = first && log.rule != LogRule::Never;
     if (!first && log.rule == LogRule::Always) row = true;
     if (!first && log.rule == LogRule::Update)

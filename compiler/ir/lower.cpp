@@ -695,8 +695,6 @@ private:
               {"deck", image::LogRule::Deck}};
           for (auto [name, rule] : rules)
             if (lowerCase(c.name->text) == name) log.rule = rule;
-          if (log.rule == image::LogRule::Streak || log.rule == image::LogRule::Deck)
-            unsupported(c.range, "a log `on " + c.name->text + "` (Flo values hold no lists)");
         }
       }
       for (const lang::Loggee* l : loggees) {
