@@ -165,6 +165,8 @@ struct FramerInst {
 /// Clones one `rear` can have alive at once; they are instantiated at compile time so memory
 /// stays bounded and every clone's store paths are resolved like any other (FLOSCRIPT.md §8).
 constexpr std::uint32_t kRearLimit = 4;
+/// Framers a program may have after cloning: a moot that clones itself never stops.
+constexpr std::size_t kMaxTaskers = 10000;
 
 class Lowering {
 public:
@@ -178,6 +180,7 @@ public:
     parseTime();
     resolve();
     order();
+    cycles();
     infer();
     return std::move(out_);
   }
@@ -647,16 +650,60 @@ private:
       while (!pendingRears_.empty()) {
         auto r = pendingRears_.front();
         pendingRears_.pop_front();
-        for (std::uint32_t k = 0; k < kRearLimit; ++k)
-          out_->acts[r.act].taskers.push_back(
-              cloneOf(*r.moot, "", r.via, r.main, r.frame, r.semaFrame));
+        for (std::uint32_t k = 0; k < kRearLimit; ++k) {
+          std::uint32_t c = cloneOf(*r.moot, "", r.via, r.main, r.frame, r.semaFrame);
+          if (c == kNone) break;
+          runs(r.main->tasker, c, r.range);
+          out_->acts[r.act].taskers.push_back(c);
+        }
         drain();
       }
     }
   }
 
+  /// `from` runs `to` inside its own turn (aux, conditional aux, slave fiat, rear).
+  void runs(std::uint32_t from, std::uint32_t to, SourceRange where) {
+    if (from != kNone && to != kNone) runsEdges_[from].push_back({to, where});
+  }
+
+  /// A framer that runs itself through auxes or slave fiats would recurse without end at run
+  /// time (Ioflo ends such a run with a RecursionError): a located error instead.
+  void cycles() {
+    std::vector<int> state(out_->taskers.size(), 0); // 0 new, 1 on the path, 2 done
+    std::vector<std::pair<std::uint32_t, SourceRange>> path;
+    std::function<void(std::uint32_t)> visit = [&](std::uint32_t t) {
+      state[t] = 1;
+      for (const auto& [to, where] : runsEdges_[t]) {
+        path.push_back({to, where});
+        if (state[to] == 1) {
+          std::string names;
+          auto start =
+              std::find_if(path.begin(), path.end(), [&](auto& p) { return p.first == to; });
+          for (auto it = start; it != path.end(); ++it)
+            names += out_->taskers[it->first].name + (it + 1 == path.end() ? "" : " -> ");
+          diags_.error(where,
+                       "framer '" + out_->taskers[to].name + "' would run inside itself: " + names);
+          diags_.note({}, "auxes and slaves run inside the frame that names them; a cycle "
+                          "never ends (Ioflo stops with a RecursionError)");
+        } else if (state[to] == 0) {
+          visit(to);
+        }
+        path.pop_back();
+      }
+      state[t] = 2;
+    };
+    for (std::uint32_t t = 0; t < out_->taskers.size(); ++t)
+      if (state[t] == 0) {
+        path.clear();
+        visit(t);
+      }
+  }
+  std::map<std::uint32_t, std::vector<std::pair<std::uint32_t, SourceRange>>> runsEdges_;
+  bool cloneOverflow_ = false;
+
   struct PendingRear {
     std::uint32_t act;
+    SourceRange range;
     const sema::Tasker* moot;
     const Path* via;
     const FramerInst* main;
@@ -873,6 +920,7 @@ private:
           return;
         }
         a.fn = needs(x.needs, sc, a.marks, true);
+        runs(sc.framer->tasker, a.target, x.framer.range);
         addAct(std::move(a), ActList::Precur, sc);
         return;
       }
@@ -880,9 +928,11 @@ private:
       if (x.tag) {
         if (!moot) return;
         aux = clone(*moot, x, sc);
+        if (aux == kNone) return;
       } else {
         aux = it->second;
       }
+      runs(sc.framer->tasker, aux, x.framer.range);
       out_->frames[sc.frame].auxes.push_back(aux);
       return;
     }
@@ -936,6 +986,7 @@ private:
       a.control = std::uint32_t(f.control);
       a.target = taskerNamed(f.slave, sc);
       if (a.target == kNone) return;
+      runs(sc.framer->tasker, a.target, f.slave.range);
       break;
     }
     case StmtKind::Do:
@@ -962,8 +1013,8 @@ private:
         if (c.kind == TaskerClause::Kind::Via && c.path) via = &*c.path;
       // The pool is made after the clones resolve creates, so run-time clones take the next
       // numbers, as they would in Ioflo (`tmpl1` made by resolve, `tmpl2` by the first rear).
-      pendingRears_.push_back(
-          {std::uint32_t(out_->acts.size()), moot, via, sc.framer, a.target, targetSema});
+      pendingRears_.push_back({std::uint32_t(out_->acts.size()), r.original.range, moot, via,
+                               sc.framer, a.target, targetSema});
       break;
     }
     case StmtKind::Raze: {
@@ -987,6 +1038,14 @@ private:
   std::uint32_t cloneOf(const sema::Tasker& moot, std::string tag, const Path* via,
                         const FramerInst* main, std::uint32_t mainFrame,
                         const sema::Frame* mainSemaFrame) {
+    if (out_->taskers.size() >= kMaxTaskers) {
+      if (!cloneOverflow_)
+        diags_.error(moot.decl->name.range, "cloning '" + moot.name + "' does not end: more than " +
+                                                std::to_string(kMaxTaskers) +
+                                                " framers (does a moot clone itself?)");
+      cloneOverflow_ = true;
+      return kNone;
+    }
     if (tag.empty()) tag = moot.name + std::to_string(++cloneCount_[{main->house, moot.name}]);
     FramerInst& fi = newFramer(moot, main->house, main->name + "_" + tag);
     fi.clone = true;
@@ -1011,6 +1070,7 @@ private:
     }
     std::uint32_t t =
         cloneOf(moot, insular ? "" : x.tag->text, via, sc.framer, sc.frame, sc.semaFrame);
+    if (t == kNone) return kNone;
     if (!insular) cloneTags_[{sc.framer->tasker, x.tag->text}] = t;
     return t;
   }
