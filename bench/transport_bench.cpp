@@ -1,13 +1,17 @@
 // Transport benchmark on loopback: the encrypted UDP transport (two UdpNodes, each on its own
-// thread, no injected loss) against plain TCP (Boost.Asio blocking sockets, 4-byte length
-// framing, one application-level acknowledgement at the end) measured in the same run.
+// thread) against plain TCP (Boost.Asio blocking sockets, 4-byte length framing, one
+// application-level acknowledgement at the end) measured in the same run.
 // Usage: flo_transport_bench [--small N] [--large M] [--pairs P] [--runs R] [--seconds S]
+//                            [--loss X] [--lossy L] [--seed Z] [--only abcd]
 //   (a) N 256-byte messages: messages/s and MB/s from the first send to the last acknowledgement
 //   (b) M 1 MiB messages: MB/s, the same way
 //   (c) P fresh node pairs: time from send() of a 1-byte message to its acknowledgement (handshake
 //       + one round trip), then the same on the established session (one round trip); median, p99
-// Throughput phases run R times (a fresh node pair or connection each time) and report the best;
-// every wait is capped at S seconds. MB is 10^6 bytes of message payload.
+//   (d) L 1 MiB messages with a share X (default 0.2) of the datagrams each node sends dropped by
+//       UdpNode's seeded loss shim (seeds Z + 2k and Z + 2k + 1 in run k): MB/s, as (b); no TCP
+// (a)-(c) inject no loss. Throughput phases run R times (a fresh node pair or connection each
+// time) and report the best; every wait is capped at S seconds. MB is 10^6 bytes of message
+// payload. --only picks the phases to run (default all).
 #include "core/udp_node.h"
 
 #include <boost/asio.hpp>
@@ -48,7 +52,13 @@ struct Throughput {
 /// A client and a server node on 127.0.0.1; the server runs on its own thread until destroyed.
 class NodePair {
 public:
-  NodePair() : server_(SigningKey::generate()), client_(SigningKey::generate()) {
+  /// `loss` > 0 drops that share of each node's outgoing datagrams (seeded by `seed`).
+  explicit NodePair(double loss = 0, std::uint64_t seed = 1)
+      : server_(SigningKey::generate()), client_(SigningKey::generate()) {
+    if (loss > 0) {
+      server_.injectLoss(loss, 0, seed);
+      client_.injectLoss(loss, 0, seed + 1);
+    }
     std::string error;
     if (!server_.bind("127.0.0.1", 0, error) || !client_.bind("127.0.0.1", 0, error)) {
       std::fprintf(stderr, "flo_transport_bench: %s\n", error.c_str());
@@ -96,8 +106,9 @@ private:
   std::thread serverLoop_;
 };
 
-Throughput udpThroughput(std::size_t count, std::size_t size, double cap) {
-  NodePair pair;
+Throughput udpThroughput(std::size_t count, std::size_t size, double cap, double loss = 0,
+                         std::uint64_t seed = 1) {
+  NodePair pair(loss, seed);
   pair.send(Bytes(1, 0)); // the handshake is not part of the figure
   if (!pair.awaitAcks(1, cap)) return {};
   std::size_t before = pair.deliveredBytes();
@@ -193,8 +204,11 @@ double ratio(double a, double b) {
 
 int main(int argc, char** argv) {
   std::size_t small = 100'000, large = 64, pairs = 200;
+  std::size_t lossy = 8;
   int runs = 3;
-  double cap = 60;
+  double cap = 60, loss = 0.2;
+  std::uint64_t seed = 1;
+  std::string only = "abcd";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--small") == 0)
       small = std::strtoull(argv[i + 1], nullptr, 10);
@@ -206,16 +220,32 @@ int main(int argc, char** argv) {
       runs = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--seconds") == 0)
       cap = std::atof(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--loss") == 0)
+      loss = std::atof(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--lossy") == 0)
+      lossy = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (std::strcmp(argv[i], "--seed") == 0)
+      seed = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (std::strcmp(argv[i], "--only") == 0)
+      only = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: flo_transport_bench [--small N] [--large M] [--pairs P] "
-                           "[--runs R] [--seconds S]\n");
+                           "[--runs R] [--seconds S] [--loss X] [--lossy L] [--seed Z] "
+                           "[--only abcd]\n");
       return 2;
     }
   }
-  if (argc % 2 == 0 || small < 1 || large < 1 || pairs < 1 || runs < 1 || cap <= 0) return 2;
+  if (argc % 2 == 0 || small < 1 || large < 1 || pairs < 1 || runs < 1 || cap <= 0 || lossy < 1 ||
+      loss < 0 || loss >= 1)
+    return 2;
+  auto phase = [&](char c) { return only.find(c) != std::string::npos; };
   constexpr std::size_t kSmall = 256, kLarge = 1u << 20;
   int status = 0;
-  auto report = [&](const char* what, const Throughput& udp, const Throughput& tcp, bool rate) {
+  auto report = [&](const char* what, const Throughput& udp, const Throughput* tcpOrNull,
+                    bool rate) {
+    Throughput none;
+    none.ok = true;
+    const Throughput& tcp = tcpOrNull ? *tcpOrNull : none;
     if (!udp.ok || !tcp.ok) {
       std::printf("%s: FAILED (udp %s, tcp %s; capped at %.0f s)\n", what, udp.ok ? "ok" : "failed",
                   tcp.ok ? "ok" : "failed", cap);
@@ -223,7 +253,9 @@ int main(int argc, char** argv) {
       return;
     }
     std::printf("%s\n", what);
-    if (rate)
+    if (!tcpOrNull)
+      std::printf("  udp transport %8.1f MB/s  (%.3f s)\n", udp.megabytesPerSecond(), udp.seconds);
+    else if (rate)
       std::printf("  udp transport %10.0f msg/s %8.1f MB/s  (%.3f s)\n"
                   "  tcp           %10.0f msg/s %8.1f MB/s  (%.3f s)\n"
                   "  ratio udp/tcp %10.3f\n",
@@ -246,74 +278,88 @@ int main(int argc, char** argv) {
   };
 
   std::printf("best of %d run(s); payload MB = 10^6 bytes\n", runs);
-  {
+  if (phase('a')) {
     auto udp = bestOf(runs, [&] { return udpThroughput(small, kSmall, cap); });
     auto tcp = bestOf(runs, [&] { return tcpThroughput(small, kSmall); });
     char what[96];
     std::snprintf(what, sizeof what, "(a) %zu x 256-byte messages", small);
-    report(what, udp, tcp, true);
+    report(what, udp, &tcp, true);
   }
-  {
+  if (phase('b')) {
     auto udp = bestOf(runs, [&] { return udpThroughput(large, kLarge, cap); });
     auto tcp = bestOf(runs, [&] { return tcpThroughput(large, kLarge); });
     char what[96];
     std::snprintf(what, sizeof what, "(b) %zu x 1 MiB messages", large);
-    report(what, udp, tcp, false);
+    report(what, udp, &tcp, false);
   }
 
-  // (c) Handshake: a fresh pair each time; keys are generated and sockets bound before timing.
-  std::vector<double> firstMs, establishedMs, tcpConnectMs;
-  auto deadline = BenchClock::now() + std::chrono::milliseconds(std::int64_t(cap * 1000));
-  for (std::size_t i = 0; i < pairs && BenchClock::now() < deadline; ++i) {
-    NodePair pair;
-    auto start = BenchClock::now();
-    pair.send(Bytes(1, 1));
-    if (!pair.awaitAcks(1, 5)) break;
-    firstMs.push_back(secondsSince(start) * 1e3);
-    start = BenchClock::now();
-    pair.send(Bytes(1, 2));
-    if (!pair.awaitAcks(1, 5)) break;
-    establishedMs.push_back(secondsSince(start) * 1e3);
-  }
-  // TCP's counterpart: connect plus one framed 1-byte message and its 1-byte acknowledgement.
-  for (std::size_t i = 0; i < pairs; ++i) {
-    asio::io_context io;
-    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    std::thread server([&] {
+  if (phase('c')) {
+    // (c) Handshake: a fresh pair each time; keys are generated and sockets bound before timing.
+    std::vector<double> firstMs, establishedMs, tcpConnectMs;
+    auto deadline = BenchClock::now() + std::chrono::milliseconds(std::int64_t(cap * 1000));
+    for (std::size_t i = 0; i < pairs && BenchClock::now() < deadline; ++i) {
+      NodePair pair;
+      auto start = BenchClock::now();
+      pair.send(Bytes(1, 1));
+      if (!pair.awaitAcks(1, 5)) break;
+      firstMs.push_back(secondsSince(start) * 1e3);
+      start = BenchClock::now();
+      pair.send(Bytes(1, 2));
+      if (!pair.awaitAcks(1, 5)) break;
+      establishedMs.push_back(secondsSince(start) * 1e3);
+    }
+    // TCP's counterpart: connect plus one framed 1-byte message and its 1-byte acknowledgement.
+    for (std::size_t i = 0; i < pairs; ++i) {
+      asio::io_context io;
+      tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+      std::thread server([&] {
+        boost::system::error_code ec;
+        tcp::socket peer(io);
+        acceptor.accept(peer, ec);
+        std::array<std::uint8_t, 5> frame{};
+        if (!ec) asio::read(peer, asio::buffer(frame), ec);
+        std::uint8_t ack = 1;
+        if (!ec) asio::write(peer, asio::buffer(&ack, 1), ec);
+      });
       boost::system::error_code ec;
-      tcp::socket peer(io);
-      acceptor.accept(peer, ec);
-      std::array<std::uint8_t, 5> frame{};
-      if (!ec) asio::read(peer, asio::buffer(frame), ec);
-      std::uint8_t ack = 1;
-      if (!ec) asio::write(peer, asio::buffer(&ack, 1), ec);
-    });
-    boost::system::error_code ec;
-    auto start = BenchClock::now();
-    tcp::socket socket(io);
-    socket.connect(acceptor.local_endpoint(), ec);
-    std::array<std::uint8_t, 5> frame{0, 0, 0, 1, 1};
-    if (!ec) asio::write(socket, asio::buffer(frame), ec);
-    std::uint8_t ack = 0;
-    if (!ec) asio::read(socket, asio::buffer(&ack, 1), ec);
-    double ms = secondsSince(start) * 1e3;
-    socket.close();
-    server.join();
-    if (ec) break;
-    tcpConnectMs.push_back(ms);
+      auto start = BenchClock::now();
+      tcp::socket socket(io);
+      socket.connect(acceptor.local_endpoint(), ec);
+      std::array<std::uint8_t, 5> frame{0, 0, 0, 1, 1};
+      if (!ec) asio::write(socket, asio::buffer(frame), ec);
+      std::uint8_t ack = 0;
+      if (!ec) asio::read(socket, asio::buffer(&ack, 1), ec);
+      double ms = secondsSince(start) * 1e3;
+      socket.close();
+      server.join();
+      if (ec) break;
+      tcpConnectMs.push_back(ms);
+    }
+    std::printf("(c) handshake over %zu fresh node pairs (send of 1 byte -> acknowledgement)\n",
+                firstMs.size());
+    if (firstMs.size() < pairs || tcpConnectMs.size() < pairs) status = 1;
+    std::printf("  udp first message (handshake + 1 RTT)  median %7.3f ms  p99 %7.3f ms\n",
+                percentile(firstMs, 0.5), percentile(firstMs, 0.99));
+    std::printf("  udp established session (1 RTT)        median %7.3f ms  p99 %7.3f ms\n",
+                percentile(establishedMs, 0.5), percentile(establishedMs, 0.99));
+    std::printf("  handshake alone (difference of medians) %7.3f ms\n",
+                percentile(firstMs, 0.5) - percentile(establishedMs, 0.5));
+    std::printf("  tcp connect + 1 message + ack            median %7.3f ms  p99 %7.3f ms\n",
+                percentile(tcpConnectMs, 0.5), percentile(tcpConnectMs, 0.99));
+    std::printf("  ratio udp/tcp (first message, median)  %7.2f\n",
+                ratio(percentile(firstMs, 0.5), percentile(tcpConnectMs, 0.5)));
   }
-  std::printf("(c) handshake over %zu fresh node pairs (send of 1 byte -> acknowledgement)\n",
-              firstMs.size());
-  if (firstMs.size() < pairs || tcpConnectMs.size() < pairs) status = 1;
-  std::printf("  udp first message (handshake + 1 RTT)  median %7.3f ms  p99 %7.3f ms\n",
-              percentile(firstMs, 0.5), percentile(firstMs, 0.99));
-  std::printf("  udp established session (1 RTT)        median %7.3f ms  p99 %7.3f ms\n",
-              percentile(establishedMs, 0.5), percentile(establishedMs, 0.99));
-  std::printf("  handshake alone (difference of medians) %7.3f ms\n",
-              percentile(firstMs, 0.5) - percentile(establishedMs, 0.5));
-  std::printf("  tcp connect + 1 message + ack            median %7.3f ms  p99 %7.3f ms\n",
-              percentile(tcpConnectMs, 0.5), percentile(tcpConnectMs, 0.99));
-  std::printf("  ratio udp/tcp (first message, median)  %7.2f\n",
-              ratio(percentile(firstMs, 0.5), percentile(tcpConnectMs, 0.5)));
+  if (phase('d')) {
+    std::uint64_t run = 0;
+    auto udp = bestOf(runs, [&] {
+      std::uint64_t s = seed + 2 * run++;
+      return udpThroughput(lossy, kLarge, cap, loss, s);
+    });
+    char what[128];
+    std::snprintf(what, sizeof what,
+                  "(d) %zu x 1 MiB messages, %.0f%% of datagrams dropped each way", lossy,
+                  loss * 100);
+    report(what, udp, nullptr, false);
+  }
   return status;
 }

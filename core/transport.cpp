@@ -127,16 +127,19 @@ struct Session {
   bool ackPending = false;
   unsigned unackedEliciting = 0;
   std::optional<Time> ackDeadline;
-  std::optional<std::uint64_t> largestReceived;
+  std::optional<std::uint64_t> largestReceived; ///< of every authenticated packet
   // send side
   std::map<std::uint64_t, SentPacket> sent;
   std::size_t inflightBytes = 0;
   std::optional<std::uint64_t> largestAcked;
   double cwnd = 10, ssthresh = 1e9;
-  Time recoveryStart = Time::min();
+  Time recoveryStart = Time::min(); ///< packets sent up to here belong to the current episode
   Duration srtt{}, rttvar{}, rto{}, latestRtt{};
   bool haveRtt = false;
   unsigned backoff = 0, consecutiveRtos = 0;
+  std::optional<Time> lossTime; ///< when a packet below largestAcked turns lost by time
+  std::optional<Time> rtoAt;    ///< the retransmission timer (RFC 6298), while `sent` is not empty
+  unsigned probes = 0;          ///< packets that may carry segments beyond the window
   std::size_t peerWindow = 64 * 1024;
   bool pingPending = false;
 };
@@ -181,6 +184,9 @@ struct Peer {
   std::uint64_t nextDeliver = 0;
   std::map<std::uint64_t, InMessage> in;
   std::size_t buffered = 0;
+  /// The furthest stream position received, (message_seq, end offset): a segment below it
+  /// fills a gap or repeats, and is acknowledged at once.
+  std::optional<std::pair<std::uint64_t, std::uint32_t>> highest;
 };
 
 struct RateBucket {
@@ -386,6 +392,7 @@ struct Endpoint::State {
     p.in.clear();
     p.buffered = 0;
     p.nextDeliver = 0;
+    p.highest.reset();
     p.localEpoch = random64();
   }
 
@@ -489,6 +496,7 @@ struct Endpoint::State {
       p.in.clear();
       p.buffered = 0;
       p.nextDeliver = 0;
+      p.highest.reset();
       std::uint64_t seq = 0;
       for (auto& m : p.out) {
         m.seq = seq++;
@@ -562,7 +570,7 @@ struct Endpoint::State {
     std::vector<Seg> segs;
     std::optional<std::uint32_t> window;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
-    bool eliciting = false;
+    bool eliciting = false, ping = false;
     std::size_t i = 0;
     while (i < size) {
       std::uint8_t type = d[i++];
@@ -591,11 +599,17 @@ struct Endpoint::State {
           ranges.emplace_back(first, last);
         }
       } else if (type == kPingFrame) {
-        eliciting = true;
+        eliciting = ping = true;
       } else {
         return drop(DropReason::ProtocolViolation);
       }
     }
+    // Acknowledged at once (not after ackDelay): a packet out of order (one before it is
+    // missing, or it comes late), a probe, the last segment of a message (the sender waits
+    // for it), and a segment below the furthest stream position received (it fills a gap or
+    // repeats: the sender is recovering a loss).
+    bool urgent = ping || (s.largestReceived && pn != *s.largestReceived + 1);
+    if (!s.largestReceived || pn > *s.largestReceived) s.largestReceived = pn;
     bool refused = false;
     for (const Seg& g : segs) {
       Accept a = acceptSegment(p, g.seq, g.offset, g.total, g.bytes, g.length);
@@ -604,11 +618,17 @@ struct Endpoint::State {
         refused = true; // do not acknowledge: the frames before it may be resent harmlessly
         break;
       }
-      if (a == Accept::Refused) refused = true;
+      if (a == Accept::Refused) {
+        refused = true;
+        continue;
+      }
+      std::pair<std::uint64_t, std::uint32_t> end{g.seq, g.offset + g.length};
+      if (end.second == g.total || (p.highest && end <= *p.highest)) urgent = true;
+      if (!p.highest || end > *p.highest) p.highest = end;
     }
     deliverReady(p);
     if (window) processAck(p, s, *window, ranges, now);
-    if (eliciting && !refused) recordReceived(s, pn, now);
+    if (eliciting && !refused) recordReceived(s, pn, urgent, now);
     flush(p, now);
   }
 
@@ -654,9 +674,9 @@ struct Endpoint::State {
     }
   }
 
-  void recordReceived(Session& s, std::uint64_t pn, Time now) {
-    bool inOrder = !s.largestReceived || pn == *s.largestReceived + 1;
-    if (!s.largestReceived || pn > *s.largestReceived) s.largestReceived = pn;
+  /// Notes an ack-eliciting packet for the next ACK, which goes out at once if `urgent` or
+  /// this is the second packet unacknowledged (as TCP), and after at most ackDelay otherwise.
+  void recordReceived(Session& s, std::uint64_t pn, bool urgent, Time now) {
     std::uint64_t first = pn, last = pn;
     auto r = s.received.upper_bound(pn);
     if (r != s.received.begin() && std::prev(r)->second + 1 >= pn) r = std::prev(r);
@@ -669,7 +689,7 @@ struct Endpoint::State {
     while (s.received.size() > kKeptRanges) s.received.erase(s.received.begin());
     s.ackPending = true;
     ++s.unackedEliciting;
-    if (!inOrder || s.unackedEliciting >= 2) {
+    if (urgent || s.unackedEliciting >= 2) {
       s.ackDeadline = now;
     } else if (!s.ackDeadline) {
       s.ackDeadline = now + config.ackDelay;
@@ -692,11 +712,15 @@ struct Endpoint::State {
     s.backoff = 0;
   }
 
+  /// A packet sent at `sent` was lost. The window is halved once per loss episode: losses of
+  /// packets sent before the episode began are part of it. Entering an episode lets the first
+  /// retransmission out at once, whatever the window (RFC 6675 step 4.3, RFC 9002 §7.3.2).
   void onCongestion(Session& s, Time sent, Time now) {
-    if (sent <= s.recoveryStart) return; // one reduction per round trip
+    if (sent <= s.recoveryStart) return;
     s.cwnd = std::max(config.minCwnd, s.cwnd / 2);
     s.ssthresh = s.cwnd;
     s.recoveryStart = now;
+    s.probes = std::max(s.probes, 1u);
     ++metrics.congestionEvents;
   }
 
@@ -747,24 +771,55 @@ struct Endpoint::State {
         s.largestAcked = largestNew;
         updateRtt(s, now - largestSent);
       }
+      // RFC 6298 5.2/5.3: new data acknowledged restarts the timer, or stops it.
+      s.rtoAt.reset();
+      if (!s.sent.empty()) s.rtoAt = now + effectiveRto(s);
     }
-    // Loss detection (RFC 9002 §6.1): far enough behind the largest acknowledged packet in
-    // number or in time.
-    if (s.largestAcked) {
-      Duration threshold =
-          std::max<Duration>(std::chrono::milliseconds(1), std::max(s.srtt, s.latestRtt) * 9 / 8);
-      for (auto it = s.sent.begin(); it != s.sent.end() && it->first < *s.largestAcked;) {
-        if (*s.largestAcked - it->first >= kPacketThreshold || it->second.sent <= now - threshold) {
-          onCongestion(s, it->second.sent, now);
-          auto next = std::next(it);
-          declareLost(p, s, it);
-          it = next;
-        } else {
-          ++it;
-        }
-      }
-    }
+    detectLosses(p, s, now);
     popAcknowledged(p);
+  }
+
+  /// Loss detection from the acknowledged ranges (RFC 9002 §6.1, RACK): packet numbers follow
+  /// send order, so a packet still unacknowledged below the largest acknowledged one was sent
+  /// before a packet that arrived. It is lost once kPacketThreshold later packets are
+  /// acknowledged or 9/8 RTT has passed since it was sent; until then the loss timer waits for
+  /// the earliest such packet. Lost segments go to the front of the send queue.
+  void detectLosses(Peer& p, Session& s, Time now) {
+    s.lossTime.reset();
+    if (!s.largestAcked) return;
+    Duration delay =
+        std::max<Duration>(std::chrono::milliseconds(1), std::max(s.srtt, s.latestRtt) * 9 / 8);
+    for (auto it = s.sent.begin(); it != s.sent.end() && it->first < *s.largestAcked;) {
+      if (*s.largestAcked - it->first < kPacketThreshold && it->second.sent + delay > now) {
+        s.lossTime = it->second.sent + delay; // later packets are later on both counts
+        break;
+      }
+      onCongestion(s, it->second.sent, now);
+      ++metrics.packetsLost;
+      auto next = std::next(it);
+      declareLost(p, s, it);
+      it = next;
+    }
+    if (s.sent.empty()) s.rtoAt.reset();
+  }
+
+  /// The retransmission timer expired (RFC 6298 5.4-5.6): only the earliest packet still
+  /// unacknowledged is deemed lost, and its segments go out at once, beyond the window; the
+  /// timer backs off and restarts. The packets after it stay in flight; when the
+  /// retransmission is acknowledged, detectLosses finds those that were lost too. The window
+  /// falls to minCwnd (RFC 5681), and ssthresh halves once per loss episode.
+  void onRto(Peer& p, Session& s, Time now) {
+    ++metrics.rtoExpirations;
+    auto oldest = s.sent.begin();
+    if (oldest->second.sent > s.recoveryStart) s.ssthresh = std::max(config.minCwnd, s.cwnd / 2);
+    s.cwnd = config.minCwnd;
+    s.recoveryStart = now;
+    declareLost(p, s, oldest);
+    s.probes = 1;
+    if (p.lost.empty()) s.pingPending = true; // nothing to resend: a probe, so an ACK can come
+    ++s.backoff;
+    s.rtoAt = now + effectiveRto(s);
+    s.lossTime.reset();
   }
 
   void popAcknowledged(Peer& p) {
@@ -824,7 +879,8 @@ struct Endpoint::State {
       SentPacket pkt{now, 0, {}, false};
       bool haveAck = s->ackPending && !s->received.empty();
       std::size_t room = maxPlain - (haveAck ? kAckMax : 0);
-      while (s->sent.size() < std::size_t(std::max(1.0, s->cwnd))) {
+      bool beyondWindow = s->sent.size() >= std::size_t(std::max(1.0, s->cwnd));
+      while (!beyondWindow || s->probes > 0) {
         auto next = peekSegment(p);
         if (!next) break;
         auto [ref, retransmit] = *next;
@@ -857,8 +913,12 @@ struct Endpoint::State {
       }
       bool eliciting = !plain.empty();
       bool ackDue = haveAck && s->ackDeadline && *s->ackDeadline <= now;
-      if (!eliciting && !ackDue) return;
+      if (!eliciting && !ackDue) {
+        s->probes = 0; // nothing waits for them
+        return;
+      }
       if (eliciting) s->pingPending = false;
+      if (beyondWindow && !pkt.segments.empty()) --s->probes;
       if (haveAck) writeAck(p, *s, plain);
       std::uint64_t pn = s->nextPn++;
       Bytes packet;
@@ -878,6 +938,9 @@ struct Endpoint::State {
       if (eliciting) {
         s->inflightBytes += pkt.dataBytes;
         s->sent.emplace(pn, std::move(pkt));
+        if (!s->rtoAt) s->rtoAt = now + effectiveRto(*s); // RFC 6298 5.1
+      } else {
+        ++metrics.ackOnly;
       }
       s->lastSent = now;
       emit(p.address, std::move(packet));
@@ -900,7 +963,8 @@ struct Endpoint::State {
       consider(s->lastReceived + config.sessionTimeout);
       consider(s->lastSent + config.keepalive);
       if (s->ackPending && s->ackDeadline) consider(*s->ackDeadline);
-      if (!s->sent.empty()) consider(s->sent.begin()->second.sent + effectiveRto(*s));
+      if (s->lossTime) consider(*s->lossTime);
+      if (s->rtoAt) consider(*s->rtoAt);
     }
     return t;
   }
@@ -925,16 +989,15 @@ struct Endpoint::State {
     Session* s = p.session.get();
     if (!s) return;
     if (now >= s->lastReceived + config.sessionTimeout) return endSession(p, "timed out", now);
-    if (!s->sent.empty() && now >= s->sent.begin()->second.sent + effectiveRto(*s)) {
-      ++metrics.rtoExpirations;
-      s->ssthresh = std::max(config.minCwnd, s->cwnd / 2);
-      s->cwnd = config.minCwnd;
-      s->recoveryStart = now;
-      while (!s->sent.empty()) declareLost(p, *s, s->sent.begin());
-      ++s->backoff;
-      if (++s->consecutiveRtos >= config.deadAfterRtos)
-        return endSession(p, "peer unresponsive", now);
-      if (p.lost.empty()) s->pingPending = true; // a probe, so the next ACK can come
+    if (s->lossTime && now >= *s->lossTime) detectLosses(p, *s, now);
+    if (s->rtoAt && now >= *s->rtoAt) {
+      if (s->sent.empty()) {
+        s->rtoAt.reset();
+      } else {
+        onRto(p, *s, now);
+        if (++s->consecutiveRtos >= config.deadAfterRtos)
+          return endSession(p, "peer unresponsive", now);
+      }
     }
     if (now >= s->lastSent + config.keepalive) s->pingPending = true;
     flush(p, now);

@@ -44,7 +44,16 @@
 /// Reliability: packet numbers are never reused, so retransmitted segments travel in new
 /// packets and every RTT sample is unambiguous (Karn's rule holds by construction). A packet is
 /// acknowledged only if every frame in it was accepted; a segment refused for lack of buffer
-/// is simply not acknowledged and comes again. Messages form one ordered stream per peer that
+/// is simply not acknowledged and comes again. The ACK ranges are selective: packet numbers
+/// follow send order, so a packet unacknowledged below the largest acknowledged one was
+/// overtaken, and is deemed lost once 3 later packets are acknowledged or 9/8 RTT has passed
+/// since it was sent (RFC 9002 §6.1, RACK); its segments are sent again at once, and the
+/// congestion window halves once per loss episode. The retransmission timer (RFC 6298) covers
+/// the rest (a lost tail, lost ACKs): on expiry only the earliest unacknowledged packet is
+/// deemed lost and sent again, the timer doubles, and the window falls to its minimum.
+/// The receiver acknowledges at once a packet out of order, a PING, the last segment of a
+/// message, a segment that fills a gap or repeats, and every second packet; otherwise an ACK
+/// waits at most ackDelay for data to ride on. Messages form one ordered stream per peer that
 /// survives re-handshakes within one epoch; when the peer's epoch changes (it restarted) the
 /// stream restarts and every message it had not delivered is sent again (a message delivered
 /// just before a restart whose ACK was lost is delivered again: the restarted peer kept no
@@ -125,6 +134,8 @@ struct TransportMetrics {
   std::array<std::uint64_t, kDropReasons> dropped{};
   std::uint64_t retransmissions = 0; ///< segments sent again
   std::uint64_t rtoExpirations = 0, congestionEvents = 0, handshakes = 0;
+  std::uint64_t packetsLost = 0; ///< deemed lost from ACK ranges or the loss timer (not RTOs)
+  std::uint64_t ackOnly = 0;     ///< datagrams sent that carry only an ACK
   std::uint64_t droppedFor(DropReason r) const { return dropped[std::size_t(r)]; }
   std::uint64_t droppedTotal() const;
 };

@@ -10,7 +10,8 @@
 ///   locations: n, then n strings ("file:line:col: " prefixes for run-time messages)
 ///   houses:    n, then per house: name, timeShare, timeSlot, failureSlot, queue (n, tasker ids
 ///              in skedder order, §12.7)
-///   shares:    n, then per share: house, path, firstSlot, nfields, nfields field-name strings
+///   shares:    n, then per share: house, path, firstSlot, owner (a rear-pool clone whose node
+///              holds it, or kNone), nfields, nfields field-name strings
 ///   slots:     n, then per slot: tag, lo, hi (the initial value; for a string lo/hi is a string)
 ///   taskers:   n, then per tasker: kind, house, name, schedule, period lo/hi (double bits),
 ///              first frame, frames (n, ids), elapsed share/slot, recurred share/slot, active

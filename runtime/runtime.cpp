@@ -93,6 +93,7 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
     s.house = r.next();
     s.path = string();
     s.firstSlot = r.next();
+    s.owner = r.next();
     s.nfields = r.count();
     for (std::uint32_t i = 0; i < s.nfields; ++i) s.fields.push_back(string());
   }
@@ -446,7 +447,13 @@ bool Runtime::rear(const Act& act) {
   for (auto t : act.taskers) {
     Tasker& clone = taskers_[t];
     if (clone.reared) continue;
+    // The name (Ioflo's tag) must be free: another `rear` of the template may hold it.
+    bool taken = std::any_of(taskers_.begin(), taskers_.end(), [&](const Tasker& o) {
+      return o.reared && std::strcmp(o.name, clone.name) == 0;
+    });
+    if (taken) continue;
     clone.reared = true;
+    clone.everReared = true;
     clone.done = true;
     frames_[act.target].auxes.push_back(t);
     trace(std::string("Rear: ") + clone.name + " in " + frames_[act.target].name);
@@ -1012,6 +1019,8 @@ void Runtime::dumpStore(const std::string& file) const {
   std::string text;
   for (auto i : order) {
     const Share& s = shares_[i];
+    // A rear-pool clone that never ran has no shares in Ioflo's store.
+    if (s.owner != kNone && s.owner < taskers_.size() && !taskers_[s.owner].everReared) continue;
     if (houses_.size() > 1) text += std::string(houses_[s.house].name) + ":";
     text += s.path;
     for (std::uint32_t k = 0; k < s.nfields; ++k)

@@ -97,6 +97,7 @@ struct Tasker {
   std::int64_t recurredCount = 0;
   std::uint32_t mainFrame = kNone; ///< aux: the frame that runs it
   bool reared = false;             ///< a clone from a rear pool, now in some frame's auxes
+  bool everReared = false;
   // loggers
   std::string prefix;
   bool reuse = false;
@@ -114,6 +115,7 @@ struct Share {
   std::uint32_t house = 0;
   const char* path = "";
   std::uint32_t firstSlot = 0, nfields = 0;
+  std::uint32_t owner = kNone; ///< rear-pool clone whose node holds the share
   std::vector<const char*> fields;
 };
 

@@ -173,9 +173,9 @@ private:
       b_.CreateStore(stringPtr(v.s), payload);
       break;
     case FLO_POINT: // the coordinates follow the kind byte in the string table
-      b_.CreateStore(b_.CreateInBoundsGEP(Type::getInt8Ty(c_), stringPtr(ir::pointBlob(v)),
-                                          b_.getInt64(1)),
-                     payload);
+      b_.CreateStore(
+          b_.CreateInBoundsGEP(Type::getInt8Ty(c_), stringPtr(ir::pointBlob(v)), b_.getInt64(1)),
+          payload);
       break;
     default:
       b_.CreateStore(b_.getInt64(0), payload);

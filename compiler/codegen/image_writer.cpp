@@ -41,6 +41,7 @@ public:
       put(s.house);
       str(s.path);
       put(s.firstSlot);
+      put(s.owner);
       put(s.fields.size());
       for (const auto& f : s.fields) str(f);
     }

@@ -50,6 +50,7 @@ struct Share {
   std::vector<Value> values; ///< initial values, parallel to fields
   std::vector<Type> types;   ///< inferred, parallel to fields
   std::uint32_t firstSlot = 0;
+  std::uint32_t owner = kNone; ///< the pooled clone whose `.framer.NAME.` node holds it
 };
 
 struct FieldRef {
@@ -153,6 +154,7 @@ struct Tasker {
   std::vector<std::uint32_t> frames;
   FieldRef elapsed, recurred, active, human;
   std::string cloneOf; ///< template name for clones
+  bool pooled = false; ///< a clone of a `rear` pool: exists for Ioflo only once reared
   // loggers
   std::string prefix; ///< `to DIR` (default: the working directory)
   bool reuse = false;

@@ -181,6 +181,13 @@ public:
     resolve();
     order();
     cycles();
+    // Shares in a pooled clone's own node exist for Ioflo only once the clone is reared.
+    for (std::uint32_t t = 0; t < out_->taskers.size(); ++t)
+      if (out_->taskers[t].pooled)
+        for (auto& s : out_->shares)
+          if (s.house == out_->taskers[t].house &&
+              s.path.rfind(".framer." + out_->taskers[t].name + ".", 0) == 0)
+            s.owner = t;
     infer();
     return std::move(out_);
   }
@@ -339,33 +346,63 @@ private:
 
   std::string frameName(std::uint32_t f) const { return out_->frames[f].name; }
 
+  /// Ioflo's nameToPath: `DoerParam` -> `doer.param`, `PokeDirect` -> `poke.direct`.
+  static std::string nameToPath(const std::string& name) {
+    std::string out;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      char c = name[i];
+      if (std::isupper(static_cast<unsigned char>(c))) {
+        if (i) out += '.';
+        out += char(std::tolower(static_cast<unsigned char>(c)));
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
+
   /// Applies the inode chain to a root-relative path (no leading dot).
+  /// Applies the inode chain to a root-relative path (no leading dot): deed `via`, frame vias
+  /// up the over chain, the framer's via, then for a clone its main frame and framer (§8). A
+  /// via starting with `me` (and `meForm`, a path written `me.p`) skips the frame-level inodes
+  /// up to the next framer-level one. Sets inodeApplied_ when any inode contributed.
   std::string inode(std::string rel, const Scope& sc, bool meForm) {
-    std::vector<const Path*> chain;
-    if (sc.deedVia) chain.push_back(sc.deedVia);
+    struct Entry {
+      const Path* via;
+      bool frameLevel;
+    };
+    std::vector<Entry> chain;
+    if (sc.deedVia) chain.push_back({sc.deedVia, true});
     const FramerInst* fi = sc.framer;
     const sema::Frame* sf = sc.semaFrame;
     while (fi) {
-      if (!meForm && sf) {
+      if (sf)
         for (const sema::Frame* f = sf; f;
              f = f->over == sema::kNone ? nullptr : &fi->decl->frames[f->over])
-          if (f->decl && f->decl->via) chain.push_back(&*f->decl->via);
-      }
-      meForm = false;
+          if (f->decl && f->decl->via) chain.push_back({&*f->decl->via, true});
       if (fi->clone) {
-        if (fi->via) chain.push_back(fi->via);
+        if (fi->via) chain.push_back({fi->via, false});
         sf = fi->mainSemaFrame;
         fi = fi->main;
       } else {
         for (const auto& c : fi->decl->decl->clauses)
-          if (c.kind == TaskerClause::Kind::Via && c.path) chain.push_back(&*c.path);
+          if (c.kind == TaskerClause::Kind::Via && c.path) chain.push_back({&*c.path, false});
         break;
       }
     }
-    for (const Path* via : chain) {
-      std::string v = via->head.text;
+    inodeApplied_ = false;
+    bool skip = meForm;
+    for (const Entry& e : chain) {
+      if (skip && e.frameLevel) continue;
+      if (!e.frameLevel) skip = false;
+      std::string v = e.via->head.text;
       while (!v.empty() && v.back() == '.') v.pop_back();
+      if (v == "me" || v.rfind("me.", 0) == 0) {
+        v = v.size() > 3 ? v.substr(3) : std::string();
+        skip = true;
+      }
       if (v.empty()) continue;
+      inodeApplied_ = true;
       if (v[0] == '.') return v + "." + rel;
       if (v.rfind("framer.", 0) == 0) return "." + inlinePath(v, sc) + "." + rel;
       rel = v + "." + rel;
@@ -400,34 +437,52 @@ private:
     std::string mainFrame =
         sc.framer->mainFrame != kNone ? frameName(sc.framer->mainFrame) : std::string();
     std::string thisFrame = sc.frame == kNone ? "" : frameName(sc.frame);
-    if (segs.size() >= 3 && segs[0] == "framer")
-      return "framer." + name(segs[1], sc.framer->name, mainFramer) + "." + rest(2);
+    if (segs.size() >= 3 && segs[0] == "framer") {
+      std::string out = "framer." + name(segs[1], sc.framer->name, mainFramer);
+      if (segs.size() >= 5 && segs[2] == "frame") {
+        out += ".frame." + name(segs[3], thisFrame, mainFrame);
+        if (segs.size() >= 7 && segs[4] == "actor")
+          return out + ".actor." + (segs[5] == "me" ? nameToPath(sc.actor) : segs[5]) + "." +
+                 rest(6);
+        return out + "." + rest(4);
+      }
+      return out + "." + rest(2);
+    }
     if (segs.size() >= 3 && segs[0] == "frame")
       return "framer." + sc.framer->name + ".frame." + name(segs[1], thisFrame, mainFrame) + "." +
              rest(2);
     if (segs.size() >= 3 && segs[0] == "actor")
       return "framer." + sc.framer->name + ".frame." + thisFrame + ".actor." +
-             name(segs[1], sc.actor, "") + "." + rest(2);
+             name(segs[1], nameToPath(sc.actor), "") + "." + rest(2);
     return {};
   }
 
   std::string resolvePath(const Path& p, const Scope& sc) {
     std::string head = p.head.text;
-    if (!head.empty() && head[0] == '.') {
+    if (!head.empty() && head[0] == '.' && p.relations.empty()) {
       while (head.size() > 1 && head.back() == '.') head.pop_back();
       return head;
     }
     if (!p.relations.empty()) {
+      // With an `of` clause a dotpath is relative too, and not scanned for inline forms.
+      if (!head.empty() && head[0] == '.') head.erase(0, 1);
       const Relation& r = p.relations[0];
       switch (r.kind) {
       case RelationKind::Root:
         return inode(head, sc, false);
       case RelationKind::Me:
         return inode(head, sc, true);
-      case RelationKind::Framer:
-        return ".framer." + framerName(r.target, sc) + "." + head;
+      case RelationKind::Framer: {
+        // The joined path is resolved like an inline one (`.frame.me.d of framer me`).
+        std::string joined = "framer." + framerName(r.target, sc) + "." + head;
+        std::string in = inlinePath(joined, sc);
+        return "." + (in.empty() ? joined : in);
+      }
       case RelationKind::Frame: {
-        std::string framer = sc.framer->name;
+        // `of frame main` is the main frame of the main framer (a clone's host).
+        std::string framer = r.target && r.target->text == "main" && sc.framer->main
+                                 ? sc.framer->main->name
+                                 : sc.framer->name;
         for (std::size_t i = 1; i < p.relations.size(); ++i)
           if (p.relations[i].kind == RelationKind::Framer)
             framer = framerName(p.relations[i].target, sc);
@@ -441,8 +496,8 @@ private:
           if (p.relations[i].kind == RelationKind::Frame)
             frame = frameNameOf(p.relations[i].target, sc);
         }
-        std::string actor =
-            !r.target || r.target->text == "me" ? sc.actor : std::string(r.target->text);
+        std::string actor = !r.target || r.target->text == "me" ? nameToPath(sc.actor)
+                                                                : std::string(r.target->text);
         return ".framer." + framer + ".frame." + frame + ".actor." + actor + "." + head;
       }
       }
@@ -650,15 +705,30 @@ private:
       while (!pendingRears_.empty()) {
         auto r = pendingRears_.front();
         pendingRears_.pop_front();
+        // Run-time clones are tagged with the next numbers no framer of that name holds yet
+        // (Ioflo's newAuxTag); the runtime takes the lowest free one, as Ioflo does.
+        std::uint32_t number = 0;
         for (std::uint32_t k = 0; k < kRearLimit; ++k) {
-          std::uint32_t c = cloneOf(*r.moot, "", r.via, r.main, r.frame, r.semaFrame);
+          std::string tag;
+          do tag = r.moot->name + std::to_string(++number);
+          while (byNameAny(r.main->house, r.main->name + "_" + tag));
+          std::uint32_t c = cloneOf(*r.moot, tag, r.via, r.main, r.frame, r.semaFrame);
           if (c == kNone) break;
+          out_->taskers[c].pooled = true;
           runs(r.main->tasker, c, r.range);
           out_->acts[r.act].taskers.push_back(c);
         }
         drain();
       }
     }
+  }
+
+  bool byNameAny(std::uint32_t house, const std::string& name) const {
+    // Pools of different `rear`s of one template share names (and so store nodes), as the
+    // clones Ioflo makes at run time do.
+    for (const auto& t : out_->taskers)
+      if (t.house == house && t.name == name && !t.pooled) return true;
+    return false;
   }
 
   /// `from` runs `to` inside its own turn (aux, conditional aux, slave fiat, rear).
@@ -821,7 +891,32 @@ private:
     return kNone;
   }
 
-  void lowerAct(const Stmt& s, ActList list, const Scope& sc) {
+  /// The registry class of a built-in act, which names its `actor` node (§8).
+  static std::string actorClass(const Stmt& s) {
+    switch (s.kind) {
+    case StmtKind::Put:
+      return "PokeDirect";
+    case StmtKind::Copy:
+      return "PokeIndirect";
+    case StmtKind::Inc:
+      return static_cast<const DataStmt&>(s).form == DataStmt::Form::Direct ? "IncDirect"
+                                                                            : "IncIndirect";
+    case StmtKind::Set:
+      return static_cast<const DataStmt&>(s).form == DataStmt::Form::Direct ? "GoalDirect"
+                                                                            : "GoalIndirect";
+    case StmtKind::Bid: {
+      std::string c = controlName(as<BidStmt>(s).control);
+      c[0] = char(std::toupper(static_cast<unsigned char>(c[0])));
+      return "Want" + c;
+    }
+    default:
+      return "Actor";
+    }
+  }
+
+  void lowerAct(const Stmt& s, ActList list, const Scope& outer) {
+    Scope sc = outer;
+    sc.actor = actorClass(s);
     Act a;
     a.loc = loc(s.range);
     a.what = text(s);
@@ -1046,7 +1141,6 @@ private:
       cloneOverflow_ = true;
       return kNone;
     }
-    if (tag.empty()) tag = moot.name + std::to_string(++cloneCount_[{main->house, moot.name}]);
     FramerInst& fi = newFramer(moot, main->house, main->name + "_" + tag);
     fi.clone = true;
     fi.main = main;
@@ -1068,8 +1162,16 @@ private:
     } else if (x.via) {
       via = &*x.via;
     }
-    std::uint32_t t =
-        cloneOf(moot, insular ? "" : x.tag->text, via, sc.framer, sc.frame, sc.semaFrame);
+    // An insular clone's tag is fixed once per `aux ... as mine` line, numbered per framer
+    // declaration and template: every copy of a moot holding the line uses the same tag.
+    std::string tag = x.tag->text;
+    if (insular) {
+      auto [it, fresh] = insularTags_.emplace(&x, std::string());
+      if (fresh)
+        it->second = moot.name + std::to_string(++cloneCount_[{sc.framer->decl, moot.name}]);
+      tag = it->second;
+    }
+    std::uint32_t t = cloneOf(moot, tag, via, sc.framer, sc.frame, sc.semaFrame);
     if (t == kNone) return kNone;
     if (!insular) cloneTags_[{sc.framer->tasker, x.tag->text}] = t;
     return t;
@@ -1093,9 +1195,14 @@ private:
       Path p;
       p.head = w;
       p.range = w.range;
+      if (w.kind == WordKind::String) p.head.text = unquote(w.text);
+      const std::string& t = p.head.text;
       std::string path = resolvePath(p, sc);
-      if (path.rfind(".", 0) == 0 && w.text[0] != '.' && !d.clauses.empty()) {
-      }
+      // A plain relative binding with no inode anywhere lives in the actor's own node (§8).
+      bool plain = !t.empty() && t[0] != '.' && t.rfind("me.", 0) != 0 && inlinePath(t, sc).empty();
+      if (plain && !inodeApplied_)
+        path = ".framer." + sc.framer->name + ".frame." + frameName(sc.frame) + ".actor." +
+               nameToPath(sc.actor) + "." + t;
       return path;
     };
     for (std::size_t i = 0; i < model_.deeds.size(); ++i) {
@@ -1263,7 +1370,7 @@ private:
     return it->second;
   }
 
-  std::uint32_t needs(const std::vector<lang::Need>& ns, const Scope& sc,
+  std::uint32_t needs(const std::vector<lang::Need>& ns, const Scope& outerScope,
                       std::vector<MarkRef>& transit, bool withTransit) {
     if (ns.empty()) return kNone;
     Function f;
@@ -1272,6 +1379,13 @@ private:
       Need x;
       x.negated = n.negated;
       x.loc = loc(n.range);
+      Scope sc = outerScope;
+      sc.actor = n.kind == NeedKind::Compare
+                     ? (!n.comparison                              ? "NeedBoolean"
+                        : n.goal && goalLiteral(n.goal->path.head) ? "NeedDirect"
+                                                                   : "NeedIndirect")
+                 : n.kind == NeedKind::Mark ? (n.changed ? "NeedChange" : "NeedUpdate")
+                                            : "Need";
       switch (n.kind) {
       case NeedKind::Compare: {
         std::uint32_t sh = sharePath(n.state.path, sc);
@@ -1529,6 +1643,7 @@ private:
   Diagnostics& diags_;
   std::unique_ptr<Program> out_;
   bool checkOnly_ = false;
+  bool inodeApplied_ = false;
   std::map<std::string, std::uint32_t> locIndex_;
   std::vector<SourceRange> locRanges_; ///< parallel to Program::locations
   std::map<std::uint32_t, std::map<std::string, std::uint32_t>> shareIndex_;
@@ -1537,7 +1652,8 @@ private:
   std::deque<FramerInst*> cloneQueue_;
   std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> byName_;
   std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> cloneTags_;
-  std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> cloneCount_;
+  std::map<std::pair<const sema::Tasker*, std::string>, std::uint32_t> cloneCount_;
+  std::map<const AuxStmt*, std::string> insularTags_;
   std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> marks_;
   std::map<std::uint32_t, std::vector<std::uint32_t>> enterMarkers_;
   std::set<std::pair<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>> enterMarked_;
