@@ -924,6 +924,8 @@ Status Runtime::loggerControl(std::uint32_t t, Control c) {
 
 int Runtime::run(const Options& options) {
   options_ = options;
+  // Paced to the wall clock, prints must show when they happen.
+  if (options_.realtime) std::setvbuf(stdout, nullptr, _IOLBF, 0);
   struct Entry {
     std::uint32_t tasker;
     double retime;

@@ -428,6 +428,11 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
+      if (a == "--") {
+        // Everything after `--` belongs to the program (`floc run FILE -- ARGS`).
+        for (++i; i < argc; ++i) o.runArgs.emplace_back(argv[i]);
+        break;
+      }
       if (a.size() > 2 && a.rfind("-W", 0) == 0)
         o.warningFlags.push_back(a);
       else
@@ -485,7 +490,7 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     addCommon(build);
     CLI::App* run = app.add_subcommand("run", "build to a temporary file and run it");
     run->add_option("file", o.files, "the .flo file")->required()->expected(1);
-    run->add_option("args", o.runArgs, "arguments for the program (after --)");
+    run->footer("Arguments after `--` go to the program: floc run app.flo -- --period 0.5 -v");
     addCodegen(run);
     addCommon(run);
     CLI::App* verify = app.add_subcommand("verify", "prove contracts (not yet)");

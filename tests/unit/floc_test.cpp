@@ -104,6 +104,9 @@ TEST(Floc, EmitAndGraph) {
   auto arm = floc({"build", "--emit=asm", "--target", "aarch64-linux-gnu", file});
   EXPECT_EQ(arm.status, 0) << arm.err;
   EXPECT_NE(arm.out.find("main:"), std::string::npos);
+  // `floc run` builds, runs and returns the program's status; `--` passes arguments on.
+  EXPECT_EQ(floc({"run", file, "--", "--until", "0"}).status, 0);
+  EXPECT_EQ(floc({"run", file, "--", "--no-such-option"}).status, 2);
   auto bad = floc({"build", "--target", "sparc-sun-solaris", file});
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("unsupported target 'sparc-sun-solaris'"), std::string::npos) << bad.err;
