@@ -5,14 +5,17 @@
 #include "fog/fog.h"
 
 #include "core/keystore.h"
+#include "core/provenance_store.h"
 #include "core/signed_file.h"
 #include "core/udp_node.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -47,6 +50,12 @@ struct Options {
   double loss = 0;
   double duplicate = 0;
   std::uint64_t seed = 1;
+  // provenance
+  std::string db;
+  std::string event; ///< default: create, modify (one parent) or join (several)
+  std::string job;
+  std::vector<std::string> parents;
+  std::string item;
 };
 
 volatile std::sig_atomic_t interrupted = 0;
@@ -249,6 +258,117 @@ public:
   }
 
   /// Loads the identity whose keys the node speaks with.
+  // ---------------------------------------------------------------- provenance
+
+  std::string provenanceDb() const {
+    return o_.db.empty() ? (Keystore::defaultHome() / "provenance.db").string() : o_.db;
+  }
+
+  std::unique_ptr<ProvenanceStore> openProvenance(std::string& error) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(provenanceDb()).parent_path(), ec);
+    return ProvenanceStore::open(provenanceDb(), &error);
+  }
+
+  static nlohmann::json recordJson(const ProvenanceRecord& r) {
+    return {{"item", r.itemId},
+            {"event", eventName(r.event)},
+            {"parents", r.parents},
+            {"payload_blake2b", toHex(r.payloadHash)},
+            {"job", r.job},
+            {"producer", r.producer},
+            {"timestamp_us", r.timestampMicros}};
+  }
+
+  /// `fog provenance record`: a signed record for FILE's content, stored; prints its item id.
+  int provenanceRecord() {
+    std::string name = o_.event;
+    if (name.empty())
+      name = o_.parents.empty() ? "create" : o_.parents.size() == 1 ? "modify" : "join";
+    auto event = eventFromName(name);
+    if (!event)
+      return fail("unknown event '" + o_.event +
+                      "' (create, fork, join, modify, send, receive, drop)",
+                  kUsage);
+    std::string error;
+    auto content = readFile(o_.file, error);
+    if (!content) return fail(error);
+    auto id = identity(error);
+    if (!id) return fail(error);
+    auto store = openProvenance(error);
+    if (!store) return fail(error);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    ProvenanceRecord r =
+        makeProvenanceRecord(id->current, *event, o_.parents, *content,
+                             o_.job.empty() ? o_.name : o_.job, std::uint64_t(micros));
+    if (!store->add(r, &error)) return fail("record rejected: " + error);
+    if (o_.json)
+      out_ << recordJson(r).dump(2) << "\n";
+    else
+      out_ << r.itemId << "\n";
+    return kOk;
+  }
+
+  int provenanceShow() {
+    std::string error;
+    auto store = openProvenance(error);
+    if (!store) return fail(error);
+    auto r = store->get(o_.item, &error);
+    if (!r) return fail("no record for '" + o_.item + "'" + (error.empty() ? "" : ": " + error));
+    std::string detail;
+    ProvenanceCheck check = verifyRecord(*r, &detail);
+    nlohmann::json j = recordJson(*r);
+    j["check"] = checkName(check);
+    if (!detail.empty()) j["detail"] = detail;
+    j["children"] = store->children(o_.item);
+    if (o_.json) {
+      out_ << j.dump(2) << "\n";
+    } else {
+      for (auto& [k, v] : j.items())
+        out_ << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    }
+    return check == ProvenanceCheck::Ok ? kOk : kFailed;
+  }
+
+  /// `fog provenance lineage`: walks ITEM back to its sources, verifying every record and
+  /// link; exit 0 only when the whole lineage verifies.
+  int provenanceLineage() {
+    std::string error;
+    auto store = openProvenance(error);
+    if (!store) return fail(error);
+    LineageReport rep = store->lineage(o_.item);
+    if (o_.json) {
+      nlohmann::json j = {{"item", o_.item},
+                          {"verified", rep.verified()},
+                          {"visited", rep.visited},
+                          {"sources", rep.sources},
+                          {"truncated", rep.truncated}};
+      if (rep.broken)
+        j["broken"] = {{"item", rep.broken->itemId},
+                       {"check", checkName(rep.broken->check)},
+                       {"detail", rep.broken->detail},
+                       {"path", rep.broken->path}};
+      out_ << j.dump(2) << "\n";
+    } else {
+      out_ << rep.visited.size() << " items verified, " << rep.sources.size() << " sources\n";
+      for (const auto& s : rep.sources) out_ << "source " << s << "\n";
+      if (rep.broken) {
+        out_ << "broken: " << rep.broken->itemId << ": " << checkName(rep.broken->check)
+             << (rep.broken->detail.empty() ? "" : " (" + rep.broken->detail + ")") << "\n";
+        out_ << "path:";
+        for (const auto& p : rep.broken->path) out_ << " " << p;
+        out_ << "\n";
+      } else if (rep.truncated) {
+        out_ << "stopped at the item limit before the sources\n";
+      } else {
+        out_ << "lineage verified\n";
+      }
+    }
+    return rep.verified() ? kOk : kFailed;
+  }
+
   std::optional<Identity> identity(std::string& error) {
     auto secret = secretFor(o_.name, error);
     if (!secret) return std::nullopt;
@@ -425,8 +545,34 @@ int runFog(int argc, const char* const* argv, std::istream&, std::ostream& out, 
                      "seconds to wait for the acknowledgement (default 30)");
     send->add_option("file", o.file, "file to send")->required();
 
+    CLI::App* prov = app.add_subcommand("provenance", "signed provenance records and lineage");
+    prov->require_subcommand(1, 1);
+    auto provOpts = [&](CLI::App* c) {
+      c->add_option("--db", o.db, "the SQLite store (default $FOG_HOME/provenance.db)");
+      c->add_flag("--json", o.json, "machine-readable output");
+    };
+    CLI::App* provRecord =
+        prov->add_subcommand("record", "sign and store a record for a data item; prints its id");
+    provRecord->add_option("--id", o.name, "identity of the producer")->required();
+    provRecord->add_option(
+        "--event", o.event,
+        "create, fork, join, modify, send, receive or drop (default: create without "
+        "parents, modify with one, join with more)");
+    provRecord->add_option("--parent", o.parents, "a parent item id (repeatable)");
+    provRecord->add_option("--job", o.job, "the producing job (default: the identity name)");
+    provRecord->add_option("file", o.file, "the item's payload")->required();
+    passOpts(provRecord);
+    provOpts(provRecord);
+    CLI::App* provShow = prov->add_subcommand("show", "one record, checked, with its children");
+    provShow->add_option("item", o.item, "item id")->required();
+    provOpts(provShow);
+    CLI::App* provLineage = prov->add_subcommand(
+        "lineage", "walk an item back to its sources, verifying every record and link");
+    provLineage->add_option("item", o.item, "item id")->required();
+    provOpts(provLineage);
+
     std::vector<CLI::App*> later;
-    for (const char* c : {"up", "deploy", "status", "jobs", "logs", "provenance", "stake"}) {
+    for (const char* c : {"up", "deploy", "status", "jobs", "logs", "stake"}) {
       CLI::App* cmd = app.add_subcommand(c, "(not implemented yet)");
       cmd->allow_extras();
       later.push_back(cmd);
@@ -455,6 +601,9 @@ int runFog(int argc, const char* const* argv, std::istream&, std::ostream& out, 
     if (verify->parsed()) return s.verify();
     if (listen->parsed()) return s.netListen();
     if (send->parsed()) return s.netSend();
+    if (provRecord->parsed()) return s.provenanceRecord();
+    if (provShow->parsed()) return s.provenanceShow();
+    if (provLineage->parsed()) return s.provenanceLineage();
     for (CLI::App* cmd : later)
       if (cmd->parsed())
         return s.fail("`fog " + cmd->get_name() + "` is not implemented yet", kUsage);

@@ -1,6 +1,8 @@
 /// \file
 /// The fog identity commands end to end, in process, with FOG_HOME and FOG_PASSPHRASE set as a
 /// script would.
+#include "core/provenance.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -106,4 +108,45 @@ TEST_F(FogCli, HelpAndNotYet) {
 }
 
 } // namespace
+TEST_F(FogCli, ProvenanceRecordsAndLineage) {
+  ASSERT_EQ(fog({"id", "new", "sensor", "--no-passphrase"}).status, 0);
+  fs::path data = home_ / "reading.txt";
+  {
+    std::ofstream(data) << "21.5\n";
+  }
+  auto src = fog({"provenance", "record", "--id", "sensor", data.string()});
+  ASSERT_EQ(src.status, 0) << src.err;
+  std::string source = src.out.substr(0, src.out.find('\n'));
+  auto child = fog({"provenance", "record", "--id", "sensor", "--event", "modify", "--parent",
+                    source, "--json", data.string()});
+  ASSERT_EQ(child.status, 0) << child.err;
+  auto j = nlohmann::json::parse(child.out);
+  std::string item = j["item"];
+  EXPECT_EQ(j["parents"][0], source);
+  EXPECT_EQ(j["event"], "modify");
+
+  auto lineage = fog({"provenance", "lineage", item});
+  EXPECT_EQ(lineage.status, 0) << lineage.out << lineage.err;
+  EXPECT_NE(lineage.out.find("2 items verified, 1 sources"), std::string::npos) << lineage.out;
+  EXPECT_NE(lineage.out.find("source " + source), std::string::npos);
+  auto shown = fog({"provenance", "show", source, "--json"});
+  EXPECT_EQ(shown.status, 0);
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["children"][0], item);
+
+  // A parent that was never recorded: the record is kept, the walk names the gap, exit 1.
+  std::string missing = flo::core::itemIdOf(flo::core::Digest{});
+  auto orphan = fog({"provenance", "record", "--id", "sensor", "--parent", missing, data.string()});
+  ASSERT_EQ(orphan.status, 0) << orphan.err;
+  std::string o = orphan.out.substr(0, orphan.out.find('\n'));
+  auto broken = fog({"provenance", "lineage", o, "--json"});
+  EXPECT_EQ(broken.status, 1);
+  auto bj = nlohmann::json::parse(broken.out);
+  EXPECT_FALSE(bj["verified"].get<bool>());
+  EXPECT_EQ(bj["broken"]["item"], missing);
+  EXPECT_EQ(fog({"provenance", "lineage", "not-an-item"}).status, 1);
+  EXPECT_EQ(
+      fog({"provenance", "record", "--id", "sensor", "--event", "explode", data.string()}).status,
+      2);
+}
+
 } // namespace flo::fog
