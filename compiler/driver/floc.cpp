@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/Program.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -50,6 +51,7 @@ struct Options {
   std::string target = "x86_64-linux-gnu";
   int optLevel = 2;
   bool stats = false;
+  std::string statsJson;
   std::vector<std::string> runArgs;
   std::string self; ///< argv[0], to find the runtime beside floc
 };
@@ -200,7 +202,38 @@ int emitCode(Session& s, const ir::Program& p, const std::string& stage) {
   return s.finish();
 }
 
+/// The static costs as JSON (`--stats-json FILE`), for the pool's pricing and other scripts.
+bool writeStatsJson(Session& s, const ir::Program& p, const std::string& file) {
+  nlohmann::json j;
+  j["store"] = {{"shares", p.shares.size()},
+                {"slots", p.slotCount()},
+                {"bytes", p.slotCount() * sizeof(FloValue) + p.shares.size() * sizeof(double)}};
+  j["costs"] = nlohmann::json::array();
+  for (const auto& c : ir::costs(p))
+    j["costs"].push_back({{"what", c.what},
+                          {"frames", c.frames},
+                          {"acts", c.acts},
+                          {"shares", c.shares},
+                          {"slots", c.slots},
+                          {"worst_acts_per_pass", c.worstActsPerPass}});
+  if (file == "-") {
+    s.out() << j.dump(2) << "\n";
+    return true;
+  }
+  std::ofstream f(file, std::ios::binary | std::ios::trunc);
+  f << j.dump(2) << "\n";
+  if (!f.flush()) {
+    s.err() << "floc: error: cannot write '" << file << "'\n";
+    return false;
+  }
+  return true;
+}
+
 void printStats(Session& s, const ir::Program& p) {
+  if (!s.options().statsJson.empty()) {
+    writeStatsJson(s, p, s.options().statsJson);
+    return;
+  }
   s.out() << "store: " << p.shares.size() << " shares, " << p.slotCount() << " slots ("
           << p.slotCount() * sizeof(FloValue) + p.shares.size() * sizeof(double) << " bytes)\n";
   for (const auto& c : ir::costs(p)) {
@@ -231,7 +264,7 @@ int buildExecutable(Session& s, const std::string& file, const std::string& outp
   auto program = s.parse(*id);
   auto ir = lowerProgram(s, *program);
   if (!ir) return s.finish();
-  if (o.stats) printStats(s, *ir);
+  if (o.stats || !o.statsJson.empty()) printStats(s, *ir);
   codegen::Options co;
   co.triple = triple;
   co.optLevel = o.optLevel;
@@ -271,7 +304,7 @@ int commandBuild(Session& s) {
     auto program = s.parse(*id);
     auto ir = lowerProgram(s, *program);
     if (!ir) return s.finish();
-    if (o.stats) printStats(s, *ir);
+    if (o.stats || !o.statsJson.empty()) printStats(s, *ir);
     if (o.emit == "ir") {
       ir::print(*ir, s.out());
       return s.finish();
@@ -480,6 +513,8 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
       cmd->add_option("-O", o.optLevel, "optimisation level 0-3 (default 2)")
           ->check(CLI::Range(0, 3));
       cmd->add_flag("--stats", o.stats, "print the static cost of each framer and deed");
+      cmd->add_option("--stats-json", o.statsJson,
+                      "write the static costs as JSON to FILE ('-': stdout)");
     };
     CLI::App* build = app.add_subcommand("build", "compile a .flo program to a native executable");
     build->add_option("file", o.files, "the .flo file")->required()->expected(1);

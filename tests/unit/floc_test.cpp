@@ -104,6 +104,13 @@ TEST(Floc, EmitAndGraph) {
   auto arm = floc({"build", "--emit=asm", "--target", "aarch64-linux-gnu", file});
   EXPECT_EQ(arm.status, 0) << arm.err;
   EXPECT_NE(arm.out.find("main:"), std::string::npos);
+  // The static costs, as JSON for scripts (the pool prices jobs with them).
+  std::string exe = writeTemp("emit.exe", "");
+  auto stats = floc({"build", file, "-o", exe, "--stats-json", "-"});
+  ASSERT_EQ(stats.status, 0) << stats.err;
+  auto j = nlohmann::json::parse(stats.out);
+  EXPECT_GT(j["store"]["slots"].get<int>(), 0);
+  EXPECT_EQ(j["costs"][0]["what"], "framer f") << stats.out;
   // `floc run` builds, runs and returns the program's status; `--` passes arguments on.
   EXPECT_EQ(floc({"run", file, "--", "--until", "0"}).status, 0);
   EXPECT_EQ(floc({"run", file, "--", "--no-such-option"}).status, 2);
