@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -22,6 +23,13 @@ using image::Schedule;
 using image::Status;
 
 namespace {
+
+/// Set by SIGINT/SIGTERM: the skedder ends the run after the current pass, as Ioflo does on
+/// Ctrl-C (the queued taskers are aborted, so exit actions run and output is flushed).
+volatile std::sig_atomic_t gInterrupted = 0;
+extern "C" void onInterrupt(int) {
+  gInterrupted = 1;
+}
 
 class Reader {
 public:
@@ -926,6 +934,8 @@ int Runtime::run(const Options& options) {
   options_ = options;
   // Paced to the wall clock, prints must show when they happen.
   if (options_.realtime) std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
   struct Entry {
     std::uint32_t tasker;
     double retime;
@@ -973,6 +983,7 @@ int Runtime::run(const Options& options) {
                       [&](const Entry& e) { return taskers_[e.tasker].status == Status::Aborted; });
       if (!alive) break;
       if (options_.until >= 0 && stamp_ >= options_.until) break;
+      if (gInterrupted) break;
       stamp_ = stamp_ + options_.period;
       if (options_.realtime) {
         auto due = wallStart + std::chrono::duration<double>(stamp_);
@@ -994,6 +1005,10 @@ int Runtime::run(const Options& options) {
   }
   std::fflush(stdout);
   if (!options_.storeFile.empty()) dumpStore(options_.storeFile);
+  if (gInterrupted) {
+    std::fprintf(stderr, "interrupted at %s s\n", floatRepr(stamp_).c_str());
+    return 130;
+  }
   if (failed || faulted_) {
     std::fprintf(stderr, "%srun-time error: %s\n", location(fault_.loc).c_str(),
                  fault_.message.c_str());
