@@ -169,7 +169,7 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
             std::string field = string();
             std::uint32_t slot = r.next();
             if (slot >= slots_.size()) throw std::runtime_error("program image: bad loggee slot");
-            g.columns.push_back({n == 1 && field == "value" ? tag : tag + "." + field, slot});
+            g.columns.push_back({n == 1 ? tag : tag + "." + field, slot});
           }
         }
       }
@@ -793,83 +793,136 @@ Status Runtime::control(std::uint32_t t, Control c) {
 
 namespace {
 
-/// A value as a text log shows it: Python's str().
-std::string logText(const FloValue& v) {
+/// Python's `'%s' % value`, which is how Ioflo 2.0.3 writes every value and the time.
+std::string pyStr(const FloValue& v) {
   if (v.tag == FLO_STR) return std::string(v.u.s, v.aux);
   return repr(v);
 }
 
+const char* ruleName(image::LogRule r) {
+  static const char* const names[] = {"never",  "once",   "always", "update",
+                                      "change", "streak", "deck"};
+  return names[std::uint32_t(r) < 7 ? std::uint32_t(r) : 0];
+}
+
 } // namespace
 
-/// Opens every log of a logger: PREFIX/HOUSE/LOGGER[_YYYYMMDD_HHMMSS]/FILE, with a header row.
+/// Opens every log of a logger, as Ioflo's Logger.reopen + Log.prepare do: the directory
+/// PREFIX/HOUSE/LOGGER (`reuse`) or PREFIX/HOUSE/LOGGER_YYYYMMDD_HHMMSS_mmm, each log's FILE.txt
+/// opened for appending, and a new file gets the two header lines (kind, rule and file; then
+/// `_time` and a column per field: the tag, or tag.field when the loggee has several).
 bool Runtime::openLogs(Tasker& t) {
   namespace fs = std::filesystem;
-  fs::path dir = t.prefix.empty() ? fs::path(".") : fs::path(t.prefix);
-  std::string leaf = t.name;
-  if (!t.reuse) {
-    std::time_t now = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "_%Y%m%d_%H%M%S", std::localtime(&now));
-    leaf += buf;
+  fs::path prefix;
+  if (!t.prefix.empty()) {
+    prefix = t.prefix;
+  } else {
+    const char* home = std::getenv("HOME");
+    prefix = fs::path(home ? home : ".") / ".ioflo" / "log";
   }
-  dir = dir / houses_[t.house].name / leaf;
+  fs::path dir = prefix / houses_[t.house].name;
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  if (t.reuse) {
+    dir /= t.name;
+    fs::create_directories(dir, ec);
+  } else {
+    auto now = std::chrono::system_clock::now();
+    std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    long millis =
+        long(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+             1000);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", std::localtime(&secs));
+    for (long i = 0;; ++i) {
+      char leaf[64];
+      std::snprintf(leaf, sizeof leaf, "_%s_%03ld", stamp, millis + i);
+      fs::path candidate = dir / (std::string(t.name) + leaf);
+      if (!fs::exists(candidate, ec)) {
+        dir = candidate;
+        fs::create_directories(dir, ec);
+        break;
+      }
+    }
+  }
   if (ec) {
-    std::fprintf(stderr, "logger %s: cannot create '%s': %s\n", t.name, dir.c_str(),
+    std::fprintf(stderr, "Error: creating log directory '%s': %s\n", dir.c_str(),
                  ec.message().c_str());
     return false;
   }
   for (auto& log : t.logs) {
-    fs::path file = dir / log.file;
-    log.out = std::fopen(file.c_str(), "w");
+    fs::path file = dir / (log.file + ".txt");
+    bool fresh = !fs::exists(file, ec);
+    log.out = std::fopen(file.c_str(), "a");
     if (!log.out) {
-      std::fprintf(stderr, "logger %s: cannot write '%s'\n", t.name, file.c_str());
+      std::fprintf(stderr, "Error: creating log file '%s'\n", file.c_str());
       return false;
     }
-    std::string header = "_time";
-    for (const auto& g : log.groups)
-      for (const auto& c : g.columns) header += "\t" + c.name;
-    std::fprintf(log.out, "%s\n", header.c_str());
-    log.stamps.assign(log.groups.size(), kNaN);
+    std::string header = std::string("text\t") + ruleName(log.rule) + "\t" + log.file + "\n_time";
+    for (auto& g : log.groups)
+      for (auto& c : g.columns) header += "\t" + c.name;
     log.values.clear();
+    for (auto& g : log.groups)
+      for (auto& c : g.columns) log.values.push_back(slots_[c.slot]);
+    if (!log.logged && fresh) std::fprintf(log.out, "%s\n", header.c_str());
   }
   trace(std::string("Logging ") + t.name + " to " + dir.string());
   return true;
 }
 
-/// One row per log whose rule says so: `once` on the first call only, `always` every call,
-/// `update` when a loggee share was written since the last row, `change` when a value differs.
-void Runtime::writeLogs(Tasker& t, bool first) {
+/// One call of every log's rule (Ioflo's Log actions): `once` if it never logged; `always`;
+/// `update` the first time, then when a loggee share was written after the last row; `change`
+/// the first time, then when a value differs from the last seen; `streak` a row per call for
+/// the first field (Flo's values are never lists to drain); `deck` nothing (no share has a
+/// deck); `never` nothing.
+void Runtime::writeLogs(Tasker& t, bool /*first*/) {
   using image::LogRule;
   for (auto& log : t.logs) {
-    // `streak` drains a list field and `deck` a share's deck, one row per element; Flo's values
-    // hold no lists and its shares no decks, so those logs keep just their header.
-    if (!log.out || log.rule == LogRule::Never || log.rule == LogRule::Streak ||
-        log.rule == LogRule::Deck)
-      continue;
-    bool row = first && log.rule != LogRule::Never;
-    if (!first && log.rule == LogRule::Always) row = true;
-    if (!first && log.rule == LogRule::Update)
-      for (std::size_t i = 0; i < log.groups.size(); ++i) {
-        double st = stamps_[log.groups[i].share];
-        if (!std::isnan(st) && (std::isnan(log.stamps[i]) || st > log.stamps[i])) row = true;
+    if (!log.out) continue;
+    bool row = false;
+    switch (log.rule) {
+    case LogRule::Once:
+      row = !log.logged;
+      break;
+    case LogRule::Always:
+    case LogRule::Streak:
+      row = true;
+      break;
+    case LogRule::Update:
+      row = !log.logged;
+      for (const auto& g : log.groups) {
+        double st = stamps_[g.share];
+        if (!std::isnan(st) && st > log.stamp) row = true;
       }
-    if (!first && log.rule == LogRule::Change) {
+      break;
+    case LogRule::Change: {
+      if (!log.logged) {
+        row = true;
+        break;
+      }
       std::size_t k = 0;
       for (const auto& g : log.groups)
-        for (const auto& c : g.columns)
-          if (k >= log.values.size() || !pyEqual(log.values[k++], slots_[c.slot])) row = true;
+        for (const auto& c : g.columns) {
+          if (k < log.values.size() && !pyEqual(log.values[k], slots_[c.slot])) {
+            row = true;
+            log.values[k] = slots_[c.slot];
+          }
+          ++k;
+        }
+      break;
+    }
+    default:
+      break;
     }
     if (!row) continue;
+    log.logged = true;
+    log.stamp = stamp_;
     std::string line = floatRepr(stamp_);
-    log.values.clear();
-    for (std::size_t i = 0; i < log.groups.size(); ++i) {
-      log.stamps[i] = stamps_[log.groups[i].share];
-      for (const auto& c : log.groups[i].columns) {
-        line += "\t" + logText(slots_[c.slot]);
-        log.values.push_back(slots_[c.slot]);
+    for (const auto& g : log.groups) {
+      for (const auto& c : g.columns) {
+        line += "\t" + pyStr(slots_[c.slot]);
+        if (log.rule == LogRule::Streak) break; // the first field only
       }
+      if (log.rule == LogRule::Streak) break; // the first loggee only
     }
     std::fprintf(log.out, "%s\n", line.c_str());
   }
@@ -883,46 +936,42 @@ void Runtime::closeLogs(Tasker& t) {
     }
 }
 
-/// A logger passes through the same control states as a framer (§9.2); it logs on its START
-/// turn, every RUN turn and once more on STOP.
+/// A logger's control turns, as Ioflo's Logger runner has them: START (re)opens, prepares and
+/// logs; RUN logs; STOP logs a last time and closes unless already stopped; ABORT only closes;
+/// READY only marks it readied.
 Status Runtime::loggerControl(std::uint32_t t, Control c) {
   Tasker& tk = taskers_[t];
-  const bool running = tk.status == Status::Started || tk.status == Status::Running;
-  const bool idle = tk.status == Status::Stopped || tk.status == Status::Readied;
   switch (c) {
   case Control::Start:
-    if (idle) {
-      tk.desire = Control::Run;
-      if (!openLogs(tk)) {
-        closeLogs(tk);
-        tk.status = Status::Stopped;
-        tk.desire = Control::Stop;
-        break;
-      }
+    if (openLogs(tk)) {
       writeLogs(tk, true);
-      tk.status = Status::Started;
-    } else if (running) {
       tk.desire = Control::Run;
+      tk.status = Status::Started;
+    } else {
+      closeLogs(tk);
+      tk.desire = Control::Stop;
+      tk.status = Status::Stopped;
     }
     break;
   case Control::Run:
-    if (running) {
-      writeLogs(tk, false);
-      tk.status = Status::Running;
-    } else if (idle) {
-      tk.desire = Control::Start;
-    }
+    writeLogs(tk, false);
+    tk.status = Status::Running;
     break;
   case Control::Stop:
-  case Control::Abort:
-    if (running) {
+    if (tk.status != Status::Stopped) {
       writeLogs(tk, false);
       closeLogs(tk);
+      tk.desire = Control::Stop;
+      tk.status = Status::Stopped;
     }
-    tk.status = c == Control::Abort ? Status::Aborted : running ? Status::Stopped : tk.status;
+    break;
+  case Control::Abort:
+    closeLogs(tk);
+    tk.desire = Control::Abort;
+    tk.status = Status::Aborted;
     break;
   case Control::Ready:
-    if (idle) tk.status = Status::Readied;
+    tk.status = Status::Readied;
     break;
   }
   return tk.status;

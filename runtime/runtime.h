@@ -73,8 +73,9 @@ struct Log {
   image::LogRule rule = image::LogRule::Never;
   std::vector<LogGroup> groups;
   std::FILE* out = nullptr;
-  std::vector<double> stamps;   ///< per group: share stamp at the last row
-  std::vector<FloValue> values; ///< per column: value at the last row
+  bool logged = false;          ///< a row was written (Ioflo's log.stamp is not None)
+  double stamp = 0;             ///< when the last row was written
+  std::vector<FloValue> values; ///< per column: the last values seen (`change`)
 };
 
 struct Tasker {

@@ -799,7 +799,7 @@ private:
     for (const auto& [decl, loggees] : logDecls_[fi.tasker]) {
       Log log;
       log.name = decl->name.text;
-      log.file = log.name + ".txt";
+      log.file = log.name; // the file is FILE.txt (`to FILE`, default the log's name)
       for (const auto& c : decl->clauses) {
         if (c.kind == TaskerClause::Kind::To && c.word) log.file = unquote(c.word->text);
         if (c.kind == TaskerClause::Kind::As && c.name && c.name->text == "binary")
@@ -816,7 +816,10 @@ private:
       }
       for (const lang::Loggee* l : loggees) {
         Loggee g;
-        g.tag = l->tag ? l->tag->text : l->path.path.head.text;
+        // The tag defaults to the last segment of the path (Ioflo's buildLoggee).
+        std::string written = l->path.path.head.text;
+        while (!written.empty() && written.back() == '.') written.pop_back();
+        g.tag = l->tag ? l->tag->text : written.substr(written.rfind('.') + 1);
         g.share = sharePath(l->path.path, sc);
         if (!l->path.fields.empty()) {
           for (const auto& f : l->path.fields)
