@@ -27,6 +27,7 @@ constexpr std::size_t kMaxAckRanges = 7;
 constexpr std::size_t kAckMax = 1 + 4 + 1 + kMaxAckRanges * 16;
 constexpr std::size_t kKeptRanges = 32;  ///< received packet-number ranges remembered for ACKs
 constexpr unsigned kPacketThreshold = 3; ///< RFC 9002 reordering threshold
+constexpr unsigned kQuickAcks = 16;      ///< packets acknowledged at once after a sign of loss
 
 constexpr std::string_view kHelloContext = "difuon/transport/1/hello";
 constexpr std::string_view kWelcomeContext = "difuon/transport/1/welcome";
@@ -107,7 +108,8 @@ struct SentPacket {
   Time sent;
   std::size_t dataBytes = 0;
   std::vector<SegmentRef> segments;
-  bool ping = false;
+  bool ping = false;      ///< a PING to send again if this is lost (key confirmation, keep-alive)
+  bool ackAtOnce = false; ///< it carries a PING: the peer acknowledges it without delay
 };
 
 /// One keyed session. Invariant: `sent` holds exactly the ack-eliciting packets in flight.
@@ -125,7 +127,7 @@ struct Session {
   // receive side: which ack-eliciting packets to acknowledge
   std::map<std::uint64_t, std::uint64_t> received; ///< first -> last (inclusive)
   bool ackPending = false;
-  unsigned unackedEliciting = 0;
+  unsigned unackedEliciting = 0, quickAcks = 0;
   std::optional<Time> ackDeadline;
   std::optional<std::uint64_t> largestReceived; ///< of every authenticated packet
   // send side
@@ -139,7 +141,8 @@ struct Session {
   unsigned backoff = 0, consecutiveRtos = 0;
   std::optional<Time> lossTime; ///< when a packet below largestAcked turns lost by time
   std::optional<Time> rtoAt;    ///< the retransmission timer (RFC 6298), while `sent` is not empty
-  unsigned probes = 0;          ///< packets that may carry segments beyond the window
+  unsigned probes = 0;          ///< probe packets to send now, beyond the window
+  unsigned tailProbes = 0;      ///< tail loss probe timeouts since the last ACK of new data
   std::size_t peerWindow = 64 * 1024;
   bool pingPending = false;
 };
@@ -258,8 +261,9 @@ struct Endpoint::State {
     }
   }
 
+  /// Segment payload: a full segment fits beside the largest ACK and a PING.
   std::size_t chunk() const {
-    return config.maxPacket - kDataHeader - kTag - kAckMax - kSegmentHeader;
+    return config.maxPacket - kDataHeader - kTag - kAckMax - 1 - kSegmentHeader;
   }
   std::size_t segmentCount(std::size_t size) const {
     return size == 0 ? 1 : (size + chunk() - 1) / chunk();
@@ -604,11 +608,15 @@ struct Endpoint::State {
         return drop(DropReason::ProtocolViolation);
       }
     }
-    // Acknowledged at once (not after ackDelay): a packet out of order (one before it is
-    // missing, or it comes late), a probe, the last segment of a message (the sender waits
-    // for it), and a segment below the furthest stream position received (it fills a gap or
-    // repeats: the sender is recovering a loss).
-    bool urgent = ping || (s.largestReceived && pn != *s.largestReceived + 1);
+    // Acknowledged at once (not after ackDelay): a PING, which the sender puts in the packet
+    // that empties its queue (so a lone message, or the end of a burst, is acknowledged in one
+    // RTT) and in every probe; and any sign of loss: a packet out of order (one before it is
+    // missing, or it comes late), or a segment below the furthest stream position received
+    // (it fills a gap or repeats). After such a sign the next kQuickAcks packets are
+    // acknowledged at once too, as the sender's window is small and its ACK clock fragile.
+    // Otherwise every second packet (recordReceived).
+    bool urgent = ping;
+    bool disorder = s.largestReceived && pn != *s.largestReceived + 1;
     if (!s.largestReceived || pn > *s.largestReceived) s.largestReceived = pn;
     bool refused = false;
     for (const Seg& g : segs) {
@@ -623,8 +631,15 @@ struct Endpoint::State {
         continue;
       }
       std::pair<std::uint64_t, std::uint32_t> end{g.seq, g.offset + g.length};
-      if (end.second == g.total || (p.highest && end <= *p.highest)) urgent = true;
+      if (p.highest && end <= *p.highest) disorder = true;
       if (!p.highest || end > *p.highest) p.highest = end;
+    }
+    if (disorder) {
+      urgent = true;
+      s.quickAcks = kQuickAcks;
+    } else if (eliciting && s.quickAcks > 0) {
+      urgent = true;
+      --s.quickAcks;
     }
     deliverReady(p);
     if (window) processAck(p, s, *window, ranges, now);
@@ -773,6 +788,7 @@ struct Endpoint::State {
       }
       // RFC 6298 5.2/5.3: new data acknowledged restarts the timer, or stops it.
       s.rtoAt.reset();
+      s.tailProbes = 0;
       if (!s.sent.empty()) s.rtoAt = now + effectiveRto(s);
     }
     detectLosses(p, s, now);
@@ -803,6 +819,42 @@ struct Endpoint::State {
     if (s.sent.empty()) s.rtoAt.reset();
   }
 
+  /// When to send a tail loss probe (RFC 8985 §7, RFC 9002 §6.2): two smoothed RTTs (at least
+  /// 1 ms) after the newest packet in flight, plus ackDelay when it is alone and its ACK may
+  /// be delayed, doubled for each probe since the last ACK of new data; only before the
+  /// retransmission timer, which stays the last resort.
+  std::optional<Time> probeTime(const Session& s) const {
+    if (s.sent.empty() || !s.haveRtt) return std::nullopt;
+    const SentPacket& newest = s.sent.rbegin()->second;
+    Duration pto = std::max<Duration>(std::chrono::milliseconds(1), 2 * s.srtt);
+    if (s.sent.size() == 1 && !newest.ackAtOnce) pto += config.ackDelay;
+    pto *= std::int64_t(1) << std::min(s.tailProbes, 16u);
+    Time t = newest.sent + pto;
+    if (s.rtoAt && t >= *s.rtoAt) return std::nullopt;
+    return t;
+  }
+
+  /// No ACK for two RTTs: the tail of what was sent, or every ACK for it, may be lost, and no
+  /// later packet will arrive to reveal it. Two probe packets go out beyond the window, each
+  /// with a PING so that its ACK comes at once and names everything that arrived (detectLosses
+  /// does the rest): the first with new or lost data if there is any, or else again with the
+  /// segments of the newest packet. The window is left alone: only what the ACKs show lost
+  /// counts as congestion.
+  void onTailProbe(Peer& p, Session& s) {
+    ++metrics.tailProbes;
+    ++s.tailProbes;
+    s.probes = 2;
+    if (peekSegment(p)) return;
+    const SentPacket& newest = s.sent.rbegin()->second;
+    for (auto ref = newest.segments.rbegin(); ref != newest.segments.rend(); ++ref) {
+      OutMessage* m = messageOf(p, ref->seq);
+      if (m && m->segs[ref->index] == SegState::InFlight) {
+        m->segs[ref->index] = SegState::Unsent;
+        p.lost.push_front(*ref);
+      }
+    }
+  }
+
   /// The retransmission timer expired (RFC 6298 5.4-5.6): only the earliest packet still
   /// unacknowledged is deemed lost, and its segments go out at once, beyond the window; the
   /// timer backs off and restarts. The packets after it stay in flight; when the
@@ -815,8 +867,7 @@ struct Endpoint::State {
     s.cwnd = config.minCwnd;
     s.recoveryStart = now;
     declareLost(p, s, oldest);
-    s.probes = 1;
-    if (p.lost.empty()) s.pingPending = true; // nothing to resend: a probe, so an ACK can come
+    s.probes = 1; // with the earliest segments, or a PING if they were acknowledged meanwhile
     ++s.backoff;
     s.rtoAt = now + effectiveRto(s);
     s.lossTime.reset();
@@ -853,6 +904,10 @@ struct Endpoint::State {
     }
   }
 
+  std::size_t ackSize(const Session& s) const {
+    return 6 + 16 * std::min(kMaxAckRanges, s.received.size());
+  }
+
   void writeAck(Peer& p, Session& s, Bytes& b) {
     b.push_back(kAckFrame);
     std::size_t free = config.receiveBuffer > p.buffered ? config.receiveBuffer - p.buffered : 0;
@@ -876,11 +931,15 @@ struct Endpoint::State {
     const std::size_t maxPlain = config.maxPacket - kDataHeader - kTag;
     for (;;) {
       Bytes plain;
-      SentPacket pkt{now, 0, {}, false};
+      SentPacket pkt{now, 0, {}, false, false};
       bool haveAck = s->ackPending && !s->received.empty();
-      std::size_t room = maxPlain - (haveAck ? kAckMax : 0);
+      // A probe may go beyond the window. A PING asks for an ACK at once: in a probe, and in
+      // the packet that empties the queue (nothing follows it to make the peer's second-packet
+      // ACK, and the caller waits for Acknowledged). chunk() leaves room for it.
+      bool probe = s->probes > 0;
+      std::size_t room = maxPlain - (haveAck ? ackSize(*s) : 0) - 1;
       bool beyondWindow = s->sent.size() >= std::size_t(std::max(1.0, s->cwnd));
-      while (!beyondWindow || s->probes > 0) {
+      while (!beyondWindow || probe) {
         auto next = peekSegment(p);
         if (!next) break;
         auto [ref, retransmit] = *next;
@@ -907,18 +966,17 @@ struct Endpoint::State {
         pkt.dataBytes += length;
         if (!windowOpen) break;
       }
-      if (pkt.segments.empty() && s->pingPending) {
+      pkt.ping = pkt.segments.empty() && s->pingPending; // to be sent again if lost
+      bool drained = !pkt.segments.empty() && !peekSegment(p);
+      if (probe || pkt.ping || drained) {
         plain.push_back(kPingFrame);
-        pkt.ping = true;
+        pkt.ackAtOnce = true;
       }
+      if (probe) --s->probes;
       bool eliciting = !plain.empty();
       bool ackDue = haveAck && s->ackDeadline && *s->ackDeadline <= now;
-      if (!eliciting && !ackDue) {
-        s->probes = 0; // nothing waits for them
-        return;
-      }
+      if (!eliciting && !ackDue) return;
       if (eliciting) s->pingPending = false;
-      if (beyondWindow && !pkt.segments.empty()) --s->probes;
       if (haveAck) writeAck(p, *s, plain);
       std::uint64_t pn = s->nextPn++;
       Bytes packet;
@@ -964,6 +1022,7 @@ struct Endpoint::State {
       consider(s->lastSent + config.keepalive);
       if (s->ackPending && s->ackDeadline) consider(*s->ackDeadline);
       if (s->lossTime) consider(*s->lossTime);
+      if (auto t = probeTime(*s)) consider(*t);
       if (s->rtoAt) consider(*s->rtoAt);
     }
     return t;
@@ -990,6 +1049,7 @@ struct Endpoint::State {
     if (!s) return;
     if (now >= s->lastReceived + config.sessionTimeout) return endSession(p, "timed out", now);
     if (s->lossTime && now >= *s->lossTime) detectLosses(p, *s, now);
+    if (auto t = probeTime(*s); t && now >= *t) onTailProbe(p, *s);
     if (s->rtoAt && now >= *s->rtoAt) {
       if (s->sent.empty()) {
         s->rtoAt.reset();

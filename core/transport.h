@@ -39,25 +39,34 @@
 ///     SEGMENT 0x01 | message_seq:u64 | offset:u32 | total:u32 | length:u16 | bytes
 ///     ACK     0x02 | window:u32 (free receive buffer, bytes) | count:u8
 ///                  | count x (first:u64 last:u64) packet-number ranges, highest first
-///     PING    0x03 (ack-eliciting; the ACK is the reply)
+///     PING    0x03 (ack-eliciting; the ACK is the reply, sent at once)
 ///
 /// Reliability: packet numbers are never reused, so retransmitted segments travel in new
 /// packets and every RTT sample is unambiguous (Karn's rule holds by construction). A packet is
 /// acknowledged only if every frame in it was accepted; a segment refused for lack of buffer
-/// is simply not acknowledged and comes again. The ACK ranges are selective: packet numbers
-/// follow send order, so a packet unacknowledged below the largest acknowledged one was
-/// overtaken, and is deemed lost once 3 later packets are acknowledged or 9/8 RTT has passed
-/// since it was sent (RFC 9002 §6.1, RACK); its segments are sent again at once, and the
-/// congestion window halves once per loss episode. The retransmission timer (RFC 6298) covers
-/// the rest (a lost tail, lost ACKs): on expiry only the earliest unacknowledged packet is
-/// deemed lost and sent again, the timer doubles, and the window falls to its minimum.
-/// The receiver acknowledges at once a packet out of order, a PING, the last segment of a
-/// message, a segment that fills a gap or repeats, and every second packet; otherwise an ACK
-/// waits at most ackDelay for data to ride on. Messages form one ordered stream per peer that
-/// survives re-handshakes within one epoch; when the peer's epoch changes (it restarted) the
-/// stream restarts and every message it had not delivered is sent again (a message delivered
-/// just before a restart whose ACK was lost is delivered again: the restarted peer kept no
-/// record of it).
+/// is simply not acknowledged and comes again.
+///
+/// Loss recovery: the ACK ranges are selective, and packet numbers follow send order, so a
+/// packet unacknowledged below the largest acknowledged one was overtaken. It is deemed lost
+/// once 3 later packets are acknowledged or 9/8 RTT has passed since it was sent (RFC 9002
+/// §6.1, RACK; a timer waits for the latter), and its segments go out again at once. The
+/// congestion window (AIMD, in packets) halves once per loss episode. When no ACK comes for
+/// two smoothed RTTs (at least 1 ms), a tail loss probe (RFC 8985) sends two packets beyond
+/// the window, each with a PING, the first with new data or else the newest segments again;
+/// their ACK reveals what was lost. The retransmission timer (RFC 6298, at least minRto) is the
+/// last resort: on expiry only the earliest unacknowledged packet is deemed lost and sent again,
+/// the timer doubles, and the window falls to minCwnd.
+///
+/// ACKs: the receiver acknowledges at once a PING, a packet out of order, a segment that fills
+/// a gap or repeats (and, after either sign of loss, the next 16 packets), and every second
+/// packet; otherwise an ACK waits at most ackDelay for data to ride on. A sender puts a PING
+/// in every probe and in the packet that empties its queue, so a message that nothing follows
+/// is acknowledged in one round trip.
+///
+/// Messages form one ordered stream per peer that survives re-handshakes within one epoch;
+/// when the peer's epoch changes (it restarted) the stream restarts and every message it had
+/// not delivered is sent again (a message delivered just before a restart whose ACK was lost
+/// is delivered again: the restarted peer kept no record of it).
 /// `Acknowledged` means the peer has delivered the message and everything before it.
 #pragma once
 
@@ -135,6 +144,7 @@ struct TransportMetrics {
   std::uint64_t retransmissions = 0; ///< segments sent again
   std::uint64_t rtoExpirations = 0, congestionEvents = 0, handshakes = 0;
   std::uint64_t packetsLost = 0; ///< deemed lost from ACK ranges or the loss timer (not RTOs)
+  std::uint64_t tailProbes = 0;  ///< tail loss probe timeouts (two probe packets each)
   std::uint64_t ackOnly = 0;     ///< datagrams sent that carry only an ACK
   std::uint64_t droppedFor(DropReason r) const { return dropped[std::size_t(r)]; }
   std::uint64_t droppedTotal() const;
