@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <queue>
 #include <random>
 
@@ -594,18 +595,26 @@ TEST(Transport, OneMebibyteAtTwentyPercentLossInBoundedRoundTrips) {
   EXPECT_LT(roundTrips, 800.0);
 }
 
+/// Establishes a session from `a` to `b` (one acknowledged message), then drops the `nth`
+/// segment `a` sends from then on, once.
+bool establishThenDropSegment(SimNetwork& net, Node& a, Node& b, std::size_t nth) {
+  net.send(a, b, {'x'});
+  if (!net.runUntil([&] { return count(a.events, TransportEvent::Kind::Acknowledged); }, 5s))
+    return false;
+  auto segments = std::make_shared<std::size_t>(0);
+  const Address from = a.address;
+  net.tap = [segments, from, nth](const Address& src, const Address&, Bytes& bytes) {
+    return !(src == from && carriesSegment(bytes) && ++*segments == nth);
+  };
+  return true;
+}
+
 TEST(Transport, SingleLostSegmentIsRecoveredWithoutTimeout) {
   SimNetwork net(22);
   Node& a = net.add(1);
   Node& b = net.add(2);
-  net.send(a, b, {'x'});
-  ASSERT_TRUE(
-      net.runUntil([&] { return count(a.events, TransportEvent::Kind::Acknowledged); }, 5s));
   // The fifth segment of a 40-segment message is lost, once.
-  std::size_t segments = 0;
-  net.tap = [&](const Address& from, const Address&, Bytes& bytes) {
-    return !(from == a.address && carriesSegment(bytes) && ++segments == 5);
-  };
+  ASSERT_TRUE(establishThenDropSegment(net, a, b, 5));
   const TransportMetrics before = a.endpoint->metrics();
   const Bytes m = message(40'000, 2);
   net.send(a, b, m);
@@ -625,14 +634,8 @@ TEST(Transport, LostTailIsRecoveredByProbeBeforeTimeout) {
   net.minDelay = net.maxDelay = 1ms;
   Node& a = net.add(1);
   Node& b = net.add(2);
-  net.send(a, b, {'x'});
-  ASSERT_TRUE(
-      net.runUntil([&] { return count(a.events, TransportEvent::Kind::Acknowledged); }, 5s));
   // The last of 5 segments is lost, once: no later packet will arrive to reveal it.
-  std::size_t segments = 0;
-  net.tap = [&](const Address& from, const Address&, Bytes& bytes) {
-    return !(from == a.address && carriesSegment(bytes) && ++segments == 5);
-  };
+  ASSERT_TRUE(establishThenDropSegment(net, a, b, 5));
   const TransportMetrics before = a.endpoint->metrics();
   const Bytes m = message(5'000, 4);
   const Time start = net.now;
