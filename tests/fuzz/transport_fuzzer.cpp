@@ -68,6 +68,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ++data;
   --size;
   const Address from = mode & 4 ? kPeer1 : kStranger;
+  if (mode & 8) {
+    // Data in flight to peer2 that never arrives: injected ACK frames and timer ticks then
+    // drive the sender's loss detection, retransmissions, tail probes and RTO backoff.
+    self.send(kPeer2, key2.publicKey(), Bytes(8000, 'd'), now);
+    (void)self.takeOutgoing();
+  }
   switch (mode & 3) {
   case 0:
     self.onPacket(from, data, size, now);
