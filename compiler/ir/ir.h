@@ -28,9 +28,9 @@ struct Value {
   std::vector<double> point; ///< FLO_POINT: 2 or 3 coordinates; `i` holds the kind (abi.h)
 
   static Value none() { return {}; }
-  static Value boolean(bool b) { return {FLO_BOOL, b ? 1 : 0, 0, {}}; }
-  static Value integer(std::int64_t v) { return {FLO_INT, v, 0, {}}; }
-  static Value real(double v) { return {FLO_FLOAT, 0, v, {}}; }
+  static Value boolean(bool b) { return {FLO_BOOL, b ? 1 : 0, 0, {}, {}}; }
+  static Value integer(std::int64_t v) { return {FLO_INT, v, 0, {}, {}}; }
+  static Value real(double v) { return {FLO_FLOAT, 0, v, {}, {}}; }
   static Value string(std::string v) { return {FLO_STR, 0, 0, std::move(v), {}}; }
 };
 std::string repr(const Value& v);
