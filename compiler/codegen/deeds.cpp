@@ -127,7 +127,7 @@ class Lowering {
 public:
   Lowering(DeedEmitter& owner, const ir::Program& p, LLVMContext& c, Module& m, IRBuilder<>& b,
            const ir::DeedCall& call)
-      : owner_(owner), p_(p), c_(c), m_(m), b_(b), call_(call),
+      : owner_(owner), p_(p), c_(c), m_(m), b_(b), call_(call), faultLoc_(call.loc),
         deed_(*static_cast<const sema::DeedDef*>(p.deeds.at(call.deed).decl)) {
     i32_ = b_.getInt32Ty();
     i64_ = b_.getInt64Ty();
@@ -222,7 +222,11 @@ public:
     for (std::size_t i = 0; i < ports_.size(); ++i)
       env_[i] =
           ports_[i].decl->port == PortStmt::Kind::Input ? input(ports_[i]) : zero(ports_[i].ty);
-    for (const lang::Stmt* s : deed_.body) {
+    const auto& stmtLocs = p_.deeds.at(call_.deed).stmtLocs;
+    for (std::size_t si = 0; si < deed_.body.size(); ++si) {
+      const lang::Stmt* s = deed_.body[si];
+      // A fault points at the statement that failed; its message names the calling `do`.
+      faultLoc_ = si < stmtLocs.size() ? stmtLocs[si] : call_.loc;
       if (s->kind == StmtKind::Assign) {
         const auto& a = lang::as<lang::AssignStmt>(*s);
         std::size_t k = byName_.at(a.target.name.text);
@@ -230,7 +234,7 @@ public:
       } else if (s->kind == StmtKind::Fail) {
         const auto& f = lang::as<lang::FailStmt>(*s);
         guard(truthy(expr(*f.condition)),
-              "deed " + quote(deed_.name) + " failed: " + unquote(f.message.text));
+              "deed " + quote(deed_.name) + " failed: " + unquote(f.message.text) + callSite());
       }
     }
     // Outputs, after the whole body: a fault above leaves the store untouched.
@@ -443,16 +447,24 @@ private:
     b_.CreateCondBr(bad, fault, ok, unlikely());
     b_.SetInsertPoint(fault);
     b_.CreateCall(helper("flo_fault", b_.getVoidTy(), {ptr_, i32_, ptr_}),
-                  {ctxArg_, b_.getInt32(call_.loc), message()});
+                  {ctxArg_, b_.getInt32(faultLoc_), message()});
     b_.CreateRet(b_.getInt32(0));
     b_.SetInsertPoint(ok);
   }
   void guard(Value* bad, const std::string& message) {
     guard(bad, [&] { return owner_.message(message); });
   }
+  /// " (called by the `do` at FILE:LINE:COL)" when a fault points into the deed's body.
+  std::string callSite() const {
+    if (faultLoc_ == call_.loc || call_.loc >= p_.locations.size()) return {};
+    std::string where = p_.locations[call_.loc];
+    while (!where.empty() && (where.back() == ' ' || where.back() == ':')) where.pop_back();
+    return " (called by the `do` at " + where + ")";
+  }
   /// "deed 'd': WHAT in 'EXPR'"
   std::string faultText(const std::string& what, const Expr& e) const {
-    return "deed " + quote(deed_.name) + ": " + what + " in " + quote(lang::formatExpr(e));
+    return "deed " + quote(deed_.name) + ": " + what + " in " + quote(lang::formatExpr(e)) +
+           callSite();
   }
 
   /// An input port: inline when the cell holds the declared kind, the helper otherwise.
@@ -769,6 +781,7 @@ private:
   Module& m_;
   IRBuilder<>& b_;
   const ir::DeedCall& call_;
+  std::uint32_t faultLoc_ = 0; ///< where a fault in the statement being emitted points
   const sema::DeedDef& deed_;
   Type *i32_, *i64_, *f64_;
   PointerType* ptr_;

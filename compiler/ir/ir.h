@@ -172,6 +172,7 @@ struct Deed {
   std::string name;
   const void* decl = nullptr; ///< sema::DeedDef
   std::vector<std::string> ports;
+  std::vector<std::uint32_t> stmtLocs; ///< location of each body statement (faults point there)
 };
 
 /// Static cost of one framer or deed (`floc build --stats`).

@@ -1252,8 +1252,10 @@ private:
     Deed d;
     d.name = deed.name;
     d.decl = &deed;
-    for (const Stmt* s : deed.body)
+    for (const Stmt* s : deed.body) {
       if (s->kind == StmtKind::Port) d.ports.push_back(as<PortStmt>(*s).name.text);
+      d.stmtLocs.push_back(loc(s->range));
+    }
     out_->deeds.push_back(std::move(d));
     return std::uint32_t(out_->deeds.size() - 1);
   }
