@@ -148,14 +148,19 @@ int commandCheck(Session& s) {
   return s.finish();
 }
 
-/// parse ▸ check ▸ lower ▸ verify; null (with diagnostics) when the program has errors.
-std::unique_ptr<ir::Program> lowerProgram(Session& s, const lang::Program& program) {
+/// check ▸ lower ▸ verify; null (with diagnostics) when the program has errors. The IR keeps
+/// the AST and the model alive: deed bodies are lowered from them later, by code generation.
+std::unique_ptr<ir::Program> lowerProgram(Session& s, std::unique_ptr<lang::Program> program) {
   if (s.diags().hasErrors()) return nullptr;
-  auto model = sema::check(program, s.diags());
+  auto model = sema::check(*program, s.diags());
   if (s.diags().hasErrors()) return nullptr;
-  auto ir = ir::lower(program, *model, s.sources(), s.diags());
+  auto ir = ir::lower(*program, *model, s.sources(), s.diags());
   if (s.diags().hasErrors()) return nullptr;
-  ir->keepAlive = std::shared_ptr<const sema::Model>(std::move(model));
+  struct Owned {
+    std::unique_ptr<lang::Program> program;
+    std::unique_ptr<sema::Model> model;
+  };
+  ir->keepAlive = std::make_shared<const Owned>(Owned{std::move(program), std::move(model)});
   auto problems = ir::verify(*ir);
   if (!problems.empty()) {
     for (const auto& p : problems) s.diags().error({}, "internal error: IR does not verify: " + p);
@@ -171,8 +176,12 @@ void reportCodegen(Session& s, const ir::Program& p, const std::vector<codegen::
   }
 }
 
-/// --emit=llvm|asm|obj: the code for one target, to -o or stdout.
+/// --emit=ir|llvm|asm|obj: the IR, or the code for one target, to -o or stdout.
 int emitCode(Session& s, const ir::Program& p, const std::string& stage) {
+  if (stage == "ir") {
+    ir::print(p, s.out());
+    return s.finish();
+  }
   const Options& o = s.options();
   codegen::Options co;
   co.triple = o.target;
@@ -243,6 +252,16 @@ void printStats(Session& s, const ir::Program& p) {
   }
 }
 
+/// open ▸ parse ▸ lowerProgram, then the cost summary when --stats or --stats-json asks.
+std::unique_ptr<ir::Program> loadProgram(Session& s, const std::string& file) {
+  auto id = s.open(file);
+  if (!id) return nullptr;
+  auto ir = lowerProgram(s, s.parse(*id));
+  const Options& o = s.options();
+  if (ir && (o.stats || !o.statsJson.empty())) printStats(s, *ir);
+  return ir;
+}
+
 /// Builds an executable: object for the target, linked with that target's runtime.
 int buildExecutable(Session& s, const std::string& file, const std::string& output) {
   const Options& o = s.options();
@@ -259,12 +278,8 @@ int buildExecutable(Session& s, const std::string& file, const std::string& outp
     s.err() << "floc: error: " << error << "\n";
     return kUsage;
   }
-  auto id = s.open(file);
-  if (!id) return s.finish();
-  auto program = s.parse(*id);
-  auto ir = lowerProgram(s, *program);
+  auto ir = loadProgram(s, file);
   if (!ir) return s.finish();
-  if (o.stats || !o.statsJson.empty()) printStats(s, *ir);
   codegen::Options co;
   co.triple = triple;
   co.optLevel = o.optLevel;
@@ -299,17 +314,8 @@ int buildExecutable(Session& s, const std::string& file, const std::string& outp
 int commandBuild(Session& s) {
   const Options& o = s.options();
   if (!o.emit.empty()) {
-    auto id = s.open(o.files.at(0));
-    if (!id) return s.finish();
-    auto program = s.parse(*id);
-    auto ir = lowerProgram(s, *program);
-    if (!ir) return s.finish();
-    if (o.stats || !o.statsJson.empty()) printStats(s, *ir);
-    if (o.emit == "ir") {
-      ir::print(*ir, s.out());
-      return s.finish();
-    }
-    return emitCode(s, *ir, o.emit);
+    auto ir = loadProgram(s, o.files.at(0));
+    return ir ? emitCode(s, *ir, o.emit) : s.finish();
   }
   std::string output = o.output;
   if (output.empty()) {
@@ -360,13 +366,8 @@ int commandEmit(Session& s) {
     lang::dumpAst(*program, s.sources(), s.out());
     return s.finish();
   }
-  auto ir = lowerProgram(s, *program);
-  if (!ir) return s.finish();
-  if (stage == "ir") {
-    ir::print(*ir, s.out());
-    return s.finish();
-  }
-  return emitCode(s, *ir, stage);
+  auto ir = lowerProgram(s, std::move(program));
+  return ir ? emitCode(s, *ir, stage) : s.finish();
 }
 
 int commandFmt(Session& s) {
