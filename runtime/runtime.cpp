@@ -196,12 +196,8 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
       a.fn = fn(r.next());
       break;
     case ActKind::Print:
-      a.messageLength = r.next(); // offset first
-      {
-        std::uint32_t len = r.next();
-        a.message = str(a.messageLength, len);
-        a.messageLength = len;
-      }
+      a.message = string();
+      a.messageLength = std::uint32_t(std::strlen(a.message));
       break;
     case ActKind::Go:
     case ActKind::CondAux:
@@ -658,14 +654,7 @@ void Runtime::exitAll(std::uint32_t t, bool setDone) {
 void Runtime::segue(std::uint32_t t) {
   Tasker& tk = taskers_[t];
   tk.recurredCount += 1;
-  FloValue e{};
-  e.tag = FLO_FLOAT;
-  e.u.f = stamp_ - tk.entryStamp;
-  write(tk.elapsed, e);
-  FloValue r{};
-  r.tag = FLO_INT;
-  r.u.i = tk.recurredCount;
-  write(tk.recurred, r);
+  writeState(tk);
   // Indexes, not iterators: acts may grow aux lists (rear) or restore a truncated outline (a
   // conditional aux), and the loops must go on over the frames they started with, which stay a
   // prefix of the outline (§9.6). A transition ends the loop at once.
@@ -874,7 +863,7 @@ bool Runtime::openLogs(Tasker& t) {
 /// the first time, then when a value differs from the last seen; `streak` a row per call for
 /// the first field (Flo's values are never lists to drain); `deck` nothing (no share has a
 /// deck); `never` nothing.
-void Runtime::writeLogs(Tasker& t, bool /*first*/) {
+void Runtime::writeLogs(Tasker& t) {
   using image::LogRule;
   for (auto& log : t.logs) {
     if (!log.out) continue;
@@ -944,7 +933,7 @@ Status Runtime::loggerControl(std::uint32_t t, Control c) {
   switch (c) {
   case Control::Start:
     if (openLogs(tk)) {
-      writeLogs(tk, true);
+      writeLogs(tk);
       tk.desire = Control::Run;
       tk.status = Status::Started;
     } else {
@@ -954,12 +943,12 @@ Status Runtime::loggerControl(std::uint32_t t, Control c) {
     }
     break;
   case Control::Run:
-    writeLogs(tk, false);
+    writeLogs(tk);
     tk.status = Status::Running;
     break;
   case Control::Stop:
     if (tk.status != Status::Stopped) {
-      writeLogs(tk, false);
+      writeLogs(tk);
       closeLogs(tk);
       tk.desire = Control::Stop;
       tk.status = Status::Stopped;

@@ -173,7 +173,7 @@ private:
   image::Status control(std::uint32_t t, image::Control c);
   image::Status loggerControl(std::uint32_t t, image::Control c);
   bool openLogs(Tasker& t);
-  void writeLogs(Tasker& t, bool first);
+  void writeLogs(Tasker& t);
   void closeLogs(Tasker& t);
   bool checkStart(std::uint32_t t);
   bool auxCheck(std::uint32_t frame);

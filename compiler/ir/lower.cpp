@@ -723,6 +723,15 @@ private:
     }
   }
 
+  /// The moot framer `name` of `house` (templates are not in byName_), or null.
+  const sema::Tasker* mootNamed(std::uint32_t house, const std::string& name) const {
+    const sema::House& h = model_.houses[house];
+    auto it = h.taskerIndex.find(name);
+    if (it == h.taskerIndex.end() || h.taskers[it->second].schedule != sema::Schedule::Moot)
+      return nullptr;
+    return &h.taskers[it->second];
+  }
+
   bool byNameAny(std::uint32_t house, const std::string& name) const {
     // Pools of different `rear`s of one template share names (and so store nodes), as the
     // clones Ioflo makes at run time do.
@@ -1003,8 +1012,7 @@ private:
       auto it = byName_.find({sc.framer->house, x.framer.text});
       const sema::Tasker* moot = nullptr;
       if (it == byName_.end()) {
-        for (const auto& t : model_.houses[sc.framer->house].taskers)
-          if (t.name == x.framer.text) moot = &t;
+        moot = mootNamed(sc.framer->house, x.framer.text);
         if (!moot) {
           diags_.error(x.framer.range, "no framer '" + x.framer.text + "'");
           return;
@@ -1092,9 +1100,7 @@ private:
       break;
     case StmtKind::Rear: {
       const auto& r = as<RearStmt>(s);
-      const sema::Tasker* moot = nullptr;
-      for (const auto& t : model_.houses[sc.framer->house].taskers)
-        if (t.name == r.original.text && t.schedule == sema::Schedule::Moot) moot = &t;
+      const sema::Tasker* moot = mootNamed(sc.framer->house, r.original.text);
       if (!moot) {
         diags_.error(r.original.range,
                      "`rear` clones a moot framer; no moot '" + r.original.text + "'");
