@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace flo::core {
 
 namespace {
@@ -105,9 +107,97 @@ std::optional<KeyEvent> KeyEvent::decode(const Bytes& bytes, std::string* error)
   return e;
 }
 
+std::string didDifuon(const Digest& digest) {
+  return "did:difuon:" + base58Encode(digest.data(), digest.size());
+}
+
+std::optional<Digest> parseDidDifuon(std::string_view did, std::string* error) {
+  auto fail = [&](const char* why) {
+    if (error) *error = why;
+    return std::nullopt;
+  };
+  constexpr std::string_view prefix = "did:difuon:";
+  if (!did.starts_with(prefix)) return fail("not a did:difuon");
+  auto bytes = base58Decode(did.substr(prefix.size()));
+  if (!bytes) return fail("the identifier is not valid base58btc");
+  auto digest = toArray<32>(*bytes);
+  if (!digest) return fail("a did:difuon names a 32-byte digest");
+  return digest;
+}
+
 std::string didOfInception(const KeyEvent& inception) {
-  Digest d = hash(inception.signedBytes());
-  return "did:difuon:" + base58Encode(d.data(), d.size());
+  return didDifuon(hash(inception.signedBytes()));
+}
+
+Bytes encodeLog(const std::vector<KeyEvent>& log) {
+  Value::Array events;
+  for (const auto& e : log) events.emplace_back(e.encode());
+  return encodeRecord({"key-event-log", kEncodingVersion, {{"events", std::move(events)}}});
+}
+
+std::optional<std::vector<KeyEvent>> decodeLog(const std::uint8_t* data, std::size_t size,
+                                               std::string* error) {
+  auto fail = [&](std::string why) {
+    if (error) *error = std::move(why);
+    return std::nullopt;
+  };
+  std::string why;
+  auto record = decodeRecord(Bytes(data, data + size), "key-event-log", &why);
+  if (!record) return fail("not a key event log: " + why);
+  auto it = record->body.find("events");
+  if (record->body.size() != 1 || it == record->body.end() || !it->second.isArray())
+    return fail("a key event log has exactly one field, events, an array");
+  std::vector<KeyEvent> log;
+  for (const auto& e : it->second.asArray()) {
+    if (!e.isBytes()) return fail("event " + std::to_string(log.size()) + " is not bytes");
+    auto event = KeyEvent::decode(e.asBytes(), &why);
+    if (!event) return fail("event " + std::to_string(log.size()) + ": " + why);
+    log.push_back(std::move(*event));
+  }
+  return log;
+}
+
+bool logExtends(const std::vector<KeyEvent>& log, const std::vector<KeyEvent>& prefix) {
+  return prefix.size() <= log.size() &&
+         std::equal(prefix.begin(), prefix.end(), log.begin(),
+                    [](const KeyEvent& a, const KeyEvent& b) { return a.encode() == b.encode(); });
+}
+
+std::optional<KeyState> KeyDirectory::learn(const std::vector<KeyEvent>& log, std::string* error) {
+  auto state = verifyLog(log, error);
+  if (!state) return std::nullopt;
+  auto it = entries_.find(state->did);
+  if (it == entries_.end()) {
+    if (entries_.size() < capacity_) entries_.emplace(state->did, Entry{log, *state});
+    return state;
+  }
+  Entry& held = it->second;
+  if (logExtends(log, held.log)) {
+    held = Entry{log, *state};
+    return state;
+  }
+  if (logExtends(held.log, log)) return held.state;
+  if (error)
+    *error = "conflicting key event logs for " + state->did +
+             ": two different events at sequence " +
+             std::to_string(std::mismatch(log.begin(), log.end(), held.log.begin(), held.log.end(),
+                                          [](const KeyEvent& a, const KeyEvent& b) {
+                                            return a.encode() == b.encode();
+                                          })
+                                .first -
+                            log.begin());
+  return std::nullopt;
+}
+
+std::optional<KeyState> KeyDirectory::current(std::string_view did) const {
+  auto it = entries_.find(did);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.state;
+}
+
+const std::vector<KeyEvent>* KeyDirectory::log(std::string_view did) const {
+  auto it = entries_.find(did);
+  return it == entries_.end() ? nullptr : &it->second.log;
 }
 
 KeyEvent makeInception(const SigningKey& current, const PublicKey& next) {

@@ -9,6 +9,8 @@
 #include "core/canonical.h"
 #include "core/crypto.h"
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +66,45 @@ KeyEvent makeRotation(const KeyEvent& last, const SigningKey& newCurrent, const 
 
 /// Digest of a public key, as `nextDigest` commits to it.
 Digest keyDigest(const PublicKey& key);
+
+/// `did:difuon:` + base58btc of `digest`, and back (nullopt, and a reason, for anything else).
+std::string didDifuon(const Digest& digest);
+std::optional<Digest> parseDidDifuon(std::string_view did, std::string* error = nullptr);
+
+/// A whole log as one record: `key-event-log` with `events`, the encoding of each event in order.
+Bytes encodeLog(const std::vector<KeyEvent>& log);
+std::optional<std::vector<KeyEvent>> decodeLog(const std::uint8_t* data, std::size_t size,
+                                               std::string* error = nullptr);
+
+/// Whether `log` begins with every event of `prefix` (byte for byte).
+bool logExtends(const std::vector<KeyEvent>& log, const std::vector<KeyEvent>& prefix);
+
+/// The key event logs a verifier holds, one per did:difuon, each verified when learned. A log
+/// replaces the one held only if it extends it: a log that is a prefix of the one held is old
+/// news (its current key was rotated out), and one that forks from it is refused, because two
+/// histories signed for one DID mean a key was abused after it was rotated out (KERI calls it
+/// duplicity). Bounded: when full, new DIDs are verified but not kept.
+class KeyDirectory {
+public:
+  explicit KeyDirectory(std::size_t capacity = 4096) : capacity_(capacity) {}
+
+  /// Verifies `log` and keeps it if it is newer than the one held. Returns the newest state
+  /// now held for its DID (which is the held one when `log` is older), or nullopt and why.
+  std::optional<KeyState> learn(const std::vector<KeyEvent>& log, std::string* error = nullptr);
+  /// The newest verified state held for `did`.
+  std::optional<KeyState> current(std::string_view did) const;
+  /// The newest log held for `did`, or nullptr.
+  const std::vector<KeyEvent>* log(std::string_view did) const;
+  std::size_t size() const { return entries_.size(); }
+
+private:
+  struct Entry {
+    std::vector<KeyEvent> log;
+    KeyState state;
+  };
+  std::size_t capacity_;
+  std::map<std::string, Entry, std::less<>> entries_;
+};
 
 // ---- DID documents (W3C DID Core JSON) ------------------------------------------------------
 

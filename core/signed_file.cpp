@@ -62,10 +62,7 @@ Verification verifyDetached(const Bytes& content, const Bytes& signatureRecord,
   // A newer log the verifier holds wins, if it extends this one.
   if (lookup) {
     if (auto known = lookup(v.did); known && known->size() > events.size()) {
-      bool extends =
-          std::equal(events.begin(), events.end(), known->begin(),
-                     [](const KeyEvent& a, const KeyEvent& b) { return a.encode() == b.encode(); });
-      auto newer = extends ? verifyLog(*known, &why) : std::nullopt;
+      auto newer = logExtends(*known, events) ? verifyLog(*known, &why) : std::nullopt;
       if (newer && newer->did == v.did) state = newer;
     }
   }

@@ -4,34 +4,39 @@
 /// reason and never throws.
 #include "core/transport.h"
 
+#include "core/identity.h"
+
 #include <sodium.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <stdexcept>
 #include <utility>
 
 namespace flo::core {
 
 namespace {
 
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
 constexpr std::uint8_t kHello = 1, kWelcome = 2, kData = 3;
-constexpr std::uint8_t kSegmentFrame = 1, kAckFrame = 2, kPingFrame = 3;
-constexpr std::size_t kHelloSize = 190, kHelloSigned = 126;
+constexpr std::uint8_t kSegmentFrame = 1, kAckFrame = 2, kPingFrame = 3, kIdentityFrame = 4;
+constexpr std::size_t kHelloSize = 222, kHelloSigned = 158;
 constexpr std::size_t kWelcomeSize = 146, kWelcomeSigned = 82;
 constexpr std::size_t kDataHeader = 14, kTag = 16;
 constexpr std::size_t kSegmentHeader = 1 + 8 + 4 + 4 + 2;
+constexpr std::size_t kIdentityHeader = 1 + 2 + 2 + 2;
+constexpr std::size_t kMaxLogBytes = 0xffff; ///< an encoded key event log, in IDENTITY frames
 constexpr std::size_t kMaxAckRanges = 7;
 constexpr std::size_t kAckMax = 1 + 4 + 1 + kMaxAckRanges * 16;
 constexpr std::size_t kKeptRanges = 32;  ///< received packet-number ranges remembered for ACKs
 constexpr unsigned kPacketThreshold = 3; ///< RFC 9002 reordering threshold
 constexpr unsigned kQuickAcks = 16;      ///< packets acknowledged at once after a sign of loss
 
-constexpr std::string_view kHelloContext = "difuon/transport/1/hello";
-constexpr std::string_view kWelcomeContext = "difuon/transport/1/welcome";
-constexpr std::string_view kKeysContext = "difuon/transport/1/keys";
+constexpr std::string_view kHelloContext = "difuon/transport/2/hello";
+constexpr std::string_view kWelcomeContext = "difuon/transport/2/welcome";
+constexpr std::string_view kKeysContext = "difuon/transport/2/keys";
 
 using Duration = Clock::duration;
 
@@ -60,6 +65,23 @@ template <std::size_t N> std::array<std::uint8_t, N> getArray(const std::uint8_t
   std::array<std::uint8_t, N> a{};
   std::memcpy(a.data(), p, N);
   return a;
+}
+
+/// Adds the byte range [first, end) to a set of disjoint ranges (first -> end); returns how
+/// many of its bytes were new.
+std::size_t addRange(std::map<std::uint32_t, std::uint32_t>& have, std::uint32_t first,
+                     std::uint32_t end) {
+  std::size_t before = 0;
+  auto r = have.upper_bound(first);
+  if (r != have.begin() && std::prev(r)->second >= first) r = std::prev(r);
+  while (r != have.end() && r->first <= end) {
+    first = std::min(first, r->first);
+    end = std::max(end, r->second);
+    before += r->second - r->first;
+    r = have.erase(r);
+  }
+  have[first] = end;
+  return end - first - before;
 }
 
 /// Sliding anti-replay window over packet numbers: a bitmap indexed by number mod its size.
@@ -108,6 +130,7 @@ struct SentPacket {
   Time sent;
   std::size_t dataBytes = 0;
   std::vector<SegmentRef> segments;
+  std::vector<std::uint16_t> identity; ///< chunks of our key event log
   bool ping = false;      ///< a PING to send again if this is lost (key confirmation, keep-alive)
   bool ackAtOnce = false; ///< it carries a PING: the peer acknowledges it without delay
 };
@@ -118,6 +141,16 @@ struct Session {
   std::uint32_t localSid = 0, remoteSid = 0;
   Secret<32> txKey, rxKey;
   std::uint64_t peerEpoch = 0;
+  PublicKey peerKey{}; ///< the key the handshake authenticated
+  /// Whether peerKey is bound to the peer's DID: at once for a did:key, and for a did:difuon
+  /// when its key event log (held, or sent in IDENTITY frames) shows peerKey as current.
+  /// Nothing is sent to, or delivered from, an unproven peer.
+  bool proven = false;
+  Bytes idBuf;                                   ///< the peer's log, being reassembled
+  std::map<std::uint32_t, std::uint32_t> idHave; ///< received byte ranges of idBuf
+  std::size_t idReceived = 0;
+  std::vector<SegState> idOut; ///< our own log's chunks, sent first in every session
+  std::size_t idUnsent = 0;
   Address address;      ///< where a provisional (responder) session's HELLO came from
   Bytes hello, welcome; ///< responder: to answer a retransmitted HELLO without new work
   Time created{}, lastSent{}, lastReceived{};
@@ -170,7 +203,10 @@ struct InMessage {
 };
 
 struct Peer {
-  PublicKey key{};
+  std::string did; ///< whom we talk to: a did:key, or a did:difuon proven by its log
+  bool difuon = false;
+  Digest didDigest{}; ///< what a did:difuon names
+  PublicKey key{};    ///< did:key: its key; did:difuon: the key last proven (zero before)
   Address address;
   std::unique_ptr<Session> session; ///< the one we send on
   std::unique_ptr<Session> pending; ///< responder side, until the initiator confirms
@@ -199,13 +235,32 @@ struct RateBucket {
 
 enum class Accept { Ok, Refused, Violation };
 
+/// The frames of one DATA packet, parsed in full before any is acted on.
+struct Frames {
+  struct Segment {
+    std::uint64_t seq;
+    std::uint32_t offset, total;
+    const std::uint8_t* bytes;
+    std::uint16_t length;
+  };
+  struct IdentityChunk {
+    std::uint16_t total, offset, length;
+    const std::uint8_t* bytes;
+  };
+  std::vector<Segment> segments;
+  std::vector<IdentityChunk> identity;
+  std::optional<std::uint32_t> window;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+  bool eliciting = false, ping = false;
+};
+
 } // namespace
 
 const char* dropReasonName(DropReason reason) {
   static const char* const names[kDropReasons] = {
-      "truncated",       "oversized",    "bad_version",   "bad_type",
-      "unknown_session", "replay",       "auth_failure",  "bad_handshake",
-      "bad_signature",   "rate_limited", "session_limit", "protocol_violation"};
+      "truncated",     "oversized",          "bad_version",   "bad_type",      "unknown_session",
+      "replay",        "auth_failure",       "bad_handshake", "bad_signature", "rate_limited",
+      "session_limit", "protocol_violation", "bad_identity"};
   return names[std::size_t(reason)];
 }
 
@@ -222,13 +277,19 @@ RandomSource systemRandom() {
 
 struct Endpoint::State {
   State(const SigningKey& k, TransportConfig c, RandomSource r)
-      : key(k), config(std::move(c)), random(std::move(r)) {}
+      : key(k), config(std::move(c)), random(std::move(r)), directory(config.maxPeers * 4),
+        ownDid(didKey(key.publicKey())) {}
 
   SigningKey key;
   TransportConfig config;
   RandomSource random;
   TransportMetrics metrics;
-  std::map<PublicKey, std::unique_ptr<Peer>> peers;
+  KeyDirectory directory;
+  std::vector<KeyEvent> ownLog; ///< empty: we are a did:key
+  Bytes ownLogBytes;
+  std::string ownDid;
+  Digest ownDigest{};
+  std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers; ///< by DID
   std::map<std::uint32_t, Peer*> bySid; ///< handshake, pending and current sessions
   std::map<Address, RateBucket> buckets;
   std::vector<Datagram> outgoing;
@@ -239,6 +300,32 @@ struct Endpoint::State {
   // ---- helpers ------------------------------------------------------------------------------
 
   void drop(DropReason r) { ++metrics.dropped[std::size_t(r)]; }
+
+  void event(TransportEvent::Kind kind, const Peer& p, MessageId id = 0, std::string reason = {}) {
+    events.push_back({kind, p.key, id, std::move(reason), p.did});
+  }
+
+  /// Takes `log` as our own (its current key must be ours).
+  bool adoptLog(std::vector<KeyEvent> log, std::string& why) {
+    auto state = verifyLog(log, &why);
+    if (!state) return false;
+    if (state->currentKey != key.publicKey())
+      return why = "the signing key is not the current key of the log", false;
+    Bytes bytes = encodeLog(log);
+    if (bytes.size() > kMaxLogBytes)
+      return why = "the key event log is over " + std::to_string(kMaxLogBytes) + " bytes", false;
+    ownLog = std::move(log);
+    ownLogBytes = std::move(bytes);
+    ownDid = state->did;
+    ownDigest = *parseDidDifuon(ownDid);
+    return true;
+  }
+
+  /// Whether `did` names `peerKey` by what we already know.
+  bool knownCurrent(std::string_view did, const PublicKey& peerKey) const {
+    auto state = directory.current(did);
+    return state && state->currentKey == peerKey;
+  }
 
   void emit(const Address& to, Bytes bytes) {
     ++metrics.packetsOut;
@@ -279,15 +366,25 @@ struct Endpoint::State {
     return std::min(r, Duration(config.maxRto));
   }
 
-  Peer* peerFor(const PublicKey& key, bool create) {
-    auto it = peers.find(key);
+  /// The peer named `did` (which the caller has checked is a did:key or a did:difuon).
+  Peer* peerFor(std::string_view did, bool create) {
+    auto it = peers.find(did);
     if (it != peers.end()) return it->second.get();
     if (!create || peers.size() >= config.maxPeers) return nullptr;
     auto p = std::make_unique<Peer>();
-    p->key = key;
+    p->did = did;
+    if (auto k = parseDidKey(did)) {
+      p->key = *k;
+    } else if (auto digest = parseDidDifuon(did)) {
+      p->difuon = true;
+      p->didDigest = *digest;
+      if (auto state = directory.current(did)) p->key = state->currentKey;
+    } else {
+      return nullptr;
+    }
     p->localEpoch = random64();
     Peer* raw = p.get();
-    peers.emplace(key, std::move(p));
+    peers.emplace(p->did, std::move(p));
     return raw;
   }
 
@@ -366,7 +463,8 @@ struct Endpoint::State {
     putArray(b, ephPub);
     putArray(b, nonce);
     putArray(b, key.publicKey());
-    putArray(b, p.key);
+    putArray(b, ownLog.empty() ? Digest{} : ownDigest);
+    putArray(b, p.difuon ? p.didDigest : p.key);
     Bytes signedBytes;
     putText(signedBytes, kHelloContext);
     signedBytes.insert(signedBytes.end(), b.begin(), b.end());
@@ -388,7 +486,7 @@ struct Endpoint::State {
   /// Gives up on everything queued for `p`: each message fails, and the stream starts over in
   /// a new epoch (so the peer does not wait for sequence numbers that will never come).
   void failStream(Peer& p, const std::string& reason) {
-    for (auto& m : p.out) events.push_back({TransportEvent::Kind::Failed, p.key, m.id, reason});
+    for (auto& m : p.out) event(TransportEvent::Kind::Failed, p, m.id, reason);
     p.out.clear();
     p.lost.clear();
     p.nextSeq = p.cursorSeq = 0;
@@ -404,11 +502,16 @@ struct Endpoint::State {
     if (size != kHelloSize)
       return drop(size < kHelloSize ? DropReason::Truncated : DropReason::Oversized);
     auto initiatorKey = getArray<32>(d + 62);
-    auto responderKey = getArray<32>(d + 94);
-    if (responderKey != key.publicKey() || initiatorKey == key.publicKey())
-      return drop(DropReason::BadHandshake);
+    auto initiatorId = getArray<32>(d + 94);
+    auto expected = getArray<32>(d + 126);
+    bool forUs = expected == key.publicKey() || (!ownLog.empty() && expected == ownDigest);
+    if (!forUs || initiatorKey == key.publicKey()) return drop(DropReason::BadHandshake);
     if (!allowHello(from, now)) return drop(DropReason::RateLimited);
-    Peer* known = peerFor(initiatorKey, false);
+    // Who the initiator says it is: its key, or a did:difuon its log must bear out.
+    bool claimsLog = initiatorId != Digest{};
+    std::string claimed = claimsLog ? didDifuon(initiatorId) : didKey(initiatorKey);
+    if (claimed == ownDid) return drop(DropReason::BadHandshake);
+    Peer* known = peerFor(claimed, false);
     // Simultaneous open: the lower key stays initiator, the higher one answers.
     if (known && known->handshake && key.publicKey() < initiatorKey) return;
     // A retransmitted HELLO (our WELCOME was lost): answer again without new work.
@@ -422,10 +525,16 @@ struct Endpoint::State {
     signedBytes.insert(signedBytes.end(), d, d + kHelloSigned);
     if (!verifySignature(initiatorKey, getArray<64>(d + kHelloSigned), signedBytes))
       return drop(DropReason::BadSignature);
-    Peer* p = known ? known : peerFor(initiatorKey, true);
+    bool proven = !claimsLog || knownCurrent(claimed, initiatorKey);
+    // A claim still to be proven never displaces a handshake that needs no proof.
+    if (!proven && known && known->pending && known->pending->proven)
+      return drop(DropReason::BadHandshake);
+    Peer* p = known ? known : peerFor(claimed, true);
     if (!p) return drop(DropReason::SessionLimit);
 
     auto s = std::make_unique<Session>(config);
+    s->peerKey = initiatorKey;
+    s->proven = proven;
     s->localSid = newSid();
     s->remoteSid = std::uint32_t(get(d + 2, 4));
     s->peerEpoch = get(d + 6, 8);
@@ -452,7 +561,9 @@ struct Endpoint::State {
     if (!deriveKeys(ephemeral, getArray<32>(d + 14), s->hello, s->welcome, false, *s))
       return drop(DropReason::BadHandshake);
     if (p->pending) bySid.erase(p->pending->localSid);
-    cancelHandshake(*p); // we have the higher key (or none of our own): answer theirs
+    // We have the higher key (or no handshake of our own): answer theirs. An unproven claim
+    // leaves ours running until it proves itself (installSession).
+    if (proven) cancelHandshake(*p);
     bySid[s->localSid] = p;
     emit(from, s->welcome);
     if (p->address.host.empty() && p->address.port == 0) p->address = from;
@@ -467,15 +578,20 @@ struct Endpoint::State {
     if (it == bySid.end() || !it->second->handshake || it->second->handshake->sid != sid)
       return drop(DropReason::UnknownSession);
     Peer& p = *it->second;
-    if (getArray<32>(d + 50) != p.key) return drop(DropReason::BadHandshake);
+    // A did:key peer must answer with that key; a did:difuon one with any key, to be proven.
+    auto responderKey = getArray<32>(d + 50);
+    if ((!p.difuon && responderKey != p.key) || responderKey == key.publicKey())
+      return drop(DropReason::BadHandshake);
     Handshake& hs = *p.handshake;
     Bytes signedBytes;
     putText(signedBytes, kWelcomeContext);
     putArray(signedBytes, hash(hs.hello));
     signedBytes.insert(signedBytes.end(), d, d + kWelcomeSigned);
-    if (!verifySignature(p.key, getArray<64>(d + kWelcomeSigned), signedBytes))
+    if (!verifySignature(responderKey, getArray<64>(d + kWelcomeSigned), signedBytes))
       return drop(DropReason::BadSignature);
     auto s = std::make_unique<Session>(config);
+    s->peerKey = responderKey;
+    s->proven = !p.difuon || knownCurrent(p.did, responderKey);
     s->localSid = sid;
     s->remoteSid = std::uint32_t(get(d + 6, 4));
     s->peerEpoch = get(d + 10, 8);
@@ -519,17 +635,71 @@ struct Endpoint::State {
     p.peerEpoch = s->peerEpoch;
     s->cwnd = config.initialCwnd;
     s->created = s->lastSent = s->lastReceived = now;
+    // Our log goes first, in every session: the peer cannot know whether it holds it already.
+    s->idOut.assign((ownLogBytes.size() + chunk() - 1) / chunk(), SegState::Unsent);
+    s->idUnsent = s->idOut.size();
     bySid[s->localSid] = &p;
     p.session = std::move(s);
     ++metrics.handshakes;
-    events.push_back({TransportEvent::Kind::SessionUp, p.key, 0, {}});
+    cancelHandshake(p); // ours lost the race, or waited for an unproven claim to prove itself
+    if (p.session->proven) sessionProven(p, *p.session);
+  }
+
+  void sessionProven(Peer& p, const Session& s) {
+    p.key = s.peerKey;
+    event(TransportEvent::Kind::SessionUp, p);
+  }
+
+  /// IDENTITY chunks from the peer; when its log is complete it must show the session's key as
+  /// the current key of the DID it claimed. False if the session was discarded for a bad proof.
+  bool absorbIdentity(Peer& p, Session& s, const std::vector<Frames::IdentityChunk>& chunks,
+                      Time now) {
+    std::string why;
+    for (const auto& c : chunks) {
+      if (s.idBuf.empty()) s.idBuf.resize(c.total);
+      if (s.idBuf.size() != c.total) {
+        why = "its key event log changed size in flight";
+        break;
+      }
+      std::memcpy(s.idBuf.data() + c.offset, c.bytes, c.length);
+      s.idReceived += addRange(s.idHave, c.offset, std::uint32_t(c.offset) + c.length);
+    }
+    if (why.empty() && (s.idBuf.empty() || s.idReceived < s.idBuf.size())) return true;
+    if (why.empty() && proveIdentity(p, s, why)) return true;
+    drop(DropReason::BadIdentity);
+    std::string reason = "the peer did not prove it is " + p.did + ": " + why;
+    if (&s == p.pending.get()) {
+      bySid.erase(s.localSid);
+      p.pending.reset();
+    } else {
+      failStream(p, reason);
+      endSession(p, reason, now);
+    }
+    return false;
+  }
+
+  bool proveIdentity(Peer& p, Session& s, std::string& why) {
+    auto log = decodeLog(s.idBuf.data(), s.idBuf.size(), &why);
+    s.idBuf = {};
+    s.idHave.clear();
+    if (!log) return false;
+    auto state = directory.learn(*log, &why);
+    if (!state) return false;
+    if (state->did != p.did) return why = "it sent the key event log of " + state->did, false;
+    if (state->currentKey != s.peerKey)
+      return why = "its key is not the current key of its log (rotation " +
+                   std::to_string(state->sequence) + ")",
+             false;
+    s.proven = true;
+    if (&s == p.session.get()) sessionProven(p, s);
+    return true;
   }
 
   void endSession(Peer& p, const std::string& reason, Time now) {
     if (!p.session) return;
     bySid.erase(p.session->localSid);
     p.session.reset();
-    events.push_back({TransportEvent::Kind::SessionDown, p.key, 0, reason});
+    event(TransportEvent::Kind::SessionDown, p, 0, reason);
     if (!p.out.empty() && !p.handshake) startHandshake(p, now);
   }
 
@@ -554,6 +724,15 @@ struct Endpoint::State {
       return drop(DropReason::AuthFailure);
     s->replay.mark(pn);
     if (s == p.pending.get()) { // key confirmation: the initiator holds the session keys
+      if (!s->proven) {
+        // Nothing but its log counts until it proves its DID; the rest comes again.
+        Frames f;
+        if (!parseFrames(plain.data(), plain.size(), *s, f))
+          return drop(DropReason::ProtocolViolation);
+        if (!absorbIdentity(p, *s, f.identity, now)) return;
+        s->lastReceived = now;
+        if (!s->proven) return;
+      }
       installSession(p, std::move(p.pending), now);
       s = p.session.get();
     }
@@ -562,52 +741,63 @@ struct Endpoint::State {
     handleFrames(p, *s, pn, plain.data(), plain.size(), now);
   }
 
-  void handleFrames(Peer& p, Session& s, std::uint64_t pn, const std::uint8_t* d, std::size_t size,
-                    Time now) {
-    // Parse everything before acting, so a malformed packet changes nothing.
-    struct Seg {
-      std::uint64_t seq;
-      std::uint32_t offset, total;
-      const std::uint8_t* bytes;
-      std::uint16_t length;
-    };
-    std::vector<Seg> segs;
-    std::optional<std::uint32_t> window;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
-    bool eliciting = false, ping = false;
+  /// Parses a DATA packet's plaintext; false (nothing taken) if any frame is malformed.
+  bool parseFrames(const std::uint8_t* d, std::size_t size, const Session& s, Frames& f) const {
     std::size_t i = 0;
     while (i < size) {
       std::uint8_t type = d[i++];
       if (type == kSegmentFrame) {
-        if (size - i < kSegmentHeader - 1) return drop(DropReason::ProtocolViolation);
-        Seg g{get(d + i, 8), std::uint32_t(get(d + i + 8, 4)), std::uint32_t(get(d + i + 12, 4)),
-              nullptr, std::uint16_t(get(d + i + 16, 2))};
+        if (size - i < kSegmentHeader - 1) return false;
+        Frames::Segment g{get(d + i, 8), std::uint32_t(get(d + i + 8, 4)),
+                          std::uint32_t(get(d + i + 12, 4)), nullptr,
+                          std::uint16_t(get(d + i + 16, 2))};
         i += kSegmentHeader - 1;
         if (size - i < g.length || std::uint64_t(g.offset) + g.length > g.total ||
             g.total > config.maxMessage || (g.length == 0 && g.total != 0))
-          return drop(DropReason::ProtocolViolation);
+          return false;
         g.bytes = d + i;
         i += g.length;
-        segs.push_back(g);
-        eliciting = true;
+        f.segments.push_back(g);
+        f.eliciting = true;
       } else if (type == kAckFrame) {
-        if (size - i < 5 || window) return drop(DropReason::ProtocolViolation);
-        window = std::uint32_t(get(d + i, 4));
+        if (size - i < 5 || f.window) return false;
+        f.window = std::uint32_t(get(d + i, 4));
         std::size_t count = d[i + 4];
         i += 5;
-        if (count == 0 || count > kMaxAckRanges || size - i < count * 16)
-          return drop(DropReason::ProtocolViolation);
+        if (count == 0 || count > kMaxAckRanges || size - i < count * 16) return false;
         for (std::size_t k = 0; k < count; ++k, i += 16) {
           std::uint64_t first = get(d + i, 8), last = get(d + i + 8, 8);
-          if (first > last || last >= s.nextPn) return drop(DropReason::ProtocolViolation);
-          ranges.emplace_back(first, last);
+          if (first > last || last >= s.nextPn) return false;
+          f.ranges.emplace_back(first, last);
         }
       } else if (type == kPingFrame) {
-        eliciting = ping = true;
+        f.eliciting = f.ping = true;
+      } else if (type == kIdentityFrame) {
+        if (size - i < kIdentityHeader - 1) return false;
+        Frames::IdentityChunk c{std::uint16_t(get(d + i, 2)), std::uint16_t(get(d + i + 2, 2)),
+                                std::uint16_t(get(d + i + 4, 2)), nullptr};
+        i += kIdentityHeader - 1;
+        if (c.total == 0 || c.length == 0 || size - i < c.length ||
+            std::size_t(c.offset) + c.length > c.total)
+          return false;
+        c.bytes = d + i;
+        i += c.length;
+        f.identity.push_back(c);
+        f.eliciting = true;
       } else {
-        return drop(DropReason::ProtocolViolation);
+        return false;
       }
     }
+    return true;
+  }
+
+  void handleFrames(Peer& p, Session& s, std::uint64_t pn, const std::uint8_t* d, std::size_t size,
+                    Time now) {
+    // Parse everything before acting, so a malformed packet changes nothing.
+    Frames f;
+    if (!parseFrames(d, size, s, f)) return drop(DropReason::ProtocolViolation);
+    if (!s.proven && !absorbIdentity(p, s, f.identity, now)) return; // the session is gone
+    bool eliciting = f.eliciting, ping = f.ping;
     // Acknowledged at once (not after ackDelay): a PING, which the sender puts in the packet
     // that empties its queue (so a lone message, or the end of a burst, is acknowledged in one
     // RTT) and in every probe; and any sign of loss: a packet out of order (one before it is
@@ -618,8 +808,10 @@ struct Endpoint::State {
     bool urgent = ping;
     bool disorder = s.largestReceived && pn != *s.largestReceived + 1;
     if (!s.largestReceived || pn > *s.largestReceived) s.largestReceived = pn;
-    bool refused = false;
-    for (const Seg& g : segs) {
+    // An unproven peer's segments are refused (not acknowledged): they come again.
+    bool refused = !s.proven && !f.segments.empty();
+    if (!s.proven) f.segments.clear();
+    for (const Frames::Segment& g : f.segments) {
       Accept a = acceptSegment(p, g.seq, g.offset, g.total, g.bytes, g.length);
       if (a == Accept::Violation) {
         drop(DropReason::ProtocolViolation);
@@ -642,7 +834,7 @@ struct Endpoint::State {
       --s.quickAcks;
     }
     deliverReady(p);
-    if (window) processAck(p, s, *window, ranges, now);
+    if (f.window) processAck(p, s, *f.window, f.ranges, now);
     if (eliciting && !refused) recordReceived(s, pn, urgent, now);
     flush(p, now);
   }
@@ -665,17 +857,7 @@ struct Endpoint::State {
     InMessage& m = it->second;
     if (length == 0) return Accept::Ok;
     std::memcpy(m.data.data() + offset, bytes, length);
-    std::uint32_t first = offset, end = offset + length;
-    auto r = m.have.upper_bound(first);
-    if (r != m.have.begin() && std::prev(r)->second >= first) r = std::prev(r);
-    while (r != m.have.end() && r->first <= end) {
-      first = std::min(first, r->first);
-      end = std::max(end, r->second);
-      m.received -= r->second - r->first;
-      r = m.have.erase(r);
-    }
-    m.have[first] = end;
-    m.received += end - first;
+    m.received += addRange(m.have, offset, offset + length);
     return Accept::Ok;
   }
 
@@ -684,7 +866,7 @@ struct Endpoint::State {
                                  it->second.received == it->second.data.size();
          it = p.in.erase(it)) {
       p.buffered -= it->second.data.size();
-      delivered.push_back({p.key, p.address, std::move(it->second.data)});
+      delivered.push_back({p.key, p.address, std::move(it->second.data), p.did});
       ++p.nextDeliver;
     }
   }
@@ -748,6 +930,12 @@ struct Endpoint::State {
         p.lost.push_back(ref);
       }
     }
+    for (std::uint16_t i : pkt.identity) {
+      if (s.idOut[i] == SegState::InFlight) {
+        s.idOut[i] = SegState::Unsent;
+        ++s.idUnsent;
+      }
+    }
     if (pkt.ping) s.pingPending = true;
     s.inflightBytes -= pkt.dataBytes;
     s.sent.erase(it);
@@ -768,6 +956,7 @@ struct Endpoint::State {
             ++m->acked;
           }
         }
+        for (std::uint16_t i : pkt.identity) s.idOut[i] = SegState::Acked;
         if (pkt.sent > s.recoveryStart) {
           s.cwnd += s.cwnd < s.ssthresh ? 1.0 : 1.0 / s.cwnd;
           s.cwnd = std::min(s.cwnd, config.maxCwnd);
@@ -875,7 +1064,7 @@ struct Endpoint::State {
 
   void popAcknowledged(Peer& p) {
     while (!p.out.empty() && p.out.front().acked == p.out.front().segs.size()) {
-      events.push_back({TransportEvent::Kind::Acknowledged, p.key, p.out.front().id, {}});
+      event(TransportEvent::Kind::Acknowledged, p, p.out.front().id);
       p.out.pop_front();
     }
   }
@@ -931,7 +1120,7 @@ struct Endpoint::State {
     const std::size_t maxPlain = config.maxPacket - kDataHeader - kTag;
     for (;;) {
       Bytes plain;
-      SentPacket pkt{now, 0, {}, false, false};
+      SentPacket pkt{now, 0, {}, {}, false, false};
       bool haveAck = s->ackPending && !s->received.empty();
       // A probe may go beyond the window. A PING asks for an ACK at once: in a probe, and in
       // the packet that empties the queue (nothing follows it to make the peer's second-packet
@@ -939,7 +1128,24 @@ struct Endpoint::State {
       bool probe = s->probes > 0;
       std::size_t room = maxPlain - (haveAck ? ackSize(*s) : 0) - 1;
       bool beyondWindow = s->sent.size() >= std::size_t(std::max(1.0, s->cwnd));
-      while (!beyondWindow || probe) {
+      // Our key event log first, whatever the window: the peer holds everything back until it
+      // has it.
+      for (std::size_t i = 0; s->idUnsent > 0 && i < s->idOut.size(); ++i) {
+        if (s->idOut[i] != SegState::Unsent) continue;
+        std::size_t offset = i * chunk(), length = std::min(chunk(), ownLogBytes.size() - offset);
+        if (plain.size() + kIdentityHeader + length > room) break;
+        plain.push_back(kIdentityFrame);
+        put16(plain, std::uint16_t(ownLogBytes.size()));
+        put16(plain, std::uint16_t(offset));
+        put16(plain, std::uint16_t(length));
+        plain.insert(plain.end(), ownLogBytes.begin() + std::ptrdiff_t(offset),
+                     ownLogBytes.begin() + std::ptrdiff_t(offset + length));
+        s->idOut[i] = SegState::InFlight;
+        --s->idUnsent;
+        pkt.identity.push_back(std::uint16_t(i));
+      }
+      // Nothing for a peer that has not proven its DID yet.
+      while (s->proven && (!beyondWindow || probe)) {
         auto next = peekSegment(p);
         if (!next) break;
         auto [ref, retransmit] = *next;
@@ -966,9 +1172,10 @@ struct Endpoint::State {
         pkt.dataBytes += length;
         if (!windowOpen) break;
       }
-      pkt.ping = pkt.segments.empty() && s->pingPending; // to be sent again if lost
+      // to be sent again if lost
+      pkt.ping = pkt.segments.empty() && pkt.identity.empty() && s->pingPending;
       bool drained = !pkt.segments.empty() && !peekSegment(p);
-      if (probe || pkt.ping || drained) {
+      if (probe || pkt.ping || drained || !pkt.identity.empty()) {
         plain.push_back(kPingFrame);
         pkt.ackAtOnce = true;
       }
@@ -1018,6 +1225,7 @@ struct Endpoint::State {
     }
     if (p.pending) consider(p.pending->created + config.handshakeTimeout);
     if (const Session* s = p.session.get()) {
+      if (!s->proven) consider(s->created + config.handshakeTimeout);
       consider(s->lastReceived + config.sessionTimeout);
       consider(s->lastSent + config.keepalive);
       if (s->ackPending && s->ackDeadline) consider(*s->ackDeadline);
@@ -1047,6 +1255,11 @@ struct Endpoint::State {
     }
     Session* s = p.session.get();
     if (!s) return;
+    if (!s->proven && now >= s->created + config.handshakeTimeout) {
+      std::string reason = "the peer did not prove it is " + p.did + " in time";
+      failStream(p, reason);
+      return endSession(p, reason, now);
+    }
     if (now >= s->lastReceived + config.sessionTimeout) return endSession(p, "timed out", now);
     if (s->lossTime && now >= *s->lossTime) detectLosses(p, *s, now);
     if (auto t = probeTime(*s); t && now >= *t) onTailProbe(p, *s);
@@ -1070,22 +1283,49 @@ Endpoint::Endpoint(const SigningKey& key, TransportConfig config, RandomSource r
     : state_(std::make_unique<State>(key, std::move(config), std::move(random))) {
   ensureSodium();
 }
+
+Endpoint::Endpoint(const SigningKey& key, std::vector<KeyEvent> log, TransportConfig config,
+                   RandomSource random)
+    : Endpoint(key, std::move(config), std::move(random)) {
+  std::string why;
+  if (!state_->adoptLog(std::move(log), why))
+    throw std::invalid_argument("transport identity: " + why);
+}
+
 Endpoint::~Endpoint() = default;
 
 const PublicKey& Endpoint::publicKey() const {
   return state_->key.publicKey();
 }
 
+const std::string& Endpoint::did() const {
+  return state_->ownDid;
+}
+
+KeyDirectory& Endpoint::directory() {
+  return state_->directory;
+}
+
 MessageId Endpoint::send(const Address& address, const PublicKey& peer, Bytes message, Time now) {
+  return send(address, didKey(peer), std::move(message), now);
+}
+
+MessageId Endpoint::send(const Address& address, std::string_view did, Bytes message, Time now) {
   State& st = *state_;
   MessageId id = st.nextId++;
-  auto fail = [&](const char* reason) {
-    st.events.push_back({TransportEvent::Kind::Failed, peer, id, reason});
+  auto fail = [&](std::string reason) {
+    PublicKey key{};
+    if (auto k = parseDidKey(did)) key = *k;
+    st.events.push_back(
+        {TransportEvent::Kind::Failed, key, id, std::move(reason), std::string(did)});
     return id;
   };
+  std::string why;
+  if (!parseDidKey(did) && !parseDidDifuon(did, &why))
+    return fail("not a did:key or did:difuon: " + std::string(did));
   if (message.size() > st.config.maxMessage) return fail("message too large");
-  if (peer == st.key.publicKey()) return fail("cannot send to self");
-  Peer* p = st.peerFor(peer, true);
+  if (did == st.ownDid || did == didKey(st.key.publicKey())) return fail("cannot send to self");
+  Peer* p = st.peerFor(did, true);
   if (!p) return fail("too many peers");
   if (!p->session) p->address = address;
   OutMessage m;
@@ -1097,6 +1337,36 @@ MessageId Endpoint::send(const Address& address, const PublicKey& peer, Bytes me
   if (!p->session && !p->handshake && !p->pending) st.startHandshake(*p, now);
   st.flush(*p, now);
   return id;
+}
+
+bool Endpoint::rotate(const SigningKey& key, std::vector<KeyEvent> log, Time now,
+                      std::string* error) {
+  State& st = *state_;
+  auto fail = [&](std::string why) {
+    if (error) *error = std::move(why);
+    return false;
+  };
+  if (st.ownLog.empty()) return fail("a did:key identity has no key event log to rotate");
+  if (log.size() <= st.ownLog.size() || !logExtends(log, st.ownLog))
+    return fail("the new log does not extend ours");
+  SigningKey old = st.key;
+  st.key = key;
+  std::string why;
+  if (!st.adoptLog(std::move(log), why)) {
+    st.key = old;
+    return fail(why);
+  }
+  // Every session was authenticated by the old key: hand-shake again, from the new one.
+  for (auto& [did, p] : st.peers) {
+    st.cancelHandshake(*p);
+    if (p->pending) {
+      st.bySid.erase(p->pending->localSid);
+      p->pending.reset();
+    }
+    st.endSession(*p, "local key rotated", now);
+    if (!p->out.empty() && !p->handshake) st.startHandshake(*p, now);
+  }
+  return true;
 }
 
 void Endpoint::onPacket(const Address& from, const std::uint8_t* data, std::size_t size, Time now) {
@@ -1149,27 +1419,37 @@ const TransportMetrics& Endpoint::metrics() const {
   return state_->metrics;
 }
 
+bool Endpoint::hasSession(std::string_view did) const {
+  auto it = state_->peers.find(did);
+  return it != state_->peers.end() && it->second->session && it->second->session->proven;
+}
 bool Endpoint::hasSession(const PublicKey& peer) const {
-  auto it = state_->peers.find(peer);
-  return it != state_->peers.end() && it->second->session;
+  return hasSession(didKey(peer));
 }
 
-std::optional<SessionStats> Endpoint::sessionStats(const PublicKey& peer) const {
-  auto it = state_->peers.find(peer);
+std::optional<SessionStats> Endpoint::sessionStats(std::string_view did) const {
+  auto it = state_->peers.find(did);
   if (it == state_->peers.end() || !it->second->session) return std::nullopt;
   const Session& s = *it->second->session;
   using Ms = std::chrono::duration<double, std::milli>;
   return SessionStats{s.cwnd, Ms(s.srtt).count(), Ms(state_->effectiveRto(s)).count(),
                       s.sent.size()};
 }
+std::optional<SessionStats> Endpoint::sessionStats(const PublicKey& peer) const {
+  return sessionStats(didKey(peer));
+}
 
-void Endpoint::injectFramesForTesting(const PublicKey& peer, const std::uint8_t* plaintext,
+void Endpoint::injectFramesForTesting(std::string_view did, const std::uint8_t* plaintext,
                                       std::size_t size, Time now) {
-  auto it = state_->peers.find(peer);
+  auto it = state_->peers.find(did);
   if (it == state_->peers.end() || !it->second->session) return;
   Session& s = *it->second->session;
   std::uint64_t pn = s.largestReceived ? *s.largestReceived + 1 : 0;
   state_->handleFrames(*it->second, s, pn, plaintext, size, now);
+}
+void Endpoint::injectFramesForTesting(const PublicKey& peer, const std::uint8_t* plaintext,
+                                      std::size_t size, Time now) {
+  injectFramesForTesting(didKey(peer), plaintext, size, now);
 }
 
 } // namespace flo::core

@@ -7,24 +7,34 @@
 /// counter, never thrown (rule 5); the cheap checks (size, version, type, known session, replay
 /// window, per-address handshake budget) come before any public-key or AEAD work.
 ///
-/// Wire format (version 1; integers big-endian; every datagram starts `version:u8 type:u8`):
+/// Peers are named by DIDs. A did:key is its Ed25519 key, which the handshake authenticates. A
+/// did:difuon (identity.h) is a key event log: the handshake authenticates the peer's current
+/// key, and the peer proves that key current for its DID by sending its log in IDENTITY frames,
+/// first thing in every session. Until then nothing is sent to it (but the log) and nothing it
+/// sends is delivered or acknowledged (but the log). Logs are verified offline and kept in the
+/// endpoint's KeyDirectory: a peer that rotated its key is recognised by the longer log it
+/// presents, and one whose log is stale or forks from the one held is refused.
 ///
-///   HELLO   (type 1, exactly 190 bytes) initiator -> responder
+/// Wire format (version 2; integers big-endian; every datagram starts `version:u8 type:u8`):
+///
+///   HELLO   (type 1, exactly 222 bytes) initiator -> responder
 ///     version type | initiator_sid:u32 | epoch:u64 | ephemeral_x25519:32 | nonce:16
-///     | initiator_ed25519:32 | expected_responder_ed25519:32 | signature:64
-///     signature = Ed25519(initiator, "difuon/transport/1/hello" || bytes before signature)
+///     | initiator_ed25519:32 | initiator_did:32 | expected_responder:32 | signature:64
+///     initiator_did: zero for a did:key initiator, else the digest its did:difuon names;
+///     expected_responder: the responder's Ed25519 key (did:key) or its did:difuon digest.
+///     signature = Ed25519(initiator, "difuon/transport/2/hello" || bytes before signature)
 ///
 ///   WELCOME (type 2, exactly 146 bytes) responder -> initiator (smaller than HELLO: no
 ///   amplification)
 ///     version type | initiator_sid:u32 | responder_sid:u32 | epoch:u64
 ///     | ephemeral_x25519:32 | responder_ed25519:32 | signature:64
-///     signature = Ed25519(responder, "difuon/transport/1/welcome" || BLAKE2b(HELLO)
+///     signature = Ed25519(responder, "difuon/transport/2/welcome" || BLAKE2b(HELLO)
 ///                         || bytes before signature)
 ///
 ///   epoch: a random number the sender draws for its message stream with this peer; a new
 ///   value means the sender lost or discarded that stream (it restarted, or gave up on a
 ///   handshake), and both directions of the stream start over.
-///   Keys: BLAKE2b-512("difuon/transport/1/keys" || X25519(e_i, e_r) || BLAKE2b(HELLO||WELCOME))
+///   Keys: BLAKE2b-512("difuon/transport/2/keys" || X25519(e_i, e_r) || BLAKE2b(HELLO||WELCOME))
 ///   split into initiator->responder and responder->initiator XChaCha20-Poly1305 keys. The
 ///   ephemeral secrets are wiped once derived (forward secrecy). The responder's session is
 ///   provisional until the first authenticated DATA from the initiator (key confirmation), so
@@ -40,6 +50,8 @@
 ///     ACK     0x02 | window:u32 (free receive buffer, bytes) | count:u8
 ///                  | count x (first:u64 last:u64) packet-number ranges, highest first
 ///     PING    0x03 (ack-eliciting; the ACK is the reply, sent at once)
+///     IDENTITY 0x04 | total:u16 | offset:u16 | length:u16 | bytes: a chunk of the sender's key
+///                  event log (identity.h encodeLog, at most 65,535 bytes), sent again if lost
 ///
 /// Reliability: packet numbers are never reused, so retransmitted segments travel in new
 /// packets and every RTT sample is unambiguous (Karn's rule holds by construction). A packet is
@@ -72,6 +84,7 @@
 
 #include "core/canonical.h"
 #include "core/crypto.h"
+#include "core/identity.h"
 
 #include <array>
 #include <chrono>
@@ -129,13 +142,14 @@ enum class DropReason : std::uint8_t {
   UnknownSession,
   Replay,
   AuthFailure,
-  BadHandshake,     ///< well-formed but unacceptable (not for us, unexpected key, bad point)
-  BadSignature,     ///< handshake signature does not verify
-  RateLimited,      ///< per-address handshake budget spent
-  SessionLimit,     ///< no room for another peer
-  ProtocolViolation ///< authenticated but malformed frames
+  BadHandshake,      ///< well-formed but unacceptable (not for us, unexpected key, bad point)
+  BadSignature,      ///< handshake signature does not verify
+  RateLimited,       ///< per-address handshake budget spent
+  SessionLimit,      ///< no room for another peer
+  ProtocolViolation, ///< authenticated but malformed frames
+  BadIdentity        ///< a key event log that does not prove the DID the peer claimed
 };
-inline constexpr std::size_t kDropReasons = 12;
+inline constexpr std::size_t kDropReasons = 13;
 const char* dropReasonName(DropReason reason);
 
 struct TransportMetrics {
@@ -156,17 +170,19 @@ struct Datagram {
 };
 
 struct Delivery {
-  PublicKey peer; ///< the sender, authenticated by the handshake (didKey(peer) names it)
+  PublicKey peer; ///< the sender's key, authenticated by the handshake
   Address from;
   Bytes message;
+  std::string did; ///< the sender: did:key of `peer`, or the did:difuon it proved
 };
 
 struct TransportEvent {
   enum class Kind : std::uint8_t { Acknowledged, Failed, SessionUp, SessionDown };
   Kind kind;
-  PublicKey peer{};
+  PublicKey peer{};   ///< the peer's current key (zero if never proven)
   MessageId id = 0;   ///< Acknowledged, Failed
   std::string reason; ///< Failed, SessionDown
+  std::string did;    ///< the peer
 };
 
 /// Per-session view for tests and diagnostics.
@@ -176,20 +192,39 @@ struct SessionStats {
 };
 
 /// One local identity's transport state: sessions to any number of peers, each named by its
-/// Ed25519 key. Not thread-safe; drive it from one thread.
+/// DID. Not thread-safe; drive it from one thread.
 class Endpoint {
 public:
+  /// A did:key identity: the DID of `key`.
   Endpoint(const SigningKey& key, TransportConfig config = {},
+           RandomSource random = systemRandom());
+  /// A did:difuon identity: `log` must verify and show `key` as its current key (otherwise
+  /// std::invalid_argument, naming why), and encode in at most 65,535 bytes.
+  Endpoint(const SigningKey& key, std::vector<KeyEvent> log, TransportConfig config = {},
            RandomSource random = systemRandom());
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
   const PublicKey& publicKey() const;
+  /// Our DID: did:difuon with a log, did:key otherwise.
+  const std::string& did() const;
+  /// The key event logs this endpoint holds: learned from peers, or given (from a relay, the
+  /// ledger, a file). A did:difuon is reached with one handshake round trip more when its log
+  /// is not held or is out of date.
+  KeyDirectory& directory();
 
-  /// Queues `message` for `peer` (reached at `address`), starting a handshake if there is no
-  /// session. A message over maxMessage, or to ourselves, fails at once (a Failed event).
+  /// Queues `message` for the peer `did` (reached at `address`), starting a handshake if there
+  /// is no session. A message over maxMessage, to ourselves, or to something that is not a
+  /// did:key or did:difuon fails at once (a Failed event).
+  MessageId send(const Address& address, std::string_view did, Bytes message, Time now);
+  /// The same, to the did:key of `peer`.
   MessageId send(const Address& address, const PublicKey& peer, Bytes message, Time now);
+  /// Moves to the next key of our did:difuon (after `fog id rotate`): `log` must extend ours
+  /// and show `key` as current. Every session (authenticated by the old key) ends, and peers
+  /// with messages queued are greeted again from the new key; they learn it from the log.
+  bool rotate(const SigningKey& key, std::vector<KeyEvent> log, Time now,
+              std::string* error = nullptr);
   /// One datagram from the network. Anything invalid is dropped and counted.
   void onPacket(const Address& from, const std::uint8_t* data, std::size_t size, Time now);
   /// Runs every timer due at `now` (retransmission, delayed ACK, keep-alive, timeouts).
@@ -202,12 +237,17 @@ public:
   std::vector<TransportEvent> takeEvents();
 
   const TransportMetrics& metrics() const;
-  /// The current session's state with `peer`, if there is one.
+  /// The current session's state with `did`, if there is one.
+  std::optional<SessionStats> sessionStats(std::string_view did) const;
   std::optional<SessionStats> sessionStats(const PublicKey& peer) const;
+  /// Whether a session with `did` is up and the peer proven.
+  bool hasSession(std::string_view did) const;
   bool hasSession(const PublicKey& peer) const;
 
   /// Testing and fuzzing only: runs the frame parser on `plaintext` as if it had arrived,
-  /// authenticated, in a DATA packet on the current session with `peer` (no-op without one).
+  /// authenticated, in a DATA packet on the current session with `did` (no-op without one).
+  void injectFramesForTesting(std::string_view did, const std::uint8_t* plaintext, std::size_t size,
+                              Time now);
   void injectFramesForTesting(const PublicKey& peer, const std::uint8_t* plaintext,
                               std::size_t size, Time now);
 

@@ -1,12 +1,16 @@
 /// \file
 /// libFuzzer target for the transport's protocol core: arbitrary bytes go to Endpoint::onPacket
-/// of an endpoint with a fixed identity and two established sessions, or straight to its frame
-/// parser as if authenticated (the AEAD would otherwise stop almost every input). The first
-/// byte picks the mode. Nothing may crash, and the endpoint must keep working afterwards.
+/// of an endpoint with a fixed did:difuon identity and two established sessions (a did:difuon
+/// and a did:key peer), or straight to its frame parser as if authenticated (the AEAD would
+/// otherwise stop almost every input): on a proven session, or on one whose did:difuon peer has
+/// not yet proven itself, so that IDENTITY frames reach the log reassembly and verification.
+/// The first byte picks the mode. Nothing may crash, and the endpoint must keep working.
+#include "core/identity.h"
 #include "core/transport.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <random>
 
 namespace {
@@ -26,15 +30,31 @@ RandomSource seeded(std::uint64_t s) {
   };
 }
 
-const Address kSelf{"self", 1}, kPeer1{"peer1", 2}, kPeer2{"peer2", 3}, kStranger{"x", 4};
+const Address kSelf{"self", 1}, kPeer1{"peer1", 2}, kPeer2{"peer2", 3}, kStranger{"x", 4},
+    kPeer3{"peer3", 5};
 
-/// Shuttles datagrams between the endpoints until quiet (no loss: a few rounds suffice).
-void settle(Endpoint& self, Endpoint& p1, Endpoint& p2, Time now) {
+/// An inception by keyFor(n) committing to keyFor(n + 10): a did:difuon log (signed once).
+const std::vector<KeyEvent>& logOf(std::uint8_t n) {
+  static std::map<std::uint8_t, std::vector<KeyEvent>> logs;
+  auto& log = logs[n];
+  if (log.empty())
+    log.push_back(makeInception(keyFor(n), keyFor(std::uint8_t(n + 10)).publicKey()));
+  return log;
+}
+
+/// Shuttles datagrams between the endpoints until quiet (no loss: a few rounds suffice). Of
+/// peer3's datagrams only its WELCOME gets through, so its log never does.
+void settle(Endpoint& self, Endpoint& p1, Endpoint& p2, Endpoint& p3, Time now) {
   for (int round = 0; round < 10; ++round) {
     bool any = false;
     for (auto& d : self.takeOutgoing()) {
       any = true;
-      (d.to == kPeer1 ? p1 : p2).onPacket(kSelf, d.bytes.data(), d.bytes.size(), now);
+      Endpoint& to = d.to == kPeer1 ? p1 : d.to == kPeer3 ? p3 : p2;
+      to.onPacket(kSelf, d.bytes.data(), d.bytes.size(), now);
+    }
+    for (auto& d : p3.takeOutgoing()) {
+      if (d.bytes.size() > 1 && d.bytes[1] == 2)
+        self.onPacket(kPeer3, d.bytes.data(), d.bytes.size(), now);
     }
     for (auto& d : p1.takeOutgoing()) {
       any = true;
@@ -54,14 +74,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   TransportConfig config;
   config.maxMessage = 1 << 16;
   config.receiveBuffer = 1 << 17;
-  const SigningKey selfKey = keyFor(1), key1 = keyFor(2), key2 = keyFor(3);
-  Endpoint self(selfKey, config, seeded(1));
-  Endpoint p1(key1, config, seeded(2)), p2(key2, config, seeded(3));
+  const SigningKey selfKey = keyFor(1), key1 = keyFor(2), key2 = keyFor(3), key3 = keyFor(4);
+  Endpoint self(selfKey, logOf(1), config, seeded(1));
+  Endpoint p1(key1, logOf(2), config, seeded(2)), p2(key2, config, seeded(3));
+  Endpoint p3(key3, logOf(4), config, seeded(4));
   Time now = Time{} + std::chrono::hours(1);
-  self.send(kPeer1, key1.publicKey(), Bytes{'a'}, now);
-  p2.send(kSelf, selfKey.publicKey(), Bytes{'b'}, now);
-  settle(self, p1, p2, now);
-  if (!self.hasSession(key1.publicKey()) || !self.hasSession(key2.publicKey())) __builtin_trap();
+  self.send(kPeer1, p1.did(), Bytes{'a'}, now);
+  p2.send(kSelf, self.did(), Bytes{'b'}, now);
+  self.send(kPeer3, p3.did(), Bytes{'e'}, now);
+  settle(self, p1, p2, p3, now);
+  if (!self.hasSession(p1.did()) || !self.hasSession(key2.publicKey()) || self.hasSession(p3.did()))
+    __builtin_trap();
   if (size == 0) return 0;
 
   const std::uint8_t mode = data[0];
@@ -78,8 +101,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   case 0:
     self.onPacket(from, data, size, now);
     break;
-  case 1:
-    self.injectFramesForTesting(key1.publicKey(), data, size, now);
+  case 1: // as from the proven did:difuon peer, or (mode & 16) the one still to prove itself
+    self.injectFramesForTesting(mode & 16 ? p3.did() : p1.did(), data, size, now);
     break;
   default: // a sequence of length-prefixed datagrams and frame blocks, with timer ticks
     while (size >= 2) {
@@ -101,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)self.takeEvents();
   (void)self.nextTimer();
   // The sessions still carry messages.
-  self.send(kPeer1, key1.publicKey(), Bytes{'c'}, now);
-  settle(self, p1, p2, now);
+  self.send(kPeer1, p1.did(), Bytes{'c'}, now);
+  settle(self, p1, p2, p3, now);
   return 0;
 }

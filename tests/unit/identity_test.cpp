@@ -114,6 +114,58 @@ TEST(KeyEventLog, TamperingIsNamed) {
   EXPECT_FALSE(verifyLog({}, &why));
 }
 
+TEST(KeyEventLog, EncodesAsOneRecordAndNamesItsDid) {
+  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate();
+  std::vector<KeyEvent> log{makeInception(k0, k1.publicKey())};
+  log.push_back(makeRotation(log.back(), k1, k2.publicKey()));
+  Bytes bytes = encodeLog(log);
+  std::string why;
+  auto back = decodeLog(bytes.data(), bytes.size(), &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(encodeLog(*back), bytes);
+  EXPECT_TRUE(logExtends(*back, {log[0]}));
+  EXPECT_FALSE(logExtends({log[0]}, *back));
+  bytes.pop_back();
+  EXPECT_FALSE(decodeLog(bytes.data(), bytes.size(), &why));
+  std::string did = didOfInception(log[0]);
+  auto digest = parseDidDifuon(did);
+  ASSERT_TRUE(digest);
+  EXPECT_EQ(didDifuon(*digest), did);
+  EXPECT_FALSE(parseDidDifuon("did:difuon:abc", &why)); // not 32 bytes
+  EXPECT_FALSE(parseDidDifuon(didKey(k0.publicKey()), &why));
+}
+
+TEST(KeyDirectory, KeepsTheNewestLogAndRefusesForks) {
+  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate(),
+             k3 = SigningKey::generate();
+  std::vector<KeyEvent> v0{makeInception(k0, k1.publicKey())};
+  auto v1 = v0;
+  v1.push_back(makeRotation(v1.back(), k1, k2.publicKey()));
+  std::string did = didOfInception(v0[0]);
+  KeyDirectory dir;
+  std::string why;
+  ASSERT_TRUE(dir.learn(v0, &why)) << why;
+  EXPECT_EQ(dir.current(did)->currentKey, k0.publicKey());
+  ASSERT_TRUE(dir.learn(v1, &why)) << why;
+  EXPECT_EQ(dir.current(did)->currentKey, k1.publicKey());
+  // An older log is old news: the state held stays the newest.
+  EXPECT_EQ(dir.learn(v0)->currentKey, k1.publicKey());
+  // The holder of k1 signing a second, different rotation at sequence 1 is a fork.
+  auto fork = v0;
+  fork.push_back(makeRotation(fork.back(), k1, k3.publicKey()));
+  EXPECT_FALSE(dir.learn(fork, &why));
+  EXPECT_NE(why.find("conflicting"), std::string::npos) << why;
+  EXPECT_NE(why.find("sequence 1"), std::string::npos) << why;
+  EXPECT_EQ(dir.log(did)->size(), 2u);
+  EXPECT_EQ(dir.size(), 1u);
+  // A full directory still verifies new DIDs but does not keep them.
+  KeyDirectory small(1);
+  ASSERT_TRUE(small.learn(v1));
+  std::vector<KeyEvent> other{makeInception(k2, k3.publicKey())};
+  EXPECT_TRUE(small.learn(other));
+  EXPECT_EQ(small.size(), 1u);
+}
+
 TEST(Keystore, EncryptedAtRestAndWrongPassphrase) {
   Keystore store(freshHome("enc"));
   std::string error;

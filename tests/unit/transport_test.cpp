@@ -52,6 +52,25 @@ public:
   Time now = Time{} + std::chrono::hours(1);
   std::size_t steps = 0;
 
+  /// A did:difuon node at 10.0.0.`addressSeed` whose current key is the last of `log`.
+  Node& addLongLived(std::uint8_t addressSeed, const SigningKey& current, std::vector<KeyEvent> log,
+                     TransportConfig config = {}) {
+    auto node = std::make_unique<Node>(
+        Node{current, Address{"10.0.0." + std::to_string(addressSeed), 7000}, nullptr, {}, {}});
+    node->endpoint =
+        std::make_unique<Endpoint>(current, std::move(log), config, seededRandom(addressSeed));
+    Node& ref = *node;
+    nodes_[ref.address] = std::move(node);
+    return ref;
+  }
+
+  /// Sends to `to`'s DID (did:key or did:difuon).
+  MessageId sendDid(Node& from, const Node& to, Bytes message) {
+    MessageId id = from.endpoint->send(to.address, to.endpoint->did(), std::move(message), now);
+    pump();
+    return id;
+  }
+
   Node& add(std::uint8_t keySeed, TransportConfig config = {}, std::uint64_t randomSeed = 0) {
     auto node = std::make_unique<Node>(
         Node{keyFor(keySeed), Address{"10.0.0." + std::to_string(keySeed), 7000}, nullptr, {}, {}});
@@ -337,7 +356,7 @@ TEST(Transport, BadPacketsAreDroppedAndCounted) {
   std::mt19937 g(9);
   Bytes garbage(300);
   for (auto& c : garbage) c = std::uint8_t(g());
-  garbage[0] = 1;
+  garbage[0] = 2;
   garbage[1] = 3;
   net.inject(mallory, b.address, garbage);
   net.inject(mallory, b.address, Bytes(5000, 1));
@@ -348,9 +367,9 @@ TEST(Transport, BadPacketsAreDroppedAndCounted) {
   type[1] = 77;
   net.inject(mallory, b.address, type);
   // a truncated and an oversized HELLO
-  net.inject(mallory, b.address, Bytes{1, 1, 0, 0});
+  net.inject(mallory, b.address, Bytes{2, 1, 0, 0});
   Bytes bigHello(400, 0);
-  bigHello[0] = 1;
+  bigHello[0] = 2;
   bigHello[1] = 1;
   net.inject(mallory, b.address, bigHello);
   net.runFor(500ms);
@@ -413,7 +432,7 @@ TEST(Transport, ForgedHelloSignatureIsDropped) {
   Node& a = net.add(1);
   Node& b = net.add(2);
   net.tap = [&](const Address&, const Address&, Bytes& bytes) {
-    if (bytes.size() > 1 && bytes[1] == 1) bytes[150] ^= 1; // HELLO signature
+    if (bytes.size() > 1 && bytes[1] == 1) bytes[180] ^= 1; // HELLO signature
     return true;
   };
   net.send(a, b, {'x'});
@@ -494,13 +513,13 @@ TEST(Transport, GarbageFloodFromOneAddressDoesNotStopOthers) {
           for (int k = 0; k < 20; ++k) {
             Bytes junk(std::uniform_int_distribution<int>(0, 1300)(g));
             for (auto& c : junk) c = std::uint8_t(g());
-            if (junk.size() > 2 && k % 2) junk[0] = 1;
+            if (junk.size() > 2 && k % 2) junk[0] = 2; // the current version
             net.inject(flooder, b.address, junk);
-            Bytes hello(190);
+            Bytes hello(222);
             for (auto& c : hello) c = std::uint8_t(g());
-            hello[0] = 1;
+            hello[0] = 2;
             hello[1] = 1;
-            std::copy(b.key.publicKey().begin(), b.key.publicKey().end(), hello.begin() + 94);
+            std::copy(b.key.publicKey().begin(), b.key.publicKey().end(), hello.begin() + 126);
             net.inject(flooder, b.address, hello);
           }
         }
@@ -771,6 +790,165 @@ TEST(Transport, SegmentClaimingMoreThanTheLimitIsRefused) {
   EXPECT_EQ(dropped(b, DropReason::ProtocolViolation), 1u);
   net.pump();
   EXPECT_EQ(b.delivered.size(), 1u);
+}
+
+// ---- did:difuon peers ----------------------------------------------------------------------
+
+/// A long-lived identity: keys[0..] and a log rotated `rotations` times (keys[rotations] is
+/// current, keys[rotations + 1] committed to next).
+struct LongLived {
+  std::uint8_t base = 0; ///< keys[i] is keyFor(base + i)
+  std::vector<SigningKey> keys;
+  std::vector<KeyEvent> log;
+  const SigningKey& current() const { return keys[log.size() - 1]; }
+  /// One more rotation, to the committed key.
+  void rotate() {
+    std::size_t next = log.size();
+    keys.push_back(keyFor(std::uint8_t(base + keys.size())));
+    log.push_back(makeRotation(log.back(), keys[next], keys[next + 1].publicKey()));
+  }
+};
+
+LongLived longLived(std::uint8_t base, std::size_t rotations) {
+  LongLived id;
+  id.base = base;
+  for (std::size_t i = 0; i < rotations + 2; ++i) id.keys.push_back(keyFor(std::uint8_t(base + i)));
+  id.log.push_back(makeInception(id.keys[0], id.keys[1].publicKey()));
+  for (std::size_t i = 1; i <= rotations; ++i)
+    id.log.push_back(makeRotation(id.log.back(), id.keys[i], id.keys[i + 1].publicKey()));
+  return id;
+}
+
+TEST(Transport, LongLivedPeersProveTheirDids) {
+  SimNetwork net(21);
+  LongLived alice = longLived(40, 0), bob = longLived(60, 2);
+  Node& a = net.addLongLived(1, alice.current(), alice.log);
+  Node& b = net.addLongLived(2, bob.current(), bob.log);
+  ASSERT_TRUE(a.endpoint->did().starts_with("did:difuon:"));
+  EXPECT_EQ(a.endpoint->did(), didOfInception(alice.log[0]));
+  // Neither holds the other's log: each learns it from the IDENTITY frames.
+  EXPECT_FALSE(a.endpoint->directory().current(b.endpoint->did()));
+  for (std::uint32_t i = 0; i < 3; ++i) net.sendDid(a, b, message(2000, i));
+  ASSERT_TRUE(net.runUntil(
+      [&] {
+        return b.delivered.size() == 3 && count(a.events, TransportEvent::Kind::Acknowledged) == 3;
+      },
+      5s));
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(b.delivered[i].message, message(2000, i));
+    EXPECT_EQ(b.delivered[i].did, a.endpoint->did());
+    EXPECT_EQ(b.delivered[i].peer, alice.current().publicKey());
+  }
+  EXPECT_EQ(a.events.back().did, b.endpoint->did());
+  EXPECT_TRUE(a.endpoint->hasSession(b.endpoint->did()));
+  EXPECT_TRUE(b.endpoint->hasSession(a.endpoint->did()));
+  EXPECT_EQ(a.endpoint->directory().current(b.endpoint->did())->currentKey,
+            bob.current().publicKey());
+  EXPECT_EQ(b.endpoint->directory().current(a.endpoint->did())->currentKey,
+            alice.current().publicKey());
+  // And back, by DID, on the same session.
+  net.sendDid(b, a, {'o', 'k'});
+  ASSERT_TRUE(net.runUntil([&] { return a.delivered.size() == 1; }, 5s));
+  EXPECT_EQ(a.delivered[0].did, b.endpoint->did());
+  EXPECT_EQ(a.endpoint->metrics().handshakes, 1u);
+  EXPECT_EQ(a.endpoint->metrics().droppedTotal(), 0u);
+  EXPECT_EQ(b.endpoint->metrics().droppedTotal(), 0u);
+}
+
+TEST(Transport, LongLogIsProvenUnderLoss) {
+  SimNetwork net(22);
+  net.loss = 0.2;
+  net.duplicate = 0.05;
+  net.reorder = 0.05;
+  LongLived alice = longLived(80, 12), bob = longLived(120, 15); // logs of several packets
+  ASSERT_GT(encodeLog(bob.log).size(), 2000u);
+  Node& a = net.addLongLived(1, alice.current(), alice.log);
+  Node& b = net.addLongLived(2, bob.current(), bob.log);
+  for (std::uint32_t i = 0; i < 20; ++i) net.sendDid(a, b, message(3000, i));
+  ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 20; }, 600s));
+  net.runFor(2000ms);
+  ASSERT_EQ(b.delivered.size(), 20u); // exactly once
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(b.delivered[i].message, message(3000, i));
+    EXPECT_EQ(b.delivered[i].did, a.endpoint->did());
+  }
+  EXPECT_EQ(a.endpoint->directory().current(b.endpoint->did())->sequence, 15u);
+  EXPECT_EQ(dropped(a, DropReason::BadIdentity) + dropped(b, DropReason::BadIdentity), 0u);
+}
+
+TEST(Transport, RotatedPeerIsRecognisedAndItsOldKeyRefused) {
+  SimNetwork net(23);
+  LongLived alice = longLived(150, 0), bob = longLived(170, 1);
+  const LongLived bobBefore = bob;
+  Node& a = net.addLongLived(1, alice.current(), alice.log);
+  Node& b = net.addLongLived(2, bob.current(), bob.log);
+  net.sendDid(b, a, {'1'});
+  ASSERT_TRUE(net.runUntil([&] { return a.delivered.size() == 1; }, 5s));
+
+  // Bob rotates to the key his log committed to; alice learns it from his longer log.
+  bob.rotate();
+  std::string why;
+  ASSERT_TRUE(b.endpoint->rotate(bob.current(), bob.log, net.now, &why)) << why;
+  EXPECT_EQ(b.endpoint->publicKey(), bob.current().publicKey());
+  net.sendDid(b, a, {'2'});
+  ASSERT_TRUE(net.runUntil([&] { return a.delivered.size() == 2; }, 5s));
+  EXPECT_EQ(a.delivered[1].did, b.endpoint->did());
+  EXPECT_EQ(a.delivered[1].peer, bob.current().publicKey());
+  EXPECT_EQ(a.endpoint->directory().current(b.endpoint->did())->currentKey,
+            bob.current().publicKey());
+  // A rotation that does not extend the log is refused, and changes nothing.
+  EXPECT_FALSE(b.endpoint->rotate(bobBefore.current(), bobBefore.log, net.now, &why));
+  EXPECT_NE(why.find("does not extend"), std::string::npos);
+
+  // Someone holding bob's rotated-out key and his old log tries to pass for bob: refused.
+  TransportConfig quick;
+  quick.handshakeTimeout = 2000ms;
+  Node& m = net.addLongLived(3, bobBefore.current(), bobBefore.log, quick);
+  net.sendDid(m, a, {'x'});
+  ASSERT_TRUE(
+      net.runUntil([&] { return count(m.events, TransportEvent::Kind::Failed) == 1; }, 10s));
+  EXPECT_GT(dropped(a, DropReason::BadIdentity), 0u);
+  EXPECT_EQ(a.delivered.size(), 2u);
+  // ...and answering for bob at its own address, it receives nothing either.
+  TransportConfig aQuick;
+  aQuick.handshakeTimeout = 2000ms;
+  Node& c = net.addLongLived(4, alice.current(), alice.log, aQuick); // alice on another box
+  c.endpoint->directory().learn(bob.log);
+  c.endpoint->send(m.address, b.endpoint->did(), {'s', 'e', 'c', 'r', 'e', 't'}, net.now);
+  net.pump();
+  ASSERT_TRUE(
+      net.runUntil([&] { return count(c.events, TransportEvent::Kind::Failed) == 1; }, 10s));
+  EXPECT_NE(c.events.back().reason.find("did not prove"), std::string::npos)
+      << c.events.back().reason;
+  EXPECT_GT(dropped(c, DropReason::BadIdentity), 0u);
+  EXPECT_TRUE(m.delivered.empty());
+}
+
+TEST(Transport, DidKeyAndLongLivedPeersMix) {
+  SimNetwork net(24);
+  LongLived bob = longLived(190, 1);
+  Node& a = net.add(1); // a did:key
+  Node& b = net.addLongLived(2, bob.current(), bob.log);
+  net.sendDid(a, b, {'k'});
+  net.sendDid(b, a, {'d'});
+  ASSERT_TRUE(net.runUntil([&] { return a.delivered.size() == 1 && b.delivered.size() == 1; }, 5s));
+  EXPECT_EQ(b.delivered[0].did, didKey(a.key.publicKey()));
+  EXPECT_EQ(a.delivered[0].did, b.endpoint->did());
+}
+
+TEST(Transport, SendToSomethingNotADidFailsAtOnce) {
+  Endpoint a(keyFor(1), {}, seededRandom(1));
+  for (std::string_view bad : {"did:web:example.com", "did:difuon:0OIl", "did:key:zzz", ""}) {
+    MessageId id = a.send({"h", 1}, bad, {'x'}, Time{});
+    auto events = a.takeEvents();
+    ASSERT_EQ(events.size(), 1u) << bad;
+    EXPECT_EQ(events[0].kind, TransportEvent::Kind::Failed);
+    EXPECT_EQ(events[0].id, id);
+  }
+  EXPECT_TRUE(a.takeOutgoing().empty());
+  // A log whose current key is not the endpoint's is a programming error, said at once.
+  LongLived id = longLived(200, 1);
+  EXPECT_THROW(Endpoint(id.keys[0], id.log), std::invalid_argument);
 }
 
 } // namespace
