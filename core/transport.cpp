@@ -21,7 +21,8 @@ namespace {
 
 constexpr std::uint8_t kVersion = 2;
 constexpr std::uint8_t kHello = 1, kWelcome = 2, kData = 3;
-constexpr std::uint8_t kSegmentFrame = 1, kAckFrame = 2, kPingFrame = 3, kIdentityFrame = 4;
+constexpr std::uint8_t kSegmentFrame = 1, kAckFrame = 2, kPingFrame = 3, kIdentityFrame = 4,
+                       kCloseFrame = 5;
 constexpr std::size_t kHelloSize = 222, kHelloSigned = 158;
 constexpr std::size_t kWelcomeSize = 146, kWelcomeSigned = 82;
 constexpr std::size_t kDataHeader = 14, kTag = 16;
@@ -174,6 +175,7 @@ struct Session {
   unsigned backoff = 0, consecutiveRtos = 0;
   std::optional<Time> lossTime; ///< when a packet below largestAcked turns lost by time
   std::optional<Time> rtoAt;    ///< the retransmission timer (RFC 6298), while `sent` is not empty
+  std::optional<Time> rekeyAt;  ///< initiator: when to greet again for fresh keys
   unsigned probes = 0;          ///< probe packets to send now, beyond the window
   unsigned tailProbes = 0;      ///< tail loss probe timeouts since the last ACK of new data
   std::size_t peerWindow = 64 * 1024;
@@ -251,7 +253,7 @@ struct Frames {
   std::vector<IdentityChunk> identity;
   std::optional<std::uint32_t> window;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
-  bool eliciting = false, ping = false;
+  bool eliciting = false, ping = false, close = false;
 };
 
 } // namespace
@@ -600,6 +602,7 @@ struct Endpoint::State {
       return drop(DropReason::BadHandshake);
     p.handshake.reset(); // wipes the ephemeral secret; the sid now names the session
     p.address = from;
+    if (config.rekeyAfter.count() > 0) s->rekeyAt = now + config.rekeyAfter;
     s->pingPending = true; // key confirmation for the responder, even with nothing to send
     installSession(p, std::move(s), now);
     flush(p, now);
@@ -772,6 +775,8 @@ struct Endpoint::State {
         }
       } else if (type == kPingFrame) {
         f.eliciting = f.ping = true;
+      } else if (type == kCloseFrame) {
+        f.close = true;
       } else if (type == kIdentityFrame) {
         if (size - i < kIdentityHeader - 1) return false;
         Frames::IdentityChunk c{std::uint16_t(get(d + i, 2)), std::uint16_t(get(d + i + 2, 2)),
@@ -835,6 +840,7 @@ struct Endpoint::State {
     }
     deliverReady(p);
     if (f.window) processAck(p, s, *f.window, f.ranges, now);
+    if (f.close) return endSession(p, "the peer closed the session", now);
     if (eliciting && !refused) recordReceived(s, pn, urgent, now);
     flush(p, now);
   }
@@ -1113,6 +1119,26 @@ struct Endpoint::State {
     s.ackDeadline.reset();
   }
 
+  /// A DATA packet of `plain` (wiped afterwards) under the next packet number.
+  Bytes seal(Session& s, Bytes& plain) {
+    std::uint64_t pn = s.nextPn++;
+    Bytes packet;
+    packet.reserve(kDataHeader + plain.size() + kTag);
+    packet.push_back(kVersion);
+    packet.push_back(kData);
+    put32(packet, s.remoteSid);
+    put64(packet, pn);
+    std::array<std::uint8_t, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce{};
+    std::memcpy(nonce.data(), packet.data() + 6, 8);
+    packet.resize(kDataHeader + plain.size() + kTag);
+    unsigned long long sealed = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(packet.data() + kDataHeader, &sealed, plain.data(),
+                                               plain.size(), packet.data(), kDataHeader, nullptr,
+                                               nonce.data(), s.txKey.data());
+    sodium_memzero(plain.data(), plain.size());
+    return packet;
+  }
+
   /// Sends what the congestion and flow windows allow, then any due ACK or PING.
   void flush(Peer& p, Time now) {
     Session* s = p.session.get();
@@ -1185,21 +1211,8 @@ struct Endpoint::State {
       if (!eliciting && !ackDue) return;
       if (eliciting) s->pingPending = false;
       if (haveAck) writeAck(p, *s, plain);
-      std::uint64_t pn = s->nextPn++;
-      Bytes packet;
-      packet.reserve(kDataHeader + plain.size() + kTag);
-      packet.push_back(kVersion);
-      packet.push_back(kData);
-      put32(packet, s->remoteSid);
-      put64(packet, pn);
-      std::array<std::uint8_t, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce{};
-      std::memcpy(nonce.data(), packet.data() + 6, 8);
-      packet.resize(kDataHeader + plain.size() + kTag);
-      unsigned long long sealed = 0;
-      crypto_aead_xchacha20poly1305_ietf_encrypt(packet.data() + kDataHeader, &sealed, plain.data(),
-                                                 plain.size(), packet.data(), kDataHeader, nullptr,
-                                                 nonce.data(), s->txKey.data());
-      sodium_memzero(plain.data(), plain.size());
+      std::uint64_t pn = s->nextPn;
+      Bytes packet = seal(*s, plain);
       if (eliciting) {
         s->inflightBytes += pkt.dataBytes;
         s->sent.emplace(pn, std::move(pkt));
@@ -1222,6 +1235,8 @@ struct Endpoint::State {
     if (p.handshake) {
       consider(p.handshake->nextSend);
       consider(p.handshake->started + config.handshakeTimeout);
+    } else if (p.session && p.session->rekeyAt) {
+      consider(*p.session->rekeyAt);
     }
     if (p.pending) consider(p.pending->created + config.handshakeTimeout);
     if (const Session* s = p.session.get()) {
@@ -1241,7 +1256,10 @@ struct Endpoint::State {
       Handshake& hs = *p.handshake;
       if (now >= hs.started + config.handshakeTimeout) {
         cancelHandshake(p);
-        failStream(p, "handshake timed out");
+        if (p.session && p.session->proven) // a rekey that failed: keep the session, try later
+          p.session->rekeyAt = now + config.rekeyAfter;
+        else
+          failStream(p, "handshake timed out");
       } else if (now >= hs.nextSend) {
         emit(p.address, hs.hello);
         hs.interval = std::min<Duration>(hs.interval * 2, config.maxRto);
@@ -1273,6 +1291,12 @@ struct Endpoint::State {
       }
     }
     if (now >= s->lastSent + config.keepalive) s->pingPending = true;
+    if (s->rekeyAt && now >= *s->rekeyAt && !p.handshake) {
+      // Fresh ephemeral keys: the new session replaces this one when the peer answers, and
+      // the stream carries on across it (same epoch).
+      s->rekeyAt.reset();
+      startHandshake(p, now);
+    }
     flush(p, now);
   }
 };
@@ -1337,6 +1361,23 @@ MessageId Endpoint::send(const Address& address, std::string_view did, Bytes mes
   if (!p->session && !p->handshake && !p->pending) st.startHandshake(*p, now);
   st.flush(*p, now);
   return id;
+}
+
+void Endpoint::close(Time now) {
+  State& st = *state_;
+  for (auto& [did, p] : st.peers) {
+    st.failStream(*p, "the endpoint closed");
+    st.cancelHandshake(*p);
+    if (p->pending) {
+      st.bySid.erase(p->pending->localSid);
+      p->pending.reset();
+    }
+    if (p->session && p->session->proven) {
+      Bytes plain{kCloseFrame};
+      st.emit(p->address, st.seal(*p->session, plain));
+    }
+    st.endSession(*p, "closed", now);
+  }
 }
 
 bool Endpoint::rotate(const SigningKey& key, std::vector<KeyEvent> log, Time now,

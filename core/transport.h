@@ -52,6 +52,7 @@
 ///     PING    0x03 (ack-eliciting; the ACK is the reply, sent at once)
 ///     IDENTITY 0x04 | total:u16 | offset:u16 | length:u16 | bytes: a chunk of the sender's key
 ///                  event log (identity.h encodeLog, at most 65,535 bytes), sent again if lost
+///     CLOSE   0x05: the sender is going away; the receiver ends the session at once
 ///
 /// Reliability: packet numbers are never reused, so retransmitted segments travel in new
 /// packets and every RTT sample is unambiguous (Karn's rule holds by construction). A packet is
@@ -74,6 +75,9 @@
 /// packet; otherwise an ACK waits at most ackDelay for data to ride on. A sender puts a PING
 /// in every probe and in the packet that empties its queue, so a message that nothing follows
 /// is acknowledged in one round trip.
+///
+/// Rekeying: the initiator of a session greets the peer again every rekeyAfter; the new session
+/// replaces the old one when it is confirmed, and the stream carries on across it.
 ///
 /// Messages form one ordered stream per peer that survives re-handshakes within one epoch;
 /// when the peer's epoch changes (it restarted) the stream restarts and every message it had
@@ -128,6 +132,9 @@ struct TransportConfig {
   std::chrono::milliseconds sessionTimeout{10000}; ///< session ends after this long silent
   std::chrono::milliseconds handshakeTimeout{10000};
   unsigned deadAfterRtos = 6; ///< consecutive RTOs without progress: re-handshake
+  /// The initiator of a session greets the peer again after this long, so that no session key
+  /// protects more than this much traffic (forward secrecy over time); zero: never.
+  std::chrono::milliseconds rekeyAfter{30 * 60 * 1000};
   double initialCwnd = 10, minCwnd = 2, maxCwnd = 1024; ///< congestion window, packets
   double helloPerSecond = 20, helloBurst = 10;          ///< per source address
   std::size_t maxPeers = 1024;                          ///< peers with session state
@@ -220,6 +227,9 @@ public:
   MessageId send(const Address& address, std::string_view did, Bytes message, Time now);
   /// The same, to the did:key of `peer`.
   MessageId send(const Address& address, const PublicKey& peer, Bytes message, Time now);
+  /// Going away: every queued message fails, and every peer with a session is told so (one
+  /// CLOSE, not retransmitted) and ends it at once instead of waiting for a timeout.
+  void close(Time now);
   /// Moves to the next key of our did:difuon (after `fog id rotate`): `log` must extend ours
   /// and show `key` as current. Every session (authenticated by the old key) ends, and peers
   /// with messages queued are greeted again from the new key; they learn it from the log.

@@ -792,6 +792,52 @@ TEST(Transport, SegmentClaimingMoreThanTheLimitIsRefused) {
   EXPECT_EQ(b.delivered.size(), 1u);
 }
 
+TEST(Transport, SessionsRekeyAndTheStreamCarriesOn) {
+  SimNetwork net(25);
+  net.loss = 0.05;
+  TransportConfig config;
+  config.rekeyAfter = 300ms;
+  Node& a = net.add(1, config);
+  Node& b = net.add(2, config);
+  std::vector<Bytes> sent;
+  std::size_t rounds = 0;
+  // A message every 20 ms of virtual time for 3 s: about ten rekeys happen mid-stream.
+  ASSERT_TRUE(net.runUntil(
+      [&] {
+        if (sent.size() < 150 && net.now >= Time{} + std::chrono::hours(1) + rounds * 20ms) {
+          ++rounds;
+          sent.push_back(message(1500, std::uint32_t(sent.size())));
+          net.send(a, b, sent.back());
+        }
+        return sent.size() == 150 && b.delivered.size() == 150;
+      },
+      60s));
+  for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(b.delivered[i].message, sent[i]);
+  EXPECT_GE(a.endpoint->metrics().handshakes, 5u);
+  EXPECT_TRUE(a.endpoint->hasSession(b.key.publicKey()));
+  EXPECT_EQ(count(a.events, TransportEvent::Kind::Failed), 0u);
+}
+
+TEST(Transport, CloseEndsThePeersSessionAtOnce) {
+  SimNetwork net(26);
+  Node& a = net.add(1);
+  Node& b = net.add(2);
+  net.send(a, b, {'x'});
+  ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 1; }, 5s));
+  net.runFor(50ms);
+  ASSERT_TRUE(b.endpoint->hasSession(a.key.publicKey()));
+  a.endpoint->close(net.now);
+  net.pump();
+  EXPECT_FALSE(a.endpoint->hasSession(b.key.publicKey()));
+  ASSERT_TRUE(net.runUntil([&] { return !b.endpoint->hasSession(a.key.publicKey()); }, 1s));
+  ASSERT_FALSE(b.events.empty());
+  EXPECT_EQ(b.events.back().kind, TransportEvent::Kind::SessionDown);
+  EXPECT_NE(b.events.back().reason.find("closed"), std::string::npos);
+  // The closed endpoint can be greeted again.
+  net.send(b, a, {'y'});
+  ASSERT_TRUE(net.runUntil([&] { return a.delivered.size() == 1; }, 5s));
+}
+
 // ---- did:difuon peers ----------------------------------------------------------------------
 
 /// A long-lived identity: keys[0..] and a log rotated `rotations` times (keys[rotations] is
