@@ -20,9 +20,10 @@ namespace flo::core {
 namespace {
 
 constexpr std::uint8_t kVersion = 2;
-constexpr std::uint8_t kHello = 1, kWelcome = 2, kData = 3;
+constexpr std::uint8_t kHello = 1, kWelcome = 2, kData = 3, kReset = 4;
 constexpr std::uint8_t kSegmentFrame = 1, kAckFrame = 2, kPingFrame = 3, kIdentityFrame = 4,
-                       kCloseFrame = 5;
+                       kCloseFrame = 5, kResetTokenFrame = 6;
+constexpr std::size_t kResetSize = 22, kTokenSize = 16;
 constexpr std::size_t kHelloSize = 222, kHelloSigned = 158;
 constexpr std::size_t kWelcomeSize = 146, kWelcomeSigned = 82;
 constexpr std::size_t kDataHeader = 14, kTag = 16;
@@ -38,6 +39,7 @@ constexpr unsigned kQuickAcks = 16;      ///< packets acknowledged at once after
 constexpr std::string_view kHelloContext = "difuon/transport/2/hello";
 constexpr std::string_view kWelcomeContext = "difuon/transport/2/welcome";
 constexpr std::string_view kKeysContext = "difuon/transport/2/keys";
+constexpr std::string_view kResetContext = "difuon/transport/2/reset";
 
 using Duration = Clock::duration;
 
@@ -132,6 +134,7 @@ struct SentPacket {
   std::size_t dataBytes = 0;
   std::vector<SegmentRef> segments;
   std::vector<std::uint16_t> identity; ///< chunks of our key event log
+  bool token = false;                  ///< our reset token
   bool ping = false;      ///< a PING to send again if this is lost (key confirmation, keep-alive)
   bool ackAtOnce = false; ///< it carries a PING: the peer acknowledges it without delay
 };
@@ -152,6 +155,8 @@ struct Session {
   std::size_t idReceived = 0;
   std::vector<SegState> idOut; ///< our own log's chunks, sent first in every session
   std::size_t idUnsent = 0;
+  bool tokenPending = false; ///< our reset token for this session is still to be sent
+  std::optional<std::array<std::uint8_t, kTokenSize>> peerToken; ///< the peer's, for our sid
   Address address;      ///< where a provisional (responder) session's HELLO came from
   Bytes hello, welcome; ///< responder: to answer a retransmitted HELLO without new work
   Time created{}, lastSent{}, lastReceived{};
@@ -254,6 +259,7 @@ struct Frames {
   std::optional<std::uint32_t> window;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
   bool eliciting = false, ping = false, close = false;
+  std::optional<std::array<std::uint8_t, kTokenSize>> token;
 };
 
 } // namespace
@@ -293,7 +299,8 @@ struct Endpoint::State {
   Digest ownDigest{};
   std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers; ///< by DID
   std::map<std::uint32_t, Peer*> bySid; ///< handshake, pending and current sessions
-  std::map<Address, RateBucket> buckets;
+  std::map<Address, RateBucket> buckets, resetBuckets;
+  Secret<32> resetKey; ///< from our signing key, so a restart computes the same tokens
   std::vector<Datagram> outgoing;
   std::vector<Delivery> delivered;
   std::vector<TransportEvent> events;
@@ -402,16 +409,32 @@ struct Endpoint::State {
     return nullptr;
   }
 
-  bool allowHello(const Address& from, Time now) {
-    auto it = buckets.find(from);
-    if (it == buckets.end()) {
-      if (buckets.size() >= config.maxRateEntries) {
-        for (auto b = buckets.begin(); b != buckets.end();) {
-          b = now - b->second.last > std::chrono::seconds(10) ? buckets.erase(b) : std::next(b);
+  /// The reset token of our session `sid`: a MAC of the sid under a key only we can derive.
+  std::array<std::uint8_t, kTokenSize> resetToken(std::uint32_t sid) const {
+    std::array<std::uint8_t, 4> b{};
+    for (int i = 0; i < 4; ++i) b[std::size_t(i)] = std::uint8_t(sid >> (24 - 8 * i));
+    std::array<std::uint8_t, kTokenSize> t{};
+    crypto_generichash(t.data(), t.size(), b.data(), b.size(), resetKey.data(), resetKey.size());
+    return t;
+  }
+
+  void deriveResetKey() {
+    crypto_generichash(resetKey.data(), resetKey.size(),
+                       reinterpret_cast<const std::uint8_t*>(kResetContext.data()),
+                       kResetContext.size(), key.seed().data(), key.seed().size());
+  }
+
+  /// A token bucket per source address (helloPerSecond, helloBurst), bounded in entries.
+  bool allow(std::map<Address, RateBucket>& table, const Address& from, Time now) {
+    auto it = table.find(from);
+    if (it == table.end()) {
+      if (table.size() >= config.maxRateEntries) {
+        for (auto b = table.begin(); b != table.end();) {
+          b = now - b->second.last > std::chrono::seconds(10) ? table.erase(b) : std::next(b);
         }
-        if (buckets.size() >= config.maxRateEntries) buckets.erase(buckets.begin());
+        if (table.size() >= config.maxRateEntries) table.erase(table.begin());
       }
-      it = buckets.emplace(from, RateBucket{config.helloBurst, now}).first;
+      it = table.emplace(from, RateBucket{config.helloBurst, now}).first;
     }
     RateBucket& b = it->second;
     double elapsed = std::chrono::duration<double>(now - b.last).count();
@@ -508,7 +531,7 @@ struct Endpoint::State {
     auto expected = getArray<32>(d + 126);
     bool forUs = expected == key.publicKey() || (!ownLog.empty() && expected == ownDigest);
     if (!forUs || initiatorKey == key.publicKey()) return drop(DropReason::BadHandshake);
-    if (!allowHello(from, now)) return drop(DropReason::RateLimited);
+    if (!allow(buckets, from, now)) return drop(DropReason::RateLimited);
     // Who the initiator says it is: its key, or a did:difuon its log must bear out.
     bool claimsLog = initiatorId != Digest{};
     std::string claimed = claimsLog ? didDifuon(initiatorId) : didKey(initiatorKey);
@@ -641,6 +664,7 @@ struct Endpoint::State {
     // Our log goes first, in every session: the peer cannot know whether it holds it already.
     s->idOut.assign((ownLogBytes.size() + chunk() - 1) / chunk(), SegState::Unsent);
     s->idUnsent = s->idOut.size();
+    s->tokenPending = true;
     bySid[s->localSid] = &p;
     p.session = std::move(s);
     ++metrics.handshakes;
@@ -713,7 +737,19 @@ struct Endpoint::State {
     auto sid = std::uint32_t(get(d + 2, 4));
     auto it = bySid.find(sid);
     Session* s = it == bySid.end() ? nullptr : sessionFor(*it->second, sid);
-    if (!s) return drop(DropReason::UnknownSession);
+    if (!s) {
+      // Perhaps we restarted and the sender still has the session: tell it, with the token
+      // it holds for the sid (smaller than the packet that asked, and rate-limited: no
+      // amplification).
+      drop(DropReason::UnknownSession);
+      if (it == bySid.end() && allow(resetBuckets, from, now)) {
+        Bytes r{kVersion, kReset};
+        put32(r, sid);
+        putArray(r, resetToken(sid));
+        emit(from, std::move(r));
+      }
+      return;
+    }
     Peer& p = *it->second;
     std::uint64_t pn = get(d + 6, 8);
     if (!s->replay.fresh(pn)) return drop(DropReason::Replay);
@@ -777,6 +813,11 @@ struct Endpoint::State {
         f.eliciting = f.ping = true;
       } else if (type == kCloseFrame) {
         f.close = true;
+      } else if (type == kResetTokenFrame) {
+        if (size - i < kTokenSize || f.token) return false;
+        f.token = getArray<kTokenSize>(d + i);
+        i += kTokenSize;
+        f.eliciting = true;
       } else if (type == kIdentityFrame) {
         if (size - i < kIdentityHeader - 1) return false;
         Frames::IdentityChunk c{std::uint16_t(get(d + i, 2)), std::uint16_t(get(d + i + 2, 2)),
@@ -796,12 +837,26 @@ struct Endpoint::State {
     return true;
   }
 
+  void onReset(const std::uint8_t* d, std::size_t size, Time now) {
+    if (size != kResetSize)
+      return drop(size < kResetSize ? DropReason::Truncated : DropReason::Oversized);
+    auto sid = std::uint32_t(get(d + 2, 4));
+    for (auto& [did, p] : peers) {
+      Session* s = p->session.get();
+      if (s && s->remoteSid == sid && s->peerToken &&
+          sodium_memcmp(s->peerToken->data(), d + 6, kTokenSize) == 0)
+        return endSession(*p, "the peer lost the session (stateless reset)", now);
+    }
+    drop(DropReason::UnknownSession);
+  }
+
   void handleFrames(Peer& p, Session& s, std::uint64_t pn, const std::uint8_t* d, std::size_t size,
                     Time now) {
     // Parse everything before acting, so a malformed packet changes nothing.
     Frames f;
     if (!parseFrames(d, size, s, f)) return drop(DropReason::ProtocolViolation);
     if (!s.proven && !absorbIdentity(p, s, f.identity, now)) return; // the session is gone
+    if (f.token) s.peerToken = f.token;
     bool eliciting = f.eliciting, ping = f.ping;
     // Acknowledged at once (not after ackDelay): a PING, which the sender puts in the packet
     // that empties its queue (so a lone message, or the end of a burst, is acknowledged in one
@@ -942,6 +997,7 @@ struct Endpoint::State {
         ++s.idUnsent;
       }
     }
+    if (pkt.token) s.tokenPending = true;
     if (pkt.ping) s.pingPending = true;
     s.inflightBytes -= pkt.dataBytes;
     s.sent.erase(it);
@@ -1170,6 +1226,12 @@ struct Endpoint::State {
         --s->idUnsent;
         pkt.identity.push_back(std::uint16_t(i));
       }
+      if (s->tokenPending && plain.size() + 1 + kTokenSize <= room) {
+        plain.push_back(kResetTokenFrame);
+        putArray(plain, resetToken(s->localSid));
+        s->tokenPending = false;
+        pkt.token = true;
+      }
       // Nothing for a peer that has not proven its DID yet.
       while (s->proven && (!beyondWindow || probe)) {
         auto next = peekSegment(p);
@@ -1199,7 +1261,7 @@ struct Endpoint::State {
         if (!windowOpen) break;
       }
       // to be sent again if lost
-      pkt.ping = pkt.segments.empty() && pkt.identity.empty() && s->pingPending;
+      pkt.ping = pkt.segments.empty() && pkt.identity.empty() && !pkt.token && s->pingPending;
       bool drained = !pkt.segments.empty() && !peekSegment(p);
       if (probe || pkt.ping || drained || !pkt.identity.empty()) {
         plain.push_back(kPingFrame);
@@ -1306,6 +1368,7 @@ struct Endpoint::State {
 Endpoint::Endpoint(const SigningKey& key, TransportConfig config, RandomSource random)
     : state_(std::make_unique<State>(key, std::move(config), std::move(random))) {
   ensureSodium();
+  state_->deriveResetKey();
 }
 
 Endpoint::Endpoint(const SigningKey& key, std::vector<KeyEvent> log, TransportConfig config,
@@ -1397,6 +1460,7 @@ bool Endpoint::rotate(const SigningKey& key, std::vector<KeyEvent> log, Time now
     st.key = old;
     return fail(why);
   }
+  st.deriveResetKey();
   // Every session was authenticated by the old key: hand-shake again, from the new one.
   for (auto& [did, p] : st.peers) {
     st.cancelHandshake(*p);
@@ -1424,6 +1488,8 @@ void Endpoint::onPacket(const Address& from, const std::uint8_t* data, std::size
     return st.onWelcome(from, data, size, now);
   case kData:
     return st.onData(from, data, size, now);
+  case kReset:
+    return st.onReset(data, size, now);
   default:
     return st.drop(DropReason::BadType);
   }

@@ -53,6 +53,15 @@
 ///     IDENTITY 0x04 | total:u16 | offset:u16 | length:u16 | bytes: a chunk of the sender's key
 ///                  event log (identity.h encodeLog, at most 65,535 bytes), sent again if lost
 ///     CLOSE   0x05: the sender is going away; the receiver ends the session at once
+///     RESET_TOKEN 0x06 | token:16: if a RESET ever comes for the sender's sid with this token,
+///                  the sender has lost the session (sent once per session, again if lost)
+///
+///   RESET   (type 4, exactly 22 bytes) to the sender of a DATA packet for an unknown sid
+///     version type | sid:u32 (the unknown one) | token:16
+///     token = BLAKE2b-128 keyed with BLAKE2b-256(seed, "difuon/transport/2/reset"), of the
+///     sid: an endpoint that restarted computes the token it gave for a session it lost, and
+///     its peer ends that session at once instead of waiting for timeouts. Smaller than any
+///     DATA packet and rate-limited per address, so never an amplifier.
 ///
 /// Reliability: packet numbers are never reused, so retransmitted segments travel in new
 /// packets and every RTT sample is unambiguous (Karn's rule holds by construction). A packet is

@@ -481,6 +481,37 @@ TEST(Transport, PeerRestartReestablishes) {
   EXPECT_EQ(a.delivered.size(), 1u);
 }
 
+TEST(Transport, RestartedPeerResetsTheStaleSessionAtOnce) {
+  SimNetwork net(27);
+  Node& a = net.add(1);
+  Node& b = net.add(2);
+  net.send(a, b, {'1'});
+  ASSERT_TRUE(
+      net.runUntil([&] { return count(a.events, TransportEvent::Kind::Acknowledged) == 1; }, 5s));
+  net.runFor(100ms); // the reset tokens are acknowledged
+  // b restarts with nothing to say; a's next message meets a RESET, not a wall of timeouts.
+  net.restart(b, 77);
+  b.delivered.clear();
+  Time before = net.now;
+  net.send(a, b, {'2'});
+  ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 1; }, 10s));
+  EXPECT_LT(net.now - before, 200ms); // a few round trips (2-8 ms each), no RTO (>= 200 ms)
+  EXPECT_EQ(a.endpoint->metrics().rtoExpirations, 0u);
+  EXPECT_EQ(b.delivered[0].message, (Bytes{'2'}));
+  auto down = std::find_if(a.events.begin(), a.events.end(), [](const TransportEvent& e) {
+    return e.kind == TransportEvent::Kind::SessionDown;
+  });
+  ASSERT_NE(down, a.events.end());
+  EXPECT_NE(down->reason.find("stateless reset"), std::string::npos);
+  // A RESET with a wrong token changes nothing.
+  Bytes forged{2, 4, 0, 0, 0, 1};
+  forged.resize(22, 0xab);
+  net.inject(b.address, a.address, forged);
+  net.runFor(50ms);
+  EXPECT_TRUE(a.endpoint->hasSession(b.key.publicKey()));
+  EXPECT_GT(dropped(a, DropReason::UnknownSession), 0u);
+}
+
 TEST(Transport, SimultaneousOpen) {
   SimNetwork net(9);
   Node& a = net.add(1);
