@@ -195,6 +195,12 @@ std::optional<KeyState> KeyDirectory::current(std::string_view did) const {
   return it->second.state;
 }
 
+std::vector<std::string> KeyDirectory::dids() const {
+  std::vector<std::string> out;
+  for (const auto& [did, entry] : entries_) out.push_back(did);
+  return out;
+}
+
 const std::vector<KeyEvent>* KeyDirectory::log(std::string_view did) const {
   auto it = entries_.find(did);
   return it == entries_.end() ? nullptr : &it->second.log;

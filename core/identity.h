@@ -96,6 +96,8 @@ public:
   /// The newest log held for `did`, or nullptr.
   const std::vector<KeyEvent>* log(std::string_view did) const;
   std::size_t size() const { return entries_.size(); }
+  /// Every DID held, sorted.
+  std::vector<std::string> dids() const;
 
 private:
   struct Entry {

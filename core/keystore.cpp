@@ -100,6 +100,54 @@ fs::path Keystore::fileOf(const std::string& name) const {
   return home_ / "keys" / (name + ".key");
 }
 
+namespace {
+std::optional<std::vector<KeyEvent>> readLogFile(const fs::path& path, std::string& why) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return why = "cannot read " + path.string(), std::nullopt;
+  return decodeLog(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), &why);
+}
+} // namespace
+
+void Keystore::loadKnown(KeyDirectory& into, std::vector<std::string>* warnings) const {
+  auto warn = [&](std::string w) {
+    if (warnings) warnings->push_back(std::move(w));
+  };
+  for (const auto& name : list()) {
+    std::string why;
+    auto pub = loadPublic(name, why);
+    if (pub && !into.learn(pub->log, &why)) warn("identity " + name + ": " + why);
+  }
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(home_ / "known", ec)) {
+    if (e.path().extension() != ".kel") continue;
+    std::string why;
+    auto log = readLogFile(e.path(), why);
+    if (!log || !into.learn(*log, &why)) warn(e.path().string() + ": " + why);
+  }
+}
+
+bool Keystore::saveKnown(const KeyDirectory& from, std::string& error) const {
+  std::error_code ec;
+  fs::create_directories(home_ / "known", ec);
+  fs::permissions(home_ / "known", fs::perms::owner_all, fs::perm_options::replace, ec);
+  for (const auto& did : from.dids()) {
+    const std::vector<KeyEvent>* log = from.log(did);
+    auto digest = parseDidDifuon(did);
+    if (!log || !digest) continue;
+    fs::path path = home_ / "known" / (base58Encode(digest->data(), digest->size()) + ".kel");
+    std::string why;
+    if (fs::exists(path, ec)) {
+      auto held = readLogFile(path, why);
+      // Only forward: never replace a log by an older one or by a fork of it.
+      if (held && (held->size() >= log->size() || !logExtends(*log, *held))) continue;
+    }
+    Bytes bytes = encodeLog(*log);
+    if (!writeAtomically(path, std::string(bytes.begin(), bytes.end()), error)) return false;
+  }
+  return true;
+}
+
 std::vector<std::string> Keystore::list() const {
   std::vector<std::string> names;
   std::error_code ec;

@@ -56,6 +56,15 @@ public:
   /// Names of the identities in the store, sorted.
   std::vector<std::string> list() const;
 
+  /// The key event logs this machine holds: its own identities' and other participants' it
+  /// has seen ($FOG_HOME/known/, one file per did:difuon, the canonical log record). Files
+  /// that do not verify are skipped and named in `warnings`.
+  void loadKnown(KeyDirectory& into, std::vector<std::string>* warnings = nullptr) const;
+  /// Writes every log in `from` that is newer than the file held for its DID (never an older
+  /// or forked one), so that a peer that rotated is known by its new key from then on, and its
+  /// rotated-out key refused, by every later process on this machine.
+  bool saveKnown(const KeyDirectory& from, std::string& error) const;
+
   std::filesystem::path fileOf(const std::string& name) const;
   static bool validName(std::string_view name);
 

@@ -232,13 +232,12 @@ public:
     if (!content) return fail(error);
     auto sig = readFile(o_.signatureFile, error);
     if (!sig) return fail(error);
-    // The newest log this machine holds for the signer: its own identities.
-    LogLookup lookup = [this](const std::string& did) -> std::optional<std::vector<KeyEvent>> {
-      for (const auto& name : store_.list()) {
-        std::string e;
-        auto pub = store_.loadPublic(name, e);
-        if (pub && pub->state.did == did) return pub->log;
-      }
+    // The newest log this machine holds for the signer: its own identities', or one seen from
+    // the signer before (fog net keeps the logs of the peers it met).
+    KeyDirectory known;
+    store_.loadKnown(known);
+    LogLookup lookup = [&known](const std::string& did) -> std::optional<std::vector<KeyEvent>> {
+      if (const auto* log = known.log(did)) return *log;
       return std::nullopt;
     };
     Verification v = verifyDetached(*content, *sig, lookup);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sys/stat.h>
 
 namespace flo::core {
@@ -164,6 +165,50 @@ TEST(KeyDirectory, KeepsTheNewestLogAndRefusesForks) {
   std::vector<KeyEvent> other{makeInception(k2, k3.publicKey())};
   EXPECT_TRUE(small.learn(other));
   EXPECT_EQ(small.size(), 1u);
+}
+
+TEST(Keystore, KnownLogsOnlyMoveForward) {
+  fs::path home = freshHome("known");
+  Keystore store(home);
+  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate(),
+             k3 = SigningKey::generate();
+  std::vector<KeyEvent> v0{makeInception(k0, k1.publicKey())};
+  auto v1 = v0;
+  v1.push_back(makeRotation(v1.back(), k1, k2.publicKey()));
+  std::string did = didOfInception(v0[0]), error;
+  KeyDirectory seen;
+  ASSERT_TRUE(seen.learn(v1));
+  ASSERT_TRUE(store.saveKnown(seen, error)) << error;
+  // A later process that saw only the older log does not set the file back.
+  KeyDirectory older;
+  ASSERT_TRUE(older.learn(v0));
+  ASSERT_TRUE(store.saveKnown(older, error)) << error;
+  KeyDirectory loaded;
+  std::vector<std::string> warnings;
+  store.loadKnown(loaded, &warnings);
+  EXPECT_TRUE(warnings.empty());
+  ASSERT_TRUE(loaded.current(did));
+  EXPECT_EQ(loaded.current(did)->currentKey, k1.publicKey());
+  // A fork is never written over the held log; a damaged file is named and skipped.
+  auto fork = v0;
+  fork.push_back(makeRotation(fork.back(), k1, k3.publicKey()));
+  KeyDirectory forked;
+  ASSERT_TRUE(forked.learn(fork));
+  ASSERT_TRUE(store.saveKnown(forked, error)) << error;
+  {
+    std::ofstream(home / "known" / "junk.kel") << "not a log";
+  }
+  KeyDirectory again;
+  store.loadKnown(again, &warnings);
+  EXPECT_EQ(again.log(did)->back().encode(), v1.back().encode());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("junk.kel"), std::string::npos);
+  // Own identities count as known.
+  ASSERT_TRUE(store.create("me", std::nullopt, std::nullopt, error)) << error;
+  KeyDirectory withOwn;
+  store.loadKnown(withOwn);
+  EXPECT_EQ(withOwn.size(), 2u);
+  fs::remove_all(home);
 }
 
 TEST(Keystore, EncryptedAtRestAndWrongPassphrase) {
