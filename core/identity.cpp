@@ -51,6 +51,9 @@ Digest keyDigest(const PublicKey& key) {
 }
 
 namespace {
+bool verifyRotations(const std::vector<KeyEvent>& log, std::size_t from, KeyState& state,
+                     std::string* error);
+
 Value::Map eventBody(const KeyEvent& e) {
   return {{"kind", e.kind == KeyEvent::Kind::Inception ? "inception" : "rotation"},
           {"sequence", e.sequence},
@@ -164,6 +167,20 @@ bool logExtends(const std::vector<KeyEvent>& log, const std::vector<KeyEvent>& p
 }
 
 std::optional<KeyState> KeyDirectory::learn(const std::vector<KeyEvent>& log, std::string* error) {
+  // What is held was verified: a prefix of it needs no work, an extension only its new events.
+  if (!log.empty() && log[0].kind == KeyEvent::Kind::Inception) {
+    auto held = entries_.find(didOfInception(log[0]));
+    if (held != entries_.end()) {
+      Entry& e = held->second;
+      if (logExtends(e.log, log)) return e.state;
+      if (logExtends(log, e.log)) {
+        KeyState state = e.state;
+        if (!verifyRotations(log, e.log.size(), state, error)) return std::nullopt;
+        e = Entry{log, state};
+        return state;
+      }
+    }
+  }
   auto state = verifyLog(log, error);
   if (!state) return std::nullopt;
   auto it = entries_.find(state->did);
@@ -226,24 +243,15 @@ KeyEvent makeRotation(const KeyEvent& last, const SigningKey& newCurrent, const 
   return e;
 }
 
-std::optional<KeyState> verifyLog(const std::vector<KeyEvent>& log, std::string* error) {
+namespace {
+/// Checks events [from, end) of a log whose events before `from` gave `state`, and advances it.
+bool verifyRotations(const std::vector<KeyEvent>& log, std::size_t from, KeyState& state,
+                     std::string* error) {
   auto fail = [&](std::size_t i, std::string why) {
     if (error) *error = "event " + std::to_string(i) + ": " + why;
-    return std::nullopt;
+    return false;
   };
-  if (log.empty()) {
-    if (error) *error = "the key event log is empty";
-    return std::nullopt;
-  }
-  const KeyEvent& first = log[0];
-  if (first.kind != KeyEvent::Kind::Inception)
-    return fail(0, "the log must start with an inception");
-  if (first.sequence != 0 || first.previous != Digest{})
-    return fail(0, "an inception has sequence 0 and no previous event");
-  if (!verifySignature(first.key, first.signature, first.signedBytes()))
-    return fail(0, "the inception is not signed by its key");
-  KeyState state{didOfInception(first), first.key, first.nextDigest, 0};
-  for (std::size_t i = 1; i < log.size(); ++i) {
+  for (std::size_t i = from; i < log.size(); ++i) {
     const KeyEvent& e = log[i];
     if (e.kind != KeyEvent::Kind::Rotation) return fail(i, "only the first event is an inception");
     if (e.sequence != i)
@@ -258,6 +266,27 @@ std::optional<KeyState> verifyLog(const std::vector<KeyEvent>& log, std::string*
     state.nextDigest = e.nextDigest;
     state.sequence = e.sequence;
   }
+  return true;
+}
+} // namespace
+
+std::optional<KeyState> verifyLog(const std::vector<KeyEvent>& log, std::string* error) {
+  auto fail = [&](std::string why) {
+    if (error) *error = "event 0: " + why;
+    return std::nullopt;
+  };
+  if (log.empty()) {
+    if (error) *error = "the key event log is empty";
+    return std::nullopt;
+  }
+  const KeyEvent& first = log[0];
+  if (first.kind != KeyEvent::Kind::Inception) return fail("the log must start with an inception");
+  if (first.sequence != 0 || first.previous != Digest{})
+    return fail("an inception has sequence 0 and no previous event");
+  if (!verifySignature(first.key, first.signature, first.signedBytes()))
+    return fail("the inception is not signed by its key");
+  KeyState state{didOfInception(first), first.key, first.nextDigest, 0};
+  if (!verifyRotations(log, 1, state, error)) return std::nullopt;
   return state;
 }
 

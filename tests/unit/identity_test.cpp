@@ -159,6 +159,14 @@ TEST(KeyDirectory, KeepsTheNewestLogAndRefusesForks) {
   EXPECT_NE(why.find("sequence 1"), std::string::npos) << why;
   EXPECT_EQ(dir.log(did)->size(), 2u);
   EXPECT_EQ(dir.size(), 1u);
+  // An extension is checked from where the held log ends: a rotation to a key the last event
+  // did not commit to is refused, and the held log stays.
+  auto bad = v1;
+  bad.push_back(makeRotation(bad.back(), k3, k0.publicKey()));
+  EXPECT_FALSE(dir.learn(bad, &why));
+  EXPECT_NE(why.find("event 2"), std::string::npos) << why;
+  EXPECT_NE(why.find("pre-rotation"), std::string::npos) << why;
+  EXPECT_EQ(dir.log(did)->size(), 2u);
   // A full directory still verifies new DIDs but does not keep them.
   KeyDirectory small(1);
   ASSERT_TRUE(small.learn(v1));
