@@ -70,6 +70,16 @@ template <std::size_t N> std::array<std::uint8_t, N> getArray(const std::uint8_t
   return a;
 }
 
+/// The AEAD nonce of a DATA packet: 4 zero bytes and its 8-byte packet number. Every session
+/// and direction has its own key and packet numbers never repeat, so no nonce repeats under a
+/// key; ChaCha20-Poly1305 (IETF) then needs no per-packet subkey, as XChaCha20 would.
+std::array<std::uint8_t, crypto_aead_chacha20poly1305_ietf_NPUBBYTES>
+packetNonce(const std::uint8_t* pn) {
+  std::array<std::uint8_t, crypto_aead_chacha20poly1305_ietf_NPUBBYTES> nonce{};
+  std::memcpy(nonce.data() + 4, pn, 8);
+  return nonce;
+}
+
 /// Adds the byte range [first, end) to a set of disjoint ranges (first -> end); returns how
 /// many of its bytes were new.
 std::size_t addRange(std::map<std::uint32_t, std::uint32_t>& have, std::uint32_t first,
@@ -286,7 +296,7 @@ RandomSource systemRandom() {
 struct Endpoint::State {
   State(const SigningKey& k, TransportConfig c, RandomSource r)
       : key(k), config(std::move(c)), random(std::move(r)), directory(config.maxPeers * 4),
-        ownDid(didKey(key.publicKey())) {}
+        ownDid(didKey(key.publicKey())), ownDidKey(ownDid) {}
 
   SigningKey key;
   TransportConfig config;
@@ -298,6 +308,8 @@ struct Endpoint::State {
   std::string ownDid;
   Digest ownDigest{};
   std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers; ///< by DID
+  std::map<PublicKey, Peer*> byKey;     ///< the did:key peers, by key (no base58 per message)
+  std::string ownDidKey;                ///< the did:key of our current key
   std::map<std::uint32_t, Peer*> bySid; ///< handshake, pending and current sessions
   std::map<Address, RateBucket> buckets, resetBuckets;
   Secret<32> resetKey; ///< from our signing key, so a restart computes the same tokens
@@ -375,15 +387,48 @@ struct Endpoint::State {
     return std::min(r, Duration(config.maxRto));
   }
 
+  /// Queues a message on `p`'s stream and sends what the windows allow.
+  MessageId enqueue(Peer& p, const Address& address, Bytes message, Time now) {
+    MessageId id = nextId++;
+    if (message.size() > config.maxMessage) {
+      event(TransportEvent::Kind::Failed, p, id, "message too large");
+      return id;
+    }
+    if (!p.session) p.address = address;
+    OutMessage m;
+    m.id = id;
+    m.seq = p.nextSeq++;
+    m.segs.assign(segmentCount(message.size()), SegState::Unsent);
+    m.data = std::move(message);
+    p.out.push_back(std::move(m));
+    if (!p.session && !p.handshake && !p.pending) startHandshake(p, now);
+    flush(p, now);
+    return id;
+  }
+
+  /// Makes room for a peer by forgetting one with nothing going on: no session, handshake or
+  /// message either way (if it comes back, its stream starts afresh). False if none is idle.
+  bool evictIdlePeer() {
+    for (auto it = peers.begin(); it != peers.end(); ++it) {
+      const Peer& p = *it->second;
+      if (p.session || p.pending || p.handshake || !p.out.empty() || !p.in.empty()) continue;
+      if (!p.difuon) byKey.erase(p.key);
+      peers.erase(it);
+      return true;
+    }
+    return false;
+  }
+
   /// The peer named `did` (which the caller has checked is a did:key or a did:difuon).
   Peer* peerFor(std::string_view did, bool create) {
     auto it = peers.find(did);
     if (it != peers.end()) return it->second.get();
-    if (!create || peers.size() >= config.maxPeers) return nullptr;
+    if (!create || (peers.size() >= config.maxPeers && !evictIdlePeer())) return nullptr;
     auto p = std::make_unique<Peer>();
     p->did = did;
     if (auto k = parseDidKey(did)) {
       p->key = *k;
+      byKey[*k] = p.get();
     } else if (auto digest = parseDidDifuon(did)) {
       p->difuon = true;
       p->didDigest = *digest;
@@ -754,12 +799,11 @@ struct Endpoint::State {
     std::uint64_t pn = get(d + 6, 8);
     if (!s->replay.fresh(pn)) return drop(DropReason::Replay);
     Bytes plain(size - kDataHeader - kTag);
-    std::array<std::uint8_t, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce{};
-    std::memcpy(nonce.data(), d + 6, 8);
+    auto nonce = packetNonce(d + 6);
     unsigned long long plainSize = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plainSize, nullptr,
-                                                   d + kDataHeader, size - kDataHeader, d,
-                                                   kDataHeader, nonce.data(), s->rxKey.data()) != 0)
+    if (crypto_aead_chacha20poly1305_ietf_decrypt(plain.data(), &plainSize, nullptr,
+                                                  d + kDataHeader, size - kDataHeader, d,
+                                                  kDataHeader, nonce.data(), s->rxKey.data()) != 0)
       return drop(DropReason::AuthFailure);
     s->replay.mark(pn);
     if (s == p.pending.get()) { // key confirmation: the initiator holds the session keys
@@ -1184,13 +1228,12 @@ struct Endpoint::State {
     packet.push_back(kData);
     put32(packet, s.remoteSid);
     put64(packet, pn);
-    std::array<std::uint8_t, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce{};
-    std::memcpy(nonce.data(), packet.data() + 6, 8);
+    auto nonce = packetNonce(packet.data() + 6);
     packet.resize(kDataHeader + plain.size() + kTag);
     unsigned long long sealed = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(packet.data() + kDataHeader, &sealed, plain.data(),
-                                               plain.size(), packet.data(), kDataHeader, nullptr,
-                                               nonce.data(), s.txKey.data());
+    crypto_aead_chacha20poly1305_ietf_encrypt(packet.data() + kDataHeader, &sealed, plain.data(),
+                                              plain.size(), packet.data(), kDataHeader, nullptr,
+                                              nonce.data(), s.txKey.data());
     sodium_memzero(plain.data(), plain.size());
     return packet;
   }
@@ -1394,36 +1437,30 @@ KeyDirectory& Endpoint::directory() {
 }
 
 MessageId Endpoint::send(const Address& address, const PublicKey& peer, Bytes message, Time now) {
+  State& st = *state_;
+  if (auto it = st.byKey.find(peer); it != st.byKey.end())
+    return st.enqueue(*it->second, address, std::move(message), now);
   return send(address, didKey(peer), std::move(message), now);
 }
 
 MessageId Endpoint::send(const Address& address, std::string_view did, Bytes message, Time now) {
   State& st = *state_;
-  MessageId id = st.nextId++;
+  if (auto it = st.peers.find(did); it != st.peers.end())
+    return st.enqueue(*it->second, address, std::move(message), now);
   auto fail = [&](std::string reason) {
+    MessageId id = st.nextId++;
     PublicKey key{};
     if (auto k = parseDidKey(did)) key = *k;
     st.events.push_back(
         {TransportEvent::Kind::Failed, key, id, std::move(reason), std::string(did)});
     return id;
   };
-  std::string why;
-  if (!parseDidKey(did) && !parseDidDifuon(did, &why))
+  if (!parseDidKey(did) && !parseDidDifuon(did))
     return fail("not a did:key or did:difuon: " + std::string(did));
-  if (message.size() > st.config.maxMessage) return fail("message too large");
-  if (did == st.ownDid || did == didKey(st.key.publicKey())) return fail("cannot send to self");
+  if (did == st.ownDid || did == st.ownDidKey) return fail("cannot send to self");
   Peer* p = st.peerFor(did, true);
   if (!p) return fail("too many peers");
-  if (!p->session) p->address = address;
-  OutMessage m;
-  m.id = id;
-  m.seq = p->nextSeq++;
-  m.segs.assign(st.segmentCount(message.size()), SegState::Unsent);
-  m.data = std::move(message);
-  p->out.push_back(std::move(m));
-  if (!p->session && !p->handshake && !p->pending) st.startHandshake(*p, now);
-  st.flush(*p, now);
-  return id;
+  return st.enqueue(*p, address, std::move(message), now);
 }
 
 void Endpoint::close(Time now) {
@@ -1461,6 +1498,7 @@ bool Endpoint::rotate(const SigningKey& key, std::vector<KeyEvent> log, Time now
     return fail(why);
   }
   st.deriveResetKey();
+  st.ownDidKey = didKey(key.publicKey());
   // Every session was authenticated by the old key: hand-shake again, from the new one.
   for (auto& [did, p] : st.peers) {
     st.cancelHandshake(*p);

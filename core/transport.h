@@ -35,15 +35,16 @@
 ///   value means the sender lost or discarded that stream (it restarted, or gave up on a
 ///   handshake), and both directions of the stream start over.
 ///   Keys: BLAKE2b-512("difuon/transport/2/keys" || X25519(e_i, e_r) || BLAKE2b(HELLO||WELCOME))
-///   split into initiator->responder and responder->initiator XChaCha20-Poly1305 keys. The
+///   split into initiator->responder and responder->initiator ChaCha20-Poly1305 keys. The
 ///   ephemeral secrets are wiped once derived (forward secrecy). The responder's session is
 ///   provisional until the first authenticated DATA from the initiator (key confirmation), so
 ///   a replayed HELLO can never displace a working session.
 ///
 ///   DATA    (type 3, 31..max_packet bytes) either way
 ///     version type | receiver_sid:u32 | packet_number:u64 | AEAD(frames) with 16-byte tag
-///     associated data = the 14 header bytes; nonce = packet_number (8 bytes BE) || 16 zeros;
-///     the key is per session and direction, so a nonce never repeats under one key.
+///     AEAD = ChaCha20-Poly1305 (IETF); associated data = the 14 header bytes;
+///     nonce = 4 zero bytes || packet_number (8 bytes BE); the key is per session and
+///     direction, and packet numbers never repeat, so a nonce never repeats under one key.
 ///     Packet numbers are checked against a sliding anti-replay window before decryption.
 ///   Frames, concatenated in the plaintext:
 ///     SEGMENT 0x01 | message_seq:u64 | offset:u32 | total:u32 | length:u16 | bytes

@@ -512,6 +512,28 @@ TEST(Transport, RestartedPeerResetsTheStaleSessionAtOnce) {
   EXPECT_GT(dropped(a, DropReason::UnknownSession), 0u);
 }
 
+TEST(Transport, IdlePeersMakeRoomForNewOnes) {
+  SimNetwork net(28);
+  TransportConfig config;
+  config.maxPeers = 2;
+  Node& hub = net.add(1, config);
+  std::vector<Node*> others;
+  for (std::uint8_t k = 2; k < 6; ++k) others.push_back(&net.add(k));
+  // Four peers, one after the other, each ending its session (CLOSE) before the next comes:
+  // the hub never holds more than two, and never refuses one.
+  for (Node* o : others) {
+    net.send(*o, hub, {'h', 'i'});
+    ASSERT_TRUE(net.runUntil([&] { return !o->delivered.empty() || !hub.delivered.empty(); }, 5s));
+    ASSERT_TRUE(net.runUntil(
+        [&] { return count(o->events, TransportEvent::Kind::Acknowledged) == 1; }, 5s));
+    o->endpoint->close(net.now);
+    net.pump();
+    net.runFor(50ms);
+  }
+  EXPECT_EQ(hub.delivered.size(), 4u);
+  EXPECT_EQ(dropped(hub, DropReason::SessionLimit), 0u);
+}
+
 TEST(Transport, SimultaneousOpen) {
   SimNetwork net(9);
   Node& a = net.add(1);
