@@ -166,34 +166,39 @@ bool logExtends(const std::vector<KeyEvent>& log, const std::vector<KeyEvent>& p
                     [](const KeyEvent& a, const KeyEvent& b) { return a.encode() == b.encode(); });
 }
 
-std::optional<KeyState> KeyDirectory::learn(const std::vector<KeyEvent>& log, std::string* error) {
+std::optional<KeyState> KeyDirectory::learn(const std::vector<KeyEvent>& log, std::string* error,
+                                            const PublicKey* requireCurrent) {
+  auto accept = [&](const KeyState& state) -> std::optional<KeyState> {
+    if (!requireCurrent || state.currentKey == *requireCurrent) return state;
+    if (error)
+      *error = "the key is not the current key of " + state.did + " (its log is at rotation " +
+               std::to_string(state.sequence) + ")";
+    return std::nullopt;
+  };
   // What is held was verified: a prefix of it needs no work, an extension only its new events.
   if (!log.empty() && log[0].kind == KeyEvent::Kind::Inception) {
     auto held = entries_.find(didOfInception(log[0]));
     if (held != entries_.end()) {
       Entry& e = held->second;
-      if (logExtends(e.log, log)) return e.state;
+      if (logExtends(e.log, log)) return accept(e.state);
       if (logExtends(log, e.log)) {
         KeyState state = e.state;
-        if (!verifyRotations(log, e.log.size(), state, error)) return std::nullopt;
+        if (!verifyRotations(log, e.log.size(), state, error) || !accept(state))
+          return std::nullopt;
         e = Entry{log, state};
         return state;
       }
     }
   }
   auto state = verifyLog(log, error);
-  if (!state) return std::nullopt;
+  if (!state || !accept(*state)) return std::nullopt;
   auto it = entries_.find(state->did);
   if (it == entries_.end()) {
     if (entries_.size() < capacity_) entries_.emplace(state->did, Entry{log, *state});
     return state;
   }
-  Entry& held = it->second;
-  if (logExtends(log, held.log)) {
-    held = Entry{log, *state};
-    return state;
-  }
-  if (logExtends(held.log, log)) return held.state;
+  // Held, and neither extends the other (both cases are above): two histories.
+  const Entry& held = it->second;
   if (error)
     *error = "conflicting key event logs for " + state->did +
              ": two different events at sequence " +

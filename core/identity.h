@@ -90,7 +90,10 @@ public:
 
   /// Verifies `log` and keeps it if it is newer than the one held. Returns the newest state
   /// now held for its DID (which is the held one when `log` is older), or nullopt and why.
-  std::optional<KeyState> learn(const std::vector<KeyEvent>& log, std::string* error = nullptr);
+  /// With `requireCurrent`, a log is kept only if that key is current in the newest state
+  /// (what a peer proving its key presents), and otherwise refused.
+  std::optional<KeyState> learn(const std::vector<KeyEvent>& log, std::string* error = nullptr,
+                                const PublicKey* requireCurrent = nullptr);
   /// The newest verified state held for `did`.
   std::optional<KeyState> current(std::string_view did) const;
   /// The newest log held for `did`, or nullptr.

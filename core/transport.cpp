@@ -29,12 +29,14 @@ constexpr std::size_t kWelcomeSize = 146, kWelcomeSigned = 82;
 constexpr std::size_t kDataHeader = 14, kTag = 16;
 constexpr std::size_t kSegmentHeader = 1 + 8 + 4 + 4 + 2;
 constexpr std::size_t kIdentityHeader = 1 + 2 + 2 + 2;
-constexpr std::size_t kMaxLogBytes = 0xffff; ///< an encoded key event log, in IDENTITY frames
+/// An encoded key event log, in IDENTITY frames: about 120 rotations, at most a few ms to verify.
+constexpr std::size_t kMaxLogBytes = 32768;
 constexpr std::size_t kMaxAckRanges = 7;
 constexpr std::size_t kAckMax = 1 + 4 + 1 + kMaxAckRanges * 16;
 constexpr std::size_t kKeptRanges = 32;  ///< received packet-number ranges remembered for ACKs
 constexpr unsigned kPacketThreshold = 3; ///< RFC 9002 reordering threshold
 constexpr unsigned kQuickAcks = 16;      ///< packets acknowledged at once after a sign of loss
+constexpr std::size_t kMaxPendings = 4;  ///< responder handshakes waiting per peer
 
 constexpr std::string_view kHelloContext = "difuon/transport/2/hello";
 constexpr std::string_view kWelcomeContext = "difuon/transport/2/welcome";
@@ -226,7 +228,11 @@ struct Peer {
   PublicKey key{};    ///< did:key: its key; did:difuon: the key last proven (zero before)
   Address address;
   std::unique_ptr<Session> session; ///< the one we send on
-  std::unique_ptr<Session> pending; ///< responder side, until the initiator confirms
+  /// Responder side, until the initiator confirms (and proves its DID), oldest first. Several
+  /// may wait at once, so that neither a replayed HELLO nor a claim that will never be proven
+  /// displaces the real one; each has its own sid and must confirm on its own.
+  std::vector<std::unique_ptr<Session>> pendings;
+  bool up = false; ///< SessionUp said (and not yet SessionDown): a rekey is no new session
   std::optional<Handshake> handshake;
   std::uint64_t localEpoch = 0;
   std::optional<std::uint64_t> peerEpoch;
@@ -248,6 +254,7 @@ struct Peer {
 struct RateBucket {
   double tokens = 0;
   Time last{};
+  bool used = false;
 };
 
 enum class Accept { Ok, Refused, Violation };
@@ -296,7 +303,11 @@ RandomSource systemRandom() {
 struct Endpoint::State {
   State(const SigningKey& k, TransportConfig c, RandomSource r)
       : key(k), config(std::move(c)), random(std::move(r)), directory(config.maxPeers * 4),
-        ownDid(didKey(key.publicKey())), ownDidKey(ownDid) {}
+        ownDid(didKey(key.publicKey())), ownDidKey(ownDid),
+        helloBuckets(std::max<std::size_t>(config.maxRateEntries, 1)),
+        resetBuckets(std::max<std::size_t>(config.maxRateEntries, 1)) {
+    random(rateKey.data(), rateKey.size());
+  }
 
   SigningKey key;
   TransportConfig config;
@@ -308,11 +319,17 @@ struct Endpoint::State {
   std::string ownDid;
   Digest ownDigest{};
   std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers; ///< by DID
-  std::map<PublicKey, Peer*> byKey;     ///< the did:key peers, by key (no base58 per message)
-  std::string ownDidKey;                ///< the did:key of our current key
-  std::map<std::uint32_t, Peer*> bySid; ///< handshake, pending and current sessions
-  std::map<Address, RateBucket> buckets, resetBuckets;
-  Secret<32> resetKey; ///< from our signing key, so a restart computes the same tokens
+  std::map<PublicKey, Peer*> byKey;      ///< the did:key peers, by key (no base58 per message)
+  std::string ownDidKey;                 ///< the did:key of our current key
+  std::map<std::uint32_t, Peer*> bySid;  ///< handshake, pending and current sessions
+  std::map<std::uint32_t, Time> retired; ///< sids replaced by a rekey: no RESET until then
+  /// Token buckets for source addresses, in fixed tables indexed by a keyed hash (SipHash) of
+  /// the address: constant time and memory whatever the flood, and collisions cannot be aimed
+  /// at a given address by someone who does not know the key.
+  std::vector<RateBucket> helloBuckets, resetBuckets;
+  std::array<std::uint8_t, crypto_shorthash_KEYBYTES> rateKey{};
+  std::size_t totalBuffered = 0; ///< reassembly bytes over all peers
+  Secret<32> resetKey;           ///< from our signing key, so a restart computes the same tokens
   std::vector<Datagram> outgoing;
   std::vector<Delivery> delivered;
   std::vector<TransportEvent> events;
@@ -365,7 +382,7 @@ struct Endpoint::State {
       std::array<std::uint8_t, 4> b{};
       random(b.data(), b.size());
       auto sid = std::uint32_t(get(b.data(), 4));
-      if (sid != 0 && !bySid.count(sid)) return sid;
+      if (sid != 0 && !bySid.count(sid) && !retired.count(sid)) return sid;
     }
   }
 
@@ -401,7 +418,7 @@ struct Endpoint::State {
     m.segs.assign(segmentCount(message.size()), SegState::Unsent);
     m.data = std::move(message);
     p.out.push_back(std::move(m));
-    if (!p.session && !p.handshake && !p.pending) startHandshake(p, now);
+    if (!p.session && !p.handshake && !provenPending(p)) startHandshake(p, now);
     flush(p, now);
     return id;
   }
@@ -411,7 +428,8 @@ struct Endpoint::State {
   bool evictIdlePeer() {
     for (auto it = peers.begin(); it != peers.end(); ++it) {
       const Peer& p = *it->second;
-      if (p.session || p.pending || p.handshake || !p.out.empty() || !p.in.empty()) continue;
+      if (p.session || !p.pendings.empty() || p.handshake || !p.out.empty() || !p.in.empty())
+        continue;
       if (!p.difuon) byKey.erase(p.key);
       peers.erase(it);
       return true;
@@ -450,14 +468,53 @@ struct Endpoint::State {
 
   Session* sessionFor(Peer& p, std::uint32_t sid) {
     if (p.session && p.session->localSid == sid) return p.session.get();
-    if (p.pending && p.pending->localSid == sid) return p.pending.get();
+    for (auto& s : p.pendings)
+      if (s->localSid == sid) return s.get();
     return nullptr;
   }
 
-  /// The reset token of our session `sid`: a MAC of the sid under a key only we can derive.
-  std::array<std::uint8_t, kTokenSize> resetToken(std::uint32_t sid) const {
-    std::array<std::uint8_t, 4> b{};
-    for (int i = 0; i < 4; ++i) b[std::size_t(i)] = std::uint8_t(sid >> (24 - 8 * i));
+  bool provenPending(const Peer& p) const {
+    return std::any_of(p.pendings.begin(), p.pendings.end(),
+                       [](const auto& s) { return s->proven; });
+  }
+
+  /// Takes pending session `s` out of `p` (to install it, or with `discard`, to forget it).
+  std::unique_ptr<Session> takePending(Peer& p, const Session* s) {
+    auto it = std::find_if(p.pendings.begin(), p.pendings.end(),
+                           [&](const auto& x) { return x.get() == s; });
+    if (it == p.pendings.end()) return nullptr;
+    std::unique_ptr<Session> out = std::move(*it);
+    p.pendings.erase(it);
+    return out;
+  }
+
+  void discardPending(Peer& p, const Session* s) {
+    bySid.erase(s->localSid);
+    takePending(p, s);
+  }
+
+  void discardPendings(Peer& p) {
+    for (auto& s : p.pendings) bySid.erase(s->localSid);
+    p.pendings.clear();
+  }
+
+  /// Forgets the sid of a session another replaced: a DATA packet still in flight to it (the
+  /// peer has not switched yet) is dropped for a while without a RESET, which would end the
+  /// peer's new session too.
+  void retireQuietly(std::uint32_t sid, Time now) {
+    bySid.erase(sid);
+    if (retired.size() >= 4 * config.maxPeers) retired.erase(retired.begin());
+    retired[sid] = now + config.handshakeTimeout;
+  }
+
+  /// The reset token of our session `sid` with the peer at `peer`: a MAC of both under a key
+  /// only we can derive (the address, so that tokens one peer collects are no use against
+  /// another's sessions).
+  std::array<std::uint8_t, kTokenSize> resetToken(std::uint32_t sid, const Address& peer) const {
+    Bytes b;
+    put32(b, sid);
+    put16(b, peer.port);
+    putText(b, peer.host);
     std::array<std::uint8_t, kTokenSize> t{};
     crypto_generichash(t.data(), t.size(), b.data(), b.size(), resetKey.data(), resetKey.size());
     return t;
@@ -469,19 +526,14 @@ struct Endpoint::State {
                        kResetContext.size(), key.seed().data(), key.seed().size());
   }
 
-  /// A token bucket per source address (helloPerSecond, helloBurst), bounded in entries.
-  bool allow(std::map<Address, RateBucket>& table, const Address& from, Time now) {
-    auto it = table.find(from);
-    if (it == table.end()) {
-      if (table.size() >= config.maxRateEntries) {
-        for (auto b = table.begin(); b != table.end();) {
-          b = now - b->second.last > std::chrono::seconds(10) ? table.erase(b) : std::next(b);
-        }
-        if (table.size() >= config.maxRateEntries) table.erase(table.begin());
-      }
-      it = table.emplace(from, RateBucket{config.helloBurst, now}).first;
-    }
-    RateBucket& b = it->second;
+  /// One token of the bucket for `from` (helloPerSecond, helloBurst), if there is one.
+  bool allow(std::vector<RateBucket>& table, const Address& from, Time now) {
+    Bytes a(from.host.begin(), from.host.end());
+    put16(a, from.port);
+    std::array<std::uint8_t, crypto_shorthash_BYTES> h{};
+    crypto_shorthash(h.data(), a.data(), a.size(), rateKey.data());
+    RateBucket& b = table[get(h.data(), 8) % table.size()];
+    if (!b.used) b = RateBucket{config.helloBurst, now, true};
     double elapsed = std::chrono::duration<double>(now - b.last).count();
     if (elapsed > 0)
       b.tokens = std::min(config.helloBurst, b.tokens + elapsed * config.helloPerSecond);
@@ -561,11 +613,17 @@ struct Endpoint::State {
     p.lost.clear();
     p.nextSeq = p.cursorSeq = 0;
     p.cursorSeg = 0;
+    clearIncoming(p);
+    p.localEpoch = random64();
+  }
+
+  /// Forgets everything received from `p` and not delivered yet.
+  void clearIncoming(Peer& p) {
     p.in.clear();
+    totalBuffered -= p.buffered;
     p.buffered = 0;
     p.nextDeliver = 0;
     p.highest.reset();
-    p.localEpoch = random64();
   }
 
   void onHello(const Address& from, const std::uint8_t* d, std::size_t size, Time now) {
@@ -576,7 +634,7 @@ struct Endpoint::State {
     auto expected = getArray<32>(d + 126);
     bool forUs = expected == key.publicKey() || (!ownLog.empty() && expected == ownDigest);
     if (!forUs || initiatorKey == key.publicKey()) return drop(DropReason::BadHandshake);
-    if (!allow(buckets, from, now)) return drop(DropReason::RateLimited);
+    if (!allow(helloBuckets, from, now)) return drop(DropReason::RateLimited);
     // Who the initiator says it is: its key, or a did:difuon its log must bear out.
     bool claimsLog = initiatorId != Digest{};
     std::string claimed = claimsLog ? didDifuon(initiatorId) : didKey(initiatorKey);
@@ -585,10 +643,13 @@ struct Endpoint::State {
     // Simultaneous open: the lower key stays initiator, the higher one answers.
     if (known && known->handshake && key.publicKey() < initiatorKey) return;
     // A retransmitted HELLO (our WELCOME was lost): answer again without new work.
-    if (known && known->pending && known->pending->hello.size() == size &&
-        std::memcmp(known->pending->hello.data(), d, size) == 0) {
-      emit(from, known->pending->welcome);
-      return;
+    if (known) {
+      for (const auto& w : known->pendings) {
+        if (w->hello.size() == size && std::memcmp(w->hello.data(), d, size) == 0) {
+          emit(from, w->welcome);
+          return;
+        }
+      }
     }
     Bytes signedBytes;
     putText(signedBytes, kHelloContext);
@@ -596,9 +657,6 @@ struct Endpoint::State {
     if (!verifySignature(initiatorKey, getArray<64>(d + kHelloSigned), signedBytes))
       return drop(DropReason::BadSignature);
     bool proven = !claimsLog || knownCurrent(claimed, initiatorKey);
-    // A claim still to be proven never displaces a handshake that needs no proof.
-    if (!proven && known && known->pending && known->pending->proven)
-      return drop(DropReason::BadHandshake);
     Peer* p = known ? known : peerFor(claimed, true);
     if (!p) return drop(DropReason::SessionLimit);
 
@@ -630,14 +688,13 @@ struct Endpoint::State {
     putArray(w, key.sign(welcomeSigned));
     if (!deriveKeys(ephemeral, getArray<32>(d + 14), s->hello, s->welcome, false, *s))
       return drop(DropReason::BadHandshake);
-    if (p->pending) bySid.erase(p->pending->localSid);
-    // We have the higher key (or no handshake of our own): answer theirs. An unproven claim
-    // leaves ours running until it proves itself (installSession).
-    if (proven) cancelHandshake(*p);
+    // Our own handshake, if any, runs on until this one is confirmed (installSession): a HELLO
+    // proves nothing about freshness, and a replayed one must cancel nothing.
+    if (p->pendings.size() >= kMaxPendings) discardPending(*p, p->pendings.front().get());
     bySid[s->localSid] = p;
     emit(from, s->welcome);
     if (p->address.host.empty() && p->address.port == 0) p->address = from;
-    p->pending = std::move(s);
+    p->pendings.push_back(std::move(s));
   }
 
   void onWelcome(const Address& from, const std::uint8_t* d, std::size_t size, Time now) {
@@ -679,31 +736,13 @@ struct Endpoint::State {
   /// Makes `s` the session we send on. Invariant: the stream's in-flight segments belonged to
   /// the old session's packets, which are gone, so they all become unsent again.
   void installSession(Peer& p, std::unique_ptr<Session> s, Time now) {
-    if (p.session) bySid.erase(p.session->localSid);
-    bool restarted = p.peerEpoch && *p.peerEpoch != s->peerEpoch;
-    if (restarted) {
-      // The peer lost its stream: nothing it had is known delivered any more except what it
-      // acknowledged in full (already reported); start both directions over.
-      p.in.clear();
-      p.buffered = 0;
-      p.nextDeliver = 0;
-      p.highest.reset();
-      std::uint64_t seq = 0;
-      for (auto& m : p.out) {
-        m.seq = seq++;
-        std::fill(m.segs.begin(), m.segs.end(), SegState::Unsent);
-        m.acked = 0;
-      }
-      p.nextSeq = seq;
-    } else {
-      for (auto& m : p.out)
-        for (auto& st : m.segs)
-          if (st == SegState::InFlight) st = SegState::Unsent;
-    }
+    if (p.session) retireQuietly(p.session->localSid, now);
+    for (auto& m : p.out)
+      for (auto& st : m.segs)
+        if (st == SegState::InFlight) st = SegState::Unsent;
     p.lost.clear();
     p.cursorSeq = p.out.empty() ? p.nextSeq : p.out.front().seq;
     p.cursorSeg = 0;
-    p.peerEpoch = s->peerEpoch;
     s->cwnd = config.initialCwnd;
     s->created = s->lastSent = s->lastReceived = now;
     // Our log goes first, in every session: the peer cannot know whether it holds it already.
@@ -717,9 +756,31 @@ struct Endpoint::State {
     if (p.session->proven) sessionProven(p, *p.session);
   }
 
+  /// The session's peer is who it says. Only now does its epoch count: a peer that restarted
+  /// (new epoch) lost its stream, and so both directions start over.
   void sessionProven(Peer& p, const Session& s) {
     p.key = s.peerKey;
-    event(TransportEvent::Kind::SessionUp, p);
+    bool restarted = p.peerEpoch && *p.peerEpoch != s.peerEpoch;
+    if (restarted) {
+      // The peer lost its stream: nothing it had is known delivered any more except what it
+      // acknowledged in full (already reported); start both directions over.
+      clearIncoming(p);
+      std::uint64_t seq = 0;
+      for (auto& m : p.out) {
+        m.seq = seq++;
+        std::fill(m.segs.begin(), m.segs.end(), SegState::Unsent);
+        m.acked = 0;
+      }
+      p.nextSeq = seq;
+      p.lost.clear();
+      p.cursorSeq = 0;
+      p.cursorSeg = 0;
+    }
+    p.peerEpoch = s.peerEpoch;
+    if (!p.up) {
+      p.up = true;
+      event(TransportEvent::Kind::SessionUp, p);
+    }
   }
 
   /// IDENTITY chunks from the peer; when its log is complete it must show the session's key as
@@ -740,9 +801,8 @@ struct Endpoint::State {
     if (why.empty() && proveIdentity(p, s, why)) return true;
     drop(DropReason::BadIdentity);
     std::string reason = "the peer did not prove it is " + p.did + ": " + why;
-    if (&s == p.pending.get()) {
-      bySid.erase(s.localSid);
-      p.pending.reset();
+    if (&s != p.session.get()) {
+      discardPending(p, &s);
     } else {
       failStream(p, reason);
       endSession(p, reason, now);
@@ -755,13 +815,9 @@ struct Endpoint::State {
     s.idBuf = {};
     s.idHave.clear();
     if (!log) return false;
-    auto state = directory.learn(*log, &why);
-    if (!state) return false;
-    if (state->did != p.did) return why = "it sent the key event log of " + state->did, false;
-    if (state->currentKey != s.peerKey)
-      return why = "its key is not the current key of its log (rotation " +
-                   std::to_string(state->sequence) + ")",
-             false;
+    if (log->empty() || didOfInception(log->front()) != p.did)
+      return why = "it sent the key event log of another DID", false;
+    if (!directory.learn(*log, &why, &s.peerKey)) return false;
     s.proven = true;
     if (&s == p.session.get()) sessionProven(p, s);
     return true;
@@ -771,6 +827,7 @@ struct Endpoint::State {
     if (!p.session) return;
     bySid.erase(p.session->localSid);
     p.session.reset();
+    p.up = false;
     event(TransportEvent::Kind::SessionDown, p, 0, reason);
     if (!p.out.empty() && !p.handshake) startHandshake(p, now);
   }
@@ -787,10 +844,13 @@ struct Endpoint::State {
       // it holds for the sid (smaller than the packet that asked, and rate-limited: no
       // amplification).
       drop(DropReason::UnknownSession);
-      if (it == bySid.end() && allow(resetBuckets, from, now)) {
+      auto quiet = retired.find(sid);
+      if (quiet != retired.end() && quiet->second <= now)
+        retired.erase(quiet), quiet = retired.end();
+      if (it == bySid.end() && quiet == retired.end() && allow(resetBuckets, from, now)) {
         Bytes r{kVersion, kReset};
         put32(r, sid);
-        putArray(r, resetToken(sid));
+        putArray(r, resetToken(sid, from));
         emit(from, std::move(r));
       }
       return;
@@ -806,17 +866,27 @@ struct Endpoint::State {
                                                   kDataHeader, nonce.data(), s->rxKey.data()) != 0)
       return drop(DropReason::AuthFailure);
     s->replay.mark(pn);
-    if (s == p.pending.get()) { // key confirmation: the initiator holds the session keys
+    if (s != p.session.get()) { // key confirmation: the initiator holds the session keys
       if (!s->proven) {
-        // Nothing but its log counts until it proves its DID; the rest comes again.
+        // Nothing but its log counts until it proves its DID; the rest comes again. A packet
+        // of nothing else is acknowledged, so that a log of several packets is not resent.
         Frames f;
         if (!parseFrames(plain.data(), plain.size(), *s, f))
           return drop(DropReason::ProtocolViolation);
         if (!absorbIdentity(p, *s, f.identity, now)) return;
         s->lastReceived = now;
-        if (!s->proven) return;
+        if (!s->proven) {
+          if (f.segments.empty() && !f.token && f.eliciting) {
+            recordReceived(*s, pn, true, now);
+            Bytes ack;
+            writeAck(p, *s, ack);
+            emit(s->address, seal(*s, ack));
+            ++metrics.ackOnly;
+          }
+          return;
+        }
       }
-      installSession(p, std::move(p.pending), now);
+      installSession(p, takePending(p, s), now);
       s = p.session.get();
     }
     s->lastReceived = now;
@@ -867,7 +937,7 @@ struct Endpoint::State {
         Frames::IdentityChunk c{std::uint16_t(get(d + i, 2)), std::uint16_t(get(d + i + 2, 2)),
                                 std::uint16_t(get(d + i + 4, 2)), nullptr};
         i += kIdentityHeader - 1;
-        if (c.total == 0 || c.length == 0 || size - i < c.length ||
+        if (c.total == 0 || c.total > kMaxLogBytes || c.length == 0 || size - i < c.length ||
             std::size_t(c.offset) + c.length > c.total)
           return false;
         c.bytes = d + i;
@@ -953,9 +1023,12 @@ struct Endpoint::State {
       // Reassembly is bounded; the next message in order always fits, so the stream
       // cannot deadlock behind later ones.
       if (seq != p.nextDeliver && p.buffered + total > config.receiveBuffer) return Accept::Refused;
+      // Over all peers too (a segment claims its message's size, and each costs that much).
+      if (totalBuffered + total > config.maxBuffered) return Accept::Refused;
       it = p.in.emplace(seq, InMessage{}).first;
       it->second.data.resize(total);
       p.buffered += total;
+      totalBuffered += total;
     } else if (it->second.data.size() != total) {
       return Accept::Violation;
     }
@@ -971,6 +1044,7 @@ struct Endpoint::State {
                                  it->second.received == it->second.data.size();
          it = p.in.erase(it)) {
       p.buffered -= it->second.data.size();
+      totalBuffered -= it->second.data.size();
       delivered.push_back({p.key, p.address, std::move(it->second.data), p.did});
       ++p.nextDeliver;
     }
@@ -1219,6 +1293,13 @@ struct Endpoint::State {
     s.ackDeadline.reset();
   }
 
+  /// One CLOSE on the proven session with `p`, not retransmitted.
+  void sayClose(Peer& p) {
+    if (!p.session || !p.session->proven) return;
+    Bytes plain{kCloseFrame};
+    emit(p.address, seal(*p.session, plain));
+  }
+
   /// A DATA packet of `plain` (wiped afterwards) under the next packet number.
   Bytes seal(Session& s, Bytes& plain) {
     std::uint64_t pn = s.nextPn++;
@@ -1271,7 +1352,7 @@ struct Endpoint::State {
       }
       if (s->tokenPending && plain.size() + 1 + kTokenSize <= room) {
         plain.push_back(kResetTokenFrame);
-        putArray(plain, resetToken(s->localSid));
+        putArray(plain, resetToken(s->localSid, p.address));
         s->tokenPending = false;
         pkt.token = true;
       }
@@ -1343,7 +1424,7 @@ struct Endpoint::State {
     } else if (p.session && p.session->rekeyAt) {
       consider(*p.session->rekeyAt);
     }
-    if (p.pending) consider(p.pending->created + config.handshakeTimeout);
+    for (const auto& w : p.pendings) consider(w->created + config.handshakeTimeout);
     if (const Session* s = p.session.get()) {
       if (!s->proven) consider(s->created + config.handshakeTimeout);
       consider(s->lastReceived + config.sessionTimeout);
@@ -1371,11 +1452,9 @@ struct Endpoint::State {
         hs.nextSend = now + hs.interval;
       }
     }
-    if (p.pending && now >= p.pending->created + config.handshakeTimeout) {
-      bySid.erase(p.pending->localSid);
-      p.pending.reset();
-      if (!p.out.empty() && !p.session && !p.handshake) startHandshake(p, now);
-    }
+    while (!p.pendings.empty() && now >= p.pendings.front()->created + config.handshakeTimeout)
+      discardPending(p, p.pendings.front().get());
+    if (!p.out.empty() && !p.session && !p.handshake && !provenPending(p)) startHandshake(p, now);
     Session* s = p.session.get();
     if (!s) return;
     if (!s->proven && now >= s->created + config.handshakeTimeout) {
@@ -1399,8 +1478,7 @@ struct Endpoint::State {
     if (s->rekeyAt && now >= *s->rekeyAt && !p.handshake) {
       // Fresh ephemeral keys: the new session replaces this one when the peer answers, and
       // the stream carries on across it (same epoch).
-      s->rekeyAt.reset();
-      startHandshake(p, now);
+      startHandshake(p, now); // rekeyAt stays: if this one is cancelled, the next pass retries
     }
     flush(p, now);
   }
@@ -1468,14 +1546,8 @@ void Endpoint::close(Time now) {
   for (auto& [did, p] : st.peers) {
     st.failStream(*p, "the endpoint closed");
     st.cancelHandshake(*p);
-    if (p->pending) {
-      st.bySid.erase(p->pending->localSid);
-      p->pending.reset();
-    }
-    if (p->session && p->session->proven) {
-      Bytes plain{kCloseFrame};
-      st.emit(p->address, st.seal(*p->session, plain));
-    }
+    st.discardPendings(*p);
+    st.sayClose(*p);
     st.endSession(*p, "closed", now);
   }
 }
@@ -1502,10 +1574,8 @@ bool Endpoint::rotate(const SigningKey& key, std::vector<KeyEvent> log, Time now
   // Every session was authenticated by the old key: hand-shake again, from the new one.
   for (auto& [did, p] : st.peers) {
     st.cancelHandshake(*p);
-    if (p->pending) {
-      st.bySid.erase(p->pending->localSid);
-      p->pending.reset();
-    }
+    st.discardPendings(*p);
+    st.sayClose(*p); // its reset tokens came from the old key: tell it now
     st.endSession(*p, "local key rotated", now);
     if (!p->out.empty() && !p->handshake) st.startHandshake(*p, now);
   }

@@ -52,7 +52,7 @@
 ///                  | count x (first:u64 last:u64) packet-number ranges, highest first
 ///     PING    0x03 (ack-eliciting; the ACK is the reply, sent at once)
 ///     IDENTITY 0x04 | total:u16 | offset:u16 | length:u16 | bytes: a chunk of the sender's key
-///                  event log (identity.h encodeLog, at most 65,535 bytes), sent again if lost
+///                  event log (identity.h encodeLog, at most 32,768 bytes), sent again if lost
 ///     CLOSE   0x05: the sender is going away; the receiver ends the session at once
 ///     RESET_TOKEN 0x06 | token:16: if a RESET ever comes for the sender's sid with this token,
 ///                  the sender has lost the session (sent once per session, again if lost)
@@ -131,9 +131,12 @@ using RandomSource = std::function<void(std::uint8_t*, std::size_t)>;
 RandomSource systemRandom();
 
 struct TransportConfig {
-  std::size_t maxMessage = 16u << 20;      ///< largest message, bytes
-  std::size_t maxPacket = 1200;            ///< largest datagram sent or accepted
-  std::size_t receiveBuffer = 32u << 20;   ///< reassembly buffer per peer (>= maxMessage)
+  std::size_t maxMessage = 16u << 20;    ///< largest message, bytes
+  std::size_t maxPacket = 1200;          ///< largest datagram sent or accepted
+  std::size_t receiveBuffer = 32u << 20; ///< reassembly buffer per peer (>= maxMessage)
+  /// Reassembly over all peers: memory stays bounded however many peers claim big messages
+  /// (a segment past it is not acknowledged, and comes again).
+  std::size_t maxBuffered = 256u << 20;
   std::uint64_t maxReorderMessages = 4096; ///< how far ahead of delivery a message may be
   std::size_t replayWindow = 1024;         ///< packet numbers remembered behind the highest
   std::chrono::milliseconds initialRto{200}, minRto{20}, maxRto{2000};
@@ -148,7 +151,7 @@ struct TransportConfig {
   double initialCwnd = 10, minCwnd = 2, maxCwnd = 1024; ///< congestion window, packets
   double helloPerSecond = 20, helloBurst = 10;          ///< per source address
   std::size_t maxPeers = 1024;                          ///< peers with session state
-  std::size_t maxRateEntries = 4096;                    ///< tracked source addresses
+  std::size_t maxRateEntries = 4096; ///< buckets in the per-address rate tables (hashed)
 };
 
 enum class DropReason : std::uint8_t {
@@ -216,7 +219,7 @@ public:
   Endpoint(const SigningKey& key, TransportConfig config = {},
            RandomSource random = systemRandom());
   /// A did:difuon identity: `log` must verify and show `key` as its current key (otherwise
-  /// std::invalid_argument, naming why), and encode in at most 65,535 bytes.
+  /// std::invalid_argument, naming why), and encode in at most 32,768 bytes.
   Endpoint(const SigningKey& key, std::vector<KeyEvent> log, TransportConfig config = {},
            RandomSource random = systemRandom());
   ~Endpoint();

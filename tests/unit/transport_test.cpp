@@ -534,6 +534,29 @@ TEST(Transport, IdlePeersMakeRoomForNewOnes) {
   EXPECT_EQ(dropped(hub, DropReason::SessionLimit), 0u);
 }
 
+TEST(Transport, ReassemblyMemoryIsBoundedOverAllPeers) {
+  SimNetwork net(29);
+  TransportConfig config;
+  config.maxBuffered = 60 * 1024; // room for one of the 40 KiB messages below, not two
+  Node& hub = net.add(1, config);
+  Node& a = net.add(2);
+  Node& c = net.add(3);
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    net.send(a, hub, message(40 * 1024, i));
+    net.send(c, hub, message(40 * 1024, 100 + i));
+  }
+  // Segments past the bound are not acknowledged and come again once memory is freed: all
+  // arrive, in order per sender.
+  ASSERT_TRUE(net.runUntil([&] { return hub.delivered.size() == 8; }, 120s));
+  std::vector<std::uint32_t> fromA, fromC;
+  for (auto& d : hub.delivered)
+    (d.peer == a.key.publicKey() ? fromA : fromC).push_back(d.message[0] | d.message[1] << 8);
+  EXPECT_EQ(fromA, (std::vector<std::uint32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(fromC, (std::vector<std::uint32_t>{100, 101, 102, 103}));
+  // The bound was met: refused segments were sent again (there is no loss here).
+  EXPECT_GT(a.endpoint->metrics().retransmissions + c.endpoint->metrics().retransmissions, 0u);
+}
+
 TEST(Transport, SimultaneousOpen) {
   SimNetwork net(9);
   Node& a = net.add(1);
@@ -867,6 +890,10 @@ TEST(Transport, SessionsRekeyAndTheStreamCarriesOn) {
       60s));
   for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(b.delivered[i].message, sent[i]);
   EXPECT_GE(a.endpoint->metrics().handshakes, 5u);
+  // A rekey is not a new session, and the old sid, retired quietly, draws no RESET.
+  EXPECT_EQ(count(a.events, TransportEvent::Kind::SessionDown), 0u);
+  EXPECT_EQ(count(b.events, TransportEvent::Kind::SessionDown), 0u);
+  EXPECT_EQ(count(b.events, TransportEvent::Kind::SessionUp), 1u);
   EXPECT_TRUE(a.endpoint->hasSession(b.key.publicKey()));
   EXPECT_EQ(count(a.events, TransportEvent::Kind::Failed), 0u);
 }
@@ -988,6 +1015,12 @@ TEST(Transport, RotatedPeerIsRecognisedAndItsOldKeyRefused) {
   bob.rotate();
   std::string why;
   ASSERT_TRUE(b.endpoint->rotate(bob.current(), bob.log, net.now, &why)) << why;
+  net.pump();
+  net.runFor(30ms); // the CLOSE from the old session arrives: alice does not wait for timeouts
+  EXPECT_TRUE(std::any_of(a.events.begin(), a.events.end(), [](const TransportEvent& e) {
+    return e.kind == TransportEvent::Kind::SessionDown &&
+           e.reason.find("closed") != std::string::npos;
+  }));
   EXPECT_EQ(b.endpoint->publicKey(), bob.current().publicKey());
   net.sendDid(b, a, {'2'});
   ASSERT_TRUE(net.runUntil([&] { return a.delivered.size() == 2; }, 5s));
@@ -1048,6 +1081,95 @@ TEST(Transport, SendToSomethingNotADidFailsAtOnce) {
   // A log whose current key is not the endpoint's is a programming error, said at once.
   LongLived id = longLived(200, 1);
   EXPECT_THROW(Endpoint(id.keys[0], id.log), std::invalid_argument);
+}
+
+// ---- handshakes under attack --------------------------------------------------------------
+
+/// A HELLO (wire version 2) from `signer` with a fresh ephemeral key, claiming the did:difuon
+/// `claimed` (zero: its did:key) and addressed to `expected` (a key or a did:difuon digest).
+Bytes craftHello(const SigningKey& signer, const Digest& claimed, const Digest& expected,
+                 std::uint32_t sid, std::uint64_t epoch, std::uint8_t salt) {
+  Bytes b{2, 1};
+  for (int i = 3; i >= 0; --i) b.push_back(std::uint8_t(sid >> (8 * i)));
+  for (int i = 7; i >= 0; --i) b.push_back(std::uint8_t(epoch >> (8 * i)));
+  for (int i = 0; i < 32 + 16; ++i) b.push_back(std::uint8_t(salt * 31 + i)); // ephemeral, nonce
+  b.insert(b.end(), signer.publicKey().begin(), signer.publicKey().end());
+  b.insert(b.end(), claimed.begin(), claimed.end());
+  b.insert(b.end(), expected.begin(), expected.end());
+  std::string context = "difuon/transport/2/hello";
+  Bytes signedBytes(context.begin(), context.end());
+  signedBytes.insert(signedBytes.end(), b.begin(), b.end());
+  Signature sig = signer.sign(signedBytes);
+  b.insert(b.end(), sig.begin(), sig.end());
+  return b;
+}
+
+TEST(Transport, ClaimsThatNeverProveDisplaceNoHandshake) {
+  SimNetwork net(31);
+  net.minDelay = 40ms; // a round trip of about 100 ms
+  net.maxDelay = 60ms;
+  LongLived alice = longLived(40, 0), bob = longLived(60, 0);
+  Node& a = net.addLongLived(1, alice.current(), alice.log);
+  Node& b = net.addLongLived(2, bob.current(), bob.log);
+  SigningKey mallory = keyFor(99);
+  Address m{"10.0.0.66", 7000};
+  Digest aliceDigest = *parseDidDifuon(a.endpoint->did());
+  Digest bobDigest = *parseDidDifuon(b.endpoint->did());
+  std::uint32_t sid = 1;
+  Time next = net.now;
+  net.sendDid(a, b, {'h', 'i'});
+  // Twenty HELLOs a second (within the per-address budget) claim to be alice, with mallory's
+  // key: each waits for a proof that never comes, beside alice's own handshake.
+  ASSERT_TRUE(net.runUntil(
+      [&] {
+        if (net.now >= next) {
+          net.inject(m, b.address,
+                     craftHello(mallory, aliceDigest, bobDigest, sid, 7, std::uint8_t(sid)));
+          ++sid;
+          next = net.now + 50ms;
+        }
+        return b.delivered.size() == 1;
+      },
+      10s));
+  EXPECT_EQ(b.delivered[0].did, a.endpoint->did());
+  EXPECT_EQ(a.endpoint->metrics().handshakes, 1u);
+}
+
+TEST(Transport, ReplayedHelloCancelsNothing) {
+  SimNetwork net(33);
+  TransportConfig config;
+  config.rekeyAfter = 300ms;
+  Node& x = net.add(1, config);
+  Node& y = net.add(2, config);
+  bool xHigher = y.key.publicKey() < x.key.publicKey();
+  Node& r = xHigher ? x : y; // initiates (and rekeys) later; has the higher key
+  Node& o = xHigher ? y : x;
+  Bytes captured;
+  bool armed = false;
+  Address m{"10.0.0.66", 7000};
+  // Mallory keeps one old HELLO of o's and replays it at r whenever r greets o, and at o
+  // whenever o answers anyone.
+  net.tap = [&](const Address& from, const Address&, Bytes& bytes) {
+    if (from == o.address && bytes.size() == 222 && captured.empty()) captured = bytes;
+    if (armed && from == r.address && bytes.size() == 222) net.inject(m, r.address, captured);
+    return true;
+  };
+  net.send(o, r, {'1'});
+  ASSERT_TRUE(net.runUntil([&] { return r.delivered.size() == 1; }, 5s));
+  o.endpoint->close(net.now);
+  net.pump();
+  net.runFor(100ms);
+  net.send(r, o, {'2'});
+  ASSERT_TRUE(net.runUntil([&] { return o.delivered.size() == 1; }, 5s));
+  auto before = r.endpoint->metrics().handshakes;
+  armed = true;
+  for (int i = 0; i < 30; ++i) { // 3 s of a trickle of messages: rekeys every 300 ms go on
+    net.send(r, o, {'x'});
+    net.runFor(100ms);
+  }
+  EXPECT_GE(r.endpoint->metrics().handshakes - before, 8u);
+  EXPECT_EQ(o.delivered.size(), 31u);
+  EXPECT_EQ(count(r.events, TransportEvent::Kind::Failed), 0u);
 }
 
 } // namespace
