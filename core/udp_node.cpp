@@ -57,8 +57,10 @@ bool setUdpOption(int fd, int option, int value) {
 } // namespace
 
 struct UdpNode::Impl {
-  Impl(SigningKey identity, TransportConfig config)
-      : endpoint(std::move(identity), config), socket(io), timer(io),
+  Impl(SigningKey identity, std::vector<KeyEvent> log, TransportConfig config)
+      : endpoint(log.empty() ? Endpoint(std::move(identity), config)
+                             : Endpoint(std::move(identity), std::move(log), config)),
+        socket(io), timer(io),
         inBuffers(std::make_unique_for_overwrite<std::uint8_t[]>(kReceiveBatch * kSlot)) {
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       inIov[i] = {inBuffers.get() + i * kSlot, kSlot};
@@ -264,7 +266,9 @@ struct UdpNode::Impl {
 };
 
 UdpNode::UdpNode(SigningKey identity, TransportConfig config)
-    : impl_(std::make_unique<Impl>(std::move(identity), config)) {}
+    : impl_(std::make_unique<Impl>(std::move(identity), std::vector<KeyEvent>{}, config)) {}
+UdpNode::UdpNode(SigningKey identity, std::vector<KeyEvent> log, TransportConfig config)
+    : impl_(std::make_unique<Impl>(std::move(identity), std::move(log), config)) {}
 UdpNode::~UdpNode() = default;
 
 std::optional<Address> UdpNode::parseAddress(std::string_view text) {
@@ -314,6 +318,12 @@ std::uint16_t UdpNode::localPort() const {
 const PublicKey& UdpNode::publicKey() const {
   return impl_->endpoint.publicKey();
 }
+const std::string& UdpNode::did() const {
+  return impl_->endpoint.did();
+}
+KeyDirectory& UdpNode::directory() {
+  return impl_->endpoint.directory();
+}
 const TransportMetrics& UdpNode::metrics() const {
   return impl_->endpoint.metrics();
 }
@@ -327,6 +337,17 @@ void UdpNode::injectLoss(double dropRate, double duplicateRate, std::uint64_t se
 
 MessageId UdpNode::send(const Address& to, const PublicKey& peer, Bytes message) {
   MessageId id = impl_->endpoint.send(to, peer, std::move(message), Clock::now());
+  if (impl_->socket.is_open()) impl_->sendQueued(tap_);
+  return id;
+}
+
+void UdpNode::close() {
+  impl_->endpoint.close(Clock::now());
+  if (impl_->socket.is_open()) impl_->sendQueued(tap_);
+}
+
+MessageId UdpNode::send(const Address& to, std::string_view did, Bytes message) {
+  MessageId id = impl_->endpoint.send(to, did, std::move(message), Clock::now());
   // Out now: the packets carry this moment as their send time, and a caller that queues many
   // messages before running the loop would otherwise see its first window time out.
   if (impl_->socket.is_open()) impl_->sendQueued(tap_);

@@ -17,7 +17,10 @@ namespace flo::core {
 
 class UdpNode {
 public:
+  /// A did:key node (the DID of `identity`).
   explicit UdpNode(SigningKey identity, TransportConfig config = {});
+  /// A did:difuon node: `log` shows `identity` as its current key (else std::invalid_argument).
+  UdpNode(SigningKey identity, std::vector<KeyEvent> log, TransportConfig config = {});
   ~UdpNode();
   UdpNode(const UdpNode&) = delete;
   UdpNode& operator=(const UdpNode&) = delete;
@@ -27,10 +30,17 @@ public:
   bool bind(const std::string& host, std::uint16_t port, std::string& error);
   std::uint16_t localPort() const;
   const PublicKey& publicKey() const;
+  /// Our DID: did:difuon with a log, did:key otherwise.
+  const std::string& did() const;
+  /// The key event logs the node holds (learned from peers, or given).
+  KeyDirectory& directory();
 
   /// Queues `message` and puts on the wire at once what the congestion window allows; the rest
   /// goes out inside run*().
+  MessageId send(const Address& to, std::string_view did, Bytes message);
   MessageId send(const Address& to, const PublicKey& peer, Bytes message);
+  /// Going away: queued messages fail, and every peer with a session is told (Endpoint::close).
+  void close();
 
   /// Runs the loop until `done()` holds (checked after every event) or `timeout` passes.
   /// Returns whether `done()` held.

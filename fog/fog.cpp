@@ -377,10 +377,24 @@ public:
   std::optional<std::unique_ptr<UdpNode>> node(const Identity& id, std::string& error) {
     auto address = UdpNode::parseAddress(o_.addr);
     if (!address) return error = "--addr takes HOST:PORT with a numeric host", std::nullopt;
-    auto n = std::make_unique<UdpNode>(id.current);
+    // Speaks as the identity's did:difuon; answers to its did:key as well.
+    auto n = std::make_unique<UdpNode>(id.current, id.log);
     if (!n->bind(address->host, address->port, error)) return std::nullopt;
     if (o_.loss > 0 || o_.duplicate > 0) n->injectLoss(o_.loss, o_.duplicate, o_.seed);
+    // The logs this machine holds: a peer that rotated is known by its new key, and its
+    // rotated-out key refused, whether it shows its log or not.
+    std::vector<std::string> warnings;
+    store_.loadKnown(n->directory(), &warnings);
+    for (const auto& w : warnings) err_ << "fog: warning: skipped key event log " << w << "\n";
     return n;
+  }
+
+  /// Ends the node's sessions (CLOSE) and keeps the logs its peers proved.
+  void finish(UdpNode& net) {
+    net.close();
+    std::string error;
+    if (!store_.saveKnown(net.directory(), error))
+      err_ << "fog: warning: peers' key event logs not kept: " << error << "\n";
   }
 
   int netListen() {
@@ -391,21 +405,21 @@ public:
     if (!n) return fail(error);
     UdpNode& net = **n;
     out_ << "listening on " << o_.addr.substr(0, o_.addr.rfind(':')) << ":" << net.localPort()
-         << " as " << didKey(net.publicKey()) << std::endl;
+         << " as " << net.did() << " (key " << didKey(net.publicKey()) << ")" << std::endl;
     std::size_t received = 0, echoesPending = 0;
     net.onDelivery([&](const Delivery& d) {
       ++received;
-      out_ << didKey(d.peer) << " " << d.message.size() << " bytes" << std::endl;
+      out_ << d.did << " " << d.message.size() << " bytes" << std::endl;
       if (o_.echo) {
         ++echoesPending;
-        net.send(d.from, d.peer, d.message);
+        net.send(d.from, d.did, d.message);
       }
     });
     net.onEvent([&](const TransportEvent& e) {
       if (e.kind == TransportEvent::Kind::Acknowledged && echoesPending) --echoesPending;
       if (e.kind == TransportEvent::Kind::Failed && echoesPending) {
         --echoesPending;
-        err_ << "fog: warning: echo to " << didKey(e.peer) << " failed: " << e.reason << "\n";
+        err_ << "fog: warning: echo to " << e.did << " failed: " << e.reason << "\n";
       }
     });
     std::signal(SIGINT, [](int) { interrupted = 1; });
@@ -421,6 +435,7 @@ public:
     // Linger a moment, as TCP's TIME-WAIT does: the last acknowledgements may have been lost
     // and the senders are still waiting for them.
     if (!interrupted) net.runFor(std::chrono::milliseconds(1500));
+    finish(net);
     const auto& m = net.metrics();
     err_ << "fog: " << received << " message(s) received; " << m.droppedTotal()
          << " bad packet(s) dropped\n";
@@ -431,8 +446,9 @@ public:
     std::string error;
     auto at = o_.to.rfind('@');
     if (at == std::string::npos) return fail("--to takes DID@HOST:PORT", kUsage);
-    auto peer = parseDidKey(o_.to.substr(0, at), &error);
-    if (!peer) return fail("--to: " + error, kUsage);
+    std::string peer = o_.to.substr(0, at);
+    if (!parseDidKey(peer) && !parseDidDifuon(peer))
+      return fail("--to: '" + peer + "' is not a did:key or a did:difuon", kUsage);
     auto address = UdpNode::parseAddress(o_.to.substr(at + 1));
     if (!address) return fail("--to takes DID@HOST:PORT with a numeric host", kUsage);
     auto content = readFile(o_.file, error);
@@ -451,18 +467,19 @@ public:
         outcome = e;
     });
     auto start = Clock::now();
-    mine = net.send(*address, *peer, *content);
+    mine = net.send(*address, peer, *content);
     double timeout = o_.seconds > 0 ? o_.seconds : 30;
     bool done = net.runUntil([&] { return outcome.has_value(); },
                              std::chrono::milliseconds(std::int64_t(timeout * 1000)));
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    finish(net);
     if (!done)
       return fail("no acknowledgement from " + o_.to + " within " + std::to_string(int(timeout)) +
                   " s");
     if (outcome->kind == TransportEvent::Kind::Failed)
       return fail("delivery failed: " + outcome->reason);
     double mbps = ms > 0 ? double(content->size()) / 1e6 / (ms / 1000) : 0;
-    out_ << "delivered " << content->size() << " bytes to " << didKey(*peer) << " in " << std::fixed
+    out_ << "delivered " << content->size() << " bytes to " << peer << " in " << std::fixed
          << std::setprecision(1) << ms << " ms (" << std::setprecision(2) << mbps << " MB/s)";
     if (auto st = net.metrics().retransmissions; st) out_ << ", " << st << " retransmission(s)";
     out_ << "\n";
@@ -538,7 +555,8 @@ int runFog(int argc, const char* const* argv, std::istream&, std::ostream& out, 
     CLI::App* send =
         net->add_subcommand("send", "send a file; exit 0 once delivery is acknowledged");
     netOpts(send);
-    send->add_option("--to", o.to, "DID@HOST:PORT of the receiver (a did:key)")->required();
+    send->add_option("--to", o.to, "DID@HOST:PORT of the receiver (its did:difuon or did:key)")
+        ->required();
     send->add_option("--from", o.addr, "HOST:PORT to send from (default 127.0.0.1, any port)");
     send->add_option("--timeout", o.seconds,
                      "seconds to wait for the acknowledgement (default 30)");

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Two `fog` processes on loopback exchange a signed, encrypted message under 20% injected loss.
 
-Usage: fog_net_test.py FOG. Creates two identities in a temporary FOG_HOME, starts
-`fog net listen` on a free loopback port, sends a 1 MiB file with `fog net send`, and
-checks: the send exits 0 (delivery acknowledged), the listener names the sender's did:key and the
-byte count. With tcpdump (and the right to capture), the loopback traffic of the transfer is
-captured and must not contain the plaintext. Every step is bounded in time.
+Usage: fog_net_test.py FOG. Creates two identities, each in its own temporary FOG_HOME (two
+machines), starts `fog net listen` on a free loopback port, sends a 1 MiB file with `fog net send`
+to the listener's did:difuon, and checks: the send exits 0 (delivery acknowledged), the listener
+names the sender's did:difuon and the byte count, and the sender kept the listener's key event
+log. Then the listener's identity rotates its key and listens again: the sender, holding the old
+log, reaches the same DID at the new key (the listener proves it with its longer log). With
+tcpdump (and the right to capture), the loopback traffic of the first transfer is captured and
+must not contain the plaintext. Every step is bounded in time.
 """
 import os
 import re
@@ -27,11 +30,14 @@ def free_port():
 
 def main():
     fog = sys.argv[1]
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as home, tempfile.TemporaryDirectory() as serverHome:
         env = dict(os.environ, FOG_HOME=home, FOG_PASSPHRASE="net test")
+        senv = dict(os.environ, FOG_HOME=serverHome, FOG_PASSPHRASE="net test")
         run = lambda *a: subprocess.run([fog, *a], env=env, capture_output=True, text=True, timeout=60)
-        server = run("id", "new", "server").stdout.split()[0]
-        client = run("id", "new", "client").stdout.split()[0]
+        srun = lambda *a: subprocess.run([fog, *a], env=senv, capture_output=True, text=True,
+                                         timeout=60)
+        server = srun("id", "new", "server").stdout.split()[1]  # its did:difuon
+        client = run("id", "new", "client").stdout.split()[1]
         payload = os.path.join(home, "payload.bin")
         body = bytearray(os.urandom(1 << 20))
         for at in range(0, len(body) - len(MARKER), 4096):  # a marker in every packet's worth
@@ -49,7 +55,7 @@ def main():
         listener = subprocess.Popen(
             [fog, "net", "listen", "--id", "server", "--addr", f"127.0.0.1:{port}", "--count", "1",
              "--duration", "90", "--loss", "0.2", "--seed", "5"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            env=senv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             banner = listener.stdout.readline()
             if server not in banner:
@@ -72,6 +78,40 @@ def main():
         if not re.search(re.escape(client) + r" 1048576 bytes", out):
             print(f"FAIL: listener output {out!r} {err!r} lacks '{client} 1048576 bytes'")
             return 1
+        known = os.path.join(home, "known")
+        if not os.path.isdir(known) or not os.listdir(known):
+            print("FAIL: the sender did not keep the listener's key event log")
+            return 1
+
+        # The listener rotates its key and comes back; the sender still holds the old log.
+        rotated = srun("id", "rotate", "server")
+        if rotated.returncode != 0:
+            print(f"FAIL: fog id rotate: {rotated.stderr}")
+            return 1
+        port = free_port()
+        listener = subprocess.Popen(
+            [fog, "net", "listen", "--id", "server", "--addr", f"127.0.0.1:{port}", "--count", "1",
+             "--duration", "60"],
+            env=senv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            banner = listener.stdout.readline()
+            small = os.path.join(home, "small.bin")
+            with open(small, "wb") as f:
+                f.write(b"after rotation")
+            sent = run("net", "send", "--id", "client", "--to", f"{server}@127.0.0.1:{port}",
+                       "--timeout", "30", small)
+            print(sent.stdout.strip(), sent.stderr.strip())
+            if sent.returncode != 0:
+                print(f"FAIL: fog net send after the rotation exited {sent.returncode}")
+                return 1
+            out, err = listener.communicate(timeout=30)
+        finally:
+            if listener.poll() is None:
+                listener.kill()
+        if server not in banner or not re.search(re.escape(client) + r" 14 bytes", out):
+            print(f"FAIL: after the rotation: banner {banner!r}, output {out!r} {err!r}")
+            return 1
+        print("after the rotation: delivered to the same DID at its new key")
         if tcpdump:
             with open(capture, "rb") as f:
                 wire = f.read()
@@ -84,7 +124,7 @@ def main():
             print(f"captured {len(wire)} bytes on lo: no plaintext")
         else:
             print("note: tcpdump unavailable; plaintext is checked by the unit tests' wire tap")
-        print("1 passed, 0 failed")
+        print("2 passed, 0 failed")
         return 0
 
 
