@@ -52,29 +52,38 @@ def main():
                 ["tcpdump", "-i", "lo", "-U", "-w", capture, "udp", "port", str(port)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)  # let the capture start
-        listener = subprocess.Popen(
-            [fog, "net", "listen", "--id", "server", "--addr", f"127.0.0.1:{port}", "--count", "1",
-             "--duration", "90", "--loss", "0.2", "--seed", "5"],
-            env=senv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def transfer(port, path, listen_extra, send_extra):
+            """Starts a listener for one message, sends `path` to it; (banner, send, out, err)."""
+            listener = subprocess.Popen(
+                [fog, "net", "listen", "--id", "server", "--addr", f"127.0.0.1:{port}", "--count",
+                 "1", "--duration", "90", *listen_extra],
+                env=senv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                banner = listener.stdout.readline()
+                sent = run("net", "send", "--id", "client", "--to", f"{server}@127.0.0.1:{port}",
+                           "--timeout", "60", *send_extra, path)
+                print(sent.stdout.strip(), sent.stderr.strip())
+                out, err = listener.communicate(timeout=30) if sent.returncode == 0 else ("", "")
+                return banner, sent, out, err
+            finally:
+                if listener.poll() is None:
+                    listener.kill()
+
         try:
-            banner = listener.stdout.readline()
-            if server not in banner:
-                print(f"FAIL: listener banner {banner!r} does not name {server}")
-                return 1
-            sent = run("net", "send", "--id", "client", "--to", f"{server}@127.0.0.1:{port}",
-                       "--loss", "0.2", "--seed", "6", "--timeout", "60", payload)
-            print(sent.stdout.strip(), sent.stderr.strip())
-            if sent.returncode != 0:
-                print(f"FAIL: fog net send exited {sent.returncode}")
-                return 1
-            out, err = listener.communicate(timeout=30)
+            banner, sent, out, err = transfer(port, payload, ["--loss", "0.2", "--seed", "5"],
+                                              ["--loss", "0.2", "--seed", "6"])
         finally:
-            if listener.poll() is None:
-                listener.kill()
             if tcpdump:
                 time.sleep(0.5)
                 tcpdump.terminate()
                 tcpdump.wait(timeout=10)
+        if server not in banner:
+            print(f"FAIL: listener banner {banner!r} does not name {server}")
+            return 1
+        if sent.returncode != 0:
+            print(f"FAIL: fog net send exited {sent.returncode}")
+            return 1
         if not re.search(re.escape(client) + r" 1048576 bytes", out):
             print(f"FAIL: listener output {out!r} {err!r} lacks '{client} 1048576 bytes'")
             return 1
@@ -88,26 +97,13 @@ def main():
         if rotated.returncode != 0:
             print(f"FAIL: fog id rotate: {rotated.stderr}")
             return 1
-        port = free_port()
-        listener = subprocess.Popen(
-            [fog, "net", "listen", "--id", "server", "--addr", f"127.0.0.1:{port}", "--count", "1",
-             "--duration", "60"],
-            env=senv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            banner = listener.stdout.readline()
-            small = os.path.join(home, "small.bin")
-            with open(small, "wb") as f:
-                f.write(b"after rotation")
-            sent = run("net", "send", "--id", "client", "--to", f"{server}@127.0.0.1:{port}",
-                       "--timeout", "30", small)
-            print(sent.stdout.strip(), sent.stderr.strip())
-            if sent.returncode != 0:
-                print(f"FAIL: fog net send after the rotation exited {sent.returncode}")
-                return 1
-            out, err = listener.communicate(timeout=30)
-        finally:
-            if listener.poll() is None:
-                listener.kill()
+        small = os.path.join(home, "small.bin")
+        with open(small, "wb") as f:
+            f.write(b"after rotation")
+        banner, sent, out, err = transfer(free_port(), small, [], [])
+        if sent.returncode != 0:
+            print(f"FAIL: fog net send after the rotation exited {sent.returncode}")
+            return 1
         if server not in banner or not re.search(re.escape(client) + r" 14 bytes", out):
             print(f"FAIL: after the rotation: banner {banner!r}, output {out!r} {err!r}")
             return 1
