@@ -2,16 +2,19 @@
 // thread) against plain TCP (Boost.Asio blocking sockets, 4-byte length framing, one
 // application-level acknowledgement at the end) measured in the same run.
 // Usage: flo_transport_bench [--small N] [--large M] [--pairs P] [--runs R] [--seconds S]
-//                            [--loss X] [--lossy L] [--seed Z] [--only abcd]
+//                            [--loss X] [--lossy L] [--seed Z] [--rotations R] [--only abcde]
 //   (a) N 256-byte messages: messages/s and MB/s from the first send to the last acknowledgement
 //   (b) M 1 MiB messages: MB/s, the same way
 //   (c) P fresh node pairs: time from send() of a 1-byte message to its acknowledgement (handshake
 //       + one round trip), then the same on the established session (one round trip); median, p99
 //   (d) L 1 MiB messages with a share X (default 0.2) of the datagrams each node sends dropped by
 //       UdpNode's seeded loss shim (seeds Z + 2k and Z + 2k + 1 in run k): MB/s, as (b); no TCP
+//   (e) as (c) between did:difuon nodes (key event logs of R rotations, --rotations, default 3):
+//       first contact, where each proves its key with its log, and with the logs already held
 // (a)-(c) inject no loss. Throughput phases run R times (a fresh node pair or connection each
 // time) and report the best; every wait is capped at S seconds. MB is 10^6 bytes of message
 // payload. --only picks the phases to run (default all).
+#include "core/identity.h"
 #include "core/udp_node.h"
 
 #include <boost/asio.hpp>
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -49,12 +53,41 @@ struct Throughput {
   double megabytesPerSecond() const { return seconds > 0 ? double(bytes) / 1e6 / seconds : 0; }
 };
 
+/// A did:difuon identity whose log has `rotations` rotations; its current key signs.
+struct LongLived {
+  explicit LongLived(std::size_t rotations) {
+    std::vector<SigningKey> keys;
+    for (std::size_t i = 0; i < rotations + 2; ++i) keys.push_back(SigningKey::generate());
+    log.push_back(makeInception(keys[0], keys[1].publicKey()));
+    for (std::size_t i = 1; i <= rotations; ++i)
+      log.push_back(makeRotation(log.back(), keys[i], keys[i + 1].publicKey()));
+    current = keys[rotations];
+  }
+  std::optional<SigningKey> current;
+  std::vector<KeyEvent> log;
+};
+
 /// A client and a server node on 127.0.0.1; the server runs on its own thread until destroyed.
 class NodePair {
 public:
   /// `loss` > 0 drops that share of each node's outgoing datagrams (seeded by `seed`).
   explicit NodePair(double loss = 0, std::uint64_t seed = 1)
-      : server_(SigningKey::generate()), client_(SigningKey::generate()) {
+      : NodePair(std::make_unique<UdpNode>(SigningKey::generate()),
+                 std::make_unique<UdpNode>(SigningKey::generate()), loss, seed) {}
+  /// did:difuon nodes; with `held`, each already holds the other's log.
+  NodePair(const LongLived& server, const LongLived& client, bool held)
+      : NodePair(std::make_unique<UdpNode>(*server.current, server.log),
+                 std::make_unique<UdpNode>(*client.current, client.log), 0, 1) {
+    if (held) {
+      client_.directory().learn(server.log);
+      server_.directory().learn(client.log);
+    }
+  }
+
+  NodePair(std::unique_ptr<UdpNode> server, std::unique_ptr<UdpNode> client, double loss,
+           std::uint64_t seed)
+      : serverNode_(std::move(server)), clientNode_(std::move(client)), server_(*serverNode_),
+        client_(*clientNode_) {
     if (loss > 0) {
       server_.injectLoss(loss, 0, seed);
       client_.injectLoss(loss, 0, seed + 1);
@@ -69,7 +102,7 @@ public:
       deliveredBytes_.fetch_add(d.message.size(), std::memory_order_relaxed);
     });
     to_ = {"127.0.0.1", server_.localPort()};
-    serverKey_ = server_.publicKey();
+    serverDid_ = server_.did();
     client_.onEvent([this](const TransportEvent& e) {
       if (e.kind == TransportEvent::Kind::Acknowledged) ++acked_;
       if (e.kind == TransportEvent::Kind::Failed) ++failed_;
@@ -85,7 +118,7 @@ public:
   NodePair(const NodePair&) = delete;
   NodePair& operator=(const NodePair&) = delete;
 
-  void send(Bytes message) { client_.send(to_, serverKey_, std::move(message)); }
+  void send(Bytes message) { client_.send(to_, serverDid_, std::move(message)); }
   /// Drives the client until `count` more messages are acknowledged (or any fails, or the cap).
   bool awaitAcks(std::size_t count, double capSeconds) {
     std::size_t target = acked_ + count;
@@ -97,14 +130,35 @@ public:
   const TransportMetrics& clientMetrics() const { return client_.metrics(); }
 
 private:
-  UdpNode server_, client_;
+  std::unique_ptr<UdpNode> serverNode_, clientNode_;
+  UdpNode &server_, &client_;
   Address to_;
-  PublicKey serverKey_{}; // read before the server thread starts
+  std::string serverDid_; // read before the server thread starts
   std::atomic<bool> stop_{false};
   std::atomic<std::size_t> delivered_{0}, deliveredBytes_{0};
   std::size_t acked_ = 0, failed_ = 0; // client thread only
   std::thread serverLoop_;
 };
+
+/// For each of `pairs` fresh node pairs (made before timing): time from send() of a 1-byte
+/// message to its acknowledgement (the handshake and one round trip), then again on the
+/// established session (one round trip).
+template <typename MakePair>
+void handshakes(std::size_t pairs, double cap, MakePair makePair, std::vector<double>& firstMs,
+                std::vector<double>& establishedMs) {
+  auto deadline = BenchClock::now() + std::chrono::milliseconds(std::int64_t(cap * 1000));
+  for (std::size_t i = 0; i < pairs && BenchClock::now() < deadline; ++i) {
+    auto pair = makePair();
+    auto start = BenchClock::now();
+    pair->send(Bytes(1, 1));
+    if (!pair->awaitAcks(1, 5)) break;
+    firstMs.push_back(secondsSince(start) * 1e3);
+    start = BenchClock::now();
+    pair->send(Bytes(1, 2));
+    if (!pair->awaitAcks(1, 5)) break;
+    establishedMs.push_back(secondsSince(start) * 1e3);
+  }
+}
 
 Throughput udpThroughput(std::size_t count, std::size_t size, double cap, double loss = 0,
                          std::uint64_t seed = 1) {
@@ -211,7 +265,8 @@ int main(int argc, char** argv) {
   int runs = 3;
   double cap = 60, loss = 0.2;
   std::uint64_t seed = 1;
-  std::string only = "abcd";
+  std::string only = "abcde";
+  std::size_t rotations = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--small") == 0)
       small = std::strtoull(argv[i + 1], nullptr, 10);
@@ -231,10 +286,12 @@ int main(int argc, char** argv) {
       seed = std::strtoull(argv[i + 1], nullptr, 10);
     else if (std::strcmp(argv[i], "--only") == 0)
       only = argv[i + 1];
+    else if (std::strcmp(argv[i], "--rotations") == 0)
+      rotations = std::strtoull(argv[i + 1], nullptr, 10);
     else {
       std::fprintf(stderr, "usage: flo_transport_bench [--small N] [--large M] [--pairs P] "
                            "[--runs R] [--seconds S] [--loss X] [--lossy L] [--seed Z] "
-                           "[--only abcd]\n");
+                           "[--rotations R] [--only abcde]\n");
       return 2;
     }
   }
@@ -301,18 +358,7 @@ int main(int argc, char** argv) {
   if (phase('c')) {
     // (c) Handshake: a fresh pair each time; keys are generated and sockets bound before timing.
     std::vector<double> firstMs, establishedMs, tcpConnectMs;
-    auto deadline = BenchClock::now() + std::chrono::milliseconds(std::int64_t(cap * 1000));
-    for (std::size_t i = 0; i < pairs && BenchClock::now() < deadline; ++i) {
-      NodePair pair;
-      auto start = BenchClock::now();
-      pair.send(Bytes(1, 1));
-      if (!pair.awaitAcks(1, 5)) break;
-      firstMs.push_back(secondsSince(start) * 1e3);
-      start = BenchClock::now();
-      pair.send(Bytes(1, 2));
-      if (!pair.awaitAcks(1, 5)) break;
-      establishedMs.push_back(secondsSince(start) * 1e3);
-    }
+    handshakes(pairs, cap, [] { return std::make_unique<NodePair>(); }, firstMs, establishedMs);
     // TCP's counterpart: connect plus one framed 1-byte message and its 1-byte acknowledgement.
     for (std::size_t i = 0; i < pairs; ++i) {
       asio::io_context io;
@@ -353,6 +399,27 @@ int main(int argc, char** argv) {
                 percentile(tcpConnectMs, 0.5), percentile(tcpConnectMs, 0.99));
     std::printf("  ratio udp/tcp (first message, median)  %7.2f\n",
                 ratio(percentile(firstMs, 0.5), percentile(tcpConnectMs, 0.5)));
+  }
+  if (phase('e')) {
+    // (e) did:difuon pairs: the logs are made before timing; first contact, then logs held.
+    for (bool held : {false, true}) {
+      std::vector<double> firstMs, establishedMs;
+      handshakes(
+          pairs, cap,
+          [&] {
+            return std::make_unique<NodePair>(LongLived(rotations), LongLived(rotations), held);
+          },
+          firstMs, establishedMs);
+      if (firstMs.size() < pairs) status = 1;
+      std::printf("(e) did:difuon, logs of %zu rotation(s), %s, %zu fresh pairs\n", rotations,
+                  held ? "logs already held" : "first contact (each proves its key with its log)",
+                  firstMs.size());
+      std::printf(
+          "  udp first message (handshake + proof + 1 RTT)  median %7.3f ms  p99 %7.3f ms\n",
+          percentile(firstMs, 0.5), percentile(firstMs, 0.99));
+      std::printf("  udp established session (1 RTT)        median %7.3f ms  p99 %7.3f ms\n",
+                  percentile(establishedMs, 0.5), percentile(establishedMs, 0.99));
+    }
   }
   if (phase('d')) {
     std::uint64_t run = 0;
