@@ -3,6 +3,7 @@
 // application-level acknowledgement at the end) measured in the same run.
 // Usage: flo_transport_bench [--small N] [--large M] [--pairs P] [--runs R] [--seconds S]
 //                            [--loss X] [--lossy L] [--seed Z] [--rotations R] [--only abcde]
+//                            [--no-pacing] (first)
 //   (a) N 256-byte messages: messages/s and MB/s from the first send to the last acknowledgement
 //   (b) M 1 MiB messages: MB/s, the same way
 //   (c) P fresh node pairs: time from send() of a 1-byte message to its acknowledgement (handshake
@@ -53,6 +54,14 @@ struct Throughput {
   double megabytesPerSecond() const { return seconds > 0 ? double(bytes) / 1e6 / seconds : 0; }
 };
 
+bool pacing = true; ///< --no-pacing turns TransportConfig::pacing off
+
+TransportConfig benchConfig() {
+  TransportConfig c;
+  c.pacing = pacing;
+  return c;
+}
+
 /// A did:difuon identity whose log has `rotations` rotations; its current key signs.
 struct LongLived {
   explicit LongLived(std::size_t rotations) {
@@ -72,12 +81,12 @@ class NodePair {
 public:
   /// `loss` > 0 drops that share of each node's outgoing datagrams (seeded by `seed`).
   explicit NodePair(double loss = 0, std::uint64_t seed = 1)
-      : NodePair(std::make_unique<UdpNode>(SigningKey::generate()),
-                 std::make_unique<UdpNode>(SigningKey::generate()), loss, seed) {}
+      : NodePair(std::make_unique<UdpNode>(SigningKey::generate(), benchConfig()),
+                 std::make_unique<UdpNode>(SigningKey::generate(), benchConfig()), loss, seed) {}
   /// did:difuon nodes; with `held`, each already holds the other's log.
   NodePair(const LongLived& server, const LongLived& client, bool held)
-      : NodePair(std::make_unique<UdpNode>(*server.current, server.log),
-                 std::make_unique<UdpNode>(*client.current, client.log), 0, 1) {
+      : NodePair(std::make_unique<UdpNode>(*server.current, server.log, benchConfig()),
+                 std::make_unique<UdpNode>(*client.current, client.log, benchConfig()), 0, 1) {
     if (held) {
       client_.directory().learn(server.log);
       server_.directory().learn(client.log);
@@ -267,6 +276,11 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   std::string only = "abcde";
   std::size_t rotations = 3;
+  for (int i = 1; i < argc && std::strcmp(argv[i], "--no-pacing") == 0;) {
+    pacing = false;
+    std::memmove(argv + i, argv + i + 1, sizeof(char*) * std::size_t(argc - i)); // drop it
+    --argc;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--small") == 0)
       small = std::strtoull(argv[i + 1], nullptr, 10);

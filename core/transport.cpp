@@ -193,8 +193,11 @@ struct Session {
   std::optional<Time> lossTime; ///< when a packet below largestAcked turns lost by time
   std::optional<Time> rtoAt;    ///< the retransmission timer (RFC 6298), while `sent` is not empty
   std::optional<Time> rekeyAt;  ///< initiator: when to greet again for fresh keys
-  unsigned probes = 0;          ///< probe packets to send now, beyond the window
-  unsigned tailProbes = 0;      ///< tail loss probe timeouts since the last ACK of new data
+  double paceTokens = 0;        ///< packets that may leave now (pacing)
+  Time paceLast{};
+  std::optional<Time> paceAt; ///< when the next packet of data may leave, if pacing holds it
+  unsigned probes = 0;        ///< probe packets to send now, beyond the window
+  unsigned tailProbes = 0;    ///< tail loss probe timeouts since the last ACK of new data
   std::size_t peerWindow = 64 * 1024;
   bool pingPending = false;
 };
@@ -744,7 +747,8 @@ struct Endpoint::State {
     p.cursorSeq = p.out.empty() ? p.nextSeq : p.out.front().seq;
     p.cursorSeg = 0;
     s->cwnd = config.initialCwnd;
-    s->created = s->lastSent = s->lastReceived = now;
+    s->created = s->lastSent = s->lastReceived = s->paceLast = now;
+    s->paceTokens = config.paceBurst;
     // Our log goes first, in every session: the peer cannot know whether it holds it already.
     s->idOut.assign((ownLogBytes.size() + chunk() - 1) / chunk(), SegState::Unsent);
     s->idUnsent = s->idOut.size();
@@ -1320,9 +1324,32 @@ struct Endpoint::State {
   }
 
   /// Sends what the congestion and flow windows allow, then any due ACK or PING.
+  /// Pacing (RFC 9002 §7.7): data packets leave at 1.25 times cwnd per smoothed RTT, after a
+  /// burst of up to paceBurst, rather than a whole window at once into the network's buffers.
+  /// False, with the time to come back, while the pace holds the next packet.
+  bool paceAllows(Peer& p, Session& s, Time now) {
+    if (!config.pacing || !s.haveRtt) return true;
+    double srtt = std::max(1e-6, std::chrono::duration<double>(s.srtt).count());
+    double rate = 1.25 * s.cwnd / srtt; // packets per second
+    double elapsed = std::chrono::duration<double>(now - s.paceLast).count();
+    s.paceLast = now;
+    // The burst allowed: paceBurst packets, or a millisecond's worth at a fast pace (as Linux
+    // sizes TSO bursts), so that a fast path keeps its large batches (GSO) for what costs little.
+    double burst = std::max(config.paceBurst, rate * 1e-3);
+    if (elapsed > 0) s.paceTokens = std::min(burst, s.paceTokens + elapsed * rate);
+    if (s.paceTokens >= 1) return true;
+    if (peekSegment(p)) // at least a microsecond on: time must move for tokens to come
+      s.paceAt =
+          now + std::max<Duration>(std::chrono::microseconds(1),
+                                   std::chrono::duration_cast<Duration>(
+                                       std::chrono::duration<double>((1 - s.paceTokens) / rate)));
+    return false;
+  }
+
   void flush(Peer& p, Time now) {
     Session* s = p.session.get();
     if (!s) return;
+    s->paceAt.reset();
     const std::size_t maxPlain = config.maxPacket - kDataHeader - kTag;
     for (;;) {
       Bytes plain;
@@ -1356,8 +1383,9 @@ struct Endpoint::State {
         s->tokenPending = false;
         pkt.token = true;
       }
-      // Nothing for a peer that has not proven its DID yet.
-      while (s->proven && (!beyondWindow || probe)) {
+      // Nothing for a peer that has not proven its DID yet; probes are not paced.
+      bool paced = !probe && !beyondWindow && s->proven && !paceAllows(p, *s, now);
+      while (s->proven && !paced && (!beyondWindow || probe)) {
         auto next = peekSegment(p);
         if (!next) break;
         auto [ref, retransmit] = *next;
@@ -1399,6 +1427,7 @@ struct Endpoint::State {
       if (haveAck) writeAck(p, *s, plain);
       std::uint64_t pn = s->nextPn;
       Bytes packet = seal(*s, plain);
+      if (!pkt.segments.empty()) s->paceTokens -= 1;
       if (eliciting) {
         s->inflightBytes += pkt.dataBytes;
         s->sent.emplace(pn, std::move(pkt));
@@ -1433,6 +1462,7 @@ struct Endpoint::State {
       if (s->lossTime) consider(*s->lossTime);
       if (auto t = probeTime(*s)) consider(*t);
       if (s->rtoAt) consider(*s->rtoAt);
+      if (s->paceAt) consider(*s->paceAt);
     }
     return t;
   }

@@ -86,6 +86,10 @@
 /// in every probe and in the packet that empties its queue, so a message that nothing follows
 /// is acknowledged in one round trip.
 ///
+/// Pacing: once an RTT is measured, data packets leave at 1.25 × cwnd per smoothed RTT after a
+/// burst of at most paceBurst, or a millisecond's worth at that pace if more (a token bucket;
+/// probes and ACKs are not paced).
+///
 /// Rekeying: the initiator of a session greets the peer again every rekeyAfter; the new session
 /// replaces the old one when it is confirmed, and the stream carries on across it.
 ///
@@ -149,9 +153,11 @@ struct TransportConfig {
   /// protects more than this much traffic (forward secrecy over time); zero: never.
   std::chrono::milliseconds rekeyAfter{30 * 60 * 1000};
   double initialCwnd = 10, minCwnd = 2, maxCwnd = 1024; ///< congestion window, packets
-  double helloPerSecond = 20, helloBurst = 10;          ///< per source address
-  std::size_t maxPeers = 1024;                          ///< peers with session state
-  std::size_t maxRateEntries = 4096; ///< buckets in the per-address rate tables (hashed)
+  bool pacing = true;    ///< spread a window over the RTT (RFC 9002 §7.7)
+  double paceBurst = 10; ///< packets that may leave back to back (or 1 ms at the pace, if more)
+  double helloPerSecond = 20, helloBurst = 10; ///< per source address
+  std::size_t maxPeers = 1024;                 ///< peers with session state
+  std::size_t maxRateEntries = 4096;           ///< buckets in the per-address rate tables (hashed)
 };
 
 enum class DropReason : std::uint8_t {

@@ -557,6 +557,46 @@ TEST(Transport, ReassemblyMemoryIsBoundedOverAllPeers) {
   EXPECT_GT(a.endpoint->metrics().retransmissions + c.endpoint->metrics().retransmissions, 0u);
 }
 
+/// The most DATA datagrams `from` sent at one instant, after `since`.
+std::size_t largestBurst(const std::vector<std::pair<Time, std::size_t>>& sends, Time since) {
+  std::map<Time, std::size_t> at;
+  for (auto [t, size] : sends)
+    if (t > since && size > 600) ++at[t]; // data-sized datagrams only
+  std::size_t most = 0;
+  for (auto [t, n] : at) most = std::max(most, n);
+  return most;
+}
+
+TEST(Transport, PacingSpreadsAWindowOverTheRoundTrip) {
+  for (bool pacing : {true, false}) {
+    SimNetwork net(30);
+    net.minDelay = 10ms;
+    net.maxDelay = 10ms;
+    TransportConfig config;
+    config.initialCwnd = 60; // a window that would go out in one burst
+    config.pacing = pacing;
+    Node& a = net.add(1, config);
+    Node& b = net.add(2, config);
+    std::vector<std::pair<Time, std::size_t>> sends;
+    net.tap = [&](const Address& from, const Address&, Bytes& bytes) {
+      if (from == a.address && bytes.size() > 1 && bytes[1] == 3)
+        sends.emplace_back(net.now, bytes.size());
+      return true;
+    };
+    net.send(a, b, {'x'}); // handshake and a first RTT sample
+    ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 1; }, 5s));
+    net.runFor(100ms);
+    Time start = net.now;
+    net.send(a, b, message(50 * 1024, 1));
+    ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 2; }, 10s));
+    EXPECT_EQ(b.delivered[1].message, message(50 * 1024, 1));
+    if (pacing)
+      EXPECT_LE(largestBurst(sends, start - 1ms), 10u); // paceBurst
+    else
+      EXPECT_GE(largestBurst(sends, start - 1ms), 40u);
+  }
+}
+
 TEST(Transport, SimultaneousOpen) {
   SimNetwork net(9);
   Node& a = net.add(1);
