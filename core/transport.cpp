@@ -21,8 +21,8 @@ namespace {
 
 constexpr std::uint8_t kVersion = 2;
 constexpr std::uint8_t kHello = 1, kWelcome = 2, kData = 3, kReset = 4;
-constexpr std::uint8_t kSegmentFrame = 1, kAckFrame = 2, kPingFrame = 3, kIdentityFrame = 4,
-                       kCloseFrame = 5, kResetTokenFrame = 6;
+constexpr std::uint8_t kPaddingFrame = 0, kSegmentFrame = 1, kAckFrame = 2, kPingFrame = 3,
+                       kIdentityFrame = 4, kCloseFrame = 5, kResetTokenFrame = 6;
 constexpr std::size_t kResetSize = 22, kTokenSize = 16;
 constexpr std::size_t kHelloSize = 222, kHelloSigned = 158;
 constexpr std::size_t kWelcomeSize = 146, kWelcomeSigned = 82;
@@ -929,6 +929,8 @@ struct Endpoint::State {
         }
       } else if (type == kPingFrame) {
         f.eliciting = f.ping = true;
+      } else if (type == kPaddingFrame) {
+        break; // the rest of the plaintext is padding
       } else if (type == kCloseFrame) {
         f.close = true;
       } else if (type == kResetTokenFrame) {
@@ -1306,6 +1308,14 @@ struct Endpoint::State {
 
   /// A DATA packet of `plain` (wiped afterwards) under the next packet number.
   Bytes seal(Session& s, Bytes& plain) {
+    // Padding: the plaintext to a multiple of padMultiple (within the largest packet), so that
+    // sizes on the wire say less about what is inside.
+    const std::size_t maxPlain = config.maxPacket - kDataHeader - kTag;
+    if (config.padMultiple > 1 && plain.size() % config.padMultiple != 0) {
+      std::size_t target =
+          std::min(maxPlain, (plain.size() / config.padMultiple + 1) * config.padMultiple);
+      if (target > plain.size()) plain.resize(target, kPaddingFrame);
+    }
     std::uint64_t pn = s.nextPn++;
     Bytes packet;
     packet.reserve(kDataHeader + plain.size() + kTag);

@@ -46,7 +46,8 @@
 ///     nonce = 4 zero bytes || packet_number (8 bytes BE); the key is per session and
 ///     direction, and packet numbers never repeat, so a nonce never repeats under one key.
 ///     Packet numbers are checked against a sliding anti-replay window before decryption.
-///   Frames, concatenated in the plaintext:
+///   Frames, concatenated in the plaintext (then PADDING up to a multiple of padMultiple):
+///     PADDING 0x00: the rest of the plaintext is padding
 ///     SEGMENT 0x01 | message_seq:u64 | offset:u32 | total:u32 | length:u16 | bytes
 ///     ACK     0x02 | window:u32 (free receive buffer, bytes) | count:u8
 ///                  | count x (first:u64 last:u64) packet-number ranges, highest first
@@ -153,7 +154,8 @@ struct TransportConfig {
   /// protects more than this much traffic (forward secrecy over time); zero: never.
   std::chrono::milliseconds rekeyAfter{30 * 60 * 1000};
   double initialCwnd = 10, minCwnd = 2, maxCwnd = 1024; ///< congestion window, packets
-  bool pacing = true;    ///< spread a window over the RTT (RFC 9002 §7.7)
+  std::size_t padMultiple = 16; ///< DATA plaintext padded to a multiple of this (0: none)
+  bool pacing = true;           ///< spread a window over the RTT (RFC 9002 §7.7)
   double paceBurst = 10; ///< packets that may leave back to back (or 1 ms at the pace, if more)
   double helloPerSecond = 20, helloBurst = 10; ///< per source address
   std::size_t maxPeers = 1024;                 ///< peers with session state

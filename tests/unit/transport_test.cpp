@@ -13,6 +13,7 @@
 #include <memory>
 #include <queue>
 #include <random>
+#include <set>
 
 namespace flo::core {
 namespace {
@@ -594,6 +595,28 @@ TEST(Transport, PacingSpreadsAWindowOverTheRoundTrip) {
       EXPECT_LE(largestBurst(sends, start - 1ms), 10u); // paceBurst
     else
       EXPECT_GE(largestBurst(sends, start - 1ms), 40u);
+  }
+}
+
+TEST(Transport, DataIsPaddedToTheMultiple) {
+  for (std::size_t multiple : {std::size_t(16), std::size_t(256)}) {
+    SimNetwork net(32);
+    TransportConfig config;
+    config.padMultiple = multiple;
+    Node& a = net.add(1, config);
+    Node& b = net.add(2, config);
+    std::set<std::size_t> sizes;
+    net.tap = [&](const Address&, const Address&, Bytes& bytes) {
+      if (bytes.size() > 1 && bytes[1] == 3) sizes.insert(bytes.size());
+      return true;
+    };
+    for (std::uint32_t i = 0; i < 20; ++i) net.send(a, b, message(1 + 97 * i, i));
+    ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 20; }, 10s));
+    for (std::uint32_t i = 0; i < 20; ++i)
+      EXPECT_EQ(b.delivered[i].message, message(1 + 97 * i, i));
+    ASSERT_FALSE(sizes.empty());
+    for (std::size_t size : sizes) // header 14 and tag 16 around a padded plaintext, or full
+      EXPECT_TRUE((size - 30) % multiple == 0 || size == config.maxPacket) << size;
   }
 }
 
