@@ -729,11 +729,53 @@ struct Endpoint::State {
     if (!deriveKeys(hs.ephemeral, getArray<32>(d + 18), hs.hello, welcome, true, *s))
       return drop(DropReason::BadHandshake);
     p.handshake.reset(); // wipes the ephemeral secret; the sid now names the session
-    p.address = from;
     if (config.rekeyAfter.count() > 0) s->rekeyAt = now + config.rekeyAfter;
+    if (!s->proven && p.session && p.session->proven) {
+      // A key we cannot tie to the DID yet, while a proven session runs (a rekey answered by
+      // a peer that rotated, or by someone on the path): that session stays until this one
+      // proves itself, waiting as a pending one does; it is confirmed at once, with our log.
+      s->address = from;
+      s->created = s->lastReceived = s->lastSent = now;
+      confirm(*s);
+      if (p.session->rekeyAt) p.session->rekeyAt = now + config.handshakeTimeout;
+      if (p.pendings.size() >= kMaxPendings) discardPending(p, p.pendings.front().get());
+      p.pendings.push_back(std::move(s));
+      return;
+    }
+    p.address = from;
     s->pingPending = true; // key confirmation for the responder, even with nothing to send
     installSession(p, std::move(s), now);
     flush(p, now);
+  }
+
+  /// Key confirmation on a session not yet installed: our log (if any) and a PING, once (if
+  /// lost, the session is not confirmed and times out).
+  void confirm(Session& s) {
+    const std::size_t room = config.maxPacket - kDataHeader - kTag - 1;
+    const std::size_t chunks = (ownLogBytes.size() + chunk() - 1) / chunk();
+    std::size_t i = 0;
+    do {
+      Bytes plain;
+      while (i < chunks && plain.size() + kIdentityHeader + identityLength(i) <= room)
+        writeIdentityChunk(plain, i++);
+      plain.push_back(kPingFrame);
+      emit(s.address, seal(s, plain));
+    } while (i < chunks);
+  }
+
+  std::size_t identityLength(std::size_t index) const {
+    return std::min(chunk(), ownLogBytes.size() - index * chunk());
+  }
+
+  /// Appends IDENTITY frame `index` of our log (chunk() bytes each, the last one less).
+  void writeIdentityChunk(Bytes& plain, std::size_t index) const {
+    std::size_t offset = index * chunk(), length = identityLength(index);
+    plain.push_back(kIdentityFrame);
+    put16(plain, std::uint16_t(ownLogBytes.size()));
+    put16(plain, std::uint16_t(offset));
+    put16(plain, std::uint16_t(length));
+    plain.insert(plain.end(), ownLogBytes.begin() + std::ptrdiff_t(offset),
+                 ownLogBytes.begin() + std::ptrdiff_t(offset + length));
   }
 
   /// Makes `s` the session we send on. Invariant: the stream's in-flight segments belonged to
@@ -1375,14 +1417,8 @@ struct Endpoint::State {
       // has it.
       for (std::size_t i = 0; s->idUnsent > 0 && i < s->idOut.size(); ++i) {
         if (s->idOut[i] != SegState::Unsent) continue;
-        std::size_t offset = i * chunk(), length = std::min(chunk(), ownLogBytes.size() - offset);
-        if (plain.size() + kIdentityHeader + length > room) break;
-        plain.push_back(kIdentityFrame);
-        put16(plain, std::uint16_t(ownLogBytes.size()));
-        put16(plain, std::uint16_t(offset));
-        put16(plain, std::uint16_t(length));
-        plain.insert(plain.end(), ownLogBytes.begin() + std::ptrdiff_t(offset),
-                     ownLogBytes.begin() + std::ptrdiff_t(offset + length));
+        if (plain.size() + kIdentityHeader + identityLength(i) > room) break;
+        writeIdentityChunk(plain, i);
         s->idOut[i] = SegState::InFlight;
         --s->idUnsent;
         pkt.identity.push_back(std::uint16_t(i));

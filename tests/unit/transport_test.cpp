@@ -1119,6 +1119,40 @@ TEST(Transport, RotatedPeerIsRecognisedAndItsOldKeyRefused) {
   EXPECT_TRUE(m.delivered.empty());
 }
 
+TEST(Transport, ProvenSessionOutlivesARekeyAnsweredByAnImpostor) {
+  SimNetwork net(34);
+  TransportConfig config;
+  config.rekeyAfter = 500ms;
+  config.handshakeTimeout = 2000ms;
+  LongLived alice = longLived(210, 0), bob = longLived(220, 1);
+  const LongLived bobBefore = bob;
+  bob.rotate();
+  Node& a = net.addLongLived(1, alice.current(), alice.log, config);
+  Node& b = net.addLongLived(2, bob.current(), bob.log);
+  // Mallory holds bob's rotated-out key and his older log, and sits on the path.
+  Node& m = net.addLongLived(3, bobBefore.current(), bobBefore.log);
+  net.sendDid(a, b, {'1'}); // alice greets first, so she is the one who rekeys
+  ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 1; }, 5s));
+  net.tap = [&](const Address& from, const Address& to, Bytes& bytes) {
+    if (from == a.address && to == b.address && bytes.size() == 222 && bytes[1] == 1) {
+      net.inject(a.address, m.address, bytes); // alice's rekey HELLOs reach mallory instead
+      return false;
+    }
+    return true;
+  };
+  for (std::uint32_t i = 0; i < 40; ++i) { // 4 s: several rekeys, each answered by mallory
+    net.sendDid(a, b, message(100, i));
+    net.runFor(100ms);
+  }
+  ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 41; }, 10s));
+  for (std::uint32_t i = 0; i < 40; ++i) EXPECT_EQ(b.delivered[i + 1].message, message(100, i));
+  EXPECT_GT(dropped(a, DropReason::BadIdentity), 1u);
+  EXPECT_EQ(count(a.events, TransportEvent::Kind::Failed), 0u);
+  EXPECT_EQ(count(a.events, TransportEvent::Kind::SessionDown), 0u);
+  EXPECT_TRUE(a.endpoint->hasSession(b.endpoint->did()));
+  EXPECT_TRUE(m.delivered.empty());
+}
+
 TEST(Transport, DidKeyAndLongLivedPeersMix) {
   SimNetwork net(24);
   LongLived bob = longLived(190, 1);
