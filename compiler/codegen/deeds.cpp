@@ -158,15 +158,22 @@ public:
       byName_.emplace(port.name.text, ports_.size());
       ports_.push_back({&port, *ty, {}, false});
     }
-    if (ports_.size() != call_.ports.size())
-      return fail(error, "internal error: " + std::to_string(call_.ports.size()) +
-                             " ports bound for " + std::to_string(ports_.size()) + " declared");
-    for (std::size_t i = 0; i < ports_.size(); ++i) {
-      ports_[i].ref = call_.ports[i];
-      if (!ports_[i].ref.valid() || ports_[i].ref.share >= p_.shares.size())
-        return fail(error, "internal error: port " + quote(ports_[i].decl->name.text) +
+    // Inputs and outputs are bound to store fields, in declaration order; locals are not.
+    std::size_t bound = 0;
+    for (Port& port : ports_) {
+      if (port.decl->port == PortStmt::Kind::Local) continue;
+      if (bound == call_.ports.size()) break;
+      port.ref = call_.ports[bound++];
+      if (!port.ref.valid() || port.ref.share >= p_.shares.size())
+        return fail(error, "internal error: port " + quote(port.decl->name.text) +
                                " is bound to no store field");
     }
+    std::size_t bindable = std::count_if(ports_.begin(), ports_.end(), [](const Port& port) {
+      return port.decl->port != PortStmt::Kind::Local;
+    });
+    if (bindable != call_.ports.size())
+      return fail(error, "internal error: " + std::to_string(call_.ports.size()) +
+                             " ports bound for " + std::to_string(bindable) + " declared");
     for (const lang::Stmt* s : deed_.body) {
       switch (s->kind) {
       case StmtKind::Port:
@@ -787,7 +794,7 @@ private:
   PointerType* ptr_;
   StructType *value_, *ctx_;
 
-  std::vector<Port> ports_; ///< in declaration order, parallel to call_.ports
+  std::vector<Port> ports_; ///< in declaration order; the non-locals parallel to call_.ports
   std::unordered_map<std::string, std::size_t> byName_;
   std::unordered_map<const Expr*, Ty> types_;
 

@@ -1196,10 +1196,13 @@ private:
     sc.actor = asParts.empty() ? key : stdlib::registryKey(asParts);
     // Ports bound with `per`: field/path pairs.
     std::vector<std::pair<std::string, const Word*>> per;
+    std::vector<const Word*> perNames; // parallel to per: the port name words
     for (const auto& c : d.clauses)
       if (c.kind == DoClause::Kind::Per && c.data)
-        for (std::size_t i = 0; i + 1 < c.data->words.size(); i += 2)
+        for (std::size_t i = 0; i + 1 < c.data->words.size(); i += 2) {
           per.emplace_back(c.data->words[i].text, &c.data->words[i + 1]);
+          perNames.push_back(&c.data->words[i]);
+        }
     auto portPath = [&](const Word& w) {
       Path p;
       p.head = w;
@@ -1220,6 +1223,17 @@ private:
       DeedCall call;
       call.deed = deedIndex(deed);
       const Deed& ir = out_->deeds[call.deed];
+      for (std::size_t k = 0; k < per.size(); ++k) {
+        const std::string& name = per[k].first;
+        if (std::find(ir.ports.begin(), ir.ports.end(), name) != ir.ports.end()) continue;
+        bool local = std::any_of(deed.body.begin(), deed.body.end(), [&](const Stmt* s) {
+          return s->kind == StmtKind::Port && as<PortStmt>(*s).name.text == name;
+        });
+        diags_.error(perNames[k]->range,
+                     local ? "'" + name + "' is a local of deed '" + deed.name +
+                                 "': only its inputs and outputs bind to paths"
+                           : "deed '" + deed.name + "' has no port '" + name + "'");
+      }
       for (const auto& port : ir.ports) {
         auto pos = std::find_if(per.begin(), per.end(), [&](auto& b) { return b.first == port; });
         std::string path;
@@ -1259,7 +1273,9 @@ private:
     d.name = deed.name;
     d.decl = &deed;
     for (const Stmt* s : deed.body) {
-      if (s->kind == StmtKind::Port) d.ports.push_back(as<PortStmt>(*s).name.text);
+      // Inputs and outputs are bound to store fields; locals live in the generated code alone.
+      if (s->kind == StmtKind::Port && as<PortStmt>(*s).port != PortStmt::Kind::Local)
+        d.ports.push_back(as<PortStmt>(*s).name.text);
       d.stmtLocs.push_back(loc(s->range));
     }
     out_->deeds.push_back(std::move(d));
