@@ -45,6 +45,7 @@ struct Options {
   std::string addr = "127.0.0.1:0";
   std::string to;
   bool echo = false;
+  std::string save; ///< net listen: folder for the messages received
   std::size_t count = 0;
   double seconds = 0;
   double loss = 0;
@@ -407,9 +408,21 @@ public:
     out_ << "listening on " << o_.addr.substr(0, o_.addr.rfind(':')) << ":" << net.localPort()
          << " as " << net.did() << " (key " << didKey(net.publicKey()) << ")" << std::endl;
     std::size_t received = 0, echoesPending = 0;
+    if (!o_.save.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(o_.save, ec);
+      if (ec) return fail("cannot create " + o_.save + ": " + ec.message());
+    }
     net.onDelivery([&](const Delivery& d) {
       ++received;
-      out_ << d.did << " " << d.message.size() << " bytes" << std::endl;
+      out_ << d.did << " " << d.message.size() << " bytes";
+      if (!o_.save.empty()) {
+        auto path = std::filesystem::path(o_.save) / std::to_string(received);
+        std::ofstream f(path, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(d.message.data()), std::streamsize(d.message.size()));
+        out_ << (f.good() ? " -> " + path.string() : " (cannot write " + path.string() + ")");
+      }
+      out_ << std::endl;
       if (o_.echo) {
         ++echoesPending;
         net.send(d.from, d.did, d.message);
@@ -550,6 +563,7 @@ int runFog(int argc, const char* const* argv, std::istream&, std::ostream& out, 
     netOpts(listen);
     listen->add_option("--addr", o.addr, "HOST:PORT to listen on (loopback)")->required();
     listen->add_flag("--echo", o.echo, "send every message back to its sender");
+    listen->add_option("--save", o.save, "write each message received to DIR/1, DIR/2, ...");
     listen->add_option("--count", o.count, "exit after this many messages");
     listen->add_option("--duration", o.seconds, "exit after this many seconds");
     CLI::App* send =

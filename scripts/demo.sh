@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The main job for now: set up, build floc, check the example mission, build it to native code
-# for x86-64 and aarch64, and run both (the ARM build under qemu).
+# The main job for now: set up, build floc and fog, check the example mission, build it to native
+# code for x86-64 and aarch64, and run both (the ARM build under qemu); then the trust layer: two
+# identities on two "machines" (two FOG_HOMEs), the vehicle signs the final store and sends it
+# and its signature over the encrypted transport to the ground station's did:difuon, which
+# verifies what it received.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh floc
+bash scripts/build.sh floc fog
 example=${1:-examples/mission.flo}
 echo "== floc check $example"
 build/bin/floc check "$example" && echo "ok: no errors or warnings"
 echo "== floc build $example -o build/mission --stats"
 build/bin/floc build "$example" -o build/mission --stats
 echo "== build/mission (x86-64, simulated clock)"
-build/bin/mission --store build/mission.store
+build/mission --store build/mission.store
 echo "== final store (build/mission.store), a few shares"
 grep -E '^\.(time|vehicle|mission|payload)' build/mission.store || true
 if command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/null; then
@@ -23,3 +26,28 @@ build/bin/floc graph "$example" -o build/mission.dot
 if command -v dot >/dev/null; then
   dot -Tsvg build/mission.dot -o build/mission.svg && echo "rendered build/mission.svg"
 fi
+
+echo "== fog: the vehicle signs the final store and sends it, encrypted, to the ground station"
+demo=$(mktemp -d)
+listener=
+trap '[ -n "$listener" ] && kill "$listener" 2>/dev/null; rm -rf "$demo"' EXIT
+export FOG_PASSPHRASE=demo
+ground=$(FOG_HOME=$demo/ground build/bin/fog id new ground | sed -n 2p)
+vehicle=$(FOG_HOME=$demo/vehicle build/bin/fog id new vehicle | sed -n 2p)
+echo "ground station: $ground"
+echo "vehicle:        $vehicle"
+FOG_HOME=$demo/vehicle build/bin/fog sign --id vehicle build/mission.store
+port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+FOG_HOME=$demo/ground build/bin/fog net listen --id ground --addr "127.0.0.1:$port" --count 2 \
+  --duration 30 --save "$demo/inbox" >"$demo/listener.out" 2>&1 &
+listener=$!
+for _ in $(seq 100); do grep -q listening "$demo/listener.out" && break; sleep 0.1; done
+FOG_HOME=$demo/vehicle build/bin/fog net send --id vehicle --to "$ground@127.0.0.1:$port" \
+  build/mission.store
+FOG_HOME=$demo/vehicle build/bin/fog net send --id vehicle --to "$ground@127.0.0.1:$port" \
+  build/mission.store.sig
+wait "$listener"
+listener=
+cat "$demo/listener.out"
+echo "== the ground station verifies what it received"
+FOG_HOME=$demo/ground build/bin/fog verify "$demo/inbox/1" "$demo/inbox/2"

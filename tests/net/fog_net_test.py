@@ -100,13 +100,18 @@ def main():
         small = os.path.join(home, "small.bin")
         with open(small, "wb") as f:
             f.write(b"after rotation")
-        banner, sent, out, err = transfer(free_port(), small, [], [])
+        inbox = os.path.join(serverHome, "inbox")
+        banner, sent, out, err = transfer(free_port(), small, ["--save", inbox], [])
         if sent.returncode != 0:
             print(f"FAIL: fog net send after the rotation exited {sent.returncode}")
             return 1
         if server not in banner or not re.search(re.escape(client) + r" 14 bytes", out):
             print(f"FAIL: after the rotation: banner {banner!r}, output {out!r} {err!r}")
             return 1
+        with open(os.path.join(inbox, "1"), "rb") as f:
+            if f.read() != b"after rotation":
+                print("FAIL: --save wrote something else than the message")
+                return 1
         print("after the rotation: delivered to the same DID at its new key")
         if tcpdump:
             with open(capture, "rb") as f:
