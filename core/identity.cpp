@@ -161,9 +161,7 @@ std::optional<std::vector<KeyEvent>> decodeLog(const std::uint8_t* data, std::si
 }
 
 bool logExtends(const std::vector<KeyEvent>& log, const std::vector<KeyEvent>& prefix) {
-  return prefix.size() <= log.size() &&
-         std::equal(prefix.begin(), prefix.end(), log.begin(),
-                    [](const KeyEvent& a, const KeyEvent& b) { return a.encode() == b.encode(); });
+  return prefix.size() <= log.size() && std::equal(prefix.begin(), prefix.end(), log.begin());
 }
 
 std::optional<KeyState> KeyDirectory::learn(const std::vector<KeyEvent>& log, std::string* error,
@@ -202,12 +200,9 @@ std::optional<KeyState> KeyDirectory::learn(const std::vector<KeyEvent>& log, st
   if (error)
     *error = "conflicting key event logs for " + state->did +
              ": two different events at sequence " +
-             std::to_string(std::mismatch(log.begin(), log.end(), held.log.begin(), held.log.end(),
-                                          [](const KeyEvent& a, const KeyEvent& b) {
-                                            return a.encode() == b.encode();
-                                          })
-                                .first -
-                            log.begin());
+             std::to_string(
+                 std::mismatch(log.begin(), log.end(), held.log.begin(), held.log.end()).first -
+                 log.begin());
   return std::nullopt;
 }
 

@@ -37,6 +37,9 @@ struct KeyEvent {
   Digest nextDigest{}; ///< commitment to the next key: hash of its public key
   Signature signature{};
 
+  /// Field by field, which is byte for byte in the encoding (one value, one encoding).
+  bool operator==(const KeyEvent&) const = default;
+
   /// What the signature covers: the canonical record of every field but the signature.
   Bytes signedBytes() const;
   /// The whole event, signature included (what a log stores and chains).

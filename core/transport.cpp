@@ -481,7 +481,7 @@ struct Endpoint::State {
                        [](const auto& s) { return s->proven; });
   }
 
-  /// Takes pending session `s` out of `p` (to install it, or with `discard`, to forget it).
+  /// Takes pending session `s` out of `p` (to install it; discardPending forgets it).
   std::unique_ptr<Session> takePending(Peer& p, const Session* s) {
     auto it = std::find_if(p.pendings.begin(), p.pendings.end(),
                            [&](const auto& x) { return x.get() == s; });
@@ -752,7 +752,7 @@ struct Endpoint::State {
   /// lost, the session is not confirmed and times out).
   void confirm(Session& s) {
     const std::size_t room = config.maxPacket - kDataHeader - kTag - 1;
-    const std::size_t chunks = (ownLogBytes.size() + chunk() - 1) / chunk();
+    const std::size_t chunks = identityChunks();
     std::size_t i = 0;
     do {
       Bytes plain;
@@ -762,6 +762,9 @@ struct Endpoint::State {
       emit(s.address, seal(s, plain));
     } while (i < chunks);
   }
+
+  /// IDENTITY frames our log takes (none without a log).
+  std::size_t identityChunks() const { return (ownLogBytes.size() + chunk() - 1) / chunk(); }
 
   std::size_t identityLength(std::size_t index) const {
     return std::min(chunk(), ownLogBytes.size() - index * chunk());
@@ -785,14 +788,12 @@ struct Endpoint::State {
     for (auto& m : p.out)
       for (auto& st : m.segs)
         if (st == SegState::InFlight) st = SegState::Unsent;
-    p.lost.clear();
-    p.cursorSeq = p.out.empty() ? p.nextSeq : p.out.front().seq;
-    p.cursorSeg = 0;
+    rewindCursor(p);
     s->cwnd = config.initialCwnd;
     s->created = s->lastSent = s->lastReceived = s->paceLast = now;
     s->paceTokens = config.paceBurst;
     // Our log goes first, in every session: the peer cannot know whether it holds it already.
-    s->idOut.assign((ownLogBytes.size() + chunk() - 1) / chunk(), SegState::Unsent);
+    s->idOut.assign(identityChunks(), SegState::Unsent);
     s->idUnsent = s->idOut.size();
     s->tokenPending = true;
     bySid[s->localSid] = &p;
@@ -800,6 +801,13 @@ struct Endpoint::State {
     ++metrics.handshakes;
     cancelHandshake(p); // ours lost the race, or waited for an unproven claim to prove itself
     if (p.session->proven) sessionProven(p, *p.session);
+  }
+
+  /// Sending starts again from the first unsent segment of the stream (nothing is lost yet).
+  void rewindCursor(Peer& p) {
+    p.lost.clear();
+    p.cursorSeq = p.out.empty() ? p.nextSeq : p.out.front().seq;
+    p.cursorSeg = 0;
   }
 
   /// The session's peer is who it says. Only now does its epoch count: a peer that restarted
@@ -818,9 +826,7 @@ struct Endpoint::State {
         m.acked = 0;
       }
       p.nextSeq = seq;
-      p.lost.clear();
-      p.cursorSeq = 0;
-      p.cursorSeg = 0;
+      rewindCursor(p);
     }
     p.peerEpoch = s.peerEpoch;
     if (!p.up) {
@@ -1341,11 +1347,16 @@ struct Endpoint::State {
     s.ackDeadline.reset();
   }
 
-  /// One CLOSE on the proven session with `p`, not retransmitted.
-  void sayClose(Peer& p) {
-    if (!p.session || !p.session->proven) return;
-    Bytes plain{kCloseFrame};
-    emit(p.address, seal(*p.session, plain));
+  /// Ends everything with `p` (handshakes, pendings, the session) and tells it so: one CLOSE
+  /// on a proven session, not retransmitted. What is still queued is greeted again (endSession).
+  void leave(Peer& p, const std::string& reason, Time now) {
+    cancelHandshake(p);
+    discardPendings(p);
+    if (p.session && p.session->proven) {
+      Bytes plain{kCloseFrame};
+      emit(p.address, seal(*p.session, plain));
+    }
+    endSession(p, reason, now);
   }
 
   /// A DATA packet of `plain` (wiped afterwards) under the next packet number.
@@ -1375,7 +1386,6 @@ struct Endpoint::State {
     return packet;
   }
 
-  /// Sends what the congestion and flow windows allow, then any due ACK or PING.
   /// Pacing (RFC 9002 §7.7): data packets leave at 1.25 times cwnd per smoothed RTT, after a
   /// burst of up to paceBurst, rather than a whole window at once into the network's buffers.
   /// False, with the time to come back, while the pace holds the next packet.
@@ -1398,6 +1408,7 @@ struct Endpoint::State {
     return false;
   }
 
+  /// Sends what the congestion and flow windows allow, then any due ACK or PING.
   void flush(Peer& p, Time now) {
     Session* s = p.session.get();
     if (!s) return;
@@ -1621,10 +1632,7 @@ void Endpoint::close(Time now) {
   State& st = *state_;
   for (auto& [did, p] : st.peers) {
     st.failStream(*p, "the endpoint closed");
-    st.cancelHandshake(*p);
-    st.discardPendings(*p);
-    st.sayClose(*p);
-    st.endSession(*p, "closed", now);
+    st.leave(*p, "closed", now);
   }
 }
 
@@ -1649,10 +1657,7 @@ bool Endpoint::rotate(const SigningKey& key, std::vector<KeyEvent> log, Time now
   st.ownDidKey = didKey(key.publicKey());
   // Every session was authenticated by the old key: hand-shake again, from the new one.
   for (auto& [did, p] : st.peers) {
-    st.cancelHandshake(*p);
-    st.discardPendings(*p);
-    st.sayClose(*p); // its reset tokens came from the old key: tell it now
-    st.endSession(*p, "local key rotated", now);
+    st.leave(*p, "local key rotated", now); // its reset tokens came from the old key
     if (!p->out.empty() && !p->handshake) st.startHandshake(*p, now);
   }
   return true;
