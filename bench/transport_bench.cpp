@@ -16,7 +16,8 @@
 // time) and report the best; every wait is capped at S seconds. MB is 10^6 bytes of message
 // payload. --only picks the phases to run (default all).
 #include "core/identity.h"
-#include "core/udp_node.h"
+#include "core/net/udp_node.h"
+#include "core/os/system.h"
 
 #include <boost/asio.hpp>
 
@@ -66,7 +67,7 @@ TransportConfig benchConfig() {
 struct LongLived {
   explicit LongLived(std::size_t rotations) {
     std::vector<SigningKey> keys;
-    for (std::size_t i = 0; i < rotations + 2; ++i) keys.push_back(SigningKey::generate());
+    for (std::size_t i = 0; i < rotations + 2; ++i) keys.push_back(generateSigningKey());
     log.push_back(makeInception(keys[0], keys[1].publicKey()));
     for (std::size_t i = 1; i <= rotations; ++i)
       log.push_back(makeRotation(log.back(), keys[i], keys[i + 1].publicKey()));
@@ -81,8 +82,8 @@ class NodePair {
 public:
   /// `loss` > 0 drops that share of each node's outgoing datagrams (seeded by `seed`).
   explicit NodePair(double loss = 0, std::uint64_t seed = 1)
-      : NodePair(std::make_unique<UdpNode>(SigningKey::generate(), benchConfig()),
-                 std::make_unique<UdpNode>(SigningKey::generate(), benchConfig()), loss, seed) {}
+      : NodePair(std::make_unique<UdpNode>(generateSigningKey(), benchConfig()),
+                 std::make_unique<UdpNode>(generateSigningKey(), benchConfig()), loss, seed) {}
   /// did:difuon nodes; with `held`, each already holds the other's log.
   NodePair(const LongLived& server, const LongLived& client, bool held)
       : NodePair(std::make_unique<UdpNode>(*server.current, server.log, benchConfig()),

@@ -7,8 +7,9 @@
 // the lineage walk runs R times (default 3) on a freshly reopened store and reports the best.
 #include "core/crypto.h"
 #include "core/identity.h"
+#include "core/os/system.h"
 #include "core/provenance.h"
-#include "core/provenance_store.h"
+#include "core/store/provenance_store.h"
 
 #include <algorithm>
 #include <chrono>
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
   }
   if (items < 1 || runs < 1) return 2;
 
-  SigningKey key = SigningKey::generate();
+  SigningKey key = generateSigningKey();
   ProvenanceRecord source = makeProvenanceRecord(key, ProvenanceRecord::Event::Create, {},
                                                  Bytes(1024, 7), "did:key:job-ingest", 1);
   // A typical record: one parent, a job name, the producer's did:key.
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
   // Key event logs of 0, 3 and 15 rotations: what a peer's first handshake costs to check.
   for (std::size_t rotations : {0u, 3u, 15u}) {
     std::vector<SigningKey> keys;
-    for (std::size_t i = 0; i < rotations + 2; ++i) keys.push_back(SigningKey::generate());
+    for (std::size_t i = 0; i < rotations + 2; ++i) keys.push_back(generateSigningKey());
     std::vector<KeyEvent> log{makeInception(keys[0], keys[1].publicKey())};
     for (std::size_t i = 1; i <= rotations; ++i)
       log.push_back(makeRotation(log.back(), keys[i], keys[i + 1].publicKey()));

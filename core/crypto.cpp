@@ -38,10 +38,9 @@ template <std::size_t N> Secret<N>& Secret<N>::operator=(const Secret& other) {
 template class Secret<32>;
 template class Secret<64>;
 
-SigningKey SigningKey::generate() {
-  ensureSodium();
+SigningKey SigningKey::generate(const RandomSource& random) {
   Seed seed;
-  randombytes_buf(seed.data(), seed.size());
+  random(seed.data(), seed.size());
   return fromSeed(seed);
 }
 

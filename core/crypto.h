@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,11 +40,16 @@ private:
 
 using Seed = Secret<32>;
 
+/// Fills the buffer with unpredictable bytes. The pure core draws randomness only through
+/// this interface: the real source (libsodium's CSPRNG) is `systemRandom()` in core/os, and
+/// tests and the simulator pass a seeded generator, so every run replays.
+using RandomSource = std::function<void(std::uint8_t*, std::size_t)>;
+
 /// An Ed25519 signing key (from a 32-byte seed).
 class SigningKey {
 public:
-  /// A fresh key from the system's secure random source.
-  static SigningKey generate();
+  /// A fresh key from 32 bytes of `random` (core/os systemRandom() for a real key).
+  static SigningKey generate(const RandomSource& random);
   /// The key for a seed (deterministic: for tests and for keys restored from a keystore).
   static SigningKey fromSeed(const Seed& seed);
 

@@ -335,4 +335,8 @@ std::string didDocument(const KeyState& state) {
   return doc.dump(2);
 }
 
+KeyState Identity::state() const {
+  return *verifyLog(log);
+}
+
 } // namespace flo::core

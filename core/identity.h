@@ -123,4 +123,17 @@ std::string didKeyDocument(const PublicKey& key);
 /// log's sequence and next-key commitment as properties.
 std::string didDocument(const KeyState& state);
 
+// ---- a participant's keys -----------------------------------------------------------------
+
+/// A long-lived identity with its secrets: the key event log, the current signing key and the
+/// committed next one. Pure data; core/store/keystore.h keeps it on disk.
+struct Identity {
+  std::string name;
+  std::vector<KeyEvent> log;
+  SigningKey current;
+  SigningKey next;
+  bool encrypted = true;
+  KeyState state() const; ///< from the log (verified when the identity was loaded)
+};
+
 } // namespace flo::core

@@ -5,7 +5,7 @@
 /// key — in the newest log the verifier knows for that DID.
 #pragma once
 
-#include "core/keystore.h"
+#include "core/identity.h"
 
 #include <functional>
 #include <optional>

@@ -298,11 +298,6 @@ std::uint64_t TransportMetrics::droppedTotal() const {
   return total;
 }
 
-RandomSource systemRandom() {
-  ensureSodium();
-  return [](std::uint8_t* p, std::size_t n) { randombytes_buf(p, n); };
-}
-
 struct Endpoint::State {
   State(const SigningKey& k, TransportConfig c, RandomSource r)
       : key(k), config(std::move(c)), random(std::move(r)), directory(config.maxPeers * 4),

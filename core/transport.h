@@ -130,11 +130,6 @@ using Clock = std::chrono::steady_clock;
 using Time = Clock::time_point;
 using MessageId = std::uint64_t;
 
-/// Fills the buffer with unpredictable bytes (real: libsodium; tests: a seeded generator).
-using RandomSource = std::function<void(std::uint8_t*, std::size_t)>;
-/// libsodium's randombytes_buf.
-RandomSource systemRandom();
-
 struct TransportConfig {
   std::size_t maxMessage = 16u << 20;    ///< largest message, bytes
   std::size_t maxPacket = 1200;          ///< largest datagram sent or accepted
@@ -224,12 +219,11 @@ struct SessionStats {
 class Endpoint {
 public:
   /// A did:key identity: the DID of `key`.
-  Endpoint(const SigningKey& key, TransportConfig config = {},
-           RandomSource random = systemRandom());
+  Endpoint(const SigningKey& key, TransportConfig config, RandomSource random);
   /// A did:difuon identity: `log` must verify and show `key` as its current key (otherwise
   /// std::invalid_argument, naming why), and encode in at most 32,768 bytes.
-  Endpoint(const SigningKey& key, std::vector<KeyEvent> log, TransportConfig config = {},
-           RandomSource random = systemRandom());
+  Endpoint(const SigningKey& key, std::vector<KeyEvent> log, TransportConfig config,
+           RandomSource random);
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;

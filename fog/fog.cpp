@@ -4,10 +4,10 @@
 /// commands say that they are not implemented yet.
 #include "fog/fog.h"
 
-#include "core/keystore.h"
-#include "core/provenance_store.h"
+#include "core/net/udp_node.h"
 #include "core/signed_file.h"
-#include "core/udp_node.h"
+#include "core/store/keystore.h"
+#include "core/store/provenance_store.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

@@ -8,7 +8,8 @@ import pathlib
 import subprocess
 import sys
 
-FOLDERS = ["lang", "compiler", "stdlib", "runtime", "core", "pool", "relay", "tests", "bench"]
+FOLDERS = ["lang", "compiler", "stdlib", "runtime", "core", "sim", "pool", "relay", "fog",
+           "tests", "bench"]
 
 
 def main():

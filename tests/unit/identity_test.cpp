@@ -1,8 +1,9 @@
 /// \file
 /// Identities: did:key against published vectors, key event logs with pre-rotation, the
 /// keystore, and detached signatures.
-#include "core/keystore.h"
+#include "core/os/system.h"
 #include "core/signed_file.h"
+#include "core/store/keystore.h"
 
 #include <gtest/gtest.h>
 
@@ -73,7 +74,7 @@ TEST(Base58, RoundTripsWithLeadingZeros) {
 }
 
 TEST(KeyEventLog, RotationsVerifyThroughPreCommitment) {
-  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate();
+  SigningKey k0 = generateSigningKey(), k1 = generateSigningKey(), k2 = generateSigningKey();
   std::vector<KeyEvent> log{makeInception(k0, k1.publicKey())};
   std::string did = didOfInception(log[0]);
   log.push_back(makeRotation(log.back(), k1, k2.publicKey()));
@@ -88,8 +89,8 @@ TEST(KeyEventLog, RotationsVerifyThroughPreCommitment) {
 }
 
 TEST(KeyEventLog, StolenCurrentKeyCannotRotate) {
-  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate();
-  SigningKey thief = SigningKey::generate();
+  SigningKey k0 = generateSigningKey(), k1 = generateSigningKey();
+  SigningKey thief = generateSigningKey();
   std::vector<KeyEvent> log{makeInception(k0, k1.publicKey())};
   log.push_back(makeRotation(log.back(), thief, thief.publicKey()));
   std::string why;
@@ -99,7 +100,7 @@ TEST(KeyEventLog, StolenCurrentKeyCannotRotate) {
 }
 
 TEST(KeyEventLog, TamperingIsNamed) {
-  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate();
+  SigningKey k0 = generateSigningKey(), k1 = generateSigningKey(), k2 = generateSigningKey();
   std::vector<KeyEvent> log{makeInception(k0, k1.publicKey())};
   log.push_back(makeRotation(log.back(), k1, k2.publicKey()));
   std::string why;
@@ -116,7 +117,7 @@ TEST(KeyEventLog, TamperingIsNamed) {
 }
 
 TEST(KeyEventLog, EncodesAsOneRecordAndNamesItsDid) {
-  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate();
+  SigningKey k0 = generateSigningKey(), k1 = generateSigningKey(), k2 = generateSigningKey();
   std::vector<KeyEvent> log{makeInception(k0, k1.publicKey())};
   log.push_back(makeRotation(log.back(), k1, k2.publicKey()));
   Bytes bytes = encodeLog(log);
@@ -137,8 +138,8 @@ TEST(KeyEventLog, EncodesAsOneRecordAndNamesItsDid) {
 }
 
 TEST(KeyDirectory, KeepsTheNewestLogAndRefusesForks) {
-  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate(),
-             k3 = SigningKey::generate();
+  SigningKey k0 = generateSigningKey(), k1 = generateSigningKey(), k2 = generateSigningKey(),
+             k3 = generateSigningKey();
   std::vector<KeyEvent> v0{makeInception(k0, k1.publicKey())};
   auto v1 = v0;
   v1.push_back(makeRotation(v1.back(), k1, k2.publicKey()));
@@ -178,8 +179,8 @@ TEST(KeyDirectory, KeepsTheNewestLogAndRefusesForks) {
 TEST(Keystore, KnownLogsOnlyMoveForward) {
   fs::path home = freshHome("known");
   Keystore store(home);
-  SigningKey k0 = SigningKey::generate(), k1 = SigningKey::generate(), k2 = SigningKey::generate(),
-             k3 = SigningKey::generate();
+  SigningKey k0 = generateSigningKey(), k1 = generateSigningKey(), k2 = generateSigningKey(),
+             k3 = generateSigningKey();
   std::vector<KeyEvent> v0{makeInception(k0, k1.publicKey())};
   auto v1 = v0;
   v1.push_back(makeRotation(v1.back(), k1, k2.publicKey()));

@@ -4,7 +4,7 @@
 /// record replaced by one another key signed, deleted rows), which lineage must name precisely.
 #include "core/identity.h"
 #include "core/provenance.h"
-#include "core/provenance_store.h"
+#include "core/store/provenance_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

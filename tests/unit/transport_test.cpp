@@ -1177,7 +1177,7 @@ TEST(Transport, SendToSomethingNotADidFailsAtOnce) {
   EXPECT_TRUE(a.takeOutgoing().empty());
   // A log whose current key is not the endpoint's is a programming error, said at once.
   LongLived id = longLived(200, 1);
-  EXPECT_THROW(Endpoint(id.keys[0], id.log), std::invalid_argument);
+  EXPECT_THROW(Endpoint(id.keys[0], id.log, {}, seededRandom(1)), std::invalid_argument);
 }
 
 // ---- handshakes under attack --------------------------------------------------------------

@@ -1,7 +1,8 @@
 /// \file
 /// The transport over real loopback UDP sockets: two nodes, each on its own thread, exchange
 /// messages under injected loss; a tap on both sockets finds no plaintext on the wire.
-#include "core/udp_node.h"
+#include "core/net/udp_node.h"
+#include "core/os/system.h"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +18,7 @@ bool contains(const std::uint8_t* data, std::size_t size, const Bytes& needle) {
 }
 
 TEST(UdpNode, ReliableAndEncryptedOverLoopbackUnderLoss) {
-  UdpNode server(SigningKey::generate()), client(SigningKey::generate());
+  UdpNode server(generateSigningKey()), client(generateSigningKey());
   std::string error;
   ASSERT_TRUE(server.bind("127.0.0.1", 0, error)) << error;
   ASSERT_TRUE(client.bind("127.0.0.1", 0, error)) << error;

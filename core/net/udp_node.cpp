@@ -4,7 +4,9 @@
 /// few system calls rather than one per datagram. Consecutive datagrams of one size to one
 /// destination leave as one UDP GSO message (UDP_SEGMENT) and the socket takes GRO batches
 /// (UDP_GRO), split again here: the loss shim, the tap and the endpoint still see each datagram.
-#include "core/udp_node.h"
+#include "core/net/udp_node.h"
+
+#include "core/os/system.h"
 
 #include <boost/asio.hpp>
 
@@ -58,8 +60,9 @@ bool setUdpOption(int fd, int option, int value) {
 
 struct UdpNode::Impl {
   Impl(SigningKey identity, std::vector<KeyEvent> log, TransportConfig config)
-      : endpoint(log.empty() ? Endpoint(std::move(identity), config)
-                             : Endpoint(std::move(identity), std::move(log), config)),
+      : endpoint(log.empty()
+                     ? Endpoint(std::move(identity), config, systemRandom())
+                     : Endpoint(std::move(identity), std::move(log), config, systemRandom())),
         socket(io), timer(io),
         inBuffers(std::make_unique_for_overwrite<std::uint8_t[]>(kReceiveBatch * kSlot)) {
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {

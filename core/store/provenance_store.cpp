@@ -1,7 +1,7 @@
 /// \file
 /// The provenance store over SQLite's C API with prepared statements, and the verifying lineage
 /// walk (see provenance_store.h).
-#include "core/provenance_store.h"
+#include "core/store/provenance_store.h"
 
 #include <sqlite3.h>
 

@@ -1,6 +1,8 @@
 /// \file
 /// Keystore files: JSON with the hex-encoded log and sealed seeds (see keystore.h).
-#include "core/keystore.h"
+#include "core/store/keystore.h"
+
+#include "core/os/system.h"
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
@@ -78,10 +80,6 @@ Seed deriveNextSeed(const Seed& seed) {
   return next;
 }
 } // namespace
-
-KeyState Identity::state() const {
-  return *verifyLog(log);
-}
 
 fs::path Keystore::defaultHome() {
   if (const char* home = std::getenv("FOG_HOME"); home && *home) return home;
@@ -173,8 +171,8 @@ std::optional<Identity> Keystore::create(const std::string& name, const std::opt
   }
   Identity id{name,
               {},
-              seed ? SigningKey::fromSeed(*seed) : SigningKey::generate(),
-              seed ? SigningKey::fromSeed(deriveNextSeed(*seed)) : SigningKey::generate(),
+              seed ? SigningKey::fromSeed(*seed) : generateSigningKey(),
+              seed ? SigningKey::fromSeed(deriveNextSeed(*seed)) : generateSigningKey(),
               passphrase.has_value()};
   id.log.push_back(makeInception(id.current, id.next.publicKey()));
   if (!save(id, passphrase, error)) return std::nullopt;
@@ -337,7 +335,7 @@ std::optional<Identity> Keystore::rotate(const std::string& name,
                                          std::string& error) {
   auto id = load(name, passphrase, error);
   if (!id) return std::nullopt;
-  SigningKey fresh = SigningKey::generate();
+  SigningKey fresh = generateSigningKey();
   id->log.push_back(makeRotation(id->log.back(), id->next, fresh.publicKey()));
   id->current = id->next;
   id->next = fresh;

@@ -16,15 +16,6 @@
 
 namespace flo::core {
 
-struct Identity {
-  std::string name;
-  std::vector<KeyEvent> log;
-  SigningKey current;
-  SigningKey next;
-  bool encrypted = true;
-  KeyState state() const; ///< from the log (verified when the identity was loaded)
-};
-
 /// The public part of an identity: readable without the passphrase.
 struct PublicIdentity {
   std::string name;
