@@ -15,32 +15,43 @@
 /// endpoint's KeyDirectory: a peer that rotated its key is recognised by the longer log it
 /// presents, and one whose log is stale or forks from the one held is refused.
 ///
-/// Wire format (version 2; integers big-endian; every datagram starts `version:u8 type:u8`):
+/// The protocol in parts (core/transport/): wire.h the codec, aead.h the packet cipher,
+/// handshake.h the handshake and identity proof, stream.h the message stream, ack.h the
+/// receive side's ACKs, recovery.h loss recovery and congestion control, endpoint_state.h how
+/// they are put together.
 ///
-///   HELLO   (type 1, exactly 222 bytes) initiator -> responder
+/// Wire format (version 3; integers big-endian; every datagram starts `version:u8 type:u8`).
+/// A datagram of another version is dropped (BadVersion); a handshake with a peer that answers
+/// in another version fails naming both versions.
+///
+///   HELLO   (type 1, exactly 224 bytes) initiator -> responder
 ///     version type | initiator_sid:u32 | epoch:u64 | ephemeral_x25519:32 | nonce:16
-///     | initiator_ed25519:32 | initiator_did:32 | expected_responder:32 | signature:64
+///     | initiator_ed25519:32 | initiator_did:32 | expected_responder:32 | max_datagram:u16
+///     | signature:64
 ///     initiator_did: zero for a did:key initiator, else the digest its did:difuon names;
-///     expected_responder: the responder's Ed25519 key (did:key) or its did:difuon digest.
-///     signature = Ed25519(initiator, "difuon/transport/2/hello" || bytes before signature)
+///     expected_responder: the responder's Ed25519 key (did:key) or its did:difuon digest;
+///     max_datagram: the largest datagram the initiator accepts (at least 1,200).
+///     signature = Ed25519(initiator, "difuon/transport/3/hello" || bytes before signature)
 ///
-///   WELCOME (type 2, exactly 146 bytes) responder -> initiator (smaller than HELLO: no
+///   WELCOME (type 2, exactly 148 bytes) responder -> initiator (smaller than HELLO: no
 ///   amplification)
 ///     version type | initiator_sid:u32 | responder_sid:u32 | epoch:u64
-///     | ephemeral_x25519:32 | responder_ed25519:32 | signature:64
-///     signature = Ed25519(responder, "difuon/transport/2/welcome" || BLAKE2b(HELLO)
+///     | ephemeral_x25519:32 | responder_ed25519:32 | max_datagram:u16 | signature:64
+///     signature = Ed25519(responder, "difuon/transport/3/welcome" || BLAKE2b(HELLO)
 ///                         || bytes before signature)
 ///
 ///   epoch: a random number the sender draws for its message stream with this peer; a new
 ///   value means the sender lost or discarded that stream (it restarted, or gave up on a
 ///   handshake), and both directions of the stream start over.
-///   Keys: BLAKE2b-512("difuon/transport/2/keys" || X25519(e_i, e_r) || BLAKE2b(HELLO||WELCOME))
+///   Keys: BLAKE2b-512("difuon/transport/3/keys" || X25519(e_i, e_r) || BLAKE2b(HELLO||WELCOME))
 ///   split into initiator->responder and responder->initiator ChaCha20-Poly1305 keys. The
 ///   ephemeral secrets are wiped once derived (forward secrecy). The responder's session is
 ///   provisional until the first authenticated DATA from the initiator (key confirmation), so
 ///   a replayed HELLO can never displace a working session.
+///   Datagram size: each side sends datagrams of at most the smaller of its path's size
+///   (TransportConfig::pathPacket, else maxPacket) and what the peer accepts.
 ///
-///   DATA    (type 3, 31..max_packet bytes) either way
+///   DATA    (type 3, 31..max_datagram bytes) either way
 ///     version type | receiver_sid:u32 | packet_number:u64 | AEAD(frames) with 16-byte tag
 ///     AEAD = ChaCha20-Poly1305 (IETF); associated data = the 14 header bytes;
 ///     nonce = 4 zero bytes || packet_number (8 bytes BE); the key is per session and
@@ -60,7 +71,7 @@
 ///
 ///   RESET   (type 4, exactly 22 bytes) to the sender of a DATA packet for an unknown sid
 ///     version type | sid:u32 (the unknown one) | token:16
-///     token = BLAKE2b-128 keyed with BLAKE2b-256(seed, "difuon/transport/2/reset"), of the
+///     token = BLAKE2b-128 keyed with BLAKE2b-256(seed, "difuon/transport/3/reset"), of the
 ///     sid: an endpoint that restarted computes the token it gave for a session it lost, and
 ///     its peer ends that session at once instead of waiting for timeouts. Smaller than any
 ///     DATA packet and rate-limited per address, so never an amplifier.
@@ -131,8 +142,14 @@ using Time = Clock::time_point;
 using MessageId = std::uint64_t;
 
 struct TransportConfig {
-  std::size_t maxMessage = 16u << 20;    ///< largest message, bytes
-  std::size_t maxPacket = 1200;          ///< largest datagram sent or accepted
+  std::size_t maxMessage = 16u << 20; ///< largest message, bytes
+  /// Largest datagram sent on a path not known better (1,200: what any path carries).
+  std::size_t maxPacket = 1200;
+  /// The largest datagram sent to an address (0: maxPacket), e.g. 65,507 on loopback, where
+  /// there is no MTU to speak of: fewer, larger datagrams cost less per byte.
+  std::function<std::size_t(const Address&)> pathPacket;
+  /// Largest datagram accepted, and advertised to peers in the handshake (1,200..65,507).
+  std::size_t maxDatagram = 65507;
   std::size_t receiveBuffer = 32u << 20; ///< reassembly buffer per peer (>= maxMessage)
   /// Reassembly over all peers: memory stays bounded however many peers claim big messages
   /// (a segment past it is not acknowledged, and comes again).
@@ -212,6 +229,7 @@ struct TransportEvent {
 struct SessionStats {
   double cwnd = 0, srttMs = 0, rtoMs = 0;
   std::size_t inFlight = 0;
+  std::size_t packetSize = 0; ///< the largest datagram on this session
 };
 
 /// One local identity's transport state: sessions to any number of peers, each named by its

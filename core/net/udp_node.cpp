@@ -14,6 +14,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <netinet/in.h>
@@ -36,6 +37,8 @@ constexpr std::size_t kMaxGsoBytes = 65000; ///< payload per GSO message (IPv4 a
 constexpr std::size_t kSlot = 65536;    ///< receive space per message: any datagram or GRO batch
 constexpr std::size_t kFlushEvery = 64; ///< datagrams taken in before the replies go out
 constexpr std::chrono::milliseconds kSendWait{1000}; ///< a full send buffer, then loss
+/// Datagram size on loopback (docs/benchmarks.md: how it was chosen).
+constexpr std::size_t kLoopbackPacket = 16384;
 
 /// Room for one UDP_SEGMENT or UDP_GRO control message.
 struct alignas(cmsghdr) Control {
@@ -56,13 +59,32 @@ std::size_t groSegment(msghdr& h) {
 bool setUdpOption(int fd, int option, int value) {
   return ::setsockopt(fd, SOL_UDP, option, &value, sizeof value) == 0;
 }
+
+/// Whether a peer's address is this host's loopback (127.0.0.0/8, ::1), where the MTU is 64 KiB
+/// and nothing fragments.
+bool isLoopback(const Address& a) {
+  return a.host.rfind("127.", 0) == 0 || a.host == "::1";
+}
+
+/// The config with the path size known here: loopback takes the largest datagrams
+/// (FLO_LOOPBACK_PACKET overrides it, for measurements), any other path the config's.
+TransportConfig withPaths(TransportConfig config) {
+  if (config.pathPacket) return config;
+  std::size_t loopback = kLoopbackPacket;
+  if (const char* env = std::getenv("FLO_LOOPBACK_PACKET"))
+    loopback = std::strtoul(env, nullptr, 10);
+  config.pathPacket = [loopback](const Address& a) -> std::size_t {
+    return isLoopback(a) ? loopback : 0;
+  };
+  return config;
+}
 } // namespace
 
 struct UdpNode::Impl {
   Impl(SigningKey identity, std::vector<KeyEvent> log, TransportConfig config)
-      : endpoint(log.empty()
-                     ? Endpoint(std::move(identity), config, systemRandom())
-                     : Endpoint(std::move(identity), std::move(log), config, systemRandom())),
+      : endpoint(log.empty() ? Endpoint(std::move(identity), withPaths(config), systemRandom())
+                             : Endpoint(std::move(identity), std::move(log), withPaths(config),
+                                        systemRandom())),
         socket(io), timer(io),
         inBuffers(std::make_unique_for_overwrite<std::uint8_t[]>(kReceiveBatch * kSlot)) {
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {

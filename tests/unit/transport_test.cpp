@@ -4,6 +4,7 @@
 /// clock. Every run replays exactly from its seed.
 #include "core/identity.h"
 #include "core/transport.h"
+#include "core/transport/wire.h"
 
 #include <gtest/gtest.h>
 
@@ -357,10 +358,10 @@ TEST(Transport, BadPacketsAreDroppedAndCounted) {
   std::mt19937 g(9);
   Bytes garbage(300);
   for (auto& c : garbage) c = std::uint8_t(g());
-  garbage[0] = 2;
+  garbage[0] = wire::kVersion;
   garbage[1] = 3;
   net.inject(mallory, b.address, garbage);
-  net.inject(mallory, b.address, Bytes(5000, 1));
+  net.inject(mallory, b.address, Bytes(wire::kMaxDatagram + 1, 1));
   Bytes version = data[0];
   version[0] = 9;
   net.inject(mallory, b.address, version);
@@ -368,9 +369,9 @@ TEST(Transport, BadPacketsAreDroppedAndCounted) {
   type[1] = 77;
   net.inject(mallory, b.address, type);
   // a truncated and an oversized HELLO
-  net.inject(mallory, b.address, Bytes{2, 1, 0, 0});
+  net.inject(mallory, b.address, Bytes{wire::kVersion, 1, 0, 0});
   Bytes bigHello(400, 0);
-  bigHello[0] = 2;
+  bigHello[0] = wire::kVersion;
   bigHello[1] = 1;
   net.inject(mallory, b.address, bigHello);
   net.runFor(500ms);
@@ -652,11 +653,11 @@ TEST(Transport, GarbageFloodFromOneAddressDoesNotStopOthers) {
           for (int k = 0; k < 20; ++k) {
             Bytes junk(std::uniform_int_distribution<int>(0, 1300)(g));
             for (auto& c : junk) c = std::uint8_t(g());
-            if (junk.size() > 2 && k % 2) junk[0] = 2; // the current version
+            if (junk.size() > 2 && k % 2) junk[0] = wire::kVersion;
             net.inject(flooder, b.address, junk);
-            Bytes hello(222);
+            Bytes hello(wire::kHelloSize);
             for (auto& c : hello) c = std::uint8_t(g());
-            hello[0] = 2;
+            hello[0] = wire::kVersion;
             hello[1] = 1;
             std::copy(b.key.publicKey().begin(), b.key.publicKey().end(), hello.begin() + 126);
             net.inject(flooder, b.address, hello);
@@ -1134,7 +1135,7 @@ TEST(Transport, ProvenSessionOutlivesARekeyAnsweredByAnImpostor) {
   net.sendDid(a, b, {'1'}); // alice greets first, so she is the one who rekeys
   ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 1; }, 5s));
   net.tap = [&](const Address& from, const Address& to, Bytes& bytes) {
-    if (from == a.address && to == b.address && bytes.size() == 222 && bytes[1] == 1) {
+    if (from == a.address && to == b.address && bytes.size() == wire::kHelloSize && bytes[1] == 1) {
       net.inject(a.address, m.address, bytes); // alice's rekey HELLOs reach mallory instead
       return false;
     }
@@ -1247,8 +1248,9 @@ TEST(Transport, ReplayedHelloCancelsNothing) {
   // Mallory keeps one old HELLO of o's and replays it at r whenever r greets o, and at o
   // whenever o answers anyone.
   net.tap = [&](const Address& from, const Address&, Bytes& bytes) {
-    if (from == o.address && bytes.size() == 222 && captured.empty()) captured = bytes;
-    if (armed && from == r.address && bytes.size() == 222) net.inject(m, r.address, captured);
+    if (from == o.address && bytes.size() == wire::kHelloSize && captured.empty()) captured = bytes;
+    if (armed && from == r.address && bytes.size() == wire::kHelloSize)
+      net.inject(m, r.address, captured);
     return true;
   };
   net.send(o, r, {'1'});
