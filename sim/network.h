@@ -44,7 +44,7 @@ class Schedule;
 /// A node's index: 0, 1, ... in the order nodes were added.
 using NodeId = std::size_t;
 
-/// What the network needs of a node. Calls come from the network only, one at a time.
+/// What the network needs of a node. The network calls these one at a time, from one thread.
 class Node {
 public:
   virtual ~Node() = default;

@@ -537,6 +537,34 @@ TEST(SimEndpointNode, CarriesAMessageOverALossyLink) {
   EXPECT_EQ(bob.delivered()[0].peer, alice.endpoint().publicKey());
 }
 
+/// The worked example of docs/testing.md, kept compiling and passing here.
+TEST(SimDocs, MessageCrossesAHealedPartition) {
+  const std::uint64_t seed =
+      sim::chooseSeed("SimDocs.MessageCrossesAHealedPartition", 7, std::getenv(sim::kSeedVariable));
+  SCOPED_TRACE(sim::replayHint("SimDocs.MessageCrossesAHealedPartition", seed));
+  sim::Network net(seed);
+  net.defaultLink().drop = 0.2; // every link: 20% loss, 2-8 ms one way
+  auto endpoint = [](const sim::NodeContext& context) {
+    auto key = core::SigningKey::generate(context.random);
+    return std::make_unique<sim::EndpointNode>(
+        std::make_unique<core::Endpoint>(key, core::TransportConfig{}, context.random));
+  };
+  sim::NodeId a = net.add(endpoint), b = net.add(endpoint); // at {"sim", 0} and {"sim", 1}
+  auto& alice = net.nodeAs<sim::EndpointNode>(a);
+  auto& bob = net.nodeAs<sim::EndpointNode>(b);
+
+  sim::Schedule faults;
+  faults.partition(0ms, {{a}, {b}}).heal(2s); // times count from play()
+  net.play(faults);
+
+  alice.endpoint().send(net.address(b), bob.endpoint().publicKey(), {'h', 'i'}, net.now());
+  net.flush(); // after driving a node directly
+  ASSERT_TRUE(net.runUntil([&] { return !bob.delivered().empty(); }, 30s));
+  EXPECT_GE(net.now(), sim::Clock::kEpoch + 2s); // not before the heal
+  ASSERT_TRUE(net.runFor(5s));
+  EXPECT_EQ(bob.delivered().size(), 1u); // exactly once
+}
+
 // ---- seeds ------------------------------------------------------------------------------------
 
 TEST(SimSeed, TheVariableOverridesEveryOrNamedTests) {
