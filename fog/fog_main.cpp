@@ -1,8 +1,8 @@
 /// \file
 /// `fog` entry point: everything lives in runFog.
-#include <iostream>
-
 #include "fog/fog.h"
+
+#include <iostream>
 
 int main(int argc, char** argv) {
   return flo::fog::runFog(argc, argv, std::cin, std::cout, std::cerr);

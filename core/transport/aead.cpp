@@ -4,12 +4,12 @@
 
 #include "core/check.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <array>
 #include <atomic>
 #include <cstring>
-#include <openssl/evp.h>
 
 namespace flo::core {
 

@@ -2,6 +2,7 @@
 /// The fog identity commands end to end, in process, with FOG_HOME and FOG_PASSPHRASE set as a
 /// script would.
 #include "core/provenance.h"
+#include "fog/fog.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -10,8 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "fog/fog.h"
 
 namespace flo::fog {
 namespace {
