@@ -20,6 +20,13 @@ LAYERS = {
     "core/store": ["core", "core/os"],
     "core/net": ["core", "core/os", "core/store"],
     "sim": ["core"],
+    "pool/wire": ["core"],
+    "pool/ledger": ["core", "pool/wire"],
+    "pool/core": ["core", "pool/wire", "pool/ledger"],
+    "pool/sim": ["core", "sim", "pool/wire", "pool/ledger", "pool/core"],
+    "pool/store": ["core", "core/os", "core/store", "pool/wire", "pool/ledger", "pool/core"],
+    "pool/net": ["core", "core/os", "core/net", "core/store", "pool/wire", "pool/ledger",
+                 "pool/core", "pool/store"],
     "lang": [],
     "stdlib": [],
     "runtime": [],
@@ -29,7 +36,7 @@ LAYERS = {
 }
 
 # Pure folders: no system headers or calls that do I/O, read a clock or draw randomness.
-PURE = {"core", "sim"}
+PURE = {"core", "sim", "pool/wire", "pool/ledger", "pool/core", "pool/sim"}
 FORBIDDEN_HEADERS = re.compile(
     r"<(fstream|filesystem|thread|mutex|condition_variable|future|random|ctime|"
     r"sqlite3\.h|unistd\.h|fcntl\.h|termios\.h|sys/[a-z_]+\.h|netinet/[a-z_]+\.h|"

@@ -1,0 +1,313 @@
+/// \file
+/// Proposals, votes, certificates and commits (the protocol is in replica.h; docs/pool.md has
+/// the picture). Each handler names what it relies on and checks everything a peer sent before
+/// acting on it: a message that fails any check changes nothing and is counted.
+#include "core/check.h"
+#include "pool/core/replica.h"
+
+#include <algorithm>
+
+namespace flo::pool {
+
+namespace {
+/// A QC is identified by what it certifies.
+Digest qcKey(const QuorumCert& qc) {
+  Bytes b(qc.block.begin(), qc.block.end());
+  for (int i = 0; i < 8; ++i) b.push_back(std::uint8_t(qc.round >> (8 * i)));
+  return core::hash(b);
+}
+} // namespace
+
+bool Replica::verifiedQc(const QuorumCert& qc) {
+  Digest key = qcKey(qc);
+  if (verifiedQcs_.count(key)) return true;
+  if (!committee_.verify(qc)) return false;
+  if (verifiedQcs_.size() > 4096) verifiedQcs_.clear(); // a cache: correctness does not need it
+  verifiedQcs_.insert(key);
+  return true;
+}
+
+// ---- proposals --------------------------------------------------------------------------------
+
+/// Everything a vote relies on, except the round rules tryVote checks: the proposer leads the
+/// view its justification gives, signed the block, the block extends the certified parent by one
+/// height, its time is not before its parent's nor far ahead of our clock, what it says was
+/// executed matches what we executed, and every transaction decodes and verifies.
+bool Replica::checkProposal(const Proposal& p, Time now, std::vector<Tx>& txs,
+                            std::vector<Digest>& ids) {
+  const BlockHeader& h = p.header;
+  const BlockHeader* parent = tree_.header(h.parent);
+  if (!parent || h.parent != p.justify.block || h.height != parent->height + 1) return false;
+  std::uint64_t view;
+  if (p.justify.round + 1 == h.round) {
+    view = parent->view; // a certificate keeps the view
+  } else if (p.tc && p.tc->round + 1 == h.round && p.justify.round >= p.tc->maxHighQcRound()) {
+    view = p.tc->view(committee_.faults()) + 1;
+  } else {
+    return false;
+  }
+  if (h.view != view || h.proposer != leaderOf(view)) return false;
+  if (!committee_.verifyProposal(p)) return false;
+  if (h.timeMs < parent->timeMs || h.timeMs > wall_(now) + kMaxClockDriftMs) return false;
+  if (h.executedHeight < parent->executedHeight || h.executedHeight > parent->height) return false;
+  if (auto r = rootsByHeight_.find(h.executedHeight);
+      r != rootsByHeight_.end() && r->second != h.executedRoot)
+    return false;
+  if (p.txs.size() > genesis_.params.maxBlockTxs) return false;
+  std::set<Digest> seen;
+  for (const Bytes& encoded : p.txs) {
+    Digest id = core::hash(encoded);
+    if (!seen.insert(id).second) return false;
+    auto tx = mempool_.verifiedForBlock(encoded, id, committee_.chain());
+    if (!tx) return false; // a leader that orders an invalid transaction is faulty
+    txs.push_back(std::move(*tx));
+    ids.push_back(id);
+  }
+  return txRootOf(ids) == h.txRoot;
+}
+
+void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
+  const BlockHeader& h = p.header;
+  if (h.chain != committee_.chain() || h.proposer != from) {
+    ++metrics_.invalidMessages;
+    return;
+  }
+  // The justification first: it may move us to the proposal's round.
+  if (p.tc) {
+    if (!committee_.verify(*p.tc)) return void(++metrics_.invalidMessages);
+    processTc(*p.tc, now);
+  }
+  if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages);
+  processQc(p.justify, now);
+  if (h.height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
+  if (!tree_.knows(h.parent)) {
+    // We are behind: what the proposal extends must come first.
+    requestSync(from, now);
+    return;
+  }
+  Digest id = h.id();
+  if (tree_.knows(id)) return; // a copy (a retransmission, or our own)
+  std::vector<Tx> txs;
+  std::vector<Digest> ids;
+  if (!checkProposal(p, now, txs, ids)) return void(++metrics_.invalidMessages);
+  BlockEntry e{p, id, std::move(txs), std::move(ids), std::nullopt};
+  if (!tree_.add(std::move(e))) return;
+  const BlockEntry* added = tree_.find(id);
+  FLO_CHECK(added);
+  tryVote(*added, now);
+  // A block we were missing may complete what certificates we hold (its children's).
+  if (safety_.highQc.block == id) processQc(safety_.highQc, now);
+  maybePropose(now);
+}
+
+/// Jolteon's voting rule, with the proposal already checked: vote only in the current round,
+/// only once per round (persisted before the vote leaves), never in a round timed out.
+void Replica::tryVote(const BlockEntry& b, Time now) {
+  const BlockHeader& h = b.proposal.header;
+  if (h.round != round_ || h.round <= safety_.lastVotedRound) return;
+  safety_.lastVotedRound = h.round;
+  effects_.push_back(StoreBlock{b.proposal});
+  persistSafety();
+  Vote v;
+  v.block = b.id;
+  v.round = h.round;
+  v.height = h.height;
+  v.by = {self_, key_.sign(voteMessage(committee_.chain(), b.id, h.round, h.height))};
+  ++metrics_.votes;
+  ReplicaIndex collector = leaderOf(h.view);
+  if (collector == self_)
+    onVote(self_, v, now);
+  else
+    send(collector, VoteMsg{v});
+}
+
+void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
+  if (v.by.replica != from) return void(++metrics_.invalidMessages);
+  if (v.round <= safety_.highQc.round) return void(++metrics_.staleMessages);
+  if (v.round > round_ + 64) return void(++metrics_.staleMessages); // far ahead: not ours yet
+  auto& round = votes_[v.round];
+  for (const auto& [block, voters] : round) {
+    if (block != v.block && voters.count(from)) { // a second vote in one round
+      ++metrics_.equivocations;
+      return;
+    }
+  }
+  auto& voters = round[v.block];
+  if (voters.count(from)) return;
+  if (from != self_ && !committee_.verify(v)) return void(++metrics_.invalidMessages);
+  voters.emplace(from, v);
+  if (voters.size() < committee_.quorum()) return;
+  QuorumCert qc;
+  qc.block = v.block;
+  qc.round = v.round;
+  qc.height = v.height;
+  for (const auto& [r, vote] : voters) qc.votes.push_back(vote.by); // sorted by replica
+  verifiedQcs_.insert(qcKey(qc));
+  ++metrics_.qcsFormed;
+  votes_.erase(votes_.begin(), votes_.upper_bound(v.round));
+  processQc(qc, now);
+  maybePropose(now); // the leader of the next round may now hold its justification
+}
+
+// ---- certificates and commits -----------------------------------------------------------------
+
+void Replica::processQc(const QuorumCert& qc, Time now) {
+  if (qc.height <= tree_.tipHeight() && qc.round <= safety_.highQc.round) return;
+  if (qc.round > safety_.highQc.round) safety_.highQc = qc; // persisted before the next vote
+  if (BlockEntry* b1 = tree_.find(qc.block)) {
+    if (!b1->qc) b1->qc = qc;
+    // The two-chain rule: a certified block whose parent is of the round just before it
+    // commits that parent.
+    const BlockHeader* b0 = tree_.header(b1->parent());
+    if (b0 && b1->round() == b0->round + 1 && b0->height > tree_.tipHeight())
+      commitUpTo(b1->parent(), b1->proposal.header, qc);
+  } else if (qc.height > tree_.tipHeight() && !qc.votes.empty()) {
+    // Certified by a quorum, but we never saw the block: ask one of its voters.
+    ReplicaIndex ask = qc.votes.front().replica == self_ && qc.votes.size() > 1
+                           ? qc.votes[1].replica
+                           : qc.votes.front().replica;
+    if (ask != self_) send(ask, BlockRequest{qc.block});
+  }
+  if (qc.round + 1 > round_) {
+    consecutiveTimeouts_ = 0;
+    const BlockHeader* h = tree_.header(qc.block);
+    advanceRound(qc.round + 1, h ? h->view : view_, now);
+  }
+}
+
+void Replica::commitUpTo(const Digest& id, const BlockHeader& child, const QuorumCert& childQc) {
+  auto path = tree_.pathTo(id);
+  const BlockEntry* childEntry = tree_.find(child.id());
+  if (!path || path->empty() || !childEntry) return;
+  // Each committed block's certificate: its child's justification.
+  std::vector<QuorumCert> qcs;
+  for (std::size_t i = 0; i + 1 < path->size(); ++i)
+    qcs.push_back((*path)[i + 1]->proposal.justify);
+  qcs.push_back(childEntry->proposal.justify);
+  std::vector<BlockEntry> committed = tree_.commit(id);
+  FLO_CHECK(committed.size() == qcs.size());
+  for (std::size_t i = 0; i < committed.size(); ++i)
+    executeCommitted(std::move(committed[i]), qcs[i], child, childQc);
+  tipQc_ = qcs.back();
+  // Collections for rounds the commit left behind are no use any more.
+  timeouts_.erase(timeouts_.begin(), timeouts_.lower_bound(tree_.tip().round));
+}
+
+void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const BlockHeader& child,
+                               const QuorumCert& childQc) {
+  const BlockHeader& h = entry.proposal.header;
+  FLO_CHECK(h.height == ledger_.height() + 1 && qc.block == entry.id);
+  std::vector<TxResult> results = ledger_.executeBlock(h.height, h.timeMs, entry.txs);
+  Digest root = ledger_.stateRoot();
+  rootsByHeight_[h.height] = root;
+  while (rootsByHeight_.size() > 1024) rootsByHeight_.erase(rootsByHeight_.begin());
+  ++metrics_.committedBlocks;
+  metrics_.committedTxs += entry.txs.size();
+  tipHasTxs_ = !entry.txs.empty();
+  effects_.push_back(
+      CommitBlock{CommittedBlock{entry.proposal, qc}, results, root, child, childQc});
+  mempool_.onCommitted(entry.txIds, ledger_);
+  for (std::size_t i = 0; i < entry.txIds.size(); ++i) {
+    auto w = waiting_.find(entry.txIds[i]);
+    if (w == waiting_.end()) continue;
+    TxStatus s;
+    s.tx = entry.txIds[i];
+    s.state = TxStatus::State::Committed;
+    s.applied = results[i].applied;
+    s.height = h.height;
+    s.stateRoot = root;
+    s.error = results[i].error;
+    for (ClientId c : w->second) reply(c, s);
+    waiting_.erase(w);
+  }
+  if (h.height % genesis_.params.checkpointInterval == 0) makeCheckpoint();
+}
+
+// ---- proposing --------------------------------------------------------------------------------
+
+bool Replica::pathHasTxs(const Digest& id) const {
+  auto path = tree_.pathTo(id);
+  if (!path) return false;
+  return std::any_of(path->begin(), path->end(),
+                     [](const BlockEntry* e) { return !e->txs.empty(); });
+}
+
+/// The leader of the current round proposes once it holds the round's justification (a QC of
+/// the round before, or a TC of it), when there is something to order or to commit, after the
+/// flush timer unless a full block waits.
+void Replica::maybePropose(Time now) {
+  std::optional<TimeoutCert> tc;
+  std::uint64_t view;
+  const BlockHeader* parent = tree_.header(safety_.highQc.block);
+  if (!parent) return; // the block of our high QC is on its way (BlockRequest)
+  if (safety_.highQc.round + 1 == round_) {
+    view = parent->view;
+  } else if (lastTc_ && lastTc_->round + 1 == round_) {
+    tc = lastTc_;
+    view = lastTc_->view(committee_.faults()) + 1;
+  } else {
+    return;
+  }
+  if (leaderOf(view) != self_ || proposedRound_ >= round_ || safety_.lastVotedRound >= round_)
+    return;
+  // What the chain being extended already holds, and the nonces it expects next.
+  auto path = tree_.pathTo(safety_.highQc.block);
+  if (!path) return;
+  std::set<Digest> exclude;
+  std::map<AccountId, std::uint64_t> nextNonce;
+  bool pending = false;
+  for (const BlockEntry* e : *path) {
+    pending = pending || !e->txs.empty();
+    for (std::size_t i = 0; i < e->txs.size(); ++i) {
+      exclude.insert(e->txIds[i]);
+      auto& n = nextNonce.try_emplace(e->txs[i].from, 0).first->second;
+      n = std::max(n, e->txs[i].nonce + 1);
+    }
+  }
+  for (auto& [from, n] : nextNonce) {
+    const Account* a = ledger_.account(from);
+    n = std::max(n, a ? a->nonce : 0);
+  }
+  auto picked = mempool_.select(genesis_.params.maxBlockTxs, ledger_, nextNonce, exclude);
+  // An empty block only to carry a pending block to its commit: until the certificate that
+  // commits the last block with transactions has gone out in a proposal.
+  pending = pending || (tipHasTxs_ && safety_.highQc.round == tree_.tip().round + 1);
+  if (picked.empty() && !pending) return;
+  if (picked.size() < genesis_.params.maxBlockTxs && !picked.empty()) {
+    if (!flushAt_) flushAt_ = now + std::chrono::microseconds(genesis_.params.flushMicros);
+    if (now < *flushAt_) return;
+  }
+  flushAt_.reset();
+
+  Proposal p;
+  BlockHeader& h = p.header;
+  h.chain = committee_.chain();
+  h.height = parent->height + 1;
+  h.round = round_;
+  h.view = view;
+  h.parent = safety_.highQc.block;
+  h.proposer = self_;
+  h.timeMs = std::max(parent->timeMs, wall_(now));
+  std::vector<Digest> ids;
+  for (const PooledTx* t : picked) {
+    p.txs.push_back(t->encoded);
+    ids.push_back(t->id);
+  }
+  h.txRoot = txRootOf(ids);
+  h.executedHeight = tree_.tipHeight();
+  h.executedRoot = rootsByHeight_.at(tree_.tipHeight());
+  p.justify = safety_.highQc;
+  p.tc = tc;
+  p.signature = key_.sign(proposalMessage(committee_.chain(), h.id()));
+  proposedRound_ = round_;
+  ++metrics_.proposals;
+  broadcast(ProposalMsg{p});
+  // Our own proposal, as any replica takes it (and our vote for it).
+  std::vector<Tx> txs;
+  for (const PooledTx* t : picked) txs.push_back(t->tx);
+  Digest id = h.id();
+  if (tree_.add(BlockEntry{p, id, std::move(txs), std::move(ids), std::nullopt}))
+    tryVote(*tree_.find(id), now);
+}
+
+} // namespace flo::pool

@@ -1,0 +1,85 @@
+/// \file
+/// What the consensus core asks of the world, in order. The layer above applies the effects in
+/// the order given: a PersistSafety is durable (fdatasync) before any Send or Broadcast after
+/// it, which is how a restarted replica never signs two conflicting votes; a CommitBlock is
+/// durable before the Reply effects that follow it, so nothing acknowledged to a client is lost.
+#pragma once
+
+#include "pool/ledger/ledger.h"
+#include "pool/wire/message.h"
+
+#include <variant>
+#include <vector>
+
+namespace flo::pool {
+
+/// A client as the layer above knows it (an address and DID); opaque to the core.
+using ClientId = std::uint64_t;
+
+/// What a replica must remember across a crash so it never votes against itself: the highest
+/// round it voted or timed out in, and the highest certificate it holds (which its timeouts
+/// report; forgetting it could let a timeout certificate skip a committed block).
+struct SafetyState {
+  std::uint64_t lastVotedRound = 0;
+  QuorumCert highQc;
+  bool operator==(const SafetyState&) const = default;
+};
+
+struct SendTo {
+  ReplicaIndex to = 0;
+  Message message;
+};
+struct Broadcast { ///< to every other replica
+  Message message;
+};
+struct ReplyTo {
+  ClientId client = 0;
+  Message message;
+};
+struct PersistSafety {
+  SafetyState state;
+};
+/// A block this replica voted for or saw certified, kept for a restart.
+struct StoreBlock {
+  Proposal proposal;
+};
+/// The next committed block, executed: what the chain and the ledger now hold.
+struct CommitBlock {
+  CommittedBlock block;
+  std::vector<TxResult> results;
+  Digest stateRoot{}; ///< after the block
+  /// The child header and certificate that prove the commit (the 2-chain rule).
+  BlockHeader child;
+  QuorumCert childQc;
+};
+/// A stable checkpoint: a quorum signed this state root at this height; the ledger snapshot
+/// goes with it, for restarts and for replicas that lost their disk.
+struct StoreCheckpoint {
+  std::uint64_t height = 0;
+  Digest stateRoot{};
+  std::vector<SignedBy> signatures;
+  Bytes snapshot; ///< Ledger::encode() at that height
+};
+
+using Effect = std::variant<SendTo, Broadcast, ReplyTo, PersistSafety, StoreBlock, CommitBlock,
+                            StoreCheckpoint>;
+
+/// A committed block as the chain keeps it: with the proof of its commit (the child and the
+/// child's certificate of the CommitBlock that committed it; for a block committed with later
+/// ones, the proof commits the last of them, a descendant).
+struct StoredBlock {
+  CommittedBlock block;
+  BlockHeader child;
+  QuorumCert childQc;
+};
+
+/// Read access to the committed chain the layer above keeps (SQLite, or memory in tests), for
+/// answering a peer that is behind. Reads may lag the CommitBlock effects not applied yet.
+class ChainReader {
+public:
+  virtual ~ChainReader() = default;
+  /// The committed block at `height` (1..tip), if held.
+  virtual std::optional<StoredBlock> committed(std::uint64_t height) const = 0;
+};
+
+} // namespace flo::pool

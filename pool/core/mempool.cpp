@@ -1,0 +1,198 @@
+/// \file
+/// The mempool and the verify-once cache (see mempool.h).
+#include "pool/core/mempool.h"
+
+#include "core/check.h"
+
+namespace flo::pool {
+
+const char* Mempool::admitName(Admit a) {
+  switch (a) {
+  case Admit::Added:
+    return "added";
+  case Admit::Duplicate:
+    return "duplicate";
+  case Admit::Malformed:
+    return "malformed";
+  case Admit::WrongChain:
+    return "wrong chain";
+  case Admit::Full:
+    return "full";
+  case Admit::StaleNonce:
+    return "stale nonce";
+  case Admit::FutureNonce:
+    return "future nonce";
+  case Admit::BadSignature:
+    return "bad signature";
+  case Admit::Unaffordable:
+    return "unaffordable";
+  }
+  return "?";
+}
+
+Mempool::Mempool(std::size_t maxTxs, std::size_t maxPerAccount)
+    : maxTxs_(maxTxs), maxPerAccount_(maxPerAccount) {}
+
+void Mempool::remember(const Digest& id) {
+  // Bounded: four pools' worth of ids, oldest forgotten first.
+  if (verifiedOrder_.size() >= 4 * maxTxs_ + 4096) {
+    verifiedIds_.erase(verifiedOrder_.front());
+    verifiedOrder_.pop_front();
+  }
+  verifiedOrder_.push_back(id);
+}
+
+Mempool::Admit Mempool::admit(const Bytes& encoded, const Ledger& ledger, Digest& id,
+                              std::string& why) {
+  auto tx = Tx::decode(encoded, &why);
+  if (!tx) return ++cheapRefusals_, Admit::Malformed;
+  id = core::hash(encoded);
+  if (tx->chain != ledger.chain()) {
+    why = "signed for another pool";
+    return ++cheapRefusals_, Admit::WrongChain;
+  }
+  if (byId_.count(id)) return Admit::Duplicate;
+  const Account* a = ledger.account(tx->from);
+  std::uint64_t next = a ? a->nonce : 0;
+  if (tx->nonce < next) {
+    why = "nonce " + std::to_string(tx->nonce) + " already used (next is " + std::to_string(next) +
+          ")";
+    return ++cheapRefusals_, Admit::StaleNonce;
+  }
+  if (tx->nonce - next >= maxPerAccount_) {
+    why = "nonce " + std::to_string(tx->nonce) + " too far ahead of the next (" +
+          std::to_string(next) + ")";
+    return ++cheapRefusals_, Admit::FutureNonce;
+  }
+  auto& mine = bySender_[tx->from];
+  if (byId_.size() >= maxTxs_ || mine.size() >= maxPerAccount_) {
+    if (mine.empty()) bySender_.erase(tx->from);
+    why = byId_.size() >= maxTxs_ ? "the pool is full" : "too many waiting from this sender";
+    return ++cheapRefusals_, Admit::Full;
+  }
+  if (mine.count(tx->nonce)) {
+    why = "another transaction with nonce " + std::to_string(tx->nonce) + " is waiting";
+    return ++cheapRefusals_, Admit::Duplicate;
+  }
+  if (!ledger.admissible(*tx, &why)) {
+    if (mine.empty()) bySender_.erase(tx->from);
+    return ++cheapRefusals_, Admit::Unaffordable;
+  }
+  // The one costly check, once per replica per transaction.
+  auto known = verifiedIds_.find(id);
+  bool valid;
+  if (known != verifiedIds_.end()) {
+    valid = known->second;
+  } else {
+    ++verified_;
+    valid = tx->verify();
+    verifiedIds_.emplace(id, valid);
+    remember(id);
+  }
+  if (!valid) {
+    if (mine.empty()) bySender_.erase(tx->from);
+    why = "the signature does not verify";
+    return Admit::BadSignature;
+  }
+  mine.emplace(tx->nonce, id);
+  arrival_.push_back(id);
+  byId_.emplace(id, std::make_unique<PooledTx>(PooledTx{std::move(*tx), encoded, id}));
+  return Admit::Added;
+}
+
+std::optional<Tx> Mempool::verifiedForBlock(const Bytes& encoded, const Digest& id,
+                                            const Digest& chain) {
+  if (auto it = byId_.find(id); it != byId_.end()) return it->second->tx;
+  auto tx = Tx::decode(encoded);
+  if (!tx || tx->chain != chain) return std::nullopt;
+  auto known = verifiedIds_.find(id);
+  if (known != verifiedIds_.end()) return known->second ? std::optional<Tx>(*tx) : std::nullopt;
+  ++verified_;
+  bool valid = tx->verify();
+  verifiedIds_.emplace(id, valid);
+  remember(id);
+  return valid ? std::optional<Tx>(std::move(*tx)) : std::nullopt;
+}
+
+std::vector<const PooledTx*> Mempool::select(std::size_t max, const Ledger& ledger,
+                                             const std::map<AccountId, std::uint64_t>& nextNonce,
+                                             const std::set<Digest>& exclude) const {
+  std::vector<const PooledTx*> out;
+  std::map<AccountId, std::uint64_t> expected;
+  auto nextOf = [&](const AccountId& from) -> std::uint64_t& {
+    auto [it, fresh] = expected.try_emplace(from, 0);
+    if (fresh) {
+      if (auto n = nextNonce.find(from); n != nextNonce.end()) {
+        it->second = n->second;
+      } else {
+        const Account* a = ledger.account(from);
+        it->second = a ? a->nonce : 0;
+      }
+    }
+    return it->second;
+  };
+  // Senders in the order of their earliest waiting transaction; each sender's run of
+  // consecutive nonces from the one expected.
+  std::set<AccountId> done;
+  for (const Digest& id : arrival_) {
+    if (out.size() >= max) break;
+    auto it = byId_.find(id);
+    if (it == byId_.end()) continue;
+    const AccountId& from = it->second->tx.from;
+    if (!done.insert(from).second) continue;
+    auto sender = bySender_.find(from);
+    if (sender == bySender_.end()) continue;
+    std::uint64_t& next = nextOf(from);
+    for (auto n = sender->second.lower_bound(next);
+         n != sender->second.end() && n->first == next && out.size() < max; ++n) {
+      if (exclude.count(n->second)) {
+        ++next;
+        continue;
+      }
+      out.push_back(byId_.at(n->second).get());
+      ++next;
+    }
+  }
+  return out;
+}
+
+bool Mempool::hasExecutable(const Ledger& ledger) const {
+  for (const auto& [from, byNonce] : bySender_) {
+    const Account* a = ledger.account(from);
+    if (!byNonce.empty() && byNonce.begin()->first == (a ? a->nonce : 0)) return true;
+  }
+  return false;
+}
+
+void Mempool::erase(const Digest& id) {
+  auto it = byId_.find(id);
+  if (it == byId_.end()) return;
+  auto sender = bySender_.find(it->second->tx.from);
+  FLO_CHECK(sender != bySender_.end());
+  sender->second.erase(it->second->tx.nonce);
+  if (sender->second.empty()) bySender_.erase(sender);
+  byId_.erase(it);
+}
+
+void Mempool::onCommitted(const std::vector<Digest>& ids, const Ledger& ledger) {
+  for (const auto& id : ids) erase(id);
+  // Transactions whose nonce the chain has now used can never execute.
+  std::vector<Digest> stale;
+  for (const auto& [from, byNonce] : bySender_) {
+    const Account* a = ledger.account(from);
+    std::uint64_t next = a ? a->nonce : 0;
+    for (auto it = byNonce.begin(); it != byNonce.end() && it->first < next; ++it)
+      stale.push_back(it->second);
+  }
+  for (const auto& id : stale) erase(id);
+  // The arrival list keeps ids already gone; compact it when it is mostly stale.
+  if (arrival_.size() > 2 * byId_.size() + 1024) {
+    std::deque<Digest> kept;
+    for (const auto& id : arrival_)
+      if (byId_.count(id)) kept.push_back(id);
+    arrival_ = std::move(kept);
+  }
+  FLO_CHECK(byId_.size() <= maxTxs_);
+}
+
+} // namespace flo::pool

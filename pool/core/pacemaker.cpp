@@ -1,0 +1,111 @@
+/// \file
+/// Rounds, timeouts and timeout certificates: the pacemaker (see replica.h). A round's timer
+/// runs only while there is work (a transaction that can execute, or a block with transactions
+/// not yet committed), so an idle pool neither makes empty blocks nor changes views.
+#include "core/check.h"
+#include "pool/core/replica.h"
+
+#include <algorithm>
+
+namespace flo::pool {
+
+Clock::duration Replica::roundTimeout() const {
+  auto base = std::chrono::milliseconds(genesis_.params.roundTimeoutMs);
+  auto cap = std::chrono::milliseconds(genesis_.params.maxRoundTimeoutMs);
+  auto t = base * (std::int64_t(1) << std::min(consecutiveTimeouts_, 16u));
+  return std::min<Clock::duration>(t, cap);
+}
+
+bool Replica::hasWork() const {
+  if (mempool_.hasExecutable(ledger_)) return true;
+  return pathHasTxs(safety_.highQc.block) ||
+         (tipHasTxs_ && safety_.highQc.round == tree_.tip().round + 1);
+}
+
+void Replica::armTimer(Time now) {
+  if (!roundDeadline_ && hasWork()) roundDeadline_ = now + roundTimeout();
+}
+
+void Replica::advanceRound(std::uint64_t round, std::uint64_t view, Time now) {
+  if (round <= round_) return;
+  round_ = round;
+  view_ = view;
+  roundDeadline_.reset();
+  flushAt_.reset();
+  armTimer(now);
+  // Votes and timeouts for rounds behind us will never make a certificate we need.
+  votes_.erase(votes_.begin(), votes_.lower_bound(round_ - 1));
+  timeouts_.erase(timeouts_.begin(), timeouts_.lower_bound(round_ - 1));
+}
+
+std::optional<Time> Replica::nextTimer() const {
+  std::optional<Time> t;
+  for (auto x : {flushAt_, roundDeadline_}) {
+    if (x && (!t || *x < *t)) t = x;
+  }
+  return t;
+}
+
+void Replica::onTimer(Time now) {
+  if (flushAt_ && now >= *flushAt_) maybePropose(now);
+  if (roundDeadline_ && now >= *roundDeadline_) {
+    roundDeadline_.reset();
+    if (hasWork()) onRoundTimeout(now);
+  }
+  armTimer(now);
+}
+
+/// No progress in this round: stop voting in it (persisted first), and tell everyone, with the
+/// highest certificate we hold. Again each time the timer runs out while the round lasts.
+void Replica::onRoundTimeout(Time now) {
+  if (safety_.lastVotedRound < round_) {
+    safety_.lastVotedRound = round_;
+  }
+  persistSafety();
+  Timeout t;
+  t.round = round_;
+  t.view = view_;
+  t.highQc = safety_.highQc;
+  t.by = {self_, key_.sign(timeoutMessage(committee_.chain(), round_, t.highQc.round, view_))};
+  ++metrics_.timeoutsSent;
+  broadcast(TimeoutMsg{t});
+  roundDeadline_ = now + roundTimeout();
+  onTimeout(self_, t, now);
+}
+
+void Replica::onTimeout(ReplicaIndex from, const Timeout& t, Time now) {
+  if (t.by.replica != from) return void(++metrics_.invalidMessages);
+  if (from != self_) {
+    if (!committee_.verify(t)) return void(++metrics_.invalidMessages);
+    if (!verifiedQc(t.highQc)) return void(++metrics_.invalidMessages);
+    processQc(t.highQc, now); // may carry us past the round
+  }
+  if (t.round < round_) return void(++metrics_.staleMessages);
+  if (t.round > round_ + 64) return void(++metrics_.staleMessages);
+  auto& senders = timeouts_[t.round];
+  if (!senders.emplace(from, t).second) return;
+  // f+1 timeouts: at least one correct replica gave up on this round; join it.
+  if (t.round == round_ && senders.size() >= committee_.faults() + 1 &&
+      safety_.lastVotedRound < round_)
+    onRoundTimeout(now);
+  if (senders.size() < committee_.quorum()) return;
+  TimeoutCert tc;
+  tc.round = t.round;
+  for (const auto& [r, x] : senders) // sorted by replica
+    tc.entries.push_back({x.by, x.highQc.round, x.view});
+  ++metrics_.tcsFormed;
+  processTc(tc, now);
+}
+
+void Replica::processTc(const TimeoutCert& tc, Time now) {
+  if (tc.round + 1 <= round_) {
+    if (tc.round + 1 == round_ && (!lastTc_ || lastTc_->round < tc.round)) lastTc_ = tc;
+    return;
+  }
+  lastTc_ = tc;
+  ++consecutiveTimeouts_;
+  advanceRound(tc.round + 1, tc.view(committee_.faults()) + 1, now);
+  maybePropose(now);
+}
+
+} // namespace flo::pool

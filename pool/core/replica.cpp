@@ -1,0 +1,204 @@
+/// \file
+/// The replica's set-up, its effects and its clients (see replica.h; consensus.cpp,
+/// pacemaker.cpp and sync.cpp hold the protocol).
+#include "pool/core/replica.h"
+
+#include "core/check.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace flo::pool {
+
+namespace {
+
+QuorumCert genesisQc(const Digest& genesisId) {
+  QuorumCert qc;
+  qc.block = genesisId;
+  return qc;
+}
+
+BlockHeader startHeader(const Genesis& genesis) {
+  return genesisHeader(genesis, Ledger(genesis).stateRoot());
+}
+
+} // namespace
+
+Replica::Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key,
+                 const ChainReader& chain, WallClock wall, Time now)
+    : genesis_(genesis), self_(self), key_(std::move(key)), chain_(chain), committee_(genesis),
+      ledger_(genesis), tree_(startHeader(genesis).id(), startHeader(genesis)),
+      mempool_(genesis.params.maxMempool, genesis.params.maxPendingPerAccount),
+      wall_(std::move(wall)) {
+  init(genesis, now);
+  tipQc_ = genesisQc(genesisId_);
+  safety_.highQc = tipQc_;
+  rootsByHeight_[0] = ledger_.stateRoot();
+}
+
+Replica::Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key,
+                 const ChainReader& chain, WallClock wall, Restored restored, Time now)
+    : genesis_(genesis), self_(self), key_(std::move(key)), chain_(chain), committee_(genesis),
+      safety_(std::move(restored.safety)), ledger_(std::move(restored.ledger)),
+      tree_(restored.tip.id(), restored.tip), tipQc_(std::move(restored.tipQc)),
+      mempool_(genesis.params.maxMempool, genesis.params.maxPendingPerAccount),
+      wall_(std::move(wall)) {
+  init(genesis, now);
+  FLO_CHECK(ledger_.height() == tree_.tipHeight());
+  rootsByHeight_[ledger_.height()] = ledger_.stateRoot();
+  if (safety_.highQc.round == 0) safety_.highQc = genesisQc(genesisId_);
+  // The blocks stored above the tip, parents first.
+  std::sort(restored.pending.begin(), restored.pending.end(),
+            [](const Proposal& a, const Proposal& b) { return a.header.height < b.header.height; });
+  for (const Proposal& p : restored.pending) {
+    BlockEntry e;
+    e.proposal = p;
+    e.id = p.header.id();
+    bool ok = true;
+    for (const Bytes& t : p.txs) {
+      Digest id = core::hash(t);
+      auto tx = mempool_.verifiedForBlock(t, id, committee_.chain());
+      if (!tx) {
+        ok = false;
+        break;
+      }
+      e.txs.push_back(std::move(*tx));
+      e.txIds.push_back(id);
+    }
+    if (ok) tree_.add(std::move(e));
+  }
+  for (const Proposal& p : restored.pending) {
+    if (BlockEntry* parent = tree_.find(p.justify.block)) parent->qc = p.justify;
+  }
+  round_ = std::max(safety_.highQc.round, safety_.lastVotedRound) + 1;
+  if (const BlockHeader* h = tree_.header(safety_.highQc.block)) view_ = h->view;
+}
+
+void Replica::init(const Genesis& genesis, Time now) {
+  FLO_CHECK(self_ < genesis.replicas.size());
+  FLO_CHECK(key_.publicKey() == genesis.replicas[self_].key);
+  genesisId_ = startHeader(genesis).id();
+  committee_.setGenesisBlock(genesisId_);
+  (void)now;
+}
+
+ReplicaIndex Replica::leaderOf(std::uint64_t view) const {
+  return ReplicaIndex(view % genesis_.replicas.size());
+}
+
+std::vector<Effect> Replica::takeEffects() {
+  return std::exchange(effects_, {});
+}
+
+void Replica::send(ReplicaIndex to, Message m) {
+  FLO_CHECK(to < genesis_.replicas.size());
+  if (hook_ && !hook_(to, m)) return;
+  effects_.push_back(SendTo{to, std::move(m)});
+}
+
+void Replica::broadcast(Message m) {
+  if (hook_ && !hook_(std::nullopt, m)) return;
+  effects_.push_back(Broadcast{std::move(m)});
+}
+
+void Replica::reply(ClientId client, Message m) {
+  effects_.push_back(ReplyTo{client, std::move(m)});
+}
+
+void Replica::persistSafety() {
+  effects_.push_back(PersistSafety{safety_});
+}
+
+// ---- inputs -----------------------------------------------------------------------------------
+
+void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time now) {
+  if (from >= genesis_.replicas.size() || from == self_) {
+    ++metrics_.invalidMessages;
+    return;
+  }
+  std::visit(
+      [&](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, ProposalMsg>) {
+          onProposal(from, m.proposal, now);
+        } else if constexpr (std::is_same_v<M, VoteMsg>) {
+          onVote(from, m.vote, now);
+        } else if constexpr (std::is_same_v<M, TimeoutMsg>) {
+          onTimeout(from, m.timeout, now);
+        } else if constexpr (std::is_same_v<M, SyncRequest>) {
+          onSyncRequest(from, m);
+        } else if constexpr (std::is_same_v<M, SyncResponse>) {
+          onSyncResponse(from, m, now);
+        } else if constexpr (std::is_same_v<M, BlockRequest>) {
+          onBlockRequest(from, m);
+        } else if constexpr (std::is_same_v<M, BlockResponse>) {
+          onBlockResponse(from, m, now);
+        } else if constexpr (std::is_same_v<M, Checkpoint>) {
+          onCheckpoint(from, m);
+        } else if constexpr (std::is_same_v<M, Submit>) {
+          // A replica forwarding a client's transaction: admitted like any other.
+          onSubmit(0, m, now);
+        } else {
+          ++metrics_.invalidMessages; // client-side messages have no business here
+        }
+      },
+      message);
+  armTimer(now);
+}
+
+void Replica::onClientMessage(ClientId client, const Message& message, Time now) {
+  if (const auto* s = std::get_if<Submit>(&message)) {
+    onSubmit(client, *s, now);
+  } else if (const auto* q = std::get_if<Query>(&message)) {
+    onQuery(client, *q);
+  } else {
+    ++metrics_.invalidMessages;
+  }
+  armTimer(now);
+}
+
+void Replica::onSubmit(ClientId client, const Submit& s, Time now) {
+  Digest id{};
+  std::string why;
+  Mempool::Admit a = mempool_.admit(s.tx, ledger_, id, why);
+  if (a == Mempool::Admit::Added || a == Mempool::Admit::Duplicate) {
+    if (client != 0) {
+      auto& waiting = waiting_[id];
+      if (std::find(waiting.begin(), waiting.end(), client) == waiting.end())
+        waiting.push_back(client);
+    }
+    if (a == Mempool::Admit::Added) maybePropose(now);
+    return;
+  }
+  ++metrics_.refusedTxs;
+  if (client == 0) return;
+  TxStatus status;
+  status.tx = id;
+  status.state = TxStatus::State::Refused;
+  status.height = tree_.tipHeight();
+  status.error = std::string(Mempool::admitName(a)) + ": " + why;
+  reply(client, std::move(status));
+}
+
+void Replica::onQuery(ClientId client, const Query& q) {
+  QueryAnswer a;
+  a.id = q.id;
+  a.height = ledger_.height();
+  a.stateRoot = rootsByHeight_.empty() ? ledger_.stateRoot() : rootsByHeight_.rbegin()->second;
+  a.round = round_;
+  a.lastCommitMs = lastCommitMs();
+  a.replica = self_;
+  if (q.account) {
+    if (const Account* acc = ledger_.account(*q.account)) {
+      a.found = true;
+      a.balance = acc->balance;
+      a.stake = acc->stake;
+      a.unbonding = acc->unbondingTotal();
+      a.nonce = acc->nonce;
+    }
+    a.provider = ledger_.provider(*q.account) != nullptr;
+  }
+  reply(client, std::move(a));
+}
+
+} // namespace flo::pool

@@ -1,0 +1,193 @@
+/// \file
+/// One replica's consensus core, sans I/O: peer messages, client requests and timer ticks in;
+/// effects out (effects.h). It opens no socket, touches no disk and reads no clock: the time is
+/// an argument, storage is effects plus a read-only ChainReader, so the same code runs n copies
+/// in one simulated process from a seed (tests/pool) and as a daemon on the transport (pool/net).
+///
+/// The protocol (docs/pool.md has the picture and the invariants): a two-chain HotStuff with
+/// quadratic view change, Jolteon / DiemBFT v4, with a stable leader:
+///   * Rounds and views. Every block has a round (one more than its certificate's, or than the
+///     timed-out round before it) and a view; its leader is replica view mod n. A block certified
+///     by a QC keeps its parent's view, so a leader keeps leading while its rounds succeed; after
+///     a timeout certificate the view is the one the TC attests plus one, so a crashed, silent or
+///     slow leader costs one timeout and the next replica leads from then on. The view only
+///     chooses who may propose: the safety rules are Jolteon's, on rounds.
+///   * Proposal. The leader of round r proposes a block extending the block of its highest QC,
+///     carrying that QC (and, after a timeout, the TC of round r-1).
+///   * Vote. A replica votes for the first valid proposal of its current round if the round is
+///     above every round it voted or timed out in, and either the QC is of round r-1, or the TC is
+///     of round r-1 and carries no high QC newer than the proposal's QC. The vote goes to the
+///     leader of the block's view, which makes the next QC from n-f votes.
+///   * Commit. A QC for block B1 whose parent B0 is of the round just before B1's commits B0 and
+///     its ancestors. Committed blocks execute in height order on the ledger.
+///   * Timeout. A round without progress for its timeout (doubling after each timeout, reset by a
+///     QC) makes a replica stop voting in it and broadcast a signed timeout with its high QC;
+///     n-f timeouts form the TC. f+1 timeouts for a round make a replica join them.
+///   * Safety state (last voted round, high QC) is persisted before every vote and timeout.
+#pragma once
+
+#include "pool/core/block_tree.h"
+#include "pool/core/effects.h"
+#include "pool/core/mempool.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace flo::pool {
+
+using Clock = std::chrono::steady_clock;
+using Time = Clock::time_point;
+
+/// Counters: what the tests use as oracles (POOL-TESTING S7) and what status shows.
+struct ReplicaMetrics {
+  std::uint64_t proposals = 0, votes = 0, timeoutsSent = 0, qcsFormed = 0, tcsFormed = 0;
+  std::uint64_t committedBlocks = 0, committedTxs = 0;
+  std::uint64_t invalidMessages = 0; ///< bad signature, shape or claim: dropped
+  std::uint64_t staleMessages = 0;   ///< for rounds or heights already past
+  std::uint64_t equivocations = 0;   ///< two different votes or proposals for one round by one
+  std::uint64_t syncRequests = 0, syncedBlocks = 0;
+  std::uint64_t refusedTxs = 0;
+};
+
+/// What a replica restarts from: its safety state, the committed tip and the ledger there, and
+/// the uncommitted blocks it had stored.
+struct Restored {
+  SafetyState safety;
+  Ledger ledger;
+  BlockHeader tip;               ///< the last committed block's header (genesis: height 0)
+  QuorumCert tipQc;              ///< its certificate (the genesis certificate at height 0)
+  std::vector<Proposal> pending; ///< stored blocks above the tip, any order
+};
+
+class Replica {
+public:
+  /// A fresh replica at genesis.
+  /// Unix time in ms for a local time: what a leader stamps on its blocks, and what a voter
+  /// checks a stamp against (the real system clock, or a function of virtual time).
+  using WallClock = std::function<std::uint64_t(Time)>;
+
+  /// A fresh replica at genesis.
+  Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key, const ChainReader& chain,
+          WallClock wall, Time now);
+  /// A replica restarting from what it stored.
+  Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key, const ChainReader& chain,
+          WallClock wall, Restored restored, Time now);
+
+  /// How far ahead of a voter's clock a block time may be.
+  static constexpr std::uint64_t kMaxClockDriftMs = 30'000;
+
+  /// A message from replica `from` (the transport authenticated the sender).
+  void onReplicaMessage(ReplicaIndex from, const Message& message, Time now);
+  /// A message from a client: Submit or Query.
+  void onClientMessage(ClientId client, const Message& message, Time now);
+  void onTimer(Time now);
+  std::optional<Time> nextTimer() const;
+  std::vector<Effect> takeEffects();
+
+  ReplicaIndex self() const { return self_; }
+  std::uint64_t round() const { return round_; }
+  std::uint64_t committedHeight() const { return tree_.tipHeight(); }
+  const Digest& committedId() const { return tree_.tipId(); }
+  const Ledger& ledger() const { return ledger_; }
+  const SafetyState& safety() const { return safety_; }
+  const Mempool& mempool() const { return mempool_; }
+  const ReplicaMetrics& metrics() const { return metrics_; }
+  std::uint64_t signatureChecks() const { return committee_.signatureChecks(); }
+  /// The leader of view `view`.
+  ReplicaIndex leaderOf(std::uint64_t view) const;
+  std::uint64_t view() const { return view_; }
+  /// The genesis block's id (height 0).
+  const Digest& genesisId() const { return genesisId_; }
+  /// Block time of the last committed block.
+  std::uint64_t lastCommitMs() const { return tree_.tip().timeMs; }
+
+  /// Testing: a byzantine strategy hook sees (and may change or drop) every message this
+  /// replica sends (POOL-TESTING §5.3 (d)); returning false drops it.
+  using OutgoingHook = std::function<bool(std::optional<ReplicaIndex> to, Message& message)>;
+  void setOutgoingHookForTesting(OutgoingHook hook) { hook_ = std::move(hook); }
+  /// Testing: sign with this replica's key (for crafted byzantine messages).
+  core::Signature signForTesting(const Bytes& message) const { return key_.sign(message); }
+
+private:
+  // replica.cpp: plumbing
+  void init(const Genesis& genesis, Time now);
+  void send(ReplicaIndex to, Message m);
+  void broadcast(Message m);
+  void reply(ClientId client, Message m);
+  void persistSafety();
+  void onSubmit(ClientId client, const Submit& s, Time now);
+  void onQuery(ClientId client, const Query& q);
+  // consensus.cpp: proposals, votes, certificates, commits
+  void onProposal(ReplicaIndex from, const Proposal& p, Time now);
+  bool checkProposal(const Proposal& p, Time now, std::vector<Tx>& txs, std::vector<Digest>& ids);
+  void tryVote(const BlockEntry& b, Time now);
+  void onVote(ReplicaIndex from, const Vote& v, Time now);
+  /// A QC, verified: raises the high QC, commits what it completes, advances the round.
+  void processQc(const QuorumCert& qc, Time now);
+  bool verifiedQc(const QuorumCert& qc);
+  void commitUpTo(const Digest& id, const BlockHeader& child, const QuorumCert& childQc);
+  /// Executes the next committed block and tells the world (CommitBlock, then the replies).
+  void executeCommitted(BlockEntry entry, const QuorumCert& qc, const BlockHeader& child,
+                        const QuorumCert& childQc);
+  void maybePropose(Time now);
+  bool pathHasTxs(const Digest& id) const;
+  // pacemaker.cpp: rounds and timeouts
+  void advanceRound(std::uint64_t round, std::uint64_t view, Time now);
+  void onRoundTimeout(Time now);
+  void onTimeout(ReplicaIndex from, const Timeout& t, Time now);
+  void processTc(const TimeoutCert& tc, Time now);
+  Clock::duration roundTimeout() const;
+  bool hasWork() const;
+  void armTimer(Time now);
+  // sync.cpp: catching up
+  void onSyncRequest(ReplicaIndex from, const SyncRequest& r);
+  void onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now);
+  void onBlockRequest(ReplicaIndex from, const BlockRequest& r);
+  void onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time now);
+  void requestSync(ReplicaIndex from, Time now);
+  void onCheckpoint(ReplicaIndex from, const Checkpoint& c);
+  void makeCheckpoint();
+
+  Genesis genesis_;
+  ReplicaIndex self_;
+  core::SigningKey key_;
+  const ChainReader& chain_;
+  Committee committee_;
+  Digest genesisId_{};
+  SafetyState safety_;
+  Ledger ledger_;
+  BlockTree tree_;
+  QuorumCert tipQc_; ///< certifies the committed tip
+  Mempool mempool_;
+  WallClock wall_;
+  std::uint64_t round_ = 1;
+  std::uint64_t view_ = 0;            ///< the view of the current round, as this replica entered it
+  std::optional<TimeoutCert> lastTc_; ///< the TC that opened the current round, if one did
+  unsigned consecutiveTimeouts_ = 0;
+  std::optional<Time> roundDeadline_;
+  std::optional<Time> flushAt_;     ///< the leader proposes a partial block then
+  std::uint64_t proposedRound_ = 0; ///< the last round this replica proposed in
+  /// Votes collected as next leader: by round, by block, by voter.
+  std::map<std::uint64_t, std::map<Digest, std::map<ReplicaIndex, Vote>>> votes_;
+  std::map<std::uint64_t, std::map<ReplicaIndex, Timeout>> timeouts_;
+  std::set<Digest> verifiedQcs_; ///< QCs (by block and round digest) already verified
+  std::map<std::uint64_t, Digest> rootsByHeight_; ///< recent state roots, to check headers
+  bool tipHasTxs_ = false;                        ///< the committed tip holds transactions
+  std::map<std::uint64_t, std::map<ReplicaIndex, Checkpoint>> checkpoints_;
+  std::map<std::uint64_t, Bytes> snapshots_; ///< ledger at checkpoint heights, until stable
+  std::uint64_t stableCheckpoint_ = 0;
+  std::optional<Time> syncRequestedAt_;
+  /// Clients waiting for their transaction, by transaction id.
+  std::map<Digest, std::vector<ClientId>> waiting_;
+  std::vector<Effect> effects_;
+  ReplicaMetrics metrics_;
+  OutgoingHook hook_;
+};
+
+} // namespace flo::pool

@@ -1,0 +1,158 @@
+/// \file
+/// Catching up: a replica behind (it was down, partitioned, or lost its disk) fetches committed
+/// blocks from a peer and proves them by certificates, not by client signatures (POOL-TESTING
+/// §6.5): the blocks must hash-link from its tip, and the last one must be committed by the
+/// two-chain rule (its certificate, and a child of the next round with its certificate): two
+/// certificate checks per batch, whatever its size. Missing single blocks (an ancestor of a
+/// proposal, the block of a certificate) are fetched by id. Checkpoints: every
+/// checkpointInterval blocks each replica signs the state root; n-f matching signatures make it
+/// stable, and the ledger at that height is stored with them.
+#include "core/check.h"
+#include "pool/core/replica.h"
+
+namespace flo::pool {
+
+namespace {
+constexpr std::uint32_t kSyncBatch = 256;
+constexpr auto kSyncRetry = std::chrono::milliseconds(200);
+} // namespace
+
+void Replica::requestSync(ReplicaIndex from, Time now) {
+  if (from == self_) return;
+  if (syncRequestedAt_ && now - *syncRequestedAt_ < kSyncRetry) return;
+  syncRequestedAt_ = now;
+  ++metrics_.syncRequests;
+  send(from, SyncRequest{tree_.tipHeight() + 1, kSyncBatch});
+}
+
+void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r) {
+  if (r.fromHeight == 0 || r.fromHeight > tree_.tipHeight()) return;
+  SyncResponse out;
+  std::uint32_t max = std::min(r.max, kSyncBatch);
+  for (std::uint64_t h = r.fromHeight; h <= tree_.tipHeight(); ++h) {
+    auto stored = chain_.committed(h);
+    if (!stored) break;
+    out.blocks.push_back(std::move(stored->block));
+    out.child = stored->child;
+    out.childQc = stored->childQc;
+    // Stop at a block its proof commits directly (the end of a commit batch) once full.
+    if (out.blocks.size() >= max && stored->child.parent == out.blocks.back().proposal.header.id())
+      break;
+  }
+  if (out.blocks.empty()) return;
+  if (out.child->parent != out.blocks.back().proposal.header.id()) {
+    // The proof commits a later block than the last we hold: send what we have, unproven
+    // blocks are of no use to the peer.
+    return;
+  }
+  send(from, std::move(out));
+}
+
+void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now) {
+  syncRequestedAt_.reset();
+  if (r.blocks.empty() || !r.child || !r.childQc) return void(++metrics_.invalidMessages);
+  // Hash links from our tip; heights in order.
+  Digest parent = tree_.tipId();
+  std::uint64_t height = tree_.tipHeight();
+  if (r.blocks.front().proposal.header.height <= height) return void(++metrics_.staleMessages);
+  for (const auto& b : r.blocks) {
+    const BlockHeader& h = b.proposal.header;
+    if (h.chain != committee_.chain() || h.parent != parent || h.height != height + 1 ||
+        b.qc.block != h.id() || b.proposal.justify.block != h.parent)
+      return void(++metrics_.invalidMessages);
+    parent = b.qc.block;
+    height = h.height;
+  }
+  // The last is committed: certified, with a certified child of the very next round.
+  const CommittedBlock& last = r.blocks.back();
+  const BlockHeader& child = *r.child;
+  if (child.parent != last.qc.block || child.round != last.proposal.header.round + 1 ||
+      r.childQc->block != child.id() || !verifiedQc(last.qc) || !verifiedQc(*r.childQc))
+    return void(++metrics_.invalidMessages);
+  // Proven. Execute in order; transactions are decoded, not verified again (a quorum did).
+  std::vector<std::pair<BlockEntry, QuorumCert>> entries;
+  for (const auto& b : r.blocks) {
+    BlockEntry e;
+    e.proposal = b.proposal;
+    e.id = b.qc.block;
+    for (const Bytes& encoded : b.proposal.txs) {
+      auto tx = Tx::decode(encoded);
+      if (!tx) return void(++metrics_.invalidMessages); // a quorum committed it: cannot be
+      e.txs.push_back(std::move(*tx));
+      e.txIds.push_back(core::hash(encoded));
+    }
+    if (txRootOf(e.txIds) != b.proposal.header.txRoot) return void(++metrics_.invalidMessages);
+    entries.emplace_back(std::move(e), b.qc);
+  }
+  for (auto& [e, qc] : entries) {
+    Digest id = e.id;
+    if (!tree_.knows(id) && !tree_.add(BlockEntry(e))) return; // cannot happen: links checked
+    tree_.commit(id);
+    ++metrics_.syncedBlocks;
+    executeCommitted(std::move(e), qc, child, *r.childQc);
+  }
+  tipQc_ = last.qc;
+  processQc(last.qc, now);
+  processQc(*r.childQc, now);
+  if (r.blocks.size() >= kSyncBatch) requestSync(from, now); // more where those came from
+}
+
+void Replica::onBlockRequest(ReplicaIndex from, const BlockRequest& r) {
+  if (const BlockEntry* e = tree_.find(r.block)) send(from, BlockResponse{e->proposal});
+}
+
+void Replica::onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time now) {
+  const Proposal& p = r.proposal;
+  Digest id = p.header.id();
+  if (tree_.knows(id) || p.header.height <= tree_.tipHeight()) return;
+  if (!tree_.knows(p.header.parent)) return requestSync(from, now);
+  if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages);
+  std::vector<Tx> txs;
+  std::vector<Digest> ids;
+  if (!checkProposal(p, now, txs, ids)) return void(++metrics_.invalidMessages);
+  if (!tree_.add(BlockEntry{p, id, std::move(txs), std::move(ids), std::nullopt})) return;
+  // The certificates waiting for this block can now do their work.
+  processQc(p.justify, now);
+  if (safety_.highQc.block == id) processQc(safety_.highQc, now);
+  maybePropose(now);
+}
+
+// ---- checkpoints ------------------------------------------------------------------------------
+
+void Replica::makeCheckpoint() {
+  std::uint64_t h = ledger_.height();
+  Digest root = rootsByHeight_.at(h);
+  snapshots_[h] = ledger_.encode();
+  while (snapshots_.size() > 4) snapshots_.erase(snapshots_.begin());
+  Checkpoint c{h, root, {self_, key_.sign(checkpointMessage(committee_.chain(), h, root))}};
+  broadcast(c);
+  onCheckpoint(self_, c);
+}
+
+void Replica::onCheckpoint(ReplicaIndex from, const Checkpoint& c) {
+  if (c.by.replica != from || c.height <= stableCheckpoint_ ||
+      c.height % genesis_.params.checkpointInterval != 0)
+    return void(++metrics_.staleMessages);
+  if (c.height > tree_.tipHeight() + 16 * genesis_.params.checkpointInterval) return;
+  if (from != self_ &&
+      !core::verifySignature(committee_.key(from), c.by.signature,
+                             checkpointMessage(committee_.chain(), c.height, c.stateRoot)))
+    return void(++metrics_.invalidMessages);
+  auto& at = checkpoints_[c.height];
+  at.emplace(from, c);
+  // Stable once a quorum signed the root we computed ourselves.
+  auto mine = rootsByHeight_.find(c.height);
+  auto snapshot = snapshots_.find(c.height);
+  if (mine == rootsByHeight_.end() || snapshot == snapshots_.end()) return;
+  std::vector<SignedBy> signatures;
+  for (const auto& [r, x] : at)
+    if (x.stateRoot == mine->second) signatures.push_back(x.by);
+  if (signatures.size() < committee_.quorum()) return;
+  stableCheckpoint_ = c.height;
+  effects_.push_back(
+      StoreCheckpoint{c.height, mine->second, std::move(signatures), std::move(snapshot->second)});
+  snapshots_.erase(snapshots_.begin(), std::next(snapshot));
+  checkpoints_.erase(checkpoints_.begin(), checkpoints_.upper_bound(c.height));
+}
+
+} // namespace flo::pool

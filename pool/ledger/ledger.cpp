@@ -1,0 +1,257 @@
+/// \file
+/// The ledger state machine (see ledger.h).
+#include "pool/ledger/ledger.h"
+
+#include "core/check.h"
+
+#include <algorithm>
+
+namespace flo::pool {
+
+using core::toBytes;
+
+namespace {
+
+std::string insufficient(const char* what, std::uint64_t has, std::uint64_t needs) {
+  return std::string("insufficient ") + what + ": has " + std::to_string(has) + ", needs " +
+         std::to_string(needs);
+}
+
+TxResult refused(std::string why) {
+  return {false, std::move(why)};
+}
+TxResult applied() {
+  return {true, {}};
+}
+
+bool empty(const Account& a) {
+  return a.balance == 0 && a.stake == 0 && a.unbonding.empty() && a.nonce == 0;
+}
+
+} // namespace
+
+std::uint64_t Account::unbondingTotal() const {
+  std::uint64_t total = 0;
+  for (const auto& u : unbonding) total += u.amount; // bounded by the supply: cannot overflow
+  return total;
+}
+
+Value::Map Account::toMap() const {
+  Value::Array ub;
+  for (const auto& u : unbonding)
+    ub.emplace_back(Value::Array{Value(u.amount), Value(u.releaseHeight)});
+  return {{"balance", balance}, {"stake", stake}, {"unbonding", std::move(ub)}, {"nonce", nonce}};
+}
+
+Ledger::Ledger(const Genesis& genesis)
+    : chain_(genesis.chainId()), supply_(genesis.supply()),
+      unstakeLock_(genesis.params.unstakeLockBlocks), timeMs_(genesis.timeMs) {
+  for (const auto& a : genesis.accounts)
+    if (a.balance > 0) accounts_[a.account].balance = a.balance;
+  FLO_CHECK(conserved());
+}
+
+const Account* Ledger::account(const AccountId& id) const {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+const Provider* Ledger::provider(const AccountId& id) const {
+  auto it = providers_.find(id);
+  return it == providers_.end() ? nullptr : &it->second;
+}
+
+bool Ledger::admissible(const Tx& tx, std::string* why) const {
+  auto fail = [&](std::string w) {
+    if (why) *why = std::move(w);
+    return false;
+  };
+  if (tx.chain != chain_) return fail("a transaction for another pool");
+  const Account* a = account(tx.from);
+  std::uint64_t nonce = a ? a->nonce : 0;
+  if (tx.nonce < nonce)
+    return fail("nonce " + std::to_string(tx.nonce) + " already used (next is " +
+                std::to_string(nonce) + ")");
+  std::uint64_t balance = a ? a->balance : 0;
+  if (const auto* t = std::get_if<Transfer>(&tx.body); t && t->amount > balance)
+    return fail(insufficient("balance", balance, t->amount));
+  if (const auto* s = std::get_if<Stake>(&tx.body); s && s->amount > balance)
+    return fail(insufficient("balance", balance, s->amount));
+  return true;
+}
+
+std::vector<TxResult> Ledger::executeBlock(std::uint64_t height, std::uint64_t timeMs,
+                                           const std::vector<Tx>& txs) {
+  FLO_CHECK(height == height_ + 1);
+  FLO_CHECK(timeMs >= timeMs_); // the consensus core admits no block time before its parent's
+  height_ = height;
+  timeMs_ = timeMs;
+  releaseUnbonding();
+  std::vector<TxResult> results;
+  results.reserve(txs.size());
+  for (const Tx& tx : txs) {
+    if (tx.chain != chain_) {
+      results.push_back(refused("a transaction for another pool"));
+      continue;
+    }
+    Account& sender = accounts_[tx.from];
+    if (tx.nonce != sender.nonce) {
+      results.push_back(refused("nonce " + std::to_string(tx.nonce) + " is not the next (" +
+                                std::to_string(sender.nonce) + ")"));
+      if (empty(sender)) accounts_.erase(tx.from);
+      continue;
+    }
+    ++sender.nonce; // used, whether the transaction applies or not: it can never run again
+    results.push_back(std::visit([&](const auto& body) { return apply(tx.from, body); }, tx.body));
+  }
+  FLO_EXPENSIVE_CHECK(conserved());
+  return results;
+}
+
+void Ledger::releaseUnbonding() {
+  for (auto& [id, a] : accounts_) {
+    while (!a.unbonding.empty() && a.unbonding.front().releaseHeight <= height_) {
+      a.balance += a.unbonding.front().amount;
+      a.unbonding.erase(a.unbonding.begin());
+    }
+  }
+}
+
+TxResult Ledger::apply(const AccountId& from, const Transfer& t) {
+  Account& a = accounts_[from];
+  if (t.amount == 0) return refused("a transfer of nothing");
+  if (t.to == from) return refused("a transfer to the sender itself");
+  if (t.amount > a.balance) return refused(insufficient("balance", a.balance, t.amount));
+  Account& b = accounts_[t.to]; // may rehash nothing: std::map keeps `a` where it is
+  a.balance -= t.amount;
+  b.balance += t.amount; // cannot overflow: every balance is part of the supply
+  return applied();
+}
+
+TxResult Ledger::apply(const AccountId& from, const Stake& t) {
+  Account& a = accounts_[from];
+  if (t.amount == 0) return refused("a stake of nothing");
+  if (t.amount > a.balance) return refused(insufficient("balance", a.balance, t.amount));
+  a.balance -= t.amount;
+  a.stake += t.amount;
+  return applied();
+}
+
+TxResult Ledger::apply(const AccountId& from, const Unstake& t) {
+  Account& a = accounts_[from];
+  if (t.amount == 0) return refused("an unstake of nothing");
+  if (t.amount > a.stake) return refused(insufficient("stake", a.stake, t.amount));
+  a.stake -= t.amount;
+  a.unbonding.push_back({t.amount, height_ + unstakeLock_});
+  return applied();
+}
+
+TxResult Ledger::apply(const AccountId& from, const RegisterProvider& t) {
+  if (t.architectures.empty()) return refused("a provider without an architecture");
+  if (t.cores == 0 || t.memoryMiB == 0) return refused("a provider without cores or memory");
+  auto [it, fresh] = providers_.try_emplace(from, Provider{t, height_, height_});
+  if (!fresh) {
+    it->second.offer = t;
+    it->second.updated = height_;
+  }
+  return applied();
+}
+
+bool Ledger::conserved(std::string* why) const {
+  unsigned __int128 total = 0;
+  for (const auto& [id, a] : accounts_) {
+    total += a.balance;
+    total += a.stake;
+    total += a.unbondingTotal();
+  }
+  if (total != supply_) {
+    if (why)
+      *why = "balances, stake and unbonding sum to " + std::to_string(std::uint64_t(total)) +
+             ", the supply is " + std::to_string(supply_);
+    return false;
+  }
+  return true;
+}
+
+Digest Ledger::stateRoot() const {
+  return core::hash(encode());
+}
+
+Bytes Ledger::encode() const {
+  Value::Array accounts, providers;
+  for (const auto& [id, a] : accounts_)
+    accounts.emplace_back(Value::Array{Value(toBytes(id)), Value(a.toMap())});
+  for (const auto& [id, p] : providers_)
+    providers.emplace_back(
+        Value::Array{Value(toBytes(id)), Value(p.offer.body()), Value(p.since), Value(p.updated)});
+  return core::encodeRecord({"ledger-state",
+                             core::kEncodingVersion,
+                             {{"chain", toBytes(chain_)},
+                              {"height", height_},
+                              {"time_ms", timeMs_},
+                              {"supply", supply_},
+                              {"accounts", std::move(accounts)},
+                              {"providers", std::move(providers)}}});
+}
+
+std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
+                                     std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<Ledger> {
+    if (error) *error = "ledger state: " + std::move(why);
+    return std::nullopt;
+  };
+  std::string why;
+  auto record = core::decodeRecord(data, "ledger-state", &why);
+  if (!record) return fail(why);
+  Fields f(record->body);
+  f.only({"chain", "height", "time_ms", "supply", "accounts", "providers"});
+  Ledger l(genesis);
+  l.accounts_.clear();
+  if (f.fixed<32>("chain") != l.chain_) return fail("another pool's state");
+  l.height_ = f.u64("height");
+  l.timeMs_ = f.u64("time_ms");
+  if (f.u64("supply") != l.supply_) return fail("another supply");
+  const auto* accounts = f.array("accounts", 1u << 24);
+  const auto* providers = f.array("providers", 1u << 24);
+  if (!f.ok()) return fail(f.error());
+  for (const auto& e : *accounts) {
+    if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isBytes() ||
+        e.asArray()[0].asBytes().size() != 32 || !e.asArray()[1].isMap())
+      return fail("accounts: expected [id, account]");
+    AccountId id{};
+    std::copy(e.asArray()[0].asBytes().begin(), e.asArray()[0].asBytes().end(), id.begin());
+    Fields af(e.asArray()[1].asMap());
+    af.only({"balance", "stake", "unbonding", "nonce"});
+    Account a;
+    a.balance = af.u64("balance");
+    a.stake = af.u64("stake");
+    a.nonce = af.u64("nonce");
+    if (const auto* ub = af.array("unbonding", 1u << 16)) {
+      for (const auto& u : *ub) {
+        if (!u.isArray() || u.asArray().size() != 2 || !u.asArray()[0].isUnsigned() ||
+            !u.asArray()[1].isUnsigned())
+          return fail("unbonding: expected [amount, release height]");
+        a.unbonding.push_back({u.asArray()[0].asUnsigned(), u.asArray()[1].asUnsigned()});
+      }
+    }
+    if (!af.ok()) return fail("account: " + af.error());
+    if (!l.accounts_.emplace(id, std::move(a)).second) return fail("an account twice");
+  }
+  for (const auto& e : *providers) {
+    if (!e.isArray() || e.asArray().size() != 4 || !e.asArray()[0].isBytes() ||
+        e.asArray()[0].asBytes().size() != 32 || !e.asArray()[1].isMap() ||
+        !e.asArray()[2].isUnsigned() || !e.asArray()[3].isUnsigned())
+      return fail("providers: expected [id, offer, since, updated]");
+    AccountId id{};
+    std::copy(e.asArray()[0].asBytes().begin(), e.asArray()[0].asBytes().end(), id.begin());
+    Fields pf(e.asArray()[1].asMap());
+    Provider p{RegisterProvider::read(pf), e.asArray()[2].asUnsigned(),
+               e.asArray()[3].asUnsigned()};
+    if (!pf.ok()) return fail("provider: " + pf.error());
+    l.providers_.emplace(id, std::move(p));
+  }
+  if (!l.conserved(&why)) return fail(why);
+  return l;
+}
+
+} // namespace flo::pool

@@ -1,0 +1,106 @@
+/// \file
+/// The ledger: the deterministic state machine that executes committed transactions. Same
+/// blocks in, same state and same state root out, on every replica and every machine: ordered
+/// containers, integer amounts with checked arithmetic, the agreed block time, no clock and no
+/// randomness.
+///
+/// Accounts hold a balance, a stake, unbonding amounts (stake on its way back, locked for the
+/// genesis's unstakeLockBlocks) and a nonce. A transaction executes only with the sender's next
+/// nonce; it then either applies in full or is refused (its nonce is used either way, so it can
+/// never execute later). Conservation: balances + stake + unbonding + escrow = supply, after
+/// every block (conserved() checks it; the tests check it after every block).
+#pragma once
+
+#include "pool/wire/genesis.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flo::pool {
+
+struct Unbonding {
+  std::uint64_t amount = 0;
+  std::uint64_t releaseHeight = 0; ///< returns to the balance at the start of this block
+  bool operator==(const Unbonding&) const = default;
+};
+
+struct Account {
+  std::uint64_t balance = 0;
+  std::uint64_t stake = 0;
+  std::vector<Unbonding> unbonding; ///< oldest first
+  std::uint64_t nonce = 0;          ///< the next transaction's nonce
+  std::uint64_t unbondingTotal() const;
+  Value::Map toMap() const;
+  bool operator==(const Account&) const = default;
+};
+
+/// A registered provider (fogger): its last registration.
+struct Provider {
+  RegisterProvider offer;
+  std::uint64_t since = 0; ///< height of the first registration
+  std::uint64_t updated = 0;
+  bool operator==(const Provider&) const = default;
+};
+
+/// What became of one transaction of a block.
+struct TxResult {
+  bool applied = false;
+  std::string error; ///< why it was refused ("insufficient balance: has 5, needs 7")
+  bool operator==(const TxResult&) const = default;
+};
+
+class Ledger {
+public:
+  /// The state at genesis: the initial accounts, nothing staked, height 0.
+  explicit Ledger(const Genesis& genesis);
+
+  /// Executes one block's transactions in order at `height` (the next one) and block time
+  /// `timeMs`. Transactions are decoded and signature-checked by the caller (the pool verifies
+  /// each signature once, at admission); a transaction for another chain is refused here too.
+  std::vector<TxResult> executeBlock(std::uint64_t height, std::uint64_t timeMs,
+                                     const std::vector<Tx>& txs);
+
+  /// Whether `tx` would be admitted now: right chain, nonce not used, and the sender holds
+  /// what it moves (a cheap pre-check; execution decides).
+  bool admissible(const Tx& tx, std::string* why = nullptr) const;
+
+  std::uint64_t height() const { return height_; }
+  std::uint64_t timeMs() const { return timeMs_; }
+  const Digest& chain() const { return chain_; }
+  std::uint64_t supply() const { return supply_; }
+  const Account* account(const AccountId& id) const;
+  const Provider* provider(const AccountId& id) const;
+  const std::map<AccountId, Account>& accounts() const { return accounts_; }
+  const std::map<AccountId, Provider>& providers() const { return providers_; }
+
+  /// Balances + stake + unbonding (+ escrow, later) == supply, and no account empty of
+  /// everything kept. False with why otherwise.
+  bool conserved(std::string* why = nullptr) const;
+  /// The digest of the whole state: height, time, every account and provider, in key order.
+  Digest stateRoot() const;
+
+  /// The whole state as one canonical record (a snapshot, for state transfer and files), and
+  /// back; decode checks the shape and conservation.
+  Bytes encode() const;
+  static std::optional<Ledger> decode(const Genesis& genesis, const Bytes& data,
+                                      std::string* error = nullptr);
+
+private:
+  TxResult apply(const AccountId& from, const Transfer& t);
+  TxResult apply(const AccountId& from, const Stake& t);
+  TxResult apply(const AccountId& from, const Unstake& t);
+  TxResult apply(const AccountId& from, const RegisterProvider& t);
+  void releaseUnbonding();
+
+  Digest chain_{};
+  std::uint64_t supply_ = 0;
+  std::uint64_t unstakeLock_ = 0;
+  std::uint64_t height_ = 0;
+  std::uint64_t timeMs_ = 0;
+  std::map<AccountId, Account> accounts_;
+  std::map<AccountId, Provider> providers_;
+};
+
+} // namespace flo::pool

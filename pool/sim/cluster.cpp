@@ -1,0 +1,259 @@
+/// \file
+/// A simulated pool (see cluster.h).
+#include "pool/sim/cluster.h"
+
+#include "core/check.h"
+#include "sim/clock.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace flo::pool {
+
+namespace {
+
+constexpr std::uint64_t kGenesisTimeMs = 1'767'225'600'000; // 2026-01-01, a fixed start
+
+core::SigningKey keyFrom(std::uint64_t seed, std::string_view what, std::uint64_t index) {
+  Bytes material;
+  core::Value::Map m{{"seed", seed}, {"what", std::string(what)}, {"index", index}};
+  material = core::encode(core::Value(std::move(m)));
+  core::Digest d = core::hash(material);
+  core::Seed s;
+  std::copy(d.begin(), d.end(), s.data());
+  return core::SigningKey::fromSeed(s);
+}
+
+core::Address replicaAddress(std::size_t i) {
+  return {"replica", std::uint16_t(i + 1)};
+}
+core::Address twinAddress(std::size_t i) {
+  return {"twin", std::uint16_t(i + 1)};
+}
+const core::Address kClient{"client", 1};
+
+std::uint64_t wallOf(core::Time now) {
+  return kGenesisTimeMs + std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            now - sim::Clock::kEpoch)
+                                            .count());
+}
+
+} // namespace
+
+// ---- the nodes --------------------------------------------------------------------------------
+
+/// A replica on the simulated network: decodes what arrives, hands it to the core, applies the
+/// core's durable effects to the store and sends the rest.
+class Cluster::ReplicaNode final : public sim::Node {
+public:
+  ReplicaNode(Cluster& cluster, std::size_t node, std::unique_ptr<Replica> replica)
+      : cluster_(cluster), node_(node), replica_(std::move(replica)) {}
+
+  Replica& replica() { return *replica_; }
+
+  void onPacket(const core::Address& from, const Bytes& bytes, core::Time now) override {
+    auto m = decodeMessage(bytes.data(), bytes.size(), cluster_.genesis_.params.maxBlockTxs);
+    if (!m) return; // garbage on the wire: dropped (the core never sees it)
+    auto sender = cluster_.net_->find(from);
+    if (sender && cluster_.indexOfNode_.count(*sender)) {
+      replica_->onReplicaMessage(cluster_.indexOfNode_.at(*sender), *m, now);
+    } else {
+      replica_->onClientMessage(sender ? ClientId(1 + *sender) : ClientId(0), *m, now);
+    }
+    drain();
+  }
+  void onTimer(core::Time now) override {
+    replica_->onTimer(now);
+    drain();
+  }
+  std::optional<core::Time> nextTimer() const override { return replica_->nextTimer(); }
+  std::vector<core::Datagram> takeOutgoing() override {
+    drain();
+    return std::exchange(out_, {});
+  }
+
+  void drain() {
+    ReplicaIndex me = cluster_.indexOfNode_.at(node_);
+    for (Effect& e : replica_->takeEffects()) {
+      cluster_.stores_[node_]->apply(e);
+      if (auto* s = std::get_if<SendTo>(&e)) {
+        Bytes bytes = encodeMessage(s->message);
+        for (const auto& [n, index] : cluster_.indexOfNode_)
+          if (index == s->to) out_.push_back({cluster_.net_->address(n), bytes});
+      } else if (auto* b = std::get_if<Broadcast>(&e)) {
+        Bytes bytes = encodeMessage(b->message);
+        for (const auto& [n, index] : cluster_.indexOfNode_)
+          if (index != me) out_.push_back({cluster_.net_->address(n), bytes});
+      } else if (auto* r = std::get_if<ReplyTo>(&e)) {
+        if (r->client == 0) continue;
+        out_.push_back(
+            {cluster_.net_->address(std::size_t(r->client - 1)), encodeMessage(r->message)});
+      }
+    }
+  }
+
+private:
+  Cluster& cluster_;
+  std::size_t node_;
+  std::unique_ptr<Replica> replica_;
+  std::vector<core::Datagram> out_;
+};
+
+/// The clients: sends what the test queues, and reports every reply.
+class Cluster::ClientNode final : public sim::Node {
+public:
+  explicit ClientNode(Cluster& cluster) : cluster_(cluster) {}
+  void queue(core::Address to, Bytes bytes) { out_.push_back({std::move(to), std::move(bytes)}); }
+  void onPacket(const core::Address& from, const Bytes& bytes, core::Time) override {
+    auto m = decodeMessage(bytes.data(), bytes.size(), 0);
+    auto sender = cluster_.net_->find(from);
+    if (m && sender) cluster_.onReply(*sender, *m);
+  }
+  void onTimer(core::Time) override {}
+  std::optional<core::Time> nextTimer() const override { return std::nullopt; }
+  std::vector<core::Datagram> takeOutgoing() override { return std::exchange(out_, {}); }
+
+private:
+  Cluster& cluster_;
+  std::vector<core::Datagram> out_;
+};
+
+// ---- the cluster ------------------------------------------------------------------------------
+
+Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
+  genesis_.name = "sim";
+  genesis_.timeMs = kGenesisTimeMs;
+  genesis_.params = options_.params;
+  for (std::size_t i = 0; i < options_.replicas; ++i) {
+    replicaKeys_.push_back(keyFrom(options_.seed, "replica", i));
+    genesis_.replicas.push_back({core::didKey(replicaKeys_.back().publicKey()),
+                                 replicaKeys_.back().publicKey(), "replica", std::uint16_t(i + 1)});
+  }
+  for (std::size_t i = 0; i < options_.accounts; ++i) {
+    accounts_.push_back(keyFrom(options_.seed, "account", i));
+    genesis_.accounts.push_back(
+        {"account" + std::to_string(i), accounts_.back().publicKey(), options_.balance});
+  }
+  nonces_.assign(options_.accounts, 0);
+  std::string why;
+  FLO_CHECK(genesis_.validate(&why));
+
+  net_ = std::make_unique<sim::Network>(options_.seed);
+  net_->setDefaultLink(options_.link);
+  auto addReplica = [&](core::Address address, ReplicaIndex index) {
+    std::size_t node = net_->size();
+    indexOfNode_[node] = index;
+    replicaNodes_.push_back(node);
+    stores_.push_back(std::make_unique<MemoryStore>(genesis_));
+    net_->add(address,
+              [this, node](const sim::NodeContext& ctx) { return makeReplica(node, ctx); });
+  };
+  for (std::size_t i = 0; i < options_.replicas; ++i)
+    addReplica(replicaAddress(i), ReplicaIndex(i));
+  for (ReplicaIndex t : options_.twins) addReplica(twinAddress(t), t);
+  clientNode_ = net_->add(
+      kClient, [this](const sim::NodeContext&) { return std::make_unique<ClientNode>(*this); });
+}
+
+Cluster::~Cluster() = default;
+
+std::unique_ptr<sim::Node> Cluster::makeReplica(std::size_t node, const sim::NodeContext& ctx) {
+  ReplicaIndex index = indexOfNode_.at(node);
+  MemoryStore& store = *stores_[node];
+  if (wipeOnStart_.erase(node)) store.wipe();
+  std::unique_ptr<Replica> replica;
+  if (store.empty()) {
+    replica =
+        std::make_unique<Replica>(genesis_, index, replicaKeys_[index], store, wallOf, ctx.now);
+  } else {
+    replica = std::make_unique<Replica>(genesis_, index, replicaKeys_[index], store, wallOf,
+                                        store.restore(), ctx.now);
+  }
+  if (auto h = hooks_.find(node); h != hooks_.end()) replica->setOutgoingHookForTesting(h->second);
+  return std::make_unique<ReplicaNode>(*this, node, std::move(replica));
+}
+
+Replica& Cluster::replica(std::size_t node) {
+  return net_->nodeAs<ReplicaNode>(node).replica();
+}
+
+void Cluster::setHook(std::size_t node, Replica::OutgoingHook hook) {
+  hooks_[node] = hook;
+  replica(node).setOutgoingHookForTesting(std::move(hook));
+}
+
+void Cluster::restart(std::size_t node, bool wipe) {
+  if (wipe) wipeOnStart_.insert(node);
+  net_->restart(node);
+}
+
+Digest Cluster::submitTransfer(std::size_t account, std::uint64_t amount,
+                               const std::vector<std::size_t>& toNodes) {
+  FLO_CHECK(account < accounts_.size());
+  Tx tx = makeTx(accounts_[account], genesis_.chainId(), nonces_[account]++,
+                 Transfer{accounts_[(account + 1) % accounts_.size()].publicKey(), amount});
+  Bytes encoded = tx.encode();
+  Digest id = core::hash(encoded);
+  Submission s;
+  s.id = id;
+  s.from = tx.from;
+  s.nonce = tx.nonce;
+  s.sentAt = net_->now();
+  submissionOf_[id] = submissions_.size();
+  submissions_.push_back(std::move(s));
+  submitRaw(encoded, toNodes);
+  return id;
+}
+
+void Cluster::submitRaw(const Bytes& tx, const std::vector<std::size_t>& toNodes) {
+  auto& client = net_->nodeAs<ClientNode>(clientNode_);
+  Bytes bytes = encodeMessage(Submit{tx});
+  const std::vector<std::size_t>& targets = toNodes.empty() ? replicaNodes_ : toNodes;
+  for (std::size_t n : targets) client.queue(net_->address(n), bytes);
+  net_->flush();
+}
+
+void Cluster::onReply(std::size_t fromNode, const Message& m) {
+  const auto* status = std::get_if<TxStatus>(&m);
+  if (!status) return;
+  auto it = submissionOf_.find(status->tx);
+  if (it == submissionOf_.end()) return;
+  Submission& s = submissions_[it->second];
+  s.replies[fromNode] = *status;
+  if (s.ackedAt || status->state != TxStatus::State::Committed) return;
+  // f+1 matching commits from distinct replicas (twins speak as one).
+  std::map<std::tuple<std::uint64_t, bool, Digest>, std::set<ReplicaIndex>> agree;
+  for (const auto& [node, st] : s.replies)
+    if (st.state == TxStatus::State::Committed)
+      agree[{st.height, st.applied, st.stateRoot}].insert(indexOfNode_.at(node));
+  for (const auto& [key, who] : agree)
+    if (who.size() >= genesis_.faults() + 1) s.ackedAt = net_->now();
+}
+
+std::size_t Cluster::acknowledged() const {
+  return std::size_t(std::count_if(submissions_.begin(), submissions_.end(),
+                                   [](const Submission& s) { return s.ackedAt.has_value(); }));
+}
+
+bool Cluster::runUntilAcknowledged(std::chrono::milliseconds limit) {
+  return runUntil([&] { return acknowledged() == submissions_.size(); }, limit);
+}
+
+bool Cluster::runUntil(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  return net_->runUntil(done, limit);
+}
+
+void Cluster::runFor(std::chrono::milliseconds span) {
+  net_->runFor(span);
+}
+
+std::uint64_t Cluster::commonHeight(const std::vector<std::size_t>& nodes) const {
+  std::uint64_t h = UINT64_MAX;
+  for (std::size_t n = 0; n < options_.replicas; ++n) {
+    if (!nodes.empty() && std::find(nodes.begin(), nodes.end(), n) == nodes.end()) continue;
+    h = std::min<std::uint64_t>(h, stores_[n]->chain().size());
+  }
+  return h == UINT64_MAX ? 0 : h;
+}
+
+} // namespace flo::pool

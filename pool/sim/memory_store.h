@@ -1,0 +1,49 @@
+/// \file
+/// A replica's storage in memory, for the simulator: the deterministic fake beside the SQLite
+/// store (pool/store), with the same contract. It applies the core's effects (the durable
+/// ones), answers the core's ChainReader, survives a simulated crash (the test holds it, the
+/// replica does not) and rebuilds what a restarting replica needs.
+#pragma once
+
+#include "pool/core/replica.h"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace flo::pool {
+
+class MemoryStore final : public ChainReader {
+public:
+  explicit MemoryStore(const Genesis& genesis) : genesis_(genesis) {}
+
+  /// Keeps what an effect makes durable; other effects are ignored.
+  void apply(const Effect& effect);
+  std::optional<StoredBlock> committed(std::uint64_t height) const override;
+
+  /// What a restart starts from: the safety state, the ledger at the tip (from the last stable
+  /// checkpoint's snapshot and the blocks after it), the tip and the blocks stored above it.
+  Restored restore() const;
+  bool empty() const { return chain_.empty() && !safety_; }
+
+  const std::vector<StoredBlock>& chain() const { return chain_; }
+  const std::vector<std::vector<TxResult>>& results() const { return results_; }
+  const std::vector<Digest>& roots() const { return roots_; }
+  /// Every block this replica stored because it voted for it, in order (the signing log).
+  const std::vector<Proposal>& voted() const { return voted_; }
+  std::uint64_t stableCheckpoint() const { return checkpoint_ ? checkpoint_->height : 0; }
+  /// Forgets everything (a lost disk).
+  void wipe();
+
+private:
+  Genesis genesis_;
+  std::optional<SafetyState> safety_;
+  std::map<Digest, Proposal> pending_;
+  std::vector<StoredBlock> chain_; ///< height h at index h - 1
+  std::vector<std::vector<TxResult>> results_;
+  std::vector<Digest> roots_;
+  std::vector<Proposal> voted_;
+  std::optional<StoreCheckpoint> checkpoint_;
+};
+
+} // namespace flo::pool

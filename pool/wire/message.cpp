@@ -1,0 +1,254 @@
+/// \file
+/// The pool's messages: one body writer and one reader per kind (see message.h).
+#include "pool/wire/message.h"
+
+namespace flo::pool {
+
+using core::toBytes;
+
+namespace {
+
+constexpr std::size_t kMaxSyncBlocks = 1024;
+
+template <typename T> T readPart(Fields& f, std::string_view key) {
+  T out;
+  if (const Value::Map* m = f.map(key)) {
+    Fields pf(*m);
+    out = T::read(pf);
+    if (!pf.ok()) f.fail(std::string(key) + ": " + pf.error());
+  }
+  return out;
+}
+
+// ---- bodies -----------------------------------------------------------------------------------
+
+Value::Map body(const ProposalMsg& m) {
+  return {{"proposal", m.proposal.toMap()}};
+}
+Value::Map body(const VoteMsg& m) {
+  return {{"vote", m.vote.toMap()}};
+}
+Value::Map body(const TimeoutMsg& m) {
+  return {{"timeout", m.timeout.toMap()}};
+}
+Value::Map body(const SyncRequest& m) {
+  return {{"from", m.fromHeight}, {"max", std::uint64_t(m.max)}};
+}
+Value::Map body(const SyncResponse& m) {
+  Value::Array blocks;
+  for (const auto& b : m.blocks) blocks.emplace_back(b.toMap());
+  Value::Map out{{"blocks", std::move(blocks)}};
+  if (m.child) out.emplace("child", m.child->toMap());
+  if (m.childQc) out.emplace("child_qc", m.childQc->toMap());
+  return out;
+}
+Value::Map body(const BlockRequest& m) {
+  return {{"block", toBytes(m.block)}};
+}
+Value::Map body(const BlockResponse& m) {
+  return {{"proposal", m.proposal.toMap()}};
+}
+Value::Map body(const Submit& m) {
+  return {{"tx", m.tx}};
+}
+Value::Map body(const TxStatus& m) {
+  return {{"tx", toBytes(m.tx)}, {"state", std::uint64_t(m.state)},    {"applied", m.applied},
+          {"height", m.height},  {"state_root", toBytes(m.stateRoot)}, {"error", m.error}};
+}
+Value::Map body(const Query& m) {
+  Value::Map out{{"id", m.id}};
+  if (m.account) out.emplace("account", toBytes(*m.account));
+  return out;
+}
+Value::Map body(const QueryAnswer& m) {
+  return {{"id", m.id},
+          {"height", m.height},
+          {"state_root", toBytes(m.stateRoot)},
+          {"round", m.round},
+          {"last_commit_ms", m.lastCommitMs},
+          {"replica", std::uint64_t(m.replica)},
+          {"found", m.found},
+          {"balance", m.balance},
+          {"stake", m.stake},
+          {"unbonding", m.unbonding},
+          {"nonce", m.nonce},
+          {"provider", m.provider}};
+}
+Value::Map body(const Checkpoint& m) {
+  return {{"height", m.height},
+          {"state_root", toBytes(m.stateRoot)},
+          {"replica", std::uint64_t(m.by.replica)},
+          {"sig", toBytes(m.by.signature)}};
+}
+
+// ---- readers ----------------------------------------------------------------------------------
+
+void read(Fields& f, std::size_t maxTxs, ProposalMsg& m) {
+  f.only({"proposal"});
+  if (const Value::Map* p = f.map("proposal")) {
+    Fields pf(*p);
+    m.proposal = Proposal::read(pf, maxTxs);
+    if (!pf.ok()) f.fail("proposal: " + pf.error());
+  }
+}
+void read(Fields& f, std::size_t, VoteMsg& m) {
+  f.only({"vote"});
+  m.vote = readPart<Vote>(f, "vote");
+}
+void read(Fields& f, std::size_t, TimeoutMsg& m) {
+  f.only({"timeout"});
+  m.timeout = readPart<Timeout>(f, "timeout");
+}
+void read(Fields& f, std::size_t, SyncRequest& m) {
+  f.only({"from", "max"});
+  m.fromHeight = f.u64("from");
+  m.max = std::uint32_t(f.u64Max("max", kMaxSyncBlocks));
+}
+void read(Fields& f, std::size_t maxTxs, SyncResponse& m) {
+  f.only({"blocks", "child", "child_qc"});
+  if (const auto* blocks = f.array("blocks", kMaxSyncBlocks)) {
+    for (const auto& b : *blocks) {
+      if (!b.isMap()) return f.fail("blocks: expected maps");
+      Fields bf(b.asMap());
+      m.blocks.push_back(CommittedBlock::read(bf, maxTxs));
+      if (!bf.ok()) return f.fail("block: " + bf.error());
+    }
+  }
+  if (f.has("child")) m.child = readPart<BlockHeader>(f, "child");
+  if (f.has("child_qc")) m.childQc = readPart<QuorumCert>(f, "child_qc");
+}
+void read(Fields& f, std::size_t, BlockRequest& m) {
+  f.only({"block"});
+  m.block = f.fixed<32>("block");
+}
+void read(Fields& f, std::size_t maxTxs, BlockResponse& m) {
+  f.only({"proposal"});
+  if (const Value::Map* p = f.map("proposal")) {
+    Fields pf(*p);
+    m.proposal = Proposal::read(pf, maxTxs);
+    if (!pf.ok()) f.fail("proposal: " + pf.error());
+  }
+}
+void read(Fields& f, std::size_t, Submit& m) {
+  f.only({"tx"});
+  m.tx = f.bytes("tx", Tx::kMaxEncoded);
+}
+void read(Fields& f, std::size_t, TxStatus& m) {
+  f.only({"tx", "state", "applied", "height", "state_root", "error"});
+  m.tx = f.fixed<32>("tx");
+  m.state = TxStatus::State(f.u64Max("state", 1));
+  m.applied = f.flag("applied");
+  m.height = f.u64("height");
+  m.stateRoot = f.fixed<32>("state_root");
+  m.error = f.text("error", 512);
+}
+void read(Fields& f, std::size_t, Query& m) {
+  f.only({"id", "account"});
+  m.id = f.u64("id");
+  if (f.has("account")) m.account = f.fixed<32>("account");
+}
+void read(Fields& f, std::size_t, QueryAnswer& m) {
+  f.only({"id", "height", "state_root", "round", "last_commit_ms", "replica", "found", "balance",
+          "stake", "unbonding", "nonce", "provider"});
+  m.id = f.u64("id");
+  m.height = f.u64("height");
+  m.stateRoot = f.fixed<32>("state_root");
+  m.round = f.u64("round");
+  m.lastCommitMs = f.u64("last_commit_ms");
+  m.replica = ReplicaIndex(f.u64Max("replica", 0xffff));
+  m.found = f.flag("found");
+  m.balance = f.u64("balance");
+  m.stake = f.u64("stake");
+  m.unbonding = f.u64("unbonding");
+  m.nonce = f.u64("nonce");
+  m.provider = f.flag("provider");
+}
+void read(Fields& f, std::size_t, Checkpoint& m) {
+  f.only({"height", "state_root", "replica", "sig"});
+  m.height = f.u64("height");
+  m.stateRoot = f.fixed<32>("state_root");
+  m.by.replica = ReplicaIndex(f.u64Max("replica", 0xffff));
+  m.by.signature = f.fixed<64>("sig");
+}
+
+template <std::size_t I = 0>
+bool readMessage(std::string_view name, Fields& f, std::size_t maxTxs, Message& out) {
+  if constexpr (I == std::variant_size_v<Message>) {
+    return false;
+  } else {
+    using Kind = std::variant_alternative_t<I, Message>;
+    if (name == Kind::kName) {
+      Kind m;
+      read(f, maxTxs, m);
+      out = std::move(m);
+      return true;
+    }
+    return readMessage<I + 1>(name, f, maxTxs, out);
+  }
+}
+
+} // namespace
+
+Value::Map CommittedBlock::toMap() const {
+  return {{"proposal", proposal.toMap()}, {"qc", qc.toMap()}};
+}
+
+CommittedBlock CommittedBlock::read(Fields& f, std::size_t maxTxs) {
+  f.only({"proposal", "qc"});
+  CommittedBlock b;
+  if (const Value::Map* p = f.map("proposal")) {
+    Fields pf(*p);
+    b.proposal = Proposal::read(pf, maxTxs);
+    if (!pf.ok()) f.fail("proposal: " + pf.error());
+  }
+  b.qc = readPart<QuorumCert>(f, "qc");
+  return b;
+}
+
+std::string_view messageName(const Message& m) {
+  return std::visit([](const auto& x) { return std::decay_t<decltype(x)>::kName; }, m);
+}
+
+Bytes encodeMessage(const Message& m) {
+  Value::Map b = std::visit([](const auto& x) { return body(x); }, m);
+  b.emplace("kind", std::string(messageName(m)));
+  return core::encodeRecord({"pool", core::kEncodingVersion, std::move(b)});
+}
+
+std::optional<Message> decodeMessage(const std::uint8_t* data, std::size_t size, std::size_t maxTxs,
+                                     std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<Message> {
+    if (error) *error = "pool message: " + std::move(why);
+    return std::nullopt;
+  };
+  std::string why;
+  core::DecodeLimits limits;
+  limits.maxItems = std::max<std::size_t>(maxTxs, kMaxSyncBlocks) + 16;
+  auto value = core::decode(data, size, &why, limits);
+  if (!value) return fail(why);
+  // The record envelope, as core::decodeRecord checks it (without decoding twice).
+  if (!value->isArray() || value->asArray().size() != 4 || !value->asArray()[0].isText() ||
+      value->asArray()[0].asText() != "difuon" || !value->asArray()[1].isUnsigned() ||
+      value->asArray()[1].asUnsigned() != core::kEncodingVersion || !value->asArray()[2].isText() ||
+      value->asArray()[2].asText() != "pool" || !value->asArray()[3].isMap())
+    return fail("not a pool record of this version");
+  Value::Map& body = value->asArray()[3].asMap();
+  auto kind = body.find("kind");
+  if (kind == body.end() || !kind->second.isText()) return fail("no kind");
+  std::string name = kind->second.asText();
+  body.erase(kind);
+  Fields f(body);
+  Message m;
+  if (!readMessage(name, f, maxTxs, m)) return fail("unknown kind '" + name + "'");
+  if (!f.ok()) return fail(name + ": " + f.error());
+  return m;
+}
+
+Bytes checkpointMessage(const Digest& chain, std::uint64_t height, const Digest& stateRoot) {
+  return core::encodeRecord(
+      {"checkpoint",
+       core::kEncodingVersion,
+       {{"chain", toBytes(chain)}, {"height", height}, {"state_root", toBytes(stateRoot)}}});
+}
+
+} // namespace flo::pool

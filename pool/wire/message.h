@@ -1,0 +1,141 @@
+/// \file
+/// Every message of the pool's protocol, between replicas and between clients and replicas, as
+/// one canonical record `pool` with a kind and its fields. The transport authenticates who
+/// sent a message (its DID); the signatures inside (votes, timeouts, proposals, transactions)
+/// are what a third party can check later.
+#pragma once
+
+#include "pool/wire/consensus.h"
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace flo::pool {
+
+/// A committed block with what proves it: its proposal (header, transactions, the certificate of
+/// its parent) and its own certificate.
+struct CommittedBlock {
+  Proposal proposal;
+  QuorumCert qc; ///< certifies proposal.header
+  Value::Map toMap() const;
+  static CommittedBlock read(Fields& f, std::size_t maxTxs);
+  bool operator==(const CommittedBlock&) const = default;
+};
+
+/// Asks a peer for committed blocks from `fromHeight` on (at most `max`).
+struct SyncRequest {
+  static constexpr std::string_view kName = "sync-request";
+  std::uint64_t fromHeight = 0;
+  std::uint32_t max = 0;
+  bool operator==(const SyncRequest&) const = default;
+};
+
+/// Committed blocks in height order, and the proof that the last is committed: the header of a
+/// child in the next round, with the child's certificate (the 2-chain commit rule).
+struct SyncResponse {
+  static constexpr std::string_view kName = "sync-response";
+  std::vector<CommittedBlock> blocks;
+  std::optional<BlockHeader> child;
+  std::optional<QuorumCert> childQc;
+  bool operator==(const SyncResponse&) const = default;
+};
+
+/// Asks for one block by id (an ancestor of a proposal we cannot place).
+struct BlockRequest {
+  static constexpr std::string_view kName = "block-request";
+  Digest block{};
+  bool operator==(const BlockRequest&) const = default;
+};
+
+struct BlockResponse {
+  static constexpr std::string_view kName = "block-response";
+  Proposal proposal;
+  bool operator==(const BlockResponse&) const = default;
+};
+
+struct ProposalMsg {
+  static constexpr std::string_view kName = "proposal";
+  Proposal proposal;
+  bool operator==(const ProposalMsg&) const = default;
+};
+struct VoteMsg {
+  static constexpr std::string_view kName = "vote";
+  Vote vote;
+  bool operator==(const VoteMsg&) const = default;
+};
+struct TimeoutMsg {
+  static constexpr std::string_view kName = "timeout";
+  Timeout timeout;
+  bool operator==(const TimeoutMsg&) const = default;
+};
+
+/// A client's transaction.
+struct Submit {
+  static constexpr std::string_view kName = "submit";
+  Bytes tx;
+  bool operator==(const Submit&) const = default;
+};
+
+/// What became of a submitted transaction: refused at admission, or committed (applied or
+/// refused by execution) at a height.
+struct TxStatus {
+  static constexpr std::string_view kName = "tx-status";
+  enum class State : std::uint8_t { Refused, Committed };
+  Digest tx{};
+  State state = State::Refused;
+  bool applied = false;
+  std::uint64_t height = 0;
+  Digest stateRoot{}; ///< after the block (Committed)
+  std::string error;
+  bool operator==(const TxStatus&) const = default;
+};
+
+/// A client asks for an account's state, or the replica's status.
+struct Query {
+  static constexpr std::string_view kName = "query";
+  std::optional<AccountId> account; ///< none: the replica's status
+  std::uint64_t id = 0;             ///< echoed in the answer
+  bool operator==(const Query&) const = default;
+};
+
+struct QueryAnswer {
+  static constexpr std::string_view kName = "answer";
+  std::uint64_t id = 0;
+  std::uint64_t height = 0;
+  Digest stateRoot{};
+  std::uint64_t round = 0;
+  std::uint64_t lastCommitMs = 0; ///< block time of the last commit
+  ReplicaIndex replica = 0;
+  // the account asked for
+  bool found = false;
+  std::uint64_t balance = 0, stake = 0, unbonding = 0, nonce = 0;
+  bool provider = false;
+  bool operator==(const QueryAnswer&) const = default;
+};
+
+/// A signed checkpoint: the state root after a height every checkpointInterval blocks.
+struct Checkpoint {
+  static constexpr std::string_view kName = "checkpoint";
+  std::uint64_t height = 0;
+  Digest stateRoot{};
+  SignedBy by;
+  bool operator==(const Checkpoint&) const = default;
+};
+
+using Message =
+    std::variant<ProposalMsg, VoteMsg, TimeoutMsg, SyncRequest, SyncResponse, BlockRequest,
+                 BlockResponse, Submit, TxStatus, Query, QueryAnswer, Checkpoint>;
+
+std::string_view messageName(const Message& m);
+Bytes encodeMessage(const Message& m);
+/// Decodes and checks the shape of any message (signatures are checked by whoever acts on it).
+/// `maxTxs` bounds the transactions of one block. nullopt, with why, for anything else.
+std::optional<Message> decodeMessage(const std::uint8_t* data, std::size_t size, std::size_t maxTxs,
+                                     std::string* error = nullptr);
+
+/// What a checkpoint signs.
+Bytes checkpointMessage(const Digest& chain, std::uint64_t height, const Digest& stateRoot);
+
+} // namespace flo::pool

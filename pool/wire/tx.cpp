@@ -1,0 +1,149 @@
+/// \file
+/// Ledger transactions (see tx.h).
+#include "pool/wire/tx.h"
+
+#include <algorithm>
+
+namespace flo::pool {
+
+using core::toBytes;
+
+Value::Map Transfer::body() const {
+  return {{"to", toBytes(to)}, {"amount", amount}};
+}
+Transfer Transfer::read(Fields& f) {
+  f.only({"to", "amount"});
+  return {f.fixed<32>("to"), f.u64("amount")};
+}
+
+Value::Map Stake::body() const {
+  return {{"amount", amount}};
+}
+Stake Stake::read(Fields& f) {
+  f.only({"amount"});
+  return {f.u64("amount")};
+}
+
+Value::Map Unstake::body() const {
+  return {{"amount", amount}};
+}
+Unstake Unstake::read(Fields& f) {
+  f.only({"amount"});
+  return {f.u64("amount")};
+}
+
+Value::Map RegisterProvider::body() const {
+  Value::Array arches;
+  for (const auto& a : architectures) arches.emplace_back(a);
+  return {{"architectures", std::move(arches)},
+          {"cores", std::uint64_t(cores)},
+          {"memory_mib", memoryMiB},
+          {"zone", zone},
+          {"price", pricePerMinute}};
+}
+RegisterProvider RegisterProvider::read(Fields& f) {
+  f.only({"architectures", "cores", "memory_mib", "zone", "price"});
+  RegisterProvider p;
+  if (const auto* arches = f.array("architectures", kMaxArchitectures)) {
+    for (const auto& a : *arches) {
+      if (!a.isText() || a.asText().empty() || a.asText().size() > kMaxName) {
+        f.fail("architectures: expected names of 1 to " + std::to_string(kMaxName) + " bytes");
+        break;
+      }
+      p.architectures.push_back(a.asText());
+    }
+    if (!std::is_sorted(p.architectures.begin(), p.architectures.end()) ||
+        std::adjacent_find(p.architectures.begin(), p.architectures.end()) != p.architectures.end())
+      f.fail("architectures: expected sorted, distinct names");
+  }
+  p.cores = std::uint32_t(f.u64Max("cores", 1u << 16));
+  p.memoryMiB = f.u64Max("memory_mib", std::uint64_t(1) << 40);
+  p.zone = f.text("zone", kMaxName);
+  p.pricePerMinute = f.u64("price");
+  return p;
+}
+
+std::string_view kindName(const TxBody& body) {
+  return std::visit([](const auto& b) { return std::decay_t<decltype(b)>::kName; }, body);
+}
+
+namespace {
+
+/// Reads the body of kind `name` into `out`, trying each alternative of TxBody in turn.
+template <std::size_t I = 0> bool readBody(std::string_view name, Fields& f, TxBody& out) {
+  if constexpr (I == std::variant_size_v<TxBody>) {
+    return false;
+  } else {
+    using Kind = std::variant_alternative_t<I, TxBody>;
+    if (name == Kind::kName) {
+      out = Kind::read(f);
+      return true;
+    }
+    return readBody<I + 1>(name, f, out);
+  }
+}
+
+Value::Map unsignedBody(const Tx& tx) {
+  return {{"chain", toBytes(tx.chain)},
+          {"from", toBytes(tx.from)},
+          {"nonce", tx.nonce},
+          {"kind", std::string(kindName(tx.body))},
+          {"body", std::visit([](const auto& b) { return b.body(); }, tx.body)}};
+}
+
+} // namespace
+
+Bytes Tx::signedBytes() const {
+  return core::encodeRecord({"tx-signed", core::kEncodingVersion, unsignedBody(*this)});
+}
+
+Bytes Tx::encode() const {
+  Value::Map m = unsignedBody(*this);
+  m.emplace("sig", toBytes(signature));
+  return core::encodeRecord({"tx", core::kEncodingVersion, std::move(m)});
+}
+
+Digest Tx::id() const {
+  return core::hash(encode());
+}
+
+std::optional<Tx> Tx::decode(const std::uint8_t* data, std::size_t size, std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<Tx> {
+    if (error) *error = "transaction: " + std::move(why);
+    return std::nullopt;
+  };
+  if (size > kMaxEncoded) return fail("larger than " + std::to_string(kMaxEncoded) + " bytes");
+  std::string why;
+  auto record = core::decodeRecord(Bytes(data, data + size), "tx", &why);
+  if (!record) return fail(why);
+  Fields f(record->body);
+  f.only({"chain", "from", "nonce", "kind", "body", "sig"});
+  Tx tx;
+  tx.chain = f.fixed<32>("chain");
+  tx.from = f.fixed<32>("from");
+  tx.nonce = f.u64("nonce");
+  std::string kind = f.text("kind", 32);
+  tx.signature = f.fixed<64>("sig");
+  const Value::Map* body = f.map("body");
+  if (!f.ok()) return fail(f.error());
+  Fields b(*body);
+  if (!readBody(kind, b, tx.body)) return fail("unknown kind '" + kind + "'");
+  if (!b.ok()) return fail(kind + ": " + b.error());
+  return tx;
+}
+
+bool Tx::verify() const {
+  return core::verifySignature(from, signature, signedBytes());
+}
+
+Tx makeTx(const core::SigningKey& key, const Digest& chain, std::uint64_t nonce, TxBody body) {
+  Tx tx;
+  tx.chain = chain;
+  tx.from = key.publicKey();
+  tx.nonce = nonce;
+  tx.body = std::move(body);
+  tx.signature = key.sign(tx.signedBytes());
+  return tx;
+}
+
+} // namespace flo::pool

@@ -1,0 +1,62 @@
+/// \file
+/// The pool's consensus core, n replicas in one process on the simulated network: the normal
+/// case, and the checkers over it.
+#include "pool/sim/checkers.h"
+#include "pool/sim/cluster.h"
+
+#include <gtest/gtest.h>
+
+namespace flo::pool {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::set<std::size_t> allReplicas(const Cluster& c) {
+  std::set<std::size_t> s;
+  for (std::size_t i = 0; i < c.replicaCount(); ++i) s.insert(i);
+  return s;
+}
+
+std::string describe(Cluster& c) {
+  std::string out;
+  for (std::size_t n = 0; n < c.nodeCount(); ++n) {
+    if (!c.net().isUp(n)) {
+      out += "node " + std::to_string(n) + " down\n";
+      continue;
+    }
+    const Replica& r = c.replica(n);
+    const ReplicaMetrics& m = r.metrics();
+    out += "node " + std::to_string(n) + ": round " + std::to_string(r.round()) + " view " +
+           std::to_string(r.view()) + " height " + std::to_string(r.committedHeight()) +
+           " proposals " + std::to_string(m.proposals) + " votes " + std::to_string(m.votes) +
+           " qcs " + std::to_string(m.qcsFormed) + " timeouts " + std::to_string(m.timeoutsSent) +
+           " tcs " + std::to_string(m.tcsFormed) + " invalid " + std::to_string(m.invalidMessages) +
+           " stale " + std::to_string(m.staleMessages) + " mempool " +
+           std::to_string(r.mempool().size()) + "\n";
+  }
+  return out;
+}
+
+void expectSafe(Cluster& c, const std::set<std::size_t>& correct, std::size_t txs) {
+  for (const Verdict& v : checkSafety(c, correct, txs))
+    EXPECT_TRUE(v.ok) << v.checker << ": " << v.detail;
+}
+
+TEST(PoolCluster, FourReplicasCommitTransfers) {
+  ClusterOptions o;
+  o.seed = 1;
+  Cluster c(o);
+  for (int i = 0; i < 40; ++i) c.submitTransfer(i % 8, 10);
+  ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << c.acknowledged() << " of 40 acknowledged\n"
+                                               << describe(c);
+  c.runFor(200ms);
+  EXPECT_GT(c.commonHeight(), 0u);
+  expectSafe(c, allReplicas(c), 40);
+  for (std::size_t n = 0; n < 4; ++n) {
+    EXPECT_EQ(c.replica(n).metrics().committedTxs, 40u) << "node " << n;
+    EXPECT_EQ(c.replica(n).mempool().signaturesVerified(), 40u) << "node " << n;
+  }
+}
+
+} // namespace
+} // namespace flo::pool
