@@ -208,8 +208,6 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
       CommitBlock{CommittedBlock{entry.proposal, qc}, results, root, child, childQc});
   mempool_.onCommitted(entry.txIds, ledger_);
   for (std::size_t i = 0; i < entry.txIds.size(); ++i) {
-    auto w = waiting_.find(entry.txIds[i]);
-    if (w == waiting_.end()) continue;
     TxStatus s;
     s.tx = entry.txIds[i];
     s.state = TxStatus::State::Committed;
@@ -217,6 +215,13 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
     s.height = h.height;
     s.stateRoot = root;
     s.error = results[i].error;
+    if (recentOrder_.size() >= genesis_.params.maxMempool) {
+      recentlyCommitted_.erase(recentOrder_.front());
+      recentOrder_.pop_front();
+    }
+    if (recentlyCommitted_.emplace(s.tx, s).second) recentOrder_.push_back(s.tx);
+    auto w = waiting_.find(entry.txIds[i]);
+    if (w == waiting_.end()) continue;
     for (ClientId c : w->second) reply(c, s);
     waiting_.erase(w);
   }

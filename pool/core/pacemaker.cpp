@@ -67,6 +67,7 @@ void Replica::onRoundTimeout(Time now) {
   t.view = view_;
   t.highQc = safety_.highQc;
   t.by = {self_, key_.sign(timeoutMessage(committee_.chain(), round_, t.highQc.round, view_))};
+  if (lastTc_ && lastTc_->round + 1 == round_) t.lastTc = std::make_shared<TimeoutCert>(*lastTc_);
   ++metrics_.timeoutsSent;
   broadcast(TimeoutMsg{t});
   roundDeadline_ = now + roundTimeout();
@@ -78,12 +79,25 @@ void Replica::onTimeout(ReplicaIndex from, const Timeout& t, Time now) {
   if (from != self_) {
     if (!committee_.verify(t)) return void(++metrics_.invalidMessages);
     if (!verifiedQc(t.highQc)) return void(++metrics_.invalidMessages);
-    processQc(t.highQc, now); // may carry us past the round
+    processQc(t.highQc, now);                       // may carry us past the round
+    if (t.lastTc && t.lastTc->round + 1 > round_) { // a round we missed: catch up to it
+      if (t.lastTc->round + 1 != t.round || !committee_.verify(*t.lastTc))
+        return void(++metrics_.invalidMessages);
+      processTc(*t.lastTc, now);
+    }
   }
   if (t.round < round_) return void(++metrics_.staleMessages);
   if (t.round > round_ + 64) return void(++metrics_.staleMessages);
   auto& senders = timeouts_[t.round];
   if (!senders.emplace(from, t).second) return;
+  // f+1 timeouts for a later round: a correct replica is there, so the round exists; go there
+  // and join them (a restart or a partition left us behind without a certificate to follow).
+  if (t.round > round_ && senders.size() >= committee_.faults() + 1) {
+    std::vector<std::uint64_t> views;
+    for (const auto& [r, x] : senders) views.push_back(x.view);
+    std::sort(views.begin(), views.end(), std::greater<>());
+    advanceRound(t.round, views[committee_.faults()], now);
+  }
   // f+1 timeouts: at least one correct replica gave up on this round; join it.
   if (t.round == round_ && senders.size() >= committee_.faults() + 1 &&
       safety_.lastVotedRound < round_)

@@ -31,6 +31,7 @@
 #include "pool/core/mempool.h"
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -107,13 +108,6 @@ public:
   /// Block time of the last committed block.
   std::uint64_t lastCommitMs() const { return tree_.tip().timeMs; }
 
-  /// Testing: a byzantine strategy hook sees (and may change or drop) every message this
-  /// replica sends (POOL-TESTING §5.3 (d)); returning false drops it.
-  using OutgoingHook = std::function<bool(std::optional<ReplicaIndex> to, Message& message)>;
-  void setOutgoingHookForTesting(OutgoingHook hook) { hook_ = std::move(hook); }
-  /// Testing: sign with this replica's key (for crafted byzantine messages).
-  core::Signature signForTesting(const Bytes& message) const { return key_.sign(message); }
-
 private:
   // replica.cpp: plumbing
   void init(const Genesis& genesis, Time now);
@@ -183,11 +177,14 @@ private:
   std::map<std::uint64_t, Bytes> snapshots_; ///< ledger at checkpoint heights, until stable
   std::uint64_t stableCheckpoint_ = 0;
   std::optional<Time> syncRequestedAt_;
+  /// Recently committed transactions, so a client resending one hears how it ended (bounded,
+  /// oldest forgotten first).
+  std::map<Digest, TxStatus> recentlyCommitted_;
+  std::deque<Digest> recentOrder_;
   /// Clients waiting for their transaction, by transaction id.
   std::map<Digest, std::vector<ClientId>> waiting_;
   std::vector<Effect> effects_;
   ReplicaMetrics metrics_;
-  OutgoingHook hook_;
 };
 
 } // namespace flo::pool

@@ -102,13 +102,12 @@ Verdict noLostAcks(Cluster& c, const std::set<std::size_t>& correct) {
   std::size_t checked = 0;
   for (const Submission& s : c.submissions()) {
     if (!s.ackedAt) continue;
-    // The height f+1 replicas reported.
-    std::map<std::uint64_t, std::size_t> heights;
-    for (const auto& [node, st] : s.replies)
-      if (st.state == TxStatus::State::Committed) ++heights[st.height];
-    std::uint64_t height = 0;
-    for (const auto& [h, n] : heights)
-      if (n >= c.genesis().faults() + 1) height = h;
+    std::uint64_t height = s.ackedHeight;
+    if (height == 0) {
+      v.ok = false;
+      v.detail = "transaction " + hex8(s.id) + " acknowledged without a height";
+      return v;
+    }
     for (std::size_t n : correct) {
       const auto& chain = c.store(n).chain();
       if (chain.size() < height) continue; // not there yet (checked when it is)

@@ -32,10 +32,10 @@ core::Address twinAddress(std::size_t i) {
 }
 const core::Address kClient{"client", 1};
 
-std::uint64_t wallOf(core::Time now) {
-  return kGenesisTimeMs + std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            now - sim::Clock::kEpoch)
-                                            .count());
+std::uint64_t wallOf(core::Time now, std::int64_t skewMs = 0) {
+  std::int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - sim::Clock::kEpoch).count();
+  return std::uint64_t(std::int64_t(kGenesisTimeMs) + ms + skewMs);
 }
 
 } // namespace
@@ -72,18 +72,26 @@ public:
     return std::exchange(out_, {});
   }
 
-  void drain() {
+  void route(const Routed& m) {
     ReplicaIndex me = cluster_.indexOfNode_.at(node_);
+    Bytes bytes = encodeMessage(m.message);
+    for (const auto& [n, index] : cluster_.indexOfNode_)
+      if (m.to ? index == *m.to : index != me) out_.push_back({cluster_.net_->address(n), bytes});
+  }
+
+  void send(Routed m) {
+    auto strategy = cluster_.strategies_.find(node_);
+    if (strategy == cluster_.strategies_.end()) return route(m);
+    for (const Routed& r : strategy->second(m)) route(r);
+  }
+
+  void drain() {
     for (Effect& e : replica_->takeEffects()) {
       cluster_.stores_[node_]->apply(e);
       if (auto* s = std::get_if<SendTo>(&e)) {
-        Bytes bytes = encodeMessage(s->message);
-        for (const auto& [n, index] : cluster_.indexOfNode_)
-          if (index == s->to) out_.push_back({cluster_.net_->address(n), bytes});
+        send({s->to, std::move(s->message)});
       } else if (auto* b = std::get_if<Broadcast>(&e)) {
-        Bytes bytes = encodeMessage(b->message);
-        for (const auto& [n, index] : cluster_.indexOfNode_)
-          if (index != me) out_.push_back({cluster_.net_->address(n), bytes});
+        send({std::nullopt, std::move(b->message)});
       } else if (auto* r = std::get_if<ReplyTo>(&e)) {
         if (r->client == 0) continue;
         out_.push_back(
@@ -162,24 +170,20 @@ std::unique_ptr<sim::Node> Cluster::makeReplica(std::size_t node, const sim::Nod
   MemoryStore& store = *stores_[node];
   if (wipeOnStart_.erase(node)) store.wipe();
   std::unique_ptr<Replica> replica;
+  std::int64_t skew = 0;
+  if (auto k = options_.clockSkewMs.find(index); k != options_.clockSkewMs.end()) skew = k->second;
+  Replica::WallClock wall = [skew](core::Time t) { return wallOf(t, skew); };
   if (store.empty()) {
-    replica =
-        std::make_unique<Replica>(genesis_, index, replicaKeys_[index], store, wallOf, ctx.now);
+    replica = std::make_unique<Replica>(genesis_, index, replicaKeys_[index], store, wall, ctx.now);
   } else {
-    replica = std::make_unique<Replica>(genesis_, index, replicaKeys_[index], store, wallOf,
+    replica = std::make_unique<Replica>(genesis_, index, replicaKeys_[index], store, wall,
                                         store.restore(), ctx.now);
   }
-  if (auto h = hooks_.find(node); h != hooks_.end()) replica->setOutgoingHookForTesting(h->second);
   return std::make_unique<ReplicaNode>(*this, node, std::move(replica));
 }
 
 Replica& Cluster::replica(std::size_t node) {
   return net_->nodeAs<ReplicaNode>(node).replica();
-}
-
-void Cluster::setHook(std::size_t node, Replica::OutgoingHook hook) {
-  hooks_[node] = hook;
-  replica(node).setOutgoingHookForTesting(std::move(hook));
 }
 
 void Cluster::restart(std::size_t node, bool wipe) {
@@ -196,6 +200,7 @@ Digest Cluster::submitTransfer(std::size_t account, std::uint64_t amount,
   Digest id = core::hash(encoded);
   Submission s;
   s.id = id;
+  s.encoded = encoded;
   s.from = tx.from;
   s.nonce = tx.nonce;
   s.sentAt = net_->now();
@@ -213,21 +218,39 @@ void Cluster::submitRaw(const Bytes& tx, const std::vector<std::size_t>& toNodes
   net_->flush();
 }
 
+void Cluster::resubmitUnacknowledged() {
+  for (const Submission& s : submissions_) {
+    if (s.ackedAt) continue;
+    std::vector<std::size_t> to;
+    for (std::size_t n : replicaNodes_) {
+      auto r = s.replies.find(n);
+      if (r == s.replies.end() || r->second.state != TxStatus::State::Committed) to.push_back(n);
+    }
+    if (!to.empty()) submitRaw(s.encoded, to);
+  }
+}
+
 void Cluster::onReply(std::size_t fromNode, const Message& m) {
   const auto* status = std::get_if<TxStatus>(&m);
   if (!status) return;
   auto it = submissionOf_.find(status->tx);
   if (it == submissionOf_.end()) return;
   Submission& s = submissions_[it->second];
-  s.replies[fromNode] = *status;
+  auto& kept = s.replies[fromNode];
+  // A commit stays what the replica said (a replayed submission is refused after it).
+  if (kept.state != TxStatus::State::Committed || kept.height == 0) kept = *status;
   if (s.ackedAt || status->state != TxStatus::State::Committed) return;
   // f+1 matching commits from distinct replicas (twins speak as one).
   std::map<std::tuple<std::uint64_t, bool, Digest>, std::set<ReplicaIndex>> agree;
   for (const auto& [node, st] : s.replies)
     if (st.state == TxStatus::State::Committed)
       agree[{st.height, st.applied, st.stateRoot}].insert(indexOfNode_.at(node));
-  for (const auto& [key, who] : agree)
-    if (who.size() >= genesis_.faults() + 1) s.ackedAt = net_->now();
+  for (const auto& [key, who] : agree) {
+    if (who.size() >= genesis_.faults() + 1) {
+      s.ackedAt = net_->now();
+      s.ackedHeight = std::get<0>(key);
+    }
+  }
 }
 
 std::size_t Cluster::acknowledged() const {
@@ -245,6 +268,50 @@ bool Cluster::runUntil(const std::function<bool()>& done, std::chrono::milliseco
 
 void Cluster::runFor(std::chrono::milliseconds span) {
   net_->runFor(span);
+}
+
+void Cluster::split(const std::vector<std::vector<std::size_t>>& groups) {
+  heal();
+  std::map<std::size_t, std::size_t> groupOf;
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (std::size_t n : groups[g]) groupOf[n] = g;
+  for (std::size_t a : replicaNodes_)
+    for (std::size_t b : replicaNodes_) {
+      auto ga = groupOf.find(a), gb = groupOf.find(b);
+      std::size_t x = ga == groupOf.end() ? groups.size() : ga->second;
+      std::size_t y = gb == groupOf.end() ? groups.size() : gb->second;
+      if (a != b && x != y) {
+        net_->block(a, b);
+        blocked_.insert({a, b});
+      }
+    }
+}
+
+void Cluster::heal() {
+  for (const auto& [a, b] : blocked_) net_->unblock(a, b);
+  blocked_.clear();
+}
+
+std::string Cluster::describe() {
+  std::string out;
+  for (std::size_t n = 0; n < replicaNodes_.size(); ++n) {
+    out += "node " + std::to_string(n) + ": ";
+    if (!net_->isUp(n)) {
+      out += "down, stored height " + std::to_string(stores_[n]->chain().size()) + "\n";
+      continue;
+    }
+    const Replica& r = replica(n);
+    const ReplicaMetrics& m = r.metrics();
+    out += "round " + std::to_string(r.round()) + " view " + std::to_string(r.view()) + " height " +
+           std::to_string(r.committedHeight()) + " hqc " + std::to_string(r.safety().highQc.round) +
+           " voted " + std::to_string(r.safety().lastVotedRound) + " | proposals " +
+           std::to_string(m.proposals) + " votes " + std::to_string(m.votes) + " qcs " +
+           std::to_string(m.qcsFormed) + " timeouts " + std::to_string(m.timeoutsSent) + " tcs " +
+           std::to_string(m.tcsFormed) + " invalid " + std::to_string(m.invalidMessages) +
+           " stale " + std::to_string(m.staleMessages) + " syncs " +
+           std::to_string(m.syncRequests) + " mempool " + std::to_string(r.mempool().size()) + "\n";
+  }
+  return out;
 }
 
 std::uint64_t Cluster::commonHeight(const std::vector<std::size_t>& nodes) const {

@@ -33,16 +33,20 @@ struct ClusterOptions {
   /// another address.
   std::vector<ReplicaIndex> twins;
   sim::LinkConfig link; ///< every link's default
+  /// A replica's wall clock ahead (+) or behind (-) the others, in ms (POOL-TESTING F15).
+  std::map<ReplicaIndex, std::int64_t> clockSkewMs;
 };
 
 /// One transaction a client submitted, and what it heard.
 struct Submission {
   Digest id{};
+  Bytes encoded;
   AccountId from{};
   std::uint64_t nonce = 0;
   std::map<std::size_t, TxStatus> replies; ///< by replica node
   core::Time sentAt{};
   std::optional<core::Time> ackedAt; ///< f+1 matching Committed replies
+  std::uint64_t ackedHeight = 0;     ///< the height they named
 };
 
 class Cluster {
@@ -68,6 +72,9 @@ public:
                         const std::vector<std::size_t>& toNodes = {});
   /// Submits raw bytes as a client would (garbage, forgeries).
   void submitRaw(const Bytes& tx, const std::vector<std::size_t>& toNodes = {});
+  /// Sends every submission not yet acknowledged again (as a client does after a while), to
+  /// the replicas it has not heard a commit from.
+  void resubmitUnacknowledged();
   const std::vector<Submission>& submissions() const { return submissions_; }
   std::size_t acknowledged() const;
   const core::SigningKey& accountKey(std::size_t account) const { return accounts_.at(account); }
@@ -77,15 +84,32 @@ public:
   bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds limit);
   void runFor(std::chrono::milliseconds span);
 
-  /// Byzantine hook on one node's outgoing messages (kept across its restarts).
-  void setHook(std::size_t node, Replica::OutgoingHook hook);
+  /// A message on its way out of a replica: to one replica, or to all (nullopt).
+  struct Routed {
+    std::optional<ReplicaIndex> to;
+    Message message;
+  };
+  /// A byzantine strategy (POOL-TESTING §5.3 (d), concord's IByzantineStrategy): sees each
+  /// message a node sends and returns what to send instead (nothing, the same, changed copies,
+  /// or different messages to different replicas). Kept across the node's restarts.
+  using Strategy = std::function<std::vector<Routed>(const Routed&)>;
+  void setStrategy(std::size_t node, Strategy strategy) { strategies_[node] = std::move(strategy); }
+  /// A replica's signing key (for strategies that sign what they change).
+  const core::SigningKey& replicaKey(ReplicaIndex r) const { return replicaKeys_.at(r); }
   void crash(std::size_t node) { net_->crash(node); }
   /// Restarts a node from its store (or from nothing, with `wipe`: a lost disk).
   void restart(std::size_t node, bool wipe = false);
 
+  /// Replica nodes in different groups cannot reach each other (both ways); the clients still
+  /// reach every replica. Replaces the previous split.
+  void split(const std::vector<std::vector<std::size_t>>& groups);
+  void heal();
+
   /// Every committed height on which the nodes in `nodes` (default: every replica node that is
   /// not a twin) agree.
   std::uint64_t commonHeight(const std::vector<std::size_t>& nodes = {}) const;
+  /// One line per node: round, view, height, counters (for a failing run to explain itself).
+  std::string describe();
 
 private:
   class ReplicaNode;
@@ -102,8 +126,9 @@ private:
   std::vector<std::size_t> replicaNodes_;
   std::map<std::size_t, ReplicaIndex> indexOfNode_;
   std::vector<std::unique_ptr<MemoryStore>> stores_;
-  std::map<std::size_t, Replica::OutgoingHook> hooks_;
+  std::map<std::size_t, Strategy> strategies_;
   std::set<std::size_t> wipeOnStart_;
+  std::set<std::pair<std::size_t, std::size_t>> blocked_;
   std::size_t clientNode_ = 0;
   std::vector<Submission> submissions_;
   std::map<Digest, std::size_t> submissionOf_;

@@ -133,11 +133,19 @@ Vote Vote::read(Fields& f) {
 }
 
 Value::Map Timeout::toMap() const {
-  return {{"round", round}, {"view", view}, {"high_qc", highQc.toMap()}, {"by", signedByValue(by)}};
+  Value::Map m{
+      {"round", round}, {"view", view}, {"high_qc", highQc.toMap()}, {"by", signedByValue(by)}};
+  if (lastTc) m.emplace("last_tc", lastTc->toMap());
+  return m;
+}
+
+bool Timeout::operator==(const Timeout& o) const {
+  return round == o.round && view == o.view && highQc == o.highQc && by == o.by &&
+         (lastTc ? o.lastTc && *lastTc == *o.lastTc : !o.lastTc);
 }
 
 Timeout Timeout::read(Fields& f) {
-  f.only({"round", "view", "high_qc", "by"});
+  f.only({"round", "view", "high_qc", "by", "last_tc"});
   Timeout t;
   t.round = f.u64("round");
   t.view = f.u64("view");
@@ -148,6 +156,14 @@ Timeout Timeout::read(Fields& f) {
   }
   const Value::Array* by = f.array("by", 2);
   if (by && !readSignedBy(Value(*by), t.by)) f.fail("by: expected [replica, signature]");
+  if (f.has("last_tc")) {
+    if (const auto* m = f.map("last_tc")) {
+      Fields tf(*m);
+      auto tc = std::make_shared<TimeoutCert>(TimeoutCert::read(tf));
+      if (!tf.ok()) f.fail("last_tc: " + tf.error());
+      t.lastTc = std::move(tc);
+    }
+  }
   return t;
 }
 

@@ -15,6 +15,7 @@
 
 #include "pool/wire/genesis.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,14 +73,19 @@ struct Vote {
   bool operator==(const Vote&) const = default;
 };
 
+struct TimeoutCert;
+
 struct Timeout {
   std::uint64_t round = 0;
   std::uint64_t view = 0; ///< the view the sender was in, in that round
   QuorumCert highQc;      ///< the highest certificate the sender holds
   SignedBy by;
+  /// The TC that took the sender into this round, if one did (not signed: it carries its own
+  /// signatures): a replica that missed it catches up from here (DiemBFT's last-round TC).
+  std::shared_ptr<const TimeoutCert> lastTc;
   Value::Map toMap() const;
   static Timeout read(Fields& f);
-  bool operator==(const Timeout&) const = default;
+  bool operator==(const Timeout& o) const;
 };
 
 /// 2f+1 timeouts for one round; each entry names the round of its sender's high QC and the
