@@ -82,4 +82,28 @@ public:
   virtual std::optional<StoredBlock> committed(std::uint64_t height) const = 0;
 };
 
+/// What a replica restarts from: its safety state, the committed tip and the ledger there, and
+/// the uncommitted blocks it had stored.
+struct Restored {
+  SafetyState safety;
+  Ledger ledger;
+  BlockHeader tip;               ///< the last committed block's header (genesis: height 0)
+  QuorumCert tipQc;              ///< its certificate (the genesis certificate at height 0)
+  std::vector<Proposal> pending; ///< stored blocks above the tip, any order
+};
+
+/// A replica's durable storage, as the daemon and the simulator see it: the SQLite store
+/// (pool/store) and the in-memory fake (pool/sim) both keep this contract.
+class ReplicaStore : public ChainReader {
+public:
+  /// Makes the durable effects among `effects` durable, together (one transaction, one sync),
+  /// before it returns; the others are ignored. A store that cannot write stops the process
+  /// rather than let the replica vote on what it could not keep.
+  virtual void applyAll(const std::vector<Effect>& effects) = 0;
+  /// What a restarting replica needs (see Restored).
+  virtual Restored restore() const = 0;
+  /// Nothing stored yet: the replica starts at genesis.
+  virtual bool empty() const = 0;
+};
+
 } // namespace flo::pool

@@ -56,15 +56,6 @@ struct ReplicaMetrics {
   std::uint64_t refusedTxs = 0;
 };
 
-/// What a replica restarts from: its safety state, the committed tip and the ledger there, and
-/// the uncommitted blocks it had stored.
-struct Restored {
-  SafetyState safety;
-  Ledger ledger;
-  BlockHeader tip;               ///< the last committed block's header (genesis: height 0)
-  QuorumCert tipQc;              ///< its certificate (the genesis certificate at height 0)
-  std::vector<Proposal> pending; ///< stored blocks above the tip, any order
-};
 
 class Replica {
 public:
@@ -90,6 +81,7 @@ public:
   void onTimer(Time now);
   std::optional<Time> nextTimer() const;
   std::vector<Effect> takeEffects();
+  bool hasEffects() const { return !effects_.empty(); }
 
   ReplicaIndex self() const { return self_; }
   std::uint64_t round() const { return round_; }

@@ -13,18 +13,21 @@
 
 namespace flo::pool {
 
-class MemoryStore final : public ChainReader {
+class MemoryStore final : public ReplicaStore {
 public:
   explicit MemoryStore(const Genesis& genesis) : genesis_(genesis) {}
 
   /// Keeps what an effect makes durable; other effects are ignored.
   void apply(const Effect& effect);
+  void applyAll(const std::vector<Effect>& effects) override {
+    for (const Effect& e : effects) apply(e);
+  }
   std::optional<StoredBlock> committed(std::uint64_t height) const override;
 
   /// What a restart starts from: the safety state, the ledger at the tip (from the last stable
   /// checkpoint's snapshot and the blocks after it), the tip and the blocks stored above it.
-  Restored restore() const;
-  bool empty() const { return chain_.empty() && !safety_; }
+  Restored restore() const override;
+  bool empty() const override { return chain_.empty() && !safety_; }
 
   const std::vector<StoredBlock>& chain() const { return chain_; }
   const std::vector<std::vector<TxResult>>& results() const { return results_; }

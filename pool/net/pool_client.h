@@ -1,0 +1,61 @@
+/// \file
+/// A client of the pool on the encrypted transport: what `fog account`, `fog status`, `fog
+/// stake` and the benchmark use. It sends to every replica and believes only what f+1 of them
+/// say alike (at least one is correct): a transaction is committed when f+1 replicas report it
+/// committed at the same height with the same outcome and state root; an account's state is
+/// what f+1 replicas report identically.
+#pragma once
+
+#include "core/net/udp_node.h"
+#include "pool/wire/message.h"
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flo::pool {
+
+struct SubmitOutcome {
+  bool committed = false; ///< false: refused before ordering (error says why)
+  bool applied = false;   ///< committed and applied (false: refused by execution)
+  std::uint64_t height = 0;
+  Digest stateRoot{};
+  Digest tx{};
+  std::string error;
+};
+
+class PoolClient {
+public:
+  /// Speaks through `node` (which must outlive the client) to the replicas of `genesis`.
+  PoolClient(core::UdpNode& node, Genesis genesis);
+
+  /// Submits an encoded transaction to every replica and waits for f+1 matching answers
+  /// (Committed, or Refused with the same reason). nullopt, with why, when none came within
+  /// `timeout` (it names how many replicas answered what).
+  std::optional<SubmitOutcome> submit(const Bytes& tx, std::chrono::milliseconds timeout,
+                                      std::string& error);
+  /// The account's state (or, without an account, any state) as f+1 replicas report it alike.
+  std::optional<QueryAnswer> query(const std::optional<AccountId>& account,
+                                   std::chrono::milliseconds timeout, std::string& error);
+  /// Every replica's own answer to a status query (nullopt for one that did not answer).
+  std::vector<std::optional<QueryAnswer>> status(std::chrono::milliseconds timeout);
+
+  /// The next nonce of `account` (its committed nonce, from query()).
+  std::optional<std::uint64_t> nextNonce(const AccountId& account,
+                                         std::chrono::milliseconds timeout, std::string& error);
+  const Genesis& genesis() const { return genesis_; }
+
+private:
+  void sendAll(const Message& m);
+  void onDelivery(const core::Delivery& d);
+
+  core::UdpNode& node_;
+  Genesis genesis_;
+  std::map<std::string, ReplicaIndex, std::less<>> byDid_;
+  std::map<ReplicaIndex, Message> answers_; ///< the latest from each replica
+  std::uint64_t nextQuery_ = 1;
+};
+
+} // namespace flo::pool

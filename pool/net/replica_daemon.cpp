@@ -1,0 +1,199 @@
+/// \file
+/// A replica process on the transport (see replica_daemon.h).
+#include "pool/net/replica_daemon.h"
+
+#include "core/check.h"
+#include "core/store/keystore.h"
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace flo::pool {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+volatile std::sig_atomic_t signalled = 0;
+
+std::optional<std::string> readText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+} // namespace
+
+std::uint64_t systemWallMs(Time) {
+  return std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
+}
+
+std::string ReplicaConfig::toJson() const {
+  return nlohmann::json{{"genesis", genesis},   {"index", index}, {"home", home},
+                        {"identity", identity}, {"data", data},   {"listen", listen}}
+      .dump(2);
+}
+
+std::optional<ReplicaConfig> ReplicaConfig::load(const std::string& path, std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<ReplicaConfig> {
+    if (error) *error = path + ": " + std::move(why);
+    return std::nullopt;
+  };
+  auto text = readText(path);
+  if (!text) return fail("cannot read the file");
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
+  ReplicaConfig c;
+  try {
+    c.genesis = j.at("genesis").get<std::string>();
+    c.index = j.at("index").get<ReplicaIndex>();
+    c.home = j.at("home").get<std::string>();
+    c.identity = j.at("identity").get<std::string>();
+    c.data = j.at("data").get<std::string>();
+    c.listen = j.at("listen").get<std::string>();
+  } catch (const std::exception& e) {
+    return fail(std::string("missing or malformed field: ") + e.what());
+  }
+  fs::path base = fs::path(path).parent_path();
+  for (std::string* p : {&c.genesis, &c.home, &c.data})
+    if (!p->empty() && fs::path(*p).is_relative()) *p = (base / *p).string();
+  return c;
+}
+
+std::unique_ptr<ReplicaDaemon> ReplicaDaemon::open(const ReplicaConfig& config,
+                                                   std::unique_ptr<ReplicaStore> store,
+                                                   std::string& error) {
+  auto text = readText(config.genesis);
+  if (!text) return error = "cannot read the genesis " + config.genesis, nullptr;
+  auto genesis = Genesis::fromJson(*text, &error);
+  if (!genesis || !genesis->validate(&error)) return nullptr;
+  if (config.index >= genesis->replicas.size())
+    return error = "replica index " + std::to_string(config.index) + " is not in the genesis",
+           nullptr;
+  const ReplicaInfo& me = genesis->replicas[config.index];
+  core::Keystore keys(config.home);
+  auto id = keys.load(config.identity, std::nullopt, error);
+  if (!id) return nullptr;
+  if (id->current.publicKey() != me.key || id->state().did != me.did)
+    return error = "identity '" + config.identity + "' is not replica " +
+                   std::to_string(config.index) + " of the genesis (another key or DID)",
+           nullptr;
+  auto address = core::UdpNode::parseAddress(config.listen);
+  if (!address) return error = "listen: expected HOST:PORT, got '" + config.listen + "'", nullptr;
+
+  std::unique_ptr<ReplicaDaemon> d(new ReplicaDaemon());
+  d->genesis_ = *genesis;
+  d->index_ = config.index;
+  d->store_ = std::move(store);
+  d->node_ = std::make_unique<core::UdpNode>(id->current, id->log);
+  if (!d->node_->bind(address->host, address->port, error)) return nullptr;
+  keys.loadKnown(d->node_->directory());
+  for (ReplicaIndex i = 0; i < genesis->replicas.size(); ++i) {
+    d->replicaByDid_[genesis->replicas[i].did] = i;
+    d->replicaAddress_.push_back({genesis->replicas[i].host, genesis->replicas[i].port});
+  }
+  Time now = Clock::now();
+  if (d->store_->empty())
+    d->replica_ = std::make_unique<Replica>(*genesis, config.index, id->current, *d->store_,
+                                            systemWallMs, now);
+  else
+    d->replica_ = std::make_unique<Replica>(*genesis, config.index, id->current, *d->store_,
+                                            systemWallMs, d->store_->restore(), now);
+  d->node_->onDelivery([raw = d.get()](const core::Delivery& x) { raw->onDelivery(x); });
+  return d;
+}
+
+ReplicaDaemon::~ReplicaDaemon() {
+  if (node_) node_->close();
+}
+
+void ReplicaDaemon::onDelivery(const core::Delivery& d) {
+  ++stats_.messagesIn;
+  auto m = decodeMessage(d.message.data(), d.message.size(), genesis_.params.maxBlockTxs);
+  if (!m) {
+    ++stats_.malformed;
+    return;
+  }
+  Time now = Clock::now();
+  if (auto r = replicaByDid_.find(d.did); r != replicaByDid_.end()) {
+    replica_->onReplicaMessage(r->second, *m, now);
+    return;
+  }
+  auto [it, fresh] = clientByDid_.try_emplace(d.did, nextClient_);
+  if (fresh) ++nextClient_;
+  clients_[it->second] = {d.did, d.from}; // answered where it last wrote from
+  replica_->onClientMessage(it->second, *m, now);
+}
+
+void ReplicaDaemon::flush() {
+  std::vector<Effect> effects = replica_->takeEffects();
+  if (effects.empty()) return;
+  // Durable first (one transaction), then the messages that depend on it.
+  store_->applyAll(effects);
+  ++stats_.storeBatches;
+  for (Effect& e : effects) {
+    if (auto* s = std::get_if<SendTo>(&e)) {
+      node_->send(replicaAddress_[s->to], genesis_.replicas[s->to].did, encodeMessage(s->message));
+      ++stats_.messagesOut;
+    } else if (auto* b = std::get_if<Broadcast>(&e)) {
+      Bytes bytes = encodeMessage(b->message);
+      for (ReplicaIndex i = 0; i < genesis_.replicas.size(); ++i) {
+        if (i == index_) continue;
+        node_->send(replicaAddress_[i], genesis_.replicas[i].did, bytes);
+        ++stats_.messagesOut;
+      }
+    } else if (auto* r = std::get_if<ReplyTo>(&e)) {
+      auto c = clients_.find(r->client);
+      if (c == clients_.end()) continue;
+      node_->send(c->second.address, c->second.did, encodeMessage(r->message));
+      ++stats_.messagesOut;
+    }
+  }
+}
+
+void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
+  auto next = replica_->nextTimer();
+  auto wait = maxWait;
+  if (next) {
+    auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
+    wait = std::clamp(until, std::chrono::milliseconds(0), maxWait);
+  }
+  node_->runUntil([&] { return replica_->hasEffects() || stop_ || signalled; }, wait);
+  Time now = Clock::now();
+  if (auto due = replica_->nextTimer(); due && now >= *due) replica_->onTimer(now);
+  flush();
+}
+
+void ReplicaDaemon::run(bool stopOnSignal) {
+  void (*oldInt)(int) = SIG_DFL;
+  void (*oldTerm)(int) = SIG_DFL;
+  if (stopOnSignal) {
+    oldInt = std::signal(SIGINT, [](int) { signalled = 1; });
+    oldTerm = std::signal(SIGTERM, [](int) { signalled = 1; });
+  }
+  while (!stop_ && !(stopOnSignal && signalled)) loopOnce(std::chrono::milliseconds(50));
+  flush();
+  node_->close();
+  node_->runFor(std::chrono::milliseconds(100)); // the CLOSEs go out
+  if (stopOnSignal) {
+    std::signal(SIGINT, oldInt);
+    std::signal(SIGTERM, oldTerm);
+  }
+}
+
+void ReplicaDaemon::runFor(std::chrono::milliseconds span) {
+  auto end = Clock::now() + span;
+  while (!stop_ && Clock::now() < end)
+    loopOnce(std::min(std::chrono::milliseconds(20),
+                      std::chrono::ceil<std::chrono::milliseconds>(end - Clock::now())));
+}
+
+} // namespace flo::pool

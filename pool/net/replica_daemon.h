@@ -1,0 +1,91 @@
+/// \file
+/// A replica as an OS process: the consensus core (pool/core) on the encrypted transport
+/// (core/net's UdpNode), with durable storage (a ReplicaStore: SQLite in production). One
+/// thread, one loop: deliveries and timer ticks go into the core; after each batch of events the
+/// core's durable effects are written together (one transaction, one fdatasync) and only then
+/// are its messages sent, so nothing is voted or acknowledged that a crash could take back.
+///
+/// Peers are told apart by the DID the transport authenticated: a replica of the genesis (its
+/// index), or a client (any other DID, answered where it wrote from).
+#pragma once
+
+#include "core/net/udp_node.h"
+#include "pool/core/replica.h"
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace flo::pool {
+
+/// What `fog pool run --config FILE` reads (JSON): everything one replica needs.
+struct ReplicaConfig {
+  std::string genesis;  ///< path of the genesis JSON
+  ReplicaIndex index = 0;
+  std::string home;     ///< the keystore ($FOG_HOME) holding the replica's identity
+  std::string identity; ///< its name there (stored unencrypted: a daemon)
+  std::string data;     ///< the SQLite file
+  std::string listen;   ///< HOST:PORT (the genesis's address for this replica)
+
+  std::string toJson() const;
+  /// Reads a config file; relative paths are taken from the file's folder. nullopt, with why,
+  /// for a missing file, malformed JSON or a missing field.
+  static std::optional<ReplicaConfig> load(const std::string& path, std::string* error);
+};
+
+struct DaemonStats {
+  std::uint64_t messagesIn = 0, messagesOut = 0, malformed = 0, unknownSenders = 0;
+  std::uint64_t storeBatches = 0;
+};
+
+class ReplicaDaemon {
+public:
+  /// Everything set up: the genesis checked, the identity unlocked and matching the genesis's key
+  /// for `index`, the store opened (or restored), the socket bound. nullptr with why otherwise.
+  static std::unique_ptr<ReplicaDaemon> open(const ReplicaConfig& config,
+                                             std::unique_ptr<ReplicaStore> store,
+                                             std::string& error);
+  ~ReplicaDaemon();
+
+  /// Runs until stop() or (with `stopOnSignal`) SIGINT/SIGTERM; then says CLOSE to its peers.
+  void run(bool stopOnSignal = true);
+  /// Runs the loop for about `span` (tests).
+  void runFor(std::chrono::milliseconds span);
+  void stop() { stop_ = true; }
+
+  const Replica& replica() const { return *replica_; }
+  const DaemonStats& stats() const { return stats_; }
+  core::UdpNode& node() { return *node_; }
+  const Genesis& genesis() const { return genesis_; }
+
+private:
+  ReplicaDaemon() = default;
+  void loopOnce(std::chrono::milliseconds maxWait);
+  void onDelivery(const core::Delivery& d);
+  void flush();
+
+  Genesis genesis_;
+  ReplicaIndex index_ = 0;
+  std::unique_ptr<ReplicaStore> store_;
+  std::unique_ptr<core::UdpNode> node_;
+  std::unique_ptr<Replica> replica_;
+  std::map<std::string, ReplicaIndex, std::less<>> replicaByDid_;
+  std::vector<core::Address> replicaAddress_;
+  struct Client {
+    std::string did;
+    core::Address address;
+  };
+  std::map<std::string, ClientId, std::less<>> clientByDid_;
+  std::map<ClientId, Client> clients_;
+  ClientId nextClient_ = 1;
+  std::atomic<bool> stop_{false};
+  DaemonStats stats_;
+};
+
+/// Unix time in milliseconds (the real clock, for block times).
+std::uint64_t systemWallMs(Time);
+
+} // namespace flo::pool
