@@ -56,7 +56,6 @@ struct ReplicaMetrics {
   std::uint64_t refusedTxs = 0;
 };
 
-
 class Replica {
 public:
   /// A fresh replica at genesis.

@@ -37,8 +37,9 @@ std::optional<SubmitOutcome> PoolClient::submit(const Bytes& tx, std::chrono::mi
       auto key = std::make_tuple(committed ? 1 : 0, s->applied, committed ? s->height : 0,
                                  committed ? s->stateRoot : Digest{}, s->error);
       if (++agree[key] >= genesis_.faults() + 1) {
-        out = SubmitOutcome{committed, s->applied, committed ? s->height : 0,
-                            committed ? s->stateRoot : Digest{}, id, s->error};
+        out = SubmitOutcome{
+            committed, s->applied, committed ? s->height : 0, committed ? s->stateRoot : Digest{},
+            id,        s->error};
         return true;
       }
     }
@@ -86,7 +87,8 @@ std::optional<QueryAnswer> PoolClient::query(const std::optional<AccountId>& acc
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!decide() && std::chrono::steady_clock::now() < deadline) {
     node_.runUntil(decide, std::min(timeout, std::chrono::milliseconds(500)));
-    if (!out && std::chrono::steady_clock::now() < deadline) { // the replicas may disagree for a block: ask again
+    if (!out && std::chrono::steady_clock::now() <
+                    deadline) { // the replicas may disagree for a block: ask again
       q.id = nextQuery_++;
       answers_.clear();
       sendAll(q);

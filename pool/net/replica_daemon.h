@@ -23,7 +23,7 @@ namespace flo::pool {
 
 /// What `fog pool run --config FILE` reads (JSON): everything one replica needs.
 struct ReplicaConfig {
-  std::string genesis;  ///< path of the genesis JSON
+  std::string genesis; ///< path of the genesis JSON
   ReplicaIndex index = 0;
   std::string home;     ///< the keystore ($FOG_HOME) holding the replica's identity
   std::string identity; ///< its name there (stored unencrypted: a daemon)
@@ -45,9 +45,8 @@ class ReplicaDaemon {
 public:
   /// Everything set up: the genesis checked, the identity unlocked and matching the genesis's key
   /// for `index`, the store opened (or restored), the socket bound. nullptr with why otherwise.
-  static std::unique_ptr<ReplicaDaemon> open(const ReplicaConfig& config,
-                                             std::unique_ptr<ReplicaStore> store,
-                                             std::string& error);
+  static std::unique_ptr<ReplicaDaemon>
+  open(const ReplicaConfig& config, std::unique_ptr<ReplicaStore> store, std::string& error);
   ~ReplicaDaemon();
 
   /// Runs until stop() or (with `stopOnSignal`) SIGINT/SIGTERM; then says CLOSE to its peers.

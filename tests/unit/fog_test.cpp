@@ -1,15 +1,19 @@
 /// \file
-/// The fog identity commands end to end, in process, with FOG_HOME and FOG_PASSPHRASE set as a
-/// script would.
+/// The fog commands end to end, in process, with FOG_HOME and FOG_PASSPHRASE set as a script
+/// would; every command of the table answers --help, and a passphrase can come through the
+/// input stream runFog is given. Nothing may reach the process's own std::cout or std::cerr.
 #include "core/provenance.h"
+#include "fog/cli.h"
 #include "fog/fog.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace flo::fog {
@@ -22,12 +26,20 @@ struct Result {
   std::string out, err;
 };
 
-Result fog(std::vector<std::string> args) {
+/// Runs fog with `input` as its input stream; fails the test if anything reaches the process's
+/// std::cout or std::cerr instead of the streams runFog was given.
+Result fog(std::vector<std::string> args, const std::string& input = "", bool interactive = false) {
   std::vector<const char*> argv{"fog"};
   for (auto& a : args) argv.push_back(a.c_str());
-  std::istringstream in;
-  std::ostringstream out, err;
-  int status = runFog(int(argv.size()), argv.data(), in, out, err);
+  std::istringstream in(input);
+  std::ostringstream out, err, strayOut, strayErr;
+  auto* coutBuf = std::cout.rdbuf(strayOut.rdbuf());
+  auto* cerrBuf = std::cerr.rdbuf(strayErr.rdbuf());
+  int status = runFog(int(argv.size()), argv.data(), in, out, err, interactive);
+  std::cout.rdbuf(coutBuf);
+  std::cerr.rdbuf(cerrBuf);
+  EXPECT_EQ(strayOut.str(), "") << "fog wrote to std::cout";
+  EXPECT_EQ(strayErr.str(), "") << "fog wrote to std::cerr";
   return {status, out.str(), err.str()};
 }
 
@@ -104,6 +116,99 @@ TEST_F(FogCli, HelpAndNotYet) {
   auto up = fog({"up"});
   EXPECT_EQ(up.status, 2);
   EXPECT_NE(up.err.find("not implemented yet"), std::string::npos);
+}
+
+TEST_F(FogCli, EveryCommandAndGroupAnswersHelpFromTheTable) {
+  auto top = fog({"--help"});
+  ASSERT_EQ(top.status, 0);
+  std::size_t runnable = 0;
+  for (const Command& cmd : commands()) {
+    std::string name;
+    for (const auto& p : cmd.path) name += (name.empty() ? "" : " ") + p;
+    SCOPED_TRACE("fog " + name);
+    std::vector<std::string> args = cmd.path;
+    args.push_back("--help");
+    auto r = fog(args);
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.err, "");
+    EXPECT_NE(r.out.find("Usage: fog " + name), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(cmd.summary), std::string::npos) << r.out;
+    for (const auto& option : optionNames(cmd))
+      EXPECT_NE(r.out.find(option), std::string::npos) << option << " missing from\n" << r.out;
+    if (cmd.path.size() == 1) EXPECT_NE(top.out.find(cmd.summary), std::string::npos);
+    if (!cmd.run) {
+      // A group lists its subcommands, and wants one.
+      for (const Command& sub : commands())
+        if (sub.path.size() == cmd.path.size() + 1 &&
+            std::equal(cmd.path.begin(), cmd.path.end(), sub.path.begin()))
+          EXPECT_NE(r.out.find(sub.path.back()), std::string::npos);
+      auto bare = fog(cmd.path);
+      EXPECT_EQ(bare.status, 2);
+      EXPECT_NE(bare.err.find("fog " + name + " --help"), std::string::npos) << bare.err;
+    } else {
+      ++runnable;
+    }
+  }
+  EXPECT_GE(runnable, 18u);
+  auto benchNet = std::find_if(commands().begin(), commands().end(), [](const Command& c) {
+    return c.path == std::vector<std::string>{"bench", "net"};
+  });
+  ASSERT_NE(benchNet, commands().end());
+  auto bench = optionNames(*benchNet);
+  EXPECT_NE(std::find(bench.begin(), bench.end(), "--json"), bench.end());
+  EXPECT_NE(std::find(bench.begin(), bench.end(), "--quick"), bench.end());
+}
+
+TEST_F(FogCli, VersionUnknownCommandsAndTheOnesNotBuiltYet) {
+  auto v = fog({"--version"});
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.out, "fog 0.1.0\n");
+  EXPECT_EQ(fog({}).status, 2);
+  auto unknown = fog({"launch"});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_NE(unknown.err.find("fog --help"), std::string::npos);
+  for (const char* later : {"up", "deploy", "status", "jobs", "logs", "stake"}) {
+    auto r = fog({later, "some", "--argument"});
+    EXPECT_EQ(r.status, 2) << later;
+    EXPECT_NE(r.err.find(std::string("`fog ") + later + "` is not implemented yet"),
+              std::string::npos)
+        << r.err;
+  }
+}
+
+TEST_F(FogCli, PassphraseThroughTheInputStream) {
+  ::unsetenv("FOG_PASSPHRASE");
+  // No terminal and nothing given: fail at once rather than wait for input.
+  auto none = fog({"id", "new", "erin"});
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("--passphrase-stdin"), std::string::npos) << none.err;
+
+  // --passphrase-stdin: the first line of the input stream.
+  ASSERT_EQ(fog({"id", "new", "erin", "--passphrase-stdin"}, "stream secret\n").status, 0);
+  fs::path file = home_ / "note.txt";
+  std::ofstream(file) << "note";
+  EXPECT_EQ(
+      fog({"sign", "--id", "erin", "--passphrase-stdin", file.string()}, "stream secret\n").status,
+      0);
+  auto wrong = fog({"sign", "--id", "erin", "--passphrase-stdin", file.string()}, "other\n");
+  EXPECT_EQ(wrong.status, 1);
+  EXPECT_NE(wrong.err.find("wrong passphrase"), std::string::npos) << wrong.err;
+  EXPECT_EQ(fog({"sign", "--id", "erin", "--passphrase-stdin", file.string()}, "").status, 1);
+  EXPECT_EQ(
+      fog({"sign", "--id", "erin", "--passphrase-stdin", "--passphrase-file", "x", file.string()})
+          .status,
+      2); // one or the other
+
+  // An interactive input: prompts on err, answers read from the stream, twice for a new key.
+  auto typed = fog({"id", "new", "frank"}, "typed secret\ntyped secret\n", true);
+  ASSERT_EQ(typed.status, 0) << typed.err;
+  EXPECT_NE(typed.err.find("passphrase: "), std::string::npos);
+  EXPECT_NE(typed.err.find("again: "), std::string::npos);
+  EXPECT_EQ(fog({"id", "rotate", "frank"}, "typed secret\n", true).status, 0);
+  auto differ = fog({"id", "new", "grace"}, "one\ntwo\n", true);
+  EXPECT_EQ(differ.status, 2);
+  EXPECT_NE(differ.err.find("differ"), std::string::npos);
+  EXPECT_EQ(fog({"id", "rotate", "frank"}, "not it\n", true).status, 1);
 }
 
 } // namespace
