@@ -56,6 +56,22 @@ struct Options {
   std::string job;
   std::vector<std::string> parents;
   std::string item;
+  // the pool: the local fog, accounts, transactions, replicas
+  std::string dir = ".fog";
+  std::size_t replicas = 4;
+  bool replicasGiven = false;
+  bool detach = false;
+  std::string from;
+  std::string amount; ///< read by the command, so a malformed one gets a clear error
+  std::vector<std::string> architectures;
+  std::uint32_t cores = 0;
+  std::uint64_t memoryMiB = 0;
+  std::string zone;
+  std::uint64_t price = 0;
+  std::string config;
+  std::string pidFile;
+  std::string scenario;
+  bool list = false;
   // bench net: the options given, applied over the defaults or --quick's
   bool quick = false;
   std::vector<std::function<void(bench::NetBenchOptions&)>> benchGiven;

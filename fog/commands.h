@@ -44,4 +44,29 @@ int provenanceLineage(Context& c);
 void addBenchNetOptions(CLI::App& app, Options& o);
 int benchNet(Context& c);
 
+// cmd_pool.cpp: the local fog, accounts and transactions, replicas
+void addUpOptions(CLI::App& app, Options& o);
+int up(Context& c);
+void addDownOptions(CLI::App& app, Options& o);
+int down(Context& c);
+void addStatusOptions(CLI::App& app, Options& o);
+int status(Context& c);
+void addAccountNewOptions(CLI::App& app, Options& o);
+int accountNew(Context& c);
+void addAccountBalanceOptions(CLI::App& app, Options& o);
+int accountBalance(Context& c);
+void addAccountTransferOptions(CLI::App& app, Options& o);
+int accountTransfer(Context& c);
+void addStakeOptions(CLI::App& app, Options& o);
+int stake(Context& c);
+int unstake(Context& c);
+void addProviderRegisterOptions(CLI::App& app, Options& o);
+int providerRegister(Context& c);
+void addPoolRunOptions(CLI::App& app, Options& o);
+int poolRun(Context& c);
+void addPoolSimOptions(CLI::App& app, Options& o);
+int poolSim(Context& c);
+void addVerifyChainOptions(CLI::App& app, Options& o);
+int poolVerifyChain(Context& c);
+
 } // namespace flo::fog

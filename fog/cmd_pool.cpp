@@ -1,0 +1,504 @@
+/// \file
+/// The pool from the command line: `fog up`, `fog down`, `fog status` (a local fog of replica
+/// processes, fog/local_fog.h), `fog account new|balance|transfer`, `fog stake`, `fog unstake`,
+/// `fog provider register` (transactions, each waiting for f+1 matching commits), `fog pool run`
+/// (one replica process), `fog pool sim` (a scenario of the fault matrix in this process) and
+/// `fog pool verify-chain` (a replica's stored chain checked against the genesis).
+#include "core/identity.h"
+#include "core/net/udp_node.h"
+#include "core/os/system.h"
+#include "fog/commands.h"
+#include "fog/local_fog.h"
+#include "pool/net/pool_client.h"
+#include "pool/net/replica_daemon.h"
+#include "pool/sim/scenarios.h"
+#include "pool/store/replica_store.h"
+#include "pool/store/verify_chain.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <iomanip>
+#include <thread>
+#include <unistd.h>
+
+namespace flo::fog {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kTxTimeout = 15s;
+volatile std::sig_atomic_t interrupted = 0;
+
+/// A node speaking as a fresh did:key (a client needs no lasting identity: transactions carry
+/// the account's own signature) and the pool's client on it.
+struct Client {
+  std::unique_ptr<core::UdpNode> node;
+  std::unique_ptr<pool::PoolClient> pool;
+};
+
+std::optional<Client> connect(const pool::Genesis& genesis, std::string& error) {
+  Client c;
+  c.node = std::make_unique<core::UdpNode>(core::generateSigningKey());
+  if (!c.node->bind("127.0.0.1", 0, error)) return std::nullopt;
+  c.pool = std::make_unique<pool::PoolClient>(*c.node, genesis);
+  return c;
+}
+
+/// An account named on the command line: an identity of the fog's keystore, or a did:key.
+std::optional<pool::AccountId> resolveAccount(const LocalFog& fog, const std::string& who,
+                                              std::string& error) {
+  if (auto key = core::parseDidKey(who)) return *key;
+  core::Keystore keys(fog.home());
+  auto pub = keys.loadPublic(who, error);
+  if (!pub) {
+    error = "unknown account '" + who + "' (an account of " + fog.home().string() +
+            " or a did:key; fog account new NAME makes one)";
+    return std::nullopt;
+  }
+  return pub->state.currentKey;
+}
+
+std::string hex(const core::Digest& d) {
+  return core::toHex(d);
+}
+
+/// Signs a transaction of account `from` (its next nonce, asked of the pool), submits it and
+/// reports the outcome.
+int submitAs(Context& c, const LocalFog& fog, const std::string& from, pool::TxBody body) {
+  std::string error;
+  core::Keystore keys(fog.home());
+  auto id = keys.load(from, std::nullopt, error);
+  if (!id) return c.fail("unknown account '" + from + "': " + error);
+  auto client = connect(fog.genesis(), error);
+  if (!client) return c.fail(error);
+  auto nonce = client->pool->nextNonce(id->current.publicKey(), kTxTimeout, error);
+  if (!nonce) return c.fail("the pool did not answer: " + error + " (is it up? fog status)");
+  pool::Tx tx = pool::makeTx(id->current, fog.genesis().chainId(), *nonce, std::move(body));
+  auto outcome = client->pool->submit(tx.encode(), kTxTimeout, error);
+  if (!outcome) return c.fail("no outcome: " + error);
+  if (c.options.json) {
+    c.out << nlohmann::json{{"tx", hex(outcome->tx)},
+                            {"committed", outcome->committed},
+                            {"applied", outcome->applied},
+                            {"height", outcome->height},
+                            {"state_root", hex(outcome->stateRoot)},
+                            {"error", outcome->error}}
+                 .dump(2)
+          << "\n";
+  }
+  if (!outcome->committed) return c.fail("refused: " + outcome->error);
+  if (!outcome->applied) return c.fail("committed at height " + std::to_string(outcome->height) +
+                                       " but refused by the ledger: " + outcome->error);
+  if (!c.options.json)
+    c.out << "committed at height " << outcome->height << " (tx " << hex(outcome->tx).substr(0, 16)
+          << ")\n";
+  return kOk;
+}
+
+std::optional<LocalFog> loadFog(Context& c, std::string& error) {
+  return LocalFog::load(c.options.dir, error);
+}
+
+std::optional<std::uint64_t> amountOf(Context& c, std::string& error) {
+  const std::string& a = c.options.amount;
+  if (a.empty() || a.find_first_not_of("0123456789") != std::string::npos || a.size() > 19)
+    return error = "the amount must be a whole number of tokens, got '" + a + "'", std::nullopt;
+  std::uint64_t v = std::stoull(a);
+  if (v == 0) return error = "the amount must be more than 0", std::nullopt;
+  return v;
+}
+
+void addReplicas(CLI::App& app, Options& o, const std::string& help) {
+  app.add_option_function<std::size_t>(
+      "--replicas",
+      [&o](const std::size_t& n) {
+        o.replicas = n;
+        o.replicasGiven = true;
+      },
+      help);
+}
+
+void addDir(CLI::App& app, Options& o) {
+  app.add_option("--dir", o.dir, "the local fog's folder (default ./.fog)");
+}
+
+// ---- up, down, status -------------------------------------------------------------------------
+
+/// Waits until every replica answers a status query (or the time runs out).
+bool waitUntilServing(const LocalFog& fog, std::chrono::milliseconds limit) {
+  std::string error;
+  auto client = connect(fog.genesis(), error);
+  if (!client) return false;
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    auto all = client->pool->status(500ms);
+    if (std::all_of(all.begin(), all.end(), [](const auto& a) { return a.has_value(); }))
+      return true;
+  }
+  return false;
+}
+
+int stopAll(Context& c, const LocalFog& fog) {
+  std::size_t stopped = 0;
+  for (std::size_t i = 0; i < fog.replicas(); ++i) stopped += fog.stop(i, 3000ms) ? 1 : 0;
+  c.err << "fog: stopped " << stopped << " replica(s) of " << fog.dir().string() << "\n";
+  return kOk;
+}
+
+} // namespace
+
+void addUpOptions(CLI::App& app, Options& o) {
+  addDir(app, o);
+  addReplicas(app, o, "replicas of a new fog (default 4: tolerates 1 fault)");
+  app.add_flag("--detach", o.detach,
+               "return once the replicas serve, leaving them running (fog down stops them)");
+}
+
+int up(Context& c) {
+  std::string error;
+  std::optional<LocalFog> fog;
+  bool fresh = !LocalFog::exists(c.options.dir);
+  if (fresh) {
+    fog = LocalFog::create(c.options.dir, c.options.replicas, error);
+  } else {
+    fog = LocalFog::load(c.options.dir, error);
+    if (fog && c.options.replicasGiven && c.options.replicas != fog->replicas())
+      return c.fail(c.options.dir + " holds a fog of " + std::to_string(fog->replicas()) +
+                        " replicas (fog down, then remove the folder for another size)",
+                    kUsage);
+  }
+  if (!fog) return c.fail(error);
+  if (fresh) c.err << "fog: made a fog of " << fog->replicas() << " replicas in " << fog->dir().string() << "\n";
+  std::string exe = selfExecutable();
+  std::size_t started = 0;
+  for (std::size_t i = 0; i < fog->replicas(); ++i) {
+    if (fog->runningPid(i)) continue; // running ones are left alone
+    if (!fog->start(i, exe, error)) {
+      c.fail(error);
+      stopAll(c, *fog);
+      return kFailed;
+    }
+    ++started;
+  }
+  if (!waitUntilServing(*fog, 10s))
+    c.warn("not every replica answers yet (fog status shows them)");
+  c.out << "fog up: " << fog->replicas() << " replicas (" << started << " started, "
+        << fog->replicas() - started << " already running), tolerating "
+        << fog->genesis().faults() << " faulty\n";
+  for (std::size_t i = 0; i < fog->replicas(); ++i) {
+    const auto& r = fog->genesis().replicas[i];
+    c.out << "  replica " << i << "  " << r.host << ":" << r.port << "  pid "
+          << fog->runningPid(i).value_or(0) << "  " << r.did << "\n";
+    c.out << "            data " << fog->dataPath(i).string() << "  log " << fog->logPath(i).string()
+          << "\n";
+  }
+  c.out << "  genesis   " << fog->genesisPath().string() << "\n"
+        << "  keys      " << fog->home().string() << " (account 'genesis' holds the supply, "
+        << LocalFog::kSupply << " tokens)\n";
+  if (c.options.detach) {
+    c.out << "running in the background: fog status --dir " << c.options.dir
+          << " shows it, fog down --dir " << c.options.dir << " stops it\n";
+    return kOk;
+  }
+  c.out << "serving; Ctrl-C stops the fog" << std::endl;
+  interrupted = 0;
+  auto oldInt = std::signal(SIGINT, [](int) { interrupted = 1; });
+  auto oldTerm = std::signal(SIGTERM, [](int) { interrupted = 1; });
+  while (!interrupted) std::this_thread::sleep_for(100ms);
+  std::signal(SIGINT, oldInt);
+  std::signal(SIGTERM, oldTerm);
+  return stopAll(c, *fog);
+}
+
+void addDownOptions(CLI::App& app, Options& o) {
+  addDir(app, o);
+}
+
+int down(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  if (!fog) return c.fail(error);
+  return stopAll(c, *fog);
+}
+
+void addStatusOptions(CLI::App& app, Options& o) {
+  addDir(app, o);
+  app.add_flag("--json", o.json, "machine-readable output");
+}
+
+int status(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  if (!fog) return c.fail(error);
+  auto client = connect(fog->genesis(), error);
+  if (!client) return c.fail(error);
+  auto answers = client->pool->status(1500ms);
+  nlohmann::json list = nlohmann::json::array();
+  std::size_t serving = 0;
+  for (std::size_t i = 0; i < fog->replicas(); ++i) {
+    const auto& r = fog->genesis().replicas[i];
+    auto pid = fog->runningPid(i);
+    nlohmann::json j{{"index", i},
+                     {"did", r.did},
+                     {"addr", r.host + ":" + std::to_string(r.port)},
+                     {"pid", pid ? nlohmann::json(*pid) : nlohmann::json(nullptr)}};
+    if (const auto& a = answers[i]) {
+      ++serving;
+      j["view"] = a->round; // the round the replica is in
+      j["round"] = a->round;
+      j["height"] = a->height;
+      j["state_root"] = hex(a->stateRoot);
+      j["last_commit"] = a->lastCommitMs;
+    } else {
+      j["view"] = j["round"] = j["height"] = j["state_root"] = j["last_commit"] = nullptr;
+    }
+    list.push_back(j);
+  }
+  if (c.options.json) {
+    c.out << nlohmann::json{{"replicas", list}, {"faults_tolerated", fog->genesis().faults()}}.dump(2)
+          << "\n";
+  } else {
+    c.out << "fog " << fog->dir().string() << ": " << serving << " of " << fog->replicas()
+          << " replicas serving (tolerates " << fog->genesis().faults() << " faulty)\n";
+    for (const auto& j : list) {
+      c.out << "  replica " << j["index"] << "  " << j["addr"].get<std::string>() << "  ";
+      if (j["pid"].is_null())
+        c.out << "not running";
+      else
+        c.out << "pid " << j["pid"];
+      if (!j["height"].is_null())
+        c.out << "  round " << j["round"] << "  height " << j["height"] << "  root "
+              << j["state_root"].get<std::string>().substr(0, 16);
+      else if (!j["pid"].is_null())
+        c.out << "  (no answer)";
+      c.out << "\n";
+    }
+  }
+  return serving > 0 ? kOk : kFailed;
+}
+
+// ---- accounts and transactions ----------------------------------------------------------------
+
+void addAccountNewOptions(CLI::App& app, Options& o) {
+  app.add_option("name", o.name, "account name")->required();
+  addDir(app, o);
+  app.add_flag("--json", o.json, "machine-readable output");
+}
+
+int accountNew(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  if (!fog) return c.fail(error);
+  core::Keystore keys(fog->home());
+  auto id = keys.create(c.options.name, std::nullopt, std::nullopt, error);
+  if (!id) return c.fail(error);
+  std::string account = core::didKey(id->current.publicKey());
+  if (c.options.json)
+    c.out << nlohmann::json{{"name", c.options.name}, {"account", account}}.dump(2) << "\n";
+  else
+    c.out << c.options.name << " " << account << "\n";
+  return kOk;
+}
+
+void addAccountBalanceOptions(CLI::App& app, Options& o) {
+  app.add_option("name", o.name, "account name or did:key")->required();
+  addDir(app, o);
+  app.add_flag("--json", o.json, "machine-readable output");
+}
+
+int accountBalance(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  if (!fog) return c.fail(error);
+  auto account = resolveAccount(*fog, c.options.name, error);
+  if (!account) return c.fail(error);
+  auto client = connect(fog->genesis(), error);
+  if (!client) return c.fail(error);
+  auto a = client->pool->query(*account, kTxTimeout, error);
+  if (!a) return c.fail("the pool did not answer: " + error + " (is it up? fog status)");
+  if (c.options.json) {
+    c.out << nlohmann::json{{"account", core::didKey(*account)},
+                            {"balance", a->balance},
+                            {"stake", a->stake},
+                            {"unbonding", a->unbonding},
+                            {"nonce", a->nonce},
+                            {"provider", a->provider},
+                            {"height", a->height}}
+                 .dump(2)
+          << "\n";
+  } else {
+    c.out << c.options.name << ": balance " << a->balance << ", stake " << a->stake
+          << ", unbonding " << a->unbonding << " (height " << a->height << ")\n";
+  }
+  return kOk;
+}
+
+void addAccountTransferOptions(CLI::App& app, Options& o) {
+  app.add_option("--from", o.from, "the paying account (a name in the fog's keystore)")
+      ->required();
+  app.add_option("--to", o.to, "the receiving account (name or did:key)")->required();
+  app.add_option("amount", o.amount, "tokens")->required();
+  addDir(app, o);
+  app.add_flag("--json", o.json, "machine-readable output");
+}
+
+int accountTransfer(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  if (!fog) return c.fail(error);
+  auto amount = amountOf(c, error);
+  if (!amount) return c.fail(error, kUsage);
+  auto to = resolveAccount(*fog, c.options.to, error);
+  if (!to) return c.fail(error);
+  return submitAs(c, *fog, c.options.from, pool::Transfer{*to, *amount});
+}
+
+void addStakeOptions(CLI::App& app, Options& o) {
+  app.add_option("--from", o.from, "the staking account (a name in the fog's keystore)")
+      ->required();
+  app.add_option("amount", o.amount, "tokens")->required();
+  addDir(app, o);
+  app.add_flag("--json", o.json, "machine-readable output");
+}
+
+int stake(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  if (!fog) return c.fail(error);
+  auto amount = amountOf(c, error);
+  if (!amount) return c.fail(error, kUsage);
+  return submitAs(c, *fog, c.options.from, pool::Stake{*amount});
+}
+
+int unstake(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  if (!fog) return c.fail(error);
+  auto amount = amountOf(c, error);
+  if (!amount) return c.fail(error, kUsage);
+  return submitAs(c, *fog, c.options.from, pool::Unstake{*amount});
+}
+
+void addProviderRegisterOptions(CLI::App& app, Options& o) {
+  app.add_option("--from", o.from, "the fogger's account (a name in the fog's keystore)")
+      ->required();
+  app.add_option("--arch", o.architectures, "architectures, e.g. x86_64 aarch64")->required();
+  app.add_option("--cores", o.cores, "cores offered")->required();
+  app.add_option("--memory", o.memoryMiB, "memory offered, MiB")->required();
+  app.add_option("--zone", o.zone, "where it is (a name)")->required();
+  app.add_option("--price", o.price, "tokens per core-minute")->required();
+  addDir(app, o);
+  app.add_flag("--json", o.json, "machine-readable output");
+}
+
+int providerRegister(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  if (!fog) return c.fail(error);
+  pool::RegisterProvider p;
+  p.architectures = c.options.architectures;
+  std::sort(p.architectures.begin(), p.architectures.end());
+  p.architectures.erase(std::unique(p.architectures.begin(), p.architectures.end()),
+                        p.architectures.end());
+  p.cores = c.options.cores;
+  p.memoryMiB = c.options.memoryMiB;
+  p.zone = c.options.zone;
+  p.pricePerMinute = c.options.price;
+  return submitAs(c, *fog, c.options.from, std::move(p));
+}
+
+// ---- pool run, sim, verify-chain --------------------------------------------------------------
+
+void addPoolRunOptions(CLI::App& app, Options& o) {
+  app.add_option("--config", o.config, "the replica's config (JSON)")->required();
+  app.add_option("--pid-file", o.pidFile, "write the process id here once serving");
+}
+
+int poolRun(Context& c) {
+  std::string error;
+  auto config = pool::ReplicaConfig::load(c.options.config, &error);
+  if (!config) return c.fail(error, kUsage);
+  auto textGenesis = readFile(config->genesis, error);
+  if (!textGenesis) return c.fail(error);
+  auto genesis = pool::Genesis::fromJson(std::string(textGenesis->begin(), textGenesis->end()), &error);
+  if (!genesis) return c.fail(error);
+  auto store = pool::SqliteStore::open(config->data, *genesis, &error);
+  if (!store) return c.fail("cannot use " + config->data + ": " + error);
+  auto daemon = pool::ReplicaDaemon::open(*config, std::move(store), error);
+  if (!daemon) return c.fail(error);
+  if (!c.options.pidFile.empty()) {
+    std::ofstream pid(c.options.pidFile, std::ios::trunc);
+    pid << ::getpid() << "\n";
+  }
+  c.err << "replica " << config->index << " of " << genesis->name << " serving on " << config->listen
+        << " as " << daemon->node().did() << " at height " << daemon->replica().committedHeight()
+        << std::endl;
+  daemon->run(true);
+  const auto& m = daemon->replica().metrics();
+  c.err << "replica " << config->index << " stopped at height "
+        << daemon->replica().committedHeight() << " (" << m.committedTxs << " transactions, "
+        << m.invalidMessages << " invalid messages dropped)" << std::endl;
+  return kOk;
+}
+
+void addPoolSimOptions(CLI::App& app, Options& o) {
+  app.add_option("--scenario", o.scenario, "the scenario (--list names them)");
+  app.add_option("--seed", o.seed, "the seed (default 1)");
+  addReplicas(app, o, "replicas (default: the scenario's first)");
+  app.add_flag("--list", o.list, "name every scenario, one a line");
+  app.add_flag("--json", o.json, "the verdicts as JSON");
+}
+
+int poolSim(Context& c) {
+  if (c.options.list) {
+    for (const auto& s : pool::scenarios()) c.out << s.name << "\n";
+    return kOk;
+  }
+  if (c.options.scenario.empty()) return c.fail("give --scenario NAME (or --list)", kUsage);
+  const pool::Scenario* s = pool::findScenario(c.options.scenario);
+  if (!s) return c.fail("no scenario '" + c.options.scenario + "' (fog pool sim --list)", kUsage);
+  std::size_t n = c.options.replicasGiven ? c.options.replicas : s->replicas.front();
+  if (n < 1 || n > 64) return c.fail("--replicas takes 1 to 64", kUsage);
+  pool::ScenarioResult r = s->run(c.options.seed, n);
+  if (c.options.json) {
+    c.out << pool::toJson(r) << "\n";
+  } else {
+    c.out << r.scenario << " (" << s->description << "), " << n << " replicas, seed " << r.seed
+          << ": " << r.acknowledged << " of " << r.submitted << " acknowledged, height "
+          << r.committedHeight << ", " << std::fixed << std::setprecision(1) << r.virtualSeconds
+          << " s virtual\n";
+    for (const auto& v : r.verdicts)
+      c.out << (v.ok ? "  ok     " : "  FAILED ") << v.checker << ": " << v.detail << "\n";
+    if (!r.notes.empty()) c.out << r.notes << "\n";
+  }
+  return r.holds() ? kOk : kFailed;
+}
+
+void addVerifyChainOptions(CLI::App& app, Options& o) {
+  app.add_option("dir", o.file, "a replica's folder (or its pool.db)")->required();
+  app.add_flag("--json", o.json, "the report as JSON");
+}
+
+int poolVerifyChain(Context& c) {
+  fs::path p = c.options.file;
+  if (fs::is_directory(p)) p /= "pool.db";
+  if (!fs::exists(p)) return c.fail("no " + p.string());
+  pool::VerifyReport report = pool::verifyChain(p.string(), nullptr);
+  if (c.options.json) {
+    c.out << report.toJson() << "\n";
+  } else if (report.ok) {
+    c.out << "chain verified: " << report.blocks << " blocks, " << report.transactions
+          << " transactions, every block certified by a quorum of the genesis committee and "
+             "re-executed to its state root\n";
+  } else {
+    c.out << "chain broken at height " << report.failedHeight << ": " << report.error << "\n";
+  }
+  return report.ok ? kOk : kFailed;
+}
+
+} // namespace flo::fog

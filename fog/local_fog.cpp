@@ -1,0 +1,203 @@
+/// \file
+/// A local fog's folder and its replica processes (see local_fog.h).
+#include "fog/local_fog.h"
+
+#include "core/store/keystore.h"
+#include "pool/net/replica_daemon.h"
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace flo::fog {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A UDP port on 127.0.0.1 that is free now (bound, read and released).
+std::optional<std::uint16_t> freeUdpPort() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return std::nullopt;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  std::optional<std::uint16_t> port;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+bool writeText(const fs::path& path, const std::string& text, std::string& error) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text << "\n";
+    if (!out.flush()) return error = "cannot write " + path.string(), false;
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return error = "cannot write " + path.string() + ": " + ec.message(), false;
+  return true;
+}
+
+std::optional<std::string> readText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool alive(pid_t pid) {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0) return false;
+  // A zombie is not running: look at its state.
+  auto stat = readText("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return false;
+  auto close = stat->rfind(')');
+  return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
+}
+
+} // namespace
+
+std::string selfExecutable() {
+  if (const char* e = std::getenv("FOG_EXE"); e && *e) return e;
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("fog") : p.string();
+}
+
+fs::path LocalFog::replicaDir(std::size_t i) const {
+  return dir_ / ("replica-" + std::to_string(i));
+}
+
+bool LocalFog::exists(const fs::path& dir) {
+  return fs::exists(dir / "genesis.json");
+}
+
+std::optional<LocalFog> LocalFog::create(const fs::path& dir, std::size_t replicas,
+                                         std::string& error) {
+  if (replicas == 0 || replicas > 64) return error = "--replicas takes 1 to 64", std::nullopt;
+  if (exists(dir)) return error = dir.string() + " already holds a fog", std::nullopt;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return error = "cannot create " + dir.string() + ": " + ec.message(), std::nullopt;
+  LocalFog fog;
+  fog.dir_ = fs::absolute(dir);
+  core::Keystore keys(fog.home());
+  pool::Genesis& g = fog.genesis_;
+  g.name = "local";
+  g.timeMs = pool::systemWallMs({});
+  for (std::size_t i = 0; i < replicas; ++i) {
+    auto id = keys.create("replica-" + std::to_string(i), std::nullopt, std::nullopt, error);
+    if (!id) return std::nullopt;
+    auto port = freeUdpPort();
+    if (!port) return error = "no free UDP port on 127.0.0.1", std::nullopt;
+    g.replicas.push_back({id->state().did, id->current.publicKey(), "127.0.0.1", *port});
+  }
+  auto genesisAccount = keys.create("genesis", std::nullopt, std::nullopt, error);
+  if (!genesisAccount) return std::nullopt;
+  g.accounts.push_back({"genesis", genesisAccount->current.publicKey(), kSupply});
+  if (!g.validate(&error)) return std::nullopt;
+  if (!writeText(fog.genesisPath(), g.toJson(), error)) return std::nullopt;
+  for (std::size_t i = 0; i < replicas; ++i) {
+    fs::create_directories(fog.replicaDir(i), ec);
+    if (ec) return error = "cannot create " + fog.replicaDir(i).string(), std::nullopt;
+    pool::ReplicaConfig c{"../genesis.json",
+                          pool::ReplicaIndex(i),
+                          "../home",
+                          "replica-" + std::to_string(i),
+                          "pool.db",
+                          "127.0.0.1:" + std::to_string(g.replicas[i].port)};
+    if (!writeText(fog.configPath(i), c.toJson(), error)) return std::nullopt;
+  }
+  return fog;
+}
+
+std::optional<LocalFog> LocalFog::load(const fs::path& dir, std::string& error) {
+  auto text = readText(dir / "genesis.json");
+  if (!text)
+    return error = "no fog in " + dir.string() + " (fog up --dir " + dir.string() + " makes one)",
+           std::nullopt;
+  auto g = pool::Genesis::fromJson(*text, &error);
+  if (!g || !g->validate(&error)) return std::nullopt;
+  LocalFog fog;
+  fog.dir_ = fs::absolute(dir);
+  fog.genesis_ = std::move(*g);
+  return fog;
+}
+
+std::optional<pid_t> LocalFog::runningPid(std::size_t i) const {
+  auto text = readText(pidPath(i));
+  if (!text) return std::nullopt;
+  pid_t pid = pid_t(std::strtol(text->c_str(), nullptr, 10));
+  if (!alive(pid)) return std::nullopt;
+  auto cmdline = readText("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!cmdline || cmdline->find(configPath(i).string()) == std::string::npos) return std::nullopt;
+  return pid;
+}
+
+bool LocalFog::start(std::size_t i, const std::string& fogExe, std::string& error) const {
+  std::error_code ec;
+  fs::remove(pidPath(i), ec);
+  std::string config = configPath(i).string(), log = logPath(i).string(),
+              pidFile = pidPath(i).string();
+  pid_t child = ::fork();
+  if (child < 0) return error = "cannot fork", false;
+  if (child == 0) {
+    // The intermediate child: a new session, then the daemon as a grandchild, so that it
+    // belongs to no terminal and init reaps it.
+    ::setsid();
+    pid_t daemon = ::fork();
+    if (daemon != 0) ::_exit(daemon < 0 ? 1 : 0);
+    int null = ::open("/dev/null", O_RDONLY);
+    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (null >= 0) ::dup2(null, 0);
+    if (out >= 0) {
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+    }
+    ::execl(fogExe.c_str(), "fog", "pool", "run", "--config", config.c_str(), "--pid-file",
+            pidFile.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  // The daemon writes its pid file once it is up (or says why not in its log).
+  for (int k = 0; k < 100; ++k) {
+    if (runningPid(i)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto tail = readText(logPath(i)).value_or("");
+  if (tail.size() > 600) tail = tail.substr(tail.size() - 600);
+  error = "replica " + std::to_string(i) + " did not start; the end of " + log + ":\n" + tail;
+  return false;
+}
+
+bool LocalFog::stop(std::size_t i, std::chrono::milliseconds grace) const {
+  auto pid = runningPid(i);
+  if (!pid) return false;
+  ::kill(*pid, SIGTERM);
+  auto end = std::chrono::steady_clock::now() + grace;
+  while (alive(*pid) && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (alive(*pid)) ::kill(*pid, SIGKILL);
+  std::error_code ec;
+  fs::remove(pidPath(i), ec);
+  return true;
+}
+
+} // namespace flo::fog

@@ -1,0 +1,64 @@
+/// \file
+/// A local fog on this machine, in one folder (`fog up --dir D`, default `./.fog`): the keystore
+/// of its participants (D/home: the replicas' identities and the accounts, the whole supply with
+/// `genesis`), the genesis file, and one folder per replica with its config, its SQLite file,
+/// its log and its pid. The replicas are separate OS processes (`fog pool run --config FILE`),
+/// each of which also runs alone on a real host.
+///
+/// Keys here are stored unencrypted (0600 files in a 0700 folder): this is a development fog
+/// on loopback, and its daemons start without a person to type a passphrase. A real deployment
+/// gives each host its own keystore.
+#pragma once
+
+#include "pool/wire/genesis.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace flo::fog {
+
+class LocalFog {
+public:
+  static constexpr std::uint64_t kSupply = 1'000'000'000;
+
+  /// Creates the folder with `replicas` replicas (fresh keys, free loopback ports). Refuses a
+  /// folder that already holds a fog. nullopt with why otherwise.
+  static std::optional<LocalFog> create(const std::filesystem::path& dir, std::size_t replicas,
+                                        std::string& error);
+  /// The fog in `dir`; nullopt with why when there is none or its genesis is damaged.
+  static std::optional<LocalFog> load(const std::filesystem::path& dir, std::string& error);
+  static bool exists(const std::filesystem::path& dir);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path home() const { return dir_ / "home"; }
+  std::filesystem::path genesisPath() const { return dir_ / "genesis.json"; }
+  std::filesystem::path replicaDir(std::size_t i) const;
+  std::filesystem::path configPath(std::size_t i) const { return replicaDir(i) / "replica.json"; }
+  std::filesystem::path dataPath(std::size_t i) const { return replicaDir(i) / "pool.db"; }
+  std::filesystem::path logPath(std::size_t i) const { return replicaDir(i) / "replica.log"; }
+  std::filesystem::path pidPath(std::size_t i) const { return replicaDir(i) / "replica.pid"; }
+  const pool::Genesis& genesis() const { return genesis_; }
+  std::size_t replicas() const { return genesis_.replicas.size(); }
+
+  /// The pid of replica i if it is running (its pid file names a live `fog pool run` of this
+  /// fog's config).
+  std::optional<pid_t> runningPid(std::size_t i) const;
+  /// Starts replica i as a detached process of `fogExe` (`pool run --config`), its output to
+  /// its log; records its pid. False with why.
+  bool start(std::size_t i, const std::string& fogExe, std::string& error) const;
+  /// Stops replica i: SIGTERM, then SIGKILL after `grace`. True if it was running.
+  bool stop(std::size_t i, std::chrono::milliseconds grace) const;
+
+private:
+  std::filesystem::path dir_;
+  pool::Genesis genesis_;
+};
+
+/// The path of the running executable (/proc/self/exe), or $FOG_EXE when set (tests that run
+/// the CLI in process set it to the real fog).
+std::string selfExecutable();
+
+} // namespace flo::fog
