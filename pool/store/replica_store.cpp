@@ -97,10 +97,23 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
   if (!db->connection) return fail(why);
   sqlite3* c = db->get();
 
-  // The journal mode answers with the mode now in force; anything but "wal" is an error. A file
-  // that is not a database fails here first.
+  // What kind of file, at what version, before anything is written to it. A file that is not
+  // a database fails here first.
+  auto application = oneInteger(c, "PRAGMA application_id");
+  auto version = oneInteger(c, "PRAGMA user_version");
+  auto tables = oneInteger(c, "SELECT count(*) FROM sqlite_schema");
+  if (!application || !version || !tables)
+    return fail(path + " is not a replica store: " + sqlite3_errmsg(c));
+  const bool fresh = *application == 0 && *version == 0 && *tables == 0;
+  if (!fresh && *application != kApplicationId)
+    return fail(path + " is not a replica store (another SQLite database)");
+  if (!fresh && *version != kSchemaVersion)
+    return fail(path + " has replica store schema version " + std::to_string(*version) +
+                " (this reader understands " + std::to_string(kSchemaVersion) + ")");
+
+  // The journal mode answers with the mode now in force; anything but "wal" is an error.
   auto mode = sql::textRows(c, "PRAGMA journal_mode=WAL", &why);
-  if (!mode) return fail(path + " is not a replica store: " + why);
+  if (!mode) return fail("cannot put " + path + " in WAL mode: " + why);
   if (mode->size() != 1 || mode->front() != "wal")
     return fail("cannot put " + path + " in WAL mode");
   if (!exec(c, "PRAGMA synchronous=FULL; PRAGMA cell_size_check=ON", &why))
@@ -110,14 +123,9 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
   if (check->size() != 1 || check->front() != "ok")
     return fail(path + " fails PRAGMA quick_check: " + (check->empty() ? "" : check->front()));
 
-  // What kind of file, at what version: a new one gets the schema and the pool's identity.
-  auto application = oneInteger(c, "PRAGMA application_id");
-  auto version = oneInteger(c, "PRAGMA user_version");
-  auto tables = oneInteger(c, "SELECT count(*) FROM sqlite_schema");
-  if (!application || !version || !tables)
-    return fail(sql::errorOf(c, "cannot read the kind of " + path));
+  // A new file gets the schema and the pool's identity.
   const Digest chain = genesis.chainId();
-  if (*application == 0 && *version == 0 && *tables == 0) {
+  if (fresh) {
     sql::Statement meta;
     bool ok = exec(c, "BEGIN IMMEDIATE", &why) && exec(c, kSchema, &why) &&
               meta.prepare(c, "INSERT INTO meta(key, value) VALUES(?1, ?2)");
@@ -137,11 +145,6 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
       exec(c, "ROLLBACK", nullptr);
       return fail("cannot create the replica store schema in " + path + ": " + why);
     }
-  } else if (*application != kApplicationId) {
-    return fail(path + " is not a replica store (another SQLite database)");
-  } else if (*version != kSchemaVersion) {
-    return fail(path + " has replica store schema version " + std::to_string(*version) +
-                " (this reader understands " + std::to_string(kSchemaVersion) + ")");
   }
 
   // Whose: the chain id stored when it was created must be this genesis's.

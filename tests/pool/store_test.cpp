@@ -565,6 +565,18 @@ TEST_F(StoredChain, VerifyChainAndOpenNameTamperedResults) {
       << why;
 }
 
+TEST_F(StoredChain, VerifyChainNamesTheHeightOfAJustificationOfAnotherBlock) {
+  // A valid certificate, of the grandparent: only its link to the parent gives it away (the
+  // proposer's signature covers the header, not the justification).
+  QuorumCert grandparent = memory().chain()[3].block.qc;
+  changeBlock(6, [&](CommittedBlock& b) { b.proposal.justify = grandparent; });
+  expectProblemAt(verify(), 6, "blocks", "justification does not certify its parent");
+  // The right block, a forged vote: the certificate check catches it.
+  SetUp();
+  changeBlock(6, [](CommittedBlock& b) { b.proposal.justify.votes[0].signature[1] ^= 0x02; });
+  expectProblemAt(verify(), 6, "blocks", "justification does not verify");
+}
+
 TEST_F(StoredChain, VerifyChainNamesTheHeightOfAWrongExecutedRootClaim) {
   // A header is signed: change its claim and its id, signatures and link all break; the first
   // check to catch it is the stored id.
@@ -669,6 +681,12 @@ TEST_F(StoredChain, OpenRefusesAnotherPoolOrAnotherFile) {
   }
   EXPECT_FALSE(SqliteStore::open(otherDb, genesis(), &why));
   EXPECT_NE(why.find("not a replica store"), std::string::npos) << why;
+  // Refused before anything was written: still in its rollback-journal mode (header byte 18 is
+  // 1; WAL would make it 2).
+  std::ifstream f(otherDb, std::ios::binary);
+  char header[20] = {};
+  f.read(header, sizeof header);
+  EXPECT_EQ(header[18], 1);
 }
 
 TEST_F(StoredChain, OpenRefusesAFileThatFailsQuickCheck) {
