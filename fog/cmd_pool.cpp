@@ -92,8 +92,9 @@ int submitAs(Context& c, const LocalFog& fog, const std::string& from, pool::TxB
           << "\n";
   }
   if (!outcome->committed) return c.fail("refused: " + outcome->error);
-  if (!outcome->applied) return c.fail("committed at height " + std::to_string(outcome->height) +
-                                       " but refused by the ledger: " + outcome->error);
+  if (!outcome->applied)
+    return c.fail("committed at height " + std::to_string(outcome->height) +
+                  " but refused by the ledger: " + outcome->error);
   if (!c.options.json)
     c.out << "committed at height " << outcome->height << " (tx " << hex(outcome->tx).substr(0, 16)
           << ")\n";
@@ -173,7 +174,9 @@ int up(Context& c) {
                     kUsage);
   }
   if (!fog) return c.fail(error);
-  if (fresh) c.err << "fog: made a fog of " << fog->replicas() << " replicas in " << fog->dir().string() << "\n";
+  if (fresh)
+    c.err << "fog: made a fog of " << fog->replicas() << " replicas in " << fog->dir().string()
+          << "\n";
   std::string exe = selfExecutable();
   std::size_t started = 0;
   for (std::size_t i = 0; i < fog->replicas(); ++i) {
@@ -185,17 +188,16 @@ int up(Context& c) {
     }
     ++started;
   }
-  if (!waitUntilServing(*fog, 10s))
-    c.warn("not every replica answers yet (fog status shows them)");
+  if (!waitUntilServing(*fog, 10s)) c.warn("not every replica answers yet (fog status shows them)");
   c.out << "fog up: " << fog->replicas() << " replicas (" << started << " started, "
-        << fog->replicas() - started << " already running), tolerating "
-        << fog->genesis().faults() << " faulty\n";
+        << fog->replicas() - started << " already running), tolerating " << fog->genesis().faults()
+        << " faulty\n";
   for (std::size_t i = 0; i < fog->replicas(); ++i) {
     const auto& r = fog->genesis().replicas[i];
     c.out << "  replica " << i << "  " << r.host << ":" << r.port << "  pid "
           << fog->runningPid(i).value_or(0) << "  " << r.did << "\n";
-    c.out << "            data " << fog->dataPath(i).string() << "  log " << fog->logPath(i).string()
-          << "\n";
+    c.out << "            data " << fog->dataPath(i).string() << "  log "
+          << fog->logPath(i).string() << "\n";
   }
   c.out << "  genesis   " << fog->genesisPath().string() << "\n"
         << "  keys      " << fog->home().string() << " (account 'genesis' holds the supply, "
@@ -260,7 +262,8 @@ int status(Context& c) {
     list.push_back(j);
   }
   if (c.options.json) {
-    c.out << nlohmann::json{{"replicas", list}, {"faults_tolerated", fog->genesis().faults()}}.dump(2)
+    c.out << nlohmann::json{{"replicas", list}, {"faults_tolerated", fog->genesis().faults()}}.dump(
+                 2)
           << "\n";
   } else {
     c.out << "fog " << fog->dir().string() << ": " << serving << " of " << fog->replicas()
@@ -339,8 +342,7 @@ int accountBalance(Context& c) {
 }
 
 void addAccountTransferOptions(CLI::App& app, Options& o) {
-  app.add_option("--from", o.from, "the paying account (a name in the fog's keystore)")
-      ->required();
+  app.add_option("--from", o.from, "the paying account (a name in the fog's keystore)")->required();
   app.add_option("--to", o.to, "the receiving account (name or did:key)")->required();
   app.add_option("amount", o.amount, "tokens")->required();
   addDir(app, o);
@@ -425,9 +427,13 @@ int poolRun(Context& c) {
   if (!config) return c.fail(error, kUsage);
   auto textGenesis = readFile(config->genesis, error);
   if (!textGenesis) return c.fail(error);
-  auto genesis = pool::Genesis::fromJson(std::string(textGenesis->begin(), textGenesis->end()), &error);
+  auto genesis =
+      pool::Genesis::fromJson(std::string(textGenesis->begin(), textGenesis->end()), &error);
   if (!genesis) return c.fail(error);
-  auto store = pool::SqliteStore::open(config->data, *genesis, &error);
+  std::string dataFile = config->data;
+  if (fs::is_directory(dataFile))
+    dataFile = (fs::path(dataFile) / pool::SqliteStore::kFileName).string();
+  auto store = pool::SqliteStore::open(dataFile, *genesis, &error);
   if (!store) return c.fail("cannot use " + config->data + ": " + error);
   auto daemon = pool::ReplicaDaemon::open(*config, std::move(store), error);
   if (!daemon) return c.fail(error);
@@ -435,10 +441,12 @@ int poolRun(Context& c) {
     std::ofstream pid(c.options.pidFile, std::ios::trunc);
     pid << ::getpid() << "\n";
   }
-  c.err << "replica " << config->index << " of " << genesis->name << " serving on " << config->listen
-        << " as " << daemon->node().did() << " at height " << daemon->replica().committedHeight()
-        << std::endl;
+  c.err << "replica " << config->index << " of " << genesis->name << " serving on "
+        << config->listen << " as " << daemon->node().did() << " at height "
+        << daemon->replica().committedHeight() << std::endl;
   daemon->run(true);
+  if (!daemon->failure().empty())
+    return c.fail("replica " + std::to_string(config->index) + ": " + daemon->failure());
   const auto& m = daemon->replica().metrics();
   c.err << "replica " << config->index << " stopped at height "
         << daemon->replica().committedHeight() << " (" << m.committedTxs << " transactions, "
@@ -486,19 +494,24 @@ void addVerifyChainOptions(CLI::App& app, Options& o) {
 
 int poolVerifyChain(Context& c) {
   fs::path p = c.options.file;
-  if (fs::is_directory(p)) p /= "pool.db";
+  if (fs::is_directory(p)) p /= pool::SqliteStore::kFileName;
   if (!fs::exists(p)) return c.fail("no " + p.string());
   pool::VerifyReport report = pool::verifyChain(p.string(), nullptr);
   if (c.options.json) {
     c.out << report.toJson() << "\n";
-  } else if (report.ok) {
-    c.out << "chain verified: " << report.blocks << " blocks, " << report.transactions
-          << " transactions, every block certified by a quorum of the genesis committee and "
-             "re-executed to its state root\n";
+  } else if (report.ok()) {
+    c.out << "chain verified: " << report.blocks << " blocks (height " << report.verifiedHeight
+          << "), " << report.txs << " transactions, " << report.checkpoints
+          << " checkpoints; every block certified by a quorum of the genesis committee and "
+             "re-executed to its state root "
+          << hex(report.stateRoot).substr(0, 16) << "\n";
   } else {
-    c.out << "chain broken at height " << report.failedHeight << ": " << report.error << "\n";
+    c.out << "chain broken at height " << report.problem->height
+          << (report.problem->table.empty() ? "" : " (" + report.problem->table + ")") << ": "
+          << report.problem->reason << "\n"
+          << "blocks 1.." << report.verifiedHeight << " verified\n";
   }
-  return report.ok ? kOk : kFailed;
+  return report.ok() ? kOk : kFailed;
 }
 
 } // namespace flo::fog

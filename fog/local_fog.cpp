@@ -116,12 +116,9 @@ std::optional<LocalFog> LocalFog::create(const fs::path& dir, std::size_t replic
   for (std::size_t i = 0; i < replicas; ++i) {
     fs::create_directories(fog.replicaDir(i), ec);
     if (ec) return error = "cannot create " + fog.replicaDir(i).string(), std::nullopt;
-    pool::ReplicaConfig c{"../genesis.json",
-                          pool::ReplicaIndex(i),
-                          "../home",
-                          "replica-" + std::to_string(i),
-                          "pool.db",
-                          "127.0.0.1:" + std::to_string(g.replicas[i].port)};
+    pool::ReplicaConfig c{"../genesis.json", pool::ReplicaIndex(i),
+                          "../home",         "replica-" + std::to_string(i),
+                          "replica.db",      "127.0.0.1:" + std::to_string(g.replicas[i].port)};
     if (!writeText(fog.configPath(i), c.toJson(), error)) return std::nullopt;
   }
   return fog;

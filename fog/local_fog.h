@@ -37,7 +37,7 @@ public:
   std::filesystem::path genesisPath() const { return dir_ / "genesis.json"; }
   std::filesystem::path replicaDir(std::size_t i) const;
   std::filesystem::path configPath(std::size_t i) const { return replicaDir(i) / "replica.json"; }
-  std::filesystem::path dataPath(std::size_t i) const { return replicaDir(i) / "pool.db"; }
+  std::filesystem::path dataPath(std::size_t i) const { return replicaDir(i) / "replica.db"; }
   std::filesystem::path logPath(std::size_t i) const { return replicaDir(i) / "replica.log"; }
   std::filesystem::path pidPath(std::size_t i) const { return replicaDir(i) / "replica.pid"; }
   const pool::Genesis& genesis() const { return genesis_; }

@@ -97,9 +97,10 @@ struct Restored {
 class ReplicaStore : public ChainReader {
 public:
   /// Makes the durable effects among `effects` durable, together (one transaction, one sync),
-  /// before it returns; the others are ignored. A store that cannot write stops the process
-  /// rather than let the replica vote on what it could not keep.
-  virtual void applyAll(const std::vector<Effect>& effects) = 0;
+  /// before it returns; the others are ignored. False, with why, when it could not: then
+  /// nothing of them is kept, and the caller must send nothing that came after them (the daemon
+  /// stops rather than vote on what it could not keep).
+  virtual bool applyDurable(const std::vector<Effect>& effects, std::string* error) = 0;
   /// What a restarting replica needs (see Restored).
   virtual Restored restore() const = 0;
   /// Nothing stored yet: the replica starts at genesis.

@@ -137,7 +137,12 @@ void ReplicaDaemon::flush() {
   std::vector<Effect> effects = replica_->takeEffects();
   if (effects.empty()) return;
   // Durable first (one transaction), then the messages that depend on it.
-  store_->applyAll(effects);
+  std::string error;
+  if (!store_->applyDurable(effects, &error)) {
+    failure_ = "the store cannot write: " + error;
+    stop_ = true;
+    return;
+  }
   ++stats_.storeBatches;
   for (Effect& e : effects) {
     if (auto* s = std::get_if<SendTo>(&e)) {

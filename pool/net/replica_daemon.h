@@ -54,6 +54,8 @@ public:
   /// Runs the loop for about `span` (tests).
   void runFor(std::chrono::milliseconds span);
   void stop() { stop_ = true; }
+  /// Why the loop stopped by itself (a store that could not write), or empty.
+  const std::string& failure() const { return failure_; }
 
   const Replica& replica() const { return *replica_; }
   const DaemonStats& stats() const { return stats_; }
@@ -81,6 +83,7 @@ private:
   std::map<ClientId, Client> clients_;
   ClientId nextClient_ = 1;
   std::atomic<bool> stop_{false};
+  std::string failure_;
   DaemonStats stats_;
 };
 

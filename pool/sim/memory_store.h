@@ -19,8 +19,9 @@ public:
 
   /// Keeps what an effect makes durable; other effects are ignored.
   void apply(const Effect& effect);
-  void applyAll(const std::vector<Effect>& effects) override {
+  bool applyDurable(const std::vector<Effect>& effects, std::string*) override {
     for (const Effect& e : effects) apply(e);
+    return true;
   }
   std::optional<StoredBlock> committed(std::uint64_t height) const override;
 

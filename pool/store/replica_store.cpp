@@ -1,0 +1,537 @@
+/// \file
+/// The replica's SQLite store (see replica_store.h): the schema, the transaction per batch of
+/// effects, and the checks that run when it opens.
+#include "pool/store/replica_store.h"
+
+#include "core/check.h"
+#include "pool/store/records.h"
+#include "pool/store/sqlite.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+namespace flo::pool {
+
+namespace {
+
+constexpr std::int64_t kApplicationId = 0x666c6f50; // "floP"
+constexpr std::int64_t kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY NOT NULL,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE safety(
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  last_voted_round INTEGER NOT NULL,
+  state BLOB NOT NULL
+);
+CREATE TABLE pending(
+  id BLOB PRIMARY KEY NOT NULL,
+  height INTEGER NOT NULL,
+  proposal BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pending_by_height ON pending(height);
+CREATE TABLE blocks(
+  height INTEGER PRIMARY KEY,
+  id BLOB NOT NULL UNIQUE,
+  block BLOB NOT NULL,
+  child BLOB NOT NULL,
+  child_qc BLOB NOT NULL,
+  results BLOB NOT NULL,
+  state_root BLOB NOT NULL
+);
+CREATE TABLE checkpoints(
+  height INTEGER PRIMARY KEY,
+  state_root BLOB NOT NULL,
+  signatures BLOB NOT NULL,
+  snapshot BLOB
+);
+)sql";
+
+bool isDurable(const Effect& e) {
+  return std::holds_alternative<PersistSafety>(e) || std::holds_alternative<StoreBlock>(e) ||
+         std::holds_alternative<CommitBlock>(e) || std::holds_alternative<StoreCheckpoint>(e);
+}
+
+/// The one integer a statement answers (a pragma, a count); nullopt when it fails.
+std::optional<std::int64_t> oneInteger(sqlite3* db, const char* text) {
+  sql::Statement s;
+  if (!s.prepare(db, text)) return std::nullopt;
+  sql::Use use(s);
+  if (use.step() != SQLITE_ROW) return std::nullopt;
+  return static_cast<std::int64_t>(use.u64(0));
+}
+
+bool exec(sqlite3* db, const std::string& text, std::string* error) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, text.c_str(), nullptr, nullptr, &message) == SQLITE_OK) return true;
+  if (error) *error = message ? message : sqlite3_errmsg(db);
+  sqlite3_free(message);
+  return false;
+}
+
+} // namespace
+
+struct SqliteStore::Db {
+  sql::Connection connection; // destroyed last: the statements below finalize first
+  sql::Statement begin, commit, rollback;
+  sql::Statement putSafety, getSafety;
+  sql::Statement putPending, deletePending, prunePending, allPending, countPending;
+  sql::Statement putBlock, getBlock, blocksFrom, getRoot, getResults;
+  sql::Statement putCheckpoint, dropOldSnapshots, latestCheckpoint;
+  sqlite3* get() const { return connection.get(); }
+};
+
+std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Genesis& genesis,
+                                               std::string* error) {
+  auto fail = [&](std::string why) -> std::unique_ptr<SqliteStore> {
+    if (error) *error = std::move(why);
+    return nullptr;
+  };
+  std::string why;
+  auto db = std::make_unique<Db>();
+  db->connection = sql::openConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &why);
+  if (!db->connection) return fail(why);
+  sqlite3* c = db->get();
+
+  // What kind of file, at what version, before anything is written to it. A file that is not
+  // a database fails here first.
+  auto application = oneInteger(c, "PRAGMA application_id");
+  auto version = oneInteger(c, "PRAGMA user_version");
+  auto tables = oneInteger(c, "SELECT count(*) FROM sqlite_schema");
+  if (!application || !version || !tables)
+    return fail(path + " is not a replica store: " + sqlite3_errmsg(c));
+  const bool fresh = *application == 0 && *version == 0 && *tables == 0;
+  if (!fresh && *application != kApplicationId)
+    return fail(path + " is not a replica store (another SQLite database)");
+  if (!fresh && *version != kSchemaVersion)
+    return fail(path + " has replica store schema version " + std::to_string(*version) +
+                " (this reader understands " + std::to_string(kSchemaVersion) + ")");
+
+  // The journal mode answers with the mode now in force; anything but "wal" is an error.
+  auto mode = sql::textRows(c, "PRAGMA journal_mode=WAL", &why);
+  if (!mode) return fail("cannot put " + path + " in WAL mode: " + why);
+  if (mode->size() != 1 || mode->front() != "wal")
+    return fail("cannot put " + path + " in WAL mode");
+  if (!exec(c, "PRAGMA synchronous=FULL; PRAGMA cell_size_check=ON", &why))
+    return fail("cannot set synchronous=FULL on " + path + ": " + why);
+  auto check = sql::textRows(c, "PRAGMA quick_check", &why);
+  if (!check) return fail(path + " fails PRAGMA quick_check: " + why);
+  if (check->size() != 1 || check->front() != "ok")
+    return fail(path + " fails PRAGMA quick_check: " + (check->empty() ? "" : check->front()));
+
+  // A new file gets the schema and the pool's identity.
+  const Digest chain = genesis.chainId();
+  if (fresh) {
+    sql::Statement meta;
+    bool ok = exec(c, "BEGIN IMMEDIATE", &why) && exec(c, kSchema, &why) &&
+              meta.prepare(c, "INSERT INTO meta(key, value) VALUES(?1, ?2)");
+    for (const auto& [key, value] : {std::pair<const char*, Bytes>{"chain", core::toBytes(chain)},
+                                     {"genesis", genesis.encode()}}) {
+      if (!ok) break;
+      sql::Use use(meta);
+      ok = sqlite3_bind_text(meta.get(), 1, key, -1, SQLITE_STATIC) == SQLITE_OK &&
+           use.bind(2, value) && use.run();
+      if (!ok) why = sqlite3_errmsg(c);
+    }
+    ok = ok && exec(c,
+                    "PRAGMA application_id=" + std::to_string(kApplicationId) +
+                        "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT",
+                    &why);
+    if (!ok) {
+      exec(c, "ROLLBACK", nullptr);
+      return fail("cannot create the replica store schema in " + path + ": " + why);
+    }
+  }
+
+  // Whose: the chain id stored when it was created must be this genesis's.
+  {
+    sql::Statement s;
+    if (!s.prepare(c, "SELECT key, value FROM meta"))
+      return fail(sql::errorOf(c, path + " is not a replica store"));
+    sql::Use use(s);
+    std::optional<Bytes> storedChain, storedGenesis;
+    while (use.step() == SQLITE_ROW) {
+      if (use.text(0) == "chain") storedChain = use.blob(1);
+      if (use.text(0) == "genesis") storedGenesis = use.blob(1);
+    }
+    auto stored = storedChain ? digestFrom(*storedChain) : std::nullopt;
+    if (!stored || !storedGenesis) return fail(path + ": table meta: no chain id or genesis");
+    if (*stored != chain)
+      return fail(path + " holds the store of another pool: chain " + core::toHex(*stored) +
+                  ", the genesis given is chain " + core::toHex(chain));
+    auto g = Genesis::decode(*storedGenesis, &why);
+    if (!g || g->chainId() != *stored)
+      return fail(path + ": table meta: the stored genesis is not the chain's" +
+                  (g ? std::string() : ": " + why));
+  }
+
+  const std::pair<sql::Statement*, const char*> statements[] = {
+      {&db->begin, "BEGIN IMMEDIATE"},
+      {&db->commit, "COMMIT"},
+      {&db->rollback, "ROLLBACK"},
+      {&db->putSafety,
+       "INSERT OR REPLACE INTO safety(id, last_voted_round, state) VALUES(0, ?1, ?2)"},
+      {&db->getSafety, "SELECT last_voted_round, state FROM safety WHERE id = 0"},
+      {&db->putPending, "INSERT OR REPLACE INTO pending(id, height, proposal) VALUES(?1, ?2, ?3)"},
+      {&db->deletePending, "DELETE FROM pending WHERE id = ?1"},
+      {&db->prunePending, "DELETE FROM pending WHERE height <= ?1"},
+      {&db->allPending, "SELECT id, height, proposal FROM pending ORDER BY id"},
+      {&db->countPending, "SELECT count(*) FROM pending"},
+      {&db->putBlock, "INSERT INTO blocks(height, id, block, child, child_qc, results, state_root) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+      {&db->getBlock, "SELECT block, child, child_qc FROM blocks WHERE height = ?1"},
+      {&db->blocksFrom, "SELECT height, id, block, results, state_root FROM blocks "
+                        "WHERE height >= ?1 ORDER BY height"},
+      {&db->getRoot, "SELECT state_root FROM blocks WHERE height = ?1"},
+      {&db->getResults, "SELECT results FROM blocks WHERE height = ?1"},
+      {&db->putCheckpoint, "INSERT OR REPLACE INTO checkpoints(height, state_root, signatures, "
+                           "snapshot) VALUES(?1, ?2, ?3, ?4)"},
+      {&db->dropOldSnapshots,
+       "UPDATE checkpoints SET snapshot = NULL WHERE height < ?1 AND snapshot IS NOT NULL"},
+      {&db->latestCheckpoint, "SELECT height, state_root, snapshot FROM checkpoints "
+                              "WHERE snapshot IS NOT NULL ORDER BY height DESC LIMIT 1"},
+  };
+  for (const auto& [statement, text] : statements)
+    if (!statement->prepare(c, text))
+      return fail(sql::errorOf(c, path + " is not a replica store"));
+
+  // The chain is 1..tip without a gap.
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, genesis, std::move(db)));
+  auto count = oneInteger(c, "SELECT count(*) FROM blocks");
+  auto max = oneInteger(c, "SELECT coalesce(max(height), 0) FROM blocks");
+  auto min = oneInteger(c, "SELECT coalesce(min(height), 1) FROM blocks");
+  if (!count || !max || !min) return fail(sql::errorOf(c, "cannot read the chain of " + path));
+  if (*count != *max || *min != 1) {
+    std::uint64_t missing = 1;
+    sql::Statement s;
+    if (s.prepare(c, "SELECT height FROM blocks ORDER BY height")) {
+      sql::Use use(s);
+      while (use.step() == SQLITE_ROW && use.u64(0) == missing) ++missing;
+    }
+    return fail(store->rowError("blocks", missing, "missing (the chain has a gap)"));
+  }
+  store->tip_ = std::uint64_t(*max);
+  {
+    sql::Use use(store->db_->getSafety);
+    if (use.step() == SQLITE_ROW) {
+      store->hasSafety_ = true;
+      store->lastVotedRound_ = use.u64(0);
+    }
+  }
+  {
+    sql::Use use(store->db_->latestCheckpoint);
+    if (use.step() == SQLITE_ROW) store->checkpoint_ = use.u64(0);
+  }
+  // The restart state, rebuilt and checked now: a store that opens can be restarted from.
+  auto restored = store->tryRestore(&why);
+  if (!restored) return fail(why);
+  store->restored_ = std::move(restored);
+  return store;
+}
+
+SqliteStore::SqliteStore(std::string path, const Genesis& genesis, std::unique_ptr<Db> db)
+    : path_(std::move(path)), genesis_(genesis), db_(std::move(db)) {
+  genesisRoot_ = Ledger(genesis_).stateRoot();
+  genesisId_ = genesisHeader(genesis_, genesisRoot_).id();
+}
+
+SqliteStore::~SqliteStore() = default;
+
+std::string SqliteStore::rowError(const char* table, std::optional<std::uint64_t> height,
+                                  const std::string& why) const {
+  return path_ + ": table " + table + (height ? ", height " + std::to_string(*height) : "") + ": " +
+         why;
+}
+
+bool SqliteStore::fail(std::string* error, std::string why) {
+  failure_ = why;
+  if (error) *error = std::move(why);
+  return false;
+}
+
+// ---- writing ----------------------------------------------------------------------------------
+
+bool SqliteStore::apply(const Effect& effect, std::string* error) {
+  return applyAll({&effect}, error);
+}
+
+bool SqliteStore::apply(const std::vector<Effect>& effects, std::string* error) {
+  std::vector<const Effect*> all;
+  all.reserve(effects.size());
+  for (const Effect& e : effects) all.push_back(&e);
+  return applyAll(all, error);
+}
+
+bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::string* error) {
+  if (failed()) {
+    if (error) *error = "the store failed earlier: " + failure_;
+    return false;
+  }
+  if (std::none_of(effects.begin(), effects.end(), [](const Effect* e) { return isDurable(*e); }))
+    return true;
+  sqlite3* c = db_->get();
+  {
+    sql::Use begin(db_->begin);
+    if (!begin.run()) return fail(error, sql::errorOf(c, path_ + ": cannot begin a transaction"));
+  }
+  // What the store will hold once the transaction commits.
+  std::uint64_t tip = tip_, checkpoint = checkpoint_, voted = lastVotedRound_;
+  bool hasSafety = hasSafety_;
+  // Each write returns why it failed (empty when it did not), read while the failed statement
+  // still holds its error; the statement is reset before any rollback.
+  auto write = [&](const Effect& effect) -> std::string {
+    if (const auto* s = std::get_if<PersistSafety>(&effect)) {
+      // The last voted round only ever grows (the core's invariant, checked where it is kept).
+      FLO_CHECK(!hasSafety || s->state.lastVotedRound >= voted);
+      sql::Use u(db_->putSafety);
+      if (!u.bind(1, s->state.lastVotedRound) || !u.bind(2, encodeSafety(s->state)) || !u.run())
+        return sql::errorOf(c, path_ + ": cannot store the safety state");
+      hasSafety = true;
+      voted = s->state.lastVotedRound;
+    } else if (const auto* b = std::get_if<StoreBlock>(&effect)) {
+      const BlockHeader& h = b->proposal.header;
+      sql::Use u(db_->putPending);
+      if (!u.bind(1, h.id()) || !u.bind(2, h.height) || !u.bind(3, encodeProposal(b->proposal)) ||
+          !u.run())
+        return sql::errorOf(c, path_ + ": cannot store the block at height " +
+                                   std::to_string(h.height));
+    } else if (const auto* k = std::get_if<CommitBlock>(&effect)) {
+      const std::uint64_t height = k->block.proposal.header.height;
+      FLO_CHECK(height == tip + 1);
+      const Digest id = k->block.proposal.header.id();
+      const std::string what =
+          path_ + ": cannot commit the block at height " + std::to_string(height);
+      {
+        sql::Use u(db_->putBlock);
+        if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeCommittedBlock(k->block)) ||
+            !u.bind(4, encodeHeader(k->child)) || !u.bind(5, encodeQc(k->childQc)) ||
+            !u.bind(6, encodeResults(k->results)) || !u.bind(7, k->stateRoot) || !u.run())
+          return sql::errorOf(c, what);
+      }
+      {
+        sql::Use u(db_->deletePending);
+        if (!u.bind(1, k->block.qc.block) || !u.run()) return sql::errorOf(c, what);
+      }
+      // Blocks at or below the new tip can never commit now.
+      sql::Use u(db_->prunePending);
+      if (!u.bind(1, height) || !u.run()) return sql::errorOf(c, what);
+      tip = height;
+    } else if (const auto* p = std::get_if<StoreCheckpoint>(&effect)) {
+      // Stable means a quorum signed a root this replica computed: at or below its tip.
+      FLO_CHECK(p->height <= tip);
+      const std::string what =
+          path_ + ": cannot store the checkpoint at height " + std::to_string(p->height);
+      {
+        sql::Use u(db_->putCheckpoint);
+        if (!u.bind(1, p->height) || !u.bind(2, p->stateRoot) ||
+            !u.bind(3, encodeSignatures(p->signatures)) || !u.bind(4, p->snapshot) || !u.run())
+          return sql::errorOf(c, what);
+      }
+      sql::Use u(db_->dropOldSnapshots);
+      if (!u.bind(1, p->height) || !u.run()) return sql::errorOf(c, what);
+      checkpoint = std::max(checkpoint, p->height);
+    }
+    return {};
+  };
+  auto rollBack = [&](std::string why) {
+    if (!sqlite3_get_autocommit(c)) {
+      sql::Use rollback(db_->rollback);
+      rollback.run();
+    }
+    return fail(error, std::move(why));
+  };
+  for (const Effect* e : effects)
+    if (std::string why = write(*e); !why.empty()) return rollBack(std::move(why));
+  std::string why;
+  {
+    sql::Use commit(db_->commit);
+    if (!commit.run()) why = sql::errorOf(c, path_ + ": cannot commit");
+  }
+  if (!why.empty()) return rollBack(std::move(why));
+  tip_ = tip;
+  checkpoint_ = checkpoint;
+  lastVotedRound_ = voted;
+  hasSafety_ = hasSafety;
+  restored_.reset();
+  return true;
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+std::optional<StoredBlock> SqliteStore::committed(std::uint64_t height) const {
+  if (height == 0 || height > tip_) return std::nullopt;
+  sql::Use use(db_->getBlock);
+  std::optional<CommittedBlock> block;
+  std::optional<BlockHeader> child;
+  std::optional<QuorumCert> childQc;
+  if (use.bind(1, height) && use.step() == SQLITE_ROW) {
+    block = decodeCommittedBlock(use.blob(0), genesis_.params.maxBlockTxs);
+    child = decodeHeader(use.blob(1));
+    childQc = decodeQc(use.blob(2));
+  }
+  if (!block || !child || !childQc || block->proposal.header.height != height) {
+    ++corruptReads_;
+    return std::nullopt;
+  }
+  return StoredBlock{std::move(*block), std::move(*child), std::move(*childQc)};
+}
+
+std::optional<SafetyState> SqliteStore::safety() const {
+  sql::Use use(db_->getSafety);
+  if (use.step() != SQLITE_ROW) return std::nullopt;
+  return decodeSafety(use.blob(1));
+}
+
+std::optional<Digest> SqliteStore::stateRoot(std::uint64_t height) const {
+  if (height == 0) return genesisRoot_;
+  sql::Use use(db_->getRoot);
+  if (!use.bind(1, height) || use.step() != SQLITE_ROW) return std::nullopt;
+  return digestFrom(use.blob(0));
+}
+
+std::optional<std::vector<TxResult>> SqliteStore::results(std::uint64_t height) const {
+  sql::Use use(db_->getResults);
+  if (!use.bind(1, height) || use.step() != SQLITE_ROW) return std::nullopt;
+  return decodeResults(use.blob(0));
+}
+
+std::size_t SqliteStore::pendingCount() const {
+  sql::Use use(db_->countPending);
+  return use.step() == SQLITE_ROW ? std::size_t(use.u64(0)) : 0;
+}
+
+Restored SqliteStore::restore() const {
+  if (restored_) return *std::exchange(restored_, std::nullopt);
+  std::string why;
+  auto restored = tryRestore(&why);
+  if (!restored) std::fprintf(stderr, "%s\n", why.c_str());
+  // open() checked this state; a row that no longer decodes went bad under a running replica.
+  FLO_CHECK(restored.has_value());
+  return std::move(*restored);
+}
+
+std::optional<Restored> SqliteStore::tryRestore(std::string* error) const {
+  auto fail = [&](std::string why) -> std::optional<Restored> {
+    if (error) *error = std::move(why);
+    return std::nullopt;
+  };
+  sqlite3* c = db_->get();
+  const std::size_t maxTxs = genesis_.params.maxBlockTxs;
+  std::string why;
+  Restored r{SafetyState{}, Ledger(genesis_), {}, {}, {}};
+
+  {
+    sql::Use use(db_->getSafety);
+    int rc = use.step();
+    if (rc == SQLITE_ROW) {
+      auto safety = decodeSafety(use.blob(1), &why);
+      if (!safety) return fail(rowError("safety", std::nullopt, why));
+      if (safety->lastVotedRound != use.u64(0))
+        return fail(rowError("safety", std::nullopt,
+                             "the last_voted_round column disagrees with the state"));
+      r.safety = std::move(*safety);
+    } else if (rc != SQLITE_DONE) {
+      return fail(sql::errorOf(c, path_ + ": cannot read the safety state"));
+    }
+  }
+
+  // The ledger at the latest stable checkpoint, from its snapshot.
+  std::uint64_t from = 0;
+  std::optional<Digest> checkpointRoot;
+  {
+    sql::Use use(db_->latestCheckpoint);
+    int rc = use.step();
+    if (rc == SQLITE_ROW) {
+      from = use.u64(0);
+      checkpointRoot = digestFrom(use.blob(1));
+      if (!checkpointRoot) return fail(rowError("checkpoints", from, "a root not of 32 bytes"));
+      if (from > tip_)
+        return fail(rowError("checkpoints", from, "above the tip " + std::to_string(tip_)));
+      auto ledger = Ledger::decode(genesis_, use.blob(2), &why);
+      if (!ledger) return fail(rowError("checkpoints", from, "the snapshot: " + why));
+      if (ledger->height() != from || ledger->stateRoot() != *checkpointRoot)
+        return fail(rowError("checkpoints", from, "the snapshot is not the state it signs"));
+      r.ledger = std::move(*ledger);
+    } else if (rc != SQLITE_DONE) {
+      return fail(sql::errorOf(c, path_ + ": cannot read the checkpoints"));
+    }
+  }
+
+  // The blocks after it (and the checkpoint's own, for its id and root), re-executed.
+  Digest parent = genesisId_;
+  std::uint64_t next = from == 0 ? 1 : from;
+  std::optional<CommittedBlock> last;
+  {
+    sql::Use use(db_->blocksFrom);
+    use.bind(1, next);
+    int rc;
+    while ((rc = use.step()) == SQLITE_ROW) {
+      const std::uint64_t h = use.u64(0);
+      if (h != next) return fail(rowError("blocks", next, "missing (the chain has a gap)"));
+      auto id = digestFrom(use.blob(1));
+      auto root = digestFrom(use.blob(4));
+      if (!id || !root) return fail(rowError("blocks", h, "an id or state root not of 32 bytes"));
+      auto block = decodeCommittedBlock(use.blob(2), maxTxs, &why);
+      if (!block) return fail(rowError("blocks", h, why));
+      const BlockHeader& header = block->proposal.header;
+      if (header.height != h || header.id() != *id || block->qc.block != *id)
+        return fail(rowError("blocks", h, "the block is not the one its height and id name"));
+      if (h == from) {
+        if (*root != *checkpointRoot)
+          return fail(rowError("checkpoints", from, "its state root is not the block's"));
+      } else {
+        if (header.parent != parent)
+          return fail(rowError("blocks", h, "its parent is not the block below it"));
+        std::vector<Tx> txs;
+        for (std::size_t i = 0; i < block->proposal.txs.size(); ++i) {
+          auto tx = Tx::decode(block->proposal.txs[i], &why);
+          if (!tx)
+            return fail(rowError("blocks", h, "transaction " + std::to_string(i) + ": " + why));
+          txs.push_back(std::move(*tx));
+        }
+        std::vector<TxResult> results = r.ledger.executeBlock(h, header.timeMs, txs);
+        auto stored = decodeResults(use.blob(3), &why);
+        if (!stored) return fail(rowError("blocks", h, why));
+        if (*stored != results)
+          return fail(rowError("blocks", h, "the stored results are not what the block gives"));
+        if (r.ledger.stateRoot() != *root)
+          return fail(rowError("blocks", h, "the stored state root is not what the block gives"));
+      }
+      parent = *id;
+      last = std::move(block);
+      ++next;
+    }
+    if (rc != SQLITE_DONE) return fail(sql::errorOf(c, path_ + ": cannot read the blocks"));
+  }
+  if (next != tip_ + 1) return fail(rowError("blocks", next, "missing (the chain has a gap)"));
+
+  if (!last) {
+    r.tip = genesisHeader(genesis_, genesisRoot_);
+    r.tipQc.block = genesisId_;
+  } else {
+    r.tip = last->proposal.header;
+    r.tipQc = last->qc;
+  }
+
+  {
+    sql::Use use(db_->allPending);
+    int rc;
+    while ((rc = use.step()) == SQLITE_ROW) {
+      const std::uint64_t h = use.u64(1);
+      auto id = digestFrom(use.blob(0));
+      auto p = decodeProposal(use.blob(2), maxTxs, &why);
+      if (!p) return fail(rowError("pending", h, why));
+      if (!id || p->header.id() != *id || p->header.height != h)
+        return fail(rowError("pending", h, "the block is not the one its height and id name"));
+      r.pending.push_back(std::move(*p));
+    }
+    if (rc != SQLITE_DONE) return fail(sql::errorOf(c, path_ + ": cannot read the pending blocks"));
+  }
+  return r;
+}
+
+} // namespace flo::pool
