@@ -178,6 +178,8 @@ int up(Context& c) {
     c.err << "fog: made a fog of " << fog->replicas() << " replicas in " << fog->dir().string()
           << "\n";
   std::string exe = selfExecutable();
+  if (exe.empty())
+    return c.fail("cannot find the fog executable to start replicas with (set FOG_EXE)");
   std::size_t started = 0;
   for (std::size_t i = 0; i < fog->replicas(); ++i) {
     if (fog->runningPid(i)) continue; // running ones are left alone

@@ -76,8 +76,13 @@ bool alive(pid_t pid) {
 std::string selfExecutable() {
   if (const char* e = std::getenv("FOG_EXE"); e && *e) return e;
   std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("fog") : p.string();
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  if (self.filename() == "fog") return self.string();
+  // Another program running the CLI in process (a test): the fog beside it, if any. Never the
+  // program itself: it would not understand `pool run`.
+  fs::path sibling = self.parent_path() / "fog";
+  return fs::exists(sibling) ? sibling.string() : std::string();
 }
 
 fs::path LocalFog::replicaDir(std::size_t i) const {
