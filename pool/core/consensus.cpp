@@ -147,11 +147,26 @@ void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
   votes_.erase(votes_.begin(), votes_.upper_bound(v.round));
   processQc(qc, now);
   maybePropose(now); // the leader of the next round may now hold its justification
+  // Nothing to propose: the replicas would not hear of this certificate (nor of what it
+  // commits) until the next proposal; tell them now.
+  if (proposedRound_ < round_ && !flushAt_) broadcast(CertificateMsg{qc});
+}
+
+/// A certificate carrying our own signature proves we signed in that round, whatever our disk
+/// remembers (a replica that lost its safety state learns it back this way, as CometBFT's
+/// double-sign check does): never vote in that round again.
+void Replica::noteOwnSignature(std::uint64_t round, bool ours) {
+  if (ours && round > safety_.lastVotedRound) {
+    safety_.lastVotedRound = round;
+    persistSafety();
+  }
 }
 
 // ---- certificates and commits -----------------------------------------------------------------
 
 void Replica::processQc(const QuorumCert& qc, Time now) {
+  noteOwnSignature(qc.round, std::any_of(qc.votes.begin(), qc.votes.end(),
+                                         [&](const SignedBy& s) { return s.replica == self_; }));
   if (qc.height <= tree_.tipHeight() && qc.round <= safety_.highQc.round) return;
   if (qc.round > safety_.highQc.round) safety_.highQc = qc; // persisted before the next vote
   if (BlockEntry* b1 = tree_.find(qc.block)) {

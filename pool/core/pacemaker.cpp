@@ -40,7 +40,7 @@ void Replica::advanceRound(std::uint64_t round, std::uint64_t view, Time now) {
 
 std::optional<Time> Replica::nextTimer() const {
   std::optional<Time> t;
-  for (auto x : {flushAt_, roundDeadline_}) {
+  for (auto x : {flushAt_, roundDeadline_, syncRetryAt()}) {
     if (x && (!t || *x < *t)) t = x;
   }
   return t;
@@ -48,6 +48,7 @@ std::optional<Time> Replica::nextTimer() const {
 
 void Replica::onTimer(Time now) {
   if (flushAt_ && now >= *flushAt_) maybePropose(now);
+  retrySync(now);
   if (roundDeadline_ && now >= *roundDeadline_) {
     roundDeadline_.reset();
     if (hasWork()) onRoundTimeout(now);
@@ -112,6 +113,9 @@ void Replica::onTimeout(ReplicaIndex from, const Timeout& t, Time now) {
 }
 
 void Replica::processTc(const TimeoutCert& tc, Time now) {
+  noteOwnSignature(tc.round,
+                   std::any_of(tc.entries.begin(), tc.entries.end(),
+                               [&](const TimeoutCert::Entry& e) { return e.by.replica == self_; }));
   if (tc.round + 1 <= round_) {
     if (tc.round + 1 == round_ && (!lastTc_ || lastTc_->round < tc.round)) lastTc_ = tc;
     return;

@@ -71,6 +71,7 @@ Replica::Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key
     if (BlockEntry* parent = tree_.find(p.justify.block)) parent->qc = p.justify;
   }
   round_ = std::max(safety_.highQc.round, safety_.lastVotedRound) + 1;
+  tipHasTxs_ = tree_.tip().txRoot != txRootOf({});
   if (const BlockHeader* h = tree_.header(safety_.highQc.block)) view_ = h->view;
 }
 
@@ -133,6 +134,10 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
           onBlockResponse(from, m, now);
         } else if constexpr (std::is_same_v<M, Checkpoint>) {
           onCheckpoint(from, m);
+        } else if constexpr (std::is_same_v<M, CertificateMsg>) {
+          if (!verifiedQc(m.qc)) return void(++metrics_.invalidMessages);
+          processQc(m.qc, now);
+          maybePropose(now);
         } else if constexpr (std::is_same_v<M, Submit>) {
           // A replica forwarding a client's transaction: admitted like any other.
           onSubmit(0, m, now);

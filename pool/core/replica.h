@@ -116,6 +116,7 @@ private:
   /// A QC, verified: raises the high QC, commits what it completes, advances the round.
   void processQc(const QuorumCert& qc, Time now);
   bool verifiedQc(const QuorumCert& qc);
+  void noteOwnSignature(std::uint64_t round, bool ours);
   void commitUpTo(const Digest& id, const BlockHeader& child, const QuorumCert& childQc);
   /// Executes the next committed block and tells the world (CommitBlock, then the replies).
   void executeCommitted(BlockEntry entry, const QuorumCert& qc, const BlockHeader& child,
@@ -136,6 +137,8 @@ private:
   void onBlockRequest(ReplicaIndex from, const BlockRequest& r);
   void onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time now);
   void requestSync(ReplicaIndex from, Time now);
+  void retrySync(Time now);
+  std::optional<Time> syncRetryAt() const;
   void onCheckpoint(ReplicaIndex from, const Checkpoint& c);
   void makeCheckpoint();
 
@@ -168,6 +171,9 @@ private:
   std::map<std::uint64_t, Bytes> snapshots_; ///< ledger at checkpoint heights, until stable
   std::uint64_t stableCheckpoint_ = 0;
   std::optional<Time> syncRequestedAt_;
+  ReplicaIndex syncPeer_ = 0; ///< whom to ask next while behind (rotates on each retry)
+  /// Whether we hold a certificate for a block we cannot link to our tip (we are behind).
+  bool behind() const;
   /// Recently committed transactions, so a client resending one hears how it ended (bounded,
   /// oldest forgotten first).
   std::map<Digest, TxStatus> recentlyCommitted_;

@@ -17,9 +17,27 @@ constexpr std::uint32_t kSyncBatch = 256;
 constexpr auto kSyncRetry = std::chrono::milliseconds(200);
 } // namespace
 
+bool Replica::behind() const {
+  return safety_.highQc.height > tree_.tipHeight() && !tree_.pathTo(safety_.highQc.block);
+}
+
+std::optional<Time> Replica::syncRetryAt() const {
+  if (!behind()) return std::nullopt;
+  return syncRequestedAt_ ? *syncRequestedAt_ + kSyncRetry : Time{};
+}
+
+/// While behind, ask again (each time another peer: the last may be down or lying).
+void Replica::retrySync(Time now) {
+  if (!behind() || (syncRequestedAt_ && now - *syncRequestedAt_ < kSyncRetry)) return;
+  syncPeer_ = ReplicaIndex((syncPeer_ + 1) % genesis_.replicas.size());
+  if (syncPeer_ == self_) syncPeer_ = ReplicaIndex((syncPeer_ + 1) % genesis_.replicas.size());
+  requestSync(syncPeer_, now);
+}
+
 void Replica::requestSync(ReplicaIndex from, Time now) {
   if (from == self_) return;
   if (syncRequestedAt_ && now - *syncRequestedAt_ < kSyncRetry) return;
+  syncPeer_ = from;
   syncRequestedAt_ = now;
   ++metrics_.syncRequests;
   send(from, SyncRequest{tree_.tipHeight() + 1, kSyncBatch});

@@ -74,6 +74,9 @@ Value::Map body(const QueryAnswer& m) {
           {"nonce", m.nonce},
           {"provider", m.provider}};
 }
+Value::Map body(const CertificateMsg& m) {
+  return {{"qc", m.qc.toMap()}};
+}
 Value::Map body(const Checkpoint& m) {
   return {{"height", m.height},
           {"state_root", toBytes(m.stateRoot)},
@@ -162,6 +165,10 @@ void read(Fields& f, std::size_t, QueryAnswer& m) {
   m.unbonding = f.u64("unbonding");
   m.nonce = f.u64("nonce");
   m.provider = f.flag("provider");
+}
+void read(Fields& f, std::size_t, CertificateMsg& m) {
+  f.only({"qc"});
+  m.qc = readPart<QuorumCert>(f, "qc");
 }
 void read(Fields& f, std::size_t, Checkpoint& m) {
   f.only({"height", "state_root", "replica", "sig"});

@@ -124,9 +124,17 @@ struct Checkpoint {
   bool operator==(const Checkpoint&) const = default;
 };
 
+/// A certificate the leader formed and will not carry in a proposal soon (nothing left to
+/// propose): the replicas learn from it what it commits.
+struct CertificateMsg {
+  static constexpr std::string_view kName = "certificate";
+  QuorumCert qc;
+  bool operator==(const CertificateMsg&) const = default;
+};
+
 using Message =
     std::variant<ProposalMsg, VoteMsg, TimeoutMsg, SyncRequest, SyncResponse, BlockRequest,
-                 BlockResponse, Submit, TxStatus, Query, QueryAnswer, Checkpoint>;
+                 BlockResponse, Submit, TxStatus, Query, QueryAnswer, Checkpoint, CertificateMsg>;
 
 std::string_view messageName(const Message& m);
 Bytes encodeMessage(const Message& m);
