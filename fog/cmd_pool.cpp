@@ -52,7 +52,7 @@ std::optional<Client> connect(const pool::Genesis& genesis, std::string& error) 
 /// An account named on the command line: an identity of the fog's keystore, or a did:key.
 std::optional<pool::AccountId> resolveAccount(const LocalFog& fog, const std::string& who,
                                               std::string& error) {
-  if (auto key = core::parseDidKey(who)) return *key;
+  if (auto key = core::parseDidKey(who)) return key;
   core::Keystore keys(fog.home());
   auto pub = keys.loadPublic(who, error);
   if (!pub) {
@@ -324,7 +324,7 @@ int accountBalance(Context& c) {
   if (!account) return c.fail(error);
   auto client = connect(fog->genesis(), error);
   if (!client) return c.fail(error);
-  auto a = client->pool->query(*account, kTxTimeout, error);
+  auto a = client->pool->query(account, kTxTimeout, error);
   if (!a) return c.fail("the pool did not answer: " + error + " (is it up? fog status)");
   if (c.options.json) {
     c.out << nlohmann::json{{"account", core::didKey(*account)},

@@ -230,7 +230,7 @@ std::optional<Time> Endpoint::State::peerTimer(const Peer& p) const {
     consider(p.handshake->nextSend);
     consider(p.handshake->started + config.handshakeTimeout);
   } else if (p.session && p.session->rekeyAt) {
-    consider(*p.session->rekeyAt);
+    consider(p.session->rekeyAt);
   }
   for (const auto& w : p.pendings) consider(w->created + config.handshakeTimeout);
   if (const Session* s = p.session.get()) {

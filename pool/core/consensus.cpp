@@ -256,20 +256,27 @@ bool Replica::pathHasTxs(const Digest& id) const {
 /// the round before, or a TC of it), when there is something to order or to commit, after the
 /// flush timer unless a full block waits.
 void Replica::maybePropose(Time now) {
-  std::optional<TimeoutCert> tc;
-  std::uint64_t view;
   const BlockHeader* parent = tree_.header(safety_.highQc.block);
   if (!parent) return; // the block of our high QC is on its way (BlockRequest)
-  if (safety_.highQc.round + 1 == round_) {
+  if (proposedRound_ >= round_ || safety_.lastVotedRound >= round_) return;
+  // Our justification for the round: the QC of the round before keeps its block's view; a TC
+  // of it opens the next view. When both exist (some replicas saw the one, some the other),
+  // either makes a valid proposal: we lead if either names us.
+  std::optional<TimeoutCert> tc;
+  std::uint64_t view;
+  bool byQc = safety_.highQc.round + 1 == round_ && leaderOf(parent->view) == self_;
+  bool byTc = lastTc_ && lastTc_->round + 1 == round_ &&
+              leaderOf(lastTc_->view(committee_.faults()) + 1) == self_ &&
+              safety_.highQc.round >= lastTc_->maxHighQcRound();
+  if (byQc) {
     view = parent->view;
-  } else if (lastTc_ && lastTc_->round + 1 == round_) {
+  } else if (byTc) {
     tc = lastTc_;
     view = lastTc_->view(committee_.faults()) + 1;
   } else {
+    flushAt_.reset(); // not ours to propose: no flush timer either
     return;
   }
-  if (leaderOf(view) != self_ || proposedRound_ >= round_ || safety_.lastVotedRound >= round_)
-    return;
   // What the chain being extended already holds, and the nonces it expects next.
   auto path = tree_.pathTo(safety_.highQc.block);
   if (!path) return;
@@ -293,9 +300,9 @@ void Replica::maybePropose(Time now) {
   // commits the last block with transactions has gone out in a proposal.
   pending = pending || (tipHasTxs_ && safety_.highQc.round == tree_.tip().round + 1);
   if (picked.empty() && !pending) return;
-  if (picked.size() < genesis_.params.maxBlockTxs && !picked.empty()) {
+  if (picked.size() < genesis_.params.maxBlockTxs && !picked.empty() && !flushDue_) {
     if (!flushAt_) flushAt_ = now + std::chrono::microseconds(genesis_.params.flushMicros);
-    if (now < *flushAt_) return;
+    return; // the flush timer (onTimer) lets a partial block go
   }
   flushAt_.reset();
 

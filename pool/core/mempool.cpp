@@ -106,12 +106,16 @@ std::optional<Tx> Mempool::verifiedForBlock(const Bytes& encoded, const Digest& 
   auto tx = Tx::decode(encoded);
   if (!tx || tx->chain != chain) return std::nullopt;
   auto known = verifiedIds_.find(id);
-  if (known != verifiedIds_.end()) return known->second ? std::optional<Tx>(*tx) : std::nullopt;
+  if (known != verifiedIds_.end()) {
+    if (!known->second) tx.reset();
+    return tx;
+  }
   ++verified_;
   bool valid = tx->verify();
   verifiedIds_.emplace(id, valid);
   remember(id);
-  return valid ? std::optional<Tx>(std::move(*tx)) : std::nullopt;
+  if (!valid) tx.reset();
+  return tx;
 }
 
 std::vector<const PooledTx*> Mempool::select(std::size_t max, const Ledger& ledger,

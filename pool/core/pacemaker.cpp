@@ -47,7 +47,12 @@ std::optional<Time> Replica::nextTimer() const {
 }
 
 void Replica::onTimer(Time now) {
-  if (flushAt_ && now >= *flushAt_) maybePropose(now);
+  if (flushAt_ && now >= *flushAt_) {
+    flushDue_ = true; // a partial block may go now
+    flushAt_.reset();
+    maybePropose(now);
+    flushDue_ = false;
+  }
   retrySync(now);
   if (roundDeadline_ && now >= *roundDeadline_) {
     roundDeadline_.reset();

@@ -83,6 +83,22 @@ void Replica::init(const Genesis& genesis, Time now) {
   (void)now;
 }
 
+std::string Replica::explain(Time now) const {
+  auto ms = [&](std::optional<Time> t) {
+    if (!t) return std::string("-");
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(*t - now).count()) +
+           "ms";
+  };
+  std::string s =
+      "work " + std::string(hasWork() ? "yes" : "no") + " executable " +
+      (mempool_.hasExecutable(ledger_) ? "yes" : "no") + " behind " + (behind() ? "yes" : "no") +
+      " deadline " + ms(roundDeadline_) + " flush " + ms(flushAt_) + " held " +
+      std::to_string(tree_.size()) + " lastTc " + (lastTc_ ? std::to_string(lastTc_->round) : "-") +
+      " proposed " + std::to_string(proposedRound_) + " consecutive " +
+      std::to_string(consecutiveTimeouts_) + " hqcHeight " + std::to_string(safety_.highQc.height);
+  return s;
+}
+
 ReplicaIndex Replica::leaderOf(std::uint64_t view) const {
   return ReplicaIndex(view % genesis_.replicas.size());
 }

@@ -91,6 +91,8 @@ public:
   const Mempool& mempool() const { return mempool_; }
   const ReplicaMetrics& metrics() const { return metrics_; }
   std::uint64_t signatureChecks() const { return committee_.signatureChecks(); }
+  /// One line of internal state for diagnostics: timers, work, whether behind, the blocks held.
+  std::string explain(Time now) const;
   /// The leader of view `view`.
   ReplicaIndex leaderOf(std::uint64_t view) const;
   std::uint64_t view() const { return view_; }
@@ -160,6 +162,7 @@ private:
   unsigned consecutiveTimeouts_ = 0;
   std::optional<Time> roundDeadline_;
   std::optional<Time> flushAt_;     ///< the leader proposes a partial block then
+  bool flushDue_ = false;           ///< inside onTimer, when the flush timer ran out
   std::uint64_t proposedRound_ = 0; ///< the last round this replica proposed in
   /// Votes collected as next leader: by round, by block, by voter.
   std::map<std::uint64_t, std::map<Digest, std::map<ReplicaIndex, Vote>>> votes_;

@@ -309,7 +309,8 @@ std::string Cluster::describe() {
            std::to_string(m.qcsFormed) + " timeouts " + std::to_string(m.timeoutsSent) + " tcs " +
            std::to_string(m.tcsFormed) + " invalid " + std::to_string(m.invalidMessages) +
            " stale " + std::to_string(m.staleMessages) + " syncs " +
-           std::to_string(m.syncRequests) + " mempool " + std::to_string(r.mempool().size()) + "\n";
+           std::to_string(m.syncRequests) + " mempool " + std::to_string(r.mempool().size()) +
+           "\n    " + r.explain(net_->now()) + "\n";
   }
   return out;
 }
