@@ -253,7 +253,7 @@ int status(Context& c) {
                      {"pid", pid ? nlohmann::json(*pid) : nlohmann::json(nullptr)}};
     if (const auto& a = answers[i]) {
       ++serving;
-      j["view"] = a->round; // the round the replica is in
+      j["view"] = a->view;
       j["round"] = a->round;
       j["height"] = a->height;
       j["state_root"] = hex(a->stateRoot);
@@ -277,7 +277,7 @@ int status(Context& c) {
       else
         c.out << "pid " << j["pid"];
       if (!j["height"].is_null())
-        c.out << "  round " << j["round"] << "  height " << j["height"] << "  root "
+        c.out << "  view " << j["view"] << "  round " << j["round"] << "  height " << j["height"] << "  root "
               << j["state_root"].get<std::string>().substr(0, 16);
       else if (!j["pid"].is_null())
         c.out << "  (no answer)";

@@ -209,6 +209,7 @@ void Replica::onQuery(ClientId client, const Query& q) {
   a.height = ledger_.height();
   a.stateRoot = rootsByHeight_.empty() ? ledger_.stateRoot() : rootsByHeight_.rbegin()->second;
   a.round = round_;
+  a.view = view_;
   a.lastCommitMs = lastCommitMs();
   a.replica = self_;
   if (q.account) {

@@ -65,6 +65,7 @@ Value::Map body(const QueryAnswer& m) {
           {"height", m.height},
           {"state_root", toBytes(m.stateRoot)},
           {"round", m.round},
+          {"view", m.view},
           {"last_commit_ms", m.lastCommitMs},
           {"replica", std::uint64_t(m.replica)},
           {"found", m.found},
@@ -151,12 +152,13 @@ void read(Fields& f, std::size_t, Query& m) {
   if (f.has("account")) m.account = f.fixed<32>("account");
 }
 void read(Fields& f, std::size_t, QueryAnswer& m) {
-  f.only({"id", "height", "state_root", "round", "last_commit_ms", "replica", "found", "balance",
-          "stake", "unbonding", "nonce", "provider"});
+  f.only({"id", "height", "state_root", "round", "view", "last_commit_ms", "replica", "found",
+          "balance", "stake", "unbonding", "nonce", "provider"});
   m.id = f.u64("id");
   m.height = f.u64("height");
   m.stateRoot = f.fixed<32>("state_root");
   m.round = f.u64("round");
+  m.view = f.u64("view");
   m.lastCommitMs = f.u64("last_commit_ms");
   m.replica = ReplicaIndex(f.u64Max("replica", 0xffff));
   m.found = f.flag("found");

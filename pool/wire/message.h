@@ -106,6 +106,7 @@ struct QueryAnswer {
   std::uint64_t height = 0;
   Digest stateRoot{};
   std::uint64_t round = 0;
+  std::uint64_t view = 0;
   std::uint64_t lastCommitMs = 0; ///< block time of the last commit
   ReplicaIndex replica = 0;
   // the account asked for
