@@ -73,11 +73,17 @@ void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now)
   Digest parent = tree_.tipId();
   std::uint64_t height = tree_.tipHeight();
   if (r.blocks.front().proposal.header.height <= height) return void(++metrics_.staleMessages);
-  for (const auto& b : r.blocks) {
+  for (std::size_t i = 0; i < r.blocks.size(); ++i) {
+    const CommittedBlock& b = r.blocks[i];
     const BlockHeader& h = b.proposal.header;
     if (h.chain != committee_.chain() || h.parent != parent || h.height != height + 1 ||
         b.qc.block != h.id() || b.proposal.justify.block != h.parent)
       return void(++metrics_.invalidMessages);
+    // Each block's certificate is the next one's justification: the same, and valid (we keep
+    // and serve them, so they must be what a quorum signed).
+    if (i + 1 < r.blocks.size() && !(r.blocks[i + 1].proposal.justify == b.qc))
+      return void(++metrics_.invalidMessages);
+    if (!verifiedQc(b.qc)) return void(++metrics_.invalidMessages);
     parent = b.qc.block;
     height = h.height;
   }
