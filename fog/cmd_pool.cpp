@@ -258,6 +258,9 @@ int status(Context& c) {
       j["height"] = a->height;
       j["state_root"] = hex(a->stateRoot);
       j["last_commit"] = a->lastCommitMs;
+      j["signatures_verified"] = a->signaturesVerified;
+      j["transactions_committed"] = a->transactionsCommitted;
+      j["mempool"] = a->mempool;
     } else {
       j["view"] = j["round"] = j["height"] = j["state_root"] = j["last_commit"] = nullptr;
     }

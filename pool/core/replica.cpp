@@ -212,6 +212,9 @@ void Replica::onQuery(ClientId client, const Query& q) {
   a.view = view_;
   a.lastCommitMs = lastCommitMs();
   a.replica = self_;
+  a.signaturesVerified = mempool_.signaturesVerified();
+  a.transactionsCommitted = metrics_.committedTxs;
+  a.mempool = mempool_.size();
   if (q.account) {
     if (const Account* acc = ledger_.account(*q.account)) {
       a.found = true;

@@ -68,6 +68,9 @@ Value::Map body(const QueryAnswer& m) {
           {"view", m.view},
           {"last_commit_ms", m.lastCommitMs},
           {"replica", std::uint64_t(m.replica)},
+          {"signatures_verified", m.signaturesVerified},
+          {"transactions_committed", m.transactionsCommitted},
+          {"mempool", m.mempool},
           {"found", m.found},
           {"balance", m.balance},
           {"stake", m.stake},
@@ -152,8 +155,9 @@ void read(Fields& f, std::size_t, Query& m) {
   if (f.has("account")) m.account = f.fixed<32>("account");
 }
 void read(Fields& f, std::size_t, QueryAnswer& m) {
-  f.only({"id", "height", "state_root", "round", "view", "last_commit_ms", "replica", "found",
-          "balance", "stake", "unbonding", "nonce", "provider"});
+  f.only({"id", "height", "state_root", "round", "view", "last_commit_ms", "replica",
+          "signatures_verified", "transactions_committed", "mempool", "found", "balance", "stake",
+          "unbonding", "nonce", "provider"});
   m.id = f.u64("id");
   m.height = f.u64("height");
   m.stateRoot = f.fixed<32>("state_root");
@@ -161,6 +165,9 @@ void read(Fields& f, std::size_t, QueryAnswer& m) {
   m.view = f.u64("view");
   m.lastCommitMs = f.u64("last_commit_ms");
   m.replica = ReplicaIndex(f.u64Max("replica", 0xffff));
+  m.signaturesVerified = f.u64("signatures_verified");
+  m.transactionsCommitted = f.u64("transactions_committed");
+  m.mempool = f.u64("mempool");
   m.found = f.flag("found");
   m.balance = f.u64("balance");
   m.stake = f.u64("stake");

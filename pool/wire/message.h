@@ -109,6 +109,9 @@ struct QueryAnswer {
   std::uint64_t view = 0;
   std::uint64_t lastCommitMs = 0; ///< block time of the last commit
   ReplicaIndex replica = 0;
+  /// Client signatures this replica process verified, and transactions it saw committed: the
+  /// verify-once oracle (each transaction verified once per replica) from outside.
+  std::uint64_t signaturesVerified = 0, transactionsCommitted = 0, mempool = 0;
   // the account asked for
   bool found = false;
   std::uint64_t balance = 0, stake = 0, unbonding = 0, nonce = 0;
