@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 volatile std::sig_atomic_t signalled = 0;
+constexpr std::size_t kMaxClients = 4096;
 
 std::optional<std::string> readText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -128,7 +129,14 @@ void ReplicaDaemon::onDelivery(const core::Delivery& d) {
     return;
   }
   auto [it, fresh] = clientByDid_.try_emplace(d.did, nextClient_);
-  if (fresh) ++nextClient_;
+  if (fresh) {
+    ++nextClient_;
+    // Bounded: the oldest client is forgotten (a client still waiting asks again).
+    if (clients_.size() >= kMaxClients) {
+      clientByDid_.erase(clients_.begin()->second.did);
+      clients_.erase(clients_.begin());
+    }
+  }
   clients_[it->second] = {d.did, d.from}; // answered where it last wrote from
   replica_->onClientMessage(it->second, *m, now);
 }
