@@ -280,8 +280,8 @@ int status(Context& c) {
       else
         c.out << "pid " << j["pid"];
       if (!j["height"].is_null())
-        c.out << "  view " << j["view"] << "  round " << j["round"] << "  height " << j["height"] << "  root "
-              << j["state_root"].get<std::string>().substr(0, 16);
+        c.out << "  view " << j["view"] << "  round " << j["round"] << "  height " << j["height"]
+              << "  root " << j["state_root"].get<std::string>().substr(0, 16);
       else if (!j["pid"].is_null())
         c.out << "  (no answer)";
       c.out << "\n";
