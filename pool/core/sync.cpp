@@ -15,6 +15,7 @@ namespace flo::pool {
 namespace {
 constexpr std::uint32_t kSyncBatch = 256;
 constexpr auto kSyncRetry = std::chrono::milliseconds(200);
+constexpr std::size_t kSyncBytes = 4u << 20; ///< transactions per response, about
 } // namespace
 
 bool Replica::behind() const {
@@ -47,15 +48,18 @@ void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r) {
   if (r.fromHeight == 0 || r.fromHeight > tree_.tipHeight()) return;
   SyncResponse out;
   std::uint32_t max = std::min(r.max, kSyncBatch);
+  std::size_t bytes = 0;
   for (std::uint64_t h = r.fromHeight; h <= tree_.tipHeight(); ++h) {
     auto stored = chain_.committed(h);
     if (!stored) break;
+    for (const Bytes& t : stored->block.proposal.txs) bytes += t.size();
     out.blocks.push_back(std::move(stored->block));
     out.child = stored->child;
     out.childQc = stored->childQc;
-    // Stop at a block its proof commits directly (the end of a commit batch) once full.
-    if (out.blocks.size() >= max && stored->child.parent == out.blocks.back().proposal.header.id())
-      break;
+    // Stop at a block its proof commits directly (the end of a commit batch) once full: by
+    // count, or by size (the transport carries messages of at most 16 MiB).
+    bool full = out.blocks.size() >= max || bytes >= kSyncBytes;
+    if (full && stored->child.parent == out.blocks.back().proposal.header.id()) break;
   }
   if (out.blocks.empty()) return;
   if (out.child->parent != out.blocks.back().proposal.header.id()) {
@@ -118,7 +122,7 @@ void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now)
   tipQc_ = last.qc;
   processQc(last.qc, now);
   processQc(*r.childQc, now);
-  if (r.blocks.size() >= kSyncBatch) requestSync(from, now); // more where those came from
+  if (behind()) requestSync(from, now); // more where those came from
 }
 
 void Replica::onBlockRequest(ReplicaIndex from, const BlockRequest& r) {
