@@ -9,12 +9,12 @@ comment block at the top of NAME.flo:
     # exit: 1                    expected exit status (default 0)
     # store: .count value=3      a line that must appear verbatim in the final store dump
                                  (repeatable; the dump is written with `--store FILE`)
-    # store-absent: .framer.m_r[2-8]
+    # store-absent: .framer.m_r[2-9]*
                                  no share of the final store may have this path or lie under it
                                  (a glob per dotted segment: `*`, `?`, `[...]`; repeatable)
     # file: out/a.txt NAME.a.txt  a file the program writes (relative to its working directory,
                                  a fresh temporary one) must equal NAME.a.txt beside NAME.flo
-    # checks: TEXT              what the test covers, when less than the program seems to do
+    # checks: TEXT               what the test covers, when less than the program seems to do
                                  (printed with PASS, so that it does not pose as more)
     # xfail: TEXT                the test is known to fail (a bug not fixed yet, which the
                                  comments explain) with one problem, whose report contains
@@ -30,7 +30,9 @@ Usage:
 
 With no FILES every .flo file of this directory is run. --qemu prefixes the executable with a
 command (split on spaces), e.g. --qemu 'qemu-aarch64 -L /usr/aarch64-linux-gnu'. Prints one
-PASS/FAIL line per test (with details under a failure) and exits 1 if any test failed.
+PASS/FAIL (or XFAIL) line per test, with details under a failure, and exits 1 if any test
+failed. With --expected-dir (the examples), NAME.expected, NAME.store and NAME.directives (more
+directives) are read from that directory.
 """
 import argparse
 import difflib
@@ -216,8 +218,9 @@ def main():
                         help="passed to `floc build --target`")
     parser.add_argument("--qemu", help="command prefix for the built programs (split on spaces)")
     parser.add_argument("--expected-dir",
-                        help="read NAME.expected (and directives from NAME.directives, if any) "
-                             "from this directory instead of beside NAME.flo")
+                        help="read NAME.expected (and NAME.store and directives from "
+                             "NAME.directives, if any) from this directory instead of beside "
+                             "NAME.flo")
     parser.add_argument("files", nargs="*", help="the .flo tests (default: all in this directory)")
     args = parser.parse_args()
 
