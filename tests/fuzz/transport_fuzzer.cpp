@@ -4,7 +4,8 @@
 /// and a did:key peer), or straight to its frame parser as if authenticated (the AEAD would
 /// otherwise stop almost every input): on a proven session, or on one whose did:difuon peer has
 /// not yet proven itself, so that IDENTITY frames reach the log reassembly and verification.
-/// The first byte picks the mode. Nothing may crash, and the endpoint must keep working.
+/// The first byte picks the mode. Nothing may crash, and the endpoint must keep working: a last
+/// message to peer1 must arrive (the target traps otherwise).
 #include "core/identity.h"
 #include "core/transport.h"
 
@@ -123,8 +124,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)self.takeDelivered();
   (void)self.takeEvents();
   (void)self.nextTimer();
-  // The sessions still carry messages.
+  // The endpoint still delivers: 'c' reaches peer1, on the session it had or (if the input
+  // ended that one, e.g. with a CLOSE frame or by running the clock past its timeout) on a new
+  // one, within a few seconds of timer ticks. Otherwise the input broke the endpoint.
+  (void)p1.takeDelivered();
   self.send(kPeer1, p1.did(), Bytes{'c'}, now);
-  settle(self, p1, p2, p3, now);
+  bool arrived = false;
+  for (int tick = 0; tick < 40 && !arrived; ++tick) {
+    settle(self, p1, p2, p3, now);
+    for (const Delivery& d : p1.takeDelivered())
+      arrived |= d.message == Bytes{'c'} && d.did == self.did();
+    now += std::chrono::milliseconds(250);
+    for (Endpoint* e : {&self, &p1, &p2, &p3}) e->onTimer(now);
+  }
+  if (!arrived) __builtin_trap();
   return 0;
 }

@@ -2,6 +2,7 @@
 /// The fog commands end to end, in process, with FOG_HOME and FOG_PASSPHRASE set as a script
 /// would; every command of the table answers --help, and a passphrase can come through the
 /// input stream runFog is given. Nothing may reach the process's own std::cout or std::cerr.
+#include "core/crypto.h"
 #include "core/provenance.h"
 #include "fog/cli.h"
 #include "fog/fog.h"
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 namespace flo::fog {
@@ -81,23 +83,80 @@ TEST_F(FogCli, ShowJsonIsADidDocument) {
   EXPECT_EQ(list.size(), 1u);
 }
 
-TEST_F(FogCli, SignVerifyRotate) {
+/// The bytes of `path`.
+core::Bytes readBytes(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  return core::Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+void writeBytes(const fs::path& path, const core::Bytes& bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+TEST_F(FogCli, VerifyRefusesAChangedFileAndAForgedRecord) {
+  // The key stays current throughout: the changes alone must make verification fail.
   ASSERT_EQ(fog({"id", "new", "dave"}).status, 0);
   fs::path file = home_ / "doc.txt";
   std::ofstream(file) << "payload";
   ASSERT_EQ(fog({"sign", "--id", "dave", file.string()}).status, 0);
   std::string sig = file.string() + ".sig";
+  auto good = fog({"verify", file.string(), sig});
+  ASSERT_EQ(good.status, 0) << good.err;
+  EXPECT_NE(good.out.find("valid signature by did:difuon:"), std::string::npos) << good.out;
+
+  std::ofstream(file) << "paylOad"; // one byte changed, same length
+  auto changed = fog({"verify", file.string(), sig});
+  EXPECT_EQ(changed.status, 1);
+  EXPECT_NE(changed.err.find("the content does not match the signed digest"), std::string::npos)
+      << changed.err;
+
+  // A record whose digest was swapped for the changed file's: the signature does not cover it.
+  core::Bytes record = readBytes(sig);
+  core::Digest signedDigest = core::hash(std::string_view("payload"));
+  core::Digest changedDigest = core::hash(std::string_view("paylOad"));
+  auto at = std::search(record.begin(), record.end(), signedDigest.begin(), signedDigest.end());
+  ASSERT_NE(at, record.end()) << "the record does not hold the content's digest";
+  std::copy(changedDigest.begin(), changedDigest.end(), at);
+  fs::path forged = home_ / "doc.txt.forged.sig";
+  writeBytes(forged, record);
+  auto swapped = fog({"verify", file.string(), forged.string()});
+  EXPECT_EQ(swapped.status, 1);
+  EXPECT_NE(swapped.err.find("the signature is invalid"), std::string::npos) << swapped.err;
+
+  // The unchanged file still verifies against the untouched record.
+  std::ofstream(file) << "payload";
   EXPECT_EQ(fog({"verify", file.string(), sig}).status, 0);
+}
+
+TEST_F(FogCli, RotationRetiresTheOldKeysSignatures) {
+  ASSERT_EQ(fog({"id", "new", "dave"}).status, 0);
+  fs::path file = home_ / "doc.txt";
+  std::ofstream(file) << "payload";
+  ASSERT_EQ(fog({"sign", "--id", "dave", file.string()}).status, 0);
+  std::string sig = file.string() + ".sig";
+  auto before = fog({"verify", file.string(), sig});
+  ASSERT_EQ(before.status, 0) << before.err;
+  EXPECT_NE(before.out.find("(key of rotation 0)"), std::string::npos) << before.out;
+  core::Bytes oldRecord = readBytes(sig);
+
   ASSERT_EQ(fog({"id", "rotate", "dave"}).status, 0);
+  // The file is unchanged: only the rotation makes the old signature fail.
   auto stale = fog({"verify", file.string(), sig});
   EXPECT_EQ(stale.status, 1);
-  EXPECT_NE(stale.err.find("no longer current"), std::string::npos);
+  EXPECT_NE(stale.err.find("no longer current"), std::string::npos) << stale.err;
+
+  // The new key signs, and its signature verifies at rotation 1.
+  ASSERT_EQ(fog({"sign", "--id", "dave", file.string()}).status, 0);
+  EXPECT_NE(readBytes(sig), oldRecord);
+  auto after = fog({"verify", file.string(), sig});
+  EXPECT_EQ(after.status, 0) << after.err;
+  EXPECT_NE(after.out.find("(key of rotation 1)"), std::string::npos) << after.out;
+
   ::setenv("FOG_PASSPHRASE", "wrong", 1);
   auto wrong = fog({"sign", "--id", "dave", file.string()});
   EXPECT_EQ(wrong.status, 1);
   EXPECT_NE(wrong.err.find("wrong passphrase"), std::string::npos);
-  std::ofstream(file) << "changed";
-  EXPECT_EQ(fog({"verify", file.string(), sig}).status, 1);
 }
 
 TEST_F(FogCli, PassphraseLessModeSaysSo) {

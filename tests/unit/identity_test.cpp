@@ -7,9 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <sys/stat.h>
+#include <vector>
 
 namespace flo::core {
 namespace {
@@ -220,6 +225,44 @@ TEST(Keystore, KnownLogsOnlyMoveForward) {
   fs::remove_all(home);
 }
 
+/// Base64 of `b` (RFC 4648; `url` for the URL-safe alphabet), without padding.
+std::string base64(const Bytes& b, bool url) {
+  const char* alphabet = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                             : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t bit = 0; bit < b.size() * 8; bit += 6) {
+    unsigned v = 0;
+    for (std::size_t k = bit; k < bit + 6; ++k)
+      v = v << 1 | (k < b.size() * 8 ? (b[k / 8] >> (7 - k % 8)) & 1 : 0);
+    out += alphabet[v];
+  }
+  return out;
+}
+
+/// Texts that any file holding `secret` in a common encoding must contain: the raw bytes, hex in
+/// either case, decimal bytes as a list, base58, and base64 in both alphabets at each of the
+/// three alignments the secret can have in a longer base64 text (only the characters that
+/// depend on the secret's bytes alone).
+std::vector<std::string> encodingsOf(const Bytes& secret) {
+  std::vector<std::string> forms{std::string(secret.begin(), secret.end()), toHex(secret),
+                                 base58Encode(secret)};
+  std::string upper = toHex(secret);
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  forms.push_back(upper);
+  std::string decimal;
+  for (std::uint8_t x : secret) decimal += (decimal.empty() ? "" : ",") + std::to_string(x);
+  forms.push_back(decimal);
+  for (bool url : {false, true})
+    for (std::size_t shift = 0; shift < 3; ++shift) {
+      Bytes shifted(shift, 0);
+      shifted.insert(shifted.end(), secret.begin(), secret.end());
+      std::string text = base64(shifted, url);
+      std::size_t first = (shift * 8 + 5) / 6, last = (shifted.size() * 8) / 6;
+      forms.push_back(text.substr(first, last - first));
+    }
+  return forms;
+}
+
 TEST(Keystore, EncryptedAtRestAndWrongPassphrase) {
   Keystore store(freshHome("enc"));
   std::string error;
@@ -228,6 +271,21 @@ TEST(Keystore, EncryptedAtRestAndWrongPassphrase) {
   struct stat st{};
   ASSERT_EQ(::stat(store.fileOf("alice").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Neither key's seed nor its secret key (libsodium's seed || public key) is in the file, in
+  // any encoding: only the sealed secrets are.
+  std::ifstream in(store.fileOf("alice"), std::ios::binary);
+  std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_NE(file.find("\"secrets\""), std::string::npos) << file;
+  for (const SigningKey* key : {&id->current, &id->next}) {
+    Bytes seed(key->seed().data(), key->seed().data() + key->seed().size());
+    Bytes secret = seed;
+    secret.insert(secret.end(), key->publicKey().begin(), key->publicKey().end());
+    for (const Bytes* b : {&seed, &secret})
+      for (const std::string& form : encodingsOf(*b))
+        EXPECT_EQ(file.find(form), std::string::npos)
+            << "the key file holds a " << (b == &seed ? "seed" : "secret key") << " as '"
+            << (form.size() == b->size() ? toHex(*b) : form) << "'";
+  }
   EXPECT_FALSE(store.load("alice", std::string("wrong"), error));
   EXPECT_NE(error.find("wrong passphrase"), std::string::npos);
   auto back = store.load("alice", std::string("correct horse"), error);

@@ -509,6 +509,41 @@ TEST(Transport, IdlePeersMakeRoomForNewOnes) {
   EXPECT_EQ(dropped(hub, DropReason::SessionLimit), 0u);
 }
 
+TEST(Transport, APeerBeyondTheLimitIsRefusedWhileNoneIsIdle) {
+  SimNetwork net(43);
+  TransportConfig config;
+  config.maxPeers = 2;
+  Node& hub = net.add(1, config);
+  Node& a = net.add(2);
+  Node& b = net.add(3);
+  Node& c = net.add(4);
+  // Two peers whose sessions stay open (keepalives): neither is idle, so the hub is full.
+  for (Node* o : {&a, &b}) {
+    net.send(*o, hub, {'h', 'i'});
+    ASSERT_TRUE(net.runUntil(
+        [&] { return count(o->events, TransportEvent::Kind::Acknowledged) == 1; }, 5s));
+  }
+  // A third peer is refused, each HELLO counted, until its handshake gives up.
+  net.send(c, hub, {'n', 'o'});
+  ASSERT_TRUE(
+      net.runUntil([&] { return count(c.events, TransportEvent::Kind::Failed) == 1; }, 30s));
+  EXPECT_GE(dropped(hub, DropReason::SessionLimit), 2u); // the first HELLO and its retries
+  EXPECT_EQ(hub.delivered.size(), 2u);
+  EXPECT_TRUE(c.delivered.empty());
+  EXPECT_FALSE(hub.endpoint->hasSession(c.key.publicKey()));
+  EXPECT_FALSE(c.endpoint->hasSession(hub.key.publicKey()));
+  // The two it holds were not disturbed.
+  EXPECT_TRUE(hub.endpoint->hasSession(a.key.publicKey()));
+  EXPECT_TRUE(hub.endpoint->hasSession(b.key.publicKey()));
+  // Once one of them ends its session, the next attempt gets in.
+  a.endpoint->close(net.now());
+  net.pump();
+  net.runFor(50ms);
+  net.send(c, hub, {'y', 'e', 's'});
+  ASSERT_TRUE(net.runUntil([&] { return hub.delivered.size() == 3; }, 5s));
+  EXPECT_EQ(hub.delivered.back().message, (Bytes{'y', 'e', 's'}));
+}
+
 TEST(Transport, ReassemblyMemoryIsBoundedOverAllPeers) {
   SimNetwork net(29);
   TransportConfig config;
