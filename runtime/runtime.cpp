@@ -3,6 +3,7 @@
 #include "runtime/runtime.h"
 
 #include <algorithm>
+#include <set>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -1071,11 +1072,18 @@ void Runtime::dumpStore(const std::string& file) const {
     if (shares_[a].house != shares_[b].house) return shares_[a].house < shares_[b].house;
     return std::strcmp(shares_[a].path, shares_[b].path) < 0;
   });
+  // A rear-pool clone that never ran has no shares in Ioflo's store. Clones are named per
+  // template (m_r1, m_r2...), so two rear lines of one template have a clone of the same name
+  // each, sharing its shares: the shares are there if either ever ran.
+  std::set<std::pair<std::uint32_t, std::string>> reared;
+  for (const Tasker& t : taskers_)
+    if (t.everReared) reared.emplace(t.house, t.name);
   std::string text;
   for (auto i : order) {
     const Share& s = shares_[i];
-    // A rear-pool clone that never ran has no shares in Ioflo's store.
-    if (s.owner != kNone && s.owner < taskers_.size() && !taskers_[s.owner].everReared) continue;
+    if (s.owner != kNone && s.owner < taskers_.size() && !taskers_[s.owner].everReared &&
+        !reared.count({taskers_[s.owner].house, taskers_[s.owner].name}))
+      continue;
     if (houses_.size() > 1) text += std::string(houses_[s.house].name) + ":";
     text += s.path;
     for (std::uint32_t k = 0; k < s.nfields; ++k)
