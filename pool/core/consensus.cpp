@@ -280,6 +280,17 @@ void Replica::maybePropose(Time now) {
   // What the chain being extended already holds, and the nonces it expects next.
   auto path = tree_.pathTo(safety_.highQc.block);
   if (!path) return;
+  // Cheap checks before the selection, which walks the pool: called on every submission, it
+  // must cost nothing while a partial block waits for the flush timer.
+  std::size_t inPath = 0;
+  for (const BlockEntry* e : *path) inPath += e->txs.size();
+  bool carry = inPath > 0 || (tipHasTxs_ && safety_.highQc.round == tree_.tip().round + 1);
+  if (mempool_.size() <= inPath && !carry) return;
+  if (mempool_.size() < inPath + genesis_.params.maxBlockTxs && !flushDue_ &&
+      mempool_.size() > inPath) {
+    if (!flushAt_) flushAt_ = now + std::chrono::microseconds(genesis_.params.flushMicros);
+    return; // the flush timer (onTimer) lets a partial block go
+  }
   std::set<Digest> exclude;
   std::map<AccountId, std::uint64_t> nextNonce;
   bool pending = false;
@@ -298,12 +309,8 @@ void Replica::maybePropose(Time now) {
   auto picked = mempool_.select(genesis_.params.maxBlockTxs, ledger_, nextNonce, exclude);
   // An empty block only to carry a pending block to its commit: until the certificate that
   // commits the last block with transactions has gone out in a proposal.
-  pending = pending || (tipHasTxs_ && safety_.highQc.round == tree_.tip().round + 1);
+  pending = pending || carry;
   if (picked.empty() && !pending) return;
-  if (picked.size() < genesis_.params.maxBlockTxs && !picked.empty() && !flushDue_) {
-    if (!flushAt_) flushAt_ = now + std::chrono::microseconds(genesis_.params.flushMicros);
-    return; // the flush timer (onTimer) lets a partial block go
-  }
   flushAt_.reset();
 
   Proposal p;
