@@ -3,7 +3,6 @@
 #include "runtime/runtime.h"
 
 #include <algorithm>
-#include <set>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -12,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
