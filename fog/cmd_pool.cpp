@@ -180,20 +180,37 @@ int up(Context& c) {
   std::string exe = selfExecutable();
   if (exe.empty())
     return c.fail("cannot find the fog executable to start replicas with (set FOG_EXE)");
-  std::size_t started = 0;
+  // Running replicas are left alone, and so is every replica that starts when another cannot
+  // (a store that refuses to open, say): with --detach the fog serves with those, tolerating
+  // one fewer fault, and `fog up` again starts what is still down. In the foreground, what this
+  // call started is stopped again.
+  std::vector<std::size_t> started, failed;
   for (std::size_t i = 0; i < fog->replicas(); ++i) {
-    if (fog->runningPid(i)) continue; // running ones are left alone
-    if (!fog->start(i, exe, error)) {
+    if (fog->runningPid(i)) continue;
+    if (fog->start(i, exe, error)) {
+      started.push_back(i);
+    } else {
       c.fail(error);
-      stopAll(c, *fog);
-      return kFailed;
+      failed.push_back(i);
     }
-    ++started;
+  }
+  if (!failed.empty()) {
+    std::size_t running = fog->replicas() - failed.size();
+    if (!c.options.detach) {
+      for (std::size_t i : started) fog->stop(i, 3000ms);
+      c.err << "fog: stopped the " << started.size() << " replica(s) this command started\n";
+    } else {
+      c.err << "fog: " << failed.size() << " replica(s) did not start; " << running << " of "
+            << fog->replicas() << " run"
+            << (running >= fog->genesis().quorum() ? "" : ", fewer than a quorum: no commits")
+            << " (fix the store or the log's complaint, then fog up again)\n";
+    }
+    return kFailed;
   }
   if (!waitUntilServing(*fog, 10s)) c.warn("not every replica answers yet (fog status shows them)");
-  c.out << "fog up: " << fog->replicas() << " replicas (" << started << " started, "
-        << fog->replicas() - started << " already running), tolerating " << fog->genesis().faults()
-        << " faulty\n";
+  c.out << "fog up: " << fog->replicas() << " replicas (" << started.size() << " started, "
+        << fog->replicas() - started.size() << " already running), tolerating "
+        << fog->genesis().faults() << " faulty\n";
   for (std::size_t i = 0; i < fog->replicas(); ++i) {
     const auto& r = fog->genesis().replicas[i];
     c.out << "  replica " << i << "  " << r.host << ":" << r.port << "  pid "

@@ -157,14 +157,24 @@ bool LocalFog::start(std::size_t i, const std::string& fogExe, std::string& erro
   fs::remove(pidPath(i), ec);
   std::string config = configPath(i).string(), log = logPath(i).string(),
               pidFile = pidPath(i).string();
+  int pipeFds[2];
+  if (::pipe2(pipeFds, O_CLOEXEC) != 0) return error = "cannot make a pipe", false;
   pid_t child = ::fork();
-  if (child < 0) return error = "cannot fork", false;
+  if (child < 0) {
+    ::close(pipeFds[0]);
+    ::close(pipeFds[1]);
+    return error = "cannot fork", false;
+  }
   if (child == 0) {
     // The intermediate child: a new session, then the daemon as a grandchild, so that it
-    // belongs to no terminal and init reaps it.
+    // belongs to no terminal and init reaps it. Its pid goes back through the pipe.
+    ::close(pipeFds[0]);
     ::setsid();
     pid_t daemon = ::fork();
-    if (daemon != 0) ::_exit(daemon < 0 ? 1 : 0);
+    if (daemon != 0) {
+      if (daemon > 0) (void)!::write(pipeFds[1], &daemon, sizeof daemon);
+      ::_exit(daemon < 0 ? 1 : 0);
+    }
     int null = ::open("/dev/null", O_RDONLY);
     int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (null >= 0) ::dup2(null, 0);
@@ -176,11 +186,16 @@ bool LocalFog::start(std::size_t i, const std::string& fogExe, std::string& erro
             pidFile.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  ::close(pipeFds[1]);
+  pid_t daemon = 0;
+  if (::read(pipeFds[0], &daemon, sizeof daemon) != ssize_t(sizeof daemon)) daemon = 0;
+  ::close(pipeFds[0]);
   int status = 0;
   ::waitpid(child, &status, 0);
-  // The daemon writes its pid file once it is up (or says why not in its log).
+  // The daemon writes its pid file once it is up, or exits saying why not in its log.
   for (int k = 0; k < 100; ++k) {
     if (runningPid(i)) return true;
+    if (daemon > 0 && !alive(daemon)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   auto tail = readText(logPath(i)).value_or("");

@@ -77,7 +77,7 @@ std::optional<QueryAnswer> PoolClient::query(const std::optional<AccountId>& acc
       if (!a || a->id != q.id) continue;
       auto& who = agree[{a->found, a->balance, a->stake, a->unbonding, a->nonce, a->provider}];
       who.push_back(a);
-      if (who.size() >= genesis_.faults() + 1) {
+      if (who.size() >= genesis_.quorum()) {
         out = *who.front();
         return true;
       }
@@ -95,7 +95,7 @@ std::optional<QueryAnswer> PoolClient::query(const std::optional<AccountId>& acc
     }
   }
   if (!out)
-    error = "no " + std::to_string(genesis_.faults() + 1) + " matching answers within " +
+    error = "no " + std::to_string(genesis_.quorum()) + " matching answers within " +
             std::to_string(timeout.count()) + " ms";
   return out;
 }

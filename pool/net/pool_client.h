@@ -3,7 +3,16 @@
 /// stake` and the benchmark use. It sends to every replica and believes only what f+1 of them
 /// say alike (at least one is correct): a transaction is committed when f+1 replicas report it
 /// committed at the same height with the same outcome and state root; an account's state is
-/// what f+1 replicas report identically.
+/// what a quorum (n-f) of replicas report identically.
+///
+/// Why a quorum for reads: a client reads its own writes. An acknowledged transaction is
+/// committed at f+1 replicas, and the others may still be behind (a follower commits a block
+/// one message later than the leader; a restarted replica answers from its old state while it
+/// catches up). Two such replicas agree on the old state of the account, so f+1 of them could
+/// give the nonce already used, and the next transaction, signed with it, would be the same
+/// bytes as the one before: the pool answers "committed" for the old one, and a second transfer
+/// is acknowledged but never applied. n-f answers include one of the f+1 that committed (with
+/// crash faults; a Byzantine replica in that intersection can still answer stale).
 #pragma once
 
 #include "core/net/udp_node.h"
@@ -36,7 +45,8 @@ public:
   /// `timeout` (it names how many replicas answered what).
   std::optional<SubmitOutcome> submit(const Bytes& tx, std::chrono::milliseconds timeout,
                                       std::string& error);
-  /// The account's state (or, without an account, any state) as f+1 replicas report it alike.
+  /// The account's state (or, without an account, any state) as n-f replicas report it alike
+  /// (see the file comment); asked again every 500 ms until they agree or `timeout` passes.
   std::optional<QueryAnswer> query(const std::optional<AccountId>& account,
                                    std::chrono::milliseconds timeout, std::string& error);
   /// Every replica's own answer to a status query (nullopt for one that did not answer).

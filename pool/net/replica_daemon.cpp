@@ -178,10 +178,18 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   if (next) {
     auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
     wait = std::clamp(until, std::chrono::milliseconds(0), maxWait);
+    // A timer still due after onTimer ran for it (the core keeps a flush timer it could not act
+    // on until the round moves) must not make this loop wait 0 ms each time: runUntil reads
+    // nothing from the socket without time to wait, so the replica would spin, deaf to the
+    // messages that move the round on.
+    if (next == timerFired_) wait = std::max(wait, std::chrono::milliseconds(1));
   }
   node_->runUntil([&] { return replica_->hasEffects() || stop_ || signalled; }, wait);
   Time now = Clock::now();
-  if (auto due = replica_->nextTimer(); due && now >= *due) replica_->onTimer(now);
+  if (auto due = replica_->nextTimer(); due && now >= *due) {
+    replica_->onTimer(now);
+    timerFired_ = due;
+  }
   flush();
 }
 

@@ -82,6 +82,7 @@ private:
   std::map<std::string, ClientId, std::less<>> clientByDid_;
   std::map<ClientId, Client> clients_;
   ClientId nextClient_ = 1;
+  std::optional<Time> timerFired_; ///< the due time onTimer last ran for
   std::atomic<bool> stop_{false};
   std::string failure_;
   DaemonStats stats_;
