@@ -81,8 +81,12 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
   processQc(p.justify, now);
   if (h.height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
   if (!tree_.knows(h.parent)) {
-    // We are behind: what the proposal extends must come first.
+    // We are behind: what the proposal extends must come first, committed blocks by sync and
+    // the certified ones above them by id, from the proposer, which extends them. The proposal
+    // waits for them: the latest of each proposer (a faulty one cannot push out another's).
     requestSync(from, now);
+    send(from, BlockRequest{h.parent});
+    if (committee_.verifyProposal(p)) awaitingParent_[from] = p;
     return;
   }
   Digest id = h.id();

@@ -59,6 +59,9 @@ void Replica::onTimer(Time now) {
     if (hasWork()) onRoundTimeout(now);
   }
   armTimer(now);
+  // Every timer that ran out was acted on: what is still armed lies ahead (a host loop that
+  // waits until nextTimer() would otherwise spin without reading the messages it needs).
+  FLO_CHECK(!nextTimer() || *nextTimer() > now);
 }
 
 /// No progress in this round: stop voting in it (persisted first), and tell everyone, with the

@@ -81,6 +81,10 @@ void Replica::init(const Genesis& genesis, Time now) {
   genesisId_ = startHeader(genesis).id();
   committee_.setGenesisBlock(genesisId_);
   (void)now;
+  // Whether the others went on without us (we were down, or lost our disk): a peer ahead answers
+  // with the next committed block and its proof, whose certificate shows how far behind we are;
+  // an idle pool would otherwise never tell us, and we would answer reads from an old state.
+  broadcast(SyncRequest{tree_.tipHeight() + 1, 1});
 }
 
 std::string Replica::explain(Time now) const {

@@ -174,6 +174,9 @@ private:
   std::map<std::uint64_t, Bytes> snapshots_; ///< ledger at checkpoint heights, until stable
   std::uint64_t stableCheckpoint_ = 0;
   std::optional<Time> syncRequestedAt_;
+  /// Each proposer's last proposal whose parent we lacked (and asked for): checked and voted
+  /// on once the parent arrives.
+  std::map<ReplicaIndex, Proposal> awaitingParent_;
   ReplicaIndex syncPeer_ = 0; ///< whom to ask next while behind (rotates on each retry)
   /// Whether we hold a certificate for a block we cannot link to our tip (we are behind).
   bool behind() const;

@@ -15,7 +15,8 @@ namespace flo::pool {
 namespace {
 constexpr std::uint32_t kSyncBatch = 256;
 constexpr auto kSyncRetry = std::chrono::milliseconds(200);
-constexpr std::size_t kSyncBytes = 4u << 20; ///< transactions per response, about
+constexpr std::size_t kSyncBytes = 4u << 20;   ///< transactions per response, about
+constexpr std::size_t kMaxBlocksAnswered = 16; ///< uncommitted blocks sent for one BlockRequest
 } // namespace
 
 bool Replica::behind() const {
@@ -32,6 +33,9 @@ void Replica::retrySync(Time now) {
   if (!behind() || (syncRequestedAt_ && now - *syncRequestedAt_ < kSyncRetry)) return;
   syncPeer_ = ReplicaIndex((syncPeer_ + 1) % genesis_.replicas.size());
   if (syncPeer_ == self_) syncPeer_ = ReplicaIndex((syncPeer_ + 1) % genesis_.replicas.size());
+  // What is committed comes by sync; the certified blocks above it only by id (the voter first
+  // asked for them may be the one that crashed).
+  send(syncPeer_, BlockRequest{safety_.highQc.block});
   requestSync(syncPeer_, now);
 }
 
@@ -125,8 +129,17 @@ void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now)
   if (behind()) requestSync(from, now); // more where those came from
 }
 
+/// The block and the uncommitted blocks it extends, oldest first: a peer asking for a certified
+/// block usually lacks its parent too (it has at most the committed tip, from sync).
 void Replica::onBlockRequest(ReplicaIndex from, const BlockRequest& r) {
-  if (const BlockEntry* e = tree_.find(r.block)) send(from, BlockResponse{e->proposal});
+  if (auto path = tree_.pathTo(r.block)) {
+    FLO_CHECK(!path->empty() || r.block == tree_.tipId());
+    std::size_t skip = path->size() > kMaxBlocksAnswered ? path->size() - kMaxBlocksAnswered : 0;
+    for (std::size_t i = skip; i < path->size(); ++i)
+      send(from, BlockResponse{(*path)[i]->proposal});
+  } else if (const BlockEntry* e = tree_.find(r.block)) {
+    send(from, BlockResponse{e->proposal});
+  }
 }
 
 void Replica::onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time now) {
@@ -142,6 +155,19 @@ void Replica::onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time no
   // The certificates waiting for this block can now do their work.
   processQc(p.justify, now);
   if (safety_.highQc.block == id) processQc(safety_.highQc, now);
+  // So can the proposal that extends it, if it is still of this round.
+  for (auto it = awaitingParent_.begin(); it != awaitingParent_.end();) {
+    if (it->second.header.round < round_) {
+      it = awaitingParent_.erase(it);
+    } else if (it->second.header.parent == id) {
+      auto [proposer, proposal] = std::move(*it);
+      awaitingParent_.erase(it);
+      onProposal(proposer, proposal, now);
+      break; // the map may have changed under us; one proposal per round is all we vote on
+    } else {
+      ++it;
+    }
+  }
   maybePropose(now);
 }
 

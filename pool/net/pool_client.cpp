@@ -94,9 +94,22 @@ std::optional<QueryAnswer> PoolClient::query(const std::optional<AccountId>& acc
       sendAll(q);
     }
   }
-  if (!out)
+  if (!out) {
     error = "no " + std::to_string(genesis_.quorum()) + " matching answers within " +
             std::to_string(timeout.count()) + " ms";
+    // What the last round heard, so that a replica behind or lying shows.
+    std::string heard;
+    for (const auto& [r, m] : answers_) {
+      const auto* a = std::get_if<QueryAnswer>(&m);
+      if (!a || a->id != q.id) continue;
+      heard += (heard.empty() ? "" : "; ") + ("replica " + std::to_string(r)) + " at height " +
+               std::to_string(a->height) +
+               (account ? " says nonce " + std::to_string(a->nonce) + ", balance " +
+                              std::to_string(a->balance)
+                        : "");
+    }
+    error += heard.empty() ? " (no replica answered)" : " (" + heard + ")";
+  }
   return out;
 }
 

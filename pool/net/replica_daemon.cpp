@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -109,6 +110,7 @@ std::unique_ptr<ReplicaDaemon> ReplicaDaemon::open(const ReplicaConfig& config,
     d->replica_ = std::make_unique<Replica>(*genesis, config.index, id->current, *d->store_,
                                             systemWallMs, d->store_->restore(), now);
   d->node_->onDelivery([raw = d.get()](const core::Delivery& x) { raw->onDelivery(x); });
+  d->node_->onEvent([raw = d.get()](const core::TransportEvent& e) { raw->onTransportEvent(e); });
   return d;
 }
 
@@ -139,6 +141,23 @@ void ReplicaDaemon::onDelivery(const core::Delivery& d) {
   }
   clients_[it->second] = {d.did, d.from}; // answered where it last wrote from
   replica_->onClientMessage(it->second, *m, now);
+}
+
+/// Sessions with other replicas coming and going are worth a line in the log (a replica that
+/// cannot reach another says so there); clients' are not.
+void ReplicaDaemon::onTransportEvent(const core::TransportEvent& e) {
+  using Kind = core::TransportEvent::Kind;
+  auto r = replicaByDid_.find(e.did);
+  if (r == replicaByDid_.end()) return;
+  if (e.kind == Kind::SessionUp) {
+    std::fprintf(stderr, "replica %u: session with replica %u up\n", unsigned(index_),
+                 unsigned(r->second));
+  } else if (e.kind == Kind::SessionDown) {
+    std::fprintf(stderr, "replica %u: session with replica %u down: %s\n", unsigned(index_),
+                 unsigned(r->second), e.reason.c_str());
+  } else if (e.kind == Kind::Failed) {
+    ++stats_.undelivered;
+  }
 }
 
 void ReplicaDaemon::flush() {

@@ -39,6 +39,7 @@ struct ReplicaConfig {
 struct DaemonStats {
   std::uint64_t messagesIn = 0, messagesOut = 0, malformed = 0, unknownSenders = 0;
   std::uint64_t storeBatches = 0;
+  std::uint64_t undelivered = 0; ///< messages the transport gave up on (the peer unreachable)
 };
 
 class ReplicaDaemon {
@@ -66,6 +67,7 @@ private:
   ReplicaDaemon() = default;
   void loopOnce(std::chrono::milliseconds maxWait);
   void onDelivery(const core::Delivery& d);
+  void onTransportEvent(const core::TransportEvent& e);
   void flush();
 
   Genesis genesis_;

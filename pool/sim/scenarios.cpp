@@ -268,6 +268,29 @@ Plan crashRestart(std::uint64_t seed, std::size_t n) {
   return p;
 }
 
+/// A replica comes back behind just as the leader crashes: the blocks certified but not yet
+/// committed are known to the others only, and the certificates name the crashed leader
+/// first. It must fetch them from someone alive, or the survivors never make a quorum.
+Plan restartThenLeaderCrash(std::uint64_t seed, std::size_t n) {
+  Plan p = crashRestart(seed, n);
+  std::size_t victim = n - 1;
+  p.byzantine = {0}; // crashed: not held to anything after
+  p.faults = [victim](Cluster& c) {
+    c.net().at(c.net().now() + 500ms, "crash a replica", [&c, victim] { c.crash(victim); });
+    c.net().at(c.net().now() + 3000ms, "restart it, crash the leader", [&c, victim] {
+      c.restart(victim);
+      c.crash(0);
+    });
+  };
+  p.after = [victim](Cluster& c, ScenarioResult& r) {
+    std::uint64_t mine = c.store(victim).chain().size(), others = c.commonHeight({1, 2});
+    r.verdicts.push_back({"caught up", mine >= others,
+                          "restarted replica at height " + std::to_string(mine) + ", others at " +
+                              std::to_string(others)});
+  };
+  return p;
+}
+
 Plan restartAll(std::uint64_t seed, std::size_t n) {
   Plan p{baseOptions(seed, n)};
   p.txs = 150;
@@ -597,6 +620,8 @@ std::vector<Scenario> makeScenarios() {
   add("leader-crash", "F1: the leader crashes under load", {4, 7}, leaderCrash);
   add("crash-restart", "F4: a replica crashes and restarts 2.5 s later, behind", {4, 7},
       crashRestart);
+  add("restart-leader-crash", "F1+F4: a replica restarts behind as the leader crashes", {4, 7},
+      restartThenLeaderCrash);
   add("restart-all", "F6: every replica crashes, restarts staggered", {4, 7}, restartAll);
   add("lost-disk", "F16: a replica restarts with an empty disk and catches up", {4, 7}, lostDisk);
   add("isolate-leader", "F7: the leader is cut off for 3 s", {4, 7}, isolateLeader);

@@ -58,13 +58,7 @@ WATCHDOG = 240  # seconds for the whole test (ctest's TIMEOUT is 300); about 50 
 SESSION_TIMEOUT = 10  # seconds: the transport ends a silent session (TransportConfig)
 # Scenarios that fail today for a reason outside this test's reach (a bug reported, not fixed):
 # reported as KNOWN ISSUE and not counted as failures, unless FLO_POOL_STRICT=1.
-KNOWN_ISSUES = {
-    "restart-leader-kill":
-        "pool/core: a replica missing a certified block asks only the QC's first voter for it "
-        "(processQc's BlockRequest), and a proposal on an unknown parent only asks for committed "
-        "blocks (requestSync); when that voter is the crashed leader, the replica never votes "
-        "again and the three left cannot make a quorum",
-}
+KNOWN_ISSUES = {}  # name: why (none today)
 STRICT = os.environ.get("FLO_POOL_STRICT") == "1"
 CRASH_MARKS = ["invariant violated", "terminate called", "Segmentation", "Aborted",
                "AddressSanitizer", "runtime error:", "core dumped"]
@@ -400,17 +394,17 @@ def clients(f, model, n):
 
 
 def find_leader(f, model):
-    """The replica leading now: after a transfer, an idle pool leaves its leader alone a block
-    ahead (see converged())."""
+    """The replica leading now: replica v mod n leads view v (docs/pool.md), and after a
+    committed transfer a quorum of replicas report the view they are in."""
     for _ in range(3):
         f.pay("genesis", "alice", 1, model)
         st = f.status()
-        top = max(r["height"] or 0 for r in st)
-        at_top = [r["index"] for r in st if r["height"] == top]
-        if len(at_top) == 1:
-            return at_top[0]
+        views = [r["view"] for r in st if r.get("view") is not None]
+        for v in set(views):
+            if views.count(v) >= len(st) - (len(st) - 1) // 3:
+                return v % len(st)
         time.sleep(0.2)
-    raise Fail(f"no replica alone a block ahead after a transfer: {st}")
+    raise Fail(f"no view that a quorum of replicas report after a transfer: {st}")
 
 
 def leader_kill(f, model):
@@ -494,7 +488,7 @@ def restart_leader_kill(f, model):
     f.wait_converged(30)
     f.check_model(model, "after the restart and the leader kill")
     if rc != 0:
-        raise KnownIssue(
+        raise Fail(
             f"replica {victim} down {SESSION_TIMEOUT + 2} s while height {h} committed, restarted; "
             f"leader {leader} killed: no commit in {took:.0f} s ({r.stderr.strip()}); the three "
             f"left at " + ", ".join(f"{x['index']}: round {x['round']} height {x['height']}"
@@ -502,8 +496,6 @@ def restart_leader_kill(f, model):
             f"{leader} is back")
     print(f"  replica {victim} down {SESSION_TIMEOUT + 2} s, restarted; leader {leader} killed: "
           f"the three left committed at height {height} {took:.2f} s later")
-    if "restart-leader-kill" in KNOWN_ISSUES:
-        print("  note: KNOWN_ISSUES lists this scenario: remove it if it keeps passing")
 
 
 def catch_up(f, model):
