@@ -15,6 +15,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <random>
 #include <sched.h>
 #include <sstream>
@@ -227,6 +228,7 @@ public:
     std::optional<Clock::time_point> cutTime;
     std::vector<double> cpuStart, cpuEnd;
     double clientStart = 0, clientEnd = 0;
+    core::TransportMetrics netStart{}, netEnd{};
     bool started = false, ended = false, exhausted = false;
     auto pump = [&] {
       Clock::time_point now = Clock::now();
@@ -234,6 +236,7 @@ public:
         started = true;
         cpuStart = replicaCpu();
         clientStart = selfCpuSeconds();
+        netStart = node_.metrics();
       }
       while (due <= now && due < windowEnd && !cutTime && !exhausted) {
         if (!send(due)) {
@@ -247,6 +250,7 @@ public:
         ended = true;
         cpuEnd = replicaCpu();
         clientEnd = selfCpuSeconds();
+        netEnd = node_.metrics();
       }
       return ended;
     };
@@ -256,6 +260,7 @@ public:
     if (!started) { // cut in the warm-up: nothing measured
       cpuStart = cpuEnd;
       clientStart = clientEnd;
+      netStart = netEnd;
       windowStart = stopAt;
     }
     f.window = std::max(0.0, secondsOf(stopAt - windowStart));
@@ -314,6 +319,12 @@ public:
       f.replicaWaitSeconds += std::max(0.0, cpuEnd[pids_.size() + r] - cpuStart[pids_.size() + r]);
     }
     f.clientCpuSeconds = std::max(0.0, clientEnd - clientStart);
+    f.clientRetransmissions = netEnd.retransmissions - netStart.retransmissions;
+    f.clientRtos = netEnd.rtoExpirations - netStart.rtoExpirations;
+    f.clientPacketsLost = netEnd.packetsLost - netStart.packetsLost;
+    f.clientTailProbes = netEnd.tailProbes - netStart.tailProbes;
+    f.clientPacketsOut = netEnd.packetsOut - netStart.packetsOut;
+    f.clientPacketsIn = netEnd.packetsIn - netStart.packetsIn;
     f.sustained = !f.cut && f.sent > 0 && f.committed == f.sent && f.notApplied == 0 &&
                   f.txPerS >= 0.9 * f.sentPerS && f.p99Ms <= options_.maxP99Ms &&
                   f.lagP99Ms <= std::max(20.0, options_.maxP99Ms / 2);
@@ -529,18 +540,26 @@ struct StopOnExit {
 void printHeader(std::ostream& out) {
   out << fmt::format("  {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>6}\n",
                      "offered", "sent/s", "commit/s", "p50 ms", "p99 ms", "max ms", "lag p99",
-                     "cpu ms/tx", "client", "tx/block", "wait%");
+                     "cpu ms/tx", "client", "tx/block", "wait%")
+      << std::flush;
 }
 
 void printPhase(std::ostream& out, const LoadFigures& f, const std::string& note) {
-  out << fmt::format(
-      "  {:>9.0f} {:>9.0f} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.3f} "
-      "{:>9.3f} {:>8.1f} {:>6.1f}  {}{}{}\n",
-      f.offered, f.sentPerS, f.txPerS, f.p50Ms, f.p99Ms, f.maxMs, f.lagP99Ms, f.cpuMsPerTx(),
-      f.clientCpuMsPerTx(), f.txPerBlock(), f.waitPercent(), note, f.cut ? " (cut: backlog)" : "",
-      f.lost + f.refused > 0 ? fmt::format(" ({} refused, {} without outcome)", f.refused, f.lost)
-                             : "");
-  out.flush();
+  out << fmt::format("  {:>9.0f} {:>9.0f} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.3f} "
+                     "{:>9.3f} {:>8.1f} {:>6.1f}  {}{}{}\n",
+                     f.offered, f.sentPerS, f.txPerS, f.p50Ms, f.p99Ms, f.maxMs, f.lagP99Ms,
+                     f.cpuMsPerTx(), f.clientCpuMsPerTx(), f.txPerBlock(), f.waitPercent(), note,
+                     f.cut ? " (cut: backlog)" : "",
+                     f.lost + f.refused > 0
+                         ? fmt::format(" ({} refused, {} without outcome)", f.refused, f.lost)
+                         : "")
+      << (f.clientRetransmissions > 0
+              ? fmt::format("             client transport: {} segments sent again ({} RTOs, {} "
+                            "packets deemed lost, {} tail probes)\n",
+                            f.clientRetransmissions, f.clientRtos, f.clientPacketsLost,
+                            f.clientTailProbes)
+              : "")
+      << std::flush;
 }
 
 } // namespace
@@ -584,13 +603,14 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
     result.verifyPerS = measureVerifyRate(o.verifySeconds);
     result.boundTxPerS = result.verifyPerS * double(result.cores) / double(o.replicas);
     out << fmt::format("pool bench: {} replicas (f = {}) on {} cores, load average {}\n",
-                       o.replicas, result.faults, result.cores, result.loadBefore);
+                       o.replicas, result.faults, result.cores, result.loadBefore)
+        << std::flush;
     out << fmt::format("Ed25519 verify (256-byte message, one core, best of 5 slices): {:.0f}/s -> "
                        "bound {:.0f} "
                        "tx/s ({:.0f} x {} cores / {} replicas)\n",
                        result.verifyPerS, result.boundTxPerS, result.verifyPerS, result.cores,
-                       o.replicas);
-    out.flush();
+                       o.replicas)
+        << std::flush;
 
     StopOnExit stopper{launcher};
     std::string error;
@@ -625,12 +645,14 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
     out << fmt::format("pool of {} serving ({}); {} accounts funded in {:.2f} s; transfers of {} "
                        "bytes\n",
                        o.replicas, pool->where, o.accounts, secondsOf(Clock::now() - fundStart),
-                       result.txBytes);
+                       result.txBytes)
+        << std::flush;
     auto stopped = [&] { return o.interrupted && o.interrupted(); };
 
     if (o.rate > 0) {
       out << fmt::format("at {:.0f} tx/s: {:.0f} s warm-up, {:.0f} s measured\n", o.rate, o.warmup,
-                         o.seconds);
+                         o.seconds)
+          << std::flush;
       printHeader(out);
       result.atMax = driver.run(o.rate, o.warmup, o.seconds, 3);
       printPhase(out, result.atMax, "");
@@ -639,7 +661,8 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
       out << fmt::format("ramp: {:.1f} s warm-up + {:.1f} s window per step, sustained = every "
                          "transaction committed, >= 90 % of the sent rate committed, p99 <= "
                          "{:.0f} ms\n",
-                         o.rampWarmup, o.rampSeconds, o.maxP99Ms);
+                         o.rampWarmup, o.rampSeconds, o.maxP99Ms)
+          << std::flush;
       printHeader(out);
       double rate = std::min(o.rampStart, std::max(50.0, result.boundTxPerS / 4));
       double lastOk = 0, firstFail = 0;
@@ -671,7 +694,8 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
       result.halfLoadRate = lastOk / 2;
       out << fmt::format("highest sustained rate {:.0f} tx/s; measuring {:.0f} s at it and at "
                          "half of it ({:.0f} s warm-up each)\n",
-                         result.maxRate, o.seconds, o.warmup);
+                         result.maxRate, o.seconds, o.warmup)
+          << std::flush;
       printHeader(out);
       result.atMax = driver.run(result.maxRate, o.warmup, o.seconds, 3);
       printPhase(out, result.atMax, "max");
@@ -685,23 +709,26 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
     result.lastRefusal = driver.lastRefusal();
     const LoadFigures& t = result.throughput();
     const LoadFigures& l = result.latency();
-    out << fmt::format(
-        "\n{} replicas: {:.0f} committed tx/s ({:.2f} of the Ed25519 bound {:.0f}); "
-        "p50 {:.2f} ms, p99 {:.2f} ms at {:.0f} tx/s; replica CPU {:.3f} ms/tx, "
-        "client {:.3f} ms/tx\n",
-        o.replicas, t.txPerS, result.boundTxPerS > 0 ? t.txPerS / result.boundTxPerS : 0,
-        result.boundTxPerS, l.p50Ms, l.p99Ms, l.offered, t.cpuMsPerTx(), t.clientCpuMsPerTx());
+    out << fmt::format("\n{} replicas: {:.0f} committed tx/s ({:.2f} of the Ed25519 bound {:.0f}); "
+                       "p50 {:.2f} ms, p99 {:.2f} ms at {:.0f} tx/s; replica CPU {:.3f} ms/tx, "
+                       "client {:.3f} ms/tx\n",
+                       o.replicas, t.txPerS,
+                       result.boundTxPerS > 0 ? t.txPerS / result.boundTxPerS : 0,
+                       result.boundTxPerS, l.p50Ms, l.p99Ms, l.offered, t.cpuMsPerTx(),
+                       t.clientCpuMsPerTx())
+        << std::flush;
     if (driver.brokenAccounts() > 0)
       out << fmt::format("note: {} accounts stopped (a transfer refused or without outcome{})\n",
                          driver.brokenAccounts(),
-                         result.lastRefusal.empty() ? "" : "; last refusal: " + result.lastRefusal);
+                         result.lastRefusal.empty() ? "" : "; last refusal: " + result.lastRefusal)
+          << std::flush;
     result.ok = t.txPerS > 0;
     if (!result.ok) result.error = "nothing committed in the measurement window";
   } catch (const std::exception& e) {
     return fail(std::string("internal error: ") + e.what());
   }
   result.loadAfter = loadAverage();
-  out << "load average after: " << result.loadAfter << "\n";
+  out << "load average after: " << result.loadAfter << std::endl;
   return result;
 }
 
@@ -736,6 +763,14 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
   j["replica_cpu_percent"] = t.replicaCpuPercent;
   j["replica_cpu_wait_percent"] = t.waitPercent();
   j["tx_per_block"] = t.txPerBlock();
+  j["client_packets_out_per_tx"] =
+      t.committed > 0 ? double(t.clientPacketsOut) / (t.txPerS * t.window) : 0;
+  j["client_packets_in_per_tx"] =
+      t.committed > 0 ? double(t.clientPacketsIn) / (t.txPerS * t.window) : 0;
+  j["client_retransmissions"] = t.clientRetransmissions + l.clientRetransmissions;
+  j["client_rtos"] = t.clientRtos + l.clientRtos;
+  j["client_packets_deemed_lost"] = t.clientPacketsLost + l.clientPacketsLost;
+  j["client_tail_probes"] = t.clientTailProbes + l.clientTailProbes;
   j["tx_per_block_at_half"] = l.txPerBlock();
   j["refused"] = t.refused + l.refused;
   j["without_outcome"] = t.lost + l.lost;
