@@ -7,6 +7,7 @@
 #pragma once
 
 #include "bench/net_bench.h"
+#include "bench/pool_bench.h"
 #include "core/identity.h"
 #include "core/store/keystore.h"
 
@@ -75,6 +76,9 @@ struct Options {
   // bench net: the options given, applied over the defaults or --quick's
   bool quick = false;
   std::vector<std::function<void(bench::NetBenchOptions&)>> benchGiven;
+  // bench pool: the options given, applied over the defaults or --quick's (and --json, --quick)
+  std::vector<std::function<void(bench::PoolBenchOptions&)>> poolBenchGiven;
+  std::string tmpDir; ///< where the temporary fog goes (default: the system's temporary folder)
 };
 
 /// What a handler works with: the parsed options and the streams of this invocation.

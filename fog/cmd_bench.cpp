@@ -1,11 +1,18 @@
 /// \file
-/// `fog bench net`: the transport benchmark (bench/net_bench.h) from the installed command, so
-/// that anyone can measure a machine the way docs/benchmarks.md does. The defaults take about
-/// 15 s on two cores; --quick takes a few seconds and is what the tests run.
+/// `fog bench net`: the transport benchmark (bench/net_bench.h), and `fog bench pool`: the pool
+/// benchmark (bench/pool_bench.h) on a fresh local fog in a temporary folder, from the installed
+/// command, so that anyone can measure a machine the way docs/benchmarks.md does. `bench net`'s
+/// defaults take about 15 s on two cores, `bench pool`'s about a minute and a half; --quick takes
+/// a few seconds (net) or about twenty (pool) and is what the tests run.
+#include "core/store/keystore.h"
 #include "fog/commands.h"
+#include "fog/local_fog.h"
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <ostream>
 
 namespace flo::fog {
@@ -79,6 +86,150 @@ void addBenchNetOptions(CLI::App& app, Options& o) {
       "--no-pacing",
       [&o] { o.benchGiven.push_back([](bench::NetBenchOptions& b) { b.pacing = false; }); },
       "turn the transport's pacing off");
+}
+
+namespace {
+
+/// The pool benchmark's defaults (about a minute and a half on two cores).
+bench::PoolBenchOptions defaultPoolBench() {
+  return {};
+}
+
+/// --quick: every phase, short, on a small pool of accounts.
+bench::PoolBenchOptions quickPoolBench() {
+  bench::PoolBenchOptions b;
+  b.seconds = 1.5;
+  b.warmup = 0.5;
+  b.accounts = 32;
+  b.rampWarmup = 0.3;
+  b.rampSeconds = 0.7;
+  b.rampSteps = 6;
+  b.verifySeconds = 0.3;
+  return b;
+}
+
+template <typename T>
+void poolOption(CLI::App& app, Options& o, const std::string& name,
+                T bench::PoolBenchOptions::* field, const std::string& help) {
+  app.add_option_function<T>(
+      name,
+      [&o, field](const T& v) {
+        o.poolBenchGiven.push_back([field, v](bench::PoolBenchOptions& b) { b.*field = v; });
+      },
+      help);
+}
+
+/// The pool under test: a LocalFog in a fresh temporary folder, its replicas `fog pool run`
+/// processes of this fog executable. stop() (or the destructor) stops them and removes the
+/// folder.
+class LocalFogLauncher final : public bench::PoolLauncher {
+public:
+  explicit LocalFogLauncher(std::string parent) : parent_(std::move(parent)) {}
+  ~LocalFogLauncher() override { stop(); }
+
+  std::optional<bench::PoolUnderTest> start(std::size_t replicas, std::string& error) override {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path parent = parent_.empty() ? fs::temp_directory_path(ec) : fs::path(parent_);
+    std::string pattern = (parent / "fog-bench-pool-XXXXXX").string();
+    if (!::mkdtemp(pattern.data()))
+      return error = "cannot make a temporary folder in " + parent.string(), std::nullopt;
+    folder_ = pattern;
+    std::string exe = selfExecutable();
+    if (exe.empty())
+      return error = "cannot find the fog executable to start replicas with (set FOG_EXE)",
+             std::nullopt;
+    fog_ = LocalFog::create(folder_ / "fog", replicas, error);
+    if (!fog_) return std::nullopt;
+    for (std::size_t i = 0; i < replicas; ++i)
+      if (!fog_->start(i, exe, error)) return std::nullopt;
+    core::Keystore keys(fog_->home());
+    auto funder = keys.load("genesis", std::nullopt, error);
+    if (!funder) return std::nullopt;
+    bench::PoolUnderTest pool{fog_->genesis(), funder->current, {}, fog_->dir().string()};
+    for (std::size_t i = 0; i < replicas; ++i) pool.pids.push_back(fog_->runningPid(i).value_or(0));
+    return pool;
+  }
+
+  void stop() override {
+    if (fog_) {
+      for (std::size_t i = 0; i < fog_->replicas(); ++i)
+        fog_->stop(i, std::chrono::milliseconds(3000));
+      fog_.reset();
+    }
+    if (!folder_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(folder_, ec);
+      folder_.clear();
+    }
+  }
+
+private:
+  std::string parent_;
+  std::filesystem::path folder_;
+  std::optional<LocalFog> fog_;
+};
+
+volatile std::sig_atomic_t poolBenchInterrupted = 0;
+
+} // namespace
+
+void addBenchPoolOptions(CLI::App& app, Options& o) {
+  const auto d = defaultPoolBench();
+  const auto q = quickPoolBench();
+  app.add_flag("--json", o.json,
+               "print one JSON object with the figures on stdout (the tables go to stderr)");
+  app.add_flag("--quick", o.quick,
+               "a short run for tests: " + std::to_string(q.accounts) +
+                   " accounts, ramp steps of 1 s, windows of " +
+                   std::to_string(int(q.seconds * 10) / 10) + "." +
+                   std::to_string(int(q.seconds * 10) % 10) + " s");
+  poolOption(app, o, "--replicas", &bench::PoolBenchOptions::replicas,
+             "replicas of the fresh pool (default " + std::to_string(d.replicas) + ")");
+  poolOption(app, o, "--seconds", &bench::PoolBenchOptions::seconds,
+             "each measurement window, seconds (default " + std::to_string(int(d.seconds)) + ")");
+  poolOption(app, o, "--warmup", &bench::PoolBenchOptions::warmup,
+             "warm-up before each window, seconds (default " + std::to_string(int(d.warmup)) + ")");
+  poolOption(app, o, "--rate", &bench::PoolBenchOptions::rate,
+             "offered transactions per second, measured alone (default: find the highest "
+             "sustained rate, then measure at it and at half of it)");
+  poolOption(app, o, "--accounts", &bench::PoolBenchOptions::accounts,
+             "sending accounts, each paying the next (default " + std::to_string(d.accounts) + ")");
+  poolOption(app, o, "--max-p99", &bench::PoolBenchOptions::maxP99Ms,
+             "ramp: a rate whose p99 commit latency exceeds this many ms is not sustained "
+             "(default " +
+                 std::to_string(int(d.maxP99Ms)) + ")");
+  poolOption(app, o, "--seed", &bench::PoolBenchOptions::seed,
+             "seed of the arrivals and the accounts' keys (default 1)");
+  app.add_flag_callback(
+      "--fixed-interval",
+      [&o] { o.poolBenchGiven.push_back([](bench::PoolBenchOptions& b) { b.poisson = false; }); },
+      "arrivals at fixed intervals instead of Poisson");
+  app.add_option("--tmp", o.tmpDir,
+                 "where the temporary fog is made (default: $TMPDIR or /tmp); it is removed "
+                 "afterwards");
+}
+
+int benchPool(Context& c) {
+  const Options& o = c.options;
+  bench::PoolBenchOptions b = o.quick ? quickPoolBench() : defaultPoolBench();
+  for (const auto& set : o.poolBenchGiven) set(b);
+  if (std::string why = bench::validate(b); !why.empty()) return c.fail(why, kUsage);
+  // Ctrl-C stops the run, and the replicas with it (they run in sessions of their own).
+  poolBenchInterrupted = 0;
+  auto oldInt = std::signal(SIGINT, [](int) { poolBenchInterrupted = 1; });
+  auto oldTerm = std::signal(SIGTERM, [](int) { poolBenchInterrupted = 1; });
+  b.interrupted = [] { return poolBenchInterrupted != 0; };
+  bench::PoolBenchResult result;
+  {
+    LocalFogLauncher launcher(o.tmpDir);
+    result = bench::runPoolBench(b, launcher, o.json ? c.err : c.out);
+  }
+  std::signal(SIGINT, oldInt);
+  std::signal(SIGTERM, oldTerm);
+  if (o.json) c.out << bench::toJson(result).dump(2) << "\n";
+  if (!result.ok) return c.fail(result.error);
+  return kOk;
 }
 
 int benchNet(Context& c) {

@@ -40,9 +40,11 @@ int provenanceShow(Context& c);
 void addProvenanceLineageOptions(CLI::App& app, Options& o);
 int provenanceLineage(Context& c);
 
-// cmd_bench.cpp: fog bench net
+// cmd_bench.cpp: fog bench net, fog bench pool
 void addBenchNetOptions(CLI::App& app, Options& o);
 int benchNet(Context& c);
+void addBenchPoolOptions(CLI::App& app, Options& o);
+int benchPool(Context& c);
 
 // cmd_pool.cpp: the local fog, accounts and transactions, replicas
 void addUpOptions(CLI::App& app, Options& o);

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""`fog bench pool --quick --json` starts a fresh pool of replica processes, drives transfers at
+it and prints one JSON object whose figures are all there and positive; afterwards none of its
+replica processes is left running and its temporary folder is gone.
+
+Usage: fog_bench_pool_test.py FOG. It asserts no speed: a slow machine passes, a missing or zero
+figure (a phase that did not run, nothing committed) fails.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+KEYS = ["tx_per_s", "p50_ms", "p99_ms", "bound_tx_per_s", "verify_per_s", "replicas",
+        "cpu_ms_per_tx", "ratio_to_bound", "half_load_rate", "max_rate", "seconds"]
+
+
+def leftovers(tmp):
+    """Replica processes whose command line names the test's temporary folder."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if tmp in cmdline and "pool run" in cmdline:
+            found.append(f"{pid}: {cmdline}")
+    return found
+
+
+def main():
+    fog = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="fog-bench-pool-test-") as tmp:
+        run = subprocess.run([fog, "bench", "pool", "--quick", "--json", "--tmp", tmp],
+                             capture_output=True, text=True, timeout=280)
+        print(run.stderr, end="")  # the tables
+        left = leftovers(tmp)
+        remaining = os.listdir(tmp)
+    if left:
+        print("FAIL: replica processes still running:\n  " + "\n  ".join(left))
+        return 1
+    if remaining:
+        print(f"FAIL: the temporary fog was not removed: {remaining}")
+        return 1
+    if run.returncode != 0:
+        print(f"FAIL: fog bench pool exited {run.returncode}")
+        return 1
+    try:
+        figures = json.loads(run.stdout)
+    except json.JSONDecodeError as e:
+        print(f"FAIL: stdout is not one JSON object ({e}): {run.stdout!r}")
+        return 1
+    if not isinstance(figures, dict):
+        print(f"FAIL: expected a JSON object, got {type(figures).__name__}")
+        return 1
+    bad = [k for k in KEYS
+           if not isinstance(figures.get(k), (int, float)) or isinstance(figures.get(k), bool)
+           or not figures[k] > 0]
+    if bad:
+        print(f"FAIL: missing or not a positive number: {', '.join(bad)}")
+        print(json.dumps(figures, indent=2))
+        return 1
+    if figures.get("ok") is not True:
+        print("FAIL: the object says the run did not complete")
+        return 1
+    if figures.get("mismatched_replies") != 0:
+        print("FAIL: replicas disagreed on a committed transaction")
+        return 1
+    print(json.dumps(figures, indent=2))
+    print(f"{len(KEYS)} figures present and positive; no replica left, no folder left")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
