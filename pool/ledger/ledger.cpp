@@ -28,6 +28,51 @@ bool empty(const Account& a) {
   return a.balance == 0 && a.stake == 0 && a.unbonding.empty() && a.nonce == 0;
 }
 
+void putU64(Bytes& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(std::uint8_t(v >> (8 * i)));
+}
+
+/// Where an account sits in the Merkle maps: the hash of its id, so that the trie's depth does
+/// not depend on how ids were chosen.
+MerkleMap::Key treeKey(const AccountId& id) {
+  return core::hash(id.data(), id.size());
+}
+
+/// An account's leaf: every field, fixed-width little-endian, with the number of unbonding
+/// entries before them (so no two accounts encode alike).
+Digest accountLeaf(const Account& a) {
+  Bytes b;
+  b.reserve(8 * (4 + 2 * a.unbonding.size()));
+  putU64(b, a.balance);
+  putU64(b, a.stake);
+  putU64(b, a.nonce);
+  putU64(b, a.unbonding.size());
+  for (const auto& u : a.unbonding) {
+    putU64(b, u.amount);
+    putU64(b, u.releaseHeight);
+  }
+  return core::hash(b);
+}
+
+Digest providerLeaf(const Provider& p) {
+  return core::hash(
+      core::encode(Value(Value::Array{Value(p.offer.body()), Value(p.since), Value(p.updated)})));
+}
+
+Digest rootOf(const Digest& chain, std::uint64_t height, std::uint64_t timeMs, std::uint64_t supply,
+              const Digest& accounts, const Digest& providers) {
+  Bytes b;
+  std::string_view tag = "flo-ledger-root/1";
+  b.insert(b.end(), tag.begin(), tag.end());
+  b.insert(b.end(), chain.begin(), chain.end());
+  putU64(b, height);
+  putU64(b, timeMs);
+  putU64(b, supply);
+  b.insert(b.end(), accounts.begin(), accounts.end());
+  b.insert(b.end(), providers.begin(), providers.end());
+  return core::hash(b);
+}
+
 } // namespace
 
 std::uint64_t Account::unbondingTotal() const {
@@ -49,6 +94,44 @@ Ledger::Ledger(const Genesis& genesis)
   for (const auto& a : genesis.accounts)
     if (a.balance > 0) accounts_[a.account].balance = a.balance;
   FLO_CHECK(conserved());
+  rebuildDerived();
+}
+
+void Ledger::rebuildDerived() {
+  accountTree_ = MerkleMap();
+  providerTree_ = MerkleMap();
+  releases_.clear();
+  touched_.clear();
+  touchedProviders_.clear();
+  for (const auto& [id, a] : accounts_) {
+    accountTree_.put(treeKey(id), accountLeaf(a));
+    for (const auto& u : a.unbonding) releases_[u.releaseHeight].insert(id);
+  }
+  for (const auto& [id, p] : providers_) providerTree_.put(treeKey(id), providerLeaf(p));
+  stateRoot_ = rootOf(chain_, height_, timeMs_, supply_, accountTree_.root(), providerTree_.root());
+}
+
+void Ledger::updateCommitment() {
+  for (const AccountId& id : touched_) {
+    auto it = accounts_.find(id);
+    if (it == accounts_.end())
+      accountTree_.erase(treeKey(id));
+    else
+      accountTree_.put(treeKey(id), accountLeaf(it->second));
+  }
+  for (const AccountId& id : touchedProviders_)
+    providerTree_.put(treeKey(id), providerLeaf(providers_.at(id)));
+  touched_.clear();
+  touchedProviders_.clear();
+  stateRoot_ = rootOf(chain_, height_, timeMs_, supply_, accountTree_.root(), providerTree_.root());
+  FLO_EXPENSIVE_CHECK(stateRoot_ == stateRootFromScratch());
+}
+
+Digest Ledger::stateRootFromScratch() const {
+  MerkleMap accounts, providers;
+  for (const auto& [id, a] : accounts_) accounts.put(treeKey(id), accountLeaf(a));
+  for (const auto& [id, p] : providers_) providers.put(treeKey(id), providerLeaf(p));
+  return rootOf(chain_, height_, timeMs_, supply_, accounts.root(), providers.root());
 }
 
 const Account* Ledger::account(const AccountId& id) const {
@@ -95,6 +178,7 @@ std::vector<TxResult> Ledger::executeBlock(std::uint64_t height, std::uint64_t t
       continue;
     }
     Account& sender = accounts_[tx.from];
+    touched_.insert(tx.from);
     if (tx.nonce != sender.nonce) {
       results.push_back(refused("nonce " + std::to_string(tx.nonce) + " is not the next (" +
                                 std::to_string(sender.nonce) + ")"));
@@ -105,15 +189,25 @@ std::vector<TxResult> Ledger::executeBlock(std::uint64_t height, std::uint64_t t
     results.push_back(std::visit([&](const auto& body) { return apply(tx.from, body); }, tx.body));
   }
   FLO_EXPENSIVE_CHECK(conserved());
+  updateCommitment();
   return results;
 }
 
+/// What unbonds at this height (or before: a restored ledger may skip none, but be safe)
+/// returns to the balances; only the accounts with something due are visited.
 void Ledger::releaseUnbonding() {
-  for (auto& [id, a] : accounts_) {
-    while (!a.unbonding.empty() && a.unbonding.front().releaseHeight <= height_) {
-      a.balance += a.unbonding.front().amount;
-      a.unbonding.erase(a.unbonding.begin());
+  while (!releases_.empty() && releases_.begin()->first <= height_) {
+    for (const AccountId& id : releases_.begin()->second) {
+      auto it = accounts_.find(id);
+      if (it == accounts_.end()) continue;
+      Account& a = it->second;
+      while (!a.unbonding.empty() && a.unbonding.front().releaseHeight <= height_) {
+        a.balance += a.unbonding.front().amount;
+        a.unbonding.erase(a.unbonding.begin());
+      }
+      touched_.insert(id);
     }
+    releases_.erase(releases_.begin());
   }
 }
 
@@ -123,6 +217,7 @@ TxResult Ledger::apply(const AccountId& from, const Transfer& t) {
   if (t.to == from) return refused("a transfer to the sender itself");
   if (t.amount > a.balance) return refused(insufficient("balance", a.balance, t.amount));
   Account& b = accounts_[t.to]; // may rehash nothing: std::map keeps `a` where it is
+  touched_.insert(t.to);
   a.balance -= t.amount;
   b.balance += t.amount; // cannot overflow: every balance is part of the supply
   return applied();
@@ -143,6 +238,7 @@ TxResult Ledger::apply(const AccountId& from, const Unstake& t) {
   if (t.amount > a.stake) return refused(insufficient("stake", a.stake, t.amount));
   a.stake -= t.amount;
   a.unbonding.push_back({t.amount, height_ + unstakeLock_});
+  releases_[height_ + unstakeLock_].insert(from);
   return applied();
 }
 
@@ -150,6 +246,7 @@ TxResult Ledger::apply(const AccountId& from, const RegisterProvider& t) {
   if (t.architectures.empty()) return refused("a provider without an architecture");
   if (t.cores == 0 || t.memoryMiB == 0) return refused("a provider without cores or memory");
   auto [it, fresh] = providers_.try_emplace(from, Provider{t, height_, height_});
+  touchedProviders_.insert(from);
   if (!fresh) {
     it->second.offer = t;
     it->second.updated = height_;
@@ -171,10 +268,6 @@ bool Ledger::conserved(std::string* why) const {
     return false;
   }
   return true;
-}
-
-Digest Ledger::stateRoot() const {
-  return core::hash(encode());
 }
 
 Bytes Ledger::encode() const {
@@ -251,6 +344,7 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
     l.providers_.emplace(id, std::move(p));
   }
   if (!l.conserved(&why)) return fail(why);
+  l.rebuildDerived();
   return l;
 }
 

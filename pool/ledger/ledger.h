@@ -11,10 +11,12 @@
 /// every block (conserved() checks it; the tests check it after every block).
 #pragma once
 
+#include "pool/ledger/merkle_map.h"
 #include "pool/wire/genesis.h"
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,8 +80,12 @@ public:
   /// Balances + stake + unbonding (+ escrow, later) == supply, and no account empty of
   /// everything kept. False with why otherwise.
   bool conserved(std::string* why = nullptr) const;
-  /// The digest of the whole state: height, time, every account and provider, in key order.
-  Digest stateRoot() const;
+  /// The digest of the whole state: chain, height, time, supply, and the roots of two Merkle
+  /// maps (merkle_map.h), one of every account and one of every provider, keyed by the hash of
+  /// the account id. Costs nothing to read: executeBlock updates it for what the block touched.
+  Digest stateRoot() const { return stateRoot_; }
+  /// The same, computed from nothing (the tests hold the two equal).
+  Digest stateRootFromScratch() const;
 
   /// The whole state as one canonical record (a snapshot, for state transfer and files), and
   /// back; decode checks the shape and conservation.
@@ -93,6 +99,10 @@ private:
   TxResult apply(const AccountId& from, const Unstake& t);
   TxResult apply(const AccountId& from, const RegisterProvider& t);
   void releaseUnbonding();
+  /// The block's changes into the Merkle maps, then the state root.
+  void updateCommitment();
+  /// Everything derived from the accounts and providers, built again (genesis, decode).
+  void rebuildDerived();
 
   Digest chain_{};
   std::uint64_t supply_ = 0;
@@ -101,6 +111,12 @@ private:
   std::uint64_t timeMs_ = 0;
   std::map<AccountId, Account> accounts_;
   std::map<AccountId, Provider> providers_;
+  // Derived from the above (rebuildDerived), kept up to date block by block:
+  MerkleMap accountTree_, providerTree_;
+  std::set<AccountId> touched_; ///< accounts changed in the block being executed
+  std::set<AccountId> touchedProviders_;
+  std::map<std::uint64_t, std::set<AccountId>> releases_; ///< who has unbonding due at a height
+  Digest stateRoot_{};
 };
 
 } // namespace flo::pool

@@ -182,14 +182,16 @@ Cluster::Strategy mutate(Cluster& c, ReplicaIndex self, std::uint64_t seed) {
 // ---- the scenarios ----------------------------------------------------------------------------
 
 Plan faultFree(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.link = lan();
   p.txs = 300;
   return p;
 }
 
 Plan lossy(std::uint64_t seed, std::size_t n, double drop) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.link.drop = drop;
   p.options.link.delay = 1ms;
   p.options.link.jitter = 50ms;
@@ -198,7 +200,8 @@ Plan lossy(std::uint64_t seed, std::size_t n, double drop) {
 }
 
 Plan duplicateReorder(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.link.duplicate = 0.1;
   p.options.link.reorder = 0.1;
   return p;
@@ -221,7 +224,8 @@ void watchResume(Cluster& c, std::shared_ptr<CrashWatch> w, std::vector<std::siz
 }
 
 Plan leaderCrash(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.link = lan();
   p.txs = 200;
   p.loadSpan = 3000ms;
@@ -250,7 +254,8 @@ Plan leaderCrash(std::uint64_t seed, std::size_t n) {
 }
 
 Plan crashRestart(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.txs = 200;
   p.loadSpan = 4000ms;
   std::size_t victim = n - 1;
@@ -292,7 +297,8 @@ Plan restartThenLeaderCrash(std::uint64_t seed, std::size_t n) {
 }
 
 Plan restartAll(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.txs = 150;
   p.loadSpan = 3000ms;
   p.faults = [n](Cluster& c) {
@@ -324,7 +330,8 @@ Plan lostDisk(std::uint64_t seed, std::size_t n) {
 }
 
 Plan isolateLeader(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.txs = 150;
   p.loadSpan = 3000ms;
   p.faults = [n](Cluster& c) {
@@ -340,7 +347,8 @@ Plan isolateLeader(std::uint64_t seed, std::size_t n) {
 }
 
 Plan evenSplit(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.txs = 100;
   p.loadSpan = 2500ms;
   auto atSplit = std::make_shared<std::uint64_t>(0), atHeal = std::make_shared<std::uint64_t>(0);
@@ -370,7 +378,8 @@ Plan evenSplit(std::uint64_t seed, std::size_t n) {
 }
 
 Plan byzantineLeader(std::uint64_t seed, std::size_t n, const std::string& kind) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.link = lan();
   p.byzantine = {0};
   p.faults = [kind](Cluster& c) {
@@ -388,7 +397,8 @@ Plan byzantineLeader(std::uint64_t seed, std::size_t n, const std::string& kind)
 }
 
 Plan doubleVoter(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.link = lan();
   std::size_t bad = n - 1;
   p.byzantine = {bad};
@@ -404,7 +414,8 @@ Plan doubleVoter(std::uint64_t seed, std::size_t n) {
 }
 
 Plan forged(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.link = lan();
   p.faults = [](Cluster& c) {
     auto rng = std::make_shared<sim::Rng>(c.net().seed() * 31 + 7);
@@ -446,7 +457,8 @@ Plan forged(std::uint64_t seed, std::size_t n) {
 }
 
 Plan replayed(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.link = lan();
   p.faults = [](Cluster& c) {
     auto recorded =
@@ -466,7 +478,8 @@ Plan replayed(std::uint64_t seed, std::size_t n) {
 }
 
 Plan byzzfuzz(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   std::size_t faulty = (n - 1) / 3;
   for (std::size_t i = 0; i < faulty; ++i) p.byzantine.insert(n - 1 - i);
   p.faults = [n, faulty](Cluster& c) {
@@ -487,7 +500,8 @@ Plan byzzfuzz(std::uint64_t seed, std::size_t n) {
 }
 
 Plan clockSkew(std::uint64_t seed, std::size_t n, std::int64_t skewMs) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.clockSkewMs[ReplicaIndex(n - 1)] = skewMs;
   p.options.clockSkewMs[0] = -skewMs / 12; // the first leader a little off too
   return p;
@@ -495,7 +509,8 @@ Plan clockSkew(std::uint64_t seed, std::size_t n, std::int64_t skewMs) {
 
 /// Twins: a second node with a replica's key, both running honest code.
 Plan twinsIsolated(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   auto during = std::make_shared<std::uint64_t>(0);
   p.faults = [n, during](Cluster& c) {
     std::vector<std::size_t> rest;
@@ -516,7 +531,8 @@ Plan twinsIsolated(std::uint64_t seed, std::size_t n) {
 }
 
 Plan twinsNoQuorum(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.twins = {0};
   std::size_t twin = n; // the first twin's node
   p.byzantine = {0, twin};
@@ -538,7 +554,8 @@ Plan twinsNoQuorum(std::uint64_t seed, std::size_t n) {
 }
 
 Plan twinsLeader(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   p.options.twins = {0};
   std::size_t twin = n;
   p.byzantine = {0, twin};
@@ -556,7 +573,8 @@ Plan twinsLeader(std::uint64_t seed, std::size_t n) {
 
 /// Twins of the first leader, per round-ish period: random partitions of 2-3 groups (F20).
 Plan twinsRandom(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   sim::Rng pick(seed * 977 + 3);
   ReplicaIndex t = ReplicaIndex(pick.below(n));
   p.options.twins = {t};
@@ -581,7 +599,8 @@ Plan twinsRandom(std::uint64_t seed, std::size_t n) {
 /// More than f twins: both sides of the partition hold n-f distinct keys, and commit different
 /// blocks. The checkers must report it.
 Plan twinsNegativeControl(std::uint64_t seed, std::size_t n) {
-  Plan p{baseOptions(seed, n)};
+  Plan p;
+  p.options = baseOptions(seed, n);
   std::size_t f = (n - 1) / 3;
   std::vector<ReplicaIndex> twins;
   for (std::size_t i = 0; i <= f; ++i) twins.push_back(ReplicaIndex(i));
