@@ -203,7 +203,17 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
     // messages that move the round on.
     if (next == timerFired_) wait = std::max(wait, std::chrono::milliseconds(1));
   }
-  node_->runUntil([&] { return replica_->hasEffects() || stop_ || signalled; }, wait);
+  // A message may arm a timer sooner than the one this wait was computed for (the leader's
+  // flush timer, armed by a submission that makes no effect yet): stop waiting for it then,
+  // or a partial block would wait out the whole wait (up to maxWait) instead of the flush time.
+  Time waitEnd = next ? std::min(*next, Clock::now() + wait) : Clock::now() + wait;
+  node_->runUntil(
+      [&] {
+        if (replica_->hasEffects() || stop_ || signalled) return true;
+        auto t = replica_->nextTimer();
+        return t && *t < waitEnd;
+      },
+      wait);
   Time now = Clock::now();
   if (auto due = replica_->nextTimer(); due && now >= *due) {
     replica_->onTimer(now);
