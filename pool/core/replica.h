@@ -38,6 +38,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace flo::pool {
@@ -182,10 +183,10 @@ private:
   bool behind() const;
   /// Recently committed transactions, so a client resending one hears how it ended (bounded,
   /// oldest forgotten first).
-  std::map<Digest, TxStatus> recentlyCommitted_;
+  std::unordered_map<Digest, TxStatus, DigestHash> recentlyCommitted_;
   std::deque<Digest> recentOrder_;
   /// Clients waiting for their transaction, by transaction id.
-  std::map<Digest, std::vector<ClientId>> waiting_;
+  std::unordered_map<Digest, std::vector<ClientId>, DigestHash> waiting_;
   std::vector<Effect> effects_;
   ReplicaMetrics metrics_;
 };
