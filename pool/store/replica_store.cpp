@@ -8,7 +8,12 @@
 #include "pool/store/sqlite.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <utility>
 
 namespace flo::pool {
@@ -75,7 +80,33 @@ bool exec(sqlite3* db, const std::string& text, std::string* error) {
 
 } // namespace
 
+/// An exclusive flock on PATH.lock for as long as the store is open: two replica processes on
+/// one store would sign for one key from two safety states (the kernel drops the lock when the
+/// process dies, kill -9 included, so a crash leaves nothing to clean up).
+struct StoreLock {
+  int fd = -1;
+  StoreLock() = default;
+  StoreLock(const StoreLock&) = delete;
+  StoreLock& operator=(const StoreLock&) = delete;
+  ~StoreLock() {
+    if (fd >= 0) ::close(fd); // releases the lock
+  }
+  bool take(const std::string& path, std::string& why) {
+    std::string lockPath = path + ".lock";
+    fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return why = "cannot open " + lockPath + ": " + std::strerror(errno), false;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      why = errno == EWOULDBLOCK
+                ? path + " is in use by another replica process (" + lockPath + " is locked)"
+                : "cannot lock " + lockPath + ": " + std::strerror(errno);
+      return false;
+    }
+    return true;
+  }
+};
+
 struct SqliteStore::Db {
+  StoreLock lock;             // released after the connection closes
   sql::Connection connection; // destroyed last: the statements below finalize first
   sql::Statement begin, commit, rollback;
   sql::Statement putSafety, getSafety;
@@ -93,6 +124,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
   };
   std::string why;
   auto db = std::make_unique<Db>();
+  if (!db->lock.take(path, why)) return fail(why);
   db->connection = sql::openConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &why);
   if (!db->connection) return fail(why);
   sqlite3* c = db->get();

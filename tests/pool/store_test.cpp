@@ -320,6 +320,25 @@ TEST(SqliteStore, KeepsWhatTheMemoryStoreKeepsStepByStep) {
   }
 }
 
+// Two replica processes on one store would sign from two safety states: the second open is
+// refused, naming the lock, and the store opens again once the first is closed.
+TEST(SqliteStore, OneStoreOpenAtATime) {
+  TempDir dir("lock");
+  StorePool pool(4, smallParams(), dir);
+  Genesis genesis = pool.genesis();
+  std::string path = dir.file("alone.db"), why;
+  auto first = SqliteStore::open(path, genesis, &why);
+  ASSERT_TRUE(first) << why;
+  auto second = SqliteStore::open(path, genesis, &why);
+  EXPECT_FALSE(second);
+  EXPECT_NE(why.find("in use by another replica process"), std::string::npos) << why;
+  VerifyReport v = verifyChain(path); // reading stays possible while it runs
+  EXPECT_TRUE(v.ok()) << v.toJson();
+  first.reset();
+  auto third = SqliteStore::open(path, genesis, &why);
+  EXPECT_TRUE(third) << why;
+}
+
 TEST(SqliteStore, APoolKilledAtOnceRestartsFromItsFilesAndCommitsAgain) {
   TempDir dir("restart");
   StorePool pool(4, smallParams(), dir);
