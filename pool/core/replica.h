@@ -140,6 +140,7 @@ private:
   void onBlockRequest(ReplicaIndex from, const BlockRequest& r);
   void onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time now);
   void requestSync(ReplicaIndex from, Time now);
+  void retryAwaitingParent(Time now);
   void retrySync(Time now);
   std::optional<Time> syncRetryAt() const;
   void onCheckpoint(ReplicaIndex from, const Checkpoint& c);

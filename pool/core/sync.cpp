@@ -127,6 +127,7 @@ void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now)
   processQc(last.qc, now);
   processQc(*r.childQc, now);
   if (behind()) requestSync(from, now); // more where those came from
+  retryAwaitingParent(now);
 }
 
 /// The block and the uncommitted blocks it extends, oldest first: a peer asking for a certified
@@ -155,20 +156,25 @@ void Replica::onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time no
   // The certificates waiting for this block can now do their work.
   processQc(p.justify, now);
   if (safety_.highQc.block == id) processQc(safety_.highQc, now);
-  // So can the proposal that extends it, if it is still of this round.
+  retryAwaitingParent(now);
+  maybePropose(now);
+}
+
+/// A proposal that waited for its parent, now known (by id or by sync), is handled as if it had
+/// just arrived, if it is still of this round.
+void Replica::retryAwaitingParent(Time now) {
   for (auto it = awaitingParent_.begin(); it != awaitingParent_.end();) {
     if (it->second.header.round < round_) {
       it = awaitingParent_.erase(it);
-    } else if (it->second.header.parent == id) {
+    } else if (tree_.knows(it->second.header.parent)) {
       auto [proposer, proposal] = std::move(*it);
       awaitingParent_.erase(it);
       onProposal(proposer, proposal, now);
-      break; // the map may have changed under us; one proposal per round is all we vote on
+      return; // the map may have changed under us; one proposal per round is all we vote on
     } else {
       ++it;
     }
   }
-  maybePropose(now);
 }
 
 // ---- checkpoints ------------------------------------------------------------------------------
