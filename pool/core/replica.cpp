@@ -145,10 +145,12 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
         } else if constexpr (std::is_same_v<M, TimeoutMsg>) {
           onTimeout(from, m.timeout, now);
         } else if constexpr (std::is_same_v<M, SyncRequest>) {
+          if (!serveBudget_[from].take(now)) return void(++metrics_.throttledRequests);
           onSyncRequest(from, m);
         } else if constexpr (std::is_same_v<M, SyncResponse>) {
           onSyncResponse(from, m, now);
         } else if constexpr (std::is_same_v<M, BlockRequest>) {
+          if (!serveBudget_[from].take(now)) return void(++metrics_.throttledRequests);
           onBlockRequest(from, m);
         } else if constexpr (std::is_same_v<M, BlockResponse>) {
           onBlockResponse(from, m, now);

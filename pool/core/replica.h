@@ -55,6 +55,35 @@ struct ReplicaMetrics {
   std::uint64_t equivocations = 0;   ///< two different votes or proposals for one round by one
   std::uint64_t syncRequests = 0, syncedBlocks = 0;
   std::uint64_t refusedTxs = 0;
+  std::uint64_t throttledRequests = 0; ///< sync and block requests beyond a peer's budget
+};
+
+/// How many sync and block requests a peer gets answered: a burst of kBurst, then kPerSecond.
+/// An answer can be megabytes (a sync batch, a chain of blocks) for a request of a few bytes,
+/// so a faulty replica asking without end must not turn us into its amplifier; a correct one
+/// asks a few times per round and on a 200 ms retry.
+class ServeBudget {
+public:
+  static constexpr std::int64_t kBurst = 16, kPerSecond = 40;
+  bool take(Time now) {
+    if (!last_) {
+      last_ = now;
+    } else {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_).count();
+      std::int64_t earned = ms * kPerSecond / 1000;
+      if (earned > 0) {
+        tokens_ = std::min(kBurst, tokens_ + earned);
+        *last_ += std::chrono::milliseconds(earned * 1000 / kPerSecond);
+      }
+    }
+    if (tokens_ == 0) return false;
+    --tokens_;
+    return true;
+  }
+
+private:
+  std::int64_t tokens_ = kBurst;
+  std::optional<Time> last_;
 };
 
 class Replica {
@@ -176,6 +205,7 @@ private:
   std::map<std::uint64_t, Bytes> snapshots_; ///< ledger at checkpoint heights, until stable
   std::uint64_t stableCheckpoint_ = 0;
   std::optional<Time> syncRequestedAt_;
+  std::map<ReplicaIndex, ServeBudget> serveBudget_; ///< by peer
   /// Each proposer's last proposal whose parent we lacked (and asked for): checked and voted
   /// on once the parent arrives.
   std::map<ReplicaIndex, Proposal> awaitingParent_;
