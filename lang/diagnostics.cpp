@@ -25,6 +25,8 @@ const std::vector<WarningInfo>& warningTable() {
        true},
       {Warning::UnimplementedDeed, "unimplemented-deed",
        "an Ioflo deed that Flo checks but cannot build yet", true},
+      {Warning::MisleadingIndentation, "misleading-indentation",
+       "an act indented like the frame's body that a context verb above owns", true},
   };
   return table;
 }

@@ -444,7 +444,7 @@ std::string warningHelp() {
       "\nWarnings (-Wname enables, -Wno-name disables, -Werror makes them errors):\n";
   for (const auto& w : lang::warningTable())
     text += "  -W" + std::string(w.name) +
-            std::string(w.name.size() < 20 ? 20 - w.name.size() : 1, ' ') +
+            std::string(w.name.size() < 24 ? 24 - w.name.size() : 1, ' ') +
             std::string(w.description) + "\n";
   return text;
 }
