@@ -24,6 +24,10 @@
 #include <sstream>
 #include <unistd.h>
 
+#ifndef FLOC_VERSION
+#define FLOC_VERSION "unknown"
+#endif
+
 namespace flo::driver {
 
 namespace {
@@ -479,6 +483,7 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
         "or internal error.",
         "floc"};
     app.footer(warningHelp());
+    app.set_version_flag("--version", "floc " FLOC_VERSION, "print the version and exit");
     app.require_subcommand(0, 1);
     app.add_option("--emit", o.emit,
                    "stop after a stage and print it: tokens, ast, ir, llvm, asm, obj")
@@ -539,6 +544,9 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
       return kOk;
     } catch (const CLI::CallForAllHelp&) {
       out << app.help("", CLI::AppFormatMode::All);
+      return kOk;
+    } catch (const CLI::CallForVersion& e) {
+      out << e.what() << "\n";
       return kOk;
     } catch (const CLI::ParseError& e) {
       err << "floc: error: " << e.what() << "\n";

@@ -54,6 +54,13 @@ TEST(Floc, HelpOnEveryCommand) {
   EXPECT_EQ(floc({"--help"}).status, 0);
 }
 
+TEST(Floc, VersionIsTheProjects) {
+  auto r = floc({"--version"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "floc " FLO_PROJECT_VERSION "\n");
+  EXPECT_EQ(r.err, "");
+}
+
 TEST(Floc, JsonDiagnostics) {
   auto r = floc({"check", "--json", "-"}, "house h\nframer f be active\nframe a\n go zz\n");
   EXPECT_EQ(r.status, 1);
