@@ -30,6 +30,7 @@ enum class Warning : std::uint8_t {
   Duplicate,             ///< a clause given twice; the later one wins
   UnimplementedDeed,     ///< an Ioflo deed Flo knows but cannot build yet
   MisleadingIndentation, ///< an act indented as the frame's body that a context verb above owns
+  UnwrittenShare,        ///< a share read but never initialized or written in the program
   Count
 };
 
