@@ -42,10 +42,11 @@ def house(out, h, rng, budget):
             emit(f"    set goal.heading with {(k * 37) % 360}.0")
             emit(f"    print \"house {h} framer {f} frame {k}\" depth ok")
             r = rng.random()
+            # `enter` owns a plain `do` too: indented under it, as -Wmisleading-indentation wants.
             if r < 0.4:
-                emit(f"    do doer as mine with value {k} for .h{h}.f{f}.doer")
+                emit(f"      do doer as mine with value {k} for .h{h}.f{f}.doer")
             elif r < 0.7:
-                emit(f"    do doer with value 1")
+                emit(f"      do doer with value 1")
                 emit(f"        for .h{h}.f{f}.poked  # continued: the line starts with `for`")
             else:
                 emit(f"    do doer at enter")

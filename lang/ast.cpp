@@ -66,6 +66,24 @@ const char* doClauseName(DoClause::Kind k) {
   return names[std::size_t(k)];
 }
 
+bool hasOwnContext(const Stmt& s) {
+  switch (s.kind) {
+  case StmtKind::Go:
+  case StmtKind::Timeout:
+  case StmtKind::Repeat:
+  case StmtKind::Let:
+  case StmtKind::Aux:
+    return true;
+  case StmtKind::Do:
+    for (const auto& c : static_cast<const DoStmt&>(s).clauses)
+      if (c.kind == DoClause::Kind::At && c.context && actionContextByName(c.context->text))
+        return true;
+    return false;
+  default:
+    return false;
+  }
+}
+
 std::string DoStmt::registryKey() const {
   std::string key;
   for (const auto& part : kindParts) {

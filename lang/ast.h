@@ -228,6 +228,13 @@ enum class Control : std::uint8_t { Start, Run, Stop, Abort, Ready };
 const char* controlName(Control c);
 
 struct Module;
+struct Stmt;
+
+/// True for an act whose context no context verb (`enter`, `recur`...) changes: the transitions
+/// (`go`, `timeout`, `repeat`, always preacts), `let` (always a beact), `aux`, and a `do` with
+/// its own `at CONTEXT`. The formatter prints them at the frame's body level, and
+/// -Wmisleading-indentation leaves them alone.
+bool hasOwnContext(const Stmt& s);
 
 struct Stmt {
   explicit Stmt(StmtKind k) : kind(k) {}

@@ -25,6 +25,10 @@ const std::vector<WarningInfo>& warningTable() {
        true},
       {Warning::UnimplementedDeed, "unimplemented-deed",
        "an Ioflo deed that Flo checks but cannot build yet", true},
+      {Warning::MisleadingIndentation, "misleading-indentation",
+       "an act indented like the frame's body that a context verb above owns", true},
+      {Warning::UnwrittenShare, "unwritten-share",
+       "a share that is read but that nothing initializes or writes", true},
   };
   return table;
 }

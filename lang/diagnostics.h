@@ -21,14 +21,16 @@ enum class Severity : std::uint8_t { Note, Warning, Error };
 /// Named warnings. The table in diagnostics.cpp gives each its flag name and description.
 enum class Warning : std::uint8_t {
   None,
-  Deprecated,        ///< a form Ioflo accepts with a deprecation (init ... to, bare elapsed)
-  IofloDivergence,   ///< Flo behaves differently from Ioflo here (a parsing bug Flo fixes)
-  IofloQuirk,        ///< the program relies on one of Ioflo's odd run-time rules (§12)
-  ReservedVerb,      ///< use/flo/give/take: reserved by FloScript, ignored
-  UnreachableFrame,  ///< no transition, start or hierarchy link reaches the frame
-  UnusedFramer,      ///< an inactive/aux/slave/moot framer nothing refers to
-  Duplicate,         ///< a clause given twice; the later one wins
-  UnimplementedDeed, ///< an Ioflo deed Flo knows but cannot build yet
+  Deprecated,            ///< a form Ioflo accepts with a deprecation (init ... to, bare elapsed)
+  IofloDivergence,       ///< Flo behaves differently from Ioflo here (a parsing bug Flo fixes)
+  IofloQuirk,            ///< the program relies on one of Ioflo's odd run-time rules (§12)
+  ReservedVerb,          ///< use/flo/give/take: reserved by FloScript, ignored
+  UnreachableFrame,      ///< no transition, start or hierarchy link reaches the frame
+  UnusedFramer,          ///< an inactive/aux/slave/moot framer nothing refers to
+  Duplicate,             ///< a clause given twice; the later one wins
+  UnimplementedDeed,     ///< an Ioflo deed Flo knows but cannot build yet
+  MisleadingIndentation, ///< an act indented as the frame's body that a context verb above owns
+  UnwrittenShare,        ///< a share read but never initialized or written in the program
   Count
 };
 

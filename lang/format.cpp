@@ -584,6 +584,9 @@ public:
     case StmtKind::JobRun:
       return block_ == Block::Extension ? 1 : actionLevel();
     default:
+      // A transition, `let`, `aux` or `do ... at` keeps its own context: a context verb above
+      // does not own it, so it stands at the frame's body level.
+      if (frame_ && hasOwnContext(s)) return 3;
       return actionLevel();
     }
   }

@@ -24,6 +24,10 @@
 #include <sstream>
 #include <unistd.h>
 
+#ifndef FLOC_VERSION
+#define FLOC_VERSION "unknown"
+#endif
+
 namespace flo::driver {
 
 namespace {
@@ -444,7 +448,7 @@ std::string warningHelp() {
       "\nWarnings (-Wname enables, -Wno-name disables, -Werror makes them errors):\n";
   for (const auto& w : lang::warningTable())
     text += "  -W" + std::string(w.name) +
-            std::string(w.name.size() < 20 ? 20 - w.name.size() : 1, ' ') +
+            std::string(w.name.size() < 24 ? 24 - w.name.size() : 1, ' ') +
             std::string(w.description) + "\n";
   return text;
 }
@@ -479,6 +483,7 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
         "or internal error.",
         "floc"};
     app.footer(warningHelp());
+    app.set_version_flag("--version", "floc " FLOC_VERSION, "print the version and exit");
     app.require_subcommand(0, 1);
     app.add_option("--emit", o.emit,
                    "stop after a stage and print it: tokens, ast, ir, llvm, asm, obj")
@@ -539,6 +544,9 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
       return kOk;
     } catch (const CLI::CallForAllHelp&) {
       out << app.help("", CLI::AppFormatMode::All);
+      return kOk;
+    } catch (const CLI::CallForVersion& e) {
+      out << e.what() << "\n";
       return kOk;
     } catch (const CLI::ParseError& e) {
       err << "floc: error: " << e.what() << "\n";

@@ -176,6 +176,7 @@ public:
         out_(std::make_unique<Program>()), checkOnly_(checkOnly) {}
 
   std::unique_ptr<Program> run() {
+    std::size_t errorsBefore = diags_.errorCount();
     declare();
     parseTime();
     resolve();
@@ -189,6 +190,8 @@ public:
               s.path.rfind(".framer." + out_->taskers[t].name + ".", 0) == 0)
             s.owner = t;
     infer();
+    // An incomplete IR (errors above) may lack the writes that would clear a read.
+    if (diags_.errorCount() == errorsBefore) reportUnwrittenShares();
     return std::move(out_);
   }
 
@@ -261,6 +264,86 @@ private:
   bool hasField(std::uint32_t share, const std::string& name) const {
     const auto& f = out_->shares[share].fields;
     return std::find(f.begin(), f.end(), name) != f.end();
+  }
+
+  // ------------------------------------------------------------------ reads and writes
+
+  void wrote(std::uint32_t share) {
+    if (share != kNone) written_.insert(share);
+  }
+
+  /// Remembers the first place (in the file) where the program reads `share`.
+  void read(std::uint32_t share, SourceRange where) {
+    if (share == kNone) return;
+    auto [it, fresh] = firstRead_.emplace(share, where);
+    if (!fresh && where.file == it->second.file && where.begin < it->second.begin)
+      it->second = where;
+  }
+
+  /// A written path that differs from `path` by a typo in its last segment, or failing that
+  /// in the node above it (compared whole, a long common prefix would excuse any last name).
+  static std::optional<std::string> closeSharePath(const std::string& path,
+                                                   const std::vector<std::string>& written) {
+    auto split = [](const std::string& p) {
+      std::size_t dot = p.rfind('.');
+      return dot == std::string::npos ? std::pair<std::string, std::string>{"", p}
+                                      : std::pair{p.substr(0, dot), p.substr(dot + 1)};
+    };
+    auto [node, leaf] = split(path);
+    std::vector<std::string> leaves, nodes;
+    for (const auto& w : written) {
+      auto [wNode, wLeaf] = split(w);
+      if (wNode == node) leaves.push_back(wLeaf);
+      if (wLeaf == leaf) nodes.push_back(wNode);
+    }
+    if (auto m = closestMatch(leaf, leaves)) return node + "." + *m;
+    if (auto m = closestMatch(node, nodes)) return *m + "." + leaf;
+    return std::nullopt;
+  }
+
+  /// -Wunwritten-share: a share the program reads that nothing initializes or writes holds the
+  /// value resolve gave it for ever; most often its path is a typo of a share that is written.
+  /// A flow's `reduce ... into` writes too (flows are not lowered yet: matched by path). A
+  /// server or an Ioflo deed Flo cannot build writes shares no declaration names: then nothing
+  /// is reported.
+  void reportUnwrittenShares() {
+    if (opaqueWrites_) return;
+    std::set<std::string, std::less<>> flowSinks;
+    for (const auto& flow : model_.flows)
+      for (const Stmt* s : flow.body)
+        if (s->kind == StmtKind::Reduce) {
+          std::string into = as<ReduceStmt>(*s).into.head.text;
+          while (into.size() > 1 && into.back() == '.') into.pop_back();
+          flowSinks.insert(into);
+        }
+    auto isWritten = [&](std::uint32_t id) {
+      const std::string& path = out_->shares[id].path;
+      // Ioflo makes and keeps these itself.
+      for (const char* automatic : {".meta.", ".ioflo.", ".realtime", ".datetime"})
+        if (path.rfind(automatic, 0) == 0) return true;
+      return written_.count(id) != 0 || flowSinks.count(path) != 0;
+    };
+    std::vector<std::pair<SourceRange, std::uint32_t>> unwritten;
+    for (const auto& [id, where] : firstRead_)
+      if (!isWritten(id)) unwritten.emplace_back(where, id);
+    std::sort(unwritten.begin(), unwritten.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first.file, a.first.begin) < std::tie(b.first.file, b.first.begin);
+    });
+    for (const auto& [where, id] : unwritten) {
+      const Share& sh = out_->shares[id];
+      if (!diags_.warning(Warning::UnwrittenShare, where,
+                          "share '" + sh.path + "' is read but never initialized or written"))
+        continue;
+      std::vector<std::string> written(flowSinks.begin(), flowSinks.end());
+      for (std::uint32_t k = 0; k < out_->shares.size(); ++k)
+        if (out_->shares[k].house == sh.house && k != id && isWritten(k))
+          written.push_back(out_->shares[k].path);
+      if (auto m = closeSharePath(sh.path, written))
+        diags_.note({}, "did you mean '" + *m + "'?");
+      else
+        diags_.note({}, "it keeps the value it was created with; give it one with `init " +
+                            sh.path + " with VALUE`, or write it with `put`, `copy` or a deed");
+    }
   }
 
   // ------------------------------------------------------------------ values
@@ -583,7 +666,10 @@ private:
         FramerInst& fi = newFramer(t, std::uint32_t(h), t.name);
         byName_[{std::uint32_t(h), t.name}] = fi.tasker;
         declared_.push_back(&fi);
-        if (t.kind == sema::Tasker::Kind::Server) unsupported(t.decl->verbRange, "a server");
+        if (t.kind == sema::Tasker::Kind::Server) {
+          unsupported(t.decl->verbRange, "a server");
+          opaqueWrites_ = true; // what it receives goes into the store
+        }
       }
     }
   }
@@ -596,6 +682,7 @@ private:
     t.recurred = field(share(fi.house, base + "recurred", r), "value", Value::integer(0), r);
     t.active = field(share(fi.house, base + "active", r), "value", Value::string(""), r);
     t.human = field(share(fi.house, base + "human", r), "value", Value::string(""), r);
+    for (FieldRef f : {t.elapsed, t.recurred, t.active, t.human}) wrote(f.share);
   }
 
   /// Phase 1: the store as the parser leaves it.
@@ -643,12 +730,16 @@ private:
     house.time = field(share(h, ".time", r), "value", Value::real(0.0), r);
     field(share(h, ".meta.name", r), "value", Value::string(house.name), r);
     house.failure = field(share(h, ".meta.failure", r), "value", Value::string(""), r);
+    wrote(house.time.share);
+    wrote(house.failure.share);
+    wrote(shareIndex_[h].at(".meta.name"));
   }
 
   void init(std::uint32_t h, const InitStmt& s) {
     std::string dest = s.dest.path.head.text;
     if (dest.empty() || dest[0] != '.') dest = "." + dest;
     std::uint32_t d = share(h, dest, s.dest.path.range);
+    wrote(d);
     auto set = [&](const std::string& name, const Value& v) {
       FieldRef f = field(d, name, v, s.dest.range);
       out_->shares[d].values[f.field] = v;
@@ -830,6 +921,7 @@ private:
         while (!written.empty() && written.back() == '.') written.pop_back();
         g.tag = l->tag ? l->tag->text : written.substr(written.rfind('.') + 1);
         g.share = sharePath(l->path.path, sc);
+        read(g.share, l->path.range);
         if (!l->path.fields.empty()) {
           for (const auto& f : l->path.fields)
             g.fields.push_back(field(g.share, f.text, Value::none(), f.range).field);
@@ -1082,6 +1174,7 @@ private:
           std::uint32_t sh = sharePath(p.path, sc);
           a.periodRef =
               field(sh, p.fields.empty() ? "value" : p.fields[0].text, Value::real(0.0), p.range);
+          read(sh, p.range);
         }
       }
       break;
@@ -1246,6 +1339,16 @@ private:
         }
         call.ports.push_back(
             field(share(sc.framer->house, path, d.range), "value", Value::none(), d.range));
+        // An input reads what its binding names; an unbound one reads the actor's own node,
+        // which the program does not name, so only bound inputs count as reads.
+        bool input = std::any_of(deed.body.begin(), deed.body.end(), [&](const Stmt* s) {
+          return s->kind == StmtKind::Port && as<PortStmt>(*s).name.text == port &&
+                 as<PortStmt>(*s).port == PortStmt::Kind::Input;
+        });
+        if (!input)
+          wrote(call.ports.back().share);
+        else if (pos != per.end())
+          read(call.ports.back().share, pos->second->range);
       }
       call.loc = a.loc;
       Function f;
@@ -1258,10 +1361,12 @@ private:
     const stdlib::BuiltinDeed* b = stdlib::findBuiltinDeed(key);
     if (!b || !b->implemented) {
       unsupported(d.verbRange, "the deed '" + key + "'");
+      opaqueWrites_ = true; // Ioflo's deed writes shares Flo does not know of
       return false;
     }
-    // Generic doers do nothing when they run; their bindings still create shares.
-    for (auto& [name, w] : per) share(sc.framer->house, portPath(*w), w->range);
+    // Generic doers do nothing when they run; their bindings still create shares. A binding
+    // does not say which way it goes: it counts as a write, so it never makes a false warning.
+    for (auto& [name, w] : per) wrote(share(sc.framer->house, portPath(*w), w->range));
     a.kind = ActKind::Nop;
     return true;
   }
@@ -1307,6 +1412,7 @@ private:
       // set elapsed|recurred: the framer's goal share (§12.6).
       std::string path = ".framer." + sc.framer->name + ".goal." + s.framerGoal->text;
       op.share = share(sc.framer->house, path, s.framerGoal->range);
+      wrote(op.share);
       if (s.form == DataStmt::Form::Direct && s.goalValue) {
         auto v = dataValue(*s.goalValue);
         if (!v) return std::nullopt;
@@ -1316,6 +1422,7 @@ private:
         return op;
       }
       std::uint32_t src = sharePath(s.src.path, sc);
+      read(src, s.src.range);
       auto sf = sideFields(src, names(s.src.fields), {"value"});
       op.kind = DataOp::Kind::Copy;
       op.sources.push_back(field(src, sf[0], Value::none(), s.src.range));
@@ -1329,6 +1436,7 @@ private:
       if (data.empty()) return std::nullopt;
       op.kind = s.kind == StmtKind::Inc ? DataOp::Kind::Inc : DataOp::Kind::Put;
       op.share = sharePath(s.dest.path, sc);
+      wrote(op.share);
       auto sel = names(s.dest.fields);
       if (!sel.empty() && sel.size() != data.size()) {
         diags_.error(s.dest.range, std::to_string(sel.size()) + " fields selected for " +
@@ -1353,6 +1461,8 @@ private:
     const FieldsPath& dstPath = s.dest;
     std::uint32_t src = sharePath(srcPath.path, sc);
     std::uint32_t dst = sharePath(dstPath.path, sc);
+    read(src, srcPath.range);
+    wrote(dst);
     auto srcSel = names(srcPath.fields), dstSel = names(dstPath.fields);
     auto srcFields = sideFields(src, srcSel, dstSel);
     auto dstFields = sideFields(dst, dstSel, srcFields);
@@ -1424,6 +1534,7 @@ private:
           break;
         }
         x.state = field(sh, fname, Value::real(0.0), n.state.range);
+        read(sh, n.state.range);
         if (!n.comparison) {
           x.op = Need::Op::Truthy;
           break;
@@ -1496,6 +1607,7 @@ private:
       case NeedKind::Mark: {
         x.op = n.changed ? Need::Op::Changed : Need::Op::Updated;
         x.share = sharePath(n.state.path, sc);
+        read(x.share, n.state.range);
         std::uint32_t markFrame = sc.frame;
         std::string key;
         if (n.by) {
@@ -1554,6 +1666,7 @@ private:
       fname = stateField;
     x.goalIsRef = true;
     x.goalRef = field(sh, fname, Value::real(0.0), g.range);
+    read(sh, g.range);
   }
 
   // ------------------------------------------------------------------ queue order, slots
@@ -1685,6 +1798,9 @@ private:
   std::map<std::uint32_t, std::vector<std::uint32_t>> enterMarkers_;
   std::set<std::pair<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>> enterMarked_;
   std::vector<std::pair<std::uint32_t, std::string>> typeErrors_;
+  std::set<std::uint32_t> written_;                ///< shares something initializes or writes
+  std::map<std::uint32_t, SourceRange> firstRead_; ///< shares read, where first
+  bool opaqueWrites_ = false; ///< something writes shares the program does not name
 };
 
 } // namespace

@@ -359,6 +359,8 @@ private:
     case StmtKind::Context:
       if (!requireFrame(s)) return;
       context_ = as<ContextStmt>(s).context;
+      earlierContextVerb_ = contextVerb_ != nullptr;
+      contextVerb_ = context_ == ActionContext::Native ? nullptr : &s;
       return;
     case StmtKind::Reserved:
       diags_.warning(Warning::ReservedVerb, s.verbRange,
@@ -662,6 +664,8 @@ private:
     t.frames.push_back(std::move(f));
     frameIdx_ = t.frames.size() - 1;
     context_ = ActionContext::Native;
+    contextVerb_ = nullptr;
+    earlierContextVerb_ = false;
   }
 
   void visitAction(const Stmt& s) {
@@ -669,6 +673,7 @@ private:
     Frame& f = *frame();
     ActionContext ctx = effectiveContext(s);
     f.acts.push_back({&s, ctx});
+    warnMisleadingIndentation(s, ctx);
     // Any act in benter is an entry guard (FLOSCRIPT.md §9.4).
     bool guard = s.kind == StmtKind::Let ||
                  (s.kind == StmtKind::Fiat && as<FiatStmt>(s).control == Control::Ready);
@@ -679,6 +684,40 @@ private:
                          "attempted entry and blocks it");
       diags_.note({}, "only needs (`let`) and `ready` make sense in benter");
     }
+  }
+
+  /// FloScript nests by order, not indentation: an act after a context verb belongs to that
+  /// context until the next one. Warns where the act stands at or left of the verb's column, so
+  /// that it reads as the frame's body, and where that reading would run it elsewhere.
+  void warnMisleadingIndentation(const Stmt& s, ActionContext ctx) {
+    // An act with its own context (lang::hasOwnContext) runs there, not in the verb's.
+    if (!contextVerb_ || ctx != context_) return;
+    const SourceRange verb = contextVerb_->verbRange;
+    if (!verb.valid() || !s.verbRange.valid() || verb.file != s.verbRange.file) return;
+    ActionContext owned = context_;
+    context_ = ActionContext::Native;
+    ActionContext native = effectiveContext(s);
+    context_ = owned;
+    if (native == owned) return; // the same context either way: nothing is misread
+    const SourceManager& sm = diags_.sources();
+    auto at = sm.lineCol(s.verbRange.file, s.verbRange.begin);
+    auto ctxAt = sm.lineCol(verb.file, verb.begin);
+    if (at.column > ctxAt.column) return;
+    std::string ctxName = actionContextName(owned);
+    std::string nativeName = actionContextName(native);
+    diags_.warning(Warning::MisleadingIndentation, s.verbRange,
+                   "this " + quote(verbOf(s)) + " belongs to the " + quote(ctxName) +
+                       " context above (line " + std::to_string(ctxAt.line) +
+                       "), not to the frame's body");
+    diags_.note(verb, "the " + quote(ctxName) +
+                          " context lasts until the next context verb, however the acts after "
+                          "it are indented");
+    diags_.note(
+        {}, "to run it in the frame's body (" + quote(nativeName) + "), " +
+                (earlierContextVerb_ ? std::string() : "move it above " + quote(ctxName) + " or ") +
+                "write " + quote("native") + " or " + quote(nativeName) +
+                " on the line before it; if it belongs to " + quote(ctxName) +
+                ", indent it under " + quote(ctxName));
   }
 
   // The name of a deed/flow/job/contract header. FlowStmt is not a NameStmt (it holds its name
@@ -1797,6 +1836,8 @@ private:
   std::size_t taskerIdx_ = kNone;
   std::size_t frameIdx_ = kNone;
   ActionContext context_ = ActionContext::Native;
+  const Stmt* contextVerb_ = nullptr; ///< the context verb in force in this frame, if any
+  bool earlierContextVerb_ = false;   ///< the frame had another context verb before it
   bool inLog_ = false;
   Block block_ = Block::None;
   bool inAction_ = false;

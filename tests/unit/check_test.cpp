@@ -120,5 +120,42 @@ TEST(Check, PathMayNotDescendThroughShare) {
   EXPECT_TRUE(c->has("select a field instead: `x in .pos`"));
 }
 
+// Issue 15: the warning names the context that owns the act, points at its verb, and suggests
+// the fix; "move it above" only where nothing but the frame's body stands above the verb.
+TEST(Check, MisleadingIndentationNamesTheContextAndTheFix) {
+  auto c = run("house h\nframer f be active\nframe a\n  enter\n    put 1 into .x\n"
+               "  do doer\n  exit\n    print bye\n  print again\n");
+  EXPECT_FALSE(c->diags->hasErrors()) << c->text();
+  ASSERT_EQ(c->diags->warningCount(), 2u) << c->text();
+  const Diagnostic& first = c->diags->all()[0];
+  EXPECT_EQ(first.warning, Warning::MisleadingIndentation);
+  EXPECT_EQ(first.message,
+            "this 'do' belongs to the 'enter' context above (line 4), not to the frame's body");
+  ASSERT_EQ(first.notes.size(), 2u);
+  EXPECT_EQ(c->sm.lineCol(first.notes[0].range.file, first.notes[0].range.begin).line, 4u);
+  EXPECT_EQ(first.notes[1].message,
+            "to run it in the frame's body ('recur'), move it above 'enter' or write 'native' or "
+            "'recur' on the line before it; if it belongs to 'enter', indent it under 'enter'");
+  // Above `exit` stands `enter`: moving the act there would not put it in the body.
+  const Diagnostic& second = c->diags->all()[1];
+  EXPECT_EQ(second.message,
+            "this 'print' belongs to the 'exit' context above (line 7), not to the frame's body");
+  ASSERT_EQ(second.notes.size(), 2u);
+  EXPECT_EQ(second.notes[1].message,
+            "to run it in the frame's body ('enter'), write 'native' or 'enter' on the line "
+            "before it; if it belongs to 'exit', indent it under 'exit'");
+}
+
+TEST(Check, MisleadingIndentationCanBeSwitchedOff) {
+  auto c = std::make_unique<Checked>();
+  c->diags = std::make_unique<Diagnostics>(c->sm);
+  ASSERT_TRUE(c->diags->applyFlag("-Wno-misleading-indentation"));
+  FileId id = c->sm.addBuffer("c.flo", "house h\nframer f be active\nframe a\n  enter\n"
+                                       "    put 1 into .x\n  do doer\n");
+  c->program = parseProgram(c->sm, id, *c->diags);
+  c->model = check(*c->program, *c->diags);
+  EXPECT_EQ(c->diags->warningCount(), 0u) << c->text();
+}
+
 } // namespace
 } // namespace flo::sema

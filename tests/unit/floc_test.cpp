@@ -54,6 +54,13 @@ TEST(Floc, HelpOnEveryCommand) {
   EXPECT_EQ(floc({"--help"}).status, 0);
 }
 
+TEST(Floc, VersionIsTheProjects) {
+  auto r = floc({"--version"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "floc " FLO_PROJECT_VERSION "\n");
+  EXPECT_EQ(r.err, "");
+}
+
 TEST(Floc, JsonDiagnostics) {
   auto r = floc({"check", "--json", "-"}, "house h\nframer f be active\nframe a\n go zz\n");
   EXPECT_EQ(r.status, 1);
@@ -61,6 +68,31 @@ TEST(Floc, JsonDiagnostics) {
   ASSERT_EQ(doc["errors"], 1);
   EXPECT_EQ(doc["diagnostics"][0]["location"]["line"], 4);
   EXPECT_EQ(doc["diagnostics"][0]["location"]["file"], "<stdin>");
+}
+
+// Issue 15: a typo in a share path reads a new share. The warning, its name and its "did you
+// mean" come out of `floc check --json` (a typo in the last name, then in the node above), and
+// -Wno-unwritten-share silences it.
+TEST(Floc, UnwrittenShareSuggestsTheWrittenOne) {
+  const std::string file =
+      writeTemp("unwritten.flo", "house h\n  init .room.temp with 20.0\n  framer f be active\n"
+                                 "    frame a\n      go b if .room.tmep > 10.0\n"
+                                 "      go b if .rom.temp > 10.0\n    frame b\n");
+  auto r = floc({"check", "--json", file});
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["warnings"], 2) << r.out;
+  const auto& typo = doc["diagnostics"][0];
+  EXPECT_EQ(typo["warning"], "unwritten-share");
+  EXPECT_EQ(typo["message"], "share '.room.tmep' is read but never initialized or written");
+  EXPECT_EQ(typo["location"]["line"], 5);
+  EXPECT_EQ(typo["location"]["column"], 15);
+  ASSERT_EQ(typo["notes"].size(), 1u);
+  EXPECT_EQ(typo["notes"][0]["message"], "did you mean '.room.temp'?");
+  EXPECT_EQ(doc["diagnostics"][1]["notes"][0]["message"], "did you mean '.room.temp'?");
+  auto quiet = floc({"check", "-Wno-unwritten-share", file});
+  EXPECT_EQ(quiet.status, 0);
+  EXPECT_EQ(quiet.err, "");
 }
 
 TEST(Floc, WarningFlags) {

@@ -182,13 +182,55 @@ TEST(Format, CanonicalAndIdempotent) {
                         "    frame a\n"
                         "      enter\n"
                         "        put 1 into .x\n"
-                        "        go b if .x == 1 and elapsed >= 2\n"
+                        "      go b if .x == 1 and elapsed >= 2\n"
                         "\n"
                         "    frame b in a\n");
   auto q = parse(once.str(), po);
   std::ostringstream twice;
   formatModule(q->root(), q->sm, twice);
   EXPECT_EQ(once.str(), twice.str());
+}
+
+// Transitions, `let`, `aux` and `do ... at` keep their own context: a context verb above does
+// not own them, so they stand at the frame's body level, and the acts after them that the verb
+// does own stay under it (issue 15).
+TEST(Format, OwnContextActsAtBodyLevel) {
+  const char* text = "house h\n"
+                     "framer f be active\n"
+                     "frame a\n"
+                     "enter\n"
+                     "put 1 into .x\n"
+                     "go b if .x == 1\n"
+                     "timeout 2\n"
+                     "repeat 3\n"
+                     "let me if .x\n"
+                     "aux g\n"
+                     "do doer at exit\n"
+                     "do doer\n"
+                     "print in_enter\n"
+                     "frame b\n"
+                     "framer g be aux\n"
+                     "frame c\n";
+  auto p = parse(text);
+  ASSERT_FALSE(p->diags->hasErrors()) << p->errors();
+  std::ostringstream out;
+  formatModule(p->root(), p->sm, out);
+  EXPECT_EQ(out.str(), "house h\n"
+                       "  framer f be active\n"
+                       "    frame a\n"
+                       "      enter\n"
+                       "        put 1 into .x\n"
+                       "      go b if .x == 1\n"
+                       "      timeout 2\n"
+                       "      repeat 3\n"
+                       "      let me if .x\n"
+                       "      aux g\n"
+                       "      do doer at exit\n"
+                       "        do doer\n"
+                       "        print in_enter\n"
+                       "    frame b\n"
+                       "  framer g be aux\n"
+                       "    frame c\n");
 }
 
 } // namespace
