@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <sstream>
 
 namespace flo::lang {
 
@@ -220,10 +221,22 @@ void Diagnostics::renderText(std::ostream& out, const Diagnostic& d, bool color)
 }
 
 void Diagnostics::renderText(std::ostream& out, bool color) const {
-  for (const Diagnostic& d : diagnostics_) renderText(out, d, color);
-  if (limitReached_) {
-    out << "floc: fatal error: too many errors emitted, stopping now (--error-limit=0 shows all)\n";
+  // `out` is usually std::cerr, which writes every `<<` at once: render into a buffer and hand
+  // it over in blocks of about 64 KB (thousands of warnings were one write(2) per fragment).
+  constexpr std::streamoff kBlock = 64 * 1024;
+  std::ostringstream buffer;
+  for (const Diagnostic& d : diagnostics_) {
+    renderText(buffer, d, color);
+    if (buffer.tellp() >= kBlock) {
+      out << buffer.view();
+      buffer.str({});
+    }
   }
+  if (limitReached_) {
+    buffer << "floc: fatal error: too many errors emitted, stopping now (--error-limit=0 shows "
+              "all)\n";
+  }
+  out << buffer.view();
 }
 
 namespace {

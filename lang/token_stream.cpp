@@ -163,6 +163,13 @@ std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
                              " operators and brackets)");
       return cutDeclaration(*t);
     }
+    if ((type == FloLexer::ID || type == FloLexer::DOTPATH || type == FloLexer::RELPATH) &&
+        here.end - here.begin > kMaxWordLength) {
+      diags_.error({file_, here.begin, here.begin + 1},
+                   "name or path too long (" + std::to_string(here.end - here.begin) +
+                       " characters; the limit is " + std::to_string(kMaxWordLength) + ")");
+      return cutDeclaration(*t);
+    }
     if (++statementTokens_ > kMaxDeclarationTokens) {
       diags_.error(here, "declaration too long (more than " +
                              std::to_string(kMaxDeclarationTokens) + " words)");

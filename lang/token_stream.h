@@ -42,7 +42,8 @@ private:
 /// - joins a line that starts with a reserved word (connective or comparison) to the declaration
 ///   above it, except after `load` (FLOSCRIPT.md §2);
 /// - reports unterminated strings and passes them on as strings, so one mistake is one error;
-/// - bounds the nesting of extension expressions, so deep input cannot exhaust the stack.
+/// - bounds the nesting of extension expressions, so deep input cannot exhaust the stack, and
+///   the length of declarations, names and paths (docs/language.md, "Limits").
 class TokenFilter : public antlr4::TokenSource {
 public:
   static constexpr int kMaxNesting = 200;
@@ -50,6 +51,10 @@ public:
   /// Declarations longer than this many words are reported and dropped: memory per
   /// declaration stays bounded (a parse holds all tokens of the declaration it is in).
   static constexpr std::size_t kMaxDeclarationTokens = 100000;
+
+  /// Names and share paths longer than this are reported and their declaration dropped: the
+  /// checker and lowering look up every prefix of a path (linux's PATH_MAX is 4096).
+  static constexpr std::uint32_t kMaxWordLength = 1024;
 
   TokenFilter(antlr4::TokenSource& source, FileId file, Diagnostics& diags,
               std::vector<Comment>* comments);

@@ -107,9 +107,10 @@ public:
       if (diags_.errorCount() + diags_.warningCount() > 0 && !diags_.all().empty()) {
         std::size_t e = diags_.errorCount(), w = diags_.warningCount();
         if (e || w) {
-          err_ << (w ? std::to_string(w) + (w == 1 ? " warning" : " warnings") : "")
-               << (w && e ? " and " : "")
-               << (e ? std::to_string(e) + (e == 1 ? " error" : " errors") : "") << " generated.\n";
+          err_ << (w ? std::to_string(w) + (w == 1 ? " warning" : " warnings") : "") +
+                      (w && e ? " and " : "") +
+                      (e ? std::to_string(e) + (e == 1 ? " error" : " errors") : "") +
+                      " generated.\n"; // one write: err_ is unbuffered
         }
       }
     }

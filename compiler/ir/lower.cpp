@@ -167,6 +167,9 @@ struct FramerInst {
 constexpr std::uint32_t kRearLimit = 4;
 /// Framers a program may have after cloning: a moot that clones itself never stops.
 constexpr std::size_t kMaxTaskers = 10000;
+/// Characters of a share path once frame, framer and clone vias are prefixed: each new share is
+/// checked prefix by prefix against the others (docs/language.md, "Limits").
+constexpr std::size_t kMaxPathLength = 4096;
 
 class Lowering {
 public:
@@ -184,11 +187,14 @@ public:
     cycles();
     // Shares in a pooled clone's own node exist for Ioflo only once the clone is reared.
     for (std::uint32_t t = 0; t < out_->taskers.size(); ++t)
-      if (out_->taskers[t].pooled)
-        for (auto& s : out_->shares)
-          if (s.house == out_->taskers[t].house &&
-              s.path.rfind(".framer." + out_->taskers[t].name + ".", 0) == 0)
-            s.owner = t;
+      if (out_->taskers[t].pooled) {
+        // the house's shares are sorted by path: the clone's node is one range of them
+        const std::string node = ".framer." + out_->taskers[t].name + ".";
+        const auto& index = shareIndex_[out_->taskers[t].house];
+        for (auto it = index.lower_bound(node); it != index.end() && it->first.starts_with(node);
+             ++it)
+          out_->shares[it->second].owner = t;
+      }
     infer();
     // An incomplete IR (errors above) may lack the writes that would clear a read.
     if (diags_.errorCount() == errorsBefore) reportUnwrittenShares();
@@ -222,10 +228,16 @@ private:
   std::uint32_t share(std::uint32_t house, const std::string& path, SourceRange where) {
     auto& index = shareIndex_[house];
     if (auto it = index.find(path); it != index.end()) return it->second;
+    if (path.size() > kMaxPathLength) {
+      diags_.error(where, "share path too long once its vias are applied (" +
+                              std::to_string(path.size()) + " characters; the limit is " +
+                              std::to_string(kMaxPathLength) + ")");
+      diags_.note({}, "'" + path.substr(0, 60) + "...'");
+    }
     // A path may not descend through a share, nor name a node that holds shares (§7).
-    for (std::size_t dot = path.find('.', 1); dot != std::string::npos;
-         dot = path.find('.', dot + 1)) {
-      if (index.count(path.substr(0, dot))) {
+    for (std::size_t dot = path.size() > kMaxPathLength ? std::string::npos : path.find('.', 1);
+         dot != std::string::npos; dot = path.find('.', dot + 1)) {
+      if (index.find(std::string_view(path).substr(0, dot)) != index.end()) {
         diags_.error(where,
                      "'" + path + "' descends through the share '" + path.substr(0, dot) + "'");
         diags_.note({}, "select a field instead: `FIELD in " + path.substr(0, dot) + "`");
@@ -629,6 +641,7 @@ private:
       Frame& f = out_->frames[fi.frames[i]];
       if (sf.over != sema::kNone) f.over = fi.frames[sf.over];
       if (sf.next != sema::kNone) f.next = fi.frames[sf.next];
+      if (checkOnly_) continue; // outlines are for code generation only
       std::vector<std::size_t> up;
       for (std::size_t k = i; k != sema::kNone; k = t.frames[k].over) {
         up.push_back(k);
@@ -666,6 +679,8 @@ private:
         FramerInst& fi = newFramer(t, std::uint32_t(h), t.name);
         byName_[{std::uint32_t(h), t.name}] = fi.tasker;
         declared_.push_back(&fi);
+        declaredIn_.resize(h + 1);
+        declaredIn_[h].push_back(&fi);
         if (t.kind == sema::Tasker::Kind::Server) {
           unsupported(t.decl->verbRange, "a server");
           opaqueWrites_ = true; // what it receives goes into the store
@@ -708,9 +723,9 @@ private:
           if (taskerSeen < ts.size()) {
             const sema::Tasker& t = ts[taskerSeen++];
             auto it = byName_.find({house, t.name});
+            // insts_ holds the declared taskers only, by IR index (clones come later)
             if (it != byName_.end() && t.kind == sema::Tasker::Kind::Framer)
-              for (auto* fi : declared_)
-                if (fi->tasker == it->second) stateShares(*fi);
+              stateShares(*insts_[it->second]);
             if (it != byName_.end() && t.kind == sema::Tasker::Kind::Logger) logger_ = it->second;
           }
         } else if (s.kind == StmtKind::Log && logger_ != kNone) {
@@ -783,8 +798,7 @@ private:
   void resolve() {
     for (std::uint32_t h = 0; h < model_.houses.size(); ++h) {
       // Declared taskers first, then clones as they appear (a clone may add more).
-      for (auto* fi : declared_)
-        if (fi->house == h) resolveFramer(*fi);
+      for (auto* fi : declaredIn(h)) resolveFramer(*fi);
       auto drain = [&] {
         while (!cloneQueue_.empty()) {
           FramerInst* fi = cloneQueue_.front();
@@ -812,6 +826,11 @@ private:
         drain();
       }
     }
+  }
+
+  const std::vector<FramerInst*>& declaredIn(std::uint32_t house) const {
+    static const std::vector<FramerInst*> none;
+    return house < declaredIn_.size() ? declaredIn_[house] : none;
   }
 
   /// The moot framer `name` of `house` (templates are not in byName_), or null.
@@ -989,8 +1008,10 @@ private:
   }
 
   std::uint32_t frameNamed(const std::string& name, std::uint32_t framer, SourceRange r) {
-    for (auto f : out_->taskers[framer].frames)
-      if (out_->frames[f].name == name) return f;
+    // insts_ holds one instance per IR tasker, in order; a frame's name is its declaration's.
+    const FramerInst& fi = *insts_[framer];
+    if (auto it = fi.decl->frameIndex.find(name); it != fi.decl->frameIndex.end())
+      return fi.frames[it->second];
     diags_.error(r, "no frame '" + name + "' in framer '" + out_->taskers[framer].name + "'");
     return kNone;
   }
@@ -1674,8 +1695,8 @@ private:
   void order() {
     for (std::uint32_t h = 0; h < out_->houses.size(); ++h) {
       for (sema::Order o : {sema::Order::Front, sema::Order::Mid, sema::Order::Back})
-        for (auto* fi : declared_)
-          if (fi->house == h && fi->decl->order == o) {
+        for (auto* fi : declaredIn(h))
+          if (fi->decl->order == o) {
             auto s = out_->taskers[fi->tasker].schedule;
             if (s == image::Schedule::Active || s == image::Schedule::Inactive)
               out_->houses[h].queue.push_back(fi->tasker);
@@ -1786,9 +1807,10 @@ private:
   bool inodeApplied_ = false;
   std::map<std::string, std::uint32_t> locIndex_;
   std::vector<SourceRange> locRanges_; ///< parallel to Program::locations
-  std::map<std::uint32_t, std::map<std::string, std::uint32_t>> shareIndex_;
+  std::map<std::uint32_t, std::map<std::string, std::uint32_t, std::less<>>> shareIndex_;
   std::vector<std::unique_ptr<FramerInst>> insts_;
   std::vector<FramerInst*> declared_;
+  std::vector<std::vector<FramerInst*>> declaredIn_; ///< declared_ by house
   std::deque<FramerInst*> cloneQueue_;
   std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> byName_;
   std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> cloneTags_;

@@ -15,7 +15,8 @@ namespace flo::ir {
 /// descends through a share, a form code generation does not support yet) become located
 /// errors; the result is then incomplete and must not be compiled.
 /// With `checkOnly` (for `floc check`) forms code generation does not support yet are not
-/// reported: they are not errors in the program.
+/// reported: they are not errors in the program, and the frames' outlines and human names,
+/// which only code generation reads, are left empty.
 std::unique_ptr<Program> lower(const lang::Program& program, const sema::Model& model,
                                const lang::SourceManager& sources, lang::Diagnostics& diags,
                                bool checkOnly = false);

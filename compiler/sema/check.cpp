@@ -915,6 +915,31 @@ private:
     return std::nullopt;
   }
 
+  /// Refuses frames nested more than kMaxFrameNesting deep: each frame's outline, which the
+  /// image stores whole, stays bounded. A frame past the limit is reported and detached from
+  /// its over (so the frames under it count again from there). Needs an acyclic hierarchy.
+  void limitNesting(Tasker& t) {
+    std::vector<std::size_t> depth(t.frames.size(), 0), chain; // 0: not known yet
+    for (std::size_t i = 0; i < t.frames.size(); ++i) {
+      std::size_t cur = i;
+      for (; cur != kNone && depth[cur] == 0; cur = t.frames[cur].over) chain.push_back(cur);
+      std::size_t above = cur == kNone ? 0 : depth[cur];
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        Frame& f = t.frames[*it];
+        if (above >= kMaxFrameNesting) {
+          diags_.error(f.overRange, "frame " + quote(f.name) + " is nested too deeply (more than " +
+                                        std::to_string(kMaxFrameNesting) + " levels of frames)");
+          diags_.note({}, "flatten the hierarchy; an outline holds at most " +
+                              std::to_string(kMaxFrameNesting) + " frames over each other");
+          f.over = kNone;
+          above = 0;
+        }
+        depth[*it] = ++above;
+      }
+      chain.clear();
+    }
+  }
+
   void resolveFrames(House&, Tasker& t) {
     if (t.frames.empty()) {
       if (complete_) diags_.error(t.decl->name.range, "framer " + quote(t.name) + " has no frames");
@@ -937,36 +962,44 @@ private:
         }
       }
     }
-    // over cycles
+    // over cycles, in one pass: each walk up the over links stops at a frame an earlier walk
+    // finished (state 2) or at one of its own (state 1: a cycle). A cycle is reported from its
+    // first-declared frame, whose link is cut so that later walks terminate.
+    std::vector<std::uint8_t> state(t.frames.size(), 0);
+    std::vector<std::size_t> chain, cycleStarts;
     for (std::size_t i = 0; i < t.frames.size(); ++i) {
-      std::vector<std::size_t> chain{i};
-      std::size_t cur = t.frames[i].over;
-      while (cur != kNone) {
-        if (cur == i) {
-          std::string path = t.frames[i].name;
-          for (std::size_t k = 1; k < chain.size(); ++k) path += " in " + t.frames[chain[k]].name;
-          path += " in " + t.frames[i].name;
-          diags_.error(t.frames[i].overRange, "frame hierarchy has a cycle: " + path);
-          t.frames[i].over = kNone; // break it so later walks terminate
-          break;
-        }
-        if (std::find(chain.begin(), chain.end(), cur) != chain.end()) break;
+      chain.clear();
+      std::size_t cur = i;
+      while (cur != kNone && state[cur] == 0) {
+        state[cur] = 1;
         chain.push_back(cur);
         cur = t.frames[cur].over;
       }
+      if (cur != kNone && state[cur] == 1) {
+        auto from = std::find(chain.begin(), chain.end(), cur);
+        cycleStarts.push_back(*std::min_element(from, chain.end()));
+      }
+      for (std::size_t k : chain) state[k] = 2;
     }
+    std::sort(cycleStarts.begin(), cycleStarts.end());
+    for (std::size_t i : cycleStarts) {
+      std::string path = t.frames[i].name;
+      for (std::size_t k = t.frames[i].over; k != i; k = t.frames[k].over)
+        path += " in " + t.frames[k].name;
+      path += " in " + t.frames[i].name;
+      diags_.error(t.frames[i].overRange, "frame hierarchy has a cycle: " + path);
+      t.frames[i].over = kNone; // break it so later walks terminate
+    }
+    limitNesting(t);
     // unders (FLOSCRIPT.md §9.5): each frame in declaration order walks up its over chain,
-    // appending every not-yet-linked lower frame to its over's unders.
+    // appending every not-yet-linked lower frame to its over's unders. A walk stops at a linked
+    // frame: the walk that linked it went on to the top.
     std::vector<bool> linked(t.frames.size(), false);
     for (std::size_t i = 0; i < t.frames.size(); ++i) {
-      std::size_t cur = i;
-      std::size_t steps = 0;
-      while (t.frames[cur].over != kNone && steps++ < t.frames.size()) {
+      for (std::size_t cur = i; t.frames[cur].over != kNone && !linked[cur];) {
         std::size_t over = t.frames[cur].over;
-        if (!linked[cur]) {
-          t.frames[over].unders.push_back(cur);
-          linked[cur] = true;
-        }
+        t.frames[over].unders.push_back(cur);
+        linked[cur] = true;
         cur = over;
       }
     }
@@ -1293,7 +1326,7 @@ private:
     for (const auto& [path, range] : sharePaths_) {
       for (std::size_t dot = path.find('.', 1); dot != std::string::npos;
            dot = path.find('.', dot + 1)) {
-        auto it = sharePaths_.find(path.substr(0, dot));
+        auto it = sharePaths_.find(std::string_view(path).substr(0, dot));
         if (it == sharePaths_.end()) continue;
         diags_.error(range, "path " + quote(path) + " descends through share " + quote(it->first));
         diags_.note(it->second, quote(it->first) + " is used as a share here");
@@ -1453,13 +1486,14 @@ private:
     if (!complete_ || t.frames.empty() || t.first == kNone) return;
     std::vector<bool> seen(t.frames.size(), false);
     std::deque<std::size_t> work;
+    std::vector<bool> chainSeen(t.frames.size(), false); // primary-child chain below walked
     auto reachOutline = [&](std::size_t i) {
-      // the target, the frames over it, and its primary-child chain
-      for (std::size_t cur = i, n = 0; cur != kNone && n <= t.frames.size();
-           cur = t.frames[cur].over, ++n)
-        if (!seen[cur]) seen[cur] = true, work.push_back(cur);
-      for (std::size_t cur = i, n = 0; n <= t.frames.size(); ++n) {
-        if (t.frames[cur].unders.empty()) break;
+      // the target, the frames over it, and its primary-child chain. Each walk stops where an
+      // earlier one went: the frames over a seen frame are seen.
+      for (std::size_t cur = i; cur != kNone && !seen[cur]; cur = t.frames[cur].over)
+        seen[cur] = true, work.push_back(cur);
+      for (std::size_t cur = i; !chainSeen[cur] && !t.frames[cur].unders.empty();) {
+        chainSeen[cur] = true;
         cur = t.frames[cur].unders.front();
         if (!seen[cur]) seen[cur] = true, work.push_back(cur);
       }

@@ -21,6 +21,9 @@ enum class Order : std::uint8_t { Front, Mid, Back };
 const char* scheduleName(Schedule s);
 
 inline constexpr std::size_t kNone = std::size_t(-1);
+/// The most frames one outline may hold over each other (`frame a in b` nesting, docs/language.md
+/// "Limits"); deeper frames are an error.
+inline constexpr std::size_t kMaxFrameNesting = 200;
 
 /// An action placed in a frame: the declaration and the context it runs in.
 struct Act {

@@ -151,5 +151,77 @@ TEST(Floc, EmitAndGraph) {
   EXPECT_NE(bad.err.find("unsupported target 'sparc-sun-solaris'"), std::string::npos) << bad.err;
 }
 
+/// A framer of `depth` frames, each in the one before.
+std::string nestedFrames(int depth) {
+  std::string src = "house h\n  framer f be active first d0\n    frame d0\n      print x\n";
+  for (int i = 1; i < depth; ++i)
+    src +=
+        "    frame d" + std::to_string(i) + " in d" + std::to_string(i - 1) + "\n      print x\n";
+  return src;
+}
+
+TEST(Floc, FrameNestingLimitIsALocatedError) {
+  // docs/language.md "Limits": at most 200 frames over each other.
+  EXPECT_EQ(floc({"check", "-"}, nestedFrames(200)).status, 0);
+  auto r = floc({"check", "-"}, nestedFrames(201));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("<stdin>:403:19: error: frame 'd200' is nested too deeply (more than 200 "
+                       "levels of frames)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("1 error generated."), std::string::npos) << r.err;
+  // Far deeper input neither crashes nor takes long: one error every 200 levels.
+  auto deep = floc({"check", "--error-limit=0", "-"}, nestedFrames(20000));
+  EXPECT_EQ(deep.status, 1);
+  EXPECT_NE(deep.err.find("99 errors generated."), std::string::npos) << deep.err.substr(0, 400);
+}
+
+TEST(Floc, NameAndPathLengthLimitsAreLocatedErrors) {
+  std::string name(1025, 'n');
+  auto r = floc({"check", "-"}, "house h\n  framer f be active\n    frame a\n      put 1 into ." +
+                                    name + "\n      print ok\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("<stdin>:4:18: error: name or path too long (1026 characters; the limit is "
+                       "1024)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("1 error generated."), std::string::npos) << r.err;
+  EXPECT_EQ(floc({"check", "-"}, "house h\n  framer f be active\n    frame a\n      print " +
+                                     std::string(1024, 'n') + "\n")
+                .status,
+            0);
+  // Frame vias prefix a relative path: the resolved path has its own limit.
+  std::string via;
+  for (int i = 0; i < 100; ++i) via += (i ? ".v" : "v") + std::to_string(i);
+  std::string src = "house h\n  framer f be active first d0\n    frame d0 via " + via + "\n";
+  for (int i = 1; i < 12; ++i)
+    src +=
+        "    frame d" + std::to_string(i) + " in d" + std::to_string(i - 1) + " via " + via + "\n";
+  src += "      put 1 into x\n";
+  auto v = floc({"check", "-"}, src);
+  EXPECT_EQ(v.status, 1);
+  EXPECT_NE(v.err.find("error: share path too long once its vias are applied"), std::string::npos)
+      << v.err;
+}
+
+TEST(Floc, ThousandsOfWarningsAreEachRenderedOnce) {
+  // The text renderer buffers its output; every warning and the summary still come out whole.
+  std::string src = "house h\n  framer f be active first f0\n";
+  const int n = 5000;
+  for (int i = 0; i < n; ++i)
+    src += "    frame f" + std::to_string(i) + "\n      go f" + std::to_string((i + 1) % n) +
+           " if elapsed >= 1.0\n";
+  auto r = floc({"check", "-"}, src);
+  EXPECT_EQ(r.status, 0);
+  std::size_t count = 0;
+  for (std::size_t at = r.err.find("[-Wdeprecated]\n"); at != std::string::npos;
+       at = r.err.find("[-Wdeprecated]\n", at + 1))
+    ++count;
+  EXPECT_EQ(count, std::size_t(n));
+  EXPECT_NE(r.err.find("<stdin>:" + std::to_string(2 * n + 2) + ":16: warning: bare `elapsed`"),
+            std::string::npos);
+  EXPECT_TRUE(r.err.ends_with("\n5000 warnings generated.\n")) << r.err.substr(r.err.size() - 200);
+}
+
 } // namespace
 } // namespace flo::driver
