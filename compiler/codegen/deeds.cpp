@@ -9,6 +9,7 @@
 
 #include "compiler/sema/model.h"
 #include "lang/format.h"
+#include "lang/number.h"
 
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/MDBuilder.h>
@@ -83,42 +84,13 @@ struct Literal {
   double f = 0;
 };
 
-/// A number word as Flo reads it (the IR's rule, compiler/ir/lower.cpp): an int when written as
-/// an integer (decimal, 0x, 0o, 0b; `_` separators), a float otherwise. Empty when the word is
-/// not a number or an int does not fit in 64 bits.
+/// A number word as Flo reads it (lang/number.h, the one reader): an int when written as an
+/// integer, a float otherwise. Empty when the word is not a number, or an int does not fit in
+/// 64 bits (typed code keeps no nearest float).
 std::optional<Literal> numberLiteral(const std::string& text) {
-  std::string t;
-  for (char c : text)
-    if (c != '_') t += c;
-  if (t.empty()) return std::nullopt;
-  const bool neg = t[0] == '-';
-  std::string_view body = t;
-  if (t[0] == '-' || t[0] == '+') body.remove_prefix(1);
-  int base = 10;
-  if (body.size() > 2 && body[0] == '0') {
-    char k = char(std::tolower(static_cast<unsigned char>(body[1])));
-    base = k == 'x' ? 16 : k == 'b' ? 2 : k == 'o' ? 8 : 10;
-    if (base != 10) body.remove_prefix(2);
-  }
-  const bool integer = !body.empty() && std::all_of(body.begin(), body.end(), [&](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return base == 16 ? std::isxdigit(u) != 0 : c >= '0' && c < char('0' + std::min(base, 10));
-  });
-  if (integer) {
-    std::uint64_t u = 0;
-    auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), u, base);
-    if (ec != std::errc() || end != body.data() + body.size()) return std::nullopt;
-    const std::uint64_t limit = std::uint64_t(std::numeric_limits<std::int64_t>::max()) + neg;
-    if (u > limit) return std::nullopt;
-    return Literal{Ty::I64, neg ? std::int64_t(0 - u) : std::int64_t(u), 0};
-  }
-  if (base != 10) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    double v = std::stod(t, &used);
-    if (used == t.size()) return Literal{Ty::F64, 0, v};
-  } catch (...) {
-  }
+  auto n = lang::readNumber(text);
+  if (n.kind == lang::NumberLiteral::Kind::Integer) return Literal{Ty::I64, n.integer, 0};
+  if (n.kind == lang::NumberLiteral::Kind::Real) return Literal{Ty::F64, 0, n.real};
   return std::nullopt;
 }
 

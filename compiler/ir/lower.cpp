@@ -10,6 +10,7 @@
 #include "compiler/ir/lower.h"
 
 #include "lang/format.h"
+#include "lang/number.h"
 #include "stdlib/builtins.h"
 
 #include <algorithm>
@@ -32,42 +33,19 @@ std::string lowerCase(std::string_view s) {
   return out;
 }
 
-/// Flo's reading of a number word: int when it is an integer as written (decimal, 0x, 0o,
-/// 0b), float otherwise (FLOSCRIPT.md compatibility policy: no base-16 fallback).
+/// Flo's reading of a number word (lang/number.h, the one reader): an integer as written, a
+/// float otherwise; an integer beyond 64 bits is its nearest float (the checker warned).
 std::optional<Value> numberOf(const Word& w) {
-  std::string t;
-  for (char c : w.text)
-    if (c != '_') t += c;
-  if (t.empty()) return std::nullopt;
-  bool neg = t[0] == '-';
-  std::string body = (t[0] == '-' || t[0] == '+') ? t.substr(1) : t;
-  auto intBase = [&](int base, std::size_t skip) -> std::optional<Value> {
-    try {
-      std::size_t used = 0;
-      long long v = std::stoll(body.substr(skip), &used, base);
-      if (used != body.size() - skip) return std::nullopt;
-      return Value::integer(neg ? -v : v);
-    } catch (...) {
-      return std::nullopt;
-    }
-  };
-  if (body.size() > 2 && body[0] == '0') {
-    char k = char(std::tolower(static_cast<unsigned char>(body[1])));
-    if (k == 'x') return intBase(16, 2);
-    if (k == 'b') return intBase(2, 2);
-    if (k == 'o') return intBase(8, 2);
+  auto n = lang::readNumber(w.text);
+  switch (n.kind) {
+  case lang::NumberLiteral::Kind::Integer:
+    return Value::integer(n.integer);
+  case lang::NumberLiteral::Kind::Real:
+  case lang::NumberLiteral::Kind::IntegerTooLarge:
+    return Value::real(n.real);
+  default:
+    return std::nullopt;
   }
-  if (!body.empty() && std::all_of(body.begin(), body.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c));
-      }))
-    return intBase(10, 0);
-  try {
-    std::size_t used = 0;
-    double v = std::stod(t, &used);
-    if (used == t.size()) return Value::real(v);
-  } catch (...) {
-  }
-  return std::nullopt;
 }
 
 std::string unquote(const std::string& s) {

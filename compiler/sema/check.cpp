@@ -6,6 +6,7 @@
 #include "compiler/sema/check.h"
 
 #include "lang/format.h"
+#include "lang/number.h"
 #include "stdlib/builtins.h"
 
 #include <algorithm>
@@ -47,29 +48,13 @@ std::string quote(std::string_view s) {
 }
 
 /// Flo's reading of a number word (FLOSCRIPT.md top: no base-16 fallback).
+/// A number word's value as the checker compares it (lang/number.h reads it, for every stage):
+/// nullopt when it is not a number, or a float beyond the largest double.
 std::optional<double> numberValue(const Word& w) {
   if (w.kind != WordKind::Number) return std::nullopt;
-  std::string t;
-  for (char c : w.text)
-    if (c != '_') t += c;
-  try {
-    std::size_t used = 0;
-    bool neg = !t.empty() && t[0] == '-';
-    std::string body = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? t.substr(1) : t;
-    double v;
-    if (body.size() > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X'))
-      v = double(std::stoull(body.substr(2), &used, 16)), used += 2;
-    else if (body.size() > 2 && body[0] == '0' && (body[1] == 'b' || body[1] == 'B'))
-      v = double(std::stoull(body.substr(2), &used, 2)), used += 2;
-    else if (body.size() > 2 && body[0] == '0' && (body[1] == 'o' || body[1] == 'O'))
-      v = double(std::stoull(body.substr(2), &used, 8)), used += 2;
-    else
-      v = std::stod(body, &used);
-    if (used != body.size()) return std::nullopt;
-    return neg ? -v : v;
-  } catch (...) {
-    return std::nullopt;
-  }
+  auto n = lang::readNumber(w.text);
+  if (n.ok() || n.kind == lang::NumberLiteral::Kind::IntegerTooLarge) return n.asDouble();
+  return std::nullopt;
 }
 
 /// True when Ioflo would read this number word differently: it fails a decimal int parse but
@@ -792,6 +777,7 @@ private:
   // ------------------------------------------------------------------ shared checks
 
   void requireNumber(const Word& w, std::string_view what) {
+    if (reportOutOfRange(w)) return;
     if (!numberValue(w)) {
       diags_.error(w.range, "`" + std::string(what) + "` expects a number, not " + quote(w.text));
       return;
@@ -799,8 +785,34 @@ private:
     warnHexReading(w);
   }
 
+  /// A number word Flo cannot hold as written: an integer beyond 64 bits (a warning: Flo keeps
+  /// the nearest float, where Ioflo's Python keeps every digit) or a float beyond the largest
+  /// double (an error). True when it said something.
+  bool reportOutOfRange(const Word& w) {
+    if (w.kind != WordKind::Number) return false;
+    auto n = lang::readNumber(w.text);
+    if (n.kind == lang::NumberLiteral::Kind::IntegerTooLarge) {
+      char nearest[64];
+      std::snprintf(nearest, sizeof nearest, "%.17g", n.real);
+      diags_.warning(Warning::IofloDivergence, w.range,
+                     "integer " + quote(w.text) +
+                         " does not fit in 64 bits: Flo stores the nearest float, " + nearest +
+                         "; Ioflo keeps every digit");
+      diags_.note({}, "Flo's integers run from -9223372036854775808 to 9223372036854775807; "
+                      "write it as a float (with a '.' or an exponent) to say the float is meant");
+      return true;
+    }
+    if (n.kind == lang::NumberLiteral::Kind::RealTooLarge) {
+      diags_.error(w.range, "number " + quote(w.text) +
+                                " is beyond the largest 64-bit float (about 1.8e308)");
+      return true;
+    }
+    return false;
+  }
+
   /// Warns where Ioflo's data conversion (FLOSCRIPT.md §2) reads a word differently from Flo.
   void warnHexReading(const Word& w) {
+    if (reportOutOfRange(w)) return;
     if (iofloReadsAsHex(w)) {
       diags_.warning(Warning::IofloDivergence, w.range,
                      "Flo reads " + quote(w.text) +
