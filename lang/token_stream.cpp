@@ -2,6 +2,11 @@
 /// ByteCharStream and TokenFilter (see token_stream.h).
 #include "lang/token_stream.h"
 
+#include "lang/scanner.h"
+
+#include <algorithm>
+#include <cctype>
+
 #include "FloLexer.h"
 
 namespace flo::lang {
@@ -80,7 +85,77 @@ bool isNesting(std::size_t type) {
     return false;
   }
 }
+/// The pieces of a word in an expression, by byte offset and length: operators (`==`, `!=`,
+/// `<=`, `>=`, `+`, `-`, `*`, `/`, `%`, `<`, `>`, `=`) split it, except a sign after a number's
+/// exponent (`1e-5`) and a `*` segment of a path (`.room.*.temp`).
+std::vector<std::pair<std::size_t, std::size_t>> expressionPieces(std::string_view w) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  auto isOp = [](char c) {
+    return std::string_view("+-*/%<>=!").find(c) != std::string_view::npos;
+  };
+  std::size_t i = 0, start = 0;
+  auto flush = [&] {
+    if (i > start) out.emplace_back(start, i - start);
+  };
+  while (i < w.size()) {
+    char c = w[i];
+    if (!isOp(c)) {
+      ++i;
+      continue;
+    }
+    std::string_view sofar = w.substr(start, i - start);
+    // 1e-5, 2.5E+3: the sign belongs to a number's exponent.
+    if ((c == '+' || c == '-') && sofar.size() >= 2 &&
+        (sofar.back() == 'e' || sofar.back() == 'E') && i + 1 < w.size() &&
+        std::isdigit(static_cast<unsigned char>(w[i + 1])) &&
+        std::all_of(
+            sofar.begin(), sofar.end() - 1,
+            [](char d) { return std::isdigit(static_cast<unsigned char>(d)) || d == '.'; }) &&
+        (std::isdigit(static_cast<unsigned char>(sofar.front())) || sofar.front() == '.')) {
+      ++i;
+      continue;
+    }
+    // .room.*.temp: a whole `*` segment of a path.
+    if (c == '*' && !sofar.empty() && sofar.back() == '.' &&
+        (i + 1 == w.size() || w[i + 1] == '.')) {
+      ++i;
+      continue;
+    }
+    flush();
+    std::size_t len = 1;
+    if (i + 1 < w.size() && w[i + 1] == '=' &&
+        std::string_view("=!<>").find(c) != std::string_view::npos)
+      len = 2;
+    out.emplace_back(i, len);
+    i += len;
+    start = i;
+  }
+  flush();
+  return out;
+}
 } // namespace
+
+/// In an expression, operators split words (`a*b` is `a * b`, `-x` is `- x`), so expressions
+/// read as they are written in other languages; the rest of FloScript keeps its words whole.
+/// Each piece is classified as the lexer would classify it alone.
+void TokenFilter::splitExpressionWord(std::unique_ptr<antlr4::Token>& t) {
+  std::string text = t->getText();
+  auto pieces = expressionPieces(text);
+  if (pieces.size() < 2) return;
+  std::vector<std::unique_ptr<antlr4::Token>> made;
+  for (auto [offset, length] : pieces) {
+    std::string piece = text.substr(offset, length);
+    auto token = std::make_unique<antlr4::CommonToken>(t.get());
+    token->setType(Scanner::classifyWord(piece));
+    token->setText(piece);
+    token->setStartIndex(t->getStartIndex() + offset);
+    token->setStopIndex(t->getStartIndex() + offset + length - 1);
+    token->setCharPositionInLine(t->getCharPositionInLine() + offset);
+    made.push_back(std::move(token));
+  }
+  for (std::size_t k = made.size(); k-- > 1;) ahead_.push_front(std::move(made[k]));
+  t = std::move(made.front());
+}
 
 std::unique_ptr<antlr4::Token> TokenFilter::pull() {
   for (;;) {
@@ -153,6 +228,15 @@ std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
       statementStart_ = std::uint32_t(t->getStartIndex());
       nesting_ = 0;
       statementTokens_ = 0;
+      inExpression_ = type == FloLexer::FILTER || type == FloLexer::INVARIANT ||
+                      type == FloLexer::REQUIRES || type == FloLexer::ENSURES;
+    } else if ((statementVerb_ == FloLexer::LET && type == FloLexer::ASSIGN) ||
+               (statementVerb_ == FloLexer::FAIL && type == FloLexer::IF)) {
+      inExpression_ = true; // `let NAME = EXPR`, `fail WORD if EXPR`
+    }
+    if (inExpression_ && type == FloLexer::CHUNK) {
+      splitExpressionWord(t);
+      type = t->getType();
     }
     if (!unterminated_.empty() && unterminated_.count(std::uint32_t(t->getStartIndex())))
       poisoned_.insert(statementStart_);

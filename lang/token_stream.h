@@ -78,6 +78,9 @@ private:
   std::unique_ptr<antlr4::Token> makeNewline(const antlr4::Token& at);
   /// Reports nothing itself: drops the rest of the current declaration and ends it at `at`.
   std::unique_ptr<antlr4::Token> cutDeclaration(const antlr4::Token& at);
+  /// In an expression: a word with operators in it becomes its pieces (the first in `t`, the
+  /// rest queued ahead).
+  void splitExpressionWord(std::unique_ptr<antlr4::Token>& t);
 
   antlr4::TokenSource& source_;
   FileId file_;
@@ -88,6 +91,7 @@ private:
   std::size_t statementVerb_ = 0;
   std::uint32_t statementStart_ = 0;
   int nesting_ = 0;
+  bool inExpression_ = false; ///< past the start of the declaration's expression
   std::size_t statementTokens_ = 0;
   std::size_t lastTokenLine_ = 0;
   std::unordered_set<std::uint32_t> poisoned_;
