@@ -11,13 +11,15 @@
 namespace flo::lsp {
 
 std::unique_ptr<Analysis> analyze(const std::string& name, std::string text,
-                                  const std::vector<std::string>& warningFlags) {
+                                  const std::vector<std::string>& warningFlags, bool followLoads) {
   auto a = std::make_unique<Analysis>();
   // The same defaults as `floc check`: error limit 100, warnings as the flags say.
   a->diags.setErrorLimit(100);
   for (const auto& flag : warningFlags) a->diags.applyFlag(flag);
   a->file = a->sources.addBuffer(name, std::move(text));
-  a->program = lang::parseProgram(a->sources, a->file, a->diags);
+  lang::ParseOptions po;
+  po.followLoads = followLoads;
+  a->program = lang::parseProgram(a->sources, a->file, a->diags, po);
   // As commandCheck in the driver: check, then lower for store paths and types when clean.
   if (!a->diags.limitReached()) {
     a->model = sema::check(*a->program, a->diags);

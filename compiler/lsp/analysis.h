@@ -32,9 +32,11 @@ struct Analysis {
 
 /// Parses and checks `text` as the file `name` (a path: `load` resolves against the server's
 /// working directory, as for `floc check -`, since an unsaved buffer has no directory of its
-/// own). `warningFlags` are floc's `-W...` flags; an unknown one is ignored. Never throws.
+/// own). `warningFlags` are floc's `-W...` flags; an unknown one is ignored. Without
+/// `followLoads`, `load` reads nothing. Never throws.
 std::unique_ptr<Analysis> analyze(const std::string& name, std::string text,
-                                  const std::vector<std::string>& warningFlags);
+                                  const std::vector<std::string>& warningFlags,
+                                  bool followLoads = true);
 
 /// The document's diagnostics as LSP Diagnostic objects, converted from `renderJson`: the same
 /// messages, severities and warning names (as `code`) as `floc check --json`. Diagnostics located

@@ -42,7 +42,7 @@ Document* DocumentStore::find(const std::string& uri) {
 }
 
 void DocumentStore::reanalyze(Document& doc) {
-  doc.analysis = analyze(pathFromUri(doc.uri), doc.text, warningFlags_);
+  doc.analysis = analyze(pathFromUri(doc.uri), doc.text, warningFlags_, followLoads_);
 }
 
 } // namespace flo::lsp

@@ -23,8 +23,8 @@ struct Document {
 
 class DocumentStore {
 public:
-  explicit DocumentStore(std::vector<std::string> warningFlags)
-      : warningFlags_(std::move(warningFlags)) {}
+  DocumentStore(std::vector<std::string> warningFlags, bool followLoads)
+      : warningFlags_(std::move(warningFlags)), followLoads_(followLoads) {}
 
   /// Opens (or reopens) a document and analyses it.
   Document& open(const std::string& uri, std::string text, std::int64_t version);
@@ -39,6 +39,7 @@ private:
   void reanalyze(Document& doc);
 
   std::vector<std::string> warningFlags_;
+  bool followLoads_;
   std::map<std::string, Document> documents_;
 };
 

@@ -33,7 +33,7 @@ std::uint32_t offsetOf(const Document& doc, const nlohmann::json& params) {
 } // namespace
 
 Server::Server(std::ostream& out, std::ostream& log, ServerOptions options)
-    : out_(out), log_(log), documents_(std::move(options.warningFlags)) {
+    : out_(out), log_(log), documents_(std::move(options.warningFlags), options.followLoads) {
   requests_["initialize"] = [this](const nlohmann::json& p) { return initialize(p); };
   requests_["shutdown"] = [this](const nlohmann::json&) {
     shutdown_ = true;

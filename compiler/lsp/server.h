@@ -20,6 +20,7 @@ namespace flo::lsp {
 
 struct ServerOptions {
   std::vector<std::string> warningFlags; ///< floc's -W flags, applied to every analysis
+  bool followLoads = true;               ///< false: `load` reads nothing (the fuzzer)
 };
 
 class Server {
