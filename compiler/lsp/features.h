@@ -33,4 +33,9 @@ nlohmann::json definition(const Analysis& analysis, const LineIndex& index, cons
 /// path's writers (init, put, inc, copy, set, deed outputs and flow sinks). Null when nothing.
 nlohmann::json hover(const Analysis& analysis, const LineIndex& index, std::uint32_t offset);
 
+/// CompletionItem[] at `offset` of `text` (the analysed text): verbs and action contexts at the
+/// start of a line; frame names after `go`, framer names after `aux`, `bid VERB`, `done`; deed
+/// names after `do`; absolute share paths seen in the document for a word starting with '.'.
+nlohmann::json completion(const Analysis& analysis, std::string_view text, std::uint32_t offset);
+
 } // namespace flo::lsp

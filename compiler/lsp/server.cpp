@@ -52,6 +52,10 @@ Server::Server(std::ostream& out, std::ostream& log, ServerOptions options)
     Document& doc = document(p);
     return hover(*doc.analysis, LineIndex(doc.text), offsetOf(doc, p));
   };
+  requests_["textDocument/completion"] = [this](const nlohmann::json& p) {
+    Document& doc = document(p);
+    return completion(*doc.analysis, doc.text, offsetOf(doc, p));
+  };
   notifications_["initialized"] = [](const nlohmann::json&) {};
   notifications_["exit"] = [this](const nlohmann::json&) { exited_ = true; };
   notifications_["textDocument/didOpen"] = [this](const nlohmann::json& p) { didOpen(p); };
@@ -153,7 +157,8 @@ nlohmann::json Server::initialize(const nlohmann::json&) {
             {"documentFormattingProvider", true},
             {"documentSymbolProvider", true},
             {"definitionProvider", true},
-            {"hoverProvider", true}}},
+            {"hoverProvider", true},
+            {"completionProvider", {{"triggerCharacters", {"."}}}}}},
           {"serverInfo", {{"name", "floc"}, {"version", FLOC_VERSION}}}};
 }
 

@@ -161,8 +161,9 @@ def main():
     r = c.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
     caps = r.get("result", {}).get("capabilities", {})
     expect(all(caps.get(k) for k in ["documentFormattingProvider", "documentSymbolProvider",
-                                     "definitionProvider", "hoverProvider"]),
-           "initialize announces formatting, symbols, definition and hover")
+                                     "definitionProvider", "hoverProvider",
+                                     "completionProvider"]),
+           "initialize announces formatting, symbols, definition, hover and completion")
     expect(caps.get("textDocumentSync", {}).get("change") == 1, "full document sync")
     c.notify("initialized", {})
 
@@ -234,6 +235,18 @@ def main():
                                          "position": {"line": 6, "character": 25}})
     value = ((r.get("result") or {}).get("contents") or {}).get("value", "")
     expect("init .room.temp with 20.0" in value, f"hover on a share: {value!r}")
+
+    # Completion: frames after `go`, verbs at the start of a line, shares after '.'.
+    def labels(line, character):
+        r = c.request("textDocument/completion", {"textDocument": {"uri": uri},
+                                                  "position": {"line": line, "character": character}})
+        return {i["label"] for i in (r.get("result") or [])}
+    got = labels(6, 9)
+    expect(got == {"idle", "heating"}, f"frames after go: {got}")
+    got = labels(7, 0)
+    expect({"put", "go", "enter", "framer"} <= got, "verbs at the start of a line")
+    got = labels(6, 22)
+    expect({".room.temp", ".heater.on", ".building.tempF"} <= got, f"share paths: {got}")
 
     # Formatting: one full-document edit to `floc fmt`'s text; refused on a syntax error.
     ugly = "file:///tmp/floc-lsp-test/ugly.flo"
