@@ -445,6 +445,30 @@ nlohmann::json definition(const Analysis& a, const LineIndex& index, const std::
           {"range", rangeJson(other, target.begin, target.end)}};
 }
 
+nlohmann::json references(const Analysis& a, const LineIndex& index, const std::string& uri,
+                          std::uint32_t offset, bool includeDeclaration) {
+  nlohmann::json out = nlohmann::json::array();
+  auto refs = RefCollector(a).collect();
+  const NameRef* at = nullptr;
+  for (const auto& r : refs)
+    if (r.range.begin <= offset && offset <= r.range.end) {
+      at = &r;
+      break;
+    }
+  if (!at) return out;
+  SourceRange target = resolve(*a.model, *at);
+  if (!target.valid()) return out;
+  auto same = [](const SourceRange& x, const SourceRange& y) {
+    return x.file == y.file && x.begin == y.begin && x.end == y.end;
+  };
+  for (const auto& r : refs) {
+    if (r.kind != at->kind || !same(resolve(*a.model, r), target)) continue;
+    if (!includeDeclaration && same(r.range, target)) continue;
+    out.push_back({{"uri", uri}, {"range", rangeJson(index, r.range.begin, r.range.end)}});
+  }
+  return out;
+}
+
 nlohmann::json hover(const Analysis& a, const LineIndex& index, std::uint32_t offset) {
   if (!a.model) return nullptr;
   if (auto ref = refAt(a, offset); ref && ref->kind == RefKind::Frame) {
@@ -470,14 +494,17 @@ nlohmann::json hover(const Analysis& a, const LineIndex& index, std::uint32_t of
   for (const auto& module : a.program->modules)
     for (const auto& s : module->stmts) {
       const lang::FieldsPath* dest = writtenPath(*s);
-      if (!dest || !dest->path.absolute() || dest->path.head.text != path) continue;
+      const lang::Path* written = dest ? &dest->path : nullptr;
+      if (s->kind == StmtKind::Reduce) written = &lang::as<lang::ReduceStmt>(*s).into;
+      if (!written || !written->absolute() || written->head.text != path) continue;
       auto lc = a.sources.lineCol(s->range.file, s->range.begin);
       writers += a.sources.name(s->range.file) + ":" + std::to_string(lc.line) + ": " +
                  lang::formatStatement(*s) + "\n";
     }
   std::string text = "share **" + path + "**\n\n";
   if (writers.empty()) {
-    text += "no `init`, `put`, `inc`, `copy` or `set` writes it (a deed output or flow sink may)";
+    text +=
+        "no `init`, `put`, `inc`, `copy`, `set` or flow `reduce` writes it (a deed's output may)";
   } else {
     writers.pop_back();
     text += "written by:\n" + markdownCode(writers);

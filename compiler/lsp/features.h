@@ -29,8 +29,15 @@ std::optional<std::string> formatDocument(const std::string& name, const std::st
 nlohmann::json definition(const Analysis& analysis, const LineIndex& index, const std::string& uri,
                           std::uint32_t offset);
 
+/// Location[] of every use of what the name at `offset` names, in this document, resolved as for
+/// definition (so a frame `idle` of another framer is not a use); with `includeDeclaration` the
+/// declaration too when it is in this document. Empty when nothing is named there.
+nlohmann::json references(const Analysis& analysis, const LineIndex& index, const std::string& uri,
+                          std::uint32_t offset, bool includeDeclaration);
+
 /// Markdown for the name at `offset`: a frame's framer, parent and acts by context; a share
-/// path's writers (init, put, inc, copy, set, deed outputs and flow sinks). Null when nothing.
+/// path's writers (init, put, inc, copy, set, and a flow's `reduce ... into`; not yet deeds'
+/// outputs). Null when nothing.
 nlohmann::json hover(const Analysis& analysis, const LineIndex& index, std::uint32_t offset);
 
 /// CompletionItem[] at `offset` of `text` (the analysed text): verbs and action contexts at the

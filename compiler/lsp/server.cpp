@@ -48,6 +48,11 @@ Server::Server(std::ostream& out, std::ostream& log, ServerOptions options)
     Document& doc = document(p);
     return definition(*doc.analysis, LineIndex(doc.text), doc.uri, offsetOf(doc, p));
   };
+  requests_["textDocument/references"] = [this](const nlohmann::json& p) {
+    Document& doc = document(p);
+    bool declaration = p.contains("context") && p["context"].value("includeDeclaration", false);
+    return references(*doc.analysis, LineIndex(doc.text), doc.uri, offsetOf(doc, p), declaration);
+  };
   requests_["textDocument/hover"] = [this](const nlohmann::json& p) {
     Document& doc = document(p);
     return hover(*doc.analysis, LineIndex(doc.text), offsetOf(doc, p));
@@ -158,6 +163,7 @@ nlohmann::json Server::initialize(const nlohmann::json&) {
             {"documentSymbolProvider", true},
             {"definitionProvider", true},
             {"hoverProvider", true},
+            {"referencesProvider", true},
             {"completionProvider", {{"triggerCharacters", {"."}}}}}},
           {"serverInfo", {{"name", "floc"}, {"version", FLOC_VERSION}}}};
 }

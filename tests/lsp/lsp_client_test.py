@@ -226,6 +226,19 @@ def main():
                                               "position": {"line": 2, "character": 3}})
     expect(r.get("result") is None, "no definition on `init`")
 
+    # References: the uses of frame idle (its `first` clause and `go idle`), with and without
+    # the declaration.
+    def refs(line, character, declaration):
+        r = c.request("textDocument/references", {
+            "textDocument": {"uri": uri}, "position": {"line": line, "character": character},
+            "context": {"includeDeclaration": declaration}})
+        return sorted((l["range"]["start"]["line"], l["range"]["start"]["character"],
+                       l["range"]["end"]["character"]) for l in (r.get("result") or []))
+    got = refs(11, 10, False)
+    expect(got == [(4, 36, 40), (11, 9, 13)], f"references of frame idle: {got}")
+    got = refs(5, 11, True)
+    expect(got == [(4, 36, 40), (5, 10, 14), (11, 9, 13)], f"with the declaration: {got}")
+
     # Hover: a frame's acts by context, a share's writers.
     r = c.request("textDocument/hover", {"textDocument": {"uri": uri},
                                          "position": {"line": 6, "character": 12}})
@@ -247,6 +260,12 @@ def main():
     expect({"put", "go", "enter", "framer"} <= got, "verbs at the start of a line")
     got = labels(6, 22)
     expect({".room.temp", ".heater.on", ".building.tempF"} <= got, f"share paths: {got}")
+
+    share_line = (V3 + "\n" + EXTRAS).splitlines().index("  reduce mean into .building.tempF")
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                         "position": {"line": share_line, "character": 24}})
+    value = ((r.get("result") or {}).get("contents") or {}).get("value", "")
+    expect("reduce mean into .building.tempF" in value, f"hover on a flow's sink: {value!r}")
 
     # Formatting: one full-document edit to `floc fmt`'s text; refused on a syntax error.
     ugly = "file:///tmp/floc-lsp-test/ugly.flo"
