@@ -471,7 +471,24 @@ nlohmann::json references(const Analysis& a, const LineIndex& index, const std::
 
 nlohmann::json hover(const Analysis& a, const LineIndex& index, std::uint32_t offset) {
   if (!a.model) return nullptr;
-  if (auto ref = refAt(a, offset); ref && ref->kind == RefKind::Frame) {
+  auto ref = refAt(a, offset);
+  if (ref && ref->kind == RefKind::Deed) {
+    for (const auto& d : a.model->deeds) {
+      if (stdlib::registryKey({d.name}) != ref->name) continue;
+      std::string ports;
+      for (const Stmt* s : d.body)
+        if (s->kind == StmtKind::Port) ports += lang::formatStatement(*s) + "\n";
+      std::string text = "deed **" + d.name + "**";
+      if (!ports.empty()) {
+        ports.pop_back();
+        text += "\n\n" + markdownCode(ports);
+      }
+      return {{"contents", {{"kind", "markdown"}, {"value", text}}},
+              {"range", rangeJson(index, ref->range.begin, ref->range.end)}};
+    }
+    return nullptr; // a deed of the standard library: nothing to show yet
+  }
+  if (ref && ref->kind == RefKind::Frame) {
     const sema::Frame* f = resolveFrame(*ref);
     if (!f) return nullptr;
     std::string text = "frame **" + f->name + "** of framer **" + ref->tasker->name + "**";

@@ -35,7 +35,8 @@ nlohmann::json definition(const Analysis& analysis, const LineIndex& index, cons
 nlohmann::json references(const Analysis& analysis, const LineIndex& index, const std::string& uri,
                           std::uint32_t offset, bool includeDeclaration);
 
-/// Markdown for the name at `offset`: a frame's framer, parent and acts by context; a share
+/// Markdown for the name at `offset`: a frame's framer, parent and acts by context; a deed
+/// written in Flo and its ports; a share
 /// path's writers (init, put, inc, copy, set, and a flow's `reduce ... into`; not yet deeds'
 /// outputs). Null when nothing.
 nlohmann::json hover(const Analysis& analysis, const LineIndex& index, std::uint32_t offset);

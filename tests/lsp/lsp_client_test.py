@@ -34,6 +34,8 @@ V1 = """house home
 """
 V2 = V1.replace("      go cooling\n", "").replace("if .room.temp < 18.0", "if .room.tmep < 18.0")
 V3 = V1.replace("      go cooling\n", "")
+WIDE = ("house h\n  framer f be active first a\n    frame a\n"
+        "      put \"h\u00e9llo \U0001F600\" into .x.y of framer nosuch\n")
 # Valid but not canonical: indentation and spacing that `floc fmt` rewrites.
 UGLY = "house home\ninit .a with 1.0\n framer f be active first s\n  frame s\n   put 2.0 into .a\n"
 SYNTAX_ERROR = "house home\n  framer f be active first\n    frame\n"
@@ -178,6 +180,16 @@ def main():
         expect(d[0]["message"] == ref[0]["message"] and d[0]["source"] == "floc",
                f"message as floc check --json: {d[0]['message']!r}")
 
+    # Columns are UTF-16 code units: 'é' is one, '😀' two (floc check says byte column 45).
+    wide = "file:///tmp/floc-lsp-test/wide.flo"
+    c.notify("textDocument/didOpen", {"textDocument": {"uri": wide, "languageId": "flo",
+                                                       "version": 1, "text": WIDE}})
+    d = c.diagnostics(wide)
+    expect(len(d) == 1 and d[0]["range"] == rng(3, 41, 3, 47),
+           f"UTF-16 range of 'nosuch' after non-ASCII text: {d}")
+    c.notify("textDocument/didClose", {"textDocument": {"uri": wide}})
+    c.diagnostics(wide)
+
     # v2: the error fixed, a typo left: a named warning with its code.
     c.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
                                         "contentChanges": [{"text": V2}]})
@@ -266,6 +278,11 @@ def main():
                                          "position": {"line": share_line, "character": 24}})
     value = ((r.get("result") or {}).get("contents") or {}).get("value", "")
     expect("reduce mean into .building.tempF" in value, f"hover on a flow's sink: {value!r}")
+
+    r = c.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                         "position": {"line": deed_line, "character": 7}})
+    value = ((r.get("result") or {}).get("contents") or {}).get("value", "")
+    expect("input c as f64\noutput f as f64" in value, f"hover on a deed: {value!r}")
 
     # Formatting: one full-document edit to `floc fmt`'s text; refused on a syntax error.
     ugly = "file:///tmp/floc-lsp-test/ugly.flo"
