@@ -18,6 +18,7 @@ constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
 constexpr int kMethodNotFound = -32601;
 constexpr int kInvalidParams = -32602;
+constexpr int kInternalError = -32603;
 constexpr int kServerNotInitialized = -32002;
 constexpr int kRequestFailed = -32803;
 
@@ -135,6 +136,10 @@ void Server::dispatch(const nlohmann::json& message) {
     respondError(id, kInvalidParams, std::string("invalid params: ") + e.what());
   } catch (const RequestFailed& e) {
     respondError(id, kRequestFailed, e.message);
+  } catch (const std::exception& e) {
+    // A bug or out of memory: the client still gets its answer, and the server goes on.
+    log_ << "floc lsp: internal error in " << method << ": " << e.what() << "\n";
+    respondError(id, kInternalError, std::string("internal error: ") + e.what());
   }
 }
 
