@@ -537,9 +537,9 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     addCommon(run);
     CLI::App* lsp = app.add_subcommand(
         "lsp", "serve the Language Server Protocol on stdin/stdout (for editors)");
-    lsp->footer("Diagnostics (as `floc check --json`), formatting (as `floc fmt`), document "
-                "symbols,\ngo to definition and hover. -W flags apply to every document. Set-up "
-                "for VS Code,\nNeovim and Emacs: docs/editors.md." +
+    lsp->footer("Diagnostics as you type (as `floc check --json`), formatting (as `floc fmt`),\n"
+                "outline, go to definition, references, hover and completion. -W flags apply\n"
+                "to every document. Set-up for VS Code, Neovim and Emacs: docs/editors.md.\n" +
                 warningHelp());
     CLI::App* verify = app.add_subcommand("verify", "prove contracts (not yet)");
     verify->allow_extras();

@@ -334,12 +334,20 @@ def main():
     rc, err = c.finish()
     expect(rc == 0, f"exit after shutdown: status 0 (got {rc}; stderr {err!r})")
 
-    # Exit without shutdown: status 1, as LSP says.
-    c = Client(floc)
+    # Exit without shutdown: status 1, as LSP says. -W flags apply to every document.
+    c = Client(floc, "-Wno-unwritten-share")
     c.request("initialize", {"capabilities": {}})
+    c.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "flo",
+                                                       "version": 1, "text": V2}})
+    expect(c.diagnostics(uri) == [], "floc lsp -Wno-unwritten-share silences that warning")
     c.notify("exit", None)
     rc, _ = c.finish()
     expect(rc == 1, f"exit without shutdown: status 1 (got {rc})")
+
+    run = subprocess.run([floc, "lsp", "-Wno-such-warning"], capture_output=True, text=True,
+                         input="", timeout=60)
+    expect(run.returncode == 2 and "unknown warning option" in run.stderr,
+           "an unknown -W flag is a usage error")
 
     if failures:
         print(f"{len(failures)} failed")
