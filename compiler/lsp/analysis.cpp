@@ -6,6 +6,7 @@
 #include "compiler/sema/check.h"
 #include "lang/parser.h"
 
+#include <filesystem>
 #include <sstream>
 
 namespace flo::lsp {
@@ -16,7 +17,10 @@ std::unique_ptr<Analysis> analyze(const std::string& name, std::string text,
   // The same defaults as `floc check`: error limit 100, warnings as the flags say.
   a->diags.setErrorLimit(100);
   for (const auto& flag : warningFlags) a->diags.applyFlag(flag);
-  a->file = a->sources.addBuffer(name, std::move(text));
+  // A document with a file path: `load` resolves against its directory, as `floc check FILE`.
+  std::filesystem::path path;
+  if (!name.empty() && name.front() == '/') path = name;
+  a->file = a->sources.addBuffer(name, std::move(text), path);
   lang::ParseOptions po;
   po.followLoads = followLoads;
   a->program = lang::parseProgram(a->sources, a->file, a->diags, po);

@@ -30,10 +30,11 @@ struct Analysis {
   std::unique_ptr<sema::Model> model;
 };
 
-/// Parses and checks `text` as the file `name` (a path: `load` resolves against the server's
-/// working directory, as for `floc check -`, since an unsaved buffer has no directory of its
-/// own). `warningFlags` are floc's `-W...` flags; an unknown one is ignored. Without
-/// `followLoads`, `load` reads nothing. Never throws.
+/// Parses and checks `text` as the file `name`. When `name` is an absolute path (a `file:` URI),
+/// `load` resolves against its directory, as `floc check FILE` does, and a loaded file that
+/// loads the document back gets the editor's text; otherwise (`untitled:` buffers) against the
+/// server's working directory, as `floc check -`. `warningFlags` are floc's `-W...` flags; an
+/// unknown one is ignored. Without `followLoads`, `load` reads nothing. Never throws.
 std::unique_ptr<Analysis> analyze(const std::string& name, std::string text,
                                   const std::vector<std::string>& warningFlags,
                                   bool followLoads = true);

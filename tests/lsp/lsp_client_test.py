@@ -309,6 +309,25 @@ def main():
     c.notify("textDocument/didClose", {"textDocument": {"uri": ugly}})
     expect(c.diagnostics(ugly) == [], "closing a document clears its diagnostics")
 
+    # `load` resolves against the document's directory (the server runs elsewhere), and
+    # definition follows a name into the loaded file.
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, "lib.flo"), "w") as f:
+            f.write(EXTRAS.split("\nflow")[0] + "\n")  # the deed alone
+        main_uri = "file://" + os.path.join(folder, "main.flo")  # unsaved: not on disk
+        main = "load lib.flo\n\nflow" + EXTRAS.split("\nflow")[1]
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": main_uri, "languageId": "flo",
+                                                           "version": 1, "text": main}})
+        d = c.diagnostics(main_uri)
+        expect(d == [], f"load beside an unsaved document: {d}")
+        r = c.request("textDocument/definition", {"textDocument": {"uri": main_uri},
+                                                  "position": {"line": 4, "character": 7}})
+        lib_uri = "file://" + os.path.realpath(os.path.join(folder, "lib.flo"))
+        expect(r.get("result") == {"uri": lib_uri, "range": rng(0, 5, 0, 9)},
+               f"definition in a loaded file: {r.get('result')}")
+        c.notify("textDocument/didClose", {"textDocument": {"uri": main_uri}})
+        c.diagnostics(main_uri)
+
     # Bad input: every request still gets an answer, and the server keeps serving.
     body = b"{not json"
     c.send_raw(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
