@@ -27,7 +27,8 @@ std::unique_ptr<Analysis> analyze(const std::string& name, std::string text,
   // As commandCheck in the driver: check, then lower for store paths and types when clean.
   if (!a->diags.limitReached()) {
     a->model = sema::check(*a->program, a->diags);
-    if (!a->diags.hasErrors()) ir::lower(*a->program, *a->model, a->sources, a->diags, true);
+    if (!a->diags.hasErrors())
+      a->ir = ir::lower(*a->program, *a->model, a->sources, a->diags, true);
   }
   return a;
 }

@@ -4,6 +4,7 @@
 /// diagnostics converted to LSP from the very JSON `floc check --json` prints.
 #pragma once
 
+#include "compiler/ir/ir.h"
 #include "compiler/lsp/positions.h"
 #include "compiler/sema/model.h"
 #include "lang/diagnostics.h"
@@ -28,6 +29,9 @@ struct Analysis {
   lang::FileId file = lang::kNoFile; ///< the document
   std::unique_ptr<lang::Program> program;
   std::unique_ptr<sema::Model> model;
+  /// The lowered program (store paths and inferred types) when the program checks clean; it
+  /// points into `program` and `model`, so it is declared after them and destroyed first.
+  std::unique_ptr<ir::Program> ir;
 };
 
 /// Parses and checks `text` as the file `name`. When `name` is an absolute path (a `file:` URI),

@@ -519,6 +519,17 @@ nlohmann::json hover(const Analysis& a, const LineIndex& index, std::uint32_t of
                  lang::formatStatement(*s) + "\n";
     }
   std::string text = "share **" + path + "**\n\n";
+  if (a.ir) {
+    // The fields and their types as lowering inferred them (one share per house).
+    std::string types;
+    for (const auto& share : a.ir->shares) {
+      if (share.path != path) continue;
+      for (std::size_t i = 0; i < share.fields.size() && i < share.types.size(); ++i)
+        types +=
+            (types.empty() ? "" : ", ") + share.fields[i] + ": " + ir::typeName(share.types[i]);
+    }
+    if (!types.empty()) text += "fields: `" + types + "`\n\n";
+  }
   if (writers.empty()) {
     text +=
         "no `init`, `put`, `inc`, `copy`, `set` or flow `reduce` writes it (a deed's output may)";

@@ -37,8 +37,8 @@ nlohmann::json references(const Analysis& analysis, const LineIndex& index, cons
 
 /// Markdown for the name at `offset`: a frame's framer, parent and acts by context; a deed
 /// written in Flo and its ports; a share
-/// path's writers (init, put, inc, copy, set, and a flow's `reduce ... into`; not yet deeds'
-/// outputs). Null when nothing.
+/// path's fields with their inferred types (when the program checks clean) and its writers (init,
+/// put, inc, copy, set, and a flow's `reduce ... into`; not yet deeds' outputs). Null when nothing.
 nlohmann::json hover(const Analysis& analysis, const LineIndex& index, std::uint32_t offset);
 
 /// CompletionItem[] at `offset` of `text` (the analysed text): verbs and action contexts at the

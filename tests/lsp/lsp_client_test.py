@@ -260,6 +260,7 @@ def main():
                                          "position": {"line": 6, "character": 25}})
     value = ((r.get("result") or {}).get("contents") or {}).get("value", "")
     expect("init .room.temp with 20.0" in value, f"hover on a share: {value!r}")
+    expect("value: float" in value, "hover on a share shows its type")
 
     # Completion: frames after `go`, verbs at the start of a line, shares after '.'.
     def labels(line, character):
