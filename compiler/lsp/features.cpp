@@ -1,13 +1,10 @@
 /// \file
-/// Outline, formatting, definition and hover, computed from the AST and the checker's model.
+/// Navigation: every name use in the document (frames, framers, deeds, flows, jobs,
+/// contracts) resolved with the checker's scopes, for definition, references and hover.
 #include "compiler/lsp/features.h"
 
 #include "lang/format.h"
-#include "lang/parser.h"
 #include "stdlib/builtins.h"
-
-#include <set>
-#include <sstream>
 
 namespace flo::lsp {
 
@@ -18,37 +15,9 @@ using lang::SourceRange;
 using lang::Stmt;
 using lang::StmtKind;
 
-// LSP SymbolKind values.
-constexpr int kModule = 2, kNamespace = 3, kClass = 5, kMethod = 6, kInterface = 11, kFunction = 12,
-              kObject = 19, kEvent = 24;
-
-nlohmann::json symbol(const LineIndex& index, const std::string& name, int kind,
-                      std::uint32_t begin, std::uint32_t end, const SourceRange& selection,
-                      const std::string& detail = {}) {
-  nlohmann::json s = {{"name", name.empty() ? std::string("?") : name},
-                      {"kind", kind},
-                      {"range", rangeJson(index, begin, std::max(end, selection.end))},
-                      {"selectionRange", rangeJson(index, selection.begin, selection.end)},
-                      {"children", nlohmann::json::array()}};
-  if (!detail.empty()) s["detail"] = detail;
-  return s;
-}
-
-std::uint32_t frameEnd(const sema::Frame& f) {
-  std::uint32_t end = f.decl->range.end;
-  for (const auto& act : f.acts) end = std::max(end, act.stmt->range.end);
-  return end;
-}
-
 const Ident& blockIdent(const Stmt& s) {
   if (s.kind == StmtKind::Flow) return lang::as<lang::FlowStmt>(s).name;
   return *static_cast<const lang::NameStmt&>(s).name;
-}
-
-std::uint32_t blockEnd(const Stmt* decl, const std::vector<const Stmt*>& body) {
-  std::uint32_t end = decl->range.end;
-  for (const Stmt* s : body) end = std::max(end, s->range.end);
-  return end;
 }
 
 // ------------------------------------------------------------------------------- name uses
@@ -312,124 +281,7 @@ std::string markdownCode(const std::string& text) {
   return "```flo\n" + text + "\n```";
 }
 
-bool isPathChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '*';
-}
-
-std::vector<std::string> words(std::string_view s) {
-  std::vector<std::string> out;
-  std::istringstream in{std::string(s)};
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
-
-/// The framer and house the declaration at `offset` belongs to: the last ones declared before it.
-std::pair<const sema::House*, const sema::Tasker*> scopeAt(const Analysis& a,
-                                                           std::uint32_t offset) {
-  const sema::House* house = nullptr;
-  const sema::Tasker* tasker = nullptr;
-  if (!a.model || !a.program) return {house, tasker};
-  for (const auto& module : a.program->modules) {
-    if (module->file != a.file) continue;
-    for (const auto& s : module->stmts) {
-      if (s->range.begin > offset) break;
-      if (s->kind == StmtKind::House) {
-        const auto& n = static_cast<const lang::NameStmt&>(*s);
-        for (const auto& h : a.model->houses)
-          if (n.name && h.name == n.name->text) house = &h;
-        tasker = nullptr;
-      } else if (s->kind == StmtKind::Framer) {
-        for (const auto& h : a.model->houses)
-          for (const auto& t : h.taskers)
-            if (t.decl == s.get()) tasker = &t;
-      }
-    }
-  }
-  return {house, tasker};
-}
-
 } // namespace
-
-nlohmann::json documentSymbols(const Analysis& a, const LineIndex& index) {
-  nlohmann::json out = nlohmann::json::array();
-  if (!a.model) return out;
-  const sema::Model& m = *a.model;
-  for (const auto& h : m.houses) {
-    nlohmann::json taskers = nlohmann::json::array();
-    std::uint32_t houseBegin = h.range.file == a.file ? h.range.begin : UINT32_MAX;
-    std::uint32_t houseEnd = h.range.file == a.file ? h.range.end : 0;
-    for (const auto& t : h.taskers) {
-      if (!t.decl || t.decl->range.file != a.file) continue;
-      nlohmann::json frames = nlohmann::json::array();
-      std::uint32_t end = t.decl->range.end;
-      for (const auto& f : t.frames) {
-        if (!f.decl) continue;
-        std::uint32_t fe = frameEnd(f);
-        end = std::max(end, fe);
-        std::string detail = f.over != sema::kNone ? "in " + t.frames[f.over].name : "";
-        frames.push_back(
-            symbol(index, f.name, kMethod, f.decl->range.begin, fe, f.decl->name.range, detail));
-      }
-      int kind = t.kind == sema::Tasker::Kind::Framer ? kClass : kObject;
-      const char* what = t.kind == sema::Tasker::Kind::Framer   ? "framer"
-                         : t.kind == sema::Tasker::Kind::Logger ? "logger"
-                                                                : "server";
-      auto sym = symbol(index, t.name, kind, t.decl->range.begin, end, t.decl->name.range,
-                        std::string(what) + " " + sema::scheduleName(t.schedule));
-      sym["children"] = std::move(frames);
-      taskers.push_back(std::move(sym));
-      houseBegin = std::min(houseBegin, t.decl->range.begin);
-      houseEnd = std::max(houseEnd, end);
-    }
-    if (houseBegin == UINT32_MAX) continue; // a house of a loaded file
-    SourceRange sel =
-        h.range.file == a.file ? h.range : SourceRange{a.file, houseBegin, houseBegin};
-    auto sym = symbol(index, h.name, kNamespace, houseBegin, houseEnd, sel, "house");
-    sym["children"] = std::move(taskers);
-    out.push_back(std::move(sym));
-  }
-  for (const auto& d : m.deeds) {
-    if (!d.decl || !d.decl->name || d.decl->range.file != a.file) continue;
-    out.push_back(symbol(index, d.name, kFunction, d.decl->range.begin, blockEnd(d.decl, d.body),
-                         d.decl->name->range, "deed"));
-  }
-  auto blocks = [&](const std::vector<sema::ExtensionBlock>& list, int kind, const char* what) {
-    for (const auto& b : list) {
-      if (!b.decl || b.decl->range.file != a.file) continue;
-      out.push_back(symbol(index, b.name, kind, b.decl->range.begin, blockEnd(b.decl, b.body),
-                           blockIdent(*b.decl).range, what));
-    }
-  };
-  blocks(m.flows, kEvent, "flow");
-  blocks(m.jobs, kModule, "job");
-  blocks(m.contracts, kInterface, "contract");
-  return out;
-}
-
-std::optional<std::string> formatDocument(const std::string& name, const std::string& text,
-                                          std::string& error) {
-  // As `floc fmt`: loads are not followed, comments are kept.
-  lang::SourceManager sources;
-  lang::Diagnostics diags(sources);
-  auto id = sources.addBuffer(name, text);
-  lang::ParseOptions po;
-  po.followLoads = false;
-  po.keepComments = true;
-  auto program = lang::parseProgram(sources, id, diags, po);
-  if (diags.hasErrors()) {
-    for (const auto& d : diags.all()) {
-      if (d.severity != lang::Severity::Error) continue;
-      auto lc = sources.lineCol(id, d.range.begin);
-      error = "not formatted: syntax error at " + std::to_string(lc.line) + ":" +
-              std::to_string(lc.column) + ": " + d.message;
-      break;
-    }
-    return std::nullopt;
-  }
-  std::ostringstream formatted;
-  lang::formatModule(*program->root, sources, formatted);
-  return formatted.str();
-}
 
 nlohmann::json definition(const Analysis& a, const LineIndex& index, const std::string& uri,
                           std::uint32_t offset) {
@@ -538,57 +390,6 @@ nlohmann::json hover(const Analysis& a, const LineIndex& index, std::uint32_t of
     text += "written by:\n" + markdownCode(writers);
   }
   return {{"contents", {{"kind", "markdown"}, {"value", text}}}};
-}
-
-nlohmann::json completion(const Analysis& a, std::string_view text, std::uint32_t offset) {
-  // CompletionItemKind values.
-  constexpr int kMethodItem = 2, kFunctionItem = 3, kVariableItem = 6, kClassItem = 7,
-                kKeywordItem = 14;
-  nlohmann::json items = nlohmann::json::array();
-  auto add = [&](const std::string& label, int kind, const char* detail) {
-    items.push_back({{"label", label}, {"kind", kind}, {"detail", detail}});
-  };
-  offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
-  std::size_t lineStart = text.rfind('\n', offset == 0 ? 0 : offset - 1);
-  lineStart = lineStart == std::string_view::npos || offset == 0 ? 0 : lineStart + 1;
-  std::size_t wordStart = offset;
-  while (wordStart > lineStart && isPathChar(text[wordStart - 1])) --wordStart;
-  std::string_view word = text.substr(wordStart, offset - wordStart);
-  auto before = words(text.substr(lineStart, wordStart - lineStart));
-  if (!before.empty() && before.front().front() == '#') return items; // a comment
-
-  if (!word.empty() && word.front() == '.') {
-    // Every absolute path written in the document, the one being typed aside.
-    std::set<std::string, std::less<>> paths;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      if (text[i] != '.' || (i > 0 && isPathChar(text[i - 1])) || i == wordStart) continue;
-      std::size_t e = i + 1;
-      while (e < text.size() && isPathChar(text[e])) ++e;
-      std::string_view p = text.substr(i, e - i);
-      while (!p.empty() && p.back() == '.') p.remove_suffix(1);
-      if (p.size() > 1 && !std::isdigit(static_cast<unsigned char>(p[1]))) paths.emplace(p);
-      i = e - 1;
-    }
-    for (const auto& p : paths) add(p, kVariableItem, "share");
-    return items;
-  }
-  if (before.empty()) {
-    for (const auto& v : lang::knownVerbs()) add(v, kKeywordItem, "verb");
-    return items;
-  }
-  auto [house, tasker] = scopeAt(a, static_cast<std::uint32_t>(lineStart));
-  const std::string& verb = before.front();
-  bool second = before.size() == 1;
-  if (verb == "go" && second && tasker) {
-    for (const auto& f : tasker->frames) add(f.name, kMethodItem, "frame");
-  } else if ((verb == "aux" && second) || verb == "done" || (verb == "bid" && before.size() >= 2)) {
-    if (house)
-      for (const auto& t : house->taskers)
-        if (t.kind == sema::Tasker::Kind::Framer) add(t.name, kClassItem, "framer");
-  } else if (verb == "do" && second && a.model) {
-    for (const auto& d : a.model->deeds) add(d.name, kFunctionItem, "deed");
-  }
-  return items;
 }
 
 } // namespace flo::lsp

@@ -1,7 +1,8 @@
 /// \file
-/// The language features of `floc lsp`, each a pure function of one analysis: the outline,
-/// canonical formatting, go to definition and hover. Positions in and out are LSP positions of
-/// the analysed document (see positions.h).
+/// The language features of `floc lsp`, each a pure function of one analysis: the outline and
+/// formatting (symbols.cpp); definition, references and hover (features.cpp, over every name use
+/// in the document); completion (completion.cpp). Positions in and out are LSP positions of the
+/// analysed document (see positions.h).
 #pragma once
 
 #include "compiler/lsp/analysis.h"
