@@ -98,11 +98,17 @@ std::optional<FileId> SourceManager::loadFile(const std::filesystem::path& path,
   return FileId(files_.size());
 }
 
-FileId SourceManager::addBuffer(std::string name, std::string text) {
+FileId SourceManager::addBuffer(std::string name, std::string text,
+                                const std::filesystem::path& path) {
   assert(text.size() < kMaxFileSize);
   auto file = std::make_unique<File>();
   file->name = std::move(name);
   file->text = std::move(text);
+  if (!path.empty()) {
+    std::error_code ec;
+    file->path = std::filesystem::weakly_canonical(path, ec);
+    if (ec) file->path = path;
+  }
   files_.push_back(std::move(file));
   return FileId(files_.size());
 }

@@ -45,8 +45,10 @@ public:
   /// "is a directory", "too large"). The same canonical path read twice gives the same id.
   std::optional<FileId> loadFile(const std::filesystem::path& path, std::string& error);
 
-  /// Adds text that did not come from disk (stdin, tests, the fuzzer).
-  FileId addBuffer(std::string name, std::string text);
+  /// Adds text that did not come from disk (stdin, tests, the fuzzer). With a `path` (an
+  /// editor's unsaved buffer of that file), `load` resolves against the path's directory and a
+  /// file that loads `path` gets this text instead of the disk's.
+  FileId addBuffer(std::string name, std::string text, const std::filesystem::path& path = {});
 
   std::string_view text(FileId file) const;
   /// The name as given by the user (used in diagnostics).

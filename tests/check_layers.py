@@ -33,6 +33,7 @@ LAYERS = {
     "compiler/sema": ["lang", "stdlib"],
     "compiler/ir": ["compiler/sema", "lang", "stdlib", "runtime"],
     "compiler/codegen": ["compiler/ir", "compiler/sema", "lang", "stdlib", "runtime"],
+    "compiler/lsp": ["compiler/ir", "compiler/sema", "lang", "stdlib", "runtime"],
 }
 
 # Pure folders: no system headers or calls that do I/O, read a clock or draw randomness.

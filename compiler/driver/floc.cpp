@@ -5,6 +5,7 @@
 
 #include "compiler/codegen/codegen.h"
 #include "compiler/ir/lower.h"
+#include "compiler/lsp/server.h"
 #include "compiler/sema/check.h"
 #include "compiler/sema/graph.h"
 #include "lang/diagnostics.h"
@@ -535,6 +536,12 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     run->footer("Arguments after `--` go to the program: floc run app.flo -- --period 0.5 -v");
     addCodegen(run);
     addCommon(run);
+    CLI::App* lsp = app.add_subcommand(
+        "lsp", "serve the Language Server Protocol on stdin/stdout (for editors)");
+    lsp->footer("Diagnostics as you type (as `floc check --json`), formatting (as `floc fmt`),\n"
+                "outline, go to definition, references, hover and completion. -W flags apply\n"
+                "to every document. Set-up for VS Code, Neovim and Emacs: docs/editors.md.\n" +
+                warningHelp());
     CLI::App* verify = app.add_subcommand("verify", "prove contracts (not yet)");
     verify->allow_extras();
 
@@ -557,6 +564,7 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
 
     Session session(o, in, out, err);
     if (!session.configure()) return kUsage;
+    if (lsp->parsed()) return lsp::runServer(in, out, err, {o.warningFlags});
     if (check->parsed()) return commandCheck(session);
     if (fmt->parsed()) {
       if (o.fmtCheck && o.fmtInPlace) {
