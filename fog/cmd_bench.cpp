@@ -38,14 +38,21 @@ bench::NetBenchOptions quickBench() {
   return b;
 }
 
-/// An option that, when given, sets one field of the benchmark's options.
+/// An option that, when given, sets one field of a benchmark's options (`given` collects the
+/// settings, applied over the defaults or --quick once the command line is read).
+template <typename Bench, typename T>
+void fieldOption(CLI::App& app, std::vector<std::function<void(Bench&)>>& given,
+                 const std::string& name, T Bench::* field, const std::string& help) {
+  app.add_option_function<T>(
+      name,
+      [&given, field](const T& v) { given.push_back([field, v](Bench& b) { b.*field = v; }); },
+      help);
+}
+
 template <typename T>
 void benchOption(CLI::App& app, Options& o, const std::string& name,
                  T bench::NetBenchOptions::* field, const std::string& help) {
-  app.add_option_function<T>(
-      name,
-      [&o, field](const T& v) { o.benchGiven.push_back([field, v](auto& b) { b.*field = v; }); },
-      help);
+  fieldOption(app, o.benchGiven, name, field, help);
 }
 
 } // namespace
@@ -111,12 +118,7 @@ bench::PoolBenchOptions quickPoolBench() {
 template <typename T>
 void poolOption(CLI::App& app, Options& o, const std::string& name,
                 T bench::PoolBenchOptions::* field, const std::string& help) {
-  app.add_option_function<T>(
-      name,
-      [&o, field](const T& v) {
-        o.poolBenchGiven.push_back([field, v](bench::PoolBenchOptions& b) { b.*field = v; });
-      },
-      help);
+  fieldOption(app, o.poolBenchGiven, name, field, help);
 }
 
 /// The pool under test: a LocalFog in a fresh temporary folder, its replicas `fog pool run`
