@@ -86,7 +86,7 @@ const std::vector<Command>& commands() {
        addAccountNewOptions,
        accountNew},
       {{"account", "balance"},
-       "an account's balance, stake and nonce, as f+1 replicas say",
+       "an account's balance, stake and nonce, as n-f replicas say alike",
        addAccountBalanceOptions,
        accountBalance},
       {{"account", "transfer"},
