@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
   g++-aarch64-linux-gnu qemu-user
-  graphviz clang-format-19 clang-tidy-19 tcpdump
+  graphviz clang-format-19 clang-tidy-19 tcpdump neovim
 )
 
 missing=()
