@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <set>
+#include <unordered_map>
 
 namespace flo::ir {
 
@@ -205,7 +206,10 @@ private:
 
   std::uint32_t share(std::uint32_t house, const std::string& path, SourceRange where) {
     auto& index = shareIndex_[house];
-    if (auto it = index.find(path); it != index.end()) return it->second;
+    // Found by hash: paths share long prefixes (`.root.s0.s1...`), which the sorted index
+    // compares byte by byte at every level of its tree, for every prefix checked below.
+    auto& byPath = shareByPath_[house];
+    if (auto it = byPath.find(path); it != byPath.end()) return it->second;
     if (path.size() > kMaxPathLength) {
       diags_.error(where, "share path too long once its vias are applied (" +
                               std::to_string(path.size()) + " characters; the limit is " +
@@ -215,7 +219,7 @@ private:
     // A path may not descend through a share, nor name a node that holds shares (§7).
     for (std::size_t dot = path.size() > kMaxPathLength ? std::string::npos : path.find('.', 1);
          dot != std::string::npos; dot = path.find('.', dot + 1)) {
-      if (index.find(std::string_view(path).substr(0, dot)) != index.end()) {
+      if (byPath.find(std::string_view(path).substr(0, dot)) != byPath.end()) {
         diags_.error(where,
                      "'" + path + "' descends through the share '" + path.substr(0, dot) + "'");
         diags_.note({}, "select a field instead: `FIELD in " + path.substr(0, dot) + "`");
@@ -231,6 +235,7 @@ private:
     out_->shares.push_back(std::move(s));
     std::uint32_t id = std::uint32_t(out_->shares.size() - 1);
     index.emplace(path, id);
+    byPath.emplace(path, id);
     return id;
   }
 
@@ -1786,6 +1791,13 @@ private:
   std::map<std::string, std::uint32_t> locIndex_;
   std::vector<SourceRange> locRanges_; ///< parallel to Program::locations
   std::map<std::uint32_t, std::map<std::string, std::uint32_t, std::less<>>> shareIndex_;
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  /// The same shares by path, hashed (share() looks every new path's prefixes up).
+  std::map<std::uint32_t, std::unordered_map<std::string, std::uint32_t, PathHash, std::equal_to<>>>
+      shareByPath_;
   std::vector<std::unique_ptr<FramerInst>> insts_;
   std::vector<FramerInst*> declared_;
   std::vector<std::vector<FramerInst*>> declaredIn_; ///< declared_ by house
