@@ -13,6 +13,7 @@
 #include <cmath>
 #include <deque>
 #include <set>
+#include <unordered_set>
 
 namespace flo::sema {
 
@@ -1335,11 +1336,16 @@ private:
   }
 
   void reportSharesCrossed() {
+    // Prefixes looked up by hash: the sorted map would compare their long common prefixes byte
+    // by byte at every level (it stays the order of the reports).
+    std::unordered_set<std::string_view> paths;
+    paths.reserve(sharePaths_.size());
+    for (const auto& [path, range] : sharePaths_) paths.insert(path);
     for (const auto& [path, range] : sharePaths_) {
       for (std::size_t dot = path.find('.', 1); dot != std::string::npos;
            dot = path.find('.', dot + 1)) {
+        if (!paths.count(std::string_view(path).substr(0, dot))) continue;
         auto it = sharePaths_.find(std::string_view(path).substr(0, dot));
-        if (it == sharePaths_.end()) continue;
         diags_.error(range, "path " + quote(path) + " descends through share " + quote(it->first));
         diags_.note(it->second, quote(it->first) + " is used as a share here");
         diags_.note({},
