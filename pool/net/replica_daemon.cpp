@@ -155,8 +155,6 @@ void ReplicaDaemon::onTransportEvent(const core::TransportEvent& e) {
   } else if (e.kind == Kind::SessionDown) {
     std::fprintf(stderr, "replica %u: session with replica %u down: %s\n", unsigned(index_),
                  unsigned(r->second), e.reason.c_str());
-  } else if (e.kind == Kind::Failed) {
-    ++stats_.undelivered;
   }
 }
 
@@ -196,12 +194,9 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   auto wait = maxWait;
   if (next) {
     auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
+    // Never 0 ms for the same timer twice: onTimer leaves every timer it ran ahead of `now`
+    // (Replica checks it), so a loop that waited 0 ms acts on the timer and moves on.
     wait = std::clamp(until, std::chrono::milliseconds(0), maxWait);
-    // A timer still due after onTimer ran for it (the core keeps a flush timer it could not act
-    // on until the round moves) must not make this loop wait 0 ms each time: runUntil reads
-    // nothing from the socket without time to wait, so the replica would spin, deaf to the
-    // messages that move the round on.
-    if (next == timerFired_) wait = std::max(wait, std::chrono::milliseconds(1));
   }
   // A message may arm a timer sooner than the one this wait was computed for (the leader's
   // flush timer, armed by a submission that makes no effect yet): stop waiting for it then,
@@ -215,10 +210,7 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
       },
       wait);
   Time now = Clock::now();
-  if (auto due = replica_->nextTimer(); due && now >= *due) {
-    replica_->onTimer(now);
-    timerFired_ = due;
-  }
+  if (auto due = replica_->nextTimer(); due && now >= *due) replica_->onTimer(now);
   flush();
 }
 

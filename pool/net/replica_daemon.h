@@ -39,7 +39,6 @@ struct ReplicaConfig {
 struct DaemonStats {
   std::uint64_t messagesIn = 0, messagesOut = 0, malformed = 0, unknownSenders = 0;
   std::uint64_t storeBatches = 0;
-  std::uint64_t undelivered = 0; ///< messages the transport gave up on (the peer unreachable)
 };
 
 class ReplicaDaemon {
@@ -84,7 +83,6 @@ private:
   std::map<std::string, ClientId, std::less<>> clientByDid_;
   std::map<ClientId, Client> clients_;
   ClientId nextClient_ = 1;
-  std::optional<Time> timerFired_; ///< the due time onTimer last ran for
   std::atomic<bool> stop_{false};
   std::string failure_;
   DaemonStats stats_;
