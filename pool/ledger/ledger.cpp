@@ -5,6 +5,7 @@
 #include "core/check.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace flo::pool {
 
@@ -98,17 +99,13 @@ Ledger::Ledger(const Genesis& genesis)
 }
 
 void Ledger::rebuildDerived() {
-  accountTree_ = MerkleMap();
-  providerTree_ = MerkleMap();
+  std::tie(accountTree_, providerTree_) = treesFromScratch();
   releases_.clear();
   touched_.clear();
   touchedProviders_.clear();
-  for (const auto& [id, a] : accounts_) {
-    accountTree_.put(treeKey(id), accountLeaf(a));
+  for (const auto& [id, a] : accounts_)
     for (const auto& u : a.unbonding) releases_[u.releaseHeight].insert(id);
-  }
-  for (const auto& [id, p] : providers_) providerTree_.put(treeKey(id), providerLeaf(p));
-  stateRoot_ = rootOf(chain_, height_, timeMs_, supply_, accountTree_.root(), providerTree_.root());
+  stateRoot_ = rootOver(accountTree_, providerTree_);
 }
 
 void Ledger::updateCommitment() {
@@ -123,15 +120,24 @@ void Ledger::updateCommitment() {
     providerTree_.put(treeKey(id), providerLeaf(providers_.at(id)));
   touched_.clear();
   touchedProviders_.clear();
-  stateRoot_ = rootOf(chain_, height_, timeMs_, supply_, accountTree_.root(), providerTree_.root());
+  stateRoot_ = rootOver(accountTree_, providerTree_);
   FLO_EXPENSIVE_CHECK(stateRoot_ == stateRootFromScratch());
 }
 
-Digest Ledger::stateRootFromScratch() const {
-  MerkleMap accounts, providers;
-  for (const auto& [id, a] : accounts_) accounts.put(treeKey(id), accountLeaf(a));
-  for (const auto& [id, p] : providers_) providers.put(treeKey(id), providerLeaf(p));
+std::pair<MerkleMap, MerkleMap> Ledger::treesFromScratch() const {
+  std::pair<MerkleMap, MerkleMap> trees;
+  for (const auto& [id, a] : accounts_) trees.first.put(treeKey(id), accountLeaf(a));
+  for (const auto& [id, p] : providers_) trees.second.put(treeKey(id), providerLeaf(p));
+  return trees;
+}
+
+Digest Ledger::rootOver(MerkleMap& accounts, MerkleMap& providers) const {
   return rootOf(chain_, height_, timeMs_, supply_, accounts.root(), providers.root());
+}
+
+Digest Ledger::stateRootFromScratch() const {
+  auto [accounts, providers] = treesFromScratch();
+  return rootOver(accounts, providers);
 }
 
 const Account* Ledger::account(const AccountId& id) const {

@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace flo::pool {
@@ -103,6 +104,10 @@ private:
   void updateCommitment();
   /// Everything derived from the accounts and providers, built again (genesis, decode).
   void rebuildDerived();
+  /// The two Merkle maps (accounts, providers) built from every entry.
+  std::pair<MerkleMap, MerkleMap> treesFromScratch() const;
+  /// The state root over these maps of the current accounts and providers.
+  Digest rootOver(MerkleMap& accounts, MerkleMap& providers) const;
 
   Digest chain_{};
   std::uint64_t supply_ = 0;

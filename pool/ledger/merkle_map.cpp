@@ -5,6 +5,7 @@
 #include "core/check.h"
 
 #include <array>
+#include <bit>
 #include <utility>
 #include <vector>
 
@@ -22,8 +23,7 @@ unsigned bitOf(const core::Digest& key, unsigned i) {
 /// The first bit in which the keys differ (kBits when they are equal).
 unsigned firstDifference(const core::Digest& a, const core::Digest& b) {
   for (unsigned byte = 0; byte < a.size(); ++byte) {
-    if (unsigned x = unsigned(a[byte] ^ b[byte]); x != 0)
-      return byte * 8 + unsigned(__builtin_clz(x)) - 24; // x fits in 8 of clz's 32 bits
+    if (std::uint8_t x = a[byte] ^ b[byte]; x != 0) return byte * 8 + unsigned(std::countl_zero(x));
   }
   return kBits;
 }
@@ -34,20 +34,16 @@ struct MerkleMap::Node {
   bool leaf = true;
   bool dirty = true;
   std::uint16_t bit = 0; ///< a branch: the bit its children differ in first
-  core::Digest key{};    ///< a leaf's key; a branch's: any key below it (they share the prefix)
-  core::Digest value{};
+  core::Digest key{};    ///< a leaf's
+  core::Digest value{};  ///< a leaf's
   core::Digest hash{};
   std::array<std::unique_ptr<Node>, 2> child;
 
-  std::unique_ptr<Node> clone() const {
-    auto n = std::make_unique<Node>(*this);
-    return n;
-  }
   Node() = default;
   Node(const Node& o)
       : leaf(o.leaf), dirty(o.dirty), bit(o.bit), key(o.key), value(o.value), hash(o.hash) {
     for (int i = 0; i < 2; ++i)
-      if (o.child[i]) child[i] = o.child[i]->clone();
+      if (o.child[i]) child[i] = std::make_unique<Node>(*o.child[i]);
   }
 };
 
@@ -56,10 +52,10 @@ MerkleMap::~MerkleMap() = default;
 MerkleMap::MerkleMap(MerkleMap&&) noexcept = default;
 MerkleMap& MerkleMap::operator=(MerkleMap&&) noexcept = default;
 MerkleMap::MerkleMap(const MerkleMap& other)
-    : root_(other.root_ ? other.root_->clone() : nullptr), size_(other.size_) {}
+    : root_(other.root_ ? std::make_unique<Node>(*other.root_) : nullptr), size_(other.size_) {}
 MerkleMap& MerkleMap::operator=(const MerkleMap& other) {
   if (this != &other) {
-    root_ = other.root_ ? other.root_->clone() : nullptr;
+    root_ = other.root_ ? std::make_unique<Node>(*other.root_) : nullptr;
     size_ = other.size_;
   }
   return *this;
@@ -97,7 +93,6 @@ void MerkleMap::put(const Key& key, const Value& value) {
   auto branch = std::make_unique<Node>();
   branch->leaf = false;
   branch->bit = std::uint16_t(d);
-  branch->key = key;
   unsigned side = bitOf(key, d);
   branch->child[side] = leaf();
   branch->child[1 - side] = std::move(*at);
