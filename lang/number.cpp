@@ -43,17 +43,18 @@ NumberLiteral readNumber(std::string_view text) {
       out.integer = neg ? std::int64_t(0 - u) : std::int64_t(u);
       return out;
     }
-    // Beyond 64 bits: the nearest double, digit by digit (exact up to rounding).
+    // Beyond 64 bits: the nearest double. strtod rounds a decimal correctly; other bases add
+    // their digits (exact for powers of two up to the double's precision).
     double v = 0;
-    for (char c : body) {
-      int d = std::isdigit(static_cast<unsigned char>(c))
-                  ? c - '0'
-                  : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
-      v = v * base + d;
-    }
-    if (base == 10) { // strtod rounds a long decimal correctly where the loop may not
-      std::string digits(body);
-      v = std::strtod(digits.c_str(), nullptr);
+    if (base == 10) {
+      v = std::strtod(std::string(body).c_str(), nullptr);
+    } else {
+      for (char c : body) {
+        int d = std::isdigit(static_cast<unsigned char>(c))
+                    ? c - '0'
+                    : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+        v = v * base + d;
+      }
     }
     out.kind = NumberLiteral::Kind::IntegerTooLarge;
     out.real = neg ? -v : v;
@@ -80,12 +81,13 @@ NumberLiteral readNumber(std::string_view text) {
   auto [end, ec] = std::from_chars(t.data() + (t[0] == '+'), t.data() + t.size(), v);
   if (end != t.data() + t.size()) return out;
   if (ec == std::errc::result_out_of_range) {
-    // from_chars says so for overflow and for underflow alike: only overflow is an error.
-    if (std::fabs(std::strtod(t.c_str(), nullptr)) == HUGE_VAL) {
+    // from_chars says so for overflow and for underflow alike: only overflow is an error
+    // (strtod gives the underflow its nearest double, 0 or a denormal).
+    v = std::strtod(t.c_str(), nullptr);
+    if (std::fabs(v) == HUGE_VAL) {
       out.kind = NumberLiteral::Kind::RealTooLarge;
       return out;
     }
-    v = std::strtod(t.c_str(), nullptr);
   } else if (ec != std::errc()) {
     return out;
   }
