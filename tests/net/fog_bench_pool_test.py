@@ -12,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 
+import bench_figures
+
 KEYS = ["tx_per_s", "p50_ms", "p99_ms", "bound_tx_per_s", "verify_per_s", "replicas",
         "cpu_ms_per_tx", "ratio_to_bound", "half_load_rate", "max_rate", "seconds"]
 
@@ -46,26 +48,8 @@ def main():
     if remaining:
         print(f"FAIL: the temporary fog was not removed: {remaining}")
         return 1
-    if run.returncode != 0:
-        print(f"FAIL: fog bench pool exited {run.returncode}")
-        return 1
-    try:
-        figures = json.loads(run.stdout)
-    except json.JSONDecodeError as e:
-        print(f"FAIL: stdout is not one JSON object ({e}): {run.stdout!r}")
-        return 1
-    if not isinstance(figures, dict):
-        print(f"FAIL: expected a JSON object, got {type(figures).__name__}")
-        return 1
-    bad = [k for k in KEYS
-           if not isinstance(figures.get(k), (int, float)) or isinstance(figures.get(k), bool)
-           or not figures[k] > 0]
-    if bad:
-        print(f"FAIL: missing or not a positive number: {', '.join(bad)}")
-        print(json.dumps(figures, indent=2))
-        return 1
-    if figures.get("ok") is not True:
-        print("FAIL: the object says the run did not complete")
+    figures = bench_figures.figures(run, KEYS, "fog bench pool", "the run did not complete")
+    if figures is None:
         return 1
     if figures.get("mismatched_replies") != 0:
         print("FAIL: replicas disagreed on a committed transaction")

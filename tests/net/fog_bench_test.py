@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 
+import bench_figures
+
 KEYS = ["small_ratio_vs_tcp", "large_ratio_vs_tcp", "large_mb_per_s", "tcp_large_mb_per_s",
         "first_contact_ms_p50", "small_msg_per_s", "tcp_small_msg_per_s", "handshake_ms_p50",
         "tcp_connect_ms_p50", "logs_held_ms_p50", "lossy_mb_per_s", "runs"]
@@ -19,26 +21,8 @@ def main():
     run = subprocess.run([fog, "bench", "net", "--quick", "--json"], capture_output=True,
                          text=True, timeout=240)
     print(run.stderr, end="")  # the tables
-    if run.returncode != 0:
-        print(f"FAIL: fog bench net exited {run.returncode}")
-        return 1
-    try:
-        figures = json.loads(run.stdout)
-    except json.JSONDecodeError as e:
-        print(f"FAIL: stdout is not one JSON object ({e}): {run.stdout!r}")
-        return 1
-    if not isinstance(figures, dict):
-        print(f"FAIL: expected a JSON object, got {type(figures).__name__}")
-        return 1
-    bad = [k for k in KEYS
-           if not isinstance(figures.get(k), (int, float)) or isinstance(figures.get(k), bool)
-           or not figures[k] > 0]
-    if bad:
-        print(f"FAIL: missing or not a positive number: {', '.join(bad)}")
-        print(json.dumps(figures, indent=2))
-        return 1
-    if figures.get("ok") is not True:
-        print("FAIL: the object says a phase did not complete")
+    figures = bench_figures.figures(run, KEYS, "fog bench net", "a phase did not complete")
+    if figures is None:
         return 1
     print(json.dumps(figures, indent=2))
     print(f"{len(KEYS)} figures present and positive")

@@ -56,19 +56,11 @@ CHECKPOINT_INTERVAL = 128  # the local fog's genesis (pool/wire/genesis.h defaul
 CLI_TIMEOUT = 40  # seconds: the CLI waits at most 15 s for the pool; more than this is a hang
 WATCHDOG = 240  # seconds for the whole test (ctest's TIMEOUT is 300); about 50 s is usual
 SESSION_TIMEOUT = 10  # seconds: the transport ends a silent session (TransportConfig)
-# Scenarios that fail today for a reason outside this test's reach (a bug reported, not fixed):
-# reported as KNOWN ISSUE and not counted as failures, unless FLO_POOL_STRICT=1.
-KNOWN_ISSUES = {}  # name: why (none today)
-STRICT = os.environ.get("FLO_POOL_STRICT") == "1"
 CRASH_MARKS = ["invariant violated", "terminate called", "Segmentation", "Aborted",
                "AddressSanitizer", "runtime error:", "core dumped"]
 
 
 class Fail(Exception):
-    pass
-
-
-class KnownIssue(Exception):
     pass
 
 
@@ -870,7 +862,7 @@ def leftovers(dir):
 def main():
     fog = os.path.abspath(sys.argv[1])
     only = sys.argv[2:]
-    passed = failed = known = 0
+    passed = failed = 0
     # Past WATCHDOG seconds the main thread gets SIGINT, so that the fog is still stopped before
     # ctest's TIMEOUT would kill this script and leave the replicas running.
     watchdog = threading.Timer(WATCHDOG, lambda: os.kill(os.getpid(), signal.SIGINT))
@@ -899,13 +891,6 @@ def main():
                     failed += 1
                     print(f"  FAIL: {e}", flush=True)
                     diagnose(f)
-                except KnownIssue as e:
-                    if STRICT:
-                        failed += 1
-                        print(f"  FAIL (FLO_POOL_STRICT): {e}\n  {KNOWN_ISSUES[name]}")
-                    else:
-                        known += 1
-                        print(f"  KNOWN ISSUE: {e}\n  {KNOWN_ISSUES[name]}", flush=True)
             if failed == 0:  # S1/S2 and every stored chain, at the end
                 _, st = f.wait_converged(30)
                 for i in range(4):
@@ -940,7 +925,7 @@ def main():
             except (Fail, sqlite3.Error) as e:
                 failed += 1
                 print(f"FAIL: {e}")
-        print(f"{passed} passed, {failed} failed, {known} known issue(s) "
+        print(f"{passed} passed, {failed} failed "
               f"({time.monotonic() - started:.0f} s)")
     return 1 if failed else 0
 
