@@ -24,8 +24,6 @@ const std::vector<WarningInfo>& warningTable() {
        "an aux, slave or moot framer that nothing refers to", true},
       {Warning::Duplicate, "duplicate", "a clause or declaration given twice; the later wins",
        true},
-      {Warning::UnimplementedDeed, "unimplemented-deed",
-       "an Ioflo deed that Flo checks but cannot build yet", true},
       {Warning::MisleadingIndentation, "misleading-indentation",
        "an act indented like the frame's body that a context verb above owns", true},
       {Warning::UnwrittenShare, "unwritten-share",

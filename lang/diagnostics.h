@@ -28,7 +28,6 @@ enum class Warning : std::uint8_t {
   UnreachableFrame,      ///< no transition, start or hierarchy link reaches the frame
   UnusedFramer,          ///< an inactive/aux/slave/moot framer nothing refers to
   Duplicate,             ///< a clause given twice; the later one wins
-  UnimplementedDeed,     ///< an Ioflo deed Flo knows but cannot build yet
   MisleadingIndentation, ///< an act indented as the frame's body that a context verb above owns
   UnwrittenShare,        ///< a share read but never initialized or written in the program
   Count

@@ -5,7 +5,8 @@
 /// the outputs back to their slots.
 ///
 /// Semantics (Python's, as far as 64-bit typed values allow):
-///  - Port types: `f64`, `i64`, `bool`; any other type is refused at build time.
+///  - Port types: `f64`, `i64`, `bool`; sema refuses any other (compiler/sema/typecheck.h), and
+///    every other user error too: this file emits the typed body it is given.
 ///  - Inputs are read once, before the body, through flo_in_f64/i64/bool (inline when the cell
 ///    already holds the declared kind). A value with no such reading stops the run.
 ///  - Outputs and locals start at 0 / 0.0 / false: an output is *not* read from the store (bind
@@ -21,8 +22,7 @@
 ///  - Functions: abs, min, max (any count >= 2, Python's first-wins tie rule), clamp(x, lo, hi)
 ///    = min(max(x, lo), hi), sqrt exp log sin cos (f64; Python's math domain / range errors
 ///    stop the run), floor ceil round (an int, like Python 3; round is half-to-even).
-///  - Assignment converts bool -> i64 -> f64; f64 to an i64 port (use floor, ceil or round) and
-///    numbers to a bool port are build errors.
+///  - Assignment converts bool -> i64 -> f64 (explicit Widen nodes from sema).
 ///  - Every run-time fault is located at the `do` line (the DeedCall's location).
 #pragma once
 
@@ -41,8 +41,8 @@ public:
   DeedEmitter(const ir::Program& p, llvm::LLVMContext& c, llvm::Module& m, llvm::IRBuilder<>& b)
       : p_(p), c_(c), m_(m), b_(b) {}
 
-  /// Fills `fn` (signature i32(FloCtx*)) with the call. Returns false with a message for a
-  /// construct it cannot lower; `fn` is then left empty.
+  /// Fills `fn` (signature i32(FloCtx*)) with the call. Returns false with a message only for
+  /// an internal inconsistency (a call that does not fit its deed); `fn` is then left empty.
   bool emitCall(llvm::Function* fn, const ir::DeedCall& call, std::string& error);
 
   /// A NUL-terminated message constant, shared by every call site of the module.

@@ -154,19 +154,14 @@ int commandCheck(Session& s) {
   return s.finish();
 }
 
-/// check ▸ lower ▸ verify; null (with diagnostics) when the program has errors. The IR keeps
-/// the AST and the model alive: deed bodies are lowered from them later, by code generation.
+/// check ▸ lower ▸ verify; null (with diagnostics) when the program has errors. The IR owns
+/// what code generation reads (the typed deed bodies); the AST and the model can go.
 std::unique_ptr<ir::Program> lowerProgram(Session& s, std::unique_ptr<lang::Program> program) {
   if (s.diags().hasErrors()) return nullptr;
   auto model = sema::check(*program, s.diags());
   if (s.diags().hasErrors()) return nullptr;
   auto ir = ir::lower(*program, *model, s.sources(), s.diags());
   if (s.diags().hasErrors()) return nullptr;
-  struct Owned {
-    std::unique_ptr<lang::Program> program;
-    std::unique_ptr<sema::Model> model;
-  };
-  ir->keepAlive = std::make_shared<const Owned>(Owned{std::move(program), std::move(model)});
   auto problems = ir::verify(*ir);
   if (!problems.empty()) {
     for (const auto& p : problems) s.diags().error({}, "internal error: IR does not verify: " + p);

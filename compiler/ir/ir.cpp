@@ -294,6 +294,10 @@ void print(const Program& p, std::ostream& out) {
   }
   out << "\n";
   for (std::uint32_t i = 0; i < p.functions.size(); ++i) printFunction(p, i, out);
+  for (const Deed& d : p.deeds) {
+    out << "\ndeed " << d.name << "\n";
+    if (d.typed) tir::print(d.typed->vars, d.typed->body, out, "  ");
+  }
 }
 
 std::vector<std::string> verify(const Program& p) {

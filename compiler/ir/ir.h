@@ -5,6 +5,7 @@
 /// Ioflo's resolve order (§12.2) and types are inferred. Code generation reads only this.
 #pragma once
 
+#include "compiler/sema/typed.h"
 #include "runtime/abi.h"
 #include "runtime/image.h"
 
@@ -167,12 +168,12 @@ struct House {
   std::vector<std::uint32_t> queue;
 };
 
-/// A deed written in Flo: its ports and body stay in the AST; codegen lowers them.
+/// A deed written in Flo: its typed body (sema) and where each statement is.
 struct Deed {
   std::string name;
-  const void* decl = nullptr; ///< sema::DeedDef
-  std::vector<std::string> ports;
-  std::vector<std::uint32_t> stmtLocs; ///< location of each body statement (faults point there)
+  std::shared_ptr<const tir::TypedDeed> typed;
+  std::vector<std::string> ports;      ///< inputs and outputs, bound to store fields in order
+  std::vector<std::uint32_t> stmtLocs; ///< location of each typed statement (faults point there)
 };
 
 /// Static cost of one framer or deed (`floc build --stats`).
@@ -192,8 +193,6 @@ struct Program {
   std::vector<Function> functions;
   std::vector<Deed> deeds;
   std::uint32_t marks = 0;
-  /// Keeps what the IR points into (the sema model owning the deed bodies) alive.
-  std::shared_ptr<const void> keepAlive;
 
   std::uint32_t slotCount() const;
   std::uint32_t slot(FieldRef r) const { return shares.at(r.share).firstSlot + r.field; }

@@ -14,6 +14,7 @@
 #include "stdlib/builtins.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -198,8 +199,10 @@ private:
     return it->second;
   }
 
+  /// A construct Flo checks but does not run: an error in `floc check` as in `floc build`, so
+  /// the two never disagree and nothing checked is silently dropped.
   void unsupported(SourceRange r, const std::string& what) {
-    if (!checkOnly_) diags_.error(r, what + " is not supported by code generation yet");
+    diags_.error(r, what + " does not run in Flo yet");
   }
 
   // ------------------------------------------------------------------ the store
@@ -1323,8 +1326,9 @@ private:
       for (std::size_t k = 0; k < per.size(); ++k) {
         const std::string& name = per[k].first;
         if (std::find(ir.ports.begin(), ir.ports.end(), name) != ir.ports.end()) continue;
-        bool local = std::any_of(deed.body.begin(), deed.body.end(), [&](const Stmt* s) {
-          return s->kind == StmtKind::Port && as<PortStmt>(*s).name.text == name;
+        const auto& vars = deed.typed->vars;
+        bool local = std::any_of(vars.begin(), vars.end(), [&](const tir::Var& v) {
+          return v.name == name && v.role == tir::Var::Role::Local;
         });
         diags_.error(perNames[k]->range,
                      local ? "'" + name + "' is a local of deed '" + deed.name +
@@ -1345,9 +1349,9 @@ private:
             field(share(sc.framer->house, path, d.range), "value", Value::none(), d.range));
         // An input reads what its binding names; an unbound one reads the actor's own node,
         // which the program does not name, so only bound inputs count as reads.
-        bool input = std::any_of(deed.body.begin(), deed.body.end(), [&](const Stmt* s) {
-          return s->kind == StmtKind::Port && as<PortStmt>(*s).name.text == port &&
-                 as<PortStmt>(*s).port == PortStmt::Kind::Input;
+        const auto& vars = deed.typed->vars;
+        bool input = std::any_of(vars.begin(), vars.end(), [&](const tir::Var& v) {
+          return v.name == port && v.role == tir::Var::Role::Input;
         });
         if (!input)
           wrote(call.ports.back().share);
@@ -1376,17 +1380,16 @@ private:
   }
 
   std::uint32_t deedIndex(const sema::DeedDef& deed) {
+    assert(deed.typed && "lowering runs only on a model without errors, so sema typed the deed");
     for (std::uint32_t i = 0; i < out_->deeds.size(); ++i)
-      if (out_->deeds[i].decl == &deed) return i;
+      if (out_->deeds[i].typed == deed.typed) return i;
     Deed d;
     d.name = deed.name;
-    d.decl = &deed;
-    for (const Stmt* s : deed.body) {
-      // Inputs and outputs are bound to store fields; locals live in the generated code alone.
-      if (s->kind == StmtKind::Port && as<PortStmt>(*s).port != PortStmt::Kind::Local)
-        d.ports.push_back(as<PortStmt>(*s).name.text);
-      d.stmtLocs.push_back(loc(s->range));
-    }
+    d.typed = deed.typed;
+    // Inputs and outputs are bound to store fields; locals live in the generated code alone.
+    for (std::uint32_t v : deed.typed->inputsAndOutputs())
+      d.ports.push_back(deed.typed->vars[v].name);
+    for (const auto& st : deed.typed->body) d.stmtLocs.push_back(loc(st.range));
     out_->deeds.push_back(std::move(d));
     return std::uint32_t(out_->deeds.size() - 1);
   }

@@ -5,6 +5,7 @@
 /// declaration refers to and reports reachability.
 #include "compiler/sema/check.h"
 
+#include "compiler/sema/typecheck.h"
 #include "lang/format.h"
 #include "lang/number.h"
 #include "stdlib/builtins.h"
@@ -133,13 +134,6 @@ const std::vector<std::string>& scalarTypes() {
   static const std::vector<std::string> types = {"i64", "u64",   "f64", "bool",
                                                  "str", "bytes", "did"};
   return types;
-}
-
-const std::vector<std::string>& builtinFunctions() {
-  static const std::vector<std::string> fns = {"abs",  "min",   "max",  "sqrt", "floor",
-                                               "ceil", "round", "len",  "exp",  "log",
-                                               "sin",  "cos",   "clamp"};
-  return fns;
 }
 
 class Checker {
@@ -735,7 +729,7 @@ private:
         }
       if (stdlib::findBuiltinDeed(key))
         diags_.error(name.range, "deed " + quote(name.text) + " would shadow a built-in deed");
-      model_->deeds.push_back({name.text, &static_cast<const NameStmt&>(s), {}});
+      model_->deeds.push_back({name.text, &static_cast<const NameStmt&>(s), {}, nullptr});
       return;
     }
     for (const auto& e : *list)
@@ -1276,10 +1270,9 @@ private:
       else
         diags_.note({}, "a deed is built in (such as `doer`) or declared with `deed NAME`");
     } else if (builtin && !builtin->implemented) {
-      diags_.warning(Warning::UnimplementedDeed, kindRange,
-                     "deed " + quote(builtin->spelling) +
-                         " is one of Ioflo's demonstration "
-                         "models; Flo checks it but cannot build it yet");
+      diags_.error(kindRange, "deed " + quote(builtin->spelling) +
+                                  " is one of Ioflo's demonstration models; Flo does not run "
+                                  "it");
     }
     if (!d.asParts.empty()) {
       for (const auto& p : d.asParts) checkName(p, "deed instance");
@@ -1544,46 +1537,6 @@ private:
 
   // ---------------------------------------------------------------------- extensions
 
-  struct ExprScope {
-    std::set<std::string, std::less<>> names;
-    bool allowOld = false;
-    std::string hint; ///< note for an unknown name without a close match
-  };
-
-  void checkExpr(const Expr& e, const ExprScope& scope) {
-    switch (e.kind) {
-    case ExprKind::Name:
-      if (!scope.names.count(e.text) && e.text != "true" && e.text != "false") {
-        diags_.error(e.range, "unknown name " + quote(e.text));
-        std::vector<std::string> candidates(scope.names.begin(), scope.names.end());
-        if (auto m = closestMatch(e.text, candidates))
-          diags_.note({}, "did you mean '" + *m + "'?");
-        else if (!scope.hint.empty())
-          diags_.note({}, scope.hint);
-      }
-      return;
-    case ExprKind::Literal:
-      warnHexReading(e.literal);
-      return;
-    case ExprKind::Path:
-      return;
-    case ExprKind::Old:
-      if (!scope.allowOld) diags_.error(e.range, "`old` is allowed only in `ensures`");
-      break;
-    case ExprKind::Call: {
-      const auto& fns = builtinFunctions();
-      if (std::find(fns.begin(), fns.end(), e.text) == fns.end()) {
-        diags_.error(e.range, "unknown function " + quote(e.text));
-        if (auto m = closestMatch(e.text, fns)) diags_.note({}, "did you mean '" + *m + "'?");
-      }
-      break;
-    }
-    default:
-      break;
-    }
-    for (const auto& op : e.operands) checkExpr(*op, scope);
-  }
-
   void checkType(const TypeRef& t) {
     if (t.kind == TypeRef::Kind::Map) {
       checkType(*t.key);
@@ -1604,10 +1557,11 @@ private:
   }
 
   void checkExtensions() {
-    for (const auto& deed : model_->deeds) checkDeed(deed);
+    for (auto& deed : model_->deeds) checkDeed(deed);
     for (const auto& flow : model_->flows) checkFlow(flow);
     for (const auto& job : model_->jobs) checkJob(job);
-    for (const auto& contract : model_->contracts) checkContract(contract);
+    for (const auto& contract : model_->contracts)
+      model_->typedContracts.push_back(checkContract(contract));
   }
 
   void declare(std::map<std::string, SourceRange, std::less<>>& names, const Ident& id,
@@ -1620,7 +1574,7 @@ private:
     }
   }
 
-  void checkDeed(const DeedDef& deed) {
+  void checkDeed(DeedDef& deed) {
     std::map<std::string, SourceRange, std::less<>> ports;
     std::set<std::string, std::less<>> assignable, inputs;
     for (const Stmt* s : deed.body)
@@ -1630,8 +1584,6 @@ private:
         checkType(p.type);
         (p.port == PortStmt::Kind::Input ? inputs : assignable).insert(p.name.text);
       }
-    ExprScope scope;
-    for (const auto& [name, range] : ports) scope.names.insert(name);
     bool assignsOutput = false;
     for (const Stmt* s : deed.body) {
       if (s->kind == StmtKind::Assign) {
@@ -1644,17 +1596,15 @@ private:
           diags_.note({}, "declare it with `output NAME as TYPE` or `local NAME as TYPE`");
         }
         assignsOutput = true;
-        if (a.target.index) checkExpr(*a.target.index, scope);
-        checkExpr(*a.value, scope);
       } else if (s->kind == StmtKind::Fail) {
         const auto& f = as<FailStmt>(*s);
         if (f.message.kind != WordKind::String)
           diags_.error(f.message.range, "`fail` takes a quoted message");
-        checkExpr(*f.condition, scope);
       }
     }
     if (!assignsOutput && complete_)
       diags_.error(deed.decl->name->range, "deed " + quote(deed.name) + " computes nothing");
+    deed.typed = typeDeed(deed, diags_);
   }
 
   bool deedExists(const std::string& name) {
@@ -1696,10 +1646,8 @@ private:
         break;
       }
       case StmtKind::Filter: {
-        ExprScope scope;
-        scope.names = {"value", "time"};
-        scope.hint = "in a filter the item is `value` and its time stamp `time`";
-        checkExpr(*static_cast<const ExprStmt&>(*s).expr, scope);
+        typeFilter(*static_cast<const ExprStmt&>(*s).expr, tir::Type::scalar(tir::Base::F64),
+                   diags_);
         break;
       }
       case StmtKind::Reduce: {
@@ -1816,7 +1764,7 @@ private:
     }
   }
 
-  void checkContract(const ExtensionBlock& contract) {
+  std::shared_ptr<const tir::TypedContract> checkContract(const ExtensionBlock& contract) {
     std::map<std::string, SourceRange, std::less<>> state;
     std::map<std::string, SourceRange, std::less<>> actions;
     for (const Stmt* s : contract.body)
@@ -1825,18 +1773,11 @@ private:
         declare(state, st.name, "state");
         checkType(st.type);
       }
-    ExprScope contractScope;
-    for (const auto& [name, r] : state) contractScope.names.insert(name);
-    ExprScope actionScope;
     for (const Stmt* s : contract.body) {
       switch (s->kind) {
-      case StmtKind::Invariant:
-        checkExpr(*static_cast<const ExprStmt&>(*s).expr, contractScope);
-        break;
       case StmtKind::Action: {
         const auto& a = as<ActionStmt>(*s);
         declare(actions, a.name, "action");
-        actionScope = contractScope;
         std::map<std::string, SourceRange, std::less<>> params;
         for (const auto& p : a.params) {
           declare(params, p.name, "parameter");
@@ -1844,17 +1785,7 @@ private:
           if (state.count(p.name.text))
             diags_.error(p.name.range,
                          "parameter " + quote(p.name.text) + " shadows contract state");
-          actionScope.names.insert(p.name.text);
         }
-        break;
-      }
-      case StmtKind::Requires:
-        checkExpr(*static_cast<const ExprStmt&>(*s).expr, actionScope);
-        break;
-      case StmtKind::Ensures: {
-        ExprScope ensures = actionScope;
-        ensures.allowOld = true;
-        checkExpr(*static_cast<const ExprStmt&>(*s).expr, ensures);
         break;
       }
       case StmtKind::Assign: {
@@ -1862,15 +1793,12 @@ private:
         if (!state.count(a.target.name.text))
           diags_.error(a.target.name.range, "an action assigns contract state; " +
                                                 quote(a.target.name.text) + " is not state");
-        if (a.target.index) checkExpr(*a.target.index, actionScope);
-        checkExpr(*a.value, actionScope);
         break;
       }
       case StmtKind::Fail: {
         const auto& f = as<FailStmt>(*s);
         if (f.message.kind != WordKind::String)
           diags_.error(f.message.range, "`fail` takes a quoted message");
-        checkExpr(*f.condition, actionScope);
         break;
       }
       default:
@@ -1880,6 +1808,7 @@ private:
     if (actions.empty() && complete_)
       diags_.error(static_cast<const NameStmt&>(*contract.decl).name->range,
                    "contract " + quote(contract.name) + " has no actions");
+    return typeContract(contract, diags_);
   }
 
   Diagnostics& diags_;

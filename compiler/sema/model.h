@@ -5,6 +5,7 @@
 /// the first half of semantic analysis; types and store slots come with code generation.
 #pragma once
 
+#include "compiler/sema/typed.h"
 #include "lang/ast.h"
 
 #include <map>
@@ -71,6 +72,7 @@ struct DeedDef {
   std::string name;
   const lang::NameStmt* decl = nullptr;
   std::vector<const lang::Stmt*> body;
+  std::shared_ptr<const tir::TypedDeed> typed; ///< null when the deed has errors
 };
 
 struct ExtensionBlock {
@@ -83,6 +85,8 @@ struct Model {
   std::vector<House> houses;
   std::vector<DeedDef> deeds;
   std::vector<ExtensionBlock> flows, jobs, contracts;
+  /// Parallel to contracts: each one's typed state and actions (null when it has errors).
+  std::vector<std::shared_ptr<const tir::TypedContract>> typedContracts;
 };
 
 } // namespace flo::sema

@@ -17,13 +17,7 @@ import sys
 import tempfile
 
 # file (relative to the source dir): what only `floc build` refuses today
-KNOWN = {
-    "tests/golden/deeds/build_errors.flo": "a deed port of type str (code generation)",
-    "tests/golden/check/servers.flo": "servers (code generation)",
-    "tests/golden/check/unwritten_share_server.flo": "servers (code generation)",
-    "tests/golden/check/loggers.flo": "binary logs (code generation)",
-    "tests/golden/check/unwritten_share_ioflo_deed.flo": "Ioflo's demonstration deeds",
-}
+KNOWN: dict = {}
 
 
 def verdicts(floc, path, out):
