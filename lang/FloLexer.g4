@@ -27,6 +27,7 @@ TAKE : 'take' ;
 // ---- Flo extension verbs (soft keywords) ----
 DEED : 'deed' ; INPUT : 'input' ; OUTPUT : 'output' ; LOCAL : 'local' ; FAIL : 'fail' ;
 FLOW : 'flow' ; WINDOW : 'window' ; MAP : 'map' ; FILTER : 'filter' ; REDUCE : 'reduce' ;
+BUFFER : 'buffer' ;
 JOB : 'job' ; NEEDS : 'needs' ; PRICE : 'price' ; REPLICAS : 'replicas' ; TRIGGER : 'trigger' ;
 CONTRACT : 'contract' ; STATE : 'state' ; INVARIANT : 'invariant' ; ACTION : 'action' ;
 REQUIRES : 'requires' ; ENSURES : 'ensures' ;

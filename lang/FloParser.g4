@@ -58,8 +58,9 @@ statement
   | LET lvalue ASSIGN expr                                        # assignStmt
   | FAIL word IF expr                                             # failStmt
   // flows
-  | FLOW name ( FROM path )*                                      # flowStmt
-  | WINDOW word                                                   # windowStmt
+  | FLOW name flowClause*                                         # flowStmt
+  | WINDOW length=word ( EVERY slide=word )?                      # windowStmt
+  | BUFFER word name*                                             # bufferStmt
   | MAP name                                                      # mapStmt
   | FILTER expr                                                   # filterStmt
   | REDUCE name INTO path                                         # reduceStmt
@@ -92,6 +93,12 @@ serverClause
   : AT word | BE schedule=name | RX word | TX word | IN order=name | TO word | PER directData
   | FOR fieldsPath ;
 frameClause : IN over=name | VIA path ;
+// A flow's sources and its partitioning; `from` and `by` lines continue the `flow` line.
+flowClause
+  : FROM EVERY word         # flowClockClause
+  | FROM path               # flowSourceClause
+  | BY word                 # flowByClause
+  ;
 actionContext : NATIVE | BENTER | ENTER | RENTER | PRECUR | RECUR | EXIT | REXIT ;
 
 // ---- deed clauses (any order; `as` anywhere, unlike Ioflo, FLOSCRIPT.md top) ----
@@ -179,7 +186,7 @@ name
   | NEXT | NATIVE | BENTER | ENTER | RENTER | PRECUR | RECUR | EXIT | REXIT | PUT | INC | COPY
   | SET | PRINT | DO | GO | LET | TIMEOUT | REPEAT | AUX | DONE | BID | READY | START | RUN | STOP
   | ABORT | REAR | RAZE | USE | FLO | GIVE | TAKE
-  | DEED | INPUT | OUTPUT | LOCAL | FAIL | FLOW | WINDOW | MAP | FILTER | REDUCE | JOB | NEEDS
+  | DEED | INPUT | OUTPUT | LOCAL | FAIL | FLOW | WINDOW | MAP | FILTER | REDUCE | BUFFER | JOB | NEEDS
   | PRICE | REPLICAS | TRIGGER | CONTRACT | STATE | INVARIANT | ACTION | REQUIRES | ENSURES
   | ME | MAIN | ROOT | ACTOR | ELAPSED | RECURRED | GOAL | UPDATED | CHANGED | ANY | ALL | LAST
   | MINE | ACTIVE | INACTIVE | SLAVE | MOOT | FRONT | MID | BACK | READIED | STARTED | RUNNING

@@ -196,6 +196,7 @@ enum class StmtKind : std::uint8_t {
   Map,
   Filter,
   Reduce,
+  Buffer,
   Job,
   Needs,
   Price,
@@ -451,10 +452,24 @@ struct FailStmt : StmtOf<StmtKind::Fail> {
   std::unique_ptr<Expr> condition;
 };
 
-/// `flow name [from source]...`
+/// `flow name [from PATH]... [from every PERIOD]... [by KEY]`
 struct FlowStmt : StmtOf<StmtKind::Flow> {
   Ident name;
   std::vector<Path> sources;
+  std::vector<Word> clocks; ///< `from every PERIOD`
+  std::optional<Word> by;   ///< `by *`: one partition per source path's `*` segments
+};
+
+/// `window LENGTH [every SLIDE]`: a duration or a count of items, sliding when `every` is given.
+struct WindowStmt : StmtOf<StmtKind::Window> {
+  Word length;
+  std::optional<Word> every;
+};
+
+/// `buffer CAPACITY [block | drop oldest | drop newest]`
+struct BufferStmt : StmtOf<StmtKind::Buffer> {
+  Word capacity;
+  std::vector<Ident> policy;
 };
 
 /// filter, invariant, requires, ensures

@@ -897,14 +897,28 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = dynamic_cast<P::FlowStmtContext*>(ctx)) {
       auto n = node<FlowStmt>(all, verb);
       n->name = ident(c->name());
-      for (auto* p : c->path()) n->sources.push_back(path(p));
+      for (auto* clause : c->flowClause()) {
+        if (auto* s = dynamic_cast<P::FlowSourceClauseContext*>(clause))
+          n->sources.push_back(path(s->path()));
+        else if (auto* k = dynamic_cast<P::FlowClockClauseContext*>(clause))
+          n->clocks.push_back(word(k->word()));
+        else if (auto* b = dynamic_cast<P::FlowByClauseContext*>(clause))
+          n->by = word(b->word());
+      }
       return n;
     }
   if (verb_ == FloLexer::WINDOW)
     if (auto* c = dynamic_cast<P::WindowStmtContext*>(ctx)) {
-      auto n = std::make_unique<WordStmt>(StmtKind::Window);
-      n->range = all, n->verbRange = verb;
-      n->value = word(c->word());
+      auto n = node<WindowStmt>(all, verb);
+      n->length = word(c->length);
+      if (c->slide) n->every = word(c->slide);
+      return n;
+    }
+  if (verb_ == FloLexer::BUFFER)
+    if (auto* c = dynamic_cast<P::BufferStmtContext*>(ctx)) {
+      auto n = node<BufferStmt>(all, verb);
+      n->capacity = word(c->word());
+      for (auto* p : c->name()) n->policy.push_back(ident(p));
       return n;
     }
   if (verb_ == FloLexer::MAP)

@@ -359,8 +359,19 @@ std::string formatStatement(const Stmt& s) {
   }
   case StmtKind::Timeout:
   case StmtKind::Repeat:
-  case StmtKind::Window:
     return std::string(stmtKindName(s.kind)) + " " + static_cast<const WordStmt&>(s).value.text;
+  case StmtKind::Window: {
+    const auto& n = as<WindowStmt>(s);
+    out = "window " + n.length.text;
+    if (n.every) append(out, "every"), append(out, n.every->text);
+    return out;
+  }
+  case StmtKind::Buffer: {
+    const auto& n = as<BufferStmt>(s);
+    out = "buffer " + n.capacity.text;
+    for (const auto& p : n.policy) append(out, p.text);
+    return out;
+  }
   case StmtKind::Aux: {
     const auto& n = as<AuxStmt>(s);
     out = "aux " + n.framer.text;
@@ -430,6 +441,8 @@ std::string formatStatement(const Stmt& s) {
     const auto& n = as<FlowStmt>(s);
     out = "flow " + n.name.text;
     for (const auto& p : n.sources) append(out, "from"), append(out, formatPath(p));
+    for (const auto& w : n.clocks) append(out, "from every"), append(out, w.text);
+    if (n.by) append(out, "by"), append(out, n.by->text);
     return out;
   }
   case StmtKind::Filter:
@@ -491,6 +504,8 @@ std::vector<std::string> formatStatementLines(const Stmt& s) {
     const auto& n = as<FlowStmt>(s);
     std::vector<std::string> lines{"flow " + n.name.text};
     for (const auto& p : n.sources) lines.push_back("from " + formatPath(p));
+    for (const auto& w : n.clocks) lines.push_back("from every " + w.text);
+    if (n.by) lines.push_back("by " + n.by->text);
     return lines;
   }
   std::string one = formatStatement(s);
@@ -574,6 +589,7 @@ public:
       return actionLevel();
     case StmtKind::Port:
     case StmtKind::Window:
+    case StmtKind::Buffer:
     case StmtKind::Map:
     case StmtKind::Filter:
     case StmtKind::Reduce:

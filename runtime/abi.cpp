@@ -27,7 +27,8 @@ const char* kUsage =
     "  --realtime         pace passes to the wall clock\n"
     "  --until SECONDS    stop after the pass at this simulated time\n"
     "  --store FILE       write the final store to FILE (one share per line)\n"
-    "  -v, --verbose      trace starts, stops and transitions on stderr\n"
+    "  --stats            print what each flow counted (items, drops, windows) on stderr\n"
+    "  -v, --verbose      trace starts, stops, transitions and flow windows on stderr\n"
     "  -h, --help         show this help\n\n"
     "Prints go to stdout. Exit status: 0, or 1 when the program sets .meta.failure or stops\n"
     "with a run-time error, 2 for a usage error.\n";
@@ -103,6 +104,10 @@ int32_t flo_in_bool(FloCtx* ctx, const FloValue* v, uint32_t loc) {
   return 0;
 }
 
+void flo_written(FloCtx* ctx, uint32_t share) {
+  rt(ctx).written(share);
+}
+
 void flo_fault(FloCtx* ctx, uint32_t loc, const char* message) {
   rt(ctx).fault(loc, message);
 }
@@ -169,6 +174,8 @@ int flo_rt_main(int argc, char** argv, const uint32_t* image, uint32_t image_wor
       }
     } else if (a == "--realtime") {
       o.realtime = true;
+    } else if (a == "--stats") {
+      o.stats = true;
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
     } else if (a == "--store") {

@@ -56,6 +56,12 @@ typedef struct FloCtx {
 } FloCtx;
 
 typedef int32_t (*FloFn)(FloCtx* ctx);
+/* A flow's stages (map, filter) over n queued items of one pass: transforms values[k] in place,
+ * drops the items a filter rejects, compacts values and parts (each item's partition) and
+ * returns how many are left. A fault sets ctx->fault and returns 0. */
+typedef int32_t (*FloFlowFn)(FloCtx* ctx, double* values, uint32_t* parts, uint32_t n, double time);
+/* A flow's `reduce DEED`: *out = DEED(acc, item). A fault sets ctx->fault. */
+typedef int32_t (*FloFoldFn)(FloCtx* ctx, double acc, double item, double* out);
 
 /* Comparison operators as encoded in the image and passed to helpers. */
 enum FloCmp { FLO_EQ = 0, FLO_NE = 1, FLO_LT = 2, FLO_LE = 3, FLO_GE = 4, FLO_GT = 5 };
@@ -83,6 +89,8 @@ int32_t flo_need_changed(FloCtx* ctx, uint32_t share, uint32_t mark);
 double flo_in_f64(FloCtx* ctx, const FloValue* v, uint32_t loc);
 int64_t flo_in_i64(FloCtx* ctx, const FloValue* v, uint32_t loc);
 int32_t flo_in_bool(FloCtx* ctx, const FloValue* v, uint32_t loc);
+/* Generated code wrote share `share`, which some flow takes items from. */
+void flo_written(FloCtx* ctx, uint32_t share);
 /* A deed's `fail "message" if ...` or a fault in its arithmetic (division by zero, index). */
 void flo_fault(FloCtx* ctx, uint32_t loc, const char* message);
 /* Math for deeds: libm through the runtime so every target links the same way. */

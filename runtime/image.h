@@ -23,6 +23,10 @@
 ///              7 act lists (n, act ids) in ActList order
 ///   acts:      n, then per act: kind, location, and the operands of its kind (ActKind)
 ///   marks:     n
+///   flows:     n, then per flow: name, location, house, window, length (f64), every (f64),
+///              count (lo, hi), capacity, policy, reducer, item fn, fold fn, reduce location,
+///              sources (n, then share, slot, partition), clocks (n, f64 periods), sinks (n,
+///              then share, slot, key string)
 #pragma once
 
 #include <cstdint>
@@ -30,7 +34,7 @@
 namespace flo::image {
 
 inline constexpr std::uint32_t kMagic = 0x464C4F31; // "FLO1"
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;        // 2: flows
 inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
 enum class TaskerKind : std::uint32_t { Framer = 0, Logger = 1, Server = 2 };

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -253,6 +254,7 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
     }
   }
   marks_.resize(r.count());
+  decodeFlows([&] { return r.next(); }, [&] { return r.f64(); }, string, fns, nfns);
 
   // Cross-checks, so a bad image fails here and not in the middle of a run.
   auto ok = [](std::uint32_t i, std::size_t n) { return i == kNone || i < n; };
@@ -297,6 +299,103 @@ void Runtime::write(const Slot& s, FloValue v) {
   if (s.slot == kNone) return;
   slots_[s.slot] = v;
   stamps_[s.share] = stamp_;
+  if (!taps_[s.share].empty()) written(s.share);
+}
+
+// ------------------------------------------------------------------------------ flows
+
+void Runtime::decodeFlows(const std::function<std::uint32_t()>& next,
+                          const std::function<double()>& f64,
+                          const std::function<const char*()>& string, const FloFn* fns,
+                          std::uint32_t nfns) {
+  taps_.assign(shares_.size(), {});
+  auto fn = [&](std::uint32_t i) -> FloFn {
+    if (i == kNone) return nullptr;
+    if (i >= nfns) throw std::runtime_error("program image names a bad flow function");
+    return fns[i];
+  };
+  auto count = [&] {
+    std::uint32_t c = next();
+    if (c > (1u << 26)) throw std::runtime_error("program image has a bad flow count");
+    return c;
+  };
+  auto slotOf = [&](std::uint32_t share, std::uint32_t slot) {
+    if (share >= shares_.size() || slot < shares_[share].firstSlot ||
+        slot >= shares_[share].firstSlot + shares_[share].nfields)
+      throw std::runtime_error("program image: a flow names a bad slot");
+  };
+  for (std::uint32_t n = count(), i = 0; i < n; ++i) {
+    FlowDef d;
+    d.name = string();
+    d.loc = next();
+    d.house = next();
+    d.window = FlowWindow(next());
+    d.length = f64();
+    d.every = f64();
+    std::uint64_t lo = next(), hi = next();
+    d.count = lo | (hi << 32);
+    d.capacity = next();
+    d.policy = FlowPolicy(next());
+    d.reducer = FlowReducer(next());
+    d.items = reinterpret_cast<FloFlowFn>(fn(next()));
+    d.fold = reinterpret_cast<FloFoldFn>(fn(next()));
+    d.reduceLoc = next();
+    for (std::uint32_t k = count(); k--;) {
+      FlowSource s{next(), next(), next()};
+      slotOf(s.share, s.slot);
+      d.sources.push_back(s);
+    }
+    for (std::uint32_t k = count(); k--;) d.clocks.push_back(f64());
+    for (std::uint32_t k = count(); k--;) {
+      FlowSink s;
+      s.share = next();
+      s.slot = next();
+      slotOf(s.share, s.slot);
+      s.key = string();
+      d.sinks.push_back(std::move(s));
+    }
+    if (d.window > FlowWindow::Count || d.policy > FlowPolicy::Block ||
+        d.reducer > FlowReducer::Deed || d.sinks.empty() || d.capacity == 0 ||
+        (d.reducer == FlowReducer::Deed) != (d.fold != nullptr) || d.loc >= locations_.size() ||
+        (d.window == FlowWindow::Time && !(d.length > 0)) ||
+        (d.window == FlowWindow::Count && d.count == 0))
+      throw std::runtime_error("program image: bad flow '" + d.name + "'");
+    for (std::uint32_t k = 0; k < d.sources.size(); ++k) {
+      if (d.sources[k].partition >= d.sinks.size())
+        throw std::runtime_error("program image: bad flow partition");
+      taps_[d.sources[k].share].emplace_back(i, k);
+    }
+    std::vector<Slot> sinks;
+    for (const auto& s : d.sinks) sinks.push_back({s.share, s.slot});
+    auto flow = std::make_unique<Flow>(
+        std::move(d), ctx,
+        [this, sinks](std::uint32_t partition, FloValue v) { write(sinks.at(partition), v); },
+        [this] { check(); });
+    flows_.push_back(std::move(flow));
+  }
+}
+
+void Runtime::written(std::uint32_t share) {
+  for (auto [f, source] : taps_.at(share)) {
+    const FlowSource& s = flows_[f]->def().sources[source];
+    flows_[f]->written(source, slots_[s.slot], stamp_);
+  }
+}
+
+void Runtime::runFlows() {
+  for (auto& f : flows_) f->run(stamp_);
+}
+
+void Runtime::printFlowStats() const {
+  for (const auto& f : flows_) {
+    const FlowStats& s = f->stats();
+    std::fprintf(stderr,
+                 "flow %s: %llu items, %llu filtered out, %llu rejected (not a number), %llu "
+                 "dropped (buffer %u full), %llu blocked, %llu windows written\n",
+                 f->def().name.c_str(), (unsigned long long)s.items, (unsigned long long)s.filtered,
+                 (unsigned long long)s.rejected, (unsigned long long)s.dropped, f->def().capacity,
+                 (unsigned long long)s.blocked, (unsigned long long)s.windows);
+  }
 }
 
 void Runtime::writeState(Tasker& t) {
@@ -547,6 +646,7 @@ void Runtime::inc(std::uint32_t dstShare, std::uint32_t n, const std::uint32_t* 
   }
   for (std::uint32_t k = 0; k < n; ++k) slots_[dst[k]] = results[k];
   stamps_[dstShare] = stamp_;
+  if (!taps_[dstShare].empty()) written(dstShare);
 }
 
 // ------------------------------------------------------------------------------ transitions
@@ -996,6 +1096,8 @@ int Runtime::run(const Options& options) {
     }
   };
   setTime();
+  if (options_.verbose)
+    for (auto& f : flows_) f->trace = [this](const std::string& line) { trace(line); };
   auto wallStart = std::chrono::steady_clock::now();
   std::size_t ran = 0; // entries of the current pass already visited
   bool failed = false;
@@ -1011,6 +1113,8 @@ int Runtime::run(const Options& options) {
         }
         aborted |= tk.status == Status::Aborted;
       }
+      // Flows run after the framers of the pass; what their sinks write, framers see next pass.
+      runFlows();
       // A later tasker's turn may change an earlier one's status (a fiat, an abort), so the
       // liveness test looks at every entry after the pass.
       for (const Entry& e : queue) {
@@ -1043,6 +1147,7 @@ int Runtime::run(const Options& options) {
     failed = true;
   }
   std::fflush(stdout);
+  if (options_.stats) printFlowStats();
   if (!options_.storeFile.empty()) dumpStore(options_.storeFile);
   if (gInterrupted) {
     std::fprintf(stderr, "interrupted at %s s\n", floatRepr(stamp_).c_str());

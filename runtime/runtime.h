@@ -7,11 +7,13 @@
 #pragma once
 
 #include "runtime/abi.h"
+#include "runtime/flow.h"
 #include "runtime/image.h"
 #include "runtime/value.h"
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -133,6 +135,7 @@ struct Options {
   bool verbose = false;
   double until = -1; ///< stop after the pass at this stamp (<0: no limit)
   std::string storeFile;
+  bool stats = false; ///< print what each flow counted, at the end
 };
 
 /// A run-time error: location index and message. Thrown inside the runtime only (generated code
@@ -164,6 +167,8 @@ public:
   int needChanged(std::uint32_t share, std::uint32_t mark);
   void inc(std::uint32_t dstShare, std::uint32_t n, const std::uint32_t* dst,
            const FloValue* const* deltas, bool fromSource, std::uint32_t loc);
+  /// A write of `share`: an item for every flow that takes it as a source.
+  void written(std::uint32_t share);
 
 private:
   // decoding
@@ -215,6 +220,14 @@ private:
   std::vector<Frame> frames_;
   std::vector<Act> acts_;
   std::vector<Mark> marks_;
+  std::vector<std::unique_ptr<Flow>> flows_;
+  /// Per share: the (flow, source) pairs it feeds; empty for most.
+  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> taps_;
+  void decodeFlows(const std::function<std::uint32_t()>& next, const std::function<double()>& f64,
+                   const std::function<const char*()>& string, const FloFn* fns,
+                   std::uint32_t nfns);
+  void runFlows();
+  void printFlowStats() const;
   Arena arena_;
   Options options_;
   double stamp_ = 0;

@@ -22,6 +22,7 @@
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/TargetParser/Triple.h>
 
+#include <cassert>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -52,7 +53,7 @@ void initTargets() {
 class Generator {
 public:
   Generator(const ir::Program& p, LLVMContext& c, Module& m)
-      : p_(p), c_(c), m_(m), b_(c), deeds_(p, c, m, b_) {
+      : p_(p), c_(c), m_(m), b_(c), deeds_(p, c, m, b_), tapped_(p.tapped()) {
     i32_ = Type::getInt32Ty(c);
     i64_ = Type::getInt64Ty(c);
     f64_ = Type::getDoubleTy(c);
@@ -87,6 +88,26 @@ public:
         if (!deeds_.emitCall(fns[i], f.deed, error)) errors.push_back({f.deed.loc, error});
         break;
       }
+      }
+    }
+    // Flows: an item function (map and filter stages) and a fold, where they have them, in the
+    // order image_writer.cpp's flowFunctions() gives them indices.
+    auto* itemsTy = FunctionType::get(i32_, {ptr_, ptr_, ptr_, i32_, f64_}, false);
+    auto* foldTy = FunctionType::get(i32_, {ptr_, f64_, f64_, ptr_}, false);
+    auto flowFns = flowFunctions(p_);
+    for (std::size_t i = 0; i < p_.flows.size(); ++i) {
+      const ir::Flow& fl = p_.flows[i];
+      if (flowFns[i].items != image::kNone) {
+        assert(flowFns[i].items == fns.size());
+        fns.push_back(llvm::Function::Create(itemsTy, GlobalValue::InternalLinkage,
+                                             "flo.flow" + std::to_string(i) + ".items", m_));
+        deeds_.emitFlowItems(fns.back(), fl);
+      }
+      if (flowFns[i].fold != image::kNone) {
+        assert(flowFns[i].fold == fns.size());
+        fns.push_back(llvm::Function::Create(foldTy, GlobalValue::InternalLinkage,
+                                             "flo.flow" + std::to_string(i) + ".fold", m_));
+        deeds_.emitFold(fns.back(), fl);
       }
     }
     if (!errors.empty()) return false;
@@ -193,6 +214,9 @@ private:
   void stampShare(const Frame& f, std::uint32_t share) {
     Value* stamp = b_.CreateLoad(f64_, b_.CreateStructGEP(ctx_, f.ctx, 2), "stamp");
     b_.CreateStore(stamp, b_.CreateInBoundsGEP(f64_, f.stamps, b_.getInt64(share)));
+    if (tapped_[share]) // a flow takes this share's writes as items
+      b_.CreateCall(helper("flo_written", b_.getVoidTy(), {ptr_, i32_}),
+                    {f.ctx, b_.getInt32(share)});
   }
 
   // ---------------------------------------------------------------- data acts
@@ -438,6 +462,7 @@ private:
   Module& m_;
   IRBuilder<> b_;
   DeedEmitter deeds_;
+  std::vector<bool> tapped_; ///< per share: some flow takes its writes
   StringTable strings_;
   GlobalVariable* stringsPlaceholder_ = nullptr;
   Type *i32_, *i64_, *f64_;

@@ -10,6 +10,7 @@
 #include <llvm/IR/MDBuilder.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -30,10 +31,36 @@ std::string quote(const std::string& s) {
 /// One call site of one deed.
 class Lowering {
 public:
+  /// A `do` call site: the deed's ports bound to the call's store fields.
   Lowering(DeedEmitter& owner, const ir::Program& p, LLVMContext& c, Module& m, IRBuilder<>& b,
            const ir::DeedCall& call)
-      : owner_(owner), p_(p), c_(c), m_(m), b_(b), call_(call), faultLoc_(call.loc),
-        deed_(*p.deeds.at(call.deed).typed) {
+      : Lowering(owner, p, c, m, b, &p.deeds.at(call.deed).typed->vars, call.loc,
+                 "called by the `do`") {
+    call_ = &call;
+    deed_ = p.deeds.at(call.deed).typed.get();
+    what_ = "deed " + quote(deed_->name);
+  }
+
+  /// A deed run on values (a flow's `map` or fold), at the flow stage `loc`.
+  Lowering(DeedEmitter& owner, const ir::Program& p, LLVMContext& c, Module& m, IRBuilder<>& b,
+           const tir::TypedDeed& deed, std::uint32_t loc, const std::string& flow)
+      : Lowering(owner, p, c, m, b, &deed.vars, loc, "in flow " + quote(flow)) {
+    deed_ = &deed;
+    what_ = "deed " + quote(deed.name);
+  }
+
+  /// An expression over `vars` (a flow's filter over `value` and `time`).
+  Lowering(DeedEmitter& owner, const ir::Program& p, LLVMContext& c, Module& m, IRBuilder<>& b,
+           const std::vector<tir::Var>& vars, std::uint32_t loc, const std::string& flow)
+      : Lowering(owner, p, c, m, b, &vars, loc, "") {
+    what_ = "flow " + quote(flow);
+  }
+
+private:
+  Lowering(DeedEmitter& owner, const ir::Program& p, LLVMContext& c, Module& m, IRBuilder<>& b,
+           const std::vector<tir::Var>* vars, std::uint32_t loc, std::string site)
+      : owner_(owner), p_(p), c_(c), m_(m), b_(b), vars_(vars), callLoc_(loc), faultLoc_(loc),
+        site_(std::move(site)) {
     i32_ = b_.getInt32Ty();
     i64_ = b_.getInt64Ty();
     f64_ = b_.getDoubleTy();
@@ -45,34 +72,34 @@ public:
     if (!ctx_) ctx_ = StructType::get(c_, {ptr_, ptr_, f64_, i32_, i32_, ptr_});
   }
 
+public:
   /// Binds inputs and outputs to the call's store fields, in declaration order. False with a
   /// message when the call does not fit the deed (a bug in lowering, never a user error).
   bool bind(std::string& error) {
-    refs_.assign(deed_.vars.size(), {});
-    assigned_.assign(deed_.vars.size(), false);
-    auto bound = deed_.inputsAndOutputs();
-    if (bound.size() != call_.ports.size()) {
-      error = "internal error: deed " + quote(deed_.name) + ": " +
-              std::to_string(call_.ports.size()) + " ports bound for " +
-              std::to_string(bound.size()) + " declared";
+    refs_.assign((*vars_).size(), {});
+    assigned_.assign((*vars_).size(), false);
+    auto bound = deed_->inputsAndOutputs();
+    if (bound.size() != call_->ports.size()) {
+      error = "internal error: " + what_ + ": " + std::to_string(call_->ports.size()) +
+              " ports bound for " + std::to_string(bound.size()) + " declared";
       return false;
     }
     for (std::size_t k = 0; k < bound.size(); ++k) {
-      const ir::FieldRef& ref = call_.ports[k];
+      const ir::FieldRef& ref = call_->ports[k];
       if (!ref.valid() || ref.share >= p_.shares.size()) {
-        error = "internal error: deed " + quote(deed_.name) + ": port " +
-                quote(deed_.vars[bound[k]].name) + " is bound to no store field";
+        error = "internal error: " + what_ + ": port " + quote((*vars_)[bound[k]].name) +
+                " is bound to no store field";
         return false;
       }
       refs_[bound[k]] = ref;
     }
-    for (const auto& v : deed_.vars)
+    for (const auto& v : (*vars_))
       if (v.type.base != Base::F64 && v.type.base != Base::I64 && v.type.base != Base::Bool) {
-        error = "internal error: deed " + quote(deed_.name) + ": port " + quote(v.name) +
+        error = "internal error: " + what_ + ": port " + quote(v.name) +
                 " has a type sema should have refused";
         return false;
       }
-    for (const auto& st : deed_.body)
+    for (const auto& st : deed_->body)
       if (st.kind == tir::Stmt::Kind::Assign) assigned_.at(st.target) = true;
     return true;
   }
@@ -82,26 +109,15 @@ public:
     b_.SetInsertPoint(BasicBlock::Create(c_, "entry", fn));
     ctxArg_ = fn->getArg(0);
     slots_ = b_.CreateLoad(ptr_, b_.CreateStructGEP(ctx_, ctxArg_, 0), "slots");
-    env_.assign(deed_.vars.size(), nullptr);
+    env_.assign((*vars_).size(), nullptr);
     // Inputs first, all of them (a port's type is a contract even when the body ignores it);
     // outputs and locals start at zero.
-    for (std::size_t i = 0; i < deed_.vars.size(); ++i)
+    for (std::size_t i = 0; i < (*vars_).size(); ++i)
       env_[i] = role(i) == tir::Var::Role::Input ? input(i) : zero(base(i));
-    const auto& stmtLocs = p_.deeds.at(call_.deed).stmtLocs;
-    for (std::size_t si = 0; si < deed_.body.size(); ++si) {
-      const tir::Stmt& s = deed_.body[si];
-      // A fault points at the statement that failed; its message names the calling `do`.
-      faultLoc_ = si < stmtLocs.size() ? stmtLocs[si] : call_.loc;
-      if (s.kind == tir::Stmt::Kind::Assign) {
-        env_[s.target] = expr(s.value); // sema converted it to the target's type
-      } else if (s.kind == tir::Stmt::Kind::Fail) {
-        guard(truthy(s.value.type.base, expr(s.value)),
-              "deed " + quote(deed_.name) + " failed: " + s.message + callSite());
-      }
-    }
+    body(p_.deeds.at(call_->deed).stmtLocs);
     // Outputs, after the whole body: a fault above leaves the store untouched.
     std::vector<std::uint32_t> written;
-    for (std::size_t i = 0; i < deed_.vars.size(); ++i) {
+    for (std::size_t i = 0; i < (*vars_).size(); ++i) {
       if (role(i) != tir::Var::Role::Output || !assigned_[i]) continue;
       Value* cell = cellOf(i);
       const Base t = base(i);
@@ -118,13 +134,57 @@ public:
       Value* stamp = b_.CreateLoad(f64_, b_.CreateStructGEP(ctx_, ctxArg_, 2), "stamp");
       for (std::uint32_t share : written)
         b_.CreateStore(stamp, b_.CreateInBoundsGEP(f64_, stamps, b_.getInt64(share)));
+      for (std::uint32_t share : written)
+        if (owner_.tapped(share)) // a flow takes this share's writes as items
+          b_.CreateCall(helper("flo_written", b_.getVoidTy(), {ptr_, i32_}),
+                        {ctxArg_, b_.getInt32(share)});
     }
     b_.CreateRet(b_.getInt32(0));
   }
 
+  /// Runs the deed on values inside `fn` (whose first argument is the FloCtx): `inputs` bind
+  /// its inputs in declaration order; returns its one output's final value.
+  Value* runPure(llvm::Function* fn, const std::vector<Value*>& inputs,
+                 const std::vector<std::uint32_t>& stmtLocs) {
+    assert(deed_);
+    ctxArg_ = fn->getArg(0);
+    env_.assign(vars_->size(), nullptr);
+    std::size_t next = 0, out = vars_->size();
+    for (std::size_t i = 0; i < vars_->size(); ++i) {
+      env_[i] = role(i) == tir::Var::Role::Input ? inputs.at(next++) : zero(base(i));
+      if (role(i) == tir::Var::Role::Output) out = i;
+    }
+    assert(next == inputs.size() && out < vars_->size());
+    body(stmtLocs);
+    return env_[out];
+  }
+
+  /// Whether the filter `e` over `value` and `time` keeps the item (an i1).
+  Value* filter(llvm::Function* fn, const Expr& e, Value* value, Value* time) {
+    ctxArg_ = fn->getArg(0);
+    env_ = {value, time};
+    faultLoc_ = callLoc_;
+    return truthy(e.type.base, expr(e));
+  }
+
 private:
-  tir::Var::Role role(std::size_t v) const { return deed_.vars[v].role; }
-  Base base(std::size_t v) const { return deed_.vars[v].type.base; }
+  /// The statements, in order; a fault points at the statement that failed, and its message
+  /// names the call site.
+  void body(const std::vector<std::uint32_t>& stmtLocs) {
+    for (std::size_t si = 0; si < deed_->body.size(); ++si) {
+      const tir::Stmt& s = deed_->body[si];
+      faultLoc_ = si < stmtLocs.size() ? stmtLocs[si] : callLoc_;
+      if (s.kind == tir::Stmt::Kind::Assign) {
+        env_[s.target] = expr(s.value); // sema converted it to the target's type
+      } else if (s.kind == tir::Stmt::Kind::Fail) {
+        guard(truthy(s.value.type.base, expr(s.value)),
+              what_ + " failed: " + s.message + callSite());
+      }
+    }
+  }
+
+  tir::Var::Role role(std::size_t v) const { return (*vars_)[v].role; }
+  Base base(std::size_t v) const { return (*vars_)[v].type.base; }
 
   // ------------------------------------------------------------------------------ emission
 
@@ -167,21 +227,21 @@ private:
   }
   /// " (called by the `do` at FILE:LINE:COL)" when a fault points into the deed's body.
   std::string callSite() const {
-    if (faultLoc_ == call_.loc || call_.loc >= p_.locations.size()) return {};
-    std::string where = p_.locations[call_.loc];
+    if (site_.empty() || faultLoc_ == callLoc_ || callLoc_ >= p_.locations.size()) return {};
+    std::string where = p_.locations[callLoc_];
     while (!where.empty() && (where.back() == ' ' || where.back() == ':')) where.pop_back();
-    return " (called by the `do` at " + where + ")";
+    return " (" + site_ + " at " + where + ")";
   }
   /// "deed 'd': WHAT in 'EXPR'" (sema keeps the source text of every node that can fault).
   std::string faultText(const std::string& what, const Expr& e) const {
-    return "deed " + quote(deed_.name) + ": " + what + " in " + quote(e.s) + callSite();
+    return what_ + ": " + what + " in " + quote(e.s) + callSite();
   }
 
   /// An input port: inline when the cell holds the declared kind, the helper otherwise.
   Value* input(std::size_t v) {
     llvm::Function* fn = b_.GetInsertBlock()->getParent();
     Value* cell = cellOf(v);
-    const std::string& name = deed_.vars[v].name;
+    const std::string& name = (*vars_)[v].name;
     const Base t = base(v);
     Value* tag = b_.CreateLoad(i32_, b_.CreateStructGEP(value_, cell, 0), name + ".tag");
     const FloTag fastTag = t == Base::F64 ? FLO_FLOAT : t == Base::I64 ? FLO_INT : FLO_BOOL;
@@ -200,13 +260,13 @@ private:
     Value* sv;
     if (t == Base::F64)
       sv = b_.CreateCall(helper("flo_in_f64", f64_, {ptr_, ptr_, i32_}),
-                         {ctxArg_, cell, b_.getInt32(call_.loc)});
+                         {ctxArg_, cell, b_.getInt32(callLoc_)});
     else if (t == Base::I64)
       sv = b_.CreateCall(helper("flo_in_i64", i64_, {ptr_, ptr_, i32_}),
-                         {ctxArg_, cell, b_.getInt32(call_.loc)});
+                         {ctxArg_, cell, b_.getInt32(callLoc_)});
     else
       sv = b_.CreateICmpNE(b_.CreateCall(helper("flo_in_bool", i32_, {ptr_, ptr_, i32_}),
-                                         {ctxArg_, cell, b_.getInt32(call_.loc)}),
+                                         {ctxArg_, cell, b_.getInt32(callLoc_)}),
                            b_.getInt32(0));
     Value* faulted = b_.CreateLoad(i32_, b_.CreateStructGEP(ctx_, ctxArg_, 3), "fault");
     BasicBlock* slowOk = BasicBlock::Create(c_, name + ".slow.ok", fn);
@@ -509,9 +569,13 @@ private:
   LLVMContext& c_;
   Module& m_;
   IRBuilder<>& b_;
-  const ir::DeedCall& call_;
-  std::uint32_t faultLoc_ = 0; ///< where a fault in the statement being emitted points
-  const tir::TypedDeed& deed_;
+  const std::vector<tir::Var>* vars_;
+  std::uint32_t callLoc_;                ///< the `do`, or the flow stage
+  std::uint32_t faultLoc_ = 0;           ///< where a fault in the statement being emitted points
+  std::string site_;                     ///< "called by the `do`", "in flow 'f'": what callLoc_ is
+  const ir::DeedCall* call_ = nullptr;   ///< a `do` call site
+  const tir::TypedDeed* deed_ = nullptr; ///< the deed (none for a filter)
+  std::string what_;                     ///< "deed 'd'", "flow 'f'": faults name it
   Type *i32_, *i64_, *f64_;
   PointerType* ptr_;
   StructType *value_, *ctx_;
@@ -538,6 +602,74 @@ Constant* DeedEmitter::message(const std::string& text) {
     it->second = gv;
   }
   return it->second;
+}
+
+void DeedEmitter::emitFlowItems(llvm::Function* fn, const ir::Flow& flow) {
+  // for (i = 0, k = 0; i < n; ++i) { v = values[i]; v = map(v); if (!filter(v)) continue;
+  //   values[k] = v; parts[k] = parts[i]; ++k; } return k;
+  Type* i32 = b_.getInt32Ty();
+  Type* f64 = b_.getDoubleTy();
+  Value* values = fn->getArg(1);
+  Value* parts = fn->getArg(2);
+  Value* n = fn->getArg(3);
+  Value* time = fn->getArg(4);
+  BasicBlock* entry = BasicBlock::Create(c_, "entry", fn);
+  BasicBlock* head = BasicBlock::Create(c_, "item.head", fn);
+  BasicBlock* body = BasicBlock::Create(c_, "item.body", fn);
+  BasicBlock* next = BasicBlock::Create(c_, "item.next", fn);
+  BasicBlock* done = BasicBlock::Create(c_, "items.done", fn);
+  b_.SetInsertPoint(entry);
+  b_.CreateBr(head);
+  b_.SetInsertPoint(head);
+  PHINode* i = b_.CreatePHI(i32, 2, "i");
+  PHINode* k = b_.CreatePHI(i32, 2, "k");
+  i->addIncoming(b_.getInt32(0), entry);
+  k->addIncoming(b_.getInt32(0), entry);
+  b_.CreateCondBr(b_.CreateICmpULT(i, n), body, done);
+
+  b_.SetInsertPoint(body);
+  Value* v = b_.CreateLoad(f64, b_.CreateInBoundsGEP(f64, values, i), "v");
+  std::vector<std::pair<BasicBlock*, Value*>> into; // edges into `next`, with k after
+  vars_ = {tir::Var{"value", tir::Type::scalar(Base::F64), tir::Var::Role::Item, {}},
+           tir::Var{"time", tir::Type::scalar(Base::F64), tir::Var::Role::ItemTime, {}}};
+  for (const auto& st : flow.stages) {
+    if (st.kind == ir::Flow::Stage::Kind::Map) {
+      Lowering l(*this, p_, c_, m_, b_, *st.deed, st.loc, flow.name);
+      v = l.runPure(fn, {v}, st.stmtLocs);
+    } else {
+      Lowering l(*this, p_, c_, m_, b_, vars_, st.loc, flow.name);
+      Value* keep = l.filter(fn, *st.filter, v, time);
+      BasicBlock* pass = BasicBlock::Create(c_, "item.kept", fn);
+      into.emplace_back(b_.GetInsertBlock(), k);
+      b_.CreateCondBr(keep, pass, next);
+      b_.SetInsertPoint(pass);
+    }
+  }
+  b_.CreateStore(v, b_.CreateInBoundsGEP(f64, values, k));
+  Value* part = b_.CreateLoad(i32, b_.CreateInBoundsGEP(i32, parts, i));
+  b_.CreateStore(part, b_.CreateInBoundsGEP(i32, parts, k));
+  Value* k1 = b_.CreateAdd(k, b_.getInt32(1));
+  into.emplace_back(b_.GetInsertBlock(), k1);
+  b_.CreateBr(next);
+
+  b_.SetInsertPoint(next);
+  PHINode* kNext = b_.CreatePHI(i32, unsigned(into.size()), "k.next");
+  for (auto& [bb, kv] : into) kNext->addIncoming(kv, bb);
+  Value* i1 = b_.CreateAdd(i, b_.getInt32(1));
+  i->addIncoming(i1, next);
+  k->addIncoming(kNext, next);
+  b_.CreateBr(head);
+
+  b_.SetInsertPoint(done);
+  b_.CreateRet(k);
+}
+
+void DeedEmitter::emitFold(llvm::Function* fn, const ir::Flow& flow) {
+  b_.SetInsertPoint(BasicBlock::Create(c_, "entry", fn));
+  Lowering l(*this, p_, c_, m_, b_, *flow.reduceDeed, flow.reduceLoc, flow.name);
+  Value* r = l.runPure(fn, {fn->getArg(1), fn->getArg(2)}, flow.reduceStmtLocs);
+  b_.CreateStore(r, fn->getArg(3));
+  b_.CreateRet(b_.getInt32(0));
 }
 
 bool DeedEmitter::emitCall(llvm::Function* fn, const ir::DeedCall& call, std::string& error) {

@@ -39,11 +39,19 @@ namespace flo::codegen {
 class DeedEmitter {
 public:
   DeedEmitter(const ir::Program& p, llvm::LLVMContext& c, llvm::Module& m, llvm::IRBuilder<>& b)
-      : p_(p), c_(c), m_(m), b_(b) {}
+      : p_(p), c_(c), m_(m), b_(b), tapped_(p.tapped()) {}
+
+  /// Whether some flow takes the writes of `share` as items.
+  bool tapped(std::uint32_t share) const { return tapped_.at(share); }
 
   /// Fills `fn` (signature i32(FloCtx*)) with the call. Returns false with a message only for
   /// an internal inconsistency (a call that does not fit its deed); `fn` is then left empty.
   bool emitCall(llvm::Function* fn, const ir::DeedCall& call, std::string& error);
+
+  /// Fills `fn` (FloFlowFn, runtime/abi.h) with the flow's map and filter stages over a batch.
+  void emitFlowItems(llvm::Function* fn, const ir::Flow& flow);
+  /// Fills `fn` (FloFoldFn) with the flow's `reduce DEED`.
+  void emitFold(llvm::Function* fn, const ir::Flow& flow);
 
   /// A NUL-terminated message constant, shared by every call site of the module.
   llvm::Constant* message(const std::string& text);
@@ -54,6 +62,8 @@ private:
   llvm::Module& m_;
   llvm::IRBuilder<>& b_;
   std::map<std::string, llvm::Constant*> messages_;
+  std::vector<tir::Var> vars_; ///< a filter's `value` and `time`
+  std::vector<bool> tapped_;
 };
 
 } // namespace flo::codegen

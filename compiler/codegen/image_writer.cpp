@@ -94,6 +94,39 @@ public:
     put(p_.acts.size());
     for (const auto& a : p_.acts) act(a);
     put(p_.marks);
+    auto fns = flowFunctions(p_);
+    put(p_.flows.size());
+    for (std::size_t i = 0; i < p_.flows.size(); ++i) {
+      const ir::Flow& f = p_.flows[i];
+      str(f.name);
+      put(f.loc);
+      put(f.house);
+      put(std::uint32_t(f.window));
+      f64(f.length);
+      f64(f.every);
+      put(std::uint32_t(f.count & 0xFFFFFFFFu));
+      put(std::uint32_t(f.count >> 32));
+      put(f.capacity);
+      put(std::uint32_t(f.policy));
+      put(std::uint32_t(f.reducer));
+      put(fns[i].items);
+      put(fns[i].fold);
+      put(f.reduceLoc);
+      put(f.sources.size());
+      for (const auto& s : f.sources) {
+        put(s.field.share);
+        put(p_.slot(s.field));
+        put(s.partition);
+      }
+      put(f.clocks.size());
+      for (double c : f.clocks) f64(c);
+      put(f.sinks.size());
+      for (std::size_t k = 0; k < f.sinks.size(); ++k) {
+        put(f.sinks[k].share);
+        put(p_.slot(f.sinks[k]));
+        str(f.keys[k]);
+      }
+    }
     return std::move(words_);
   }
 
@@ -206,6 +239,18 @@ private:
 };
 
 } // namespace
+
+std::vector<FlowFns> flowFunctions(const ir::Program& p) {
+  std::vector<FlowFns> out;
+  std::uint32_t next = std::uint32_t(p.functions.size());
+  for (const auto& f : p.flows) {
+    FlowFns fns;
+    if (!f.stages.empty()) fns.items = next++;
+    if (f.reduceDeed) fns.fold = next++;
+    out.push_back(fns);
+  }
+  return out;
+}
 
 std::vector<std::uint32_t> encodeImage(const ir::Program& p, StringTable& strings) {
   return Writer(p, strings).run();

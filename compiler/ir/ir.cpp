@@ -298,6 +298,34 @@ void print(const Program& p, std::ostream& out) {
     out << "\ndeed " << d.name << "\n";
     if (d.typed) tir::print(d.typed->vars, d.typed->body, out, "  ");
   }
+  static const char* const windows[] = {"pass", "time", "count"};
+  static const char* const policies[] = {"drop oldest", "drop newest", "block"};
+  static const char* const reducers[] = {"mean",  "sum",  "min",    "max", "count",
+                                         "first", "last", "median", "deed"};
+  for (const Flow& f : p.flows) {
+    out << "\nflow " << f.name << "  window " << windows[int(f.window)];
+    if (f.window == Flow::Window::Time) out << " " << f.length << "s every " << f.every << "s";
+    if (f.window == Flow::Window::Count) out << " " << f.count;
+    out << "  buffer " << f.capacity << " " << policies[int(f.policy)] << "\n";
+    for (const auto& s : f.sources)
+      out << "  from (" << fieldName(p, s.field) << ") -> partition " << s.partition << "\n";
+    for (double c : f.clocks) out << "  from every " << c << "s\n";
+    for (const auto& st : f.stages) {
+      if (st.kind == Flow::Stage::Kind::Map) {
+        out << "  map " << st.deed->name << "\n";
+      } else {
+        std::vector<tir::Var> vars(2);
+        vars[0].name = "value";
+        vars[1].name = "time";
+        out << "  filter " << tir::printExpr(vars, *st.filter) << "\n";
+      }
+    }
+    out << "  reduce " << reducers[int(f.reducer)]
+        << (f.reduceDeed ? " " + f.reduceDeed->name : std::string()) << "\n";
+    for (std::size_t k = 0; k < f.sinks.size(); ++k)
+      out << "  sink " << k << (f.keys[k].empty() ? "" : " [" + f.keys[k] + "]") << " ("
+          << fieldName(p, f.sinks[k]) << ")\n";
+  }
 }
 
 std::vector<std::string> verify(const Program& p) {
@@ -358,7 +386,57 @@ std::vector<std::string> verify(const Program& p) {
     if (f.kind == Function::Kind::Deed)
       for (auto r : f.deed.ports) checkRef(r, where);
   }
+  for (const auto& fl : p.flows) {
+    std::string where = "flow " + fl.name;
+    for (const auto& s : fl.sources) {
+      checkRef(s.field, where);
+      if (s.partition >= fl.sinks.size()) bad(where + ": a source feeds no partition");
+    }
+    for (auto r : fl.sinks) checkRef(r, where);
+    if (fl.keys.size() != fl.sinks.size()) bad(where + ": keys and sinks differ");
+    if (fl.sinks.empty()) bad(where + ": no sink");
+    for (const auto& st : fl.stages)
+      if (st.kind == Flow::Stage::Kind::Map ? !st.deed : !st.filter)
+        bad(where + ": a stage without its body");
+    if ((fl.reducer == Flow::Reducer::Deed) != bool(fl.reduceDeed))
+      bad(where + ": reducer and fold disagree");
+    if (fl.capacity == 0) bad(where + ": zero capacity");
+  }
   return problems;
+}
+
+std::vector<bool> Program::tapped() const {
+  std::vector<bool> out(shares.size(), false);
+  for (const auto& f : flows)
+    for (const auto& s : f.sources) out.at(s.field.share) = true;
+  return out;
+}
+
+std::size_t work(const tir::Expr& e) {
+  std::size_t n = 1;
+  for (const auto& a : e.args) n += work(a);
+  return n;
+}
+
+std::size_t work(const tir::TypedDeed& d) {
+  std::size_t n = 0;
+  for (const auto& s : d.body) n += work(s.value) + (s.index ? work(*s.index) : 0);
+  return n;
+}
+
+std::vector<FlowCost> flowCosts(const Program& p) {
+  std::vector<FlowCost> out;
+  for (const auto& f : p.flows) {
+    FlowCost c;
+    c.name = f.name;
+    c.partitions = f.sinks.size();
+    c.worstItems = f.capacity + (f.keepsItems() ? std::size_t(f.capacity) * f.sinks.size() : 0);
+    c.worstBytes = c.worstItems * 16;
+    for (const auto& st : f.stages) c.workPerItem += st.deed ? work(*st.deed) : work(*st.filter);
+    c.workPerWindow = f.reduceDeed ? work(*f.reduceDeed) : 1;
+    out.push_back(c);
+  }
+  return out;
 }
 
 std::vector<Cost> costs(const Program& p) {

@@ -176,6 +176,61 @@ struct Deed {
   std::vector<std::uint32_t> stmtLocs; ///< location of each typed statement (faults point there)
 };
 
+/// A flow (docs/runtime.md, "Flows"): its sources matched against the store, its stages typed,
+/// one sink per partition.
+struct Flow {
+  enum class Window : std::uint8_t { Pass, Time, Count };
+  enum class Policy : std::uint8_t { DropOldest, DropNewest, Block };
+  /// The built-in reducers, in image order; Deed folds with `reduceDeed`.
+  enum class Reducer : std::uint8_t { Mean, Sum, Min, Max, Count, First, Last, Median, Deed };
+  struct Source {
+    FieldRef field;              ///< the share's `value` field: each write of it is an item
+    std::uint32_t partition = 0; ///< index into `sinks`
+  };
+  struct Stage {
+    enum class Kind : std::uint8_t { Map, Filter } kind = Kind::Map;
+    std::shared_ptr<const tir::TypedDeed> deed;
+    std::shared_ptr<const tir::Expr> filter;
+    std::uint32_t loc = 0;
+    std::vector<std::uint32_t> stmtLocs; ///< Map: where each deed statement is
+    std::string text;
+  };
+  std::string name;
+  std::uint32_t loc = 0;
+  std::uint32_t house = 0;
+  std::vector<Source> sources;
+  std::vector<double> clocks;
+  Window window = Window::Pass;
+  double length = 0, every = 0;
+  std::uint64_t count = 0;
+  std::vector<Stage> stages;
+  Reducer reducer = Reducer::Mean;
+  std::shared_ptr<const tir::TypedDeed> reduceDeed;
+  std::uint32_t reduceLoc = 0;
+  std::vector<std::uint32_t> reduceStmtLocs;
+  std::vector<FieldRef> sinks;   ///< per partition
+  std::vector<std::string> keys; ///< per partition: the `*` segments it stands for ("" unkeyed)
+  std::uint32_t capacity = 1024;
+  Policy policy = Policy::DropOldest;
+
+  /// Whether a window keeps its items (to slide, or for a median or a fold) rather than a
+  /// running aggregate.
+  bool keepsItems() const {
+    return (window == Window::Time && every > 0) || reducer == Reducer::Median ||
+           reducer == Reducer::Deed;
+  }
+};
+
+/// Static bounds of a flow (`floc build --stats`).
+struct FlowCost {
+  std::string name;
+  std::size_t partitions = 0;
+  std::size_t worstItems = 0;    ///< items buffered at most: the queue and each window's store
+  std::size_t worstBytes = 0;    ///< their memory (16 bytes an item: value and time)
+  std::size_t workPerItem = 0;   ///< expression nodes evaluated per item by map and filter
+  std::size_t workPerWindow = 0; ///< per item kept, to reduce a window
+};
+
 /// Static cost of one framer or deed (`floc build --stats`).
 struct Cost {
   std::string what;
@@ -192,7 +247,11 @@ struct Program {
   std::vector<Act> acts;
   std::vector<Function> functions;
   std::vector<Deed> deeds;
+  std::vector<Flow> flows;
   std::uint32_t marks = 0;
+
+  /// Shares some flow takes items from: every write of one is reported to the runtime.
+  std::vector<bool> tapped() const;
 
   std::uint32_t slotCount() const;
   std::uint32_t slot(FieldRef r) const { return shares.at(r.share).firstSlot + r.field; }
@@ -204,5 +263,9 @@ void print(const Program& p, std::ostream& out);
 std::vector<std::string> verify(const Program& p);
 /// Per-framer and per-deed static cost.
 std::vector<Cost> costs(const Program& p);
+std::vector<FlowCost> flowCosts(const Program& p);
+/// Expression nodes in a typed body or expression (the unit of a deed's work).
+std::size_t work(const tir::Expr& e);
+std::size_t work(const tir::TypedDeed& d);
 
 } // namespace flo::ir

@@ -165,6 +165,7 @@ public:
     resolve();
     order();
     cycles();
+    flows();
     // Shares in a pooled clone's own node exist for Ioflo only once the clone is reared.
     for (std::uint32_t t = 0; t < out_->taskers.size(); ++t)
       if (out_->taskers[t].pooled) {
@@ -301,25 +302,17 @@ private:
 
   /// -Wunwritten-share: a share the program reads that nothing initializes or writes holds the
   /// value resolve gave it for ever; most often its path is a typo of a share that is written.
-  /// A flow's `reduce ... into` writes too (flows are not lowered yet: matched by path). A
+  /// A flow's `reduce ... into` writes too. A
   /// server or an Ioflo deed Flo cannot build writes shares no declaration names: then nothing
   /// is reported.
   void reportUnwrittenShares() {
     if (opaqueWrites_) return;
-    std::set<std::string, std::less<>> flowSinks;
-    for (const auto& flow : model_.flows)
-      for (const Stmt* s : flow.body)
-        if (s->kind == StmtKind::Reduce) {
-          std::string into = as<ReduceStmt>(*s).into.head.text;
-          while (into.size() > 1 && into.back() == '.') into.pop_back();
-          flowSinks.insert(into);
-        }
     auto isWritten = [&](std::uint32_t id) {
       const std::string& path = out_->shares[id].path;
       // Ioflo makes and keeps these itself.
       for (const char* automatic : {".meta.", ".ioflo.", ".realtime", ".datetime"})
         if (path.rfind(automatic, 0) == 0) return true;
-      return written_.count(id) != 0 || flowSinks.count(path) != 0;
+      return written_.count(id) != 0;
     };
     std::vector<std::pair<SourceRange, std::uint32_t>> unwritten;
     for (const auto& [id, where] : firstRead_)
@@ -332,7 +325,7 @@ private:
       if (!diags_.warning(Warning::UnwrittenShare, where,
                           "share '" + sh.path + "' is read but never initialized or written"))
         continue;
-      std::vector<std::string> written(flowSinks.begin(), flowSinks.end());
+      std::vector<std::string> written;
       for (std::uint32_t k = 0; k < out_->shares.size(); ++k)
         if (out_->shares[k].house == sh.house && k != id && isWritten(k))
           written.push_back(out_->shares[k].path);
@@ -672,6 +665,140 @@ private:
           opaqueWrites_ = true; // what it receives goes into the store
         }
       }
+    }
+  }
+
+  // ------------------------------------------------------------------ flows
+
+  static std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    std::size_t at = 1; // past the leading dot
+    while (at <= path.size()) {
+      std::size_t dot = path.find('.', at);
+      if (dot == std::string_view::npos) dot = path.size();
+      out.push_back(path.substr(at, dot - at));
+      at = dot + 1;
+    }
+    return out;
+  }
+
+  /// Whether `path` matches `pattern` (`*` is one whole segment); the `*` segments, joined
+  /// with dots, go to `key`.
+  static bool matches(std::string_view pattern, std::string_view path, std::string& key) {
+    auto p = segments(pattern), s = segments(path);
+    if (p.size() != s.size()) return false;
+    key.clear();
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      if (p[i] == "*") {
+        key += (key.empty() ? "" : ".") + std::string(s[i]);
+      } else if (p[i] != s[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /// `into` with its `*` segments replaced, in order, by the key's segments.
+  static std::string fill(std::string_view into, std::string_view key) {
+    auto parts = segments(key.empty() ? std::string_view() : key);
+    std::string out;
+    std::size_t next = 0;
+    for (auto seg : segments(into)) {
+      out += ".";
+      out += seg == "*" && !key.empty() && next < parts.size() ? std::string(parts[next++])
+                                                               : std::string(seg);
+    }
+    return out;
+  }
+
+  /// Flows (docs/runtime.md, "Flows"): each source pattern matched against the store of the
+  /// first house holding a match, one partition per key, one sink share per partition.
+  void flows() {
+    for (std::size_t i = 0; i < model_.flows.size() && i < model_.flowSpecs.size(); ++i) {
+      const sema::FlowSpec* spec = model_.flowSpecs[i].get();
+      if (!spec) continue;
+      if (out_->houses.empty()) {
+        diags_.error(spec->range,
+                     "flow '" + spec->name + "' has no store to read and write: declare a `house`");
+        continue;
+      }
+      Flow f;
+      f.name = spec->name;
+      f.loc = loc(spec->range);
+      std::string key;
+      f.house = 0;
+      for (std::uint32_t h = 0; h < out_->houses.size() && spec->sources.size(); ++h) {
+        bool any = false;
+        for (const auto& [path, id] : shareIndex_[h])
+          for (const auto& src : spec->sources) any |= matches(src.path, path, key);
+        if (any) {
+          f.house = h;
+          break;
+        }
+      }
+      std::map<std::string, std::uint32_t> partitions;
+      auto partition = [&](const std::string& k) {
+        auto [it, fresh] = partitions.emplace(k, std::uint32_t(f.keys.size()));
+        if (fresh) f.keys.push_back(k);
+        return it->second;
+      };
+      for (const auto& src : spec->sources) {
+        bool any = false;
+        std::vector<std::pair<std::string, std::uint32_t>> matched;
+        for (const auto& [path, id] : shareIndex_[f.house])
+          if (matches(src.path, path, key)) matched.emplace_back(key, id);
+        for (const auto& [k, id] : matched) {
+          any = true;
+          if (!hasField(id, "value")) {
+            diags_.error(src.range, "flow source '" + out_->shares[id].path + "' has fields (" +
+                                        join(out_->shares[id].fields, ", ") +
+                                        "); a flow takes the `value` of its sources");
+            continue;
+          }
+          read(id, src.range);
+          f.sources.push_back(
+              {field(id, "value", Value::none(), src.range), partition(spec->byKey ? k : "")});
+        }
+        if (!any) {
+          diags_.error(src.range, "flow source '" + src.path + "' matches no share of house '" +
+                                      out_->houses[f.house].name + "'");
+          diags_.note({}, "a source is a share the program initializes or writes");
+        }
+      }
+      if (f.keys.empty()) partition(""); // clock sources only
+      for (const auto& k : f.keys) {
+        std::uint32_t sink = share(f.house, fill(spec->into, k), spec->intoRange);
+        f.sinks.push_back(field(sink, "value", Value::none(), spec->intoRange));
+        wrote(sink);
+      }
+      f.clocks = spec->clocks;
+      f.window = Flow::Window(int(spec->window));
+      f.length = spec->length;
+      f.every = spec->every;
+      f.count = spec->count;
+      for (const auto& st : spec->stages) {
+        Flow::Stage s;
+        s.kind = Flow::Stage::Kind(int(st.kind));
+        s.deed = st.deed;
+        s.filter = st.filter;
+        s.loc = loc(st.range);
+        if (st.deed)
+          for (const auto& b : st.deed->body) s.stmtLocs.push_back(loc(b.range));
+        s.text = st.text;
+        f.stages.push_back(std::move(s));
+      }
+      static const char* const reducers[] = {"mean",  "sum",   "min",  "max",
+                                             "count", "first", "last", "median"};
+      f.reducer = Flow::Reducer::Deed;
+      for (int r = 0; r < 8; ++r)
+        if (spec->reducer == reducers[r]) f.reducer = Flow::Reducer(r);
+      f.reduceDeed = spec->reduceDeed;
+      f.reduceLoc = loc(spec->reduceRange);
+      if (f.reduceDeed)
+        for (const auto& b : f.reduceDeed->body) f.reduceStmtLocs.push_back(loc(b.range));
+      f.capacity = spec->capacity;
+      f.policy = Flow::Policy(int(spec->policy));
+      out_->flows.push_back(std::move(f));
     }
   }
 
@@ -1739,6 +1866,9 @@ private:
           for (const auto& p : f.deed.ports) changed |= widen(p, Type::Any);
         }
       }
+      for (const auto& fl : out_->flows)
+        for (auto sink : fl.sinks)
+          changed |= widen(sink, fl.reducer == Flow::Reducer::Count ? Type::Int : Type::Float);
       if (!changed) break;
     }
     // Ordering needs whose operands can only be incompatible are errors now (compatibility

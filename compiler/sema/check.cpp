@@ -384,6 +384,7 @@ private:
       if (block_ == Block::Contract) return addToBlock(s);
       return inBlock(s, Block::Deed);
     case StmtKind::Window:
+    case StmtKind::Buffer:
     case StmtKind::Map:
     case StmtKind::Filter:
     case StmtKind::Reduce:
@@ -1558,7 +1559,7 @@ private:
 
   void checkExtensions() {
     for (auto& deed : model_->deeds) checkDeed(deed);
-    for (const auto& flow : model_->flows) checkFlow(flow);
+    for (const auto& flow : model_->flows) model_->flowSpecs.push_back(checkFlow(flow));
     for (const auto& job : model_->jobs) checkJob(job);
     for (const auto& contract : model_->contracts)
       model_->typedContracts.push_back(checkContract(contract));
@@ -1615,51 +1616,214 @@ private:
     return false;
   }
 
-  void checkFlow(const ExtensionBlock& flow) {
-    const auto& decl = as<FlowStmt>(*flow.decl);
-    if (decl.sources.empty() && complete_) {
-      diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no source");
-      diags_.note({}, "name one with `from .path` on the next line");
+  /// The user deed named `name` for a flow stage, checked to take `inputs` f64 inputs and give
+  /// one f64 output; null (reported) otherwise.
+  std::shared_ptr<const tir::TypedDeed> flowDeed(const Ident& name, std::size_t inputs,
+                                                 const char* role) {
+    std::string key = stdlib::registryKey({name.text});
+    const DeedDef* def = nullptr;
+    for (const auto& d : model_->deeds)
+      if (stdlib::registryKey({d.name}) == key) def = &d;
+    if (!def) {
+      if (stdlib::findBuiltinDeed(key)) {
+        diags_.error(name.range, std::string(role) + " takes a deed written in Flo; " +
+                                     quote(name.text) + " is one of Ioflo's built-in deeds");
+        return nullptr;
+      }
+      diags_.error(name.range, "unknown deed " + quote(name.text));
+      std::vector<std::string> names;
+      for (const auto& d : model_->deeds) names.push_back(d.name);
+      if (auto c = closestMatch(name.text, names)) diags_.note({}, "did you mean '" + *c + "'?");
+      return nullptr;
     }
-    for (const auto& src : decl.sources)
-      if (!src.absolute())
-        diags_.error(src.range, "a flow source is an absolute path (starting with '.')");
-    bool sink = false;
+    if (!def->typed) return nullptr; // its own errors are reported
+    std::size_t in = 0, out = 0;
+    bool f64 = true;
+    for (const auto& v : def->typed->vars) {
+      if (v.role == tir::Var::Role::Local) continue;
+      (v.role == tir::Var::Role::Input ? in : out)++;
+      f64 &= v.type.base == tir::Base::F64;
+    }
+    if (in != inputs || out != 1 || !f64) {
+      diags_.error(name.range, std::string(role) + " needs a deed with " +
+                                   (inputs == 1 ? "one f64 input" : "two f64 inputs") +
+                                   " and one f64 output; " + quote(def->name) + " has " +
+                                   std::to_string(in) + " input" + (in == 1 ? "" : "s") + " and " +
+                                   std::to_string(out) + " output" + (out == 1 ? "" : "s") +
+                                   (f64 ? "" : ", not all f64"));
+      diags_.note(def->decl->name->range, "deed " + quote(def->name) + " is declared here");
+      return nullptr;
+    }
+    return def->typed;
+  }
+
+  /// A positive duration in seconds (`10s`, `500ms`, `1m`, or a plain number of seconds).
+  std::optional<double> seconds(const Word& w) {
+    auto d = durationSeconds(w.text);
+    if (!d) d = numberValue(w);
+    if (!d || !(*d > 0) || !std::isfinite(*d)) return std::nullopt;
+    return d;
+  }
+
+  static std::size_t stars(std::string_view path) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = path.find(".*", at)) != std::string_view::npos; at += 2)
+      if (at + 2 == path.size() || path[at + 2] == '.') ++n;
+    return n;
+  }
+
+  std::shared_ptr<const FlowSpec> checkFlow(const ExtensionBlock& flow) {
+    const auto& decl = as<FlowStmt>(*flow.decl);
+    auto spec = std::make_shared<FlowSpec>();
+    bool ok = true;
+    auto bad = [&](SourceRange r, const std::string& message) {
+      diags_.error(r, message);
+      ok = false;
+    };
+    spec->name = flow.name;
+    spec->range = decl.range;
+    if (decl.sources.empty() && decl.clocks.empty() && complete_) {
+      bad(decl.name.range, "flow " + quote(flow.name) + " has no source");
+      diags_.note({}, "name one with `from .path` or `from every 1s` on the next line");
+    }
+    for (const auto& src : decl.sources) {
+      if (!src.absolute() || !src.relations.empty())
+        bad(src.range, "a flow source is an absolute path (starting with '.')");
+      spec->sources.push_back({src.head.text, src.range});
+    }
+    for (const auto& w : decl.clocks) {
+      if (auto p = seconds(w))
+        spec->clocks.push_back(*p);
+      else
+        bad(w.range, "a clock source takes a positive period (`from every 1s`)");
+    }
+    std::size_t sourceStars = kNone;
+    for (const auto& src : spec->sources) {
+      std::size_t n = stars(src.path);
+      if (sourceStars != kNone && n != sourceStars && decl.by)
+        bad(src.range, "with `by *`, every source needs the same number of `*` segments");
+      sourceStars = n;
+    }
+    if (decl.by) {
+      if (decl.by->text != "*")
+        bad(decl.by->range, "a flow is partitioned `by *`: one partition per value of its "
+                            "sources' `*` segments");
+      else if (sourceStars == 0 || sourceStars == kNone)
+        bad(decl.by->range, "`by *` needs a source path with a `*` segment");
+      spec->byKey = true;
+    }
+    bool sink = false, windowed = false, buffered = false;
     for (const Stmt* s : flow.body) {
+      if (sink && s->kind != StmtKind::Buffer) {
+        bad(s->verbRange, "`" + std::string(stmtKindName(s->kind)) +
+                              "` after `reduce`: the sink is a flow's last stage");
+        continue;
+      }
       switch (s->kind) {
       case StmtKind::Window: {
-        const Word& w = static_cast<const WordStmt&>(*s).value;
-        auto n = numberValue(w);
-        if (!durationSeconds(w.text) && !(n && *n >= 1 && std::floor(*n) == *n))
-          diags_.error(w.range, "a window is a duration (10s, 500ms, 1m) or a count of items");
+        const auto& w = as<WindowStmt>(*s);
+        if (windowed) bad(w.verbRange, "a flow has one `window`");
+        windowed = true;
+        auto n = numberValue(w.length);
+        if (auto d = durationSeconds(w.length.text); d && *d > 0) {
+          spec->window = FlowSpec::Window::Time;
+          spec->length = *d;
+        } else if (n && *n >= 1 && std::floor(*n) == *n && *n <= 1e9) {
+          spec->window = FlowSpec::Window::Count;
+          spec->count = std::uint64_t(*n);
+        } else {
+          bad(w.length.range, "a window is a duration (10s, 500ms, 1m) or a count of items");
+        }
+        if (w.every) {
+          auto e = durationSeconds(w.every->text);
+          if (spec->window != FlowSpec::Window::Time)
+            bad(w.every->range, "sliding windows are by time (`window 10s every 2s`)");
+          else if (!e || !(*e > 0))
+            bad(w.every->range, "`every` takes a positive duration (2s, 500ms)");
+          else
+            spec->every = *e;
+        }
         break;
       }
       case StmtKind::Map: {
         const auto& m = static_cast<const NameStmt&>(*s);
-        if (!deedExists(m.name->text)) {
-          diags_.error(m.name->range, "unknown deed " + quote(m.name->text));
-          std::vector<std::string> names;
-          for (const auto& d : model_->deeds) names.push_back(d.name);
-          if (auto c = closestMatch(m.name->text, names))
-            diags_.note({}, "did you mean '" + *c + "'?");
-        }
+        FlowSpec::Stage st;
+        st.kind = FlowSpec::Stage::Kind::Map;
+        st.deed = flowDeed(*m.name, 1, "`map`");
+        st.range = s->range;
+        st.text = formatStatement(*s);
+        if (!st.deed) ok = false;
+        spec->stages.push_back(std::move(st));
         break;
       }
       case StmtKind::Filter: {
-        typeFilter(*static_cast<const ExprStmt&>(*s).expr, tir::Type::scalar(tir::Base::F64),
-                   diags_);
+        auto e = typeFilter(*static_cast<const ExprStmt&>(*s).expr,
+                            tir::Type::scalar(tir::Base::F64), diags_);
+        FlowSpec::Stage st;
+        st.kind = FlowSpec::Stage::Kind::Filter;
+        if (e)
+          st.filter = std::make_shared<const tir::Expr>(std::move(*e));
+        else
+          ok = false;
+        st.range = s->range;
+        st.text = formatStatement(*s);
+        spec->stages.push_back(std::move(st));
+        break;
+      }
+      case StmtKind::Buffer: {
+        const auto& b = as<BufferStmt>(*s);
+        if (buffered) bad(b.verbRange, "a flow has one `buffer`");
+        buffered = true;
+        auto n = numberValue(b.capacity);
+        if (!n || *n < 1 || std::floor(*n) != *n || *n > double(1u << 24))
+          bad(b.capacity.range, "a buffer holds a whole number of items from 1 to 16777216");
+        else
+          spec->capacity = std::uint32_t(*n);
+        std::string policy;
+        for (const auto& p : b.policy) policy += (policy.empty() ? "" : " ") + p.text;
+        if (policy == "block")
+          spec->policy = FlowSpec::Policy::Block;
+        else if (policy == "drop newest")
+          spec->policy = FlowSpec::Policy::DropNewest;
+        else if (policy == "drop oldest" || policy.empty())
+          spec->policy = FlowSpec::Policy::DropOldest;
+        else
+          bad(b.policy.front().range, "unknown buffer policy " + quote(policy) +
+                                          "; expected block, drop oldest or drop newest");
         break;
       }
       case StmtKind::Reduce: {
         const auto& r = as<ReduceStmt>(*s);
         const auto& reducers = stdlib::flowReducers();
-        if (std::find(reducers.begin(), reducers.end(), r.function.text) == reducers.end()) {
-          diags_.error(r.function.range, "unknown reducer " + quote(r.function.text));
-          if (auto c = closestMatch(r.function.text, reducers))
+        spec->reduceRange = r.function.range;
+        if (std::find(reducers.begin(), reducers.end(), r.function.text) != reducers.end()) {
+          spec->reducer = r.function.text;
+        } else if (deedExists(r.function.text)) {
+          spec->reduceDeed = flowDeed(r.function, 2, "`reduce` with a deed");
+          if (!spec->reduceDeed) ok = false;
+        } else {
+          bad(r.function.range, "unknown reducer " + quote(r.function.text));
+          std::vector<std::string> names = reducers;
+          for (const auto& d : model_->deeds) names.push_back(d.name);
+          if (auto c = closestMatch(r.function.text, names))
             diags_.note({}, "did you mean '" + *c + "'?");
+          else
+            diags_.note({}, "a reducer is mean, sum, min, max, count, first, last, median or a "
+                            "deed with two f64 inputs and one f64 output");
         }
-        if (!r.into.absolute())
-          diags_.error(r.into.range, "`reduce ... into` takes an absolute path");
+        if (!r.into.absolute() || !r.into.relations.empty()) {
+          bad(r.into.range, "`reduce ... into` takes an absolute path");
+        } else {
+          spec->into = r.into.head.text;
+          spec->intoRange = r.into.range;
+          std::size_t n = stars(spec->into);
+          if (spec->byKey && sourceStars != kNone && n != sourceStars)
+            bad(r.into.range, "the sink of a flow `by *` has a `*` for each of its sources' (" +
+                                  std::to_string(sourceStars) + "), filled by the partition");
+          else if (!spec->byKey && n)
+            bad(r.into.range, "a `*` in the sink names a partition: partition the flow with "
+                              "`by *`");
+        }
         sink = true;
         break;
       }
@@ -1667,8 +1831,9 @@ private:
         break;
       }
     }
-    if (!sink && complete_)
-      diags_.error(decl.name.range, "flow " + quote(flow.name) + " has no sink");
+    if (!sink && complete_) bad(decl.name.range, "flow " + quote(flow.name) + " has no sink");
+    if (!ok || !sink) return nullptr;
+    return spec;
   }
 
   void checkJob(const ExtensionBlock& job) {

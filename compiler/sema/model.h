@@ -81,10 +81,46 @@ struct ExtensionBlock {
   std::vector<const lang::Stmt*> body;
 };
 
+/// A flow as semantic analysis checked it (docs/runtime.md, "Flows"): its stages typed, its
+/// durations read, every name resolved. Lowering matches its source paths against the store.
+struct FlowSpec {
+  enum class Window : std::uint8_t { Pass, Time, Count };
+  enum class Policy : std::uint8_t { DropOldest, DropNewest, Block };
+  struct Source {
+    std::string path; ///< absolute, `*` segments match one segment each
+    SourceRange range;
+  };
+  struct Stage {
+    enum class Kind : std::uint8_t { Map, Filter } kind = Kind::Map;
+    std::shared_ptr<const tir::TypedDeed> deed; ///< Map: one f64 input, one f64 output
+    std::shared_ptr<const tir::Expr> filter;    ///< Filter: over `value` and `time`
+    SourceRange range;
+    std::string text; ///< the declaration, for messages
+  };
+  std::string name;
+  SourceRange range;
+  std::vector<Source> sources;
+  std::vector<double> clocks; ///< `from every PERIOD`, seconds
+  bool byKey = false;         ///< `by *`
+  Window window = Window::Pass;
+  double length = 0, every = 0; ///< Time: seconds; every 0 = tumbling
+  std::uint64_t count = 0;      ///< Count
+  std::vector<Stage> stages;
+  std::string reducer;                              ///< a built-in, or empty with reduceDeed
+  std::shared_ptr<const tir::TypedDeed> reduceDeed; ///< a fold: inputs (acc, item), one output
+  SourceRange reduceRange;
+  std::string into; ///< the sink path, `*` segments filled by the partition's key
+  SourceRange intoRange;
+  std::uint32_t capacity = 1024; ///< `buffer N`: items a stage may hold
+  Policy policy = Policy::DropOldest;
+};
+
 struct Model {
   std::vector<House> houses;
   std::vector<DeedDef> deeds;
   std::vector<ExtensionBlock> flows, jobs, contracts;
+  /// Parallel to flows: each one checked (null when it has errors).
+  std::vector<std::shared_ptr<const FlowSpec>> flowSpecs;
   /// Parallel to contracts: each one's typed state and actions (null when it has errors).
   std::vector<std::shared_ptr<const tir::TypedContract>> typedContracts;
 };

@@ -46,7 +46,7 @@ EXTRAS = """deed ctof
   let f = c * 9.0 / 5.0 + 32.0
 
 flow temps
-  from .sensor.room.temp
+  from .room.temp
   map ctof
   reduce mean into .building.tempF
 """
@@ -316,7 +316,8 @@ def main():
         with open(os.path.join(folder, "lib.flo"), "w") as f:
             f.write(EXTRAS.split("\nflow")[0] + "\n")  # the deed alone
         main_uri = "file://" + os.path.join(folder, "main.flo")  # unsaved: not on disk
-        main = "load lib.flo\n\nflow" + EXTRAS.split("\nflow")[1]
+        main = ("load lib.flo\n\nflow" + EXTRAS.split("\nflow")[1] +
+                "\nhouse home\n  init .room.temp with 20.0\n")  # the flow's store
         c.notify("textDocument/didOpen", {"textDocument": {"uri": main_uri, "languageId": "flo",
                                                            "version": 1, "text": main}})
         d = c.diagnostics(main_uri)

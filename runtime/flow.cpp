@@ -1,0 +1,291 @@
+/// \file
+/// Flows at run time (flow.h; semantics in docs/runtime.md, "Flows").
+#include "runtime/flow.h"
+
+#include "runtime/value.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace flo::rt {
+
+namespace {
+
+/// The number a value stands for in a flow, if any (bool and int widen to f64).
+bool numberOf(const FloValue& v, double& out) {
+  switch (v.tag) {
+  case FLO_BOOL:
+  case FLO_INT:
+    out = double(v.u.i);
+    return true;
+  case FLO_FLOAT:
+    out = v.u.f;
+    return true;
+  default:
+    return false;
+  }
+}
+
+const char* reducerName(FlowReducer r) {
+  static const char* const names[] = {"mean",  "sum",  "min",    "max", "count",
+                                      "first", "last", "median", "fold"};
+  return names[std::size_t(r)];
+}
+
+/// Python's statistics.median: the middle value, or the mean of the two middle values.
+double median(std::vector<double> v) {
+  assert(!v.empty());
+  std::size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(mid), v.end());
+  double hi = v[mid];
+  if (v.size() % 2) return hi;
+  double lo = *std::max_element(v.begin(), v.begin() + std::ptrdiff_t(mid));
+  return (lo + hi) / 2;
+}
+
+} // namespace
+
+Flow::Flow(FlowDef def, FloCtx& ctx, Sink sink, Check check)
+    : def_(std::move(def)), ctx_(ctx), sink_(std::move(sink)), check_(std::move(check)) {
+  assert(!def_.sinks.empty() && def_.capacity > 0);
+  windows_.resize(def_.sinks.size());
+  nextTick_.assign(def_.clocks.size(), 0.0);
+  values_.reserve(def_.capacity);
+  parts_.reserve(def_.capacity);
+}
+
+bool Flow::keepsItems() const {
+  return (def_.window == FlowWindow::Time && def_.every > 0) || def_.reducer == FlowReducer::Median;
+}
+
+void Flow::written(std::uint32_t source, const FloValue& v, double time) {
+  assert(source < def_.sources.size());
+  double x;
+  if (!numberOf(v, x)) {
+    ++stats_.rejected;
+    if (trace) trace("flow " + def_.name + ": not a number, dropped: " + repr(v));
+    return;
+  }
+  enqueue(x, def_.sources[source].partition, time);
+}
+
+void Flow::enqueue(double value, std::uint32_t partition, double time) {
+  if (values_.size() > head_ && queuedAt_ != time) drain(queuedAt_);
+  queuedAt_ = time;
+  ++stats_.items;
+  if (values_.size() - head_ >= def_.capacity) {
+    switch (def_.policy) {
+    case FlowPolicy::DropOldest:
+      ++stats_.dropped;
+      if (++head_ >= def_.capacity) { // compact, amortised over `capacity` drops
+        values_.erase(values_.begin(), values_.begin() + std::ptrdiff_t(head_));
+        parts_.erase(parts_.begin(), parts_.begin() + std::ptrdiff_t(head_));
+        head_ = 0;
+      }
+      break;
+    case FlowPolicy::DropNewest:
+      ++stats_.dropped;
+      return;
+    case FlowPolicy::Block:
+      // The writer waits while the flow takes what is queued.
+      ++stats_.blocked;
+      drain(time);
+      break;
+    }
+  }
+  values_.push_back(value);
+  parts_.push_back(partition);
+}
+
+void Flow::drain(double time) {
+  std::size_t n = values_.size() - head_;
+  if (n == 0) return;
+  std::size_t kept = n;
+  if (def_.items) {
+    kept = std::size_t(
+        def_.items(&ctx_, values_.data() + head_, parts_.data() + head_, std::uint32_t(n), time));
+    check_();
+    assert(kept <= n);
+    stats_.filtered += n - kept;
+  }
+  for (std::size_t i = 0; i < kept; ++i) add(parts_[head_ + i], values_[head_ + i], time);
+  values_.clear();
+  parts_.clear();
+  head_ = 0;
+}
+
+double Flow::fold(double acc, double x) {
+  double out = 0;
+  def_.fold(&ctx_, acc, x, &out);
+  check_();
+  return out;
+}
+
+void Flow::add(std::uint32_t partition, double value, double time) {
+  assert(partition < windows_.size());
+  Window& w = windows_[partition];
+  closeDue(partition, time);
+  if (keepsItems()) {
+    if (w.items.size() >= def_.capacity) {
+      ++stats_.dropped;
+      if (def_.policy == FlowPolicy::DropNewest) return;
+      w.items.pop_front(); // drop oldest, and block: a window cannot close early
+    }
+    w.items.emplace_back(value, time);
+  }
+  if (def_.window == FlowWindow::Time && def_.every > 0) return; // sliding: items only
+  if (!w.open) {
+    w.open = true;
+    w.n = 0;
+    if (def_.window == FlowWindow::Time) w.start = std::floor(time / def_.length) * def_.length;
+  }
+  if (w.n == 0) {
+    w.sum = 0;
+    w.min = w.max = w.first = w.acc = value;
+  } else {
+    w.min = std::min(w.min, value);
+    w.max = std::max(w.max, value);
+    if (def_.reducer == FlowReducer::Deed) w.acc = fold(w.acc, value);
+  }
+  w.sum += value;
+  w.last = value;
+  ++w.n;
+  if (def_.window == FlowWindow::Count && w.n >= def_.count) emitRunning(partition, w);
+}
+
+void Flow::closeDue(std::uint32_t partition, double time) {
+  Window& w = windows_[partition];
+  if (def_.window != FlowWindow::Time) return;
+  if (def_.every == 0) {
+    if (w.open && w.start + def_.length <= time) emitRunning(partition, w);
+    return;
+  }
+  // Sliding: windows [k*every, k*every + length), each written once, in order.
+  if (w.items.empty() && w.nextStart + def_.length <= time) {
+    // Nothing to write: skip to the first window still open at `time`.
+    w.nextStart = (std::floor((time - def_.length) / def_.every) + 1) * def_.every;
+    return;
+  }
+  while (w.nextStart + def_.length <= time) {
+    emitKept(partition, w.nextStart, w.nextStart + def_.length, w);
+    w.nextStart += def_.every;
+    while (!w.items.empty() && w.items.front().second < w.nextStart) w.items.pop_front();
+  }
+}
+
+void Flow::emitRunning(std::uint32_t partition, Window& w) {
+  std::string span;
+  if (def_.window == FlowWindow::Time)
+    span = " in [" + floatRepr(w.start) + ", " + floatRepr(w.start + def_.length) + ")";
+  if (w.n > 0) {
+    double v = 0;
+    switch (def_.reducer) {
+    case FlowReducer::Mean:
+      v = w.sum / double(w.n);
+      break;
+    case FlowReducer::Sum:
+      v = w.sum;
+      break;
+    case FlowReducer::Min:
+      v = w.min;
+      break;
+    case FlowReducer::Max:
+      v = w.max;
+      break;
+    case FlowReducer::Count:
+      v = double(w.n);
+      break;
+    case FlowReducer::First:
+      v = w.first;
+      break;
+    case FlowReducer::Last:
+      v = w.last;
+      break;
+    case FlowReducer::Median: {
+      std::vector<double> xs;
+      for (const auto& [x, t] : w.items) xs.push_back(x);
+      v = median(std::move(xs));
+      break;
+    }
+    case FlowReducer::Deed:
+      v = w.acc;
+      break;
+    }
+    emit(partition, v, w.n, span);
+  }
+  w.open = false;
+  w.n = 0;
+  w.items.clear();
+}
+
+void Flow::emitKept(std::uint32_t partition, double from, double to, Window& w) {
+  std::vector<double> xs;
+  for (const auto& [x, t] : w.items)
+    if (t >= from && t < to) xs.push_back(x);
+  if (xs.empty()) return; // an empty window writes nothing
+  double v = 0;
+  switch (def_.reducer) {
+  case FlowReducer::Mean:
+  case FlowReducer::Sum: {
+    double s = 0;
+    for (double x : xs) s += x;
+    v = def_.reducer == FlowReducer::Sum ? s : s / double(xs.size());
+    break;
+  }
+  case FlowReducer::Min:
+    v = *std::min_element(xs.begin(), xs.end());
+    break;
+  case FlowReducer::Max:
+    v = *std::max_element(xs.begin(), xs.end());
+    break;
+  case FlowReducer::Count:
+    v = double(xs.size());
+    break;
+  case FlowReducer::First:
+    v = xs.front();
+    break;
+  case FlowReducer::Last:
+    v = xs.back();
+    break;
+  case FlowReducer::Median:
+    v = median(xs);
+    break;
+  case FlowReducer::Deed:
+    v = xs.front();
+    for (std::size_t i = 1; i < xs.size(); ++i) v = fold(v, xs[i]);
+    break;
+  }
+  emit(partition, v, xs.size(), " in [" + floatRepr(from) + ", " + floatRepr(to) + ")");
+}
+
+void Flow::emit(std::uint32_t partition, double value, std::uint64_t n, const std::string& span) {
+  FloValue out{};
+  if (def_.reducer == FlowReducer::Count) {
+    out.tag = FLO_INT;
+    out.u.i = std::int64_t(n);
+  } else {
+    out.tag = FLO_FLOAT;
+    out.u.f = value;
+  }
+  ++stats_.windows;
+  if (trace) {
+    const auto& key = def_.sinks[partition].key;
+    trace("flow " + def_.name + (key.empty() ? "" : " [" + key + "]") + ": " +
+          reducerName(def_.reducer) + " of " + std::to_string(n) + " item" + (n == 1 ? "" : "s") +
+          span + " = " + repr(out));
+  }
+  sink_(partition, out);
+}
+
+void Flow::run(double time) {
+  for (std::size_t c = 0; c < def_.clocks.size(); ++c)
+    for (; nextTick_[c] <= time; nextTick_[c] += def_.clocks[c]) enqueue(nextTick_[c], 0, time);
+  drain(time);
+  for (std::uint32_t p = 0; p < windows_.size(); ++p) {
+    closeDue(p, time);
+    if (def_.window == FlowWindow::Pass && windows_[p].open) emitRunning(p, windows_[p]);
+  }
+}
+
+} // namespace flo::rt

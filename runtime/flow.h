@@ -1,0 +1,132 @@
+/// \file
+/// Flows at run time (docs/runtime.md, "Flows"). Every write of a source share during a pass is
+/// an item, stamped with the pass's time, queued in the flow's bounded buffer; after the
+/// framers of a pass, each flow in declaration order runs its generated item function (its
+/// `map` and `filter` stages, native code) over the queue, adds what survives to each
+/// partition's window, closes the windows that are due and writes their results to the sinks.
+///
+/// This file holds the windows and buffers; it never looks a share up by name and does no I/O
+/// but the trace. The runtime (runtime.cpp) decodes the flows from the image, reports writes of
+/// tapped shares (`written`) and writes the sinks (`Sink`).
+#pragma once
+
+#include "runtime/abi.h"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace flo::rt {
+
+enum class FlowWindow : std::uint32_t { Pass = 0, Time = 1, Count = 2 };
+enum class FlowPolicy : std::uint32_t { DropOldest = 0, DropNewest = 1, Block = 2 };
+enum class FlowReducer : std::uint32_t {
+  Mean = 0,
+  Sum,
+  Min,
+  Max,
+  Count,
+  First,
+  Last,
+  Median,
+  Deed
+};
+
+/// What a flow counts, for `--stats` and the trace.
+struct FlowStats {
+  std::uint64_t items = 0;    ///< queued (writes of sources, clock ticks)
+  std::uint64_t rejected = 0; ///< values with no number reading (None, str, point)
+  std::uint64_t dropped = 0;  ///< lost to a full buffer (drop oldest / drop newest)
+  std::uint64_t blocked = 0;  ///< times a full buffer made the writer wait (block)
+  std::uint64_t filtered = 0; ///< removed by a `filter`
+  std::uint64_t windows = 0;  ///< results written
+};
+
+struct FlowSource {
+  std::uint32_t share = 0, slot = 0, partition = 0;
+};
+
+struct FlowSink {
+  std::uint32_t share = 0, slot = 0;
+  std::string key; ///< the `*` segments the partition stands for
+};
+
+/// One flow as the image describes it.
+struct FlowDef {
+  std::string name;
+  std::uint32_t loc = 0, house = 0;
+  FlowWindow window = FlowWindow::Pass;
+  double length = 0, every = 0;
+  std::uint64_t count = 0;
+  std::uint32_t capacity = 1024;
+  FlowPolicy policy = FlowPolicy::DropOldest;
+  FlowReducer reducer = FlowReducer::Mean;
+  FloFlowFn items = nullptr; ///< map and filter stages; null when there are none
+  FloFoldFn fold = nullptr;  ///< Deed reducer
+  std::uint32_t reduceLoc = 0;
+  std::vector<FlowSource> sources;
+  std::vector<double> clocks;
+  std::vector<FlowSink> sinks;
+};
+
+/// The run-time state of one flow.
+class Flow {
+public:
+  /// Writes a window's result into sink `partition` (the runtime stamps the share and passes
+  /// the write on to flows that take it as a source).
+  using Sink = std::function<void(std::uint32_t partition, FloValue value)>;
+  /// Called after generated code ran: throws the recorded fault if it set ctx->fault.
+  using Check = std::function<void()>;
+
+  Flow(FlowDef def, FloCtx& ctx, Sink sink, Check check);
+
+  const FlowDef& def() const { return def_; }
+  const FlowStats& stats() const { return stats_; }
+
+  /// A write of source `source` at `time`: one item, or a rejection when `v` has no number
+  /// reading. A full buffer drops or, with `block`, is drained first.
+  void written(std::uint32_t source, const FloValue& v, double time);
+  /// The flow's turn after the framers of the pass at `time`: clock ticks, the queue, then
+  /// every window due.
+  void run(double time);
+
+  std::function<void(const std::string&)> trace; ///< -v lines; empty when quiet
+
+private:
+  struct Window {
+    // running aggregate (tumbling and count windows, pass windows)
+    bool open = false;
+    double start = 0;    ///< Time: start of the open window
+    std::uint64_t n = 0; ///< items in the open window
+    double sum = 0, min = 0, max = 0, first = 0, last = 0, acc = 0;
+    // kept items (sliding windows, median): value and time
+    std::deque<std::pair<double, double>> items;
+    double nextStart = 0; ///< sliding: the first window not yet written
+  };
+
+  void enqueue(double value, std::uint32_t partition, double time);
+  void drain(double time);
+  void add(std::uint32_t partition, double value, double time);
+  void closeDue(std::uint32_t partition, double time);
+  void emitRunning(std::uint32_t partition, Window& w);
+  void emitKept(std::uint32_t partition, double from, double to, Window& w);
+  void emit(std::uint32_t partition, double value, std::uint64_t n, const std::string& span);
+  double fold(double acc, double x);
+  bool keepsItems() const;
+
+  FlowDef def_;
+  FloCtx& ctx_;
+  Sink sink_;
+  Check check_;
+  FlowStats stats_;
+  std::vector<double> values_;       ///< the queue, from head_
+  std::vector<std::uint32_t> parts_; ///< parallel to values_
+  std::size_t head_ = 0;             ///< queue start (drop oldest advances it)
+  double queuedAt_ = 0;              ///< the time of the queued items
+  std::vector<Window> windows_;      ///< per partition
+  std::vector<double> nextTick_;     ///< per clock
+};
+
+} // namespace flo::rt
