@@ -226,6 +226,14 @@ bool writeStatsJson(Session& s, const ir::Program& p, const std::string& file) {
                           {"shares", c.shares},
                           {"slots", c.slots},
                           {"worst_acts_per_pass", c.worstActsPerPass}});
+  j["flows"] = nlohmann::json::array();
+  for (const auto& f : ir::flowCosts(p))
+    j["flows"].push_back({{"name", f.name},
+                          {"partitions", f.partitions},
+                          {"worst_items", f.worstItems},
+                          {"worst_bytes", f.worstBytes},
+                          {"work_per_item", f.workPerItem},
+                          {"work_per_window", f.workPerWindow}});
   if (file == "-") {
     s.out() << j.dump(2) << "\n";
     return true;
@@ -251,6 +259,11 @@ void printStats(Session& s, const ir::Program& p) {
             << " shares (" << c.slots << " slots), at most " << c.worstActsPerPass
             << " acts per pass in one outline\n";
   }
+  for (const auto& f : ir::flowCosts(p))
+    s.out() << "flow " << f.name << ": " << f.partitions << " partition"
+            << (f.partitions == 1 ? "" : "s") << ", at most " << f.worstItems << " items buffered ("
+            << f.worstBytes << " bytes), " << f.workPerItem << " operations per item, "
+            << f.workPerWindow << " per item to reduce\n";
 }
 
 /// open ▸ parse ▸ lowerProgram, then the cost summary when --stats or --stats-json asks.

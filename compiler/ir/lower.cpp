@@ -163,9 +163,9 @@ public:
     declare();
     parseTime();
     resolve();
+    flows(); // after every act made its shares, before slots are numbered
     order();
     cycles();
-    flows();
     // Shares in a pooled clone's own node exist for Ioflo only once the clone is reared.
     for (std::uint32_t t = 0; t < out_->taskers.size(); ++t)
       if (out_->taskers[t].pooled) {
@@ -700,7 +700,8 @@ private:
 
   /// `into` with its `*` segments replaced, in order, by the key's segments.
   static std::string fill(std::string_view into, std::string_view key) {
-    auto parts = segments(key.empty() ? std::string_view() : key);
+    std::string dotted = "." + std::string(key);
+    auto parts = segments(dotted);
     std::string out;
     std::size_t next = 0;
     for (auto seg : segments(into)) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Golden tests for deeds written in Flo (compiler/codegen/deeds.cpp).
+"""Golden tests for deeds written in Flo (compiler/codegen/deeds.cpp) and for flows
+(tests/golden/flows: runtime/flow.cpp and the item functions codegen makes).
 
-Every NAME.flo in this directory is built with `floc build`, then run with `--store`; NAME.expected
+Every NAME.flo in this directory (or in the files' own directories) is built with `floc build`, then run with `--store`; NAME.expected
 holds everything that must come out, in order:
 
     build: <floc's exit status>
@@ -13,6 +14,9 @@ holds everything that must come out, in order:
     <run-time errors: located, exit status 1, never a signal>
     store:
     <the final store (--store)>
+
+A `# run-args: ARGS` line at the top of NAME.flo gives the program more arguments (`--until 31
+-v --stats`); `--store FILE` is always passed.
 
 Usage: run_deeds.py [--floc PATH] [--target aarch64-linux-gnu] [--update] [FILE...]
 With --target aarch64-linux-gnu the programs are built for aarch64 and run under qemu-aarch64:
@@ -34,20 +38,33 @@ def run(cmd, cwd):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
-def outcome(floc, target, name, tmp):
+def run_args(path):
+    """The `# run-args:` of a program (its leading comment block)."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            if line.startswith("# run-args:"):
+                return line.split(":", 1)[1].split()
+    return []
+
+
+def outcome(floc, target, path, tmp):
+    here = os.path.dirname(os.path.abspath(path))
+    name = os.path.splitext(os.path.basename(path))[0]
     exe = os.path.join(tmp, name)
     cmd = [floc, "build", "--color=never", name + ".flo", "-o", exe]
     if target:
         cmd += ["--target", target]
-    code, out, err = run(cmd, HERE)
+    code, out, err = run(cmd, here)
     text = f"build: {code}\n" + out + err
     if code != 0:
         return text
     store = os.path.join(tmp, name + ".store")
-    cmd = [exe, "--store", store]
+    cmd = [exe, "--store", store] + run_args(path)
     if target and target.startswith("aarch64"):
         cmd = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"] + cmd
-    code, out, err = run(cmd, HERE)
+    code, out, err = run(cmd, here)
     text += f"run: {code}\nstdout:\n{out}stderr:\n{err}store:\n"
     if os.path.exists(store):
         with open(store, encoding="utf-8") as f:
@@ -67,8 +84,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="flo-deeds-") as tmp:
         for path in files:
             name = os.path.splitext(os.path.basename(path))[0]
-            got = outcome(os.path.abspath(args.floc), args.target, name, tmp)
-            expected_path = os.path.join(HERE, name + ".expected")
+            got = outcome(os.path.abspath(args.floc), args.target, path, tmp)
+            expected_path = os.path.join(os.path.dirname(os.path.abspath(path)), name + ".expected")
             if args.update:
                 with open(expected_path, "w", encoding="utf-8") as f:
                     f.write(got)
