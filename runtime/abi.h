@@ -56,10 +56,20 @@ typedef struct FloCtx {
 } FloCtx;
 
 typedef int32_t (*FloFn)(FloCtx* ctx);
-/* A flow's stages (map, filter) over n queued items of one pass: transforms values[k] in place,
- * drops the items a filter rejects, compacts values and parts (each item's partition) and
- * returns how many are left. A fault sets ctx->fault and returns 0. */
-typedef int32_t (*FloFlowFn)(FloCtx* ctx, double* values, uint32_t* parts, uint32_t n, double time);
+/* A window's running aggregate. An item v is added as: min = (n == 0 || v < min) ? v : min,
+ * max = (n == 0 || max < v) ? v : max, first = n == 0 ? v : first, last = v, sum += v, ++n. */
+typedef struct FloAgg {
+  uint64_t n;
+  double sum, min, max, first, last;
+} FloAgg;
+
+/* A flow's stages (map, filter) over n queued items of one pass. With aggs null: transforms
+ * values[k] in place, drops the items a filter rejects, compacts values and parts (each item's
+ * partition) and returns how many are left. With aggs: adds each item that is left to
+ * aggs[single ? 0 : parts[k]] instead (values and parts are left as they were) and returns how
+ * many were added. A fault sets ctx->fault and returns 0. */
+typedef int32_t (*FloFlowFn)(FloCtx* ctx, double* values, uint32_t* parts, uint32_t n, double time,
+                             FloAgg* aggs, uint32_t single);
 /* A flow's `reduce DEED`: *out = DEED(acc, item). A fault sets ctx->fault. */
 typedef int32_t (*FloFoldFn)(FloCtx* ctx, double acc, double item, double* out);
 

@@ -50,9 +50,22 @@ Flow::Flow(FlowDef def, FloCtx& ctx, Sink sink, Check check)
     : def_(std::move(def)), ctx_(ctx), sink_(std::move(sink)), check_(std::move(check)) {
   assert(!def_.sinks.empty() && def_.capacity > 0);
   windows_.resize(def_.sinks.size());
+  aggs_.assign(def_.sinks.size(), FloAgg{});
   nextTick_.assign(def_.clocks.size(), 0.0);
   values_.reserve(def_.capacity);
   parts_.reserve(def_.capacity);
+}
+
+bool Flow::fused() const {
+  return def_.items && !keepsItems() && def_.reducer != FlowReducer::Deed &&
+         def_.window != FlowWindow::Count;
+}
+
+void Flow::open(std::uint32_t partition, double time) {
+  Window& w = windows_[partition];
+  w.open = true;
+  aggs_[partition] = FloAgg{};
+  if (def_.window == FlowWindow::Time) w.start = std::floor(time / def_.length) * def_.length;
 }
 
 bool Flow::keepsItems() const {
@@ -101,15 +114,35 @@ void Flow::enqueue(double value, std::uint32_t partition, double time) {
 void Flow::drain(double time) {
   std::size_t n = values_.size() - head_;
   if (n == 0) return;
-  std::size_t kept = n;
-  if (def_.items) {
-    kept = std::size_t(
-        def_.items(&ctx_, values_.data() + head_, parts_.data() + head_, std::uint32_t(n), time));
+  if (fused()) {
+    // All queued items have this pass's time: windows due close first, then the native item
+    // function adds what its stages keep straight to the running aggregates.
+    for (std::uint32_t p = 0; p < windows_.size(); ++p) closeDue(p, time);
+    std::vector<std::uint64_t> before(aggs_.size());
+    for (std::size_t p = 0; p < aggs_.size(); ++p) before[p] = aggs_[p].n;
+    std::size_t kept =
+        std::size_t(def_.items(&ctx_, values_.data() + head_, parts_.data() + head_,
+                               std::uint32_t(n), time, aggs_.data(), aggs_.size() == 1));
     check_();
     assert(kept <= n);
     stats_.filtered += n - kept;
+    for (std::uint32_t p = 0; p < aggs_.size(); ++p)
+      if (aggs_[p].n > before[p] && !windows_[p].open) {
+        FloAgg added = aggs_[p]; // a window opened by this batch: its items are all new
+        open(p, time);
+        aggs_[p] = added;
+      }
+  } else {
+    std::size_t kept = n;
+    if (def_.items) {
+      kept = std::size_t(def_.items(&ctx_, values_.data() + head_, parts_.data() + head_,
+                                    std::uint32_t(n), time, nullptr, 0));
+      check_();
+      assert(kept <= n);
+      stats_.filtered += n - kept;
+    }
+    for (std::size_t i = 0; i < kept; ++i) add(parts_[head_ + i], values_[head_ + i], time);
   }
-  for (std::size_t i = 0; i < kept; ++i) add(parts_[head_ + i], values_[head_ + i], time);
   values_.clear();
   parts_.clear();
   head_ = 0;
@@ -135,23 +168,17 @@ void Flow::add(std::uint32_t partition, double value, double time) {
     w.items.emplace_back(value, time);
   }
   if (def_.window == FlowWindow::Time && def_.every > 0) return; // sliding: items only
-  if (!w.open) {
-    w.open = true;
-    w.n = 0;
-    if (def_.window == FlowWindow::Time) w.start = std::floor(time / def_.length) * def_.length;
-  }
-  if (w.n == 0) {
-    w.sum = 0;
-    w.min = w.max = w.first = w.acc = value;
-  } else {
-    w.min = std::min(w.min, value);
-    w.max = std::max(w.max, value);
-    if (def_.reducer == FlowReducer::Deed) w.acc = fold(w.acc, value);
-  }
-  w.sum += value;
-  w.last = value;
-  ++w.n;
-  if (def_.window == FlowWindow::Count && w.n >= def_.count) emitRunning(partition, w);
+  if (!w.open) open(partition, time);
+  FloAgg& a = aggs_[partition];
+  if (def_.reducer == FlowReducer::Deed) w.acc = a.n == 0 ? value : fold(w.acc, value);
+  // The rule of abi.h's FloAgg, as the generated item functions apply it.
+  a.min = a.n == 0 || value < a.min ? value : a.min;
+  a.max = a.n == 0 || a.max < value ? value : a.max;
+  a.first = a.n == 0 ? value : a.first;
+  a.last = value;
+  a.sum += value;
+  ++a.n;
+  if (def_.window == FlowWindow::Count && a.n >= def_.count) emitRunning(partition, w);
 }
 
 void Flow::closeDue(std::uint32_t partition, double time) {
@@ -178,29 +205,30 @@ void Flow::emitRunning(std::uint32_t partition, Window& w) {
   std::string span;
   if (def_.window == FlowWindow::Time)
     span = " in [" + floatRepr(w.start) + ", " + floatRepr(w.start + def_.length) + ")";
-  if (w.n > 0) {
+  const FloAgg& a = aggs_[partition];
+  if (a.n > 0) {
     double v = 0;
     switch (def_.reducer) {
     case FlowReducer::Mean:
-      v = w.sum / double(w.n);
+      v = a.sum / double(a.n);
       break;
     case FlowReducer::Sum:
-      v = w.sum;
+      v = a.sum;
       break;
     case FlowReducer::Min:
-      v = w.min;
+      v = a.min;
       break;
     case FlowReducer::Max:
-      v = w.max;
+      v = a.max;
       break;
     case FlowReducer::Count:
-      v = double(w.n);
+      v = double(a.n);
       break;
     case FlowReducer::First:
-      v = w.first;
+      v = a.first;
       break;
     case FlowReducer::Last:
-      v = w.last;
+      v = a.last;
       break;
     case FlowReducer::Median: {
       std::vector<double> xs;
@@ -212,10 +240,10 @@ void Flow::emitRunning(std::uint32_t partition, Window& w) {
       v = w.acc;
       break;
     }
-    emit(partition, v, w.n, span);
+    emit(partition, v, a.n, span);
   }
   w.open = false;
-  w.n = 0;
+  aggs_[partition] = FloAgg{};
   w.items.clear();
 }
 
@@ -279,8 +307,22 @@ void Flow::emit(std::uint32_t partition, double value, std::uint64_t n, const st
 }
 
 void Flow::run(double time) {
-  for (std::size_t c = 0; c < def_.clocks.size(); ++c)
-    for (; nextTick_[c] <= time; nextTick_[c] += def_.clocks[c]) enqueue(nextTick_[c], 0, time);
+  for (std::size_t c = 0; c < def_.clocks.size(); ++c) {
+    // The ticks due: straight into the queue while it has room (the common case: one pass's
+    // ticks), then one by one through the buffer's policy.
+    const double period = def_.clocks[c];
+    double t = nextTick_[c];
+    if (t <= time && values_.size() - head_ < def_.capacity) {
+      if (values_.size() > head_ && queuedAt_ != time) drain(queuedAt_);
+      queuedAt_ = time;
+      std::size_t room = def_.capacity - (values_.size() - head_), before = values_.size();
+      for (; t <= time && room; t += period, --room) values_.push_back(t);
+      parts_.resize(values_.size(), 0);
+      stats_.items += values_.size() - before;
+    }
+    for (; t <= time; t += period) enqueue(t, 0, time);
+    nextTick_[c] = t;
+  }
   drain(time);
   for (std::uint32_t p = 0; p < windows_.size(); ++p) {
     closeDue(p, time);

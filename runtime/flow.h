@@ -96,11 +96,10 @@ public:
 
 private:
   struct Window {
-    // running aggregate (tumbling and count windows, pass windows)
+    // running aggregate (tumbling and count windows, pass windows): in aggs_
     bool open = false;
-    double start = 0;    ///< Time: start of the open window
-    std::uint64_t n = 0; ///< items in the open window
-    double sum = 0, min = 0, max = 0, first = 0, last = 0, acc = 0;
+    double start = 0; ///< Time: start of the open window
+    double acc = 0;   ///< Deed: the fold so far
     // kept items (sliding windows, median): value and time
     std::deque<std::pair<double, double>> items;
     double nextStart = 0; ///< sliding: the first window not yet written
@@ -115,6 +114,10 @@ private:
   void emit(std::uint32_t partition, double value, std::uint64_t n, const std::string& span);
   double fold(double acc, double x);
   bool keepsItems() const;
+  /// Whether the item function adds straight to the running aggregates (no kept items, no
+  /// fold, no count window to close in the middle of a batch).
+  bool fused() const;
+  void open(std::uint32_t partition, double time);
 
   FlowDef def_;
   FloCtx& ctx_;
@@ -126,6 +129,7 @@ private:
   std::size_t head_ = 0;             ///< queue start (drop oldest advances it)
   double queuedAt_ = 0;              ///< the time of the queued items
   std::vector<Window> windows_;      ///< per partition
+  std::vector<FloAgg> aggs_;         ///< per partition: the open window's running aggregate
   std::vector<double> nextTick_;     ///< per clock
 };
 

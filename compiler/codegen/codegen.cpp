@@ -92,7 +92,7 @@ public:
     }
     // Flows: an item function (map and filter stages) and a fold, where they have them, in the
     // order image_writer.cpp's flowFunctions() gives them indices.
-    auto* itemsTy = FunctionType::get(i32_, {ptr_, ptr_, ptr_, i32_, f64_}, false);
+    auto* itemsTy = FunctionType::get(i32_, {ptr_, ptr_, ptr_, i32_, f64_, ptr_, i32_}, false);
     auto* foldTy = FunctionType::get(i32_, {ptr_, f64_, f64_, ptr_}, false);
     auto flowFns = flowFunctions(p_);
     for (std::size_t i = 0; i < p_.flows.size(); ++i) {

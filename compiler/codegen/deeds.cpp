@@ -605,63 +605,143 @@ Constant* DeedEmitter::message(const std::string& text) {
 }
 
 void DeedEmitter::emitFlowItems(llvm::Function* fn, const ir::Flow& flow) {
-  // for (i = 0, k = 0; i < n; ++i) { v = values[i]; v = map(v); if (!filter(v)) continue;
-  //   values[k] = v; parts[k] = parts[i]; ++k; } return k;
+  // Three loops over the n items, chosen on entry: without aggs, compact what the stages keep;
+  // with aggs and one partition, keep the aggregate in registers and store it at the end;
+  // with aggs and partitions, add each item to its partition's aggregate in memory.
+  //   for (i = 0, k = 0; i < n; ++i) {
+  //     v = values[i]; v = map(v); if (!filter(v, time)) continue;
+  //     keep v (compact, or add it to an aggregate by abi.h's FloAgg rule); ++k;
+  //   } return k;
   Type* i32 = b_.getInt32Ty();
+  Type* i64 = b_.getInt64Ty();
   Type* f64 = b_.getDoubleTy();
+  for (unsigned a : {1u, 2u, 5u}) fn->addParamAttr(a, Attribute::NoAlias);
   Value* values = fn->getArg(1);
   Value* parts = fn->getArg(2);
   Value* n = fn->getArg(3);
   Value* time = fn->getArg(4);
-  BasicBlock* entry = BasicBlock::Create(c_, "entry", fn);
-  BasicBlock* head = BasicBlock::Create(c_, "item.head", fn);
-  BasicBlock* body = BasicBlock::Create(c_, "item.body", fn);
-  BasicBlock* next = BasicBlock::Create(c_, "item.next", fn);
-  BasicBlock* done = BasicBlock::Create(c_, "items.done", fn);
-  b_.SetInsertPoint(entry);
-  b_.CreateBr(head);
-  b_.SetInsertPoint(head);
-  PHINode* i = b_.CreatePHI(i32, 2, "i");
-  PHINode* k = b_.CreatePHI(i32, 2, "k");
-  i->addIncoming(b_.getInt32(0), entry);
-  k->addIncoming(b_.getInt32(0), entry);
-  b_.CreateCondBr(b_.CreateICmpULT(i, n), body, done);
-
-  b_.SetInsertPoint(body);
-  Value* v = b_.CreateLoad(f64, b_.CreateInBoundsGEP(f64, values, i), "v");
-  std::vector<std::pair<BasicBlock*, Value*>> into; // edges into `next`, with k after
+  Value* aggs = fn->getArg(5);
+  Value* single = fn->getArg(6);
+  StructType* aggTy = StructType::get(c_, {i64, f64, f64, f64, f64, f64}); // FloAgg
   vars_ = {tir::Var{"value", tir::Type::scalar(Base::F64), tir::Var::Role::Item, {}},
            tir::Var{"time", tir::Type::scalar(Base::F64), tir::Var::Role::ItemTime, {}}};
-  for (const auto& st : flow.stages) {
-    if (st.kind == ir::Flow::Stage::Kind::Map) {
-      Lowering l(*this, p_, c_, m_, b_, *st.deed, st.loc, flow.name);
-      v = l.runPure(fn, {v}, st.stmtLocs);
-    } else {
-      Lowering l(*this, p_, c_, m_, b_, vars_, st.loc, flow.name);
-      Value* keep = l.filter(fn, *st.filter, v, time);
-      BasicBlock* pass = BasicBlock::Create(c_, "item.kept", fn);
-      into.emplace_back(b_.GetInsertBlock(), k);
-      b_.CreateCondBr(keep, pass, next);
-      b_.SetInsertPoint(pass);
+  enum class Mode { Compact, Registers, Memory };
+
+  BasicBlock* entry = BasicBlock::Create(c_, "entry", fn);
+  BasicBlock* compact = BasicBlock::Create(c_, "compact", fn);
+  BasicBlock* withAggs = BasicBlock::Create(c_, "aggs", fn);
+  BasicBlock* registers = BasicBlock::Create(c_, "aggs.one", fn);
+  BasicBlock* memory = BasicBlock::Create(c_, "aggs.many", fn);
+  b_.SetInsertPoint(entry);
+  b_.CreateCondBr(b_.CreateIsNull(aggs), compact, withAggs);
+  b_.SetInsertPoint(withAggs);
+  b_.CreateCondBr(b_.CreateICmpNE(single, b_.getInt32(0)), registers, memory);
+
+  // The aggregate as six values: loaded, updated per item, stored.
+  struct Agg {
+    Value *n, *sum, *min, *max, *first, *last;
+  };
+  auto add = [&](const Agg& a, Value* v) {
+    Value* empty = b_.CreateICmpEQ(a.n, b_.getInt64(0));
+    return Agg{b_.CreateAdd(a.n, b_.getInt64(1)),
+               b_.CreateFAdd(a.sum, v),
+               b_.CreateSelect(b_.CreateOr(empty, b_.CreateFCmpOLT(v, a.min)), v, a.min),
+               b_.CreateSelect(b_.CreateOr(empty, b_.CreateFCmpOLT(a.max, v)), v, a.max),
+               b_.CreateSelect(empty, v, a.first),
+               v};
+  };
+  auto load = [&](Value* agg) {
+    auto f = [&](unsigned i, Type* t) {
+      return b_.CreateLoad(t, b_.CreateStructGEP(aggTy, agg, i));
+    };
+    return Agg{f(0, i64), f(1, f64), f(2, f64), f(3, f64), f(4, f64), f(5, f64)};
+  };
+  auto store = [&](const Agg& a, Value* agg) {
+    Value* fields[] = {a.n, a.sum, a.min, a.max, a.first, a.last};
+    for (unsigned i = 0; i < 6; ++i) b_.CreateStore(fields[i], b_.CreateStructGEP(aggTy, agg, i));
+  };
+
+  auto loop = [&](BasicBlock* pre, Mode mode) {
+    b_.SetInsertPoint(pre);
+    Agg start{};
+    if (mode == Mode::Registers) start = load(aggs);
+    BasicBlock* head = BasicBlock::Create(c_, "item.head", fn);
+    BasicBlock* body = BasicBlock::Create(c_, "item.body", fn);
+    BasicBlock* next = BasicBlock::Create(c_, "item.next", fn);
+    BasicBlock* done = BasicBlock::Create(c_, "items.done", fn);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(head);
+    PHINode* i = b_.CreatePHI(i32, 2, "i");
+    PHINode* k = b_.CreatePHI(i32, 2, "k");
+    i->addIncoming(b_.getInt32(0), pre);
+    k->addIncoming(b_.getInt32(0), pre);
+    std::vector<PHINode*> acc; // Registers: the aggregate's six values
+    if (mode == Mode::Registers) {
+      Value* init[] = {start.n, start.sum, start.min, start.max, start.first, start.last};
+      for (Value* x : init) {
+        acc.push_back(b_.CreatePHI(x->getType(), 2));
+        acc.back()->addIncoming(x, pre);
+      }
     }
-  }
-  b_.CreateStore(v, b_.CreateInBoundsGEP(f64, values, k));
-  Value* part = b_.CreateLoad(i32, b_.CreateInBoundsGEP(i32, parts, i));
-  b_.CreateStore(part, b_.CreateInBoundsGEP(i32, parts, k));
-  Value* k1 = b_.CreateAdd(k, b_.getInt32(1));
-  into.emplace_back(b_.GetInsertBlock(), k1);
-  b_.CreateBr(next);
+    b_.CreateCondBr(b_.CreateICmpULT(i, n), body, done);
 
-  b_.SetInsertPoint(next);
-  PHINode* kNext = b_.CreatePHI(i32, unsigned(into.size()), "k.next");
-  for (auto& [bb, kv] : into) kNext->addIncoming(kv, bb);
-  Value* i1 = b_.CreateAdd(i, b_.getInt32(1));
-  i->addIncoming(i1, next);
-  k->addIncoming(kNext, next);
-  b_.CreateBr(head);
+    b_.SetInsertPoint(body);
+    Value* v = b_.CreateLoad(f64, b_.CreateInBoundsGEP(f64, values, i), "v");
+    std::vector<BasicBlock*> skipped; // edges into `next` from a filter that dropped the item
+    for (const auto& st : flow.stages) {
+      if (st.kind == ir::Flow::Stage::Kind::Map) {
+        Lowering l(*this, p_, c_, m_, b_, *st.deed, st.loc, flow.name);
+        v = l.runPure(fn, {v}, st.stmtLocs);
+      } else {
+        Lowering l(*this, p_, c_, m_, b_, vars_, st.loc, flow.name);
+        Value* keep = l.filter(fn, *st.filter, v, time);
+        BasicBlock* pass = BasicBlock::Create(c_, "item.kept", fn);
+        skipped.push_back(b_.GetInsertBlock());
+        b_.CreateCondBr(keep, pass, next);
+        b_.SetInsertPoint(pass);
+      }
+    }
+    Agg after{};
+    if (mode == Mode::Registers) {
+      after = add(Agg{acc[0], acc[1], acc[2], acc[3], acc[4], acc[5]}, v);
+    } else {
+      Value* part = b_.CreateLoad(i32, b_.CreateInBoundsGEP(i32, parts, i), "part");
+      if (mode == Mode::Memory) {
+        Value* agg = b_.CreateInBoundsGEP(aggTy, aggs, b_.CreateZExt(part, i64));
+        store(add(load(agg), v), agg);
+      } else {
+        b_.CreateStore(v, b_.CreateInBoundsGEP(f64, values, k));
+        b_.CreateStore(part, b_.CreateInBoundsGEP(i32, parts, k));
+      }
+    }
+    Value* k1 = b_.CreateAdd(k, b_.getInt32(1));
+    BasicBlock* keptEnd = b_.GetInsertBlock();
+    b_.CreateBr(next);
 
-  b_.SetInsertPoint(done);
-  b_.CreateRet(k);
+    b_.SetInsertPoint(next);
+    PHINode* kNext = b_.CreatePHI(i32, unsigned(skipped.size() + 1), "k.next");
+    for (BasicBlock* bb : skipped) kNext->addIncoming(k, bb);
+    kNext->addIncoming(k1, keptEnd);
+    if (mode == Mode::Registers) {
+      Value* updated[] = {after.n, after.sum, after.min, after.max, after.first, after.last};
+      for (std::size_t f = 0; f < 6; ++f) {
+        PHINode* x = b_.CreatePHI(acc[f]->getType(), unsigned(skipped.size() + 1));
+        for (BasicBlock* bb : skipped) x->addIncoming(acc[f], bb);
+        x->addIncoming(updated[f], keptEnd);
+        acc[f]->addIncoming(x, next);
+      }
+    }
+    i->addIncoming(b_.CreateAdd(i, b_.getInt32(1)), next);
+    k->addIncoming(kNext, next);
+    b_.CreateBr(head);
+
+    b_.SetInsertPoint(done);
+    if (mode == Mode::Registers) store(Agg{acc[0], acc[1], acc[2], acc[3], acc[4], acc[5]}, aggs);
+    b_.CreateRet(k);
+  };
+  loop(compact, Mode::Compact);
+  loop(registers, Mode::Registers);
+  loop(memory, Mode::Memory);
 }
 
 void DeedEmitter::emitFold(llvm::Function* fn, const ir::Flow& flow) {
