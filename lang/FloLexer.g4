@@ -28,6 +28,7 @@ TAKE : 'take' ;
 DEED : 'deed' ; INPUT : 'input' ; OUTPUT : 'output' ; LOCAL : 'local' ; FAIL : 'fail' ;
 FLOW : 'flow' ; WINDOW : 'window' ; MAP : 'map' ; FILTER : 'filter' ; REDUCE : 'reduce' ;
 JOB : 'job' ; NEEDS : 'needs' ; PRICE : 'price' ; REPLICAS : 'replicas' ; TRIGGER : 'trigger' ;
+LIMIT : 'limit' ;
 CONTRACT : 'contract' ; STATE : 'state' ; INVARIANT : 'invariant' ; ACTION : 'action' ;
 REQUIRES : 'requires' ; ENSURES : 'ensures' ;
 

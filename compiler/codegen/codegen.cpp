@@ -51,8 +51,8 @@ void initTargets() {
 
 class Generator {
 public:
-  Generator(const ir::Program& p, LLVMContext& c, Module& m)
-      : p_(p), c_(c), m_(m), b_(c), deeds_(p, c, m, b_) {
+  Generator(const ir::Program& p, LLVMContext& c, Module& m, bool bundle)
+      : p_(p), c_(c), m_(m), b_(c), deeds_(p, c, m, b_), bundle_(bundle) {
     i32_ = Type::getInt32Ty(c);
     i64_ = Type::getInt64Ty(c);
     f64_ = Type::getDoubleTy(c);
@@ -112,7 +112,8 @@ public:
         "flo_rt_main",
         FunctionType::get(i32_, {i32_, ptr_, ptr_, i32_, ptr_, i32_, ptr_, i32_}, false));
     auto* mainFn = llvm::Function::Create(FunctionType::get(i32_, {i32_, ptr_}, false),
-                                          GlobalValue::ExternalLinkage, "main", m_);
+                                          GlobalValue::ExternalLinkage,
+                                          bundle_ ? "flo_bundle_main" : "main", m_);
     b_.SetInsertPoint(BasicBlock::Create(c_, "entry", mainFn));
     auto* r = b_.CreateCall(
         rtMain, {mainFn->getArg(0), mainFn->getArg(1), image, b_.getInt32(words.size()), strings,
@@ -438,6 +439,7 @@ private:
   Module& m_;
   IRBuilder<> b_;
   DeedEmitter deeds_;
+  bool bundle_; ///< emit flo_bundle_main instead of main
   StringTable strings_;
   GlobalVariable* stringsPlaceholder_ = nullptr;
   Type *i32_, *i64_, *f64_;
@@ -491,8 +493,8 @@ bool generate(const ir::Program& program, const Options& options, Emit emit, std
   module->setTargetTriple(triple);
   module->setDataLayout(tm->createDataLayout());
   module->setPICLevel(PICLevel::BigPIC);
-  module->setPIELevel(PIELevel::Large);
-  Generator gen(program, context, *module);
+  if (!options.bundle) module->setPIELevel(PIELevel::Large);
+  Generator gen(program, context, *module, options.bundle);
   if (!gen.run(errors)) return false;
   std::string verifyMessage;
   raw_string_ostream vs(verifyMessage);
@@ -587,8 +589,11 @@ bool findLinkPlan(const std::string& triple, const std::string& selfExe, LinkPla
 }
 
 bool link(const LinkPlan& plan, const std::string& object, const std::string& output,
-          std::string& error) {
+          std::string& error, bool shared) {
   std::vector<StringRef> args = {plan.compiler, object, plan.runtime, "-o", output, "-lm"};
+  if (shared)
+    args.insert(args.begin() + 1, {"-shared", "-fPIC", "-Wl,--exclude-libs,ALL", "-Wl,-z,defs",
+                                   "-Wl,--build-id=sha1"});
   SmallString<128> errFile;
   sys::fs::createTemporaryFile("floc-link", "txt", errFile);
   std::optional<StringRef> redirects[] = {std::nullopt, StringRef(errFile), StringRef(errFile)};
