@@ -175,9 +175,9 @@ public:
     declare();
     parseTime();
     resolve();
+    lowerJobs(); // before order(), which numbers the slots of every share
     order();
     cycles();
-    lowerJobs();
     // Shares in a pooled clone's own node exist for Ioflo only once the clone is reared.
     for (std::uint32_t t = 0; t < out_->taskers.size(); ++t)
       if (out_->taskers[t].pooled) {
@@ -1462,7 +1462,8 @@ private:
         job.runs = Job::Runs::Deed;
         job.fn = jobDeedCall(job, *run);
         if (job.fn == kNone) {
-          unsupported(run->name.range, "a job running the built-in deed '" + job.target + "'");
+          if (!out_->houses.empty())
+            unsupported(run->name.range, "a job running the built-in deed '" + job.target + "'");
           continue;
         }
       }
@@ -1507,6 +1508,12 @@ private:
   /// `run deed NAME`: one call of the deed per trigger, its ports bound to the job's own node
   /// `.job.NAME.PORT` (inputs are read from there, outputs written there).
   std::uint32_t jobDeedCall(const Job& job, const JobRunStmt& run) {
+    if (out_->houses.empty()) {
+      diags_.error(run.range, "job '" + job.name +
+                                  "' runs a deed, whose ports live in a house's "
+                                  "store, but the program has no house");
+      return kNone;
+    }
     for (const auto& deed : model_.deeds) {
       if (deed.name != job.target) continue;
       DeedCall call;

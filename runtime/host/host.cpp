@@ -2,7 +2,7 @@
 /// The job host (host.h): manifest, hash check, memory-file load, one child per job.
 #include "runtime/host/host.h"
 
-#include "core/crypto.h"
+#include "runtime/host/sha256.h"
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +44,11 @@ std::string hostTriple() {
 #endif
 }
 
+std::string hostArch() {
+  std::string t = hostTriple();
+  return t.substr(0, t.find('-'));
+}
+
 std::optional<Manifest> readManifest(const std::string& dir, std::string& error) {
   auto path = std::filesystem::path(dir) / "manifest.json";
   auto text = readAll(path);
@@ -62,9 +67,13 @@ std::optional<Manifest> readManifest(const std::string& dir, std::string& error)
       return error = "manifest target '" + triple + "' is malformed", std::nullopt;
     m.targets[triple] = {t["file"].get<std::string>(), t["sha256"].get<std::string>()};
   }
-  for (const auto& job : j["jobs"])
-    if (job.is_object() && job.contains("name") && job["name"].is_string())
-      m.jobs.push_back(job["name"].get<std::string>());
+  for (const auto& job : j["jobs"]) {
+    if (!job.is_object() || !job.contains("name") || !job["name"].is_string()) continue;
+    m.jobs.push_back(job["name"].get<std::string>());
+    if (job.contains("needs") && job["needs"].is_object() && job["needs"].contains("arch") &&
+        job["needs"]["arch"].is_string())
+      m.jobArch[m.jobs.back()] = job["needs"]["arch"].get<std::string>();
+  }
   return m;
 }
 
@@ -81,8 +90,7 @@ std::optional<std::string> checkedObject(const std::string& dir, const Manifest&
   auto path = std::filesystem::path(dir) / t->second.file;
   auto bytes = readAll(path);
   if (!bytes) return error = "cannot read '" + path.string() + "'", std::nullopt;
-  std::string actual = core::toHex(
-      core::sha256(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+  std::string actual = sha256Hex(bytes->data(), bytes->size());
   if (actual != t->second.sha256) {
     error = "'" + path.string() + "' does not match the manifest (sha256 " + actual +
             ", the manifest says " + t->second.sha256 + "); refusing to run it";
@@ -99,6 +107,12 @@ std::optional<int> runJob(const std::string& dir, const std::string& job, const 
     std::string have;
     for (const auto& n : m->jobs) have += (have.empty() ? "" : ", ") + n;
     error = "the bundle has no job '" + job + "' (jobs: " + (have.empty() ? "none" : have) + ")";
+    return std::nullopt;
+  }
+  // A fogger is matched to a job's needs; run here, the job must not need another machine.
+  if (auto arch = m->jobArch.find(job);
+      arch != m->jobArch.end() && arch->second != "any" && arch->second != hostArch()) {
+    error = "job '" + job + "' needs arch " + arch->second + "; this machine is " + hostArch();
     return std::nullopt;
   }
   auto bytes = checkedObject(dir, *m, hostTriple(), error);
@@ -125,13 +139,13 @@ std::optional<int> runJob(const std::string& dir, const std::string& job, const 
     std::string path = "/proc/self/fd/" + std::to_string(fd);
     void* so = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!so) {
-      std::fprintf(stderr, "fog: error: cannot load the job's object: %s\n", dlerror());
+      std::fprintf(stderr, "error: cannot load the job's object: %s\n", dlerror());
       _exit(3);
     }
     using Entry = int (*)(int, char**);
     auto entry = reinterpret_cast<Entry>(dlsym(so, "flo_bundle_main"));
     if (!entry) {
-      std::fprintf(stderr, "fog: error: the object has no flo_bundle_main\n");
+      std::fprintf(stderr, "error: the object has no flo_bundle_main\n");
       _exit(3);
     }
     std::string runs = std::to_string(o.runs);

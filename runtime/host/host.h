@@ -5,6 +5,8 @@
 /// bytes it checked (from a memory file, so the file cannot change between check and load).
 /// The object carries its own copy of the runtime (hidden symbols), so the host links none;
 /// it calls the one entry point the object exports, `flo_bundle_main`, in a child process.
+/// It depends on nothing but the C++ library and nlohmann/json (header-only), so it builds for
+/// every architecture a fogger runs (flo-host is cross-built for aarch64 like the runtime).
 #pragma once
 
 #include <cstdint>
@@ -24,10 +26,13 @@ struct Manifest {
   std::string compiler, source, sourceSha256;
   std::map<std::string, BundleTarget> targets; ///< by triple
   std::vector<std::string> jobs;               ///< job names
+  std::map<std::string, std::string> jobArch;  ///< a job's `needs arch`, when it names one
 };
 
 /// The target triple of the machine this host was built for (x86_64-linux-gnu, ...).
 std::string hostTriple();
+/// Its architecture as a job's `needs arch` names it (x86_64, aarch64).
+std::string hostArch();
 
 /// Reads and parses DIR/manifest.json; nullopt and `error` when it is missing or malformed.
 std::optional<Manifest> readManifest(const std::string& dir, std::string& error);
@@ -44,7 +49,8 @@ struct RunOptions {
 
 /// Runs job `job` of the bundle in `dir` for this machine: its output goes to this process's
 /// stdout and stderr. Returns the job's exit status (0 ok, 1 the program failed, 2 usage), or
-/// nullopt and `error` when the bundle is refused or the object cannot be loaded.
+/// nullopt and `error` when the bundle is refused (no such job, a job that needs another
+/// architecture, no object for this one, a hash mismatch) or the object cannot be loaded.
 std::optional<int> runJob(const std::string& dir, const std::string& job, const RunOptions& o,
                           std::string& error);
 
