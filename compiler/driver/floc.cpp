@@ -361,7 +361,7 @@ std::string sha256Hex(const std::string& bytes) {
 }
 
 /// One job as the manifest describes it (docs/bundles.md).
-nlohmann::json jobJson(const ir::Program& p, const ir::Job& j) {
+nlohmann::json jobJson(const ir::Job& j) {
   nlohmann::json needs = nlohmann::json::object();
   for (const auto& [k, v] : j.needs) needs[k] = v;
   nlohmann::json price = nlohmann::json::object();
@@ -378,7 +378,6 @@ nlohmann::json jobJson(const ir::Program& p, const ir::Job& j) {
                         {"replicas", replicas},
                         {"cost_bound", j.costBound}};
   if (j.runs == ir::Job::Runs::Framer) out["limit_passes"] = j.limitPasses;
-  (void)p;
   return out;
 }
 
@@ -414,22 +413,23 @@ int buildBundle(Session& s, const std::string& file) {
   }
   std::vector<std::string> triples = o.targets;
   if (triples.empty()) triples = codegen::supportedTriples();
-  std::vector<codegen::LinkPlan> plans;
   for (auto& t : triples) {
     std::string given = t;
     if (!codegen::normalizeTriple(t)) {
       s.err() << "floc: error: unsupported target '" << given << "'\n";
       return kUsage;
     }
-    codegen::LinkPlan plan;
+  }
+  std::sort(triples.begin(), triples.end());
+  triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
+  std::vector<codegen::LinkPlan> plans(triples.size());
+  for (std::size_t i = 0; i < triples.size(); ++i) {
     std::string error;
-    if (!codegen::findLinkPlan(t, o.self, plan, error)) {
+    if (!codegen::findLinkPlan(triples[i], o.self, plans[i], error)) {
       s.err() << "floc: error: " << error << "\n";
       return kUsage;
     }
-    plans.push_back(plan);
   }
-  std::sort(triples.begin(), triples.end());
   auto source = readBytes(file);
   auto ir = loadProgram(s, file);
   if (!ir || !source) return s.finish();
@@ -458,12 +458,10 @@ int buildBundle(Session& s, const std::string& file) {
       s.err() << "floc: error: cannot write a temporary object\n";
       return kUsage;
     }
-    codegen::LinkPlan plan;
     std::string error;
-    codegen::findLinkPlan(triples[i], o.self, plan, error);
     std::string name = stem + "." + triples[i] + ".so";
     std::string out = (std::filesystem::path(o.output) / name).string();
-    bool ok = codegen::link(plan, objPath.c_str(), out, error, true);
+    bool ok = codegen::link(plans[i], objPath.c_str(), out, error, true);
     llvm::sys::fs::remove(objPath);
     auto bytes = ok ? readBytes(out) : std::nullopt;
     if (!bytes) {
@@ -473,7 +471,7 @@ int buildBundle(Session& s, const std::string& file) {
     targets[triples[i]] = {{"file", name}, {"sha256", sha256Hex(*bytes)}};
   }
   nlohmann::json jobs = nlohmann::json::array();
-  for (const auto& j : ir->jobs) jobs.push_back(jobJson(*ir, j));
+  for (const auto& j : ir->jobs) jobs.push_back(jobJson(j));
   nlohmann::json manifest = {{"format", 1},
                              {"compiler", "floc " FLOC_VERSION},
                              {"source", std::filesystem::path(file).filename().string()},
@@ -713,7 +711,8 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     auto addCodegen = [&](CLI::App* cmd) {
       cmd->add_option("--target", o.targets,
                       "target triple: x86_64-linux-gnu (default) or aarch64-linux-gnu; with "
-                      "--bundle, once per target (default: both)");
+                      "--bundle, once per target (default: both)")
+          ->allow_extra_args(false); // one value per --target: `--target T FILE` keeps FILE
       cmd->add_option("-O", o.optLevel, "optimisation level 0-3 (default 2)")
           ->check(CLI::Range(0, 3));
       cmd->add_flag("--stats", o.stats, "print the static cost of each framer and deed");
