@@ -457,30 +457,39 @@ private:
     }
     state_[t] = 1;
     std::uint64_t acts = 0, guards = 0, attempts = 1;
-    std::vector<std::uint32_t> nested, checked;
+    // Taskers run inside this one's turn: by its body (once a turn), or by a guard (each time
+    // the guards run); and those whose start checks are among this one's guards.
+    std::vector<std::uint32_t> nested, guardNested, checked;
     for (auto fi : p_.taskers[t].frames) {
       const Frame& f = p_.frames[fi];
       for (auto x : f.auxes) nested.push_back(x), checked.push_back(x);
-      for (std::uint32_t l = 0; l < image::kActLists; ++l)
+      for (std::uint32_t l = 0; l < image::kActLists; ++l) {
+        const bool guard = l == std::uint32_t(image::ActList::Benter);
+        auto& runs = guard ? guardNested : nested;
         for (auto ai : f.lists[l]) {
           const Act& a = p_.acts[ai];
-          if (l == std::uint32_t(image::ActList::Benter))
+          if (guard)
             guards = add(guards, actWork(a));
           else
             acts = add(acts, actWork(a));
           if (a.kind == ActKind::Go || a.kind == ActKind::CondAux) ++attempts;
           if (a.kind == ActKind::CondAux || a.kind == ActKind::Fiat) {
-            nested.push_back(a.target);
+            runs.push_back(a.target);
             if (a.kind == ActKind::CondAux) checked.push_back(a.target);
           }
           if (a.kind == ActKind::Rear)
-            for (auto x : a.taskers) nested.push_back(x), checked.push_back(x);
+            for (auto x : a.taskers) runs.push_back(x), checked.push_back(x);
         }
+      }
     }
     std::uint64_t inner = 0;
     for (auto x : nested) {
       if (!visit(x)) return false;
       inner = add(inner, mul(3, pass_[x]));
+    }
+    for (auto x : guardNested) {
+      if (!visit(x)) return false;
+      guards = add(guards, mul(3, pass_[x]));
     }
     for (auto x : checked) guards = add(guards, guards_[x]);
     guards_[t] = guards;
