@@ -71,6 +71,13 @@ std::optional<PublicKey> x25519FromEd25519(const PublicKey& key) {
   return out;
 }
 
+Digest sha256(const std::uint8_t* data, std::size_t size) {
+  ensureSodium();
+  Digest d{};
+  crypto_hash_sha256(d.data(), data, size);
+  return d;
+}
+
 Digest hash(const std::uint8_t* data, std::size_t size) {
   ensureSodium();
   Digest d{};

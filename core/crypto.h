@@ -86,6 +86,12 @@ inline Digest hash(std::string_view text) {
   return hash(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
 }
 
+/// SHA-256 of the bytes (for the hashes outsiders check with common tools: bundle manifests).
+Digest sha256(const std::uint8_t* data, std::size_t size);
+inline Digest sha256(const Bytes& data) {
+  return sha256(data.data(), data.size());
+}
+
 // ---- text codings -------------------------------------------------------------------------
 
 std::string toHex(const std::uint8_t* data, std::size_t size);

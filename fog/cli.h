@@ -41,6 +41,10 @@ struct Options {
   bool noPassphrase = false;
   // verify
   std::string signatureFile;
+  // job run
+  std::string bundleDir;
+  std::uint32_t runs = 3;
+  bool work = false;
   // net
   std::string addr = "127.0.0.1:0";
   std::string to;

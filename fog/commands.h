@@ -26,6 +26,10 @@ int sign(Context& c);
 void addVerifyOptions(CLI::App& app, Options& o);
 int verify(Context& c);
 
+// cmd_job.cpp: fog job run
+void addJobRunOptions(CLI::App& app, Options& o);
+int jobRun(Context& c);
+
 // cmd_net.cpp: fog net listen|send
 void addNetListenOptions(CLI::App& app, Options& o);
 int netListen(Context& c);

@@ -29,6 +29,7 @@ DEED : 'deed' ; INPUT : 'input' ; OUTPUT : 'output' ; LOCAL : 'local' ; FAIL : '
 FLOW : 'flow' ; WINDOW : 'window' ; MAP : 'map' ; FILTER : 'filter' ; REDUCE : 'reduce' ;
 BUFFER : 'buffer' ;
 JOB : 'job' ; NEEDS : 'needs' ; PRICE : 'price' ; REPLICAS : 'replicas' ; TRIGGER : 'trigger' ;
+LIMIT : 'limit' ;
 CONTRACT : 'contract' ; STATE : 'state' ; INVARIANT : 'invariant' ; ACTION : 'action' ;
 REQUIRES : 'requires' ; ENSURES : 'ensures' ;
 

@@ -72,6 +72,7 @@ statement
   | TRIGGER EVERY word                                            # triggerEveryStmt
   | TRIGGER ON path                                               # triggerOnStmt
   | RUN kind=( FRAMER | FLOW | DEED ) name                         # jobRunStmt
+  | LIMIT word name?                                              # limitStmt
   // contracts
   | CONTRACT name                                                 # contractStmt
   | STATE name AS type                                            # stateStmt
@@ -187,7 +188,7 @@ name
   | SET | PRINT | DO | GO | LET | TIMEOUT | REPEAT | AUX | DONE | BID | READY | START | RUN | STOP
   | ABORT | REAR | RAZE | USE | FLO | GIVE | TAKE
   | DEED | INPUT | OUTPUT | LOCAL | FAIL | FLOW | WINDOW | MAP | FILTER | REDUCE | BUFFER | JOB | NEEDS
-  | PRICE | REPLICAS | TRIGGER | CONTRACT | STATE | INVARIANT | ACTION | REQUIRES | ENSURES
+  | PRICE | REPLICAS | TRIGGER | LIMIT | CONTRACT | STATE | INVARIANT | ACTION | REQUIRES | ENSURES
   | ME | MAIN | ROOT | ACTOR | ELAPSED | RECURRED | GOAL | UPDATED | CHANGED | ANY | ALL | LAST
   | MINE | ACTIVE | INACTIVE | SLAVE | MOOT | FRONT | MID | BACK | READIED | STARTED | RUNNING
   | STOPPED | ABORTED | TEXT | BINARY | NEVER | ONCE | ALWAYS | UPDATE | CHANGE | STREAK | DECK

@@ -26,13 +26,13 @@ const char* comparisonText(Comparison c) {
 
 const char* stmtKindName(StmtKind kind) {
   static const char* const names[] = {
-      "load",   "house",     "init",   "framer",   "first",    "logger",  "log",      "loggee",
-      "server", "frame",     "over",   "under",    "next",     "context", "put",      "inc",
-      "copy",   "set",       "print",  "do",       "go",       "let",     "timeout",  "repeat",
-      "aux",    "done",      "bid",    "fiat",     "rear",     "raze",    "reserved", "deed",
-      "port",   "assign",    "fail",   "flow",     "window",   "map",     "filter",   "reduce",
-      "buffer", "job",       "needs",  "price",    "replicas", "trigger", "run",      "contract",
-      "state",  "invariant", "action", "requires", "ensures"};
+      "load",     "house",  "init",      "framer", "first",    "logger",  "log",      "loggee",
+      "server",   "frame",  "over",      "under",  "next",     "context", "put",      "inc",
+      "copy",     "set",    "print",     "do",     "go",       "let",     "timeout",  "repeat",
+      "aux",      "done",   "bid",       "fiat",   "rear",     "raze",    "reserved", "deed",
+      "port",     "assign", "fail",      "flow",   "window",   "map",     "filter",   "reduce",
+      "buffer",   "job",    "needs",     "price",  "replicas", "trigger", "run",      "limit",
+      "contract", "state",  "invariant", "action", "requires", "ensures"};
   static_assert(sizeof(names) / sizeof(names[0]) == std::size_t(StmtKind::Ensures) + 1);
   return names[std::size_t(kind)];
 }

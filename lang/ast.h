@@ -203,6 +203,7 @@ enum class StmtKind : std::uint8_t {
   Replicas,
   Trigger,
   JobRun,
+  Limit,
   Contract,
   State,
   Invariant,
@@ -512,6 +513,12 @@ struct TriggerStmt : StmtOf<StmtKind::Trigger> {
 struct JobRunStmt : StmtOf<StmtKind::JobRun> {
   enum class Kind : std::uint8_t { Framer, Flow, Deed } target = Kind::Framer;
   Ident name;
+};
+
+/// `limit N passes` · `limit DURATION` in a job: how long one run may last.
+struct LimitStmt : StmtOf<StmtKind::Limit> {
+  Word amount;
+  std::optional<Ident> unit; ///< `passes`; none for a duration
 };
 
 /// `state name as type` in a contract.

@@ -994,6 +994,13 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->name = ident(c->name());
     return n;
   }
+  if (verb_ == FloLexer::LIMIT)
+    if (auto* c = dynamic_cast<P::LimitStmtContext*>(ctx)) {
+      auto n = node<LimitStmt>(all, verb);
+      n->amount = word(c->word());
+      if (c->name()) n->unit = ident(c->name());
+      return n;
+    }
   if (verb_ == FloLexer::CONTRACT)
     if (auto* c = dynamic_cast<P::ContractStmtContext*>(ctx)) {
       auto n = nameNode(StmtKind::Contract, all, verb);

@@ -484,6 +484,12 @@ std::string formatStatement(const Stmt& s) {
                                                             : "deed";
     return std::string("run ") + kind + " " + n.name.text;
   }
+  case StmtKind::Limit: {
+    const auto& n = as<LimitStmt>(s);
+    out = "limit " + n.amount.text;
+    if (n.unit) append(out, n.unit->text);
+    return out;
+  }
   case StmtKind::State: {
     const auto& n = as<StateStmt>(s);
     return "state " + n.name.text + " as " + formatType(n.type);
@@ -598,6 +604,7 @@ public:
     case StmtKind::Replicas:
     case StmtKind::Trigger:
     case StmtKind::JobRun:
+    case StmtKind::Limit:
       return block_ == Block::Extension ? 1 : actionLevel();
     default:
       // A transition, `let`, `aux` or `do ... at` keeps its own context: a context verb above

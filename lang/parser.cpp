@@ -103,6 +103,7 @@ const std::vector<VerbInfo>& verbTable() {
       {"price", "price AMOUNT per UNIT [max CAP]"},
       {"replicas", "replicas COUNT [PLACEMENT]"},
       {"trigger", "trigger every SECONDS | trigger on PATH"},
+      {"limit", "limit N passes | limit DURATION"},
       {"contract", "contract NAME"},
       {"state", "state NAME as TYPE"},
       {"invariant", "invariant EXPR"},

@@ -28,6 +28,9 @@ const char* kUsage =
     "  --until SECONDS    stop after the pass at this simulated time\n"
     "  --store FILE       write the final store to FILE (one share per line)\n"
     "  --stats            print what each flow counted (items, drops, windows) on stderr\n"
+    "  --job NAME         run job NAME: its trigger starts each run (clock of 0.125 s)\n"
+    "  --runs N           with --job: end after N runs (default 3)\n"
+    "  --work             with --job: print each run's work and its static bound on stderr\n"
     "  -v, --verbose      trace starts, stops, transitions and flow windows on stderr\n"
     "  -h, --help         show this help\n\n"
     "Prints go to stdout. Exit status: 0, or 1 when the program sets .meta.failure or stops\n"
@@ -150,6 +153,7 @@ int flo_rt_main(int argc, char** argv, const uint32_t* image, uint32_t image_wor
   std::setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
   flo::rt::Options o;
   const char* prog = argc > 0 ? argv[0] : "flo-program";
+  bool periodGiven = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* what) -> const char* {
@@ -163,6 +167,7 @@ int flo_rt_main(int argc, char** argv, const uint32_t* image, uint32_t image_wor
       std::printf(kUsage, prog);
       return 0;
     } else if (a == "--period") {
+      periodGiven = true;
       if (!parseDouble(value("a number of seconds"), o.period) || o.period < 0) {
         std::fprintf(stderr, "%s: error: --period needs a number of seconds >= 0\n", prog);
         return 2;
@@ -172,6 +177,18 @@ int flo_rt_main(int argc, char** argv, const uint32_t* image, uint32_t image_wor
         std::fprintf(stderr, "%s: error: --until needs a number of seconds\n", prog);
         return 2;
       }
+    } else if (a == "--job") {
+      o.job = value("a job name");
+    } else if (a == "--runs") {
+      double runs = 0;
+      if (!parseDouble(value("a number of runs"), runs) || runs < 1 || runs > 1e9 ||
+          runs != std::floor(runs)) {
+        std::fprintf(stderr, "%s: error: --runs needs a whole number of runs >= 1\n", prog);
+        return 2;
+      }
+      o.runs = static_cast<std::uint32_t>(runs);
+    } else if (a == "--work") {
+      o.work = true;
     } else if (a == "--realtime") {
       o.realtime = true;
     } else if (a == "--stats") {
@@ -184,6 +201,12 @@ int flo_rt_main(int argc, char** argv, const uint32_t* image, uint32_t image_wor
       std::fprintf(stderr, "%s: error: unknown option '%s' (try --help)\n", prog, a.c_str());
       return 2;
     }
+  }
+  if (!o.job.empty() && periodGiven) {
+    // A job's limit and bound count passes of the job clock (docs/runtime.md, "Jobs").
+    std::fprintf(stderr, "%s: error: a job runs on a clock of 0.125 s per pass; drop --period\n",
+                 prog);
+    return 2;
   }
   try {
     Runtime runtime(image, image_words, strings, strings_size, fns, nfns);

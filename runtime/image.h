@@ -27,6 +27,11 @@
 ///              count (lo, hi), capacity, policy, reducer, item fn, fold fn, reduce location,
 ///              sources (n, then share, slot, partition), clocks (n, f64 periods), sinks (n,
 ///              then share, slot, key string)
+///   jobs:      n, then per job: name, runs (JobRuns), target (a tasker, or a function for a
+///              deed), trigger (JobTrigger), period lo/hi (double bits; Every), share (On),
+///              limit (passes one run may last), bound lo/hi (work units of one run, u64)
+///   work:      n (the number of acts), then per act the work units it counts when it runs:
+///              1, plus the statements of the Flo deed it calls (docs/language.md, jobs)
 #pragma once
 
 #include <cstdint>
@@ -34,7 +39,7 @@
 namespace flo::image {
 
 inline constexpr std::uint32_t kMagic = 0x464C4F31; // "FLO1"
-inline constexpr std::uint32_t kVersion = 2;        // 2: flows
+inline constexpr std::uint32_t kVersion = 3;        // 2: jobs and work units; 3: flows
 inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
 enum class TaskerKind : std::uint32_t { Framer = 0, Logger = 1, Server = 2 };
@@ -78,6 +83,10 @@ enum class ActKind : std::uint32_t {
 };
 
 enum class MarkKind : std::uint32_t { Update = 0, Change = 1 };
+
+/// What a job runs, and what starts each run (docs/runtime.md, "Jobs").
+enum class JobRuns : std::uint32_t { Framer = 0, Deed = 1 };
+enum class JobTrigger : std::uint32_t { None = 0, Every = 1, On = 2 };
 
 /// When a log writes a row (FLOSCRIPT.md §9.8).
 enum class LogRule : std::uint32_t {

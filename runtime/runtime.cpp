@@ -255,6 +255,27 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
   }
   marks_.resize(r.count());
   decodeFlows([&] { return r.next(); }, [&] { return r.f64(); }, string, fns, nfns);
+  jobs_.resize(r.count());
+  for (auto& j : jobs_) {
+    j.name = string();
+    j.runs = image::JobRuns(r.next());
+    j.target = r.next();
+    j.trigger = image::JobTrigger(r.next());
+    j.every = r.f64();
+    j.share = r.next();
+    j.limit = r.next();
+    std::uint64_t lo = r.next(), hi = r.next();
+    j.bound = lo | (hi << 32);
+    bool framer = j.runs == image::JobRuns::Framer;
+    if ((framer && j.target >= taskers_.size()) ||
+        (!framer && (j.runs != image::JobRuns::Deed || j.target >= nfns)) ||
+        std::uint32_t(j.trigger) > 2 ||
+        (j.trigger == image::JobTrigger::On && j.share >= shares_.size()))
+      throw std::runtime_error("program image has a bad job");
+  }
+  if (r.count() != acts_.size()) throw std::runtime_error("program image: bad work table");
+  for (auto& a : acts_) a.work = r.next();
+  fns_ = fns;
 
   // Cross-checks, so a bad image fails here and not in the middle of a run.
   auto ok = [](std::uint32_t i, std::size_t n) { return i == kNone || i < n; };
@@ -466,6 +487,7 @@ bool Runtime::runList(std::uint32_t f, ActList list, bool stopOnTrue) {
 
 bool Runtime::runAct(std::uint32_t a) {
   const Act& act = acts_[a];
+  if (counting_) work_ += act.work;
   switch (act.kind) {
   case ActKind::Fn:
     act.fn(&ctx);
@@ -1069,8 +1091,96 @@ Status Runtime::loggerControl(std::uint32_t t, Control c) {
 
 // ------------------------------------------------------------------------------ skedder (§9.1)
 
+// ------------------------------------------------------------------------------ jobs
+
+/// Starts a run when the job's trigger fires (docs/runtime.md, "Jobs"): a framer gets START
+/// (its turn in this pass starts it); a deed is called once, now. Returns whether one started.
+bool Runtime::startJobRun(JobRun& jr) {
+  const Job& job = *jr.job;
+  bool fire = false;
+  switch (job.trigger) {
+  case image::JobTrigger::None:
+    fire = jr.started == 0;
+    break;
+  case image::JobTrigger::Every:
+    fire = stamp_ >= jr.due - 1e-9;
+    // Triggers that fell due while a run went on are skipped, not queued.
+    while (fire && jr.due <= stamp_ + 1e-9) jr.due += job.every;
+    break;
+  case image::JobTrigger::On: {
+    double w = stamps_[job.share];
+    fire = !std::isnan(w) && (std::isnan(jr.seen) || w > jr.seen);
+    break;
+  }
+  }
+  if (!fire) return false;
+  ++jr.started;
+  jr.active = true;
+  jr.passes = 0;
+  jr.startStamp = stamp_;
+  work_ = 0;
+  trace(std::string("Job ") + job.name + ": run " + std::to_string(jr.started));
+  if (job.runs == image::JobRuns::Deed) {
+    counting_ = true;
+    work_ += job.bound; // one call: the act that calls it and the deed's statements
+    fns_[job.target](&ctx);
+    counting_ = false;
+    check();
+    endJobRun(jr, "done");
+  } else {
+    taskers_[job.target].desire = Control::Start;
+  }
+  return true;
+}
+
+void Runtime::endJobRun(JobRun& jr, const char* how) {
+  const Job& job = *jr.job;
+  jr.active = false;
+  if (job.trigger == image::JobTrigger::On) jr.seen = stamps_[job.share];
+  if (options_.work)
+    std::fprintf(stderr, "job %s: run %u at %s s: %s after %u passes, work %llu (bound %llu)\n",
+                 job.name, jr.started, floatRepr(jr.startStamp).c_str(), how, jr.passes,
+                 static_cast<unsigned long long>(work_),
+                 static_cast<unsigned long long>(job.bound));
+}
+
+/// Whether a run can still start: a clock always ticks; a share can only be written while
+/// some other tasker runs; a job without a trigger runs once.
+bool Runtime::jobCanTrigger(const JobRun& jr) const {
+  switch (jr.job->trigger) {
+  case image::JobTrigger::None:
+    return jr.started == 0;
+  case image::JobTrigger::Every:
+    return true;
+  case image::JobTrigger::On:
+    for (std::uint32_t t = 0; t < taskers_.size(); ++t) {
+      if (jr.job->runs == image::JobRuns::Framer && t == jr.job->target) continue;
+      auto st = taskers_[t].status;
+      if (st == Status::Started || st == Status::Running) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------------------ skedder (§9.1)
+
 int Runtime::run(const Options& options) {
   options_ = options;
+  JobRun jr;
+  if (!options_.job.empty()) {
+    for (const Job& j : jobs_)
+      if (options_.job == j.name) jr.job = &j;
+    if (!jr.job) {
+      std::string names;
+      for (const Job& j : jobs_) names += std::string(names.empty() ? "" : ", ") + j.name;
+      std::fprintf(stderr, "error: no job named '%s' (%s)\n", options_.job.c_str(),
+                   names.empty() ? "the program has no jobs" : ("jobs: " + names).c_str());
+      return 2;
+    }
+  }
+  const std::uint32_t jobTasker =
+      jr.job && jr.job->runs == image::JobRuns::Framer ? jr.job->target : kNone;
   // Paced to the wall clock, prints must show when they happen.
   if (options_.realtime) std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::signal(SIGINT, onInterrupt);
@@ -1104,17 +1214,35 @@ int Runtime::run(const Options& options) {
   try {
     while (!queue.empty()) {
       bool alive = false, aborted = false;
+      if (jr.job && !jr.active && jr.started < options_.runs) startJobRun(jr);
       for (ran = 0; ran < queue.size(); ++ran) {
         Entry& e = queue[ran];
         Tasker& tk = taskers_[e.tasker];
         if (e.retime <= stamp_) {
+          counting_ = jr.active && e.tasker == jobTasker;
           control(e.tasker, tk.desire);
+          counting_ = false;
           e.retime += tk.period;
         }
         aborted |= tk.status == Status::Aborted;
       }
       // Flows run after the framers of the pass; what their sinks write, framers see next pass.
       runFlows();
+      if (jr.active) {
+        // The run ends when its framer stopped (or aborted) itself, or at its limit.
+        ++jr.passes;
+        Tasker& tk = taskers_[jobTasker];
+        bool running = tk.status == Status::Started || tk.status == Status::Running;
+        if (!running && tk.desire != Control::Start) {
+          endJobRun(jr, tk.status == Status::Aborted ? "aborted" : "stopped");
+        } else if (jr.passes >= jr.job->limit) {
+          counting_ = true;
+          control(jobTasker, Control::Stop);
+          counting_ = false;
+          tk.desire = Control::Stop;
+          endJobRun(jr, "limit reached");
+        }
+      }
       // A later tasker's turn may change an earlier one's status (a fiat, an abort), so the
       // liveness test looks at every entry after the pass.
       for (const Entry& e : queue) {
@@ -1124,7 +1252,13 @@ int Runtime::run(const Options& options) {
       if (aborted)
         std::erase_if(queue,
                       [&](const Entry& e) { return taskers_[e.tasker].status == Status::Aborted; });
-      if (!alive) break;
+      if (jr.job) {
+        // A job ends after its runs, or when no run goes on and none can start any more.
+        if (!jr.active && (jr.started >= options_.runs || !jobCanTrigger(jr))) break;
+        if (jobTasker != kNone && taskers_[jobTasker].status == Status::Aborted) break;
+      } else if (!alive) {
+        break;
+      }
       if (options_.until >= 0 && stamp_ >= options_.until) break;
       if (gInterrupted) break;
       stamp_ = stamp_ + options_.period;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,19 @@ struct Act {
   std::uint32_t periodKind = 0;       ///< Bid: 0 none, 1 value, 2 slot
   double period = 0;
   std::uint32_t periodSlot = kNone;
+  std::uint32_t work = 1; ///< work units it counts when it runs in a job's run
+};
+
+/// A job (docs/runtime.md, "Jobs"): what starts a run and what one run may do.
+struct Job {
+  const char* name = "";
+  image::JobRuns runs = image::JobRuns::Framer;
+  std::uint32_t target = kNone; ///< a tasker, or a function index for a deed
+  image::JobTrigger trigger = image::JobTrigger::None;
+  double every = 0;
+  std::uint32_t share = kNone;
+  std::uint32_t limit = 0; ///< passes one run may last (framer)
+  std::uint64_t bound = 0; ///< work units one run may do, as floc proved
 };
 
 struct Frame {
@@ -135,7 +149,10 @@ struct Options {
   bool verbose = false;
   double until = -1; ///< stop after the pass at this stamp (<0: no limit)
   std::string storeFile;
-  bool stats = false; ///< print what each flow counted, at the end
+  bool stats = false;     ///< print what each flow counted, at the end
+  std::string job;        ///< run this job (its trigger starts its runs) instead of the program
+  std::uint32_t runs = 3; ///< a job: end after this many runs
+  bool work = false;      ///< a job: print each run's measured work and bound on stderr
 };
 
 /// A run-time error: location index and message. Thrown inside the runtime only (generated code
@@ -205,6 +222,19 @@ private:
   void writeState(Tasker& t);
   FloValue stringValue(const char* s) const;
 
+  /// A job's runs: started by its trigger, each to its end (stopped itself, or its limit).
+  struct JobRun {
+    const Job* job = nullptr;
+    bool active = false;
+    std::uint32_t started = 0, passes = 0;
+    double due = 0;                                         ///< Every: the next trigger time
+    double seen = std::numeric_limits<double>::quiet_NaN(); ///< On: the last write seen
+    double startStamp = 0;
+  };
+  bool startJobRun(JobRun& jr);
+  void endJobRun(JobRun& jr, const char* how);
+  bool jobCanTrigger(const JobRun& jr) const;
+
   void trace(const std::string& line);
   void dumpStore(const std::string& file) const;
   std::string location(std::uint32_t loc) const;
@@ -228,6 +258,10 @@ private:
                    std::uint32_t nfns);
   void runFlows();
   void printFlowStats() const;
+  std::vector<Job> jobs_;
+  const FloFn* fns_ = nullptr;
+  bool counting_ = false;  ///< acts run now are a job run's work
+  std::uint64_t work_ = 0; ///< work units of the current job run
   Arena arena_;
   Options options_;
   double stamp_ = 0;

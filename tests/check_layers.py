@@ -30,6 +30,7 @@ LAYERS = {
     "lang": [],
     "stdlib": [],
     "runtime": [],
+    "runtime/host": ["runtime"],
     "compiler/sema": ["lang", "stdlib"],
     "compiler/ir": ["compiler/sema", "lang", "stdlib", "runtime"],
     "compiler/codegen": ["compiler/ir", "compiler/sema", "lang", "stdlib", "runtime"],

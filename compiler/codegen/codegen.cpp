@@ -52,8 +52,8 @@ void initTargets() {
 
 class Generator {
 public:
-  Generator(const ir::Program& p, LLVMContext& c, Module& m)
-      : p_(p), c_(c), m_(m), b_(c), deeds_(p, c, m, b_), tapped_(p.tapped()) {
+  Generator(const ir::Program& p, LLVMContext& c, Module& m, bool bundle)
+      : p_(p), c_(c), m_(m), b_(c), deeds_(p, c, m, b_), tapped_(p.tapped()), bundle_(bundle) {
     i32_ = Type::getInt32Ty(c);
     i64_ = Type::getInt64Ty(c);
     f64_ = Type::getDoubleTy(c);
@@ -133,7 +133,8 @@ public:
         "flo_rt_main",
         FunctionType::get(i32_, {i32_, ptr_, ptr_, i32_, ptr_, i32_, ptr_, i32_}, false));
     auto* mainFn = llvm::Function::Create(FunctionType::get(i32_, {i32_, ptr_}, false),
-                                          GlobalValue::ExternalLinkage, "main", m_);
+                                          GlobalValue::ExternalLinkage,
+                                          bundle_ ? "flo_bundle_main" : "main", m_);
     b_.SetInsertPoint(BasicBlock::Create(c_, "entry", mainFn));
     auto* r = b_.CreateCall(
         rtMain, {mainFn->getArg(0), mainFn->getArg(1), image, b_.getInt32(words.size()), strings,
@@ -463,6 +464,7 @@ private:
   IRBuilder<> b_;
   DeedEmitter deeds_;
   std::vector<bool> tapped_; ///< per share: some flow takes its writes
+  bool bundle_;              ///< emit flo_bundle_main instead of main
   StringTable strings_;
   GlobalVariable* stringsPlaceholder_ = nullptr;
   Type *i32_, *i64_, *f64_;
@@ -516,8 +518,8 @@ bool generate(const ir::Program& program, const Options& options, Emit emit, std
   module->setTargetTriple(triple);
   module->setDataLayout(tm->createDataLayout());
   module->setPICLevel(PICLevel::BigPIC);
-  module->setPIELevel(PIELevel::Large);
-  Generator gen(program, context, *module);
+  if (!options.bundle) module->setPIELevel(PIELevel::Large);
+  Generator gen(program, context, *module, options.bundle);
   if (!gen.run(errors)) return false;
   std::string verifyMessage;
   raw_string_ostream vs(verifyMessage);
@@ -612,8 +614,11 @@ bool findLinkPlan(const std::string& triple, const std::string& selfExe, LinkPla
 }
 
 bool link(const LinkPlan& plan, const std::string& object, const std::string& output,
-          std::string& error) {
+          std::string& error, bool shared) {
   std::vector<StringRef> args = {plan.compiler, object, plan.runtime, "-o", output, "-lm"};
+  if (shared)
+    args.insert(args.begin() + 1, {"-shared", "-fPIC", "-Wl,--exclude-libs,ALL", "-Wl,-z,defs",
+                                   "-Wl,--build-id=sha1"});
   SmallString<128> errFile;
   sys::fs::createTemporaryFile("floc-link", "txt", errFile);
   std::optional<StringRef> redirects[] = {std::nullopt, StringRef(errFile), StringRef(errFile)};

@@ -18,6 +18,9 @@ enum class Emit { LLVM, Asm, Obj };
 struct Options {
   std::string triple = "x86_64-linux-gnu";
   int optLevel = 2;
+  /// For a bundle's shared object: no `main`, but `int flo_bundle_main(int argc, char** argv)`
+  /// (the same command line as a built program's), and code that is not position-dependent.
+  bool bundle = false;
 };
 
 struct Error {
@@ -41,8 +44,10 @@ struct LinkPlan {
 /// says what to install.
 bool findLinkPlan(const std::string& triple, const std::string& selfExe, LinkPlan& plan,
                   std::string& error);
-/// Links `object` into `output`. Returns false with the driver's message on failure.
+/// Links `object` into `output`: an executable, or with `shared` a shared object that holds
+/// the runtime and exports only what the object defines (the runtime's symbols stay hidden, so
+/// two bundles or a host never see each other's). Returns false with the driver's message.
 bool link(const LinkPlan& plan, const std::string& object, const std::string& output,
-          std::string& error);
+          std::string& error, bool shared = false);
 
 } // namespace flo::codegen

@@ -127,6 +127,24 @@ public:
         str(f.keys[k]);
       }
     }
+    put(p_.jobs.size());
+    for (const auto& j : p_.jobs) {
+      str(j.name);
+      put(std::uint32_t(j.runs == ir::Job::Runs::Framer ? image::JobRuns::Framer
+                                                        : image::JobRuns::Deed));
+      put(j.runs == ir::Job::Runs::Framer ? j.tasker : j.fn);
+      put(std::uint32_t(j.trigger == ir::Job::Trigger::Every ? image::JobTrigger::Every
+                        : j.trigger == ir::Job::Trigger::On  ? image::JobTrigger::On
+                                                             : image::JobTrigger::None));
+      f64(j.every);
+      put(j.onShare);
+      put(j.limitPasses);
+      put(std::uint32_t(j.costBound));
+      put(std::uint32_t(j.costBound >> 32));
+    }
+    put(p_.acts.size());
+    for (const auto& a : p_.acts)
+      put(1 + (a.kind == image::ActKind::Fn ? ir::functionWork(p_, a.fn) : 0));
     return std::move(words_);
   }
 

@@ -8,6 +8,9 @@
 #include "compiler/lsp/server.h"
 #include "compiler/sema/check.h"
 #include "compiler/sema/graph.h"
+#include "core/crypto.h"
+#include "core/signed_file.h"
+#include "core/store/keystore.h"
 #include "lang/diagnostics.h"
 #include "lang/format.h"
 #include "lang/parser.h"
@@ -54,6 +57,12 @@ struct Options {
   std::string output;
   // build, run
   std::string target = "x86_64-linux-gnu";
+  std::vector<std::string> targets; ///< --target as given (several only with --bundle)
+  bool bundle = false;
+  std::string signer;         ///< --id: sign the bundle's manifest
+  std::string passphraseFile; ///< for --id
+  std::string job;            ///< run --job
+  std::uint32_t runs = 3;     ///< run --job --runs
   int optLevel = 2;
   bool stats = false;
   std::string statsJson;
@@ -234,6 +243,12 @@ bool writeStatsJson(Session& s, const ir::Program& p, const std::string& file) {
                           {"worst_bytes", f.worstBytes},
                           {"work_per_item", f.workPerItem},
                           {"work_per_window", f.workPerWindow}});
+  j["jobs"] = nlohmann::json::array();
+  for (const auto& job : p.jobs)
+    j["jobs"].push_back({{"name", job.name},
+                         {"runs", job.target},
+                         {"limit_passes", job.limitPasses},
+                         {"cost_bound", job.costBound}});
   if (file == "-") {
     s.out() << j.dump(2) << "\n";
     return true;
@@ -264,6 +279,17 @@ void printStats(Session& s, const ir::Program& p) {
             << (f.partitions == 1 ? "" : "s") << ", at most " << f.worstItems << " items buffered ("
             << f.worstBytes << " bytes), " << f.workPerItem << " operations per item, "
             << f.workPerWindow << " per item to reduce\n";
+  for (const auto& j : p.jobs) {
+    s.out() << "job " << j.name << ": at most " << j.costBound << " work units per run (";
+    if (j.runs == ir::Job::Runs::Framer) {
+      std::string why;
+      s.out() << "framer " << j.target << ": " << j.limitPasses << " passes + the final stop, "
+              << ir::passWork(p, j.tasker, why).value_or(0) << " per pass";
+    } else {
+      s.out() << "deed " << j.target << ": one call";
+    }
+    s.out() << ")\n";
+  }
 }
 
 /// open ▸ parse ▸ lowerProgram, then the cost summary when --stats or --stats-json asks.
@@ -325,8 +351,169 @@ int buildExecutable(Session& s, const std::string& file, const std::string& outp
   return s.finish();
 }
 
+std::optional<std::string> readBytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+bool writeBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << bytes;
+  return bool(f.flush());
+}
+
+std::string sha256Hex(const std::string& bytes) {
+  return core::toHex(
+      core::sha256(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
+
+/// One job as the manifest describes it (docs/bundles.md).
+nlohmann::json jobJson(const ir::Job& j) {
+  nlohmann::json needs = nlohmann::json::object();
+  for (const auto& [k, v] : j.needs) needs[k] = v;
+  nlohmann::json price = nlohmann::json::object();
+  if (!j.priceAmount.empty()) price = {{"amount", j.priceAmount}, {"unit", j.priceUnit}};
+  if (!j.priceMax.empty()) price["max"] = j.priceMax;
+  nlohmann::json replicas = nlohmann::json::object();
+  if (!j.replicas.empty()) replicas["count"] = j.replicas;
+  if (!j.placement.empty()) replicas["placement"] = j.placement;
+  nlohmann::json out = {{"name", j.name},
+                        {"runs", {{j.runs == ir::Job::Runs::Framer ? "framer" : "deed", j.target}}},
+                        {"trigger", j.triggerText},
+                        {"needs", needs},
+                        {"price", price},
+                        {"replicas", replicas},
+                        {"cost_bound", j.costBound}};
+  if (j.runs == ir::Job::Runs::Framer) out["limit_passes"] = j.limitPasses;
+  return out;
+}
+
+/// The identity --id names, unlocked with --passphrase-file or FOG_PASSPHRASE when encrypted.
+std::optional<core::Identity> signerIdentity(const Options& o, std::string& error) {
+  core::Keystore store(core::Keystore::defaultHome());
+  auto pub = store.loadPublic(o.signer, error);
+  if (!pub) return std::nullopt;
+  std::optional<std::string> passphrase;
+  if (pub->encrypted) {
+    if (!o.passphraseFile.empty()) {
+      auto text = readBytes(o.passphraseFile);
+      if (!text) return error = "cannot read '" + o.passphraseFile + "'", std::nullopt;
+      passphrase = text->substr(0, text->find('\n'));
+    } else if (const char* env = std::getenv("FOG_PASSPHRASE")) {
+      passphrase = env;
+    } else {
+      error =
+          "identity '" + o.signer + "' is encrypted: give --passphrase-file or set FOG_PASSPHRASE";
+      return std::nullopt;
+    }
+  }
+  return store.load(o.signer, passphrase, error);
+}
+
+/// `floc build --bundle FILE -o DIR`: one shared object per target and DIR/manifest.json
+/// (docs/bundles.md); with --id, DIR/manifest.json.sig. Same source, same bytes.
+int buildBundle(Session& s, const std::string& file) {
+  const Options& o = s.options();
+  if (o.output.empty()) {
+    s.err() << "floc: error: --bundle needs -o DIR\n";
+    return kUsage;
+  }
+  std::vector<std::string> triples = o.targets;
+  if (triples.empty()) triples = codegen::supportedTriples();
+  for (auto& t : triples) {
+    std::string given = t;
+    if (!codegen::normalizeTriple(t)) {
+      s.err() << "floc: error: unsupported target '" << given << "'\n";
+      return kUsage;
+    }
+  }
+  std::sort(triples.begin(), triples.end());
+  triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
+  std::vector<codegen::LinkPlan> plans(triples.size());
+  for (std::size_t i = 0; i < triples.size(); ++i) {
+    std::string error;
+    if (!codegen::findLinkPlan(triples[i], o.self, plans[i], error)) {
+      s.err() << "floc: error: " << error << "\n";
+      return kUsage;
+    }
+  }
+  auto source = readBytes(file);
+  auto ir = loadProgram(s, file);
+  if (!ir || !source) return s.finish();
+  std::error_code ec;
+  std::filesystem::create_directories(o.output, ec);
+  if (ec) {
+    s.err() << "floc: error: cannot make '" << o.output << "': " << ec.message() << "\n";
+    return kUsage;
+  }
+  std::string stem = std::filesystem::path(file).stem().string();
+  nlohmann::json targets = nlohmann::json::object();
+  for (std::size_t i = 0; i < triples.size(); ++i) {
+    codegen::Options co;
+    co.triple = triples[i];
+    co.optLevel = o.optLevel;
+    co.bundle = true;
+    std::string object;
+    std::vector<codegen::Error> errors;
+    if (!codegen::generate(*ir, co, codegen::Emit::Obj, object, errors)) {
+      reportCodegen(s, *ir, errors);
+      return kProgramErrors;
+    }
+    llvm::SmallString<128> objPath;
+    if (llvm::sys::fs::createTemporaryFile("floc", "o", objPath) ||
+        !writeBytes(objPath.c_str(), object)) {
+      s.err() << "floc: error: cannot write a temporary object\n";
+      return kUsage;
+    }
+    std::string error;
+    std::string name = stem + "." + triples[i] + ".so";
+    std::string out = (std::filesystem::path(o.output) / name).string();
+    bool ok = codegen::link(plans[i], objPath.c_str(), out, error, true);
+    llvm::sys::fs::remove(objPath);
+    auto bytes = ok ? readBytes(out) : std::nullopt;
+    if (!bytes) {
+      s.err() << "floc: error: " << (ok ? "cannot read '" + out + "'" : error) << "\n";
+      return kUsage;
+    }
+    targets[triples[i]] = {{"file", name}, {"sha256", sha256Hex(*bytes)}};
+  }
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const auto& j : ir->jobs) jobs.push_back(jobJson(j));
+  nlohmann::json manifest = {{"format", 1},
+                             {"compiler", "floc " FLOC_VERSION},
+                             {"source", std::filesystem::path(file).filename().string()},
+                             {"source_sha256", sha256Hex(*source)},
+                             {"targets", targets},
+                             {"jobs", jobs}};
+  // nlohmann's objects are sorted maps and dump() writes no spaces: canonical bytes.
+  std::string text = manifest.dump();
+  std::string manifestPath = (std::filesystem::path(o.output) / "manifest.json").string();
+  if (!writeBytes(manifestPath, text)) {
+    s.err() << "floc: error: cannot write '" << manifestPath << "'\n";
+    return kUsage;
+  }
+  std::filesystem::remove(manifestPath + ".sig", ec);
+  if (!o.signer.empty()) {
+    std::string error;
+    auto id = signerIdentity(o, error);
+    if (!id) {
+      s.err() << "floc: error: cannot sign with '" << o.signer << "': " << error << "\n";
+      return kUsage;
+    }
+    core::Bytes content(text.begin(), text.end());
+    core::Bytes record = core::signDetached(*id, content);
+    if (!writeBytes(manifestPath + ".sig", std::string(record.begin(), record.end()))) {
+      s.err() << "floc: error: cannot write '" << manifestPath << ".sig'\n";
+      return kUsage;
+    }
+  }
+  return s.finish();
+}
+
 int commandBuild(Session& s) {
   const Options& o = s.options();
+  if (o.bundle) return buildBundle(s, o.files.at(0));
   if (!o.emit.empty()) {
     auto ir = loadProgram(s, o.files.at(0));
     return ir ? emitCode(s, *ir, o.emit) : s.finish();
@@ -351,6 +538,12 @@ int commandRun(Session& s) {
     return rc;
   }
   std::vector<llvm::StringRef> args = {exe.str()};
+  const Options& o = s.options();
+  std::string runs = std::to_string(o.runs);
+  if (!o.job.empty()) {
+    args.insert(args.end(), {"--job", o.job, "--runs", runs});
+    if (o.stats) args.push_back("--work");
+  }
   for (const auto& a : s.options().runArgs) args.push_back(a);
   std::string error;
   s.out().flush();
@@ -524,8 +717,10 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     addCommon(graph);
 
     auto addCodegen = [&](CLI::App* cmd) {
-      cmd->add_option("--target", o.target,
-                      "target triple: x86_64-linux-gnu (default) or aarch64-linux-gnu");
+      cmd->add_option("--target", o.targets,
+                      "target triple: x86_64-linux-gnu (default) or aarch64-linux-gnu; with "
+                      "--bundle, once per target (default: both)")
+          ->allow_extra_args(false); // one value per --target: `--target T FILE` keeps FILE
       cmd->add_option("-O", o.optLevel, "optimisation level 0-3 (default 2)")
           ->check(CLI::Range(0, 3));
       cmd->add_flag("--stats", o.stats, "print the static cost of each framer and deed");
@@ -537,11 +732,23 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     build->add_option("-o,--output", o.output, "the executable (default: the file's stem)");
     build->add_option("--emit", o.emit, "write one stage instead: ir, llvm, asm, obj")
         ->check(CLI::IsMember({"ir", "llvm", "asm", "obj"}));
+    build->add_flag("--bundle", o.bundle,
+                    "write a job bundle to -o DIR: a shared object per target and "
+                    "manifest.json (docs/bundles.md)");
+    build->add_option("--id", o.signer, "with --bundle: sign the manifest as this identity");
+    build->add_option("--passphrase-file", o.passphraseFile,
+                      "with --id: the identity's passphrase (else $FOG_PASSPHRASE)");
     addCodegen(build);
     addCommon(build);
     CLI::App* run = app.add_subcommand("run", "build to a temporary file and run it");
     run->add_option("file", o.files, "the .flo file")->required()->expected(1);
-    run->footer("Arguments after `--` go to the program: floc run app.flo -- --period 0.5 -v");
+    run->add_option(
+        "--job", o.job,
+        "run job NAME as a fogger would: its trigger starts each run (docs/runtime.md)");
+    run->add_option("--runs", o.runs, "with --job: end after N runs (default 3)")
+        ->check(CLI::Range(1u, 1000000000u));
+    run->footer("Arguments after `--` go to the program: floc run app.flo -- --period 0.5 -v\n"
+                "With --job, --stats also prints each run's measured work and its bound.");
     addCodegen(run);
     addCommon(run);
     CLI::App* lsp = app.add_subcommand(
@@ -570,6 +777,19 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
       return kUsage;
     }
 
+    if (o.targets.size() > 1 && !o.bundle) {
+      err << "floc: error: several --target are for --bundle; give one\n";
+      return kUsage;
+    }
+    if (!o.targets.empty() && !o.bundle) o.target = o.targets[0];
+    if ((!o.signer.empty() || !o.passphraseFile.empty()) && !o.bundle) {
+      err << "floc: error: --id and --passphrase-file sign a bundle: add --bundle\n";
+      return kUsage;
+    }
+    if (o.bundle && !o.emit.empty()) {
+      err << "floc: error: --bundle and --emit exclude each other\n";
+      return kUsage;
+    }
     Session session(o, in, out, err);
     if (!session.configure()) return kUsage;
     if (lsp->parsed()) return lsp::runServer(in, out, err, {o.warningFlags});

@@ -326,6 +326,15 @@ void print(const Program& p, std::ostream& out) {
       out << "  sink " << k << (f.keys[k].empty() ? "" : " [" + f.keys[k] + "]") << " ("
           << fieldName(p, f.sinks[k]) << ")\n";
   }
+  for (const Job& j : p.jobs) {
+    out << "job " << j.name << ": runs "
+        << (j.runs == Job::Runs::Framer
+                ? "framer " + j.target + " (tasker " + std::to_string(j.tasker) + "), limit " +
+                      std::to_string(j.limitPasses) + " passes"
+                : "deed " + j.target + " (fn" + std::to_string(j.fn) + ")")
+        << ", trigger " << (j.triggerText.empty() ? "none" : j.triggerText) << ", bound "
+        << j.costBound << " work units\n";
+  }
 }
 
 std::vector<std::string> verify(const Program& p) {
@@ -479,6 +488,127 @@ std::vector<Cost> costs(const Program& p) {
     out.push_back(c);
   }
   return out;
+}
+
+} // namespace flo::ir
+
+namespace flo::ir {
+
+std::uint64_t functionWork(const Program& p, std::uint32_t fn) {
+  if (fn >= p.functions.size()) return 0;
+  const Function& f = p.functions[fn];
+  if (f.kind != Function::Kind::Deed || f.deed.deed >= p.deeds.size()) return 0;
+  return p.deeds[f.deed.deed].stmtLocs.size();
+}
+
+namespace {
+
+/// Work bounds per tasker, memoised. One turn of a framer runs each of its act lists at most
+/// once (FLOSCRIPT.md §9.2: start is enter + recur, run is segue + recur with at most one
+/// transition, stop is exit), except its guards (benter acts and the start checks of auxes),
+/// which every transition attempt and the start check evaluate again. A tasker it runs inside
+/// its turn (a plain or conditional aux, a slave by fiat, a reared clone) can be started, run
+/// and stopped in one turn: three of its turns.
+class WorkBound {
+public:
+  explicit WorkBound(const Program& p)
+      : p_(p), pass_(p.taskers.size()), guards_(p.taskers.size()), state_(p.taskers.size(), 0) {}
+
+  std::optional<std::uint64_t> pass(std::uint32_t t) {
+    if (!visit(t)) return std::nullopt;
+    return pass_[t];
+  }
+  std::string why;
+
+private:
+  static std::uint64_t add(std::uint64_t a, std::uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+  }
+  static std::uint64_t mul(std::uint64_t a, std::uint64_t b) {
+    return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+  }
+  std::uint64_t actWork(const Act& a) const {
+    return 1 + (a.kind == ActKind::Fn ? functionWork(p_, a.fn) : 0);
+  }
+
+  bool visit(std::uint32_t t) {
+    if (state_[t] == 2) return true;
+    if (state_[t] == 1) {
+      why = "framer '" + p_.taskers[t].name + "' runs itself (through auxes or fiats)";
+      return false;
+    }
+    state_[t] = 1;
+    std::uint64_t acts = 0, guards = 0, attempts = 1;
+    // Taskers run inside this one's turn: by its body (once a turn), or by a guard (each time
+    // the guards run); and those whose start checks are among this one's guards.
+    std::vector<std::uint32_t> nested, guardNested, checked;
+    for (auto fi : p_.taskers[t].frames) {
+      const Frame& f = p_.frames[fi];
+      for (auto x : f.auxes) nested.push_back(x), checked.push_back(x);
+      for (std::uint32_t l = 0; l < image::kActLists; ++l) {
+        const bool guard = l == std::uint32_t(image::ActList::Benter);
+        auto& runs = guard ? guardNested : nested;
+        for (auto ai : f.lists[l]) {
+          const Act& a = p_.acts[ai];
+          if (guard)
+            guards = add(guards, actWork(a));
+          else
+            acts = add(acts, actWork(a));
+          if (a.kind == ActKind::Go || a.kind == ActKind::CondAux) ++attempts;
+          if (a.kind == ActKind::CondAux || a.kind == ActKind::Fiat) {
+            runs.push_back(a.target);
+            if (a.kind == ActKind::CondAux) checked.push_back(a.target);
+          }
+          if (a.kind == ActKind::Rear)
+            for (auto x : a.taskers) runs.push_back(x), checked.push_back(x);
+        }
+      }
+    }
+    std::uint64_t inner = 0;
+    for (auto x : nested) {
+      if (!visit(x)) return false;
+      inner = add(inner, mul(3, pass_[x]));
+    }
+    for (auto x : guardNested) {
+      if (!visit(x)) return false;
+      guards = add(guards, mul(3, pass_[x]));
+    }
+    for (auto x : checked) guards = add(guards, guards_[x]);
+    guards_[t] = guards;
+    pass_[t] = add(add(acts, inner), mul(attempts, guards));
+    state_[t] = 2;
+    return true;
+  }
+
+  const Program& p_;
+  std::vector<std::uint64_t> pass_, guards_;
+  std::vector<char> state_; ///< 0 not seen, 1 being computed, 2 done
+};
+
+} // namespace
+
+std::optional<std::uint64_t> passWork(const Program& p, std::uint32_t t, std::string& why) {
+  WorkBound w(p);
+  auto r = w.pass(t);
+  if (!r) why = w.why;
+  return r;
+}
+
+std::optional<std::uint64_t> runWork(const Program& p, const Job& job, std::string& why) {
+  if (job.runs == Job::Runs::Deed) return 1 + functionWork(p, job.fn);
+  if (job.limitPasses == 0) {
+    why = "framer '" + job.target + "' has no limit";
+    return std::nullopt;
+  }
+  auto pass = passWork(p, job.tasker, why);
+  if (!pass) return std::nullopt;
+  // `limit` passes, then the stop that ends a run still going (its exit acts).
+  std::uint64_t turns = std::uint64_t(job.limitPasses) + 1;
+  if (*pass != 0 && turns > UINT64_MAX / *pass) {
+    why = "the bound does not fit in 64 bits";
+    return std::nullopt;
+  }
+  return turns * *pass;
 }
 
 } // namespace flo::ir

@@ -238,6 +238,31 @@ struct Cost {
   std::size_t worstActsPerPass = 0; ///< every act of the longest outline plus its auxes
 };
 
+/// Seconds per pass of the clock jobs run on: a duration `limit` is this many passes, so the
+/// bound of a run does not depend on a run-time option (docs/runtime.md, "Jobs").
+inline constexpr double kJobPassSeconds = 0.125;
+
+/// A job (docs/language.md, "Extension: job"): what its trigger starts, where it may run and
+/// for how much, and the static bound of the work of one run in work units (one per act
+/// executed, plus one per statement of a Flo deed an act calls).
+struct Job {
+  enum class Runs : std::uint8_t { Framer, Deed } runs = Runs::Framer;
+  enum class Trigger : std::uint8_t { None, Every, On } trigger = Trigger::None;
+  std::string name;
+  std::string target;            ///< the framer or deed it runs, by name
+  std::uint32_t tasker = kNone;  ///< Framer: the tasker
+  std::uint32_t fn = kNone;      ///< Deed: the function calling it (ports under `.job.NAME.`)
+  double every = 0;              ///< Every: the period in seconds
+  std::uint32_t onShare = kNone; ///< On: the share whose run-time writes start runs
+  std::string triggerText;       ///< `every 1.0`, `on .building.alarm`, or empty
+  std::uint32_t limitPasses = 0; ///< Framer: passes one run may last
+  std::map<std::string, std::string> needs; ///< arch, mem, disk, cpu as written
+  std::string priceAmount, priceUnit, priceMax;
+  std::string replicas, placement;
+  std::uint64_t costBound = 0; ///< work units of one run, at most
+  std::uint32_t loc = 0;
+};
+
 struct Program {
   std::vector<std::string> locations;
   std::vector<House> houses;
@@ -248,6 +273,7 @@ struct Program {
   std::vector<Function> functions;
   std::vector<Deed> deeds;
   std::vector<Flow> flows;
+  std::vector<Job> jobs;
   std::uint32_t marks = 0;
 
   /// Shares some flow takes items from: every write of one is reported to the runtime.
@@ -267,5 +293,14 @@ std::vector<FlowCost> flowCosts(const Program& p);
 /// Expression nodes in a typed body or expression (the unit of a deed's work).
 std::size_t work(const tir::Expr& e);
 std::size_t work(const tir::TypedDeed& d);
+
+/// Work units of one call of function `fn` beyond the act that calls it: the statements of a
+/// Flo deed (its body has no loop, so each runs at most once per call), else 0.
+std::uint64_t functionWork(const Program& p, std::uint32_t fn);
+/// The most work units one turn of tasker `t` can do (its acts, and the auxes, conditional
+/// auxes, slaves and reared clones it runs), or nullopt with `why` naming what is unbounded.
+std::optional<std::uint64_t> passWork(const Program& p, std::uint32_t t, std::string& why);
+/// The most work units one run of `job` can do; nullopt with `why` when nothing bounds it.
+std::optional<std::uint64_t> runWork(const Program& p, const Job& job, std::string& why);
 
 } // namespace flo::ir

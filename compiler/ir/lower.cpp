@@ -50,6 +50,19 @@ std::optional<Value> numberOf(const Word& w) {
   }
 }
 
+/// Seconds of a duration word (`30s`, `500ms`, `2m`, `1h`), as the checker reads it; nullopt
+/// for anything else.
+std::optional<double> durationOf(const std::string& text) {
+  for (auto [suffix, scale] :
+       {std::pair<std::string_view, double>{"ms", 0.001}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}}) {
+    if (text.size() <= suffix.size() || !text.ends_with(suffix)) continue;
+    auto n = lang::readNumber(text.substr(0, text.size() - suffix.size()));
+    if (n.kind == lang::NumberLiteral::Kind::Integer) return double(n.integer) * scale;
+    if (n.kind == lang::NumberLiteral::Kind::Real) return n.real * scale;
+  }
+  return std::nullopt;
+}
+
 std::string unquote(const std::string& s) {
   if (s.size() >= 2 && (s[0] == '"' || s[0] == '\'') && s.back() == s[0])
     return s.substr(1, s.size() - 2);
@@ -163,7 +176,8 @@ public:
     declare();
     parseTime();
     resolve();
-    flows(); // after every act made its shares, before slots are numbered
+    flows();     // after every act made its shares, before slots are numbered
+    lowerJobs(); // before order(), which numbers the slots of every share
     order();
     cycles();
     // Shares in a pooled clone's own node exist for Ioflo only once the clone is reared.
@@ -1505,6 +1519,151 @@ private:
     for (auto& [name, w] : per) wrote(share(sc.framer->house, portPath(*w), w->range));
     a.kind = ActKind::Nop;
     return true;
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  /// Each job: its target, trigger and limit resolved, and the bound of one run's work
+  /// (docs/language.md, "Extension: job"). The checker has validated every line.
+  void lowerJobs() {
+    for (const auto& block : model_.jobs) {
+      Job job;
+      job.name = block.name;
+      const auto& decl = static_cast<const NameStmt&>(*block.decl);
+      job.loc = loc(decl.name->range);
+      const JobRunStmt* run = nullptr;
+      const TriggerStmt* trigger = nullptr;
+      for (const Stmt* s : block.body) {
+        switch (s->kind) {
+        case StmtKind::JobRun:
+          run = &as<JobRunStmt>(*s);
+          break;
+        case StmtKind::Trigger:
+          trigger = &as<TriggerStmt>(*s);
+          break;
+        case StmtKind::Limit: {
+          const auto& l = as<LimitStmt>(*s);
+          double passes = 0;
+          if (l.unit) {
+            if (auto v = numberOf(l.amount)) passes = v->tag == FLO_INT ? double(v->i) : v->f;
+          } else if (auto d = durationOf(l.amount.text)) {
+            passes = std::ceil(*d / kJobPassSeconds - 1e-9);
+          }
+          job.limitPasses = std::uint32_t(std::clamp(passes, 1.0, 1e6));
+          break;
+        }
+        case StmtKind::Needs:
+          for (const auto& [key, value] : as<NeedsStmt>(*s).items) job.needs[key.text] = value.text;
+          break;
+        case StmtKind::Price: {
+          const auto& p = as<PriceStmt>(*s);
+          job.priceAmount = p.amount.text;
+          job.priceUnit = p.unit.text;
+          if (p.max) job.priceMax = p.max->text;
+          break;
+        }
+        case StmtKind::Replicas: {
+          const auto& r = as<ReplicasStmt>(*s);
+          job.replicas = r.count.text;
+          if (r.placement) job.placement = r.placement->text;
+          break;
+        }
+        default:
+          break;
+        }
+      }
+      if (!run) continue; // the checker reported it
+      job.target = run->name.text;
+      std::uint32_t house = 0;
+      if (run->target == JobRunStmt::Kind::Flow) {
+        jobRunsFlow(job, *run);
+        continue;
+      }
+      if (run->target == JobRunStmt::Kind::Framer) {
+        job.runs = Job::Runs::Framer;
+        for (std::uint32_t t = 0; t < out_->taskers.size(); ++t) {
+          const Tasker& tk = out_->taskers[t];
+          if (tk.kind == image::TaskerKind::Framer && tk.cloneOf.empty() && tk.name == job.target) {
+            job.tasker = t;
+            house = tk.house;
+            break;
+          }
+        }
+        if (job.tasker == kNone) continue; // the checker reported it
+      } else {
+        job.runs = Job::Runs::Deed;
+        job.fn = jobDeedCall(job, *run);
+        if (job.fn == kNone) {
+          if (!out_->houses.empty())
+            unsupported(run->name.range, "a job running the built-in deed '" + job.target + "'");
+          continue;
+        }
+      }
+      if (trigger && trigger->every) {
+        job.trigger = Job::Trigger::Every;
+        auto v = numberOf(*trigger->every);
+        job.every = v ? (v->tag == FLO_INT ? double(v->i) : v->f)
+                      : durationOf(trigger->every->text).value_or(1.0);
+        job.triggerText = "every " + trigger->every->text;
+      } else if (trigger && trigger->on) {
+        job.trigger = Job::Trigger::On;
+        std::string path = trigger->on->head.text;
+        while (path.size() > 1 && path.back() == '.') path.pop_back();
+        job.triggerText = "on " + path;
+        auto& byPath = shareByPath_[house];
+        if (auto it = byPath.find(path); it != byPath.end()) {
+          job.onShare = it->second;
+        } else {
+          diags_.error(trigger->on->range, "job '" + job.name + "' is triggered by writes to '" +
+                                               path + "', which nothing in the program names");
+          diags_.note({}, "a `trigger on` share must be one the program writes");
+        }
+      }
+      std::string why;
+      if (auto bound = runWork(*out_, job, why)) {
+        job.costBound = *bound;
+      } else {
+        diags_.error(decl.name->range, "the work of job '" + job.name + "' is unbounded: " + why);
+      }
+      out_->jobs.push_back(std::move(job));
+    }
+  }
+
+  /// `run flow NAME`: not yet (a job's run of a flow needs the flow paused between runs and a
+  /// bound on the items one run takes). An error in `floc check` as in `floc build`.
+  void jobRunsFlow(const Job& job, const JobRunStmt& run) {
+    diags_.error(run.name.range, "job '" + job.name + "' runs flow '" + job.target +
+                                     "': a job cannot run a flow yet");
+    diags_.note({}, "flows run with the program: `run framer NAME` a framer of the house whose "
+                    "shares the flow takes");
+  }
+
+  /// `run deed NAME`: one call of the deed per trigger, its ports bound to the job's own node
+  /// `.job.NAME.PORT` (inputs are read from there, outputs written there).
+  std::uint32_t jobDeedCall(const Job& job, const JobRunStmt& run) {
+    if (out_->houses.empty()) {
+      diags_.error(run.range, "job '" + job.name +
+                                  "' runs a deed, whose ports live in a house's "
+                                  "store, but the program has no house");
+      return kNone;
+    }
+    for (const auto& deed : model_.deeds) {
+      if (deed.name != job.target) continue;
+      DeedCall call;
+      call.deed = deedIndex(deed);
+      call.loc = loc(run.range);
+      const Deed& ir = out_->deeds[call.deed];
+      for (const auto& port : ir.ports) {
+        call.ports.push_back(field(share(0, ".job." + job.name + "." + port, run.range), "value",
+                                   Value::none(), run.range));
+        wrote(call.ports.back().share);
+      }
+      Function f;
+      f.kind = Function::Kind::Deed;
+      f.deed = std::move(call);
+      return addFunction(std::move(f));
+    }
+    return kNone; // a built-in deed: the checker's `no deed named` covers Flo deeds only
   }
 
   std::uint32_t deedIndex(const sema::DeedDef& deed) {

@@ -121,6 +121,10 @@ std::optional<double> durationSeconds(std::string_view text) {
   return scaledQuantity(text, {{"ms", 0.001}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}});
 }
 
+/// A job's run lasts at most this many passes; a duration limit counts passes of the job clock.
+constexpr int kMaxJobPasses = 1000000;
+constexpr double kJobPassSeconds = 0.125;
+
 std::optional<double> sizeBytes(std::string_view text) {
   return scaledQuantity(text, {{"K", 1024.0},
                                {"k", 1024.0},
@@ -394,6 +398,7 @@ private:
     case StmtKind::Replicas:
     case StmtKind::Trigger:
     case StmtKind::JobRun:
+    case StmtKind::Limit:
       return inBlock(s, Block::Job);
     case StmtKind::State:
     case StmtKind::Invariant:
@@ -1839,8 +1844,35 @@ private:
   void checkJob(const ExtensionBlock& job) {
     int runs = 0;
     const auto& decl = static_cast<const NameStmt&>(*job.decl);
+    const JobRunStmt* run = nullptr;
+    const LimitStmt* limit = nullptr;
     for (const Stmt* s : job.body) {
       switch (s->kind) {
+      case StmtKind::Limit: {
+        const auto& l = as<LimitStmt>(*s);
+        if (limit) {
+          diags_.error(l.verbRange, "job " + quote(job.name) + " has more than one `limit`");
+          diags_.note(limit->verbRange, "first limit here");
+          break;
+        }
+        limit = &l;
+        if (l.unit) {
+          auto n = numberValue(l.amount);
+          if (l.unit->text != "passes" && l.unit->text != "pass")
+            diags_.error(l.unit->range, "unknown limit unit " + quote(l.unit->text) +
+                                            "; expected `passes`, or a duration such as 30s");
+          else if (!n || *n < 1 || std::floor(*n) != *n || *n > double(kMaxJobPasses))
+            diags_.error(l.amount.range, "expected a whole number of passes from 1 to " +
+                                             std::to_string(kMaxJobPasses));
+        } else if (auto d = durationSeconds(l.amount.text); !d) {
+          diags_.error(l.amount.range,
+                       "expected `N passes` or a duration such as 30s, 500ms or 2m");
+        } else if (*d / kJobPassSeconds > double(kMaxJobPasses)) {
+          diags_.error(l.amount.range, "a run may last at most " + std::to_string(kMaxJobPasses) +
+                                           " passes of " + "0.125 s");
+        }
+        break;
+      }
       case StmtKind::Needs:
         for (const auto& [key, value] : as<NeedsStmt>(*s).items) {
           if (key.text == "arch") {
@@ -1896,12 +1928,22 @@ private:
       case StmtKind::JobRun: {
         ++runs;
         const auto& r = as<JobRunStmt>(*s);
+        run = &r;
         bool found = false;
         if (r.target == JobRunStmt::Kind::Framer) {
           for (auto& h : model_->houses)
             if (auto it = h.taskerIndex.find(r.name.text); it != h.taskerIndex.end()) {
               found = true;
-              h.taskers[it->second].referenced = true;
+              Tasker& t = h.taskers[it->second];
+              t.referenced = true;
+              if (t.kind != Tasker::Kind::Framer) {
+                diags_.error(r.name.range, quote(r.name.text) + " is not a framer");
+              } else if (t.schedule != Schedule::Inactive) {
+                diags_.error(r.name.range, "framer " + quote(r.name.text) +
+                                               " must be inactive to be run by a job");
+                diags_.note(t.decl ? t.decl->verbRange : SourceRange{},
+                            "declare it `be inactive`: the job's trigger starts each run");
+              }
             }
         } else if (r.target == JobRunStmt::Kind::Flow) {
           for (const auto& f : model_->flows) found |= f.name == r.name.text;
@@ -1926,6 +1968,20 @@ private:
       diags_.note({}, "add `run framer NAME`, `run flow NAME` or `run deed NAME`");
     } else if (runs > 1) {
       diags_.error(decl.name->range, "job " + quote(job.name) + " has more than one `run`");
+    }
+    // The work of one run must have a static bound (docs/language.md, "Extension: job"): a
+    // framer runs until it stops itself, which no compiler can promise, so it needs a limit; a
+    // deed runs once per trigger and needs none.
+    if (run && run->target == JobRunStmt::Kind::Framer && !limit) {
+      diags_.error(decl.name->range, "the work of job " + quote(job.name) +
+                                         " is unbounded: framer " + quote(run->name.text) +
+                                         " may run for ever");
+      diags_.note(run->range, "add `limit N passes` or `limit DURATION` (such as 30s) to the job");
+    } else if (run && run->target != JobRunStmt::Kind::Framer && limit) {
+      diags_.error(limit->verbRange,
+                   "`limit` applies to a job that runs a framer; a " +
+                       std::string(run->target == JobRunStmt::Kind::Deed ? "deed" : "flow") +
+                       " runs once per trigger");
     }
   }
 

@@ -149,6 +149,31 @@ TEST(Floc, EmitAndGraph) {
   auto bad = floc({"build", "--target", "sparc-sun-solaris", file});
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("unsupported target 'sparc-sun-solaris'"), std::string::npos) << bad.err;
+  // Several targets are for bundles; the options that sign one need --bundle.
+  auto two = floc({"build", "--target", "aarch64-linux-gnu", "--target", "x86_64-linux-gnu", file});
+  EXPECT_EQ(two.status, 2);
+  EXPECT_NE(two.err.find("several --target are for --bundle"), std::string::npos) << two.err;
+  auto id = floc({"build", file, "--id", "alice"});
+  EXPECT_EQ(id.status, 2);
+  EXPECT_NE(id.err.find("add --bundle"), std::string::npos) << id.err;
+  // A job's runs and its bound: `floc run --job` counts each run's work against it.
+  std::string jobs = writeTemp("job.flo", "house h\n"
+                                          "  framer f be inactive\n"
+                                          "    frame a\n"
+                                          "      print hello\n"
+                                          "      bid stop me\n"
+                                          "job j\n"
+                                          "  trigger every 1.0\n"
+                                          "  limit 4 passes\n"
+                                          "  run framer f\n");
+  auto js = floc({"build", jobs, "-o", exe, "--stats-json", "-"});
+  ASSERT_EQ(js.status, 0) << js.err;
+  auto jj = nlohmann::json::parse(js.out);
+  EXPECT_EQ(jj["jobs"][0]["name"], "j");
+  EXPECT_EQ(jj["jobs"][0]["cost_bound"], 10) << js.out; // 2 acts a turn x (4 passes + the stop)
+  EXPECT_EQ(floc({"run", "--job", "j", "--runs", "2", jobs}).status, 0);
+  auto none = floc({"run", "--job", "nosuchjob", jobs});
+  EXPECT_EQ(none.status, 2);
 }
 
 /// A framer of `depth` frames, each in the one before.
