@@ -72,8 +72,25 @@ bool Flow::keepsItems() const {
   return (def_.window == FlowWindow::Time && def_.every > 0) || def_.reducer == FlowReducer::Median;
 }
 
+void Flow::pause() {
+  paused_ = true;
+  values_.clear();
+  parts_.clear();
+  head_ = 0;
+  for (auto& w : windows_) w = Window{};
+  for (auto& a : aggs_) a = FloAgg{};
+}
+
+void Flow::resume(double time) {
+  pause();
+  paused_ = false;
+  // Clocks tick at multiples of their period from the run's start.
+  for (std::size_t c = 0; c < def_.clocks.size(); ++c) nextTick_[c] = time;
+}
+
 void Flow::written(std::uint32_t source, const FloValue& v, double time) {
   assert(source < def_.sources.size());
+  if (paused_) return;
   double x;
   if (!numberOf(v, x)) {
     ++stats_.rejected;
@@ -114,6 +131,7 @@ void Flow::enqueue(double value, std::uint32_t partition, double time) {
 void Flow::drain(double time) {
   std::size_t n = values_.size() - head_;
   if (n == 0) return;
+  stats_.taken += n;
   if (fused()) {
     // All queued items have this pass's time: windows due close first, then the native item
     // function adds what its stages keep straight to the running aggregates.
@@ -307,6 +325,7 @@ void Flow::emit(std::uint32_t partition, double value, std::uint64_t n, const st
 }
 
 void Flow::run(double time) {
+  if (paused_) return;
   for (std::size_t c = 0; c < def_.clocks.size(); ++c) {
     // The ticks due: straight into the queue while it has room (the common case: one pass's
     // ticks), then one by one through the buffer's policy.

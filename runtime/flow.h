@@ -42,6 +42,7 @@ struct FlowStats {
   std::uint64_t blocked = 0;  ///< times a full buffer made the writer wait (block)
   std::uint64_t filtered = 0; ///< removed by a `filter`
   std::uint64_t windows = 0;  ///< results written
+  std::uint64_t taken = 0;    ///< items through the stages
 };
 
 struct FlowSource {
@@ -66,6 +67,7 @@ struct FlowDef {
   FloFlowFn items = nullptr; ///< map and filter stages; null when there are none
   FloFoldFn fold = nullptr;  ///< Deed reducer
   std::uint32_t reduceLoc = 0;
+  std::uint32_t workPerItem = 1, workPerWindow = 1; ///< a job's work units
   std::vector<FlowSource> sources;
   std::vector<double> clocks;
   std::vector<FlowSink> sinks;
@@ -91,6 +93,16 @@ public:
   /// The flow's turn after the framers of the pass at `time`: clock ticks, the queue, then
   /// every window due.
   void run(double time);
+
+  /// A job's runs: paused, a flow takes no items and closes no window; `resume` starts afresh
+  /// at `time` (an empty queue and no window open; clocks tick from `time`).
+  void pause();
+  void resume(double time);
+  bool paused() const { return paused_; }
+  /// The work units done so far (docs/language.md, jobs): the items taken and windows written.
+  std::uint64_t work() const {
+    return stats_.taken * def_.workPerItem + stats_.windows * def_.workPerWindow;
+  }
 
   std::function<void(const std::string&)> trace; ///< -v lines; empty when quiet
 
@@ -131,6 +143,7 @@ private:
   std::vector<Window> windows_;      ///< per partition
   std::vector<FloAgg> aggs_;         ///< per partition: the open window's running aggregate
   std::vector<double> nextTick_;     ///< per clock
+  bool paused_ = false;
 };
 
 } // namespace flo::rt

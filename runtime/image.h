@@ -25,6 +25,7 @@
 ///   marks:     n
 ///   flows:     n, then per flow: name, location, house, window, length (f64), every (f64),
 ///              count (lo, hi), capacity, policy, reducer, item fn, fold fn, reduce location,
+///              work per item, work per window (a job's work units),
 ///              sources (n, then share, slot, partition), clocks (n, f64 periods), sinks (n,
 ///              then share, slot, key string)
 ///   jobs:      n, then per job: name, runs (JobRuns), target (a tasker, or a function for a
@@ -85,7 +86,7 @@ enum class ActKind : std::uint32_t {
 enum class MarkKind : std::uint32_t { Update = 0, Change = 1 };
 
 /// What a job runs, and what starts each run (docs/runtime.md, "Jobs").
-enum class JobRuns : std::uint32_t { Framer = 0, Deed = 1 };
+enum class JobRuns : std::uint32_t { Framer = 0, Deed = 1, Flow = 2 };
 enum class JobTrigger : std::uint32_t { None = 0, Every = 1, On = 2 };
 
 /// When a log writes a row (FLOSCRIPT.md §9.8).

@@ -266,9 +266,9 @@ Runtime::Runtime(const std::uint32_t* image, std::uint32_t words, const char* st
     j.limit = r.next();
     std::uint64_t lo = r.next(), hi = r.next();
     j.bound = lo | (hi << 32);
-    bool framer = j.runs == image::JobRuns::Framer;
-    if ((framer && j.target >= taskers_.size()) ||
-        (!framer && (j.runs != image::JobRuns::Deed || j.target >= nfns)) ||
+    bool framer = j.runs == image::JobRuns::Framer, flow = j.runs == image::JobRuns::Flow;
+    if ((framer && j.target >= taskers_.size()) || (flow && j.target >= flows_.size()) ||
+        (!framer && !flow && (j.runs != image::JobRuns::Deed || j.target >= nfns)) ||
         std::uint32_t(j.trigger) > 2 ||
         (j.trigger == image::JobTrigger::On && j.share >= shares_.size()))
       throw std::runtime_error("program image has a bad job");
@@ -361,6 +361,8 @@ void Runtime::decodeFlows(const std::function<std::uint32_t()>& next,
     d.items = reinterpret_cast<FloFlowFn>(fn(next()));
     d.fold = reinterpret_cast<FloFoldFn>(fn(next()));
     d.reduceLoc = next();
+    d.workPerItem = next();
+    d.workPerWindow = next();
     for (std::uint32_t k = count(); k--;) {
       FlowSource s{next(), next(), next()};
       slotOf(s.share, s.slot);
@@ -1127,6 +1129,9 @@ bool Runtime::startJobRun(JobRun& jr) {
     counting_ = false;
     check();
     endJobRun(jr, "done");
+  } else if (job.runs == image::JobRuns::Flow) {
+    flows_[job.target]->resume(stamp_);
+    jr.flowWork = flows_[job.target]->work();
   } else {
     taskers_[job.target].desire = Control::Start;
   }
@@ -1181,6 +1186,8 @@ int Runtime::run(const Options& options) {
   }
   const std::uint32_t jobTasker =
       jr.job && jr.job->runs == image::JobRuns::Framer ? jr.job->target : kNone;
+  // A job's flow takes items only during its runs.
+  if (jr.job && jr.job->runs == image::JobRuns::Flow) flows_[jr.job->target]->pause();
   // Paced to the wall clock, prints must show when they happen.
   if (options_.realtime) std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::signal(SIGINT, onInterrupt);
@@ -1228,7 +1235,15 @@ int Runtime::run(const Options& options) {
       }
       // Flows run after the framers of the pass; what their sinks write, framers see next pass.
       runFlows();
-      if (jr.active) {
+      if (jr.active && jr.job->runs == image::JobRuns::Flow) {
+        // A flow's run lasts its limit: then its open windows and queue go, unwritten.
+        Flow& f = *flows_[jr.job->target];
+        if (++jr.passes >= jr.job->limit) {
+          work_ += f.work() - jr.flowWork;
+          f.pause();
+          endJobRun(jr, "limit reached");
+        }
+      } else if (jr.active) {
         // The run ends when its framer stopped (or aborted) itself, or at its limit.
         ++jr.passes;
         Tasker& tk = taskers_[jobTasker];

@@ -230,6 +230,7 @@ private:
     double due = 0;                                         ///< Every: the next trigger time
     double seen = std::numeric_limits<double>::quiet_NaN(); ///< On: the last write seen
     double startStamp = 0;
+    std::uint64_t flowWork = 0; ///< Flow: the flow's work when the run started
   };
   bool startJobRun(JobRun& jr);
   void endJobRun(JobRun& jr, const char* how);

@@ -112,6 +112,9 @@ public:
       put(fns[i].items);
       put(fns[i].fold);
       put(f.reduceLoc);
+      const auto costs = ir::flowCosts(p_);
+      put(std::uint32_t(1 + costs[i].workPerItem + (f.reduceDeed ? ir::work(*f.reduceDeed) : 0)));
+      put(std::uint32_t(1 + (f.keepsItems() ? f.capacity : 0)));
       put(f.sources.size());
       for (const auto& s : f.sources) {
         put(s.field.share);
@@ -131,8 +134,11 @@ public:
     for (const auto& j : p_.jobs) {
       str(j.name);
       put(std::uint32_t(j.runs == ir::Job::Runs::Framer ? image::JobRuns::Framer
+                        : j.runs == ir::Job::Runs::Flow ? image::JobRuns::Flow
                                                         : image::JobRuns::Deed));
-      put(j.runs == ir::Job::Runs::Framer ? j.tasker : j.fn);
+      put(j.runs == ir::Job::Runs::Framer ? j.tasker
+          : j.runs == ir::Job::Runs::Flow ? j.flow
+                                          : j.fn);
       put(std::uint32_t(j.trigger == ir::Job::Trigger::Every ? image::JobTrigger::Every
                         : j.trigger == ir::Job::Trigger::On  ? image::JobTrigger::On
                                                              : image::JobTrigger::None));

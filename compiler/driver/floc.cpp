@@ -285,6 +285,10 @@ void printStats(Session& s, const ir::Program& p) {
       std::string why;
       s.out() << "framer " << j.target << ": " << j.limitPasses << " passes + the final stop, "
               << ir::passWork(p, j.tasker, why).value_or(0) << " per pass";
+    } else if (j.runs == ir::Job::Runs::Flow) {
+      std::string why;
+      s.out() << "flow " << j.target << ": " << j.limitPasses << " passes + 1, "
+              << ir::flowPassWork(p.flows.at(j.flow), why).value_or(0) << " per pass";
     } else {
       s.out() << "deed " << j.target << ": one call";
     }
@@ -379,13 +383,17 @@ nlohmann::json jobJson(const ir::Job& j) {
   if (!j.replicas.empty()) replicas["count"] = j.replicas;
   if (!j.placement.empty()) replicas["placement"] = j.placement;
   nlohmann::json out = {{"name", j.name},
-                        {"runs", {{j.runs == ir::Job::Runs::Framer ? "framer" : "deed", j.target}}},
+                        {"runs",
+                         {{j.runs == ir::Job::Runs::Framer ? "framer"
+                           : j.runs == ir::Job::Runs::Flow ? "flow"
+                                                           : "deed",
+                           j.target}}},
                         {"trigger", j.triggerText},
                         {"needs", needs},
                         {"price", price},
                         {"replicas", replicas},
                         {"cost_bound", j.costBound}};
-  if (j.runs == ir::Job::Runs::Framer) out["limit_passes"] = j.limitPasses;
+  if (j.runs != ir::Job::Runs::Deed) out["limit_passes"] = j.limitPasses;
   return out;
 }
 

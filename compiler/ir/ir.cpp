@@ -331,6 +331,9 @@ void print(const Program& p, std::ostream& out) {
         << (j.runs == Job::Runs::Framer
                 ? "framer " + j.target + " (tasker " + std::to_string(j.tasker) + "), limit " +
                       std::to_string(j.limitPasses) + " passes"
+            : j.runs == Job::Runs::Flow
+                ? "flow " + j.target + " (flow " + std::to_string(j.flow) + "), limit " +
+                      std::to_string(j.limitPasses) + " passes"
                 : "deed " + j.target + " (fn" + std::to_string(j.fn) + ")")
         << ", trigger " << (j.triggerText.empty() ? "none" : j.triggerText) << ", bound "
         << j.costBound << " work units\n";
@@ -594,11 +597,37 @@ std::optional<std::uint64_t> passWork(const Program& p, std::uint32_t t, std::st
   return r;
 }
 
+std::optional<std::uint64_t> flowPassWork(const Flow& f, std::string& why) {
+  if (f.policy == Flow::Policy::Block) {
+    why = "flow '" + f.name +
+          "' has a `block` buffer, so the items one pass takes are as many as its sources' "
+          "writes; give it `buffer N drop oldest` or `drop newest`";
+    return std::nullopt;
+  }
+  const std::uint64_t items = f.capacity, partitions = f.sinks.size();
+  std::uint64_t perItem = 1;
+  for (const auto& st : f.stages) perItem += st.deed ? work(*st.deed) : work(*st.filter);
+  if (f.reduceDeed) perItem += work(*f.reduceDeed);
+  // Windows one pass writes: a tumbling or pass window one per partition; a sliding window
+  // one per `every` in a pass of 0.125 s, and one more; a count window at most one per item.
+  std::uint64_t windows = partitions;
+  if (f.window == Flow::Window::Count) windows = partitions * items;
+  if (f.window == Flow::Window::Time && f.every > 0)
+    windows = partitions * (std::uint64_t(std::ceil(0.125 / f.every)) + 1);
+  std::uint64_t perWindow = 1 + (f.keepsItems() ? items : 0);
+  return items * perItem + windows * perWindow;
+}
+
 std::optional<std::uint64_t> runWork(const Program& p, const Job& job, std::string& why) {
   if (job.runs == Job::Runs::Deed) return 1 + functionWork(p, job.fn);
   if (job.limitPasses == 0) {
-    why = "framer '" + job.target + "' has no limit";
+    why = (job.runs == Job::Runs::Flow ? "flow '" : "framer '") + job.target + "' has no limit";
     return std::nullopt;
+  }
+  if (job.runs == Job::Runs::Flow) {
+    auto pass = flowPassWork(p.flows.at(job.flow), why);
+    if (!pass) return std::nullopt;
+    return (std::uint64_t(job.limitPasses) + 1) * *pass;
   }
   auto pass = passWork(p, job.tasker, why);
   if (!pass) return std::nullopt;

@@ -246,12 +246,13 @@ inline constexpr double kJobPassSeconds = 0.125;
 /// for how much, and the static bound of the work of one run in work units (one per act
 /// executed, plus one per statement of a Flo deed an act calls).
 struct Job {
-  enum class Runs : std::uint8_t { Framer, Deed } runs = Runs::Framer;
+  enum class Runs : std::uint8_t { Framer, Deed, Flow } runs = Runs::Framer;
   enum class Trigger : std::uint8_t { None, Every, On } trigger = Trigger::None;
   std::string name;
   std::string target;            ///< the framer or deed it runs, by name
   std::uint32_t tasker = kNone;  ///< Framer: the tasker
   std::uint32_t fn = kNone;      ///< Deed: the function calling it (ports under `.job.NAME.`)
+  std::uint32_t flow = kNone;    ///< Flow: index into Program::flows
   double every = 0;              ///< Every: the period in seconds
   std::uint32_t onShare = kNone; ///< On: the share whose run-time writes start runs
   std::string triggerText;       ///< `every 1.0`, `on .building.alarm`, or empty
@@ -290,6 +291,10 @@ std::vector<std::string> verify(const Program& p);
 /// Per-framer and per-deed static cost.
 std::vector<Cost> costs(const Program& p);
 std::vector<FlowCost> flowCosts(const Program& p);
+/// The most work units one pass of a flow does when a job runs it: each item its buffer lets
+/// through one pass (1 + its stages' operations + its fold's), and each window written (1, and
+/// each kept item it reduces); empty when it cannot be bounded (a `block` buffer).
+std::optional<std::uint64_t> flowPassWork(const Flow& f, std::string& why);
 /// Expression nodes in a typed body or expression (the unit of a deed's work).
 std::size_t work(const tir::Expr& e);
 std::size_t work(const tir::TypedDeed& d);

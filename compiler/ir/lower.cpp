@@ -1576,10 +1576,12 @@ private:
       job.target = run->name.text;
       std::uint32_t house = 0;
       if (run->target == JobRunStmt::Kind::Flow) {
-        jobRunsFlow(job, *run);
-        continue;
-      }
-      if (run->target == JobRunStmt::Kind::Framer) {
+        job.runs = Job::Runs::Flow;
+        for (std::uint32_t f = 0; f < out_->flows.size(); ++f)
+          if (out_->flows[f].name == job.target) job.flow = f;
+        if (job.flow == kNone) continue; // the checker reported it, or the flow's errors
+        house = out_->flows[job.flow].house;
+      } else if (run->target == JobRunStmt::Kind::Framer) {
         job.runs = Job::Runs::Framer;
         for (std::uint32_t t = 0; t < out_->taskers.size(); ++t) {
           const Tasker& tk = out_->taskers[t];
@@ -1627,15 +1629,6 @@ private:
       }
       out_->jobs.push_back(std::move(job));
     }
-  }
-
-  /// `run flow NAME`: not yet (a job's run of a flow needs the flow paused between runs and a
-  /// bound on the items one run takes). An error in `floc check` as in `floc build`.
-  void jobRunsFlow(const Job& job, const JobRunStmt& run) {
-    diags_.error(run.name.range, "job '" + job.name + "' runs flow '" + job.target +
-                                     "': a job cannot run a flow yet");
-    diags_.note({}, "flows run with the program: `run framer NAME` a framer of the house whose "
-                    "shares the flow takes");
   }
 
   /// `run deed NAME`: one call of the deed per trigger, its ports bound to the job's own node

@@ -1972,16 +1972,17 @@ private:
     // The work of one run must have a static bound (docs/language.md, "Extension: job"): a
     // framer runs until it stops itself, which no compiler can promise, so it needs a limit; a
     // deed runs once per trigger and needs none.
-    if (run && run->target == JobRunStmt::Kind::Framer && !limit) {
-      diags_.error(decl.name->range, "the work of job " + quote(job.name) +
-                                         " is unbounded: framer " + quote(run->name.text) +
-                                         " may run for ever");
+    if (runs != 1) run = nullptr; // reported above
+    const bool lasts = run && run->target != JobRunStmt::Kind::Deed;
+    if (lasts && !limit) {
+      bool framer = run->target == JobRunStmt::Kind::Framer;
+      diags_.error(decl.name->range, "the work of job " + quote(job.name) + " is unbounded: " +
+                                         (framer ? "framer " : "flow ") + quote(run->name.text) +
+                                         (framer ? " may run for ever" : " takes items for ever"));
       diags_.note(run->range, "add `limit N passes` or `limit DURATION` (such as 30s) to the job");
-    } else if (run && run->target != JobRunStmt::Kind::Framer && limit) {
-      diags_.error(limit->verbRange,
-                   "`limit` applies to a job that runs a framer; a " +
-                       std::string(run->target == JobRunStmt::Kind::Deed ? "deed" : "flow") +
-                       " runs once per trigger");
+    } else if (run && !lasts && limit) {
+      diags_.error(limit->verbRange, "`limit` applies to a job that runs a framer or a flow; a "
+                                     "deed runs once per trigger");
     }
   }
 
