@@ -18,6 +18,8 @@
 #include <CLI/CLI.hpp>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/Program.h>
+#include <llvm/TargetParser/Host.h>
+#include <llvm/TargetParser/Triple.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -553,9 +555,29 @@ int commandRun(Session& s) {
     if (o.stats) args.push_back("--work");
   }
   for (const auto& a : s.options().runArgs) args.push_back(a);
+  // A program for another architecture runs under its qemu user-mode emulator.
+  std::string program = exe.str().str();
+  std::string triple = o.target;
+  codegen::normalizeTriple(triple);
+  const bool foreign =
+      llvm::Triple(triple).getArch() != llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch();
+  std::string sysroot;
+  if (foreign) {
+    std::string arch = llvm::Triple(triple).getArchName().str();
+    auto qemu = llvm::sys::findProgramByName("qemu-" + arch);
+    if (!qemu) {
+      llvm::sys::fs::remove(exe);
+      s.err() << "floc: error: cannot run a program built for " << triple << " here: qemu-" << arch
+              << " is not installed (Debian: apt-get install qemu-user)\n";
+      return kUsage;
+    }
+    program = *qemu;
+    sysroot = "/usr/" + triple; // the cross toolchain's libraries (g++-aarch64-linux-gnu)
+    args.insert(args.begin(), {program, "-L", sysroot});
+  }
   std::string error;
   s.out().flush();
-  int status = llvm::sys::ExecuteAndWait(exe.str(), args, std::nullopt, {}, 0, 0, &error);
+  int status = llvm::sys::ExecuteAndWait(program, args, std::nullopt, {}, 0, 0, &error);
   llvm::sys::fs::remove(exe);
   if (status < 0) {
     s.err() << "floc: error: cannot run the program: " << error << "\n";
