@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job for now: set up, build floc and fog, check the example mission, build it to native
-# code for x86-64 and aarch64, and run both (the ARM build under qemu); then the trust layer: two
+# code for x86-64 and aarch64, and run both (the ARM build under qemu); a flow (sensor_flow) on
+# both; a job bundle built for both and run by fog's job host; then the trust layer: two
 # identities on two "machines" (two FOG_HOMEs), the vehicle signs the final store and sends it
 # and its signature over the encrypted transport to the ground station's did:difuon, which
 # verifies what it received; then the pool: `fog up --detach` starts 4 replica processes, accounts
@@ -29,6 +30,19 @@ build/bin/floc graph "$example" -o build/mission.dot
 if command -v dot >/dev/null; then
   dot -Tsvg build/mission.dot -o build/mission.svg && echo "rendered build/mission.svg"
 fi
+
+echo "== a flow: examples/sensor_flow.flo, sensors averaged over 10 s windows (x86-64, then ARM)"
+build/bin/floc build examples/sensor_flow.flo -o build/sensor_flow --stats
+build/sensor_flow --until 31 --stats -v 2>&1 | grep -E '^(flow|\*\*\*)'
+if command -v qemu-aarch64 >/dev/null; then
+  build/bin/floc run --target aarch64-linux-gnu examples/sensor_flow.flo -- --until 31
+fi
+echo "== a job bundle: examples/faas_job.flo for x86-64 and aarch64, run by fog's job host"
+jobdir=$(mktemp -d)
+build/bin/floc build --bundle examples/faas_job.flo -o "$jobdir/bundle"
+cat "$jobdir/bundle/manifest.json"; echo
+build/bin/fog job run "$jobdir/bundle" roomavg --runs 2 --work
+rm -rf "$jobdir"
 
 echo "== fog: the vehicle signs the final store and sends it, encrypted, to the ground station"
 demo=$(mktemp -d)
