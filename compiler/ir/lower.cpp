@@ -293,24 +293,29 @@ private:
       it->second = where;
   }
 
+  /// The written shares of a house, split into node and last segment, indexed both ways, so
+  /// that suggesting a path for each unwritten one costs its own candidates, not every share.
+  struct WrittenIndex {
+    std::unordered_map<std::string, std::vector<std::string>> leavesByNode, nodesByLeaf;
+  };
+  static std::pair<std::string, std::string> splitPath(const std::string& p) {
+    std::size_t dot = p.rfind('.');
+    return dot == std::string::npos ? std::pair<std::string, std::string>{"", p}
+                                    : std::pair{p.substr(0, dot), p.substr(dot + 1)};
+  }
+
   /// A written path that differs from `path` by a typo in its last segment, or failing that
   /// in the node above it (compared whole, a long common prefix would excuse any last name).
   static std::optional<std::string> closeSharePath(const std::string& path,
-                                                   const std::vector<std::string>& written) {
-    auto split = [](const std::string& p) {
-      std::size_t dot = p.rfind('.');
-      return dot == std::string::npos ? std::pair<std::string, std::string>{"", p}
-                                      : std::pair{p.substr(0, dot), p.substr(dot + 1)};
+                                                   const WrittenIndex& written) {
+    auto [node, leaf] = splitPath(path);
+    static const std::vector<std::string> none;
+    auto find = [](const auto& map, const std::string& key) -> const std::vector<std::string>& {
+      auto it = map.find(key);
+      return it == map.end() ? none : it->second;
     };
-    auto [node, leaf] = split(path);
-    std::vector<std::string> leaves, nodes;
-    for (const auto& w : written) {
-      auto [wNode, wLeaf] = split(w);
-      if (wNode == node) leaves.push_back(wLeaf);
-      if (wLeaf == leaf) nodes.push_back(wNode);
-    }
-    if (auto m = closestMatch(leaf, leaves)) return node + "." + *m;
-    if (auto m = closestMatch(node, nodes)) return *m + "." + leaf;
+    if (auto m = closestMatch(leaf, find(written.leavesByNode, node))) return node + "." + *m;
+    if (auto m = closestMatch(node, find(written.nodesByLeaf, leaf))) return *m + "." + leaf;
     return std::nullopt;
   }
 
@@ -334,15 +339,21 @@ private:
     std::sort(unwritten.begin(), unwritten.end(), [](const auto& a, const auto& b) {
       return std::tie(a.first.file, a.first.begin) < std::tie(b.first.file, b.first.begin);
     });
+    std::unordered_map<std::uint32_t, WrittenIndex> writtenByHouse;
     for (const auto& [where, id] : unwritten) {
       const Share& sh = out_->shares[id];
       if (!diags_.warning(Warning::UnwrittenShare, where,
                           "share '" + sh.path + "' is read but never initialized or written"))
         continue;
-      std::vector<std::string> written;
-      for (std::uint32_t k = 0; k < out_->shares.size(); ++k)
-        if (out_->shares[k].house == sh.house && k != id && isWritten(k))
-          written.push_back(out_->shares[k].path);
+      auto [it, fresh] = writtenByHouse.try_emplace(sh.house);
+      if (fresh)
+        for (std::uint32_t k = 0; k < out_->shares.size(); ++k)
+          if (out_->shares[k].house == sh.house && isWritten(k)) {
+            auto [node, leaf] = splitPath(out_->shares[k].path);
+            it->second.leavesByNode[node].push_back(leaf);
+            it->second.nodesByLeaf[leaf].push_back(node);
+          }
+      const WrittenIndex& written = it->second;
       if (auto m = closeSharePath(sh.path, written))
         diags_.note({}, "did you mean '" + *m + "'?");
       else
