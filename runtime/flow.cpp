@@ -326,6 +326,17 @@ void Flow::emit(std::uint32_t partition, double value, std::uint64_t n, const st
 
 void Flow::run(double time) {
   if (paused_) return;
+  // What a full buffer cost since the last report: one trace line a pass, not one an item.
+  if (trace && stats_.dropped > reportedDrops_)
+    trace("flow " + def_.name + ": " + std::to_string(stats_.dropped - reportedDrops_) +
+          " dropped (buffer " + std::to_string(def_.capacity) + " full)");
+  if (trace && stats_.blocked > reportedBlocks_) {
+    std::uint64_t n = stats_.blocked - reportedBlocks_;
+    trace("flow " + def_.name + ": buffer full " +
+          (n == 1 ? "once" : std::to_string(n) + " times") + "; writers waited while it drained");
+  }
+  reportedDrops_ = stats_.dropped;
+  reportedBlocks_ = stats_.blocked;
   for (std::size_t c = 0; c < def_.clocks.size(); ++c) {
     // The ticks due: straight into the queue while it has room (the common case: one pass's
     // ticks), then one by one through the buffer's policy.

@@ -144,6 +144,7 @@ private:
   std::vector<FloAgg> aggs_;         ///< per partition: the open window's running aggregate
   std::vector<double> nextTick_;     ///< per clock
   bool paused_ = false;
+  std::uint64_t reportedDrops_ = 0, reportedBlocks_ = 0; ///< traced so far
 };
 
 } // namespace flo::rt
