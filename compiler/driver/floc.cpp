@@ -160,7 +160,15 @@ int commandCheck(Session& s) {
     if (s.diags().limitReached()) break;
     auto model = sema::check(*program, s.diags());
     // Store paths and types are checked by lowering (what `floc build` does next).
-    if (!s.diags().hasErrors()) ir::lower(*program, *model, s.sources(), s.diags(), true);
+    std::unique_ptr<ir::Program> ir;
+    if (!s.diags().hasErrors()) ir = ir::lower(*program, *model, s.sources(), s.diags(), true);
+    // The process ends soon: its memory goes back to the system at once, so the AST, the model
+    // and the IR are not torn down node by node (the profile of a large check showed ~12 % in
+    // `free` and `malloc_consolidate`), as clang's
+    // driver does with -disable-free. The language server, which lives on, frees them.
+    (void)program.release();
+    (void)model.release();
+    (void)ir.release();
   }
   return s.finish();
 }
