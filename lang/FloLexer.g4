@@ -31,7 +31,7 @@ BUFFER : 'buffer' ;
 JOB : 'job' ; NEEDS : 'needs' ; PRICE : 'price' ; REPLICAS : 'replicas' ; TRIGGER : 'trigger' ;
 LIMIT : 'limit' ;
 CONTRACT : 'contract' ; STATE : 'state' ; INVARIANT : 'invariant' ; ACTION : 'action' ;
-REQUIRES : 'requires' ; ENSURES : 'ensures' ;
+REQUIRES : 'requires' ; ENSURES : 'ensures' ; PAY : 'pay' ; MODIFIES : 'modifies' ;
 
 // ---- other soft keywords ----
 ME : 'me' ; MAIN : 'main' ; ROOT : 'root' ; ACTOR : 'actor' ; ELAPSED : 'elapsed' ;

@@ -80,6 +80,8 @@ statement
   | ACTION name param*                                            # actionStmt
   | REQUIRES expr                                                 # requiresStmt
   | ENSURES expr                                                  # ensuresStmt
+  | PAY amount=expr TO recipient=expr                             # payStmt
+  | MODIFIES lvalue+                                              # modifiesStmt
   ;
 
 // ---- tasker clauses ----
@@ -189,6 +191,7 @@ name
   | ABORT | REAR | RAZE | USE | FLO | GIVE | TAKE
   | DEED | INPUT | OUTPUT | LOCAL | FAIL | FLOW | WINDOW | MAP | FILTER | REDUCE | BUFFER | JOB | NEEDS
   | PRICE | REPLICAS | TRIGGER | LIMIT | CONTRACT | STATE | INVARIANT | ACTION | REQUIRES | ENSURES
+  | PAY | MODIFIES
   | ME | MAIN | ROOT | ACTOR | ELAPSED | RECURRED | GOAL | UPDATED | CHANGED | ANY | ALL | LAST
   | MINE | ACTIVE | INACTIVE | SLAVE | MOOT | FRONT | MID | BACK | READIED | STARTED | RUNNING
   | STOPPED | ABORTED | TEXT | BINARY | NEVER | ONCE | ALWAYS | UPDATE | CHANGE | STREAK | DECK

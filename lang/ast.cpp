@@ -32,8 +32,8 @@ const char* stmtKindName(StmtKind kind) {
       "aux",      "done",   "bid",       "fiat",   "rear",     "raze",    "reserved", "deed",
       "port",     "assign", "fail",      "flow",   "window",   "map",     "filter",   "reduce",
       "buffer",   "job",    "needs",     "price",  "replicas", "trigger", "run",      "limit",
-      "contract", "state",  "invariant", "action", "requires", "ensures"};
-  static_assert(sizeof(names) / sizeof(names[0]) == std::size_t(StmtKind::Ensures) + 1);
+      "contract", "state",  "invariant", "action", "requires", "ensures", "pay",      "modifies"};
+  static_assert(sizeof(names) / sizeof(names[0]) == std::size_t(StmtKind::Modifies) + 1);
   return names[std::size_t(kind)];
 }
 

@@ -210,6 +210,8 @@ enum class StmtKind : std::uint8_t {
   Action,
   Requires,
   Ensures,
+  Pay,
+  Modifies,
 };
 const char* stmtKindName(StmtKind kind);
 
@@ -535,6 +537,16 @@ struct Param {
 struct ActionStmt : StmtOf<StmtKind::Action> {
   Ident name;
   std::vector<Param> params;
+};
+
+/// `pay AMOUNT to DID` in a contract action: tokens from the contract to an account.
+struct PayStmt : StmtOf<StmtKind::Pay> {
+  std::unique_ptr<Expr> amount, recipient;
+};
+
+/// `modifies LOCATION...` in a contract action: the state it may change.
+struct ModifiesStmt : StmtOf<StmtKind::Modifies> {
+  std::vector<LValue> locations;
 };
 
 /// A comment, kept for the formatter.

@@ -1030,6 +1030,25 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::ENSURES)
     if (auto* c = dynamic_cast<P::EnsuresStmtContext*>(ctx))
       return exprNode(StmtKind::Ensures, c->expr());
+  if (verb_ == FloLexer::PAY)
+    if (auto* c = dynamic_cast<P::PayStmtContext*>(ctx)) {
+      auto n = node<PayStmt>(all, verb);
+      n->amount = expr(c->amount);
+      n->recipient = expr(c->recipient);
+      return n;
+    }
+  if (verb_ == FloLexer::MODIFIES)
+    if (auto* c = dynamic_cast<P::ModifiesStmtContext*>(ctx)) {
+      auto n = node<ModifiesStmt>(all, verb);
+      for (auto* lv : c->lvalue()) {
+        LValue l;
+        l.name = ident(lv->name());
+        if (lv->expr()) l.index = expr(lv->expr());
+        l.range = range(lv);
+        n->locations.push_back(std::move(l));
+      }
+      return n;
+    }
 
   diags_.error(all, "internal error: unhandled declaration form");
   return nullptr;

@@ -455,6 +455,16 @@ std::string formatStatement(const Stmt& s) {
     const auto& n = as<ReduceStmt>(s);
     return "reduce " + n.function.text + " into " + formatPath(n.into);
   }
+  case StmtKind::Pay: {
+    const auto& n = as<PayStmt>(s);
+    return "pay " + formatExpr(*n.amount) + " to " + formatExpr(*n.recipient);
+  }
+  case StmtKind::Modifies: {
+    out = "modifies";
+    for (const auto& l : as<ModifiesStmt>(s).locations)
+      append(out, l.name.text + (l.index ? "[" + formatExpr(*l.index) + "]" : ""));
+    return out;
+  }
   case StmtKind::Needs: {
     out = "needs";
     for (const auto& [k, v] : as<NeedsStmt>(s).items) append(out, k.text), append(out, v.text);
@@ -588,6 +598,8 @@ public:
       return 1;
     case StmtKind::Requires:
     case StmtKind::Ensures:
+    case StmtKind::Pay:
+    case StmtKind::Modifies:
       return action_ ? 2 : 1;
     case StmtKind::Assign:
     case StmtKind::Fail:

@@ -110,6 +110,8 @@ const std::vector<VerbInfo>& verbTable() {
       {"action", "action NAME [PARAM as TYPE]..."},
       {"requires", "requires EXPR"},
       {"ensures", "ensures EXPR"},
+      {"pay", "pay AMOUNT to DID"},
+      {"modifies", "modifies LOCATION..."},
   };
   return table;
 }

@@ -50,6 +50,8 @@ bool isExpressionVerb(std::size_t type) {
   case FloLexer::INVARIANT:
   case FloLexer::REQUIRES:
   case FloLexer::ENSURES:
+  case FloLexer::PAY:
+  case FloLexer::MODIFIES:
     return true;
   default:
     return false;
@@ -229,7 +231,8 @@ std::unique_ptr<antlr4::Token> TokenFilter::nextToken() {
       nesting_ = 0;
       statementTokens_ = 0;
       inExpression_ = type == FloLexer::FILTER || type == FloLexer::INVARIANT ||
-                      type == FloLexer::REQUIRES || type == FloLexer::ENSURES;
+                      type == FloLexer::REQUIRES || type == FloLexer::ENSURES ||
+                      type == FloLexer::PAY || type == FloLexer::MODIFIES;
     } else if ((statementVerb_ == FloLexer::LET && type == FloLexer::ASSIGN) ||
                (statementVerb_ == FloLexer::FAIL && type == FloLexer::IF)) {
       inExpression_ = true; // `let NAME = EXPR`, `fail WORD if EXPR`

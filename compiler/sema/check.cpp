@@ -413,6 +413,8 @@ private:
       return inBlock(s, Block::Contract);
     case StmtKind::Requires:
     case StmtKind::Ensures:
+    case StmtKind::Pay:
+    case StmtKind::Modifies:
       if (block_ == Block::Contract && !inAction_) {
         diags_.error(s.verbRange, "`" + verbOf(s) + "` belongs in a contract `action`");
         return;
@@ -1994,6 +1996,11 @@ private:
         const auto& st = as<StateStmt>(*s);
         declare(state, st.name, "state");
         checkType(st.type);
+        for (const auto& b : tir::kContractBuiltins)
+          if (st.name.text == b.name)
+            diags_.error(st.name.range, "state " + quote(st.name.text) +
+                                            " would hide the built-in " + quote(st.name.text) +
+                                            " (" + tir::baseName(b.type) + ")");
       }
     for (const Stmt* s : contract.body) {
       switch (s->kind) {
@@ -2007,6 +2014,10 @@ private:
           if (state.count(p.name.text))
             diags_.error(p.name.range,
                          "parameter " + quote(p.name.text) + " shadows contract state");
+          for (const auto& b : tir::kContractBuiltins)
+            if (p.name.text == b.name)
+              diags_.error(p.name.range, "parameter " + quote(p.name.text) +
+                                             " would hide the built-in " + quote(p.name.text));
         }
         break;
       }

@@ -809,13 +809,31 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
       out->vars.push_back({st.name.text, *t, Var::Role::State, st.name.range});
     }
   const std::size_t stateCount = out->vars.size();
+  for (const auto& b : kContractBuiltins)
+    out->vars.push_back({b.name, Type::scalar(b.type), Var::Role::Builtin, {}});
+  const std::size_t shared = out->vars.size(); // state and built-ins: in every action's scope
   TypedAction* action = nullptr;
   for (const lang::Stmt* s : contract.body) {
     switch (s->kind) {
     case lang::StmtKind::Invariant: {
+      // The state and the built-ins about the contract itself (`held`, `creator`); a name a
+      // call brings (`caller`, `value`, `now`) is not one an invariant can read.
       std::vector<Var> state(out->vars.begin(), out->vars.begin() + long(stateCount));
+      std::vector<std::uint32_t> toTable(stateCount);
+      for (std::uint32_t i = 0; i < stateCount; ++i) toTable[i] = i;
+      for (std::size_t i = 0; i < std::size(kContractBuiltins); ++i)
+        if (kContractBuiltins[i].inInvariants) {
+          state.push_back(out->vars[stateCount + i]);
+          toTable.push_back(std::uint32_t(stateCount + i));
+        }
       Typer typer(diags, Dialect::Contract, state);
+      typer.hint = "an invariant reads the contract's state, `held` and `creator`";
       auto c = typer.condition(*static_cast<const lang::ExprStmt&>(*s).expr, "an invariant");
+      auto remap = [&](Expr& e, auto&& self) -> void {
+        if (e.op == Op::Var) e.var = toTable.at(e.var);
+        for (auto& x : e.args) self(x, self);
+      };
+      if (c) remap(*c, remap);
       if (c)
         out->invariants.push_back(std::move(*c));
       else
@@ -842,15 +860,17 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
     case lang::StmtKind::Requires:
     case lang::StmtKind::Ensures:
     case lang::StmtKind::Assign:
-    case lang::StmtKind::Fail: {
+    case lang::StmtKind::Fail:
+    case lang::StmtKind::Pay:
+    case lang::StmtKind::Modifies: {
       if (!action) break; // outside an action: reported by the checker
-      // The action's scope: the state and its own parameters.
-      std::vector<Var> scope(out->vars.begin(), out->vars.begin() + long(stateCount));
+      // The action's scope: the state, the built-ins and its own parameters.
+      std::vector<Var> scope(out->vars.begin(), out->vars.begin() + long(shared));
       for (std::uint32_t p : action->params) scope.push_back(out->vars[p]);
       std::vector<std::uint32_t> toTable(scope.size());
-      for (std::uint32_t i = 0; i < stateCount; ++i) toTable[i] = i;
+      for (std::uint32_t i = 0; i < shared; ++i) toTable[i] = i;
       for (std::size_t k = 0; k < action->params.size(); ++k)
-        toTable[stateCount + k] = action->params[k];
+        toTable[shared + k] = action->params[k];
       Typer typer(diags, Dialect::Contract, scope);
       auto remap = [&](Expr& e, auto&& self) -> void {
         if (e.op == Op::Var) e.var = toTable.at(e.var);
@@ -864,6 +884,59 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
         typer.allowOld = s->kind == lang::StmtKind::Ensures;
         v = typer.condition(*static_cast<const lang::ExprStmt&>(*s).expr,
                             st.kind == Stmt::Kind::Requires ? "`requires`" : "`ensures`");
+      } else if (s->kind == lang::StmtKind::Pay) {
+        const auto& p = lang::as<lang::PayStmt>(*s);
+        st.kind = Stmt::Kind::Pay;
+        auto amount = p.amount ? typer.expr(*p.amount) : std::nullopt;
+        auto to = p.recipient ? typer.expr(*p.recipient) : std::nullopt;
+        if (amount)
+          v = typer.assign(std::move(*amount), Type::scalar(Base::U64), *p.amount,
+                           "the amount of `pay`");
+        if (to)
+          to = typer.assign(std::move(*to), Type::scalar(Base::Did), *p.recipient,
+                            "the recipient of `pay`");
+        if (!to) {
+          ok = false;
+          break;
+        }
+        remap(*to, remap);
+        st.index = std::move(*to);
+      } else if (s->kind == lang::StmtKind::Modifies) {
+        const auto& m = lang::as<lang::ModifiesStmt>(*s);
+        if (!action->modifies) action->modifies.emplace();
+        for (const auto& l : m.locations) {
+          auto var = typer.find(l.name.text);
+          if (!var || *var >= stateCount) {
+            typer.error(l.name.range,
+                        "`modifies` names contract state; " + quote(l.name.text) + " is not state");
+            ok = false;
+            continue;
+          }
+          Location loc;
+          loc.var = *var;
+          loc.range = l.range;
+          if (l.index) {
+            const Type& t = scope[*var].type;
+            if (t.base != Base::Map) {
+              typer.error(l.range,
+                          quote(l.name.text) + " is " + typeName(t) + "; only a map has entries");
+              ok = false;
+              continue;
+            }
+            auto k = typer.expr(*l.index);
+            if (k)
+              k = typer.assign(std::move(*k), Type::scalar(t.key), *l.index,
+                               "the key of " + l.name.text);
+            if (!k) {
+              ok = false;
+              continue;
+            }
+            remap(*k, remap);
+            loc.key = std::move(*k);
+          }
+          action->modifies->push_back(std::move(loc));
+        }
+        break;
       } else if (s->kind == lang::StmtKind::Fail) {
         const auto& f = lang::as<lang::FailStmt>(*s);
         st.kind = Stmt::Kind::Fail;

@@ -124,6 +124,8 @@ const char* roleName(Var::Role r) {
     return "item";
   case Var::Role::ItemTime:
     return "time";
+  case Var::Role::Builtin:
+    return "builtin";
   }
   return "?";
 }
@@ -248,6 +250,9 @@ void print(const std::vector<Var>& vars, const std::vector<Stmt>& body, std::ost
       break;
     case Stmt::Kind::Ensures:
       out << "ensures ";
+      break;
+    case Stmt::Kind::Pay:
+      out << "pay to " << (s.index ? printExpr(vars, *s.index) : "?") << ": ";
       break;
     }
     out << printExpr(vars, s.value) << "\n";

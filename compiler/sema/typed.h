@@ -114,7 +114,7 @@ struct Expr {
 // ---------------------------------------------------------------------------------- bodies
 
 struct Var {
-  enum class Role : std::uint8_t { Input, Output, Local, State, Param, Item, ItemTime };
+  enum class Role : std::uint8_t { Input, Output, Local, State, Param, Item, ItemTime, Builtin };
   std::string name;
   Type type;
   Role role = Role::Local;
@@ -123,13 +123,13 @@ struct Var {
 const char* roleName(Var::Role r);
 
 struct Stmt {
-  enum class Kind : std::uint8_t { Assign, Fail, Requires, Ensures };
+  enum class Kind : std::uint8_t { Assign, Fail, Requires, Ensures, Pay };
   Kind kind = Kind::Assign;
   lang::SourceRange range;
   std::uint32_t target = kNoVar; ///< Assign: the variable
-  std::optional<Expr> index;     ///< Assign into a map entry
-  Expr value;                    ///< Assign: the value; Fail, Requires, Ensures: the condition
-  std::string message;           ///< Fail: the message, unquoted
+  std::optional<Expr> index;     ///< Assign into a map entry; Pay: the recipient (a did)
+  Expr value; ///< Assign: the value; Pay: the amount; Fail, Requires, Ensures: the condition
+  std::string message; ///< Fail: the message, unquoted
 };
 
 /// A deed: its ports in declaration order (`vars`, roles Input, Output, Local) and its body.
@@ -141,14 +141,37 @@ struct TypedDeed {
   std::vector<std::uint32_t> inputsAndOutputs() const; ///< var indices bound to store fields
 };
 
+/// A location an action may change (`modifies total balance[caller]`).
+struct Location {
+  std::uint32_t var = kNoVar; ///< a state variable
+  std::optional<Expr> key;    ///< one entry of a map; the whole variable when absent
+  lang::SourceRange range;
+};
+
 struct TypedAction {
   std::string name;
   lang::SourceRange range;
   std::vector<std::uint32_t> params; ///< var indices (role Param)
-  std::vector<Stmt> body;            ///< requires, ensures, assignments and fails, in order
+  std::vector<Stmt> body;            ///< requires, ensures, assignments, pays, fails, in order
+  std::optional<std::vector<Location>> modifies; ///< absent: no `modifies` (anything)
 };
 
-/// A contract: state and parameters share one variable table.
+/// The names every contract action reads (docs/language.md, contracts): `caller` and `creator`
+/// (did), `value`, `held` and `now` (u64). They follow the state in a contract's variable table,
+/// in this order.
+struct ContractBuiltin {
+  const char* name;
+  Base type;
+  bool inInvariants; ///< invariants read the contract, not a call
+};
+inline constexpr ContractBuiltin kContractBuiltins[] = {{"caller", Base::Did, false},
+                                                        {"creator", Base::Did, true},
+                                                        {"value", Base::U64, false},
+                                                        {"held", Base::U64, true},
+                                                        {"now", Base::U64, false}};
+
+/// A contract: state, then the built-ins (kContractBuiltins), then each action's parameters, in
+/// one variable table.
 struct TypedContract {
   std::string name;
   lang::SourceRange range;

@@ -119,6 +119,29 @@ TEST(TypedIr, ContractsTypeOverDeclaredTypes) {
       << out.str();
 }
 
+TEST(TypedIr, ContractsMoveTokens) {
+  auto t = run("contract c\n  state bal as map did u64\n  invariant held >= 0\n"
+               "  action take amt as u64\n    modifies bal[caller]\n"
+               "    let bal[caller] = bal[caller] - amt\n    pay amt to caller\n");
+  ASSERT_FALSE(t->diags->hasErrors()) << t->errors();
+  const auto& c = *t->model->typedContracts[0];
+  // The built-ins follow the state; the parameter follows them.
+  ASSERT_EQ(c.vars.size(), 1u + std::size(tir::kContractBuiltins) + 1u);
+  EXPECT_EQ(c.vars[1].name, "caller");
+  EXPECT_EQ(c.vars[1].role, tir::Var::Role::Builtin);
+  const auto& a = c.actions.at(0);
+  ASSERT_TRUE(a.modifies);
+  ASSERT_EQ(a.modifies->size(), 1u);
+  EXPECT_EQ(a.modifies->at(0).var, 0u);
+  ASSERT_TRUE(a.modifies->at(0).key);
+  std::ostringstream out;
+  tir::print(c.vars, a.body, out, "");
+  EXPECT_NE(out.str().find("pay to caller:did: amt:u64"), std::string::npos) << out.str();
+  // The invariant's `held` is the table's built-in, not a shifted index.
+  ASSERT_EQ(c.invariants.size(), 1u);
+  EXPECT_EQ(tir::printExpr(c.vars, c.invariants[0]), ">=:bool(held:u64, 0:u64)");
+}
+
 TEST(TypedIr, ContractTypeErrors) {
   auto t = run("contract c\n  state n as u64\n  state i as i64\n  state owner as did\n"
                "  invariant n\n"
