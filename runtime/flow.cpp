@@ -51,7 +51,7 @@ Flow::Flow(FlowDef def, FloCtx& ctx, Sink sink, Check check)
   assert(!def_.sinks.empty() && def_.capacity > 0);
   windows_.resize(def_.sinks.size());
   aggs_.assign(def_.sinks.size(), FloAgg{});
-  nextTick_.assign(def_.clocks.size(), 0.0);
+  nextTick_.assign(def_.clocks.size(), 0);
   values_.reserve(def_.capacity);
   parts_.reserve(def_.capacity);
 }
@@ -84,8 +84,15 @@ void Flow::pause() {
 void Flow::resume(double time) {
   pause();
   paused_ = false;
-  // Clocks tick at multiples of their period from the run's start.
-  for (std::size_t c = 0; c < def_.clocks.size(); ++c) nextTick_[c] = time;
+  // Clocks tick at multiples of their period from the run's start; sliding windows start at
+  // the first multiple of `every` at or after it.
+  clockBase_ = time;
+  std::fill(nextTick_.begin(), nextTick_.end(), 0);
+  if (def_.window == FlowWindow::Time && def_.every > 0)
+    for (auto& w : windows_) {
+      w.nextK = std::uint64_t(std::max(0.0, std::floor(time / def_.every)));
+      while (double(w.nextK) * def_.every < time) ++w.nextK;
+    }
 }
 
 void Flow::written(std::uint32_t source, const FloValue& v, double time) {
@@ -151,6 +158,8 @@ void Flow::drain(double time) {
         aggs_[p] = added;
       }
   } else {
+    // Windows due close first, in partition order, whatever order the items come in.
+    for (std::uint32_t p = 0; p < windows_.size(); ++p) closeDue(p, time);
     std::size_t kept = n;
     if (def_.items) {
       kept = std::size_t(def_.items(&ctx_, values_.data() + head_, parts_.data() + head_,
@@ -206,16 +215,19 @@ void Flow::closeDue(std::uint32_t partition, double time) {
     if (w.open && w.start + def_.length <= time) emitRunning(partition, w);
     return;
   }
-  // Sliding: windows [k*every, k*every + length), each written once, in order.
-  if (w.items.empty() && w.nextStart + def_.length <= time) {
+  // Sliding: windows [k*every, k*every + length), each written once, in order. Starts are
+  // computed from k, never accumulated (0.1 added 15 times is not 1.5).
+  auto start = [&](std::uint64_t k) { return double(k) * def_.every; };
+  if (w.items.empty() && start(w.nextK) + def_.length <= time) {
     // Nothing to write: skip to the first window still open at `time`.
-    w.nextStart = (std::floor((time - def_.length) / def_.every) + 1) * def_.every;
+    w.nextK = std::uint64_t(std::max(0.0, std::floor((time - def_.length) / def_.every)));
+    while (start(w.nextK) + def_.length <= time) ++w.nextK;
     return;
   }
-  while (w.nextStart + def_.length <= time) {
-    emitKept(partition, w.nextStart, w.nextStart + def_.length, w);
-    w.nextStart += def_.every;
-    while (!w.items.empty() && w.items.front().second < w.nextStart) w.items.pop_front();
+  while (start(w.nextK) + def_.length <= time) {
+    emitKept(partition, start(w.nextK), start(w.nextK) + def_.length, w);
+    ++w.nextK;
+    while (!w.items.empty() && w.items.front().second < start(w.nextK)) w.items.pop_front();
   }
 }
 
@@ -337,21 +349,40 @@ void Flow::run(double time) {
   }
   reportedDrops_ = stats_.dropped;
   reportedBlocks_ = stats_.blocked;
+  // Items a later flow wrote after this one's run keep the time of their pass.
+  if (values_.size() > head_ && queuedAt_ < time) drain(queuedAt_);
   for (std::size_t c = 0; c < def_.clocks.size(); ++c) {
-    // The ticks due: straight into the queue while it has room (the common case: one pass's
-    // ticks), then one by one through the buffer's policy.
+    // Tick k is at clockBase_ + k * period (computed, never accumulated), in the first pass at
+    // or after it. The due ticks go straight into the queue while it has room; beyond that the
+    // buffer's policy decides, ticks that cannot fit are counted without being made one by one.
     const double period = def_.clocks[c];
-    double t = nextTick_[c];
-    if (t <= time && values_.size() - head_ < def_.capacity) {
+    auto at = [&](std::uint64_t k) { return clockBase_ + double(k) * period; };
+    std::uint64_t k = nextTick_[c];
+    if (at(k) > time) continue;
+    std::uint64_t last = k + std::uint64_t(std::max(0.0, std::floor((time - at(k)) / period)));
+    while (at(last + 1) <= time) ++last;
+    while (last > k && at(last) > time) --last;
+    nextTick_[c] = last + 1;
+    std::uint64_t due = last - k + 1;
+    std::uint64_t room = def_.capacity - (values_.size() - head_);
+    if (due > room && def_.policy != FlowPolicy::Block) {
+      std::uint64_t lost = due - room;
+      stats_.items += lost;
+      stats_.dropped += lost;
+      if (def_.policy == FlowPolicy::DropOldest)
+        k += lost; // the oldest ticks go
+      else
+        last -= lost; // the newest ticks go
+    }
+    if (k <= last && room > 0) {
       if (values_.size() > head_ && queuedAt_ != time) drain(queuedAt_);
       queuedAt_ = time;
-      std::size_t room = def_.capacity - (values_.size() - head_), before = values_.size();
-      for (; t <= time && room; t += period, --room) values_.push_back(t);
+      std::size_t before = values_.size();
+      for (; k <= last && room; ++k, --room) values_.push_back(at(k));
       parts_.resize(values_.size(), 0);
       stats_.items += values_.size() - before;
     }
-    for (; t <= time; t += period) enqueue(t, 0, time);
-    nextTick_[c] = t;
+    for (; k <= last; ++k) enqueue(at(k), 0, time); // block: the queue drains as it fills
   }
   drain(time);
   for (std::uint32_t p = 0; p < windows_.size(); ++p) {

@@ -114,7 +114,7 @@ private:
     double acc = 0;   ///< Deed: the fold so far
     // kept items (sliding windows, median): value and time
     std::deque<std::pair<double, double>> items;
-    double nextStart = 0; ///< sliding: the first window not yet written
+    std::uint64_t nextK = 0; ///< sliding: the first window not yet written, [k*every, +length)
   };
 
   void enqueue(double value, std::uint32_t partition, double time);
@@ -136,13 +136,14 @@ private:
   Sink sink_;
   Check check_;
   FlowStats stats_;
-  std::vector<double> values_;       ///< the queue, from head_
-  std::vector<std::uint32_t> parts_; ///< parallel to values_
-  std::size_t head_ = 0;             ///< queue start (drop oldest advances it)
-  double queuedAt_ = 0;              ///< the time of the queued items
-  std::vector<Window> windows_;      ///< per partition
-  std::vector<FloAgg> aggs_;         ///< per partition: the open window's running aggregate
-  std::vector<double> nextTick_;     ///< per clock
+  std::vector<double> values_;          ///< the queue, from head_
+  std::vector<std::uint32_t> parts_;    ///< parallel to values_
+  std::size_t head_ = 0;                ///< queue start (drop oldest advances it)
+  double queuedAt_ = 0;                 ///< the time of the queued items
+  std::vector<Window> windows_;         ///< per partition
+  std::vector<FloAgg> aggs_;            ///< per partition: the open window's running aggregate
+  std::vector<std::uint64_t> nextTick_; ///< per clock: the next tick's index
+  double clockBase_ = 0;                ///< ticks are at clockBase_ + k * period
   bool paused_ = false;
   std::uint64_t reportedDrops_ = 0, reportedBlocks_ = 0; ///< traced so far
 };

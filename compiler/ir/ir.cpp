@@ -604,7 +604,9 @@ std::optional<std::uint64_t> flowPassWork(const Flow& f, std::string& why) {
           "writes; give it `buffer N drop oldest` or `drop newest`";
     return std::nullopt;
   }
-  const std::uint64_t items = f.capacity, partitions = f.sinks.size();
+  // Each pass a flow takes at most a full buffer written before its run, and a full buffer that
+  // flows declared after it wrote after its run in the pass before.
+  const std::uint64_t items = 2 * std::uint64_t(f.capacity), partitions = f.sinks.size();
   std::uint64_t perItem = 1;
   for (const auto& st : f.stages) perItem += st.deed ? work(*st.deed) : work(*st.filter);
   if (f.reduceDeed) perItem += work(*f.reduceDeed);

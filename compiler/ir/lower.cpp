@@ -740,6 +740,24 @@ private:
   /// Flows (docs/runtime.md, "Flows"): each source pattern matched against the store of the
   /// first house holding a match, one partition per key, one sink share per partition.
   void flows() {
+    // The sinks of flows without `by` first: a flow may take another's sink as its source
+    // whatever order they are declared in. (A keyed sink is known once its sources are.)
+    if (!out_->houses.empty())
+      for (const auto& spec : model_.flowSpecs)
+        if (spec && !spec->byKey) {
+          std::uint32_t house = 0;
+          std::string key;
+          for (std::uint32_t h = 0; h < out_->houses.size(); ++h) {
+            bool any = false;
+            for (const auto& [path, id] : shareIndex_[h])
+              for (const auto& src : spec->sources) any |= matches(src.path, path, key);
+            if (any) {
+              house = h;
+              break;
+            }
+          }
+          field(share(house, spec->into, spec->intoRange), "value", Value::none(), spec->intoRange);
+        }
     for (std::size_t i = 0; i < model_.flows.size() && i < model_.flowSpecs.size(); ++i) {
       const sema::FlowSpec* spec = model_.flowSpecs[i].get();
       if (!spec) continue;

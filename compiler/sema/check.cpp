@@ -1664,11 +1664,16 @@ private:
     return def->typed;
   }
 
-  /// A positive duration in seconds (`10s`, `500ms`, `1m`, or a plain number of seconds).
+  /// The shortest period, window or slide a flow takes: finer than any pass, coarse enough that
+  /// one pass never has an unbounded number of ticks or windows to make.
+  static constexpr double kFlowResolution = 1e-7;
+
+  /// A duration in seconds (`10s`, `500ms`, `1m`, or a plain number of seconds) of at least
+  /// the flows' resolution, 100 ns.
   std::optional<double> seconds(const Word& w) {
     auto d = durationSeconds(w.text);
     if (!d) d = numberValue(w);
-    if (!d || !(*d > 0) || !std::isfinite(*d)) return std::nullopt;
+    if (!d || !(*d >= kFlowResolution) || !std::isfinite(*d)) return std::nullopt;
     return d;
   }
 
@@ -1702,7 +1707,10 @@ private:
       if (auto p = seconds(w))
         spec->clocks.push_back(*p);
       else
-        bad(w.range, "a clock source takes a positive period (`from every 1s`)");
+        bad(w.range, "a clock source takes a period of at least 100ns (`from every 1s`)");
+      if (decl.by)
+        bad(w.range, "a clock tick has no `*` segment to partition by: a flow `by *` cannot "
+                     "take clock ticks (give them a flow of their own)");
     }
     std::size_t sourceStars = kNone;
     for (const auto& src : spec->sources) {
@@ -1732,7 +1740,7 @@ private:
         if (windowed) bad(w.verbRange, "a flow has one `window`");
         windowed = true;
         auto n = numberValue(w.length);
-        if (auto d = durationSeconds(w.length.text); d && *d > 0) {
+        if (auto d = durationSeconds(w.length.text); d && *d >= kFlowResolution) {
           spec->window = FlowSpec::Window::Time;
           spec->length = *d;
         } else if (n && *n >= 1 && std::floor(*n) == *n && *n <= 1e9) {
@@ -1745,8 +1753,8 @@ private:
           auto e = durationSeconds(w.every->text);
           if (spec->window != FlowSpec::Window::Time)
             bad(w.every->range, "sliding windows are by time (`window 10s every 2s`)");
-          else if (!e || !(*e > 0))
-            bad(w.every->range, "`every` takes a positive duration (2s, 500ms)");
+          else if (!e || !(*e >= kFlowResolution))
+            bad(w.every->range, "`every` takes a duration of at least 100ns (2s, 500ms)");
           else
             spec->every = *e;
         }
@@ -1839,6 +1847,15 @@ private:
       }
     }
     if (!sink && complete_) bad(decl.name.range, "flow " + quote(flow.name) + " has no sink");
+    // A count window that keeps its items (for a median) holds its whole count at once.
+    if (spec->window == FlowSpec::Window::Count && spec->reducer == "median" &&
+        spec->count > spec->capacity)
+      for (const Stmt* s : flow.body)
+        if (s->kind == StmtKind::Window)
+          bad(as<WindowStmt>(*s).length.range,
+              "a count window of " + std::to_string(spec->count) +
+                  " items kept for `median` needs a buffer of at least " +
+                  std::to_string(spec->count) + " (it has " + std::to_string(spec->capacity) + ")");
     if (!ok || !sink) return nullptr;
     return spec;
   }
