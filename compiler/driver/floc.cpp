@@ -186,6 +186,11 @@ std::unique_ptr<ir::Program> lowerProgram(Session& s, std::unique_ptr<lang::Prog
     for (const auto& p : problems) s.diags().error({}, "internal error: IR does not verify: " + p);
     return nullptr;
   }
+  // Nothing checked is dropped without a word: a contract is not part of the executable.
+  for (const auto& c : model->contracts)
+    s.err() << "floc: note: contract '" << c.name
+            << "' is checked but not built: contracts run on the pool (`floc verify` and "
+               "`fog contract deploy` are not implemented yet)\n";
   return ir;
 }
 
