@@ -150,7 +150,6 @@ private:
     if (!t) {
       error(src.range, "cannot mix " + aValue(a.type) + " and " + aValue(b.type) + " in " +
                            quote(lang::formatExpr(src)));
-      mixed_ = true;
       return false;
     }
     if (t->base == Base::Bool && !keepBool) t = Type::scalar(Base::I64);
@@ -530,14 +529,15 @@ private:
     case Fn::Cos:
       if (!arity(1, 1)) return std::nullopt;
       n.type = Type::scalar(Base::F64);
+      args[0] = *convert(std::move(args[0]), n.type);
       break;
     case Fn::Floor:
     case Fn::Ceil:
     case Fn::Round: {
+      // An f64 is rounded to an i64; an integer (or a bool, widened) is itself.
       if (!arity(1, 1)) return std::nullopt;
       Base b = args[0].type.base;
       n.type = Type::scalar(b == Base::U64 ? Base::U64 : Base::I64);
-      if (b != Base::F64) n.bounds = args[0].bounds;
       if (b == Base::F64) break;
       args[0] = *convert(std::move(args[0]), n.type);
       n.bounds = args[0].bounds;
@@ -591,9 +591,6 @@ private:
     case Fn::Len:
       break;
     }
-    if (n.type.base == Base::F64 && *fn != Fn::Min && *fn != Fn::Max && *fn != Fn::Clamp &&
-        *fn != Fn::Abs)
-      for (auto& a : args) a = *convert(std::move(a), n.type);
     n.args = std::move(args);
     return n;
   }
@@ -661,8 +658,14 @@ private:
   Diagnostics& diags_;
   Dialect dialect_;
   std::vector<Var>& vars_;
-  bool mixed_ = false;
 };
+
+/// Points the variables of `e`, typed over a scope, at the contract's table (`table[i]` is the
+/// table index of the scope's variable i).
+void remap(Expr& e, const std::vector<std::uint32_t>& table) {
+  if (e.op == Op::Var) e.var = table.at(e.var);
+  for (auto& x : e.args) remap(x, table);
+}
 
 /// Ports a deed computes with (code generation lowers these three).
 bool deedPortType(const Type& t) {
@@ -829,15 +832,12 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
       Typer typer(diags, Dialect::Contract, state);
       typer.hint = "an invariant reads the contract's state, `held` and `creator`";
       auto c = typer.condition(*static_cast<const lang::ExprStmt&>(*s).expr, "an invariant");
-      auto remap = [&](Expr& e, auto&& self) -> void {
-        if (e.op == Op::Var) e.var = toTable.at(e.var);
-        for (auto& x : e.args) self(x, self);
-      };
-      if (c) remap(*c, remap);
-      if (c)
+      if (c) {
+        remap(*c, toTable);
         out->invariants.push_back(std::move(*c));
-      else
+      } else {
         ok = false;
+      }
       break;
     }
     case lang::StmtKind::Action: {
@@ -872,10 +872,6 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
       for (std::size_t k = 0; k < action->params.size(); ++k)
         toTable[shared + k] = action->params[k];
       Typer typer(diags, Dialect::Contract, scope);
-      auto remap = [&](Expr& e, auto&& self) -> void {
-        if (e.op == Op::Var) e.var = toTable.at(e.var);
-        for (auto& x : e.args) self(x, self);
-      };
       Stmt st;
       st.range = s->range;
       std::optional<Expr> v;
@@ -899,7 +895,7 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
           ok = false;
           break;
         }
-        remap(*to, remap);
+        remap(*to, toTable);
         st.index = std::move(*to);
       } else if (s->kind == lang::StmtKind::Modifies) {
         const auto& m = lang::as<lang::ModifiesStmt>(*s);
@@ -931,7 +927,7 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
               ok = false;
               continue;
             }
-            remap(*k, remap);
+            remap(*k, toTable);
             loc.key = std::move(*k);
           }
           action->modifies->push_back(std::move(loc));
@@ -971,7 +967,7 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
             ok = false;
             break;
           }
-          remap(*key, remap);
+          remap(*key, toTable);
           st.index = std::move(*key);
           want = *want.value;
           name += "[" + lang::formatExpr(*a.target.index) + "]";
@@ -983,7 +979,7 @@ std::shared_ptr<const TypedContract> typeContract(const ExtensionBlock& contract
         ok = false;
         break;
       }
-      remap(*v, remap);
+      remap(*v, toTable);
       st.value = std::move(*v);
       action->body.push_back(std::move(st));
       break;
