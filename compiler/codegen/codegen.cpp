@@ -53,7 +53,7 @@ void initTargets() {
 class Generator {
 public:
   Generator(const ir::Program& p, LLVMContext& c, Module& m, bool bundle)
-      : p_(p), c_(c), m_(m), b_(c), deeds_(p, c, m, b_), tapped_(p.tapped()), bundle_(bundle) {
+      : p_(p), c_(c), m_(m), b_(c), deeds_(p, c, m, b_), bundle_(bundle) {
     i32_ = Type::getInt32Ty(c);
     i64_ = Type::getInt64Ty(c);
     f64_ = Type::getDoubleTy(c);
@@ -212,13 +212,7 @@ private:
     return cell;
   }
 
-  void stampShare(const Frame& f, std::uint32_t share) {
-    Value* stamp = b_.CreateLoad(f64_, b_.CreateStructGEP(ctx_, f.ctx, 2), "stamp");
-    b_.CreateStore(stamp, b_.CreateInBoundsGEP(f64_, f.stamps, b_.getInt64(share)));
-    if (tapped_[share]) // a flow takes this share's writes as items
-      b_.CreateCall(helper("flo_written", b_.getVoidTy(), {ptr_, i32_}),
-                    {f.ctx, b_.getInt32(share)});
-  }
+  void stampShare(const Frame& f, std::uint32_t share) { deeds_.stamp(f.ctx, f.stamps, share); }
 
   // ---------------------------------------------------------------- data acts
 
@@ -463,8 +457,7 @@ private:
   Module& m_;
   IRBuilder<> b_;
   DeedEmitter deeds_;
-  std::vector<bool> tapped_; ///< per share: some flow takes its writes
-  bool bundle_;              ///< emit flo_bundle_main instead of main
+  bool bundle_; ///< emit flo_bundle_main instead of main
   StringTable strings_;
   GlobalVariable* stringsPlaceholder_ = nullptr;
   Type *i32_, *i64_, *f64_;

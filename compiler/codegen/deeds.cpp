@@ -76,8 +76,8 @@ public:
   /// Binds inputs and outputs to the call's store fields, in declaration order. False with a
   /// message when the call does not fit the deed (a bug in lowering, never a user error).
   bool bind(std::string& error) {
-    refs_.assign((*vars_).size(), {});
-    assigned_.assign((*vars_).size(), false);
+    refs_.assign(vars_->size(), {});
+    assigned_.assign(vars_->size(), false);
     auto bound = deed_->inputsAndOutputs();
     if (bound.size() != call_->ports.size()) {
       error = "internal error: " + what_ + ": " + std::to_string(call_->ports.size()) +
@@ -109,15 +109,15 @@ public:
     b_.SetInsertPoint(BasicBlock::Create(c_, "entry", fn));
     ctxArg_ = fn->getArg(0);
     slots_ = b_.CreateLoad(ptr_, b_.CreateStructGEP(ctx_, ctxArg_, 0), "slots");
-    env_.assign((*vars_).size(), nullptr);
+    env_.assign(vars_->size(), nullptr);
     // Inputs first, all of them (a port's type is a contract even when the body ignores it);
     // outputs and locals start at zero.
-    for (std::size_t i = 0; i < (*vars_).size(); ++i)
+    for (std::size_t i = 0; i < vars_->size(); ++i)
       env_[i] = role(i) == tir::Var::Role::Input ? input(i) : zero(base(i));
     body(p_.deeds.at(call_->deed).stmtLocs);
     // Outputs, after the whole body: a fault above leaves the store untouched.
     std::vector<std::uint32_t> written;
-    for (std::size_t i = 0; i < (*vars_).size(); ++i) {
+    for (std::size_t i = 0; i < vars_->size(); ++i) {
       if (role(i) != tir::Var::Role::Output || !assigned_[i]) continue;
       Value* cell = cellOf(i);
       const Base t = base(i);
@@ -131,13 +131,7 @@ public:
     }
     if (!written.empty()) {
       Value* stamps = b_.CreateLoad(ptr_, b_.CreateStructGEP(ctx_, ctxArg_, 1), "stamps");
-      Value* stamp = b_.CreateLoad(f64_, b_.CreateStructGEP(ctx_, ctxArg_, 2), "stamp");
-      for (std::uint32_t share : written)
-        b_.CreateStore(stamp, b_.CreateInBoundsGEP(f64_, stamps, b_.getInt64(share)));
-      for (std::uint32_t share : written)
-        if (owner_.tapped(share)) // a flow takes this share's writes as items
-          b_.CreateCall(helper("flo_written", b_.getVoidTy(), {ptr_, i32_}),
-                        {ctxArg_, b_.getInt32(share)});
+      for (std::uint32_t share : written) owner_.stamp(ctxArg_, stamps, share);
     }
     b_.CreateRet(b_.getInt32(0));
   }
@@ -590,6 +584,20 @@ private:
 };
 
 } // namespace
+
+void DeedEmitter::stamp(Value* ctx, Value* stamps, std::uint32_t share) {
+  Type* f64 = b_.getDoubleTy();
+  Type* ptr = PointerType::getUnqual(c_);
+  StructType* ctxTy = StructType::getTypeByName(c_, "FloCtx");
+  assert(ctxTy && "codegen.cpp names FloCtx before any function is emitted");
+  Value* now = b_.CreateLoad(f64, b_.CreateStructGEP(ctxTy, ctx, 2), "stamp");
+  b_.CreateStore(now, b_.CreateInBoundsGEP(f64, stamps, b_.getInt64(share)));
+  if (tapped_.at(share)) // a flow takes this share's writes as items
+    b_.CreateCall(
+        m_.getOrInsertFunction("flo_written",
+                               FunctionType::get(b_.getVoidTy(), {ptr, b_.getInt32Ty()}, false)),
+        {ctx, b_.getInt32(share)});
+}
 
 Constant* DeedEmitter::message(const std::string& text) {
   auto [it, fresh] = messages_.emplace(text, nullptr);

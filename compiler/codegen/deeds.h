@@ -41,8 +41,10 @@ public:
   DeedEmitter(const ir::Program& p, llvm::LLVMContext& c, llvm::Module& m, llvm::IRBuilder<>& b)
       : p_(p), c_(c), m_(m), b_(b), tapped_(p.tapped()) {}
 
-  /// Whether some flow takes the writes of `share` as items.
-  bool tapped(std::uint32_t share) const { return tapped_.at(share); }
+  /// A write of `share` at the current insert point: its stamp (`stamps[share] = ctx->stamp`)
+  /// and, when some flow takes its writes as items, the call that reports it (flo_written).
+  /// Every store write generated code makes goes through here.
+  void stamp(llvm::Value* ctx, llvm::Value* stamps, std::uint32_t share);
 
   /// Fills `fn` (signature i32(FloCtx*)) with the call. Returns false with a message only for
   /// an internal inconsistency (a call that does not fit its deed); `fn` is then left empty.
