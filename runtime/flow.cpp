@@ -44,6 +44,17 @@ double median(std::vector<double> v) {
   return (lo + hi) / 2;
 }
 
+/// Adds an item to a running aggregate: the rule of abi.h's FloAgg, as the generated item
+/// functions apply it.
+void accumulate(FloAgg& a, double value) {
+  a.min = a.n == 0 || value < a.min ? value : a.min;
+  a.max = a.n == 0 || a.max < value ? value : a.max;
+  a.first = a.n == 0 ? value : a.first;
+  a.last = value;
+  a.sum += value;
+  ++a.n;
+}
+
 } // namespace
 
 Flow::Flow(FlowDef def, FloCtx& ctx, Sink sink, Check check)
@@ -64,7 +75,6 @@ bool Flow::fused() const {
 void Flow::open(std::uint32_t partition, double time) {
   Window& w = windows_[partition];
   w.open = true;
-  aggs_[partition] = FloAgg{};
   if (def_.window == FlowWindow::Time) w.start = std::floor(time / def_.length) * def_.length;
 }
 
@@ -107,9 +117,13 @@ void Flow::written(std::uint32_t source, const FloValue& v, double time) {
   enqueue(x, def_.sources[source].partition, time);
 }
 
-void Flow::enqueue(double value, std::uint32_t partition, double time) {
+void Flow::queueAt(double time) {
   if (values_.size() > head_ && queuedAt_ != time) drain(queuedAt_);
   queuedAt_ = time;
+}
+
+void Flow::enqueue(double value, std::uint32_t partition, double time) {
+  queueAt(time);
   ++stats_.items;
   if (values_.size() - head_ >= def_.capacity) {
     switch (def_.policy) {
@@ -139,35 +153,26 @@ void Flow::drain(double time) {
   std::size_t n = values_.size() - head_;
   if (n == 0) return;
   stats_.taken += n;
-  if (fused()) {
-    // All queued items have this pass's time: windows due close first, then the native item
-    // function adds what its stages keep straight to the running aggregates.
-    for (std::uint32_t p = 0; p < windows_.size(); ++p) closeDue(p, time);
-    std::vector<std::uint64_t> before(aggs_.size());
-    for (std::size_t p = 0; p < aggs_.size(); ++p) before[p] = aggs_[p].n;
-    std::size_t kept =
-        std::size_t(def_.items(&ctx_, values_.data() + head_, parts_.data() + head_,
-                               std::uint32_t(n), time, aggs_.data(), aggs_.size() == 1));
+  // All queued items have this time. Windows due close first, in partition order, whatever
+  // order the items come in.
+  for (std::uint32_t p = 0; p < windows_.size(); ++p) closeDue(p, time);
+  // Fused, the native item function adds what its stages keep straight to the running
+  // aggregates; otherwise it compacts the survivors, which `add` takes one by one.
+  const bool fuse = fused();
+  std::size_t kept = n;
+  if (def_.items) {
+    kept = std::size_t(def_.items(&ctx_, values_.data() + head_, parts_.data() + head_,
+                                  std::uint32_t(n), time, fuse ? aggs_.data() : nullptr,
+                                  aggs_.size() == 1));
     check_();
     assert(kept <= n);
     stats_.filtered += n - kept;
+  }
+  if (fuse) {
+    // A window not open holds nothing (its aggregate is empty): one that got items opens.
     for (std::uint32_t p = 0; p < aggs_.size(); ++p)
-      if (aggs_[p].n > before[p] && !windows_[p].open) {
-        FloAgg added = aggs_[p]; // a window opened by this batch: its items are all new
-        open(p, time);
-        aggs_[p] = added;
-      }
+      if (!windows_[p].open && aggs_[p].n > 0) open(p, time);
   } else {
-    // Windows due close first, in partition order, whatever order the items come in.
-    for (std::uint32_t p = 0; p < windows_.size(); ++p) closeDue(p, time);
-    std::size_t kept = n;
-    if (def_.items) {
-      kept = std::size_t(def_.items(&ctx_, values_.data() + head_, parts_.data() + head_,
-                                    std::uint32_t(n), time, nullptr, 0));
-      check_();
-      assert(kept <= n);
-      stats_.filtered += n - kept;
-    }
     for (std::size_t i = 0; i < kept; ++i) add(parts_[head_ + i], values_[head_ + i], time);
   }
   values_.clear();
@@ -198,13 +203,7 @@ void Flow::add(std::uint32_t partition, double value, double time) {
   if (!w.open) open(partition, time);
   FloAgg& a = aggs_[partition];
   if (def_.reducer == FlowReducer::Deed) w.acc = a.n == 0 ? value : fold(w.acc, value);
-  // The rule of abi.h's FloAgg, as the generated item functions apply it.
-  a.min = a.n == 0 || value < a.min ? value : a.min;
-  a.max = a.n == 0 || a.max < value ? value : a.max;
-  a.first = a.n == 0 ? value : a.first;
-  a.last = value;
-  a.sum += value;
-  ++a.n;
+  accumulate(a, value);
   if (def_.window == FlowWindow::Count && a.n >= def_.count) emitRunning(partition, w);
 }
 
@@ -231,46 +230,40 @@ void Flow::closeDue(std::uint32_t partition, double time) {
   }
 }
 
+double Flow::reduce(const FloAgg& a, const std::vector<double>& kept, double folded) const {
+  switch (def_.reducer) {
+  case FlowReducer::Mean:
+    return a.sum / double(a.n);
+  case FlowReducer::Sum:
+    return a.sum;
+  case FlowReducer::Min:
+    return a.min;
+  case FlowReducer::Max:
+    return a.max;
+  case FlowReducer::Count:
+    return double(a.n);
+  case FlowReducer::First:
+    return a.first;
+  case FlowReducer::Last:
+    return a.last;
+  case FlowReducer::Median:
+    return median(kept);
+  case FlowReducer::Deed:
+    return folded;
+  }
+  return 0;
+}
+
 void Flow::emitRunning(std::uint32_t partition, Window& w) {
   std::string span;
   if (def_.window == FlowWindow::Time)
     span = " in [" + floatRepr(w.start) + ", " + floatRepr(w.start + def_.length) + ")";
   const FloAgg& a = aggs_[partition];
   if (a.n > 0) {
-    double v = 0;
-    switch (def_.reducer) {
-    case FlowReducer::Mean:
-      v = a.sum / double(a.n);
-      break;
-    case FlowReducer::Sum:
-      v = a.sum;
-      break;
-    case FlowReducer::Min:
-      v = a.min;
-      break;
-    case FlowReducer::Max:
-      v = a.max;
-      break;
-    case FlowReducer::Count:
-      v = double(a.n);
-      break;
-    case FlowReducer::First:
-      v = a.first;
-      break;
-    case FlowReducer::Last:
-      v = a.last;
-      break;
-    case FlowReducer::Median: {
-      std::vector<double> xs;
-      for (const auto& [x, t] : w.items) xs.push_back(x);
-      v = median(std::move(xs));
-      break;
-    }
-    case FlowReducer::Deed:
-      v = w.acc;
-      break;
-    }
-    emit(partition, v, a.n, span);
+    std::vector<double> kept;
+    if (def_.reducer == FlowReducer::Median)
+      for (const auto& [x, t] : w.items) kept.push_back(x);
+    emit(partition, reduce(a, kept, w.acc), a.n, span);
   }
   w.open = false;
   aggs_[partition] = FloAgg{};
@@ -279,42 +272,18 @@ void Flow::emitRunning(std::uint32_t partition, Window& w) {
 
 void Flow::emitKept(std::uint32_t partition, double from, double to, Window& w) {
   std::vector<double> xs;
+  FloAgg a{};
   for (const auto& [x, t] : w.items)
-    if (t >= from && t < to) xs.push_back(x);
+    if (t >= from && t < to) {
+      xs.push_back(x);
+      accumulate(a, x);
+    }
   if (xs.empty()) return; // an empty window writes nothing
-  double v = 0;
-  switch (def_.reducer) {
-  case FlowReducer::Mean:
-  case FlowReducer::Sum: {
-    double s = 0;
-    for (double x : xs) s += x;
-    v = def_.reducer == FlowReducer::Sum ? s : s / double(xs.size());
-    break;
-  }
-  case FlowReducer::Min:
-    v = *std::min_element(xs.begin(), xs.end());
-    break;
-  case FlowReducer::Max:
-    v = *std::max_element(xs.begin(), xs.end());
-    break;
-  case FlowReducer::Count:
-    v = double(xs.size());
-    break;
-  case FlowReducer::First:
-    v = xs.front();
-    break;
-  case FlowReducer::Last:
-    v = xs.back();
-    break;
-  case FlowReducer::Median:
-    v = median(xs);
-    break;
-  case FlowReducer::Deed:
-    v = xs.front();
-    for (std::size_t i = 1; i < xs.size(); ++i) v = fold(v, xs[i]);
-    break;
-  }
-  emit(partition, v, xs.size(), " in [" + floatRepr(from) + ", " + floatRepr(to) + ")");
+  double folded = xs.front();
+  if (def_.reducer == FlowReducer::Deed)
+    for (std::size_t i = 1; i < xs.size(); ++i) folded = fold(folded, xs[i]);
+  emit(partition, reduce(a, xs, folded), xs.size(),
+       " in [" + floatRepr(from) + ", " + floatRepr(to) + ")");
 }
 
 void Flow::emit(std::uint32_t partition, double value, std::uint64_t n, const std::string& span) {
@@ -350,7 +319,7 @@ void Flow::run(double time) {
   reportedDrops_ = stats_.dropped;
   reportedBlocks_ = stats_.blocked;
   // Items a later flow wrote after this one's run keep the time of their pass.
-  if (values_.size() > head_ && queuedAt_ < time) drain(queuedAt_);
+  queueAt(time);
   for (std::size_t c = 0; c < def_.clocks.size(); ++c) {
     // Tick k is at clockBase_ + k * period (computed, never accumulated), in the first pass at
     // or after it. The due ticks go straight into the queue while it has room; beyond that the
@@ -375,8 +344,6 @@ void Flow::run(double time) {
         last -= lost; // the newest ticks go
     }
     if (k <= last && room > 0) {
-      if (values_.size() > head_ && queuedAt_ != time) drain(queuedAt_);
-      queuedAt_ = time;
       std::size_t before = values_.size();
       for (; k <= last && room; ++k, --room) values_.push_back(at(k));
       parts_.resize(values_.size(), 0);

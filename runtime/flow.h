@@ -117,10 +117,15 @@ private:
     std::uint64_t nextK = 0; ///< sliding: the first window not yet written, [k*every, +length)
   };
 
+  /// Items queued at another time are taken first: a batch holds one time.
+  void queueAt(double time);
   void enqueue(double value, std::uint32_t partition, double time);
   void drain(double time);
   void add(std::uint32_t partition, double value, double time);
   void closeDue(std::uint32_t partition, double time);
+  /// The reducer's result over a window: its running aggregate, its items (median) and its
+  /// fold (a reducing deed).
+  double reduce(const FloAgg& a, const std::vector<double>& kept, double folded) const;
   void emitRunning(std::uint32_t partition, Window& w);
   void emitKept(std::uint32_t partition, double from, double to, Window& w);
   void emit(std::uint32_t partition, double value, std::uint64_t n, const std::string& span);

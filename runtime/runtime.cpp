@@ -358,8 +358,11 @@ void Runtime::decodeFlows(const std::function<std::uint32_t()>& next,
     d.capacity = next();
     d.policy = FlowPolicy(next());
     d.reducer = FlowReducer(next());
-    d.items = reinterpret_cast<FloFlowFn>(fn(next()));
-    d.fold = reinterpret_cast<FloFoldFn>(fn(next()));
+    // The function table holds every generated function as a FloFn; a flow's are of their own
+    // types (abi.h), cast back through the generic function pointer type.
+    using Generic = void (*)();
+    d.items = reinterpret_cast<FloFlowFn>(reinterpret_cast<Generic>(fn(next())));
+    d.fold = reinterpret_cast<FloFoldFn>(reinterpret_cast<Generic>(fn(next())));
     d.reduceLoc = next();
     d.workPerItem = next();
     d.workPerWindow = next();
