@@ -112,8 +112,7 @@ public:
       put(fns[i].items);
       put(fns[i].fold);
       put(f.reduceLoc);
-      const auto costs = ir::flowCosts(p_);
-      put(std::uint32_t(1 + costs[i].workPerItem + (f.reduceDeed ? ir::work(*f.reduceDeed) : 0)));
+      put(std::uint32_t(f.itemWork()));
       put(std::uint32_t(1 + (f.keepsItems() ? f.capacity : 0)));
       put(f.sources.size());
       for (const auto& s : f.sources) {

@@ -436,6 +436,16 @@ std::size_t work(const tir::TypedDeed& d) {
   return n;
 }
 
+std::size_t Flow::stageWork() const {
+  std::size_t n = 0;
+  for (const auto& st : stages) n += st.deed ? work(*st.deed) : work(*st.filter);
+  return n;
+}
+
+std::size_t Flow::itemWork() const {
+  return 1 + stageWork() + (reduceDeed ? work(*reduceDeed) : 0);
+}
+
 std::vector<FlowCost> flowCosts(const Program& p) {
   std::vector<FlowCost> out;
   for (const auto& f : p.flows) {
@@ -444,7 +454,7 @@ std::vector<FlowCost> flowCosts(const Program& p) {
     c.partitions = f.sinks.size();
     c.worstItems = f.capacity + (f.keepsItems() ? std::size_t(f.capacity) * f.sinks.size() : 0);
     c.worstBytes = c.worstItems * 16;
-    for (const auto& st : f.stages) c.workPerItem += st.deed ? work(*st.deed) : work(*st.filter);
+    c.workPerItem = f.stageWork();
     c.workPerWindow = f.reduceDeed ? work(*f.reduceDeed) : 1;
     out.push_back(c);
   }
@@ -607,9 +617,7 @@ std::optional<std::uint64_t> flowPassWork(const Flow& f, std::string& why) {
   // Each pass a flow takes at most a full buffer written before its run, and a full buffer that
   // flows declared after it wrote after its run in the pass before.
   const std::uint64_t items = 2 * std::uint64_t(f.capacity), partitions = f.sinks.size();
-  std::uint64_t perItem = 1;
-  for (const auto& st : f.stages) perItem += st.deed ? work(*st.deed) : work(*st.filter);
-  if (f.reduceDeed) perItem += work(*f.reduceDeed);
+  const std::uint64_t perItem = f.itemWork();
   // Windows one pass writes: a tumbling or pass window one per partition; a sliding window
   // one per `every` in a pass of 0.125 s, and one more; a count window at most one per item.
   std::uint64_t windows = partitions;

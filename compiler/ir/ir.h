@@ -213,12 +213,15 @@ struct Flow {
   std::uint32_t capacity = 1024;
   Policy policy = Policy::DropOldest;
 
-  /// Whether a window keeps its items (to slide, or for a median or a fold) rather than a
-  /// running aggregate.
+  /// Whether a window keeps its items (to slide, or for a median) rather than a running
+  /// aggregate; a fold runs as the items come (runtime/flow.cpp's Flow::keepsItems, the same).
   bool keepsItems() const {
-    return (window == Window::Time && every > 0) || reducer == Reducer::Median ||
-           reducer == Reducer::Deed;
+    return (window == Window::Time && every > 0) || reducer == Reducer::Median;
   }
+  /// Expression operations one item costs in the `map` and `filter` stages.
+  std::size_t stageWork() const;
+  /// A job's work units for one item taken: 1, its stages, and its fold (a reducing deed).
+  std::size_t itemWork() const;
 };
 
 /// Static bounds of a flow (`floc build --stats`).

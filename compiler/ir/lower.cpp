@@ -737,6 +737,17 @@ private:
     return out;
   }
 
+  /// The house whose store a flow reads and writes: the first with a share its sources match
+  /// (the first house when none does).
+  std::uint32_t flowHouse(const sema::FlowSpec& spec) {
+    std::string key;
+    for (std::uint32_t h = 0; h < out_->houses.size(); ++h)
+      for (const auto& [path, id] : shareIndex_[h])
+        for (const auto& src : spec.sources)
+          if (matches(src.path, path, key)) return h;
+    return 0;
+  }
+
   /// Flows (docs/runtime.md, "Flows"): each source pattern matched against the store of the
   /// first house holding a match, one partition per key, one sink share per partition.
   void flows() {
@@ -744,20 +755,9 @@ private:
     // whatever order they are declared in. (A keyed sink is known once its sources are.)
     if (!out_->houses.empty())
       for (const auto& spec : model_.flowSpecs)
-        if (spec && !spec->byKey) {
-          std::uint32_t house = 0;
-          std::string key;
-          for (std::uint32_t h = 0; h < out_->houses.size(); ++h) {
-            bool any = false;
-            for (const auto& [path, id] : shareIndex_[h])
-              for (const auto& src : spec->sources) any |= matches(src.path, path, key);
-            if (any) {
-              house = h;
-              break;
-            }
-          }
-          field(share(house, spec->into, spec->intoRange), "value", Value::none(), spec->intoRange);
-        }
+        if (spec && !spec->byKey)
+          field(share(flowHouse(*spec), spec->into, spec->intoRange), "value", Value::none(),
+                spec->intoRange);
     for (std::size_t i = 0; i < model_.flows.size() && i < model_.flowSpecs.size(); ++i) {
       const sema::FlowSpec* spec = model_.flowSpecs[i].get();
       if (!spec) continue;
@@ -770,16 +770,7 @@ private:
       f.name = spec->name;
       f.loc = loc(spec->range);
       std::string key;
-      f.house = 0;
-      for (std::uint32_t h = 0; h < out_->houses.size() && spec->sources.size(); ++h) {
-        bool any = false;
-        for (const auto& [path, id] : shareIndex_[h])
-          for (const auto& src : spec->sources) any |= matches(src.path, path, key);
-        if (any) {
-          f.house = h;
-          break;
-        }
-      }
+      f.house = flowHouse(*spec);
       std::map<std::string, std::uint32_t> partitions;
       auto partition = [&](const std::string& k) {
         auto [it, fresh] = partitions.emplace(k, std::uint32_t(f.keys.size()));
@@ -787,12 +778,10 @@ private:
         return it->second;
       };
       for (const auto& src : spec->sources) {
-        bool any = false;
         std::vector<std::pair<std::string, std::uint32_t>> matched;
         for (const auto& [path, id] : shareIndex_[f.house])
           if (matches(src.path, path, key)) matched.emplace_back(key, id);
         for (const auto& [k, id] : matched) {
-          any = true;
           if (!hasField(id, "value")) {
             diags_.error(src.range, "flow source '" + out_->shares[id].path + "' has fields (" +
                                         join(out_->shares[id].fields, ", ") +
@@ -803,7 +792,7 @@ private:
           f.sources.push_back(
               {field(id, "value", Value::none(), src.range), partition(spec->byKey ? k : "")});
         }
-        if (!any) {
+        if (matched.empty()) {
           diags_.error(src.range, "flow source '" + src.path + "' matches no share of house '" +
                                       out_->houses[f.house].name + "'");
           diags_.note({}, "a source is a share the program initializes or writes");
