@@ -66,6 +66,11 @@ const char* doClauseName(DoClause::Kind k) {
   return names[std::size_t(k)];
 }
 
+const Ident& blockIdent(const Stmt& s) {
+  if (s.kind == StmtKind::Flow) return static_cast<const FlowStmt&>(s).name;
+  return *static_cast<const NameStmt&>(s).name;
+}
+
 bool hasOwnContext(const Stmt& s) {
   switch (s.kind) {
   case StmtKind::Go:

@@ -576,6 +576,10 @@ struct Program {
   std::size_t droppedDeclarations = 0;
 };
 
+/// The name of a deed, flow, job or contract header. FlowStmt is not a NameStmt (it holds its
+/// name as a plain Ident), so it must not be cast to one.
+const Ident& blockIdent(const Stmt& s);
+
 /// Downcast helper: `as<GoStmt>(stmt)`.
 template <class T> const T& as(const Stmt& s) {
   return static_cast<const T&>(s);

@@ -15,11 +15,6 @@ using lang::SourceRange;
 using lang::Stmt;
 using lang::StmtKind;
 
-const Ident& blockIdent(const Stmt& s) {
-  if (s.kind == StmtKind::Flow) return lang::as<lang::FlowStmt>(s).name;
-  return *static_cast<const lang::NameStmt&>(s).name;
-}
-
 // ------------------------------------------------------------------------------- name uses
 
 enum class RefKind : unsigned char { Frame, Tasker, Deed, Flow, Job, Contract };
@@ -232,7 +227,7 @@ SourceRange resolve(const sema::Model& m, const NameRef& ref) {
                          : ref.kind == RefKind::Job ? m.jobs
                                                     : m.contracts;
     for (const auto& b : blocks)
-      if (b.name == ref.name) return blockIdent(*b.decl).range;
+      if (b.name == ref.name) return lang::blockIdent(*b.decl).range;
     break;
   }
   }

@@ -38,11 +38,6 @@ std::uint32_t frameEnd(const sema::Frame& f) {
   return end;
 }
 
-const Ident& blockIdent(const Stmt& s) {
-  if (s.kind == StmtKind::Flow) return lang::as<lang::FlowStmt>(s).name;
-  return *static_cast<const lang::NameStmt&>(s).name;
-}
-
 std::uint32_t blockEnd(const Stmt* decl, const std::vector<const Stmt*>& body) {
   std::uint32_t end = decl->range.end;
   for (const Stmt* s : body) end = std::max(end, s->range.end);
@@ -98,7 +93,7 @@ nlohmann::json documentSymbols(const Analysis& a, const LineIndex& index) {
     for (const auto& b : list) {
       if (!b.decl || b.decl->range.file != a.file) continue;
       out.push_back(symbol(index, b.name, kind, b.decl->range.begin, blockEnd(b.decl, b.body),
-                           blockIdent(*b.decl).range, what));
+                           lang::blockIdent(*b.decl).range, what));
     }
   };
   blocks(m.flows, kEvent, "flow");

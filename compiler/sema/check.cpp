@@ -708,13 +708,6 @@ private:
                 ", indent it under " + quote(ctxName));
   }
 
-  // The name of a deed/flow/job/contract header. FlowStmt is not a NameStmt (it holds its name
-  // as a plain Ident), so it must not be cast to one.
-  static const Ident& blockIdent(const Stmt& s) {
-    if (s.kind == StmtKind::Flow) return as<FlowStmt>(s).name;
-    return *static_cast<const NameStmt&>(s).name;
-  }
-
   void openBlock(const Stmt& s, Block b) {
     const Ident& name = blockIdent(s);
     checkName(name, blockName(b));
