@@ -77,6 +77,10 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
   sql::Connection db = sql::openConnection(report.path, SQLITE_OPEN_READONLY, &why);
   if (!db) return problem(0, "", why);
   sqlite3* c = db.get();
+  // One read transaction: every statement below sees the same snapshot of a store a running
+  // replica may be committing to (the stored height and the blocks read agree).
+  if (sqlite3_exec(c, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return problem(0, "", sql::errorOf(c, "cannot begin a read"));
   auto integrity = sql::textRows(c, "PRAGMA integrity_check", &why);
   if (!integrity) return problem(0, "", "integrity_check: " + why);
   if (integrity->size() != 1 || integrity->front() != "ok")
