@@ -34,6 +34,7 @@ LAYERS = {
     "compiler/sema": ["lang", "stdlib"],
     "compiler/ir": ["compiler/sema", "lang", "stdlib", "runtime"],
     "compiler/codegen": ["compiler/ir", "compiler/sema", "lang", "stdlib", "runtime"],
+    "compiler/verify": ["compiler/sema", "lang", "stdlib"],
     "compiler/lsp": ["compiler/ir", "compiler/sema", "lang", "stdlib", "runtime"],
 }
 

@@ -8,6 +8,7 @@
 #include "compiler/lsp/server.h"
 #include "compiler/sema/check.h"
 #include "compiler/sema/graph.h"
+#include "compiler/verify/verify.h"
 #include "core/crypto.h"
 #include "core/signed_file.h"
 #include "core/store/keystore.h"
@@ -22,9 +23,12 @@
 #include <llvm/TargetParser/Triple.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -70,6 +74,9 @@ struct Options {
   std::string statsJson;
   std::vector<std::string> runArgs;
   std::string self; ///< argv[0], to find the runtime beside floc
+  // verify
+  double timeout = 10;  ///< seconds per property
+  std::string contract; ///< only this contract
 };
 
 class Session {
@@ -684,9 +691,96 @@ int commandGraph(Session& s) {
   return s.finish();
 }
 
-int notYet(Session& s, const std::string& command, const std::string& issue) {
-  s.err() << "floc: error: `floc " << command << "` is not implemented yet (" << issue << ")\n";
-  return kUsage;
+/// `floc verify FILE`: proves each contract (docs/verify.md); failures are located errors with
+/// a counterexample in notes; `--json` prints a certificate per contract.
+int commandVerify(Session& s) {
+  const Options& o = s.options();
+  auto id = s.open(o.files[0]);
+  if (!id) return s.finish();
+  auto program = s.parse(*id);
+  if (s.diags().hasErrors()) return s.finish();
+  auto model = sema::check(*program, s.diags());
+  if (s.diags().hasErrors()) return s.finish();
+  std::vector<const tir::TypedContract*> contracts;
+  for (const auto& c : model->typedContracts)
+    if (c && (o.contract.empty() || c->name == o.contract)) contracts.push_back(c.get());
+  if (contracts.empty()) {
+    if (o.contract.empty()) {
+      s.diags().error({}, "'" + o.files[0] + "' has no contract to verify");
+    } else {
+      s.diags().error({}, "'" + o.files[0] + "' has no contract '" + o.contract + "'");
+      std::string names;
+      for (const auto& c : model->typedContracts)
+        if (c) names += (names.empty() ? "" : ", ") + c->name;
+      if (!names.empty()) s.diags().note({}, "its contracts: " + names);
+    }
+    return s.finish();
+  }
+  verify::Options vo;
+  vo.timeoutMs = unsigned(o.timeout * 1000);
+  const std::string sha = sha256Hex(std::string(s.sources().text(*id)));
+  nlohmann::json certificates = nlohmann::json::array();
+  bool all = true;
+  for (const tir::TypedContract* c : contracts) {
+    if (!o.json) s.err() << "floc: verifying contract '" << c->name << "'...\n";
+    auto t0 = std::chrono::steady_clock::now();
+    verify::ContractResult r = verify::verifyContract(*c, vo);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    all = all && r.proven();
+    nlohmann::json props = nlohmann::json::array();
+    nlohmann::json cost = nlohmann::json::object();
+    std::size_t proven = 0;
+    for (const auto& p : r.properties) {
+      lang::LineCol at;
+      if (p.range.valid()) at = s.sources().lineCol(p.range.file, p.range.begin);
+      nlohmann::json j = {{"action", p.action},
+                          {"property", p.kind},
+                          {"text", p.text},
+                          {"line", at.line},
+                          {"column", at.column},
+                          {"verdict", verify::verdictName(p.verdict)},
+                          {"seconds", std::round(p.seconds * 1e4) / 1e4}};
+      if (p.bound) {
+        j["bound"] = *p.bound;
+        cost[p.action] = *p.bound;
+      }
+      if (p.verdict == verify::Verdict::Proven) {
+        ++proven;
+      } else {
+        j["message"] = p.message;
+        j["notes"] = p.notes;
+        s.diags().error(p.range, p.message);
+        for (const auto& n : p.notes) s.diags().note({}, n);
+      }
+      props.push_back(std::move(j));
+    }
+    certificates.push_back({{"contract", c->name},
+                            {"file", o.files[0]},
+                            {"source_sha256", sha},
+                            {"compiler", "floc " FLOC_VERSION},
+                            {"z3", verify::z3Version()},
+                            {"timeout_s", o.timeout},
+                            {"verified", r.proven()},
+                            {"seconds", std::round(took * 1e3) / 1e3},
+                            {"properties", std::move(props)},
+                            {"cost", cost}});
+    if (!o.json) {
+      std::ostringstream line;
+      line << "contract " << c->name << ": " << proven << " of " << r.properties.size()
+           << " properties proven in " << std::fixed << std::setprecision(2) << took << " s";
+      std::string costs;
+      for (const auto& [action, n] : cost.items())
+        costs +=
+            (costs.empty() ? "" : ", ") + action + " " + std::to_string(n.get<std::uint64_t>());
+      if (!costs.empty()) line << "; cost bound per call (operations): " << costs;
+      s.out() << line.str() << "\n";
+    }
+  }
+  if (o.json) {
+    s.out() << nlohmann::json{{"verified", all}, {"certificates", certificates}}.dump(2) << "\n";
+    return all ? kOk : kProgramErrors;
+  }
+  return s.finish();
 }
 
 std::string warningHelp() {
@@ -800,8 +894,18 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
                 "outline, go to definition, references, hover and completion. -W flags apply\n"
                 "to every document. Set-up for VS Code, Neovim and Emacs: docs/editors.md.\n" +
                 warningHelp());
-    CLI::App* verify = app.add_subcommand("verify", "prove contracts (not yet)");
-    verify->allow_extras();
+    CLI::App* verify =
+        app.add_subcommand("verify", "prove a file's contracts with Z3 (docs/verify.md)");
+    verify->add_option("file", o.files, "the .flo file")->required()->expected(1);
+    verify->add_option("--contract", o.contract, "verify only this contract");
+    verify->add_option("--timeout", o.timeout, "seconds per property (default 10)")
+        ->check(CLI::Range(0.001, 3600.0));
+    verify->add_flag("--json", o.json,
+                     "print a certificate per contract on stdout (verdict of each property)");
+    verify->add_option("--color", o.color, "colour diagnostics: auto, always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+    verify->footer("Exit status: 0 when every property of every contract is proven, 1 when one "
+                   "is violated,\nunproven in time or not supported, 2 usage error.");
 
     try {
       app.parse(args);
@@ -847,7 +951,7 @@ int runFloc(int argc, const char* const* argv, std::istream& in, std::ostream& o
     if (graph->parsed()) return commandGraph(session);
     if (build->parsed()) return commandBuild(session);
     if (run->parsed()) return commandRun(session);
-    if (verify->parsed()) return notYet(session, "verify", "it arrives with contract verification");
+    if (verify->parsed()) return commandVerify(session);
     if (!o.emit.empty()) return commandEmit(session);
     if (!o.files.empty()) {
       err << "floc: error: no command given; did you mean 'floc check";

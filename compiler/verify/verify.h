@@ -1,0 +1,57 @@
+/// \file
+/// `floc verify`: proves a contract's properties with Z3 (docs/verify.md). Reads the typed IR
+/// only; what it proves, per contract:
+///   1. every invariant holds when the contract is deployed and after every action, from any
+///      state where the invariants held and the action's `requires` hold;
+///   2. every `ensures` follows;
+///   3. no executable statement overflows, underflows or divides by zero;
+///   4. every `modifies` frame is respected;
+///   5. no `pay` pays out more than the contract holds;
+///   6. every action's cost is bounded (reported in operations);
+///   7. the specification is not vacuous (some state satisfies the invariants, and every action
+///      can be called and can complete).
+#pragma once
+
+#include "compiler/sema/typed.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flo::verify {
+
+struct Options {
+  unsigned timeoutMs = 10000; ///< per property
+};
+
+enum class Verdict : std::uint8_t { Proven, Violated, Timeout, Unsupported };
+const char* verdictName(Verdict v);
+
+/// One property and what became of it.
+struct Property {
+  std::string action; ///< empty: the contract's own (invariants at deployment, satisfiable)
+  std::string kind;   ///< invariant-initial, invariant, ensures, overflow, division, pay,
+                      ///< modifies, satisfiable, callable, completes, cost
+  std::string text;   ///< the property or statement, as source
+  lang::SourceRange range;
+  Verdict verdict = Verdict::Proven;
+  std::string message;            ///< when not proven: the error
+  std::vector<std::string> notes; ///< when not proven: the counterexample, or what to do
+  double seconds = 0;
+  std::optional<std::uint64_t> bound; ///< cost: operations
+};
+
+struct ContractResult {
+  std::string name;
+  lang::SourceRange range;
+  std::vector<Property> properties;
+  bool proven() const;
+};
+
+ContractResult verifyContract(const tir::TypedContract& contract, const Options& options);
+
+/// "4.8.12.0" (the Z3 linked).
+std::string z3Version();
+
+} // namespace flo::verify
