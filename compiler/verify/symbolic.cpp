@@ -218,15 +218,12 @@ Env Encoder::fresh(const std::string& tag) {
   for (const Var& v : k_.vars) {
     const std::string name = tag + "." + v.name;
     if (v.type.base != Base::Map) {
-      env.push_back({c_.constant(name.c_str(), sortOf(v.type, v.decl)), {}, {}, {}});
+      env.push_back({c_.constant(name.c_str(), sortOf(v.type, v.decl)), {}, {}});
       continue;
     }
-    Sym s{c_.constant(name.c_str(), sortOf(v.type, v.decl)), {}, {}, {}};
+    Sym s{c_.constant(name.c_str(), sortOf(v.type, v.decl)), {}, {}};
     if (v.type.value->isInteger()) s.sum = c_.int_const((name + ".sum").c_str());
     s.count = c_.int_const((name + ".count").c_str());
-    s.written =
-        c_.constant((name + ".written").c_str(),
-                    c_.array_sort(sortOf(Type::scalar(v.type.key), v.decl), c_.bool_sort()));
     env.push_back(std::move(s));
   }
   return env;
@@ -246,7 +243,6 @@ Env Encoder::initial(const std::string& tag) {
         z3::const_array(sortOf(Type::scalar(v.type.key), v.decl), defaultOf(*v.type.value, v.decl));
     if (env[i].sum) env[i].sum = c_.int_val(0);
     env[i].count = c_.int_val(0);
-    env[i].written = z3::const_array(sortOf(Type::scalar(v.type.key), v.decl), c_.bool_val(false));
   }
   return env;
 }
@@ -282,18 +278,16 @@ z3::expr Encoder::keyFacts(const Env& env) {
       ks.push_back(k);
     }
     const bool unsignedSum = m.sum && t.value->base == Base::U64;
+    const z3::expr none = defaultOf(*t.value, k_.vars[var].decl);
     for (std::size_t a = 0; a < ks.size(); ++a) {
       z3::expr x = z3::select(m.v, ks[a]);
-      z3::expr w = z3::select(*m.written, ks[a]);
       out.push_back(inRange(x, t.value->base));
-      out.push_back(z3::implies(!w, x == defaultOf(*t.value, k_.vars[var].decl)));
-      out.push_back(z3::implies(w, *m.count >= 1));
+      out.push_back(z3::implies(x != none, *m.count >= 1));
       if (unsignedSum) out.push_back(x <= *m.sum);
       for (std::size_t b = a + 1; b < ks.size(); ++b) {
         z3::expr y = z3::select(m.v, ks[b]);
-        z3::expr wy = z3::select(*m.written, ks[b]);
         if (unsignedSum) out.push_back(z3::implies(ks[a] != ks[b], x + y <= *m.sum));
-        out.push_back(z3::implies(ks[a] != ks[b] && w && wy, *m.count >= 2));
+        out.push_back(z3::implies(ks[a] != ks[b] && x != none && y != none, *m.count >= 2));
       }
     }
   }
@@ -575,13 +569,14 @@ void Encoder::assign(const Stmt& s, Frame& f) {
   useKey(s.target, k);
   Sym& m = (*f.cur)[s.target]; // eval does not resize the environment
   z3::expr before = z3::select(m.v, k);
-  z3::expr isNew = !z3::select(*m.written, k);
-  // A new key in a full map aborts the call: only runs with room go on.
-  if (t.max) p.pc.push_back(!isNew || *m.count < num(*t.max));
+  const z3::expr none = defaultOf(*t.value, s.range);
+  z3::expr comes = before == none && v != none, goes = before != none && v == none;
+  // A new entry in a full map aborts the call: only runs with room go on.
+  if (t.max) p.pc.push_back(!comes || *m.count < num(*t.max));
   p.writes.push_back({&s, pathCondition(p, f.guard), k});
   if (m.sum) m.sum = *m.sum - before + v;
-  m.count = z3::ite(isNew, *m.count + 1, *m.count);
-  m.written = z3::store(*m.written, k, c_.bool_val(true));
+  m.count = *m.count + z3::ite(comes, c_.int_val(1), c_.int_val(0)) -
+            z3::ite(goes, c_.int_val(1), c_.int_val(0));
   m.v = z3::store(m.v, k, v);
   (void)target;
 }

@@ -7,17 +7,19 @@
 ///   `/` and `%` carry an obligation that the result fits the node's type (and that a divisor is
 ///   not zero). Specifications (`requires`, `ensures`, `invariant`) carry none.
 /// - `did` and `bytes` are uninterpreted (equality only), `str` is Z3's string sort; a map is an
-///   array from its key to its value with a default (0, false, "", the empty did/bytes) and
-///   three ghost terms: the sum of its values, the number of its entries and the set of keys
-///   written. A write updates the ghost sum by the entry's difference and the count when the key
-///   is new; a new key in a full map (`max N`) aborts the call.
+///   array from its key to its value with a default (0, false, "", the empty did/bytes); its
+///   entries are the keys whose value is not the default (writing the default removes one). Two
+///   ghost terms go with it: the sum of its values and the number of its entries. A write
+///   updates the sum by the entry's difference and the count when an entry comes or goes; a new
+///   entry in a full map (`max N`) aborts the call.
 /// - An action runs in order: `requires` and `fail ... if` narrow the path (a call that fails one
 ///   aborts, which changes nothing); obligations are checked at their point and then assumed
 ///   (the run aborts where one fails); `ensures` are read at the end, `old X` in the state the
 ///   action started from (the call's `value` already added to `held`).
 /// - Facts about the state before the call are instantiated at every key an action uses: each
-///   entry is within its type and reads as the default unless written, and for maps of unsigned
-///   values one entry, and two distinct entries together, are at most the sum.
+///   entry is within its type and counts (one entry, two distinct ones: the count is at least 1,
+///   2), and for maps of unsigned values one entry, and two distinct entries together, are at
+///   most the sum.
 #pragma once
 
 #include "compiler/sema/typed.h"
@@ -41,9 +43,8 @@ struct Unsupported : std::runtime_error {
 /// A variable's symbolic value: a scalar, or a map (an array) with its ghost terms.
 struct Sym {
   z3::expr v;
-  std::optional<z3::expr> sum;     ///< maps of numbers: the sum of the values
-  std::optional<z3::expr> count;   ///< maps: the number of entries
-  std::optional<z3::expr> written; ///< maps: key -> bool, the keys with an entry
+  std::optional<z3::expr> sum;   ///< maps of numbers: the sum of the values
+  std::optional<z3::expr> count; ///< maps: the number of entries (values not the default)
 };
 
 /// One value of every variable of the contract's table (state, built-ins, parameters).

@@ -204,8 +204,10 @@ private:
       flipped.model.reset();
       Property& p = record("", "satisfiable", "the invariants", k_.invariants[0].range, flipped,
                            "no state satisfies the invariants: they contradict each other");
-      if (p.verdict == Verdict::Violated)
+      if (p.verdict == Verdict::Violated) {
         p.notes.push_back("a contract no state satisfies proves anything: fix the invariants");
+        unsatisfiable_ = true; // then no action can be called: said once, here
+      }
     }
     // 1. Each invariant holds when the contract is deployed.
     for (const Expr& i : k_.invariants) {
@@ -270,7 +272,7 @@ private:
     };
 
     // 7. The action can be called, and a call can complete.
-    {
+    if (!unsatisfiable_) {
       Answer ans = ask(facts, z3::mk_and(rq));
       Answer flipped = ans;
       flipped.verdict = ans.verdict == Verdict::Violated ? Verdict::Proven
@@ -465,6 +467,7 @@ private:
   ContractResult out_;
   std::vector<std::uint32_t> state_, builtins_;
   std::uint32_t held_ = 0, creator_ = 0, caller_ = 0, value_ = 0, now_ = 0;
+  bool unsatisfiable_ = false; ///< no state satisfies the invariants
 };
 
 } // namespace
