@@ -44,6 +44,15 @@ cat "$jobdir/bundle/manifest.json"; echo
 build/bin/fog job run "$jobdir/bundle" roomavg --runs 2 --work
 rm -rf "$jobdir"
 
+echo "== contracts proven with Z3: the escrow, token and auction examples, then a seeded bug"
+for c in examples/escrow_contract.flo examples/token_contract.flo examples/auction_contract.flo; do
+  build/bin/floc verify "$c"
+done
+if build/bin/floc verify tests/golden/verify/bug_underflow.flo; then
+  echo "error: a contract with an underflow was proven" >&2; exit 1
+fi
+echo "(the underflow above is caught, with its counterexample: floc verify exits 1)"
+
 echo "== fog: the vehicle signs the final store and sends it, encrypted, to the ground station"
 demo=$(mktemp -d)
 listener=

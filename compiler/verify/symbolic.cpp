@@ -258,7 +258,7 @@ z3::expr Encoder::typeFacts(const Env& env, const std::vector<std::uint32_t>& va
     }
     out.push_back(*s.count >= 0);
     if (t.max) out.push_back(*s.count <= num(*t.max));
-    if (s.sum && t.value->base == Base::U64) out.push_back(*s.sum >= 0);
+    if (s.sum && t.value->base == Base::U64) out.push_back(*s.sum >= *s.count); // entries >= 1
   }
   return z3::mk_and(out);
 }
@@ -278,16 +278,21 @@ z3::expr Encoder::keyFacts(const Env& env) {
       ks.push_back(k);
     }
     const bool unsignedSum = m.sum && t.value->base == Base::U64;
+    // The rest of the map: its entries are the count less those among the keys, each at least
+    // 1 when the values are unsigned, so they add up to at least that many.
     const z3::expr none = defaultOf(*t.value, k_.vars[var].decl);
+    auto nz = [&](const z3::expr& x) { return z3::ite(x != none, c_.int_val(1), c_.int_val(0)); };
+    auto rest = [&](const z3::expr& when, const z3::expr& values, const z3::expr& entries) {
+      out.push_back(z3::implies(when, *m.count - entries >= 0));
+      if (unsignedSum) out.push_back(z3::implies(when, *m.sum - values >= *m.count - entries));
+    };
     for (std::size_t a = 0; a < ks.size(); ++a) {
       z3::expr x = z3::select(m.v, ks[a]);
       out.push_back(inRange(x, t.value->base));
-      out.push_back(z3::implies(x != none, *m.count >= 1));
-      if (unsignedSum) out.push_back(x <= *m.sum);
+      rest(c_.bool_val(true), m.sum ? x : c_.int_val(0), nz(x));
       for (std::size_t b = a + 1; b < ks.size(); ++b) {
         z3::expr y = z3::select(m.v, ks[b]);
-        if (unsignedSum) out.push_back(z3::implies(ks[a] != ks[b], x + y <= *m.sum));
-        out.push_back(z3::implies(ks[a] != ks[b] && x != none && y != none, *m.count >= 2));
+        rest(ks[a] != ks[b], m.sum ? x + y : c_.int_val(0), nz(x) + nz(y));
       }
     }
   }

@@ -17,9 +17,10 @@
 ///   (the run aborts where one fails); `ensures` are read at the end, `old X` in the state the
 ///   action started from (the call's `value` already added to `held`).
 /// - Facts about the state before the call are instantiated at every key an action uses: each
-///   entry is within its type and counts (one entry, two distinct ones: the count is at least 1,
-///   2), and for maps of unsigned values one entry, and two distinct entries together, are at
-///   most the sum.
+///   entry is within its type, and the rest of the map (all but one key, or two distinct keys)
+///   holds the count less the entries among them; with unsigned values, each of those is at
+///   least 1, so the rest of the sum is at least the rest of the count (one entry, and two
+///   distinct entries together, are at most the sum).
 #pragma once
 
 #include "compiler/sema/typed.h"
