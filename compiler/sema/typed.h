@@ -89,6 +89,12 @@ enum class Op : std::uint8_t {
   Count, ///< number of a map's entries
 };
 
+/// `a + b`, `a - b` or `a * b` for Add, Sub or Mul, over any integer-like type (the contract
+/// machine's exact integers, Z3's terms): one reading of the operators for both.
+template <class T> T ring(Op op, const T& a, const T& b) {
+  return op == Op::Add ? T(a + b) : op == Op::Sub ? T(a - b) : T(a * b);
+}
+
 struct Expr {
   Op op = Op::Const;
   Type type;

@@ -259,6 +259,7 @@ z3::expr Encoder::typeFacts(const Env& env, const std::vector<std::uint32_t>& va
     out.push_back(*s.count >= 0);
     if (t.max) out.push_back(*s.count <= num(*t.max));
     if (s.sum && t.value->base == Base::U64) out.push_back(*s.sum >= *s.count); // entries >= 1
+    if (s.sum) out.push_back(z3::implies(*s.count == 0, *s.sum == 0));
   }
   return z3::mk_and(out);
 }
@@ -285,6 +286,8 @@ z3::expr Encoder::keyFacts(const Env& env) {
     auto rest = [&](const z3::expr& when, const z3::expr& values, const z3::expr& entries) {
       out.push_back(z3::implies(when, *m.count - entries >= 0));
       if (unsignedSum) out.push_back(z3::implies(when, *m.sum - values >= *m.count - entries));
+      // No other entry, nothing else in the sum.
+      if (m.sum) out.push_back(z3::implies(when && *m.count == entries, *m.sum == values));
     };
     for (std::size_t a = 0; a < ks.size(); ++a) {
       z3::expr x = z3::select(m.v, ks[a]);
@@ -369,13 +372,9 @@ z3::expr Encoder::arith(const Expr& e, Frame& f) {
   std::optional<z3::expr> r;
   switch (e.op) {
   case Op::Add:
-    r = a + b;
-    break;
   case Op::Sub:
-    r = a - b;
-    break;
   case Op::Mul:
-    r = a * b;
+    r = tir::ring(e.op, a, b);
     break;
   case Op::Div:
   case Op::Mod: {

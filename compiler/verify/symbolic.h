@@ -20,7 +20,8 @@
 ///   entry is within its type, and the rest of the map (all but one key, or two distinct keys)
 ///   holds the count less the entries among them; with unsigned values, each of those is at
 ///   least 1, so the rest of the sum is at least the rest of the count (one entry, and two
-///   distinct entries together, are at most the sum).
+///   distinct entries together, are at most the sum), and with no other entry the rest of the
+///   sum is 0.
 #pragma once
 
 #include "compiler/sema/typed.h"
@@ -115,6 +116,9 @@ public:
   }
   /// The keys used so far of map variable `var`.
   const std::vector<z3::expr>& keysOf(std::uint32_t var) { return keys_[var]; }
+
+  /// The constants that stand for the default did and bytes (when used).
+  const std::map<std::string, z3::expr>& defaults() const { return defaults_; }
 
   z3::expr inRange(const z3::expr& x, tir::Base b);
   z3::expr num(__int128 v);

@@ -51,7 +51,11 @@ namespace {
 /// `did#1`, `did#2`... in the order they are first shown (Z3 names them `did!val!0`).
 class Shower {
 public:
-  explicit Shower(z3::model m) : m_(std::move(m)) {}
+  /// `defaults`: the constants of the default did and bytes, shown as `none` and `empty`.
+  Shower(z3::model m, const std::map<std::string, z3::expr>& defaults) : m_(std::move(m)) {
+    for (const auto& [name, x] : defaults)
+      names_[m_.eval(x, true).to_string()] = name == "did.none" ? "none" : "empty";
+  }
 
   std::string value(const z3::expr& x) {
     z3::expr v = m_.eval(x, true);
@@ -220,9 +224,10 @@ private:
       Property& p = record("", "invariant-initial", text, i.range, a,
                            "invariant '" + text + "' does not hold when the contract is deployed");
       if (a.model) {
-        Shower show(*a.model);
+        Shower show(*a.model, enc_.defaults());
         p.notes.push_back("deployed: zero state, empty maps, nothing held; " +
                           describe(show, init, init[held_].v));
+        p.witness = witness(show, nullptr, init, init[held_].v);
       }
     }
   }
@@ -265,10 +270,11 @@ private:
 
     auto counterexample = [&](Property& prop, const Answer& ans, bool after) {
       if (!ans.model) return;
-      Shower show(*ans.model);
+      Shower show(*ans.model, enc_.defaults());
       prop.notes.push_back("counterexample: " + call(show, a, before));
       prop.notes.push_back("before: " + describe(show, before, p.held0));
       if (after) prop.notes.push_back("after: " + describe(show, p.post, p.post[held_].v));
+      prop.witness = witness(show, &a, before, p.held0);
     };
 
     // 7. The action can be called, and a call can complete.
@@ -333,7 +339,7 @@ private:
       Property& prop = record(a.name, kind, o.what, o.range, ans, message);
       if (ans.model) {
         counterexample(prop, ans, false);
-        Shower show(*ans.model);
+        Shower show(*ans.model, enc_.defaults());
         std::string here;
         for (const auto& [text, x] : o.show)
           if (!x.is_numeral()) // a literal shows itself
@@ -416,7 +422,7 @@ private:
                      listed);
       counterexample(prop, ans, true);
       if (ans.model && k) {
-        Shower show(*ans.model);
+        Shower show(*ans.model, enc_.defaults());
         prop.notes.push_back("the entry changed: " + var.name + "[" + show.value(*k) + "]");
       }
     }
@@ -436,6 +442,36 @@ private:
          show.value(before[value_].v) + " at now " + show.value(before[now_].v) + "; creator " +
          show.value(before[creator_].v);
     return s;
+  }
+
+  Witness witness(Shower& show, const tir::TypedAction* a, const Env& env, const z3::expr& held) {
+    Witness w;
+    w.held = show.value(held);
+    w.creator = show.value(env[creator_].v);
+    if (a) {
+      w.action = a->name;
+      for (std::uint32_t q : a->params) w.args.push_back(show.value(env[q].v));
+      w.caller = show.value(env[caller_].v);
+      w.value = show.value(env[value_].v);
+      w.now = show.value(env[now_].v);
+    }
+    for (std::uint32_t v : state_) {
+      const Var& var = k_.vars[v];
+      const Sym& sym = env[v];
+      if (var.type.base != Base::Map) {
+        w.scalars[var.name] = show.value(sym.v);
+        continue;
+      }
+      Witness::Map& m = w.maps[var.name];
+      std::set<std::string> keys;
+      for (const auto& key : enc_.keysOf(v)) {
+        std::string kv = show.value(key);
+        if (keys.insert(kv).second) m.entries.emplace_back(kv, show.value(z3::select(sym.v, key)));
+      }
+      if (sym.sum) m.sum = show.value(*sym.sum);
+      m.count = show.value(*sym.count);
+    }
+    return w;
   }
 
   std::string describe(Shower& show, const Env& env, const z3::expr& held) {

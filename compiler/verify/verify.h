@@ -15,6 +15,7 @@
 #include "compiler/sema/typed.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,20 @@ struct Options {
 enum class Verdict : std::uint8_t { Proven, Violated, Timeout, Unsupported };
 const char* verdictName(Verdict v);
 
+/// A counterexample as values (the text `floc verify` prints: numbers, `true`, quoted strs,
+/// dids named `did#1`..., the default did `none`), to replay it on the contract machine.
+struct Witness {
+  std::string action; ///< empty: the deployed state (no call)
+  std::vector<std::string> args;
+  std::string caller, creator, value, now, held; ///< `held` before the call
+  std::map<std::string, std::string> scalars;    ///< state variable -> value
+  struct Map {
+    std::vector<std::pair<std::string, std::string>> entries; ///< at the keys the action uses
+    std::string sum, count;                                   ///< of the whole map
+  };
+  std::map<std::string, Map> maps;
+};
+
 /// One property and what became of it.
 struct Property {
   std::string action; ///< empty: the contract's own (invariants at deployment, satisfiable)
@@ -40,6 +55,7 @@ struct Property {
   std::vector<std::string> notes; ///< when not proven: the counterexample, or what to do
   double seconds = 0;
   std::optional<std::uint64_t> bound; ///< cost: operations
+  std::optional<Witness> witness;     ///< violated: the counterexample
 };
 
 struct ContractResult {

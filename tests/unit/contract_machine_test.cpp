@@ -1,0 +1,403 @@
+/// \file
+/// The contract machine (compiler/vm/machine.h) on its own, and against `floc verify`: every
+/// counterexample of the seeded-bug contracts replays on the machine to the outcome it predicts
+/// (the fault at the statement, or the invariant, ensures or frame broken after the call), and
+/// the proven examples never fault, keep their invariants and stay within their cost bounds
+/// under random calls.
+#include "compiler/sema/check.h"
+#include "compiler/verify/verify.h"
+#include "compiler/vm/machine.h"
+#include "lang/parser.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace flo::vm {
+namespace {
+
+namespace fs = std::filesystem;
+using tir::Base;
+
+struct Loaded {
+  lang::SourceManager sm;
+  std::unique_ptr<lang::Diagnostics> diags;
+  std::unique_ptr<lang::Program> program;
+  std::unique_ptr<sema::Model> model;
+  std::string errors() const {
+    std::ostringstream out;
+    diags->renderText(out);
+    return out.str();
+  }
+  const tir::TypedContract& contract(std::size_t i = 0) const {
+    return *model->typedContracts.at(i);
+  }
+};
+
+std::unique_ptr<Loaded> load(std::string src, std::string name = "t.flo") {
+  auto l = std::make_unique<Loaded>();
+  l->diags = std::make_unique<lang::Diagnostics>(l->sm);
+  lang::FileId id = l->sm.addBuffer(name, std::move(src));
+  l->program = lang::parseProgram(l->sm, id, *l->diags);
+  l->model = sema::check(*l->program, *l->diags);
+  return l;
+}
+
+std::string readFile(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::uint32_t varNamed(const tir::TypedContract& k, const std::string& name) {
+  for (std::uint32_t i = 0; i < k.vars.size(); ++i)
+    if (k.vars[i].name == name && k.vars[i].role == tir::Var::Role::State) return i;
+  ADD_FAILURE() << "no state " << name;
+  return 0;
+}
+
+// ---- the machine on its own ------------------------------------------------------------------
+
+const char* kEscrow = R"(contract escrow
+  state balance as map did u64 max 2
+  state total as u64
+  invariant sum balance == total
+  invariant total <= held
+
+  action deposit
+    requires value > 0
+    modifies balance[caller] total
+    let balance[caller] = balance[caller] + value
+    let total = total + value
+
+  action withdraw amt as u64
+    requires balance[caller] >= amt
+    modifies balance[caller] total
+    fail "zero" if amt == 0
+    let balance[caller] = balance[caller] - amt
+    let total = total - amt
+    pay amt to caller
+)";
+
+TEST(ContractMachine, TokensMoveAndAbortsChangeNothing) {
+  auto l = load(kEscrow);
+  ASSERT_FALSE(l->diags->hasErrors()) << l->errors();
+  const auto& k = l->contract();
+  State s = deployed(k);
+  Context ctx{"did:alice", 0};
+  Outcome o = call(k, s, ctx, {"deposit", {}, "did:bob", 30, 5});
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(o.held, 30u);
+  const std::uint32_t balance = varNamed(k, "balance"), total = varNamed(k, "total");
+  EXPECT_EQ(o.after.maps[balance].at(Value::ofText(Base::Did, "did:bob")).u, 30u);
+  EXPECT_EQ(o.after.vars[total].u, 30u);
+
+  // Withdraw 12: pays bob, the balance and the total follow.
+  ctx.held = o.held;
+  Outcome w = call(k, o.after, ctx, {"withdraw", {Value::ofU64(12)}, "did:bob", 0, 6});
+  ASSERT_TRUE(w.ok) << w.message;
+  EXPECT_EQ(w.held, 18u);
+  ASSERT_EQ(w.pays.size(), 1u);
+  EXPECT_EQ(w.pays[0], (Payment{"did:bob", 12}));
+  EXPECT_EQ(w.after.vars[total].u, 18u);
+
+  // Withdrawing more than one holds: refused by `requires`, nothing changes.
+  ctx.held = w.held;
+  Outcome r = call(k, w.after, ctx, {"withdraw", {Value::ofU64(19)}, "did:bob", 0, 7});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.fault, "requires");
+  EXPECT_EQ(r.after, w.after);
+  EXPECT_EQ(r.held, 18u);
+  EXPECT_TRUE(r.pays.empty());
+  // `fail` aborts too.
+  Outcome z = call(k, w.after, ctx, {"withdraw", {Value::ofU64(0)}, "did:bob", 0, 7});
+  EXPECT_EQ(z.fault, "fail");
+  EXPECT_EQ(z.message, "zero");
+  // Withdrawing everything removes the entry: the map holds non-default values only.
+  Outcome all = call(k, w.after, ctx, {"withdraw", {Value::ofU64(18)}, "did:bob", 0, 8});
+  ASSERT_TRUE(all.ok);
+  EXPECT_TRUE(all.after.maps[balance].empty());
+}
+
+TEST(ContractMachine, AFullMapAbortsANewEntryOnly) {
+  auto l = load(kEscrow);
+  const auto& k = l->contract();
+  State s = deployed(k);
+  Context ctx{"did:alice", 0};
+  for (const char* who : {"did:a", "did:b"}) {
+    Outcome o = call(k, s, ctx, {"deposit", {}, who, 1, 0});
+    ASSERT_TRUE(o.ok) << o.message;
+    s = o.after;
+    ctx.held = o.held;
+  }
+  Outcome full = call(k, s, ctx, {"deposit", {}, "did:c", 1, 0});
+  EXPECT_FALSE(full.ok);
+  EXPECT_EQ(full.fault, "full");
+  EXPECT_EQ(full.held, ctx.held); // the value goes back
+  Outcome again = call(k, s, ctx, {"deposit", {}, "did:a", 1, 0});
+  EXPECT_TRUE(again.ok) << again.message;
+}
+
+TEST(ContractMachine, CheckedArithmeticAndFlooredDivision) {
+  auto l = load(R"(contract c
+  state q as i64
+  state r as i64
+  state n as u64
+  action div a as i64 b as i64
+    let q = a / b
+    let r = a % b
+  action down
+    let n = n - 1
+)");
+  ASSERT_FALSE(l->diags->hasErrors()) << l->errors();
+  const auto& k = l->contract();
+  State s = deployed(k);
+  Context ctx{"did:x", 0};
+  Outcome o = call(k, s, ctx, {"div", {Value::ofI64(-7), Value::ofI64(2)}, "did:x", 0, 0});
+  ASSERT_TRUE(o.ok) << o.message;
+  EXPECT_EQ(o.after.vars[varNamed(k, "q")].i, -4);
+  EXPECT_EQ(o.after.vars[varNamed(k, "r")].i, 1);
+  o = call(k, s, ctx, {"div", {Value::ofI64(7), Value::ofI64(-2)}, "did:x", 0, 0});
+  EXPECT_EQ(o.after.vars[varNamed(k, "q")].i, -4);
+  EXPECT_EQ(o.after.vars[varNamed(k, "r")].i, -1);
+  o = call(k, s, ctx, {"div", {Value::ofI64(1), Value::ofI64(0)}, "did:x", 0, 0});
+  EXPECT_EQ(o.fault, "division");
+  o = call(k, s, ctx,
+           {"div",
+            {Value::ofI64(std::numeric_limits<std::int64_t>::min()), Value::ofI64(-1)},
+            "did:x",
+            0,
+            0});
+  EXPECT_EQ(o.fault, "overflow");
+  o = call(k, s, ctx, {"down", {}, "did:x", 0, 0});
+  EXPECT_EQ(o.fault, "overflow");
+  EXPECT_NE(o.message.find("underflows u64"), std::string::npos) << o.message;
+  // Bad calls are refused, not crashed on.
+  EXPECT_EQ(call(k, s, ctx, {"nope", {}, "did:x", 0, 0}).fault, "arguments");
+  EXPECT_EQ(call(k, s, ctx, {"div", {Value::ofI64(1)}, "did:x", 0, 0}).fault, "arguments");
+  EXPECT_EQ(call(k, s, ctx, {"div", {Value::ofU64(1), Value::ofI64(1)}, "did:x", 0, 0}).fault,
+            "arguments");
+}
+
+// ---- against floc verify ---------------------------------------------------------------------
+
+Value parse(Base base, const std::string& text) {
+  switch (base) {
+  case Base::Bool:
+    return Value::ofBool(text == "true");
+  case Base::I64:
+    return Value::ofI64(std::stoll(text));
+  case Base::U64:
+    return Value::ofU64(std::stoull(text));
+  case Base::Str:
+    return Value::ofText(base, text.size() >= 2 ? text.substr(1, text.size() - 2) : text);
+  default:
+    return Value::ofText(base, text == "none" || text == "empty" ? "" : text);
+  }
+}
+
+/// A key no witness uses, for the entries of a map the counterexample does not show.
+Value fillerKey(Base base, int i) {
+  switch (base) {
+  case Base::I64:
+    return Value::ofI64(-777000 - i);
+  case Base::U64:
+    return Value::ofU64(777000 + std::uint64_t(i));
+  case Base::Bool:
+    return Value::ofBool(i == 0);
+  default:
+    return Value::ofText(base, "filler#" + std::to_string(i));
+  }
+}
+
+/// The state and call of a witness, with the map entries it does not show filled in so that
+/// each map's sum and count are the witness's. False (with why) when that cannot be done.
+bool realize(const tir::TypedContract& k, const verify::Witness& w, State* s, Context* ctx, Call* c,
+             std::string* why) {
+  *s = deployed(k);
+  for (std::uint32_t i = 0; i < k.vars.size(); ++i) {
+    const tir::Var& v = k.vars[i];
+    if (v.role != tir::Var::Role::State) continue;
+    if (v.type.base != Base::Map) {
+      s->vars[i] = parse(v.type.base, w.scalars.at(v.name));
+      continue;
+    }
+    const auto& view = w.maps.at(v.name);
+    auto& m = s->maps[i];
+    long long shownSum = 0, shown = 0;
+    for (const auto& [kt, vt] : view.entries) {
+      Value val = parse(v.type.value->base, vt);
+      if (val.isDefault()) continue;
+      m[parse(v.type.key, kt)] = val;
+      ++shown;
+      if (val.base == Base::U64) shownSum += (long long)val.u;
+      if (val.base == Base::I64) shownSum += val.i;
+    }
+    long long count = std::stoll(view.count), rest = count - shown;
+    if (rest < 0) return *why = v.name + ": more entries shown than counted", false;
+    const bool numeric = !view.sum.empty();
+    long long restSum = numeric ? std::stoll(view.sum) - shownSum : 0;
+    if (rest == 0 && restSum != 0) return *why = v.name + ": a sum with no entries", false;
+    for (long long j = 0; j < rest; ++j) {
+      Value val = Value::defaultOf(v.type.value->base);
+      if (numeric) {
+        long long x = j == 0 ? restSum - (rest - 1) : 1;
+        if (val.base == Base::U64) {
+          if (x <= 0) return *why = v.name + ": the rest of the sum is too small", false;
+          val.u = std::uint64_t(x);
+        } else {
+          if (x == 0) return *why = v.name + ": an i64 filler of 0", false;
+          val.i = x;
+        }
+      } else if (val.base == Base::Bool) {
+        val.b = true;
+      } else {
+        val.s = "filler";
+      }
+      m[fillerKey(v.type.key, int(j))] = val;
+    }
+  }
+  ctx->creator = parse(Base::Did, w.creator).s;
+  ctx->held = std::stoull(w.held);
+  c->action = w.action;
+  c->caller = w.action.empty() ? "" : parse(Base::Did, w.caller).s;
+  c->value = w.action.empty() ? 0 : std::stoull(w.value);
+  c->now = w.action.empty() ? 0 : std::stoull(w.now);
+  for (const auto& a : k.actions)
+    if (a.name == w.action)
+      for (std::size_t i = 0; i < a.params.size(); ++i)
+        c->args.push_back(parse(k.vars[a.params[i]].type.base, w.args.at(i)));
+  return true;
+}
+
+const tir::TypedAction& actionNamed(const tir::TypedContract& k, const std::string& name) {
+  for (const auto& a : k.actions)
+    if (a.name == name) return a;
+  throw std::runtime_error("no action " + name);
+}
+
+/// Replays one violated property; returns what went wrong (empty: as predicted).
+std::string replay(const Loaded& l, const tir::TypedContract& k, const verify::Property& p) {
+  State s;
+  Context ctx;
+  Call c;
+  std::string why;
+  if (!realize(k, *p.witness, &s, &ctx, &c, &why)) return "cannot realize: " + why;
+  auto line = [&](lang::SourceRange r) { return l.sm.lineCol(r.file, r.begin).line; };
+  if (p.kind == "invariant-initial") {
+    for (const auto& inv : k.invariants)
+      if (inv.range.begin == p.range.begin)
+        return holds(k, inv, s, ctx.held, ctx) ? "the invariant holds when deployed" : "";
+    return "no such invariant";
+  }
+  Outcome o = call(k, s, ctx, c);
+  if (p.kind == "overflow" || p.kind == "division" || p.kind == "pay") {
+    if (o.ok) return "the call completed";
+    if (o.fault != p.kind) return "it aborted with " + o.fault + ": " + o.message;
+    if (o.at.begin != p.range.begin)
+      return "it faulted at line " + std::to_string(line(o.at)) + ", not " +
+             std::to_string(line(p.range));
+    return "";
+  }
+  if (!o.ok) return "the call aborted (" + o.fault + ": " + o.message + ")";
+  const auto& action = actionNamed(k, c.action);
+  const std::uint64_t startHeld = ctx.held + c.value;
+  if (p.kind == "invariant") {
+    for (const auto& inv : k.invariants)
+      if (inv.range.begin == p.range.begin)
+        return holds(k, inv, o.after, o.held, ctx) ? "the invariant holds after the call" : "";
+    return "no such invariant";
+  }
+  if (p.kind == "ensures") {
+    for (const auto& st : action.body)
+      if (st.kind == tir::Stmt::Kind::Ensures && st.range.begin == p.range.begin)
+        return holds(k, st.value, o.after, o.held, ctx, &c, &s, startHeld)
+                   ? "the ensures holds after the call"
+                   : "";
+    return "no such ensures";
+  }
+  if (p.kind == "modifies") {
+    const std::uint32_t v = varNamed(k, p.text);
+    bool changed = o.after.vars[v] != s.vars[v] || o.after.maps[v] != s.maps[v];
+    return changed ? "" : "'" + p.text + "' did not change";
+  }
+  return "no replay for " + p.kind;
+}
+
+TEST(ContractMachine, EveryCounterexampleReplaysToItsPrediction) {
+  const fs::path dir = fs::path(FLO_SOURCE_DIR) / "tests/golden/verify";
+  int replayed = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".flo") continue;
+    auto l = load(readFile(entry.path()), entry.path().filename().string());
+    ASSERT_FALSE(l->diags->hasErrors()) << entry.path() << l->errors();
+    for (const auto& kp : l->model->typedContracts) {
+      verify::ContractResult r = verify::verifyContract(*kp, {});
+      for (const auto& p : r.properties) {
+        if (p.verdict != verify::Verdict::Violated || !p.witness) continue;
+        std::string problem = replay(*l, *kp, p);
+        EXPECT_EQ(problem, "") << entry.path().filename() << " line "
+                               << l->sm.lineCol(p.range.file, p.range.begin).line << " (" << p.kind
+                               << "): " << p.message;
+        ++replayed;
+      }
+    }
+  }
+  // The seeded bugs give at least this many counterexamples (tests/golden/verify).
+  EXPECT_GE(replayed, 12);
+}
+
+/// Random calls on a proven contract: never a fault a proof rules out, invariants after every
+/// completed call, and never more operations than the cost bound.
+TEST(ContractMachine, ProvenExamplesNeverFaultUnderRandomCalls) {
+  const fs::path dir = fs::path(FLO_SOURCE_DIR) / "examples";
+  std::mt19937_64 rng(20261204);
+  int completed = 0;
+  for (const char* name : {"escrow_contract.flo", "token_contract.flo", "auction_contract.flo"}) {
+    auto l = load(readFile(dir / name), name);
+    ASSERT_FALSE(l->diags->hasErrors()) << l->errors();
+    const auto& k = l->contract();
+    verify::ContractResult proof = verify::verifyContract(k, {});
+    ASSERT_TRUE(proof.proven()) << name;
+    std::map<std::string, std::uint64_t> bound;
+    for (const auto& p : proof.properties)
+      if (p.bound) bound[p.action] = *p.bound;
+    const std::vector<std::string> dids = {"did:a", "did:b", "did:c"};
+    State s = deployed(k);
+    Context ctx{"did:a", 0};
+    std::uint64_t now = 0;
+    for (int i = 0; i < 3000; ++i) {
+      const auto& a = k.actions[rng() % k.actions.size()];
+      Call c{a.name, {}, dids[rng() % dids.size()], rng() % 3 == 0 ? 0 : rng() % 50, now};
+      now += rng() % 3;
+      for (std::uint32_t q : a.params) {
+        Base b = k.vars[q].type.base;
+        if (b == Base::Did)
+          c.args.push_back(Value::ofText(b, dids[rng() % dids.size()]));
+        else
+          c.args.push_back(Value::ofU64(rng() % 60 + (a.name == "open" ? now : 0)));
+      }
+      Outcome o = call(k, s, ctx, c);
+      EXPECT_LE(o.ops, bound[a.name]) << name << " " << a.name;
+      ASSERT_TRUE(o.ok || o.fault == "requires" || o.fault == "fail" || o.fault == "full")
+          << name << " " << a.name << ": " << o.fault << " " << o.message;
+      if (!o.ok) continue;
+      ++completed;
+      for (const auto& inv : k.invariants)
+        ASSERT_TRUE(holds(k, inv, o.after, o.held, ctx)) << name << " after " << a.name;
+      std::uint64_t paid = 0;
+      for (const auto& p : o.pays) paid += p.amount;
+      EXPECT_EQ(o.held + paid, ctx.held + c.value) << "tokens are conserved";
+      s = o.after;
+      ctx.held = o.held;
+    }
+  }
+  EXPECT_GT(completed, 1000);
+}
+
+} // namespace
+} // namespace flo::vm
