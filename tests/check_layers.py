@@ -34,7 +34,7 @@ LAYERS = {
     "compiler/sema": ["lang", "stdlib"],
     "compiler/ir": ["compiler/sema", "lang", "stdlib", "runtime"],
     "compiler/codegen": ["compiler/ir", "compiler/sema", "lang", "stdlib", "runtime"],
-    "compiler/verify": ["compiler/sema", "lang", "stdlib"],
+    "compiler/verify": ["compiler/vm", "compiler/sema", "lang", "stdlib"],
     "compiler/vm": ["compiler/sema", "lang", "stdlib"],
     "compiler/lsp": ["compiler/ir", "compiler/sema", "lang", "stdlib", "runtime"],
 }
