@@ -96,11 +96,12 @@ serverClause
   : AT word | BE schedule=name | RX word | TX word | IN order=name | TO word | PER directData
   | FOR fieldsPath ;
 frameClause : IN over=name | VIA path ;
-// A flow's sources and its partitioning; `from` and `by` lines continue the `flow` line.
+// A flow's sources (`from FIELD in PATH` names a record's item field) and its partitioning (`by *`,
+// or `by FIELD max N`); `from` and `by` lines continue the `flow` line.
 flowClause
-  : FROM EVERY word         # flowClockClause
-  | FROM path               # flowSourceClause
-  | BY word                 # flowByClause
+  : FROM EVERY word                     # flowClockClause
+  | FROM ( item=name IN )? path         # flowSourceClause
+  | BY key=word ( MAX limit=word )?     # flowByClause
   ;
 actionContext : NATIVE | BENTER | ENTER | RENTER | PRECUR | RECUR | EXIT | REXIT ;
 

@@ -459,8 +459,10 @@ struct FailStmt : StmtOf<StmtKind::Fail> {
 struct FlowStmt : StmtOf<StmtKind::Flow> {
   Ident name;
   std::vector<Path> sources;
-  std::vector<Word> clocks; ///< `from every PERIOD`
-  std::optional<Word> by;   ///< `by *`: one partition per source path's `*` segments
+  std::vector<std::optional<Ident>> sourceFields; ///< parallel to sources: `from FIELD in PATH`
+  std::vector<Word> clocks;                       ///< `from every PERIOD`
+  std::optional<Word> by;      ///< `by *` (the sources' `*` segments) or `by FIELD` (a field)
+  std::optional<Word> byLimit; ///< `by FIELD max N`: at most N partitions
 };
 
 /// `window LENGTH [every SLIDE]`: a duration or a count of items, sliding when `every` is given.

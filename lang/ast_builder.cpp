@@ -898,12 +898,15 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       auto n = node<FlowStmt>(all, verb);
       n->name = ident(c->name());
       for (auto* clause : c->flowClause()) {
-        if (auto* s = dynamic_cast<P::FlowSourceClauseContext*>(clause))
+        if (auto* s = dynamic_cast<P::FlowSourceClauseContext*>(clause)) {
           n->sources.push_back(path(s->path()));
-        else if (auto* k = dynamic_cast<P::FlowClockClauseContext*>(clause))
+          n->sourceFields.push_back(s->item ? std::optional<Ident>(ident(s->item)) : std::nullopt);
+        } else if (auto* k = dynamic_cast<P::FlowClockClauseContext*>(clause))
           n->clocks.push_back(word(k->word()));
-        else if (auto* b = dynamic_cast<P::FlowByClauseContext*>(clause))
-          n->by = word(b->word());
+        else if (auto* b = dynamic_cast<P::FlowByClauseContext*>(clause)) {
+          n->by = word(b->key);
+          if (b->limit) n->byLimit = word(b->limit);
+        }
       }
       return n;
     }

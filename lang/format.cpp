@@ -143,6 +143,16 @@ std::string formatFieldsPath(const FieldsPath& fp) {
   return out;
 }
 
+namespace {
+/// A flow's source `i`: `PATH`, or `FIELD in PATH` for a record's item field.
+std::string flowSource(const FlowStmt& n, std::size_t i) {
+  std::string path = formatPath(n.sources[i]);
+  if (i < n.sourceFields.size() && n.sourceFields[i])
+    return n.sourceFields[i]->text + " in " + path;
+  return path;
+}
+} // namespace
+
 std::string formatNeeds(const std::vector<Need>& needs) {
   std::string out;
   for (std::size_t i = 0; i < needs.size(); ++i) {
@@ -440,9 +450,11 @@ std::string formatStatement(const Stmt& s) {
   case StmtKind::Flow: {
     const auto& n = as<FlowStmt>(s);
     out = "flow " + n.name.text;
-    for (const auto& p : n.sources) append(out, "from"), append(out, formatPath(p));
+    for (std::size_t i = 0; i < n.sources.size(); ++i)
+      append(out, "from"), append(out, flowSource(n, i));
     for (const auto& w : n.clocks) append(out, "from every"), append(out, w.text);
     if (n.by) append(out, "by"), append(out, n.by->text);
+    if (n.byLimit) append(out, "max"), append(out, n.byLimit->text);
     return out;
   }
   case StmtKind::Filter:
@@ -519,9 +531,9 @@ std::vector<std::string> formatStatementLines(const Stmt& s) {
   if (s.kind == StmtKind::Flow) {
     const auto& n = as<FlowStmt>(s);
     std::vector<std::string> lines{"flow " + n.name.text};
-    for (const auto& p : n.sources) lines.push_back("from " + formatPath(p));
+    for (std::size_t i = 0; i < n.sources.size(); ++i) lines.push_back("from " + flowSource(n, i));
     for (const auto& w : n.clocks) lines.push_back("from every " + w.text);
-    if (n.by) lines.push_back("by " + n.by->text);
+    if (n.by) lines.push_back("by " + n.by->text + (n.byLimit ? " max " + n.byLimit->text : ""));
     return lines;
   }
   std::string one = formatStatement(s);

@@ -57,11 +57,38 @@ void accumulate(FloAgg& a, double value) {
 
 } // namespace
 
+bool flowKeyText(const FloValue& v, std::string& out) {
+  switch (v.tag) {
+  case FLO_BOOL:
+    out = v.u.i ? "True" : "False";
+    return true;
+  case FLO_INT:
+    out = std::to_string(v.u.i);
+    return true;
+  case FLO_STR: {
+    // A name, so the key is one path segment: no dot, blank or quote can reshape the path.
+    constexpr std::uint32_t kMaxKey = 255;
+    if (v.aux == 0 || v.aux > kMaxKey) return false;
+    for (std::uint32_t i = 0; i < v.aux; ++i) {
+      unsigned char c = static_cast<unsigned char>(v.u.s[i]);
+      bool name = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-'; // ASCII, whatever the locale
+      if (!name) return false;
+    }
+    out.assign(v.u.s, v.aux);
+    return true;
+  }
+  default:
+    return false; // None, a float, a point
+  }
+}
+
 Flow::Flow(FlowDef def, FloCtx& ctx, Sink sink, Check check)
     : def_(std::move(def)), ctx_(ctx), sink_(std::move(sink)), check_(std::move(check)) {
-  assert(!def_.sinks.empty() && def_.capacity > 0);
-  windows_.resize(def_.sinks.size());
-  aggs_.assign(def_.sinks.size(), FloAgg{});
+  assert((!def_.sinks.empty() || def_.partitionLimit > 0) && def_.capacity > 0);
+  // `by FIELD`, partitions come with their keys; otherwise they are the sinks.
+  if (def_.partitionLimit == 0)
+    for (const auto& s : def_.sinks) addPartition(s.key);
   nextTick_.assign(def_.clocks.size(), 0);
   values_.reserve(def_.capacity);
   parts_.reserve(def_.capacity);
@@ -76,6 +103,25 @@ void Flow::open(std::uint32_t partition, double time) {
   Window& w = windows_[partition];
   w.open = true;
   if (def_.window == FlowWindow::Time) w.start = std::floor(time / def_.length) * def_.length;
+}
+
+void Flow::addPartition(std::string key) {
+  keys_.push_back(std::move(key));
+  windows_.emplace_back();
+  windows_.back().nextK = slideFrom_;
+  aggs_.push_back(FloAgg{});
+}
+
+bool Flow::partitionOf(const std::string& k, std::uint32_t& partition) {
+  if (auto it = keyIndex_.find(k); it != keyIndex_.end()) {
+    partition = it->second;
+    return true;
+  }
+  if (keys_.size() >= def_.partitionLimit) return false;
+  partition = std::uint32_t(keys_.size());
+  keyIndex_.emplace(k, partition);
+  addPartition(k);
+  return true;
 }
 
 bool Flow::keepsItems() const {
@@ -98,14 +144,14 @@ void Flow::resume(double time) {
   // the first multiple of `every` at or after it.
   clockBase_ = time;
   std::fill(nextTick_.begin(), nextTick_.end(), 0);
-  if (def_.window == FlowWindow::Time && def_.every > 0)
-    for (auto& w : windows_) {
-      w.nextK = std::uint64_t(std::max(0.0, std::floor(time / def_.every)));
-      while (double(w.nextK) * def_.every < time) ++w.nextK;
-    }
+  if (def_.window == FlowWindow::Time && def_.every > 0) {
+    slideFrom_ = std::uint64_t(std::max(0.0, std::floor(time / def_.every)));
+    while (double(slideFrom_) * def_.every < time) ++slideFrom_;
+    for (auto& w : windows_) w.nextK = slideFrom_;
+  }
 }
 
-void Flow::written(std::uint32_t source, const FloValue& v, double time) {
+void Flow::written(std::uint32_t source, const FloValue& v, double time, const FloValue* key) {
   assert(source < def_.sources.size());
   if (paused_) return;
   double x;
@@ -114,7 +160,24 @@ void Flow::written(std::uint32_t source, const FloValue& v, double time) {
     if (trace) trace("flow " + def_.name + ": not a number, dropped: " + repr(v));
     return;
   }
-  enqueue(x, def_.sources[source].partition, time);
+  std::uint32_t partition = def_.sources[source].partition;
+  if (def_.partitionLimit > 0) {
+    assert(key);
+    std::string k;
+    if (!flowKeyText(*key, k)) {
+      ++stats_.unkeyed;
+      if (trace) trace("flow " + def_.name + ": no key, dropped: " + repr(*key));
+      return;
+    }
+    if (!partitionOf(k, partition)) {
+      ++stats_.overflow;
+      if (trace)
+        trace("flow " + def_.name + ": key " + k + " beyond " +
+              std::to_string(def_.partitionLimit) + " partitions, dropped");
+      return;
+    }
+  }
+  enqueue(x, partition, time);
 }
 
 void Flow::queueAt(double time) {
@@ -297,7 +360,7 @@ void Flow::emit(std::uint32_t partition, double value, std::uint64_t n, const st
   }
   ++stats_.windows;
   if (trace) {
-    const auto& key = def_.sinks[partition].key;
+    const auto& key = keys_[partition];
     trace("flow " + def_.name + (key.empty() ? "" : " [" + key + "]") + ": " +
           reducerName(def_.reducer) + " of " + std::to_string(n) + " item" + (n == 1 ? "" : "s") +
           span + " = " + repr(out));

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,13 @@ struct FlowStats {
   std::uint64_t filtered = 0; ///< removed by a `filter`
   std::uint64_t windows = 0;  ///< results written
   std::uint64_t taken = 0;    ///< items through the stages
+  std::uint64_t unkeyed = 0;  ///< `by FIELD`: items whose key is not an int, bool or name
+  std::uint64_t overflow = 0; ///< `by FIELD`: items of a new key once `max` partitions exist
 };
 
 struct FlowSource {
   std::uint32_t share = 0, slot = 0, partition = 0;
+  std::uint32_t keySlot = 0xFFFFFFFFu; ///< `by FIELD`: the record's key field
 };
 
 struct FlowSink {
@@ -68,10 +72,18 @@ struct FlowDef {
   FloFoldFn fold = nullptr;  ///< Deed reducer
   std::uint32_t reduceLoc = 0;
   std::uint32_t workPerItem = 1, workPerWindow = 1; ///< a job's work units
+  std::uint32_t partitionLimit = 0; ///< `by FIELD`: at most this many partitions; 0: the sinks
+  std::string into;                 ///< `by FIELD`: the sink path, its `*` filled by a key
   std::vector<FlowSource> sources;
   std::vector<double> clocks;
+  /// Per partition; `by FIELD`, the shares the image has for some keys (the runtime makes the
+  /// others as their partitions first write).
   std::vector<FlowSink> sinks;
 };
+
+/// `by FIELD`: the text a key value stands for in the sink's path (an int's digits, `True` or
+/// `False`, a string that is a name of letters, digits, `_` and `-`), or false when it is none.
+bool flowKeyText(const FloValue& v, std::string& out);
 
 /// The run-time state of one flow.
 class Flow {
@@ -88,8 +100,13 @@ public:
   const FlowStats& stats() const { return stats_; }
 
   /// A write of source `source` at `time`: one item, or a rejection when `v` has no number
-  /// reading. A full buffer drops or, with `block`, is drained first.
-  void written(std::uint32_t source, const FloValue& v, double time);
+  /// reading. `by FIELD`, `key` is the record's key field: the item goes to its key's
+  /// partition, made when new (or is dropped, counted, without a key or beyond `max`). A full
+  /// buffer drops or, with `block`, is drained first.
+  void written(std::uint32_t source, const FloValue& v, double time, const FloValue* key);
+  /// The partitions so far, and the key each stands for (the sink's `*` segments).
+  std::uint32_t partitions() const { return std::uint32_t(keys_.size()); }
+  const std::string& key(std::uint32_t partition) const { return keys_.at(partition); }
   /// The flow's turn after the framers of the pass at `time`: clock ticks, the queue, then
   /// every window due.
   void run(double time);
@@ -135,16 +152,22 @@ private:
   /// fold, no count window to close in the middle of a batch).
   bool fused() const;
   void open(std::uint32_t partition, double time);
+  /// `by FIELD`: the partition of key `k`, made if new and the limit allows; false if not.
+  bool partitionOf(const std::string& k, std::uint32_t& partition);
+  void addPartition(std::string key);
 
   FlowDef def_;
   FloCtx& ctx_;
   Sink sink_;
   Check check_;
   FlowStats stats_;
-  std::vector<double> values_;          ///< the queue, from head_
-  std::vector<std::uint32_t> parts_;    ///< parallel to values_
-  std::size_t head_ = 0;                ///< queue start (drop oldest advances it)
-  double queuedAt_ = 0;                 ///< the time of the queued items
+  std::vector<double> values_;                    ///< the queue, from head_
+  std::vector<std::uint32_t> parts_;              ///< parallel to values_
+  std::size_t head_ = 0;                          ///< queue start (drop oldest advances it)
+  double queuedAt_ = 0;                           ///< the time of the queued items
+  std::vector<std::string> keys_;                 ///< per partition: its key ("" unkeyed)
+  std::map<std::string, std::uint32_t> keyIndex_; ///< `by FIELD`: key -> partition
+  std::uint64_t slideFrom_ = 0;         ///< sliding: the first window a partition made now writes
   std::vector<Window> windows_;         ///< per partition
   std::vector<FloAgg> aggs_;            ///< per partition: the open window's running aggregate
   std::vector<std::uint64_t> nextTick_; ///< per clock: the next tick's index

@@ -25,9 +25,12 @@
 ///   marks:     n
 ///   flows:     n, then per flow: name, location, house, window, length (f64), every (f64),
 ///              count (lo, hi), capacity, policy, reducer, item fn, fold fn, reduce location,
-///              work per item, work per window (a job's work units),
-///              sources (n, then share, slot, partition), clocks (n, f64 periods), sinks (n,
-///              then share, slot, key string)
+///              work per item, work per window (a job's work units), partition limit (0:
+///              the partitions are the sinks; N: `by FIELD`, at most N made as keys come),
+///              into (the sink path whose `*` a key fills; `by FIELD` only, else empty),
+///              sources (n, then share, slot, partition, key slot or kNone), clocks (n, f64
+///              periods), sinks (n, then share, slot, key string; `by FIELD`: the shares the
+///              image already has for some keys)
 ///   jobs:      n, then per job: name, runs (JobRuns), target (a tasker, or a function for a
 ///              deed), trigger (JobTrigger), period lo/hi (double bits; Every), share (On),
 ///              limit (passes one run may last), bound lo/hi (work units of one run, u64)
@@ -40,7 +43,9 @@
 namespace flo::image {
 
 inline constexpr std::uint32_t kMagic = 0x464C4F31; // "FLO1"
-inline constexpr std::uint32_t kVersion = 3;        // 2: jobs and work units; 3: flows
+inline constexpr std::uint32_t kVersion = 4; // 2: jobs, work units; 3: flows; 4: flows by field
+/// The most partitions of a flow `by FIELD` (`max N`); the runtime reserves a share for each.
+inline constexpr std::uint32_t kMaxFieldPartitions = 65536;
 inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
 enum class TaskerKind : std::uint32_t { Framer = 0, Logger = 1, Server = 2 };

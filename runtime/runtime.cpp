@@ -3,6 +3,7 @@
 #include "runtime/runtime.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -345,6 +346,7 @@ void Runtime::decodeFlows(const std::function<std::uint32_t()>& next,
         slot >= shares_[share].firstSlot + shares_[share].nfields)
       throw std::runtime_error("program image: a flow names a bad slot");
   };
+  std::size_t made = 0; // shares keyed sinks may make
   for (std::uint32_t n = count(), i = 0; i < n; ++i) {
     FlowDef d;
     d.name = string();
@@ -366,9 +368,14 @@ void Runtime::decodeFlows(const std::function<std::uint32_t()>& next,
     d.reduceLoc = next();
     d.workPerItem = next();
     d.workPerWindow = next();
+    d.partitionLimit = next();
+    d.into = string();
     for (std::uint32_t k = count(); k--;) {
-      FlowSource s{next(), next(), next()};
+      FlowSource s{next(), next(), next(), next()};
       slotOf(s.share, s.slot);
+      if ((s.keySlot != kNone) != (d.partitionLimit > 0))
+        throw std::runtime_error("program image: a flow source's key disagrees with its flow");
+      if (s.keySlot != kNone) slotOf(s.share, s.keySlot);
       d.sources.push_back(s);
     }
     for (std::uint32_t k = count(); k--;) d.clocks.push_back(f64());
@@ -381,30 +388,72 @@ void Runtime::decodeFlows(const std::function<std::uint32_t()>& next,
       d.sinks.push_back(std::move(s));
     }
     if (d.window > FlowWindow::Count || d.policy > FlowPolicy::Block ||
-        d.reducer > FlowReducer::Deed || d.sinks.empty() || d.capacity == 0 ||
+        d.reducer > FlowReducer::Deed || d.capacity == 0 ||
+        (d.partitionLimit == 0 ? d.sinks.empty() || !d.into.empty()
+                               : d.partitionLimit > image::kMaxFieldPartitions ||
+                                     !d.clocks.empty() || d.into.empty()) ||
         (d.reducer == FlowReducer::Deed) != (d.fold != nullptr) || d.loc >= locations_.size() ||
         (d.window == FlowWindow::Time && !(d.length > 0)) ||
         (d.window == FlowWindow::Count && d.count == 0))
       throw std::runtime_error("program image: bad flow '" + d.name + "'");
     for (std::uint32_t k = 0; k < d.sources.size(); ++k) {
-      if (d.sources[k].partition >= d.sinks.size())
+      if (d.partitionLimit == 0 && d.sources[k].partition >= d.sinks.size())
         throw std::runtime_error("program image: bad flow partition");
       taps_[d.sources[k].share].emplace_back(i, k);
     }
-    std::vector<Slot> sinks;
-    for (const auto& s : d.sinks) sinks.push_back({s.share, s.slot});
+    keyedSinks_.emplace_back();
+    if (d.partitionLimit > 0) {
+      for (const auto& s : d.sinks) keyedSinks_.back()[s.key] = {s.share, s.slot};
+      made += d.partitionLimit;
+    }
     auto flow = std::make_unique<Flow>(
         std::move(d), ctx,
-        [this, sinks](std::uint32_t partition, FloValue v) { write(sinks.at(partition), v); },
+        [this, i](std::uint32_t partition, FloValue v) { write(flowSink(i, partition), v); },
         [this] { check(); });
     flows_.push_back(std::move(flow));
   }
+  // Room for every share a keyed sink may make: generated code holds ctx.slots and ctx.stamps.
+  slots_.reserve(slots_.size() + made);
+  stamps_.reserve(stamps_.size() + made);
+  shares_.reserve(shares_.size() + made);
+  taps_.reserve(taps_.size() + made);
+}
+
+Slot Runtime::flowSink(std::uint32_t f, std::uint32_t partition) {
+  const FlowDef& d = flows_[f]->def();
+  if (d.partitionLimit == 0) return {d.sinks.at(partition).share, d.sinks.at(partition).slot};
+  const std::string& key = flows_[f]->key(partition);
+  auto [it, fresh] = keyedSinks_[f].try_emplace(key);
+  if (!fresh) return it->second;
+  // The sink path with its `*` segment filled by the key (a name: flowKeyText).
+  std::string path;
+  for (std::size_t at = 0; at < d.into.size();) {
+    std::size_t dot = d.into.find('.', at + 1);
+    if (dot == std::string::npos) dot = d.into.size();
+    std::string_view seg(d.into.data() + at + 1, dot - at - 1);
+    path += "." + (seg == "*" ? key : std::string(seg));
+    at = dot;
+  }
+  assert(slots_.size() < slots_.capacity() && shares_.size() < shares_.capacity());
+  Share s;
+  s.house = d.house;
+  s.path = madePaths_.emplace_back(std::move(path)).c_str();
+  s.firstSlot = std::uint32_t(slots_.size());
+  s.nfields = 1;
+  s.fields.push_back("value");
+  shares_.push_back(std::move(s));
+  slots_.push_back(FloValue{});
+  stamps_.push_back(kNaN);
+  taps_.emplace_back();
+  it->second = {std::uint32_t(shares_.size() - 1), shares_.back().firstSlot};
+  return it->second;
 }
 
 void Runtime::written(std::uint32_t share) {
   for (auto [f, source] : taps_.at(share)) {
     const FlowSource& s = flows_[f]->def().sources[source];
-    flows_[f]->written(source, slots_[s.slot], stamp_);
+    flows_[f]->written(source, slots_[s.slot], stamp_,
+                       s.keySlot == kNone ? nullptr : &slots_[s.keySlot]);
   }
 }
 
@@ -421,6 +470,12 @@ void Runtime::printFlowStats() const {
                  f->def().name.c_str(), (unsigned long long)s.items, (unsigned long long)s.filtered,
                  (unsigned long long)s.rejected, (unsigned long long)s.dropped, f->def().capacity,
                  (unsigned long long)s.blocked, (unsigned long long)s.windows);
+    if (f->def().partitionLimit > 0)
+      std::fprintf(stderr,
+                   "flow %s: %u of at most %u partitions, %llu items without a key, %llu items of "
+                   "new keys beyond the limit\n",
+                   f->def().name.c_str(), f->partitions(), f->def().partitionLimit,
+                   (unsigned long long)s.unkeyed, (unsigned long long)s.overflow);
   }
 }
 

@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -259,6 +261,14 @@ private:
                    std::uint32_t nfns);
   void runFlows();
   void printFlowStats() const;
+  /// Where partition `partition` of flow `f` writes: `by FIELD`, the share its key fills the
+  /// sink path with, made (one `value` field) the first time when the image has none.
+  Slot flowSink(std::uint32_t f, std::uint32_t partition);
+  /// Per flow `by FIELD`: key -> its sink, the image's and those made at run time.
+  std::vector<std::map<std::string, Slot>> keyedSinks_;
+  /// Paths of the shares made at run time (their room is reserved when the image is read, so
+  /// ctx.slots and ctx.stamps stay where generated code found them).
+  std::deque<std::string> madePaths_;
   std::vector<Job> jobs_;
   const FloFn* fns_ = nullptr;
   bool counting_ = false;  ///< acts run now are a job run's work

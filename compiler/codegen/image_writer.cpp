@@ -114,11 +114,14 @@ public:
       put(f.reduceLoc);
       put(std::uint32_t(f.itemWork()));
       put(std::uint32_t(1 + (f.keepsItems() ? f.capacity : 0)));
+      put(f.partitionLimit);
+      str(f.into);
       put(f.sources.size());
       for (const auto& s : f.sources) {
         put(s.field.share);
         put(p_.slot(s.field));
         put(s.partition);
+        put(s.key.valid() ? p_.slot(s.key) : image::kNone);
       }
       put(f.clocks.size());
       for (double c : f.clocks) f64(c);

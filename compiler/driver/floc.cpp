@@ -246,9 +246,12 @@ int emitCode(Session& s, const ir::Program& p, const std::string& stage) {
 /// The static costs as JSON (`--stats-json FILE`), for the pool's pricing and other scripts.
 bool writeStatsJson(Session& s, const ir::Program& p, const std::string& file) {
   nlohmann::json j;
+  const std::size_t made = p.madeShares(); // one slot and one stamp each
   j["store"] = {{"shares", p.shares.size()},
                 {"slots", p.slotCount()},
-                {"bytes", p.slotCount() * sizeof(FloValue) + p.shares.size() * sizeof(double)}};
+                {"made_shares", made},
+                {"bytes", (p.slotCount() + made) * sizeof(FloValue) +
+                              (p.shares.size() + made) * sizeof(double)}};
   j["costs"] = nlohmann::json::array();
   for (const auto& c : ir::costs(p))
     j["costs"].push_back({{"what", c.what},
@@ -261,6 +264,7 @@ bool writeStatsJson(Session& s, const ir::Program& p, const std::string& file) {
   for (const auto& f : ir::flowCosts(p))
     j["flows"].push_back({{"name", f.name},
                           {"partitions", f.partitions},
+                          {"by_field", f.byField},
                           {"worst_items", f.worstItems},
                           {"worst_bytes", f.worstBytes},
                           {"work_per_item", f.workPerItem},
@@ -289,18 +293,23 @@ void printStats(Session& s, const ir::Program& p) {
     writeStatsJson(s, p, s.options().statsJson);
     return;
   }
+  const std::size_t made = p.madeShares(); // one slot and one stamp each
   s.out() << "store: " << p.shares.size() << " shares, " << p.slotCount() << " slots ("
-          << p.slotCount() * sizeof(FloValue) + p.shares.size() * sizeof(double) << " bytes)\n";
+          << (p.slotCount() + made) * sizeof(FloValue) + (p.shares.size() + made) * sizeof(double)
+          << " bytes";
+  if (made) s.out() << ", with at most " << made << " shares flows make at run time";
+  s.out() << ")\n";
   for (const auto& c : ir::costs(p)) {
     s.out() << c.what << ": " << c.frames << " frames, " << c.acts << " acts, " << c.shares
             << " shares (" << c.slots << " slots), at most " << c.worstActsPerPass
             << " acts per pass in one outline\n";
   }
   for (const auto& f : ir::flowCosts(p))
-    s.out() << "flow " << f.name << ": " << f.partitions << " partition"
-            << (f.partitions == 1 ? "" : "s") << ", at most " << f.worstItems << " items buffered ("
-            << f.worstBytes << " bytes), " << f.workPerItem << " operations per item, "
-            << f.workPerWindow << " per item to reduce\n";
+    s.out() << "flow " << f.name << ": " << (f.byField.empty() ? "" : "at most ") << f.partitions
+            << " partition" << (f.partitions == 1 ? "" : "s")
+            << (f.byField.empty() ? "" : " (by " + f.byField + ")") << ", at most " << f.worstItems
+            << " items buffered (" << f.worstBytes << " bytes), " << f.workPerItem
+            << " operations per item, " << f.workPerWindow << " per item to reduce\n";
   for (const auto& j : p.jobs) {
     s.out() << "job " << j.name << ": at most " << j.costBound << " work units per run (";
     if (j.runs == ir::Job::Runs::Framer) {

@@ -2,6 +2,8 @@
 /// IR values and types, the printer (`floc --emit=ir`), the verifier and the static costs.
 #include "compiler/ir/ir.h"
 
+#include "compiler/sema/model.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -307,8 +309,15 @@ void print(const Program& p, std::ostream& out) {
     if (f.window == Flow::Window::Time) out << " " << f.length << "s every " << f.every << "s";
     if (f.window == Flow::Window::Count) out << " " << f.count;
     out << "  buffer " << f.capacity << " " << policies[int(f.policy)] << "\n";
-    for (const auto& s : f.sources)
-      out << "  from (" << fieldName(p, s.field) << ") -> partition " << s.partition << "\n";
+    if (!f.byField.empty())
+      out << "  by " << f.byField << " max " << f.partitionLimit << " into " << f.into << "\n";
+    for (const auto& s : f.sources) {
+      out << "  from (" << fieldName(p, s.field) << ")";
+      if (s.key.valid())
+        out << " keyed by (" << fieldName(p, s.key) << ")\n";
+      else
+        out << " -> partition " << s.partition << "\n";
+    }
     for (double c : f.clocks) out << "  from every " << c << "s\n";
     for (const auto& st : f.stages) {
       if (st.kind == Flow::Stage::Kind::Map) {
@@ -400,13 +409,21 @@ std::vector<std::string> verify(const Program& p) {
   }
   for (const auto& fl : p.flows) {
     std::string where = "flow " + fl.name;
+    const bool byField = !fl.byField.empty();
     for (const auto& s : fl.sources) {
       checkRef(s.field, where);
-      if (s.partition >= fl.sinks.size()) bad(where + ": a source feeds no partition");
+      if (byField != s.key.valid()) bad(where + ": a source's key disagrees with `by`");
+      if (byField)
+        checkRef(s.key, where);
+      else if (s.partition >= fl.sinks.size())
+        bad(where + ": a source feeds no partition");
     }
     for (auto r : fl.sinks) checkRef(r, where);
     if (fl.keys.size() != fl.sinks.size()) bad(where + ": keys and sinks differ");
-    if (fl.sinks.empty()) bad(where + ": no sink");
+    if (byField && (fl.partitionLimit == 0 || fl.partitionLimit > image::kMaxFieldPartitions ||
+                    !fl.clocks.empty() || fl.into.empty()))
+      bad(where + ": `by " + fl.byField + "` without a limit, with clocks or without a sink");
+    if (!byField && fl.sinks.empty()) bad(where + ": no sink");
     for (const auto& st : fl.stages)
       if (st.kind == Flow::Stage::Kind::Map ? !st.deed : !st.filter)
         bad(where + ": a stage without its body");
@@ -415,6 +432,15 @@ std::vector<std::string> verify(const Program& p) {
     if (fl.capacity == 0) bad(where + ": zero capacity");
   }
   return problems;
+}
+
+static_assert(sema::FlowSpec::kMaxPartitions == image::kMaxFieldPartitions,
+              "the checker and the runtime bound `by FIELD max N` alike");
+
+std::size_t Program::madeShares() const {
+  std::size_t n = 0;
+  for (const auto& f : flows) n += f.runtimeShares();
+  return n;
 }
 
 std::vector<bool> Program::tapped() const {
@@ -451,8 +477,9 @@ std::vector<FlowCost> flowCosts(const Program& p) {
   for (const auto& f : p.flows) {
     FlowCost c;
     c.name = f.name;
-    c.partitions = f.sinks.size();
-    c.worstItems = f.capacity + (f.keepsItems() ? std::size_t(f.capacity) * f.sinks.size() : 0);
+    c.partitions = f.partitionBound();
+    c.byField = f.byField;
+    c.worstItems = f.capacity + (f.keepsItems() ? std::size_t(f.capacity) * f.partitionBound() : 0);
     c.worstBytes = c.worstItems * 16;
     c.workPerItem = f.stageWork();
     c.workPerWindow = f.reduceDeed ? work(*f.reduceDeed) : 1;
@@ -616,7 +643,7 @@ std::optional<std::uint64_t> flowPassWork(const Flow& f, std::string& why) {
   }
   // Each pass a flow takes at most a full buffer written before its run, and a full buffer that
   // flows declared after it wrote after its run in the pass before.
-  const std::uint64_t items = 2 * std::uint64_t(f.capacity), partitions = f.sinks.size();
+  const std::uint64_t items = 2 * std::uint64_t(f.capacity), partitions = f.partitionBound();
   const std::uint64_t perItem = f.itemWork();
   // Windows one pass writes: a tumbling or pass window one per partition; a sliding window
   // one per `every` in a pass of 0.125 s, and one more; a count window at most one per item.

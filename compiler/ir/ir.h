@@ -184,8 +184,9 @@ struct Flow {
   /// The built-in reducers, in image order; Deed folds with `reduceDeed`.
   enum class Reducer : std::uint8_t { Mean, Sum, Min, Max, Count, First, Last, Median, Deed };
   struct Source {
-    FieldRef field;              ///< the share's `value` field: each write of it is an item
-    std::uint32_t partition = 0; ///< index into `sinks`
+    FieldRef field;              ///< the item: `value`, or a record's field; each write is one
+    std::uint32_t partition = 0; ///< index into `sinks` (unused `by FIELD`)
+    FieldRef key;                ///< `by FIELD`: the record's key field, read at each write
   };
   struct Stage {
     enum class Kind : std::uint8_t { Map, Filter } kind = Kind::Map;
@@ -208,8 +209,13 @@ struct Flow {
   std::shared_ptr<const tir::TypedDeed> reduceDeed;
   std::uint32_t reduceLoc = 0;
   std::vector<std::uint32_t> reduceStmtLocs;
-  std::vector<FieldRef> sinks;   ///< per partition
-  std::vector<std::string> keys; ///< per partition: the `*` segments it stands for ("" unkeyed)
+  /// Per partition; `by FIELD`, the shares of the store that match `into` (a key's partition
+  /// writes its share when there is one; the runtime makes the others).
+  std::vector<FieldRef> sinks;
+  std::vector<std::string> keys;    ///< parallel to sinks: the `*` segments ("" unkeyed)
+  std::string byField;              ///< `by FIELD`: partitions made as keys come, at run time
+  std::uint32_t partitionLimit = 0; ///< `by FIELD`: at most this many partitions
+  std::string into;                 ///< `by FIELD`: the sink path, its `*` filled by a key
   std::uint32_t capacity = 1024;
   Policy policy = Policy::DropOldest;
 
@@ -218,6 +224,10 @@ struct Flow {
   bool keepsItems() const {
     return (window == Window::Time && every > 0) || reducer == Reducer::Median;
   }
+  /// The most partitions the flow can have: its sinks, or `by FIELD` its limit.
+  std::size_t partitionBound() const { return byField.empty() ? sinks.size() : partitionLimit; }
+  /// Shares its sinks may add to the store at run time (`by FIELD`; none otherwise).
+  std::size_t runtimeShares() const { return byField.empty() ? 0 : partitionLimit; }
   /// Expression operations one item costs in the `map` and `filter` stages.
   std::size_t stageWork() const;
   /// A job's work units for one item taken: 1, its stages, and its fold (a reducing deed).
@@ -227,7 +237,8 @@ struct Flow {
 /// Static bounds of a flow (`floc build --stats`).
 struct FlowCost {
   std::string name;
-  std::size_t partitions = 0;
+  std::size_t partitions = 0;    ///< at most (`by FIELD`: its `max`)
+  std::string byField;           ///< `by FIELD`: partitions are made at run time
   std::size_t worstItems = 0;    ///< items buffered at most: the queue and each window's store
   std::size_t worstBytes = 0;    ///< their memory (16 bytes an item: value and time)
   std::size_t workPerItem = 0;   ///< expression nodes evaluated per item by map and filter
@@ -284,6 +295,8 @@ struct Program {
   std::vector<bool> tapped() const;
 
   std::uint32_t slotCount() const;
+  /// Shares the sinks of flows `by FIELD` may make at run time (one slot each), at most.
+  std::size_t madeShares() const;
   std::uint32_t slot(FieldRef r) const { return shares.at(r.share).firstSlot + r.field; }
 };
 

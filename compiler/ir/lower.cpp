@@ -191,6 +191,7 @@ public:
           out_->shares[it->second].owner = t;
       }
     infer();
+    checkFlowKeys();
     // An incomplete IR (errors above) may lack the writes that would clear a read.
     if (diags_.errorCount() == errorsBefore) reportUnwrittenShares();
     return std::move(out_);
@@ -755,7 +756,7 @@ private:
     // whatever order they are declared in. (A keyed sink is known once its sources are.)
     if (!out_->houses.empty())
       for (const auto& spec : model_.flowSpecs)
-        if (spec && !spec->byKey)
+        if (spec && !spec->byKey && spec->byField.empty())
           field(share(flowHouse(*spec), spec->into, spec->intoRange), "value", Value::none(),
                 spec->intoRange);
     for (std::size_t i = 0; i < model_.flows.size() && i < model_.flowSpecs.size(); ++i) {
@@ -782,15 +783,32 @@ private:
         for (const auto& [path, id] : shareIndex_[f.house])
           if (matches(src.path, path, key)) matched.emplace_back(key, id);
         for (const auto& [k, id] : matched) {
-          if (!hasField(id, "value")) {
-            diags_.error(src.range, "flow source '" + out_->shares[id].path + "' has fields (" +
-                                        join(out_->shares[id].fields, ", ") +
-                                        "); a flow takes the `value` of its sources");
+          const Share& sh = out_->shares[id];
+          if (!hasField(id, src.field)) {
+            if (src.field == "value")
+              diags_.error(src.range, "flow source '" + sh.path + "' has fields (" +
+                                          join(sh.fields, ", ") +
+                                          "); a flow takes the `value` of its sources");
+            else
+              diags_.error(src.range, "flow source '" + sh.path + "' has no field '" + src.field +
+                                          "' (its fields: " + join(sh.fields, ", ") + ")");
             continue;
           }
+          FieldRef key;
+          if (!spec->byField.empty()) {
+            if (!hasField(id, spec->byField)) {
+              diags_.error(src.range,
+                           "flow source '" + sh.path + "' has no field '" + spec->byField +
+                               "' to partition by (its fields: " + join(sh.fields, ", ") + ")");
+              diags_.note(spec->byRange, "the flow is partitioned here");
+              continue;
+            }
+            key = field(id, spec->byField, Value::none(), src.range);
+            flowKeys_.push_back({key, src.range, spec->byRange});
+          }
           read(id, src.range);
-          f.sources.push_back(
-              {field(id, "value", Value::none(), src.range), partition(spec->byKey ? k : "")});
+          f.sources.push_back({field(id, src.field, Value::none(), src.range),
+                               spec->byField.empty() ? partition(spec->byKey ? k : "") : 0, key});
         }
         if (matched.empty()) {
           diags_.error(src.range, "flow source '" + src.path + "' matches no share of house '" +
@@ -798,11 +816,27 @@ private:
           diags_.note({}, "a source is a share the program initializes or writes");
         }
       }
-      if (f.keys.empty()) partition(""); // clock sources only
-      for (const auto& k : f.keys) {
-        std::uint32_t sink = share(f.house, fill(spec->into, k), spec->intoRange);
-        f.sinks.push_back(field(sink, "value", Value::none(), spec->intoRange));
-        wrote(sink);
+      if (!spec->byField.empty()) {
+        // Partitions come with their keys at run time; the shares already in the store that
+        // the sink matches are listed, so a key's partition writes the share framers read.
+        f.byField = spec->byField;
+        f.partitionLimit = spec->partitionLimit;
+        f.into = spec->into;
+        std::vector<std::pair<std::string, std::uint32_t>> known;
+        for (const auto& [path, id] : shareIndex_[f.house])
+          if (matches(spec->into, path, key)) known.emplace_back(key, id);
+        for (const auto& [k, id] : known) {
+          f.keys.push_back(k);
+          f.sinks.push_back(field(id, "value", Value::none(), spec->intoRange));
+          wrote(id);
+        }
+      } else {
+        if (f.keys.empty()) partition(""); // clock sources only
+        for (const auto& k : f.keys) {
+          std::uint32_t sink = share(f.house, fill(spec->into, k), spec->intoRange);
+          f.sinks.push_back(field(sink, "value", Value::none(), spec->intoRange));
+          wrote(sink);
+        }
       }
       f.clocks = spec->clocks;
       f.window = Flow::Window(int(spec->window));
@@ -832,6 +866,52 @@ private:
       f.capacity = spec->capacity;
       f.policy = Flow::Policy(int(spec->policy));
       out_->flows.push_back(std::move(f));
+    }
+    // Sources are matched when the program is built: a share a keyed sink makes at run time
+    // could not be one.
+    for (const auto& maker : model_.flowSpecs)
+      if (maker && !maker->byField.empty())
+        for (const auto& taker : model_.flowSpecs)
+          if (taker)
+            for (const auto& src : taker->sources)
+              if (overlaps(src.path, maker->into)) {
+                diags_.error(src.range, "flow source '" + src.path +
+                                            "' may match shares that "
+                                            "flow '" +
+                                            maker->name +
+                                            "' makes at run time (its "
+                                            "sink '" +
+                                            maker->into + "', by " + maker->byField +
+                                            "), and sources are matched when the program is built");
+                diags_.note(maker->intoRange, "the sink is here");
+              }
+  }
+
+  /// Whether two paths with `*` segments can name one share.
+  static bool overlaps(std::string_view a, std::string_view b) {
+    auto x = segments(a), y = segments(b);
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (x[i] != y[i] && x[i] != "*" && y[i] != "*") return false;
+    return true;
+  }
+
+  /// `by FIELD`: a key is an int, a bool or a string (its text names the sink), so a key field
+  /// that can hold only floats, points or None could key no item (after types are inferred).
+  void checkFlowKeys() {
+    for (const auto& k : flowKeys_) {
+      Type t = typeAt(k.field);
+      const Share& sh = out_->shares[k.field.share];
+      const std::string name = "field '" + sh.fields[k.field.field] + "' of '" + sh.path + "'";
+      if (t == Type::None || t == Type::Unknown) {
+        diags_.error(k.by, name + " never holds anything but None (nothing initializes or "
+                                  "writes it to a key): no item would have a key");
+        diags_.note(k.source, "the source is here");
+      } else if (t == Type::Float || t == Type::Point) {
+        diags_.error(k.by, name + " holds " + (t == Type::Float ? "floats" : "points") +
+                               "; a partition key is an int, a bool or a string");
+        diags_.note(k.source, "the source is here");
+      }
     }
   }
 
@@ -1035,6 +1115,12 @@ private:
   }
   std::map<std::uint32_t, std::vector<std::pair<std::uint32_t, SourceRange>>> runsEdges_;
   bool cloneOverflow_ = false;
+  /// `by FIELD`: each source's key field, checked once types are inferred.
+  struct FlowKey {
+    FieldRef field;
+    SourceRange source, by;
+  };
+  std::vector<FlowKey> flowKeys_;
 
   struct PendingRear {
     std::uint32_t act;

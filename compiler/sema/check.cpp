@@ -1677,6 +1677,44 @@ private:
     return n;
   }
 
+  /// `by FIELD [max N]`: FIELD names a field of record sources (`from ITEM in PATH`; a share
+  /// holding `value` holds nothing else, FLOSCRIPT.md §3), other than the item.
+  template <typename Bad> void checkByField(const FlowStmt& decl, FlowSpec& spec, Bad& bad) {
+    const Word& key = *decl.by;
+    spec.byField = key.text; // the sink is checked against it even when it is not a name
+    if (key.kind != WordKind::Name) {
+      bad(key.range, "a flow is partitioned `by *` (its sources' `*` segments) or `by FIELD` "
+                     "(a field of its record sources)");
+      return;
+    }
+    spec.byRange = key.range;
+    spec.partitionLimit = FlowSpec::kDefaultPartitions;
+    if (decl.byLimit) {
+      auto n = numberValue(*decl.byLimit);
+      if (!n || *n < 1 || std::floor(*n) != *n || *n > FlowSpec::kMaxPartitions)
+        bad(decl.byLimit->range, "`by " + key.text +
+                                     " max N` takes a whole number of "
+                                     "partitions from 1 to " +
+                                     std::to_string(FlowSpec::kMaxPartitions));
+      else
+        spec.partitionLimit = std::uint32_t(*n);
+    }
+    for (std::size_t i = 0; i < spec.sources.size(); ++i) {
+      const auto& src = spec.sources[i];
+      bool named = i < decl.sourceFields.size() && decl.sourceFields[i];
+      if (!named) {
+        bad(src.range, "a flow `by " + key.text +
+                           "` takes a field of a record: name the item "
+                           "field, as in `from FIELD in " +
+                           src.path + "` (a share with `value` holds no other field)");
+      } else if (src.field == key.text) {
+        bad(decl.sourceFields[i]->range, "the item field " + quote(src.field) +
+                                             " is also the partition key (`by " + key.text +
+                                             "`): an item is another field of the record");
+      }
+    }
+  }
+
   std::shared_ptr<const FlowSpec> checkFlow(const ExtensionBlock& flow) {
     const auto& decl = as<FlowStmt>(*flow.decl);
     auto spec = std::make_shared<FlowSpec>();
@@ -1691,34 +1729,46 @@ private:
       bad(decl.name.range, "flow " + quote(flow.name) + " has no source");
       diags_.note({}, "name one with `from .path` or `from every 1s` on the next line");
     }
-    for (const auto& src : decl.sources) {
+    for (std::size_t i = 0; i < decl.sources.size(); ++i) {
+      const auto& src = decl.sources[i];
       if (!src.absolute() || !src.relations.empty())
         bad(src.range, "a flow source is an absolute path (starting with '.')");
-      spec->sources.push_back({src.head.text, src.range});
+      FlowSpec::Source source{src.head.text, src.range};
+      if (i < decl.sourceFields.size() && decl.sourceFields[i])
+        source.field = decl.sourceFields[i]->text;
+      spec->sources.push_back(std::move(source));
     }
+    const bool byStar = decl.by && decl.by->text == "*";
+    const bool byField = decl.by && !byStar;
     for (const auto& w : decl.clocks) {
       if (auto p = seconds(w))
         spec->clocks.push_back(*p);
       else
         bad(w.range, "a clock source takes a period of at least 100ns (`from every 1s`)");
-      if (decl.by)
+      if (byStar)
         bad(w.range, "a clock tick has no `*` segment to partition by: a flow `by *` cannot "
                      "take clock ticks (give them a flow of their own)");
+      else if (byField)
+        bad(w.range, "a clock tick has no field " + quote(decl.by->text) +
+                         " to partition by: a flow `by FIELD` cannot take clock ticks (give "
+                         "them a flow of their own)");
     }
     std::size_t sourceStars = kNone;
     for (const auto& src : spec->sources) {
       std::size_t n = stars(src.path);
-      if (sourceStars != kNone && n != sourceStars && decl.by)
+      if (sourceStars != kNone && n != sourceStars && byStar)
         bad(src.range, "with `by *`, every source needs the same number of `*` segments");
       sourceStars = n;
     }
-    if (decl.by) {
-      if (decl.by->text != "*")
-        bad(decl.by->range, "a flow is partitioned `by *`: one partition per value of its "
-                            "sources' `*` segments");
-      else if (sourceStars == 0 || sourceStars == kNone)
+    if (byStar) {
+      if (sourceStars == 0 || sourceStars == kNone)
         bad(decl.by->range, "`by *` needs a source path with a `*` segment");
+      if (decl.byLimit)
+        bad(decl.byLimit->range, "`max` bounds the partitions of a flow `by FIELD`; a flow "
+                                 "`by *` has one per source share, known when it is built");
       spec->byKey = true;
+    } else if (byField) {
+      checkByField(decl, *spec, bad);
     }
     bool sink = false, windowed = false, buffered = false;
     for (const Stmt* s : flow.body) {
@@ -1825,12 +1875,15 @@ private:
           spec->into = r.into.head.text;
           spec->intoRange = r.into.range;
           std::size_t n = stars(spec->into);
-          if (spec->byKey && sourceStars != kNone && n != sourceStars)
+          if (!spec->byField.empty() && n != 1)
+            bad(r.into.range, "the sink of a flow `by " + spec->byField +
+                                  "` has one `*`, filled by the partition's key");
+          else if (spec->byKey && sourceStars != kNone && n != sourceStars)
             bad(r.into.range, "the sink of a flow `by *` has a `*` for each of its sources' (" +
                                   std::to_string(sourceStars) + "), filled by the partition");
-          else if (!spec->byKey && n)
+          else if (!spec->byKey && spec->byField.empty() && n)
             bad(r.into.range, "a `*` in the sink names a partition: partition the flow with "
-                              "`by *`");
+                              "`by *` or `by FIELD`");
         }
         sink = true;
         break;

@@ -84,11 +84,15 @@ struct ExtensionBlock {
 /// A flow as semantic analysis checked it (docs/runtime.md, "Flows"): its stages typed, its
 /// durations read, every name resolved. Lowering matches its source paths against the store.
 struct FlowSpec {
+  /// `by FIELD`: the partitions without `max`, and the most `max` may give (the runtime
+  /// reserves a share for each: runtime/image.h's kMaxFieldPartitions, the same).
+  static constexpr std::uint32_t kDefaultPartitions = 64, kMaxPartitions = 65536;
   enum class Window : std::uint8_t { Pass, Time, Count };
   enum class Policy : std::uint8_t { DropOldest, DropNewest, Block };
   struct Source {
     std::string path; ///< absolute, `*` segments match one segment each
     SourceRange range;
+    std::string field = "value"; ///< the item: `value`, or a record's field (`from F in PATH`)
   };
   struct Stage {
     enum class Kind : std::uint8_t { Map, Filter } kind = Kind::Map;
@@ -102,6 +106,11 @@ struct FlowSpec {
   std::vector<Source> sources;
   std::vector<double> clocks; ///< `from every PERIOD`, seconds
   bool byKey = false;         ///< `by *`
+  /// `by FIELD max N`: a partition per value of each record source's FIELD, as read at the
+  /// write, at most `partitionLimit` of them, made as keys come (docs/runtime.md, "Flows").
+  std::string byField;
+  SourceRange byRange;
+  std::uint32_t partitionLimit = 0; ///< by FIELD only
   Window window = Window::Pass;
   double length = 0, every = 0; ///< Time: seconds; every 0 = tumbling
   std::uint64_t count = 0;      ///< Count
