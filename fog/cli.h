@@ -68,6 +68,10 @@ struct Options {
   bool detach = false;
   std::string from;
   std::string amount; ///< read by the command, so a malformed one gets a clear error
+  // contracts
+  std::string action;
+  std::vector<std::string> args; ///< contract call arguments; stake: [CONTRACT] AMOUNT
+  bool force = false;
   std::vector<std::string> architectures;
   std::uint32_t cores = 0;
   std::uint64_t memoryMiB = 0;

@@ -9,6 +9,7 @@
 #include "core/os/system.h"
 #include "fog/commands.h"
 #include "fog/local_fog.h"
+#include "fog/pool_session.h"
 #include "pool/net/pool_client.h"
 #include "pool/net/replica_daemon.h"
 #include "pool/sim/scenarios.h"
@@ -31,88 +32,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kTxTimeout = 15s;
 volatile std::sig_atomic_t interrupted = 0;
-
-/// A node speaking as a fresh did:key (a client needs no lasting identity: transactions carry
-/// the account's own signature) and the pool's client on it.
-struct Client {
-  std::unique_ptr<core::UdpNode> node;
-  std::unique_ptr<pool::PoolClient> pool;
-};
-
-std::optional<Client> connect(const pool::Genesis& genesis, std::string& error) {
-  Client c;
-  c.node = std::make_unique<core::UdpNode>(core::generateSigningKey());
-  if (!c.node->bind("127.0.0.1", 0, error)) return std::nullopt;
-  c.pool = std::make_unique<pool::PoolClient>(*c.node, genesis);
-  return c;
-}
-
-/// An account named on the command line: an identity of the fog's keystore, or a did:key.
-std::optional<pool::AccountId> resolveAccount(const LocalFog& fog, const std::string& who,
-                                              std::string& error) {
-  if (auto key = core::parseDidKey(who)) return key;
-  core::Keystore keys(fog.home());
-  auto pub = keys.loadPublic(who, error);
-  if (!pub) {
-    error = "unknown account '" + who + "' (an account of " + fog.home().string() +
-            " or a did:key; fog account new NAME makes one)";
-    return std::nullopt;
-  }
-  return pub->state.currentKey;
-}
-
-std::string hex(const core::Digest& d) {
-  return core::toHex(d);
-}
-
-/// Signs a transaction of account `from` (its next nonce, asked of the pool), submits it and
-/// reports the outcome.
-int submitAs(Context& c, const LocalFog& fog, const std::string& from, pool::TxBody body) {
-  std::string error;
-  core::Keystore keys(fog.home());
-  auto id = keys.load(from, std::nullopt, error);
-  if (!id) return c.fail("unknown account '" + from + "': " + error);
-  auto client = connect(fog.genesis(), error);
-  if (!client) return c.fail(error);
-  auto nonce = client->pool->nextNonce(id->current.publicKey(), kTxTimeout, error);
-  if (!nonce) return c.fail("the pool did not answer: " + error + " (is it up? fog status)");
-  pool::Tx tx = pool::makeTx(id->current, fog.genesis().chainId(), *nonce, std::move(body));
-  auto outcome = client->pool->submit(tx.encode(), kTxTimeout, error);
-  if (!outcome) return c.fail("no outcome: " + error);
-  if (c.options.json) {
-    c.out << nlohmann::json{{"tx", hex(outcome->tx)},
-                            {"committed", outcome->committed},
-                            {"applied", outcome->applied},
-                            {"height", outcome->height},
-                            {"state_root", hex(outcome->stateRoot)},
-                            {"error", outcome->error}}
-                 .dump(2)
-          << "\n";
-  }
-  if (!outcome->committed) return c.fail("refused: " + outcome->error);
-  if (!outcome->applied)
-    return c.fail("committed at height " + std::to_string(outcome->height) +
-                  " but refused by the ledger: " + outcome->error);
-  if (!c.options.json)
-    c.out << "committed at height " << outcome->height << " (tx " << hex(outcome->tx).substr(0, 16)
-          << ")\n";
-  return kOk;
-}
-
-std::optional<LocalFog> loadFog(Context& c, std::string& error) {
-  return LocalFog::load(c.options.dir, error);
-}
-
-std::optional<std::uint64_t> amountOf(Context& c, std::string& error) {
-  const std::string& a = c.options.amount;
-  if (a.empty() || a.find_first_not_of("0123456789") != std::string::npos || a.size() > 19)
-    return error = "the amount must be a whole number of tokens, got '" + a + "'", std::nullopt;
-  std::uint64_t v = std::stoull(a);
-  if (v == 0) return error = "the amount must be more than 0", std::nullopt;
-  return v;
-}
 
 void addReplicas(CLI::App& app, Options& o, const std::string& help) {
   app.add_option_function<std::size_t>(
@@ -385,25 +305,32 @@ int accountTransfer(Context& c) {
 void addStakeOptions(CLI::App& app, Options& o) {
   app.add_option("--from", o.from, "the staking account (a name in the fog's keystore)")
       ->required();
-  app.add_option("amount", o.amount, "tokens")->required();
+  app.add_option("args", o.args,
+                 "AMOUNT: the account's own stake; CONTRACT AMOUNT: stake on a contract, only "
+                 "if floc verify proves it")
+      ->required()
+      ->expected(1, 2);
+  app.add_flag("--force", o.force, "stake on a contract even if it does not verify (loudly)");
   addDir(app, o);
   app.add_flag("--json", o.json, "machine-readable output");
 }
 
 int stake(Context& c) {
+  if (c.options.args.size() == 2) return contractStake(c, false);
   std::string error;
   auto fog = loadFog(c, error);
   if (!fog) return c.fail(error);
-  auto amount = amountOf(c, error);
+  auto amount = parseAmount(c.options.args.at(0), error);
   if (!amount) return c.fail(error, kUsage);
   return submitAs(c, *fog, c.options.from, pool::Stake{*amount});
 }
 
 int unstake(Context& c) {
+  if (c.options.args.size() == 2) return contractStake(c, true);
   std::string error;
   auto fog = loadFog(c, error);
   if (!fog) return c.fail(error);
-  auto amount = amountOf(c, error);
+  auto amount = parseAmount(c.options.args.at(0), error);
   if (!amount) return c.fail(error, kUsage);
   return submitAs(c, *fog, c.options.from, pool::Unstake{*amount});
 }

@@ -68,6 +68,16 @@ int stake(Context& c);
 int unstake(Context& c);
 void addProviderRegisterOptions(CLI::App& app, Options& o);
 int providerRegister(Context& c);
+// cmd_contract.cpp: fog contract deploy|call|show; staking on a contract
+void addContractDeployOptions(CLI::App& app, Options& o);
+int contractDeploy(Context& c);
+void addContractCallOptions(CLI::App& app, Options& o);
+int contractCall(Context& c);
+void addContractShowOptions(CLI::App& app, Options& o);
+int contractShow(Context& c);
+/// `fog stake CONTRACT AMOUNT` (verified first) and `fog unstake CONTRACT AMOUNT`.
+int contractStake(Context& c, bool unstake);
+
 void addPoolRunOptions(CLI::App& app, Options& o);
 int poolRun(Context& c);
 void addPoolSimOptions(CLI::App& app, Options& o);

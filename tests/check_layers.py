@@ -21,7 +21,7 @@ LAYERS = {
     "core/net": ["core", "core/os", "core/store"],
     "sim": ["core"],
     "pool/wire": ["core"],
-    "pool/ledger": ["core", "pool/wire"],
+    "pool/ledger": ["core", "pool/wire", "compiler/vm"],
     "pool/core": ["core", "pool/wire", "pool/ledger"],
     "pool/sim": ["core", "sim", "pool/wire", "pool/ledger", "pool/core"],
     "pool/store": ["core", "core/os", "core/store", "pool/wire", "pool/ledger", "pool/core"],

@@ -8,7 +8,7 @@
 #include "compiler/lsp/server.h"
 #include "compiler/sema/check.h"
 #include "compiler/sema/graph.h"
-#include "compiler/verify/verify.h"
+#include "compiler/verify/certificate.h"
 #include "core/crypto.h"
 #include "core/signed_file.h"
 #include "core/store/keystore.h"
@@ -736,43 +736,16 @@ int commandVerify(Session& s) {
     verify::ContractResult r = verify::verifyContract(*c, vo);
     double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     all = all && r.proven();
-    nlohmann::json props = nlohmann::json::array();
-    nlohmann::json cost = nlohmann::json::object();
-    std::size_t proven = 0;
-    for (const auto& p : r.properties) {
-      lang::LineCol at;
-      if (p.range.valid()) at = s.sources().lineCol(p.range.file, p.range.begin);
-      nlohmann::json j = {{"action", p.action},
-                          {"property", p.kind},
-                          {"text", p.text},
-                          {"line", at.line},
-                          {"column", at.column},
-                          {"verdict", verify::verdictName(p.verdict)},
-                          {"seconds", std::round(p.seconds * 1e4) / 1e4}};
-      if (p.bound) {
-        j["bound"] = *p.bound;
-        cost[p.action] = *p.bound;
-      }
-      if (p.verdict == verify::Verdict::Proven) {
-        ++proven;
-      } else {
-        j["message"] = p.message;
-        j["notes"] = p.notes;
+    for (const auto& p : r.properties)
+      if (p.verdict != verify::Verdict::Proven) {
         s.diags().error(p.range, p.message);
         for (const auto& n : p.notes) s.diags().note({}, n);
       }
-      props.push_back(std::move(j));
-    }
-    certificates.push_back({{"contract", c->name},
-                            {"file", o.files[0]},
-                            {"source_sha256", sha},
-                            {"compiler", "floc " FLOC_VERSION},
-                            {"z3", verify::z3Version()},
-                            {"timeout_s", o.timeout},
-                            {"verified", r.proven()},
-                            {"seconds", std::round(took * 1e3) / 1e3},
-                            {"properties", std::move(props)},
-                            {"cost", cost}});
+    nlohmann::json cert = verify::certificate(
+        r, s.sources(), {o.files[0], sha, "floc " FLOC_VERSION, o.timeout, took});
+    const std::size_t proven = verify::provenCount(r);
+    const nlohmann::json cost = cert["cost"];
+    certificates.push_back(std::move(cert));
     if (!o.json) {
       std::ostringstream line;
       line << "contract " << c->name << ": " << proven << " of " << r.properties.size()

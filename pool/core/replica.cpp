@@ -4,6 +4,7 @@
 #include "pool/core/replica.h"
 
 #include "core/check.h"
+#include "core/identity.h"
 
 #include <algorithm>
 #include <utility>
@@ -231,6 +232,17 @@ void Replica::onQuery(ClientId client, const Query& q) {
     }
     a.provider = ledger_.provider(*q.account) != nullptr;
   }
+  if (q.contract)
+    if (const Contract* c = ledger_.contract(*q.contract)) {
+      a.contractFound = true;
+      a.contractCreator = core::didKey(c->creator);
+      a.contractSource = c->source;
+      a.contractHeld = c->held;
+      a.contractDeployed = c->deployed;
+      a.contractStaked = c->staked();
+      a.contractState = c->stateJson();
+      if (a.contractState.size() > (1u << 20)) a.contractState = "\"(too large to show)\"";
+    }
   reply(client, std::move(a));
 }
 

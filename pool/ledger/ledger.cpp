@@ -2,10 +2,10 @@
 /// The ledger state machine (see ledger.h).
 #include "pool/ledger/ledger.h"
 
+#include "compiler/vm/compile.h"
 #include "core/check.h"
 
 #include <algorithm>
-#include <tuple>
 
 namespace flo::pool {
 
@@ -61,9 +61,10 @@ Digest providerLeaf(const Provider& p) {
 }
 
 Digest rootOf(const Digest& chain, std::uint64_t height, std::uint64_t timeMs, std::uint64_t supply,
-              const Digest& accounts, const Digest& providers) {
+              const Digest& accounts, const Digest& providers, const Digest& contracts,
+              std::uint64_t fees) {
   Bytes b;
-  std::string_view tag = "flo-ledger-root/1";
+  std::string_view tag = "flo-ledger-root/2";
   b.insert(b.end(), tag.begin(), tag.end());
   b.insert(b.end(), chain.begin(), chain.end());
   putU64(b, height);
@@ -71,7 +72,18 @@ Digest rootOf(const Digest& chain, std::uint64_t height, std::uint64_t timeMs, s
   putU64(b, supply);
   b.insert(b.end(), accounts.begin(), accounts.end());
   b.insert(b.end(), providers.begin(), providers.end());
+  b.insert(b.end(), contracts.begin(), contracts.end());
+  putU64(b, fees);
   return core::hash(b);
+}
+
+/// Where a contract sits in the contracts' Merkle map: the hash of its name.
+MerkleMap::Key contractKey(const std::string& name) {
+  return core::hash(reinterpret_cast<const std::uint8_t*>(name.data()), name.size());
+}
+
+Digest contractLeaf(const std::string& name, const Contract& c) {
+  return core::hash(core::encode(Value(Value::Array{Value(name), Value(c.toMap())})));
 }
 
 } // namespace
@@ -99,45 +111,52 @@ Ledger::Ledger(const Genesis& genesis)
 }
 
 void Ledger::rebuildDerived() {
-  std::tie(accountTree_, providerTree_) = treesFromScratch();
+  trees_ = treesFromScratch();
   releases_.clear();
   touched_.clear();
   touchedProviders_.clear();
+  touchedContracts_.clear();
   for (const auto& [id, a] : accounts_)
     for (const auto& u : a.unbonding) releases_[u.releaseHeight].insert(id);
-  stateRoot_ = rootOver(accountTree_, providerTree_);
+  stateRoot_ = rootOver(trees_);
 }
 
 void Ledger::updateCommitment() {
   for (const AccountId& id : touched_) {
     auto it = accounts_.find(id);
     if (it == accounts_.end())
-      accountTree_.erase(treeKey(id));
+      trees_.accounts.erase(treeKey(id));
     else
-      accountTree_.put(treeKey(id), accountLeaf(it->second));
+      trees_.accounts.put(treeKey(id), accountLeaf(it->second));
   }
   for (const AccountId& id : touchedProviders_)
-    providerTree_.put(treeKey(id), providerLeaf(providers_.at(id)));
+    trees_.providers.put(treeKey(id), providerLeaf(providers_.at(id)));
+  for (const std::string& name : touchedContracts_)
+    trees_.contracts.put(contractKey(name), contractLeaf(name, contracts_.at(name)));
   touched_.clear();
   touchedProviders_.clear();
-  stateRoot_ = rootOver(accountTree_, providerTree_);
+  touchedContracts_.clear();
+  stateRoot_ = rootOver(trees_);
   FLO_EXPENSIVE_CHECK(stateRoot_ == stateRootFromScratch());
 }
 
-std::pair<MerkleMap, MerkleMap> Ledger::treesFromScratch() const {
-  std::pair<MerkleMap, MerkleMap> trees;
-  for (const auto& [id, a] : accounts_) trees.first.put(treeKey(id), accountLeaf(a));
-  for (const auto& [id, p] : providers_) trees.second.put(treeKey(id), providerLeaf(p));
+Ledger::Trees Ledger::treesFromScratch() const {
+  Trees trees;
+  for (const auto& [id, a] : accounts_) trees.accounts.put(treeKey(id), accountLeaf(a));
+  for (const auto& [id, p] : providers_) trees.providers.put(treeKey(id), providerLeaf(p));
+  for (const auto& [name, c] : contracts_)
+    trees.contracts.put(contractKey(name), contractLeaf(name, c));
   return trees;
 }
 
-Digest Ledger::rootOver(MerkleMap& accounts, MerkleMap& providers) const {
-  return rootOf(chain_, height_, timeMs_, supply_, accounts.root(), providers.root());
+Digest Ledger::rootOver(Trees& trees) const {
+  return rootOf(chain_, height_, timeMs_, supply_, trees.accounts.root(), trees.providers.root(),
+                trees.contracts.root(), fees_);
 }
 
 Digest Ledger::stateRootFromScratch() const {
-  auto [accounts, providers] = treesFromScratch();
-  return rootOver(accounts, providers);
+  Trees trees = treesFromScratch();
+  return rootOver(trees);
 }
 
 const Account* Ledger::account(const AccountId& id) const {
@@ -166,6 +185,10 @@ bool Ledger::admissible(const Tx& tx, std::string* why) const {
     return fail(insufficient("balance", balance, t->amount));
   if (const auto* s = std::get_if<Stake>(&tx.body); s && s->amount > balance)
     return fail(insufficient("balance", balance, s->amount));
+  if (const auto* c = std::get_if<CallContract>(&tx.body); c && c->value > balance)
+    return fail(insufficient("balance", balance, c->value));
+  if (const auto* c = std::get_if<StakeContract>(&tx.body); c && c->amount > balance)
+    return fail(insufficient("balance", balance, c->amount));
   return true;
 }
 
@@ -267,22 +290,26 @@ bool Ledger::conserved(std::string* why) const {
     total += a.stake;
     total += a.unbondingTotal();
   }
+  for (const auto& [name, c] : contracts_) total += (unsigned __int128)c.held + c.staked();
+  total += fees_;
   if (total != supply_) {
     if (why)
-      *why = "balances, stake and unbonding sum to " + std::to_string(std::uint64_t(total)) +
-             ", the supply is " + std::to_string(supply_);
+      *why = "balances, stake, unbonding, contracts and fees sum to " +
+             std::to_string(std::uint64_t(total)) + ", the supply is " + std::to_string(supply_);
     return false;
   }
   return true;
 }
 
 Bytes Ledger::encode() const {
-  Value::Array accounts, providers;
+  Value::Array accounts, providers, contracts;
   for (const auto& [id, a] : accounts_)
     accounts.emplace_back(Value::Array{Value(toBytes(id)), Value(a.toMap())});
   for (const auto& [id, p] : providers_)
     providers.emplace_back(
         Value::Array{Value(toBytes(id)), Value(p.offer.body()), Value(p.since), Value(p.updated)});
+  for (const auto& [name, c] : contracts_)
+    contracts.emplace_back(Value::Array{Value(name), Value(c.toMap())});
   return core::encodeRecord({"ledger-state",
                              core::kEncodingVersion,
                              {{"chain", toBytes(chain_)},
@@ -290,7 +317,9 @@ Bytes Ledger::encode() const {
                               {"time_ms", timeMs_},
                               {"supply", supply_},
                               {"accounts", std::move(accounts)},
-                              {"providers", std::move(providers)}}});
+                              {"providers", std::move(providers)},
+                              {"contracts", std::move(contracts)},
+                              {"fees", fees_}}});
 }
 
 std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
@@ -303,7 +332,7 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
   auto record = core::decodeRecord(data, "ledger-state", &why);
   if (!record) return fail(why);
   Fields f(record->body);
-  f.only({"chain", "height", "time_ms", "supply", "accounts", "providers"});
+  f.only({"chain", "height", "time_ms", "supply", "accounts", "providers", "contracts", "fees"});
   Ledger l(genesis);
   l.accounts_.clear();
   if (f.fixed<32>("chain") != l.chain_) return fail("another pool's state");
@@ -312,6 +341,8 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
   if (f.u64("supply") != l.supply_) return fail("another supply");
   const auto* accounts = f.array("accounts", 1u << 24);
   const auto* providers = f.array("providers", 1u << 24);
+  const auto* contracts = f.array("contracts", 1u << 24);
+  l.fees_ = f.u64("fees");
   if (!f.ok()) return fail(f.error());
   for (const auto& e : *accounts) {
     if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isBytes() ||
@@ -348,6 +379,16 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
                e.asArray()[3].asUnsigned()};
     if (!pf.ok()) return fail("provider: " + pf.error());
     l.providers_.emplace(id, std::move(p));
+  }
+  for (const auto& e : *contracts) {
+    if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isText() ||
+        !e.asArray()[1].isMap())
+      return fail("contracts: expected [name, contract]");
+    auto c = Contract::fromMap(e.asArray()[1].asMap(), &why);
+    if (!c) return fail("contract " + e.asArray()[0].asText() + ": " + why);
+    if (c->code->contract->name != e.asArray()[0].asText()) return fail("a contract misnamed");
+    if (!l.contracts_.emplace(e.asArray()[0].asText(), std::move(*c)).second)
+      return fail("a contract twice");
   }
   if (!l.conserved(&why)) return fail(why);
   l.rebuildDerived();

@@ -11,15 +11,21 @@
 /// every block (conserved() checks it; the tests check it after every block).
 #pragma once
 
+#include "compiler/vm/machine.h"
 #include "pool/ledger/merkle_map.h"
 #include "pool/wire/genesis.h"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace flo::vm {
+struct Compiled;
+}
 
 namespace flo::pool {
 
@@ -45,6 +51,30 @@ struct Provider {
   std::uint64_t since = 0; ///< height of the first registration
   std::uint64_t updated = 0;
   bool operator==(const Provider&) const = default;
+};
+
+/// Tokens a contract deploy costs per byte of its source, and a call per operation of its
+/// action's cost bound (`floc verify` reports the bound). Fees are kept by the ledger (`fees`),
+/// for the replicas, and count in the supply.
+inline constexpr std::uint64_t kDeployFeePerByte = 1, kFeePerOperation = 1;
+
+/// A deployed contract (docs/verify.md): its source, compiled by every replica, the tokens it
+/// holds and its state.
+struct Contract {
+  AccountId creator{};
+  std::string source;
+  std::uint64_t held = 0;
+  std::uint64_t deployed = 0; ///< height
+  vm::State state;
+  std::map<AccountId, std::uint64_t> stakes; ///< bonded to it (StakeContract), by staker
+  std::shared_ptr<const vm::Compiled> code;  ///< from `source` (derived, not state)
+  std::uint64_t staked() const;
+  /// Everything but the code, canonically: what the state root commits to.
+  Value::Map toMap() const;
+  /// The state as JSON text with sorted keys: each variable, a map as [key, value] pairs.
+  std::string stateJson() const;
+  /// From toMap(): the source compiled again, the state read by the contract's types.
+  static std::optional<Contract> fromMap(const Value::Map& m, std::string* why);
 };
 
 /// What became of one transaction of a block.
@@ -77,9 +107,13 @@ public:
   const Provider* provider(const AccountId& id) const;
   const std::map<AccountId, Account>& accounts() const { return accounts_; }
   const std::map<AccountId, Provider>& providers() const { return providers_; }
+  const Contract* contract(const std::string& name) const;
+  const std::map<std::string, Contract>& contracts() const { return contracts_; }
+  std::uint64_t fees() const { return fees_; }
 
-  /// Balances + stake + unbonding (+ escrow, later) == supply, and no account empty of
-  /// everything kept. False with why otherwise.
+  /// Balances + stake + unbonding + what contracts hold and have staked on them + fees (+
+  /// escrow, later) == supply.
+  /// False with why otherwise.
   bool conserved(std::string* why = nullptr) const;
   /// The digest of the whole state: chain, height, time, supply, and the roots of two Merkle
   /// maps (merkle_map.h), one of every account and one of every provider, keyed by the hash of
@@ -99,15 +133,22 @@ private:
   TxResult apply(const AccountId& from, const Stake& t);
   TxResult apply(const AccountId& from, const Unstake& t);
   TxResult apply(const AccountId& from, const RegisterProvider& t);
+  TxResult apply(const AccountId& from, const DeployContract& t);
+  TxResult apply(const AccountId& from, const CallContract& t);
+  TxResult apply(const AccountId& from, const StakeContract& t);
+  TxResult apply(const AccountId& from, const UnstakeContract& t);
   void releaseUnbonding();
   /// The block's changes into the Merkle maps, then the state root.
   void updateCommitment();
   /// Everything derived from the accounts and providers, built again (genesis, decode).
   void rebuildDerived();
-  /// The two Merkle maps (accounts, providers) built from every entry.
-  std::pair<MerkleMap, MerkleMap> treesFromScratch() const;
-  /// The state root over these maps of the current accounts and providers.
-  Digest rootOver(MerkleMap& accounts, MerkleMap& providers) const;
+  /// The three Merkle maps (accounts, providers, contracts) built from every entry.
+  struct Trees {
+    MerkleMap accounts, providers, contracts;
+  };
+  Trees treesFromScratch() const;
+  /// The state root over these maps of the current accounts, providers and contracts.
+  Digest rootOver(Trees& trees) const;
 
   Digest chain_{};
   std::uint64_t supply_ = 0;
@@ -116,10 +157,13 @@ private:
   std::uint64_t timeMs_ = 0;
   std::map<AccountId, Account> accounts_;
   std::map<AccountId, Provider> providers_;
+  std::map<std::string, Contract> contracts_;
+  std::uint64_t fees_ = 0;
   // Derived from the above (rebuildDerived), kept up to date block by block:
-  MerkleMap accountTree_, providerTree_;
+  Trees trees_;
   std::set<AccountId> touched_; ///< accounts changed in the block being executed
   std::set<AccountId> touchedProviders_;
+  std::set<std::string> touchedContracts_;
   std::map<std::uint64_t, std::set<AccountId>> releases_; ///< who has unbonding due at a height
   Digest stateRoot_{};
 };

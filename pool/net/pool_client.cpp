@@ -62,20 +62,22 @@ std::optional<SubmitOutcome> PoolClient::submit(const Bytes& tx, std::chrono::mi
 }
 
 std::optional<QueryAnswer> PoolClient::query(const std::optional<AccountId>& account,
-                                             std::chrono::milliseconds timeout,
-                                             std::string& error) {
-  Query q{account, nextQuery_++};
+                                             std::chrono::milliseconds timeout, std::string& error,
+                                             const std::optional<std::string>& contract) {
+  Query q{account, nextQuery_++, contract};
   answers_.clear();
   sendAll(q);
   std::optional<QueryAnswer> out;
   auto decide = [&] {
-    std::map<std::tuple<bool, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, bool>,
+    std::map<std::tuple<bool, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, bool,
+                        bool, std::uint64_t, std::uint64_t, std::string>,
              std::vector<const QueryAnswer*>>
         agree;
     for (const auto& [r, m] : answers_) {
       const auto* a = std::get_if<QueryAnswer>(&m);
       if (!a || a->id != q.id) continue;
-      auto& who = agree[{a->found, a->balance, a->stake, a->unbonding, a->nonce, a->provider}];
+      auto& who = agree[{a->found, a->balance, a->stake, a->unbonding, a->nonce, a->provider,
+                         a->contractFound, a->contractHeld, a->contractStaked, a->contractState}];
       who.push_back(a);
       if (who.size() >= genesis_.quorum()) {
         out = *who.front();
@@ -114,7 +116,7 @@ std::optional<QueryAnswer> PoolClient::query(const std::optional<AccountId>& acc
 }
 
 std::vector<std::optional<QueryAnswer>> PoolClient::status(std::chrono::milliseconds timeout) {
-  Query q{std::nullopt, nextQuery_++};
+  Query q{std::nullopt, nextQuery_++, std::nullopt};
   answers_.clear();
   sendAll(q);
   auto all = [&] {

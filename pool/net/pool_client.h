@@ -47,8 +47,10 @@ public:
                                       std::string& error);
   /// The account's state (or, without an account, any state) as n-f replicas report it alike
   /// (see the file comment); asked again every 500 ms until they agree or `timeout` passes.
+  /// With `contract`, the answers also carry that contract's state, held tokens and source.
   std::optional<QueryAnswer> query(const std::optional<AccountId>& account,
-                                   std::chrono::milliseconds timeout, std::string& error);
+                                   std::chrono::milliseconds timeout, std::string& error,
+                                   const std::optional<std::string>& contract = std::nullopt);
   /// Every replica's own answer to a status query (nullopt for one that did not answer).
   std::vector<std::optional<QueryAnswer>> status(std::chrono::milliseconds timeout);
 

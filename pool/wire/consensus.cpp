@@ -226,7 +226,7 @@ Proposal Proposal::read(Fields& f, std::size_t maxTxs) {
   }
   if (const auto* ts = f.array("txs", maxTxs)) {
     for (const auto& t : *ts) {
-      if (!t.isBytes() || t.asBytes().size() > Tx::kMaxEncoded)
+      if (!t.isBytes() || t.asBytes().size() > Tx::kMaxEncodedDeploy)
         return f.fail("txs: expected encoded transactions"), p;
       p.txs.push_back(t.asBytes());
     }

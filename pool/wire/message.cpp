@@ -58,6 +58,7 @@ Value::Map body(const TxStatus& m) {
 Value::Map body(const Query& m) {
   Value::Map out{{"id", m.id}};
   if (m.account) out.emplace("account", toBytes(*m.account));
+  if (m.contract) out.emplace("contract", *m.contract);
   return out;
 }
 Value::Map body(const QueryAnswer& m) {
@@ -76,7 +77,14 @@ Value::Map body(const QueryAnswer& m) {
           {"stake", m.stake},
           {"unbonding", m.unbonding},
           {"nonce", m.nonce},
-          {"provider", m.provider}};
+          {"provider", m.provider},
+          {"contract_found", m.contractFound},
+          {"contract_creator", m.contractCreator},
+          {"contract_source", m.contractSource},
+          {"contract_state", m.contractState},
+          {"contract_held", m.contractHeld},
+          {"contract_deployed", m.contractDeployed},
+          {"contract_staked", m.contractStaked}};
 }
 Value::Map body(const CertificateMsg& m) {
   return {{"qc", m.qc.toMap()}};
@@ -138,7 +146,7 @@ void read(Fields& f, std::size_t maxTxs, BlockResponse& m) {
 }
 void read(Fields& f, std::size_t, Submit& m) {
   f.only({"tx"});
-  m.tx = f.bytes("tx", Tx::kMaxEncoded);
+  m.tx = f.bytes("tx", Tx::kMaxEncodedDeploy);
 }
 void read(Fields& f, std::size_t, TxStatus& m) {
   f.only({"tx", "state", "applied", "height", "state_root", "error"});
@@ -150,14 +158,35 @@ void read(Fields& f, std::size_t, TxStatus& m) {
   m.error = f.text("error", 512);
 }
 void read(Fields& f, std::size_t, Query& m) {
-  f.only({"id", "account"});
+  f.only({"id", "account", "contract"});
   m.id = f.u64("id");
   if (f.has("account")) m.account = f.fixed<32>("account");
+  if (f.has("contract")) m.contract = f.text("contract", CallContract::kMaxName);
 }
 void read(Fields& f, std::size_t, QueryAnswer& m) {
-  f.only({"id", "height", "state_root", "round", "view", "last_commit_ms", "replica",
-          "signatures_verified", "transactions_committed", "mempool", "found", "balance", "stake",
-          "unbonding", "nonce", "provider"});
+  f.only({"id",
+          "height",
+          "state_root",
+          "round",
+          "view",
+          "last_commit_ms",
+          "replica",
+          "signatures_verified",
+          "transactions_committed",
+          "mempool",
+          "found",
+          "balance",
+          "stake",
+          "unbonding",
+          "nonce",
+          "provider",
+          "contract_found",
+          "contract_creator",
+          "contract_source",
+          "contract_state",
+          "contract_held",
+          "contract_deployed",
+          "contract_staked"});
   m.id = f.u64("id");
   m.height = f.u64("height");
   m.stateRoot = f.fixed<32>("state_root");
@@ -174,6 +203,13 @@ void read(Fields& f, std::size_t, QueryAnswer& m) {
   m.unbonding = f.u64("unbonding");
   m.nonce = f.u64("nonce");
   m.provider = f.flag("provider");
+  m.contractFound = f.flag("contract_found");
+  m.contractCreator = f.text("contract_creator", 128);
+  m.contractSource = f.text("contract_source", DeployContract::kMaxSource);
+  m.contractState = f.text("contract_state", 1u << 20);
+  m.contractHeld = f.u64("contract_held");
+  m.contractDeployed = f.u64("contract_deployed");
+  m.contractStaked = f.u64("contract_staked");
 }
 void read(Fields& f, std::size_t, CertificateMsg& m) {
   f.only({"qc"});

@@ -95,8 +95,9 @@ struct TxStatus {
 /// A client asks for an account's state, or the replica's status.
 struct Query {
   static constexpr std::string_view kName = "query";
-  std::optional<AccountId> account; ///< none: the replica's status
-  std::uint64_t id = 0;             ///< echoed in the answer
+  std::optional<AccountId> account;    ///< none: the replica's status
+  std::uint64_t id = 0;                ///< echoed in the answer
+  std::optional<std::string> contract; ///< a contract's state, by name
   bool operator==(const Query&) const = default;
 };
 
@@ -116,6 +117,10 @@ struct QueryAnswer {
   bool found = false;
   std::uint64_t balance = 0, stake = 0, unbonding = 0, nonce = 0;
   bool provider = false;
+  // the contract asked for (its state as canonical JSON: each variable, maps as [key, value])
+  bool contractFound = false;
+  std::string contractCreator, contractSource, contractState;
+  std::uint64_t contractHeld = 0, contractDeployed = 0, contractStaked = 0;
   bool operator==(const QueryAnswer&) const = default;
 };
 

@@ -63,6 +63,52 @@ RegisterProvider RegisterProvider::read(Fields& f) {
   return p;
 }
 
+Value::Map DeployContract::body() const {
+  return {{"source", source}};
+}
+DeployContract DeployContract::read(Fields& f) {
+  f.only({"source"});
+  return {f.text("source", kMaxSource)};
+}
+
+Value::Map CallContract::body() const {
+  Value::Array a;
+  for (const auto& x : args) a.emplace_back(x);
+  return {{"contract", contract}, {"action", action}, {"args", std::move(a)}, {"value", value}};
+}
+CallContract CallContract::read(Fields& f) {
+  f.only({"contract", "action", "args", "value"});
+  CallContract c;
+  c.contract = f.text("contract", kMaxName);
+  c.action = f.text("action", kMaxName);
+  if (const auto* args = f.array("args", kMaxArgs))
+    for (const auto& a : *args) {
+      if (!a.isText() || a.asText().size() > kMaxArg) {
+        f.fail("args: expected texts of at most " + std::to_string(kMaxArg) + " bytes");
+        break;
+      }
+      c.args.push_back(a.asText());
+    }
+  c.value = f.u64("value");
+  return c;
+}
+
+Value::Map StakeContract::body() const {
+  return {{"contract", contract}, {"amount", amount}};
+}
+StakeContract StakeContract::read(Fields& f) {
+  f.only({"contract", "amount"});
+  return {f.text("contract", CallContract::kMaxName), f.u64("amount")};
+}
+
+Value::Map UnstakeContract::body() const {
+  return {{"contract", contract}, {"amount", amount}};
+}
+UnstakeContract UnstakeContract::read(Fields& f) {
+  f.only({"contract", "amount"});
+  return {f.text("contract", CallContract::kMaxName), f.u64("amount")};
+}
+
 std::string_view kindName(const TxBody& body) {
   return std::visit([](const auto& b) { return std::decay_t<decltype(b)>::kName; }, body);
 }
@@ -112,7 +158,8 @@ std::optional<Tx> Tx::decode(const std::uint8_t* data, std::size_t size, std::st
     if (error) *error = "transaction: " + std::move(why);
     return std::nullopt;
   };
-  if (size > kMaxEncoded) return fail("larger than " + std::to_string(kMaxEncoded) + " bytes");
+  if (size > kMaxEncodedDeploy)
+    return fail("larger than " + std::to_string(kMaxEncodedDeploy) + " bytes");
   std::string why;
   auto record = core::decodeRecord(Bytes(data, data + size), "tx", &why);
   if (!record) return fail(why);
@@ -129,6 +176,8 @@ std::optional<Tx> Tx::decode(const std::uint8_t* data, std::size_t size, std::st
   Fields b(*body);
   if (!readBody(kind, b, tx.body)) return fail("unknown kind '" + kind + "'");
   if (!b.ok()) return fail(kind + ": " + b.error());
+  if (size > kMaxEncoded && !std::holds_alternative<DeployContract>(tx.body))
+    return fail("larger than " + std::to_string(kMaxEncoded) + " bytes");
   return tx;
 }
 

@@ -67,13 +67,65 @@ struct RegisterProvider {
   bool operator==(const RegisterProvider&) const = default;
 };
 
-using TxBody = std::variant<Transfer, Stake, Unstake, RegisterProvider>;
+/// Deploys a contract: Flo source holding one `contract` block and nothing else
+/// (docs/verify.md). Every replica compiles the source itself; the contract is named by its
+/// `contract NAME`, which must be new. Costs the ledger's deploy fee per byte of source.
+struct DeployContract {
+  static constexpr std::string_view kName = "contract-deploy";
+  static constexpr std::size_t kMaxSource = 6144;
+  std::string source;
+  Value::Map body() const;
+  static DeployContract read(Fields& f);
+  bool operator==(const DeployContract&) const = default;
+};
+
+/// Calls `action` of the contract named `contract` with `args` (as text, read as the action's
+/// parameter types), attaching `value` tokens from the sender. Costs the ledger's fee per
+/// operation of the action's cost bound, whatever the call's outcome.
+struct CallContract {
+  static constexpr std::string_view kName = "contract-call";
+  static constexpr std::size_t kMaxName = 64, kMaxArgs = 16, kMaxArg = 256;
+  std::string contract;
+  std::string action;
+  std::vector<std::string> args;
+  std::uint64_t value = 0;
+  Value::Map body() const;
+  static CallContract read(Fields& f);
+  bool operator==(const CallContract&) const = default;
+};
+
+/// Bonds `amount` of the sender's balance to a contract: stake behind a contract someone has
+/// checked (`fog stake` stakes only on a contract `floc verify` proves). Returned by
+/// UnstakeContract.
+struct StakeContract {
+  static constexpr std::string_view kName = "contract-stake";
+  std::string contract;
+  std::uint64_t amount = 0;
+  Value::Map body() const;
+  static StakeContract read(Fields& f);
+  bool operator==(const StakeContract&) const = default;
+};
+
+/// Returns `amount` of the sender's stake on a contract to its balance.
+struct UnstakeContract {
+  static constexpr std::string_view kName = "contract-unstake";
+  std::string contract;
+  std::uint64_t amount = 0;
+  Value::Map body() const;
+  static UnstakeContract read(Fields& f);
+  bool operator==(const UnstakeContract&) const = default;
+};
+
+using TxBody = std::variant<Transfer, Stake, Unstake, RegisterProvider, DeployContract,
+                            CallContract, StakeContract, UnstakeContract>;
 
 /// The name of a body's kind.
 std::string_view kindName(const TxBody& body);
 
 struct Tx {
-  static constexpr std::size_t kMaxEncoded = 1024; ///< a transaction larger than this is refused
+  /// A transaction larger than this is refused; a contract deploy may be up to
+  /// kMaxEncodedDeploy (its source).
+  static constexpr std::size_t kMaxEncoded = 1024, kMaxEncodedDeploy = 8192;
   Digest chain{};
   AccountId from{};
   std::uint64_t nonce = 0;
