@@ -94,6 +94,14 @@ build/bin/fog provider register --from bob --arch aarch64 x86_64 --cores 4 --mem
   --zone home --price 3 --dir "$fogdir"
 build/bin/fog account balance alice --dir "$fogdir"
 build/bin/fog account balance bob --dir "$fogdir"
+echo "== a contract on the pool: deploy the escrow, deposit with tokens attached, withdraw"
+build/bin/fog contract deploy examples/escrow_contract.flo --as alice --dir "$fogdir"
+build/bin/fog contract call escrow deposit --value 300 --as bob --dir "$fogdir"
+build/bin/fog contract call escrow withdraw 120 --as bob --dir "$fogdir"
+build/bin/fog contract call escrow withdraw 999 --as bob --dir "$fogdir" || true
+build/bin/fog contract show escrow --dir "$fogdir"
+build/bin/fog stake escrow 100 --from alice --dir "$fogdir"
+build/bin/fog account balance bob --dir "$fogdir"
 echo "== bad input is a clear error, not a hang"
 build/bin/fog account transfer --from bob --to alice 999999 --dir "$fogdir" || true
 echo "== kill -9 the first leader; the pool changes view and keeps committing"
