@@ -27,6 +27,8 @@ const char* verdictName(Verdict v) {
     return "violated";
   case Verdict::Timeout:
     return "timeout";
+  case Verdict::Unknown:
+    return "unknown";
   case Verdict::Unsupported:
     return "unsupported";
   }
@@ -148,8 +150,10 @@ private:
       a.verdict = Verdict::Violated;
       a.model = solver_.get_model();
     } else if (r == z3::unknown) {
-      a.verdict = Verdict::Timeout;
       a.why = solver_.reason_unknown();
+      const bool outOfTime =
+          a.why.find("timeout") != std::string::npos || a.why.find("canceled") != std::string::npos;
+      a.verdict = outOfTime ? Verdict::Timeout : Verdict::Unknown;
     }
     solver_.pop();
     a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -167,11 +171,17 @@ private:
     p.verdict = a.verdict;
     p.seconds = a.seconds;
     if (a.verdict == Verdict::Violated) p.message = std::move(message);
+    const std::string what = p.text.empty() ? p.kind : "'" + p.text + "'";
     if (a.verdict == Verdict::Timeout) {
-      p.message = "could not prove " + (p.text.empty() ? p.kind : "'" + p.text + "'") + " within " +
-                  seconds() + " (" + a.why + ")";
+      p.message = "could not prove " + what + " within " + seconds();
       p.notes.push_back("split it into smaller properties, or add a `requires` or an invariant "
                         "that narrows it; `--timeout S` gives Z3 longer");
+    }
+    if (a.verdict == Verdict::Unknown) {
+      p.message = "Z3 cannot decide " + what + " (" + a.why + ")";
+      p.notes.push_back("Z3 is incomplete for products of unknowns (nonlinear arithmetic): "
+                        "state the property with fewer products, or bound the operands with a "
+                        "`requires`");
     }
     out_.properties.push_back(std::move(p));
     return out_.properties.back();

@@ -26,7 +26,8 @@ struct Options {
   unsigned timeoutMs = 10000; ///< per property
 };
 
-enum class Verdict : std::uint8_t { Proven, Violated, Timeout, Unsupported };
+/// Unknown: Z3 gave up for a reason other than time (nonlinear arithmetic is incomplete).
+enum class Verdict : std::uint8_t { Proven, Violated, Timeout, Unknown, Unsupported };
 const char* verdictName(Verdict v);
 
 /// A counterexample as values (the text `floc verify` prints: numbers, `true`, quoted strs,
