@@ -161,7 +161,8 @@ int commandCheck(Session& s) {
     auto model = sema::check(*program, s.diags());
     // Store paths and types are checked by lowering (what `floc build` does next).
     std::unique_ptr<ir::Program> ir;
-    if (!s.diags().hasErrors()) ir = ir::lower(*program, *model, s.sources(), s.diags(), true);
+    if (!s.diags().hasErrors())
+      ir = ir::lower(*program, *model, s.sources(), s.diags(), true, /*disableFree=*/true);
     // The process ends soon: its memory goes back to the system at once, so the AST, the model
     // and the IR are not torn down node by node (the profile of a large check showed ~12 % in
     // `free` and `malloc_consolidate`), as clang's

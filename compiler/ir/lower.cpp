@@ -20,6 +20,7 @@
 #include <functional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace flo::ir {
 
@@ -185,7 +186,7 @@ public:
       if (out_->taskers[t].pooled) {
         // the house's shares are sorted by path: the clone's node is one range of them
         const std::string node = ".framer." + out_->taskers[t].name + ".";
-        const auto& index = shareIndex_[out_->taskers[t].house];
+        const auto& index = sortedShares(out_->taskers[t].house);
         for (auto it = index.lower_bound(node); it != index.end() && it->first.starts_with(node);
              ++it)
           out_->shares[it->second].owner = t;
@@ -200,6 +201,13 @@ private:
   // ------------------------------------------------------------------ locations, errors
 
   std::uint32_t loc(SourceRange r) {
+    if (checkOnly_) {
+      // Only code generation reads the texts (and a lookup per call costs ~8 % of a check):
+      // one location per call, its range kept for the errors infer() reports.
+      out_->locations.emplace_back();
+      locRanges_.push_back(r);
+      return std::uint32_t(locRanges_.size() - 1);
+    }
     std::string text;
     if (r.valid()) {
       auto lc = sources_.lineCol(r.file, r.begin);
@@ -208,7 +216,7 @@ private:
     }
     auto [it, inserted] = locIndex_.emplace(text, std::uint32_t(out_->locations.size()));
     if (inserted) {
-      out_->locations.push_back(text);
+      out_->locations.push_back(std::move(text));
       locRanges_.push_back(r);
     }
     return it->second;
@@ -222,38 +230,100 @@ private:
 
   // ------------------------------------------------------------------ the store
 
+  /// The shares of one house, by path. Paths live in `paths` (a deque: never moved, so the
+  /// views in the indexes stay valid). `nodes` holds every proper prefix of a share path that
+  /// ends before a dot: it answers "is this a node" in one lookup, and stops the walk over a
+  /// new path's prefixes at the first one already known.
+  struct HouseShares {
+    std::deque<std::string> paths;
+    std::unordered_map<std::string_view, std::uint32_t> byPath;
+    std::unordered_set<std::string_view> nodes;
+    std::vector<std::uint32_t> ids; ///< in creation order
+    /// Sorted by path, built only when asked for (sortedShares): flows, pooled clones and the
+    /// message for a path that names a node read the store in path order.
+    std::map<std::string_view, std::uint32_t> sorted;
+    std::size_t sortedCount = 0;
+    /// A share was made that descends through another, or names a node: the prefix walk may
+    /// not stop early any more (its invariant is that no share is a prefix of another).
+    bool broken = false;
+  };
+
+  HouseShares& houseShares(std::uint32_t house) {
+    while (house >= shares_.size()) shares_.push_back(std::make_unique<HouseShares>());
+    return *shares_[house];
+  }
+
+  /// The shares of a house sorted by path.
+  const std::map<std::string_view, std::uint32_t>& sortedShares(std::uint32_t house) {
+    HouseShares& st = houseShares(house);
+    for (; st.sortedCount < st.ids.size(); ++st.sortedCount) {
+      std::uint32_t id = st.ids[st.sortedCount];
+      st.sorted.emplace(st.byPath.find(out_->shares[id].path)->first, id);
+    }
+    return st.sorted;
+  }
+
   std::uint32_t share(std::uint32_t house, const std::string& path, SourceRange where) {
-    auto& index = shareIndex_[house];
-    // Found by hash: paths share long prefixes (`.root.s0.s1...`), which the sorted index
-    // compares byte by byte at every level of its tree, for every prefix checked below.
-    auto& byPath = shareByPath_[house];
-    if (auto it = byPath.find(path); it != byPath.end()) return it->second;
+    HouseShares& st = houseShares(house);
+    // Found by hash: paths share long prefixes (`.root.s0.s1...`), which a sorted index
+    // compares byte by byte at every level of its tree.
+    if (auto it = st.byPath.find(path); it != st.byPath.end()) return it->second;
     if (path.size() > kMaxPathLength) {
       diags_.error(where, "share path too long once its vias are applied (" +
                               std::to_string(path.size()) + " characters; the limit is " +
                               std::to_string(kMaxPathLength) + ")");
       diags_.note({}, "'" + path.substr(0, 60) + "...'");
+      st.broken = true;
     }
     // A path may not descend through a share, nor name a node that holds shares (§7).
-    for (std::size_t dot = path.size() > kMaxPathLength ? std::string::npos : path.find('.', 1);
-         dot != std::string::npos; dot = path.find('.', dot + 1)) {
-      if (byPath.find(std::string_view(path).substr(0, dot)) != byPath.end()) {
-        diags_.error(where,
-                     "'" + path + "' descends through the share '" + path.substr(0, dot) + "'");
-        diags_.note({}, "select a field instead: `FIELD in " + path.substr(0, dot) + "`");
-        break;
+    // While no share is a prefix of another, a prefix that is already a node has no share
+    // among its own prefixes: the walk from the longest prefix stops there.
+    bool descends = st.broken;
+    if (!st.broken) {
+      for (std::size_t dot = path.rfind('.'); dot != std::string::npos && dot > 0;
+           dot = path.rfind('.', dot - 1)) {
+        std::string_view prefix = std::string_view(path).substr(0, dot);
+        if (st.nodes.count(prefix)) break;
+        if (st.byPath.count(prefix)) {
+          descends = true;
+          break;
+        }
       }
     }
-    auto below = index.lower_bound(path + ".");
-    if (below != index.end() && below->first.rfind(path + ".", 0) == 0)
-      diags_.error(where, "'" + path + "' is a node holding '" + below->first + "', not a share");
+    if (descends) {
+      // Reported at the shortest such prefix.
+      for (std::size_t dot = path.size() > kMaxPathLength ? std::string::npos : path.find('.', 1);
+           dot != std::string::npos; dot = path.find('.', dot + 1)) {
+        if (st.byPath.count(std::string_view(path).substr(0, dot))) {
+          diags_.error(where,
+                       "'" + path + "' descends through the share '" + path.substr(0, dot) + "'");
+          diags_.note({}, "select a field instead: `FIELD in " + path.substr(0, dot) + "`");
+          st.broken = true;
+          break;
+        }
+      }
+    }
+    // `nodes` has no empty prefix: the empty path asks the sorted index.
+    if (path.empty() || st.nodes.count(path)) {
+      const auto& sorted = sortedShares(house);
+      auto below = sorted.lower_bound(path + ".");
+      if (below != sorted.end() && below->first.starts_with(path + ".")) {
+        diags_.error(where, "'" + path + "' is a node holding '" + std::string(below->first) +
+                                "', not a share");
+        st.broken = true;
+      }
+    }
     Share s;
     s.house = house;
     s.path = path;
     out_->shares.push_back(std::move(s));
-    std::uint32_t id = std::uint32_t(out_->shares.size() - 1);
-    index.emplace(path, id);
-    byPath.emplace(path, id);
+    auto id = std::uint32_t(out_->shares.size() - 1);
+    std::string_view stored = st.paths.emplace_back(path);
+    st.byPath.emplace(stored, id);
+    st.ids.push_back(id);
+    for (std::size_t dot = stored.rfind('.'); dot != std::string_view::npos && dot > 0;
+         dot = stored.rfind('.', dot - 1))
+      if (!st.nodes.insert(stored.substr(0, dot)).second) break; // its prefixes are in too
     return id;
   }
 
@@ -742,7 +812,7 @@ private:
   std::uint32_t flowHouse(const sema::FlowSpec& spec) {
     std::string key;
     for (std::uint32_t h = 0; h < out_->houses.size(); ++h)
-      for (const auto& [path, id] : shareIndex_[h])
+      for (const auto& [path, id] : sortedShares(h))
         for (const auto& src : spec.sources)
           if (matches(src.path, path, key)) return h;
     return 0;
@@ -779,7 +849,7 @@ private:
       };
       for (const auto& src : spec->sources) {
         std::vector<std::pair<std::string, std::uint32_t>> matched;
-        for (const auto& [path, id] : shareIndex_[f.house])
+        for (const auto& [path, id] : sortedShares(f.house))
           if (matches(src.path, path, key)) matched.emplace_back(key, id);
         for (const auto& [k, id] : matched) {
           if (!hasField(id, "value")) {
@@ -893,7 +963,7 @@ private:
     house.failure = field(share(h, ".meta.failure", r), "value", Value::string(""), r);
     wrote(house.time.share);
     wrote(house.failure.share);
-    wrote(shareIndex_[h].at(".meta.name"));
+    wrote(houseShares(h).byPath.at(".meta.name"));
   }
 
   void init(std::uint32_t h, const InitStmt& s) {
@@ -917,7 +987,7 @@ private:
     }
     std::string src = s.src.path.head.text;
     if (src.empty() || src[0] != '.') src = "." + src;
-    auto& index = shareIndex_[h];
+    auto& index = houseShares(h).byPath;
     auto it = index.find(src);
     if (it == index.end()) {
       diags_.error(s.src.path.range,
@@ -1190,7 +1260,7 @@ private:
     sc.actor = actorClass(s);
     Act a;
     a.loc = loc(s.range);
-    a.what = text(s);
+    if (!checkOnly_) a.what = text(s); // for the IR printer only
     switch (s.kind) {
     case StmtKind::Print:
       a.kind = ActKind::Print;
@@ -1630,7 +1700,7 @@ private:
         std::string path = trigger->on->head.text;
         while (path.size() > 1 && path.back() == '.') path.pop_back();
         job.triggerText = "on " + path;
-        auto& byPath = shareByPath_[house];
+        auto& byPath = houseShares(house).byPath;
         if (auto it = byPath.find(path); it != byPath.end()) {
           job.onShare = it->second;
         } else {
@@ -2070,8 +2140,19 @@ private:
                                             " and " + typeName(b)});
       }
     }
+    // Built, a place has one location, whose range is the first one lowered there; checked,
+    // each call has its own: report at the first range with the same start, as a build does.
+    auto placeOf = [](SourceRange r) {
+      return r.valid() ? std::uint64_t(r.file) << 32 | r.begin : ~std::uint64_t(0);
+    };
+    std::unordered_map<std::uint64_t, std::optional<SourceRange>> firstAt;
+    if (checkOnly_ && !typeErrors_.empty()) {
+      for (auto& [l, msg] : typeErrors_) firstAt.emplace(placeOf(locRanges_[l]), std::nullopt);
+      for (const SourceRange& r : locRanges_)
+        if (auto it = firstAt.find(placeOf(r)); it != firstAt.end() && !it->second) it->second = r;
+    }
     for (auto& [l, msg] : typeErrors_) {
-      diags_.error(locRanges_[l], msg);
+      diags_.error(checkOnly_ ? *firstAt.at(placeOf(locRanges_[l])) : locRanges_[l], msg);
       diags_.note({}, "Ioflo would abort the run here with a TypeError; Flo rejects the program");
     }
   }
@@ -2094,14 +2175,8 @@ private:
   bool inodeApplied_ = false;
   std::map<std::string, std::uint32_t> locIndex_;
   std::vector<SourceRange> locRanges_; ///< parallel to Program::locations
-  std::map<std::uint32_t, std::map<std::string, std::uint32_t, std::less<>>> shareIndex_;
-  struct PathHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  /// The same shares by path, hashed (share() looks every new path's prefixes up).
-  std::map<std::uint32_t, std::unordered_map<std::string, std::uint32_t, PathHash, std::equal_to<>>>
-      shareByPath_;
+  /// By house; each in place for good, as the views in its indexes point into it.
+  std::vector<std::unique_ptr<HouseShares>> shares_;
   std::vector<std::unique_ptr<FramerInst>> insts_;
   std::vector<FramerInst*> declared_;
   std::vector<std::vector<FramerInst*>> declaredIn_; ///< declared_ by house
@@ -2123,8 +2198,11 @@ private:
 
 std::unique_ptr<Program> lower(const lang::Program& program, const sema::Model& model,
                                const lang::SourceManager& sources, lang::Diagnostics& diags,
-                               bool checkOnly) {
-  return Lowering(program, model, sources, diags, checkOnly).run();
+                               bool checkOnly, bool disableFree) {
+  auto lowering = std::make_unique<Lowering>(program, model, sources, diags, checkOnly);
+  auto out = lowering->run();
+  if (disableFree) (void)lowering.release();
+  return out;
 }
 
 } // namespace flo::ir
