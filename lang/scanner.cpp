@@ -4,6 +4,7 @@
 /// two to the same output.
 #include "lang/scanner.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "FloLexer.h"
@@ -211,11 +212,23 @@ const std::unordered_map<std::string_view, std::size_t>& keywords() {
   return table;
 }
 
+/// The length of the longest keyword: a longer word (a path, most often) is not hashed.
+std::size_t longestKeyword() {
+  static const std::size_t longest = [] {
+    std::size_t n = 0;
+    for (const auto& [word, type] : keywords()) n = std::max(n, word.size());
+    return n;
+  }();
+  return longest;
+}
+
 } // namespace
 
 std::size_t Scanner::classifyWord(std::string_view w) {
-  const auto& kw = keywords();
-  if (auto it = kw.find(w); it != kw.end()) return it->second;
+  if (w.size() <= longestKeyword()) {
+    const auto& kw = keywords();
+    if (auto it = kw.find(w); it != kw.end()) return it->second;
+  }
   if (matchNumber(w)) return FloLexer::NUMBER;
   if (matchPoint(w)) return FloLexer::POINT;
   if (matchCoord(w)) return FloLexer::COORD;
@@ -226,7 +239,7 @@ std::size_t Scanner::classifyWord(std::string_view w) {
 }
 
 Scanner::Scanner(std::string_view text, antlr4::CharStream* input) : text_(text), input_(input) {
-  keywords(); // build the table before the first token, not inside a timing loop
+  longestKeyword(); // build the table before the first token, not inside a timing loop
 }
 
 antlr4::TokenFactory<antlr4::CommonToken>* Scanner::getTokenFactory() {
