@@ -6,10 +6,16 @@ parser grammar FloParser;
 options { tokenVocab = FloLexer; }
 
 // The runtime's enterRule and exitRule find the parent context with a dynamic_cast (a string
-// compare of type names across the shared library: ~5 % of a check). Every context of this
-// parser is a ParserRuleContext, so these do the same with a static cast; the generated rule
-// functions call them by name, and this exitRule hides the runtime's non-virtual one.
+// compare of type names across the shared library: ~5 % of a check), and getInterpreter casts
+// the simulator so before each prediction. Every context of this parser is a
+// ParserRuleContext and its simulator a ParserATNSimulator, so these do the same with static
+// casts; the generated rule functions call them by name, so these hide the runtime's.
 @parser::members {
+template <class T>
+T* getInterpreter() const {
+  return static_cast<T*>(_interpreter);
+}
+
 void enterRule(antlr4::ParserRuleContext* localctx, size_t state, size_t ruleIndex) override {
   setState(state);
   _ctx = localctx;
