@@ -123,7 +123,7 @@ Path AstBuilder::path(P::PathContext* ctx) const {
         r.kind = RelationKind::Frame;
       else
         r.kind = RelationKind::Actor;
-      if (rel->name()) r.target = ident(rel->name());
+      if (childOf<P::NameContext>(rel)) r.target = ident(childOf<P::NameContext>(rel));
       p.relations.push_back(std::move(r));
     }
   return p;
@@ -188,9 +188,10 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
     n.state.path.range = n.state.range = range(fs->which);
     n.hasRe = fs->RE() != nullptr;
     if (fs->reName) n.re = ident(fs->reName);
-    n.comparison = comparisonOf(fs->comparison());
-    n.goal = fieldsPath(fs->goalTerm()->fieldsPath());
-    if (fs->tolerance()) n.tolerance = word(fs->tolerance()->word());
+    n.comparison = comparisonOf(childOf<P::ComparisonContext>(fs));
+    n.goal = fieldsPath(childOf<P::GoalTermContext>(fs)->fieldsPath());
+    if (childOf<P::ToleranceContext>(fs))
+      n.tolerance = word(childOf<P::ToleranceContext>(fs)->word());
   } else if (auto* ad = exactly<P::AuxDoneNeedContext>(term)) {
     n.kind = NeedKind::AuxDone;
     n.auxKeyword = ad->AUX() != nullptr;
@@ -204,7 +205,7 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
     }
   } else if (auto* tn = exactly<P::TaskerNeedContext>(term)) {
     n.kind = NeedKind::Tasker;
-    n.name = ident(tn->name());
+    n.name = ident(childOf<P::NameContext>(tn));
     switch (tn->status->getType()) {
     case FloLexer::DONE:
       n.status = TaskerStatus::Done;
@@ -228,7 +229,7 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
   } else if (auto* mk = exactly<P::MarkNeedContext>(term)) {
     n.kind = NeedKind::Mark;
     n.changed = mk->mark->getType() == FloLexer::CHANGED;
-    n.state.path = path(mk->path());
+    n.state.path = path(childOf<P::PathContext>(mk));
     n.state.range = n.state.path.range;
     n.inFrame = mk->FRAME() != nullptr;
     if (mk->markFrame) n.frame = ident(mk->markFrame);
@@ -236,11 +237,12 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
   } else {
     auto* cmp = static_cast<P::CompareNeedContext*>(term);
     n.kind = NeedKind::Compare;
-    n.state = fieldsPath(cmp->fieldsPath());
-    if (cmp->comparison()) {
-      n.comparison = comparisonOf(cmp->comparison());
-      n.goal = fieldsPath(cmp->goalTerm()->fieldsPath());
-      if (cmp->tolerance()) n.tolerance = word(cmp->tolerance()->word());
+    n.state = fieldsPath(childOf<P::FieldsPathContext>(cmp));
+    if (childOf<P::ComparisonContext>(cmp)) {
+      n.comparison = comparisonOf(childOf<P::ComparisonContext>(cmp));
+      n.goal = fieldsPath(childOf<P::GoalTermContext>(cmp)->fieldsPath());
+      if (childOf<P::ToleranceContext>(cmp))
+        n.tolerance = word(childOf<P::ToleranceContext>(cmp)->word());
     }
   }
   return n;
@@ -261,7 +263,7 @@ TypeRef AstBuilder::type(P::TypeContext* ctx) const {
     t.kind = TypeRef::Kind::Map;
     t.key = std::make_unique<TypeRef>(type(m->key));
     t.value = std::make_unique<TypeRef>(type(m->value));
-    if (m->word()) t.max = word(m->word());
+    if (childOf<P::WordContext>(m)) t.max = word(childOf<P::WordContext>(m));
   } else {
     t.name = ident(static_cast<P::NamedTypeContext*>(ctx)->name());
   }
@@ -298,7 +300,7 @@ std::unique_ptr<Expr> AstBuilder::expr(P::ExprContext* ctx) const {
     binary(ExprKind::Index, x->expr(0), x->expr(1), "[]");
   } else if (auto* x = exactly<P::CallExprContext>(ctx)) {
     e->kind = ExprKind::Call;
-    e->text = x->name()->getText();
+    e->text = childOf<P::NameContext>(x)->getText();
     for (auto* a : x->expr()) e->operands.push_back(expr(a));
   } else if (auto* x = exactly<P::OldExprContext>(ctx)) {
     e->kind = ExprKind::Old;
@@ -321,8 +323,8 @@ std::unique_ptr<Expr> AstBuilder::expr(P::ExprContext* ctx) const {
   } else if (auto* x = exactly<P::AddExprContext>(ctx)) {
     binary(ExprKind::Binary, x->expr(0), x->expr(1), x->op->getText());
   } else if (auto* x = exactly<P::CompareExprContext>(ctx)) {
-    binary(ExprKind::Compare, x->expr(0), x->expr(1), x->comparison()->getText());
-    switch (x->comparison()->getStart()->getType()) {
+    binary(ExprKind::Compare, x->expr(0), x->expr(1), childOf<P::ComparisonContext>(x)->getText());
+    switch (childOf<P::ComparisonContext>(x)->getStart()->getType()) {
     case FloLexer::EQ:
       e->comparison = Comparison::Eq;
       break;
@@ -368,16 +370,16 @@ AstBuilder::framerClauses(const std::vector<P::FramerClauseContext*>& cs) const 
       tc.kind = TaskerClause::Kind::Be, tc.name = ident(c->schedule);
       break;
     case FloLexer::AT:
-      tc.kind = TaskerClause::Kind::At, tc.word = word(c->word());
+      tc.kind = TaskerClause::Kind::At, tc.word = word(childOf<P::WordContext>(c));
       break;
     case FloLexer::IN:
       tc.kind = TaskerClause::Kind::In, tc.name = ident(c->order);
       break;
     case FloLexer::FIRST:
-      tc.kind = TaskerClause::Kind::First, tc.name = ident(c->name());
+      tc.kind = TaskerClause::Kind::First, tc.name = ident(childOf<P::NameContext>(c));
       break;
     default:
-      tc.kind = TaskerClause::Kind::Via, tc.path = path(c->path());
+      tc.kind = TaskerClause::Kind::Via, tc.path = path(childOf<P::PathContext>(c));
       break;
     }
     out.push_back(std::move(tc));
@@ -420,7 +422,7 @@ AstBuilder::loggerClauses(const std::vector<P::LoggerClauseContext*>& cs) const 
       tc.kind = TaskerClause::Kind::Reuse;
       break;
     }
-    if (c->word()) tc.word = word(c->word());
+    if (childOf<P::WordContext>(c)) tc.word = word(childOf<P::WordContext>(c));
     out.push_back(std::move(tc));
   }
   return out;
@@ -437,7 +439,7 @@ AstBuilder::logClauses(const std::vector<P::LogClauseContext*>& cs) const {
       tc.kind = TaskerClause::Kind::As, tc.name = ident(c->kind);
       break;
     case FloLexer::TO:
-      tc.kind = TaskerClause::Kind::To, tc.word = word(c->word());
+      tc.kind = TaskerClause::Kind::To, tc.word = word(childOf<P::WordContext>(c));
       break;
     default:
       tc.kind = TaskerClause::Kind::On, tc.name = ident(c->logRule);
@@ -477,10 +479,11 @@ AstBuilder::serverClauses(const std::vector<P::ServerClauseContext*>& cs) const 
       tc.kind = TaskerClause::Kind::Per, tc.data = data(c->directData());
       break;
     default:
-      tc.kind = TaskerClause::Kind::For, tc.fieldsPath = fieldsPath(c->fieldsPath());
+      tc.kind = TaskerClause::Kind::For,
+      tc.fieldsPath = fieldsPath(childOf<P::FieldsPathContext>(c));
       break;
     }
-    if (c->word()) tc.word = word(c->word());
+    if (childOf<P::WordContext>(c)) tc.word = word(childOf<P::WordContext>(c));
     out.push_back(std::move(tc));
   }
   return out;
@@ -545,13 +548,13 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::LOAD)
     if (auto* c = exactly<P::LoadStmtContext>(ctx)) {
       auto n = node<LoadStmt>(all, verb);
-      n->file = word(c->word());
+      n->file = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::HOUSE)
     if (auto* c = exactly<P::HouseStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::House, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::INIT)
@@ -577,21 +580,21 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = exactly<P::FramerStmtContext>(ctx)) {
       auto n = std::make_unique<TaskerStmt>(StmtKind::Framer);
       n->range = all, n->verbRange = verb;
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->clauses = framerClauses(c->framerClause());
       return n;
     }
   if (verb_ == FloLexer::FIRST)
     if (auto* c = exactly<P::FirstStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::First, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::LOGGER)
     if (auto* c = exactly<P::LoggerStmtContext>(ctx)) {
       auto n = std::make_unique<TaskerStmt>(StmtKind::Logger);
       n->range = all, n->verbRange = verb;
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->clauses = loggerClauses(c->loggerClause());
       return n;
     }
@@ -599,7 +602,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = exactly<P::LogStmtContext>(ctx)) {
       auto n = std::make_unique<TaskerStmt>(StmtKind::Log);
       n->range = all, n->verbRange = verb;
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->clauses = logClauses(c->logClause());
       return n;
     }
@@ -608,7 +611,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       auto n = node<LoggeeStmt>(all, verb);
       for (auto* l : c->loggee()) {
         Loggee item;
-        item.path = fieldsPath(l->fieldsPath());
+        item.path = fieldsPath(childOf<P::FieldsPathContext>(l));
         if (l->tag) item.tag = ident(l->tag);
         item.range = range(l);
         n->loggees.push_back(std::move(item));
@@ -619,7 +622,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = exactly<P::ServerStmtContext>(ctx)) {
       auto n = std::make_unique<TaskerStmt>(StmtKind::Server);
       n->range = all, n->verbRange = verb;
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->clauses = serverClauses(c->serverClause());
       return n;
     }
@@ -627,7 +630,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::FRAME)
     if (auto* c = exactly<P::FrameStmtContext>(ctx)) {
       auto n = node<FrameStmt>(all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       for (auto* fc : c->frameClause()) {
         if (fc->over) {
           if (n->over)
@@ -640,7 +643,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
             diags_.warning(Warning::Duplicate, range(fc),
                            "frame has two `via` clauses; "
                            "the later one wins");
-          n->via = path(fc->path());
+          n->via = path(childOf<P::PathContext>(fc));
         }
       }
       return n;
@@ -648,19 +651,19 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::OVER)
     if (auto* c = exactly<P::OverStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Over, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::UNDER)
     if (auto* c = exactly<P::UnderStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Under, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::NEXT)
     if (auto* c = exactly<P::NextStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Next, all, verb);
-      if (c->name()) n->name = ident(c->name());
+      if (childOf<P::NameContext>(c)) n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (auto* c = exactly<P::ContextStmtContext>(ctx)) {
@@ -674,7 +677,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       auto n = std::make_unique<DataStmt>(StmtKind::Put);
       n->range = all, n->verbRange = verb;
       n->data = data(c->directData());
-      n->dest = fieldsPath(c->fieldsPath());
+      n->dest = fieldsPath(childOf<P::FieldsPathContext>(c));
       if (!checkData(n->data, "put")) return nullptr;
       return n;
     }
@@ -711,7 +714,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       n->range = all, n->verbRange = verb;
       n->framerGoal = ident(c->which);
       n->deprecatedConnective = c->TO() != nullptr;
-      n->goalValue = word(c->word());
+      n->goalValue = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::SET)
@@ -721,7 +724,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       n->form = DataStmt::Form::FromSource;
       n->framerGoal = ident(c->which);
       n->deprecatedConnective = c->BY() != nullptr;
-      n->src = fieldsPath(c->fieldsPath());
+      n->src = fieldsPath(childOf<P::FieldsPathContext>(c));
       return n;
     }
   if (verb_ == FloLexer::SET)
@@ -770,19 +773,19 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
         if (auto* x = exactly<P::DoAtClauseContext>(dc)) {
           cl.kind = DoClause::Kind::At, cl.context = ident(x->ctx);
         } else if (auto* x = exactly<P::DoViaClauseContext>(dc)) {
-          cl.kind = DoClause::Kind::Via, cl.path = path(x->path());
+          cl.kind = DoClause::Kind::Via, cl.path = path(childOf<P::PathContext>(x));
         } else if (auto* x = exactly<P::DoWithClauseContext>(dc)) {
           cl.kind = DoClause::Kind::With, cl.data = data(x->directData());
         } else if (auto* x = exactly<P::DoFromClauseContext>(dc)) {
-          cl.kind = DoClause::Kind::From, cl.source = fieldsPath(x->fieldsPath());
+          cl.kind = DoClause::Kind::From, cl.source = fieldsPath(childOf<P::FieldsPathContext>(x));
         } else if (auto* x = exactly<P::DoPerClauseContext>(dc)) {
           cl.kind = DoClause::Kind::Per, cl.data = data(x->directData());
         } else if (auto* x = exactly<P::DoForClauseContext>(dc)) {
-          cl.kind = DoClause::Kind::For, cl.source = fieldsPath(x->fieldsPath());
+          cl.kind = DoClause::Kind::For, cl.source = fieldsPath(childOf<P::FieldsPathContext>(x));
         } else if (auto* x = exactly<P::DoCumClauseContext>(dc)) {
           cl.kind = DoClause::Kind::Cum, cl.data = data(x->directData());
         } else if (auto* x = exactly<P::DoQuaClauseContext>(dc)) {
-          cl.kind = DoClause::Kind::Qua, cl.source = fieldsPath(x->fieldsPath());
+          cl.kind = DoClause::Kind::Qua, cl.source = fieldsPath(childOf<P::FieldsPathContext>(x));
         }
         if (cl.data && !checkData(*cl.data, "do")) return nullptr;
         n->clauses.push_back(std::move(cl));
@@ -808,14 +811,14 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = exactly<P::TimeoutStmtContext>(ctx)) {
       auto n = std::make_unique<WordStmt>(StmtKind::Timeout);
       n->range = all, n->verbRange = verb;
-      n->value = word(c->word());
+      n->value = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::REPEAT)
     if (auto* c = exactly<P::RepeatStmtContext>(ctx)) {
       auto n = std::make_unique<WordStmt>(StmtKind::Repeat);
       n->range = all, n->verbRange = verb;
-      n->value = word(c->word());
+      n->value = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::AUX)
@@ -823,7 +826,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       auto n = node<AuxStmt>(all, verb);
       n->framer = ident(c->framer);
       n->tag = ident(c->tag);
-      if (c->path()) n->via = path(c->path());
+      if (childOf<P::PathContext>(c)) n->via = path(childOf<P::PathContext>(c));
       if (c->needs()) {
         diags_.error(range(c->needs()), "a conditional aux cannot be a clone");
         diags_.note({}, "Ioflo's builder rejects `aux T as TAG if ...`; attach the clone with "
@@ -835,7 +838,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::AUX)
     if (auto* c = exactly<P::AuxStmtContext>(ctx)) {
       auto n = node<AuxStmt>(all, verb);
-      n->framer = ident(c->name());
+      n->framer = ident(childOf<P::NameContext>(c));
       n->conditional = c->needs() != nullptr;
       n->needs = needs(c->needs());
       return n;
@@ -852,13 +855,14 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       auto n = node<BidStmt>(all, verb);
       n->control = controlOf(c->control->getType());
       for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
-      if (c->goalTerm()) n->at = fieldsPath(c->goalTerm()->fieldsPath());
+      if (childOf<P::GoalTermContext>(c))
+        n->at = fieldsPath(childOf<P::GoalTermContext>(c)->fieldsPath());
       return n;
     }
   if (auto* c = exactly<P::FiatStmtContext>(ctx)) {
     auto n = node<FiatStmt>(all, verb);
     n->control = controlOf(c->fiat->getType());
-    n->slave = ident(c->name());
+    n->slave = ident(childOf<P::NameContext>(c));
     return n;
   }
   if (verb_ == FloLexer::REAR)
@@ -885,7 +889,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
         break;
       }
       n->inFrame = c->FRAME() != nullptr;
-      if (c->name()) n->frame = ident(c->name());
+      if (childOf<P::NameContext>(c)) n->frame = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (auto* c = exactly<P::ReservedStmtContext>(ctx)) {
@@ -901,7 +905,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::DEED)
     if (auto* c = exactly<P::DeedStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Deed, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (auto* c = exactly<P::PortStmtContext>(ctx)) {
@@ -909,7 +913,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->port = c->port->getType() == FloLexer::INPUT    ? PortStmt::Kind::Input
               : c->port->getType() == FloLexer::OUTPUT ? PortStmt::Kind::Output
                                                        : PortStmt::Kind::Local;
-    n->name = ident(c->name());
+    n->name = ident(childOf<P::NameContext>(c));
     n->type = type(c->type());
     return n;
   }
@@ -917,7 +921,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = exactly<P::AssignStmtContext>(ctx)) {
       auto n = node<AssignStmt>(all, verb);
       auto* lv = c->lvalue();
-      n->target.name = ident(lv->name());
+      n->target.name = ident(childOf<P::NameContext>(lv));
       if (lv->expr()) n->target.index = expr(lv->expr());
       n->target.range = range(lv);
       n->value = expr(c->expr());
@@ -926,21 +930,21 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::FAIL)
     if (auto* c = exactly<P::FailStmtContext>(ctx)) {
       auto n = node<FailStmt>(all, verb);
-      n->message = word(c->word());
+      n->message = word(childOf<P::WordContext>(c));
       n->condition = expr(c->expr());
       return n;
     }
   if (verb_ == FloLexer::FLOW)
     if (auto* c = exactly<P::FlowStmtContext>(ctx)) {
       auto n = node<FlowStmt>(all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       for (auto* clause : c->flowClause()) {
         if (auto* s = exactly<P::FlowSourceClauseContext>(clause))
-          n->sources.push_back(path(s->path()));
+          n->sources.push_back(path(childOf<P::PathContext>(s)));
         else if (auto* k = exactly<P::FlowClockClauseContext>(clause))
-          n->clocks.push_back(word(k->word()));
+          n->clocks.push_back(word(childOf<P::WordContext>(k)));
         else if (auto* b = exactly<P::FlowByClauseContext>(clause))
-          n->by = word(b->word());
+          n->by = word(childOf<P::WordContext>(b));
       }
       return n;
     }
@@ -954,14 +958,14 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::BUFFER)
     if (auto* c = exactly<P::BufferStmtContext>(ctx)) {
       auto n = node<BufferStmt>(all, verb);
-      n->capacity = word(c->word());
+      n->capacity = word(childOf<P::WordContext>(c));
       for (auto* p : c->name()) n->policy.push_back(ident(p));
       return n;
     }
   if (verb_ == FloLexer::MAP)
     if (auto* c = exactly<P::MapStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Map, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   auto exprNode = [&](StmtKind kind, P::ExprContext* e) {
@@ -975,21 +979,21 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::REDUCE)
     if (auto* c = exactly<P::ReduceStmtContext>(ctx)) {
       auto n = node<ReduceStmt>(all, verb);
-      n->function = ident(c->name());
-      n->into = path(c->path());
+      n->function = ident(childOf<P::NameContext>(c));
+      n->into = path(childOf<P::PathContext>(c));
       return n;
     }
   if (verb_ == FloLexer::JOB)
     if (auto* c = exactly<P::JobStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Job, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::NEEDS)
     if (auto* c = exactly<P::NeedsStmtContext>(ctx)) {
       auto n = node<NeedsStmt>(all, verb);
-      auto names = c->name();
-      auto words = c->word();
+      auto names = childrenOf<P::NameContext>(c);
+      auto words = childrenOf<P::WordContext>(c);
       for (std::size_t i = 0; i < names.size() && i < words.size(); ++i)
         n->items.emplace_back(ident(names[i]), word(words[i]));
       return n;
@@ -997,29 +1001,29 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::PRICE)
     if (auto* c = exactly<P::PriceStmtContext>(ctx)) {
       auto n = node<PriceStmt>(all, verb);
-      auto words = c->word();
+      auto words = childrenOf<P::WordContext>(c);
       n->amount = word(words[0]);
-      n->unit = ident(c->name());
+      n->unit = ident(childOf<P::NameContext>(c));
       if (words.size() > 1) n->max = word(words[1]);
       return n;
     }
   if (verb_ == FloLexer::REPLICAS)
     if (auto* c = exactly<P::ReplicasStmtContext>(ctx)) {
       auto n = node<ReplicasStmt>(all, verb);
-      n->count = word(c->word());
-      if (c->name()) n->placement = ident(c->name());
+      n->count = word(childOf<P::WordContext>(c));
+      if (childOf<P::NameContext>(c)) n->placement = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::TRIGGER)
     if (auto* c = exactly<P::TriggerEveryStmtContext>(ctx)) {
       auto n = node<TriggerStmt>(all, verb);
-      n->every = word(c->word());
+      n->every = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::TRIGGER)
     if (auto* c = exactly<P::TriggerOnStmtContext>(ctx)) {
       auto n = node<TriggerStmt>(all, verb);
-      n->on = path(c->path());
+      n->on = path(childOf<P::PathContext>(c));
       return n;
     }
   if (auto* c = exactly<P::JobRunStmtContext>(ctx)) {
@@ -1027,26 +1031,26 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     n->target = c->kind->getType() == FloLexer::FRAMER ? JobRunStmt::Kind::Framer
                 : c->kind->getType() == FloLexer::FLOW ? JobRunStmt::Kind::Flow
                                                        : JobRunStmt::Kind::Deed;
-    n->name = ident(c->name());
+    n->name = ident(childOf<P::NameContext>(c));
     return n;
   }
   if (verb_ == FloLexer::LIMIT)
     if (auto* c = exactly<P::LimitStmtContext>(ctx)) {
       auto n = node<LimitStmt>(all, verb);
-      n->amount = word(c->word());
-      if (c->name()) n->unit = ident(c->name());
+      n->amount = word(childOf<P::WordContext>(c));
+      if (childOf<P::NameContext>(c)) n->unit = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::CONTRACT)
     if (auto* c = exactly<P::ContractStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Contract, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::STATE)
     if (auto* c = exactly<P::StateStmtContext>(ctx)) {
       auto n = node<StateStmt>(all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->type = type(c->type());
       return n;
     }
@@ -1056,7 +1060,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   if (verb_ == FloLexer::ACTION)
     if (auto* c = exactly<P::ActionStmtContext>(ctx)) {
       auto n = node<ActionStmt>(all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       for (auto* p : c->param()) n->params.push_back({ident(p->name()), type(p->type())});
       return n;
     }
@@ -1078,7 +1082,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       auto n = node<ModifiesStmt>(all, verb);
       for (auto* lv : c->lvalue()) {
         LValue l;
-        l.name = ident(lv->name());
+        l.name = ident(childOf<P::NameContext>(lv));
         if (lv->expr()) l.index = expr(lv->expr());
         l.range = range(lv);
         n->locations.push_back(std::move(l));
