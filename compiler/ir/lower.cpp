@@ -1034,6 +1034,13 @@ private:
   // ------------------------------------------------------------------ resolve
 
   void resolve() {
+    // Each declared act becomes an act and most a function: sized once, not moved as they grow.
+    std::size_t acts = 0;
+    for (const auto& house : model_.houses)
+      for (const auto& t : house.taskers)
+        for (const auto& f : t.frames) acts += f.acts.size();
+    out_->acts.reserve(out_->acts.size() + acts);
+    out_->functions.reserve(out_->functions.size() + acts);
     for (std::uint32_t h = 0; h < model_.houses.size(); ++h) {
       // Declared taskers first, then clones as they appear (a clone may add more).
       for (auto* fi : declaredIn(h)) resolveFramer(*fi);

@@ -1327,7 +1327,7 @@ private:
     const std::string& t = p.head.text;
     if (!p.relations.empty() || t.size() < 2 || t[0] != '.' || t.back() == '.') return;
     if (p.head.kind != WordKind::DotPath) return;
-    sharePaths_.emplace(t, p.head.range);
+    sharePaths_.try_emplace(t, p.head.range); // no key copied when the path is known
   }
 
   void reportSharesCrossed() {
