@@ -5,9 +5,9 @@ parser grammar FloParser;
 
 options { tokenVocab = FloLexer; }
 
-// The runtime's enterRule and exitRule find the parent context with a dynamic_cast (a string
-// compare of type names across the shared library: ~5 % of a check), and getInterpreter casts
-// the simulator so before each prediction. Every context of this parser is a
+// The runtime's enterRule, enterOuterAlt and exitRule find the parent context with a
+// dynamic_cast (a string compare of type names across the shared library: ~5 % of a check),
+// and getInterpreter casts the simulator so before each prediction. Every context of this parser is a
 // ParserRuleContext and its simulator a ParserATNSimulator, so these do the same with static
 // casts; the generated rule functions call them by name, so these hide the runtime's.
 @parser::members {
@@ -23,6 +23,16 @@ void enterRule(antlr4::ParserRuleContext* localctx, size_t state, size_t ruleInd
   if (_buildParseTrees && _ctx->parent)
     static_cast<antlr4::ParserRuleContext*>(_ctx->parent)->addChild(_ctx);
   if (!_parseListeners.empty()) triggerEnterRuleEvent();
+}
+
+void enterOuterAlt(antlr4::ParserRuleContext* localctx, size_t altNum) override {
+  localctx->setAltNumber(altNum);
+  if (_buildParseTrees && _ctx != localctx && _ctx->parent) {
+    auto* parent = static_cast<antlr4::ParserRuleContext*>(_ctx->parent);
+    parent->removeLastChild();
+    parent->addChild(localctx);
+  }
+  _ctx = localctx;
 }
 
 void exitRule() {

@@ -162,7 +162,8 @@ bool AstBuilder::checkData(const DirectData& d, std::string_view verb) {
 
 Need AstBuilder::need(P::NeedContext* ctx) const {
   Need n;
-  n.negated = ctx->NOT() != nullptr;
+  // `not` is reserved: no need term starts with it.
+  n.negated = ctx->getStart()->getType() == FloLexer::NOT;
   n.range = range(ctx);
   auto* term = ctx->needTerm();
   auto comparisonOf = [](P::ComparisonContext* c) {
@@ -189,9 +190,9 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
     n.hasRe = fs->RE() != nullptr;
     if (fs->reName) n.re = ident(fs->reName);
     n.comparison = comparisonOf(childOf<P::ComparisonContext>(fs));
-    n.goal = fieldsPath(childOf<P::GoalTermContext>(fs)->fieldsPath());
+    n.goal = fieldsPath(childOf<P::FieldsPathContext>(childOf<P::GoalTermContext>(fs)));
     if (childOf<P::ToleranceContext>(fs))
-      n.tolerance = word(childOf<P::ToleranceContext>(fs)->word());
+      n.tolerance = word(childOf<P::WordContext>(childOf<P::ToleranceContext>(fs)));
   } else if (auto* ad = exactly<P::AuxDoneNeedContext>(term)) {
     n.kind = NeedKind::AuxDone;
     n.auxKeyword = ad->AUX() != nullptr;
@@ -240,9 +241,9 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
     n.state = fieldsPath(childOf<P::FieldsPathContext>(cmp));
     if (childOf<P::ComparisonContext>(cmp)) {
       n.comparison = comparisonOf(childOf<P::ComparisonContext>(cmp));
-      n.goal = fieldsPath(childOf<P::GoalTermContext>(cmp)->fieldsPath());
+      n.goal = fieldsPath(childOf<P::FieldsPathContext>(childOf<P::GoalTermContext>(cmp)));
       if (childOf<P::ToleranceContext>(cmp))
-        n.tolerance = word(childOf<P::ToleranceContext>(cmp)->word());
+        n.tolerance = word(childOf<P::WordContext>(childOf<P::ToleranceContext>(cmp)));
     }
   }
   return n;
@@ -631,7 +632,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = exactly<P::FrameStmtContext>(ctx)) {
       auto n = node<FrameStmt>(all, verb);
       n->name = ident(childOf<P::NameContext>(c));
-      for (auto* fc : c->frameClause()) {
+      for (auto* fc : childrenOf<P::FrameClauseContext>(c)) {
         if (fc->over) {
           if (n->over)
             diags_.warning(Warning::Duplicate, range(fc),
@@ -797,14 +798,14 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = exactly<P::GoStmtContext>(ctx)) {
       auto n = node<GoStmt>(all, verb);
       n->target = ident(c->target);
-      n->needs = needs(c->needs());
+      n->needs = needs(childOf<P::NeedsContext>(c));
       return n;
     }
   if (verb_ == FloLexer::LET)
     if (auto* c = exactly<P::LetStmtContext>(ctx)) {
       auto n = node<LetStmt>(all, verb);
       n->me = c->ME() != nullptr;
-      n->needs = needs(c->needs());
+      n->needs = needs(childOf<P::NeedsContext>(c));
       return n;
     }
   if (verb_ == FloLexer::TIMEOUT)
@@ -827,8 +828,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       n->framer = ident(c->framer);
       n->tag = ident(c->tag);
       if (childOf<P::PathContext>(c)) n->via = path(childOf<P::PathContext>(c));
-      if (c->needs()) {
-        diags_.error(range(c->needs()), "a conditional aux cannot be a clone");
+      if (childOf<P::NeedsContext>(c)) {
+        diags_.error(range(childOf<P::NeedsContext>(c)), "a conditional aux cannot be a clone");
         diags_.note({}, "Ioflo's builder rejects `aux T as TAG if ...`; attach the clone with "
                         "`aux T as TAG` and put the condition on a plain aux framer");
         return nullptr;
@@ -839,8 +840,8 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     if (auto* c = exactly<P::AuxStmtContext>(ctx)) {
       auto n = node<AuxStmt>(all, verb);
       n->framer = ident(childOf<P::NameContext>(c));
-      n->conditional = c->needs() != nullptr;
-      n->needs = needs(c->needs());
+      n->conditional = childOf<P::NeedsContext>(c) != nullptr;
+      n->needs = needs(childOf<P::NeedsContext>(c));
       return n;
     }
   if (verb_ == FloLexer::DONE)
@@ -856,7 +857,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       n->control = controlOf(c->control->getType());
       for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
       if (childOf<P::GoalTermContext>(c))
-        n->at = fieldsPath(childOf<P::GoalTermContext>(c)->fieldsPath());
+        n->at = fieldsPath(childOf<P::FieldsPathContext>(childOf<P::GoalTermContext>(c)));
       return n;
     }
   if (auto* c = exactly<P::FiatStmtContext>(ctx)) {
