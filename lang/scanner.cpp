@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <vector>
 
 #include "FloLexer.h"
 
@@ -238,6 +239,36 @@ std::size_t Scanner::classifyWord(std::string_view w) {
   return FloLexer::CHUNK;
 }
 
+namespace {
+/// Free blocks of sizeof(PooledToken) bytes, per thread (the language server parses on its own).
+thread_local bool tokenBlocksGone = false; // the list is destroyed: tokens freed later go back
+struct TokenBlocks {
+  std::vector<void*> free;
+  ~TokenBlocks() {
+    for (void* block : free) ::operator delete(block);
+    tokenBlocksGone = true;
+  }
+};
+thread_local TokenBlocks tokenBlocks;
+} // namespace
+
+void* PooledToken::operator new(std::size_t size) {
+  if (size != sizeof(PooledToken) || tokenBlocksGone) return ::operator new(size);
+  auto& blocks = tokenBlocks.free;
+  if (blocks.empty()) return ::operator new(size);
+  void* block = blocks.back();
+  blocks.pop_back();
+  return block;
+}
+
+void PooledToken::operator delete(void* block, std::size_t size) {
+  if (size != sizeof(PooledToken) || tokenBlocksGone) return ::operator delete(block);
+  auto& blocks = tokenBlocks.free;
+  if (blocks.size() >= kKept) return ::operator delete(block);
+  if (blocks.capacity() == 0) blocks.reserve(kKept);
+  blocks.push_back(block);
+}
+
 Scanner::Scanner(std::string_view text, antlr4::CharStream* input) : text_(text), input_(input) {
   longestKeyword(); // build the table before the first token, not inside a timing loop
 }
@@ -249,7 +280,7 @@ antlr4::TokenFactory<antlr4::CommonToken>* Scanner::getTokenFactory() {
 std::unique_ptr<antlr4::Token> Scanner::make(std::size_t type, std::size_t start, std::size_t stop,
                                              std::size_t channel, std::size_t line,
                                              std::size_t column) {
-  auto t = std::make_unique<antlr4::CommonToken>(
+  auto t = std::make_unique<PooledToken>(
       std::pair<antlr4::TokenSource*, antlr4::CharStream*>(this, input_), type, channel, start,
       stop);
   t->setLine(line);
