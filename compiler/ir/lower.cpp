@@ -766,6 +766,21 @@ private:
 
   /// Creates every declared tasker (clones come during resolve).
   void declare() {
+    // The declared taskers, their frames and their shares (four state shares each, one or two
+    // per act) sized once: frames and shares were moved at every growth.
+    std::size_t taskers = 0, frames = 0, acts = 0;
+    for (const auto& house : model_.houses)
+      for (const auto& t : house.taskers) {
+        ++taskers;
+        frames += t.frames.size();
+        for (const auto& f : t.frames) acts += f.acts.size();
+      }
+    out_->taskers.reserve(taskers);
+    out_->frames.reserve(frames);
+    out_->shares.reserve(4 * taskers + acts);
+    // Each declared act becomes an act and most a function.
+    out_->acts.reserve(acts);
+    out_->functions.reserve(acts);
     for (std::size_t h = 0; h < model_.houses.size(); ++h) {
       const sema::House& house = model_.houses[h];
       House ih;
@@ -1034,13 +1049,6 @@ private:
   // ------------------------------------------------------------------ resolve
 
   void resolve() {
-    // Each declared act becomes an act and most a function: sized once, not moved as they grow.
-    std::size_t acts = 0;
-    for (const auto& house : model_.houses)
-      for (const auto& t : house.taskers)
-        for (const auto& f : t.frames) acts += f.acts.size();
-    out_->acts.reserve(out_->acts.size() + acts);
-    out_->functions.reserve(out_->functions.size() + acts);
     for (std::uint32_t h = 0; h < model_.houses.size(); ++h) {
       // Declared taskers first, then clones as they appear (a clone may add more).
       for (auto* fi : declaredIn(h)) resolveFramer(*fi);
