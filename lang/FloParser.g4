@@ -5,6 +5,44 @@ parser grammar FloParser;
 
 options { tokenVocab = FloLexer; }
 
+// The runtime's enterRule, enterOuterAlt and exitRule find the parent context with a
+// dynamic_cast (a string compare of type names across the shared library: ~5 % of a check),
+// and getInterpreter casts the simulator so before each prediction. Every context of this parser is a
+// ParserRuleContext and its simulator a ParserATNSimulator, so these do the same with static
+// casts; the generated rule functions call them by name, so these hide the runtime's.
+@parser::members {
+template <class T>
+T* getInterpreter() const {
+  return static_cast<T*>(_interpreter);
+}
+
+void enterRule(antlr4::ParserRuleContext* localctx, size_t state, size_t ruleIndex) override {
+  setState(state);
+  _ctx = localctx;
+  _ctx->start = _input->LT(1);
+  if (_buildParseTrees && _ctx->parent)
+    static_cast<antlr4::ParserRuleContext*>(_ctx->parent)->addChild(_ctx);
+  if (!_parseListeners.empty()) triggerEnterRuleEvent();
+}
+
+void enterOuterAlt(antlr4::ParserRuleContext* localctx, size_t altNum) override {
+  localctx->setAltNumber(altNum);
+  if (_buildParseTrees && _ctx != localctx && _ctx->parent) {
+    auto* parent = static_cast<antlr4::ParserRuleContext*>(_ctx->parent);
+    parent->removeLastChild();
+    parent->addChild(localctx);
+  }
+  _ctx = localctx;
+}
+
+void exitRule() {
+  _ctx->stop = _input->LT(_matchedEOF ? 1 : -1);
+  if (!_parseListeners.empty()) triggerExitRuleEvent();
+  setState(_ctx->invokingState);
+  _ctx = static_cast<antlr4::ParserRuleContext*>(_ctx->parent);
+}
+}
+
 line : statement? ( NEWLINE | EOF ) ;
 
 statement

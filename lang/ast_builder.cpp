@@ -3,12 +3,42 @@
 /// forbids (odd data counts, a conditional clone aux) are reported here with their location.
 #include "lang/ast_builder.h"
 
+#include <typeinfo>
+
 #include "FloLexer.h"
 
 namespace flo::lang {
 
 using grammar::FloLexer;
 using P = grammar::FloParser;
+
+namespace {
+
+/// The children of `ctx` that are `T` contexts, in order, as the generated `ctx->t()` returns
+/// them, but found by comparing each child's exact type: the generated accessor tries a
+/// dynamic_cast on every child, and each failed one compares type names across the runtime's
+/// shared library. Only for a rule without labelled alternatives, whose contexts are all `T`.
+template <class T> std::vector<T*> childrenOf(antlr4::ParserRuleContext* ctx) {
+  std::vector<T*> out;
+  for (antlr4::tree::ParseTree* c : ctx->children)
+    if (typeid(*c) == typeid(T)) out.push_back(static_cast<T*>(c));
+  return out;
+}
+
+/// `c` as a `T`, or null: the dynamic_cast for a labelled alternative's context, which no class
+/// derives from, so that its exact type answers (one type_info compare, as childrenOf).
+template <class T, class From> T* exactly(From* c) {
+  return c && typeid(*c) == typeid(T) ? static_cast<T*>(c) : nullptr;
+}
+
+/// The first child of `ctx` that is a `T` context (null if none), as childrenOf.
+template <class T> T* childOf(antlr4::ParserRuleContext* ctx) {
+  for (antlr4::tree::ParseTree* c : ctx->children)
+    if (typeid(*c) == typeid(T)) return static_cast<T*>(c);
+  return nullptr;
+}
+
+} // namespace
 
 SourceRange AstBuilder::range(antlr4::ParserRuleContext* ctx) const {
   auto* start = ctx->getStart();
@@ -77,38 +107,44 @@ Word AstBuilder::word(antlr4::Token* t) const {
 
 Path AstBuilder::path(P::PathContext* ctx) const {
   Path p;
-  p.head = word(ctx->pathHead()->getStart());
+  p.head = word(childOf<P::PathHeadContext>(ctx)->getStart());
   p.range = range(ctx);
-  for (auto* rel : ctx->relation()) {
-    Relation r;
-    r.range = range(rel);
-    if (rel->ROOT())
-      r.kind = RelationKind::Root;
-    else if (rel->ME())
-      r.kind = RelationKind::Me;
-    else if (rel->FRAMER())
-      r.kind = RelationKind::Framer;
-    else if (rel->FRAME())
-      r.kind = RelationKind::Frame;
-    else
-      r.kind = RelationKind::Actor;
-    if (rel->name()) r.target = ident(rel->name());
-    p.relations.push_back(std::move(r));
-  }
+  if (ctx->children.size() > 1)
+    for (auto* rel : childrenOf<P::RelationContext>(ctx)) {
+      Relation r;
+      r.range = range(rel);
+      if (rel->ROOT())
+        r.kind = RelationKind::Root;
+      else if (rel->ME())
+        r.kind = RelationKind::Me;
+      else if (rel->FRAMER())
+        r.kind = RelationKind::Framer;
+      else if (rel->FRAME())
+        r.kind = RelationKind::Frame;
+      else
+        r.kind = RelationKind::Actor;
+      if (childOf<P::NameContext>(rel)) r.target = ident(childOf<P::NameContext>(rel));
+      p.relations.push_back(std::move(r));
+    }
   return p;
 }
 
 FieldsPath AstBuilder::fieldsPath(P::FieldsPathContext* ctx) const {
   FieldsPath fp;
-  for (auto* n : ctx->name()) fp.fields.push_back(ident(n));
-  fp.path = path(ctx->path());
+  for (antlr4::tree::ParseTree* c : ctx->children) {
+    if (typeid(*c) == typeid(P::NameContext))
+      fp.fields.push_back(ident(static_cast<P::NameContext*>(c)));
+    else if (typeid(*c) == typeid(P::PathContext))
+      fp.path = path(static_cast<P::PathContext*>(c));
+  }
   fp.range = range(ctx);
   return fp;
 }
 
 DirectData AstBuilder::data(P::DirectDataContext* ctx) const {
   DirectData d;
-  for (auto* w : ctx->word()) d.words.push_back(word(w));
+  d.words.reserve(ctx->children.size());
+  for (auto* w : childrenOf<P::WordContext>(ctx)) d.words.push_back(word(w));
   d.range = range(ctx);
   return d;
 }
@@ -126,7 +162,8 @@ bool AstBuilder::checkData(const DirectData& d, std::string_view verb) {
 
 Need AstBuilder::need(P::NeedContext* ctx) const {
   Need n;
-  n.negated = ctx->NOT() != nullptr;
+  // `not` is reserved: no need term starts with it.
+  n.negated = ctx->getStart()->getType() == FloLexer::NOT;
   n.range = range(ctx);
   auto* term = ctx->needTerm();
   auto comparisonOf = [](P::ComparisonContext* c) {
@@ -145,17 +182,18 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
       return Comparison::Gt;
     }
   };
-  if (auto* fs = dynamic_cast<P::FramerStateNeedContext*>(term)) {
+  if (auto* fs = exactly<P::FramerStateNeedContext>(term)) {
     n.kind = NeedKind::FramerState;
     n.recurred = fs->which->getType() == FloLexer::RECURRED;
     n.state.path.head = word(fs->which);
     n.state.path.range = n.state.range = range(fs->which);
     n.hasRe = fs->RE() != nullptr;
     if (fs->reName) n.re = ident(fs->reName);
-    n.comparison = comparisonOf(fs->comparison());
-    n.goal = fieldsPath(fs->goalTerm()->fieldsPath());
-    if (fs->tolerance()) n.tolerance = word(fs->tolerance()->word());
-  } else if (auto* ad = dynamic_cast<P::AuxDoneNeedContext*>(term)) {
+    n.comparison = comparisonOf(childOf<P::ComparisonContext>(fs));
+    n.goal = fieldsPath(childOf<P::FieldsPathContext>(childOf<P::GoalTermContext>(fs)));
+    if (childOf<P::ToleranceContext>(fs))
+      n.tolerance = word(childOf<P::WordContext>(childOf<P::ToleranceContext>(fs)));
+  } else if (auto* ad = exactly<P::AuxDoneNeedContext>(term)) {
     n.kind = NeedKind::AuxDone;
     n.auxKeyword = ad->AUX() != nullptr;
     n.auxForm = ad->ANY() ? AuxForm::Any : ad->ALL() ? AuxForm::All : AuxForm::Named;
@@ -166,9 +204,9 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
       if (place->frame) n.frame = ident(place->frame);
       if (place->framer) n.framer = ident(place->framer);
     }
-  } else if (auto* tn = dynamic_cast<P::TaskerNeedContext*>(term)) {
+  } else if (auto* tn = exactly<P::TaskerNeedContext>(term)) {
     n.kind = NeedKind::Tasker;
-    n.name = ident(tn->name());
+    n.name = ident(childOf<P::NameContext>(tn));
     switch (tn->status->getType()) {
     case FloLexer::DONE:
       n.status = TaskerStatus::Done;
@@ -189,10 +227,10 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
       n.status = TaskerStatus::Aborted;
       break;
     }
-  } else if (auto* mk = dynamic_cast<P::MarkNeedContext*>(term)) {
+  } else if (auto* mk = exactly<P::MarkNeedContext>(term)) {
     n.kind = NeedKind::Mark;
     n.changed = mk->mark->getType() == FloLexer::CHANGED;
-    n.state.path = path(mk->path());
+    n.state.path = path(childOf<P::PathContext>(mk));
     n.state.range = n.state.path.range;
     n.inFrame = mk->FRAME() != nullptr;
     if (mk->markFrame) n.frame = ident(mk->markFrame);
@@ -200,11 +238,12 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
   } else {
     auto* cmp = static_cast<P::CompareNeedContext*>(term);
     n.kind = NeedKind::Compare;
-    n.state = fieldsPath(cmp->fieldsPath());
-    if (cmp->comparison()) {
-      n.comparison = comparisonOf(cmp->comparison());
-      n.goal = fieldsPath(cmp->goalTerm()->fieldsPath());
-      if (cmp->tolerance()) n.tolerance = word(cmp->tolerance()->word());
+    n.state = fieldsPath(childOf<P::FieldsPathContext>(cmp));
+    if (childOf<P::ComparisonContext>(cmp)) {
+      n.comparison = comparisonOf(childOf<P::ComparisonContext>(cmp));
+      n.goal = fieldsPath(childOf<P::FieldsPathContext>(childOf<P::GoalTermContext>(cmp)));
+      if (childOf<P::ToleranceContext>(cmp))
+        n.tolerance = word(childOf<P::WordContext>(childOf<P::ToleranceContext>(cmp)));
     }
   }
   return n;
@@ -213,18 +252,19 @@ Need AstBuilder::need(P::NeedContext* ctx) const {
 std::vector<Need> AstBuilder::needs(P::NeedsContext* ctx) const {
   std::vector<Need> out;
   if (!ctx) return out;
-  for (auto* n : ctx->need()) out.push_back(need(n));
+  out.reserve(ctx->children.size() / 2 + 1);
+  for (auto* n : childrenOf<P::NeedContext>(ctx)) out.push_back(need(n));
   return out;
 }
 
 TypeRef AstBuilder::type(P::TypeContext* ctx) const {
   TypeRef t;
   t.range = range(ctx);
-  if (auto* m = dynamic_cast<P::MapTypeContext*>(ctx)) {
+  if (auto* m = exactly<P::MapTypeContext>(ctx)) {
     t.kind = TypeRef::Kind::Map;
     t.key = std::make_unique<TypeRef>(type(m->key));
     t.value = std::make_unique<TypeRef>(type(m->value));
-    if (m->word()) t.max = word(m->word());
+    if (childOf<P::WordContext>(m)) t.max = word(childOf<P::WordContext>(m));
   } else {
     t.name = ident(static_cast<P::NamedTypeContext*>(ctx)->name());
   }
@@ -232,14 +272,14 @@ TypeRef AstBuilder::type(P::TypeContext* ctx) const {
 }
 
 std::unique_ptr<Expr> AstBuilder::primary(P::PrimaryContext* ctx) const {
-  if (auto* paren = dynamic_cast<P::ParenPrimaryContext*>(ctx)) return expr(paren->expr());
+  if (auto* paren = exactly<P::ParenPrimaryContext>(ctx)) return expr(paren->expr());
   auto e = std::make_unique<Expr>();
   e->range = range(ctx);
   e->text = ctx->getStart()->getText();
-  if (dynamic_cast<P::LiteralPrimaryContext*>(ctx)) {
+  if (exactly<P::LiteralPrimaryContext>(ctx)) {
     e->kind = ExprKind::Literal;
     e->literal = word(ctx->getStart());
-  } else if (dynamic_cast<P::PathPrimaryContext*>(ctx)) {
+  } else if (exactly<P::PathPrimaryContext>(ctx)) {
     e->kind = ExprKind::Path;
   } else {
     e->kind = ExprKind::Name;
@@ -256,36 +296,36 @@ std::unique_ptr<Expr> AstBuilder::expr(P::ExprContext* ctx) const {
     e->operands.push_back(expr(a));
     e->operands.push_back(expr(b));
   };
-  if (auto* p = dynamic_cast<P::PrimaryExprContext*>(ctx)) return primary(p->primary());
-  if (auto* x = dynamic_cast<P::IndexExprContext*>(ctx)) {
+  if (auto* p = exactly<P::PrimaryExprContext>(ctx)) return primary(p->primary());
+  if (auto* x = exactly<P::IndexExprContext>(ctx)) {
     binary(ExprKind::Index, x->expr(0), x->expr(1), "[]");
-  } else if (auto* x = dynamic_cast<P::CallExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::CallExprContext>(ctx)) {
     e->kind = ExprKind::Call;
-    e->text = x->name()->getText();
+    e->text = childOf<P::NameContext>(x)->getText();
     for (auto* a : x->expr()) e->operands.push_back(expr(a));
-  } else if (auto* x = dynamic_cast<P::OldExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::OldExprContext>(ctx)) {
     e->kind = ExprKind::Old;
     e->text = "old";
     e->operands.push_back(expr(x->expr()));
-  } else if (auto* x = dynamic_cast<P::AggregateExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::AggregateExprContext>(ctx)) {
     e->kind = ExprKind::Aggregate;
     e->text = x->agg->getText();
     e->operands.push_back(expr(x->expr()));
-  } else if (auto* x = dynamic_cast<P::NegExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::NegExprContext>(ctx)) {
     e->kind = ExprKind::Neg;
     e->text = "-";
     e->operands.push_back(expr(x->expr()));
-  } else if (auto* x = dynamic_cast<P::NotExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::NotExprContext>(ctx)) {
     e->kind = ExprKind::Not;
     e->text = "not";
     e->operands.push_back(expr(x->expr()));
-  } else if (auto* x = dynamic_cast<P::MulExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::MulExprContext>(ctx)) {
     binary(ExprKind::Binary, x->expr(0), x->expr(1), x->op->getText());
-  } else if (auto* x = dynamic_cast<P::AddExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::AddExprContext>(ctx)) {
     binary(ExprKind::Binary, x->expr(0), x->expr(1), x->op->getText());
-  } else if (auto* x = dynamic_cast<P::CompareExprContext*>(ctx)) {
-    binary(ExprKind::Compare, x->expr(0), x->expr(1), x->comparison()->getText());
-    switch (x->comparison()->getStart()->getType()) {
+  } else if (auto* x = exactly<P::CompareExprContext>(ctx)) {
+    binary(ExprKind::Compare, x->expr(0), x->expr(1), childOf<P::ComparisonContext>(x)->getText());
+    switch (childOf<P::ComparisonContext>(x)->getStart()->getType()) {
     case FloLexer::EQ:
       e->comparison = Comparison::Eq;
       break;
@@ -305,11 +345,11 @@ std::unique_ptr<Expr> AstBuilder::expr(P::ExprContext* ctx) const {
       e->comparison = Comparison::Gt;
       break;
     }
-  } else if (auto* x = dynamic_cast<P::AndExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::AndExprContext>(ctx)) {
     binary(ExprKind::And, x->expr(0), x->expr(1), "and");
-  } else if (auto* x = dynamic_cast<P::OrExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::OrExprContext>(ctx)) {
     binary(ExprKind::Or, x->expr(0), x->expr(1), "or");
-  } else if (auto* x = dynamic_cast<P::CondExprContext*>(ctx)) {
+  } else if (auto* x = exactly<P::CondExprContext>(ctx)) {
     e->kind = ExprKind::Cond;
     e->text = "if";
     // `a if c else b`: operands are condition, then-value, else-value.
@@ -331,16 +371,16 @@ AstBuilder::framerClauses(const std::vector<P::FramerClauseContext*>& cs) const 
       tc.kind = TaskerClause::Kind::Be, tc.name = ident(c->schedule);
       break;
     case FloLexer::AT:
-      tc.kind = TaskerClause::Kind::At, tc.word = word(c->word());
+      tc.kind = TaskerClause::Kind::At, tc.word = word(childOf<P::WordContext>(c));
       break;
     case FloLexer::IN:
       tc.kind = TaskerClause::Kind::In, tc.name = ident(c->order);
       break;
     case FloLexer::FIRST:
-      tc.kind = TaskerClause::Kind::First, tc.name = ident(c->name());
+      tc.kind = TaskerClause::Kind::First, tc.name = ident(childOf<P::NameContext>(c));
       break;
     default:
-      tc.kind = TaskerClause::Kind::Via, tc.path = path(c->path());
+      tc.kind = TaskerClause::Kind::Via, tc.path = path(childOf<P::PathContext>(c));
       break;
     }
     out.push_back(std::move(tc));
@@ -383,7 +423,7 @@ AstBuilder::loggerClauses(const std::vector<P::LoggerClauseContext*>& cs) const 
       tc.kind = TaskerClause::Kind::Reuse;
       break;
     }
-    if (c->word()) tc.word = word(c->word());
+    if (childOf<P::WordContext>(c)) tc.word = word(childOf<P::WordContext>(c));
     out.push_back(std::move(tc));
   }
   return out;
@@ -400,7 +440,7 @@ AstBuilder::logClauses(const std::vector<P::LogClauseContext*>& cs) const {
       tc.kind = TaskerClause::Kind::As, tc.name = ident(c->kind);
       break;
     case FloLexer::TO:
-      tc.kind = TaskerClause::Kind::To, tc.word = word(c->word());
+      tc.kind = TaskerClause::Kind::To, tc.word = word(childOf<P::WordContext>(c));
       break;
     default:
       tc.kind = TaskerClause::Kind::On, tc.name = ident(c->logRule);
@@ -440,10 +480,11 @@ AstBuilder::serverClauses(const std::vector<P::ServerClauseContext*>& cs) const 
       tc.kind = TaskerClause::Kind::Per, tc.data = data(c->directData());
       break;
     default:
-      tc.kind = TaskerClause::Kind::For, tc.fieldsPath = fieldsPath(c->fieldsPath());
+      tc.kind = TaskerClause::Kind::For,
+      tc.fieldsPath = fieldsPath(childOf<P::FieldsPathContext>(c));
       break;
     }
-    if (c->word()) tc.word = word(c->word());
+    if (childOf<P::WordContext>(c)) tc.word = word(childOf<P::WordContext>(c));
     out.push_back(std::move(tc));
   }
   return out;
@@ -506,19 +547,19 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
 
   // FloScript: file, house, store
   if (verb_ == FloLexer::LOAD)
-    if (auto* c = dynamic_cast<P::LoadStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::LoadStmtContext>(ctx)) {
       auto n = node<LoadStmt>(all, verb);
-      n->file = word(c->word());
+      n->file = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::HOUSE)
-    if (auto* c = dynamic_cast<P::HouseStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::HouseStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::House, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::INIT)
-    if (auto* c = dynamic_cast<P::InitWithStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::InitWithStmtContext>(ctx)) {
       auto n = node<InitStmt>(all, verb);
       n->dest.path = path(c->dest);
       n->dest.range = n->dest.path.range;
@@ -528,7 +569,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::INIT)
-    if (auto* c = dynamic_cast<P::InitFromStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::InitFromStmtContext>(ctx)) {
       auto n = node<InitStmt>(all, verb);
       n->fromSource = true;
       n->dest = fieldsPath(c->dst);
@@ -537,41 +578,41 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     }
   // taskers
   if (verb_ == FloLexer::FRAMER)
-    if (auto* c = dynamic_cast<P::FramerStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::FramerStmtContext>(ctx)) {
       auto n = std::make_unique<TaskerStmt>(StmtKind::Framer);
       n->range = all, n->verbRange = verb;
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->clauses = framerClauses(c->framerClause());
       return n;
     }
   if (verb_ == FloLexer::FIRST)
-    if (auto* c = dynamic_cast<P::FirstStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::FirstStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::First, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::LOGGER)
-    if (auto* c = dynamic_cast<P::LoggerStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::LoggerStmtContext>(ctx)) {
       auto n = std::make_unique<TaskerStmt>(StmtKind::Logger);
       n->range = all, n->verbRange = verb;
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->clauses = loggerClauses(c->loggerClause());
       return n;
     }
   if (verb_ == FloLexer::LOG)
-    if (auto* c = dynamic_cast<P::LogStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::LogStmtContext>(ctx)) {
       auto n = std::make_unique<TaskerStmt>(StmtKind::Log);
       n->range = all, n->verbRange = verb;
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->clauses = logClauses(c->logClause());
       return n;
     }
   if (verb_ == FloLexer::LOGGEE)
-    if (auto* c = dynamic_cast<P::LoggeeStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::LoggeeStmtContext>(ctx)) {
       auto n = node<LoggeeStmt>(all, verb);
       for (auto* l : c->loggee()) {
         Loggee item;
-        item.path = fieldsPath(l->fieldsPath());
+        item.path = fieldsPath(childOf<P::FieldsPathContext>(l));
         if (l->tag) item.tag = ident(l->tag);
         item.range = range(l);
         n->loggees.push_back(std::move(item));
@@ -579,19 +620,19 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::SERVER)
-    if (auto* c = dynamic_cast<P::ServerStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::ServerStmtContext>(ctx)) {
       auto n = std::make_unique<TaskerStmt>(StmtKind::Server);
       n->range = all, n->verbRange = verb;
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->clauses = serverClauses(c->serverClause());
       return n;
     }
   // frame structure
   if (verb_ == FloLexer::FRAME)
-    if (auto* c = dynamic_cast<P::FrameStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::FrameStmtContext>(ctx)) {
       auto n = node<FrameStmt>(all, verb);
-      n->name = ident(c->name());
-      for (auto* fc : c->frameClause()) {
+      n->name = ident(childOf<P::NameContext>(c));
+      for (auto* fc : childrenOf<P::FrameClauseContext>(c)) {
         if (fc->over) {
           if (n->over)
             diags_.warning(Warning::Duplicate, range(fc),
@@ -603,46 +644,46 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
             diags_.warning(Warning::Duplicate, range(fc),
                            "frame has two `via` clauses; "
                            "the later one wins");
-          n->via = path(fc->path());
+          n->via = path(childOf<P::PathContext>(fc));
         }
       }
       return n;
     }
   if (verb_ == FloLexer::OVER)
-    if (auto* c = dynamic_cast<P::OverStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::OverStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Over, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::UNDER)
-    if (auto* c = dynamic_cast<P::UnderStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::UnderStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Under, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::NEXT)
-    if (auto* c = dynamic_cast<P::NextStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::NextStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Next, all, verb);
-      if (c->name()) n->name = ident(c->name());
+      if (childOf<P::NameContext>(c)) n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
-  if (auto* c = dynamic_cast<P::ContextStmtContext*>(ctx)) {
+  if (auto* c = exactly<P::ContextStmtContext>(ctx)) {
     auto n = node<ContextStmt>(all, verb);
     n->context = *actionContextByName(c->getStart()->getText());
     return n;
   }
   // data
   if (verb_ == FloLexer::PUT)
-    if (auto* c = dynamic_cast<P::PutStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::PutStmtContext>(ctx)) {
       auto n = std::make_unique<DataStmt>(StmtKind::Put);
       n->range = all, n->verbRange = verb;
       n->data = data(c->directData());
-      n->dest = fieldsPath(c->fieldsPath());
+      n->dest = fieldsPath(childOf<P::FieldsPathContext>(c));
       if (!checkData(n->data, "put")) return nullptr;
       return n;
     }
   if (verb_ == FloLexer::INC)
-    if (auto* c = dynamic_cast<P::IncWithStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::IncWithStmtContext>(ctx)) {
       auto n = std::make_unique<DataStmt>(StmtKind::Inc);
       n->range = all, n->verbRange = verb;
       n->dest = fieldsPath(c->dst);
@@ -651,7 +692,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::INC)
-    if (auto* c = dynamic_cast<P::IncFromStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::IncFromStmtContext>(ctx)) {
       auto n = std::make_unique<DataStmt>(StmtKind::Inc);
       n->range = all, n->verbRange = verb;
       n->form = DataStmt::Form::FromSource;
@@ -660,7 +701,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::COPY)
-    if (auto* c = dynamic_cast<P::CopyStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::CopyStmtContext>(ctx)) {
       auto n = std::make_unique<DataStmt>(StmtKind::Copy);
       n->range = all, n->verbRange = verb;
       n->form = DataStmt::Form::FromSource;
@@ -669,26 +710,26 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::SET)
-    if (auto* c = dynamic_cast<P::SetFramerGoalStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::SetFramerGoalStmtContext>(ctx)) {
       auto n = std::make_unique<DataStmt>(StmtKind::Set);
       n->range = all, n->verbRange = verb;
       n->framerGoal = ident(c->which);
       n->deprecatedConnective = c->TO() != nullptr;
-      n->goalValue = word(c->word());
+      n->goalValue = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::SET)
-    if (auto* c = dynamic_cast<P::SetFramerGoalFromStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::SetFramerGoalFromStmtContext>(ctx)) {
       auto n = std::make_unique<DataStmt>(StmtKind::Set);
       n->range = all, n->verbRange = verb;
       n->form = DataStmt::Form::FromSource;
       n->framerGoal = ident(c->which);
       n->deprecatedConnective = c->BY() != nullptr;
-      n->src = fieldsPath(c->fieldsPath());
+      n->src = fieldsPath(childOf<P::FieldsPathContext>(c));
       return n;
     }
   if (verb_ == FloLexer::SET)
-    if (auto* c = dynamic_cast<P::SetWithStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::SetWithStmtContext>(ctx)) {
       auto n = std::make_unique<DataStmt>(StmtKind::Set);
       n->range = all, n->verbRange = verb;
       n->dest = fieldsPath(c->dst);
@@ -697,7 +738,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::SET)
-    if (auto* c = dynamic_cast<P::SetFromStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::SetFromStmtContext>(ctx)) {
       auto n = std::make_unique<DataStmt>(StmtKind::Set);
       n->range = all, n->verbRange = verb;
       n->form = DataStmt::Form::FromSource;
@@ -706,21 +747,21 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::PRINT)
-    if (auto* c = dynamic_cast<P::PrintStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::PrintStmtContext>(ctx)) {
       auto n = node<PrintStmt>(all, verb);
       n->message = printMessage(c);
       return n;
     }
   // behaviours
   if (verb_ == FloLexer::DO)
-    if (auto* c = dynamic_cast<P::DoStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::DoStmtContext>(ctx)) {
       auto n = node<DoStmt>(all, verb);
       for (auto* w : c->word()) {
         Word part = word(w);
         n->kindParts.push_back({part.text, part.range});
       }
       for (auto* dc : c->doClause()) {
-        if (auto* a = dynamic_cast<P::DoAsClauseContext*>(dc)) {
+        if (auto* a = exactly<P::DoAsClauseContext>(dc)) {
           if (!n->asParts.empty())
             diags_.warning(Warning::Duplicate, range(a), "deed has two `as` names; the later wins");
           n->asParts.clear();
@@ -730,22 +771,22 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
         }
         DoClause cl{};
         cl.range = range(dc);
-        if (auto* x = dynamic_cast<P::DoAtClauseContext*>(dc)) {
+        if (auto* x = exactly<P::DoAtClauseContext>(dc)) {
           cl.kind = DoClause::Kind::At, cl.context = ident(x->ctx);
-        } else if (auto* x = dynamic_cast<P::DoViaClauseContext*>(dc)) {
-          cl.kind = DoClause::Kind::Via, cl.path = path(x->path());
-        } else if (auto* x = dynamic_cast<P::DoWithClauseContext*>(dc)) {
+        } else if (auto* x = exactly<P::DoViaClauseContext>(dc)) {
+          cl.kind = DoClause::Kind::Via, cl.path = path(childOf<P::PathContext>(x));
+        } else if (auto* x = exactly<P::DoWithClauseContext>(dc)) {
           cl.kind = DoClause::Kind::With, cl.data = data(x->directData());
-        } else if (auto* x = dynamic_cast<P::DoFromClauseContext*>(dc)) {
-          cl.kind = DoClause::Kind::From, cl.source = fieldsPath(x->fieldsPath());
-        } else if (auto* x = dynamic_cast<P::DoPerClauseContext*>(dc)) {
+        } else if (auto* x = exactly<P::DoFromClauseContext>(dc)) {
+          cl.kind = DoClause::Kind::From, cl.source = fieldsPath(childOf<P::FieldsPathContext>(x));
+        } else if (auto* x = exactly<P::DoPerClauseContext>(dc)) {
           cl.kind = DoClause::Kind::Per, cl.data = data(x->directData());
-        } else if (auto* x = dynamic_cast<P::DoForClauseContext*>(dc)) {
-          cl.kind = DoClause::Kind::For, cl.source = fieldsPath(x->fieldsPath());
-        } else if (auto* x = dynamic_cast<P::DoCumClauseContext*>(dc)) {
+        } else if (auto* x = exactly<P::DoForClauseContext>(dc)) {
+          cl.kind = DoClause::Kind::For, cl.source = fieldsPath(childOf<P::FieldsPathContext>(x));
+        } else if (auto* x = exactly<P::DoCumClauseContext>(dc)) {
           cl.kind = DoClause::Kind::Cum, cl.data = data(x->directData());
-        } else if (auto* x = dynamic_cast<P::DoQuaClauseContext*>(dc)) {
-          cl.kind = DoClause::Kind::Qua, cl.source = fieldsPath(x->fieldsPath());
+        } else if (auto* x = exactly<P::DoQuaClauseContext>(dc)) {
+          cl.kind = DoClause::Kind::Qua, cl.source = fieldsPath(childOf<P::FieldsPathContext>(x));
         }
         if (cl.data && !checkData(*cl.data, "do")) return nullptr;
         n->clauses.push_back(std::move(cl));
@@ -754,41 +795,41 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     }
   // transitions and conditions
   if (verb_ == FloLexer::GO)
-    if (auto* c = dynamic_cast<P::GoStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::GoStmtContext>(ctx)) {
       auto n = node<GoStmt>(all, verb);
       n->target = ident(c->target);
-      n->needs = needs(c->needs());
+      n->needs = needs(childOf<P::NeedsContext>(c));
       return n;
     }
   if (verb_ == FloLexer::LET)
-    if (auto* c = dynamic_cast<P::LetStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::LetStmtContext>(ctx)) {
       auto n = node<LetStmt>(all, verb);
       n->me = c->ME() != nullptr;
-      n->needs = needs(c->needs());
+      n->needs = needs(childOf<P::NeedsContext>(c));
       return n;
     }
   if (verb_ == FloLexer::TIMEOUT)
-    if (auto* c = dynamic_cast<P::TimeoutStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::TimeoutStmtContext>(ctx)) {
       auto n = std::make_unique<WordStmt>(StmtKind::Timeout);
       n->range = all, n->verbRange = verb;
-      n->value = word(c->word());
+      n->value = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::REPEAT)
-    if (auto* c = dynamic_cast<P::RepeatStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::RepeatStmtContext>(ctx)) {
       auto n = std::make_unique<WordStmt>(StmtKind::Repeat);
       n->range = all, n->verbRange = verb;
-      n->value = word(c->word());
+      n->value = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::AUX)
-    if (auto* c = dynamic_cast<P::AuxCloneStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::AuxCloneStmtContext>(ctx)) {
       auto n = node<AuxStmt>(all, verb);
       n->framer = ident(c->framer);
       n->tag = ident(c->tag);
-      if (c->path()) n->via = path(c->path());
-      if (c->needs()) {
-        diags_.error(range(c->needs()), "a conditional aux cannot be a clone");
+      if (childOf<P::PathContext>(c)) n->via = path(childOf<P::PathContext>(c));
+      if (childOf<P::NeedsContext>(c)) {
+        diags_.error(range(childOf<P::NeedsContext>(c)), "a conditional aux cannot be a clone");
         diags_.note({}, "Ioflo's builder rejects `aux T as TAG if ...`; attach the clone with "
                         "`aux T as TAG` and put the condition on a plain aux framer");
         return nullptr;
@@ -796,36 +837,37 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::AUX)
-    if (auto* c = dynamic_cast<P::AuxStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::AuxStmtContext>(ctx)) {
       auto n = node<AuxStmt>(all, verb);
-      n->framer = ident(c->name());
-      n->conditional = c->needs() != nullptr;
-      n->needs = needs(c->needs());
+      n->framer = ident(childOf<P::NameContext>(c));
+      n->conditional = childOf<P::NeedsContext>(c) != nullptr;
+      n->needs = needs(childOf<P::NeedsContext>(c));
       return n;
     }
   if (verb_ == FloLexer::DONE)
-    if (auto* c = dynamic_cast<P::DoneStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::DoneStmtContext>(ctx)) {
       auto n = node<DoneStmt>(all, verb);
       for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
       return n;
     }
   // tasker control
   if (verb_ == FloLexer::BID)
-    if (auto* c = dynamic_cast<P::BidStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::BidStmtContext>(ctx)) {
       auto n = node<BidStmt>(all, verb);
       n->control = controlOf(c->control->getType());
       for (auto* nm : c->name()) n->taskers.push_back(ident(nm));
-      if (c->goalTerm()) n->at = fieldsPath(c->goalTerm()->fieldsPath());
+      if (childOf<P::GoalTermContext>(c))
+        n->at = fieldsPath(childOf<P::FieldsPathContext>(childOf<P::GoalTermContext>(c)));
       return n;
     }
-  if (auto* c = dynamic_cast<P::FiatStmtContext*>(ctx)) {
+  if (auto* c = exactly<P::FiatStmtContext>(ctx)) {
     auto n = node<FiatStmt>(all, verb);
     n->control = controlOf(c->fiat->getType());
-    n->slave = ident(c->name());
+    n->slave = ident(childOf<P::NameContext>(c));
     return n;
   }
   if (verb_ == FloLexer::REAR)
-    if (auto* c = dynamic_cast<P::RearStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::RearStmtContext>(ctx)) {
       auto n = node<RearStmt>(all, verb);
       n->original = ident(c->original);
       n->asMine = c->MINE() != nullptr;
@@ -834,7 +876,7 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::RAZE)
-    if (auto* c = dynamic_cast<P::RazeStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::RazeStmtContext>(ctx)) {
       auto n = node<RazeStmt>(all, verb);
       switch (c->which->getType()) {
       case FloLexer::ALL:
@@ -848,10 +890,10 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
         break;
       }
       n->inFrame = c->FRAME() != nullptr;
-      if (c->name()) n->frame = ident(c->name());
+      if (childOf<P::NameContext>(c)) n->frame = ident(childOf<P::NameContext>(c));
       return n;
     }
-  if (auto* c = dynamic_cast<P::ReservedStmtContext*>(ctx)) {
+  if (auto* c = exactly<P::ReservedStmtContext>(ctx)) {
     auto n = node<ReservedStmt>(all, verb);
     n->verb = c->verb->getText();
     for (auto* any : c->anyToken()) {
@@ -862,48 +904,48 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
   }
   // Flo extensions
   if (verb_ == FloLexer::DEED)
-    if (auto* c = dynamic_cast<P::DeedStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::DeedStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Deed, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
-  if (auto* c = dynamic_cast<P::PortStmtContext*>(ctx)) {
+  if (auto* c = exactly<P::PortStmtContext>(ctx)) {
     auto n = node<PortStmt>(all, verb);
     n->port = c->port->getType() == FloLexer::INPUT    ? PortStmt::Kind::Input
               : c->port->getType() == FloLexer::OUTPUT ? PortStmt::Kind::Output
                                                        : PortStmt::Kind::Local;
-    n->name = ident(c->name());
+    n->name = ident(childOf<P::NameContext>(c));
     n->type = type(c->type());
     return n;
   }
   if (verb_ == FloLexer::LET)
-    if (auto* c = dynamic_cast<P::AssignStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::AssignStmtContext>(ctx)) {
       auto n = node<AssignStmt>(all, verb);
       auto* lv = c->lvalue();
-      n->target.name = ident(lv->name());
+      n->target.name = ident(childOf<P::NameContext>(lv));
       if (lv->expr()) n->target.index = expr(lv->expr());
       n->target.range = range(lv);
       n->value = expr(c->expr());
       return n;
     }
   if (verb_ == FloLexer::FAIL)
-    if (auto* c = dynamic_cast<P::FailStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::FailStmtContext>(ctx)) {
       auto n = node<FailStmt>(all, verb);
-      n->message = word(c->word());
+      n->message = word(childOf<P::WordContext>(c));
       n->condition = expr(c->expr());
       return n;
     }
   if (verb_ == FloLexer::FLOW)
-    if (auto* c = dynamic_cast<P::FlowStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::FlowStmtContext>(ctx)) {
       auto n = node<FlowStmt>(all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       for (auto* clause : c->flowClause()) {
-        if (auto* s = dynamic_cast<P::FlowSourceClauseContext*>(clause)) {
+        if (auto* s = exactly<P::FlowSourceClauseContext>(clause)) {
           n->sources.push_back(path(s->path()));
           n->sourceFields.push_back(s->item ? std::optional<Ident>(ident(s->item)) : std::nullopt);
-        } else if (auto* k = dynamic_cast<P::FlowClockClauseContext*>(clause))
-          n->clocks.push_back(word(k->word()));
-        else if (auto* b = dynamic_cast<P::FlowByClauseContext*>(clause)) {
+        } else if (auto* k = exactly<P::FlowClockClauseContext>(clause)) {
+          n->clocks.push_back(word(childOf<P::WordContext>(k)));
+        } else if (auto* b = exactly<P::FlowByClauseContext>(clause)) {
           n->by = word(b->key);
           if (b->limit) n->byLimit = word(b->limit);
         }
@@ -911,23 +953,23 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
       return n;
     }
   if (verb_ == FloLexer::WINDOW)
-    if (auto* c = dynamic_cast<P::WindowStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::WindowStmtContext>(ctx)) {
       auto n = node<WindowStmt>(all, verb);
       n->length = word(c->length);
       if (c->slide) n->every = word(c->slide);
       return n;
     }
   if (verb_ == FloLexer::BUFFER)
-    if (auto* c = dynamic_cast<P::BufferStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::BufferStmtContext>(ctx)) {
       auto n = node<BufferStmt>(all, verb);
-      n->capacity = word(c->word());
+      n->capacity = word(childOf<P::WordContext>(c));
       for (auto* p : c->name()) n->policy.push_back(ident(p));
       return n;
     }
   if (verb_ == FloLexer::MAP)
-    if (auto* c = dynamic_cast<P::MapStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::MapStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Map, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   auto exprNode = [&](StmtKind kind, P::ExprContext* e) {
@@ -937,115 +979,114 @@ std::unique_ptr<Stmt> AstBuilder::build(P::StatementContext* ctx) {
     return n;
   };
   if (verb_ == FloLexer::FILTER)
-    if (auto* c = dynamic_cast<P::FilterStmtContext*>(ctx))
-      return exprNode(StmtKind::Filter, c->expr());
+    if (auto* c = exactly<P::FilterStmtContext>(ctx)) return exprNode(StmtKind::Filter, c->expr());
   if (verb_ == FloLexer::REDUCE)
-    if (auto* c = dynamic_cast<P::ReduceStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::ReduceStmtContext>(ctx)) {
       auto n = node<ReduceStmt>(all, verb);
-      n->function = ident(c->name());
-      n->into = path(c->path());
+      n->function = ident(childOf<P::NameContext>(c));
+      n->into = path(childOf<P::PathContext>(c));
       return n;
     }
   if (verb_ == FloLexer::JOB)
-    if (auto* c = dynamic_cast<P::JobStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::JobStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Job, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::NEEDS)
-    if (auto* c = dynamic_cast<P::NeedsStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::NeedsStmtContext>(ctx)) {
       auto n = node<NeedsStmt>(all, verb);
-      auto names = c->name();
-      auto words = c->word();
+      auto names = childrenOf<P::NameContext>(c);
+      auto words = childrenOf<P::WordContext>(c);
       for (std::size_t i = 0; i < names.size() && i < words.size(); ++i)
         n->items.emplace_back(ident(names[i]), word(words[i]));
       return n;
     }
   if (verb_ == FloLexer::PRICE)
-    if (auto* c = dynamic_cast<P::PriceStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::PriceStmtContext>(ctx)) {
       auto n = node<PriceStmt>(all, verb);
-      auto words = c->word();
+      auto words = childrenOf<P::WordContext>(c);
       n->amount = word(words[0]);
-      n->unit = ident(c->name());
+      n->unit = ident(childOf<P::NameContext>(c));
       if (words.size() > 1) n->max = word(words[1]);
       return n;
     }
   if (verb_ == FloLexer::REPLICAS)
-    if (auto* c = dynamic_cast<P::ReplicasStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::ReplicasStmtContext>(ctx)) {
       auto n = node<ReplicasStmt>(all, verb);
-      n->count = word(c->word());
-      if (c->name()) n->placement = ident(c->name());
+      n->count = word(childOf<P::WordContext>(c));
+      if (childOf<P::NameContext>(c)) n->placement = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::TRIGGER)
-    if (auto* c = dynamic_cast<P::TriggerEveryStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::TriggerEveryStmtContext>(ctx)) {
       auto n = node<TriggerStmt>(all, verb);
-      n->every = word(c->word());
+      n->every = word(childOf<P::WordContext>(c));
       return n;
     }
   if (verb_ == FloLexer::TRIGGER)
-    if (auto* c = dynamic_cast<P::TriggerOnStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::TriggerOnStmtContext>(ctx)) {
       auto n = node<TriggerStmt>(all, verb);
-      n->on = path(c->path());
+      n->on = path(childOf<P::PathContext>(c));
       return n;
     }
-  if (auto* c = dynamic_cast<P::JobRunStmtContext*>(ctx)) {
+  if (auto* c = exactly<P::JobRunStmtContext>(ctx)) {
     auto n = node<JobRunStmt>(all, verb);
     n->target = c->kind->getType() == FloLexer::FRAMER ? JobRunStmt::Kind::Framer
                 : c->kind->getType() == FloLexer::FLOW ? JobRunStmt::Kind::Flow
                                                        : JobRunStmt::Kind::Deed;
-    n->name = ident(c->name());
+    n->name = ident(childOf<P::NameContext>(c));
     return n;
   }
   if (verb_ == FloLexer::LIMIT)
-    if (auto* c = dynamic_cast<P::LimitStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::LimitStmtContext>(ctx)) {
       auto n = node<LimitStmt>(all, verb);
-      n->amount = word(c->word());
-      if (c->name()) n->unit = ident(c->name());
+      n->amount = word(childOf<P::WordContext>(c));
+      if (childOf<P::NameContext>(c)) n->unit = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::CONTRACT)
-    if (auto* c = dynamic_cast<P::ContractStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::ContractStmtContext>(ctx)) {
       auto n = nameNode(StmtKind::Contract, all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       return n;
     }
   if (verb_ == FloLexer::STATE)
-    if (auto* c = dynamic_cast<P::StateStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::StateStmtContext>(ctx)) {
       auto n = node<StateStmt>(all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       n->type = type(c->type());
       return n;
     }
   if (verb_ == FloLexer::INVARIANT)
-    if (auto* c = dynamic_cast<P::InvariantStmtContext*>(ctx))
+    if (auto* c = exactly<P::InvariantStmtContext>(ctx))
       return exprNode(StmtKind::Invariant, c->expr());
   if (verb_ == FloLexer::ACTION)
-    if (auto* c = dynamic_cast<P::ActionStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::ActionStmtContext>(ctx)) {
       auto n = node<ActionStmt>(all, verb);
-      n->name = ident(c->name());
+      n->name = ident(childOf<P::NameContext>(c));
       for (auto* p : c->param()) n->params.push_back({ident(p->name()), type(p->type())});
       return n;
     }
   if (verb_ == FloLexer::REQUIRES)
-    if (auto* c = dynamic_cast<P::RequiresStmtContext*>(ctx))
+    if (auto* c = exactly<P::RequiresStmtContext>(ctx))
       return exprNode(StmtKind::Requires, c->expr());
   if (verb_ == FloLexer::ENSURES)
-    if (auto* c = dynamic_cast<P::EnsuresStmtContext*>(ctx))
+    if (auto* c = exactly<P::EnsuresStmtContext>(ctx))
       return exprNode(StmtKind::Ensures, c->expr());
   if (verb_ == FloLexer::PAY)
-    if (auto* c = dynamic_cast<P::PayStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::PayStmtContext>(ctx)) {
       auto n = node<PayStmt>(all, verb);
       n->amount = expr(c->amount);
       n->recipient = expr(c->recipient);
       return n;
     }
   if (verb_ == FloLexer::MODIFIES)
-    if (auto* c = dynamic_cast<P::ModifiesStmtContext*>(ctx)) {
+    if (auto* c = exactly<P::ModifiesStmtContext>(ctx)) {
       auto n = node<ModifiesStmt>(all, verb);
       for (auto* lv : c->lvalue()) {
         LValue l;
-        l.name = ident(lv->name());
+        l.name = ident(childOf<P::NameContext>(lv));
         if (lv->expr()) l.index = expr(lv->expr());
         l.range = range(lv);
         n->locations.push_back(std::move(l));

@@ -323,6 +323,28 @@ bool isStatementStartSet(const antlr4::misc::IntervalSet& set) {
          set.contains(std::size_t(FloLexer::CONTRACT));
 }
 
+/// The line of each offset asked for, found by scanning forward from the last one: the driver
+/// asks for each declaration's first and last line in file order, where a binary search over
+/// the whole line table would miss the cache at every step. Going back searches afresh.
+class LineCursor {
+public:
+  LineCursor(const SourceManager& sources, FileId file)
+      : sources_(sources), file_(file), count_(sources.lineCount(file)) {}
+
+  std::uint32_t lineOf(std::uint32_t offset) {
+    if (line_ == 0 || offset < sources_.lineStart(file_, line_))
+      return line_ = sources_.lineCol(file_, offset).line;
+    while (line_ < count_ && sources_.lineStart(file_, line_ + 1) <= offset) ++line_;
+    return line_;
+  }
+
+private:
+  const SourceManager& sources_;
+  FileId file_;
+  std::uint32_t count_;
+  std::uint32_t line_ = 0;
+};
+
 /// The scanner's report of a character no token rule accepts.
 Scanner::ErrorHandler unexpectedCharacter(FileId file, Diagnostics& diags) {
   return [file, &diags](std::size_t begin, std::size_t end) {
@@ -400,6 +422,7 @@ private:
     parser.setErrorHandler(strategy);
     auto* interp = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
     AstBuilder builder(file, diags_);
+    LineCursor lines(sources_, file);
     vocabulary_ = &parser.getVocabulary();
 
     while (tokens.LA(1) != antlr4::Token::EOF) {
@@ -444,9 +467,8 @@ private:
         if (!stmt) ++program_->droppedDeclarations;
         if (stmt) {
           if (stmt->kind == StmtKind::Load) handleLoad(static_cast<LoadStmt&>(*stmt));
-          module.startLines.push_back(sources_.lineCol(file, stmt->range.begin).line);
-          module.endLines.push_back(
-              sources_.lineCol(file, stmt->range.end > 0 ? stmt->range.end - 1 : 0).line);
+          module.startLines.push_back(lines.lineOf(stmt->range.begin));
+          module.endLines.push_back(lines.lineOf(stmt->range.end > 0 ? stmt->range.end - 1 : 0));
           module.stmts.push_back(std::move(stmt));
         }
       }

@@ -4,7 +4,9 @@
 /// two to the same output.
 #include "lang/scanner.h"
 
+#include <algorithm>
 #include <unordered_map>
+#include <vector>
 
 #include "FloLexer.h"
 
@@ -211,11 +213,23 @@ const std::unordered_map<std::string_view, std::size_t>& keywords() {
   return table;
 }
 
+/// The length of the longest keyword: a longer word (a path, most often) is not hashed.
+std::size_t longestKeyword() {
+  static const std::size_t longest = [] {
+    std::size_t n = 0;
+    for (const auto& [word, type] : keywords()) n = std::max(n, word.size());
+    return n;
+  }();
+  return longest;
+}
+
 } // namespace
 
 std::size_t Scanner::classifyWord(std::string_view w) {
-  const auto& kw = keywords();
-  if (auto it = kw.find(w); it != kw.end()) return it->second;
+  if (w.size() <= longestKeyword()) {
+    const auto& kw = keywords();
+    if (auto it = kw.find(w); it != kw.end()) return it->second;
+  }
   if (matchNumber(w)) return FloLexer::NUMBER;
   if (matchPoint(w)) return FloLexer::POINT;
   if (matchCoord(w)) return FloLexer::COORD;
@@ -225,8 +239,38 @@ std::size_t Scanner::classifyWord(std::string_view w) {
   return FloLexer::CHUNK;
 }
 
+namespace {
+/// Free blocks of sizeof(PooledToken) bytes, per thread (the language server parses on its own).
+thread_local bool tokenBlocksGone = false; // the list is destroyed: tokens freed later go back
+struct TokenBlocks {
+  std::vector<void*> free;
+  ~TokenBlocks() {
+    for (void* block : free) ::operator delete(block);
+    tokenBlocksGone = true;
+  }
+};
+thread_local TokenBlocks tokenBlocks;
+} // namespace
+
+void* PooledToken::operator new(std::size_t size) {
+  if (size != sizeof(PooledToken) || tokenBlocksGone) return ::operator new(size);
+  auto& blocks = tokenBlocks.free;
+  if (blocks.empty()) return ::operator new(size);
+  void* block = blocks.back();
+  blocks.pop_back();
+  return block;
+}
+
+void PooledToken::operator delete(void* block, std::size_t size) {
+  if (size != sizeof(PooledToken) || tokenBlocksGone) return ::operator delete(block);
+  auto& blocks = tokenBlocks.free;
+  if (blocks.size() >= kKept) return ::operator delete(block);
+  if (blocks.capacity() == 0) blocks.reserve(kKept);
+  blocks.push_back(block);
+}
+
 Scanner::Scanner(std::string_view text, antlr4::CharStream* input) : text_(text), input_(input) {
-  keywords(); // build the table before the first token, not inside a timing loop
+  longestKeyword(); // build the table before the first token, not inside a timing loop
 }
 
 antlr4::TokenFactory<antlr4::CommonToken>* Scanner::getTokenFactory() {
@@ -236,7 +280,7 @@ antlr4::TokenFactory<antlr4::CommonToken>* Scanner::getTokenFactory() {
 std::unique_ptr<antlr4::Token> Scanner::make(std::size_t type, std::size_t start, std::size_t stop,
                                              std::size_t channel, std::size_t line,
                                              std::size_t column) {
-  auto t = std::make_unique<antlr4::CommonToken>(
+  auto t = std::make_unique<PooledToken>(
       std::pair<antlr4::TokenSource*, antlr4::CharStream*>(this, input_), type, channel, start,
       stop);
   t->setLine(line);

@@ -12,6 +12,19 @@
 
 namespace flo::lang {
 
+/// A CommonToken whose storage is recycled: a parse makes and frees a declaration's tokens one
+/// declaration at a time, so a small per-thread free list serves nearly every token after the
+/// first declarations instead of malloc and free (one pair per token). The list keeps at most
+/// kKept blocks; the rest go back to the heap.
+class PooledToken : public antlr4::CommonToken {
+public:
+  using antlr4::CommonToken::CommonToken;
+
+  static constexpr std::size_t kKept = 4096;
+  static void* operator new(std::size_t size);
+  static void operator delete(void* block, std::size_t size);
+};
+
 class Scanner : public antlr4::TokenSource {
 public:
   /// `input` must be the ByteCharStream over `text` (tokens read their text from it).

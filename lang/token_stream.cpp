@@ -147,7 +147,7 @@ void TokenFilter::splitExpressionWord(std::unique_ptr<antlr4::Token>& t) {
   std::vector<std::unique_ptr<antlr4::Token>> made;
   for (auto [offset, length] : pieces) {
     std::string piece = text.substr(offset, length);
-    auto token = std::make_unique<antlr4::CommonToken>(t.get());
+    auto token = std::make_unique<PooledToken>(t.get());
     token->setType(Scanner::classifyWord(piece));
     token->setText(piece);
     token->setStartIndex(t->getStartIndex() + offset);
@@ -193,7 +193,7 @@ std::unique_ptr<antlr4::Token> TokenFilter::pull() {
 }
 
 std::unique_ptr<antlr4::Token> TokenFilter::makeNewline(const antlr4::Token& at) {
-  auto t = std::make_unique<antlr4::CommonToken>(FloLexer::NEWLINE, "\n");
+  auto t = std::make_unique<PooledToken>(FloLexer::NEWLINE, "\n");
   t->setStartIndex(at.getStartIndex());
   t->setStopIndex(at.getStartIndex() - 1);
   t->setLine(at.getLine());

@@ -101,9 +101,12 @@ private:
 /// The parser's token buffer. ANTLR's CommonTokenStream keeps every token of the file until the
 /// parse ends (about 1 KB a line); declarations are parsed one at a time and nothing refers to
 /// the tokens of a finished declaration, so the driver drops them between declarations.
+///
+/// Every token reaching it is a CommonToken (the scanner's, the lexer's or the filter's own), so
+/// it numbers them without the runtime's dynamic_cast per token.
 class DeclarationTokenStream : public antlr4::CommonTokenStream {
 public:
-  using antlr4::CommonTokenStream::CommonTokenStream;
+  explicit DeclarationTokenStream(TokenFilter* filter) : antlr4::CommonTokenStream(filter) {}
 
   /// Frees every token before the current one except the last (so LT(-1) still answers) and
   /// renumbers the rest from 0. Call only between declarations, never during a parse.
@@ -112,8 +115,25 @@ public:
     std::size_t drop = _p - 1;
     _tokens.erase(_tokens.begin(), _tokens.begin() + std::ptrdiff_t(drop));
     for (std::size_t i = 0; i < _tokens.size(); ++i)
-      if (auto* w = dynamic_cast<antlr4::WritableToken*>(_tokens[i].get())) w->setTokenIndex(i);
+      static_cast<antlr4::WritableToken*>(_tokens[i].get())->setTokenIndex(i);
     _p -= drop;
+  }
+
+protected:
+  /// BufferedTokenStream::fetch, numbering each token by a static cast.
+  std::size_t fetch(std::size_t n) override {
+    if (_fetchedEOF) return 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::unique_ptr<antlr4::Token> t = _tokenSource->nextToken();
+      static_cast<antlr4::WritableToken*>(t.get())->setTokenIndex(_tokens.size());
+      bool eof = t->getType() == antlr4::Token::EOF;
+      _tokens.push_back(std::move(t));
+      if (eof) {
+        _fetchedEOF = true;
+        return i + 1;
+      }
+    }
+    return n;
   }
 };
 

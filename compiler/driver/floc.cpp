@@ -33,6 +33,9 @@
 #include <iterator>
 #include <sstream>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #ifndef FLOC_VERSION
 #define FLOC_VERSION "unknown"
@@ -160,6 +163,11 @@ private:
 };
 
 int commandCheck(Session& s) {
+#ifdef __GLIBC__
+  // A check only grows its heap (see below): grown in 64 MB steps, it is not trimmed and
+  // grown again, page by page (~10 % fewer page faults; untouched pages cost no memory).
+  mallopt(M_TOP_PAD, 64 << 20);
+#endif
   for (const auto& file : s.options().files) {
     auto id = s.open(file);
     if (!id) continue;
@@ -168,7 +176,8 @@ int commandCheck(Session& s) {
     auto model = sema::check(*program, s.diags());
     // Store paths and types are checked by lowering (what `floc build` does next).
     std::unique_ptr<ir::Program> ir;
-    if (!s.diags().hasErrors()) ir = ir::lower(*program, *model, s.sources(), s.diags(), true);
+    if (!s.diags().hasErrors())
+      ir = ir::lower(*program, *model, s.sources(), s.diags(), true, /*disableFree=*/true);
     // The process ends soon: its memory goes back to the system at once, so the AST, the model
     // and the IR are not torn down node by node (the profile of a large check showed ~12 % in
     // `free` and `malloc_consolidate`), as clang's

@@ -20,6 +20,7 @@
 #include <functional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace flo::ir {
 
@@ -185,7 +186,7 @@ public:
       if (out_->taskers[t].pooled) {
         // the house's shares are sorted by path: the clone's node is one range of them
         const std::string node = ".framer." + out_->taskers[t].name + ".";
-        const auto& index = shareIndex_[out_->taskers[t].house];
+        const auto& index = sortedShares(out_->taskers[t].house);
         for (auto it = index.lower_bound(node); it != index.end() && it->first.starts_with(node);
              ++it)
           out_->shares[it->second].owner = t;
@@ -201,6 +202,13 @@ private:
   // ------------------------------------------------------------------ locations, errors
 
   std::uint32_t loc(SourceRange r) {
+    if (checkOnly_) {
+      // Only code generation reads the texts (and a lookup per call costs ~8 % of a check):
+      // one location per call, its range kept for the errors infer() reports.
+      out_->locations.emplace_back();
+      locRanges_.push_back(r);
+      return std::uint32_t(locRanges_.size() - 1);
+    }
     std::string text;
     if (r.valid()) {
       auto lc = sources_.lineCol(r.file, r.begin);
@@ -209,7 +217,7 @@ private:
     }
     auto [it, inserted] = locIndex_.emplace(text, std::uint32_t(out_->locations.size()));
     if (inserted) {
-      out_->locations.push_back(text);
+      out_->locations.push_back(std::move(text));
       locRanges_.push_back(r);
     }
     return it->second;
@@ -223,38 +231,118 @@ private:
 
   // ------------------------------------------------------------------ the store
 
+  /// The shares of one house, by path. Paths live in `paths` (a deque: never moved, so the
+  /// views in `entries` stay valid). `entries` holds every share path and every node (a proper
+  /// prefix of a share path that ends before a dot), so one lookup tells whether a prefix is a
+  /// share or a node, and the walk over a new path's prefixes stops at the first one known.
+  struct HouseShares {
+    struct Entry {
+      std::uint32_t share = kNone;
+      bool node = false;
+    };
+    std::deque<std::string> paths;
+    std::unordered_map<std::string_view, Entry> entries;
+    std::vector<std::uint32_t> ids; ///< in creation order
+    /// Sorted by path, built only when asked for (sortedShares): flows, pooled clones and the
+    /// message for a path that names a node read the store in path order.
+    std::map<std::string_view, std::uint32_t> sorted;
+    std::size_t sortedCount = 0;
+    /// A share was made that descends through another, or names a node: the prefix walk may
+    /// not stop early any more (its invariant is that no share is a prefix of another).
+    bool broken = false;
+
+    /// The share at `path`, or kNone.
+    std::uint32_t find(std::string_view path) const {
+      auto it = entries.find(path);
+      return it == entries.end() ? kNone : it->second.share;
+    }
+  };
+
+  HouseShares& houseShares(std::uint32_t house) {
+    while (house >= shares_.size()) {
+      shares_.push_back(std::make_unique<HouseShares>());
+      // Sized for the paths the house's framers and acts will likely make, so the index is
+      // not rehashed (each rehash walks every entry) while it grows.
+      if (std::size_t h = shares_.size() - 1; h < model_.houses.size()) {
+        std::size_t expected = 8;
+        for (const auto& t : model_.houses[h].taskers) {
+          expected += 8;
+          for (const auto& f : t.frames) expected += 1 + 2 * f.acts.size();
+        }
+        shares_.back()->entries.reserve(expected);
+      }
+    }
+    return *shares_[house];
+  }
+
+  /// The shares of a house sorted by path.
+  const std::map<std::string_view, std::uint32_t>& sortedShares(std::uint32_t house) {
+    HouseShares& st = houseShares(house);
+    for (; st.sortedCount < st.ids.size(); ++st.sortedCount) {
+      std::uint32_t id = st.ids[st.sortedCount];
+      st.sorted.emplace(st.entries.find(out_->shares[id].path)->first, id);
+    }
+    return st.sorted;
+  }
+
   std::uint32_t share(std::uint32_t house, const std::string& path, SourceRange where) {
-    auto& index = shareIndex_[house];
-    // Found by hash: paths share long prefixes (`.root.s0.s1...`), which the sorted index
-    // compares byte by byte at every level of its tree, for every prefix checked below.
-    auto& byPath = shareByPath_[house];
-    if (auto it = byPath.find(path); it != byPath.end()) return it->second;
+    HouseShares& st = houseShares(house);
+    // Found by hash: paths share long prefixes (`.root.s0.s1...`), which a sorted index
+    // compares byte by byte at every level of its tree.
+    auto found = st.entries.find(path);
+    if (found != st.entries.end() && found->second.share != kNone) return found->second.share;
+    bool isNode = found != st.entries.end();
     if (path.size() > kMaxPathLength) {
       diags_.error(where, "share path too long once its vias are applied (" +
                               std::to_string(path.size()) + " characters; the limit is " +
                               std::to_string(kMaxPathLength) + ")");
       diags_.note({}, "'" + path.substr(0, 60) + "...'");
+      st.broken = true;
     }
     // A path may not descend through a share, nor name a node that holds shares (§7).
-    for (std::size_t dot = path.size() > kMaxPathLength ? std::string::npos : path.find('.', 1);
-         dot != std::string::npos; dot = path.find('.', dot + 1)) {
-      if (byPath.find(std::string_view(path).substr(0, dot)) != byPath.end()) {
-        diags_.error(where,
-                     "'" + path + "' descends through the share '" + path.substr(0, dot) + "'");
-        diags_.note({}, "select a field instead: `FIELD in " + path.substr(0, dot) + "`");
-        break;
+    // The walk from the longest prefix adds the new nodes and stops at the first prefix known
+    // (its own prefixes are known too). While no share is a prefix of another, that prefix
+    // is a share exactly when the path descends through one.
+    std::string_view stored = st.paths.emplace_back(path);
+    bool descends = st.broken;
+    for (std::size_t dot = stored.rfind('.'); dot != std::string_view::npos && dot > 0;
+         dot = stored.rfind('.', dot - 1)) {
+      auto [it, fresh] = st.entries.try_emplace(stored.substr(0, dot));
+      it->second.node = true;
+      if (fresh) continue;
+      descends = descends || it->second.share != kNone;
+      break;
+    }
+    if (descends) {
+      // Reported at the shortest such prefix.
+      for (std::size_t dot = path.size() > kMaxPathLength ? std::string::npos : path.find('.', 1);
+           dot != std::string::npos; dot = path.find('.', dot + 1)) {
+        if (st.find(std::string_view(path).substr(0, dot)) != kNone) {
+          diags_.error(where,
+                       "'" + path + "' descends through the share '" + path.substr(0, dot) + "'");
+          diags_.note({}, "select a field instead: `FIELD in " + path.substr(0, dot) + "`");
+          st.broken = true;
+          break;
+        }
       }
     }
-    auto below = index.lower_bound(path + ".");
-    if (below != index.end() && below->first.rfind(path + ".", 0) == 0)
-      diags_.error(where, "'" + path + "' is a node holding '" + below->first + "', not a share");
+    // No node is empty: the empty path asks the sorted index.
+    if (path.empty() || isNode) {
+      const auto& sorted = sortedShares(house);
+      auto below = sorted.lower_bound(path + ".");
+      if (below != sorted.end() && below->first.starts_with(path + ".")) {
+        diags_.error(where, "'" + path + "' is a node holding '" + std::string(below->first) +
+                                "', not a share");
+        st.broken = true;
+      }
+    }
     Share s;
     s.house = house;
     s.path = path;
     out_->shares.push_back(std::move(s));
-    std::uint32_t id = std::uint32_t(out_->shares.size() - 1);
-    index.emplace(path, id);
-    byPath.emplace(path, id);
+    auto id = std::uint32_t(out_->shares.size() - 1);
+    st.entries[stored].share = id;
+    st.ids.push_back(id);
     return id;
   }
 
@@ -283,15 +371,20 @@ private:
   // ------------------------------------------------------------------ reads and writes
 
   void wrote(std::uint32_t share) {
-    if (share != kNone) written_.insert(share);
+    if (share == kNone) return;
+    if (share >= written_.size()) written_.resize(share + 1, false);
+    written_[share] = true;
   }
 
   /// Remembers the first place (in the file) where the program reads `share`.
   void read(std::uint32_t share, SourceRange where) {
     if (share == kNone) return;
-    auto [it, fresh] = firstRead_.emplace(share, where);
-    if (!fresh && where.file == it->second.file && where.begin < it->second.begin)
-      it->second = where;
+    if (share >= firstRead_.size()) firstRead_.resize(share + 1);
+    std::optional<SourceRange>& first = firstRead_[share];
+    if (!first)
+      first = where;
+    else if (where.file == first->file && where.begin < first->begin)
+      first = where;
   }
 
   /// The written shares of a house, split into node and last segment, indexed both ways, so
@@ -332,11 +425,11 @@ private:
       // Ioflo makes and keeps these itself.
       for (const char* automatic : {".meta.", ".ioflo.", ".realtime", ".datetime"})
         if (path.rfind(automatic, 0) == 0) return true;
-      return written_.count(id) != 0;
+      return id < written_.size() && written_[id];
     };
     std::vector<std::pair<SourceRange, std::uint32_t>> unwritten;
-    for (const auto& [id, where] : firstRead_)
-      if (!isWritten(id)) unwritten.emplace_back(where, id);
+    for (std::uint32_t id = 0; id < firstRead_.size(); ++id)
+      if (firstRead_[id] && !isWritten(id)) unwritten.emplace_back(*firstRead_[id], id);
     std::sort(unwritten.begin(), unwritten.end(), [](const auto& a, const auto& b) {
       return std::tie(a.first.file, a.first.begin) < std::tie(b.first.file, b.first.begin);
     });
@@ -674,6 +767,21 @@ private:
 
   /// Creates every declared tasker (clones come during resolve).
   void declare() {
+    // The declared taskers, their frames and their shares (four state shares each, one or two
+    // per act) sized once: frames and shares were moved at every growth.
+    std::size_t taskers = 0, frames = 0, acts = 0;
+    for (const auto& house : model_.houses)
+      for (const auto& t : house.taskers) {
+        ++taskers;
+        frames += t.frames.size();
+        for (const auto& f : t.frames) acts += f.acts.size();
+      }
+    out_->taskers.reserve(taskers);
+    out_->frames.reserve(frames);
+    out_->shares.reserve(4 * taskers + acts);
+    // Each declared act becomes an act and most a function.
+    out_->acts.reserve(acts);
+    out_->functions.reserve(acts);
     for (std::size_t h = 0; h < model_.houses.size(); ++h) {
       const sema::House& house = model_.houses[h];
       House ih;
@@ -682,7 +790,8 @@ private:
       for (const auto& t : house.taskers) {
         if (t.schedule == sema::Schedule::Moot) continue;
         FramerInst& fi = newFramer(t, std::uint32_t(h), t.name);
-        byName_[{std::uint32_t(h), t.name}] = fi.tasker;
+        if (h >= byName_.size()) byName_.resize(h + 1);
+        byName_[h][t.name] = fi.tasker;
         declared_.push_back(&fi);
         declaredIn_.resize(h + 1);
         declaredIn_[h].push_back(&fi);
@@ -743,7 +852,7 @@ private:
   std::uint32_t flowHouse(const sema::FlowSpec& spec) {
     std::string key;
     for (std::uint32_t h = 0; h < out_->houses.size(); ++h)
-      for (const auto& [path, id] : shareIndex_[h])
+      for (const auto& [path, id] : sortedShares(h))
         for (const auto& src : spec.sources)
           if (matches(src.path, path, key)) return h;
     return 0;
@@ -780,7 +889,7 @@ private:
       };
       for (const auto& src : spec->sources) {
         std::vector<std::pair<std::string, std::uint32_t>> matched;
-        for (const auto& [path, id] : shareIndex_[f.house])
+        for (const auto& [path, id] : sortedShares(f.house))
           if (matches(src.path, path, key)) matched.emplace_back(key, id);
         for (const auto& [k, id] : matched) {
           const Share& sh = out_->shares[id];
@@ -948,11 +1057,10 @@ private:
           logger_ = kNone;
           if (taskerSeen < ts.size()) {
             const sema::Tasker& t = ts[taskerSeen++];
-            auto it = byName_.find({house, t.name});
+            std::uint32_t found = declaredNamed(house, t.name);
             // insts_ holds the declared taskers only, by IR index (clones come later)
-            if (it != byName_.end() && t.kind == sema::Tasker::Kind::Framer)
-              stateShares(*insts_[it->second]);
-            if (it != byName_.end() && t.kind == sema::Tasker::Kind::Logger) logger_ = it->second;
+            if (found != kNone && t.kind == sema::Tasker::Kind::Framer) stateShares(*insts_[found]);
+            if (found != kNone && t.kind == sema::Tasker::Kind::Logger) logger_ = found;
           }
         } else if (s.kind == StmtKind::Log && logger_ != kNone) {
           logDecls_[logger_].push_back({static_cast<const TaskerStmt*>(&s), {}});
@@ -973,7 +1081,7 @@ private:
     house.failure = field(share(h, ".meta.failure", r), "value", Value::string(""), r);
     wrote(house.time.share);
     wrote(house.failure.share);
-    wrote(shareIndex_[h].at(".meta.name"));
+    wrote(houseShares(h).find(".meta.name"));
   }
 
   void init(std::uint32_t h, const InitStmt& s) {
@@ -997,14 +1105,13 @@ private:
     }
     std::string src = s.src.path.head.text;
     if (src.empty() || src[0] != '.') src = "." + src;
-    auto& index = shareIndex_[h];
-    auto it = index.find(src);
-    if (it == index.end()) {
+    std::uint32_t source = houseShares(h).find(src);
+    if (source == kNone) {
       diags_.error(s.src.path.range,
                    "`init ... from` reads '" + src + "', which does not exist yet");
       return;
     }
-    Share copy = out_->shares[it->second];
+    Share copy = out_->shares[source];
     std::vector<std::string> from;
     for (auto& f : s.src.fields) from.push_back(f.text);
     if (from.empty()) from = copy.fields;
@@ -1229,12 +1336,19 @@ private:
 
   std::string text(const Stmt& s) { return formatStatement(s); }
 
+  /// The IR index of the tasker declared as `name` in `house` (not a moot), or kNone.
+  std::uint32_t declaredNamed(std::uint32_t house, std::string_view name) const {
+    if (house >= byName_.size()) return kNone;
+    auto it = byName_[house].find(name);
+    return it == byName_[house].end() ? kNone : std::uint32_t(it->second);
+  }
+
   std::uint32_t taskerNamed(const Ident& name, const Scope& sc) {
     if (name.text == "me") return sc.framer->tasker;
     if (auto it = cloneTags_.find({sc.framer->tasker, name.text}); it != cloneTags_.end())
       return it->second;
-    if (auto it = byName_.find({sc.framer->house, name.text}); it != byName_.end())
-      return it->second;
+    if (std::uint32_t found = declaredNamed(sc.framer->house, name.text); found != kNone)
+      return found;
     diags_.error(name.range, "no tasker '" + name.text + "' to run");
     return kNone;
   }
@@ -1276,7 +1390,7 @@ private:
     sc.actor = actorClass(s);
     Act a;
     a.loc = loc(s.range);
-    a.what = text(s);
+    if (!checkOnly_) a.what = text(s); // for the IR printer only
     switch (s.kind) {
     case StmtKind::Print:
       a.kind = ActKind::Print;
@@ -1354,9 +1468,9 @@ private:
     }
     case StmtKind::Aux: {
       const auto& x = as<AuxStmt>(s);
-      auto it = byName_.find({sc.framer->house, x.framer.text});
+      std::uint32_t declared = declaredNamed(sc.framer->house, x.framer.text);
       const sema::Tasker* moot = nullptr;
-      if (it == byName_.end()) {
+      if (declared == kNone) {
         moot = mootNamed(sc.framer->house, x.framer.text);
         if (!moot) {
           diags_.error(x.framer.range, "no framer '" + x.framer.text + "'");
@@ -1365,7 +1479,7 @@ private:
       }
       if (x.conditional) {
         a.kind = ActKind::CondAux;
-        a.target = it == byName_.end() ? kNone : it->second;
+        a.target = declared;
         if (a.target == kNone) {
           unsupported(x.framer.range, "a conditional aux of a moot framer");
           return;
@@ -1381,7 +1495,7 @@ private:
         aux = clone(*moot, x, sc);
         if (aux == kNone) return;
       } else {
-        aux = it->second;
+        aux = declared;
       }
       runs(sc.framer->tasker, aux, x.framer.range);
       out_->frames[sc.frame].auxes.push_back(aux);
@@ -1716,9 +1830,8 @@ private:
         std::string path = trigger->on->head.text;
         while (path.size() > 1 && path.back() == '.') path.pop_back();
         job.triggerText = "on " + path;
-        auto& byPath = shareByPath_[house];
-        if (auto it = byPath.find(path); it != byPath.end()) {
-          job.onShare = it->second;
+        if (std::uint32_t on = houseShares(house).find(path); on != kNone) {
+          job.onShare = on;
         } else {
           diags_.error(trigger->on->range, "job '" + job.name + "' is triggered by writes to '" +
                                                path + "', which nothing in the program names");
@@ -2156,8 +2269,19 @@ private:
                                             " and " + typeName(b)});
       }
     }
+    // Built, a place has one location, whose range is the first one lowered there; checked,
+    // each call has its own: report at the first range with the same start, as a build does.
+    auto placeOf = [](SourceRange r) {
+      return r.valid() ? std::uint64_t(r.file) << 32 | r.begin : ~std::uint64_t(0);
+    };
+    std::unordered_map<std::uint64_t, std::optional<SourceRange>> firstAt;
+    if (checkOnly_ && !typeErrors_.empty()) {
+      for (auto& [l, msg] : typeErrors_) firstAt.emplace(placeOf(locRanges_[l]), std::nullopt);
+      for (const SourceRange& r : locRanges_)
+        if (auto it = firstAt.find(placeOf(r)); it != firstAt.end() && !it->second) it->second = r;
+    }
     for (auto& [l, msg] : typeErrors_) {
-      diags_.error(locRanges_[l], msg);
+      diags_.error(checkOnly_ ? *firstAt.at(placeOf(locRanges_[l])) : locRanges_[l], msg);
       diags_.note({}, "Ioflo would abort the run here with a TypeError; Flo rejects the program");
     }
   }
@@ -2180,19 +2304,13 @@ private:
   bool inodeApplied_ = false;
   std::map<std::string, std::uint32_t> locIndex_;
   std::vector<SourceRange> locRanges_; ///< parallel to Program::locations
-  std::map<std::uint32_t, std::map<std::string, std::uint32_t, std::less<>>> shareIndex_;
-  struct PathHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  /// The same shares by path, hashed (share() looks every new path's prefixes up).
-  std::map<std::uint32_t, std::unordered_map<std::string, std::uint32_t, PathHash, std::equal_to<>>>
-      shareByPath_;
+  /// By house; each in place for good, as the views in its indexes point into it.
+  std::vector<std::unique_ptr<HouseShares>> shares_;
   std::vector<std::unique_ptr<FramerInst>> insts_;
   std::vector<FramerInst*> declared_;
   std::vector<std::vector<FramerInst*>> declaredIn_; ///< declared_ by house
   std::deque<FramerInst*> cloneQueue_;
-  std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> byName_;
+  std::vector<sema::NameIndex> byName_; ///< by house: declared taskers' IR indexes by name
   std::map<std::pair<std::uint32_t, std::string>, std::uint32_t> cloneTags_;
   std::map<std::pair<const sema::Tasker*, std::string>, std::uint32_t> cloneCount_;
   std::map<const AuxStmt*, std::string> insularTags_;
@@ -2200,8 +2318,8 @@ private:
   std::map<std::uint32_t, std::vector<std::uint32_t>> enterMarkers_;
   std::set<std::pair<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>> enterMarked_;
   std::vector<std::pair<std::uint32_t, std::string>> typeErrors_;
-  std::set<std::uint32_t> written_;                ///< shares something initializes or writes
-  std::map<std::uint32_t, SourceRange> firstRead_; ///< shares read, where first
+  std::vector<bool> written_; ///< by share: something initializes or writes it
+  std::vector<std::optional<SourceRange>> firstRead_; ///< by share: where it is first read
   bool opaqueWrites_ = false; ///< something writes shares the program does not name
 };
 
@@ -2209,8 +2327,11 @@ private:
 
 std::unique_ptr<Program> lower(const lang::Program& program, const sema::Model& model,
                                const lang::SourceManager& sources, lang::Diagnostics& diags,
-                               bool checkOnly) {
-  return Lowering(program, model, sources, diags, checkOnly).run();
+                               bool checkOnly, bool disableFree) {
+  auto lowering = std::make_unique<Lowering>(program, model, sources, diags, checkOnly);
+  auto out = lowering->run();
+  if (disableFree) (void)lowering.release();
+  return out;
 }
 
 } // namespace flo::ir

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <deque>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace flo::sema {
@@ -1326,20 +1327,36 @@ private:
     const std::string& t = p.head.text;
     if (!p.relations.empty() || t.size() < 2 || t[0] != '.' || t.back() == '.') return;
     if (p.head.kind != WordKind::DotPath) return;
-    sharePaths_.emplace(t, p.head.range);
+    sharePaths_.try_emplace(t, p.head.range); // no key copied when the path is known
   }
 
   void reportSharesCrossed() {
-    // Prefixes looked up by hash: the sorted map would compare their long common prefixes byte
-    // by byte at every level (it stays the order of the reports).
-    std::unordered_set<std::string_view> paths;
-    paths.reserve(sharePaths_.size());
-    for (const auto& [path, range] : sharePaths_) paths.insert(path);
+    // A path descends through a share only if some share is also a node (a proper prefix of
+    // another path). The nodes are gathered from the longest prefix of each path down, until
+    // one is known (its own prefixes are then known too); without such a share, as in a
+    // program without this error, no path's prefixes are looked up one by one.
+    std::unordered_set<std::string_view> nodes;
+    nodes.reserve(sharePaths_.size());
     for (const auto& [path, range] : sharePaths_) {
+      std::string_view p = path;
+      for (std::size_t dot = p.rfind('.'); dot != std::string_view::npos && dot > 0;
+           dot = p.rfind('.', dot - 1))
+        if (!nodes.insert(p.substr(0, dot)).second) break;
+    }
+    if (std::none_of(sharePaths_.begin(), sharePaths_.end(),
+                     [&](const auto& entry) { return nodes.count(entry.first) != 0; }))
+      return;
+    // Reported in path order.
+    std::vector<const std::pair<const std::string, SourceRange>*> sorted;
+    sorted.reserve(sharePaths_.size());
+    for (const auto& entry : sharePaths_) sorted.push_back(&entry);
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    for (const auto* entry : sorted) {
+      const auto& [path, range] = *entry;
       for (std::size_t dot = path.find('.', 1); dot != std::string::npos;
            dot = path.find('.', dot + 1)) {
-        if (!paths.count(std::string_view(path).substr(0, dot))) continue;
         auto it = sharePaths_.find(std::string_view(path).substr(0, dot));
+        if (it == sharePaths_.end()) continue;
         diags_.error(range, "path " + quote(path) + " descends through share " + quote(it->first));
         diags_.note(it->second, quote(it->first) + " is used as a share here");
         diags_.note({},
@@ -2121,7 +2138,8 @@ private:
   std::set<std::string, std::less<>> initialized_;
   std::set<const House*> bidAll_;
   std::map<const Tasker*, std::set<std::string, std::less<>>> cloneTags_;
-  std::map<std::string, SourceRange, std::less<>> sharePaths_; // first use of each share path
+  /// The first use of each share path.
+  std::unordered_map<std::string, SourceRange, NameHash, std::equal_to<>> sharePaths_;
   bool complete_ = true;       ///< no declaration was dropped by a syntax error
   std::string logRule_;        ///< rule of the current log
   std::size_t logLoggees_ = 0; ///< loggees of the current log so far

@@ -11,6 +11,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace flo::sema {
@@ -46,6 +48,14 @@ struct Frame {
   std::vector<std::size_t> auxes;       ///< aux framer indices (plain and clones), in order
 };
 
+/// Hashes a std::string and a string_view alike, so a NameIndex is searched by view.
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+/// Names to indexes: looked up for every reference, never walked in order.
+using NameIndex = std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>>;
+
 struct Tasker {
   enum class Kind : std::uint8_t { Framer, Logger, Server } kind = Kind::Framer;
   std::string name;
@@ -55,7 +65,7 @@ struct Tasker {
   std::optional<lang::Ident> firstName;
   std::size_t first = kNone;
   std::vector<Frame> frames;
-  std::map<std::string, std::size_t, std::less<>> frameIndex;
+  NameIndex frameIndex;
   std::vector<std::string> logs; ///< loggers only
   bool referenced = false;       ///< named by aux, bid, fiat, need, done or rear
 };
@@ -64,7 +74,7 @@ struct House {
   std::string name;
   SourceRange range;
   std::vector<Tasker> taskers;
-  std::map<std::string, std::size_t, std::less<>> taskerIndex;
+  NameIndex taskerIndex;
 };
 
 /// A deed written in Flo.

@@ -448,8 +448,7 @@ Outcome call(const tir::TypedContract& k, const State& before, const Context& ct
   Machine m(k, cur, ctx, &c, action);
   m.held = cpp_int(ctx.held) + c.value;
   m.oldHeld = m.held;
-  State start = before;
-  m.old = &start;
+  m.old = &before; // `old X`: the state the action started from
   try {
     for (const Stmt& s : action->body) m.run(s);
   } catch (const Fault& f) {
