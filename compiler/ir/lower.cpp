@@ -932,7 +932,7 @@ private:
         f.partitionLimit = spec->partitionLimit;
         f.into = spec->into;
         std::vector<std::pair<std::string, std::uint32_t>> known;
-        for (const auto& [path, id] : shareIndex_[f.house])
+        for (const auto& [path, id] : sortedShares(f.house))
           if (matches(spec->into, path, key)) known.emplace_back(key, id);
         for (const auto& [k, id] : known) {
           f.keys.push_back(k);
