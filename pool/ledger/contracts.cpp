@@ -85,6 +85,19 @@ std::string insufficient(std::uint64_t has, unsigned __int128 needs) {
          std::to_string(std::uint64_t(needs)) + (needs >> 64 ? " and more" : "");
 }
 
+/// Runs the front end or the machine on what a stranger sent: whatever they throw (they are not
+/// meant to) becomes a refusal on every replica alike, never a replica that stops.
+template <class F> auto guarded(F&& f, std::string* why) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    *why = std::string("internal error: ") + e.what();
+  } catch (...) {
+    *why = "internal error";
+  }
+  return {};
+}
+
 } // namespace
 
 Value::Map Contract::toMap() const {
@@ -213,7 +226,7 @@ TxResult Ledger::apply(const AccountId& from, const DeployContract& t) {
   a.balance -= std::uint64_t(fee);
   fees_ += std::uint64_t(fee);
   std::string why;
-  auto code = vm::compile(t.source, &why);
+  auto code = guarded([&] { return vm::compile(t.source, &why); }, &why);
   if (!code) return refused("the contract does not compile: " + why);
   const std::string& name = code->contract->name;
   if (contracts_.count(name)) return refused("a contract named '" + name + "' exists");
@@ -260,7 +273,18 @@ TxResult Ledger::apply(const AccountId& from, const CallContract& t) {
   if (fee + t.value > a.balance) return refused(insufficient(a.balance, fee + t.value));
   a.balance -= std::uint64_t(fee) + t.value;
   fees_ += std::uint64_t(fee);
-  vm::Outcome o = vm::call(*code.contract, k.state, {core::didKey(k.creator), k.held}, call);
+  std::string failure;
+  auto ran = guarded(
+      [&] {
+        return std::optional(
+            vm::call(*code.contract, k.state, {core::didKey(k.creator), k.held}, call));
+      },
+      &failure);
+  if (!ran) {
+    a.balance += t.value;
+    return refused("contract '" + t.contract + "': '" + t.action + "': " + failure);
+  }
+  vm::Outcome& o = *ran;
   auto abort = [&](std::string why) {
     a.balance += t.value; // the call's value goes back; the fee stays
     return refused("contract '" + t.contract + "': '" + t.action + "' aborted" +
