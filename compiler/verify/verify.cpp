@@ -151,12 +151,17 @@ private:
       a.model = solver_.get_model();
     } else if (r == z3::unknown) {
       a.why = solver_.reason_unknown();
-      const bool outOfTime =
-          a.why.find("timeout") != std::string::npos || a.why.find("canceled") != std::string::npos;
-      a.verdict = outOfTime ? Verdict::Timeout : Verdict::Unknown;
     }
     solver_.pop();
     a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r == z3::unknown) {
+      // Out of time, Z3 may still give its last reason ("incomplete (theory arithmetic)"): the
+      // clock says which it was.
+      const bool outOfTime = a.why.find("timeout") != std::string::npos ||
+                             a.why.find("canceled") != std::string::npos ||
+                             a.seconds >= 0.9 * options_.timeoutMs / 1000.0;
+      a.verdict = outOfTime ? Verdict::Timeout : Verdict::Unknown;
+    }
     return a;
   }
 

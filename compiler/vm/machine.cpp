@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <optional>
 
 namespace flo::vm {
 
@@ -140,6 +141,32 @@ public:
   std::uint64_t ops = 0;
   std::vector<Payment> pays;
 
+  /// What each write replaced, to put back when the call aborts (a write of a map entry keeps
+  /// the entry it replaced, or none).
+  struct Undo {
+    std::uint32_t var;
+    std::optional<Value> key;
+    std::optional<Value> before;
+  };
+  std::vector<Undo> undo;
+
+  /// Puts back everything the call wrote, newest first.
+  void rollback() {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      if (!it->key) {
+        cur_->vars[it->var] = *it->before;
+        continue;
+      }
+      auto& m = cur_->maps[it->var];
+      if (it->before)
+        m[*it->key] = *it->before;
+      else
+        m.erase(*it->key);
+      if (m.empty()) cur_->maps.erase(it->var);
+    }
+    undo.clear();
+  }
+
   V eval(const Expr& e) {
     ++ops;
     switch (e.op) {
@@ -242,7 +269,9 @@ public:
       exec = true;
       const Type& t = k_.vars[s.target].type;
       if (!s.index) {
-        cur_->vars[s.target] = toValue(eval(s.value), t.base);
+        Value v = toValue(eval(s.value), t.base);
+        undo.push_back({s.target, std::nullopt, cur_->vars[s.target]});
+        cur_->vars[s.target] = std::move(v);
         return;
       }
       V key = eval(*s.index);
@@ -250,6 +279,7 @@ public:
       auto& m = cur_->maps[s.target];
       Value kv = toValue(key, t.key), vv = toValue(v, t.value->base);
       auto it = m.find(kv);
+      undo.push_back({s.target, kv, it == m.end() ? std::nullopt : std::optional(it->second)});
       if (vv.isDefault()) {
         if (it != m.end()) m.erase(it);
       } else if (it != m.end()) {
@@ -425,9 +455,9 @@ bool argumentsFit(const tir::TypedContract& k, const tir::TypedAction& a, const 
 
 } // namespace
 
-Outcome call(const tir::TypedContract& k, const State& before, const Context& ctx, const Call& c) {
+Outcome run(const tir::TypedContract& k, State& state, const Context& ctx, const Call& c,
+            const Acceptance& accept) {
   Outcome out;
-  out.after = before;
   out.held = ctx.held;
   const tir::TypedAction* action = nullptr;
   for (const auto& a : k.actions)
@@ -444,25 +474,43 @@ Outcome call(const tir::TypedContract& k, const State& before, const Context& ct
     out.at = action->range;
     return out;
   }
-  State cur = before;
-  Machine m(k, cur, ctx, &c, action);
+  Machine m(k, state, ctx, &c, action);
   m.held = cpp_int(ctx.held) + c.value;
   m.oldHeld = m.held;
-  m.old = &before; // `old X`: the state the action started from
+  // `old X` is read only by `ensures`, which a call does not run: no copy of the state.
   try {
     for (const Stmt& s : action->body) m.run(s);
   } catch (const Fault& f) {
+    m.rollback(); // nothing changes; `value` stays with the caller
     out.fault = f.kind;
     out.message = f.message;
     out.at = f.at;
     out.ops = m.ops;
-    return out; // nothing changes; `value` stays with the caller
+    return out;
+  } catch (...) {
+    m.rollback(); // the state as it was, whatever went wrong
+    throw;
+  }
+  if (accept) {
+    if (auto why = accept(m.pays)) {
+      m.rollback();
+      out.fault = "pay";
+      out.message = *why;
+      out.ops = m.ops;
+      return out;
+    }
   }
   out.ok = true;
-  out.after = std::move(cur);
   out.held = m.held.convert_to<std::uint64_t>();
   out.pays = std::move(m.pays);
   out.ops = m.ops;
+  return out;
+}
+
+Outcome call(const tir::TypedContract& k, const State& before, const Context& ctx, const Call& c) {
+  State state = before;
+  Outcome out = run(k, state, ctx, c, {});
+  out.after = out.ok ? std::move(state) : before;
   return out;
 }
 

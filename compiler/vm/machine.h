@@ -16,7 +16,9 @@
 #include "compiler/sema/typed.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,16 @@ struct Outcome {
 /// number or type abort it (`arguments`).
 Outcome call(const tir::TypedContract& contract, const State& before, const Context& context,
              const Call& call);
+
+/// Asked, once a call has run to its end, whether its payments can be made; an error aborts
+/// the call (fault `pay`).
+using Acceptance = std::function<std::optional<std::string>(const std::vector<Payment>&)>;
+
+/// The same, on `state` in place: what the call writes is logged and put back when it aborts,
+/// so a call costs what it writes, not a copy of the state (the ledger's way). Outcome::after
+/// is left empty.
+Outcome run(const tir::TypedContract& contract, State& state, const Context& context,
+            const Call& call, const Acceptance& accept);
 
 /// A specification (an invariant, an ensures) on `state` with `held`, `old X` read in `old`
 /// (with `oldHeld`); `call` gives `caller`, `value` and the parameters. Exact integers.

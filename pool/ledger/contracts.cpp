@@ -273,11 +273,23 @@ TxResult Ledger::apply(const AccountId& from, const CallContract& t) {
   if (fee + t.value > a.balance) return refused(insufficient(a.balance, fee + t.value));
   a.balance -= std::uint64_t(fee) + t.value;
   fees_ += std::uint64_t(fee);
+  // Every payment must reach an account (a did:key), or the call aborts and changes nothing.
+  std::vector<std::pair<AccountId, std::uint64_t>> pays;
+  auto accept = [&](const std::vector<vm::Payment>& out) -> std::optional<std::string> {
+    pays.clear();
+    for (const auto& p : out) {
+      auto to = core::parseDidKey(p.to);
+      if (!to) return "it pays '" + p.to + "', which is not an account (a did:key)";
+      pays.emplace_back(*to, p.amount);
+    }
+    return std::nullopt;
+  };
   std::string failure;
+  // In place: the machine logs what the call writes and puts it back if the call aborts.
   auto ran = guarded(
       [&] {
         return std::optional(
-            vm::call(*code.contract, k.state, {core::didKey(k.creator), k.held}, call));
+            vm::run(*code.contract, k.state, {core::didKey(k.creator), k.held}, call, accept));
       },
       &failure);
   if (!ran) {
@@ -291,16 +303,8 @@ TxResult Ledger::apply(const AccountId& from, const CallContract& t) {
                    (o.at.valid() ? " at " + code.where(o.at) : std::string()) + ": " + why);
   };
   if (!o.ok) return abort(o.message);
-  std::vector<std::pair<AccountId, std::uint64_t>> pays;
-  for (const auto& p : o.pays) {
-    std::string why;
-    auto to = core::parseDidKey(p.to, &why);
-    if (!to) return abort("it pays '" + p.to + "', which is not an account (a did:key)");
-    pays.emplace_back(*to, p.amount);
-  }
   FLO_CHECK(o.held <= k.held + t.value);
-  k.state = std::move(o.after);
-  k.held = o.held;
+  k.held = o.held; // the state is already the call's
   for (const auto& [to, amount] : pays) {
     accounts_[to].balance += amount; // part of what the contract held: within the supply
     touched_.insert(to);

@@ -137,10 +137,14 @@ TEST_F(ContractLedger, PaysReachAccountsAndAPayToANonAccountAborts) {
   ASSERT_TRUE(g.applied) << g.error;
   EXPECT_EQ(balance(2), before2 + 40);
   EXPECT_EQ(ledger->contract("escrow")->held, 60u);
+  // The gift writes the balance and the total before its `pay` names a non-account: the call
+  // aborts after those writes, which are put back.
+  const std::string state = ledger->contract("escrow")->stateJson();
   TxResult bad = run(1, CallContract{"escrow", "gift", {"someone", "10"}, 7});
   EXPECT_FALSE(bad.applied);
   EXPECT_NE(bad.error.find("not an account"), std::string::npos) << bad.error;
   EXPECT_EQ(ledger->contract("escrow")->held, 60u);
+  EXPECT_EQ(ledger->contract("escrow")->stateJson(), state);
 }
 
 TEST_F(ContractLedger, BadDeploysAndCallsAreRefusedWithReasons) {

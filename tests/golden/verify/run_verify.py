@@ -36,9 +36,18 @@ def expectations(path):
     return out
 
 
+def extra_args(path):
+    """`# verify-args: ...` in the file: options for floc verify (e.g. --timeout 1)."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("# verify-args:"):
+                return line.split(":", 1)[1].split()
+    return []
+
+
 def check(floc, path):
-    p = subprocess.run([floc, "verify", "--json", path], capture_output=True, text=True,
-                       timeout=300)
+    p = subprocess.run([floc, "verify", "--json", *extra_args(path), path], capture_output=True,
+                       text=True, timeout=300)
     problems = []
     if p.returncode not in (0, 1):
         return [f"floc exited {p.returncode}: {p.stderr.strip()}"]
