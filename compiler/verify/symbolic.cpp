@@ -58,24 +58,6 @@ int precedence(Op op) {
   }
 }
 
-const char* cmpText(lang::Comparison c) {
-  switch (c) {
-  case lang::Comparison::Eq:
-    return "==";
-  case lang::Comparison::Ne:
-    return "!=";
-  case lang::Comparison::Lt:
-    return "<";
-  case lang::Comparison::Le:
-    return "<=";
-  case lang::Comparison::Gt:
-    return ">";
-  case lang::Comparison::Ge:
-    return ">=";
-  }
-  return "?";
-}
-
 } // namespace
 
 std::string sourceText(const std::vector<Var>& vars, const Expr& e) {
@@ -124,7 +106,7 @@ std::string sourceText(const std::vector<Var>& vars, const Expr& e) {
     return sub(e.args[0], p) + " " + name + " " + sub(e.args[1], p + 1);
   }
   case Op::Cmp:
-    return sub(e.args[0], p + 1) + " " + cmpText(e.cmp) + " " + sub(e.args[1], p + 1);
+    return sub(e.args[0], p + 1) + " " + lang::comparisonText(e.cmp) + " " + sub(e.args[1], p + 1);
   case Op::And:
   case Op::Or:
     return sub(e.args[0], p) + (e.op == Op::And ? " and " : " or ") + sub(e.args[1], p + 1);

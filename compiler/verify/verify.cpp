@@ -4,6 +4,7 @@
 #include "compiler/verify/verify.h"
 
 #include "compiler/verify/symbolic.h"
+#include "compiler/vm/machine.h"
 
 #include <z3++.h>
 
@@ -165,6 +166,18 @@ private:
     return a;
   }
 
+  /// Whether `question` can hold (non-vacuity): a satisfying state is the good answer, so the
+  /// verdict is Proven when Z3 finds one and Violated when none exists.
+  Answer possible(const z3::expr& facts, const z3::expr& question) {
+    Answer a = ask(facts, question);
+    if (a.verdict == Verdict::Violated)
+      a.verdict = Verdict::Proven;
+    else if (a.verdict == Verdict::Proven)
+      a.verdict = Verdict::Violated;
+    a.model.reset(); // a witness of possibility, not a counterexample
+    return a;
+  }
+
   /// Records a property: proven when the answer is unsat (no counterexample).
   Property& record(const std::string& action, std::string kind, std::string text,
                    lang::SourceRange range, const Answer& a, std::string message) {
@@ -214,15 +227,9 @@ private:
     z3::expr inv = enc_.invariants(any);
     z3::expr facts = enc_.typeFacts(any, contractVars()) && enc_.keyFacts(any);
     if (!k_.invariants.empty()) {
-      Answer a = ask(facts, inv);
-      // Here sat is the good answer.
-      Answer flipped = a;
-      flipped.verdict = a.verdict == Verdict::Violated ? Verdict::Proven
-                        : a.verdict == Verdict::Proven ? Verdict::Violated
-                                                       : a.verdict;
-      flipped.model.reset();
-      Property& p = record("", "satisfiable", "the invariants", k_.invariants[0].range, flipped,
-                           "no state satisfies the invariants: they contradict each other");
+      Property& p =
+          record("", "satisfiable", "the invariants", k_.invariants[0].range, possible(facts, inv),
+                 "no state satisfies the invariants: they contradict each other");
       if (p.verdict == Verdict::Violated) {
         p.notes.push_back("a contract no state satisfies proves anything: fix the invariants");
         unsatisfiable_ = true; // then no action can be called: said once, here
@@ -240,9 +247,9 @@ private:
                            "invariant '" + text + "' does not hold when the contract is deployed");
       if (a.model) {
         Shower show(*a.model, enc_.defaults());
-        p.notes.push_back("deployed: zero state, empty maps, nothing held; " +
-                          describe(show, init, init[held_].v));
         p.witness = witness(show, nullptr, init, init[held_].v);
+        p.notes.push_back("deployed: zero state, empty maps, nothing held; " +
+                          describe(*p.witness));
       }
     }
   }
@@ -287,40 +294,32 @@ private:
       if (!ans.model) return;
       Shower show(*ans.model, enc_.defaults());
       prop.notes.push_back("counterexample: " + call(show, a, before));
-      prop.notes.push_back("before: " + describe(show, before, p.held0));
-      if (after) prop.notes.push_back("after: " + describe(show, p.post, p.post[held_].v));
       prop.witness = witness(show, &a, before, p.held0);
+      prop.notes.push_back("before: " + describe(*prop.witness));
+      if (after)
+        prop.notes.push_back("after: " + describe(witness(show, nullptr, p.post, p.post[held_].v)));
     };
 
     // 7. The action can be called, and a call can complete.
     if (!unsatisfiable_) {
-      Answer ans = ask(facts, z3::mk_and(rq));
-      Answer flipped = ans;
-      flipped.verdict = ans.verdict == Verdict::Violated ? Verdict::Proven
-                        : ans.verdict == Verdict::Proven ? Verdict::Violated
-                                                         : ans.verdict;
+      Answer callable = possible(facts, z3::mk_and(rq));
       lang::SourceRange at = a.range;
       for (const Stmt& s : a.body)
         if (s.kind == Stmt::Kind::Requires) {
           at = s.range;
           break;
         }
-      Property& prop = record(a.name, "callable", "the requires of '" + a.name + "'", at, flipped,
+      Property& prop = record(a.name, "callable", "the requires of '" + a.name + "'", at, callable,
                               "the `requires` of '" + a.name +
                                   "' contradict each other or the invariants: no call can run it");
       if (prop.verdict == Verdict::Violated)
         prop.notes.push_back("an action no call can run proves anything: fix its `requires`");
-      if (ans.verdict == Verdict::Violated) {
-        Answer done = ask(facts, pc);
-        Answer f2 = done;
-        f2.verdict = done.verdict == Verdict::Violated ? Verdict::Proven
-                     : done.verdict == Verdict::Proven ? Verdict::Violated
-                                                       : done.verdict;
-        Property& q =
-            record(a.name, "completes", "a call of '" + a.name + "' completes", a.range, f2,
-                   "'" + a.name +
-                       "' can never complete: every call that meets its `requires` "
-                       "aborts (a `fail`, a full map or an arithmetic fault)");
+      if (callable.verdict == Verdict::Proven) {
+        Property& q = record(a.name, "completes", "a call of '" + a.name + "' completes", a.range,
+                             possible(facts, pc),
+                             "'" + a.name +
+                                 "' can never complete: every call that meets its `requires` "
+                                 "aborts (a `fail`, a full map or an arithmetic fault)");
         if (q.verdict == Verdict::Violated)
           q.notes.push_back("an action that always aborts proves anything: fix its body");
       }
@@ -391,10 +390,7 @@ private:
     cost.kind = "cost";
     cost.text = "the cost of '" + a.name + "'";
     cost.range = a.range;
-    cost.bound = 0;
-    for (const Stmt& s : a.body)
-      if (s.kind != Stmt::Kind::Ensures)
-        *cost.bound += 1 + nodes(s.value) + (s.index ? nodes(*s.index) : 0);
+    cost.bound = vm::costBound(a);
     out_.properties.push_back(std::move(cost));
   }
 
@@ -443,12 +439,6 @@ private:
     }
   }
 
-  static std::uint64_t nodes(const Expr& e) {
-    std::uint64_t n = 1;
-    for (const auto& a : e.args) n += nodes(a);
-    return n;
-  }
-
   std::string call(Shower& show, const tir::TypedAction& a, const Env& before) {
     std::string s = a.name + "(";
     for (std::size_t i = 0; i < a.params.size(); ++i)
@@ -489,23 +479,20 @@ private:
     return w;
   }
 
-  std::string describe(Shower& show, const Env& env, const z3::expr& held) {
-    std::string s = "held = " + show.value(held);
+  /// A witness's state as a note, in declaration order: `held = 3, total = 3,
+  /// balance[did#1] = 5, sum balance = 3, count balance = 1`.
+  std::string describe(const Witness& w) const {
+    std::string s = "held = " + w.held;
     for (std::uint32_t v : state_) {
-      const Var& var = k_.vars[v];
-      const Sym& sym = env[v];
-      if (var.type.base != Base::Map) {
-        s += ", " + var.name + " = " + show.value(sym.v);
+      const std::string& name = k_.vars[v].name;
+      if (auto it = w.scalars.find(name); it != w.scalars.end()) {
+        s += ", " + name + " = " + it->second;
         continue;
       }
-      std::set<std::string> keys;
-      for (const auto& key : enc_.keysOf(v)) {
-        std::string kv = show.value(key);
-        if (!keys.insert(kv).second) continue;
-        s += ", " + var.name + "[" + kv + "] = " + show.value(z3::select(sym.v, key));
-      }
-      if (sym.sum) s += ", sum " + var.name + " = " + show.value(*sym.sum);
-      s += ", count " + var.name + " = " + show.value(*sym.count);
+      const Witness::Map& m = w.maps.at(name);
+      for (const auto& [key, value] : m.entries) s += ", " + name + "[" + key + "] = " + value;
+      if (!m.sum.empty()) s += ", sum " + name + " = " + m.sum;
+      s += ", count " + name + " = " + m.count;
     }
     return s;
   }

@@ -15,24 +15,6 @@ std::string Compiled::where(lang::SourceRange r) const {
   return "line " + std::to_string(sources->lineCol(r.file, r.begin).line);
 }
 
-namespace {
-
-std::uint64_t nodes(const tir::Expr& e) {
-  std::uint64_t n = 1;
-  for (const auto& a : e.args) n += nodes(a);
-  return n;
-}
-
-} // namespace
-
-std::uint64_t costBound(const tir::TypedAction& action) {
-  std::uint64_t n = 0;
-  for (const auto& s : action.body)
-    if (s.kind != tir::Stmt::Kind::Ensures)
-      n += 1 + nodes(s.value) + (s.index ? nodes(*s.index) : 0);
-  return n;
-}
-
 std::shared_ptr<const Compiled> compile(std::string_view source, std::string* error) {
   auto out = std::make_shared<Compiled>();
   out->sources = std::make_unique<lang::SourceManager>();

@@ -27,10 +27,6 @@ struct Compiled {
 /// error, located ("line 7: unknown name 'bogus'"), otherwise.
 std::shared_ptr<const Compiled> compile(std::string_view source, std::string* error);
 
-/// The most operations one call of `action` can run: one per statement but `ensures`, plus one
-/// per node of each statement's expressions (no loops).
-std::uint64_t costBound(const tir::TypedAction& action);
-
 /// An argument given as text, read as `type`: a decimal i64 or u64, `true`/`false`, a did or
 /// str as it is, bytes as hex. False with why.
 bool parseArgument(const tir::Type& type, const std::string& text, Value* out, std::string* why);

@@ -514,6 +514,23 @@ Outcome call(const tir::TypedContract& k, const State& before, const Context& ct
   return out;
 }
 
+namespace {
+
+std::uint64_t nodes(const Expr& e) {
+  std::uint64_t n = 1;
+  for (const auto& a : e.args) n += nodes(a);
+  return n;
+}
+
+} // namespace
+
+std::uint64_t costBound(const tir::TypedAction& action) {
+  std::uint64_t n = 0;
+  for (const auto& s : action.body)
+    if (s.kind != Stmt::Kind::Ensures) n += 1 + nodes(s.value) + (s.index ? nodes(*s.index) : 0);
+  return n;
+}
+
 bool holds(const tir::TypedContract& k, const Expr& spec, const State& state, std::uint64_t held,
            const Context& ctx, const Call* c, const State* old, std::uint64_t oldHeld) {
   const tir::TypedAction* action = nullptr;

@@ -102,6 +102,11 @@ using Acceptance = std::function<std::optional<std::string>(const std::vector<Pa
 Outcome run(const tir::TypedContract& contract, State& state, const Context& context,
             const Call& call, const Acceptance& accept);
 
+/// The most operations one call of `action` can run (Outcome::ops never exceeds it): one per
+/// statement but `ensures`, plus one per node of each statement's expressions (no loops). `floc
+/// verify` reports it; the pool charges a call's fee on it.
+std::uint64_t costBound(const tir::TypedAction& action);
+
 /// A specification (an invariant, an ensures) on `state` with `held`, `old X` read in `old`
 /// (with `oldHeld`); `call` gives `caller`, `value` and the parameters. Exact integers.
 bool holds(const tir::TypedContract& contract, const tir::Expr& spec, const State& state,
