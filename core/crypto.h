@@ -91,6 +91,9 @@ Digest sha256(const std::uint8_t* data, std::size_t size);
 inline Digest sha256(const Bytes& data) {
   return sha256(data.data(), data.size());
 }
+inline Digest sha256(std::string_view text) {
+  return sha256(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+}
 
 // ---- text codings -------------------------------------------------------------------------
 

@@ -21,10 +21,6 @@ namespace flo::fog {
 
 namespace {
 
-std::string sha256Hex(const std::string& text) {
-  return core::toHex(core::sha256(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-}
-
 /// `floc verify` on a contract's source: the certificate and whether every property is proven.
 struct Verified {
   nlohmann::json certificate;
@@ -37,11 +33,13 @@ std::optional<Verified> verifySource(const std::string& source, const std::strin
   auto code = vm::compile(source, &error);
   if (!code) return std::nullopt;
   auto t0 = std::chrono::steady_clock::now();
-  verify::ContractResult r = verify::verifyContract(*code->contract, {});
+  const verify::Options options;
+  verify::ContractResult r = verify::verifyContract(*code->contract, options);
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   Verified v;
   v.certificate = verify::certificate(r, *code->sources,
-                                      {file, sha256Hex(source), "floc " FOG_VERSION, 10, took});
+                                      {file, core::toHex(core::sha256(source)), "floc " FOG_VERSION,
+                                       options.timeoutMs / 1000.0, took});
   v.proven = r.proven();
   v.provenCount = verify::provenCount(r);
   v.properties = r.properties.size();
@@ -77,7 +75,7 @@ void addContractDeployOptions(CLI::App& app, Options& o) {
   app.add_option("file", o.file, "the contract's .flo source (one contract, nothing else)")
       ->required();
   addAs(app, o);
-  app.add_option("--dir", o.dir, "the local fog's folder (default .fog)");
+  addDir(app, o);
   app.add_flag("--json", o.json, "machine-readable output");
 }
 
@@ -109,7 +107,7 @@ void addContractCallOptions(CLI::App& app, Options& o) {
   app.add_option("args", o.args, "its arguments, in order (numbers, true/false, dids, text)");
   addAs(app, o);
   app.add_option("--value", o.amount, "tokens to attach (default 0)");
-  app.add_option("--dir", o.dir, "the local fog's folder (default .fog)");
+  addDir(app, o);
   app.add_flag("--json", o.json, "machine-readable output");
 }
 
@@ -129,7 +127,7 @@ int contractCall(Context& c) {
 
 void addContractShowOptions(CLI::App& app, Options& o) {
   app.add_option("name", o.name, "the contract")->required();
-  app.add_option("--dir", o.dir, "the local fog's folder (default .fog)");
+  addDir(app, o);
   app.add_flag("--json", o.json, "machine-readable output");
 }
 
@@ -150,7 +148,7 @@ int contractShow(Context& c) {
                             {"deployed", a->contractDeployed},
                             {"height", a->height},
                             {"state", state},
-                            {"source_sha256", sha256Hex(a->contractSource)},
+                            {"source_sha256", core::toHex(core::sha256(a->contractSource))},
                             {"certificate", v->certificate}}
                  .dump(2)
           << "\n";

@@ -44,10 +44,6 @@ void addReplicas(CLI::App& app, Options& o, const std::string& help) {
       help);
 }
 
-void addDir(CLI::App& app, Options& o) {
-  app.add_option("--dir", o.dir, "the local fog's folder (default ./.fog)");
-}
-
 // ---- up, down, status -------------------------------------------------------------------------
 
 /// Waits until every replica answers a status query (or the time runs out).

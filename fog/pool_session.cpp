@@ -7,6 +7,7 @@
 #include "core/os/system.h"
 #include "core/store/keystore.h"
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 namespace flo::fog {
@@ -74,6 +75,10 @@ int submitAs(Context& c, const LocalFog& fog, const std::string& from, pool::TxB
 
 std::optional<LocalFog> loadFog(Context& c, std::string& error) {
   return LocalFog::load(c.options.dir, error);
+}
+
+void addDir(CLI::App& app, Options& o) {
+  app.add_option("--dir", o.dir, "the local fog's folder (default ./.fog)");
 }
 
 std::optional<std::uint64_t> amountOf(Context& c, std::string& error) {

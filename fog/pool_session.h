@@ -45,6 +45,9 @@ int submitAs(Context& c, const LocalFog& fog, const std::string& from, pool::TxB
 
 std::optional<LocalFog> loadFog(Context& c, std::string& error);
 
+/// `--dir D`: the local fog's folder, as every command on the local fog takes it.
+void addDir(CLI::App& app, Options& o);
+
 /// `--amount` / the amount argument: a whole number of tokens above 0.
 std::optional<std::uint64_t> amountOf(Context& c, std::string& error);
 std::optional<std::uint64_t> parseAmount(const std::string& text, std::string& error);

@@ -407,9 +407,8 @@ bool writeBytes(const std::string& path, const std::string& bytes) {
   return bool(f.flush());
 }
 
-std::string sha256Hex(const std::string& bytes) {
-  return core::toHex(
-      core::sha256(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+std::string sha256Hex(std::string_view bytes) {
+  return core::toHex(core::sha256(bytes));
 }
 
 /// One job as the manifest describes it (docs/bundles.md).
@@ -736,7 +735,7 @@ int commandVerify(Session& s) {
   }
   verify::Options vo;
   vo.timeoutMs = unsigned(o.timeout * 1000);
-  const std::string sha = sha256Hex(std::string(s.sources().text(*id)));
+  const std::string sha = sha256Hex(s.sources().text(*id));
   nlohmann::json certificates = nlohmann::json::array();
   bool all = true;
   for (const tir::TypedContract* c : contracts) {

@@ -57,7 +57,6 @@ std::optional<vm::Value> decodeValue(const Value& x, Base base) {
 }
 
 nlohmann::json jsonValue(const vm::Value& v) {
-  static const char* hex = "0123456789abcdef";
   switch (v.base) {
   case Base::Bool:
     return v.b;
@@ -65,11 +64,8 @@ nlohmann::json jsonValue(const vm::Value& v) {
     return v.i;
   case Base::U64:
     return v.u;
-  case Base::Bytes: {
-    std::string h;
-    for (unsigned char ch : v.s) h += {hex[ch >> 4], hex[ch & 15]};
-    return h;
-  }
+  case Base::Bytes:
+    return core::toHex(reinterpret_cast<const std::uint8_t*>(v.s.data()), v.s.size());
   default:
     return v.s;
   }

@@ -143,35 +143,30 @@ TEST(ContractMachine, InPlaceRunsPutBackWhatAnAbortedCallWrote) {
   s.maps[m][Value::ofText(Base::Did, "did:a")] = Value::ofU64(4);
   s.maps[m][Value::ofText(Base::Did, "did:b")] = Value::ofU64(9);
   const State original = s;
+  // `churn(key, v)` called by did:b.
+  auto churn = [](const char* key, std::uint64_t v) {
+    return Call{"churn", {Value::ofText(Base::Did, key), Value::ofU64(v)}, "did:b", 0, 0};
+  };
   // Aborts at the `fail`, after three writes (one removing an entry): all put back.
-  Call late{"churn", {Value::ofText(Base::Did, "did:c"), Value::ofU64(7)}, "did:b", 0, 0};
-  Outcome o = run(k, s, ctx, late, {});
+  Outcome o = run(k, s, ctx, churn("did:c", 7), {});
   EXPECT_EQ(o.fault, "fail");
   EXPECT_EQ(s, original);
   // Underflows at the last statement: the same.
   s.vars[n] = Value::ofU64(0);
   const State zero = s;
-  Outcome u =
-      run(k, s, ctx, {"churn", {Value::ofText(Base::Did, "did:a"), Value::ofU64(1)}, "did:b", 0, 0},
-          {});
+  Outcome u = run(k, s, ctx, churn("did:a", 1), {});
   EXPECT_EQ(u.fault, "overflow");
   EXPECT_EQ(s, zero);
   // Refused by the acceptance of its payments (none here, but asked): put back too.
   s = original;
-  Outcome r =
-      run(k, s, ctx, {"churn", {Value::ofText(Base::Did, "did:c"), Value::ofU64(2)}, "did:b", 0, 0},
-          [](const std::vector<Payment>&) { return std::optional<std::string>("no"); });
+  Outcome r = run(k, s, ctx, churn("did:c", 2),
+                  [](const std::vector<Payment>&) { return std::optional<std::string>("no"); });
   EXPECT_EQ(r.fault, "pay");
   EXPECT_EQ(s, original);
   // Completed: in place, as `call` computes it on a copy.
-  Outcome done =
-      run(k, s, ctx, {"churn", {Value::ofText(Base::Did, "did:c"), Value::ofU64(2)}, "did:b", 0, 0},
-          {});
+  Outcome done = run(k, s, ctx, churn("did:c", 2), {});
   ASSERT_TRUE(done.ok) << done.message;
-  Outcome copy =
-      call(k, original, ctx,
-           {"churn", {Value::ofText(Base::Did, "did:c"), Value::ofU64(2)}, "did:b", 0, 0});
-  EXPECT_EQ(s, copy.after);
+  EXPECT_EQ(s, call(k, original, ctx, churn("did:c", 2)).after);
   EXPECT_EQ(s.vars[n].u, 4u);
   EXPECT_EQ(s.maps[m].size(), 2u); // did:a and did:c; did:b's entry removed
 }

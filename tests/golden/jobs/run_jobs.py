@@ -33,6 +33,17 @@ def run(cmd, env=None, check=True):
     return p
 
 
+def tampered(bundle_dir, dest, manifest, target, middle):
+    """A copy of the bundle whose object for `target` has one bit flipped (in its middle, or
+    its last byte); the copy's folder and that object's path."""
+    shutil.copytree(bundle_dir, dest)
+    so = os.path.join(dest, manifest["targets"][target]["file"])
+    data = bytearray(open(so, "rb").read())
+    data[len(data) // 2 if middle else -1] ^= 0x01
+    open(so, "wb").write(bytes(data))
+    return dest, so
+
+
 def bounds(floc, root, tmp):
     seen_jobs = 0
     for flo in sorted(glob.glob(os.path.join(root, "examples", "*.flo")) +
@@ -114,12 +125,7 @@ def bundle(floc, fog, root, tmp):
         problems.append(f"an unknown job was not refused: {p.stderr!r}")
 
     # A tampered object is refused, and so is a bundle without this machine's target.
-    t = os.path.join(tmp, "tampered")
-    shutil.copytree(a, t)
-    so = os.path.join(t, m["targets"]["x86_64-linux-gnu"]["file"])
-    data = bytearray(open(so, "rb").read())
-    data[len(data) // 2] ^= 0x01
-    open(so, "wb").write(bytes(data))
+    t, so = tampered(a, os.path.join(tmp, "tampered"), m, "x86_64-linux-gnu", middle=True)
     p = run([fog, "job", "run", t, "roomavg"], check=False)
     if p.returncode == 0 or "does not match the manifest" not in p.stderr or p.stdout:
         problems.append(f"a tampered object was not refused: {p.returncode} {p.stderr!r}")
@@ -162,12 +168,8 @@ def aarch64(host, qemu, bundle_dir, manifest, tmp):
     p = run(qemu + [host, bundle_dir, "alarm"], check=False)
     if p.returncode == 0 or "needs arch x86_64; this machine is aarch64" not in p.stderr:
         problems.append(f"aarch64: job alarm (needs arch x86_64) was not refused: {p.stderr!r}")
-    t = os.path.join(tmp, "tampered-arm")
-    shutil.copytree(bundle_dir, t)
-    so = os.path.join(t, manifest["targets"]["aarch64-linux-gnu"]["file"])
-    data = bytearray(open(so, "rb").read())
-    data[-1] ^= 0x01
-    open(so, "wb").write(bytes(data))
+    t, _ = tampered(bundle_dir, os.path.join(tmp, "tampered-arm"), manifest,
+                    "aarch64-linux-gnu", middle=False)
     p = run(qemu + [host, t, "roomavg"], check=False)
     if p.returncode == 0 or "does not match the manifest" not in p.stderr or p.stdout:
         problems.append(f"aarch64: a tampered object was not refused: {p.stderr!r}")
