@@ -490,7 +490,8 @@ private:
   std::uint64_t committedHeight() {
     ++queryId_;
     heights_.assign(addresses_.size(), std::nullopt);
-    core::Bytes query = pool::encodeMessage(pool::Query{std::nullopt, queryId_, std::nullopt});
+    core::Bytes query =
+        pool::encodeMessage(pool::Query{std::nullopt, queryId_, std::nullopt, std::nullopt, false});
     for (std::size_t r = 0; r < addresses_.size(); ++r)
       node_.send(addresses_[r], genesis_.replicas[r].did, query);
     auto all = [&] {

@@ -77,6 +77,7 @@ struct Options {
   std::uint64_t memoryMiB = 0;
   std::string zone;
   std::uint64_t price = 0;
+  std::string address; ///< provider register: where deployers reach the fogger
   std::string config;
   std::string pidFile;
   std::string scenario;

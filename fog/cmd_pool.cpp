@@ -338,7 +338,9 @@ void addProviderRegisterOptions(CLI::App& app, Options& o) {
   app.add_option("--cores", o.cores, "cores offered")->required();
   app.add_option("--memory", o.memoryMiB, "memory offered, MiB")->required();
   app.add_option("--zone", o.zone, "where it is (a name)")->required();
-  app.add_option("--price", o.price, "tokens per core-minute")->required();
+  app.add_option("--price", o.price, "tokens per 1,000 work units (the cost bound's unit)")
+      ->required();
+  app.add_option("--address", o.address, "where deployers reach the fogger (host:port)");
   addDir(app, o);
   app.add_flag("--json", o.json, "machine-readable output");
 }
@@ -355,7 +357,8 @@ int providerRegister(Context& c) {
   p.cores = c.options.cores;
   p.memoryMiB = c.options.memoryMiB;
   p.zone = c.options.zone;
-  p.pricePerMinute = c.options.price;
+  p.price = c.options.price;
+  p.address = c.options.address;
   return submitAs(c, *fog, c.options.from, std::move(p));
 }
 

@@ -243,6 +243,11 @@ void Replica::onQuery(ClientId client, const Query& q) {
       a.contractState = c->stateJson();
       if (a.contractState.size() > (1u << 20)) a.contractState = "\"(too large to show)\"";
     }
+  if (q.order) a.orderJson = ledger_.orderJson(*q.order);
+  if (q.providers) {
+    a.providersJson = ledger_.providersJson();
+    if (a.providersJson.size() > (1u << 20)) a.providersJson = "[]";
+  }
   reply(client, std::move(a));
 }
 

@@ -55,16 +55,28 @@ Digest accountLeaf(const Account& a) {
   return core::hash(b);
 }
 
+Value::Array providerEntry(const Provider& p) {
+  return {Value(p.offer.body()), Value(p.since),  Value(p.updated),
+          Value(p.completed),    Value(p.failed), Value(p.slashed)};
+}
+
 Digest providerLeaf(const Provider& p) {
-  return core::hash(
-      core::encode(Value(Value::Array{Value(p.offer.body()), Value(p.since), Value(p.updated)})));
+  return core::hash(core::encode(Value(providerEntry(p))));
+}
+
+MerkleMap::Key orderKey(const Digest& id) {
+  return core::hash(id.data(), id.size());
+}
+
+Digest orderLeaf(const Digest& id, const Order& o) {
+  return core::hash(core::encode(Value(Value::Array{Value(toBytes(id)), Value(o.toMap())})));
 }
 
 Digest rootOf(const Digest& chain, std::uint64_t height, std::uint64_t timeMs, std::uint64_t supply,
               const Digest& accounts, const Digest& providers, const Digest& contracts,
-              std::uint64_t fees) {
+              const Digest& orders, std::uint64_t fees) {
   Bytes b;
-  std::string_view tag = "flo-ledger-root/2";
+  std::string_view tag = "flo-ledger-root/3";
   b.insert(b.end(), tag.begin(), tag.end());
   b.insert(b.end(), chain.begin(), chain.end());
   putU64(b, height);
@@ -73,6 +85,7 @@ Digest rootOf(const Digest& chain, std::uint64_t height, std::uint64_t timeMs, s
   b.insert(b.end(), accounts.begin(), accounts.end());
   b.insert(b.end(), providers.begin(), providers.end());
   b.insert(b.end(), contracts.begin(), contracts.end());
+  b.insert(b.end(), orders.begin(), orders.end());
   putU64(b, fees);
   return core::hash(b);
 }
@@ -116,6 +129,10 @@ void Ledger::rebuildDerived() {
   touched_.clear();
   touchedProviders_.clear();
   touchedContracts_.clear();
+  touchedOrders_.clear();
+  openOrders_.clear();
+  for (const auto& [id, o] : orders_)
+    if (o.status == Order::Status::Open) openOrders_.insert(id);
   for (const auto& [id, a] : accounts_)
     for (const auto& u : a.unbonding) releases_[u.releaseHeight].insert(id);
   stateRoot_ = rootOver(trees_);
@@ -133,9 +150,12 @@ void Ledger::updateCommitment() {
     trees_.providers.put(treeKey(id), providerLeaf(providers_.at(id)));
   for (const std::string& name : touchedContracts_)
     trees_.contracts.put(contractKey(name), contractLeaf(name, contracts_.at(name)));
+  for (const Digest& id : touchedOrders_)
+    trees_.orders.put(orderKey(id), orderLeaf(id, orders_.at(id)));
   touched_.clear();
   touchedProviders_.clear();
   touchedContracts_.clear();
+  touchedOrders_.clear();
   stateRoot_ = rootOver(trees_);
   FLO_EXPENSIVE_CHECK(stateRoot_ == stateRootFromScratch());
 }
@@ -146,12 +166,13 @@ Ledger::Trees Ledger::treesFromScratch() const {
   for (const auto& [id, p] : providers_) trees.providers.put(treeKey(id), providerLeaf(p));
   for (const auto& [name, c] : contracts_)
     trees.contracts.put(contractKey(name), contractLeaf(name, c));
+  for (const auto& [id, o] : orders_) trees.orders.put(orderKey(id), orderLeaf(id, o));
   return trees;
 }
 
 Digest Ledger::rootOver(Trees& trees) const {
   return rootOf(chain_, height_, timeMs_, supply_, trees.accounts.root(), trees.providers.root(),
-                trees.contracts.root(), fees_);
+                trees.contracts.root(), trees.orders.root(), fees_);
 }
 
 Digest Ledger::stateRootFromScratch() const {
@@ -199,6 +220,7 @@ std::vector<TxResult> Ledger::executeBlock(std::uint64_t height, std::uint64_t t
   height_ = height;
   timeMs_ = timeMs;
   releaseUnbonding();
+  expireOrders();
   std::vector<TxResult> results;
   results.reserve(txs.size());
   for (const Tx& tx : txs) {
@@ -291,10 +313,11 @@ bool Ledger::conserved(std::string* why) const {
     total += a.unbondingTotal();
   }
   for (const auto& [name, c] : contracts_) total += (unsigned __int128)c.held + c.staked();
+  for (const auto& [id, o] : orders_) total += o.escrow;
   total += fees_;
   if (total != supply_) {
     if (why)
-      *why = "balances, stake, unbonding, contracts and fees sum to " +
+      *why = "balances, stake, unbonding, contracts, escrow and fees sum to " +
              std::to_string(std::uint64_t(total)) + ", the supply is " + std::to_string(supply_);
     return false;
   }
@@ -302,12 +325,16 @@ bool Ledger::conserved(std::string* why) const {
 }
 
 Bytes Ledger::encode() const {
-  Value::Array accounts, providers, contracts;
+  Value::Array accounts, providers, contracts, orders;
   for (const auto& [id, a] : accounts_)
     accounts.emplace_back(Value::Array{Value(toBytes(id)), Value(a.toMap())});
-  for (const auto& [id, p] : providers_)
-    providers.emplace_back(
-        Value::Array{Value(toBytes(id)), Value(p.offer.body()), Value(p.since), Value(p.updated)});
+  for (const auto& [id, p] : providers_) {
+    Value::Array entry = providerEntry(p);
+    entry.insert(entry.begin(), Value(toBytes(id)));
+    providers.emplace_back(std::move(entry));
+  }
+  for (const auto& [id, o] : orders_)
+    orders.emplace_back(Value::Array{Value(toBytes(id)), Value(o.toMap())});
   for (const auto& [name, c] : contracts_)
     contracts.emplace_back(Value::Array{Value(name), Value(c.toMap())});
   return core::encodeRecord({"ledger-state",
@@ -319,6 +346,7 @@ Bytes Ledger::encode() const {
                               {"accounts", std::move(accounts)},
                               {"providers", std::move(providers)},
                               {"contracts", std::move(contracts)},
+                              {"orders", std::move(orders)},
                               {"fees", fees_}}});
 }
 
@@ -332,7 +360,8 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
   auto record = core::decodeRecord(data, "ledger-state", &why);
   if (!record) return fail(why);
   Fields f(record->body);
-  f.only({"chain", "height", "time_ms", "supply", "accounts", "providers", "contracts", "fees"});
+  f.only({"chain", "height", "time_ms", "supply", "accounts", "providers", "contracts", "orders",
+          "fees"});
   Ledger l(genesis);
   l.accounts_.clear();
   if (f.fixed<32>("chain") != l.chain_) return fail("another pool's state");
@@ -342,6 +371,8 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
   const auto* accounts = f.array("accounts", 1u << 24);
   const auto* providers = f.array("providers", 1u << 24);
   const auto* contracts = f.array("contracts", 1u << 24);
+  // Snapshots from before the market have no orders.
+  const auto* orders = f.has("orders") ? f.array("orders", 1u << 24) : nullptr;
   l.fees_ = f.u64("fees");
   if (!f.ok()) return fail(f.error());
   for (const auto& e : *accounts) {
@@ -368,15 +399,16 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
     if (!l.accounts_.emplace(id, std::move(a)).second) return fail("an account twice");
   }
   for (const auto& e : *providers) {
-    if (!e.isArray() || e.asArray().size() != 4 || !e.asArray()[0].isBytes() ||
-        e.asArray()[0].asBytes().size() != 32 || !e.asArray()[1].isMap() ||
-        !e.asArray()[2].isUnsigned() || !e.asArray()[3].isUnsigned())
-      return fail("providers: expected [id, offer, since, updated]");
+    const auto* a = e.isArray() ? &e.asArray() : nullptr;
+    if (!a || a->size() != 7 || !(*a)[0].isBytes() || (*a)[0].asBytes().size() != 32 ||
+        !(*a)[1].isMap() ||
+        !std::all_of(a->begin() + 2, a->end(), [](const Value& v) { return v.isUnsigned(); }))
+      return fail("providers: expected [id, offer, since, updated, completed, failed, slashed]");
     AccountId id{};
-    std::copy(e.asArray()[0].asBytes().begin(), e.asArray()[0].asBytes().end(), id.begin());
-    Fields pf(e.asArray()[1].asMap());
-    Provider p{RegisterProvider::read(pf), e.asArray()[2].asUnsigned(),
-               e.asArray()[3].asUnsigned()};
+    std::copy((*a)[0].asBytes().begin(), (*a)[0].asBytes().end(), id.begin());
+    Fields pf((*a)[1].asMap());
+    Provider p{RegisterProvider::read(pf), (*a)[2].asUnsigned(), (*a)[3].asUnsigned(),
+               (*a)[4].asUnsigned(),       (*a)[5].asUnsigned(), (*a)[6].asUnsigned()};
     if (!pf.ok()) return fail("provider: " + pf.error());
     l.providers_.emplace(id, std::move(p));
   }
@@ -389,6 +421,17 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
     if (c->code->contract->name != e.asArray()[0].asText()) return fail("a contract misnamed");
     if (!l.contracts_.emplace(e.asArray()[0].asText(), std::move(*c)).second)
       return fail("a contract twice");
+  }
+  static const Value::Array kNone;
+  for (const auto& e : orders ? *orders : kNone) {
+    if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isBytes() ||
+        e.asArray()[0].asBytes().size() != 32 || !e.asArray()[1].isMap())
+      return fail("orders: expected [id, order]");
+    Digest id{};
+    std::copy(e.asArray()[0].asBytes().begin(), e.asArray()[0].asBytes().end(), id.begin());
+    auto o = Order::fromMap(e.asArray()[1].asMap(), &why);
+    if (!o) return fail("order: " + why);
+    if (!l.orders_.emplace(id, std::move(*o)).second) return fail("an order twice");
   }
   if (!l.conserved(&why)) return fail(why);
   l.rebuildDerived();

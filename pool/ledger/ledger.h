@@ -45,13 +45,59 @@ struct Account {
   bool operator==(const Account&) const = default;
 };
 
-/// A registered provider (fogger): its last registration.
+/// A registered provider (fogger): its last registration and its record on the market
+/// (reputation: runs completed, assignments failed or lapsed, times slashed).
 struct Provider {
   RegisterProvider offer;
   std::uint64_t since = 0; ///< height of the first registration
   std::uint64_t updated = 0;
+  std::uint64_t completed = 0, failed = 0, slashed = 0;
+  /// Matching prefers a higher score: completed runs count for, failures and slashes against.
+  std::int64_t score() const;
   bool operator==(const Provider&) const = default;
 };
+
+/// A fogger's stake must be at least this to be matched (it is what a slash takes).
+inline constexpr std::uint64_t kMinProviderStake = 10;
+/// An assigned fogger must start (StartRun) within this much block time, or loses the
+/// assignment (it counts as failed).
+inline constexpr std::uint64_t kStartDeadlineMs = 15'000;
+/// The most foggers a group holds.
+inline constexpr std::size_t kMaxGroup = 16;
+
+/// One fogger's part in an order.
+struct Assignment {
+  enum class State : std::uint8_t { Assigned, Started, Done, Lapsed, Failed, Cancelled };
+  AccountId fogger{};
+  State state = State::Assigned;
+  std::uint64_t price = 0;   ///< the fogger's price when assigned
+  std::uint64_t startBy = 0; ///< block time (ms)
+  std::uint64_t paid = 0;
+  std::optional<RunResult> result; ///< its receipt
+  bool slashed = false;
+  bool active() const { return state == State::Assigned || state == State::Started; }
+  Value::Map toMap() const;
+  bool operator==(const Assignment&) const = default;
+};
+const char* stateName(Assignment::State s);
+
+/// An order (docs/deploy.md): the terms, the group the pool matched, the deployer's
+/// assignments from it, and the escrow left.
+struct Order {
+  enum class Status : std::uint8_t { Open, Settled, Expired, Cancelled };
+  AccountId owner{};
+  PlaceOrder terms;
+  std::uint64_t placedMs = 0, deadlineMs = 0, height = 0;
+  std::vector<AccountId> group;
+  std::vector<Assignment> assignments;
+  std::uint64_t escrow = 0; ///< what is left of it
+  Status status = Status::Open;
+  std::size_t done() const;
+  Value::Map toMap() const;
+  static std::optional<Order> fromMap(const Value::Map& m, std::string* why);
+  bool operator==(const Order&) const = default;
+};
+const char* statusName(Order::Status s);
 
 /// Tokens a contract deploy costs per byte of its source, and a call per operation of its
 /// action's cost bound (`floc verify` reports the bound). Fees are kept by the ledger (`fees`),
@@ -110,9 +156,16 @@ public:
   const Contract* contract(const std::string& name) const;
   const std::map<std::string, Contract>& contracts() const { return contracts_; }
   std::uint64_t fees() const { return fees_; }
+  const Order* order(const Digest& id) const;
+  const std::map<Digest, Order>& orders() const { return orders_; }
+  /// An order as JSON text (sorted keys, the same on every replica): its terms, status, escrow,
+  /// group (each fogger's did, address, architectures, price and reputation) and assignments.
+  std::string orderJson(const Digest& id) const;
+  /// Every provider as JSON text, likewise.
+  std::string providersJson() const;
 
-  /// Balances + stake + unbonding + what contracts hold and have staked on them + fees (+
-  /// escrow, later) == supply.
+  /// Balances + stake + unbonding + what contracts hold and have staked on them + fees +
+  /// escrow == supply.
   /// False with why otherwise.
   bool conserved(std::string* why = nullptr) const;
   /// The digest of the whole state: chain, height, time, supply, and the roots of two Merkle
@@ -137,14 +190,26 @@ private:
   TxResult apply(const AccountId& from, const CallContract& t);
   TxResult apply(const AccountId& from, const StakeContract& t);
   TxResult apply(const AccountId& from, const UnstakeContract& t);
+  TxResult apply(const AccountId& from, const PlaceOrder& t);
+  TxResult apply(const AccountId& from, const AssignOrder& t);
+  TxResult apply(const AccountId& from, const StartRun& t);
+  TxResult apply(const AccountId& from, const Receipt& t);
+  TxResult apply(const AccountId& from, const CancelOrder& t);
+  TxResult apply(const AccountId& from, const SlashFogger& t);
   void releaseUnbonding();
+  /// Assignments not started by their deadline lapse; orders past theirs expire (refunded).
+  void expireOrders();
+  /// Closes an open order: its active assignments end in `ended`, escrow goes to the owner.
+  void closeOrder(const Digest& id, Order& o, Order::Status status, Assignment::State ended);
+  /// Memory of `fogger` taken by active assignments.
+  std::uint64_t busyMiB(const AccountId& fogger) const;
   /// The block's changes into the Merkle maps, then the state root.
   void updateCommitment();
   /// Everything derived from the accounts and providers, built again (genesis, decode).
   void rebuildDerived();
-  /// The three Merkle maps (accounts, providers, contracts) built from every entry.
+  /// The four Merkle maps (accounts, providers, contracts, orders) built from every entry.
   struct Trees {
-    MerkleMap accounts, providers, contracts;
+    MerkleMap accounts, providers, contracts, orders;
   };
   Trees treesFromScratch() const;
   /// The state root over these maps of the current accounts, providers and contracts.
@@ -159,11 +224,14 @@ private:
   std::map<AccountId, Provider> providers_;
   std::map<std::string, Contract> contracts_;
   std::uint64_t fees_ = 0;
+  std::map<Digest, Order> orders_;
   // Derived from the above (rebuildDerived), kept up to date block by block:
   Trees trees_;
   std::set<AccountId> touched_; ///< accounts changed in the block being executed
   std::set<AccountId> touchedProviders_;
   std::set<std::string> touchedContracts_;
+  std::set<Digest> touchedOrders_;
+  std::set<Digest> openOrders_;                           ///< the orders still open
   std::map<std::uint64_t, std::set<AccountId>> releases_; ///< who has unbonding due at a height
   Digest stateRoot_{};
 };

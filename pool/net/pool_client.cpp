@@ -64,20 +64,30 @@ std::optional<SubmitOutcome> PoolClient::submit(const Bytes& tx, std::chrono::mi
 std::optional<QueryAnswer> PoolClient::query(const std::optional<AccountId>& account,
                                              std::chrono::milliseconds timeout, std::string& error,
                                              const std::optional<std::string>& contract) {
-  Query q{account, nextQuery_++, contract};
+  Query q;
+  q.account = account;
+  q.contract = contract;
+  return ask(std::move(q), timeout, error);
+}
+
+std::optional<QueryAnswer> PoolClient::ask(Query q, std::chrono::milliseconds timeout,
+                                           std::string& error) {
+  const auto& account = q.account;
+  q.id = nextQuery_++;
   answers_.clear();
   sendAll(q);
   std::optional<QueryAnswer> out;
   auto decide = [&] {
     std::map<std::tuple<bool, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, bool,
-                        bool, std::uint64_t, std::uint64_t, std::string>,
+                        bool, std::uint64_t, std::uint64_t, std::string, std::string, std::string>,
              std::vector<const QueryAnswer*>>
         agree;
     for (const auto& [r, m] : answers_) {
       const auto* a = std::get_if<QueryAnswer>(&m);
       if (!a || a->id != q.id) continue;
       auto& who = agree[{a->found, a->balance, a->stake, a->unbonding, a->nonce, a->provider,
-                         a->contractFound, a->contractHeld, a->contractStaked, a->contractState}];
+                         a->contractFound, a->contractHeld, a->contractStaked, a->contractState,
+                         a->orderJson, a->providersJson}];
       who.push_back(a);
       if (who.size() >= genesis_.quorum()) {
         out = *who.front();
@@ -116,7 +126,8 @@ std::optional<QueryAnswer> PoolClient::query(const std::optional<AccountId>& acc
 }
 
 std::vector<std::optional<QueryAnswer>> PoolClient::status(std::chrono::milliseconds timeout) {
-  Query q{std::nullopt, nextQuery_++, std::nullopt};
+  Query q;
+  q.id = nextQuery_++;
   answers_.clear();
   sendAll(q);
   auto all = [&] {

@@ -51,6 +51,8 @@ public:
   std::optional<QueryAnswer> query(const std::optional<AccountId>& account,
                                    std::chrono::milliseconds timeout, std::string& error,
                                    const std::optional<std::string>& contract = std::nullopt);
+  /// The same for any query (its id is set here): an order, the providers, ...
+  std::optional<QueryAnswer> ask(Query q, std::chrono::milliseconds timeout, std::string& error);
   /// Every replica's own answer to a status query (nullopt for one that did not answer).
   std::vector<std::optional<QueryAnswer>> status(std::chrono::milliseconds timeout);
 

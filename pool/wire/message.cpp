@@ -59,6 +59,8 @@ Value::Map body(const Query& m) {
   Value::Map out{{"id", m.id}};
   if (m.account) out.emplace("account", toBytes(*m.account));
   if (m.contract) out.emplace("contract", *m.contract);
+  if (m.order) out.emplace("order", toBytes(*m.order));
+  if (m.providers) out.emplace("providers", true);
   return out;
 }
 Value::Map body(const QueryAnswer& m) {
@@ -84,7 +86,9 @@ Value::Map body(const QueryAnswer& m) {
           {"contract_state", m.contractState},
           {"contract_held", m.contractHeld},
           {"contract_deployed", m.contractDeployed},
-          {"contract_staked", m.contractStaked}};
+          {"contract_staked", m.contractStaked},
+          {"order", m.orderJson},
+          {"providers", m.providersJson}};
 }
 Value::Map body(const CertificateMsg& m) {
   return {{"qc", m.qc.toMap()}};
@@ -158,10 +162,12 @@ void read(Fields& f, std::size_t, TxStatus& m) {
   m.error = f.text("error", 512);
 }
 void read(Fields& f, std::size_t, Query& m) {
-  f.only({"id", "account", "contract"});
+  f.only({"id", "account", "contract", "order", "providers"});
   m.id = f.u64("id");
   if (f.has("account")) m.account = f.fixed<32>("account");
   if (f.has("contract")) m.contract = f.text("contract", CallContract::kMaxName);
+  if (f.has("order")) m.order = f.fixed<32>("order");
+  if (f.has("providers")) m.providers = f.flag("providers");
 }
 void read(Fields& f, std::size_t, QueryAnswer& m) {
   f.only({"id",
@@ -186,7 +192,9 @@ void read(Fields& f, std::size_t, QueryAnswer& m) {
           "contract_state",
           "contract_held",
           "contract_deployed",
-          "contract_staked"});
+          "contract_staked",
+          "order",
+          "providers"});
   m.id = f.u64("id");
   m.height = f.u64("height");
   m.stateRoot = f.fixed<32>("state_root");
@@ -210,6 +218,8 @@ void read(Fields& f, std::size_t, QueryAnswer& m) {
   m.contractHeld = f.u64("contract_held");
   m.contractDeployed = f.u64("contract_deployed");
   m.contractStaked = f.u64("contract_staked");
+  m.orderJson = f.text("order", 1u << 20);
+  m.providersJson = f.text("providers", 1u << 20);
 }
 void read(Fields& f, std::size_t, CertificateMsg& m) {
   f.only({"qc"});

@@ -98,6 +98,8 @@ struct Query {
   std::optional<AccountId> account;    ///< none: the replica's status
   std::uint64_t id = 0;                ///< echoed in the answer
   std::optional<std::string> contract; ///< a contract's state, by name
+  std::optional<Digest> order;         ///< an order, by id
+  bool providers = false;              ///< every provider
   bool operator==(const Query&) const = default;
 };
 
@@ -121,6 +123,8 @@ struct QueryAnswer {
   bool contractFound = false;
   std::string contractCreator, contractSource, contractState;
   std::uint64_t contractHeld = 0, contractDeployed = 0, contractStaked = 0;
+  // the order asked for, and the providers (JSON text, the same on every replica)
+  std::string orderJson, providersJson;
   bool operator==(const QueryAnswer&) const = default;
 };
 

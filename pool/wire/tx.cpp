@@ -35,14 +35,16 @@ Unstake Unstake::read(Fields& f) {
 Value::Map RegisterProvider::body() const {
   Value::Array arches;
   for (const auto& a : architectures) arches.emplace_back(a);
-  return {{"architectures", std::move(arches)},
-          {"cores", std::uint64_t(cores)},
-          {"memory_mib", memoryMiB},
-          {"zone", zone},
-          {"price", pricePerMinute}};
+  Value::Map m{{"architectures", std::move(arches)},
+               {"cores", std::uint64_t(cores)},
+               {"memory_mib", memoryMiB},
+               {"zone", zone},
+               {"price", price}};
+  if (!address.empty()) m.emplace("address", address); // absent when empty: older encodings hold
+  return m;
 }
 RegisterProvider RegisterProvider::read(Fields& f) {
-  f.only({"architectures", "cores", "memory_mib", "zone", "price"});
+  f.only({"architectures", "cores", "memory_mib", "zone", "price", "address"});
   RegisterProvider p;
   if (const auto* arches = f.array("architectures", kMaxArchitectures)) {
     for (const auto& a : *arches) {
@@ -59,7 +61,8 @@ RegisterProvider RegisterProvider::read(Fields& f) {
   p.cores = std::uint32_t(f.u64Max("cores", 1u << 16));
   p.memoryMiB = f.u64Max("memory_mib", std::uint64_t(1) << 40);
   p.zone = f.text("zone", kMaxName);
-  p.pricePerMinute = f.u64("price");
+  p.price = f.u64("price");
+  if (f.has("address")) p.address = f.text("address", kMaxAddress);
   return p;
 }
 
@@ -107,6 +110,154 @@ Value::Map UnstakeContract::body() const {
 UnstakeContract UnstakeContract::read(Fields& f) {
   f.only({"contract", "amount"});
   return {f.text("contract", CallContract::kMaxName), f.u64("amount")};
+}
+
+namespace {
+
+Value::Array idList(const std::vector<AccountId>& ids) {
+  Value::Array a;
+  for (const auto& id : ids) a.emplace_back(toBytes(id));
+  return a;
+}
+
+} // namespace
+
+Value::Map PlaceOrder::body() const {
+  return {{"manifest", toBytes(manifest)},
+          {"job", job},
+          {"arch", arch},
+          {"memory_mib", memoryMiB},
+          {"milli_cores", std::uint64_t(milliCores)},
+          {"runs", std::uint64_t(runs)},
+          {"replicas", std::uint64_t(replicas)},
+          {"cost_bound", costBound},
+          {"max_price", maxPrice},
+          {"timeout_ms", timeoutMs}};
+}
+PlaceOrder PlaceOrder::read(Fields& f) {
+  f.only({"manifest", "job", "arch", "memory_mib", "milli_cores", "runs", "replicas", "cost_bound",
+          "max_price", "timeout_ms"});
+  PlaceOrder o;
+  o.manifest = f.fixed<32>("manifest");
+  o.job = f.text("job", kMaxJob);
+  o.arch = f.text("arch", RegisterProvider::kMaxName);
+  o.memoryMiB = f.u64Max("memory_mib", std::uint64_t(1) << 40);
+  o.milliCores = std::uint32_t(f.u64Max("milli_cores", 1u << 26));
+  o.runs = std::uint32_t(f.u64Max("runs", kMaxRuns));
+  o.replicas = std::uint32_t(f.u64Max("replicas", kMaxReplicas));
+  o.costBound = f.u64("cost_bound");
+  o.maxPrice = f.u64("max_price");
+  o.timeoutMs = f.u64Max("timeout_ms", kMaxTimeoutMs);
+  return o;
+}
+
+Value::Map AssignOrder::body() const {
+  return {{"order", toBytes(order)}, {"foggers", idList(foggers)}};
+}
+AssignOrder AssignOrder::read(Fields& f) {
+  f.only({"order", "foggers"});
+  AssignOrder a;
+  a.order = f.fixed<32>("order");
+  if (const auto* list = f.array("foggers", PlaceOrder::kMaxReplicas))
+    for (const auto& v : *list) {
+      if (!v.isBytes() || v.asBytes().size() != 32) {
+        f.fail("foggers: expected 32-byte account ids");
+        break;
+      }
+      AccountId id{};
+      std::copy(v.asBytes().begin(), v.asBytes().end(), id.begin());
+      a.foggers.push_back(id);
+    }
+  return a;
+}
+
+Value::Map StartRun::body() const {
+  return {{"order", toBytes(order)}};
+}
+StartRun StartRun::read(Fields& f) {
+  f.only({"order"});
+  return {f.fixed<32>("order")};
+}
+
+Value::Map RunResult::body() const {
+  return {{"order", toBytes(order)},
+          {"head", toBytes(head)},
+          {"items", items},
+          {"work", work},
+          {"runs", std::uint64_t(runs)},
+          {"status", std::uint64_t(status)}};
+}
+RunResult RunResult::read(Fields& f) {
+  f.only({"order", "head", "items", "work", "runs", "status"});
+  RunResult r;
+  r.order = f.fixed<32>("order");
+  r.head = f.fixed<32>("head");
+  r.items = f.u64("items");
+  r.work = f.u64("work");
+  r.runs = std::uint32_t(f.u64Max("runs", PlaceOrder::kMaxRuns));
+  r.status = std::uint32_t(f.u64Max("status", 255));
+  return r;
+}
+Bytes RunResult::encode() const {
+  return core::encodeRecord({"run-result", core::kEncodingVersion, body()});
+}
+std::optional<RunResult> RunResult::decode(const Bytes& data, std::string* error) {
+  std::string why;
+  auto record = core::decodeRecord(data, "run-result", &why);
+  if (!record) {
+    if (error) *error = "run result: " + why;
+    return std::nullopt;
+  }
+  Fields f(record->body);
+  RunResult r = read(f);
+  if (!f.ok()) {
+    if (error) *error = "run result: " + f.error();
+    return std::nullopt;
+  }
+  return r;
+}
+
+Bytes runResultMessage(const RunResult& r) {
+  std::string_view tag = "difuon/run-result/1";
+  Bytes m(tag.begin(), tag.end());
+  Bytes e = r.encode();
+  m.insert(m.end(), e.begin(), e.end());
+  return m;
+}
+
+Value::Map Receipt::body() const {
+  return result.body();
+}
+Receipt Receipt::read(Fields& f) {
+  return {RunResult::read(f)};
+}
+
+Value::Map CancelOrder::body() const {
+  return {{"order", toBytes(order)}};
+}
+CancelOrder CancelOrder::read(Fields& f) {
+  f.only({"order"});
+  return {f.fixed<32>("order")};
+}
+
+Value::Map SlashFogger::body() const {
+  return {{"fogger", toBytes(fogger)}, {"statement", statement}, {"sig", toBytes(signature)}};
+}
+SlashFogger SlashFogger::read(Fields& f) {
+  f.only({"fogger", "statement", "sig"});
+  SlashFogger s;
+  s.fogger = f.fixed<32>("fogger");
+  s.statement = f.bytes("statement", kMaxStatement);
+  s.signature = f.fixed<64>("sig");
+  return s;
+}
+
+Digest orderId(const AccountId& owner, std::uint64_t nonce) {
+  std::string_view tag = "difuon/order/1";
+  Bytes b(tag.begin(), tag.end());
+  b.insert(b.end(), owner.begin(), owner.end());
+  for (int i = 0; i < 8; ++i) b.push_back(std::uint8_t(nonce >> (8 * i)));
+  return core::hash(b);
 }
 
 std::string_view kindName(const TxBody& body) {

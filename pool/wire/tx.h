@@ -52,16 +52,17 @@ struct Unstake {
   bool operator==(const Unstake&) const = default;
 };
 
-/// A fogger's offer: its architectures, cores, memory, zone and price. Registers the sender as
-/// a provider, or updates its registration.
+/// A fogger's offer: its architectures, cores, memory, zone, price and where deployers reach
+/// it. Registers the sender as a provider, or updates its registration.
 struct RegisterProvider {
   static constexpr std::string_view kName = "provider";
-  static constexpr std::size_t kMaxArchitectures = 8, kMaxName = 32;
+  static constexpr std::size_t kMaxArchitectures = 8, kMaxName = 32, kMaxAddress = 64;
   std::vector<std::string> architectures; ///< e.g. "x86_64", "aarch64"; sorted, distinct
   std::uint32_t cores = 0;
   std::uint64_t memoryMiB = 0;
   std::string zone;
-  std::uint64_t pricePerMinute = 0; ///< tokens per core-minute
+  std::uint64_t price = 0; ///< tokens per 1,000 work units (the cost bound's unit)
+  std::string address;     ///< the fogger's transport endpoint, "host:port" (may be empty)
   Value::Map body() const;
   static RegisterProvider read(Fields& f);
   bool operator==(const RegisterProvider&) const = default;
@@ -116,8 +117,109 @@ struct UnstakeContract {
   bool operator==(const UnstakeContract&) const = default;
 };
 
+/// A deployer's order for a job (docs/deploy.md): the bundle's manifest (its SHA-256, which
+/// the deployer signs by signing the order), the job, its needs, how many runs on how many
+/// foggers, the static cost bound of one run and the most the deployer pays per 1,000 work
+/// units. The ledger matches it to a group of capable foggers and moves
+/// ceil(maxPrice × costBound × runs / 1000) × replicas into escrow. Its id is orderId(sender,
+/// nonce).
+struct PlaceOrder {
+  static constexpr std::string_view kName = "order";
+  static constexpr std::size_t kMaxJob = 64;
+  static constexpr std::uint32_t kMaxReplicas = 16, kMaxRuns = 1000;
+  static constexpr std::uint64_t kMinTimeoutMs = 1000, kMaxTimeoutMs = 3'600'000;
+  Digest manifest{};
+  std::string job;
+  std::string arch = "any"; ///< "any" or an architecture name
+  std::uint64_t memoryMiB = 0;
+  std::uint32_t milliCores = 0;
+  std::uint32_t runs = 1, replicas = 1;
+  std::uint64_t costBound = 0; ///< work units of one run
+  std::uint64_t maxPrice = 0;  ///< tokens per 1,000 work units
+  std::uint64_t timeoutMs = 60'000;
+  Value::Map body() const;
+  static PlaceOrder read(Fields& f);
+  bool operator==(const PlaceOrder&) const = default;
+};
+
+/// The deployer picks foggers from its order's group; each must start (StartRun) within the
+/// ledger's start deadline or loses the assignment.
+struct AssignOrder {
+  static constexpr std::string_view kName = "order-assign";
+  Digest order{};
+  std::vector<AccountId> foggers;
+  Value::Map body() const;
+  static AssignOrder read(Fields& f);
+  bool operator==(const AssignOrder&) const = default;
+};
+
+/// An assigned fogger has the bundle, checked it against the order and started.
+struct StartRun {
+  static constexpr std::string_view kName = "order-start";
+  Digest order{};
+  Value::Map body() const;
+  static StartRun read(Fields& f);
+  bool operator==(const StartRun&) const = default;
+};
+
+/// What a fogger signs about its runs of an order: the head of the hash chain of its signed
+/// output items, how many, and the work measured. Sent to the deployer with the items, and
+/// the body of the fogger's Receipt; two that differ for one order prove misbehaviour.
+struct RunResult {
+  Digest order{};
+  Digest head{}; ///< the last output item's digest (zero: no output)
+  std::uint64_t items = 0;
+  std::uint64_t work = 0; ///< work units measured over all runs
+  std::uint32_t runs = 0;
+  std::uint32_t status = 0; ///< the job's exit status (0: every run completed)
+  Value::Map body() const;
+  static RunResult read(Fields& f);
+  /// The canonical record "run-result" a fogger signs.
+  Bytes encode() const;
+  static std::optional<RunResult> decode(const Bytes& data, std::string* error = nullptr);
+  bool operator==(const RunResult&) const = default;
+};
+
+/// A fogger's receipt: its RunResult. Pays ceil(price × min(work, costBound × runs) / 1000)
+/// from escrow, at most once per assignment.
+struct Receipt {
+  static constexpr std::string_view kName = "order-receipt";
+  RunResult result;
+  Value::Map body() const;
+  static Receipt read(Fields& f);
+  bool operator==(const Receipt&) const = default;
+};
+
+/// The deployer ends its order: what escrow holds goes back to it.
+struct CancelOrder {
+  static constexpr std::string_view kName = "order-cancel";
+  Digest order{};
+  Value::Map body() const;
+  static CancelOrder read(Fields& f);
+  bool operator==(const CancelOrder&) const = default;
+};
+
+/// Evidence against a fogger: a RunResult it signed for an order that contradicts its receipt
+/// there. The fogger's stake goes to the order's deployer.
+struct SlashFogger {
+  static constexpr std::string_view kName = "order-slash";
+  static constexpr std::size_t kMaxStatement = 512;
+  AccountId fogger{};
+  Bytes statement; ///< RunResult::encode()
+  Signature signature{};
+  Value::Map body() const;
+  static SlashFogger read(Fields& f);
+  bool operator==(const SlashFogger&) const = default;
+};
+
+/// The id of the order placed by `owner`'s transaction with `nonce`: known before it commits.
+Digest orderId(const AccountId& owner, std::uint64_t nonce);
+/// What a fogger signs over a RunResult (a domain-separated message).
+Bytes runResultMessage(const RunResult& r);
+
 using TxBody = std::variant<Transfer, Stake, Unstake, RegisterProvider, DeployContract,
-                            CallContract, StakeContract, UnstakeContract>;
+                            CallContract, StakeContract, UnstakeContract, PlaceOrder, AssignOrder,
+                            StartRun, Receipt, CancelOrder, SlashFogger>;
 
 /// The name of a body's kind.
 std::string_view kindName(const TxBody& body);
