@@ -23,13 +23,7 @@
 
 namespace flo::fog {
 
-namespace {
-
-/// The commands that are part of the design (DESIGN.md §1) but not built yet.
-int notImplemented(Context& c);
-void allowAnything(CLI::App& app, Options&);
-
-} // namespace
+namespace {} // namespace
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
@@ -142,12 +136,24 @@ const std::vector<Command>& commands() {
        "verify a replica's stored chain against the genesis, trusting nothing else",
        addVerifyChainOptions,
        poolVerifyChain},
+      {{"fogger"},
+       "run a fogger: register with the pool, take bundles from deployers, run them sandboxed",
+       addFoggerOptions,
+       foggerRun},
       {{"deploy"},
-       "compile, sign, order and run a program on matched foggers (not implemented yet)",
-       allowAnything,
-       notImplemented},
-      {{"jobs"}, "jobs and their state (not implemented yet)", allowAnything, notImplemented},
-      {{"logs"}, "the output of a job (not implemented yet)", allowAnything, notImplemented},
+       "compile, order and run a job on matched foggers; verified results, settled payment",
+       addDeployOptions,
+       deploy},
+      {{"jobs"},
+       "the jobs deployed from this fog and their state on the pool",
+       addJobsOptions,
+       jobs},
+      {{"results"},
+       "a job's results from each fogger, their chain verified",
+       addJobOptions,
+       results},
+      {{"logs"}, "a job's logs from each fogger", addJobOptions, logs},
+      {{"cancel"}, "end a job's order; what escrow holds comes back", addJobOptions, cancel},
   };
   return table;
 }
@@ -158,14 +164,6 @@ std::string joined(const std::vector<std::string>& path) {
   std::string s;
   for (const auto& p : path) s += (s.empty() ? "" : " ") + p;
   return s;
-}
-
-int notImplemented(Context& c) {
-  return c.fail("`fog " + c.commandPath + "` is not implemented yet", kUsage);
-}
-
-void allowAnything(CLI::App& app, Options&) {
-  app.allow_extras();
 }
 
 const char* const kDescription =

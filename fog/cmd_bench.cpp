@@ -141,7 +141,7 @@ public:
     if (exe.empty())
       return error = "cannot find the fog executable to start replicas with (set FOG_EXE)",
              std::nullopt;
-    fog_ = LocalFog::create(folder_ / "fog", replicas, error);
+    fog_ = LocalFog::create(folder_ / "fog", replicas, 0, error);
     if (!fog_) return std::nullopt;
     for (std::size_t i = 0; i < replicas; ++i)
       if (!fog_->start(i, exe, error)) return std::nullopt;

@@ -61,10 +61,34 @@ bool waitUntilServing(const LocalFog& fog, std::chrono::milliseconds limit) {
 }
 
 int stopAll(Context& c, const LocalFog& fog) {
-  std::size_t stopped = 0;
+  std::size_t stopped = 0, foggers = 0;
+  for (std::size_t j = 0; j < fog.foggers(); ++j)
+    foggers += fog.stop(fog.foggerDaemon(j), 3000ms) ? 1 : 0;
   for (std::size_t i = 0; i < fog.replicas(); ++i) stopped += fog.stop(i, 3000ms) ? 1 : 0;
-  c.err << "fog: stopped " << stopped << " replica(s) of " << fog.dir().string() << "\n";
+  c.err << "fog: stopped " << stopped << " replica(s) and " << foggers << " fogger(s) of "
+        << fog.dir().string() << "\n";
   return kOk;
+}
+
+/// Starts the foggers that are not running (each registers and stakes before it says it is
+/// up); prints where they are. False when one did not start.
+bool startFoggers(Context& c, const LocalFog& fog, const std::string& exe) {
+  bool ok = true;
+  for (std::size_t j = 0; j < fog.foggers(); ++j) {
+    auto d = fog.foggerDaemon(j);
+    std::string error;
+    if (!fog.runningPid(d) && !fog.start(d, exe, error, 30s)) {
+      c.fail(error);
+      ok = false;
+    }
+    std::string why;
+    auto config = fogger::FoggerConfig::load(d.config.string(), why);
+    c.out << "  fogger " << j << "   " << (config ? config->listen : "?") << "  pid "
+          << fog.runningPid(d).value_or(0) << "  " << (config ? config->arch : "?")
+          << (config && config->executor.size() > 1 ? " (under qemu)" : "") << "  log "
+          << d.log.string() << "\n";
+  }
+  return ok;
 }
 
 } // namespace
@@ -72,6 +96,10 @@ int stopAll(Context& c, const LocalFog& fog) {
 void addUpOptions(CLI::App& app, Options& o) {
   addDir(app, o);
   addReplicas(app, o, "replicas of a new fog (default 4: tolerates 1 fault)");
+  app.add_option("--foggers", o.foggers,
+                 "foggers of a new fog (default 2: one x86-64, one aarch64 under qemu when "
+                 "present)")
+      ->check(CLI::Range(0, 16));
   app.add_flag("--detach", o.detach,
                "return once the replicas serve, leaving them running (fog down stops them)");
 }
@@ -81,7 +109,7 @@ int up(Context& c) {
   std::optional<LocalFog> fog;
   bool fresh = !LocalFog::exists(c.options.dir);
   if (fresh) {
-    fog = LocalFog::create(c.options.dir, c.options.replicas, error);
+    fog = LocalFog::create(c.options.dir, c.options.replicas, c.options.foggers, error);
   } else {
     fog = LocalFog::load(c.options.dir, error);
     if (fog && c.options.replicasGiven && c.options.replicas != fog->replicas())
@@ -133,6 +161,10 @@ int up(Context& c) {
           << fog->runningPid(i).value_or(0) << "  " << r.did << "\n";
     c.out << "            data " << fog->dataPath(i).string() << "  log "
           << fog->logPath(i).string() << "\n";
+  }
+  if (!startFoggers(c, *fog, exe)) {
+    if (!c.options.detach) stopAll(c, *fog);
+    return kFailed;
   }
   c.out << "  genesis   " << fog->genesisPath().string() << "\n"
         << "  keys      " << fog->home().string() << " (account 'genesis' holds the supply, "
@@ -338,8 +370,7 @@ void addProviderRegisterOptions(CLI::App& app, Options& o) {
   app.add_option("--cores", o.cores, "cores offered")->required();
   app.add_option("--memory", o.memoryMiB, "memory offered, MiB")->required();
   app.add_option("--zone", o.zone, "where it is (a name)")->required();
-  app.add_option("--price", o.price, "tokens per 1,000 work units (the cost bound's unit)")
-      ->required();
+  app.add_option("--price", o.price, "tokens per work unit (the cost bound's unit)")->required();
   app.add_option("--address", o.address, "where deployers reach the fogger (host:port)");
   addDir(app, o);
   app.add_flag("--json", o.json, "machine-readable output");

@@ -77,6 +77,17 @@ void addContractShowOptions(CLI::App& app, Options& o);
 int contractShow(Context& c);
 /// `fog stake CONTRACT AMOUNT` (verified first) and `fog unstake CONTRACT AMOUNT`.
 int contractStake(Context& c, bool unstake);
+// cmd_deploy.cpp: fog fogger, fog deploy, fog jobs|results|logs|cancel
+void addFoggerOptions(CLI::App& app, Options& o);
+int foggerRun(Context& c);
+void addDeployOptions(CLI::App& app, Options& o);
+int deploy(Context& c);
+void addJobsOptions(CLI::App& app, Options& o);
+int jobs(Context& c);
+void addJobOptions(CLI::App& app, Options& o);
+int results(Context& c);
+int logs(Context& c);
+int cancel(Context& c);
 
 void addPoolRunOptions(CLI::App& app, Options& o);
 int poolRun(Context& c);

@@ -4,6 +4,7 @@
 
 #include "core/store/keystore.h"
 #include "pool/net/replica_daemon.h"
+#include "runtime/host/host.h"
 
 #include <arpa/inet.h>
 #include <csignal>
@@ -71,6 +72,42 @@ bool alive(pid_t pid) {
   return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
 }
 
+/// The program that runs a job for `arch` here: the job host built for it, natively or under
+/// qemu-aarch64 (with the aarch64 system root) on another machine. Empty when there is none.
+std::vector<std::string> executorFor(const std::string& arch) {
+  fs::path bin = fs::path(selfExecutable()).parent_path();
+  std::string native = host::hostArch();
+  if (arch == native) return {(bin / "flo-host").string()};
+  if (arch == "aarch64" && fs::exists(bin / "flo-host-aarch64")) {
+    for (const char* dir : {"/usr/bin", "/usr/local/bin"})
+      if (fs::exists(fs::path(dir) / "qemu-aarch64"))
+        return {(fs::path(dir) / "qemu-aarch64").string(), "-L", "/usr/aarch64-linux-gnu",
+                (bin / "flo-host-aarch64").string()};
+  }
+  return {};
+}
+
+/// Fogger j of a new local fog: the first runs x86-64 jobs natively, the second aarch64 ones
+/// under qemu when this machine can (so a deployment with two replicas runs on both), the
+/// rest again natively.
+fogger::FoggerConfig foggerConfig(std::size_t j, const std::string& name, std::uint16_t port) {
+  fogger::FoggerConfig c;
+  c.genesis = "../genesis.json";
+  c.home = "../home";
+  c.identity = name;
+  c.listen = "127.0.0.1:" + std::to_string(port);
+  c.arch = host::hostArch();
+  if (j == 1 && !executorFor("aarch64").empty() && c.arch != "aarch64") c.arch = "aarch64";
+  c.executor = executorFor(c.arch);
+  c.zone = "local";
+  c.cores = 1;
+  c.memoryMiB = 512;
+  c.price = 2 + j;
+  c.stake = 100;
+  c.work = "work";
+  return c;
+}
+
 } // namespace
 
 std::string selfExecutable() {
@@ -94,7 +131,8 @@ bool LocalFog::exists(const fs::path& dir) {
 }
 
 std::optional<LocalFog> LocalFog::create(const fs::path& dir, std::size_t replicas,
-                                         std::string& error) {
+                                         std::size_t foggers, std::string& error) {
+  if (foggers > 16) return error = "--foggers takes 0 to 16", std::nullopt;
   if (replicas == 0 || replicas > 64) return error = "--replicas takes 1 to 64", std::nullopt;
   if (exists(dir)) return error = dir.string() + " already holds a fog", std::nullopt;
   std::error_code ec;
@@ -116,6 +154,16 @@ std::optional<LocalFog> LocalFog::create(const fs::path& dir, std::size_t replic
   auto genesisAccount = keys.create("genesis", std::nullopt, std::nullopt, error);
   if (!genesisAccount) return std::nullopt;
   g.accounts.push_back({"genesis", genesisAccount->current.publicKey(), kSupply});
+  std::vector<fogger::FoggerConfig> foggerConfigs;
+  for (std::size_t j = 0; j < foggers; ++j) {
+    std::string name = "fogger-" + std::to_string(j);
+    auto id = keys.create(name, std::nullopt, std::nullopt, error);
+    if (!id) return std::nullopt;
+    g.accounts.push_back({name, id->current.publicKey(), kFoggerFunds});
+    auto port = freeUdpPort();
+    if (!port) return error = "no free UDP port on 127.0.0.1", std::nullopt;
+    foggerConfigs.push_back(foggerConfig(j, name, *port));
+  }
   if (!g.validate(&error)) return std::nullopt;
   if (!writeText(fog.genesisPath(), g.toJson(), error)) return std::nullopt;
   for (std::size_t i = 0; i < replicas; ++i) {
@@ -125,6 +173,12 @@ std::optional<LocalFog> LocalFog::create(const fs::path& dir, std::size_t replic
                           "../home",         "replica-" + std::to_string(i),
                           "replica.db",      "127.0.0.1:" + std::to_string(g.replicas[i].port)};
     if (!writeText(fog.configPath(i), c.toJson(), error)) return std::nullopt;
+  }
+  for (std::size_t j = 0; j < foggers; ++j) {
+    fs::create_directories(fog.foggerDir(j) / "work", ec);
+    if (ec) return error = "cannot create " + fog.foggerDir(j).string(), std::nullopt;
+    if (!writeText(fog.foggerDir(j) / "fogger.json", foggerConfigs[j].toJson(), error))
+      return std::nullopt;
   }
   return fog;
 }
@@ -142,21 +196,50 @@ std::optional<LocalFog> LocalFog::load(const fs::path& dir, std::string& error) 
   return fog;
 }
 
-std::optional<pid_t> LocalFog::runningPid(std::size_t i) const {
-  auto text = readText(pidPath(i));
+LocalFog::Daemon LocalFog::replicaDaemon(std::size_t i) const {
+  return {"replica " + std::to_string(i),
+          configPath(i),
+          logPath(i),
+          pidPath(i),
+          {"pool", "run", "--config", configPath(i).string(), "--pid-file", pidPath(i).string()}};
+}
+
+LocalFog::Daemon LocalFog::foggerDaemon(std::size_t j) const {
+  fs::path d = foggerDir(j);
+  return {"fogger " + std::to_string(j),
+          d / "fogger.json",
+          d / "fogger.log",
+          d / "fogger.pid",
+          {"fogger", "--config", (d / "fogger.json").string(), "--pid-file",
+           (d / "fogger.pid").string()}};
+}
+
+std::size_t LocalFog::foggers() const {
+  std::size_t n = 0;
+  while (fs::exists(foggerDir(n) / "fogger.json")) ++n;
+  return n;
+}
+
+std::optional<pid_t> LocalFog::runningPid(const Daemon& d) const {
+  auto text = readText(d.pid);
   if (!text) return std::nullopt;
   pid_t pid = pid_t(std::strtol(text->c_str(), nullptr, 10));
   if (!alive(pid)) return std::nullopt;
   auto cmdline = readText("/proc/" + std::to_string(pid) + "/cmdline");
-  if (!cmdline || cmdline->find(configPath(i).string()) == std::string::npos) return std::nullopt;
+  if (!cmdline || cmdline->find(d.config.string()) == std::string::npos) return std::nullopt;
   return pid;
 }
 
-bool LocalFog::start(std::size_t i, const std::string& fogExe, std::string& error) const {
+bool LocalFog::start(const Daemon& d, const std::string& fogExe, std::string& error,
+                     std::chrono::milliseconds wait) const {
   std::error_code ec;
-  fs::remove(pidPath(i), ec);
-  std::string config = configPath(i).string(), log = logPath(i).string(),
-              pidFile = pidPath(i).string();
+  fs::remove(d.pid, ec);
+  std::string log = d.log.string();
+  std::vector<std::string> argv = {"fog"};
+  argv.insert(argv.end(), d.args.begin(), d.args.end());
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC) != 0) return error = "cannot make a pipe", false;
   pid_t child = ::fork();
@@ -182,8 +265,7 @@ bool LocalFog::start(std::size_t i, const std::string& fogExe, std::string& erro
       ::dup2(out, 1);
       ::dup2(out, 2);
     }
-    ::execl(fogExe.c_str(), "fog", "pool", "run", "--config", config.c_str(), "--pid-file",
-            pidFile.c_str(), static_cast<char*>(nullptr));
+    ::execv(fogExe.c_str(), args.data());
     ::_exit(127);
   }
   ::close(pipeFds[1]);
@@ -193,19 +275,20 @@ bool LocalFog::start(std::size_t i, const std::string& fogExe, std::string& erro
   int status = 0;
   ::waitpid(child, &status, 0);
   // The daemon writes its pid file once it is up, or exits saying why not in its log.
-  for (int k = 0; k < 100; ++k) {
-    if (runningPid(i)) return true;
+  auto end = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < end) {
+    if (runningPid(d)) return true;
     if (daemon > 0 && !alive(daemon)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  auto tail = readText(logPath(i)).value_or("");
+  auto tail = readText(d.log).value_or("");
   if (tail.size() > 600) tail = tail.substr(tail.size() - 600);
-  error = "replica " + std::to_string(i) + " did not start; the end of " + log + ":\n" + tail;
+  error = d.name + " did not start; the end of " + log + ":\n" + tail;
   return false;
 }
 
-bool LocalFog::stop(std::size_t i, std::chrono::milliseconds grace) const {
-  auto pid = runningPid(i);
+bool LocalFog::stop(const Daemon& d, std::chrono::milliseconds grace) const {
+  auto pid = runningPid(d);
   if (!pid) return false;
   ::kill(*pid, SIGTERM);
   auto end = std::chrono::steady_clock::now() + grace;
@@ -213,7 +296,7 @@ bool LocalFog::stop(std::size_t i, std::chrono::milliseconds grace) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (alive(*pid)) ::kill(*pid, SIGKILL);
   std::error_code ec;
-  fs::remove(pidPath(i), ec);
+  fs::remove(d.pid, ec);
   return true;
 }
 

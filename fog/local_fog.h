@@ -12,22 +12,27 @@
 
 #include "pool/wire/genesis.h"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
+#include "fogger/net/daemon.h"
+
 namespace flo::fog {
 
 class LocalFog {
 public:
   static constexpr std::uint64_t kSupply = 1'000'000'000;
+  /// What each fogger's account holds at genesis (beside the supply of `genesis`): its stake.
+  static constexpr std::uint64_t kFoggerFunds = 1'000;
 
-  /// Creates the folder with `replicas` replicas (fresh keys, free loopback ports). Refuses a
-  /// folder that already holds a fog. nullopt with why otherwise.
+  /// Creates the folder with `replicas` replicas and `foggers` foggers (fresh keys, free
+  /// loopback ports). Refuses a folder that already holds a fog. nullopt with why otherwise.
   static std::optional<LocalFog> create(const std::filesystem::path& dir, std::size_t replicas,
-                                        std::string& error);
+                                        std::size_t foggers, std::string& error);
   /// The fog in `dir`; nullopt with why when there is none or its genesis is damaged.
   static std::optional<LocalFog> load(const std::filesystem::path& dir, std::string& error);
   static bool exists(const std::filesystem::path& dir);
@@ -43,14 +48,37 @@ public:
   const pool::Genesis& genesis() const { return genesis_; }
   std::size_t replicas() const { return genesis_.replicas.size(); }
 
-  /// The pid of replica i if it is running (its pid file names a live `fog pool run` of this
-  /// fog's config).
-  std::optional<pid_t> runningPid(std::size_t i) const;
-  /// Starts replica i as a detached process of `fogExe` (`pool run --config`), its output to
-  /// its log; records its pid. False with why.
-  bool start(std::size_t i, const std::string& fogExe, std::string& error) const;
-  /// Stops replica i: SIGTERM, then SIGKILL after `grace`. True if it was running.
-  bool stop(std::size_t i, std::chrono::milliseconds grace) const;
+  std::filesystem::path foggerDir(std::size_t j) const {
+    return dir_ / ("fogger-" + std::to_string(j));
+  }
+  std::size_t foggers() const;
+
+  /// One of the fog's processes: a replica (`fog pool run --config`) or a fogger (`fog fogger
+  /// --config`), with its config, log and pid file.
+  struct Daemon {
+    std::string name; ///< "replica 0", "fogger 1"
+    std::filesystem::path config, log, pid;
+    std::vector<std::string> args; ///< fog's arguments
+  };
+  Daemon replicaDaemon(std::size_t i) const;
+  Daemon foggerDaemon(std::size_t j) const;
+
+  /// The pid of a daemon if it is running (its pid file names a live process of its config).
+  std::optional<pid_t> runningPid(const Daemon& d) const;
+  /// Starts it as a detached process of `fogExe`, its output to its log, and waits up to
+  /// `wait` for its pid file. False with why.
+  bool start(const Daemon& d, const std::string& fogExe, std::string& error,
+             std::chrono::milliseconds wait = std::chrono::seconds(5)) const;
+  /// Stops it: SIGTERM, then SIGKILL after `grace`. True if it was running.
+  bool stop(const Daemon& d, std::chrono::milliseconds grace) const;
+
+  std::optional<pid_t> runningPid(std::size_t i) const { return runningPid(replicaDaemon(i)); }
+  bool start(std::size_t i, const std::string& fogExe, std::string& error) const {
+    return start(replicaDaemon(i), fogExe, error);
+  }
+  bool stop(std::size_t i, std::chrono::milliseconds grace) const {
+    return stop(replicaDaemon(i), grace);
+  }
 
 private:
   std::filesystem::path dir_;

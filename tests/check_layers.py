@@ -27,6 +27,8 @@ LAYERS = {
     "pool/store": ["core", "core/os", "core/store", "pool/wire", "pool/ledger", "pool/core"],
     "pool/net": ["core", "core/os", "core/net", "core/store", "pool/wire", "pool/ledger",
                  "pool/core", "pool/store"],
+    "fogger": ["core", "pool/wire"],
+    "fogger/net": ["core", "core/os", "core/net", "core/store", "pool/wire", "pool/net", "fogger"],
     "lang": [],
     "stdlib": [],
     "runtime": [],
@@ -40,7 +42,7 @@ LAYERS = {
 }
 
 # Pure folders: no system headers or calls that do I/O, read a clock or draw randomness.
-PURE = {"core", "sim", "pool/wire", "pool/ledger", "pool/core", "pool/sim"}
+PURE = {"core", "sim", "pool/wire", "pool/ledger", "pool/core", "pool/sim", "fogger"}
 FORBIDDEN_HEADERS = re.compile(
     r"<(fstream|filesystem|thread|mutex|condition_variable|future|random|ctime|"
     r"sqlite3\.h|unistd\.h|fcntl\.h|termios\.h|sys/[a-z_]+\.h|netinet/[a-z_]+\.h|"

@@ -24,16 +24,19 @@ TxResult applied() {
   return {true, {}};
 }
 
-/// ceil(a × b / 1000) without overflow; nullopt past 64 bits.
-std::optional<std::uint64_t> perThousand(unsigned __int128 a, unsigned __int128 b) {
-  unsigned __int128 v = (a * b + 999) / 1000;
+/// a × b × c, or nullopt past 64 bits (each factor is below 2^64, so the first product fits in
+/// 128 bits, and the second is taken only when the first fits in 64).
+std::optional<std::uint64_t> product(std::uint64_t a, std::uint64_t b, std::uint64_t c = 1) {
+  unsigned __int128 v = (unsigned __int128)a * b;
+  if (v > std::numeric_limits<std::uint64_t>::max()) return std::nullopt;
+  v *= c;
   if (v > std::numeric_limits<std::uint64_t>::max()) return std::nullopt;
   return std::uint64_t(v);
 }
 
 /// What one replica of an order may cost: the most it pays one fogger.
 std::optional<std::uint64_t> perReplica(const PlaceOrder& t) {
-  return perThousand(t.maxPrice, (unsigned __int128)t.costBound * t.runs);
+  return product(t.maxPrice, t.costBound, t.runs);
 }
 
 std::string hex(const Digest& d) {
@@ -201,15 +204,15 @@ TxResult Ledger::apply(const AccountId& from, const PlaceOrder& t) {
     return refused("an order's timeout must be at least " +
                    std::to_string(PlaceOrder::kMinTimeoutMs) + " ms");
   auto each = perReplica(t);
-  auto total = each ? perThousand(*each, 1000 * (unsigned __int128)t.replicas) : std::nullopt;
+  auto total = each ? product(*each, t.replicas) : std::nullopt;
   if (!total) return refused("the order's escrow does not fit in 64 bits");
   Account& owner = accounts_[from];
   if (*total > owner.balance)
     return refused("insufficient balance for escrow: has " + std::to_string(owner.balance) +
                    ", needs " + std::to_string(*total) + " (max price " +
                    std::to_string(t.maxPrice) + " × cost bound " + std::to_string(t.costBound) +
-                   " × " + std::to_string(t.runs) + " runs / 1000, × " +
-                   std::to_string(t.replicas) + " replicas)");
+                   " × " + std::to_string(t.runs) + " runs × " + std::to_string(t.replicas) +
+                   " replicas)");
   // Match: every provider that meets every need, counting why the others do not.
   struct Candidate {
     std::int64_t score;
@@ -348,7 +351,7 @@ TxResult Ledger::apply(const AccountId& from, const Receipt& t) {
                    std::to_string(o.terms.runs));
   // Never more than the bound: work beyond it is not paid.
   std::uint64_t bound = o.terms.costBound * std::uint64_t(o.terms.runs); // fits: escrow did
-  auto pay = perThousand(a->price, std::min(r.work, bound));
+  auto pay = product(a->price, std::min(r.work, bound));
   FLO_CHECK(pay && *pay <= o.escrow); // price ≤ max price and work ≤ bound: within escrow
   a->state = Assignment::State::Done;
   a->paid = *pay;

@@ -61,7 +61,7 @@ struct RegisterProvider {
   std::uint32_t cores = 0;
   std::uint64_t memoryMiB = 0;
   std::string zone;
-  std::uint64_t price = 0; ///< tokens per 1,000 work units (the cost bound's unit)
+  std::uint64_t price = 0; ///< tokens per work unit (the cost bound's unit)
   std::string address;     ///< the fogger's transport endpoint, "host:port" (may be empty)
   Value::Map body() const;
   static RegisterProvider read(Fields& f);
@@ -119,9 +119,9 @@ struct UnstakeContract {
 
 /// A deployer's order for a job (docs/deploy.md): the bundle's manifest (its SHA-256, which
 /// the deployer signs by signing the order), the job, its needs, how many runs on how many
-/// foggers, the static cost bound of one run and the most the deployer pays per 1,000 work
-/// units. The ledger matches it to a group of capable foggers and moves
-/// ceil(maxPrice × costBound × runs / 1000) × replicas into escrow. Its id is orderId(sender,
+/// foggers, the static cost bound of one run and the most the deployer pays per work
+/// unit. The ledger matches it to a group of capable foggers and moves
+/// maxPrice × costBound × runs × replicas into escrow. Its id is orderId(sender,
 /// nonce).
 struct PlaceOrder {
   static constexpr std::string_view kName = "order";
@@ -135,7 +135,7 @@ struct PlaceOrder {
   std::uint32_t milliCores = 0;
   std::uint32_t runs = 1, replicas = 1;
   std::uint64_t costBound = 0; ///< work units of one run
-  std::uint64_t maxPrice = 0;  ///< tokens per 1,000 work units
+  std::uint64_t maxPrice = 0;  ///< tokens per work unit
   std::uint64_t timeoutMs = 60'000;
   Value::Map body() const;
   static PlaceOrder read(Fields& f);
@@ -180,8 +180,8 @@ struct RunResult {
   bool operator==(const RunResult&) const = default;
 };
 
-/// A fogger's receipt: its RunResult. Pays ceil(price × min(work, costBound × runs) / 1000)
-/// from escrow, at most once per assignment.
+/// A fogger's receipt: its RunResult. Pays price × min(work, costBound × runs) from escrow,
+/// at most once per assignment.
 struct Receipt {
   static constexpr std::string_view kName = "order-receipt";
   RunResult result;

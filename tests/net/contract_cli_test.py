@@ -51,7 +51,7 @@ def main():
         return json.loads(ok("account", "balance", name, "--json").stdout)["balance"]
 
     try:
-        ok("up", "--detach")
+        ok("up", "--detach", "--foggers", "0")
         ok("account", "new", "alice")
         ok("account", "new", "bob")
         ok("account", "transfer", "--from", "genesis", "--to", "alice", "100000")

@@ -122,7 +122,7 @@ class Fog:
                        f"{r.stdout!r} {r.stderr!r}")
 
     def up(self):
-        return self.ok("up", "--detach", timeout=60)
+        return self.ok("up", "--detach", "--foggers", "0", timeout=60)
 
     def replica_dir(self, i):
         return os.path.join(self.dir, f"replica-{i}")
@@ -612,7 +612,7 @@ def disk_fault(f, model, victim, damage, what):
     done = damage(os.path.join(f.replica_dir(victim), "replica.db"))
     print(f"  {what}: replica {victim}, {done}")
     log_before = len(f.log(victim))
-    up = f.run("up", "--detach", timeout=60)
+    up = f.run("up", "--detach", "--foggers", "0", timeout=60)
     log = f.log(victim)[log_before:].strip()
     started = bool(f.pid(victim))
     if started:

@@ -145,9 +145,9 @@ TEST_F(MarketLedger, OrderEscrowsAndReceiptPaysWithinTheBound) {
   Digest o = place(terms("x86_64", 64, 2));
   const Order* order = ledger->order(o);
   ASSERT_TRUE(order);
-  // 10 per 1,000 units × 5,000 × 3 runs = 150 per replica, 2 replicas.
-  EXPECT_EQ(order->escrow, 300u);
-  EXPECT_EQ(balance(0), 1'000'000u - 300);
+  // 10 per unit × 5,000 × 3 runs = 150,000 per replica, 2 replicas.
+  EXPECT_EQ(order->escrow, 300'000u);
+  EXPECT_EQ(balance(0), 1'000'000u - 300'000);
   ASSERT_EQ(order->group.size(), 2u);
   EXPECT_EQ(order->group[0], id(2)) << "the cheaper fogger first (equal reputation)";
   // Only the owner assigns, only from the group, and not more than the replicas.
@@ -158,16 +158,16 @@ TEST_F(MarketLedger, OrderEscrowsAndReceiptPaysWithinTheBound) {
   EXPECT_FALSE(run(0, AssignOrder{o, {id(1)}}).applied);
   ASSERT_TRUE(run(1, StartRun{o}).applied);
   EXPECT_FALSE(run(4, StartRun{o}).applied);
-  // Work beyond the bound is not paid: 7 per 1,000 × min(99,999, 15,000) = 105.
+  // Work beyond the bound is not paid: 7 × min(99,999, 15,000) = 105,000.
   ASSERT_TRUE(run(1, Receipt{result(o, 99'999)}).applied);
-  EXPECT_EQ(ledger->order(o)->assignments[0].paid, 105u);
-  EXPECT_EQ(balance(1), 1'000'000u - 100 + 105);
+  EXPECT_EQ(ledger->order(o)->assignments[0].paid, 105'000u);
+  EXPECT_EQ(balance(1), 1'000'000u - 100 + 105'000);
   EXPECT_FALSE(run(1, Receipt{result(o, 10)}).applied) << "paid once";
-  // ceil(5 × 1,001 / 1,000) = 6; then the order settles and the rest goes back.
+  // 5 × 1,001; then the order settles and the rest goes back.
   ASSERT_TRUE(run(2, Receipt{result(o, 1001)}).applied);
   EXPECT_EQ(ledger->order(o)->status, Order::Status::Settled);
   EXPECT_EQ(ledger->order(o)->escrow, 0u);
-  EXPECT_EQ(balance(0), 1'000'000u - 105 - 6);
+  EXPECT_EQ(balance(0), 1'000'000u - 105'000 - 5'005);
   EXPECT_EQ(ledger->provider(id(1))->completed, 1u);
   EXPECT_NE(ledger->orderJson(o).find("\"status\":\"settled\""), std::string::npos);
 }
@@ -203,7 +203,7 @@ TEST_F(MarketLedger, CancelRefundsWhatWasNotUsed) {
   ASSERT_TRUE(run(1, Receipt{result(o, 2000)}).applied);
   EXPECT_FALSE(run(4, CancelOrder{o}).applied) << "only the owner cancels";
   ASSERT_TRUE(run(0, CancelOrder{o}).applied);
-  EXPECT_EQ(balance(0), 1'000'000u - 10);
+  EXPECT_EQ(balance(0), 1'000'000u - 10'000);
   EXPECT_EQ(ledger->order(o)->status, Order::Status::Cancelled);
   EXPECT_EQ(ledger->provider(id(2))->failed, 0u) << "a cancel is not the fogger's failure";
   EXPECT_FALSE(run(2, Receipt{result(o, 10)}).applied);
@@ -260,7 +260,7 @@ TEST_F(MarketLedger, MalformedOrdersAreRefused) {
   t.costBound = ~std::uint64_t(0);
   EXPECT_NE(run(0, t).error.find("64 bits"), std::string::npos);
   t = terms();
-  t.costBound = 100'000'000;
+  t.costBound = 100'000;
   EXPECT_NE(run(0, t).error.find("insufficient balance for escrow"), std::string::npos);
   EXPECT_FALSE(run(0, StartRun{core::hash(text("x"))}).applied);
   EXPECT_EQ(balance(0), 1'000'000u);
