@@ -218,18 +218,30 @@ int deploy(Context& c) {
   auto progress = [&](const std::string& step) {
     c.err << "deploy: [" << fixed(since(t0), 2) << " s] " << step << std::endl;
   };
-  // Compiling: a bundle for every target floc knows.
+  // Compiling: a bundle for every target floc knows, kept by the source's hash (the same source
+  // and compiler give the same bundle, docs/bundles.md), so deploying it again starts at once.
   fs::path floc = fs::path(selfExecutable()).parent_path() / "floc";
   if (!fs::exists(floc)) return c.fail("cannot find floc beside fog (" + floc.string() + ")");
-  fs::create_directories(jobsDir(*fog));
-  fs::path bundle = jobsDir(*fog) / (".bundle-" + std::to_string(::getpid()));
-  fs::remove_all(bundle);
-  progress("compiling " + c.options.file);
-  auto built = core::runProcess(
-      {floc.string(), "build", "--bundle", c.options.file, "-o", bundle.string()}, 300s);
-  if (built.status != 0) {
-    c.err << built.err;
-    return c.fail("floc could not build a bundle of " + c.options.file);
+  auto source = readBytes(c.options.file);
+  if (!source) return c.fail("cannot read " + c.options.file, kUsage);
+  fs::path bundle = jobsDir(*fog) / "bundles" / hex(core::sha256(*source)).substr(0, 32);
+  if (!fs::exists(bundle / "manifest.json")) {
+    progress("compiling " + c.options.file);
+    fs::path tmp = bundle;
+    tmp += ".tmp-" + std::to_string(::getpid());
+    fs::create_directories(tmp.parent_path());
+    auto built = core::runProcess(
+        {floc.string(), "build", "--bundle", c.options.file, "-o", tmp.string()}, 300s);
+    if (built.status != 0) {
+      c.err << built.err;
+      fs::remove_all(tmp);
+      return c.fail("floc could not build a bundle of " + c.options.file);
+    }
+    std::error_code ec;
+    fs::rename(tmp, bundle, ec);
+    if (ec) fs::remove_all(tmp); // another deploy of the same source got there first
+  } else {
+    progress("compiled already: " + bundle.string());
   }
   auto manifestBytes = readBytes(bundle / "manifest.json");
   auto manifest =
@@ -289,7 +301,6 @@ int deploy(Context& c) {
   std::string idHex = hex(id);
   fs::path dir = jobsDir(*fog) / idHex.substr(0, 16);
   fs::create_directories(dir / "outputs");
-  fs::rename(bundle, dir / "bundle");
   nlohmann::json record = {
       {"id", idHex},        {"file", c.options.file},     {"job", order.job}, {"owner", from},
       {"runs", order.runs}, {"replicas", order.replicas}, {"height", height}};
@@ -353,7 +364,7 @@ int deploy(Context& c) {
     for (auto& p : fresh) {
       std::string triple = p.arch + "-linux-gnu";
       std::string file = manifest["targets"][triple].value("file", "");
-      auto object = readBytes(dir / "bundle" / file);
+      auto object = readBytes(bundle / file);
       auto addr = core::UdpNode::parseAddress(p.address);
       if (!object || !addr) {
         p.answered = true;
@@ -444,6 +455,15 @@ int deploy(Context& c) {
   }
   last = queryOrder(*client->pool, id, error);
   if (!last) return c.fail(error);
+  if ((*last)["status"] == "open") { // a fogger never answered: what was not used comes back
+    if (submitTx(*client->pool, payer->current, fog->genesis(), pool::CancelOrder{id}, height,
+                 error))
+      progress("cancelled the order: not every fogger finished in time");
+    else
+      c.warn("could not cancel the order: " + error);
+    last = queryOrder(*client->pool, id, error);
+    if (!last) return c.fail(error);
+  }
   std::uint64_t paid = 0;
   for (const auto& a : (*last)["assignments"]) paid += a["paid"].get<std::uint64_t>();
   progress("order " + (*last)["status"].get<std::string>() + ": paid " + std::to_string(paid) +

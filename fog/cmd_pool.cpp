@@ -7,6 +7,7 @@
 #include "core/identity.h"
 #include "core/net/udp_node.h"
 #include "core/os/system.h"
+#include "core/store/keystore.h"
 #include "fog/commands.h"
 #include "fog/local_fog.h"
 #include "fog/pool_session.h"
@@ -231,11 +232,40 @@ int status(Context& c) {
     }
     list.push_back(j);
   }
+  // The foggers: their processes, and their record as the pool has it.
+  nlohmann::json foggers = nlohmann::json::array(), offers = nlohmann::json::array();
+  if (fog->foggers() > 0 && serving > 0) {
+    pool::Query q;
+    q.providers = true;
+    if (auto a = client->pool->ask(q, 3s, error))
+      offers = nlohmann::json::parse(a->providersJson, nullptr, false);
+  }
+  core::Keystore keys(fog->home());
+  for (std::size_t j = 0; j < fog->foggers(); ++j) {
+    auto d = fog->foggerDaemon(j);
+    auto pid = fog->runningPid(d);
+    auto config = fogger::FoggerConfig::load(d.config.string(), error);
+    nlohmann::json f{{"index", j},
+                     {"pid", pid ? nlohmann::json(*pid) : nlohmann::json(nullptr)},
+                     {"addr", config ? config->listen : ""},
+                     {"arch", config ? config->arch : ""}};
+    auto pub = keys.loadPublic("fogger-" + std::to_string(j), error);
+    std::string did = pub ? core::didKey(pub->state.currentKey) : "";
+    f["did"] = did;
+    if (offers.is_array())
+      for (const auto& o : offers)
+        if (o.value("did", "") == did)
+          for (const char* k : {"stake", "completed", "failed", "slashed", "price"}) f[k] = o[k];
+    foggers.push_back(f);
+  }
   if (c.options.json) {
-    c.out << nlohmann::json{{"replicas", list}, {"faults_tolerated", fog->genesis().faults()}}.dump(
-                 2)
+    c.out << nlohmann::json{{"replicas", list},
+                            {"foggers", foggers},
+                            {"faults_tolerated", fog->genesis().faults()}}
+                 .dump(2)
           << "\n";
   } else {
+
     c.out << "fog " << fog->dir().string() << ": " << serving << " of " << fog->replicas()
           << " replicas serving (tolerates " << fog->genesis().faults() << " faulty)\n";
     for (const auto& j : list) {
@@ -249,6 +279,16 @@ int status(Context& c) {
               << "  root " << j["state_root"].get<std::string>().substr(0, 16);
       else if (!j["pid"].is_null())
         c.out << "  (no answer)";
+      c.out << "\n";
+    }
+    for (const auto& f : foggers) {
+      c.out << "  fogger " << f["index"] << "   " << f["addr"].get<std::string>() << "  "
+            << (f["pid"].is_null() ? std::string("not running")
+                                   : "pid " + std::to_string(f["pid"].get<int>()))
+            << "  " << f["arch"].get<std::string>();
+      if (f.contains("stake"))
+        c.out << "  stake " << f["stake"] << "  runs done " << f["completed"] << ", failed "
+              << f["failed"] << ", slashed " << f["slashed"];
       c.out << "\n";
     }
   }

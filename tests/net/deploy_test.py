@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""`fog deploy` end to end on a local fog (issue 14): four replica processes and two foggers (one
+aarch64 under qemu when the machine has it). Checks, each able to fail:
+
+1. a deployed job runs on both foggers (both architectures), each fogger's output is exactly the
+   program's (tests/golden/examples/thermostat_job.expected), the chains verify (`fog results`,
+   `fog provenance lineage`), the order settles, each fogger is paid price x measured work and
+   the deployer gets the rest back, and the accounts still hold the supply;
+2. a stored result that was tampered with no longer verifies;
+3. a job no fogger can take is refused, naming the constraint;
+4. a fogger killed with kill -9 never answers: the order is cancelled and refunded, nobody is
+   paid; `fog up --detach` restarts it;
+5. a fogger whose receipt contradicts what it signed to the deployer is slashed: its stake goes
+   to the deployer and it is matched no more.
+
+Usage: deploy_test.py FOG REPO. Every command is bounded in time; the fog is stopped whatever
+happens.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+CLI_TIMEOUT = 90
+SUPPLY = 1_000_000_000
+FOGGER_FUNDS = 1_000
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def main():
+    fog, repo = sys.argv[1], sys.argv[2]
+    work = tempfile.mkdtemp(prefix="deploy-test-")
+    d = os.path.join(work, "fog")
+    env = dict(os.environ, FOG_PASSPHRASE="")
+    job = os.path.join(repo, "examples", "thermostat_job.flo")
+    expected = open(os.path.join(repo, "tests", "golden", "examples",
+                                 "thermostat_job.expected")).read().splitlines()
+
+    def run(*args):
+        cmd = [fog, *args, "--dir", d]
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=CLI_TIMEOUT,
+                                  env=env)
+        except subprocess.TimeoutExpired:
+            raise Fail(f"hung: {' '.join(cmd)}")
+
+    def ok(*args):
+        r = run(*args)
+        check(r.returncode == 0, f"fog {' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
+        return r
+
+    def holds(name):
+        a = json.loads(ok("account", "balance", name, "--json").stdout)
+        return a["balance"], a["stake"] + a["unbonding"]
+
+    def status():
+        return json.loads(ok("status", "--json").stdout)
+
+    def conserved(what):
+        total = sum(sum(holds(n)) for n in ("genesis", "fogger-0", "fogger-1"))
+        check(total == SUPPLY + 2 * FOGGER_FUNDS,
+              f"{what}: the accounts hold {total}, not {SUPPLY + 2 * FOGGER_FUNDS}")
+
+    def deploy(*extra):
+        r = run("deploy", job, "--json", *extra)
+        try:
+            return r, json.loads(r.stdout) if r.stdout.strip() else None
+        except json.JSONDecodeError:
+            raise Fail(f"fog deploy printed no JSON: {r.stdout!r} {r.stderr}")
+
+    try:
+        up = ok("up", "--detach")
+        foggers = status()["foggers"]
+        check(len(foggers) == 2 and all(f["pid"] for f in foggers),
+              f"fog up did not start two foggers: {foggers}")
+        arches = sorted(f["arch"] for f in foggers)
+        print(f"foggers: {arches}; {up.stdout.count('replica ')} replicas")
+
+        # 1. A deployment on both foggers.
+        before = {n: holds(n) for n in ("genesis", "fogger-0", "fogger-1")}
+        r, out = deploy()
+        check(r.returncode == 0, f"fog deploy exited {r.returncode}: {r.stderr}")
+        order = out["order"]
+        check(order["status"] == "settled", f"the order is {order['status']}")
+        results = out["results"]
+        check(sorted(x["arch"] for x in results) == arches,
+              f"the job ran on {[x['arch'] for x in results]}, not on {arches}")
+        for x in results:
+            check(x["verified"], f"{x['fogger']}: {x.get('error')}")
+            check(x["lines"] == expected,
+                  f"{x['arch']} printed {x['lines']}, the program prints {expected}")
+        paid = {a["fogger"]: a["paid"] for a in order["assignments"]}
+        for a in order["assignments"]:
+            check(a["state"] == "done" and a["result"]["runs"] == 3, f"assignment {a}")
+            check(a["paid"] == a["price"] * a["result"]["work"] and a["paid"] > 0,
+                  f"paid {a['paid']} for work {a['result']['work']} at price {a['price']}")
+        after = {n: holds(n) for n in before}
+        check(before["genesis"][0] - after["genesis"][0] == sum(paid.values()),
+              f"the deployer paid {before['genesis'][0] - after['genesis'][0]}, "
+              f"the foggers got {sum(paid.values())}")
+        conserved("after a settled deployment")
+        print(f"deployed in {out['seconds']:.2f} s, first result "
+              f"{min(x['first_result_ms'] for x in results)} ms, paid {paid}")
+        jid = out["job"][:16]
+        res = json.loads(ok("results", jid, "--json").stdout)
+        check(len(res["results"]) == 2 and all(x["verified"] for x in res["results"]),
+              f"fog results: {res}")
+        head = res["results"][0]["items"][-1]["item"]
+        lin = subprocess.run([fog, "provenance", "lineage", head, "--db",
+                              os.path.join(d, "jobs", "provenance.db")],
+                             capture_output=True, text=True, timeout=CLI_TIMEOUT, env=env)
+        check(lin.returncode == 0 and "lineage verified" in lin.stdout,
+              f"lineage of {head}: {lin.stdout} {lin.stderr}")
+        check(len(ok("logs", jid).stdout.splitlines()) >= 2, "fog logs shows nothing")
+        check(jid in ok("jobs").stdout, "fog jobs does not list the job")
+
+        # 2. Tampered results do not verify.
+        outputs = os.path.join(d, "jobs", jid, "outputs")
+        victim = os.path.join(outputs, sorted(os.listdir(outputs))[0])
+        data = bytearray(open(victim, "rb").read())
+        at = data.find(b"heating on")
+        data[at] = ord("H")
+        open(victim, "wb").write(bytes(data))
+        t = run("results", jid)
+        check(t.returncode == 1 and "NOT verified" in t.stdout,
+              f"a tampered result verifies: {t.returncode} {t.stdout}")
+
+        # 3. A job no fogger can take.
+        big = os.path.join(work, "big.flo")
+        open(big, "w").write(open(job).read().replace("mem 16M", "mem 4G"))
+        r = run("deploy", big)
+        check(r.returncode == 1 and "no group of 2 foggers" in r.stderr and
+              "less memory free (at most 512 MiB)" in r.stderr,
+              f"an impossible job: {r.returncode} {r.stderr}")
+        conserved("after a refused order")
+
+        # 4. A fogger killed with kill -9 before it answers: refunded, nobody paid.
+        x86 = next(f for f in status()["foggers"] if f["arch"] == "x86_64")
+        os.kill(x86["pid"], signal.SIGKILL)
+        before = {n: holds(n) for n in ("genesis", "fogger-0", "fogger-1")}
+        r, out = deploy("--replicas", "1", "--timeout", "3")
+        check(r.returncode == 1, f"a deployment to a dead fogger exited {r.returncode}")
+        check(out["order"]["status"] in ("cancelled", "expired"),
+              f"the order is {out['order']['status']}")
+        check(all(a["paid"] == 0 for a in out["order"]["assignments"]), "a dead fogger was paid")
+        check({n: holds(n) for n in before} == before, "balances moved for a job that never ran")
+        ok("up", "--detach")
+        check(all(f["pid"] for f in status()["foggers"]), "fog up did not restart the fogger")
+
+        # 5. A fogger that forges its receipt is slashed.
+        other = next(f for f in status()["foggers"] if f["arch"] != "x86_64" or
+                     len(set(arches)) == 1 and f["index"] == 1)
+        cfg = os.path.join(d, f"fogger-{other['index']}", "fogger.json")
+        os.kill(other["pid"], signal.SIGTERM)
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{other['pid']}"):
+                break
+            time.sleep(0.05)
+        c = json.load(open(cfg))
+        c["fault"] = "forge"
+        json.dump(c, open(cfg, "w"))
+        ok("up", "--detach")
+        name = f"fogger-{other['index']}"
+        _, stake = holds(name)
+        check(stake >= 10, f"{name} has no stake to lose: {stake}")
+        before = holds("genesis")
+        r, out = deploy()
+        check("slashed" in r.stderr, f"the forged receipt went unnoticed: {r.stderr}")
+        check(holds(name)[1] == 0, f"{name} kept its stake")
+        mine = [a for a in out["order"]["assignments"] if a["slashed"]]
+        check(len(mine) == 1, f"slashed assignments: {out['order']['assignments']}")
+        f = next(f for f in status()["foggers"] if f["index"] == other["index"])
+        check(f["slashed"] == 1 and f["stake"] == 0, f"fog status: {f}")
+        conserved("after a slash")
+        r = run("deploy", job)
+        check(r.returncode == 1 and "staked less than 10" in r.stderr,
+              f"a slashed fogger is still matched: {r.stderr}")
+        print("PASS deploy: both architectures, verified results, settled, tamper caught, "
+              "constraint named, dead fogger refunded, forged receipt slashed")
+        return 0
+    except Fail as e:
+        print(f"FAIL: {e}")
+        for log in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            p = os.path.join(d, log, "fogger.log")
+            if os.path.exists(p):
+                print(f"--- {p}\n{open(p).read()[-2000:]}")
+        return 1
+    finally:
+        run("down")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
