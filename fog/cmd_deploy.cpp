@@ -436,7 +436,7 @@ int deploy(Context& c) {
         for (const auto& a : (*last)["assignments"])
           if (a["fogger"] == did && a["state"] != "done") receipted = false;
     if ((*last)["status"] != "open" || receipted) break;
-    std::this_thread::sleep_for(200ms);
+    std::this_thread::sleep_for(50ms);
   }
   for (auto& [did, p] : parts) {
     if (!p.verified || !last) continue;

@@ -88,6 +88,9 @@ void addJobOptions(CLI::App& app, Options& o);
 int results(Context& c);
 int logs(Context& c);
 int cancel(Context& c);
+// cmd_bench_deploy.cpp: fog bench deploy
+void addBenchDeployOptions(CLI::App& app, Options& o);
+int benchDeploy(Context& c);
 
 void addPoolRunOptions(CLI::App& app, Options& o);
 int poolRun(Context& c);
