@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
-# The main job for now: set up, build floc and fog, check the example mission, build it to native
-# code for x86-64 and aarch64, and run both (the ARM build under qemu); a flow (sensor_flow) on
-# both; a job bundle built for both and run by fog's job host; then the trust layer: two
-# identities on two "machines" (two FOG_HOMEs), the vehicle signs the final store and sends it
-# and its signature over the encrypted transport to the ground station's did:difuon, which
-# verifies what it received; then the pool: `fog up --detach` starts 4 replica processes, accounts
-# pay and stake (each transaction acknowledged by f+1 matching commits), the first leader is
-# killed with kill -9 and the pool keeps committing, `fog up --detach` restarts it and it catches
-# up, a replica's chain is verified against the genesis, and `fog down` stops the fog.
+# The main job: set up, build floc and fog, then `fog up --detach` a local fog (4 replica
+# processes and 2 foggers: one x86-64, one aarch64 under qemu) and `fog deploy` a job to it: it
+# is compiled, ordered (escrow), run on both architectures, its output comes back as signed
+# provenance chains that are verified, and the foggers are paid for the work they measured. Then
+# the rest of what works: the example mission built to native code for x86-64 and aarch64, a
+# flow, a job bundle run by fog's job host, contracts proven by floc verify, the trust layer
+# (identities, a signed store sent over the encrypted transport), and the pool (accounts, stake,
+# a contract deployed and called, the first leader killed with kill -9 and restarted, a chain
+# verified); `fog down` stops the fog.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build.sh floc fog
+bash scripts/build.sh floc fog flo-host
+cmake --build build --target flo_host_aarch64 >/dev/null 2>&1 || true # when aarch64 is there
+
+echo "== fog up: a local fog of 4 replica processes and 2 foggers on loopback"
+fogdir=$(mktemp -d)/fog
+demo=$(mktemp -d)
+listener=
+cleanup_fog() { build/bin/fog down --dir "$fogdir" >/dev/null 2>&1 || true; }
+trap 'cleanup_fog; [ -n "$listener" ] && kill "$listener" 2>/dev/null; rm -rf "$demo" "$(dirname "$fogdir")"' EXIT
+build/bin/fog up --dir "$fogdir" --detach
+echo "== fog deploy examples/thermostat_job.flo: compile, order, run on both foggers, settle"
+build/bin/fog deploy examples/thermostat_job.flo --dir "$fogdir"
+job=$(ls "$fogdir/jobs" | grep -v -e bundles -e provenance | head -1)
+echo "== fog results $job: each fogger's output, its signed chain verified again"
+build/bin/fog results "$job" --dir "$fogdir"
+echo "== fog provenance lineage: the last item of one fogger's output, back to its source"
+item=$(build/bin/fog results "$job" --dir "$fogdir" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["items"][-1]["item"])')
+build/bin/fog provenance lineage "$item" --db "$fogdir/jobs/provenance.db"
+echo "== the settled payment: the job on the pool, and what the foggers hold now"
+build/bin/fog jobs --dir "$fogdir"
+build/bin/fog account balance fogger-0 --dir "$fogdir"
+build/bin/fog account balance fogger-1 --dir "$fogdir"
+build/bin/fog status --dir "$fogdir"
+
 example=${1:-examples/mission.flo}
 echo "== floc check $example"
 build/bin/floc check "$example" && echo "ok: no errors or warnings"
@@ -54,9 +77,6 @@ fi
 echo "(the underflow above is caught, with its counterexample: floc verify exits 1)"
 
 echo "== fog: the vehicle signs the final store and sends it, encrypted, to the ground station"
-demo=$(mktemp -d)
-listener=
-trap '[ -n "$listener" ] && kill "$listener" 2>/dev/null; rm -rf "$demo"' EXIT
 export FOG_PASSPHRASE=demo
 ground=$(FOG_HOME=$demo/ground build/bin/fog id new ground | sed -n 2p)
 vehicle=$(FOG_HOME=$demo/vehicle build/bin/fog id new vehicle | sed -n 2p)
@@ -78,12 +98,7 @@ cat "$demo/listener.out"
 echo "== the ground station verifies what it received"
 FOG_HOME=$demo/ground build/bin/fog verify "$demo/inbox/1" "$demo/inbox/2"
 
-echo "== the pool: a local fog of 4 replica processes on loopback (fog up --detach)"
-bash scripts/build.sh fog >/dev/null
-fogdir=$(mktemp -d)/fog
-cleanup_fog() { build/bin/fog down --dir "$fogdir" >/dev/null 2>&1 || true; }
-trap 'cleanup_fog; [ -n "$listener" ] && kill "$listener" 2>/dev/null; rm -rf "$demo" "$(dirname "$fogdir")"' EXIT
-build/bin/fog up --dir "$fogdir" --detach
+echo "== the pool: accounts, transfers and stake on the same local fog"
 build/bin/fog account new alice --dir "$fogdir"
 build/bin/fog account new bob --dir "$fogdir"
 echo "== transfers, each acknowledged by f+1 matching commits"
