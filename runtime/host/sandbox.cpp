@@ -82,7 +82,8 @@ bool installFilter(std::string& error) {
   auto allowIf = [&](int nr, scmp_arg_cmp cmp) {
     rc = rc ? rc : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
   };
-  // fstat() is newfstatat(fd, "", buf, AT_EMPTY_PATH) in glibc: a descriptor, never a path.
+  // fstat() is newfstatat(fd, "", buf, AT_EMPTY_PATH) in glibc. The filter cannot read the
+  // path, so a job could still stat (never open) a name, which the root keeps to its own.
   allowIf(SCMP_SYS(newfstatat), {3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH});
   allowIf(SCMP_SYS(fcntl), {1, SCMP_CMP_EQ, F_GETFL, 0});
   allowIf(SCMP_SYS(ioctl), {1, SCMP_CMP_EQ, TCGETS, 0}); // isatty

@@ -232,6 +232,27 @@ def rogues(host, compiler, triple, arch_dir, tmp, seccomp, skip=(), extra=()):
     listener.stopped = True
 
 
+def processes_as_nobody(host, tmp):
+    """Without seccomp, RLIMIT_NPROC is what stops a job's processes, and it binds every user
+    but root: a root test runs the fork rogue as nobody (setpriv) to prove it."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return
+    d = make_bundle(tmp, "fork", ["cc", "c++"], "x86_64-linux-gnu", {}, "nobody")
+    if not d:
+        return
+    for path in (tmp, os.path.dirname(d), d):
+        os.chmod(path, 0o755)
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *host]
+    rc, out, err = host_run(nobody, d, "fork", "--no-sandbox")
+    if rc != 0:
+        problems.append(f"nobody fork: the control (--no-sandbox) did not fork: {out!r} {err!r}")
+    rc, out, err = host_run(nobody, d, "fork", "--no-seccomp")
+    if rc == 0 or "fork:" not in out:
+        problems.append(f"nobody fork --no-seccomp: not denied: {rc} {out!r} {err!r}")
+    else:
+        print(f"x86_64--no-seccomp fork as nobody: denied: {out.strip()}")
+
+
 def examples(host, floc, root, tmp):
     """Every job of every example bundle prints the same under the sandbox as without it."""
     ran = 0
@@ -270,6 +291,7 @@ def main():
         # seccomp stops its processes).
         rogues(host, ["cc", "c++"], "x86_64-linux-gnu", "x86_64", tmp, seccomp=False,
                skip=("fork",) if os.geteuid() == 0 else (), extra=("--no-seccomp",))
+        processes_as_nobody(host, tmp)
         examples(host, floc, root, tmp)
         if len(sys.argv) > 5 and shutil.which("aarch64-linux-gnu-gcc"):
             # Under qemu: no seccomp and no user namespace (qemu is multi-threaded), RLIMIT_AS
