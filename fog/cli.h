@@ -45,6 +45,9 @@ struct Options {
   std::string bundleDir;
   std::uint32_t runs = 3;
   bool work = false;
+  std::uint64_t jobMemoryMiB = 256; ///< the job's sandbox (runtime/host/sandbox.h)
+  std::uint64_t jobCpuSeconds = 10;
+  bool noSandbox = false;
   // net
   std::string addr = "127.0.0.1:0";
   std::string to;

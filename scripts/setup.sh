@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git python3
   antlr4 libantlr4-runtime-dev
   llvm-19-dev clang-19 libclang-rt-19-dev lld-19
-  libsodium-dev libssl-dev libsqlite3-dev libboost-dev libz3-dev
+  libsodium-dev libssl-dev libsqlite3-dev libboost-dev libz3-dev libseccomp-dev
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
   g++-aarch64-linux-gnu qemu-user

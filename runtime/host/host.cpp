@@ -1,20 +1,18 @@
 /// \file
-/// The job host (host.h): manifest, hash check, memory-file load, one child per job.
+/// The job host (host.h): manifest, hash check, memory-file load; the child is child.cpp.
 #include "runtime/host/host.h"
 
+#include "runtime/host/child.h"
 #include "runtime/host/sha256.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace flo::host {
@@ -100,7 +98,7 @@ std::optional<std::string> checkedObject(const std::string& dir, const Manifest&
 }
 
 std::optional<int> runJob(const std::string& dir, const std::string& job, const RunOptions& o,
-                          std::string& error) {
+                          std::string& error, RunReport* report) {
   auto m = readManifest(dir, error);
   if (!m) return std::nullopt;
   if (std::find(m->jobs.begin(), m->jobs.end(), job) == m->jobs.end()) {
@@ -128,49 +126,9 @@ std::optional<int> runJob(const std::string& dir, const std::string& job, const 
     }
     done += std::size_t(n);
   }
-  std::fflush(stdout);
-  std::fflush(stderr);
-  pid_t child = fork();
-  if (child < 0) {
-    close(fd);
-    return error = "cannot start a process for the job", std::nullopt;
-  }
-  if (child == 0) {
-    std::string path = "/proc/self/fd/" + std::to_string(fd);
-    void* so = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!so) {
-      std::fprintf(stderr, "error: cannot load the job's object: %s\n", dlerror());
-      _exit(3);
-    }
-    using Entry = int (*)(int, char**);
-    auto entry = reinterpret_cast<Entry>(dlsym(so, "flo_bundle_main"));
-    if (!entry) {
-      std::fprintf(stderr, "error: the object has no flo_bundle_main\n");
-      _exit(3);
-    }
-    std::string runs = std::to_string(o.runs);
-    std::vector<std::string> args = {m->source.empty() ? "job" : m->source, "--job", job, "--runs",
-                                     runs};
-    if (o.work) args.emplace_back("--work");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = entry(int(args.size()), argv.data());
-    std::fflush(stdout);
-    std::fflush(stderr);
-    _exit(rc);
-  }
+  auto rc = runInChild(fd, *m, job, o, error, report);
   close(fd);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0)
-    if (errno != EINTR) return error = "lost the job's process", std::nullopt;
-  if (WIFEXITED(status)) {
-    if (WEXITSTATUS(status) == 3)
-      return error = "the job's object could not be loaded", std::nullopt;
-    return WEXITSTATUS(status);
-  }
-  error = "the job's process ended by signal " + std::to_string(WTERMSIG(status));
-  return std::nullopt;
+  return rc;
 }
 
 } // namespace flo::host

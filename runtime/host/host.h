@@ -9,6 +9,8 @@
 /// every architecture a fogger runs (flo-host is cross-built for aarch64 like the runtime).
 #pragma once
 
+#include "runtime/host/sandbox.h"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -44,14 +46,24 @@ std::optional<std::string> checkedObject(const std::string& dir, const Manifest&
 
 struct RunOptions {
   std::uint32_t runs = 3;
-  bool work = false; ///< print each run's measured work and bound on stderr
+  bool work = false;    ///< print each run's measured work and bound on stderr
+  SandboxLimits limits; ///< the child's sandbox (sandbox.h); on unless limits.enabled is false
+  int outFd = -1;       ///< where the job's stdout goes (a fogger's pipe); -1: this stdout
 };
 
-/// Runs job `job` of the bundle in `dir` for this machine: its output goes to this process's
-/// stdout and stderr. Returns the job's exit status (0 ok, 1 the program failed, 2 usage), or
-/// nullopt and `error` when the bundle is refused (no such job, a job that needs another
-/// architecture, no object for this one, a hash mismatch) or the object cannot be loaded.
+/// How a run went, beyond its exit status.
+struct RunReport {
+  std::string sandbox; ///< the layers that applied (SandboxState::describe), empty without
+};
+
+/// Runs job `job` of the bundle in `dir` for this machine in a sandboxed child: its output goes
+/// to `o.outFd` (or this process's stdout) and this process's stderr. Returns the job's exit
+/// status (0 ok, 1 the program failed, 2 usage), or nullopt and `error` when the bundle is
+/// refused (no such job, a job that needs another architecture, no object for this one, a hash
+/// mismatch), the object cannot be loaded, or the job was ended: by a limit ("the job exceeded
+/// its CPU time (10 s)", "the job ran out of memory (256 MiB)"), by a forbidden system call or
+/// by a signal. `report`, when given, says which sandbox layers applied.
 std::optional<int> runJob(const std::string& dir, const std::string& job, const RunOptions& o,
-                          std::string& error);
+                          std::string& error, RunReport* report = nullptr);
 
 } // namespace flo::host
