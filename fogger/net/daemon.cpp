@@ -33,6 +33,9 @@ namespace {
 
 volatile std::sig_atomic_t signalled = 0;
 
+/// CPU seconds a job run may take on a fogger before the host stops it.
+constexpr int kCpuSeconds = 30;
+
 std::optional<std::string> readText(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   if (!f) return std::nullopt;
@@ -199,8 +202,13 @@ private:
     log_ << "fogger: running job '" << o.job << "' of order " << hex(o.order).substr(0, 16)
          << " for " << d.did << std::endl;
     std::vector<std::string> argv = cfg_.executor;
+    // The host sandboxes the job (docs/bundles.md): the memory the order asked for (at least
+    // 16 MiB: the runtime's own), CPU time well beyond what a bounded job needs, and -v so the
+    // log says which layers applied.
+    std::uint64_t memory = std::max<std::uint64_t>(order.value("memory_mib", 0u), 16);
     for (std::string a : {bundle.string(), o.job, std::string("--runs"), std::to_string(o.runs),
-                          std::string("--work")})
+                          std::string("--work"), std::string("--memory"), std::to_string(memory),
+                          std::string("--cpu"), std::to_string(kCpuSeconds), std::string("-v")})
       argv.push_back(a);
     auto t0 = std::chrono::steady_clock::now();
     core::ProcessResult e = core::runProcess(argv, 120s, 4u << 20);

@@ -123,7 +123,9 @@ def main():
                              capture_output=True, text=True, timeout=CLI_TIMEOUT, env=env)
         check(lin.returncode == 0 and "lineage verified" in lin.stdout,
               f"lineage of {head}: {lin.stdout} {lin.stderr}")
-        check(len(ok("logs", jid).stdout.splitlines()) >= 2, "fog logs shows nothing")
+        logs = ok("logs", jid).stdout
+        check(logs.count("sandbox: rlimits no-new-privs") == 2,
+              f"the foggers' logs do not show their jobs sandboxed: {logs}")
         check(jid in ok("jobs").stdout, "fog jobs does not list the job")
 
         # 2. Tampered results do not verify.
