@@ -16,6 +16,7 @@
 #include "fog/commands.h"
 #include "fog/local_fog.h"
 #include "fog/pool_session.h"
+#include "pool/ledger/ledger.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -150,6 +151,7 @@ struct Part {
   std::optional<pool::RunResult> result;
   std::vector<core::ProvenanceRecord> records;
   double seconds = 0;
+  Clock::time_point sent{};
 };
 
 /// Picks `n` foggers of the group: first one of each architecture the bundle has an object for
@@ -374,6 +376,7 @@ int deploy(Context& c) {
       }
       fogger::BundleOffer offer{id, order.job, order.runs, triple, *manifestBytes, *object};
       node->send(*addr, p.key, fogger::encode(offer));
+      p.sent = Clock::now();
       progress("sent the bundle (" + triple + ", " + std::to_string(object->size() / 1024) +
                " KiB) to " + p.did.substr(0, 16) + "… at " + p.address);
       parts[p.did] = std::move(p);
@@ -394,6 +397,13 @@ int deploy(Context& c) {
         500ms);
     std::size_t good = 0, open = 0;
     for (auto& [did, p] : parts) {
+      // Silent past the start deadline: its assignment lapses on the pool, so another member
+      // of the group can take its place.
+      if (!p.answered &&
+          Clock::now() - p.sent > std::chrono::milliseconds(pool::kStartDeadlineMs) + 1s) {
+        p.answered = true;
+        p.refusal = "no answer within the start deadline";
+      }
       if (!p.answered) {
         ++open;
         continue;
@@ -459,7 +469,7 @@ int deploy(Context& c) {
     if (submitTx(*client->pool, payer->current, fog->genesis(), pool::CancelOrder{id}, height,
                  error))
       progress("cancelled the order: not every fogger finished in time");
-    else
+    else if (error.find("is expired") == std::string::npos) // expired first: refunded anyway
       c.warn("could not cancel the order: " + error);
     last = queryOrder(*client->pool, id, error);
     if (!last) return c.fail(error);

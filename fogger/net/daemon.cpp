@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -199,6 +200,11 @@ private:
     }
     if (!submit(pool::StartRun{o.order}, error))
       return refuse(d, o.order, "cannot start: " + error);
+    if (cfg_.fault == "crash") { // dies mid-run: started on the pool, never answers
+      log_ << "fogger: (fault crash) exiting after starting order " << hex(o.order).substr(0, 16)
+           << std::endl;
+      std::_Exit(9);
+    }
     log_ << "fogger: running job '" << o.job << "' of order " << hex(o.order).substr(0, 16)
          << " for " << d.did << std::endl;
     std::vector<std::string> argv = cfg_.executor;

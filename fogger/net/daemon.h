@@ -33,7 +33,7 @@ struct FoggerConfig {
   /// The job host command, the bundle's folder and the job's arguments follow it.
   std::vector<std::string> executor;
   /// Test only: "forge" gives the pool a receipt that contradicts what it sent the deployer;
-  /// "silent" never starts what it is assigned.
+  /// "silent" never starts what it is assigned; "crash" exits once it has started a run.
   std::string fault;
 
   std::string toJson() const;

@@ -8,8 +8,9 @@ aarch64 under qemu when the machine has it). Checks, each able to fail:
    the deployer gets the rest back, and the accounts still hold the supply;
 2. a stored result that was tampered with no longer verifies;
 3. a job no fogger can take is refused, naming the constraint;
-4. a fogger killed with kill -9 never answers: the order is cancelled and refunded, nobody is
-   paid; `fog up --detach` restarts it;
+4. a fogger killed with kill -9 never answers: its assignment lapses and the job goes to
+   another fogger of the group, the dead one unpaid and a failure on its record; a fogger that
+   dies once started: the order is cancelled and refunded, nobody paid;
 5. a fogger whose receipt contradicts what it signed to the deployer is slashed: its stake goes
    to the deployer and it is matched no more.
 
@@ -72,6 +73,20 @@ def main():
         total = sum(sum(holds(n)) for n in ("genesis", "fogger-0", "fogger-1"))
         check(total == SUPPLY + 2 * FOGGER_FUNDS,
               f"{what}: the accounts hold {total}, not {SUPPLY + 2 * FOGGER_FUNDS}")
+
+    def restart_with(fogger, cfg, fault):
+        """Stops the fogger, sets its fault and starts it again with fog up."""
+        pid = next(f for f in status()["foggers"] if f["index"] == fogger["index"])["pid"]
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not os.path.exists(f"/proc/{pid}"):
+                    break
+                time.sleep(0.05)
+        c = json.load(open(cfg))
+        c["fault"] = fault
+        json.dump(c, open(cfg, "w"))
+        ok("up", "--detach")
 
     def deploy(*extra):
         r = run("deploy", job, "--json", *extra)
@@ -148,32 +163,44 @@ def main():
               f"an impossible job: {r.returncode} {r.stderr}")
         conserved("after a refused order")
 
-        # 4. A fogger killed with kill -9 before it answers: refunded, nobody paid.
+        # 4a. A fogger killed with kill -9 never answers: once its assignment lapses (the start
+        # deadline, 15 s), the deployer gives the job to another member of the group.
         x86 = next(f for f in status()["foggers"] if f["arch"] == "x86_64")
         os.kill(x86["pid"], signal.SIGKILL)
         before = {n: holds(n) for n in ("genesis", "fogger-0", "fogger-1")}
-        r, out = deploy("--replicas", "1", "--timeout", "3")
-        check(r.returncode == 1, f"a deployment to a dead fogger exited {r.returncode}")
-        check(out["order"]["status"] in ("cancelled", "expired"),
-              f"the order is {out['order']['status']}")
-        check(all(a["paid"] == 0 for a in out["order"]["assignments"]), "a dead fogger was paid")
-        check({n: holds(n) for n in before} == before, "balances moved for a job that never ran")
+        dead = f"fogger-{x86['index']}"
+        r, out = deploy("--replicas", "1", "--timeout", "45")
+        check(r.returncode == 0 and out["order"]["status"] == "settled",
+              f"the job was not given to another fogger: {r.returncode} {r.stderr}")
+        states = {a["fogger"]: (a["state"], a["paid"]) for a in out["order"]["assignments"]}
+        check(sorted(s for s, _ in states.values()) == ["done", "lapsed"], f"assignments: {states}")
+        check(holds(dead) == before[dead], f"{dead} was paid though it never ran")
+        check(next(f for f in status()["foggers"] if f["index"] == x86["index"])["failed"] == 1,
+              "the lapse is not on the dead fogger's record")
+        conserved("after a reassignment")
         ok("up", "--detach")
         check(all(f["pid"] for f in status()["foggers"]), "fog up did not restart the fogger")
+
+        # 4b. A fogger that dies once it has started: the order is cancelled (or expires) and
+        # is refunded in full, nobody is paid.
+        first = next(f for f in status()["foggers"] if f["index"] != x86["index"])
+        cfg = os.path.join(d, f"fogger-{first['index']}", "fogger.json")
+        restart_with(first, cfg, "crash")
+        before = {n: holds(n) for n in ("genesis", "fogger-0", "fogger-1")}
+        r, out = deploy("--replicas", "1", "--timeout", "4")
+        # Cancelled by the deployer, or expired in the block that would have cancelled it.
+        check(r.returncode == 1 and out["order"]["status"] in ("cancelled", "expired") and
+              out["order"]["escrow"] == 0,
+              f"a crashed run: {r.returncode} {out['order']['status']} {r.stderr}")
+        check([a["state"] for a in out["order"]["assignments"]] in (["cancelled"], ["failed"]),
+              f"assignments: {out['order']['assignments']}")
+        check({n: holds(n) for n in before} == before, "balances moved for a run that crashed")
+        restart_with(first, cfg, "")
 
         # 5. A fogger that forges its receipt is slashed.
         other = next(f for f in status()["foggers"] if f["arch"] != "x86_64" or
                      len(set(arches)) == 1 and f["index"] == 1)
-        cfg = os.path.join(d, f"fogger-{other['index']}", "fogger.json")
-        os.kill(other["pid"], signal.SIGTERM)
-        for _ in range(100):
-            if not os.path.exists(f"/proc/{other['pid']}"):
-                break
-            time.sleep(0.05)
-        c = json.load(open(cfg))
-        c["fault"] = "forge"
-        json.dump(c, open(cfg, "w"))
-        ok("up", "--detach")
+        restart_with(other, os.path.join(d, f"fogger-{other['index']}", "fogger.json"), "forge")
         name = f"fogger-{other['index']}"
         _, stake = holds(name)
         check(stake >= 10, f"{name} has no stake to lose: {stake}")
@@ -190,7 +217,7 @@ def main():
         check(r.returncode == 1 and "staked less than 10" in r.stderr,
               f"a slashed fogger is still matched: {r.stderr}")
         print("PASS deploy: both architectures, verified results, settled, tamper caught, "
-              "constraint named, dead fogger refunded, forged receipt slashed")
+              "constraint named, dead fogger replaced, crashed run refunded, forged receipt slashed")
         return 0
     except Fail as e:
         print(f"FAIL: {e}")
