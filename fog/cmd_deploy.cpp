@@ -131,7 +131,7 @@ bool submitTx(pool::PoolClient& pool, const core::SigningKey& key, const pool::G
               std::optional<std::uint64_t>* nonceOut = nullptr) {
   auto nonce = pool.nextNonce(key.publicKey(), kTxTimeout, error);
   if (!nonce) return error = "the pool did not answer: " + error + " (is it up? fog status)", false;
-  if (nonceOut) *nonceOut = *nonce;
+  if (nonceOut) *nonceOut = nonce;
   pool::Tx tx = pool::makeTx(key, g.chainId(), *nonce, std::move(body));
   auto outcome = pool.submit(tx.encode(), kTxTimeout, error);
   if (!outcome) return error = "no outcome: " + error, false;
