@@ -4,7 +4,7 @@
 ///
 /// A check makes and frees tens of allocations per line (ANTLR's parse tree and terminal nodes,
 /// the AST's words, the IR's vectors): with glibc's malloc and free they cost ~15 % of a check
-/// (docs/benchmarks.md). Here each size class (16, 32, ... 256 bytes) owns a range of one
+/// (docs/benchmarks.md). Here each size class (16, 32, ... 1024 bytes) owns a range of one
 /// reserved address span (reserved, not committed: a page costs memory once touched), so the
 /// class of a block is its address and a block has no header. A thread takes blocks from its own
 /// free list, else carves them from 64 KB runs of its class's range; a freed block goes onto the
@@ -20,9 +20,9 @@
 namespace {
 
 constexpr std::size_t kGrain = 16; ///< class sizes are multiples: new's alignment is kept
-constexpr std::size_t kClasses = 16;
+constexpr std::size_t kClasses = 64;
 constexpr std::size_t kMaxSmall = kClasses * kGrain;
-constexpr std::size_t kClassSpan = std::size_t(1) << 30; ///< addresses per class: 1 GB
+constexpr std::size_t kClassSpan = std::size_t(1) << 29; ///< addresses per class: 512 MB
 constexpr std::size_t kRun = std::size_t(64) << 10;      ///< what a thread carves at a time
 
 struct Span {
