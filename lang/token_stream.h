@@ -119,7 +119,7 @@ public:
     _p -= drop;
   }
 
-  /// CommonTokenStream's LT, LA and consume skip tokens off the parser's channel, one virtual
+  /// CommonTokenStream's LT, LA, consume and seek skip tokens off the parser's channel, one virtual
   /// call per token looked at; every token reaching this stream is on the default channel (the
   /// filter drops comments), so the next and the previous token are simply the neighbours in
   /// the buffer. Before the first look (the base class sets itself up then) and past the
@@ -134,6 +134,15 @@ public:
     return t;
   }
   std::size_t LA(ssize_t i) override { return LT(i)->getType(); }
+  /// Every prediction seeks back to where it started.
+  void seek(std::size_t index) override {
+    if (ready_ && index < _tokens.size()) {
+      _p = index;
+      return;
+    }
+    antlr4::CommonTokenStream::seek(index);
+    ready_ = true;
+  }
   void consume() override {
     // The token at _p is not EOF: EOF is the last token fetched.
     if (ready_ && _p + 1 < _tokens.size()) {
