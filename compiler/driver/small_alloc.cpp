@@ -8,10 +8,10 @@
 /// reserved address span (reserved, not committed: a page costs memory once touched), so the
 /// class of a block is its address and a block has no header. A thread takes blocks from its own
 /// free list, else carves them from 64 KB runs of its class's range, each mapped in one go; a
-/// freed block goes onto the free list of the thread that frees it. Blocks are never returned to
-/// the system (the free lists reuse them), as with any size-class allocator; a class whose range
-/// is used up, or a process where the span cannot be reserved (a small RLIMIT_AS), falls back to
-/// malloc.
+/// freed block goes onto the free list of the thread that frees it (floc starts no threads of
+/// its own; a thread's list ends with it). Blocks are never returned to the system (the free
+/// lists reuse them), as with any size-class allocator; a class whose range is used up, or a
+/// process where the span cannot be reserved (a small RLIMIT_AS), falls back to malloc.
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
