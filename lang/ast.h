@@ -78,6 +78,57 @@ enum class NeedKind : std::uint8_t { FramerState, AuxDone, Tasker, Mark, Compare
 enum class TaskerStatus : std::uint8_t { Done, Readied, Started, Running, Stopped, Aborted };
 enum class AuxForm : std::uint8_t { Named, Any, All };
 
+/// An optional part kept on the heap, with std::optional's interface: a need's rarely written
+/// parts (`re`, `in frame`, `in framer`, a name, `by`, a tolerance) held all their room in
+/// every need as std::optional (680 bytes a need, most of a `go` line's memory).
+template <class T> class Boxed {
+public:
+  Boxed() = default;
+  Boxed(std::nullopt_t) {}
+  Boxed(const T& v) : p_(std::make_unique<T>(v)) {}
+  Boxed(T&& v) : p_(std::make_unique<T>(std::move(v))) {}
+  Boxed(const Boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(const Boxed& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  Boxed& operator=(Boxed&&) noexcept = default;
+  Boxed& operator=(const T& v) {
+    p_ = std::make_unique<T>(v);
+    return *this;
+  }
+  Boxed& operator=(T&& v) {
+    p_ = std::make_unique<T>(std::move(v));
+    return *this;
+  }
+  Boxed& operator=(std::nullopt_t) {
+    p_.reset();
+    return *this;
+  }
+
+  explicit operator bool() const { return p_ != nullptr; }
+  bool has_value() const { return p_ != nullptr; }
+  T& operator*() { return *p_; }
+  const T& operator*() const { return *p_; }
+  T* operator->() { return p_.get(); }
+  const T* operator->() const { return p_.get(); }
+  const T& value() const {
+    if (!p_) throw std::bad_optional_access();
+    return *p_;
+  }
+  template <class... Args> T& emplace(Args&&... args) {
+    p_ = std::make_unique<T>(std::forward<Args>(args)...);
+    return *p_;
+  }
+  void reset() { p_.reset(); }
+  /// A copy as std::optional, for code that takes one.
+  operator std::optional<T>() const { return p_ ? std::optional<T>(*p_) : std::nullopt; }
+
+private:
+  std::unique_ptr<T> p_;
+};
+
 /// One need of a condition (FLOSCRIPT.md §6). Fields are used according to `kind`.
 struct Need {
   NeedKind kind = NeedKind::Compare;
@@ -87,26 +138,26 @@ struct Need {
   // FramerState: `elapsed|recurred [re framer] cmp goal [+- tol]`
   bool recurred = false;
   bool hasRe = false; ///< `re` written (with or without a framer: bare `re` means `re me`)
-  std::optional<Ident> re;
+  Boxed<Ident> re;
   // AuxDone: `(aux name | any | all) [in frame [F]] [in framer [G]] is done`
   AuxForm auxForm = AuxForm::Named;
   bool auxKeyword = false; ///< written with the `aux` keyword
   bool inFrame = false;
-  std::optional<Ident> frame;
+  Boxed<Ident> frame;
   bool inFramer = false;
-  std::optional<Ident> framer;
+  Boxed<Ident> framer;
   // AuxDone / Tasker: the framer or tasker name
-  std::optional<Ident> name;
+  Boxed<Ident> name;
   TaskerStatus status = TaskerStatus::Done;
   // Mark: `path is updated|changed [in frame [F]] [by marker]`
   bool changed = false;
-  std::optional<Ident> by;
+  Boxed<Ident> by;
   // Compare (state), Mark (path)
   FieldsPath state;
   // Compare / FramerState
   std::optional<Comparison> comparison;
   std::optional<FieldsPath> goal;
-  std::optional<Word> tolerance;
+  Boxed<Word> tolerance;
 };
 
 // ---------------------------------------------------------------- extension types and expressions

@@ -5,7 +5,6 @@
 #include "lang/scanner.h"
 
 #include <algorithm>
-#include <unordered_map>
 #include <vector>
 
 #include "FloLexer.h"
@@ -194,42 +193,76 @@ bool matchId(std::string_view w) {
   return true;
 }
 
-const std::unordered_map<std::string_view, std::size_t>& keywords() {
-  static const std::unordered_map<std::string_view, std::size_t> table = [] {
-    std::unordered_map<std::string_view, std::size_t> t;
+/// Every token whose rule is a plain literal ('to', '+-', '(' ...), found by an open-addressed
+/// table with a hash of a few characters: std::unordered_map's hash of every byte and its node
+/// chase were ~4 % of a check (most words are short enough to be looked up).
+class KeywordTable {
+public:
+  KeywordTable() {
+    std::fill(std::begin(slots_), std::end(slots_), kEmpty);
     const antlr4::dfa::Vocabulary& v = FloLexer(nullptr).getVocabulary();
-    // Every token whose rule is a plain literal ('to', '+-', '(' ...) is a keyword here.
-    static std::vector<std::string> literals; // owns the strings the views point to
-    literals.reserve(256);
     for (std::size_t type = 1; type <= v.getMaxTokenType(); ++type) {
       std::string lit = v.getLiteralName(type);
       if (lit.size() < 3 || lit.front() != '\'') continue;
-      literals.push_back(lit.substr(1, lit.size() - 2));
       // ANTLR escapes a few characters in literal names; none of ours needs it but '\'' etc.
-      t.emplace(literals.back(), type);
+      words_.push_back(lit.substr(1, lit.size() - 2));
+      types_.push_back(type);
+      longest_ = std::max(longest_, words_.back().size());
     }
-    return t;
-  }();
+    for (std::uint16_t k = 0; k < words_.size(); ++k) {
+      std::size_t at = hash(words_[k]);
+      while (slots_[at] != kEmpty) {
+        if (words_[slots_[at]] == words_[k]) break; // a literal named twice: the first wins
+        at = (at + 1) % kSlots;
+      }
+      if (slots_[at] == kEmpty) slots_[at] = k;
+    }
+  }
+
+  /// The token type of a keyword, or 0.
+  std::size_t find(std::string_view w) const {
+    if (w.empty() || w.size() > longest_) return 0;
+    for (std::size_t at = hash(w);; at = (at + 1) % kSlots) {
+      std::uint16_t k = slots_[at];
+      if (k == kEmpty) return 0;
+      if (words_[k] == w) return types_[k];
+    }
+  }
+
+  std::size_t longest() const { return longest_; }
+
+private:
+  static constexpr std::size_t kSlots = 1024; // a power of two, several times the keywords
+  static constexpr std::uint16_t kEmpty = 0xffff;
+
+  static std::size_t hash(std::string_view w) {
+    auto at = [&](std::size_t i) { return std::size_t(static_cast<unsigned char>(w[i])); };
+    std::size_t n = w.size();
+    std::size_t h = n * 0x9e37 + at(0) * 0x2f1 + at(n - 1) * 0x65 + at(n / 2) * 0x1b3;
+    if (n > 2) h += at(1) * 0x3d;
+    return (h ^ (h >> 7)) % kSlots;
+  }
+
+  std::vector<std::string> words_;
+  std::vector<std::size_t> types_;
+  std::uint16_t slots_[kSlots];
+  std::size_t longest_ = 0;
+};
+
+const KeywordTable& keywords() {
+  static const KeywordTable table;
   return table;
 }
 
-/// The length of the longest keyword: a longer word (a path, most often) is not hashed.
+/// The length of the longest keyword: a longer word (a path, most often) is not looked up.
 std::size_t longestKeyword() {
-  static const std::size_t longest = [] {
-    std::size_t n = 0;
-    for (const auto& [word, type] : keywords()) n = std::max(n, word.size());
-    return n;
-  }();
-  return longest;
+  return keywords().longest();
 }
 
 } // namespace
 
 std::size_t Scanner::classifyWord(std::string_view w) {
-  if (w.size() <= longestKeyword()) {
-    const auto& kw = keywords();
-    if (auto it = kw.find(w); it != kw.end()) return it->second;
-  }
+  if (std::size_t type = keywords().find(w)) return type;
   if (matchNumber(w)) return FloLexer::NUMBER;
   if (matchPoint(w)) return FloLexer::POINT;
   if (matchCoord(w)) return FloLexer::COORD;

@@ -119,6 +119,39 @@ public:
     _p -= drop;
   }
 
+  /// CommonTokenStream's LT, LA, consume and seek skip tokens off the parser's channel, one virtual
+  /// call per token looked at; every token reaching this stream is on the default channel (the
+  /// filter drops comments), so the next and the previous token are simply the neighbours in
+  /// the buffer. Before the first look (the base class sets itself up then) and past the
+  /// tokens fetched so far, the base class answers.
+  antlr4::Token* LT(ssize_t k) override {
+    if (ready_) {
+      if (k == 1) return _tokens[_p].get();
+      if (k == -1 && _p > 0) return _tokens[_p - 1].get();
+    }
+    antlr4::Token* t = antlr4::CommonTokenStream::LT(k);
+    ready_ = true;
+    return t;
+  }
+  std::size_t LA(ssize_t i) override { return LT(i)->getType(); }
+  /// Every prediction seeks back to where it started.
+  void seek(std::size_t index) override {
+    if (ready_ && index < _tokens.size()) {
+      _p = index;
+      return;
+    }
+    antlr4::CommonTokenStream::seek(index);
+    ready_ = true;
+  }
+  void consume() override {
+    // The token at _p is not EOF: EOF is the last token fetched.
+    if (ready_ && _p + 1 < _tokens.size()) {
+      ++_p;
+      return;
+    }
+    antlr4::CommonTokenStream::consume();
+  }
+
 protected:
   /// BufferedTokenStream::fetch, numbering each token by a static cast.
   std::size_t fetch(std::size_t n) override {
@@ -135,6 +168,9 @@ protected:
     }
     return n;
   }
+
+private:
+  bool ready_ = false; ///< the base class has set itself up: _p indexes a fetched token
 };
 
 } // namespace flo::lang

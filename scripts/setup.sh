@@ -9,7 +9,7 @@ packages=(
   llvm-19-dev clang-19 libclang-rt-19-dev lld-19
   libsodium-dev libssl-dev libsqlite3-dev libboost-dev libz3-dev libseccomp-dev
   libgtest-dev libgmock-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libmimalloc-dev
   g++-aarch64-linux-gnu qemu-user
   graphviz clang-format-19 clang-tidy-19 tcpdump neovim
 )

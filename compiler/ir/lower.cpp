@@ -778,10 +778,14 @@ private:
       }
     out_->taskers.reserve(taskers);
     out_->frames.reserve(frames);
-    out_->shares.reserve(4 * taskers + acts);
-    // Each declared act becomes an act and most a function.
+    // An act names one share or two (`copy`, `inc ... from`); reserved, untouched memory costs
+    // nothing, a growth moves every share.
+    out_->shares.reserve(4 * taskers + 2 * acts);
+    // Each declared act becomes an act and most a function, each with its location.
     out_->acts.reserve(acts);
     out_->functions.reserve(acts);
+    out_->locations.reserve(acts);
+    locRanges_.reserve(acts);
     for (std::size_t h = 0; h < model_.houses.size(); ++h) {
       const sema::House& house = model_.houses[h];
       House ih;

@@ -160,12 +160,26 @@ private:
   enum class Block : std::uint8_t { None, Deed, Flow, Job, Contract };
 
   void visitModule(const Module& m) {
-    for (const auto& s : m.stmts) {
+    for (std::size_t i = 0; i < m.stmts.size(); ++i) {
+      const auto& s = m.stmts[i];
+      next_ = {&m, i + 1};
       visit(*s);
       if (s->kind == StmtKind::Load) {
         if (const Module* loaded = as<LoadStmt>(*s).module) visitModule(*loaded);
       }
     }
+  }
+
+  /// The declarations of the current module after the one being visited that `counted` accepts,
+  /// up to the first that `ends`: what a house's or a framer's vectors are sized for (a growth
+  /// moved every framer or frame, each with its vectors and index).
+  template <class Ends, class Counted> std::size_t ahead(Ends ends, Counted counted) const {
+    std::size_t n = 0;
+    if (!next_.module) return n;
+    const auto& stmts = next_.module->stmts;
+    for (std::size_t i = next_.index; i < stmts.size() && !ends(stmts[i]->kind); ++i)
+      n += counted(stmts[i]->kind) ? 1 : 0;
+    return n;
   }
 
   House* house() { return houseIdx_ == kNone ? nullptr : &model_->houses[houseIdx_]; }
@@ -437,6 +451,13 @@ private:
     House h;
     h.name = s.name->text;
     h.range = s.name->range;
+    std::size_t taskers =
+        ahead([](StmtKind k) { return k == StmtKind::House; },
+              [](StmtKind k) {
+                return k == StmtKind::Framer || k == StmtKind::Logger || k == StmtKind::Server;
+              });
+    h.taskers.reserve(taskers);
+    h.taskerIndex.reserve(taskers);
     model_->houses.push_back(std::move(h));
     houseIdx_ = model_->houses.size() - 1;
     taskerIdx_ = frameIdx_ = kNone;
@@ -496,6 +517,14 @@ private:
                                           : Tasker::Kind::Server;
     t.name = s.name.text;
     t.decl = &s;
+    std::size_t frames = ahead(
+        [](StmtKind k) {
+          return k == StmtKind::House || k == StmtKind::Framer || k == StmtKind::Logger ||
+                 k == StmtKind::Server;
+        },
+        [](StmtKind k) { return k == StmtKind::Frame; });
+    t.frames.reserve(frames);
+    t.frameIndex.reserve(frames);
     // Defaults (FLOSCRIPT.md §10): framers inactive, loggers and servers active.
     t.schedule = t.kind == Tasker::Kind::Framer ? Schedule::Inactive : Schedule::Active;
     std::set<TaskerClause::Kind> seen;
@@ -2140,6 +2169,11 @@ private:
   std::map<const Tasker*, std::set<std::string, std::less<>>> cloneTags_;
   /// The first use of each share path.
   std::unordered_map<std::string, SourceRange, NameHash, std::equal_to<>> sharePaths_;
+  /// The declaration after the one being visited (see ahead()).
+  struct {
+    const Module* module = nullptr;
+    std::size_t index = 0;
+  } next_;
   bool complete_ = true;       ///< no declaration was dropped by a syntax error
   std::string logRule_;        ///< rule of the current log
   std::size_t logLoggees_ = 0; ///< loggees of the current log so far
