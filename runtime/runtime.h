@@ -164,11 +164,16 @@ struct Fault {
   std::string message;
 };
 
+/// What runs once per program (decoding the image, opening logs, the store dump, the flow
+/// statistics) is marked cold: compilers optimise it for size, not speed, which keeps the runtime
+/// every bundle carries small (docs/bundles.md) and leaves the scheduler's pass as it was.
+#define FLO_RT_ONCE [[gnu::cold]]
+
 class Runtime {
 public:
   /// Decodes the image; throws std::runtime_error on a malformed one.
-  Runtime(const std::uint32_t* image, std::uint32_t words, const char* strings,
-          std::uint32_t stringsSize, const FloFn* fns, std::uint32_t nfns);
+  FLO_RT_ONCE Runtime(const std::uint32_t* image, std::uint32_t words, const char* strings,
+                      std::uint32_t stringsSize, const FloFn* fns, std::uint32_t nfns);
 
   /// Runs to the end (§9.1, §12.8); returns the exit status.
   int run(const Options& options);
@@ -196,9 +201,9 @@ private:
   // one tasker turn and the control state machine (§9.2)
   image::Status control(std::uint32_t t, image::Control c);
   image::Status loggerControl(std::uint32_t t, image::Control c);
-  bool openLogs(Tasker& t);
+  FLO_RT_ONCE bool openLogs(Tasker& t);
   void writeLogs(Tasker& t);
-  void closeLogs(Tasker& t);
+  FLO_RT_ONCE void closeLogs(Tasker& t);
   bool checkStart(std::uint32_t t);
   bool auxCheck(std::uint32_t frame);
   void enterAll(std::uint32_t t);
@@ -239,7 +244,7 @@ private:
   bool jobCanTrigger(const JobRun& jr) const;
 
   void trace(const std::string& line);
-  void dumpStore(const std::string& file) const;
+  FLO_RT_ONCE void dumpStore(const std::string& file) const;
   std::string location(std::uint32_t loc) const;
 
   const char* strings_;
@@ -256,11 +261,12 @@ private:
   std::vector<std::unique_ptr<Flow>> flows_;
   /// Per share: the (flow, source) pairs it feeds; empty for most.
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> taps_;
-  void decodeFlows(const std::function<std::uint32_t()>& next, const std::function<double()>& f64,
-                   const std::function<const char*()>& string, const FloFn* fns,
-                   std::uint32_t nfns);
+  FLO_RT_ONCE void decodeFlows(const std::function<std::uint32_t()>& next,
+                               const std::function<double()>& f64,
+                               const std::function<const char*()>& string, const FloFn* fns,
+                               std::uint32_t nfns);
   void runFlows();
-  void printFlowStats() const;
+  FLO_RT_ONCE void printFlowStats() const;
   /// Where partition `partition` of flow `f` writes: `by FIELD`, the share its key fills the
   /// sink path with, made (one `value` field) the first time when the image has none.
   Slot flowSink(std::uint32_t f, std::uint32_t partition);

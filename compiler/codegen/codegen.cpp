@@ -608,10 +608,15 @@ bool findLinkPlan(const std::string& triple, const std::string& selfExe, LinkPla
 
 bool link(const LinkPlan& plan, const std::string& object, const std::string& output,
           std::string& error, bool shared) {
-  std::vector<StringRef> args = {plan.compiler, object, plan.runtime, "-o", output, "-lm"};
+  // --gc-sections drops the runtime's functions a program never reaches (the runtime is built
+  // a section per function).
+  std::vector<StringRef> args = {plan.compiler, object, plan.runtime,       "-o",
+                                 output,        "-lm",  "-Wl,--gc-sections"};
+  // A bundle's object is what foggers download: its symbol table goes (the runtime's symbols
+  // are hidden anyway; the build id names the object) and its segments are not padded apart.
   if (shared)
     args.insert(args.begin() + 1, {"-shared", "-fPIC", "-Wl,--exclude-libs,ALL", "-Wl,-z,defs",
-                                   "-Wl,--build-id=sha1"});
+                                   "-Wl,--build-id=sha1", "-s", "-Wl,-z,noseparate-code"});
   SmallString<128> errFile;
   sys::fs::createTemporaryFile("floc-link", "txt", errFile);
   std::optional<StringRef> redirects[] = {std::nullopt, StringRef(errFile), StringRef(errFile)};

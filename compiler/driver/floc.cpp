@@ -205,8 +205,8 @@ std::unique_ptr<ir::Program> lowerProgram(Session& s, std::unique_ptr<lang::Prog
   // Nothing checked is dropped without a word: a contract is not part of the executable.
   for (const auto& c : model->contracts)
     s.err() << "floc: note: contract '" << c.name
-            << "' is checked but not built: contracts run on the pool (`fog contract deploy` "
-               "is not implemented yet); `floc verify` proves it\n";
+            << "' is checked but not built: contracts run on the pool (`fog contract deploy`); "
+               "`floc verify` proves it\n";
   return ir;
 }
 
