@@ -220,13 +220,20 @@ int deploy(Context& c) {
   auto progress = [&](const std::string& step) {
     c.err << "deploy: [" << fixed(since(t0), 2) << " s] " << step << std::endl;
   };
-  // Compiling: a bundle for every target floc knows, kept by the source's hash (the same source
-  // and compiler give the same bundle, docs/bundles.md), so deploying it again starts at once.
+  // Compiling: a bundle for every target floc knows, kept by the source's and the compiler's
+  // hash (the same source and compiler give the same bundle, docs/bundles.md), so deploying it
+  // again starts at once.
   fs::path floc = fs::path(selfExecutable()).parent_path() / "floc";
   if (!fs::exists(floc)) return c.fail("cannot find floc beside fog (" + floc.string() + ")");
   auto source = readBytes(c.options.file);
   if (!source) return c.fail("cannot read " + c.options.file, kUsage);
-  fs::path bundle = jobsDir(*fog) / "bundles" / hex(core::sha256(*source)).substr(0, 32);
+  // The key is the source and the compiler (its size and time: a rebuilt floc compiles again).
+  std::error_code ec;
+  std::string compiler = std::to_string(fs::file_size(floc, ec)) + "/" +
+                         std::to_string(fs::last_write_time(floc, ec).time_since_epoch().count());
+  core::Bytes key = *source;
+  key.insert(key.end(), compiler.begin(), compiler.end());
+  fs::path bundle = jobsDir(*fog) / "bundles" / hex(core::sha256(key)).substr(0, 32);
   if (!fs::exists(bundle / "manifest.json")) {
     progress("compiling " + c.options.file);
     fs::path tmp = bundle;
@@ -239,7 +246,6 @@ int deploy(Context& c) {
       fs::remove_all(tmp);
       return c.fail("floc could not build a bundle of " + c.options.file);
     }
-    std::error_code ec;
     fs::rename(tmp, bundle, ec);
     if (ec) fs::remove_all(tmp); // another deploy of the same source got there first
   } else {

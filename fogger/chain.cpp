@@ -8,6 +8,27 @@ namespace flo::fogger {
 
 using core::ProvenanceRecord;
 
+std::vector<std::string> finalShares(const std::string& stderrText, std::string& rest) {
+  std::vector<std::string> shares;
+  rest.clear();
+  for (std::size_t at = 0; at < stderrText.size();) {
+    std::size_t end = stderrText.find('\n', at);
+    if (end == std::string::npos) end = stderrText.size();
+    std::string_view line(stderrText.data() + at, end - at);
+    at = end + 1;
+    if (line.rfind("store: ", 0) != 0) {
+      rest.append(line).push_back('\n');
+      continue;
+    }
+    std::string_view share = line.substr(7);
+    std::string_view path = share.substr(0, share.find(' '));
+    path = path.substr(path.find(':') == std::string_view::npos ? 0 : path.find(':') + 1);
+    if (path.rfind(".framer.", 0) == 0 || path.rfind(".meta.", 0) == 0 || path == ".time") continue;
+    shares.push_back("share " + std::string(share));
+  }
+  return shares;
+}
+
 std::string jobLabel(const Digest& order, const std::string& job) {
   return "order:" + core::toHex(order.data(), order.size()) + "/" + job;
 }

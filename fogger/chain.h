@@ -16,6 +16,12 @@
 
 namespace flo::fogger {
 
+/// The final values of the shares a run leaves, from the host's `store: PATH field=value...`
+/// lines (runtime `--store -`), as output lines `share PATH field=value...`: the program's own
+/// shares, not the runtime's bookkeeping (`.framer.*`, `.meta.*`, `.time`). Other lines of
+/// `stderr` are left in `rest`.
+std::vector<std::string> finalShares(const std::string& stderrText, std::string& rest);
+
 /// What a fogger's records name as their job: the order and the job's name.
 std::string jobLabel(const Digest& order, const std::string& job);
 

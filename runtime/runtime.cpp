@@ -1402,6 +1402,13 @@ void Runtime::dumpStore(const std::string& file) const {
       text += std::string(" ") + s.fields[k] + "=" + repr(slots_[s.firstSlot + k]);
     text += "\n";
   }
+  if (file == "-") { // on stderr, a line a share: how a job host hands a run's store out
+    for (std::size_t at = 0, end; at < text.size(); at = end + 1) {
+      end = text.find('\n', at);
+      std::fprintf(stderr, "store: %.*s\n", int(end - at), text.data() + at);
+    }
+    return;
+  }
   std::string tmp = file + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);

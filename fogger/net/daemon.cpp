@@ -213,8 +213,9 @@ private:
     // log says which layers applied.
     std::uint64_t memory = std::max<std::uint64_t>(order.value("memory_mib", 0u), 16);
     for (std::string a : {bundle.string(), o.job, std::string("--runs"), std::to_string(o.runs),
-                          std::string("--work"), std::string("--memory"), std::to_string(memory),
-                          std::string("--cpu"), std::to_string(kCpuSeconds), std::string("-v")})
+                          std::string("--work"), std::string("--store"), std::string("--memory"),
+                          std::to_string(memory), std::string("--cpu"), std::to_string(kCpuSeconds),
+                          std::string("-v")})
       argv.push_back(a);
     auto t0 = std::chrono::steady_clock::now();
     core::ProcessResult e = core::runProcess(argv, 120s, 4u << 20);
@@ -225,8 +226,9 @@ private:
     std::uint64_t work = 0;
     std::uint32_t runs = 0;
     static const std::regex workLine(R"(, work (\d+) \(bound \d+\))");
-    std::string log;
-    std::istringstream errs(e.err);
+    std::string log, rest;
+    std::vector<std::string> shares = finalShares(e.err, rest);
+    std::istringstream errs(rest);
     for (std::string line; std::getline(errs, line);) {
       std::smatch m;
       if (std::regex_search(line, m, workLine)) {
@@ -239,6 +241,10 @@ private:
     std::istringstream outs(e.out);
     for (std::string line; std::getline(outs, line) && lines.size() < RunOutput::kMaxItems;)
       lines.push_back(line.substr(0, RunOutput::kMaxLine));
+    // Then the final values of the shares the run leaves: items of the chain like the lines.
+    for (const auto& share : shares)
+      if (lines.size() < RunOutput::kMaxItems)
+        lines.push_back(share.substr(0, RunOutput::kMaxLine));
     auto records = buildChain(key(), jobLabel(o.order, o.job), lines, wallMicros());
     pool::RunResult r;
     r.order = o.order;
@@ -254,9 +260,9 @@ private:
     out.payloads = lines;
     out.log = log.substr(0, RunOutput::kMaxLog);
     std::ofstream(dir / "log") << log;
-    log_ << "fogger: order " << hex(o.order).substr(0, 16) << ": " << lines.size()
-         << " lines, work " << work << " in " << r.runs << " run(s), status " << r.status << ", "
-         << ms << " ms" << std::endl;
+    log_ << "fogger: order " << hex(o.order).substr(0, 16) << ": " << lines.size() - shares.size()
+         << " lines and " << shares.size() << " shares, work " << work << " in " << r.runs
+         << " run(s), status " << r.status << ", " << ms << " ms" << std::endl;
     send(d, out);
     pool::Receipt receipt{r};
     if (cfg_.fault == "forge") { // claims other output than what the deployer got

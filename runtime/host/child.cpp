@@ -156,6 +156,7 @@ void outOfMemory() {
   std::vector<std::string> args = {m.source.empty() ? "job" : m.source, "--job", job, "--runs",
                                    runs};
   if (o.work) args.emplace_back("--work");
+  if (o.store) args.insert(args.end(), {"--store", "-"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

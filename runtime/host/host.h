@@ -47,6 +47,7 @@ std::optional<std::string> checkedObject(const std::string& dir, const Manifest&
 struct RunOptions {
   std::uint32_t runs = 3;
   bool work = false;    ///< print each run's measured work and bound on stderr
+  bool store = false;   ///< print the final store on stderr, a `store: ` line a share
   SandboxLimits limits; ///< the child's sandbox (sandbox.h); on unless limits.enabled is false
   int outFd = -1;       ///< where the job's stdout goes (a fogger's pipe); -1: this stdout
 };

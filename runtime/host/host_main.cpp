@@ -1,7 +1,8 @@
 /// \file
 /// flo-host: the job host as a program of its own, for machines without fog (and the aarch64
 /// bundle test, run under qemu):
-///   flo-host DIR JOB [--runs N] [--work] [--memory MIB] [--cpu SECONDS] [--file-size MIB]
+///   flo-host DIR JOB [--runs N] [--work] [--store] [--memory MIB] [--cpu SECONDS] [--file-size
+///   MIB]
 ///                    [--no-sandbox] [--no-seccomp] [-v]
 /// `-v` says on stderr which sandbox layers applied; `--no-seccomp` keeps every layer but the
 /// filter (the tests use it to prove the others hold alone). Exit status: the job's, or 2 when the
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
       o.limits.enabled = false;
     } else if (a == "--work") {
       o.work = true;
+    } else if (a == "--store") {
+      o.store = true;
     } else if (a == "-v") {
       verbose = true;
     } else if (dir.empty()) {
@@ -59,7 +62,7 @@ int main(int argc, char** argv) {
   }
   if (bad || dir.empty() || job.empty() || o.runs == 0) {
     std::fprintf(stderr,
-                 "usage: %s DIR JOB [--runs N] [--work] [--memory MIB] [--cpu SECONDS] "
+                 "usage: %s DIR JOB [--runs N] [--work] [--store] [--memory MIB] [--cpu SECONDS] "
                  "[--file-size MIB] [--no-sandbox] [--no-seccomp] [-v]\n",
                  argv[0]);
     return 2;

@@ -3,7 +3,8 @@
 aarch64 under qemu when the machine has it). Checks, each able to fail:
 
 1. a deployed job runs on both foggers (both architectures), each fogger's output is exactly the
-   program's (tests/golden/examples/thermostat_job.expected), the chains verify (`fog results`,
+   program's (tests/golden/examples/thermostat_job.expected, then its final shares as in
+   thermostat_job.store), the chains verify (`fog results`,
    `fog provenance lineage`), the order settles, each fogger is paid price x measured work and
    the deployer gets the rest back, and the accounts still hold the supply;
 2. a stored result that was tampered with no longer verifies;
@@ -46,8 +47,12 @@ def main():
     d = os.path.join(work, "fog")
     env = dict(os.environ, FOG_PASSPHRASE="")
     job = os.path.join(repo, "examples", "thermostat_job.flo")
-    expected = open(os.path.join(repo, "tests", "golden", "examples",
-                                 "thermostat_job.expected")).read().splitlines()
+    golden = os.path.join(repo, "tests", "golden", "examples", "thermostat_job")
+    # What a fogger returns: the lines the program prints, then the final value of each of its
+    # shares (not the runtime's .framer, .meta and .time ones), as the golden store has them.
+    expected = open(golden + ".expected").read().splitlines() + [
+        "share " + line for line in open(golden + ".store").read().splitlines()
+        if not line.startswith((".framer.", ".meta.", ".time "))]
 
     def run(*args):
         cmd = [fog, *args, "--dir", d]

@@ -95,6 +95,21 @@ TEST_F(Output, SignedChainVerifiesAndTamperingIsCaught) {
   EXPECT_EQ(check(make(none, resultOf(none), fogger)), "ok") << "a run may print nothing";
 }
 
+TEST(FinalShares, TheProgramsSharesNotTheRuntimesAndTheRestKept) {
+  std::string rest;
+  auto shares = finalShares("job j: run 1 at 0.0 s: work 3 (bound 9)\n"
+                            "store: .framer.f.state.active value='a'\n"
+                            "store: .meta.name value='h'\n"
+                            "store: .room.temp value=20.5\n"
+                            "store: h2:.time value=1.0\n"
+                            "store: h2:.room.count value=3 unit='n'\n"
+                            "flo-host: sandbox: rlimits",
+                            rest);
+  EXPECT_EQ(shares, (std::vector<std::string>{"share .room.temp value=20.5",
+                                              "share h2:.room.count value=3 unit='n'"}));
+  EXPECT_EQ(rest, "job j: run 1 at 0.0 s: work 3 (bound 9)\nflo-host: sandbox: rlimits\n");
+}
+
 TEST_F(Output, MessagesRoundTripAndBadOnesAreRefused) {
   auto records = buildChain(fogger, jobLabel(order, "thermostat"), lines, 1000);
   std::vector<Message> all = {
