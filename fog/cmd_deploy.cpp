@@ -626,14 +626,21 @@ std::vector<Stored> storedOutputs(const fs::path& dir) {
   return out;
 }
 
+/// The folder of the job the command names (in the local fog of --dir); nullopt after saying
+/// why.
+std::optional<fs::path> namedJob(Context& c) {
+  std::string error;
+  auto fog = loadFog(c, error);
+  auto dir = fog ? findJob(*fog, c.options.job, error) : std::nullopt;
+  if (!dir) c.fail(error);
+  return dir;
+}
+
 } // namespace
 
 int results(Context& c) {
-  std::string error;
-  auto fog = loadFog(c, error);
-  if (!fog) return c.fail(error);
-  auto dir = findJob(*fog, c.options.job, error);
-  if (!dir) return c.fail(error);
+  auto dir = namedJob(c);
+  if (!dir) return kFailed;
   auto outputs = storedOutputs(*dir);
   nlohmann::json list = nlohmann::json::array();
   bool allOk = !outputs.empty();
@@ -669,11 +676,8 @@ int results(Context& c) {
 }
 
 int logs(Context& c) {
-  std::string error;
-  auto fog = loadFog(c, error);
-  if (!fog) return c.fail(error);
-  auto dir = findJob(*fog, c.options.job, error);
-  if (!dir) return c.fail(error);
+  auto dir = namedJob(c);
+  if (!dir) return kFailed;
   auto outputs = storedOutputs(*dir);
   if (outputs.empty()) c.out << "no logs stored for this job\n";
   for (const auto& s : outputs) {
@@ -686,9 +690,8 @@ int logs(Context& c) {
 int cancel(Context& c) {
   std::string error;
   auto fog = loadFog(c, error);
-  if (!fog) return c.fail(error);
-  auto dir = findJob(*fog, c.options.job, error);
-  if (!dir) return c.fail(error);
+  auto dir = namedJob(c);
+  if (!fog || !dir) return kFailed;
   auto j = nlohmann::json::parse(std::ifstream(*dir / "job.json"), nullptr, false);
   auto id = j.is_discarded() ? std::nullopt : digestOf(j.value("id", ""));
   if (!id) return c.fail("the job's record is damaged: " + (*dir / "job.json").string());

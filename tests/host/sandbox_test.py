@@ -33,27 +33,21 @@ PRELUDE = r"""
 #include <string.h>
 #define SAY(...) (printf(__VA_ARGS__), printf("\n"), fflush(stdout))
 """
+# Opens and reads the file PATH names (a macro the test defines), printing what it read.
+READ_FILE = r"""
+int flo_bundle_main(int argc, char** argv) {
+  FILE* f = fopen(PATH, "r");
+  char buf[64] = {0};
+  if (!f) return SAY("open: %s", strerror(errno)), 1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  SAY("read %zu bytes: %s", n, buf);
+  return n > 0 ? 0 : 1;
+}"""
 ROGUES = {
     # The fogger's keystore, outside the job's directory.
-    "key": r"""
-int flo_bundle_main(int argc, char** argv) {
-  FILE* f = fopen(KEY, "r");
-  char buf[64] = {0};
-  if (!f) return SAY("open: %s", strerror(errno)), 1;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  SAY("read %zu bytes: %s", n, buf);
-  return n > 0 ? 0 : 1;
-}""",
+    "key": READ_FILE.replace("PATH", "KEY"),
     # Another job's working data, by absolute path.
-    "otherjob": r"""
-int flo_bundle_main(int argc, char** argv) {
-  FILE* f = fopen(OTHER, "r");
-  char buf[64] = {0};
-  if (!f) return SAY("open: %s", strerror(errno)), 1;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  SAY("read %zu bytes: %s", n, buf);
-  return n > 0 ? 0 : 1;
-}""",
+    "otherjob": READ_FILE.replace("PATH", "OTHER"),
     "network": r"""
 #include <arpa/inet.h>
 #include <sys/socket.h>
