@@ -199,6 +199,8 @@ private:
   void releaseUnbonding();
   /// Assignments not started by their deadline lapse; orders past theirs expire (refunded).
   void expireOrders();
+  /// The open order `id`, or nullptr with the refusal (no such order, or closed).
+  Order* openOrder(const Digest& id, TxResult& refusal);
   /// Closes an open order: its active assignments end in `ended`, escrow goes to the owner.
   void closeOrder(const Digest& id, Order& o, Order::Status status, Assignment::State ended);
   /// Memory of `fogger` taken by active assignments.

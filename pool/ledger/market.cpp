@@ -282,13 +282,20 @@ TxResult Ledger::apply(const AccountId& from, const PlaceOrder& t) {
   return applied();
 }
 
+Order* Ledger::openOrder(const Digest& id, TxResult& refusal) {
+  auto it = orders_.find(id);
+  if (it == orders_.end()) return refusal = refused("no order " + hex(id)), nullptr;
+  if (it->second.status != Order::Status::Open)
+    return refusal = refused("the order is " + std::string(statusName(it->second.status))), nullptr;
+  return &it->second;
+}
+
 TxResult Ledger::apply(const AccountId& from, const AssignOrder& t) {
-  auto it = orders_.find(t.order);
-  if (it == orders_.end()) return refused("no order " + hex(t.order));
-  Order& o = it->second;
+  TxResult why;
+  Order* open = openOrder(t.order, why);
+  if (!open) return why;
+  Order& o = *open;
   if (o.owner != from) return refused("only the order's owner assigns it");
-  if (o.status != Order::Status::Open)
-    return refused("the order is " + std::string(statusName(o.status)));
   if (t.foggers.empty()) return refused("an assignment of no fogger");
   std::size_t taken = o.done();
   for (const auto& a : o.assignments) taken += a.active();
@@ -321,12 +328,10 @@ TxResult Ledger::apply(const AccountId& from, const AssignOrder& t) {
 }
 
 TxResult Ledger::apply(const AccountId& from, const StartRun& t) {
-  auto it = orders_.find(t.order);
-  if (it == orders_.end()) return refused("no order " + hex(t.order));
-  Order& o = it->second;
-  if (o.status != Order::Status::Open)
-    return refused("the order is " + std::string(statusName(o.status)));
-  for (auto& a : o.assignments)
+  TxResult why;
+  Order* o = openOrder(t.order, why);
+  if (!o) return why;
+  for (auto& a : o->assignments)
     if (a.fogger == from && a.state == Assignment::State::Assigned) {
       a.state = Assignment::State::Started;
       touchedOrders_.insert(t.order);
@@ -337,11 +342,10 @@ TxResult Ledger::apply(const AccountId& from, const StartRun& t) {
 
 TxResult Ledger::apply(const AccountId& from, const Receipt& t) {
   const RunResult& r = t.result;
-  auto it = orders_.find(r.order);
-  if (it == orders_.end()) return refused("no order " + hex(r.order));
-  Order& o = it->second;
-  if (o.status != Order::Status::Open)
-    return refused("the order is " + std::string(statusName(o.status)));
+  TxResult why;
+  Order* open = openOrder(r.order, why);
+  if (!open) return why;
+  Order& o = *open;
   auto a = std::find_if(o.assignments.begin(), o.assignments.end(),
                         [&](const Assignment& x) { return x.fogger == from && x.active(); });
   if (a == o.assignments.end())
@@ -369,13 +373,11 @@ TxResult Ledger::apply(const AccountId& from, const Receipt& t) {
 }
 
 TxResult Ledger::apply(const AccountId& from, const CancelOrder& t) {
-  auto it = orders_.find(t.order);
-  if (it == orders_.end()) return refused("no order " + hex(t.order));
-  Order& o = it->second;
-  if (o.owner != from) return refused("only the order's owner cancels it");
-  if (o.status != Order::Status::Open)
-    return refused("the order is " + std::string(statusName(o.status)));
-  closeOrder(t.order, o, Order::Status::Cancelled, Assignment::State::Cancelled);
+  TxResult why;
+  Order* o = openOrder(t.order, why);
+  if (!o) return why;
+  if (o->owner != from) return refused("only the order's owner cancels it");
+  closeOrder(t.order, *o, Order::Status::Cancelled, Assignment::State::Cancelled);
   return applied();
 }
 
