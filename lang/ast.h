@@ -108,6 +108,7 @@ public:
   }
 
   explicit operator bool() const { return p_ != nullptr; }
+  // NOLINTNEXTLINE(readability-identifier-naming): std::optional's name, kept for its callers
   bool has_value() const { return p_ != nullptr; }
   T& operator*() { return *p_; }
   const T& operator*() const { return *p_; }

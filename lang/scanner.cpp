@@ -5,6 +5,7 @@
 #include "lang/scanner.h"
 
 #include <algorithm>
+#include <cassert>
 #include <vector>
 
 #include "FloLexer.h"
@@ -209,13 +210,14 @@ public:
       types_.push_back(type);
       longest_ = std::max(longest_, words_.back().size());
     }
-    for (std::uint16_t k = 0; k < words_.size(); ++k) {
+    assert(words_.size() < kEmpty); // a slot holds a word's index as 16 bits
+    for (std::size_t k = 0; k < words_.size(); ++k) {
       std::size_t at = hash(words_[k]);
       while (slots_[at] != kEmpty) {
         if (words_[slots_[at]] == words_[k]) break; // a literal named twice: the first wins
         at = (at + 1) % kSlots;
       }
-      if (slots_[at] == kEmpty) slots_[at] = k;
+      if (slots_[at] == kEmpty) slots_[at] = std::uint16_t(k);
     }
   }
 
