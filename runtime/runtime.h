@@ -224,8 +224,15 @@ private:
   bool callNeed(FloFn fn);
   void check();
 
-  // store writes
-  void write(const Slot& s, FloValue v);
+  // store writes: in the header, for every pass writes the framers' state shares; a share that
+  // feeds a flow (only in programs with flows) goes the slow way.
+  void write(const Slot& s, FloValue v) {
+    if (s.slot == kNone) return;
+    slots_[s.slot] = v;
+    stamps_[s.share] = stamp_;
+    if (!flows_.empty() && !taps_[s.share].empty()) [[unlikely]]
+      written(s.share);
+  }
   void writeState(Tasker& t);
   FloValue stringValue(const char* s) const;
 
