@@ -148,8 +148,9 @@ double flo_math(uint32_t fn, double a, double b) {
   return 0;
 }
 
-int flo_rt_main(int argc, char** argv, const uint32_t* image, uint32_t image_words,
-                const char* strings, uint32_t strings_size, const FloFn* fns, uint32_t nfns) {
+[[gnu::cold]] int flo_rt_main(int argc, char** argv, const uint32_t* image, uint32_t image_words,
+                              const char* strings, uint32_t strings_size, const FloFn* fns,
+                              uint32_t nfns) {
   static char outbuf[1 << 16];
   std::setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
   flo::rt::Options o;

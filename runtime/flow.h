@@ -94,7 +94,7 @@ public:
   /// Called after generated code ran: throws the recorded fault if it set ctx->fault.
   using Check = std::function<void()>;
 
-  Flow(FlowDef def, FloCtx& ctx, Sink sink, Check check);
+  [[gnu::cold]] Flow(FlowDef def, FloCtx& ctx, Sink sink, Check check); // once, at decoding
 
   const FlowDef& def() const { return def_; }
   const FlowStats& stats() const { return stats_; }

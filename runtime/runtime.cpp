@@ -317,6 +317,14 @@ FloValue Runtime::stringValue(const char* s) const {
   return v;
 }
 
+void Runtime::write(const Slot& s, FloValue v) {
+  if (s.slot == kNone) return;
+  slots_[s.slot] = v;
+  stamps_[s.share] = stamp_;
+  if (!flows_.empty() && !taps_[s.share].empty()) [[unlikely]]
+    written(s.share);
+}
+
 // ------------------------------------------------------------------------------ flows
 
 void Runtime::decodeFlows(const std::function<std::uint32_t()>& next,

@@ -164,9 +164,10 @@ struct Fault {
   std::string message;
 };
 
-/// What runs once per program (decoding the image, opening logs, the store dump, the flow
-/// statistics) is marked cold: compilers optimise it for size, not speed, which keeps the runtime
-/// every bundle carries small (docs/bundles.md) and leaves the scheduler's pass as it was.
+/// What runs once per program or rarely (decoding the image, logs, the store dump, the flow
+/// statistics, rearing and razing clones, starting and ending a job's run) is marked cold:
+/// compilers optimise it for size, not speed, which keeps the runtime every bundle carries small
+/// (docs/bundles.md) and leaves the scheduler's pass as it was.
 #define FLO_RT_ONCE [[gnu::cold]]
 
 class Runtime {
@@ -202,7 +203,7 @@ private:
   image::Status control(std::uint32_t t, image::Control c);
   image::Status loggerControl(std::uint32_t t, image::Control c);
   FLO_RT_ONCE bool openLogs(Tasker& t);
-  void writeLogs(Tasker& t);
+  FLO_RT_ONCE void writeLogs(Tasker& t);
   FLO_RT_ONCE void closeLogs(Tasker& t);
   bool checkStart(std::uint32_t t);
   bool auxCheck(std::uint32_t frame);
@@ -218,21 +219,14 @@ private:
   bool runAct(std::uint32_t a);
   bool transit(const Act& act);
   bool condAux(const Act& act);
-  bool rear(const Act& act);
-  void raze(const Act& act);
+  FLO_RT_ONCE bool rear(const Act& act);
+  FLO_RT_ONCE void raze(const Act& act);
   void runMarker(const MarkRef& m, bool transitMarker);
   bool callNeed(FloFn fn);
   void check();
 
-  // store writes: in the header, for every pass writes the framers' state shares; a share that
-  // feeds a flow (only in programs with flows) goes the slow way.
-  void write(const Slot& s, FloValue v) {
-    if (s.slot == kNone) return;
-    slots_[s.slot] = v;
-    stamps_[s.share] = stamp_;
-    if (!flows_.empty() && !taps_[s.share].empty()) [[unlikely]]
-      written(s.share);
-  }
+  // store writes: a share that feeds a flow (only in programs with flows) also goes to the flow.
+  void write(const Slot& s, FloValue v);
   void writeState(Tasker& t);
   FloValue stringValue(const char* s) const;
 
@@ -246,13 +240,13 @@ private:
     double startStamp = 0;
     std::uint64_t flowWork = 0; ///< Flow: the flow's work when the run started
   };
-  bool startJobRun(JobRun& jr);
-  void endJobRun(JobRun& jr, const char* how);
+  FLO_RT_ONCE bool startJobRun(JobRun& jr);
+  FLO_RT_ONCE void endJobRun(JobRun& jr, const char* how);
   bool jobCanTrigger(const JobRun& jr) const;
 
-  void trace(const std::string& line);
+  FLO_RT_ONCE void trace(const std::string& line); // -v only
   FLO_RT_ONCE void dumpStore(const std::string& file) const;
-  std::string location(std::uint32_t loc) const;
+  FLO_RT_ONCE std::string location(std::uint32_t loc) const; // for errors
 
   const char* strings_;
   std::uint32_t stringsSize_;

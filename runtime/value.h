@@ -35,7 +35,8 @@ std::optional<bool> compare(FloCmp op, const FloValue& s, const FloValue& g, dou
 /// Python `a + b` for `inc`; nullopt (and `error`) where Python raises.
 std::optional<FloValue> add(const FloValue& a, const FloValue& b, std::string& error, Arena& arena);
 /// Python repr: None, True, 3, 3.0, 0.30000000000000004, 1e+16, 'text'.
-std::string repr(const FloValue& v);
-std::string floatRepr(double x);
+// Text of values is for logs, the store dump, traces and errors: cold (optimised for size).
+[[gnu::cold]] std::string repr(const FloValue& v);
+[[gnu::cold]] std::string floatRepr(double x);
 
 } // namespace flo::rt
