@@ -163,7 +163,7 @@ TEST_F(LedgerFixture, RootKeptUpToDateEqualsTheRootFromNothingAfterEveryBlock) {
       else if (kind < 9)
         body = Unstake{1 + rng.below(2000)};
       else
-        body = RegisterProvider{{"x86_64"}, 4, 2048, "home", 10};
+        body = RegisterProvider{{"x86_64"}, 4, 2048, "home", 10, ""};
       std::uint64_t used = rng.below(12) == 0 ? nonce + 1 : nonce; // now and then a wrong one
       txs.push_back(makeTx(from, chain, used, std::move(body)));
       if (used == nonce) ++nonce;
