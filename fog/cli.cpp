@@ -156,7 +156,7 @@ const std::vector<Command>& commands() {
        "a job's results from each fogger, their chain verified",
        addJobOptions,
        results},
-      {{"logs"}, "a job's logs from each fogger", addJobOptions, logs},
+      {{"logs"}, "a job's logs from each fogger (-f: as they come)", addLogsOptions, logs},
       {{"cancel"}, "end a job's order; what escrow holds comes back", addJobOptions, cancel},
   };
   return table;

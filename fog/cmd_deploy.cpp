@@ -675,15 +675,48 @@ int results(Context& c) {
   return allOk ? kOk : kFailed;
 }
 
+void addLogsOptions(CLI::App& app, Options& o) {
+  app.add_option("job", o.job, "the job's id (or a prefix of 4 or more)")->required();
+  addDir(app, o);
+  app.add_flag("-f,--follow", o.follow,
+               "keep printing each fogger's log as it arrives, until the order is closed");
+}
+
 int logs(Context& c) {
   auto dir = namedJob(c);
   if (!dir) return kFailed;
-  auto outputs = storedOutputs(*dir);
-  if (outputs.empty()) c.out << "no logs stored for this job\n";
-  for (const auto& s : outputs) {
-    c.out << "== " << s.fogger << "\n" << s.output.log;
-    if (!s.output.log.empty() && s.output.log.back() != '\n') c.out << "\n";
+  std::set<std::string> shown;
+  auto print = [&] {
+    for (const auto& s : storedOutputs(*dir)) {
+      if (!shown.insert(s.fogger).second) continue;
+      c.out << "== " << s.fogger << "\n" << s.output.log;
+      if (!s.output.log.empty() && s.output.log.back() != '\n') c.out << "\n";
+      c.out.flush();
+    }
+  };
+  print();
+  if (c.options.follow) {
+    // The deployer stores each fogger's output as it comes; follow until the pool closes the
+    // order (settled, expired or cancelled).
+    std::string error;
+    auto fog = loadFog(c, error);
+    auto client = fog ? connect(fog->genesis(), error) : std::nullopt;
+    auto j = nlohmann::json::parse(std::ifstream(*dir / "job.json"), nullptr, false);
+    auto id = j.is_discarded() ? std::nullopt : digestOf(j.value("id", ""));
+    if (!client || !id) return c.fail(error.empty() ? "the job's record is damaged" : error);
+    for (;;) {
+      auto order = queryOrder(*client->pool, *id, error);
+      if (!order) return c.fail(error);
+      bool open = (*order)["status"] == "open";
+      print();
+      if (!open) {
+        c.out << "(the order is " << (*order)["status"].get<std::string>() << ")\n";
+        break;
+      }
+      std::this_thread::sleep_for(200ms);
+    }
   }
+  if (shown.empty()) c.out << "no logs stored for this job\n";
   return kOk;
 }
 

@@ -86,6 +86,7 @@ void addJobsOptions(CLI::App& app, Options& o);
 int jobs(Context& c);
 void addJobOptions(CLI::App& app, Options& o);
 int results(Context& c);
+void addLogsOptions(CLI::App& app, Options& o);
 int logs(Context& c);
 int cancel(Context& c);
 // cmd_bench_deploy.cpp: fog bench deploy

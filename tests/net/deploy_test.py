@@ -147,6 +147,9 @@ def main():
         check(logs.count("sandbox: rlimits no-new-privs") == 2,
               f"the foggers' logs do not show their jobs sandboxed: {logs}")
         check(jid in ok("jobs").stdout, "fog jobs does not list the job")
+        followed = ok("logs", jid, "-f").stdout
+        check("(the order is settled)" in followed and followed.count("== did:key:") == 2,
+              f"fog logs -f: {followed}")
 
         # 2. Tampered results do not verify.
         outputs = os.path.join(d, "jobs", jid, "outputs")
