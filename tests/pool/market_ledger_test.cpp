@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 namespace flo::pool {
 namespace {
 
@@ -279,6 +283,13 @@ TEST(MarketWire, TransactionsRoundTrip) {
        std::vector<TxBody>{o, AssignOrder{{}, {key.publicKey()}}, StartRun{}, Receipt{r},
                            CancelOrder{}, SlashFogger{key.publicKey(), r.encode(), {}}}) {
     Tx tx = makeTx(key, Digest{}, 3, body);
+    // Seeds for fuzz.pool (tests/fuzz/pool_corpus), written when asked.
+    if (const char* dir = std::getenv("FLO_WRITE_POOL_SEEDS")) {
+      Bytes b = tx.encode();
+      std::ofstream(std::filesystem::path(dir) / ("tx-" + std::string(kindName(tx.body))),
+                    std::ios::binary)
+          .write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+    }
     std::string why;
     auto back = Tx::decode(tx.encode(), &why);
     ASSERT_TRUE(back) << why;
