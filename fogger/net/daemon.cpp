@@ -260,6 +260,8 @@ private:
     out.payloads = lines;
     out.log = log.substr(0, RunOutput::kMaxLog);
     std::ofstream(dir / "log") << log;
+    std::error_code ec;
+    fs::remove_all(bundle, ec); // the run's log stays; the bundle is the deployer's to send again
     log_ << "fogger: order " << hex(o.order).substr(0, 16) << ": " << lines.size() - shares.size()
          << " lines and " << shares.size() << " shares, work " << work << " in " << r.runs
          << " run(s), status " << r.status << ", " << ms << " ms" << std::endl;
