@@ -77,7 +77,7 @@ void addContractShowOptions(CLI::App& app, Options& o);
 int contractShow(Context& c);
 /// `fog stake CONTRACT AMOUNT` (verified first) and `fog unstake CONTRACT AMOUNT`.
 int contractStake(Context& c, bool unstake);
-// cmd_deploy.cpp: fog fogger, fog deploy, fog jobs|results|logs|cancel
+// cmd_deploy.cpp: fog fogger, fog jobs|results|logs|cancel; deployer.cpp: fog deploy
 void addFoggerOptions(CLI::App& app, Options& o);
 int foggerRun(Context& c);
 void addDeployOptions(CLI::App& app, Options& o);
