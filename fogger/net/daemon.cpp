@@ -117,10 +117,20 @@ public:
 
 private:
   bool submit(pool::TxBody body, std::string& error) {
+    auto tx = post(std::move(body), error);
+    return tx && await(*tx, error);
+  }
+  /// Signs `body` with the next nonce and sends it to the pool; its encoding, for await().
+  std::optional<core::Bytes> post(pool::TxBody body, std::string& error) {
     auto nonce = pool_->nextNonce(key().publicKey(), 10s, error);
-    if (!nonce) return false;
-    pool::Tx tx = pool::makeTx(key(), genesis_.chainId(), *nonce, std::move(body));
-    auto outcome = pool_->submit(tx.encode(), 15s, error);
+    if (!nonce) return std::nullopt;
+    core::Bytes tx = pool::makeTx(key(), genesis_.chainId(), *nonce, std::move(body)).encode();
+    pool_->post(tx);
+    return tx;
+  }
+  /// Whether the transaction posted committed and applied (why not in `error`).
+  bool await(const core::Bytes& tx, std::string& error) {
+    auto outcome = pool_->await(tx, 15s, error);
     if (!outcome) return false;
     if (!outcome->committed || !outcome->applied) return error = outcome->error, false;
     return true;
@@ -198,13 +208,10 @@ private:
            << std::endl;
       return;
     }
-    if (!submit(pool::StartRun{o.order}, error))
-      return refuse(d, o.order, "cannot start: " + error);
-    if (cfg_.fault == "crash") { // dies mid-run: started on the pool, never answers
-      log_ << "fogger: (fault crash) exiting after starting order " << hex(o.order).substr(0, 16)
-           << std::endl;
-      std::_Exit(9);
-    }
+    // StartRun goes to the pool, and the job starts while the pool orders it (a first result
+    // one commit sooner); its outcome is awaited before the result goes anywhere.
+    auto start = post(pool::StartRun{o.order}, error);
+    if (!start) return refuse(d, o.order, "cannot start: " + error);
     log_ << "fogger: running job '" << o.job << "' of order " << hex(o.order).substr(0, 16)
          << " for " << d.did << std::endl;
     std::vector<std::string> argv = cfg_.executor;
@@ -219,6 +226,12 @@ private:
       argv.push_back(a);
     auto t0 = std::chrono::steady_clock::now();
     core::ProcessResult e = core::runProcess(argv, 120s, 4u << 20);
+    if (!await(*start, error)) return refuse(d, o.order, "the pool refused the start: " + error);
+    if (cfg_.fault == "crash") { // dies mid-run: started on the pool, never answers
+      log_ << "fogger: (fault crash) exiting after starting order " << hex(o.order).substr(0, 16)
+           << std::endl;
+      std::_Exit(9);
+    }
     auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
             .count();

@@ -2,11 +2,12 @@
 /// The fogger daemon (`fog fogger --config FILE`, started by `fog up`; docs/deploy.md). It
 /// registers its offer with the pool and stakes, then serves deployers on the encrypted
 /// transport: for each BundleOffer it checks the order on the pool (assigned to it, open, the
-/// manifest's SHA-256 and the job the order names, the object's SHA-256 in the manifest), says
-/// StartRun, runs the job through the job host in a child process (flo-host, or flo-host-aarch64
-/// under qemu-aarch64 for an aarch64 fogger on another machine; the host sandboxes the job),
-/// turns the printed lines into a signed hash chain of provenance items, sends them with its
-/// signed RunResult to the deployer and gives the pool its Receipt. One run at a time: a
+/// manifest's SHA-256 and the job the order names, the object's SHA-256 in the manifest), sends
+/// StartRun and, while the pool orders it, runs the job through the job host in a child process
+/// (flo-host, or flo-host-aarch64 under qemu-aarch64 for an aarch64 fogger on another machine;
+/// the host sandboxes the job); once StartRun has committed, it turns the printed lines and the
+/// final shares into a signed hash chain of provenance items, sends them with its signed
+/// RunResult to the deployer and gives the pool its Receipt. One run at a time: a
 /// second offer waits in the transport until the first is done.
 #pragma once
 

@@ -24,9 +24,18 @@ void PoolClient::sendAll(const Message& m) {
 
 std::optional<SubmitOutcome> PoolClient::submit(const Bytes& tx, std::chrono::milliseconds timeout,
                                                 std::string& error) {
-  Digest id = core::hash(tx);
+  post(tx);
+  return await(tx, timeout, error);
+}
+
+void PoolClient::post(const Bytes& tx) {
   answers_.clear();
   sendAll(Submit{tx});
+}
+
+std::optional<SubmitOutcome> PoolClient::await(const Bytes& tx, std::chrono::milliseconds timeout,
+                                               std::string& error) {
+  Digest id = core::hash(tx);
   std::optional<SubmitOutcome> out;
   auto decide = [&] {
     std::map<std::tuple<int, bool, std::uint64_t, Digest, std::string>, std::size_t> agree;

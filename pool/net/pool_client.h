@@ -45,6 +45,13 @@ public:
   /// `timeout` (it names how many replicas answered what).
   std::optional<SubmitOutcome> submit(const Bytes& tx, std::chrono::milliseconds timeout,
                                       std::string& error);
+  /// The same in two halves, so that a caller can work while the pool orders the transaction:
+  /// post() sends it to every replica; await() waits for its outcome as submit() does (sending
+  /// it again now and then). Nothing else may use the client in between (a query forgets the
+  /// answers that came).
+  void post(const Bytes& tx);
+  std::optional<SubmitOutcome> await(const Bytes& tx, std::chrono::milliseconds timeout,
+                                     std::string& error);
   /// The account's state (or, without an account, any state) as n-f replicas report it alike
   /// (see the file comment); asked again every 500 ms until they agree or `timeout` passes.
   /// With `contract`, the answers also carry that contract's state, held tokens and source.
