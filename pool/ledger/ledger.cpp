@@ -131,8 +131,14 @@ void Ledger::rebuildDerived() {
   touchedContracts_.clear();
   touchedOrders_.clear();
   openOrders_.clear();
-  for (const auto& [id, o] : orders_)
-    if (o.status == Order::Status::Open) openOrders_.insert(id);
+  dueOrders_.clear();
+  for (const auto& [id, o] : orders_) {
+    if (o.status != Order::Status::Open) continue;
+    openOrders_.insert(id);
+    dueOrders_[o.deadlineMs].insert(id);
+    for (const auto& x : o.assignments)
+      if (x.state == Assignment::State::Assigned) dueOrders_[x.startBy].insert(id);
+  }
   for (const auto& [id, a] : accounts_)
     for (const auto& u : a.unbonding) releases_[u.releaseHeight].insert(id);
   stateRoot_ = rootOver(trees_);

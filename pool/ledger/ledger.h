@@ -198,13 +198,14 @@ private:
   TxResult apply(const AccountId& from, const SlashFogger& t);
   void releaseUnbonding();
   /// Assignments not started by their deadline lapse; orders past theirs expire (refunded).
+  /// Only the orders with something due (dueOrders_) are visited.
   void expireOrders();
   /// The open order `id`, or nullptr with the refusal (no such order, or closed).
   Order* openOrder(const Digest& id, TxResult& refusal);
   /// Closes an open order: its active assignments end in `ended`, escrow goes to the owner.
   void closeOrder(const Digest& id, Order& o, Order::Status status, Assignment::State ended);
-  /// Memory of `fogger` taken by active assignments.
-  std::uint64_t busyMiB(const AccountId& fogger) const;
+  /// Memory each fogger's active assignments take (one pass over the open orders).
+  std::map<AccountId, std::uint64_t> busyMiB() const;
   /// The block's changes into the Merkle maps, then the state root.
   void updateCommitment();
   /// Everything derived from the accounts and providers, built again (genesis, decode).
@@ -233,7 +234,9 @@ private:
   std::set<AccountId> touchedProviders_;
   std::set<std::string> touchedContracts_;
   std::set<Digest> touchedOrders_;
-  std::set<Digest> openOrders_;                           ///< the orders still open
+  std::set<Digest> openOrders_; ///< the orders still open
+  /// The open orders with a deadline or an assignment's start deadline at a time (ms).
+  std::map<std::uint64_t, std::set<Digest>> dueOrders_;
   std::map<std::uint64_t, std::set<AccountId>> releases_; ///< who has unbonding due at a height
   Digest stateRoot_{};
 };

@@ -186,12 +186,12 @@ const Order* Ledger::order(const Digest& id) const {
   return it == orders_.end() ? nullptr : &it->second;
 }
 
-std::uint64_t Ledger::busyMiB(const AccountId& fogger) const {
-  std::uint64_t busy = 0;
+std::map<AccountId, std::uint64_t> Ledger::busyMiB() const {
+  std::map<AccountId, std::uint64_t> busy;
   for (const Digest& id : openOrders_) {
     const Order& o = orders_.at(id);
     for (const auto& a : o.assignments)
-      if (a.fogger == fogger && a.active()) busy += o.terms.memoryMiB;
+      if (a.active()) busy[a.fogger] += o.terms.memoryMiB; // bounded: memory offered is < 2^40
   }
   return busy;
 }
@@ -222,9 +222,12 @@ TxResult Ledger::apply(const AccountId& from, const PlaceOrder& t) {
   std::vector<Candidate> able;
   std::size_t wrongArch = 0, lowMemory = 0, fewCores = 0, dear = 0, unstaked = 0;
   std::uint64_t mostFree = 0;
+  const auto busy = busyMiB();
   for (const auto& [id, p] : providers_) {
     const auto& arches = p.offer.architectures;
-    std::uint64_t free = p.offer.memoryMiB - std::min(p.offer.memoryMiB, busyMiB(id));
+    auto taken = busy.find(id);
+    std::uint64_t used = taken == busy.end() ? 0 : taken->second;
+    std::uint64_t free = p.offer.memoryMiB - std::min(p.offer.memoryMiB, used);
     const Account* acc = account(id);
     if (t.arch != "any" && std::find(arches.begin(), arches.end(), t.arch) == arches.end())
       ++wrongArch;
@@ -278,6 +281,7 @@ TxResult Ledger::apply(const AccountId& from, const PlaceOrder& t) {
   owner.balance -= *total;
   orders_.emplace(id, std::move(o));
   openOrders_.insert(id);
+  dueOrders_[timeMs_ + t.timeoutMs].insert(id);
   touchedOrders_.insert(id);
   return applied();
 }
@@ -322,6 +326,7 @@ TxResult Ledger::apply(const AccountId& from, const AssignOrder& t) {
     a.price = std::min(p->offer.price, o.terms.maxPrice);
     a.startBy = timeMs_ + kStartDeadlineMs;
     o.assignments.push_back(a);
+    dueOrders_[a.startBy].insert(t.order);
   }
   touchedOrders_.insert(t.order);
   return applied();
@@ -429,8 +434,13 @@ void Ledger::closeOrder(const Digest& id, Order& o, Order::Status status, Assign
 }
 
 void Ledger::expireOrders() {
-  std::vector<Digest> open(openOrders_.begin(), openOrders_.end());
-  for (const Digest& id : open) {
+  std::set<Digest> due;
+  while (!dueOrders_.empty() && dueOrders_.begin()->first <= timeMs_) {
+    due.merge(dueOrders_.begin()->second);
+    dueOrders_.erase(dueOrders_.begin());
+  }
+  for (const Digest& id : due) {
+    if (!openOrders_.count(id)) continue; // closed since
     Order& o = orders_.at(id);
     if (timeMs_ >= o.deadlineMs) {
       closeOrder(id, o, Order::Status::Expired, Assignment::State::Failed);

@@ -199,6 +199,21 @@ TEST_F(MarketLedger, AssignmentLapsesAndOrderExpires) {
   EXPECT_EQ(ledger->order(o2)->group.front(), id(3));
 }
 
+TEST_F(MarketLedger, ARestoredLedgerStillLapsesAndExpiresOnTime) {
+  registerFogger(1, {"x86_64"}, 1024, 5);
+  Digest o = place(terms());
+  ASSERT_TRUE(run(0, AssignOrder{o, {id(1)}}).applied);
+  std::string why;
+  auto restored = Ledger::decode(genesis, ledger->encode(), &why); // what is due, rebuilt
+  ASSERT_TRUE(restored) << why;
+  ledger = std::make_unique<Ledger>(std::move(*restored));
+  tick(kStartDeadlineMs);
+  EXPECT_EQ(ledger->order(o)->assignments[0].state, Assignment::State::Lapsed);
+  tick(60'000);
+  EXPECT_EQ(ledger->order(o)->status, Order::Status::Expired);
+  EXPECT_EQ(balance(0), 1'000'000u);
+}
+
 TEST_F(MarketLedger, CancelRefundsWhatWasNotUsed) {
   registerFogger(1, {"x86_64"}, 1024, 5);
   registerFogger(2, {"x86_64"}, 1024, 5);
