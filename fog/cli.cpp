@@ -3,6 +3,7 @@
 /// passphrases, the keystore.
 #include "fog/cli.h"
 
+#include "core/os/files.h"
 #include "fog/commands.h"
 #include "fog/fog.h"
 
@@ -215,12 +216,9 @@ std::vector<std::string> optionNames(const Command& command) {
 }
 
 std::optional<core::Bytes> readFile(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return error = "cannot read '" + path + "'", std::nullopt;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string s = buf.str();
-  return core::Bytes(s.begin(), s.end());
+  auto s = core::readWholeFile(path);
+  if (!s) return error = "cannot read '" + path + "'", std::nullopt;
+  return core::Bytes(s->begin(), s->end());
 }
 
 void addPassphraseOptions(CLI::App& app, Options& o) {

@@ -2,6 +2,7 @@
 /// A local fog's folder and its replica processes (see local_fog.h).
 #include "fog/local_fog.h"
 
+#include "core/os/files.h"
 #include "core/store/keystore.h"
 #include "pool/net/replica_daemon.h"
 #include "runtime/host/host.h"
@@ -55,11 +56,7 @@ bool writeText(const fs::path& path, const std::string& text, std::string& error
 }
 
 std::optional<std::string> readText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return core::readWholeFile(path);
 }
 
 bool alive(pid_t pid) {

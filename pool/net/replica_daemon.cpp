@@ -3,6 +3,7 @@
 #include "pool/net/replica_daemon.h"
 
 #include "core/check.h"
+#include "core/os/files.h"
 #include "core/store/keystore.h"
 
 #include <nlohmann/json.hpp>
@@ -21,14 +22,6 @@ namespace {
 
 volatile std::sig_atomic_t signalled = 0;
 constexpr std::size_t kMaxClients = 4096;
-
-std::optional<std::string> readText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 } // namespace
 
@@ -49,7 +42,7 @@ std::optional<ReplicaConfig> ReplicaConfig::load(const std::string& path, std::s
     if (error) *error = path + ": " + std::move(why);
     return std::nullopt;
   };
-  auto text = readText(path);
+  auto text = core::readWholeFile(path);
   if (!text) return fail("cannot read the file");
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
@@ -73,7 +66,7 @@ std::optional<ReplicaConfig> ReplicaConfig::load(const std::string& path, std::s
 std::unique_ptr<ReplicaDaemon> ReplicaDaemon::open(const ReplicaConfig& config,
                                                    std::unique_ptr<ReplicaStore> store,
                                                    std::string& error) {
-  auto text = readText(config.genesis);
+  auto text = core::readWholeFile(config.genesis);
   if (!text) return error = "cannot read the genesis " + config.genesis, nullptr;
   auto genesis = Genesis::fromJson(*text, &error);
   if (!genesis || !genesis->validate(&error)) return nullptr;
