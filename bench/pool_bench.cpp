@@ -130,13 +130,6 @@ double measureVerifyRate(double seconds) {
   return best;
 }
 
-/// The q-quantile of sorted samples (nearest rank).
-double quantile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  auto rank = std::size_t(std::ceil(q * double(sorted.size())));
-  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
-}
-
 /// The open-loop client: a corpus of signed transfers, sent in order at a schedule to every
 /// replica, and the replies gathered as they come.
 class Driver {
@@ -789,6 +782,12 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
                     {"sustained", f.sustained}});
   j["ramp"] = std::move(ramp);
   return j;
+}
+
+double quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  auto rank = std::size_t(std::ceil(q * double(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
 } // namespace flo::bench

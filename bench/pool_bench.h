@@ -165,4 +165,7 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& options, PoolLauncher& laun
 /// p99_ms and max_ms from the phase at half_load_rate (with a given rate, all from its phase).
 nlohmann::ordered_json toJson(const PoolBenchResult& result);
 
+/// The q-quantile (0 < q <= 1) of sorted samples, nearest rank; 0 for none.
+double quantile(const std::vector<double>& sorted, double q);
+
 } // namespace flo::bench

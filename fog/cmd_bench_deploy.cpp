@@ -4,6 +4,7 @@
 /// memory when idle (docs/benchmarks.md). The program is a small job that runs on any
 /// architecture; the first deployment compiles it (reported apart), the others find the bundle
 /// cached, as a user deploying again would.
+#include "bench/pool_bench.h"
 #include "fog/commands.h"
 #include "fog/local_fog.h"
 
@@ -41,11 +42,10 @@ job ping
   run framer once
 )";
 
+/// The p-th percentile, nearest rank (the pool benchmark's rule).
 double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  std::size_t k = std::size_t(std::ceil(p / 100 * double(v.size()))) - (p > 0 ? 1 : 0);
-  return v[std::min(k, v.size() - 1)];
+  return bench::quantile(v, p / 100);
 }
 
 /// VmRSS of a process, MiB; 0 when it cannot be read.
