@@ -68,11 +68,11 @@ int jobs(Context& c) {
     if (e.is_directory() && fs::exists(e.path() / "job.json")) dirs.push_back(e.path());
   std::sort(dirs.begin(), dirs.end());
   for (const auto& d : dirs) {
-    auto j = nlohmann::json::parse(std::ifstream(d / "job.json"), nullptr, false);
-    if (j.is_discarded()) continue;
-    auto id = digestOf(j.value("id", ""));
     std::string why;
-    auto o = id ? queryOrder(*client->pool, *id, why) : std::nullopt;
+    auto record = readJob(d, why);
+    if (!record) continue;
+    nlohmann::json& j = record->fields;
+    auto o = queryOrder(*client->pool, record->order, why);
     j["status"] = o ? (*o)["status"] : nlohmann::json("unknown: " + why);
     if (o) {
       j["escrow"] = (*o)["escrow"];
@@ -116,30 +116,29 @@ struct Stored {
 
 std::vector<Stored> storedOutputs(const fs::path& dir) {
   std::vector<Stored> out;
-  auto j = nlohmann::json::parse(std::ifstream(dir / "job.json"), nullptr, false);
-  auto id = j.is_discarded() ? std::nullopt : digestOf(j.value("id", ""));
+  std::string why;
+  auto record = readJob(dir, why);
   std::error_code ec;
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir / "outputs", ec)) files.push_back(e.path());
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
     Stored s;
-    auto bytes = readBytes(f);
+    auto bytes = readFile(f.string(), s.error);
     auto m = bytes ? fogger::decode(*bytes, &s.error) : std::nullopt;
-    if (!m || !std::holds_alternative<fogger::RunOutput>(*m) || !id) {
+    if (!m || !std::holds_alternative<fogger::RunOutput>(*m) || !record) {
       s.error = "unreadable: " + f.string();
       out.push_back(std::move(s));
       continue;
     }
     s.output = std::get<fogger::RunOutput>(*m);
     // The producer is the first record's; the check then holds every record to it.
-    std::string why;
     auto first = s.output.records.empty()
                      ? std::nullopt
                      : core::ProvenanceRecord::decode(s.output.records[0], &why);
     auto key = first ? core::parseDidKey(first->producer) : std::nullopt;
     s.fogger = first ? first->producer : "?";
-    if (key) s.result = fogger::checkOutput(s.output, *key, *id, s.records, s.error);
+    if (key) s.result = fogger::checkOutput(s.output, *key, record->order, s.records, s.error);
     out.push_back(std::move(s));
   }
   return out;
@@ -220,11 +219,10 @@ int logs(Context& c) {
     std::string error;
     auto fog = loadFog(c, error);
     auto client = fog ? connect(fog->genesis(), error) : std::nullopt;
-    auto j = nlohmann::json::parse(std::ifstream(*dir / "job.json"), nullptr, false);
-    auto id = j.is_discarded() ? std::nullopt : digestOf(j.value("id", ""));
-    if (!client || !id) return c.fail(error.empty() ? "the job's record is damaged" : error);
+    auto record = client ? readJob(*dir, error) : std::nullopt;
+    if (!record) return c.fail(error);
     for (;;) {
-      auto order = queryOrder(*client->pool, *id, error);
+      auto order = queryOrder(*client->pool, record->order, error);
       if (!order) return c.fail(error);
       bool open = (*order)["status"] == "open";
       print();
@@ -244,10 +242,10 @@ int cancel(Context& c) {
   auto fog = loadFog(c, error);
   auto dir = namedJob(c);
   if (!fog || !dir) return kFailed;
-  auto j = nlohmann::json::parse(std::ifstream(*dir / "job.json"), nullptr, false);
-  auto id = j.is_discarded() ? std::nullopt : digestOf(j.value("id", ""));
-  if (!id) return c.fail("the job's record is damaged: " + (*dir / "job.json").string());
-  return submitAs(c, *fog, j.value("owner", "genesis"), pool::CancelOrder{*id});
+  auto record = readJob(*dir, error);
+  if (!record) return c.fail(error);
+  return submitAs(c, *fog, record->fields.value("owner", "genesis"),
+                  pool::CancelOrder{record->order});
 }
 
 } // namespace flo::fog

@@ -37,18 +37,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::optional<core::Bytes> readBytes(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) return std::nullopt;
-  return core::Bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-bool writeBytes(const fs::path& p, const core::Bytes& b) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
-  return bool(f.flush());
-}
-
 fs::path jobsDir(const LocalFog& fog) {
   return fog.dir() / "jobs";
 }
@@ -81,15 +69,17 @@ std::optional<nlohmann::json> queryOrder(pool::PoolClient& pool, const core::Dig
   return j;
 }
 
-std::optional<core::Digest> digestOf(const std::string& hexText) {
-  if (hexText.size() != 64) return std::nullopt;
-  core::Digest d{};
-  for (std::size_t i = 0; i < 32; ++i) {
-    unsigned v = 0;
-    if (std::sscanf(hexText.c_str() + 2 * i, "%2x", &v) != 1) return std::nullopt;
-    d[i] = std::uint8_t(v);
-  }
-  return d;
+std::optional<JobRecord> readJob(const fs::path& dir, std::string& error) {
+  fs::path file = dir / "job.json";
+  auto bytes = readFile(file.string(), error);
+  if (!bytes) return std::nullopt;
+  JobRecord r;
+  r.fields = nlohmann::json::parse(*bytes, nullptr, false);
+  auto id = r.fields.is_object() ? core::fromHex(r.fields.value("id", "")) : std::nullopt;
+  if (!id || id->size() != r.order.size())
+    return error = "the job's record is damaged: " + file.string(), std::nullopt;
+  std::copy(id->begin(), id->end(), r.order.begin());
+  return r;
 }
 
 namespace {
@@ -125,16 +115,11 @@ std::optional<std::uint32_t> milliOf(const std::string& cores) {
   return std::uint32_t(v * 1000 + 0.5);
 }
 
-/// A signed transaction of `key`, submitted; the outcome or why not.
-bool submitTx(pool::PoolClient& pool, const core::SigningKey& key, const pool::Genesis& g,
-              pool::TxBody body, std::uint64_t& height, std::string& error,
-              std::optional<std::uint64_t>* nonceOut = nullptr) {
-  auto nonce = pool.nextNonce(key.publicKey(), kTxTimeout, error);
-  if (!nonce) return error = "the pool did not answer: " + error + " (is it up? fog status)", false;
-  if (nonceOut) *nonceOut = nonce;
-  pool::Tx tx = pool::makeTx(key, g.chainId(), *nonce, std::move(body));
-  auto outcome = pool.submit(tx.encode(), kTxTimeout, error);
-  if (!outcome) return error = "no outcome: " + error, false;
+/// A transaction of `key` committed and applied (its height), or false and why not.
+bool submitTx(pool::PoolClient& pool, const core::SigningKey& key, pool::TxBody body,
+              std::uint64_t& height, std::string& error, std::uint64_t* nonce = nullptr) {
+  auto outcome = submitSigned(pool, key, std::move(body), error, nonce);
+  if (!outcome) return false;
   if (!outcome->committed) return error = "refused: " + outcome->error, false;
   if (!outcome->applied) return error = outcome->error, false;
   height = outcome->height;
@@ -201,9 +186,8 @@ private:
     c_.fail(why, status);
     return false;
   }
-  bool submit(pool::TxBody body, std::optional<std::uint64_t>* nonce = nullptr) {
-    return submitTx(*client_->pool, payer_->current, fog_.genesis(), std::move(body), height_,
-                    error_, nonce);
+  bool submit(pool::TxBody body, std::uint64_t* nonce = nullptr) {
+    return submitTx(*client_->pool, payer_->current, std::move(body), height_, error_, nonce);
   }
 
   /// A bundle for every target floc knows, kept by the source's and the compiler's hash (the
@@ -213,8 +197,8 @@ private:
     const std::string& file = c_.options.file;
     fs::path floc = fs::path(selfExecutable()).parent_path() / "floc";
     if (!fs::exists(floc)) return fail("cannot find floc beside fog (" + floc.string() + ")");
-    auto source = readBytes(file);
-    if (!source) return fail("cannot read " + file, kUsage);
+    auto source = readFile(file, error_);
+    if (!source) return fail(error_, kUsage);
     std::error_code ec;
     std::string compiler = std::to_string(fs::file_size(floc, ec)) + "/" +
                            std::to_string(fs::last_write_time(floc, ec).time_since_epoch().count());
@@ -238,7 +222,7 @@ private:
     } else {
       progress("compiled already: " + bundle_.string());
     }
-    auto bytes = readBytes(bundle_ / "manifest.json");
+    auto bytes = readFile((bundle_ / "manifest.json").string(), error_);
     if (bytes) manifest_ = nlohmann::json::parse(*bytes, nullptr, false);
     if (!bytes || manifest_.is_discarded()) return fail("floc wrote no readable manifest");
     manifestBytes_ = *bytes;
@@ -296,9 +280,9 @@ private:
              " fogger(s) × " + std::to_string(order_.runs) + " runs, cost bound " +
              std::to_string(order_.costBound) + " a run, max price " +
              std::to_string(order_.maxPrice));
-    std::optional<std::uint64_t> nonce;
+    std::uint64_t nonce = 0;
     if (!submit(order_, &nonce)) return fail("the order was not placed: " + error_);
-    id_ = pool::orderId(payer_->current.publicKey(), *nonce);
+    id_ = pool::orderId(payer_->current.publicKey(), nonce);
     dir_ = jobsDir(fog_) / hex(id_).substr(0, 16);
     fs::create_directories(dir_ / "outputs");
     nlohmann::json record = {{"id", hex(id_)},      {"file", c_.options.file},
@@ -369,7 +353,7 @@ private:
     for (auto& p : fresh) {
       std::string triple = p.arch + "-linux-gnu";
       std::string file = manifest_["targets"][triple].value("file", "");
-      auto object = readBytes(bundle_ / file);
+      auto object = readFile((bundle_ / file).string(), error_);
       auto addr = core::UdpNode::parseAddress(p.address);
       if (!object || !addr) {
         p.answered = true;
@@ -393,7 +377,9 @@ private:
     std::string why;
     if (auto db = core::ProvenanceStore::open((jobsDir(fog_) / "provenance.db").string(), &why))
       db->addAll(p.records, &why);
-    writeBytes(dir_ / "outputs" / (did.substr(8, 24) + ".bin"), fogger::encode(p.output));
+    core::Bytes raw = fogger::encode(p.output);
+    std::ofstream(dir_ / "outputs" / (did.substr(8, 24) + ".bin"), std::ios::binary)
+        .write(reinterpret_cast<const char*>(raw.data()), std::streamsize(raw.size()));
     progress((reported_++ ? "results" : "first results") + std::string(" from ") +
              did.substr(0, 16) + "… (" + p.arch + "): " + std::to_string(p.records.size()) +
              " lines, work " + std::to_string(p.result->work) + " in " +

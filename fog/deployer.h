@@ -27,10 +27,13 @@ std::optional<std::filesystem::path> findJob(const LocalFog& fog, const std::str
 std::optional<nlohmann::json> queryOrder(pool::PoolClient& pool, const core::Digest& id,
                                          std::string& error);
 
-/// 64 hex digits as a digest; nullopt otherwise.
-std::optional<core::Digest> digestOf(const std::string& hexText);
-
-std::optional<core::Bytes> readBytes(const std::filesystem::path& p);
-bool writeBytes(const std::filesystem::path& p, const core::Bytes& b);
+/// A job's record (DIR/job.json, written by `fog deploy`): its fields (id, file, job, owner,
+/// runs, replicas, height) and the order's id they name.
+struct JobRecord {
+  nlohmann::json fields;
+  core::Digest order{};
+};
+/// nullopt and `error` when the record is missing or damaged.
+std::optional<JobRecord> readJob(const std::filesystem::path& dir, std::string& error);
 
 } // namespace flo::fog

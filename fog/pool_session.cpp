@@ -41,6 +41,19 @@ std::string hex(const core::Digest& d) {
   return core::toHex(d);
 }
 
+std::optional<pool::SubmitOutcome> submitSigned(pool::PoolClient& pool, const core::SigningKey& key,
+                                                pool::TxBody body, std::string& error,
+                                                std::uint64_t* nonce) {
+  auto next = pool.nextNonce(key.publicKey(), kTxTimeout, error);
+  if (!next)
+    return error = "the pool did not answer: " + error + " (is it up? fog status)", std::nullopt;
+  if (nonce) *nonce = *next;
+  pool::Tx tx = pool::makeTx(key, pool.genesis().chainId(), *next, std::move(body));
+  auto outcome = pool.submit(tx.encode(), kTxTimeout, error);
+  if (!outcome) return error = "no outcome: " + error, std::nullopt;
+  return outcome;
+}
+
 int submitAs(Context& c, const LocalFog& fog, const std::string& from, pool::TxBody body) {
   std::string error;
   core::Keystore keys(fog.home());
@@ -48,11 +61,8 @@ int submitAs(Context& c, const LocalFog& fog, const std::string& from, pool::TxB
   if (!id) return c.fail("unknown account '" + from + "': " + error);
   auto client = connect(fog.genesis(), error);
   if (!client) return c.fail(error);
-  auto nonce = client->pool->nextNonce(id->current.publicKey(), kTxTimeout, error);
-  if (!nonce) return c.fail("the pool did not answer: " + error + " (is it up? fog status)");
-  pool::Tx tx = pool::makeTx(id->current, fog.genesis().chainId(), *nonce, std::move(body));
-  auto outcome = client->pool->submit(tx.encode(), kTxTimeout, error);
-  if (!outcome) return c.fail("no outcome: " + error);
+  auto outcome = submitSigned(*client->pool, id->current, std::move(body), error);
+  if (!outcome) return c.fail(error);
   if (c.options.json) {
     c.out << nlohmann::json{{"tx", hex(outcome->tx)},
                             {"committed", outcome->committed},

@@ -39,6 +39,13 @@ std::optional<pool::AccountId> resolveAccount(const LocalFog& fog, const std::st
 
 std::string hex(const core::Digest& d);
 
+/// Signs `body` with `key` and the account's next nonce (asked of the pool), submits it and waits
+/// for f+1 matching outcomes; nullopt and `error` when the pool did not answer. `nonce`, when
+/// given, gets the nonce used (an order's id derives from it).
+std::optional<pool::SubmitOutcome> submitSigned(pool::PoolClient& pool, const core::SigningKey& key,
+                                                pool::TxBody body, std::string& error,
+                                                std::uint64_t* nonce = nullptr);
+
 /// Signs a transaction of account `from` (its next nonce, asked of the pool), submits it and
 /// reports the outcome (`--json`: the outcome as JSON).
 int submitAs(Context& c, const LocalFog& fog, const std::string& from, pool::TxBody body);
