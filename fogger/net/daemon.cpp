@@ -3,6 +3,7 @@
 #include "fogger/net/daemon.h"
 
 #include "core/net/udp_node.h"
+#include "core/os/files.h"
 #include "core/os/process.h"
 #include "core/os/system.h"
 #include "core/store/keystore.h"
@@ -37,12 +38,6 @@ volatile std::sig_atomic_t signalled = 0;
 /// CPU seconds a job run may take on a fogger before the host stops it.
 constexpr int kCpuSeconds = 30;
 
-std::optional<std::string> readText(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) return std::nullopt;
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
 bool writeBytes(const fs::path& p, const Bytes& b) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
@@ -55,16 +50,12 @@ std::uint64_t wallMicros() {
                            .count());
 }
 
-std::string hex(const Digest& d) {
-  return core::toHex(d.data(), d.size());
-}
-
 class Fogger {
 public:
   Fogger(const FoggerConfig& c, std::ostream& log) : cfg_(c), log_(log) {}
 
   bool open(std::string& error) {
-    auto text = readText(cfg_.genesis);
+    auto text = core::readWholeFile(cfg_.genesis);
     if (!text) return error = "cannot read the genesis " + cfg_.genesis, false;
     auto g = pool::Genesis::fromJson(*text, &error);
     if (!g) return false;
@@ -144,8 +135,8 @@ private:
   }
 
   void refuse(const core::Delivery& d, const Digest& order, const std::string& why) {
-    log_ << "fogger: refused order " << hex(order).substr(0, 16) << " from " << d.did << ": " << why
-         << std::endl;
+    log_ << "fogger: refused order " << core::toHex(order).substr(0, 16) << " from " << d.did
+         << ": " << why << std::endl;
     send(d, Refusal{order, why});
   }
 
@@ -160,28 +151,34 @@ private:
     log_ << "fogger: dropped an unexpected message from " << d.did << std::endl;
   }
 
-  /// Everything the order on the pool says must hold of an offer, checked before anything runs.
-  bool check(const BundleOffer& o, const nlohmann::json& order, std::string& why) {
+  /// Everything the order on the pool says must hold of an offer, checked before anything runs;
+  /// the object's file name in the bundle (a plain name), or nullopt and why not.
+  std::optional<std::string> check(const BundleOffer& o, const nlohmann::json& order,
+                                   std::string& why) {
     std::string me = core::didKey(key().publicKey());
-    if (order.value("status", "") != "open") return why = "the order is not open", false;
+    if (order.value("status", "") != "open") return why = "the order is not open", std::nullopt;
     bool assigned = false;
     for (const auto& a : order["assignments"])
       assigned |= a.value("fogger", "") == me && a.value("state", "") == "assigned";
-    if (!assigned) return why = "the order is not assigned to " + me, false;
-    if (order.value("manifest", "") != hex(core::sha256(o.manifest)))
-      return why = "the manifest's SHA-256 is not the order's", false;
-    if (order.value("job", "") != o.job) return why = "the order is for another job", false;
+    if (!assigned) return why = "the order is not assigned to " + me, std::nullopt;
+    if (order.value("manifest", "") != core::toHex(core::sha256(o.manifest)))
+      return why = "the manifest's SHA-256 is not the order's", std::nullopt;
+    if (order.value("job", "") != o.job) return why = "the order is for another job", std::nullopt;
     if (order.value("runs", 0u) != o.runs)
-      return why = "the order is for another number of runs", false;
+      return why = "the order is for another number of runs", std::nullopt;
     if (o.triple != cfg_.triple())
-      return why = "an object for " + o.triple + "; this fogger runs " + cfg_.triple(), false;
+      return why = "an object for " + o.triple + "; this fogger runs " + cfg_.triple(),
+             std::nullopt;
     auto manifest = nlohmann::json::parse(o.manifest, nullptr, false);
     if (manifest.is_discarded() || !manifest.contains("targets") ||
         !manifest["targets"].contains(o.triple))
-      return why = "the manifest has no object for " + o.triple, false;
-    if (manifest["targets"][o.triple].value("sha256", "") != hex(core::sha256(o.object)))
-      return why = "the object's SHA-256 is not the manifest's", false;
-    return true;
+      return why = "the manifest has no object for " + o.triple, std::nullopt;
+    if (manifest["targets"][o.triple].value("sha256", "") != core::toHex(core::sha256(o.object)))
+      return why = "the object's SHA-256 is not the manifest's", std::nullopt;
+    std::string file = manifest["targets"][o.triple].value("file", "");
+    if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
+      return why = "the manifest names no plain object file", std::nullopt;
+    return file;
   }
 
   void run(const core::Delivery& d, const BundleOffer& o) {
@@ -193,18 +190,15 @@ private:
     auto order = nlohmann::json::parse(answer->orderJson, nullptr, false);
     if (answer->orderJson.empty() || order.is_discarded())
       return refuse(d, o.order, "no such order on the pool");
-    if (!check(o, order, why)) return refuse(d, o.order, why);
-    fs::path dir = fs::path(cfg_.work) / hex(o.order).substr(0, 32);
+    auto file = check(o, order, why);
+    if (!file) return refuse(d, o.order, why);
+    fs::path dir = fs::path(cfg_.work) / core::toHex(o.order).substr(0, 32);
     fs::path bundle = dir / "bundle";
     fs::create_directories(bundle);
-    auto manifest = nlohmann::json::parse(o.manifest);
-    std::string file = manifest["targets"][o.triple].value("file", "");
-    if (file.empty() || file.find('/') != std::string::npos)
-      return refuse(d, o.order, "the manifest names no plain object file");
-    if (!writeBytes(bundle / "manifest.json", o.manifest) || !writeBytes(bundle / file, o.object))
+    if (!writeBytes(bundle / "manifest.json", o.manifest) || !writeBytes(bundle / *file, o.object))
       return refuse(d, o.order, "cannot write the bundle");
     if (cfg_.fault == "silent") {
-      log_ << "fogger: (fault silent) not starting order " << hex(o.order).substr(0, 16)
+      log_ << "fogger: (fault silent) not starting order " << core::toHex(o.order).substr(0, 16)
            << std::endl;
       return;
     }
@@ -212,7 +206,7 @@ private:
     // one commit sooner); its outcome is awaited before the result goes anywhere.
     auto start = post(pool::StartRun{o.order}, error);
     if (!start) return refuse(d, o.order, "cannot start: " + error);
-    log_ << "fogger: running job '" << o.job << "' of order " << hex(o.order).substr(0, 16)
+    log_ << "fogger: running job '" << o.job << "' of order " << core::toHex(o.order).substr(0, 16)
          << " for " << d.did << std::endl;
     std::vector<std::string> argv = cfg_.executor;
     // The host sandboxes the job (docs/bundles.md): the memory the order asked for (at least
@@ -228,8 +222,8 @@ private:
     core::ProcessResult e = core::runProcess(argv, 120s, 4u << 20);
     if (!await(*start, error)) return refuse(d, o.order, "the pool refused the start: " + error);
     if (cfg_.fault == "crash") { // dies mid-run: started on the pool, never answers
-      log_ << "fogger: (fault crash) exiting after starting order " << hex(o.order).substr(0, 16)
-           << std::endl;
+      log_ << "fogger: (fault crash) exiting after starting order "
+           << core::toHex(o.order).substr(0, 16) << std::endl;
       std::_Exit(9);
     }
     auto ms =
@@ -275,9 +269,10 @@ private:
     std::ofstream(dir / "log") << log;
     std::error_code ec;
     fs::remove_all(bundle, ec); // the run's log stays; the bundle is the deployer's to send again
-    log_ << "fogger: order " << hex(o.order).substr(0, 16) << ": " << lines.size() - shares.size()
-         << " lines and " << shares.size() << " shares, work " << work << " in " << r.runs
-         << " run(s), status " << r.status << ", " << ms << " ms" << std::endl;
+    log_ << "fogger: order " << core::toHex(o.order).substr(0, 16) << ": "
+         << lines.size() - shares.size() << " lines and " << shares.size() << " shares, work "
+         << work << " in " << r.runs << " run(s), status " << r.status << ", " << ms << " ms"
+         << std::endl;
     send(d, out);
     pool::Receipt receipt{r};
     if (cfg_.fault == "forge") { // claims other output than what the deployer got
@@ -317,7 +312,7 @@ std::string FoggerConfig::toJson() const {
 }
 
 std::optional<FoggerConfig> FoggerConfig::load(const std::string& path, std::string& error) {
-  auto text = readText(path);
+  auto text = core::readWholeFile(path);
   if (!text) return error = path + ": cannot read the file", std::nullopt;
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return error = path + ": not a JSON object", std::nullopt;

@@ -39,10 +39,6 @@ std::optional<std::uint64_t> perReplica(const PlaceOrder& t) {
   return product(t.maxPrice, t.costBound, t.runs);
 }
 
-std::string hex(const Digest& d) {
-  return core::toHex(d.data(), d.size());
-}
-
 std::string mib(std::uint64_t m) {
   return std::to_string(m) + " MiB";
 }
@@ -288,7 +284,7 @@ TxResult Ledger::apply(const AccountId& from, const PlaceOrder& t) {
 
 Order* Ledger::openOrder(const Digest& id, TxResult& refusal) {
   auto it = orders_.find(id);
-  if (it == orders_.end()) return refusal = refused("no order " + hex(id)), nullptr;
+  if (it == orders_.end()) return refusal = refused("no order " + core::toHex(id)), nullptr;
   if (it->second.status != Order::Status::Open)
     return refusal = refused("the order is " + std::string(statusName(it->second.status))), nullptr;
   return &it->second;
@@ -393,7 +389,7 @@ TxResult Ledger::apply(const AccountId& /*from*/, const SlashFogger& t) {
   if (!core::verifySignature(t.fogger, t.signature, runResultMessage(*r)))
     return refused("the statement is not signed by " + core::didKey(t.fogger));
   auto it = orders_.find(r->order);
-  if (it == orders_.end()) return refused("no order " + hex(r->order));
+  if (it == orders_.end()) return refused("no order " + core::toHex(r->order));
   Order& o = it->second;
   auto a = std::find_if(o.assignments.begin(), o.assignments.end(), [&](const Assignment& x) {
     return x.fogger == t.fogger && x.result.has_value();
@@ -487,7 +483,7 @@ std::string Ledger::orderJson(const Digest& id) const {
                         {"paid", a.paid},
                         {"slashed", a.slashed}};
     if (a.result)
-      j["result"] = {{"head", hex(a.result->head)},
+      j["result"] = {{"head", core::toHex(a.result->head)},
                      {"items", a.result->items},
                      {"work", a.result->work},
                      {"runs", a.result->runs},
@@ -495,9 +491,9 @@ std::string Ledger::orderJson(const Digest& id) const {
     assignments.push_back(std::move(j));
   }
   const PlaceOrder& t = o->terms;
-  nlohmann::json j = {{"id", hex(id)},
+  nlohmann::json j = {{"id", core::toHex(id)},
                       {"owner", core::didKey(o->owner)},
-                      {"manifest", hex(t.manifest)},
+                      {"manifest", core::toHex(t.manifest)},
                       {"job", t.job},
                       {"arch", t.arch},
                       {"memory_mib", t.memoryMiB},
