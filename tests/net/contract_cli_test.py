@@ -16,36 +16,18 @@ import subprocess
 import sys
 import tempfile
 
+from fog_cli import Fail, FogCli, check
+
 CLI_TIMEOUT = 40
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
 
 
 def main():
     fog, repo = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp(prefix="contract-cli-")
     d = os.path.join(work, "fog")
-    env = dict(os.environ, FOG_PASSPHRASE="")
 
-    def run(*args):
-        cmd = [fog, *args, "--dir", d]
-        try:
-            return subprocess.run(cmd, capture_output=True, text=True, timeout=CLI_TIMEOUT,
-                                  env=env)
-        except subprocess.TimeoutExpired:
-            raise Fail(f"hung: {' '.join(cmd)}")
-
-    def ok(*args):
-        r = run(*args)
-        check(r.returncode == 0, f"fog {' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
-        return r
+    cli = FogCli(fog, d, CLI_TIMEOUT)
+    run, ok = cli.run, cli.ok
 
     def balance(name):
         return json.loads(ok("account", "balance", name, "--json").stdout)["balance"]

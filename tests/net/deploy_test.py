@@ -25,6 +25,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+
+from fog_cli import Fail, FogCli, check
 import time
 
 CLI_TIMEOUT = 90
@@ -32,20 +34,10 @@ SUPPLY = 1_000_000_000
 FOGGER_FUNDS = 1_000
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
 def main():
     fog, repo = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp(prefix="deploy-test-")
     d = os.path.join(work, "fog")
-    env = dict(os.environ, FOG_PASSPHRASE="")
     job = os.path.join(repo, "examples", "thermostat_job.flo")
     golden = os.path.join(repo, "tests", "golden", "examples", "thermostat_job")
     # What a fogger returns: the lines the program prints, then the final value of each of its
@@ -54,18 +46,8 @@ def main():
         "share " + line for line in open(golden + ".store").read().splitlines()
         if not line.startswith((".framer.", ".meta.", ".time "))]
 
-    def run(*args):
-        cmd = [fog, *args, "--dir", d]
-        try:
-            return subprocess.run(cmd, capture_output=True, text=True, timeout=CLI_TIMEOUT,
-                                  env=env)
-        except subprocess.TimeoutExpired:
-            raise Fail(f"hung: {' '.join(cmd)}")
-
-    def ok(*args):
-        r = run(*args)
-        check(r.returncode == 0, f"fog {' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
-        return r
+    cli = FogCli(fog, d, CLI_TIMEOUT)
+    run, ok = cli.run, cli.ok
 
     def holds(name):
         a = json.loads(ok("account", "balance", name, "--json").stdout)
@@ -140,7 +122,7 @@ def main():
         head = res["results"][0]["items"][-1]["item"]
         lin = subprocess.run([fog, "provenance", "lineage", head, "--db",
                               os.path.join(d, "jobs", "provenance.db")],
-                             capture_output=True, text=True, timeout=CLI_TIMEOUT, env=env)
+                             capture_output=True, text=True, timeout=CLI_TIMEOUT, env=cli.env)
         check(lin.returncode == 0 and "lineage verified" in lin.stdout,
               f"lineage of {head}: {lin.stdout} {lin.stderr}")
         logs = ok("logs", jid).stdout
