@@ -154,13 +154,10 @@ std::optional<Contract> Contract::fromMap(const Value::Map& m, std::string* why)
   const Value::Map* st = f.map("state");
   if (!f.ok()) return *why = f.error(), std::nullopt;
   for (const auto& e : *bonded) {
-    if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isBytes() ||
-        e.asArray()[0].asBytes().size() != 32 || !e.asArray()[1].isUnsigned() ||
-        e.asArray()[1].asUnsigned() == 0)
+    auto who = e.isArray() && e.asArray().size() == 2 ? fixedOf<32>(e.asArray()[0]) : std::nullopt;
+    if (!who || !e.asArray()[1].isUnsigned() || e.asArray()[1].asUnsigned() == 0)
       return *why = "stakes: expected [account, amount]", std::nullopt;
-    AccountId who{};
-    std::copy(e.asArray()[0].asBytes().begin(), e.asArray()[0].asBytes().end(), who.begin());
-    if (!c.stakes.emplace(who, e.asArray()[1].asUnsigned()).second)
+    if (!c.stakes.emplace(*who, e.asArray()[1].asUnsigned()).second)
       return *why = "stakes: an account twice", std::nullopt;
   }
   c.code = vm::compile(c.source, why);

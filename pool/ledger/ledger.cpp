@@ -382,11 +382,8 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
   l.fees_ = f.u64("fees");
   if (!f.ok()) return fail(f.error());
   for (const auto& e : *accounts) {
-    if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isBytes() ||
-        e.asArray()[0].asBytes().size() != 32 || !e.asArray()[1].isMap())
-      return fail("accounts: expected [id, account]");
-    AccountId id{};
-    std::copy(e.asArray()[0].asBytes().begin(), e.asArray()[0].asBytes().end(), id.begin());
+    auto id = e.isArray() && e.asArray().size() == 2 ? fixedOf<32>(e.asArray()[0]) : std::nullopt;
+    if (!id || !e.asArray()[1].isMap()) return fail("accounts: expected [id, account]");
     Fields af(e.asArray()[1].asMap());
     af.only({"balance", "stake", "unbonding", "nonce"});
     Account a;
@@ -402,21 +399,19 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
       }
     }
     if (!af.ok()) return fail("account: " + af.error());
-    if (!l.accounts_.emplace(id, std::move(a)).second) return fail("an account twice");
+    if (!l.accounts_.emplace(*id, std::move(a)).second) return fail("an account twice");
   }
   for (const auto& e : *providers) {
     const auto* a = e.isArray() ? &e.asArray() : nullptr;
-    if (!a || a->size() != 7 || !(*a)[0].isBytes() || (*a)[0].asBytes().size() != 32 ||
-        !(*a)[1].isMap() ||
+    auto id = a && a->size() == 7 ? fixedOf<32>((*a)[0]) : std::nullopt;
+    if (!id || !(*a)[1].isMap() ||
         !std::all_of(a->begin() + 2, a->end(), [](const Value& v) { return v.isUnsigned(); }))
       return fail("providers: expected [id, offer, since, updated, completed, failed, slashed]");
-    AccountId id{};
-    std::copy((*a)[0].asBytes().begin(), (*a)[0].asBytes().end(), id.begin());
     Fields pf((*a)[1].asMap());
     Provider p{RegisterProvider::read(pf), (*a)[2].asUnsigned(), (*a)[3].asUnsigned(),
                (*a)[4].asUnsigned(),       (*a)[5].asUnsigned(), (*a)[6].asUnsigned()};
     if (!pf.ok()) return fail("provider: " + pf.error());
-    l.providers_.emplace(id, std::move(p));
+    l.providers_.emplace(*id, std::move(p));
   }
   for (const auto& e : *contracts) {
     if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isText() ||
@@ -430,14 +425,11 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
   }
   static const Value::Array kNone;
   for (const auto& e : orders ? *orders : kNone) {
-    if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isBytes() ||
-        e.asArray()[0].asBytes().size() != 32 || !e.asArray()[1].isMap())
-      return fail("orders: expected [id, order]");
-    Digest id{};
-    std::copy(e.asArray()[0].asBytes().begin(), e.asArray()[0].asBytes().end(), id.begin());
+    auto id = e.isArray() && e.asArray().size() == 2 ? fixedOf<32>(e.asArray()[0]) : std::nullopt;
+    if (!id || !e.asArray()[1].isMap()) return fail("orders: expected [id, order]");
     auto o = Order::fromMap(e.asArray()[1].asMap(), &why);
     if (!o) return fail("order: " + why);
-    if (!l.orders_.emplace(id, std::move(*o)).second) return fail("an order twice");
+    if (!l.orders_.emplace(*id, std::move(*o)).second) return fail("an order twice");
   }
   if (!l.conserved(&why)) return fail(why);
   l.rebuildDerived();

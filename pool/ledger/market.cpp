@@ -53,13 +53,6 @@ std::string cores(std::uint32_t milli) {
   return s;
 }
 
-std::optional<AccountId> idFrom(const Value& v) {
-  if (!v.isBytes() || v.asBytes().size() != 32) return std::nullopt;
-  AccountId id{};
-  std::copy(v.asBytes().begin(), v.asBytes().end(), id.begin());
-  return id;
-}
-
 } // namespace
 
 std::int64_t Provider::score() const {
@@ -150,7 +143,7 @@ std::optional<Order> Order::fromMap(const Value::Map& m, std::string* why) {
   o.terms = PlaceOrder::read(tf);
   if (!tf.ok()) return fail("terms: " + tf.error());
   for (const auto& v : *group) {
-    auto id = idFrom(v);
+    auto id = fixedOf<32>(v);
     if (!id) return fail("group: expected account ids");
     o.group.push_back(*id);
   }

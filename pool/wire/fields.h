@@ -7,6 +7,7 @@
 #include "core/canonical.h"
 #include "core/crypto.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -19,6 +20,15 @@ using core::Digest;
 using core::PublicKey;
 using core::Signature;
 using core::Value;
+
+/// A byte string of exactly N bytes as an array (a key, an id in a list); nullopt for anything
+/// else. Fields::fixed is the same for a named field.
+template <std::size_t N> std::optional<std::array<std::uint8_t, N>> fixedOf(const Value& v) {
+  if (!v.isBytes() || v.asBytes().size() != N) return std::nullopt;
+  std::array<std::uint8_t, N> out{};
+  std::copy(v.asBytes().begin(), v.asBytes().end(), out.begin());
+  return out;
+}
 
 class Fields {
 public:

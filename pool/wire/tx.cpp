@@ -160,13 +160,12 @@ AssignOrder AssignOrder::read(Fields& f) {
   a.order = f.fixed<32>("order");
   if (const auto* list = f.array("foggers", PlaceOrder::kMaxReplicas))
     for (const auto& v : *list) {
-      if (!v.isBytes() || v.asBytes().size() != 32) {
+      auto id = fixedOf<32>(v);
+      if (!id) {
         f.fail("foggers: expected 32-byte account ids");
         break;
       }
-      AccountId id{};
-      std::copy(v.asBytes().begin(), v.asBytes().end(), id.begin());
-      a.foggers.push_back(id);
+      a.foggers.push_back(*id);
     }
   return a;
 }
