@@ -1,25 +1,18 @@
-#!/ usr / bin / env python3
-""
-        "Feeds (docs/runtime.md, " Feeds "): one job's share writes as another job's input.
+#!/usr/bin/env python3
+"""Feeds (docs/runtime.md, "Feeds"): one job's share writes as another job's input.
 
-        usage : feed_test.py FLOC FLO_HOST SOURCE_DIR[AARCH64_HOST QEMU...]
+usage: feed_test.py FLOC FLO_HOST SOURCE_DIR [AARCH64_HOST QEMU...]
 
-                examples /
-        federated_flow.flo has a producer job(`sensing`, the sensors framer) and
-    a consumer(`average`, the flow over their readings).Checked here,
-    on built programs and on bundles run by the job host(sandboxed, the feed on its stdin)
-    : -the
-      producer's feed lines: one per fed share written in a pass of its run, then `feed: end`; -
-      the consumer fed those lines ends with exactly the store of the same program in one
-      process(the sensors active beside the flow, no feed)
-    : the feed changes where,
-not what;
-- with the aarch64 host under qemu,
-    the x86 -
-        64 producer's feed gives the aarch64 consumer the same store(a feed crosses architectures);
-- garbage,
-    unknown shares and fields,
-    and malformed values are dropped with a warning and change nothing else; a producer given no job or a pattern matching nothing is refused.
+examples/federated_flow.flo has a producer job (`sensing`, the sensors framer) and a consumer
+(`average`, the flow over their readings). Checked here, on built programs and on bundles run by
+the job host (sandboxed, the feed on its stdin):
+- the producer's feed lines: one per fed share written in a pass of its run, then `feed: end`;
+- the consumer fed those lines ends with exactly the store of the same program in one process
+  (the sensors active beside the flow, no feed): the feed changes where, not what;
+- with the aarch64 host under qemu, the x86-64 producer's feed gives the aarch64 consumer the
+  same store (a feed crosses architectures);
+- garbage, unknown shares and fields, and malformed values are dropped with a warning and change
+  nothing else; a producer given no job or a pattern matching nothing is refused.
 """
 import os
 import re
@@ -58,7 +51,7 @@ def main():
         prog = os.path.join(tmp, "fed")
         r = run([floc, "build", example, "-o", prog])
         check(r.returncode == 0, "floc build: " + r.stderr)
-#The same program in one process : the sensors active beside the flow, no producer job.
+        # The same program in one process: the sensors active beside the flow, no producer job.
         text = open(example).read().replace("framer sensors be inactive", "framer sensors be active")
         start = text.index("\njob sensing\n")
         text = text[:start] + text[text.index("\n\n", start):]
@@ -75,7 +68,7 @@ def main():
         produced = run([prog, "--job", "sensing", "--runs", "1", "--feed-out", ".sensor.room.*.temp"])
         check(produced.returncode == 0, "producer: " + produced.stderr[-500:])
         feed = [l for l in produced.stderr.splitlines() if l.startswith("feed: ")]
-# 31 s of passes of 0.125 s, three sensors written in each.
+        # 31 s of passes of 0.125 s, three sensors written in each.
         check(len(feed) == 248 * 3 + 1 and feed[-1] == "feed: end",
               "producer: %d feed lines, last %r" % (len(feed), feed[-1] if feed else None))
         check(all(re.fullmatch(r"feed: \S+ \.sensor\.room\.[abc]\.temp value=f:\S+", l)
@@ -91,13 +84,14 @@ def main():
         check(store(unfed.stderr).get(".building.tempF") == "value=70.0",
               "a consumer with no feed still averaged something")
 
-#Through the job host : the producer 's feed on its stderr, the consumer' s on its stdin.
+        # Through the job host: the producer's feed on its stderr, the consumer's on its stdin.
         bundle = os.path.join(tmp, "bundle")
         r = run([floc, "build", "--bundle", example, "-o", bundle])
         check(r.returncode == 0, "floc build --bundle: " + r.stderr)
         hp = run([host, bundle, "sensing", "--runs", "1", "--feed-out", ".sensor.room.*.temp"])
         host_feed = [l for l in hp.stderr.splitlines() if l.startswith("feed: ")]
-        check(hp.returncode == 0 and host_feed == feed, "host producer: feed differs: " + hp.stderr[-300:])
+        check(hp.returncode == 0 and host_feed == feed,
+              "host producer: feed differs: " + hp.stderr[-300:])
         hc = run([host, bundle, "average", "--runs", "1", "--feed-in", "--store", "-v"],
                  stdin=feed_text)
         check(hc.returncode == 0 and store(hc.stderr) == want,
@@ -107,13 +101,14 @@ def main():
             ha = run(aarch64[1].split() + [aarch64[0], bundle, "average", "--runs", "1",
                                             "--feed-in", "--store"], stdin=feed_text)
             check(ha.returncode == 0 and store(ha.stderr) == want,
-                  "aarch64 consumer of the x86-64 feed: %s\n%s" % (store(ha.stderr), ha.stderr[-300:]))
+                  "aarch64 consumer of the x86-64 feed: %s\n%s" % (store(ha.stderr),
+                                                                 ha.stderr[-300:]))
 
-#Bad input : dropped with a warning, the rest taken as if it were not there.
+        # Bad input: dropped with a warning, the rest taken as if it were not there.
         bad = ("garbage\nfeed: nonsense\nfeed: 1 .nowhere value=f:1\nfeed: 1 .sensor.room.a.temp "
                "nofield=f:1\nfeed: 2 .sensor.room.a.temp value=f:xyz\nfeed: -1 .a value=n\n")
-        mixed = bad + feed_text
-        r = run([prog, "--job", "average", "--runs", "1", "--feed-in", "--store", "-"], stdin=mixed)
+        r = run([prog, "--job", "average", "--runs", "1", "--feed-in", "--store", "-"],
+                stdin=bad + feed_text)
         check(r.returncode == 0, "consumer of bad lines: exit %d" % r.returncode)
         for warning in ["feed-in: no share .nowhere in this program: its items are dropped",
                         "feed-in: no field 'nofield' of .sensor.room.a.temp: its items are dropped",

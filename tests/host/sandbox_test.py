@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """The job host's sandbox (docs/bundles.md, "Sandbox"): each denial, proven with a rogue object.
 
 usage: sandbox_test.py FLO_HOST FLOC SOURCE_DIR [AARCH64_HOST QEMU...]
@@ -26,14 +26,14 @@ import time
 
 problems = []
 
-#Every rogue prints what it did and returns 0 only when the forbidden thing worked.
+# Every rogue prints what it did and returns 0 only when the forbidden thing worked.
 PRELUDE = r"""
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #define SAY(...) (printf(__VA_ARGS__), printf("\n"), fflush(stdout))
 """
-#Opens and reads the file PATH names(a macro the test defines), printing what it read.
+# Opens and reads the file PATH names (a macro the test defines), printing what it read.
 READ_FILE = r"""
 int flo_bundle_main(int argc, char** argv) {
   FILE* f = fopen(PATH, "r");
@@ -44,9 +44,9 @@ int flo_bundle_main(int argc, char** argv) {
   return n > 0 ? 0 : 1;
 }"""
 ROGUES = {
-#The fogger 's keystore, outside the job' s directory.
+    # The fogger's keystore, outside the job's directory.
     "key": READ_FILE.replace("PATH", "KEY"),
-#Another job's working data, by absolute path.
+    # Another job's working data, by absolute path.
     "otherjob": READ_FILE.replace("PATH", "OTHER"),
     "network": r"""
 #include <arpa/inet.h>
@@ -63,80 +63,58 @@ int flo_bundle_main(int argc, char** argv) {
   if (write(s, "leak", 4) != 4) return SAY("write: %s", strerror(errno)), 1;
   close(s);
   return SAY("sent"), 0;
-}
-""
-    ",
-#C++ : an allocation through operator new, as the Flo runtime makes them(built - O0, so
-#the compiler cannot elide it).
-    "memory" : r ""
-                 "
+}""",
+    # C++: an allocation through operator new, as the Flo runtime makes them (built -O0, so
+    # the compiler cannot elide it).
+    "memory": r"""
 #include <cstring>
-               extern "C" int
-               flo_bundle_main(int argc, char** argv) {
+extern "C" int flo_bundle_main(int argc, char** argv) {
   const size_t size = size_t(1) << 30;
   char* p = new char[size];
   std::memset(p, 1, size);
   SAY("touched %zu bytes (%d)", size, p[size - 1]);
   delete[] p;
   return 0;
-}
-""
-    ",
-#Two seconds of CPU : the control finishes, a 1 s limit ends it.
-    "cpu" : r ""
-              "
+}""",
+    # Two seconds of CPU: the control finishes, a 1 s limit ends it.
+    "cpu": r"""
 #include <time.h>
-            int
-            flo_bundle_main(int argc, char** argv) {
+int flo_bundle_main(int argc, char** argv) {
   volatile unsigned long spin = 0;
   while (clock() < 2 * CLOCKS_PER_SEC) ++spin;
   return SAY("spun %lu", spin), 0;
-}
-""
-    ",
-    "fork" : r ""
-               "
+}""",
+    "fork": r"""
 #include <sys/wait.h>
 #include <unistd.h>
-             int
-             flo_bundle_main(int argc, char** argv) {
+int flo_bundle_main(int argc, char** argv) {
   pid_t p = fork();
   if (p < 0) return SAY("fork: %s", strerror(errno)), 1;
   if (p == 0) _exit(0);
   int st = 0;
   waitpid(p, &st, 0);
   return SAY("forked %d", (int)p), 0;
-}
-""
-    ",
-    "exec" : r ""
-               "
+}""",
+    "exec": r"""
 #include <unistd.h>
-             int
-             flo_bundle_main(int argc, char** argv) {
+int flo_bundle_main(int argc, char** argv) {
   char* args[] = {"/bin/true", NULL};
   execv("/bin/true", args);
   return SAY("execv: %s", strerror(errno)), 1;
-}
-""
-    ",
-#Two MiB into its own directory : more than the file - size limit(none by default).
-    "write" : r ""
-                "
-              int
-              flo_bundle_main(int argc, char** argv) {
+}""",
+    # Two MiB into its own directory: more than the file-size limit (none by default).
+    "write": r"""
+int flo_bundle_main(int argc, char** argv) {
   static char block[1 << 20];
   FILE* f = fopen("big.dat", "w");
   if (!f) return SAY("open: %s", strerror(errno)), 1;
   for (int i = 0; i < 2; ++i)
-    if (fwrite(block, 1, sizeof block, f) != sizeof block)
-      return SAY("write: %s", strerror(errno)), 1;
+    if (fwrite(block, 1, sizeof block, f) != sizeof block) return SAY("write: %s", strerror(errno)), 1;
   if (fclose(f) != 0) return SAY("close: %s", strerror(errno)), 1;
   return SAY("wrote 2 MiB"), 0;
+}""",
 }
-""
-    ",
-}
+
 
 def make_bundle(tmp, name, compiler, triple, defines, arch_dir):
     """A bundle of one job, `name`, whose object is the rogue compiled for `triple`."""
@@ -162,7 +140,7 @@ def make_bundle(tmp, name, compiler, triple, defines, arch_dir):
 
 
 def host_run(host, bundle, job, *args):
-#From the bundle's folder: what a control run without the sandbox writes stays there.
+    # From the bundle's folder: what a control run without the sandbox writes stays there.
     p = subprocess.run([*host, os.path.abspath(bundle), job, "-v", *args], capture_output=True,
                        text=True, timeout=120, cwd=bundle)
     return p.returncode, p.stdout, p.stderr
@@ -194,7 +172,8 @@ class Listener:
             except OSError:
                 pass
 
-#name->(limits for the sandboxed run, what the host must say, seccomp needed for the denial)
+
+# name -> (limits for the sandboxed run, what the host must say, seccomp needed for the denial)
 CASES = {
     "key": ([], None, False),
     "otherjob": ([], None, False),
@@ -289,7 +268,7 @@ def examples(host, floc, root, tmp):
             print(f"{name}: job {job['name']}: same output under the sandbox")
     if ran == 0:
         problems.append("no example bundle has a job")
-#The expected output of examples / faas_job.flo(golden / jobs / run_jobs.py checks it via fog).
+    # The expected output of examples/faas_job.flo (golden/jobs/run_jobs.py checks it via fog).
     rc, out, _ = host_run(host, os.path.join(tmp, "examples", "faas_job"), "roomavg", "--runs", "2")
     if rc != 0 or out != "*** average updated ***\n" * 2:
         problems.append(f"faas_job roomavg under the sandbox: {rc} {out!r}")
@@ -302,15 +281,15 @@ def main():
     tmp = tempfile.mkdtemp(prefix="flo-sandbox-test-")
     try:
         rogues(host, ["cc", "c++"], "x86_64-linux-gnu", "x86_64", tmp, seccomp=True)
-#The layers under the filter hold alone too(root is not bound by RLIMIT_NPROC : only
-#seccomp stops its processes).
+        # The layers under the filter hold alone too (root is not bound by RLIMIT_NPROC: only
+        # seccomp stops its processes).
         rogues(host, ["cc", "c++"], "x86_64-linux-gnu", "x86_64", tmp, seccomp=False,
                skip=("fork",) if os.geteuid() == 0 else (), extra=("--no-seccomp",))
         processes_as_nobody(host, tmp)
         examples(host, floc, root, tmp)
-  if len (sys.argv) > 5 and shutil.which("aarch64-linux-gnu-gcc"):
-#Under qemu : no seccomp and no user namespace(qemu is multi - threaded), RLIMIT_AS
-#ignored by qemu, so memory is not denied there, nor processes to root.
+        if len(sys.argv) > 5 and shutil.which("aarch64-linux-gnu-gcc"):
+            # Under qemu: no seccomp and no user namespace (qemu is multi-threaded), RLIMIT_AS
+            # ignored by qemu, so memory is not denied there, nor processes to root.
             arm = [*sys.argv[5].split(), sys.argv[4]]
             rogues(arm, ["aarch64-linux-gnu-gcc", "aarch64-linux-gnu-g++"], "aarch64-linux-gnu",
                    "aarch64", tmp, seccomp=False,
