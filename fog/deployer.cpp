@@ -140,11 +140,36 @@ struct Part {
   Clock::time_point sent{};
 };
 
+/// What a probe of a group member found: its round trip, or that it did not answer.
+struct Reach {
+  bool answered = false;
+  double ms = 0;
+};
+
+/// A member's record as the pool keeps it: completed runs, less two per failure and a hundred
+/// per slash (the pool's own order within a group).
+std::int64_t reputation(const nlohmann::json& g) {
+  return g.value("completed", std::int64_t(0)) - 2 * g.value("failed", std::int64_t(0)) -
+         100 * g.value("slashed", std::int64_t(0));
+}
+
 /// Picks `n` foggers of the group: first one of each architecture the bundle has an object for
-/// (so a deployment on two foggers runs on both), then the rest in the pool's order.
+/// (so a deployment on two foggers runs on both), then the rest; each time the best by
+/// reputation, then the shortest round trip the probe measured. A member that did not answer
+/// the probe comes after every one that did (it may only be slow).
 std::vector<std::size_t> choose(const nlohmann::json& group, std::size_t n,
                                 const std::set<std::string>& bundleArches,
-                                const std::set<std::string>& skip) {
+                                const std::set<std::string>& skip,
+                                const std::map<std::string, Reach>& reach) {
+  std::vector<std::size_t> order(group.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto key = [&](std::size_t i) {
+    auto r = reach.find(group[i].value("did", ""));
+    bool answered = r == reach.end() || r->second.answered; // not probed: as the pool ordered
+    return std::make_tuple(!answered, -reputation(group[i]), r == reach.end() ? 0.0 : r->second.ms);
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
   std::vector<std::size_t> picked;
   std::set<std::string> arches;
   auto archOf = [&](const nlohmann::json& g) -> std::string {
@@ -153,7 +178,8 @@ std::vector<std::size_t> choose(const nlohmann::json& group, std::size_t n,
     return "";
   };
   for (int pass = 0; pass < 2; ++pass)
-    for (std::size_t i = 0; i < group.size() && picked.size() < n; ++i) {
+    for (std::size_t i : order) {
+      if (picked.size() >= n) break;
       std::string arch = archOf(group[i]);
       if (arch.empty() || skip.count(group[i]["did"]) ||
           std::find(picked.begin(), picked.end(), i) != picked.end())
@@ -349,18 +375,60 @@ private:
     progress("matched a group of " + std::to_string(group_.size()) + ": " + members);
     if (sharedNode_) {
       node_ = sharedNode_;
-      return true;
+    } else {
+      ownNode_ = std::make_unique<core::UdpNode>(core::generateSigningKey());
+      node_ = ownNode_.get();
+      if (!node_->bind("127.0.0.1", 0, error_)) return fail(error_);
+      node_->onDelivery([this](const core::Delivery& d) { received(d); });
+      node_->onEvent([this](const core::TransportEvent& e) { event(e); });
     }
-    ownNode_ = std::make_unique<core::UdpNode>(core::generateSigningKey());
-    node_ = ownNode_.get();
-    if (!node_->bind("127.0.0.1", 0, error_)) return fail(error_);
-    node_->onDelivery([this](const core::Delivery& d) { received(d); });
+    probe();
     return true;
   }
 
+  /// Times a round trip to every member of the group (a Probe each, at once; the first
+  /// contact's handshake included), for at most half a second: choose() prefers, among members
+  /// of equal reputation, the nearest, and puts one that did not answer last. The sessions it
+  /// opens carry the bundles next.
+  void probe() {
+    std::map<core::MessageId, std::string> sent;
+    auto t = Clock::now();
+    for (const auto& g : group_) {
+      std::string did = g.value("did", "");
+      auto addr = core::UdpNode::parseAddress(g.value("address", ""));
+      auto key = core::parseDidKey(did);
+      reach_[did] = {};
+      if (addr && key) sent[node_->send(*addr, *key, fogger::encode(fogger::Probe{}))] = did;
+    }
+    auto settled = [&] {
+      for (const auto& [id, did] : sent)
+        if (!acked_.count(id) && !failed_.count(id)) return false;
+      return true;
+    };
+    while (!settled() && Clock::now() - t < 500ms) {
+      node_->runUntil(settled, 50ms);
+      for (auto [id, when] : acked_)
+        if (sent.count(id) && !reach_[sent[id]].answered)
+          reach_[sent[id]] = {true, std::chrono::duration<double, std::milli>(when - t).count()};
+    }
+    std::string line;
+    for (const auto& [did, r] : reach_)
+      line += (line.empty() ? "" : ", ") + did.substr(8, 8) + "… " +
+              (r.answered ? fixed(r.ms, 1) + " ms" : std::string("no answer"));
+    progress("probed the group: " + line);
+  }
+
+public:
+  /// The transport's word on a message sent (probes are timed by their acknowledgement).
+  void event(const core::TransportEvent& e) {
+    if (e.kind == core::TransportEvent::Kind::Acknowledged) acked_.emplace(e.id, Clock::now());
+    if (e.kind == core::TransportEvent::Kind::Failed) failed_.insert(e.id);
+  }
+
+private:
   /// Assigns `want` more foggers of the group (none tried before) and hands each its object.
   bool assign(std::size_t want) {
-    auto picks = choose(group_, want, bundleArches_, tried_);
+    auto picks = choose(group_, want, bundleArches_, tried_, reach_);
     if (picks.empty()) return false;
     pool::AssignOrder a{id_, {}};
     std::vector<Part> fresh;
@@ -588,6 +656,9 @@ private:
   // assign, collect, settle
   std::map<std::string, Part> parts_; ///< by did
   std::set<std::string> tried_;
+  std::map<std::string, Reach> reach_;                 ///< by did: what probe() found
+  std::map<core::MessageId, Clock::time_point> acked_; ///< when each was acknowledged
+  std::set<core::MessageId> failed_;
   std::size_t reported_ = 0;
   std::optional<nlohmann::json> last_; ///< the order as the pool last reported it
 };
@@ -659,6 +730,10 @@ int deployPipeline(Context& c, const LocalFog& fog) {
   node.onDelivery([&](const core::Delivery& d) {
     producer.received(d);
     consumer.received(d);
+  });
+  node.onEvent([&](const core::TransportEvent& e) {
+    producer.event(e);
+    consumer.event(e);
   });
   if (!producer.place(&node) || !consumer.place(&node)) return kFailed;
   auto from = producer.assignOne("");

@@ -46,6 +46,9 @@ Value::Map body(const BundleOffer& m) {
                                     {"address", m.feedIn->address}});
   return b;
 }
+Value::Map body(const Probe&) {
+  return {};
+}
 Value::Map body(const FeedCredit& m) {
   return {{"source", core::toBytes(m.source)},
           {"order", core::toBytes(m.order)},
@@ -96,6 +99,9 @@ void read(Fields& f, BundleOffer& m) {
     if (!g.ok()) return f.fail("feed_in: " + g.error());
     m.feedIn = std::move(s);
   }
+}
+void read(Fields& f, Probe&) {
+  f.only({});
 }
 void read(Fields& f, FeedCredit& m) {
   f.only({"source", "order", "up_to", "closed"});

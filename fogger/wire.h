@@ -10,6 +10,7 @@
 ///                                    signs over them, and the run's log
 ///   fogger -> deployer  Refusal      why the fogger will not run the order (checked against
 ///                                    the pool first: not assigned, a hash mismatch, ...)
+///   deployer -> fogger  Probe        nothing: its acknowledgement times the round trip
 ///
 /// and what two foggers say for a feed (docs/deploy.md, "Federation"; fogger/feed.h):
 ///
@@ -92,7 +93,15 @@ struct FeedItems {
   bool operator==(const FeedItems&) const = default;
 };
 
-using Message = std::variant<BundleOffer, RunOutput, Refusal, FeedCredit, FeedItems>;
+/// A deployer's probe before it assigns: the fogger's transport acknowledges it (the round
+/// trip, handshake included on first contact, is what the deployer measures); the fogger itself
+/// does nothing with it.
+struct Probe {
+  static constexpr std::string_view kName = "probe";
+  bool operator==(const Probe&) const = default;
+};
+
+using Message = std::variant<BundleOffer, RunOutput, Refusal, FeedCredit, FeedItems, Probe>;
 
 Bytes encode(const Message& m);
 std::optional<Message> decode(const Bytes& data, std::string* error = nullptr);

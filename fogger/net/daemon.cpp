@@ -167,6 +167,7 @@ private:
     if (auto* offer = std::get_if<BundleOffer>(&*m)) return start(d, *offer);
     if (auto* credit = std::get_if<FeedCredit>(&*m)) return onCredit(d, *credit);
     if (auto* items = std::get_if<FeedItems>(&*m)) return onItems(d, *items);
+    if (std::holds_alternative<Probe>(*m)) return; // the transport acknowledged it: all it asks
     log_ << "fogger: dropped an unexpected message from " << d.did << std::endl;
   }
 
