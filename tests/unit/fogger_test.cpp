@@ -128,7 +128,8 @@ TEST_F(Output, MessagesRoundTripAndBadOnesAreRefused) {
                   {1},
                   {2},
                   {".sensor.a", ".sensor.b"},
-                  FeedSource{order, "did:key:z6Mk", "127.0.0.1:9"}}};
+                  FeedSource{order, "did:key:z6Mk", "127.0.0.1:9"}},
+      Probe{}};
   for (const auto& m : all) {
     core::Bytes bytes = encode(m);
     std::string error;
