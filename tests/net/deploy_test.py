@@ -27,12 +27,10 @@ import subprocess
 import sys
 import tempfile
 
-from fog_cli import Fail, FogCli, check
+from fog_cli import FOGGER_FUNDS, SUPPLY, Fail, FogCli, check
 import time
 
 CLI_TIMEOUT = 90
-SUPPLY = 1_000_000_000
-FOGGER_FUNDS = 1_000
 
 
 def main():
@@ -50,9 +48,7 @@ def main():
     cli = FogCli(fog, d, CLI_TIMEOUT)
     run, ok = cli.run, cli.ok
 
-    def holds(name):
-        a = json.loads(ok("account", "balance", name, "--json").stdout)
-        return a["balance"], a["stake"] + a["unbonding"]
+    holds = cli.holds
 
     def status():
         return json.loads(ok("status", "--json").stdout)
@@ -255,10 +251,7 @@ def main():
         return 0
     except Fail as e:
         print(f"FAIL: {e}")
-        for log in sorted(os.listdir(d)) if os.path.isdir(d) else []:
-            p = os.path.join(d, log, "fogger.log")
-            if os.path.exists(p):
-                print(f"--- {p}\n{open(p).read()[-2000:]}")
+        cli.print_fogger_logs()
         return 1
     finally:
         run("down")

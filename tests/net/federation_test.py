@@ -24,11 +24,9 @@ import subprocess
 import sys
 import tempfile
 
-from fog_cli import Fail, FogCli, check
+from fog_cli import FOGGER_FUNDS, SUPPLY, Fail, FogCli, check
 
 CLI_TIMEOUT = 120
-SUPPLY = 1_000_000_000
-FOGGER_FUNDS = 1_000
 
 
 def main():
@@ -42,8 +40,7 @@ def main():
     run, ok = cli.run, cli.ok
 
     def holds(name):
-        a = json.loads(ok("account", "balance", name, "--json").stdout)
-        return a["balance"] + a["stake"] + a["unbonding"]
+        return sum(cli.holds(name))
 
     try:
         ok("up", "--detach")
@@ -98,10 +95,7 @@ def main():
         return 0
     except Fail as e:
         print(f"FAIL: {e}")
-        for i in (0, 1):
-            p = os.path.join(d, f"fogger-{i}", "fogger.log")
-            if os.path.exists(p):
-                print(f"--- {p}\n{open(p).read()[-2000:]}")
+        cli.print_fogger_logs()
         return 1
     finally:
         run("down")
