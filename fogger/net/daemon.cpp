@@ -22,6 +22,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 #include "fogger/chain.h"
@@ -47,8 +48,10 @@ constexpr std::size_t kMaxRuns = 8, kMaxPending = 64;
 constexpr std::uint64_t kFeedWindow = 128;
 /// A feed with no items for this long is closed (the consumer's job goes on without).
 constexpr auto kFeedIdle = std::chrono::seconds(20);
-/// What a run's stdout and stderr keep, at most.
-constexpr std::size_t kMaxOutput = 4u << 20;
+/// What a run's stdout and stderr keep, at most, and the longest stderr line kept whole.
+constexpr std::size_t kMaxOutput = 4u << 20, kMaxLine = 64u << 10;
+/// A consumer sends its subscription again this often until the first items come.
+constexpr auto kResubscribe = std::chrono::seconds(1);
 
 using Clock = std::chrono::steady_clock;
 
@@ -254,7 +257,7 @@ private:
     core::Address sourceAddr{};
     std::string input;                 ///< feed lines waiting for the job's stdin
     std::deque<std::size_t> inputEnds; ///< where each waiting item ends in `input`
-    Clock::time_point lastFeed = Clock::now();
+    Clock::time_point lastFeed = Clock::now(), lastSubscribe = Clock::now();
     bool feedClosed = false;
   };
 
@@ -323,7 +326,7 @@ private:
       run->sender.emplace(o.order);
       auto pending = pendingCredits_.find(o.order);
       if (pending != pendingCredits_.end()) {
-        auto [delivery, credit] = pending->second;
+        auto [delivery, credit, when] = pending->second;
         pendingCredits_.erase(pending);
         runs_[o.order] = std::move(run);
         return onCredit(delivery, credit);
@@ -346,8 +349,12 @@ private:
   void onCredit(const core::Delivery& d, const FeedCredit& c) {
     auto it = runs_.find(c.source);
     if (it == runs_.end() || !it->second->sender) {
+      // Kept a while, and only so many: anyone can send a credit for an order not run here.
+      std::erase_if(pendingCredits_, [](const auto& kv) {
+        return Clock::now() - std::get<2>(kv.second) > kFeedIdle;
+      });
       if (pendingCredits_.size() < kMaxPending && !c.closed)
-        pendingCredits_.emplace(c.source, std::make_pair(d, c));
+        pendingCredits_.emplace(c.source, std::make_tuple(d, c, Clock::now()));
       return;
     }
     Run& run = *it->second;
@@ -428,6 +435,10 @@ private:
         }
       }
       run.errPartial.erase(0, at);
+      if (run.errPartial.size() > kMaxLine) { // a line without end: kept as far as it went
+        if (run.err.size() < kMaxOutput) run.err += run.errPartial.substr(0, kMaxLine) + "\n";
+        run.errPartial.clear();
+      }
     }
     if (run.sender && !run.subscriber.empty())
       while (auto m = run.sender->next())
@@ -454,6 +465,13 @@ private:
           if (auto c = run.receiver->delivered(items))
             service_->send(run.sourceAddr, run.source.fogger, encode(*c));
         }
+      }
+      if (run.receiver->received() == 0 && !run.receiver->ended() &&
+          Clock::now() - run.lastSubscribe > kResubscribe) {
+        // No item yet: the subscription may have come before the producer's run (which keeps
+        // it a while) or been refused as too early; it is sent again until items come.
+        run.lastSubscribe = Clock::now();
+        service_->send(run.sourceAddr, run.source.fogger, encode(run.receiver->subscribe()));
       }
       if (run.receiver->ended() && run.input.empty()) {
         run.feedClosed = true;
@@ -569,7 +587,7 @@ private:
   std::vector<core::MessageId> acked_;
   std::map<Digest, std::unique_ptr<Run>> runs_;
   /// Credits for feeds whose producing run has not started here yet.
-  std::map<Digest, std::pair<core::Delivery, FeedCredit>> pendingCredits_;
+  std::map<Digest, std::tuple<core::Delivery, FeedCredit, Clock::time_point>> pendingCredits_;
 };
 
 } // namespace
