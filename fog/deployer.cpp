@@ -132,6 +132,7 @@ struct Part {
   std::string did, address, arch;
   pool::AccountId key{};
   bool answered = false, verified = false;
+  bool started = false; ///< seen started on the pool after the start deadline
   std::string refusal, error;
   fogger::RunOutput output;
   std::optional<pool::RunResult> result;
@@ -486,6 +487,15 @@ private:
              std::to_string(p.result->runs) + " run(s), chain verified");
   }
 
+  /// Whether the pool has `did`'s assignment of this order as started.
+  bool startedOnPool(const std::string& did) {
+    auto order = queryOrder(*client_->pool, id_, error_);
+    if (!order) return false;
+    for (const auto& a : (*order)["assignments"])
+      if (a.value("fogger", "") == did && a.value("state", "") == "started") return true;
+    return false;
+  }
+
   /// Waits for every assigned fogger's answer until the order's deadline; one that refuses or
   /// stays silent past the start deadline (its assignment lapses on the pool) is replaced by
   /// another member of the group, while there is one.
@@ -503,10 +513,16 @@ private:
           500ms);
       std::size_t good = 0, open = 0;
       for (auto& [did, p] : parts_) {
-        if (!p.answered &&
+        if (!p.answered && !p.started &&
             Clock::now() - p.sent > std::chrono::milliseconds(pool::kStartDeadlineMs) + 1s) {
-          p.answered = true;
-          p.refusal = "no answer within the start deadline";
+          // Past the start deadline: a fogger that started on the pool is running (a long
+          // job, a fed one) and is waited for until the order's deadline; one that did not
+          // has lost its assignment.
+          p.started = startedOnPool(did);
+          if (!p.started) {
+            p.answered = true;
+            p.refusal = "no answer within the start deadline";
+          }
         }
         if (!p.answered) {
           ++open;

@@ -26,8 +26,8 @@ std::string feedTakenLine(const Digest& source, std::uint64_t items, const Diges
 // ---- FeedSender ------------------------------------------------------------------------------
 
 void FeedSender::push(std::string item) {
-  assert(!full() && !finished_);
-  if (closed_) {
+  assert(!full());
+  if (closed_ || finished_) { // the consumer took no more, or the job wrote past its end
     ++dropped_;
     return;
   }

@@ -36,7 +36,8 @@ public:
 
   /// Whether the queue is full: read nothing more of the job until it is not.
   bool full() const { return queue_.size() >= kQueue; }
-  /// The job's next item (the caller checked !full()); dropped once the consumer closed.
+  /// The job's next item (the caller checked !full()); dropped once the consumer closed, or
+  /// after the end.
   void push(std::string item);
   /// The job's feed has ended: no item comes after those pushed.
   void finish() { finished_ = true; }

@@ -251,6 +251,7 @@ private:
     core::Address subscriberAddr{};
     std::string subscriber; ///< the consumer fogger's DID, once its credit was checked
     Clock::time_point lastCredit = Clock::now();
+    std::uint64_t heldBack = 0; ///< turns its job's output was left unread (a full queue)
     // consumer
     std::optional<FeedReceiver> receiver;
     FeedSource source;
@@ -409,33 +410,43 @@ private:
     service_->send(run.sourceAddr, run.source.fogger, encode(run.receiver->close()));
   }
 
+  /// Takes the whole lines of the run's stderr read so far: a producer's feed lines to its
+  /// sender, while it has room, the rest to the run's log. Whether there is room left.
+  bool takeLines(Run& run) {
+    std::size_t at = 0;
+    bool room = true;
+    for (std::size_t nl; room && (nl = run.errPartial.find('\n', at)) != std::string::npos;
+         at = nl + 1) {
+      std::string_view line(run.errPartial.data() + at, nl - at);
+      if (run.sender && line == "feed: end") {
+        run.sender->finish();
+      } else if (run.sender && line.substr(0, 6) == "feed: " && line.size() > 6 && line[6] >= '0' &&
+                 line[6] <= '9') {
+        if (line.size() <= FeedItems::kMaxItem) run.sender->push(std::string(line));
+      } else if (run.err.size() < kMaxOutput) {
+        run.err.append(line);
+        run.err += '\n';
+      }
+      room = !run.sender || !run.sender->full();
+    }
+    run.errPartial.erase(0, at);
+    return room;
+  }
+
   /// Moves a run on without blocking: its output in, its feed out or in. True once it is over.
   bool pump(Run& run) {
     run.child.read(false, run.out, 1 << 16);
     if (run.out.size() > kMaxOutput) run.out.resize(kMaxOutput);
     // A producer reads its job's stderr only while it has room for the items in it: a full
-    // queue leaves the job blocked on its writes until the consumer's credit drains it.
-    if (!run.sender || !run.sender->full()) {
+    // queue leaves the job blocked on its writes until the consumer's credit drains it. Lines
+    // already read are taken first; more is read only once none is left.
+    bool room = !run.sender || !run.sender->full();
+    if (!room) ++run.heldBack;
+    if (room && takeLines(run) && run.errPartial.find('\n') == std::string::npos) {
       run.child.read(true, run.errPartial, 1 << 14);
-      std::size_t at = 0;
-      for (std::size_t nl; (nl = run.errPartial.find('\n', at)) != std::string::npos; at = nl + 1) {
-        std::string_view line(run.errPartial.data() + at, nl - at);
-        if (run.sender && line == "feed: end") {
-          run.sender->finish();
-        } else if (run.sender && line.substr(0, 6) == "feed: " && line.size() > 6 &&
-                   line[6] >= '0' && line[6] <= '9') {
-          if (line.size() <= FeedItems::kMaxItem) run.sender->push(std::string(line));
-        } else if (run.err.size() < kMaxOutput) {
-          run.err.append(line);
-          run.err += '\n';
-        }
-        if (run.sender && run.sender->full()) {
-          at = nl + 1;
-          break;
-        }
-      }
-      run.errPartial.erase(0, at);
-      if (run.errPartial.size() > kMaxLine) { // a line without end: kept as far as it went
+      takeLines(run);
+      if (run.errPartial.size() > kMaxLine && run.errPartial.find('\n') == std::string::npos) {
+        // A line without end: kept as far as it went.
         if (run.err.size() < kMaxOutput) run.err += run.errPartial.substr(0, kMaxLine) + "\n";
         run.errPartial.clear();
       }
@@ -496,6 +507,7 @@ private:
     std::string error;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - run.t0).count();
     if (run.receiver && !run.feedClosed) closeFeed(run);
+    if (!run.errPartial.empty() && run.err.size() < kMaxOutput) run.err += run.errPartial + "\n";
     // Work from the host's --work lines: "job J: run K at T s: ..., work W (bound B)".
     std::uint64_t work = 0;
     std::uint32_t runs = 0;
@@ -530,7 +542,8 @@ private:
            << run.sender->sent() << " items to "
            << (run.subscriber.empty() ? "no one" : run.subscriber) << " (at most "
            << run.sender->maxInFlight() << " in flight for a window of " << kFeedWindow
-           << ", dropped " << run.sender->dropped() << ")" << std::endl;
+           << ", the job held back " << run.heldBack << " times, dropped " << run.sender->dropped()
+           << ")" << std::endl;
     }
     auto records = buildChain(key(), jobLabel(run.order, run.job), lines, wallMicros());
     pool::RunResult r;

@@ -11,7 +11,9 @@ able to fail:
    digest (the deployer checks that too and says so);
 3. the producer's fogger never had more items in flight than the consumer's window;
 4. `fog results` verifies both chains, and the consumer's result item's lineage verifies;
-5. a job that runs no flow cannot take --input (a usage error naming why).
+5. a producer with many more items than its queue holds never has more in flight than the
+   window, and every item arrives;
+6. a job that runs no flow cannot take --input (a usage error naming why).
 
 Usage: federation_test.py FOG REPO. Every command is bounded in time; the fog is stopped
 whatever happens.
@@ -85,13 +87,31 @@ def main():
                              capture_output=True, text=True, timeout=CLI_TIMEOUT)
         check(lin.returncode == 0 and "lineage verified" in lin.stdout,
               f"lineage of {c['head']}: {lin.stdout} {lin.stderr}")
-        # 5. Only a flow job takes --input.
+        # 5. A long feed: 600 s of readings (14,400 items, more than the producer's queue of
+        # 1,024 and its pipe hold) never has more in flight than the window, and all arrive.
+        # Whether the producer's job is held back depends on which side is faster (the one
+        # under qemu is slower): the count is printed, not asserted.
+        long = os.path.join(work, "long_flow.flo")
+        open(long, "w").write(open(program).read().replace("limit 31s", "limit 600s"))
+        r = run("deploy", long, "--job", "average", "--input", "sensing", "--runs", "1",
+                "--json", "--timeout", "90", "--max-price", "3")
+        check(r.returncode == 0, f"fog deploy of the long feed exited {r.returncode}: {r.stderr}")
+        check(json.loads(r.stdout)["feed"]["verified"], "the long feed does not check")
+        logs = "".join(open(os.path.join(d, f"fogger-{i}", "fogger.log")).read() for i in (0, 1))
+        long_fed = re.findall(r"fed (\d+) items to \S+ \(at most (\d+) in flight for a window of "
+                         r"(\d+), the job held back (\d+) times", logs)
+        check(long_fed and int(long_fed[-1][0]) == 4800 * 3, f"the long feed: {long_fed}")
+        items, inflight, window, held = map(int, long_fed[-1])
+        check(0 < inflight <= window, f"the long feed went beyond its window: {long_fed[-1]}")
+
+        # 6. Only a flow job takes --input.
         r = run("deploy", program, "--job", "sensing", "--input", "average")
         check(r.returncode == 2 and "runs no flow" in r.stderr,
               f"a framer job took --input: {r.returncode} {r.stderr}")
         print(f"PASS federation: {fed.group(1)} items fed between two foggers "
               f"(at most {fed.group(2)} in flight, window {fed.group(3)}), results verified, "
-              "both orders settled, supply conserved")
+              f"both orders settled, supply conserved; {items} items held back {held} times "
+              f"(at most {inflight} in flight)")
         return 0
     except Fail as e:
         print(f"FAIL: {e}")
