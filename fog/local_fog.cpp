@@ -96,15 +96,18 @@ std::vector<std::string> executorFor(const std::string& arch) {
 /// aarch64 fogger on another machine when both are there, else this machine's `fogger` beside
 /// fog (the daemon alone, no compiler: less memory than fog). Empty: `fog fogger`.
 std::vector<std::string> foggerProgramFor(const std::string& arch) {
-  fs::path bin = fs::path(selfExecutable()).parent_path();
-  if (arch == "aarch64" && arch != host::hostArch() && fs::exists(bin / "fogger-aarch64")) {
+  std::string self = selfExecutable();
+  if (self.empty()) return {};
+  fs::path bin = fs::path(self).parent_path();
+  if (arch == "aarch64" && arch != host::hostArch() &&
+      fs::is_regular_file(bin / "fogger-aarch64")) {
     auto command = underQemuAarch64();
     if (!command.empty()) {
       command.push_back((bin / "fogger-aarch64").string());
       return command;
     }
   }
-  if (fs::exists(bin / "fogger")) return {(bin / "fogger").string()};
+  if (fs::is_regular_file(bin / "fogger")) return {(bin / "fogger").string()};
   return {};
 }
 

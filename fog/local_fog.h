@@ -70,8 +70,7 @@ public:
   /// The pid of a daemon if it is running (its pid file names a live process of its config).
   std::optional<pid_t> runningPid(const Daemon& d) const;
   /// Starts it as a detached process (of `fogExe` unless it names its program), its output to
-  /// its log, and waits up to
-  /// `wait` for its pid file. False with why.
+  /// its log, and waits up to `wait` for its pid file. False with why.
   bool start(const Daemon& d, const std::string& fogExe, std::string& error,
              std::chrono::milliseconds wait = std::chrono::seconds(5)) const;
   /// Stops it: SIGTERM, then SIGKILL after `grace`. True if it was running.
