@@ -70,7 +70,8 @@ struct Options {
   bool replicasGiven = false;
   std::size_t foggers = 2;          ///< fog up: foggers of a new fog
   std::uint32_t deployReplicas = 0; ///< fog deploy --replicas (0: the job's)
-  bool follow = false;              ///< fog logs -f
+  std::string input;   ///< fog deploy --input: the job whose writes feed the deployed flow job
+  bool follow = false; ///< fog logs -f
   bool detach = false;
   std::string from;
   std::string amount; ///< read by the command, so a malformed one gets a clear error

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "fogger/chain.h"
+#include "fogger/feed.h"
 #include "fogger/wire.h"
 
 namespace flo::fog {
@@ -139,11 +140,36 @@ struct Part {
   Clock::time_point sent{};
 };
 
+/// What a probe of a group member found: its round trip, or that it did not answer.
+struct Reach {
+  bool answered = false;
+  double ms = 0;
+};
+
+/// A member's record as the pool keeps it: completed runs, less two per failure and a hundred
+/// per slash (the pool's own order within a group).
+std::int64_t reputation(const nlohmann::json& g) {
+  return g.value("completed", std::int64_t(0)) - 2 * g.value("failed", std::int64_t(0)) -
+         100 * g.value("slashed", std::int64_t(0));
+}
+
 /// Picks `n` foggers of the group: first one of each architecture the bundle has an object for
-/// (so a deployment on two foggers runs on both), then the rest in the pool's order.
+/// (so a deployment on two foggers runs on both), then the rest; each time the best by
+/// reputation, then the shortest round trip the probe measured. A member that did not answer
+/// the probe comes after every one that did (it may only be slow).
 std::vector<std::size_t> choose(const nlohmann::json& group, std::size_t n,
                                 const std::set<std::string>& bundleArches,
-                                const std::set<std::string>& skip) {
+                                const std::set<std::string>& skip,
+                                const std::map<std::string, Reach>& reach) {
+  std::vector<std::size_t> order(group.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto key = [&](std::size_t i) {
+    auto r = reach.find(group[i].value("did", ""));
+    bool answered = r == reach.end() || r->second.answered; // not probed: as the pool ordered
+    return std::make_tuple(!answered, -reputation(group[i]), r == reach.end() ? 0.0 : r->second.ms);
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
   std::vector<std::size_t> picked;
   std::set<std::string> arches;
   auto archOf = [&](const nlohmann::json& g) -> std::string {
@@ -152,7 +178,8 @@ std::vector<std::size_t> choose(const nlohmann::json& group, std::size_t n,
     return "";
   };
   for (int pass = 0; pass < 2; ++pass)
-    for (std::size_t i = 0; i < group.size() && picked.size() < n; ++i) {
+    for (std::size_t i : order) {
+      if (picked.size() >= n) break;
       std::string arch = archOf(group[i]);
       if (arch.empty() || skip.count(group[i]["did"]) ||
           std::find(picked.begin(), picked.end(), i) != picked.end())
@@ -168,7 +195,8 @@ std::vector<std::size_t> choose(const nlohmann::json& group, std::size_t n,
 /// stream as `deploy: [SECONDS s] ...`.
 class Deployment {
 public:
-  Deployment(Context& c, LocalFog fog) : c_(c), fog_(std::move(fog)) {}
+  Deployment(Context& c, LocalFog fog, std::string job)
+      : c_(c), fog_(std::move(fog)), jobName_(std::move(job)) {}
 
   int run() {
     if (!compile() || !pickJob() || !placeOrder()) return kFailed;
@@ -177,6 +205,49 @@ public:
     settle();
     return report();
   }
+
+  // ---- the steps, for a pipeline of two deployments (deployPipeline) ----------------------
+  bool prepare() { return compile() && pickJob(); }
+  /// The manifest's `takes` of a flow job: the shares whose writes are its items.
+  std::vector<std::string> takes() const {
+    std::vector<std::string> out;
+    for (const auto& j : manifest_["jobs"])
+      if (j.value("name", "") == order_.job && j.contains("takes"))
+        out = j["takes"].get<std::vector<std::string>>();
+    return out;
+  }
+  void feedOut(std::vector<std::string> shares) { feedOut_ = std::move(shares); }
+  void feedIn(fogger::FeedSource source) { feedIn_ = std::move(source); }
+  void oneReplica() { order_.replicas = 1; }
+  /// Places the order; `node`, when given, is the transport the deployment shares with another
+  /// (its deliveries go to received()).
+  bool place(core::UdpNode* node) {
+    sharedNode_ = node;
+    return placeOrder();
+  }
+  /// Assigns one fogger other than `not`; the one assigned (its DID and address), or nullopt.
+  std::optional<std::pair<std::string, std::string>> assignOne(const std::string& not_) {
+    if (!not_.empty()) tried_.insert(not_);
+    if (!assign(1) || parts_.empty()) return std::nullopt;
+    const Part& p = parts_.begin()->second;
+    return std::make_pair(p.did, p.address);
+  }
+  void finish() {
+    collect();
+    settle();
+  }
+  /// The summary report() prints, and whether it succeeded.
+  int report(nlohmann::json* into) { return report(into, true); }
+  /// The verified payloads of its one fogger (empty when none verified).
+  std::vector<std::string> payloads() const {
+    for (const auto& [did, p] : parts_)
+      if (p.verified) return p.output.payloads;
+    return {};
+  }
+  const core::Digest& id() const { return id_; }
+  const std::string& job() const { return order_.job; }
+  std::string failure() const { return error_; }
+  void received(const core::Delivery& d);
 
 private:
   void progress(const std::string& step) {
@@ -234,7 +305,7 @@ private:
   /// The job (--job, or the program's only one) and the order's terms from its manifest entry.
   bool pickJob() {
     const std::string& file = c_.options.file;
-    const std::string& want = c_.options.job;
+    const std::string& want = jobName_;
     const nlohmann::json* job = nullptr;
     std::string names;
     for (const auto& j : manifest_["jobs"]) {
@@ -302,34 +373,62 @@ private:
                  g["architectures"][0].get<std::string>() + ", price " +
                  std::to_string(g["price"].get<std::uint64_t>()) + ")";
     progress("matched a group of " + std::to_string(group_.size()) + ": " + members);
-    node_ = std::make_unique<core::UdpNode>(core::generateSigningKey());
-    if (!node_->bind("127.0.0.1", 0, error_)) return fail(error_);
-    node_->onDelivery([this](const core::Delivery& d) { received(d); });
+    if (sharedNode_) {
+      node_ = sharedNode_;
+    } else {
+      ownNode_ = std::make_unique<core::UdpNode>(core::generateSigningKey());
+      node_ = ownNode_.get();
+      if (!node_->bind("127.0.0.1", 0, error_)) return fail(error_);
+      node_->onDelivery([this](const core::Delivery& d) { received(d); });
+      node_->onEvent([this](const core::TransportEvent& e) { event(e); });
+    }
+    probe();
     return true;
   }
 
-  /// A fogger's answer: a refusal, or its output, checked at once.
-  void received(const core::Delivery& d) {
-    auto it = parts_.find(d.did);
-    if (it == parts_.end() || it->second.answered) return;
-    Part& p = it->second;
-    std::string why;
-    auto m = fogger::decode(d.message, &why);
-    if (!m) return;
-    p.answered = true;
-    p.seconds = since(t0_);
-    if (auto* r = std::get_if<fogger::Refusal>(&*m)) {
-      p.refusal = r->reason;
-    } else if (auto* out = std::get_if<fogger::RunOutput>(&*m)) {
-      p.output = *out;
-      p.result = fogger::checkOutput(*out, p.key, id_, p.records, p.error);
-      p.verified = p.result.has_value();
+  /// Times a round trip to every member of the group (a Probe each, at once; the first
+  /// contact's handshake included), for at most half a second: choose() prefers, among members
+  /// of equal reputation, the nearest, and puts one that did not answer last. The sessions it
+  /// opens carry the bundles next.
+  void probe() {
+    std::map<core::MessageId, std::string> sent;
+    auto t = Clock::now();
+    for (const auto& g : group_) {
+      std::string did = g.value("did", "");
+      auto addr = core::UdpNode::parseAddress(g.value("address", ""));
+      auto key = core::parseDidKey(did);
+      reach_[did] = {};
+      if (addr && key) sent[node_->send(*addr, *key, fogger::encode(fogger::Probe{}))] = did;
     }
+    auto settled = [&] {
+      for (const auto& [id, did] : sent)
+        if (!acked_.count(id) && !failed_.count(id)) return false;
+      return true;
+    };
+    while (!settled() && Clock::now() - t < 500ms) {
+      node_->runUntil(settled, 50ms);
+      for (auto [id, when] : acked_)
+        if (sent.count(id) && !reach_[sent[id]].answered)
+          reach_[sent[id]] = {true, std::chrono::duration<double, std::milli>(when - t).count()};
+    }
+    std::string line;
+    for (const auto& [did, r] : reach_)
+      line += (line.empty() ? "" : ", ") + did.substr(8, 8) + "… " +
+              (r.answered ? fixed(r.ms, 1) + " ms" : std::string("no answer"));
+    progress("probed the group: " + line);
   }
 
+public:
+  /// The transport's word on a message sent (probes are timed by their acknowledgement).
+  void event(const core::TransportEvent& e) {
+    if (e.kind == core::TransportEvent::Kind::Acknowledged) acked_.emplace(e.id, Clock::now());
+    if (e.kind == core::TransportEvent::Kind::Failed) failed_.insert(e.id);
+  }
+
+private:
   /// Assigns `want` more foggers of the group (none tried before) and hands each its object.
   bool assign(std::size_t want) {
-    auto picks = choose(group_, want, bundleArches_, tried_);
+    auto picks = choose(group_, want, bundleArches_, tried_, reach_);
     if (picks.empty()) return false;
     pool::AssignOrder a{id_, {}};
     std::vector<Part> fresh;
@@ -361,7 +460,8 @@ private:
         parts_[p.did] = std::move(p);
         continue;
       }
-      fogger::BundleOffer offer{id_, order_.job, order_.runs, triple, manifestBytes_, *object};
+      fogger::BundleOffer offer{id_,     order_.job, order_.runs, triple, manifestBytes_,
+                                *object, feedOut_,   feedIn_};
       node_->send(*addr, p.key, fogger::encode(offer));
       p.sent = Clock::now();
       progress("sent the bundle (" + triple + ", " + std::to_string(object->size() / 1024) +
@@ -427,7 +527,8 @@ private:
         }
       }
       if (good + open < order_.replicas) { // another fogger of the group, if any
-        if (!assign(order_.replicas - good - open)) break;
+        // (not for a feed: its two ends were wired to each other's foggers)
+        if (!feedOut_.empty() || feedIn_ || !assign(order_.replicas - good - open)) break;
         continue;
       }
       if (open == 0) break;
@@ -475,8 +576,9 @@ private:
 
   /// The job's id, the order's end and each fogger's results (JSON with --json); exit 0 only
   /// when every replica's results verified and the order settled.
-  int report() {
-    if (!last_) return c_.fail(error_);
+  int report() { return report(nullptr, false); }
+  int report(nlohmann::json* into, bool quiet) {
+    if (!last_) return quiet ? kFailed : c_.fail(error_);
     const nlohmann::json& order = *last_;
     std::uint64_t paid = 0;
     for (const auto& a : order["assignments"]) paid += a["paid"].get<std::uint64_t>();
@@ -498,13 +600,13 @@ private:
       results.push_back(r);
     }
     std::string id = hex(id_);
+    bool ok = verified == order_.replicas && order["status"] == "settled";
+    nlohmann::json summary = {
+        {"job", id}, {"order", order}, {"results", results}, {"seconds", since(t0_)}};
+    if (into) *into = summary;
+    if (quiet && !c_.options.json) quiet = false; // a pipeline's text: each job's own lines
     if (c_.options.json) {
-      c_.out << nlohmann::json{{"job", id},
-                               {"order", order},
-                               {"results", results},
-                               {"seconds", since(t0_)}}
-                    .dump(2)
-             << "\n";
+      if (!quiet) c_.out << summary.dump(2) << "\n";
     } else {
       c_.out << "job " << id.substr(0, 16) << " (" << order_.job
              << "): " << order["status"].get<std::string>() << ", " << verified << " of "
@@ -525,11 +627,14 @@ private:
              << " shows them; fog provenance lineage ITEM --db "
              << (jobsDir(fog_) / "provenance.db").string() << " verifies an item\n";
     }
-    return verified == order_.replicas && order["status"] == "settled" ? kOk : kFailed;
+    return ok ? kOk : kFailed;
   }
 
   Context& c_;
   LocalFog fog_;
+  std::string jobName_;
+  std::vector<std::string> feedOut_;
+  std::optional<fogger::FeedSource> feedIn_;
   Clock::time_point t0_ = Clock::now(), deadline_{};
   std::string error_, owner_;
   // compile, pickJob
@@ -545,13 +650,117 @@ private:
   core::Digest id_{};
   fs::path dir_;
   nlohmann::json group_;
-  std::unique_ptr<core::UdpNode> node_;
+  std::unique_ptr<core::UdpNode> ownNode_;
+  core::UdpNode* node_ = nullptr;
+  core::UdpNode* sharedNode_ = nullptr;
   // assign, collect, settle
   std::map<std::string, Part> parts_; ///< by did
   std::set<std::string> tried_;
+  std::map<std::string, Reach> reach_;                 ///< by did: what probe() found
+  std::map<core::MessageId, Clock::time_point> acked_; ///< when each was acknowledged
+  std::set<core::MessageId> failed_;
   std::size_t reported_ = 0;
   std::optional<nlohmann::json> last_; ///< the order as the pool last reported it
 };
+
+/// A fogger's answer: a refusal, or its output, checked at once.
+void Deployment::received(const core::Delivery& d) {
+  auto it = parts_.find(d.did);
+  if (it == parts_.end() || it->second.answered) return;
+  Part& p = it->second;
+  std::string why;
+  auto m = fogger::decode(d.message, &why);
+  if (!m) return;
+  // A fogger in two deployments (or sending feed messages) answers each for its own order.
+  if (auto* r = std::get_if<fogger::Refusal>(&*m)) {
+    if (r->order != id_) return;
+    p.refusal = r->reason;
+  } else if (auto* out = std::get_if<fogger::RunOutput>(&*m)) {
+    auto result = pool::RunResult::decode(out->result);
+    if (!result || result->order != id_) return;
+    p.output = *out;
+    p.result = fogger::checkOutput(*out, p.key, id_, p.records, p.error);
+    p.verified = p.result.has_value();
+  } else {
+    return;
+  }
+  p.answered = true;
+  p.seconds = since(t0_);
+}
+
+/// "feed sent N items sha256 H" (the producer's last line) and "feed taken from ORDER N items
+/// sha256 H" (the consumer's first) name the same items: true, or false and why not.
+bool feedAgrees(const Deployment& producer, const Deployment& consumer, std::string& detail) {
+  auto sent = producer.payloads(), taken = consumer.payloads();
+  if (sent.empty() || taken.empty()) return detail = "a side has no verified results", false;
+  std::string want = fogger::feedTakenLine(producer.id(), 0, {});
+  std::string prefix = want.substr(0, want.find(" 0 items"));
+  if (taken.front().rfind(prefix, 0) != 0)
+    return detail = "the consumer names no feed from " + hex(producer.id()), false;
+  std::string rest = taken.front().substr(prefix.size() + 1);
+  if ("feed sent " + rest != sent.back())
+    return detail = "the producer says '" + sent.back() + "', the consumer '" + taken.front() + "'",
+           false;
+  detail = rest;
+  return true;
+}
+
+/// `fog deploy FILE --job FLOWJOB --input JOB`: JOB on one fogger sends the writes of the shares
+/// the flow job takes to FLOWJOB on another (docs/deploy.md, "Federation"). Two orders, one
+/// fogger each, the producer's bundle first; both settle like any order, and the deployer
+/// checks that the consumer's signed output names exactly the items the producer's does.
+int deployPipeline(Context& c, const LocalFog& fog) {
+  const Options& o = c.options;
+  if (o.deployReplicas > 1)
+    return c.fail("a feed runs one replica of each job for now: drop --replicas", kUsage);
+  Deployment producer(c, fog, o.input), consumer(c, fog, o.job);
+  if (!producer.prepare() || !consumer.prepare()) return kFailed;
+  auto takes = consumer.takes();
+  if (takes.empty())
+    return c.fail("job '" + consumer.job() + "' runs no flow: only a flow job takes --input",
+                  kUsage);
+  if (producer.job() == consumer.job())
+    return c.fail("a job cannot take its input from itself", kUsage);
+  producer.feedOut(takes);
+  producer.oneReplica();
+  consumer.oneReplica();
+  core::UdpNode node(core::generateSigningKey());
+  std::string error;
+  if (!node.bind("127.0.0.1", 0, error)) return c.fail(error);
+  node.onDelivery([&](const core::Delivery& d) {
+    producer.received(d);
+    consumer.received(d);
+  });
+  node.onEvent([&](const core::TransportEvent& e) {
+    producer.event(e);
+    consumer.event(e);
+  });
+  if (!producer.place(&node) || !consumer.place(&node)) return kFailed;
+  auto from = producer.assignOne("");
+  if (!from) return c.fail("could not assign job '" + producer.job() + "': " + producer.failure());
+  consumer.feedIn({producer.id(), from->first, from->second});
+  if (!consumer.assignOne(from->first))
+    return c.fail("a feed goes between two foggers: none but " + from->first.substr(0, 24) +
+                  "… could take job '" + consumer.job() + "'");
+  producer.finish();
+  consumer.finish();
+  nlohmann::json ps, cs;
+  int rp = producer.report(&ps), rc = consumer.report(&cs);
+  std::string detail;
+  bool agrees = feedAgrees(producer, consumer, detail);
+  if (o.json) {
+    c.out << nlohmann::json{{"producer", ps},
+                            {"consumer", cs},
+                            {"feed", {{"verified", agrees}, {"detail", detail}}}}
+                 .dump(2)
+          << "\n";
+  } else if (agrees) {
+    c.out << "feed " << producer.job() << " → " << consumer.job() << ": " << detail
+          << ", the same on both sides\n";
+  }
+  if (!agrees) return c.fail("the feed does not check: " + detail);
+  return rp == kOk && rc == kOk ? kOk : kFailed;
+}
 
 } // namespace
 
@@ -565,6 +774,9 @@ void addDeployOptions(CLI::App& app, Options& o) {
                  "foggers to run it on (default: the job's `replicas`, else 1)");
   app.add_option("--from", o.from, "the paying account (default genesis)");
   app.add_option("--timeout", o.seconds, "seconds until the order expires (default 60)");
+  app.add_option("--input", o.input,
+                 "a job of the same program whose writes feed this flow job, run on another "
+                 "fogger (docs/deploy.md, \"Federation\")");
   addDir(app, o);
   app.add_flag("--json", o.json, "print the job's summary as JSON");
 }
@@ -573,7 +785,8 @@ int deploy(Context& c) {
   std::string error;
   auto fog = loadFog(c, error);
   if (!fog) return c.fail(error);
-  return Deployment(c, std::move(*fog)).run();
+  if (!c.options.input.empty()) return deployPipeline(c, *fog);
+  return Deployment(c, std::move(*fog), c.options.job).run();
 }
 
 } // namespace flo::fog

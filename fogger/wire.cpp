@@ -11,10 +11,55 @@ using pool::Fields;
 
 namespace {
 
+Value::Array texts(const std::vector<std::string>& list) {
+  Value::Array out;
+  for (const auto& t : list) out.emplace_back(t);
+  return out;
+}
+
+/// A list of at most `max` texts of at most `maxLength` bytes each.
+std::vector<std::string> readTexts(Fields& f, std::string_view key, std::size_t max,
+                                   std::size_t maxLength) {
+  std::vector<std::string> out;
+  const auto* list = f.array(key, max);
+  if (!list) return out;
+  for (const auto& t : *list) {
+    if (!t.isText() || t.asText().size() > maxLength) {
+      f.fail(std::string(key) + ": expected texts of at most " + std::to_string(maxLength) +
+             " bytes");
+      return {};
+    }
+    out.push_back(t.asText());
+  }
+  return out;
+}
+
 Value::Map body(const BundleOffer& m) {
-  return {{"order", core::toBytes(m.order)}, {"job", m.job},
-          {"runs", std::uint64_t(m.runs)},   {"triple", m.triple},
-          {"manifest", m.manifest},          {"object", m.object}};
+  Value::Map b = {{"order", core::toBytes(m.order)}, {"job", m.job},
+                  {"runs", std::uint64_t(m.runs)},   {"triple", m.triple},
+                  {"manifest", m.manifest},          {"object", m.object}};
+  // The feed fields only when there is a feed: an offer without one is as it always was.
+  if (!m.feedOut.empty()) b.emplace("feed_out", texts(m.feedOut));
+  if (m.feedIn)
+    b.emplace("feed_in", Value::Map{{"order", core::toBytes(m.feedIn->order)},
+                                    {"fogger", m.feedIn->fogger},
+                                    {"address", m.feedIn->address}});
+  return b;
+}
+Value::Map body(const Probe&) {
+  return {};
+}
+Value::Map body(const FeedCredit& m) {
+  return {{"source", core::toBytes(m.source)},
+          {"order", core::toBytes(m.order)},
+          {"up_to", m.upTo},
+          {"closed", m.closed}};
+}
+Value::Map body(const FeedItems& m) {
+  return {{"source", core::toBytes(m.source)},
+          {"first", m.first},
+          {"items", texts(m.items)},
+          {"end", m.end}};
 }
 Value::Map body(const RunOutput& m) {
   Value::Array records, payloads;
@@ -31,13 +76,47 @@ Value::Map body(const Refusal& m) {
 }
 
 void read(Fields& f, BundleOffer& m) {
-  f.only({"order", "job", "runs", "triple", "manifest", "object"});
+  f.only({"order", "job", "runs", "triple", "manifest", "object", "feed_out", "feed_in"});
   m.order = f.fixed<32>("order");
   m.job = f.text("job", pool::PlaceOrder::kMaxJob);
   m.runs = std::uint32_t(f.u64Max("runs", pool::PlaceOrder::kMaxRuns));
   m.triple = f.text("triple", 64);
   m.manifest = f.bytes("manifest", BundleOffer::kMaxManifest);
   m.object = f.bytes("object", BundleOffer::kMaxObject);
+  if (f.has("feed_out")) {
+    m.feedOut = readTexts(f, "feed_out", BundleOffer::kMaxFeedOut, 1024);
+    if (m.feedOut.empty()) f.fail("feed_out: expected at least one share");
+  }
+  if (f.has("feed_in")) {
+    const Value::Map* in = f.map("feed_in");
+    if (!in) return;
+    Fields g(*in);
+    g.only({"order", "fogger", "address"});
+    FeedSource s;
+    s.order = g.fixed<32>("order");
+    s.fogger = g.text("fogger", 256);
+    s.address = g.text("address", 256);
+    if (!g.ok()) return f.fail("feed_in: " + g.error());
+    m.feedIn = std::move(s);
+  }
+}
+void read(Fields& f, Probe&) {
+  f.only({});
+}
+void read(Fields& f, FeedCredit& m) {
+  f.only({"source", "order", "up_to", "closed"});
+  m.source = f.fixed<32>("source");
+  m.order = f.fixed<32>("order");
+  m.upTo = f.u64("up_to");
+  m.closed = f.flag("closed");
+}
+void read(Fields& f, FeedItems& m) {
+  f.only({"source", "first", "items", "end"});
+  m.source = f.fixed<32>("source");
+  m.first = f.u64("first");
+  m.items = readTexts(f, "items", FeedItems::kMaxItems, FeedItems::kMaxItem);
+  m.end = f.flag("end");
+  if (m.first > (std::uint64_t(1) << 62)) f.fail("first: out of range");
 }
 void read(Fields& f, RunOutput& m) {
   f.only({"result", "sig", "records", "payloads", "log"});

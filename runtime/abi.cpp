@@ -32,6 +32,9 @@ const char* kUsage =
     "  --job NAME         run job NAME: its trigger starts each run (clock of 0.125 s)\n"
     "  --runs N           with --job: end after N runs (default 3)\n"
     "  --work             with --job: print each run's work and its static bound on stderr\n"
+    "  --feed-out PATTERN with --job: print the writes of the shares PATTERN matches (.a.*.b)\n"
+    "                     during the job's runs on stderr, a `feed: ` line each\n"
+    "  --feed-in          write the items of the feed lines read on stdin as they fall due\n"
     "  -v, --verbose      trace starts, stops, transitions and flow windows on stderr\n"
     "  -h, --help         show this help\n\n"
     "Prints go to stdout. Exit status: 0, or 1 when the program sets .meta.failure or stops\n"
@@ -191,6 +194,10 @@ double flo_math(uint32_t fn, double a, double b) {
       o.runs = static_cast<std::uint32_t>(runs);
     } else if (a == "--work") {
       o.work = true;
+    } else if (a == "--feed-out") {
+      o.feedOut.emplace_back(value("a share path pattern"));
+    } else if (a == "--feed-in") {
+      o.feedIn = true;
     } else if (a == "--realtime") {
       o.realtime = true;
     } else if (a == "--stats") {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -455,6 +456,114 @@ void Runtime::written(std::uint32_t share) {
     const FlowSource& s = flows_[f]->def().sources[source];
     flows_[f]->written(source, slots_[s.slot], stamp_,
                        s.keySlot == kNone ? nullptr : &slots_[s.keySlot]);
+  }
+}
+
+// ------------------------------------------------------------------------------ feeds
+
+bool Runtime::openFeeds() {
+  feedInOpen_ = options_.feedIn;
+  if (options_.feedOut.empty()) return true;
+  for (const std::string& pattern : options_.feedOut) {
+    std::size_t before = fedShares_.size();
+    for (std::uint32_t i = 0; i < shares_.size(); ++i)
+      if (feed::matches(pattern, shares_[i].path) &&
+          std::find(fedShares_.begin(), fedShares_.end(), i) == fedShares_.end())
+        fedShares_.push_back(i);
+    if (fedShares_.size() == before) {
+      std::fprintf(stderr, "error: --feed-out %s: no share of the program matches\n",
+                   pattern.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Writes the items due by this pass (§ "Feeds" in docs/runtime.md): each at the start of the
+/// first pass not before its time, as a framer's write would be (flows that take the share get
+/// it as an item). Waits on stdin for the next line while none is due yet.
+void Runtime::takeFeed() {
+  if (sharesByPath_.empty())
+    for (std::uint32_t i = 0; i < shares_.size(); ++i) sharesByPath_.emplace(shares_[i].path, i);
+  static std::set<std::string> reported; // unknown shares and fields: said once each
+  auto once = [&](const std::string& what) {
+    if (reported.insert(what).second)
+      std::fprintf(stderr, "feed-in: %s: its items are dropped\n", what.c_str());
+  };
+  std::string line, error;
+  while (feedInOpen_) {
+    if (!pending_) {
+      int c;
+      line.clear();
+      while ((c = std::getc(stdin)) != EOF && c != '\n') line += char(c);
+      if (c == EOF && line.empty()) {
+        feedInOpen_ = false;
+        break;
+      }
+      feed::Item item;
+      switch (feed::parse(line, item, arena_, error)) {
+      case feed::Line::Other:
+        continue;
+      case feed::Line::End:
+        feedInOpen_ = false;
+        continue;
+      case feed::Line::Malformed:
+        std::fprintf(stderr, "feed-in: a malformed line is dropped: %s\n", error.c_str());
+        continue;
+      case feed::Line::Item:
+        pending_ = std::move(item);
+      }
+    }
+    if (pending_->time > stamp_ + 1e-9) break; // not due yet: the clock goes on to it
+    feed::Item item = std::move(*pending_);
+    pending_.reset();
+    auto at = sharesByPath_.find(item.path);
+    if (at == sharesByPath_.end()) {
+      once("no share " + item.path + " in this program");
+      continue;
+    }
+    const Share& sh = shares_[at->second];
+    for (auto& [field, value] : item.fields) {
+      std::uint32_t k = 0;
+      while (k < sh.nfields && field != sh.fields[k]) ++k;
+      if (k == sh.nfields) {
+        once("no field '" + field + "' of " + item.path);
+        continue;
+      }
+      slots_[sh.firstSlot + k] = value;
+    }
+    stamps_[at->second] = stamp_;
+    if (!flows_.empty() && !taps_[at->second].empty()) written(at->second);
+  }
+}
+
+/// Sends the fed shares written in this pass, a line each with the values it ends with.
+void Runtime::sendFeed() {
+  static std::set<std::uint32_t> unsent; // shares with a point: said once each
+  std::string line;
+  for (std::uint32_t i : fedShares_) {
+    if (!(stamps_[i] == stamp_)) continue; // NaN (never written) or written before this pass
+    const Share& sh = shares_[i];
+    line = "feed: ";
+    char t[64];
+    auto r = std::to_chars(t, t + sizeof t, stamp_);
+    line.append(t, r.ptr);
+    line += ' ';
+    line += sh.path;
+    bool ok = true;
+    for (std::uint32_t k = 0; k < sh.nfields && ok; ++k) {
+      auto v = feed::encodeValue(slots_[sh.firstSlot + k]);
+      ok = v.has_value();
+      if (ok) line += std::string(" ") + sh.fields[k] + "=" + *v;
+    }
+    if (!ok) {
+      if (unsent.insert(i).second)
+        std::fprintf(stderr, "feed-out: %s holds a point, which a feed does not carry: not sent\n",
+                     sh.path);
+      continue;
+    }
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
   }
 }
 
@@ -1243,6 +1352,11 @@ int Runtime::run(const Options& options) {
       return 2;
     }
   }
+  if (!options_.feedOut.empty() && !jr.job) {
+    std::fprintf(stderr, "error: --feed-out sends a job's writes: give --job\n");
+    return 2;
+  }
+  if (!openFeeds()) return 2;
   const std::uint32_t jobTasker =
       jr.job && jr.job->runs == image::JobRuns::Framer ? jr.job->target : kNone;
   // A job's flow takes items only during its runs.
@@ -1280,7 +1394,9 @@ int Runtime::run(const Options& options) {
   try {
     while (!queue.empty()) {
       bool alive = false, aborted = false;
+      if (feedInOpen_) takeFeed();
       if (jr.job && !jr.active && jr.started < options_.runs) startJobRun(jr);
+      const bool runPass = jr.active; // a pass of a run: its fed shares' writes are sent
       for (ran = 0; ran < queue.size(); ++ran) {
         Entry& e = queue[ran];
         Tasker& tk = taskers_[e.tasker];
@@ -1317,6 +1433,7 @@ int Runtime::run(const Options& options) {
           endJobRun(jr, "limit reached");
         }
       }
+      if (runPass && !fedShares_.empty()) sendFeed();
       // A later tasker's turn may change an earlier one's status (a fiat, an abort), so the
       // liveness test looks at every entry after the pass.
       for (const Entry& e : queue) {
@@ -1355,6 +1472,7 @@ int Runtime::run(const Options& options) {
     failed = true;
   }
   std::fflush(stdout);
+  if (!fedShares_.empty()) std::fputs("feed: end\n", stderr);
   if (options_.stats) printFlowStats();
   if (!options_.storeFile.empty()) dumpStore(options_.storeFile);
   if (gInterrupted) {

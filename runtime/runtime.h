@@ -7,6 +7,7 @@
 #pragma once
 
 #include "runtime/abi.h"
+#include "runtime/feed.h"
 #include "runtime/flow.h"
 #include "runtime/image.h"
 #include "runtime/value.h"
@@ -17,6 +18,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -155,6 +157,10 @@ struct Options {
   std::string job;        ///< run this job (its trigger starts its runs) instead of the program
   std::uint32_t runs = 3; ///< a job: end after this many runs
   bool work = false;      ///< a job: print each run's measured work and bound on stderr
+  /// A job: the shares (feed::matches patterns) whose writes during its runs are printed as
+  /// feed items on stderr (runtime/feed.h).
+  std::vector<std::string> feedOut;
+  bool feedIn = false; ///< read feed items on stdin and write them (runtime/feed.h)
 };
 
 /// A run-time error: location index and message. Thrown inside the runtime only (generated code
@@ -243,6 +249,15 @@ private:
   FLO_RT_ONCE bool startJobRun(JobRun& jr);
   FLO_RT_ONCE void endJobRun(JobRun& jr, const char* how);
   bool jobCanTrigger(const JobRun& jr) const;
+
+  // feeds (runtime/feed.h): a producer's writes out, a consumer's items in
+  FLO_RT_ONCE bool openFeeds();
+  FLO_RT_ONCE void takeFeed();
+  FLO_RT_ONCE void sendFeed();
+  std::vector<std::uint32_t> fedShares_; ///< --feed-out: the shares whose writes are sent
+  bool feedInOpen_ = false;              ///< --feed-in: items may still come
+  std::optional<feed::Item> pending_;    ///< an item read ahead, not yet due
+  std::map<std::string, std::uint32_t> sharesByPath_;
 
   FLO_RT_ONCE void trace(const std::string& line); // -v only
   FLO_RT_ONCE void dumpStore(const std::string& file) const;

@@ -2,7 +2,8 @@
 # The main job: set up, build floc and fog, then `fog up --detach` a local fog (4 replica
 # processes and 2 foggers: one x86-64, one aarch64 under qemu) and `fog deploy` a job to it: it
 # is compiled, ordered (escrow), run on both architectures, its output comes back as signed
-# provenance chains that are verified, and the foggers are paid for the work they measured. Then
+# provenance chains that are verified, and the foggers are paid for the work they measured; a
+# flow job fed by another job on the other fogger (federation, with back-pressure). Then
 # the rest of what works: the example mission built to native code for x86-64 and aarch64, a
 # flow, a job bundle run by fog's job host, contracts proven by floc verify, the trust layer
 # (identities, a signed store sent over the encrypted transport), and the pool (accounts, stake,
@@ -34,6 +35,9 @@ build/bin/fog jobs --dir "$fogdir"
 build/bin/fog account balance fogger-0 --dir "$fogdir"
 build/bin/fog account balance fogger-1 --dir "$fogdir"
 build/bin/fog status --dir "$fogdir"
+echo "== federation: examples/federated_flow.flo, the sensors on one fogger feed the flow on the other"
+build/bin/fog deploy examples/federated_flow.flo --job average --input sensing --runs 1 --dir "$fogdir"
+grep -h "fed .* items" "$fogdir"/fogger-*/fogger.log | tail -1
 
 example=${1:-examples/mission.flo}
 echo "== floc check $example"

@@ -31,6 +31,7 @@
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -412,7 +413,7 @@ std::string sha256Hex(std::string_view bytes) {
 }
 
 /// One job as the manifest describes it (docs/bundles.md).
-nlohmann::json jobJson(const ir::Job& j) {
+nlohmann::json jobJson(const ir::Program& p, const ir::Job& j) {
   nlohmann::json needs = nlohmann::json::object();
   for (const auto& [k, v] : j.needs) needs[k] = v;
   nlohmann::json price = nlohmann::json::object();
@@ -433,6 +434,13 @@ nlohmann::json jobJson(const ir::Job& j) {
                         {"replicas", replicas},
                         {"cost_bound", j.costBound}};
   if (j.runs != ir::Job::Runs::Deed) out["limit_passes"] = j.limitPasses;
+  if (j.runs == ir::Job::Runs::Flow && j.flow < p.flows.size()) {
+    // The shares whose writes are its items: what a feed from another job must carry
+    // (docs/deploy.md, "Federation").
+    std::set<std::string> takes;
+    for (const auto& src : p.flows[j.flow].sources) takes.insert(p.shares.at(src.field.share).path);
+    out["takes"] = takes;
+  }
   return out;
 }
 
@@ -526,7 +534,7 @@ int buildBundle(Session& s, const std::string& file) {
     targets[triples[i]] = {{"file", name}, {"sha256", sha256Hex(*bytes)}};
   }
   nlohmann::json jobs = nlohmann::json::array();
-  for (const auto& j : ir->jobs) jobs.push_back(jobJson(j));
+  for (const auto& j : ir->jobs) jobs.push_back(jobJson(*ir, j));
   nlohmann::json manifest = {{"format", 1},
                              {"compiler", "floc " FLOC_VERSION},
                              {"source", std::filesystem::path(file).filename().string()},

@@ -18,12 +18,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
 
 #include "fogger/chain.h"
+#include "fogger/feed.h"
 #include "fogger/wire.h"
 
 namespace flo::fogger {
@@ -37,6 +39,18 @@ volatile std::sig_atomic_t signalled = 0;
 
 /// CPU seconds a job run may take on a fogger before the host stops it.
 constexpr int kCpuSeconds = 30;
+/// Wall time a run may take (a feed's producer may wait for its consumer) before it is ended.
+constexpr auto kWallLimit = std::chrono::seconds(120);
+/// Runs at once, and feed credits kept for producers not started yet.
+constexpr std::size_t kMaxRuns = 8, kMaxPending = 64;
+/// A consumer's window: feed items in flight or waiting for its job, at most.
+constexpr std::uint64_t kFeedWindow = 128;
+/// A feed with no items for this long is closed (the consumer's job goes on without).
+constexpr auto kFeedIdle = std::chrono::seconds(20);
+/// What a run's stdout and stderr keep, at most.
+constexpr std::size_t kMaxOutput = 4u << 20;
+
+using Clock = std::chrono::steady_clock;
 
 bool writeBytes(const fs::path& p, const Bytes& b) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
@@ -97,13 +111,16 @@ public:
     return true;
   }
 
+  /// Serves the transport for up to `slice` (1 ms while runs go on, to move them along), the
+  /// messages that came, then every run.
   void serveOnce(std::chrono::milliseconds slice) {
-    service_->runUntil([&] { return !inbox_.empty() || signalled; }, slice);
+    service_->runUntil([&] { return !inbox_.empty() || signalled; }, busy() ? 1ms : slice);
     while (!inbox_.empty()) {
       core::Delivery d = std::move(inbox_.front());
       inbox_.pop_front();
       handle(d);
     }
+    pumpRuns();
   }
 
 private:
@@ -147,7 +164,10 @@ private:
       log_ << "fogger: dropped a message from " << d.did << ": " << error << std::endl;
       return;
     }
-    if (auto* offer = std::get_if<BundleOffer>(&*m)) return run(d, *offer);
+    if (auto* offer = std::get_if<BundleOffer>(&*m)) return start(d, *offer);
+    if (auto* credit = std::get_if<FeedCredit>(&*m)) return onCredit(d, *credit);
+    if (auto* items = std::get_if<FeedItems>(&*m)) return onItems(d, *items);
+    if (std::holds_alternative<Probe>(*m)) return; // the transport acknowledged it: all it asks
     log_ << "fogger: dropped an unexpected message from " << d.did << std::endl;
   }
 
@@ -157,10 +177,7 @@ private:
                                    std::string& why) {
     std::string me = core::didKey(key().publicKey());
     if (order.value("status", "") != "open") return why = "the order is not open", std::nullopt;
-    bool assigned = false;
-    for (const auto& a : order["assignments"])
-      assigned |= a.value("fogger", "") == me && a.value("state", "") == "assigned";
-    if (!assigned) return why = "the order is not assigned to " + me, std::nullopt;
+    if (!assignedTo(order, me)) return why = "the order is not assigned to " + me, std::nullopt;
     if (order.value("manifest", "") != core::toHex(core::sha256(o.manifest)))
       return why = "the manifest's SHA-256 is not the order's", std::nullopt;
     if (order.value("job", "") != o.job) return why = "the order is for another job", std::nullopt;
@@ -181,19 +198,90 @@ private:
     return file;
   }
 
-  void run(const core::Delivery& d, const BundleOffer& o) {
-    std::string error, why;
+  static bool assignedTo(const nlohmann::json& order, const std::string& did) {
+    if (!order.contains("assignments")) return false;
+    for (const auto& a : order["assignments"])
+      if (a.value("fogger", "") == did && a.value("state", "") == "assigned") return true;
+    return false;
+  }
+
+  /// The order as the pool says, or nullopt and why not.
+  std::optional<nlohmann::json> order(const Digest& id, std::string& why) {
     pool::Query q;
-    q.order = o.order;
+    q.order = id;
+    std::string error;
     auto answer = pool_->ask(q, 10s, error);
-    if (!answer) return refuse(d, o.order, "the pool did not answer: " + error);
-    auto order = nlohmann::json::parse(answer->orderJson, nullptr, false);
-    if (answer->orderJson.empty() || order.is_discarded())
-      return refuse(d, o.order, "no such order on the pool");
-    auto file = check(o, order, why);
+    if (!answer) return why = "the pool did not answer: " + error, std::nullopt;
+    auto j = nlohmann::json::parse(answer->orderJson, nullptr, false);
+    if (answer->orderJson.empty() || j.is_discarded() || !j.is_object())
+      return why = "no such order on the pool", std::nullopt;
+    return j;
+  }
+
+  /// A feed between two orders is one deployer's: the other order must be placed by the same
+  /// owner as `mine` and assigned to `fogger`.
+  bool feedAllowed(const nlohmann::json& mine, const Digest& other, const std::string& fogger,
+                   std::string& why) {
+    auto o = order(other, why);
+    if (!o) return false;
+    if (o->value("owner", "") != mine.value("owner", ""))
+      return why = "the feed's other order is another deployer's", false;
+    if (o->value("status", "") != "open") return why = "the feed's other order is not open", false;
+    bool assigned = false;
+    for (const auto& a : (*o)["assignments"]) assigned |= a.value("fogger", "") == fogger;
+    if (!assigned) return why = "the feed's other order is not assigned to " + fogger, false;
+    return true;
+  }
+
+  /// One job run on this fogger: the host's process, what it printed, and its feed.
+  struct Run {
+    core::Delivery deployer; ///< whom the output goes to
+    Digest order{};
+    std::string job, owner;
+    std::uint32_t runs = 0;
+    fs::path dir;
+    core::ChildProcess child;
+    std::string out, err, errPartial;
+    Clock::time_point t0 = Clock::now();
+    // producer
+    std::optional<FeedSender> sender;
+    core::Address subscriberAddr{};
+    std::string subscriber; ///< the consumer fogger's DID, once its credit was checked
+    Clock::time_point lastCredit = Clock::now();
+    // consumer
+    std::optional<FeedReceiver> receiver;
+    FeedSource source;
+    core::Address sourceAddr{};
+    std::string input;                 ///< feed lines waiting for the job's stdin
+    std::deque<std::size_t> inputEnds; ///< where each waiting item ends in `input`
+    Clock::time_point lastFeed = Clock::now();
+    bool feedClosed = false;
+  };
+
+  void start(const core::Delivery& d, const BundleOffer& o) {
+    std::string error, why;
+    if (runs_.count(o.order)) return refuse(d, o.order, "the order runs here already");
+    if (runs_.size() >= kMaxRuns)
+      return refuse(d, o.order, "this fogger runs " + std::to_string(kMaxRuns) + " jobs already");
+    auto mine = order(o.order, why);
+    if (!mine) return refuse(d, o.order, why);
+    auto file = check(o, *mine, why);
     if (!file) return refuse(d, o.order, why);
-    fs::path dir = fs::path(cfg_.work) / core::toHex(o.order).substr(0, 32);
-    fs::path bundle = dir / "bundle";
+    std::optional<core::Address> sourceAddr;
+    if (o.feedIn) {
+      sourceAddr = core::UdpNode::parseAddress(o.feedIn->address);
+      if (!sourceAddr) return refuse(d, o.order, "the feed's address is malformed");
+      if (!feedAllowed(*mine, o.feedIn->order, o.feedIn->fogger, why))
+        return refuse(d, o.order, why);
+    }
+    auto run = std::make_unique<Run>();
+    run->deployer = d;
+    run->order = o.order;
+    run->job = o.job;
+    run->owner = mine->value("owner", "");
+    run->runs = o.runs;
+    run->dir = fs::path(cfg_.work) / core::toHex(o.order).substr(0, 32);
+    fs::path bundle = run->dir / "bundle";
     fs::create_directories(bundle);
     if (!writeBytes(bundle / "manifest.json", o.manifest) || !writeBytes(bundle / *file, o.object))
       return refuse(d, o.order, "cannot write the bundle");
@@ -203,38 +291,199 @@ private:
       return;
     }
     // StartRun goes to the pool, and the job starts while the pool orders it (a first result
-    // one commit sooner); its outcome is awaited before the result goes anywhere.
-    auto start = post(pool::StartRun{o.order}, error);
-    if (!start) return refuse(d, o.order, "cannot start: " + error);
+    // one commit sooner); its outcome is awaited before anything of the run leaves.
+    auto startTx = post(pool::StartRun{o.order}, error);
+    if (!startTx) return refuse(d, o.order, "cannot start: " + error);
     log_ << "fogger: running job '" << o.job << "' of order " << core::toHex(o.order).substr(0, 16)
          << " for " << d.did << std::endl;
     std::vector<std::string> argv = cfg_.executor;
     // The host sandboxes the job (docs/bundles.md): the memory the order asked for (at least
     // 16 MiB: the runtime's own), CPU time well beyond what a bounded job needs, and -v so the
     // log says which layers applied.
-    std::uint64_t memory = std::max<std::uint64_t>(order.value("memory_mib", 0u), 16);
+    std::uint64_t memory = std::max<std::uint64_t>(mine->value("memory_mib", 0u), 16);
     for (std::string a : {bundle.string(), o.job, std::string("--runs"), std::to_string(o.runs),
                           std::string("--work"), std::string("--store"), std::string("--memory"),
                           std::to_string(memory), std::string("--cpu"), std::to_string(kCpuSeconds),
                           std::string("-v")})
       argv.push_back(a);
-    auto t0 = std::chrono::steady_clock::now();
-    core::ProcessResult e = core::runProcess(argv, 120s, 4u << 20);
-    if (!await(*start, error)) return refuse(d, o.order, "the pool refused the start: " + error);
+    for (const auto& p : o.feedOut) argv.insert(argv.end(), {"--feed-out", p});
+    if (o.feedIn) argv.emplace_back("--feed-in");
+    if (!run->child.start(argv, o.feedIn.has_value(), error))
+      return refuse(d, o.order, "cannot start the job host: " + error);
+    if (!await(*startTx, error)) {
+      run->child.kill();
+      return refuse(d, o.order, "the pool refused the start: " + error);
+    }
     if (cfg_.fault == "crash") { // dies mid-run: started on the pool, never answers
       log_ << "fogger: (fault crash) exiting after starting order "
            << core::toHex(o.order).substr(0, 16) << std::endl;
       std::_Exit(9);
     }
-    auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
-            .count();
+    if (!o.feedOut.empty()) {
+      run->sender.emplace(o.order);
+      auto pending = pendingCredits_.find(o.order);
+      if (pending != pendingCredits_.end()) {
+        auto [delivery, credit] = pending->second;
+        pendingCredits_.erase(pending);
+        runs_[o.order] = std::move(run);
+        return onCredit(delivery, credit);
+      }
+    }
+    if (o.feedIn) {
+      run->source = *o.feedIn;
+      run->sourceAddr = *sourceAddr;
+      run->receiver.emplace(o.feedIn->order, o.order, kFeedWindow);
+      service_->send(run->sourceAddr, run->source.fogger, encode(run->receiver->subscribe()));
+      log_ << "fogger: order " << core::toHex(o.order).substr(0, 16) << " takes its items from "
+           << core::toHex(o.feedIn->order).substr(0, 16) << " at " << o.feedIn->fogger << std::endl;
+    }
+    runs_[o.order] = std::move(run);
+  }
+
+  /// A consumer's credit for a feed this fogger produces: the first is checked against the pool
+  /// (the consumer's order is the same deployer's and assigned to the sender); one that comes
+  /// before its producer's run started waits for it.
+  void onCredit(const core::Delivery& d, const FeedCredit& c) {
+    auto it = runs_.find(c.source);
+    if (it == runs_.end() || !it->second->sender) {
+      if (pendingCredits_.size() < kMaxPending && !c.closed)
+        pendingCredits_.emplace(c.source, std::make_pair(d, c));
+      return;
+    }
+    Run& run = *it->second;
+    if (run.subscriber.empty()) {
+      std::string why;
+      auto mine = order(run.order, why);
+      if (!mine || !feedAllowed(*mine, c.order, d.did, why)) {
+        log_ << "fogger: refused a feed of order " << core::toHex(c.source).substr(0, 16) << " to "
+             << d.did << ": " << why << std::endl;
+        return;
+      }
+      run.subscriber = d.did;
+      run.subscriberAddr = d.from;
+      log_ << "fogger: order " << core::toHex(c.source).substr(0, 16) << " feeds "
+           << core::toHex(c.order).substr(0, 16) << " at " << d.did << std::endl;
+    } else if (d.did != run.subscriber) {
+      log_ << "fogger: dropped a credit from " << d.did << ": the feed is another's" << std::endl;
+      return;
+    }
+    run.sender->credit(c.upTo, c.closed);
+    run.lastCredit = Clock::now();
+  }
+
+  void onItems(const core::Delivery& d, const FeedItems& m) {
+    for (auto& [id, run] : runs_) {
+      if (!run->receiver || run->receiver->source() != m.source) continue;
+      if (d.did != run->source.fogger || run->feedClosed) return;
+      std::vector<std::string> items;
+      std::string error;
+      if (!run->receiver->receive(m, items, error)) {
+        log_ << "fogger: the feed from " << d.did << " broke its protocol (" << error << "): closed"
+             << std::endl;
+        return closeFeed(*run);
+      }
+      for (auto& item : items) {
+        run->input += item;
+        run->input += '\n';
+        run->inputEnds.push_back(run->input.size());
+      }
+      run->lastFeed = Clock::now();
+      return;
+    }
+  }
+
+  /// The consumer's job takes no more items: its stdin ends, and the producer is told.
+  void closeFeed(Run& run) {
+    if (run.feedClosed) return;
+    run.feedClosed = true;
+    run.child.closeInput();
+    run.input.clear();
+    run.inputEnds.clear();
+    service_->send(run.sourceAddr, run.source.fogger, encode(run.receiver->close()));
+  }
+
+  /// Moves a run on without blocking: its output in, its feed out or in. True once it is over.
+  bool pump(Run& run) {
+    run.child.read(false, run.out, 1 << 16);
+    if (run.out.size() > kMaxOutput) run.out.resize(kMaxOutput);
+    // A producer reads its job's stderr only while it has room for the items in it: a full
+    // queue leaves the job blocked on its writes until the consumer's credit drains it.
+    if (!run.sender || !run.sender->full()) {
+      run.child.read(true, run.errPartial, 1 << 14);
+      std::size_t at = 0;
+      for (std::size_t nl; (nl = run.errPartial.find('\n', at)) != std::string::npos; at = nl + 1) {
+        std::string_view line(run.errPartial.data() + at, nl - at);
+        if (run.sender && line == "feed: end") {
+          run.sender->finish();
+        } else if (run.sender && line.substr(0, 6) == "feed: " && line.size() > 6 &&
+                   line[6] >= '0' && line[6] <= '9') {
+          if (line.size() <= FeedItems::kMaxItem) run.sender->push(std::string(line));
+        } else if (run.err.size() < kMaxOutput) {
+          run.err.append(line);
+          run.err += '\n';
+        }
+        if (run.sender && run.sender->full()) {
+          at = nl + 1;
+          break;
+        }
+      }
+      run.errPartial.erase(0, at);
+    }
+    if (run.sender && !run.subscriber.empty())
+      while (auto m = run.sender->next())
+        service_->send(run.subscriberAddr, run.subscriber, encode(*m));
+    if (run.sender && !run.sender->done() && Clock::now() - run.lastCredit > kFeedIdle) {
+      // No consumer came, or it went silent: the rest is dropped and the job goes on.
+      log_ << "fogger: the feed of order " << core::toHex(run.order).substr(0, 16)
+           << " had no credit for " << kFeedIdle.count() << " s: closed" << std::endl;
+      run.sender->credit(0, true);
+    }
+    if (run.receiver && !run.feedClosed) {
+      if (!run.input.empty()) {
+        long n = run.child.write(run.input);
+        if (n < 0) {
+          closeFeed(run); // the job ended its input itself
+        } else if (n > 0) {
+          std::uint64_t items = 0;
+          while (!run.inputEnds.empty() && run.inputEnds.front() <= std::size_t(n)) {
+            run.inputEnds.pop_front();
+            ++items;
+          }
+          for (auto& e : run.inputEnds) e -= std::size_t(n);
+          run.input.erase(0, std::size_t(n));
+          if (auto c = run.receiver->delivered(items))
+            service_->send(run.sourceAddr, run.source.fogger, encode(*c));
+        }
+      }
+      if (run.receiver->ended() && run.input.empty()) {
+        run.feedClosed = true;
+        run.child.closeInput();
+      } else if (Clock::now() - run.lastFeed > kFeedIdle) {
+        log_ << "fogger: the feed from " << run.source.fogger << " was silent for "
+             << kFeedIdle.count() << " s: closed" << std::endl;
+        closeFeed(run);
+      }
+    }
+    bool over = run.child.outFd() < 0 && run.child.errFd() < 0 && run.child.ended();
+    if (!over && Clock::now() - run.t0 > kWallLimit) {
+      run.child.kill();
+      return false;
+    }
+    // A producer's run is over when its feed is too (sent to the end, or closed).
+    return over && (!run.sender || run.sender->done());
+  }
+
+  /// A run that ended: its output chain, signed, to the deployer; its receipt to the pool.
+  void finish(Run& run) {
+    std::string error;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - run.t0).count();
+    if (run.receiver && !run.feedClosed) closeFeed(run);
     // Work from the host's --work lines: "job J: run K at T s: ..., work W (bound B)".
     std::uint64_t work = 0;
     std::uint32_t runs = 0;
     static const std::regex workLine(R"(, work (\d+) \(bound \d+\))");
     std::string log, rest;
-    std::vector<std::string> shares = finalShares(e.err, rest);
+    std::vector<std::string> shares = finalShares(run.err, rest);
     std::istringstream errs(rest);
     for (std::string line; std::getline(errs, line);) {
       std::smatch m;
@@ -245,35 +494,47 @@ private:
       log += line + "\n";
     }
     std::vector<std::string> lines;
-    std::istringstream outs(e.out);
-    for (std::string line; std::getline(outs, line) && lines.size() < RunOutput::kMaxItems;)
+    // A consumer's first item names what it took; a producer's last, what it sent: the deployer
+    // checks that the two digests agree.
+    if (run.receiver)
+      lines.push_back(
+          feedTakenLine(run.source.order, run.receiver->received(), run.receiver->digest()));
+    std::istringstream outs(run.out);
+    for (std::string line; std::getline(outs, line) && lines.size() < RunOutput::kMaxItems - 1;)
       lines.push_back(line.substr(0, RunOutput::kMaxLine));
     // Then the final values of the shares the run leaves: items of the chain like the lines.
     for (const auto& share : shares)
-      if (lines.size() < RunOutput::kMaxItems)
+      if (lines.size() < RunOutput::kMaxItems - 1)
         lines.push_back(share.substr(0, RunOutput::kMaxLine));
-    auto records = buildChain(key(), jobLabel(o.order, o.job), lines, wallMicros());
+    if (run.sender) {
+      lines.push_back(feedSentLine(run.sender->sent(), run.sender->digest()));
+      log_ << "fogger: order " << core::toHex(run.order).substr(0, 16) << " fed "
+           << run.sender->sent() << " items to "
+           << (run.subscriber.empty() ? "no one" : run.subscriber) << " (at most "
+           << run.sender->maxInFlight() << " in flight for a window of " << kFeedWindow
+           << ", dropped " << run.sender->dropped() << ")" << std::endl;
+    }
+    auto records = buildChain(key(), jobLabel(run.order, run.job), lines, wallMicros());
     pool::RunResult r;
-    r.order = o.order;
+    r.order = run.order;
     r.head = headOf(records);
     r.items = records.size();
     r.work = work;
-    r.runs = std::min(runs, o.runs);
-    r.status = e.timedOut ? 124u : std::uint32_t(std::min(e.status, 255));
+    r.runs = std::min(runs, run.runs);
+    r.status = std::uint32_t(std::min(run.child.status(), 255));
     RunOutput out;
     out.result = r.encode();
     out.signature = key().sign(pool::runResultMessage(r));
     for (const auto& rec : records) out.records.push_back(rec.encode());
     out.payloads = lines;
     out.log = log.substr(0, RunOutput::kMaxLog);
-    std::ofstream(dir / "log") << log;
+    std::ofstream(run.dir / "log") << log;
     std::error_code ec;
-    fs::remove_all(bundle, ec); // the run's log stays; the bundle is the deployer's to send again
-    log_ << "fogger: order " << core::toHex(o.order).substr(0, 16) << ": "
-         << lines.size() - shares.size() << " lines and " << shares.size() << " shares, work "
-         << work << " in " << r.runs << " run(s), status " << r.status << ", " << ms << " ms"
-         << std::endl;
-    send(d, out);
+    fs::remove_all(run.dir / "bundle", ec); // the log stays; the bundle is the deployer's to send
+    log_ << "fogger: order " << core::toHex(run.order).substr(0, 16) << ": " << lines.size()
+         << " items (" << shares.size() << " shares), work " << work << " in " << r.runs
+         << " run(s), status " << r.status << ", " << ms << " ms" << std::endl;
+    send(run.deployer, out);
     pool::Receipt receipt{r};
     if (cfg_.fault == "forge") { // claims other output than what the deployer got
       receipt.result.head = core::hash(std::string_view("forged"));
@@ -282,6 +543,21 @@ private:
     if (!submit(receipt, error)) log_ << "fogger: the receipt was refused: " << error << std::endl;
   }
 
+public:
+  /// Moves every run on; finishes those that are over.
+  void pumpRuns() {
+    for (auto it = runs_.begin(); it != runs_.end();) {
+      if (pump(*it->second)) {
+        finish(*it->second);
+        it = runs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  bool busy() const { return !runs_.empty(); }
+
+private:
   FoggerConfig cfg_;
   std::ostream& log_;
   pool::Genesis genesis_;
@@ -291,6 +567,9 @@ private:
   std::unique_ptr<pool::PoolClient> pool_;
   std::deque<core::Delivery> inbox_;
   std::vector<core::MessageId> acked_;
+  std::map<Digest, std::unique_ptr<Run>> runs_;
+  /// Credits for feeds whose producing run has not started here yet.
+  std::map<Digest, std::pair<core::Delivery, FeedCredit>> pendingCredits_;
 };
 
 } // namespace
@@ -362,6 +641,7 @@ int runFogger(const FoggerConfig& config, const std::string& pidFile, std::ostre
     return 1;
   }
   if (!pidFile.empty()) std::ofstream(pidFile) << ::getpid() << "\n";
+  std::signal(SIGPIPE, SIG_IGN); // a job that closed its stdin: a write error, not an exit
   auto oldInt = std::signal(SIGINT, [](int) { signalled = 1; });
   auto oldTerm = std::signal(SIGTERM, [](int) { signalled = 1; });
   while (!signalled && !(stop && *stop)) f.serveOnce(200ms);

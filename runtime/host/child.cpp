@@ -141,7 +141,8 @@ void outOfMemory() {
   std::string error;
   if (o.limits.enabled) {
     // The job reads nothing of the host's: not its terminal, not its files.
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    // (With a feed in, its stdin is the feed: the host's own stdin, a fogger's pipe.)
+    int null = o.feedIn ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null >= 0) dup2(null, STDIN_FILENO);
     if (!enterSandbox(o.limits, c.workDir, objectFd, c.layersPipe[1], state, error))
       childFail(kSandboxFailed, "cannot sandbox the job: ", error);
@@ -157,6 +158,8 @@ void outOfMemory() {
                                    runs};
   if (o.work) args.emplace_back("--work");
   if (o.store) args.insert(args.end(), {"--store", "-"});
+  for (const auto& p : o.feedOut) args.insert(args.end(), {"--feed-out", p});
+  if (o.feedIn) args.emplace_back("--feed-in");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -50,6 +50,11 @@ struct RunOptions {
   bool store = false;   ///< print the final store on stderr, a `store: ` line a share
   SandboxLimits limits; ///< the child's sandbox (sandbox.h); on unless limits.enabled is false
   int outFd = -1;       ///< where the job's stdout goes (a fogger's pipe); -1: this stdout
+  /// Feeds (runtime/feed.h): the patterns of the shares whose writes the job sends (feed lines
+  /// on its stderr), and whether it reads feed items on this process's stdin (else its stdin
+  /// is /dev/null).
+  std::vector<std::string> feedOut;
+  bool feedIn = false;
 };
 
 /// How a run went, beyond its exit status.

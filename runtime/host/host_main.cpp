@@ -3,7 +3,7 @@
 /// bundle test, run under qemu):
 ///   flo-host DIR JOB [--runs N] [--work] [--store] [--memory MIB] [--cpu SECONDS] [--file-size
 ///   MIB]
-///                    [--no-sandbox] [--no-seccomp] [-v]
+///                    [--feed-out PATTERN]... [--feed-in] [--no-sandbox] [--no-seccomp] [-v]
 /// `-v` says on stderr which sandbox layers applied; `--no-seccomp` keeps every layer but the
 /// filter (the tests use it to prove the others hold alone). Exit status: the job's, or 2 when the
 /// bundle is refused or the job was ended by its sandbox (the reason is on stderr).
@@ -42,6 +42,13 @@ int main(int argc, char** argv) {
       o.limits.cpuSeconds = n;
     } else if (a == "--file-size") {
       o.limits.fileSizeMiB = n;
+    } else if (a == "--feed-out") {
+      if (i + 1 >= argc)
+        bad = true;
+      else
+        o.feedOut.emplace_back(argv[++i]);
+    } else if (a == "--feed-in") {
+      o.feedIn = true;
     } else if (a == "--no-seccomp") {
       o.limits.seccomp = false;
     } else if (a == "--no-sandbox") {
@@ -61,10 +68,12 @@ int main(int argc, char** argv) {
     }
   }
   if (bad || dir.empty() || job.empty() || o.runs == 0) {
-    std::fprintf(stderr,
-                 "usage: %s DIR JOB [--runs N] [--work] [--store] [--memory MIB] [--cpu SECONDS] "
-                 "[--file-size MIB] [--no-sandbox] [--no-seccomp] [-v]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s DIR JOB [--runs N] [--work] [--store] [--memory MIB] [--cpu SECONDS] "
+        "[--file-size MIB] [--feed-out PATTERN]... [--feed-in] [--no-sandbox] [--no-seccomp] "
+        "[-v]\n",
+        argv[0]);
     return 2;
   }
   std::string error;

@@ -9,9 +9,10 @@ aarch64 under qemu when the machine has it). Checks, each able to fail:
    the deployer gets the rest back, and the accounts still hold the supply;
 2. a stored result that was tampered with no longer verifies;
 3. a job no fogger can take is refused, naming the constraint;
-4. a fogger killed with kill -9 never answers: its assignment lapses and the job goes to
-   another fogger of the group, the dead one unpaid and a failure on its record; a fogger that
-   dies once started: the order is cancelled and refunded, nobody paid;
+4. a fogger killed with kill -9 does not answer the deployer's probe and is passed over: the
+   job goes to the other at once; a fogger that answers but never starts: its assignment lapses
+   and the job goes to another fogger of the group, the silent one unpaid and a failure on its
+   record; a fogger that dies once started: the order is cancelled and refunded, nobody paid;
 5. a fogger whose receipt contradicts what it signed to the deployer is slashed: its stake goes
    to the deployer and it is matched no more.
 
@@ -26,12 +27,10 @@ import subprocess
 import sys
 import tempfile
 
-from fog_cli import Fail, FogCli, check
+from fog_cli import FOGGER_FUNDS, SUPPLY, Fail, FogCli, check
 import time
 
 CLI_TIMEOUT = 90
-SUPPLY = 1_000_000_000
-FOGGER_FUNDS = 1_000
 
 
 def main():
@@ -49,9 +48,7 @@ def main():
     cli = FogCli(fog, d, CLI_TIMEOUT)
     run, ok = cli.run, cli.ok
 
-    def holds(name):
-        a = json.loads(ok("account", "balance", name, "--json").stdout)
-        return a["balance"], a["stake"] + a["unbonding"]
+    holds = cli.holds
 
     def status():
         return json.loads(ok("status", "--json").stdout)
@@ -153,23 +150,66 @@ def main():
               f"an impossible job: {r.returncode} {r.stderr}")
         conserved("after a refused order")
 
-        # 4a. A fogger killed with kill -9 never answers: once its assignment lapses (the start
-        # deadline, 15 s), the deployer gives the job to another member of the group.
+        # 4a. A fogger killed with kill -9 does not answer the deployer's probe: the job goes to
+        # another member of the group at once, and the dead one is never assigned.
         x86 = next(f for f in status()["foggers"] if f["arch"] == "x86_64")
+        other = next(f for f in status()["foggers"] if f["index"] != x86["index"])
         os.kill(x86["pid"], signal.SIGKILL)
         before = {n: holds(n) for n in ("genesis", "fogger-0", "fogger-1")}
         dead = f"fogger-{x86['index']}"
+        failed_before = next(f for f in status()["foggers"] if f["index"] == x86["index"])["failed"]
         r, out = deploy("--replicas", "1", "--timeout", "45")
         check(r.returncode == 0 and out["order"]["status"] == "settled",
-              f"the job was not given to another fogger: {r.returncode} {r.stderr}")
-        states = {a["fogger"]: (a["state"], a["paid"]) for a in out["order"]["assignments"]}
-        check(sorted(s for s, _ in states.values()) == ["done", "lapsed"], f"assignments: {states}")
+              f"the job was not given to the live fogger: {r.returncode} {r.stderr}")
+        check("no answer" in r.stderr, f"the probe did not notice the dead fogger: {r.stderr}")
+        states = [a["state"] for a in out["order"]["assignments"]]
+        check(states == ["done"], f"assignments: {out['order']['assignments']}")
         check(holds(dead) == before[dead], f"{dead} was paid though it never ran")
-        check(next(f for f in status()["foggers"] if f["index"] == x86["index"])["failed"] == 1,
-              "the lapse is not on the dead fogger's record")
-        conserved("after a reassignment")
+        check(next(f for f in status()["foggers"] if f["index"] == x86["index"])["failed"] ==
+              failed_before, "a failure on the record of a fogger that was never assigned")
+        conserved("after a dead fogger was passed over")
         ok("up", "--detach")
         check(all(f["pid"] for f in status()["foggers"]), "fog up did not restart the fogger")
+
+        # 4a'. A fogger that answers but never starts what it is assigned (fault "silent"): once
+        # its assignment lapses (the start deadline, 15 s) the deployer gives the job to another
+        # member of the group. The other one is stopped (SIGSTOP) while the deployer probes, so
+        # that the silent one is chosen first, and let go once the bundle went out.
+        x86 = next(f for f in status()["foggers"] if f["arch"] == "x86_64")
+        x86_cfg = os.path.join(d, f"fogger-{x86['index']}", "fogger.json")
+        restart_with(x86, x86_cfg, "silent")
+        other = next(f for f in status()["foggers"] if f["index"] != x86["index"])
+        silent = f"fogger-{x86['index']}"
+        before = {n: holds(n) for n in ("genesis", "fogger-0", "fogger-1")}
+        failed_before = next(f for f in status()["foggers"] if f["index"] == x86["index"])["failed"]
+        os.kill(other["pid"], signal.SIGSTOP)
+        p = subprocess.Popen([fog, "deploy", job, "--json", "--replicas", "1", "--timeout", "45",
+                              "--dir", d], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=cli.env)
+        err = ""
+        try:
+            for line in p.stderr:
+                err += line
+                if "sent the bundle" in line:
+                    break
+        finally:
+            os.kill(other["pid"], signal.SIGCONT)
+        try:
+            rest_out, rest_err = p.communicate(timeout=CLI_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise Fail("fog deploy hung after a lapse")
+        err += rest_err
+        out = json.loads(rest_out)
+        check(p.returncode == 0 and out["order"]["status"] == "settled",
+              f"the job was not given to another fogger: {p.returncode} {err}")
+        states = {a["fogger"]: (a["state"], a["paid"]) for a in out["order"]["assignments"]}
+        check(sorted(s for s, _ in states.values()) == ["done", "lapsed"], f"assignments: {states}")
+        check(holds(silent) == before[silent], f"{silent} was paid though it never ran")
+        check(next(f for f in status()["foggers"] if f["index"] == x86["index"])["failed"] ==
+              failed_before + 1, "the lapse is not on the silent fogger's record")
+        conserved("after a reassignment")
+        restart_with(next(f for f in status()["foggers"] if f["index"] == x86["index"]), x86_cfg, "")
 
         # 4b. A fogger that dies once it has started: the order is cancelled (or expires) and
         # is refunded in full, nobody is paid.
@@ -211,10 +251,7 @@ def main():
         return 0
     except Fail as e:
         print(f"FAIL: {e}")
-        for log in sorted(os.listdir(d)) if os.path.isdir(d) else []:
-            p = os.path.join(d, log, "fogger.log")
-            if os.path.exists(p):
-                print(f"--- {p}\n{open(p).read()[-2000:]}")
+        cli.print_fogger_logs()
         return 1
     finally:
         run("down")

@@ -1,7 +1,12 @@
 """What the net tests that drive `fog` on a local fog share: a failure that says what went wrong,
 and a runner of fog commands on one fog folder, each bounded in time."""
+import json
 import os
 import subprocess
+
+# A local fog's supply (the genesis account's) and what each fogger's account is given.
+SUPPLY = 1_000_000_000
+FOGGER_FUNDS = 1_000
 
 
 class Fail(Exception):
@@ -32,3 +37,15 @@ class FogCli:
         r = self.run(*args)
         check(r.returncode == 0, f"fog {' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
         return r
+
+    def holds(self, name):
+        """An account's balance and what it has staked or unbonding, as the pool reports them."""
+        a = json.loads(self.ok("account", "balance", name, "--json").stdout)
+        return a["balance"], a["stake"] + a["unbonding"]
+
+    def print_fogger_logs(self):
+        """The end of each fogger's log (after a failure)."""
+        for entry in sorted(os.listdir(self.d)) if os.path.isdir(self.d) else []:
+            p = os.path.join(self.d, entry, "fogger.log")
+            if os.path.exists(p):
+                print(f"--- {p}\n{open(p).read()[-2000:]}")

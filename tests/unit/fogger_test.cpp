@@ -1,7 +1,9 @@
 // The deployer-fogger messages and output chains (fogger/wire.h, fogger/chain.h): messages round
 // trip and bad ones are refused with a reason; a fogger's signed output passes the deployer's
 // check, and every way of tampering with it (a line, the order of items, another signer, the
-// head, the item count, a record of another job) is caught.
+// head, the item count, a record of another job) is caught. Feeds between foggers
+// (fogger/feed.h): the credit bounds what is in flight, the consumer takes every item once and
+// in order whatever the network repeats, and both sides' digests agree.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include <fstream>
 
 #include "fogger/chain.h"
+#include "fogger/feed.h"
 #include "fogger/wire.h"
 
 namespace flo::fogger {
@@ -113,8 +116,20 @@ TEST(FinalShares, TheProgramsSharesNotTheRuntimesAndTheRestKept) {
 TEST_F(Output, MessagesRoundTripAndBadOnesAreRefused) {
   auto records = buildChain(fogger, jobLabel(order, "thermostat"), lines, 1000);
   std::vector<Message> all = {
-      BundleOffer{order, "thermostat", 3, "x86_64-linux-gnu", {1, 2, 3}, {4, 5}},
-      make(records, resultOf(records), fogger), Refusal{order, "not assigned"}};
+      BundleOffer{order, "thermostat", 3, "x86_64-linux-gnu", {1, 2, 3}, {4, 5}, {}, {}},
+      make(records, resultOf(records), fogger),
+      Refusal{order, "not assigned"},
+      FeedCredit{order, core::hash(std::string_view("consumer")), 128, false},
+      FeedItems{order, 7, {"feed: 0.125 .a value=f:1.5", "feed: 0.25 .a value=n"}, true},
+      BundleOffer{order,
+                  "average",
+                  1,
+                  "aarch64-linux-gnu",
+                  {1},
+                  {2},
+                  {".sensor.a", ".sensor.b"},
+                  FeedSource{order, "did:key:z6Mk", "127.0.0.1:9"}},
+      Probe{}};
   for (const auto& m : all) {
     core::Bytes bytes = encode(m);
     std::string error;
@@ -123,7 +138,7 @@ TEST_F(Output, MessagesRoundTripAndBadOnesAreRefused) {
     EXPECT_EQ(*back, m);
     // Seeds for the fuzz target (tests/fuzz/fogger_corpus), written when asked.
     if (const char* dir = std::getenv("FLO_WRITE_FOGGER_SEEDS")) {
-      std::ofstream(std::filesystem::path(dir) / ("seed-" + std::to_string(m.index())),
+      std::ofstream(std::filesystem::path(dir) / ("seed-" + std::to_string(&m - all.data())),
                     std::ios::binary)
           .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     }
@@ -137,6 +152,83 @@ TEST_F(Output, MessagesRoundTripAndBadOnesAreRefused) {
   tooMany.payloads.pop_back();
   EXPECT_FALSE(decode(encode(tooMany), &error));
   EXPECT_NE(error.find("a payload for every record"), std::string::npos) << error;
+}
+
+// ---- feeds ----------------------------------------------------------------------------------
+
+struct Feed : ::testing::Test {
+  Digest source = core::hash(std::string_view("producer")),
+         order = core::hash(std::string_view("consumer"));
+  static std::string item(int k) {
+    return "feed: " + std::to_string(k) + " .a value=i:" + std::to_string(k);
+  }
+};
+
+TEST_F(Feed, CreditBoundsWhatIsInFlightAndEveryItemArrivesOnceInOrder) {
+  const std::uint64_t window = 8;
+  FeedSender sender(source);
+  FeedReceiver receiver(source, order, window);
+  EXPECT_FALSE(sender.next()) << "nothing goes before the consumer subscribes";
+  std::vector<std::string> taken;
+  int pushed = 0;
+  const int total = 1000;
+  sender.credit(receiver.subscribe().upTo, false);
+  std::uint64_t rounds = 0;
+  while (!receiver.ended() && rounds++ < 10000) {
+    while (pushed < total && !sender.full()) sender.push(item(pushed++));
+    if (pushed == total) sender.finish();
+    while (auto m = sender.next()) {
+      std::vector<std::string> out;
+      std::string error;
+      ASSERT_TRUE(receiver.receive(*m, out, error)) << error;
+      // The network repeats a message: nothing is taken twice.
+      std::vector<std::string> again;
+      ASSERT_TRUE(receiver.receive(*m, again, error)) << error;
+      EXPECT_TRUE(again.empty());
+      taken.insert(taken.end(), out.begin(), out.end());
+      ASSERT_LE(receiver.waiting(), window) << "more than the window waits at the consumer";
+    }
+    // The consumer's job takes three items a round: the producer waits for its credit.
+    std::uint64_t n = std::min<std::uint64_t>(3, receiver.waiting());
+    if (auto c = receiver.delivered(n)) sender.credit(c->upTo, c->closed);
+  }
+  ASSERT_TRUE(receiver.ended());
+  ASSERT_EQ(taken.size(), std::size_t(total));
+  for (int k = 0; k < total; ++k) ASSERT_EQ(taken[std::size_t(k)], item(k));
+  EXPECT_LE(sender.maxInFlight(), window);
+  EXPECT_GT(sender.maxInFlight(), 0u);
+  EXPECT_EQ(sender.digest(), receiver.digest());
+  EXPECT_EQ(feedSentLine(sender.sent(), sender.digest()),
+            "feed sent 1000 items sha256 " + core::toHex(receiver.digest()));
+}
+
+TEST_F(Feed, AProducerThatBreaksTheProtocolIsRefused) {
+  FeedReceiver receiver(source, order, 4);
+  std::vector<std::string> out;
+  std::string error;
+  EXPECT_FALSE(receiver.receive(
+      FeedItems{source, 0, {item(0), item(1), item(2), item(3), item(4)}, false}, out, error));
+  EXPECT_NE(error.find("beyond the credit of 4"), std::string::npos) << error;
+  EXPECT_FALSE(receiver.receive(FeedItems{source, 2, {item(2)}, false}, out, error));
+  EXPECT_NE(error.find("when 0 is next"), std::string::npos) << error;
+  EXPECT_FALSE(receiver.receive(FeedItems{order, 0, {item(0)}, false}, out, error));
+  EXPECT_TRUE(out.empty());
+}
+
+TEST_F(Feed, AClosedFeedDropsTheRestAndIsDone) {
+  FeedSender sender(source);
+  sender.credit(2, false);
+  for (int k = 0; k < 5; ++k) sender.push(item(k));
+  auto m = sender.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->items.size(), 2u);
+  EXPECT_FALSE(sender.next()) << "no more than the credit";
+  sender.credit(1000, true);
+  EXPECT_TRUE(sender.done());
+  EXPECT_EQ(sender.dropped(), 3u);
+  sender.push(item(5));
+  EXPECT_EQ(sender.dropped(), 4u);
+  EXPECT_FALSE(sender.next());
 }
 
 } // namespace

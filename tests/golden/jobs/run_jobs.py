@@ -5,6 +5,7 @@ usage: run_jobs.py bounds FLOC SOURCE_DIR
          every job of every example (and of tests/golden/jobs/*.flo: auxes, a conditional aux,
          a slave, guards) runs instrumented (`--job NAME --work`): each run's measured work must
          be at most the static bound `floc build --stats-json` reports, and every job must run
+         and do work (a job that takes its items from another is fed by it)
        run_jobs.py bundle FLOC FOG SOURCE_DIR [AARCH64_HOST QEMU...]
          examples/faas_job.flo as a bundle: built twice byte-identical, canonical manifest,
          `fog job run` output, a tampered object and a missing target refused, a signed
@@ -26,8 +27,8 @@ RUN_LINE = re.compile(r"^job (\S+): run (\d+) at \S+ s: .* after (\d+) passes, w
 problems = []
 
 
-def run(cmd, env=None, check=True):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+def run(cmd, env=None, check=True, stdin=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, input=stdin)
     if check and p.returncode != 0:
         problems.append(f"{' '.join(cmd)}: exit {p.returncode}\n{p.stderr}")
     return p
@@ -52,11 +53,31 @@ def bounds(floc, root, tmp):
         exe, stats = os.path.join(tmp, name), os.path.join(tmp, name + ".json")
         if run([floc, "build", flo, "-o", exe, "--stats-json", stats], check=False).returncode:
             continue  # examples that do not build yet (flows) have their own tests
-        for job in json.load(open(stats))["jobs"]:
+        jobs = json.load(open(stats))["jobs"]
+        for job in jobs:
             seen_jobs += 1
-            p = run([exe, "--job", job["name"], "--runs", "3", "--work"])
-            runs = [RUN_LINE.match(l) for l in p.stderr.splitlines()]
-            runs = [m for m in runs if m and m.group(1) == job["name"]]
+
+            def measured(feed=None):
+                p = run([exe, "--job", job["name"], "--runs", "3", "--work"] +
+                        (["--feed-in"] if feed is not None else []), stdin=feed)
+                runs = [RUN_LINE.match(l) for l in p.stderr.splitlines()]
+                return p, [m for m in runs if m and m.group(1) == job["name"]]
+
+            p, runs = measured()
+            # A job whose items come from another job (a consumer: docs/runtime.md, "Feeds")
+            # does nothing alone: it is measured fed by each other job of its program in turn
+            # (every share that job writes), and the first feed it works on counts.
+            for other in jobs if runs and all(int(m.group(4)) == 0 for m in runs) else []:
+                if other["name"] == job["name"]:
+                    continue
+                prod = run([exe, "--job", other["name"], "--runs", "3", "--feed-out", ".**"])
+                feed = "".join(l + "\n" for l in prod.stderr.splitlines()
+                               if l.startswith("feed: "))
+                p, fed = measured(feed)
+                if fed and any(int(m.group(4)) > 0 for m in fed):
+                    print(f"{name}: job {job['name']} fed by job {other['name']}")
+                    runs = fed
+                    break
             if not runs:
                 problems.append(f"{name}: job {job['name']} never ran\n{p.stderr}")
             for m in runs:
