@@ -44,10 +44,14 @@ fi
 if [ $arm64_missing -eq 1 ]; then
   echo "setup: unpacking ${arm64_packages[*]} (arm64) into $arm64_root" >&2
   debs=$(mktemp -d)
-  (cd "$debs" && apt-get download -qq "${arm64_packages[@]/%/:arm64}" 2>/dev/null)
-  $sudo rm -rf "$arm64_root"
-  $sudo mkdir -p "$arm64_root"
-  for deb in "$debs"/*.deb; do $sudo dpkg-deb -x "$deb" "$arm64_root"; done
-  echo "${arm64_packages[*]}" | $sudo tee "$arm64_root/packages" >/dev/null
+  # (apt-get download writes where it is run; as root it says so on stderr.)
+  if (cd "$debs" && apt-get download -qq "${arm64_packages[@]/%/:arm64}" 2>/dev/null); then
+    $sudo rm -rf "$arm64_root"
+    $sudo mkdir -p "$arm64_root"
+    for deb in "$debs"/*.deb; do $sudo dpkg-deb -x "$deb" "$arm64_root"; done
+    echo "${arm64_packages[*]}" | $sudo tee "$arm64_root/packages" >/dev/null
+  else
+    echo "setup: cannot download the arm64 packages: the aarch64 fogger is not built" >&2
+  fi
   rm -rf "$debs"
 fi
