@@ -86,8 +86,10 @@ bool startFoggers(Context& c, const LocalFog& fog, const std::string& exe) {
     auto config = fogger::FoggerConfig::load(d.config.string(), why);
     c.out << "  fogger " << j << "   " << (config ? config->listen : "?") << "  pid "
           << fog.runningPid(d).value_or(0) << "  " << (config ? config->arch : "?")
-          << (config && config->executor.size() > 1 ? " (under qemu)" : "") << "  log "
-          << d.log.string() << "\n";
+          << (d.underQemu()                           ? " (fogger-aarch64 under qemu)"
+              : config && config->executor.size() > 1 ? " (jobs under qemu)"
+                                                      : "")
+          << "  log " << d.log.string() << "\n";
   }
   return ok;
 }

@@ -69,18 +69,45 @@ bool alive(pid_t pid) {
   return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
 }
 
+/// qemu-aarch64 with the aarch64 system root, the prefix of a command that runs an aarch64
+/// program on another machine; empty when qemu is not installed.
+std::vector<std::string> underQemuAarch64() {
+  for (const char* dir : {"/usr/bin", "/usr/local/bin"})
+    if (fs::exists(fs::path(dir) / "qemu-aarch64"))
+      return {(fs::path(dir) / "qemu-aarch64").string(), "-L", "/usr/aarch64-linux-gnu"};
+  return {};
+}
+
 /// The program that runs a job for `arch` here: the job host built for it, natively or under
-/// qemu-aarch64 (with the aarch64 system root) on another machine. Empty when there is none.
+/// qemu-aarch64 on another machine. Empty when there is none.
 std::vector<std::string> executorFor(const std::string& arch) {
   fs::path bin = fs::path(selfExecutable()).parent_path();
   std::string native = host::hostArch();
   if (arch == native) return {(bin / "flo-host").string()};
   if (arch == "aarch64" && fs::exists(bin / "flo-host-aarch64")) {
-    for (const char* dir : {"/usr/bin", "/usr/local/bin"})
-      if (fs::exists(fs::path(dir) / "qemu-aarch64"))
-        return {(fs::path(dir) / "qemu-aarch64").string(), "-L", "/usr/aarch64-linux-gnu",
-                (bin / "flo-host-aarch64").string()};
+    auto command = underQemuAarch64();
+    if (!command.empty()) command.push_back((bin / "flo-host-aarch64").string());
+    return command;
   }
+  return {};
+}
+
+/// The program that runs a fogger for `arch` here: fogger-aarch64 under qemu-aarch64 for an
+/// aarch64 fogger on another machine when both are there, else this machine's `fogger` beside
+/// fog (the daemon alone, no compiler: less memory than fog). Empty: `fog fogger`.
+std::vector<std::string> foggerProgramFor(const std::string& arch) {
+  std::string self = selfExecutable();
+  if (self.empty()) return {};
+  fs::path bin = fs::path(self).parent_path();
+  if (arch == "aarch64" && arch != host::hostArch() &&
+      fs::is_regular_file(bin / "fogger-aarch64")) {
+    auto command = underQemuAarch64();
+    if (!command.empty()) {
+      command.push_back((bin / "fogger-aarch64").string());
+      return command;
+    }
+  }
+  if (fs::is_regular_file(bin / "fogger")) return {(bin / "fogger").string()};
   return {};
 }
 
@@ -198,17 +225,24 @@ LocalFog::Daemon LocalFog::replicaDaemon(std::size_t i) const {
           configPath(i),
           logPath(i),
           pidPath(i),
-          {"pool", "run", "--config", configPath(i).string(), "--pid-file", pidPath(i).string()}};
+          {"pool", "run", "--config", configPath(i).string(), "--pid-file", pidPath(i).string()},
+          {}};
 }
 
 LocalFog::Daemon LocalFog::foggerDaemon(std::size_t j) const {
   fs::path d = foggerDir(j);
+  std::string error;
+  auto config = fogger::FoggerConfig::load((d / "fogger.json").string(), error);
+  auto program = foggerProgramFor(config ? config->arch : host::hostArch());
+  std::vector<std::string> args = {"--config", (d / "fogger.json").string(), "--pid-file",
+                                   (d / "fogger.pid").string()};
+  if (program.empty()) args.insert(args.begin(), "fogger"); // `fog fogger`
   return {"fogger " + std::to_string(j),
           d / "fogger.json",
           d / "fogger.log",
           d / "fogger.pid",
-          {"fogger", "--config", (d / "fogger.json").string(), "--pid-file",
-           (d / "fogger.pid").string()}};
+          std::move(args),
+          std::move(program)};
 }
 
 std::size_t LocalFog::foggers() const {
@@ -232,8 +266,9 @@ bool LocalFog::start(const Daemon& d, const std::string& fogExe, std::string& er
   std::error_code ec;
   fs::remove(d.pid, ec);
   std::string log = d.log.string();
-  std::vector<std::string> argv = {"fog"};
+  std::vector<std::string> argv = d.program.empty() ? std::vector<std::string>{"fog"} : d.program;
   argv.insert(argv.end(), d.args.begin(), d.args.end());
+  std::string exe = d.program.empty() ? fogExe : d.program.front();
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -262,7 +297,7 @@ bool LocalFog::start(const Daemon& d, const std::string& fogExe, std::string& er
       ::dup2(out, 1);
       ::dup2(out, 2);
     }
-    ::execv(fogExe.c_str(), args.data());
+    ::execv(exe.c_str(), args.data());
     ::_exit(127);
   }
   ::close(pipeFds[1]);

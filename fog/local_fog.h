@@ -53,20 +53,24 @@ public:
   }
   std::size_t foggers() const;
 
-  /// One of the fog's processes: a replica (`fog pool run --config`) or a fogger (`fog fogger
-  /// --config`), with its config, log and pid file.
+  /// One of the fog's processes: a replica (`fog pool run --config`) or a fogger (the `fogger`
+  /// program beside fog, fogger-aarch64 under qemu-aarch64 for an aarch64 fogger, or `fog
+  /// fogger --config` when neither is built), with its config, log and pid file.
   struct Daemon {
     std::string name; ///< "replica 0", "fogger 1"
     std::filesystem::path config, log, pid;
-    std::vector<std::string> args; ///< fog's arguments
+    std::vector<std::string> args; ///< the program's arguments
+    /// The program and its first arguments (qemu's); empty: fog itself.
+    std::vector<std::string> program;
+    bool underQemu() const { return program.size() > 1; }
   };
   Daemon replicaDaemon(std::size_t i) const;
   Daemon foggerDaemon(std::size_t j) const;
 
   /// The pid of a daemon if it is running (its pid file names a live process of its config).
   std::optional<pid_t> runningPid(const Daemon& d) const;
-  /// Starts it as a detached process of `fogExe`, its output to its log, and waits up to
-  /// `wait` for its pid file. False with why.
+  /// Starts it as a detached process (of `fogExe` unless it names its program), its output to
+  /// its log, and waits up to `wait` for its pid file. False with why.
   bool start(const Daemon& d, const std::string& fogExe, std::string& error,
              std::chrono::milliseconds wait = std::chrono::seconds(5)) const;
   /// Stops it: SIGTERM, then SIGKILL after `grace`. True if it was running.

@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh floc fog flo-host
 cmake --build build --target flo_host_aarch64 >/dev/null 2>&1 || true # when aarch64 is there
+cmake --build build --target fogger_aarch64 >/dev/null 2>&1 || true   # (fog up runs it under qemu)
 
 echo "== fog up: a local fog of 4 replica processes and 2 foggers on loopback"
 fogdir=$(mktemp -d)/fog

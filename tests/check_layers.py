@@ -13,7 +13,8 @@ import re
 import sys
 
 # Folder -> the project folders its sources may include (its own is always allowed). A folder
-# not listed here is not checked. The most specific folder wins (core/net before core).
+# not listed here is not checked. The most specific folder wins (core/net before core); a file
+# (path without suffix) listed on its own is a layer of its own.
 LAYERS = {
     "core": ["core"],
     "core/os": ["core"],
@@ -26,9 +27,12 @@ LAYERS = {
     "pool/sim": ["core", "sim", "pool/wire", "pool/ledger", "pool/core"],
     "pool/store": ["core", "core/os", "core/store", "pool/wire", "pool/ledger", "pool/core"],
     "pool/net": ["core", "core/os", "core/net", "core/store", "pool/wire", "pool/ledger",
-                 "pool/core", "pool/store"],
+                 "pool/core", "pool/store", "pool/net/pool_client"],
+    # A library of one file in a folder (flo_pool_client): what the fogger links of the pool.
+    "pool/net/pool_client": ["core", "core/os", "core/net", "core/store", "pool/wire"],
     "fogger": ["core", "pool/wire"],
-    "fogger/net": ["core", "core/os", "core/net", "core/store", "pool/wire", "pool/net", "fogger"],
+    "fogger/net": ["core", "core/os", "core/net", "core/store", "pool/wire",
+                   "pool/net/pool_client", "fogger"],
     "lang": [],
     "stdlib": [],
     "runtime": [],
@@ -55,6 +59,8 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 
 def layer_of(rel):
+    if rel.with_suffix("").as_posix() in LAYERS:
+        return rel.with_suffix("").as_posix()
     parts = rel.parts[:-1]
     for n in range(len(parts), 0, -1):
         folder = "/".join(parts[:n])
@@ -64,6 +70,9 @@ def layer_of(rel):
 
 
 def project_folder(include):
+    stem = include.rsplit(".", 1)[0]
+    if stem in LAYERS:
+        return stem
     parts = include.split("/")[:-1]
     for n in range(len(parts), 0, -1):
         folder = "/".join(parts[:n])
