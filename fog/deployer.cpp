@@ -167,10 +167,11 @@ std::vector<std::size_t> choose(const nlohmann::json& group, std::size_t n,
   auto key = [&](std::size_t i) {
     auto r = reach.find(group[i].value("did", ""));
     bool answered = r == reach.end() || r->second.answered; // not probed: as the pool ordered
-    return std::make_tuple(!answered, -reputation(group[i]), r == reach.end() ? 0.0 : r->second.ms);
+    return std::make_tuple(!answered, -reputation(group[i]), r == reach.end() ? 0.0 : r->second.ms,
+                           i);
   };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
   std::vector<std::size_t> picked;
   std::set<std::string> arches;
   auto archOf = [&](const nlohmann::json& g) -> std::string {
