@@ -231,6 +231,8 @@ public:
         clientStart = selfCpuSeconds();
         netStart = node_.metrics();
       }
+      // The transfers due now go out together (each its own Submit; several share packets).
+      node_.cork();
       while (due <= now && due < windowEnd && !cutTime && !exhausted) {
         if (!send(due)) {
           exhausted = true;
@@ -238,6 +240,7 @@ public:
         }
         due += durationOf(next());
       }
+      node_.uncork();
       if (!cutTime && (outstanding_ > cutAt || exhausted || interrupted())) cutTime = now;
       if (!ended && (now >= windowEnd || cutTime)) {
         ended = true;

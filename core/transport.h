@@ -260,6 +260,12 @@ public:
   MessageId send(const Address& address, std::string_view did, Bytes message, Time now);
   /// The same, to the did:key of `peer`.
   MessageId send(const Address& address, const PublicKey& peer, Bytes message, Time now);
+  /// Holds what send() queues, building no packet, until release(): messages to one peer sent
+  /// together then share packets (and the ACKs they ask for), instead of a packet each. A
+  /// server answering many requests at once holds around the answers.
+  void hold();
+  /// Builds the packets of everything queued while held (what the windows allow).
+  void release(Time now);
   /// Going away: every queued message fails, and every peer with a session is told so (one
   /// CLOSE, not retransmitted) and ends it at once instead of waiting for a timeout.
   void close(Time now);

@@ -366,6 +366,15 @@ MessageId UdpNode::send(const Address& to, const PublicKey& peer, Bytes message)
   return id;
 }
 
+void UdpNode::cork() {
+  impl_->endpoint.hold();
+}
+
+void UdpNode::uncork() {
+  impl_->endpoint.release(Clock::now());
+  if (impl_->socket.is_open()) impl_->sendQueued(tap_);
+}
+
 void UdpNode::close() {
   impl_->endpoint.close(Clock::now());
   if (impl_->socket.is_open()) impl_->sendQueued(tap_);

@@ -39,6 +39,10 @@ public:
   /// goes out inside run*().
   MessageId send(const Address& to, std::string_view did, Bytes message);
   MessageId send(const Address& to, const PublicKey& peer, Bytes message);
+  /// Messages sent between cork() and uncork() go out together at uncork(), sharing packets
+  /// (Endpoint::hold): a server's many answers at once.
+  void cork();
+  void uncork();
   /// Going away: queued messages fail, and every peer with a session is told (Endpoint::close).
   void close();
 

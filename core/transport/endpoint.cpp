@@ -114,6 +114,11 @@ MessageId Endpoint::State::enqueue(Peer& p, const Address& address, Bytes messag
   // the session starts (installSession).
   p.out.push(id, std::move(message), p.session ? p.session->chunk() : chunkOf(wire::kMinDatagram));
   if (!p.session && !p.handshake && !provenPending(p)) startHandshake(p, now);
+  if (held) {
+    if (std::find(heldPeers.begin(), heldPeers.end(), p.did) == heldPeers.end())
+      heldPeers.push_back(p.did);
+    return id;
+  }
   flush(p, now);
   return id;
 }
@@ -341,6 +346,17 @@ MessageId Endpoint::send(const Address& address, std::string_view did, Bytes mes
   Peer* p = st.peerFor(did, true);
   if (!p) return fail("too many peers");
   return st.enqueue(*p, address, std::move(message), now);
+}
+
+void Endpoint::hold() {
+  state_->held = true;
+}
+
+void Endpoint::release(Time now) {
+  State& st = *state_;
+  st.held = false;
+  for (const std::string& did : std::exchange(st.heldPeers, {}))
+    if (auto it = st.peers.find(did); it != st.peers.end()) st.flush(*it->second, now);
 }
 
 void Endpoint::close(Time now) {

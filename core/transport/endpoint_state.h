@@ -124,6 +124,9 @@ struct Endpoint::State {
   Bytes startPacket(const Session& s) const;
   void flush(Peer& p, Time now);
   void sendAckOnly(Peer& p, Session& s);
+  /// hold(): peers with messages queued since, flushed by release().
+  bool held = false;
+  std::vector<std::string> heldPeers;
 };
 
 } // namespace flo::core

@@ -162,6 +162,9 @@ void ReplicaDaemon::flush() {
     return;
   }
   ++stats_.storeBatches;
+  // The messages of one turn go out together: a client's many replies, a replica's vote and
+  // certificate, share packets (and the ACKs they ask for).
+  node_->cork();
   for (Effect& e : effects) {
     if (auto* s = std::get_if<SendTo>(&e)) {
       node_->send(replicaAddress_[s->to], genesis_.replicas[s->to].did, encodeMessage(s->message));
@@ -180,6 +183,7 @@ void ReplicaDaemon::flush() {
       ++stats_.messagesOut;
     }
   }
+  node_->uncork();
 }
 
 void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {

@@ -204,6 +204,42 @@ TEST(Transport, HandshakeAndSmallMessage) {
   EXPECT_EQ(a.endpoint->metrics().handshakes, 1u);
 }
 
+// Messages sent while held go out at release(), several to a packet (and so one ACK for
+// several), all delivered once and in order; without hold each goes at once in a packet of its
+// own (while the window allows).
+TEST(Transport, HeldMessagesShareDatagrams) {
+  SimNetwork net(3);
+  Node& a = net.add(1);
+  Node& b = net.add(2);
+  net.send(a, b, {'0'}); // the session first
+  ASSERT_TRUE(net.runUntil([&] { return b.delivered.size() == 1; }, 5s));
+  net.runUntil([] { return false; }, 1s); // the ACKs settle
+  auto burst = [&](bool held, std::size_t first) {
+    std::uint64_t before = a.endpoint->metrics().packetsOut;
+    if (held) a.endpoint->hold();
+    for (std::size_t k = 0; k < 20; ++k)
+      a.endpoint->send(b.address, b.key.publicKey(), Bytes(100, std::uint8_t(first + k)),
+                       net.now());
+    std::uint64_t queued = a.endpoint->metrics().packetsOut - before;
+    if (held) a.endpoint->release(net.now());
+    net.pump();
+    EXPECT_TRUE(net.runUntil([&] { return b.delivered.size() == first + 20; }, 5s));
+    return std::make_pair(queued, a.endpoint->metrics().packetsOut - before);
+  };
+  auto [heldBefore, heldPackets] = burst(true, 1);
+  EXPECT_EQ(heldBefore, 0u) << "nothing goes out while held";
+  auto [plainBefore, plainPackets] = burst(false, 21);
+  // Without hold each message goes at once in a packet of its own while the window allows.
+  EXPECT_GE(plainBefore, 4u);
+  // 20 messages of 100 bytes fill two or three datagrams of 1,200 bytes or so.
+  EXPECT_LE(heldPackets, 4u);
+  EXPECT_LT(heldPackets * 2, plainPackets)
+      << heldPackets << " packets held, " << plainPackets << " without";
+  ASSERT_EQ(b.delivered.size(), 41u);
+  for (std::size_t k = 1; k < 41; ++k)
+    EXPECT_EQ(b.delivered[k].message, Bytes(100, std::uint8_t(k))) << k;
+}
+
 TEST(Transport, ExactlyOnceInOrderAtTwentyPercentLoss) {
   SimNetwork net(20);
   net.link().drop = 0.2;
