@@ -290,8 +290,9 @@ void Replica::maybePropose(Time now) {
   for (const BlockEntry* e : *path) inPath += e->txs.size();
   bool carry = inPath > 0 || (tipHasTxs_ && safety_.highQc.round == tree_.tip().round + 1);
   if (mempool_.size() <= inPath && !carry) return;
+  // (A flush time of 0 arms no timer: the partial block goes now.)
   if (mempool_.size() < inPath + genesis_.params.maxBlockTxs && !flushDue_ &&
-      mempool_.size() > inPath) {
+      mempool_.size() > inPath && genesis_.params.flushMicros > 0) {
     if (!flushAt_) flushAt_ = now + std::chrono::microseconds(genesis_.params.flushMicros);
     return; // the flush timer (onTimer) lets a partial block go
   }
