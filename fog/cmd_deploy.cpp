@@ -92,6 +92,8 @@ int jobs(Context& c) {
       for (const auto& a : j["assignments"])
         c.out << "  " << a["fogger"].get<std::string>().substr(8, 8) << ":"
               << a["state"].get<std::string>() << " paid " << a["paid"];
+    if (j.contains("input")) c.out << "  fed by " << j["input"].get<std::string>().substr(0, 16);
+    if (j.contains("feeds")) c.out << "  feeds " << j["feeds"].get<std::string>().substr(0, 16);
     c.out << "  (" << j["file"].get<std::string>() << ")\n";
   }
   return kOk;

@@ -247,6 +247,14 @@ public:
     return {};
   }
   const core::Digest& id() const { return id_; }
+  /// Adds `key` to the job's record (D/jobs/ID/job.json), which `fog jobs` shows.
+  void note(const std::string& key, const std::string& value) {
+    std::string why;
+    auto record = readJob(dir_, why);
+    if (!record) return;
+    record->fields[key] = value;
+    std::ofstream(dir_ / "job.json") << record->fields.dump(2) << "\n";
+  }
   const std::string& job() const { return order_.job; }
   std::string failure() const { return error_; }
   void received(const core::Delivery& d);
@@ -756,6 +764,8 @@ int deployPipeline(Context& c, const LocalFog& fog) {
   auto from = producer.assignOne("");
   if (!from) return c.fail("could not assign job '" + producer.job() + "': " + producer.failure());
   consumer.feedIn({producer.id(), from->first, from->second});
+  consumer.note("input", hex(producer.id()));
+  producer.note("feeds", hex(consumer.id()));
   if (!consumer.assignOne(from->first))
     return c.fail("a feed goes between two foggers: none but " + from->first.substr(0, 24) +
                   "… could take job '" + consumer.job() + "'");

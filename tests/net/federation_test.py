@@ -104,6 +104,11 @@ def main():
         items, inflight, window, held = map(int, long_fed[-1])
         check(0 < inflight <= window, f"the long feed went beyond its window: {long_fed[-1]}")
 
+        # `fog jobs` shows which job feeds which.
+        listed = ok("jobs").stdout
+        check(f"fed by {producer['job'][:16]}" in listed and f"feeds {consumer['job'][:16]}" in listed,
+              f"fog jobs does not show the feed: {listed}")
+
         # 6. Only a flow job takes --input.
         r = run("deploy", program, "--job", "sensing", "--input", "average")
         check(r.returncode == 2 and "runs no flow" in r.stderr,
