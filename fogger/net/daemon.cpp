@@ -55,6 +55,11 @@ constexpr auto kResubscribe = std::chrono::seconds(1);
 
 using Clock = std::chrono::steady_clock;
 
+/// An order as the log names it: the first 16 hex digits of its id.
+std::string shortId(const Digest& d) {
+  return shortId(d);
+}
+
 bool writeBytes(const fs::path& p, const Bytes& b) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
@@ -155,8 +160,8 @@ private:
   }
 
   void refuse(const core::Delivery& d, const Digest& order, const std::string& why) {
-    log_ << "fogger: refused order " << core::toHex(order).substr(0, 16) << " from " << d.did
-         << ": " << why << std::endl;
+    log_ << "fogger: refused order " << shortId(order) << " from " << d.did << ": " << why
+         << std::endl;
     send(d, Refusal{order, why});
   }
 
@@ -180,7 +185,8 @@ private:
                                    std::string& why) {
     std::string me = core::didKey(key().publicKey());
     if (order.value("status", "") != "open") return why = "the order is not open", std::nullopt;
-    if (!assignedTo(order, me)) return why = "the order is not assigned to " + me, std::nullopt;
+    if (!assignedTo(order, me, "assigned"))
+      return why = "the order is not assigned to " + me, std::nullopt;
     if (order.value("manifest", "") != core::toHex(core::sha256(o.manifest)))
       return why = "the manifest's SHA-256 is not the order's", std::nullopt;
     if (order.value("job", "") != o.job) return why = "the order is for another job", std::nullopt;
@@ -201,10 +207,13 @@ private:
     return file;
   }
 
-  static bool assignedTo(const nlohmann::json& order, const std::string& did) {
+  /// Whether `order` has an assignment to `did` (in `state`, when one is named).
+  static bool assignedTo(const nlohmann::json& order, const std::string& did,
+                         std::string_view state = {}) {
     if (!order.contains("assignments")) return false;
     for (const auto& a : order["assignments"])
-      if (a.value("fogger", "") == did && a.value("state", "") == "assigned") return true;
+      if (a.value("fogger", "") == did && (state.empty() || a.value("state", "") == state))
+        return true;
     return false;
   }
 
@@ -221,18 +230,17 @@ private:
     return j;
   }
 
-  /// A feed between two orders is one deployer's: the other order must be placed by the same
-  /// owner as `mine` and assigned to `fogger`.
-  bool feedAllowed(const nlohmann::json& mine, const Digest& other, const std::string& fogger,
+  /// A feed between two orders is one deployer's: the other order must be placed by `owner`
+  /// (the owner of this fogger's order) and assigned to `fogger`.
+  bool feedAllowed(const std::string& owner, const Digest& other, const std::string& fogger,
                    std::string& why) {
     auto o = order(other, why);
     if (!o) return false;
-    if (o->value("owner", "") != mine.value("owner", ""))
+    if (o->value("owner", "") != owner)
       return why = "the feed's other order is another deployer's", false;
     if (o->value("status", "") != "open") return why = "the feed's other order is not open", false;
-    bool assigned = false;
-    for (const auto& a : (*o)["assignments"]) assigned |= a.value("fogger", "") == fogger;
-    if (!assigned) return why = "the feed's other order is not assigned to " + fogger, false;
+    if (!assignedTo(*o, fogger))
+      return why = "the feed's other order is not assigned to " + fogger, false;
     return true;
   }
 
@@ -246,6 +254,7 @@ private:
     core::ChildProcess child;
     std::string out, err, errPartial;
     Clock::time_point t0 = Clock::now();
+    bool timedOut = false; ///< ended by kWallLimit (status 124, as `timeout` says)
     // producer
     std::optional<FeedSender> sender;
     core::Address subscriberAddr{};
@@ -275,7 +284,7 @@ private:
     if (o.feedIn) {
       sourceAddr = core::UdpNode::parseAddress(o.feedIn->address);
       if (!sourceAddr) return refuse(d, o.order, "the feed's address is malformed");
-      if (!feedAllowed(*mine, o.feedIn->order, o.feedIn->fogger, why))
+      if (!feedAllowed(mine->value("owner", ""), o.feedIn->order, o.feedIn->fogger, why))
         return refuse(d, o.order, why);
     }
     auto run = std::make_unique<Run>();
@@ -290,16 +299,15 @@ private:
     if (!writeBytes(bundle / "manifest.json", o.manifest) || !writeBytes(bundle / *file, o.object))
       return refuse(d, o.order, "cannot write the bundle");
     if (cfg_.fault == "silent") {
-      log_ << "fogger: (fault silent) not starting order " << core::toHex(o.order).substr(0, 16)
-           << std::endl;
+      log_ << "fogger: (fault silent) not starting order " << shortId(o.order) << std::endl;
       return;
     }
     // StartRun goes to the pool, and the job starts while the pool orders it (a first result
     // one commit sooner); its outcome is awaited before anything of the run leaves.
     auto startTx = post(pool::StartRun{o.order}, error);
     if (!startTx) return refuse(d, o.order, "cannot start: " + error);
-    log_ << "fogger: running job '" << o.job << "' of order " << core::toHex(o.order).substr(0, 16)
-         << " for " << d.did << std::endl;
+    log_ << "fogger: running job '" << o.job << "' of order " << shortId(o.order) << " for "
+         << d.did << std::endl;
     std::vector<std::string> argv = cfg_.executor;
     // The host sandboxes the job (docs/bundles.md): the memory the order asked for (at least
     // 16 MiB: the runtime's own), CPU time well beyond what a bounded job needs, and -v so the
@@ -319,8 +327,8 @@ private:
       return refuse(d, o.order, "the pool refused the start: " + error);
     }
     if (cfg_.fault == "crash") { // dies mid-run: started on the pool, never answers
-      log_ << "fogger: (fault crash) exiting after starting order "
-           << core::toHex(o.order).substr(0, 16) << std::endl;
+      log_ << "fogger: (fault crash) exiting after starting order " << shortId(o.order)
+           << std::endl;
       std::_Exit(9);
     }
     if (!o.feedOut.empty()) {
@@ -338,8 +346,8 @@ private:
       run->sourceAddr = *sourceAddr;
       run->receiver.emplace(o.feedIn->order, o.order, kFeedWindow);
       service_->send(run->sourceAddr, run->source.fogger, encode(run->receiver->subscribe()));
-      log_ << "fogger: order " << core::toHex(o.order).substr(0, 16) << " takes its items from "
-           << core::toHex(o.feedIn->order).substr(0, 16) << " at " << o.feedIn->fogger << std::endl;
+      log_ << "fogger: order " << shortId(o.order) << " takes its items from "
+           << shortId(o.feedIn->order) << " at " << o.feedIn->fogger << std::endl;
     }
     runs_[o.order] = std::move(run);
   }
@@ -361,16 +369,15 @@ private:
     Run& run = *it->second;
     if (run.subscriber.empty()) {
       std::string why;
-      auto mine = order(run.order, why);
-      if (!mine || !feedAllowed(*mine, c.order, d.did, why)) {
-        log_ << "fogger: refused a feed of order " << core::toHex(c.source).substr(0, 16) << " to "
-             << d.did << ": " << why << std::endl;
+      if (!feedAllowed(run.owner, c.order, d.did, why)) {
+        log_ << "fogger: refused a feed of order " << shortId(c.source) << " to " << d.did << ": "
+             << why << std::endl;
         return;
       }
       run.subscriber = d.did;
       run.subscriberAddr = d.from;
-      log_ << "fogger: order " << core::toHex(c.source).substr(0, 16) << " feeds "
-           << core::toHex(c.order).substr(0, 16) << " at " << d.did << std::endl;
+      log_ << "fogger: order " << shortId(c.source) << " feeds " << shortId(c.order) << " at "
+           << d.did << std::endl;
     } else if (d.did != run.subscriber) {
       log_ << "fogger: dropped a credit from " << d.did << ": the feed is another's" << std::endl;
       return;
@@ -456,8 +463,8 @@ private:
         service_->send(run.subscriberAddr, run.subscriber, encode(*m));
     if (run.sender && !run.sender->done() && Clock::now() - run.lastCredit > kFeedIdle) {
       // No consumer came, or it went silent: the rest is dropped and the job goes on.
-      log_ << "fogger: the feed of order " << core::toHex(run.order).substr(0, 16)
-           << " had no credit for " << kFeedIdle.count() << " s: closed" << std::endl;
+      log_ << "fogger: the feed of order " << shortId(run.order) << " had no credit for "
+           << kFeedIdle.count() << " s: closed" << std::endl;
       run.sender->credit(0, true);
     }
     if (run.receiver && !run.feedClosed) {
@@ -494,8 +501,9 @@ private:
       }
     }
     bool over = run.child.outFd() < 0 && run.child.errFd() < 0 && run.child.ended();
-    if (!over && Clock::now() - run.t0 > kWallLimit) {
+    if (!over && !run.timedOut && Clock::now() - run.t0 > kWallLimit) {
       run.child.kill();
+      run.timedOut = true;
       return false;
     }
     // A producer's run is over when its feed is too (sent to the end, or closed).
@@ -538,9 +546,8 @@ private:
         lines.push_back(share.substr(0, RunOutput::kMaxLine));
     if (run.sender) {
       lines.push_back(feedSentLine(run.sender->sent(), run.sender->digest()));
-      log_ << "fogger: order " << core::toHex(run.order).substr(0, 16) << " fed "
-           << run.sender->sent() << " items to "
-           << (run.subscriber.empty() ? "no one" : run.subscriber) << " (at most "
+      log_ << "fogger: order " << shortId(run.order) << " fed " << run.sender->sent()
+           << " items to " << (run.subscriber.empty() ? "no one" : run.subscriber) << " (at most "
            << run.sender->maxInFlight() << " in flight for a window of " << kFeedWindow
            << ", the job held back " << run.heldBack << " times, dropped " << run.sender->dropped()
            << ")" << std::endl;
@@ -552,7 +559,7 @@ private:
     r.items = records.size();
     r.work = work;
     r.runs = std::min(runs, run.runs);
-    r.status = std::uint32_t(std::min(run.child.status(), 255));
+    r.status = run.timedOut ? 124u : std::uint32_t(std::min(run.child.status(), 255));
     RunOutput out;
     out.result = r.encode();
     out.signature = key().sign(pool::runResultMessage(r));
@@ -562,9 +569,9 @@ private:
     std::ofstream(run.dir / "log") << log;
     std::error_code ec;
     fs::remove_all(run.dir / "bundle", ec); // the log stays; the bundle is the deployer's to send
-    log_ << "fogger: order " << core::toHex(run.order).substr(0, 16) << ": " << lines.size()
-         << " items (" << shares.size() << " shares), work " << work << " in " << r.runs
-         << " run(s), status " << r.status << ", " << ms << " ms" << std::endl;
+    log_ << "fogger: order " << shortId(run.order) << ": " << lines.size() << " items ("
+         << shares.size() << " shares), work " << work << " in " << r.runs << " run(s), status "
+         << r.status << ", " << ms << " ms" << std::endl;
     send(run.deployer, out);
     pool::Receipt receipt{r};
     if (cfg_.fault == "forge") { // claims other output than what the deployer got
