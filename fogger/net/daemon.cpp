@@ -57,7 +57,7 @@ using Clock = std::chrono::steady_clock;
 
 /// An order as the log names it: the first 16 hex digits of its id.
 std::string shortId(const Digest& d) {
-  return shortId(d);
+  return core::toHex(d).substr(0, 16);
 }
 
 bool writeBytes(const fs::path& p, const Bytes& b) {
