@@ -135,6 +135,26 @@ std::optional<std::string> encodeValue(const FloValue& v) {
   }
 }
 
+std::optional<std::string> formatLine(double time, std::string_view path, const char* const* fields,
+                                      const FloValue* values, std::uint32_t n) {
+  std::string line(kPrefix);
+  char t[64];
+  auto r = std::to_chars(t, t + sizeof t, time); // shortest that reads back exactly
+  line.append(t, r.ptr);
+  line += ' ';
+  line += path;
+  for (std::uint32_t k = 0; k < n; ++k) {
+    auto v = encodeValue(values[k]);
+    if (!v) return std::nullopt;
+    line += ' ';
+    line += fields[k];
+    line += '=';
+    line += *v;
+  }
+  line += '\n';
+  return line;
+}
+
 Line parse(std::string_view line, Item& item, Arena& arena, std::string& error) {
   if (line.substr(0, kPrefix.size()) != kPrefix) return Line::Other;
   std::string_view rest = line.substr(kPrefix.size());

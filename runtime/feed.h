@@ -36,6 +36,12 @@ bool matches(std::string_view pattern, std::string_view path);
 /// and strings).
 [[gnu::cold]] std::optional<std::string> encodeValue(const FloValue& v);
 
+/// The feed line of a write of share `path` at `time`, its fields named `fields` holding
+/// `values` (n of each), newline included; nullopt when a value is a point.
+[[gnu::cold]] std::optional<std::string> formatLine(double time, std::string_view path,
+                                                    const char* const* fields,
+                                                    const FloValue* values, std::uint32_t n);
+
 /// One item read back: its time, its share's path, and its fields with their values (strings
 /// owned by `arena`).
 struct Item {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -485,9 +484,8 @@ bool Runtime::openFeeds() {
 void Runtime::takeFeed() {
   if (sharesByPath_.empty())
     for (std::uint32_t i = 0; i < shares_.size(); ++i) sharesByPath_.emplace(shares_[i].path, i);
-  static std::set<std::string> reported; // unknown shares and fields: said once each
   auto once = [&](const std::string& what) {
-    if (reported.insert(what).second)
+    if (feedWarned_.insert(what).second)
       std::fprintf(stderr, "feed-in: %s: its items are dropped\n", what.c_str());
   };
   std::string line, error;
@@ -539,31 +537,16 @@ void Runtime::takeFeed() {
 
 /// Sends the fed shares written in this pass, a line each with the values it ends with.
 void Runtime::sendFeed() {
-  static std::set<std::uint32_t> unsent; // shares with a point: said once each
-  std::string line;
   for (std::uint32_t i : fedShares_) {
     if (!(stamps_[i] == stamp_)) continue; // NaN (never written) or written before this pass
     const Share& sh = shares_[i];
-    line = "feed: ";
-    char t[64];
-    auto r = std::to_chars(t, t + sizeof t, stamp_);
-    line.append(t, r.ptr);
-    line += ' ';
-    line += sh.path;
-    bool ok = true;
-    for (std::uint32_t k = 0; k < sh.nfields && ok; ++k) {
-      auto v = feed::encodeValue(slots_[sh.firstSlot + k]);
-      ok = v.has_value();
-      if (ok) line += std::string(" ") + sh.fields[k] + "=" + *v;
-    }
-    if (!ok) {
-      if (unsent.insert(i).second)
-        std::fprintf(stderr, "feed-out: %s holds a point, which a feed does not carry: not sent\n",
-                     sh.path);
-      continue;
-    }
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    auto line =
+        feed::formatLine(stamp_, sh.path, sh.fields.data(), &slots_[sh.firstSlot], sh.nfields);
+    if (line)
+      std::fwrite(line->data(), 1, line->size(), stderr);
+    else if (feedWarned_.insert(sh.path).second)
+      std::fprintf(stderr, "feed-out: %s holds a point, which a feed does not carry: not sent\n",
+                   sh.path);
   }
 }
 

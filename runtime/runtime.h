@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -258,6 +259,7 @@ private:
   bool feedInOpen_ = false;              ///< --feed-in: items may still come
   std::optional<feed::Item> pending_;    ///< an item read ahead, not yet due
   std::map<std::string, std::uint32_t> sharesByPath_;
+  std::set<std::string> feedWarned_; ///< what a feed warned of (each once)
 
   FLO_RT_ONCE void trace(const std::string& line); // -v only
   FLO_RT_ONCE void dumpStore(const std::string& file) const;
