@@ -24,9 +24,7 @@ void closeFd(int& fd) {
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !ended()) {
     kill();
-    int st = 0;
-    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
-    }
+    wait();
   }
   closeFd(in_);
   closeFd(out_);
@@ -110,14 +108,29 @@ void ChildProcess::closeInput() {
   closeFd(in_);
 }
 
-bool ChildProcess::ended() {
-  if (pid_ <= 0) return true;
-  if (status_ >= 0) return true;
+namespace {
+
+/// Reaps `pid` (waiting, or not); the exit status, 128 + the signal, or -1 while it runs.
+int reap(int pid, bool block) {
   int st = 0;
-  pid_t r = ::waitpid(pid_, &st, WNOHANG);
-  if (r == 0 || (r < 0 && errno == EINTR)) return false;
-  status_ = r < 0 ? 128 + SIGKILL : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return true;
+  pid_t r;
+  while ((r = ::waitpid(pid, &st, block ? 0 : WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (r == 0) return -1;
+  return r < 0 ? 128 + SIGKILL : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+} // namespace
+
+bool ChildProcess::ended() {
+  if (pid_ <= 0 || status_ >= 0) return true;
+  status_ = reap(pid_, false);
+  return status_ >= 0;
+}
+
+int ChildProcess::wait() {
+  if (pid_ > 0 && status_ < 0) status_ = reap(pid_, true);
+  return status_;
 }
 
 void ChildProcess::kill() {
@@ -153,8 +166,7 @@ ProcessResult runProcess(const std::vector<std::string>& argv, std::chrono::mill
       dropped.clear();
     }
   }
-  while (!child.ended()) ::usleep(1000);
-  e.status = child.status();
+  e.status = child.wait();
   return e;
 }
 

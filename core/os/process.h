@@ -45,6 +45,8 @@ public:
   /// Whether the child has ended (reaped, without waiting); status() is then its exit status,
   /// or 128 + the signal that ended it.
   bool ended();
+  /// Waits for the child to end; its status (as status()).
+  int wait();
   int status() const { return status_; }
   void kill();
 
