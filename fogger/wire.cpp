@@ -17,16 +17,17 @@ Value::Array texts(const std::vector<std::string>& list) {
   return out;
 }
 
-/// A list of at most `max` texts of at most `maxLength` bytes each.
+/// A list of at most `max` texts of at most `maxLength` bytes each (`what` names them in the
+/// error).
 std::vector<std::string> readTexts(Fields& f, std::string_view key, std::size_t max,
-                                   std::size_t maxLength) {
+                                   std::size_t maxLength, std::string_view what = "texts") {
   std::vector<std::string> out;
   const auto* list = f.array(key, max);
   if (!list) return out;
   for (const auto& t : *list) {
     if (!t.isText() || t.asText().size() > maxLength) {
-      f.fail(std::string(key) + ": expected texts of at most " + std::to_string(maxLength) +
-             " bytes");
+      f.fail(std::string(key) + ": expected " + std::string(what) + " of at most " +
+             std::to_string(maxLength) + " bytes");
       return {};
     }
     out.push_back(t.asText());
@@ -62,13 +63,12 @@ Value::Map body(const FeedItems& m) {
           {"end", m.end}};
 }
 Value::Map body(const RunOutput& m) {
-  Value::Array records, payloads;
+  Value::Array records;
   for (const auto& r : m.records) records.emplace_back(r);
-  for (const auto& p : m.payloads) payloads.emplace_back(p);
   return {{"result", m.result},
           {"sig", core::toBytes(m.signature)},
           {"records", std::move(records)},
-          {"payloads", std::move(payloads)},
+          {"payloads", texts(m.payloads)},
           {"log", m.log}};
 }
 Value::Map body(const Refusal& m) {
@@ -123,18 +123,12 @@ void read(Fields& f, RunOutput& m) {
   m.result = f.bytes("result", pool::SlashFogger::kMaxStatement);
   m.signature = f.fixed<64>("sig");
   const auto* records = f.array("records", RunOutput::kMaxItems);
-  const auto* payloads = f.array("payloads", RunOutput::kMaxItems);
+  m.payloads = readTexts(f, "payloads", RunOutput::kMaxItems, RunOutput::kMaxLine, "lines");
   m.log = f.text("log", RunOutput::kMaxLog);
-  if (!records || !payloads) return;
+  if (!records || !f.ok()) return;
   for (const auto& r : *records) {
     if (!r.isBytes() || r.asBytes().size() > 16384) return f.fail("records: expected records");
     m.records.push_back(r.asBytes());
-  }
-  for (const auto& p : *payloads) {
-    if (!p.isText() || p.asText().size() > RunOutput::kMaxLine)
-      return f.fail("payloads: expected lines of at most " + std::to_string(RunOutput::kMaxLine) +
-                    " bytes");
-    m.payloads.push_back(p.asText());
   }
   if (m.records.size() != m.payloads.size()) f.fail("a payload for every record");
 }
