@@ -249,11 +249,8 @@ public:
   const core::Digest& id() const { return id_; }
   /// Adds `key` to the job's record (D/jobs/ID/job.json), which `fog jobs` shows.
   void note(const std::string& key, const std::string& value) {
-    std::string why;
-    auto record = readJob(dir_, why);
-    if (!record) return;
-    record->fields[key] = value;
-    std::ofstream(dir_ / "job.json") << record->fields.dump(2) << "\n";
+    record_[key] = value;
+    writeRecord();
   }
   const std::string& job() const { return order_.job; }
   std::string failure() const { return error_; }
@@ -348,6 +345,9 @@ private:
     return true;
   }
 
+  /// The job's record, D/jobs/ID/job.json (readJob reads it).
+  void writeRecord() { std::ofstream(dir_ / "job.json") << record_.dump(2) << "\n"; }
+
   /// The order on the pool (escrow moves), the job's folder and record, and the group matched.
   bool placeOrder() {
     owner_ = c_.options.from.empty() ? "genesis" : c_.options.from;
@@ -366,11 +366,10 @@ private:
     id_ = pool::orderId(payer_->current.publicKey(), nonce);
     dir_ = jobsDir(fog_) / hex(id_).substr(0, 16);
     fs::create_directories(dir_ / "outputs");
-    nlohmann::json record = {{"id", hex(id_)},      {"file", c_.options.file},
-                             {"job", order_.job},   {"owner", owner_},
-                             {"runs", order_.runs}, {"replicas", order_.replicas},
-                             {"height", height_}};
-    std::ofstream(dir_ / "job.json") << record.dump(2) << "\n";
+    record_ = {{"id", hex(id_)},   {"file", c_.options.file}, {"job", order_.job},
+               {"owner", owner_},  {"runs", order_.runs},     {"replicas", order_.replicas},
+               {"height", height_}};
+    writeRecord();
     auto placed = queryOrder(*client_->pool, id_, error_);
     if (!placed) return fail(error_);
     progress("placed order " + hex(id_).substr(0, 16) + " at height " + std::to_string(height_) +
@@ -674,6 +673,7 @@ private:
   std::uint64_t height_ = 0;
   core::Digest id_{};
   fs::path dir_;
+  nlohmann::json record_; ///< the job's record (writeRecord)
   nlohmann::json group_;
   std::unique_ptr<core::UdpNode> ownNode_;
   core::UdpNode* node_ = nullptr;
