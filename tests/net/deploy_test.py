@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 
-from fog_cli import FOGGER_FUNDS, SUPPLY, Fail, FogCli, check
+from fog_cli import FOGGER_FUNDS, SUPPLY, Fail, FogCli, check, golden_output
 import time
 
 CLI_TIMEOUT = 90
@@ -38,12 +38,7 @@ def main():
     work = tempfile.mkdtemp(prefix="deploy-test-")
     d = os.path.join(work, "fog")
     job = os.path.join(repo, "examples", "thermostat_job.flo")
-    golden = os.path.join(repo, "tests", "golden", "examples", "thermostat_job")
-    # What a fogger returns: the lines the program prints, then the final value of each of its
-    # shares (not the runtime's .framer, .meta and .time ones), as the golden store has them.
-    expected = open(golden + ".expected").read().splitlines() + [
-        "share " + line for line in open(golden + ".store").read().splitlines()
-        if not line.startswith((".framer.", ".meta.", ".time "))]
+    expected = golden_output(repo, "thermostat_job")
 
     cli = FogCli(fog, d, CLI_TIMEOUT)
     run, ok = cli.run, cli.ok

@@ -71,7 +71,7 @@ def main():
         check(int(m.group(2)) == 248 * 3, f"{m.group(2)} items fed, not 744")
         check(out["feed"]["verified"], f"the deployer did not verify the feed: {out['feed']}")
         # 3. Credit: never more in flight than the window.
-        logs = "".join(open(os.path.join(d, f"fogger-{i}", "fogger.log")).read() for i in (0, 1))
+        logs = cli.fogger_logs()
         fed = re.search(r"fed (\d+) items to \S+ \(at most (\d+) in flight for a window of (\d+)",
                         logs)
         check(fed, "no fogger says it fed the items")
@@ -97,7 +97,7 @@ def main():
                 "--json", "--timeout", "90", "--max-price", "3")
         check(r.returncode == 0, f"fog deploy of the long feed exited {r.returncode}: {r.stderr}")
         check(json.loads(r.stdout)["feed"]["verified"], "the long feed does not check")
-        logs = "".join(open(os.path.join(d, f"fogger-{i}", "fogger.log")).read() for i in (0, 1))
+        logs = cli.fogger_logs()
         long_fed = re.findall(r"fed (\d+) items to \S+ \(at most (\d+) in flight for a window of "
                          r"(\d+), the job held back (\d+) times", logs)
         check(long_fed and int(long_fed[-1][0]) == 4800 * 3, f"the long feed: {long_fed}")

@@ -43,9 +43,27 @@ class FogCli:
         a = json.loads(self.ok("account", "balance", name, "--json").stdout)
         return a["balance"], a["stake"] + a["unbonding"]
 
+    def fogger_log_paths(self):
+        """Each fogger's log file, in the fog's folder order."""
+        entries = sorted(os.listdir(self.d)) if os.path.isdir(self.d) else []
+        return [p for p in (os.path.join(self.d, e, "fogger.log") for e in entries)
+                if os.path.exists(p)]
+
+    def fogger_logs(self):
+        """Every fogger's log, one after another."""
+        return "".join(open(p).read() for p in self.fogger_log_paths())
+
     def print_fogger_logs(self):
         """The end of each fogger's log (after a failure)."""
-        for entry in sorted(os.listdir(self.d)) if os.path.isdir(self.d) else []:
-            p = os.path.join(self.d, entry, "fogger.log")
-            if os.path.exists(p):
-                print(f"--- {p}\n{open(p).read()[-2000:]}")
+        for p in self.fogger_log_paths():
+            print(f"--- {p}\n{open(p).read()[-2000:]}")
+
+
+def golden_output(repo, example):
+    """What a fogger returns for tests/golden/examples/EXAMPLE: the lines the program prints,
+    then the final value of each of its shares (not the runtime's .framer, .meta and .time
+    ones), as the golden store has them."""
+    golden = os.path.join(repo, "tests", "golden", "examples", example)
+    return open(golden + ".expected").read().splitlines() + [
+        "share " + line for line in open(golden + ".store").read().splitlines()
+        if not line.startswith((".framer.", ".meta.", ".time "))]

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from fog_cli import Fail, FogCli, check
+from fog_cli import Fail, FogCli, check, golden_output
 
 CLI_TIMEOUT = 90
 EM_X86_64, EM_AARCH64 = 62, 183
@@ -57,10 +57,7 @@ def main():
     work = tempfile.mkdtemp(prefix="fogger-arch-test-")
     d = os.path.join(work, "fog")
     job = os.path.join(repo, "examples", "thermostat_job.flo")
-    golden = os.path.join(repo, "tests", "golden", "examples", "thermostat_job")
-    expected = open(golden + ".expected").read().splitlines() + [
-        "share " + line for line in open(golden + ".store").read().splitlines()
-        if not line.startswith((".framer.", ".meta.", ".time "))]
+    expected = golden_output(repo, "thermostat_job")
     cli = FogCli(fog, d, CLI_TIMEOUT)
     ok = cli.ok
     pids = []
@@ -114,10 +111,7 @@ def main():
         return 0
     except Fail as e:
         print(f"FAIL: {e}", file=sys.stderr)
-        for j in (0, 1):
-            log = os.path.join(d, f"fogger-{j}", "fogger.log")
-            if os.path.exists(log):
-                print(f"--- fogger {j} log\n{open(log).read()[-1500:]}", file=sys.stderr)
+        cli.print_fogger_logs()
         return 1
     finally:
         cli.run("down")
