@@ -10,18 +10,35 @@
 namespace flo::pool {
 
 namespace {
-/// A QC is identified by what it certifies.
+void appendU64(Bytes& b, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) b.push_back(std::uint8_t(v >> (8 * i)));
+}
+/// What a certificate says and who signed it: two certificates for one block with different
+/// signatures are different certificates (a forged one must not pass for a verified one).
 Digest qcKey(const QuorumCert& qc) {
   Bytes b(qc.block.begin(), qc.block.end());
-  for (int i = 0; i < 8; ++i) b.push_back(std::uint8_t(qc.round >> (8 * i)));
+  appendU64(b, qc.round);
+  appendU64(b, qc.height);
+  for (const SignedBy& s : qc.votes) {
+    appendU64(b, s.replica);
+    b.insert(b.end(), s.signature.begin(), s.signature.end());
+  }
   return core::hash(b);
+}
+/// One signature on one vote statement.
+Digest voteKey(const Digest& block, std::uint64_t round, std::uint64_t height, const SignedBy& by) {
+  return qcKey(QuorumCert{block, round, height, {by}});
 }
 } // namespace
 
 bool Replica::verifiedQc(const QuorumCert& qc) {
   Digest key = qcKey(qc);
   if (verifiedQcs_.count(key)) return true;
-  if (!committee_.verify(qc)) return false;
+  // The votes we received and verified ourselves need no second check.
+  auto known = [&](const SignedBy& s) {
+    return verifiedVotes_.count(voteKey(qc.block, qc.round, qc.height, s)) > 0;
+  };
+  if (!committee_.verify(qc, nullptr, known)) return false;
   if (verifiedQcs_.size() > 4096) verifiedQcs_.clear(); // a cache: correctness does not need it
   verifiedQcs_.insert(key);
   return true;
@@ -118,11 +135,10 @@ void Replica::tryVote(const BlockEntry& b, Time now) {
   v.height = h.height;
   v.by = {self_, key_.sign(voteMessage(committee_.chain(), b.id, h.round, h.height))};
   ++metrics_.votes;
-  ReplicaIndex collector = leaderOf(h.view);
-  if (collector == self_)
-    onVote(self_, v, now);
-  else
-    send(collector, VoteMsg{v});
+  // Every replica collects the votes (all to all), so each forms the certificate itself, one
+  // message delay after the votes, and commits what it completes then: not one proposal later.
+  broadcast(VoteMsg{v});
+  onVote(self_, v, now);
 }
 
 void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
@@ -139,6 +155,8 @@ void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
   auto& voters = round[v.block];
   if (voters.count(from)) return;
   if (from != self_ && !committee_.verify(v)) return void(++metrics_.invalidMessages);
+  if (verifiedVotes_.size() > 4096) verifiedVotes_.clear(); // a cache, as verifiedQcs_
+  verifiedVotes_.insert(voteKey(v.block, v.round, v.height, v.by));
   voters.emplace(from, v);
   if (voters.size() < committee_.quorum()) return;
   QuorumCert qc;
@@ -149,11 +167,14 @@ void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
   verifiedQcs_.insert(qcKey(qc));
   ++metrics_.qcsFormed;
   votes_.erase(votes_.begin(), votes_.upper_bound(v.round));
-  processQc(qc, now);
+  const BlockHeader* certified = tree_.header(qc.block);
+  bool collector = certified && leaderOf(certified->view) == self_;
+  processQc(qc, now, /*fromVotes=*/true);
   maybePropose(now); // the leader of the next round may now hold its justification
-  // Nothing to propose: the replicas would not hear of this certificate (nor of what it
-  // commits) until the next proposal; tell them now.
-  if (proposedRound_ < round_ && !flushAt_) broadcast(CertificateMsg{qc});
+  // The leader with nothing to propose: a replica that missed a vote would not hear of this
+  // certificate (nor of what it commits) until the next proposal; tell them now.
+  if (collector && proposedRound_ < round_ && !flushAt_)
+    broadcast(CertificateMsg{qc}, Leave::Early);
 }
 
 /// A certificate carrying our own signature proves we signed in that round, whatever our disk
@@ -168,7 +189,7 @@ void Replica::noteOwnSignature(std::uint64_t round, bool ours) {
 
 // ---- certificates and commits -----------------------------------------------------------------
 
-void Replica::processQc(const QuorumCert& qc, Time now) {
+void Replica::processQc(const QuorumCert& qc, Time now, bool fromVotes) {
   noteOwnSignature(qc.round, std::any_of(qc.votes.begin(), qc.votes.end(),
                                          [&](const SignedBy& s) { return s.replica == self_; }));
   if (qc.height <= tree_.tipHeight() && qc.round <= safety_.highQc.round) return;
@@ -180,8 +201,10 @@ void Replica::processQc(const QuorumCert& qc, Time now) {
     const BlockHeader* b0 = tree_.header(b1->parent());
     if (b0 && b1->round() == b0->round + 1 && b0->height > tree_.tipHeight())
       commitUpTo(b1->parent(), b1->proposal.header, qc);
-  } else if (qc.height > tree_.tipHeight() && !qc.votes.empty()) {
-    // Certified by a quorum, but we never saw the block: ask one of its voters.
+  } else if (qc.height > tree_.tipHeight() && !qc.votes.empty() && !fromVotes) {
+    // Certified by a quorum, but we never saw the block: ask one of its voters. (Not for a
+    // certificate we made from votes that overtook the proposal: it is on its way, and the
+    // retry while behind asks if it was lost.)
     ReplicaIndex ask = qc.votes.front().replica == self_ && qc.votes.size() > 1
                            ? qc.votes[1].replica
                            : qc.votes.front().replica;
@@ -340,7 +363,9 @@ void Replica::maybePropose(Time now) {
   p.signature = key_.sign(proposalMessage(committee_.chain(), h.id()));
   proposedRound_ = round_;
   ++metrics_.proposals;
-  broadcast(ProposalMsg{p});
+  // It leaves before our vote for it is durable (Leave::Early): the write and the voters' work
+  // overlap, and our vote counts only with theirs, which come after the write.
+  broadcast(ProposalMsg{p}, Leave::Early);
   // Our own proposal, as any replica takes it (and our vote for it).
   std::vector<Tx> txs;
   for (const PooledTx* t : picked) txs.push_back(t->tx);

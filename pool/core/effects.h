@@ -3,6 +3,8 @@
 /// the order given: a PersistSafety is durable (fdatasync) before any Send or Broadcast after
 /// it, which is how a restarted replica never signs two conflicting votes; a CommitBlock is
 /// durable before the Reply effects that follow it, so nothing acknowledged to a client is lost.
+/// The one exception is a message marked Leave::Early, which depends on nothing durable and may
+/// leave before the durable effects of its batch (the daemon sends it while it writes).
 #pragma once
 
 #include "pool/ledger/ledger.h"
@@ -25,12 +27,22 @@ struct SafetyState {
   bool operator==(const SafetyState&) const = default;
 };
 
+/// When a message may leave. Ordered: after every durable effect before it (the default).
+/// Early: it commits this replica to nothing a crash could make it forget, so it need not wait
+/// for the write: a proposal (a leader's vote for its own block is counted only when the others'
+/// votes come back, after the write; a second proposal for the round after a crash is harmless,
+/// as a voter votes once per round) and a certificate (its signatures are votes already durable
+/// at their signers).
+enum class Leave : std::uint8_t { Ordered, Early };
+
 struct SendTo {
   ReplicaIndex to = 0;
   Message message;
+  Leave leave = Leave::Ordered;
 };
 struct Broadcast { ///< to every other replica
   Message message;
+  Leave leave = Leave::Ordered;
 };
 struct ReplyTo {
   ClientId client = 0;

@@ -117,8 +117,8 @@ void Replica::send(ReplicaIndex to, Message m) {
   effects_.push_back(SendTo{to, std::move(m)});
 }
 
-void Replica::broadcast(Message m) {
-  effects_.push_back(Broadcast{std::move(m)});
+void Replica::broadcast(Message m, Leave leave) {
+  effects_.push_back(Broadcast{std::move(m), leave});
 }
 
 void Replica::reply(ClientId client, Message m) {

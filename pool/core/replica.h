@@ -16,8 +16,9 @@
 ///     carrying that QC (and, after a timeout, the TC of round r-1).
 ///   * Vote. A replica votes for the first valid proposal of its current round if the round is
 ///     above every round it voted or timed out in, and either the QC is of round r-1, or the TC is
-///     of round r-1 and carries no high QC newer than the proposal's QC. The vote goes to the
-///     leader of the block's view, which makes the next QC from n-f votes.
+///     of round r-1 and carries no high QC newer than the proposal's QC. The vote goes to every
+///     replica, and each makes the QC from n-f votes (the leader to propose on it, the others to
+///     commit without waiting for the next proposal).
 ///   * Commit. A QC for block B1 whose parent B0 is of the round just before B1's commits B0 and
 ///     its ancestors. Committed blocks execute in height order on the ledger.
 ///   * Timeout. A round without progress for its timeout (doubling after each timeout, reset by a
@@ -135,7 +136,7 @@ private:
   // replica.cpp: plumbing
   void init(const Genesis& genesis, Time now);
   void send(ReplicaIndex to, Message m);
-  void broadcast(Message m);
+  void broadcast(Message m, Leave leave = Leave::Ordered);
   void reply(ClientId client, Message m);
   void persistSafety();
   void onSubmit(ClientId client, const Submit& s, Time now);
@@ -146,7 +147,7 @@ private:
   void tryVote(const BlockEntry& b, Time now);
   void onVote(ReplicaIndex from, const Vote& v, Time now);
   /// A QC, verified: raises the high QC, commits what it completes, advances the round.
-  void processQc(const QuorumCert& qc, Time now);
+  void processQc(const QuorumCert& qc, Time now, bool fromVotes = false);
   bool verifiedQc(const QuorumCert& qc);
   void noteOwnSignature(std::uint64_t round, bool ours);
   void commitUpTo(const Digest& id, const BlockHeader& child, const QuorumCert& childQc);
@@ -195,10 +196,11 @@ private:
   std::optional<Time> flushAt_;     ///< the leader proposes a partial block then
   bool flushDue_ = false;           ///< inside onTimer, when the flush timer ran out
   std::uint64_t proposedRound_ = 0; ///< the last round this replica proposed in
-  /// Votes collected as next leader: by round, by block, by voter.
+  /// Votes collected (every replica collects them): by round, by block, by voter.
   std::map<std::uint64_t, std::map<Digest, std::map<ReplicaIndex, Vote>>> votes_;
   std::map<std::uint64_t, std::map<ReplicaIndex, Timeout>> timeouts_;
-  std::set<Digest> verifiedQcs_; ///< QCs (by block and round digest) already verified
+  std::set<Digest> verifiedQcs_;   ///< QCs (statement and signatures) already verified
+  std::set<Digest> verifiedVotes_; ///< votes (statement and signature) verified on arrival
   std::map<std::uint64_t, Digest> rootsByHeight_; ///< recent state roots, to check headers
   bool tipHasTxs_ = false;                        ///< the committed tip holds transactions
   std::map<std::uint64_t, std::map<ReplicaIndex, Checkpoint>> checkpoints_;

@@ -154,7 +154,9 @@ void ReplicaDaemon::onTransportEvent(const core::TransportEvent& e) {
 void ReplicaDaemon::flush() {
   std::vector<Effect> effects = replica_->takeEffects();
   if (effects.empty()) return;
-  // Durable first (one transaction), then the messages that depend on it.
+  // What depends on nothing durable leaves first, so that the peers work while we write; then
+  // the durable effects (one transaction), then the messages that depend on them.
+  send(effects, Leave::Early);
   std::string error;
   if (!store_->applyDurable(effects, &error)) {
     failure_ = "the store cannot write: " + error;
@@ -162,21 +164,25 @@ void ReplicaDaemon::flush() {
     return;
   }
   ++stats_.storeBatches;
-  // The messages of one turn go out together: a client's many replies, a replica's vote and
-  // certificate, share packets (and the ACKs they ask for).
+  send(effects, Leave::Ordered);
+}
+
+/// The messages among `effects` that leave at `leave`, together: a client's many replies, a
+/// replica's vote and certificate, share packets (and the ACKs they ask for).
+void ReplicaDaemon::send(std::vector<Effect>& effects, Leave leave) {
   node_->cork();
   for (Effect& e : effects) {
-    if (auto* s = std::get_if<SendTo>(&e)) {
+    if (auto* s = std::get_if<SendTo>(&e); s && s->leave == leave) {
       node_->send(replicaAddress_[s->to], genesis_.replicas[s->to].did, encodeMessage(s->message));
       ++stats_.messagesOut;
-    } else if (auto* b = std::get_if<Broadcast>(&e)) {
+    } else if (auto* b = std::get_if<Broadcast>(&e); b && b->leave == leave) {
       Bytes bytes = encodeMessage(b->message);
       for (ReplicaIndex i = 0; i < genesis_.replicas.size(); ++i) {
         if (i == index_) continue;
         node_->send(replicaAddress_[i], genesis_.replicas[i].did, bytes);
         ++stats_.messagesOut;
       }
-    } else if (auto* r = std::get_if<ReplyTo>(&e)) {
+    } else if (auto* r = std::get_if<ReplyTo>(&e); r && leave == Leave::Ordered) {
       auto c = clients_.find(r->client);
       if (c == clients_.end()) continue;
       node_->send(c->second.address, c->second.did, encodeMessage(r->message));

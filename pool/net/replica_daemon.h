@@ -68,6 +68,7 @@ private:
   void onDelivery(const core::Delivery& d);
   void onTransportEvent(const core::TransportEvent& e);
   void flush();
+  void send(std::vector<Effect>& effects, Leave leave);
 
   Genesis genesis_;
   ReplicaIndex index_ = 0;

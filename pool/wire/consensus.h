@@ -15,6 +15,7 @@
 
 #include "pool/wire/genesis.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -137,8 +138,11 @@ public:
   const Digest& chain() const { return chain_; }
   const PublicKey& key(ReplicaIndex i) const { return keys_.at(i); }
   /// Whether a certificate carries a quorum of distinct, valid votes (the genesis certificate
-  /// is valid for the genesis block alone). False, with why, otherwise.
-  bool verify(const QuorumCert& qc, std::string* why = nullptr) const;
+  /// is valid for the genesis block alone). False, with why, otherwise. A vote for which
+  /// `verified` answers true is taken as verified already (the caller checked that very
+  /// signature on that very statement: a vote it received).
+  bool verify(const QuorumCert& qc, std::string* why = nullptr,
+              const std::function<bool(const SignedBy&)>& verified = {}) const;
   bool verify(const TimeoutCert& tc, std::string* why = nullptr) const;
   bool verify(const Vote& vote) const;
   bool verify(const Timeout& timeout) const;
