@@ -58,5 +58,33 @@ TEST(PoolCluster, FourReplicasCommitTransfers) {
   }
 }
 
+/// A replica that verified a certificate does not take another for the same block and round
+/// with a forged signature: what it verified is the statement and its signatures, not the block.
+TEST(PoolCluster, AForgedCertificateForAVerifiedBlockIsRefused) {
+  ClusterOptions o;
+  o.seed = 2;
+  Cluster c(o);
+  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10);
+  ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << describe(c);
+  c.runFor(200ms);
+  const auto& chain = c.store(1).chain();
+  ASSERT_GE(chain.size(), 2u);
+  const Proposal& held = chain.back().block.proposal; // its justification was verified
+  Replica& r = c.replica(1);
+  std::uint64_t invalid = r.metrics().invalidMessages;
+  std::uint64_t stale = r.metrics().staleMessages;
+  // The genuine copy is merely old.
+  r.onReplicaMessage(held.header.proposer, ProposalMsg{held}, c.net().now());
+  EXPECT_EQ(r.metrics().invalidMessages, invalid);
+  EXPECT_EQ(r.metrics().staleMessages, stale + 1);
+  // The same with one vote's signature changed is refused before anything else.
+  Proposal forged = held;
+  ASSERT_FALSE(forged.justify.votes.empty());
+  forged.justify.votes[0].signature[3] ^= 0x10;
+  r.onReplicaMessage(held.header.proposer, ProposalMsg{forged}, c.net().now());
+  EXPECT_EQ(r.metrics().invalidMessages, invalid + 1);
+  EXPECT_EQ(r.metrics().staleMessages, stale + 1);
+}
+
 } // namespace
 } // namespace flo::pool
