@@ -1,8 +1,13 @@
 /// \file
 /// What the consensus core asks of the world, in order. The layer above applies the effects in
-/// the order given: a PersistSafety is durable (fdatasync) before any Send or Broadcast after
-/// it, which is how a restarted replica never signs two conflicting votes; a CommitBlock is
-/// durable before the Reply effects that follow it, so nothing acknowledged to a client is lost.
+/// the order given: a PersistSafety (and a StoreBlock) is durable (fdatasync) before any Send or
+/// Broadcast after it, which is how a restarted replica never signs two conflicting votes. A
+/// CommitBlock is written before the Reply effects that follow it (it survives the process's
+/// crash) and durable with the next PersistSafety; it need not be durable sooner for nothing
+/// acknowledged to be lost: a block is committed once a quorum voted for its child, and those
+/// n-f voters had each made the block, and a certificate of it, durable before voting (the
+/// two-chain rule's own argument). Every later certificate extends it, so a replica that loses
+/// its CommitBlock in a power cut commits the same block at the same height again.
 /// The one exception is a message marked Leave::Early, which depends on nothing durable and may
 /// leave before the durable effects of its batch (the daemon sends it while it writes).
 #pragma once

@@ -61,6 +61,11 @@ bool isDurable(const Effect& e) {
          std::holds_alternative<CommitBlock>(e) || std::holds_alternative<StoreCheckpoint>(e);
 }
 
+/// What a vote or timeout relies on: on disk (fsynced) before the message leaves.
+bool guardsAVote(const Effect& e) {
+  return std::holds_alternative<PersistSafety>(e) || std::holds_alternative<StoreBlock>(e);
+}
+
 /// The one integer a statement answers (a pragma, a count); nullopt when it fails.
 std::optional<std::int64_t> oneInteger(sqlite3* db, const char* text) {
   sql::Statement s;
@@ -109,6 +114,8 @@ struct SqliteStore::Db {
   StoreLock lock;             // released after the connection closes
   sql::Connection connection; // destroyed last: the statements below finalize first
   sql::Statement begin, commit, rollback;
+  sql::Statement syncFull, syncNormal; ///< PRAGMA synchronous, set between transactions
+  bool syncIsFull = true;
   sql::Statement putSafety, getSafety;
   sql::Statement putPending, deletePending, prunePending, allPending, countPending;
   sql::Statement putBlock, getBlock, blocksFrom, getRoot, getResults;
@@ -203,6 +210,8 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
 
   const std::pair<sql::Statement*, const char*> statements[] = {
       {&db->begin, "BEGIN IMMEDIATE"},
+      {&db->syncFull, "PRAGMA synchronous=FULL"},
+      {&db->syncNormal, "PRAGMA synchronous=NORMAL"},
       {&db->commit, "COMMIT"},
       {&db->rollback, "ROLLBACK"},
       {&db->putSafety,
@@ -306,6 +315,15 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
   if (std::none_of(effects.begin(), effects.end(), [](const Effect* e) { return isDurable(*e); }))
     return true;
   sqlite3* c = db_->get();
+  // An fsync only for what a vote relies on; a commit alone is written, and made durable by
+  // the next fsync (see the file comment).
+  const bool sync =
+      std::any_of(effects.begin(), effects.end(), [](const Effect* e) { return guardsAVote(*e); });
+  if (sync != db_->syncIsFull) {
+    sql::Use pragma(sync ? db_->syncFull : db_->syncNormal);
+    if (!pragma.run()) return fail(error, sql::errorOf(c, path_ + ": cannot set synchronous"));
+    db_->syncIsFull = sync;
+  }
   {
     sql::Use begin(db_->begin);
     if (!begin.run()) return fail(error, sql::errorOf(c, path_ + ": cannot begin a transaction"));

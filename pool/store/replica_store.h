@@ -4,11 +4,14 @@
 /// (pool/sim/memory_store.h): apply the effects, answer the core's ChainReader, and rebuild what
 /// a restarting replica needs (Restored).
 ///
-/// Durability. WAL journal with synchronous=FULL: every transaction is fsynced before apply()
-/// returns, so a PersistSafety is on disk before the vote after it leaves and a CommitBlock
-/// before the replies after it. apply(vector) writes every durable effect of one step in ONE
-/// transaction (one fsync): the daemon applies a step's effects at once, before sending
-/// anything, so the StoreBlock and PersistSafety before a vote land together or not at all. A
+/// Durability. WAL journal. A transaction holding a PersistSafety or a StoreBlock is fsynced
+/// (synchronous=FULL) before apply() returns, so they are on disk before the vote after them
+/// leaves. One holding only CommitBlock and StoreCheckpoint effects is written to the file but
+/// not fsynced (synchronous=NORMAL): it survives the process's crash, and the next fsync (the
+/// next vote's) makes it durable too. A commit needs no more (effects.h says why). apply(vector)
+/// writes every durable effect of one step in ONE transaction (at most one fsync): the daemon
+/// applies a step's effects at once, so the StoreBlock and PersistSafety before a vote land
+/// together or not at all. A
 /// crash mid-transaction leaves the previous one: SQLite discards a WAL tail that is torn or
 /// fails its checksums (POOL-TESTING F16), so what reopens is always a prefix of what was
 /// applied, at a step boundary.
