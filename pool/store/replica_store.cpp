@@ -6,6 +6,7 @@
 #include "core/check.h"
 #include "pool/store/records.h"
 #include "pool/store/sqlite.h"
+#include "pool/store/wal_checkpointer.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -120,6 +121,7 @@ struct SqliteStore::Db {
   sql::Statement putPending, deletePending, prunePending, allPending, countPending;
   sql::Statement putBlock, getBlock, blocksFrom, getRoot, getResults;
   sql::Statement putCheckpoint, dropOldSnapshots, latestCheckpoint;
+  sql::WalCheckpointer checkpointer; // stopped before the connection closes
   sqlite3* get() const { return connection.get(); }
 };
 
@@ -271,6 +273,9 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
   auto restored = store->tryRestore(&why);
   if (!restored) return fail(why);
   store->restored_ = std::move(restored);
+  // From here on the WAL is checkpointed beside the writer, never inside a vote's commit.
+  if (!store->db_->checkpointer.start(c, path, &why))
+    return fail("cannot open a second connection to " + path + " for checkpoints: " + why);
   return store;
 }
 

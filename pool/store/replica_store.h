@@ -39,7 +39,8 @@
 ///                                               is kept for the latest only (older ones NULL)
 ///
 /// Not thread-safe: one store (one connection) per thread; other processes may read the file
-/// (verifyChain) while it is open. Nothing here throws.
+/// (verifyChain) while it is open. The store checkpoints its WAL on a thread and connection of
+/// its own (wal_checkpointer.h), so no commit waits for a checkpoint. Nothing here throws.
 #pragma once
 
 #include "pool/core/replica.h"

@@ -7,7 +7,9 @@
 #include "pool/sim/memory_store.h"
 #include "pool/store/records.h"
 #include "pool/store/replica_store.h"
+#include "pool/store/sqlite.h"
 #include "pool/store/verify_chain.h"
+#include "pool/store/wal_checkpointer.h"
 #include "sim/network.h"
 
 #include <gtest/gtest.h>
@@ -20,6 +22,7 @@
 #include <set>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace flo::pool {
@@ -932,6 +935,70 @@ TEST_F(StoredChain, TheLastVotedRoundNeverGoesBack) {
   EXPECT_DEATH((void)store->apply(Effect(PersistSafety{s})), "invariant violated");
   CommitBlock gap{memory().chain()[0].block, {}, {}, {}, {}};
   EXPECT_DEATH((void)store->apply(Effect(gap)), "invariant violated");
+}
+
+// ---- checkpoints beside the writer ------------------------------------------------------------
+
+/// A WAL database of the test's own, written one page-sized row per transaction.
+struct WalDb {
+  explicit WalDb(const TempDir& dir)
+      : path(dir.file("wal.db")),
+        writer(sql::openConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)) {
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE t(x BLOB)");
+  }
+  void exec(const char* text) {
+    ASSERT_EQ(sqlite3_exec(writer.get(), text, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(writer.get());
+  }
+  void insertRows(int n) {
+    for (int i = 0; i < n; ++i) exec("INSERT INTO t VALUES(zeroblob(3000))");
+  }
+  std::uintmax_t size(const char* suffix = "") const { return fs::file_size(path + suffix); }
+  std::string path;
+  sql::Connection writer;
+};
+
+TEST(WalCheckpointer, CheckpointsOnItsOwnThreadWhileTheWriterNeverDoes) {
+  TempDir dir("wal_thread");
+  WalDb db(dir);
+  std::uintmax_t before = db.size();
+  sql::WalCheckpointer checkpointer;
+  std::string why;
+  ASSERT_TRUE(checkpointer.start(db.writer.get(), db.path, &why, 16, 100000)) << why;
+  db.insertRows(200);
+  // The thread copies what the log holds into the database file.
+  for (int i = 0; i < 200 && db.size() < before + 150 * 3000; ++i) std::this_thread::sleep_for(5ms);
+  checkpointer.stop();
+  EXPECT_GT(checkpointer.checkpoints(), 0u);
+  EXPECT_EQ(checkpointer.failures(), 0u);
+  EXPECT_EQ(checkpointer.forced(), 0u);
+  EXPECT_GE(db.size(), before + 150 * 3000);
+}
+
+TEST(WalCheckpointer, TheWriterCheckpointsItselfPastTheLimit) {
+  TempDir dir("wal_limit");
+  WalDb db(dir);
+  sql::WalCheckpointer checkpointer;
+  std::string why;
+  ASSERT_TRUE(checkpointer.start(db.writer.get(), db.path, &why, 8, 40)) << why;
+  // A reader holding its snapshot keeps every later frame in the log, so the log passes the
+  // limit and the writer's own (RESTART) checkpoint is tried: it waits for the reader, in vain.
+  sqlite3_busy_timeout(db.writer.get(), 1);
+  sql::Connection reader = sql::openConnection(db.path, SQLITE_OPEN_READONLY, nullptr);
+  ASSERT_TRUE(reader);
+  ASSERT_EQ(sqlite3_exec(reader.get(), "BEGIN; SELECT count(*) FROM t", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  db.insertRows(60);
+  EXPECT_GT(checkpointer.forced(), 0u);
+  sqlite3_exec(reader.get(), "COMMIT", nullptr, nullptr, nullptr);
+  checkpointer.stop();
+  // Every row is there, whatever the checkpoints did.
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.writer.get(), "SELECT count(*) FROM t", -1, &s, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 60);
+  sqlite3_finalize(s);
 }
 
 } // namespace
