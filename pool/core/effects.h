@@ -2,12 +2,13 @@
 /// What the consensus core asks of the world, in order. The layer above applies the effects in
 /// the order given: a PersistSafety (and a StoreBlock) is durable (fdatasync) before any Send or
 /// Broadcast after it, which is how a restarted replica never signs two conflicting votes. A
-/// CommitBlock is written before the Reply effects that follow it (it survives the process's
-/// crash) and durable with the next PersistSafety; it need not be durable sooner for nothing
-/// acknowledged to be lost: a block is committed once a quorum voted for its child, and those
-/// n-f voters had each made the block, and a certificate of it, durable before voting (the
-/// two-chain rule's own argument). Every later certificate extends it, so a replica that loses
-/// its CommitBlock in a power cut commits the same block at the same height again.
+/// CommitBlock and a StoreCheckpoint hold back nothing: the layer above may write them later,
+/// in order with the other durable effects (the daemon writes them with the next vote's
+/// transaction, or soon after when none comes). Nothing acknowledged is lost meanwhile: a block
+/// is committed once a quorum voted for its child, and those n-f voters had each made a
+/// certificate of the block durable before voting, as the block's own voters had the block
+/// (the two-chain rule's own argument). Every later certificate extends it, so a replica that
+/// loses its CommitBlock in a crash commits the same block at the same height again.
 /// The one exception is a message marked Leave::Early, which depends on nothing durable and may
 /// leave before the durable effects of its batch (the daemon sends it while it writes).
 #pragma once
@@ -80,6 +81,16 @@ struct StoreCheckpoint {
 
 using Effect = std::variant<SendTo, Broadcast, ReplyTo, PersistSafety, StoreBlock, CommitBlock,
                             StoreCheckpoint>;
+
+/// What a store keeps: PersistSafety, StoreBlock, CommitBlock, StoreCheckpoint.
+inline bool isDurable(const Effect& e) {
+  return std::holds_alternative<PersistSafety>(e) || std::holds_alternative<StoreBlock>(e) ||
+         std::holds_alternative<CommitBlock>(e) || std::holds_alternative<StoreCheckpoint>(e);
+}
+/// What must be durable (fsynced) before the messages after it leave: what a vote relies on.
+inline bool holdsBackMessages(const Effect& e) {
+  return std::holds_alternative<PersistSafety>(e) || std::holds_alternative<StoreBlock>(e);
+}
 
 /// A committed block as the chain keeps it: with the proof of its commit (the child and the
 /// child's certificate of the CommitBlock that committed it; for a block committed with later

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -108,6 +109,7 @@ std::unique_ptr<ReplicaDaemon> ReplicaDaemon::open(const ReplicaConfig& config,
 }
 
 ReplicaDaemon::~ReplicaDaemon() {
+  if (store_ && !stop_) writeKept();
   if (node_) node_->close();
 }
 
@@ -154,17 +156,42 @@ void ReplicaDaemon::onTransportEvent(const core::TransportEvent& e) {
 void ReplicaDaemon::flush() {
   std::vector<Effect> effects = replica_->takeEffects();
   if (effects.empty()) return;
-  // What depends on nothing durable leaves first, so that the peers work while we write; then
-  // the durable effects (one transaction), then the messages that depend on them.
+  // What depends on nothing durable leaves first, so that the peers work while we write.
   send(effects, Leave::Early);
+  if (std::any_of(effects.begin(), effects.end(), holdsBackMessages)) {
+    // What a vote relies on: durable before the messages after it, in one transaction with the
+    // commits kept since the last one (first: the order is the core's).
+    effects.insert(effects.begin(), std::make_move_iterator(kept_.begin()),
+                   std::make_move_iterator(kept_.end()));
+    kept_.clear();
+    if (!write(effects)) return;
+  } else {
+    // Commits and checkpoints hold nothing back (effects.h): kept for the next vote's write.
+    for (Effect& e : effects) {
+      if (!isDurable(e)) continue;
+      if (kept_.empty()) keptSince_ = Clock::now();
+      kept_.push_back(std::move(e));
+    }
+  }
+  send(effects, Leave::Ordered);
+}
+
+bool ReplicaDaemon::write(const std::vector<Effect>& effects) {
   std::string error;
   if (!store_->applyDurable(effects, &error)) {
     failure_ = "the store cannot write: " + error;
     stop_ = true;
-    return;
+    return false;
   }
   ++stats_.storeBatches;
-  send(effects, Leave::Ordered);
+  return true;
+}
+
+void ReplicaDaemon::writeKept() {
+  if (kept_.empty()) return;
+  std::vector<Effect> kept = std::move(kept_);
+  kept_.clear();
+  write(kept);
 }
 
 /// The messages among `effects` that leave at `leave`, together: a client's many replies, a
@@ -194,6 +221,8 @@ void ReplicaDaemon::send(std::vector<Effect>& effects, Leave leave) {
 
 void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   auto next = replica_->nextTimer();
+  // Kept commits are written at the latest kKeepCommits after the first of them.
+  if (!kept_.empty()) next = std::min(next.value_or(Time::max()), keptSince_ + kKeepCommits);
   auto wait = maxWait;
   if (next) {
     auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
@@ -215,6 +244,7 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   Time now = Clock::now();
   if (auto due = replica_->nextTimer(); due && now >= *due) replica_->onTimer(now);
   flush();
+  if (!kept_.empty() && Clock::now() >= keptSince_ + kKeepCommits) writeKept();
 }
 
 void ReplicaDaemon::run(bool stopOnSignal) {
@@ -226,6 +256,7 @@ void ReplicaDaemon::run(bool stopOnSignal) {
   }
   while (!stop_ && !(stopOnSignal && signalled)) loopOnce(std::chrono::milliseconds(50));
   flush();
+  writeKept();
   node_->close();
   node_->runFor(std::chrono::milliseconds(100)); // the CLOSEs go out
   if (stopOnSignal) {
@@ -239,6 +270,7 @@ void ReplicaDaemon::runFor(std::chrono::milliseconds span) {
   while (!stop_ && Clock::now() < end)
     loopOnce(std::min(std::chrono::milliseconds(20),
                       std::chrono::ceil<std::chrono::milliseconds>(end - Clock::now())));
+  writeKept(); // what the caller reads next is all written
 }
 
 } // namespace flo::pool

@@ -69,6 +69,9 @@ private:
   void onTransportEvent(const core::TransportEvent& e);
   void flush();
   void send(std::vector<Effect>& effects, Leave leave);
+  /// Applies durable effects in one transaction; false (and the loop stops) when it cannot.
+  bool write(const std::vector<Effect>& effects);
+  void writeKept();
 
   Genesis genesis_;
   ReplicaIndex index_ = 0;
@@ -84,6 +87,11 @@ private:
   std::map<std::string, ClientId, std::less<>> clientByDid_;
   std::map<ClientId, Client> clients_;
   ClientId nextClient_ = 1;
+  /// Commits and checkpoints not written yet (they hold back no message): written with the next
+  /// vote's transaction, or kKeepCommits after the first of them, or when the loop ends.
+  std::vector<Effect> kept_;
+  Time keptSince_{};
+  static constexpr std::chrono::milliseconds kKeepCommits{20};
   std::atomic<bool> stop_{false};
   std::string failure_;
   DaemonStats stats_;

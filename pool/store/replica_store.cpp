@@ -57,16 +57,6 @@ CREATE TABLE checkpoints(
 );
 )sql";
 
-bool isDurable(const Effect& e) {
-  return std::holds_alternative<PersistSafety>(e) || std::holds_alternative<StoreBlock>(e) ||
-         std::holds_alternative<CommitBlock>(e) || std::holds_alternative<StoreCheckpoint>(e);
-}
-
-/// What a vote or timeout relies on: on disk (fsynced) before the message leaves.
-bool guardsAVote(const Effect& e) {
-  return std::holds_alternative<PersistSafety>(e) || std::holds_alternative<StoreBlock>(e);
-}
-
 /// The one integer a statement answers (a pragma, a count); nullopt when it fails.
 std::optional<std::int64_t> oneInteger(sqlite3* db, const char* text) {
   sql::Statement s;
@@ -322,8 +312,8 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
   sqlite3* c = db_->get();
   // An fsync only for what a vote relies on; a commit alone is written, and made durable by
   // the next fsync (see the file comment).
-  const bool sync =
-      std::any_of(effects.begin(), effects.end(), [](const Effect* e) { return guardsAVote(*e); });
+  const bool sync = std::any_of(effects.begin(), effects.end(),
+                                [](const Effect* e) { return holdsBackMessages(*e); });
   if (sync != db_->syncIsFull) {
     sql::Use pragma(sync ? db_->syncFull : db_->syncNormal);
     if (!pragma.run()) return fail(error, sql::errorOf(c, path_ + ": cannot set synchronous"));
