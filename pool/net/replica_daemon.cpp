@@ -135,7 +135,8 @@ void ReplicaDaemon::onDelivery(const core::Delivery& d) {
     }
   }
   clients_[it->second] = {d.did, d.from}; // answered where it last wrote from
-  replica_->onClientMessage(it->second, *m, now);
+  // Taken after the replicas' messages of this turn (see loopOnce).
+  fromClients_.push_back({it->second, std::move(*m)});
 }
 
 /// Sessions with other replicas coming and going are worth a line in the log (a replica that
@@ -236,14 +237,24 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   Time waitEnd = next ? std::min(*next, Clock::now() + wait) : Clock::now() + wait;
   node_->runUntil(
       [&] {
-        if (replica_->hasEffects() || stop_ || signalled) return true;
+        if (replica_->hasEffects() || !fromClients_.empty() || stop_ || signalled) return true;
         auto t = replica_->nextTimer();
         return t && *t < waitEnd;
       },
       wait);
   Time now = Clock::now();
   if (auto due = replica_->nextTimer(); due && now >= *due) replica_->onTimer(now);
+  // The replicas' messages of this turn were handled as they came; what they caused (a
+  // proposal, a vote, a certificate's commits) leaves now, before the clients' messages of the
+  // same turn are taken: each submission costs a signature check, and a batch of them must not
+  // hold back the round every client is waiting on.
   flush();
+  if (!fromClients_.empty()) {
+    std::vector<std::pair<ClientId, Message>> batch = std::move(fromClients_);
+    fromClients_.clear();
+    for (auto& [client, message] : batch) replica_->onClientMessage(client, message, Clock::now());
+    flush();
+  }
   if (!kept_.empty() && Clock::now() >= keptSince_ + kKeepCommits) writeKept();
 }
 
