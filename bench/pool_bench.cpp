@@ -317,6 +317,7 @@ public:
     f.clientCpuSeconds = std::max(0.0, clientEnd - clientStart);
     f.clientRetransmissions = netEnd.retransmissions - netStart.retransmissions;
     f.clientRtos = netEnd.rtoExpirations - netStart.rtoExpirations;
+    f.clientSpuriousRtos = netEnd.spuriousRtos - netStart.spuriousRtos;
     f.clientPacketsLost = netEnd.packetsLost - netStart.packetsLost;
     f.clientTailProbes = netEnd.tailProbes - netStart.tailProbes;
     f.clientPacketsOut = netEnd.packetsOut - netStart.packetsOut;
@@ -551,10 +552,10 @@ void printPhase(std::ostream& out, const LoadFigures& f, const std::string& note
                          ? fmt::format(" ({} refused, {} without outcome)", f.refused, f.lost)
                          : "")
       << (f.clientRetransmissions > 0
-              ? fmt::format("             client transport: {} segments sent again ({} RTOs, {} "
-                            "packets deemed lost, {} tail probes)\n",
-                            f.clientRetransmissions, f.clientRtos, f.clientPacketsLost,
-                            f.clientTailProbes)
+              ? fmt::format("             client transport: {} segments sent again ({} RTOs of "
+                            "which {} undone as late, {} packets deemed lost, {} tail probes)\n",
+                            f.clientRetransmissions, f.clientRtos, f.clientSpuriousRtos,
+                            f.clientPacketsLost, f.clientTailProbes)
               : "")
       << std::flush;
 }
@@ -766,6 +767,7 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
       t.committed > 0 ? double(t.clientPacketsIn) / (t.txPerS * t.window) : 0;
   j["client_retransmissions"] = t.clientRetransmissions + l.clientRetransmissions;
   j["client_rtos"] = t.clientRtos + l.clientRtos;
+  j["client_rtos_undone"] = t.clientSpuriousRtos + l.clientSpuriousRtos;
   j["client_packets_deemed_lost"] = t.clientPacketsLost + l.clientPacketsLost;
   j["client_tail_probes"] = t.clientTailProbes + l.clientTailProbes;
   j["tx_per_block_at_half"] = l.txPerBlock();

@@ -120,7 +120,7 @@ struct LoadFigures {
   /// The client's transport during the window: datagrams, segments sent again, and why (RTOs,
   /// packets deemed lost from ACK ranges or the loss timer, tail loss probes).
   std::uint64_t clientPacketsOut = 0, clientPacketsIn = 0, clientRetransmissions = 0;
-  std::uint64_t clientRtos = 0, clientPacketsLost = 0, clientTailProbes = 0;
+  std::uint64_t clientRtos = 0, clientSpuriousRtos = 0, clientPacketsLost = 0, clientTailProbes = 0;
   std::uint64_t blocks = 0;       ///< committed during the whole phase (warm-up and drain)
   std::size_t phaseCommitted = 0; ///< transactions committed during the whole phase
   bool sustained = false;         ///< the ramp's criteria held

@@ -197,9 +197,10 @@ struct TransportMetrics {
   std::array<std::uint64_t, kDropReasons> dropped{};
   std::uint64_t retransmissions = 0; ///< segments sent again
   std::uint64_t rtoExpirations = 0, congestionEvents = 0, handshakes = 0;
-  std::uint64_t packetsLost = 0; ///< deemed lost from ACK ranges or the loss timer (not RTOs)
-  std::uint64_t tailProbes = 0;  ///< tail loss probe timeouts (two probe packets each)
-  std::uint64_t ackOnly = 0;     ///< datagrams sent that carry only an ACK
+  std::uint64_t packetsLost = 0;  ///< deemed lost from ACK ranges or the loss timer (not RTOs)
+  std::uint64_t tailProbes = 0;   ///< tail loss probe timeouts (two probe packets each)
+  std::uint64_t spuriousRtos = 0; ///< timeouts undone: the packet had arrived, its ACK was late
+  std::uint64_t ackOnly = 0;      ///< datagrams sent that carry only an ACK
   std::uint64_t droppedFor(DropReason r) const { return dropped[std::size_t(r)]; }
   std::uint64_t droppedTotal() const;
 };

@@ -75,6 +75,25 @@ void Recovery::declareLost(std::map<std::uint64_t, SentPacket>::iterator it, Lis
 }
 
 void Recovery::onAck(const std::vector<wire::AckRange>& ranges, Time now, Listener& listener) {
+  if (rtoUndo_) {
+    // The packet a timeout declared lost, acknowledged: it was late, not lost. A later packet
+    // acknowledged without it: it was lost (or its range no longer reported), keep the cut.
+    bool arrived = false, later = false;
+    for (const wire::AckRange& r : ranges) {
+      arrived = arrived || (r.first <= rtoUndo_->pn && rtoUndo_->pn <= r.last);
+      later = later || r.last > rtoUndo_->pn;
+    }
+    if (arrived) {
+      cwnd_ = std::max(cwnd_, rtoUndo_->cwnd);
+      ssthresh_ = rtoUndo_->ssthresh;
+      recoveryStart_ = rtoUndo_->recoveryStart;
+      backoff_ = 0;
+      ++metrics_.spuriousRtos;
+      rtoUndo_.reset();
+    } else if (later) {
+      rtoUndo_.reset();
+    }
+  }
   std::optional<std::uint64_t> largestNew;
   Time largestSent{};
   for (const wire::AckRange& r : ranges) {
@@ -178,6 +197,7 @@ bool Recovery::onTimer(Time now, Listener& listener) {
       // 5681), and ssthresh halves once per loss episode.
       ++metrics_.rtoExpirations;
       auto oldest = sent_.begin();
+      if (!rtoUndo_) rtoUndo_ = RtoUndo{oldest->first, cwnd_, ssthresh_, recoveryStart_};
       if (oldest->second.sent > recoveryStart_) ssthresh_ = std::max(config_.minCwnd, cwnd_ / 2);
       cwnd_ = config_.minCwnd;
       recoveryStart_ = now;

@@ -11,7 +11,10 @@
 /// window (AIMD, in packets) halves once per loss episode. With no ACK for two smoothed RTTs,
 /// a tail loss probe (RFC 8985) lets two packets out beyond the window. The retransmission
 /// timer (RFC 6298, at least minRto) is the last resort: on expiry only the earliest packet is
-/// lost, the timer doubles, and the window falls to minCwnd. Pacing (RFC 9002 §7.7): data
+/// lost, the timer doubles, and the window falls to minCwnd. When an ACK then shows that very
+/// packet arrived (its number, not its retransmission's: numbers are never reused), the timeout
+/// was spurious, only late: the window and ssthresh go back to what they were (the Eifel
+/// response, RFC 4015), as on a peer that was merely slow to run. Pacing (RFC 9002 §7.7): data
 /// packets leave at 1.25 × cwnd per smoothed RTT after a burst of paceBurst, or a
 /// millisecond's worth at that pace if more.
 #pragma once
@@ -121,6 +124,14 @@ private:
   std::optional<Time> paceAt_; ///< when the pace lets the next data packet out
   unsigned probes_ = 0;        ///< probe packets to send now, beyond the window
   unsigned tailProbes_ = 0;    ///< tail probe timeouts since the last ACK of new data
+  /// What the first retransmission timeout of an episode changed, until an ACK shows whether
+  /// the packet it declared lost had arrived after all.
+  struct RtoUndo {
+    std::uint64_t pn = 0;
+    double cwnd = 0, ssthresh = 0;
+    Time recoveryStart{};
+  };
+  std::optional<RtoUndo> rtoUndo_;
 };
 
 } // namespace flo::core

@@ -125,6 +125,43 @@ TEST(TransportRecovery, TailProbeThenRetransmissionTimeoutsBackOffUntilDead) {
   EXPECT_EQ(t.r->cwnd(), t.config.minCwnd);
 }
 
+/// A timeout fires, then the ACK for the very packet it declared lost arrives: the peer was slow,
+/// not the network lossy, and the window goes back to what it was. An ACK that names a later
+/// packet but not that one leaves the cut in place.
+TEST(TransportRecovery, ASpuriousTimeoutIsUndoneByTheLateAckOfItsPacket) {
+  for (bool late : {true, false}) {
+    Timeline t;
+    Fates f;
+    for (std::size_t i = 0; i < 8; ++i) t.send(i);
+    t.now += 4ms;
+    t.r->onAck({{0, 7}}, t.now, f); // an RTT, and the window grows
+    double grown = t.r->cwnd();
+    ASSERT_GT(grown, t.config.minCwnd);
+    std::uint64_t pn = t.send(100);
+    t.send(101);
+    // No ACK until the retransmission timer: the window falls to minCwnd.
+    while (t.metrics.rtoExpirations == 0) {
+      auto at = t.r->nextTimer();
+      ASSERT_TRUE(at);
+      t.now = *at;
+      ASSERT_TRUE(t.r->onTimer(t.now, f));
+    }
+    EXPECT_EQ(f.lostLabels, std::vector<std::size_t>{100});
+    EXPECT_EQ(t.r->cwnd(), t.config.minCwnd);
+    std::uint64_t retransmission = t.send(100);
+    t.now += 1ms;
+    if (late) {
+      t.r->onAck({{pn, pn + 1}}, t.now, f); // the original arrived after all
+      EXPECT_EQ(t.metrics.spuriousRtos, 1u);
+      EXPECT_GE(t.r->cwnd(), grown) << "the window is back";
+    } else {
+      t.r->onAck({{pn + 1, pn + 1}, {retransmission, retransmission}}, t.now, f);
+      EXPECT_EQ(t.metrics.spuriousRtos, 0u);
+      EXPECT_LT(t.r->cwnd(), grown) << "lost: the cut stays";
+    }
+  }
+}
+
 TEST(TransportRecovery, PacingHoldsABurstToTheRate) {
   Timeline t;
   t.send(0);
