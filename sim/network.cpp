@@ -109,6 +109,8 @@ void Network::restart(NodeId id) {
   slot.node.reset(); // the old state goes before the new is made (it may hold shared things)
   slot.node = make(id);
   slots_[id].up = true;
+  // What a node says as it starts leaves at once, as a process's first loop turn sends it.
+  for (auto& d : slots_[id].node->takeOutgoing()) route(id, std::move(d));
 }
 
 void Network::setDefaultLink(LinkConfig config) {

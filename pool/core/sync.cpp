@@ -126,7 +126,11 @@ void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now)
   tipQc_ = last.qc;
   processQc(last.qc, now);
   processQc(*r.childQc, now);
-  if (behind()) requestSync(from, now); // more where those came from
+  // More where those came from, asked even when we do not know of more: blocks we stored before
+  // a restart may link the proof's certificate to our new tip and so hide how far ahead the
+  // peer is (we would then sit behind in an idle pool). A peer with nothing above our tip does
+  // not answer, which ends this.
+  requestSync(from, now);
   retryAwaitingParent(now);
 }
 

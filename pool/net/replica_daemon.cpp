@@ -122,6 +122,8 @@ void ReplicaDaemon::onDelivery(const core::Delivery& d) {
   }
   Time now = Clock::now();
   if (auto r = replicaByDid_.find(d.did); r != replicaByDid_.end()) {
+    // A peer catching up is answered from the store: it must hold every commit made.
+    if (std::holds_alternative<SyncRequest>(*m)) writeKept();
     replica_->onReplicaMessage(r->second, *m, now);
     return;
   }

@@ -86,5 +86,34 @@ TEST(PoolCluster, AForgedCertificateForAVerifiedBlockIsRefused) {
   EXPECT_EQ(r.metrics().staleMessages, stale + 1);
 }
 
+/// A replica killed while it held certified blocks above its committed tip comes back to an idle
+/// pool that went further. The first proof its peers send it certifies a block it had stored,
+/// which must not make it believe it has caught up: with nothing new to order, nothing else
+/// would tell it (net.pool_processes restart-leader-kill found this).
+TEST(PoolCluster, ARestartedReplicaCatchesUpPastTheBlocksItStored) {
+  for (std::uint64_t seed : {4, 5, 6}) {
+    ClusterOptions o;
+    o.seed = seed;
+    Cluster c(o);
+    for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10);
+    ASSERT_TRUE(c.runUntil(
+        [&] {
+          const Replica& r = c.replica(3);
+          return r.committedHeight() > 0 && r.safety().highQc.height > r.committedHeight();
+        },
+        10000ms))
+        << describe(c);
+    c.crash(3);
+    for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10, {0, 1, 2});
+    ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << describe(c);
+    c.runFor(1000ms); // idle
+    c.restart(3);
+    c.runFor(3000ms); // still idle: no transaction, no timeout
+    EXPECT_EQ(c.replica(3).committedHeight(), c.replica(0).committedHeight())
+        << "seed " << seed << "\n"
+        << describe(c);
+  }
+}
+
 } // namespace
 } // namespace flo::pool
