@@ -110,7 +110,7 @@ void Network::restart(NodeId id) {
   slot.node = make(id);
   slots_[id].up = true;
   // What a node says as it starts leaves at once, as a process's first loop turn sends it.
-  for (auto& d : slots_[id].node->takeOutgoing()) route(id, std::move(d));
+  sendOutgoing(id);
 }
 
 void Network::setDefaultLink(LinkConfig config) {
@@ -211,8 +211,12 @@ void Network::note(std::string text) {
 void Network::flush() {
   for (NodeId id = 0; id < slots_.size(); ++id) {
     if (!slots_[id].up) continue;
-    for (auto& d : slots_[id].node->takeOutgoing()) route(id, std::move(d));
+    sendOutgoing(id);
   }
+}
+
+void Network::sendOutgoing(NodeId id) {
+  for (auto& d : slots_[id].node->takeOutgoing()) route(id, std::move(d));
 }
 
 Rng& Network::linkRng(NodeId from, NodeId to) {

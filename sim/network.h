@@ -203,6 +203,8 @@ private:
 
   std::unique_ptr<Node> make(NodeId id);
   void route(NodeId from, core::Datagram datagram);
+  /// Sends what node `id` wants to send now.
+  void sendOutgoing(NodeId id);
   void deliver(const core::Address& from, std::optional<NodeId> sender, NodeId to,
                const core::Bytes& bytes);
   void drop(const core::Address& from, const core::Address& to, const core::Bytes& bytes,

@@ -44,11 +44,10 @@ enum class Leave : std::uint8_t { Ordered, Early };
 struct SendTo {
   ReplicaIndex to = 0;
   Message message;
-  Leave leave = Leave::Ordered;
 };
 struct Broadcast { ///< to every other replica
   Message message;
-  Leave leave = Leave::Ordered;
+  Leave leave = Leave::Ordered; ///< (proposals and certificates: Early)
 };
 struct ReplyTo {
   ClientId client = 0;

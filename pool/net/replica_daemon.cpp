@@ -202,7 +202,7 @@ void ReplicaDaemon::writeKept() {
 void ReplicaDaemon::send(std::vector<Effect>& effects, Leave leave) {
   node_->cork();
   for (Effect& e : effects) {
-    if (auto* s = std::get_if<SendTo>(&e); s && s->leave == leave) {
+    if (auto* s = std::get_if<SendTo>(&e); s && leave == Leave::Ordered) {
       node_->send(replicaAddress_[s->to], genesis_.replicas[s->to].did, encodeMessage(s->message));
       ++stats_.messagesOut;
     } else if (auto* b = std::get_if<Broadcast>(&e); b && b->leave == leave) {

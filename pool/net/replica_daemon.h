@@ -90,10 +90,10 @@ private:
   /// Commits and checkpoints not written yet (they hold back no message): written with the next
   /// vote's transaction, or kKeepCommits after the first of them, or when the loop ends.
   std::vector<Effect> kept_;
-  /// Clients' messages delivered in this loop turn, taken after the replicas' (loopOnce).
-  std::vector<std::pair<ClientId, Message>> fromClients_;
   Time keptSince_{};
   static constexpr std::chrono::milliseconds kKeepCommits{20};
+  /// Clients' messages delivered in this loop turn, taken after the replicas' (loopOnce).
+  std::vector<std::pair<ClientId, Message>> fromClients_;
   std::atomic<bool> stop_{false};
   std::string failure_;
   DaemonStats stats_;

@@ -3,7 +3,6 @@
 #include "pool/store/wal_checkpointer.h"
 
 #include "core/check.h"
-#include "pool/store/sqlite.h"
 
 namespace flo::pool::sql {
 
@@ -19,7 +18,7 @@ bool WalCheckpointer::start(sqlite3* writer, const std::string& path, std::strin
     return false;
   }
   writer_ = writer;
-  own_ = own.release();
+  own_ = std::move(own);
   threshold_ = threshold;
   limit_ = limit;
   sqlite3_wal_autocheckpoint(writer_, 0);
@@ -36,8 +35,7 @@ void WalCheckpointer::stop() {
   }
   wake_.notify_one();
   thread_.join();
-  sqlite3_close_v2(own_);
-  own_ = nullptr;
+  own_.reset();
   sqlite3_wal_autocheckpoint(writer_, threshold_); // also replaces our hook
   writer_ = nullptr;
 }
@@ -77,7 +75,8 @@ void WalCheckpointer::run() {
     if (stopping_) return;
     wanted_ = false;
     lock.unlock();
-    int rc = sqlite3_wal_checkpoint_v2(own_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    int rc =
+        sqlite3_wal_checkpoint_v2(own_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     lock.lock();
     ++checkpoints_;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) ++failures_; // busy: another is under way

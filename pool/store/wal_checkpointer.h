@@ -14,7 +14,7 @@
 /// bounded. Nothing of durability depends on checkpoints: committed transactions are in the WAL.
 #pragma once
 
-#include <sqlite3.h>
+#include "pool/store/sqlite.h"
 
 #include <condition_variable>
 #include <cstdint>
@@ -50,7 +50,7 @@ private:
   void run();
 
   sqlite3* writer_ = nullptr;
-  sqlite3* own_ = nullptr; ///< the thread's connection
+  Connection own_; ///< the thread's connection
   int threshold_ = kThreshold, limit_ = kLimit;
   std::thread thread_;
   mutable std::mutex mutex_;
