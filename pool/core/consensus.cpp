@@ -313,11 +313,17 @@ void Replica::maybePropose(Time now) {
   for (const BlockEntry* e : *path) inPath += e->txs.size();
   bool carry = inPath > 0 || (tipHasTxs_ && safety_.highQc.round == tree_.tip().round + 1);
   if (mempool_.size() <= inPath && !carry) return;
-  // (A flush time of 0 arms no timer: the partial block goes now.)
+  // A partial block waits until its oldest transaction has waited the flush time, counted from
+  // its admission, not from the certificate that lets us propose: what came while the last
+  // block was being certified has waited a round already. (A flush time of 0 arms no timer:
+  // the partial block goes now.)
   if (mempool_.size() < inPath + genesis_.params.maxBlockTxs && !flushDue_ &&
       mempool_.size() > inPath && genesis_.params.flushMicros > 0) {
-    if (!flushAt_) flushAt_ = now + std::chrono::microseconds(genesis_.params.flushMicros);
-    return; // the flush timer (onTimer) lets a partial block go
+    Time due = waitingSince_.value_or(now) + std::chrono::microseconds(genesis_.params.flushMicros);
+    if (now < due) {
+      flushAt_ = due;
+      return; // the flush timer (onTimer) lets a partial block go
+    }
   }
   std::set<Digest> exclude;
   std::map<AccountId, std::uint64_t> nextNonce;
@@ -340,6 +346,9 @@ void Replica::maybePropose(Time now) {
   pending = pending || carry;
   if (picked.empty() && !pending) return;
   flushAt_.reset();
+  // What this block leaves in the pool has waited since now at least.
+  waitingSince_.reset();
+  if (mempool_.size() > inPath + picked.size()) waitingSince_ = now;
 
   Proposal p;
   BlockHeader& h = p.header;

@@ -197,7 +197,10 @@ void Replica::onSubmit(ClientId client, const Submit& s, Time now) {
       if (std::find(waiting.begin(), waiting.end(), client) == waiting.end())
         waiting.push_back(client);
     }
-    if (a == Mempool::Admit::Added) maybePropose(now);
+    if (a == Mempool::Admit::Added) {
+      if (!waitingSince_) waitingSince_ = now;
+      maybePropose(now);
+    }
     return;
   }
   ++metrics_.refusedTxs;

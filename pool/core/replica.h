@@ -193,8 +193,11 @@ private:
   std::optional<TimeoutCert> lastTc_; ///< the TC that opened the current round, if one did
   unsigned consecutiveTimeouts_ = 0;
   std::optional<Time> roundDeadline_;
-  std::optional<Time> flushAt_;     ///< the leader proposes a partial block then
-  bool flushDue_ = false;           ///< inside onTimer, when the flush timer ran out
+  std::optional<Time> flushAt_; ///< the leader proposes a partial block then
+  bool flushDue_ = false;       ///< inside onTimer, when the flush timer ran out
+  /// When the oldest transaction admitted since our last proposal came (the flush time counts
+  /// from it); the proposal's time when that proposal left transactions behind.
+  std::optional<Time> waitingSince_;
   std::uint64_t proposedRound_ = 0; ///< the last round this replica proposed in
   /// Votes collected (every replica collects them): by round, by block, by voter.
   std::map<std::uint64_t, std::map<Digest, std::map<ReplicaIndex, Vote>>> votes_;

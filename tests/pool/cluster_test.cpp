@@ -115,5 +115,36 @@ TEST(PoolCluster, ARestartedReplicaCatchesUpPastTheBlocksItStored) {
   }
 }
 
+/// The leader's flush time counts from a transaction's arrival. One that came while the last
+/// block was being certified has waited that round already: it goes out in the next proposal
+/// as soon as the certificate forms, not a flush time after it.
+TEST(PoolCluster, ATransactionThatWaitedARoundIsProposedWithTheCertificate) {
+  ClusterOptions o;
+  o.seed = 7;
+  o.link.delay = 2000us; // a round (proposal out, votes back) takes 4 ms
+  o.link.jitter = 0us;
+  o.params.flushMicros = 1000;
+  Cluster c(o);
+  std::map<std::uint64_t, std::pair<core::Time, std::size_t>> proposals; // by round: when, txs
+  c.net().setTap([&](const core::Address&, const core::Address&, Bytes& bytes) {
+    auto m = decodeMessage(bytes.data(), bytes.size(), o.params.maxBlockTxs);
+    if (const auto* p = m ? std::get_if<ProposalMsg>(&*m) : nullptr)
+      proposals.try_emplace(p->proposal.header.round, c.net().now(), p->proposal.txs.size());
+    return true;
+  });
+  c.submitTransfer(0, 10);
+  ASSERT_TRUE(c.runUntil([&] { return !proposals.empty(); }, 1000ms)) << describe(c);
+  auto [first, firstTxs] = proposals.begin()->second;
+  EXPECT_EQ(firstTxs, 1u);
+  c.submitTransfer(1, 10); // reaches the leader 2 ms later, 2 ms before the certificate
+  ASSERT_TRUE(c.runUntil([&] { return proposals.size() >= 2; }, 1000ms)) << describe(c);
+  auto [second, secondTxs] = std::next(proposals.begin())->second;
+  EXPECT_EQ(secondTxs, 1u);
+  // One round after the first, not a round and a flush time.
+  EXPECT_LT(second - first, 4500us) << describe(c);
+  ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << describe(c);
+  expectSafe(c, allReplicas(c), 2);
+}
+
 } // namespace
 } // namespace flo::pool
