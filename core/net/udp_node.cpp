@@ -85,7 +85,7 @@ struct UdpNode::Impl {
       : endpoint(log.empty() ? Endpoint(std::move(identity), withPaths(config), systemRandom())
                              : Endpoint(std::move(identity), std::move(log), withPaths(config),
                                         systemRandom())),
-        socket(io), timer(io),
+        socket(io), timer(io), deadline(io),
         inBuffers(std::make_unique_for_overwrite<std::uint8_t[]>(kReceiveBatch * kSlot)) {
     for (std::size_t i = 0; i < kReceiveBatch; ++i) {
       inIov[i] = {inBuffers.get() + i * kSlot, kSlot};
@@ -101,7 +101,8 @@ struct UdpNode::Impl {
   Endpoint endpoint;
   udp::socket socket;
   asio::steady_timer timer;
-  bool gso = false; // the kernel segments a message into datagrams (UDP_SEGMENT)
+  asio::steady_timer deadline; // wakes runUntil at its deadline (epoll_wait counts whole ms)
+  bool gso = false;            // the kernel segments a message into datagrams (UDP_SEGMENT)
   // The last peer seen each way, so a burst to or from one peer parses no address text.
   udp::endpoint lastSender;
   Address lastFrom;
@@ -458,7 +459,7 @@ struct Loop {
 };
 } // namespace
 
-bool UdpNode::runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+bool UdpNode::runUntil(const std::function<bool()>& done, Clock::duration timeout) {
   Impl& s = *impl_;
   Loop loop{s, onDelivery_, onEvent_, tap_};
   auto deadline = Clock::now() + timeout;
@@ -466,6 +467,8 @@ bool UdpNode::runUntil(const std::function<bool()>& done, std::chrono::milliseco
   loop.flush();
   loop.receive();
   loop.armTimer();
+  s.deadline.expires_at(deadline);
+  s.deadline.async_wait([](const boost::system::error_code&) {});
   bool ok = done && done();
   while (!ok && Clock::now() < deadline) {
     s.progressed = false;
@@ -476,13 +479,14 @@ bool UdpNode::runUntil(const std::function<bool()>& done, std::chrono::milliseco
   // fired does its work), but start no new wait and read nothing more.
   loop.stopping = true;
   s.timer.cancel();
+  s.deadline.cancel();
   s.socket.cancel();
   s.io.restart();
   s.io.poll();
   return ok;
 }
 
-void UdpNode::runFor(std::chrono::milliseconds timeout) {
+void UdpNode::runFor(Clock::duration timeout) {
   runUntil({}, timeout);
 }
 

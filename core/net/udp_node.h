@@ -48,9 +48,9 @@ public:
 
   /// Runs the loop until `done()` holds (checked after every event) or `timeout` passes.
   /// Returns whether `done()` held.
-  bool runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+  bool runUntil(const std::function<bool()>& done, std::chrono::steady_clock::duration timeout);
   /// Runs until `timeout` passes (a server loop in slices).
-  void runFor(std::chrono::milliseconds timeout);
+  void runFor(std::chrono::steady_clock::duration timeout);
 
   void onDelivery(std::function<void(const Delivery&)> f) { onDelivery_ = std::move(f); }
   void onEvent(std::function<void(const TransportEvent&)> f) { onEvent_ = std::move(f); }

@@ -226,12 +226,12 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   auto next = replica_->nextTimer();
   // Kept commits are written at the latest kKeepCommits after the first of them.
   if (!kept_.empty()) next = std::min(next.value_or(Time::max()), keptSince_ + kKeepCommits);
-  auto wait = maxWait;
+  Clock::duration wait = maxWait;
   if (next) {
-    auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now());
-    // Never 0 ms for the same timer twice: onTimer leaves every timer it ran ahead of `now`
-    // (Replica checks it), so a loop that waited 0 ms acts on the timer and moves on.
-    wait = std::clamp(until, std::chrono::milliseconds(0), maxWait);
+    // To the timer itself, not to the next whole millisecond: the leader's flush timer is
+    // 200 us. Never 0 for the same timer twice: onTimer leaves every timer it ran ahead of
+    // `now` (Replica checks it), so a loop that waited 0 acts on the timer and moves on.
+    wait = std::clamp<Clock::duration>(*next - Clock::now(), Clock::duration::zero(), maxWait);
   }
   // A message may arm a timer sooner than the one this wait was computed for (the leader's
   // flush timer, armed by a submission that makes no effect yet): stop waiting for it then,
