@@ -146,5 +146,36 @@ TEST(PoolCluster, ATransactionThatWaitedARoundIsProposedWithTheCertificate) {
   expectSafe(c, allReplicas(c), 2);
 }
 
+/// A block that would only carry the last one to its commit waits the flush time for a
+/// transaction to carry along: one that comes just after the certificate goes in it, instead of
+/// waiting a whole round behind an empty block.
+TEST(PoolCluster, AnEmptyCarrierWaitsTheFlushTimeForATransaction) {
+  ClusterOptions o;
+  o.seed = 8;
+  o.link.delay = 2000us;
+  o.link.jitter = 0us;
+  o.params.flushMicros = 2000;
+  Cluster c(o);
+  std::map<std::uint64_t, std::size_t> proposals; // by round: transactions
+  c.net().setTap([&](const core::Address&, const core::Address&, Bytes& bytes) {
+    auto m = decodeMessage(bytes.data(), bytes.size(), o.params.maxBlockTxs);
+    if (const auto* p = m ? std::get_if<ProposalMsg>(&*m) : nullptr)
+      proposals.try_emplace(p->proposal.header.round, p->proposal.txs.size());
+    return true;
+  });
+  // The first block leaves at 4 ms (2 ms to the leader, 2 ms flush), its certificate forms at
+  // 8 ms with nothing left to propose; the second transaction reaches the leader at 9 ms.
+  c.submitTransfer(0, 10);
+  ASSERT_TRUE(c.runUntil([&] { return !proposals.empty(); }, 1000ms)) << describe(c);
+  c.runFor(3ms);
+  c.submitTransfer(1, 10);
+  ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << describe(c);
+  ASSERT_GE(proposals.size(), 2u);
+  auto it = proposals.begin();
+  EXPECT_EQ(it->second, 1u);
+  EXPECT_EQ(std::next(it)->second, 1u) << "the block after the first carried nothing";
+  expectSafe(c, allReplicas(c), 2);
+}
+
 } // namespace
 } // namespace flo::pool
