@@ -313,23 +313,20 @@ void Replica::maybePropose(Time now) {
   for (const BlockEntry* e : *path) inPath += e->txs.size();
   bool carry = inPath > 0 || (tipHasTxs_ && safety_.highQc.round == tree_.tip().round + 1);
   if (mempool_.size() <= inPath && !carry) return;
-  const auto flush = std::chrono::microseconds(genesis_.params.flushMicros);
-  // A block that would only carry another to its commit waits the flush time for something
-  // to carry along: a transaction that came just after would otherwise wait a whole round.
-  if (mempool_.size() <= inPath && !flushDue_ && flush.count() > 0) {
-    if (!flushAt_) flushAt_ = now + flush;
-    return;
-  }
   // A partial block waits until its oldest transaction has waited the flush time, counted from
   // its admission, not from the certificate that lets us propose: what came while the last
-  // block was being certified has waited a round already. (A flush time of 0 arms no timer:
-  // the partial block goes now.)
+  // block was being certified has waited a round already. A block that would only carry another
+  // to its commit waits the flush time from now for something to carry along (a transaction
+  // that came just after would otherwise wait a whole round), and no longer once one comes.
+  // (A flush time of 0 arms no timer: the block goes now.)
+  const auto flush = std::chrono::microseconds(genesis_.params.flushMicros);
   if (mempool_.size() < inPath + genesis_.params.maxBlockTxs && !flushDue_ && flush.count() > 0) {
-    Time due = waitingSince_.value_or(now) + flush;
-    if (flushAt_) due = std::min(due, *flushAt_); // a carrier's wait ends no later
+    bool partial = mempool_.size() > inPath;
+    Time due = (partial ? waitingSince_.value_or(now) : now) + flush;
+    if (flushAt_) due = std::min(due, *flushAt_);
     if (now < due) {
       flushAt_ = due;
-      return; // the flush timer (onTimer) lets a partial block go
+      return; // the flush timer (onTimer) lets the block go
     }
   }
   std::set<Digest> exclude;
