@@ -105,8 +105,7 @@ struct SqliteStore::Db {
   StoreLock lock;             // released after the connection closes
   sql::Connection connection; // destroyed last: the statements below finalize first
   sql::Statement begin, commit, rollback;
-  sql::Statement syncFull, syncNormal; ///< PRAGMA synchronous, set between transactions
-  bool syncIsFull = true;
+  bool syncIsFull = true; ///< PRAGMA synchronous in force, set between transactions
   sql::Statement putSafety, getSafety;
   sql::Statement putPending, deletePending, prunePending, allPending, countPending;
   sql::Statement putBlock, getBlock, blocksFrom, getRoot, getResults;
@@ -202,8 +201,6 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
 
   const std::pair<sql::Statement*, const char*> statements[] = {
       {&db->begin, "BEGIN IMMEDIATE"},
-      {&db->syncFull, "PRAGMA synchronous=FULL"},
-      {&db->syncNormal, "PRAGMA synchronous=NORMAL"},
       {&db->commit, "COMMIT"},
       {&db->rollback, "ROLLBACK"},
       {&db->putSafety,
@@ -314,9 +311,13 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
   // the next fsync (see the file comment).
   const bool sync = std::any_of(effects.begin(), effects.end(),
                                 [](const Effect* e) { return holdsBackMessages(*e); });
+  // PRAGMA synchronous takes effect when the statement is compiled, not when it runs: a
+  // prepared copy stepped again sets nothing (from 39eea9d to e8ee5f0 the votes were written
+  // without an fsync that way). So it is compiled afresh each time it changes.
   if (sync != db_->syncIsFull) {
-    sql::Use pragma(sync ? db_->syncFull : db_->syncNormal);
-    if (!pragma.run()) return fail(error, sql::errorOf(c, path_ + ": cannot set synchronous"));
+    std::string why;
+    if (!exec(c, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", &why))
+      return fail(error, path_ + ": cannot set synchronous: " + why);
     db_->syncIsFull = sync;
   }
   {

@@ -937,6 +937,121 @@ TEST_F(StoredChain, TheLastVotedRoundNeverGoesBack) {
   EXPECT_DEATH((void)store->apply(Effect(gap)), "invariant violated");
 }
 
+// ---- what is fsynced --------------------------------------------------------------------------
+
+/// SQLite's default VFS with the syncs of every write-ahead log counted, those made on the
+/// thread that built it only (a store's checkpointer syncs the log on its own thread). The
+/// default for as long as it lives.
+class SyncCountingVfs {
+public:
+  SyncCountingVfs() : base_(sqlite3_vfs_find(nullptr)), thread_(std::this_thread::get_id()) {
+    vfs_ = *base_;
+    vfs_.zName = "flo-sync-counting";
+    vfs_.szOsFile = int(sizeof(File)) + base_->szOsFile; // ours, then the base VFS's file
+    vfs_.pAppData = this;
+    vfs_.xOpen = &SyncCountingVfs::open;
+    sqlite3_vfs_register(&vfs_, /*makeDflt=*/1);
+  }
+  ~SyncCountingVfs() { sqlite3_vfs_unregister(&vfs_); }
+  SyncCountingVfs(const SyncCountingVfs&) = delete;
+  SyncCountingVfs& operator=(const SyncCountingVfs&) = delete;
+  int walSyncs() const { return walSyncs_; }
+
+private:
+  struct File {
+    sqlite3_file file; // first: SQLite sees a File as a sqlite3_file
+    SyncCountingVfs* owner;
+    bool wal;
+    sqlite3_file* base() { return reinterpret_cast<sqlite3_file*>(this + 1); }
+  };
+  static sqlite3_file* base(sqlite3_file* f) { return reinterpret_cast<File*>(f)->base(); }
+  static const sqlite3_io_methods* of(sqlite3_file* f) { return base(f)->pMethods; }
+
+  static int open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* outFlags) {
+    auto* self = static_cast<SyncCountingVfs*>(vfs->pAppData);
+    auto* file = reinterpret_cast<File*>(f);
+    file->owner = self;
+    file->wal = (flags & SQLITE_OPEN_WAL) != 0;
+    int rc = self->base_->xOpen(self->base_, name, file->base(), flags, outFlags);
+    file->file.pMethods = file->base()->pMethods ? &kMethods : nullptr;
+    return rc;
+  }
+  static int sync(sqlite3_file* f, int flags) {
+    auto* file = reinterpret_cast<File*>(f);
+    if (file->wal && std::this_thread::get_id() == file->owner->thread_) ++file->owner->walSyncs_;
+    return of(f)->xSync(base(f), flags);
+  }
+
+  static constexpr sqlite3_io_methods kMethods = {
+      3,
+      [](sqlite3_file* f) { return of(f)->xClose(base(f)); },
+      [](sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
+        return of(f)->xRead(base(f), b, n, o);
+      },
+      [](sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
+        return of(f)->xWrite(base(f), b, n, o);
+      },
+      [](sqlite3_file* f, sqlite3_int64 n) { return of(f)->xTruncate(base(f), n); },
+      &SyncCountingVfs::sync,
+      [](sqlite3_file* f, sqlite3_int64* n) { return of(f)->xFileSize(base(f), n); },
+      [](sqlite3_file* f, int l) { return of(f)->xLock(base(f), l); },
+      [](sqlite3_file* f, int l) { return of(f)->xUnlock(base(f), l); },
+      [](sqlite3_file* f, int* r) { return of(f)->xCheckReservedLock(base(f), r); },
+      [](sqlite3_file* f, int op, void* a) { return of(f)->xFileControl(base(f), op, a); },
+      [](sqlite3_file* f) { return of(f)->xSectorSize(base(f)); },
+      [](sqlite3_file* f) { return of(f)->xDeviceCharacteristics(base(f)); },
+      [](sqlite3_file* f, int i, int n, int e, void volatile** p) {
+        return of(f)->xShmMap(base(f), i, n, e, p);
+      },
+      [](sqlite3_file* f, int o, int n, int fl) { return of(f)->xShmLock(base(f), o, n, fl); },
+      [](sqlite3_file* f) { of(f)->xShmBarrier(base(f)); },
+      [](sqlite3_file* f, int d) { return of(f)->xShmUnmap(base(f), d); },
+      [](sqlite3_file* f, sqlite3_int64 o, int n, void** p) {
+        return of(f)->xFetch(base(f), o, n, p);
+      },
+      [](sqlite3_file* f, sqlite3_int64 o, void* p) { return of(f)->xUnfetch(base(f), o, p); },
+  };
+
+  sqlite3_vfs* base_;
+  std::thread::id thread_;
+  sqlite3_vfs vfs_{};
+  int walSyncs_ = 0;
+};
+
+/// Persistence before voting (effects.h): a transaction holding what a vote relies on is
+/// fsynced before apply returns; one holding only commits is not (the next vote's makes it
+/// durable). Each kind twice over, since the store switches SQLite's synchronous level between
+/// them (a level set once and never again would pass a single round).
+TEST_F(StoredChain, AVoteIsFsyncedBeforeApplyReturnsACommitAloneIsNot) {
+  SyncCountingVfs vfs;
+  std::string why;
+  auto store = SqliteStore::open(work_.file("fresh.db"), genesis(), &why);
+  ASSERT_TRUE(store) << why;
+  SafetyState safety;
+  std::uint64_t next = 1;
+  for (int pass = 0; pass < 3; ++pass) {
+    SCOPED_TRACE("pass " + std::to_string(pass));
+    int before = vfs.walSyncs();
+    replay(*store, next, next + 2);
+    next += 3;
+    EXPECT_EQ(vfs.walSyncs(), before) << "commits alone were fsynced";
+    before = vfs.walSyncs();
+    safety.lastVotedRound = 10 * (pass + 1);
+    ASSERT_TRUE(store->apply(Effect(PersistSafety{safety}), &why)) << why;
+    EXPECT_GT(vfs.walSyncs(), before) << "a vote's safety state was not fsynced";
+    // A vote's transaction that carries commits along is fsynced too.
+    before = vfs.walSyncs();
+    const StoredBlock& b = memory().chain()[next - 1];
+    std::vector<Effect> step{CommitBlock{b.block, memory().results()[next - 1],
+                                         memory().roots()[next - 1], b.child, b.childQc},
+                             PersistSafety{safety}};
+    ++next;
+    ASSERT_TRUE(store->apply(step, &why)) << why;
+    EXPECT_GT(vfs.walSyncs(), before) << "a vote carrying commits was not fsynced";
+  }
+  EXPECT_EQ(store->tipHeight(), next - 1);
+}
+
 // ---- checkpoints beside the writer ------------------------------------------------------------
 
 /// A WAL database of the test's own, written one page-sized row per transaction.
