@@ -27,16 +27,20 @@
 /// I/O or fsync error) fails that apply and every later one: the caller must not send what came
 /// after the effects, and restarts from what the disk holds (a retried fsync proves nothing).
 ///
-/// Schema (PRAGMA application_id 0x666c6f50 "floP", user_version 1); every BLOB but the roots,
-/// ids and snapshot is a canonical record of records.h:
+/// Schema (PRAGMA application_id 0x666c6f50 "floP", user_version 2; a file of version 1 is
+/// brought to 2 when it opens); every BLOB but the roots, ids and snapshot is a canonical record
+/// of records.h:
 ///   meta(key TEXT PRIMARY KEY, value BLOB)      'chain' -> chain id, 'genesis' -> Genesis::encode
 ///   safety(id = 0, last_voted_round, state)     one row: SafetyState
-///   pending(id BLOB PRIMARY KEY, height, proposal)  blocks stored above the tip, by id
-///   blocks(height INTEGER PRIMARY KEY, id UNIQUE, block, child, child_qc, results, state_root)
+///   pending(height, id, proposal), key (height, id)
+///                                               blocks stored above the tip
+///   blocks(height INTEGER PRIMARY KEY, id, block, child, child_qc, results, state_root)
 ///                                               the committed chain, 1..tip, with commit proofs
 ///   checkpoints(height INTEGER PRIMARY KEY, state_root, signatures, snapshot)
 ///                                               stable checkpoints; the snapshot (Ledger::encode)
 ///                                               is kept for the latest only (older ones NULL)
+/// A round writes a pending block at the right edge of its table, the commit at the end of the
+/// chain, and the safety row: 3 to 5 pages.
 ///
 /// Not thread-safe: one store (one connection) per thread; other processes may read the file
 /// (verifyChain) while it is open. The store checkpoints its WAL on a thread and connection of

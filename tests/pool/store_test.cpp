@@ -720,6 +720,74 @@ TEST_F(StoredChain, OpenRefusesAnotherPoolOrAnotherFile) {
   EXPECT_EQ(header[18], 1);
 }
 
+TEST_F(StoredChain, AFileOfSchemaVersion1IsBroughtToVersion2WhenItOpens) {
+  std::string why;
+  std::optional<Restored> before;
+  std::size_t pending = 0;
+  {
+    auto store = SqliteStore::open(path_, genesis(), &why);
+    ASSERT_TRUE(store) << why;
+    before = store->tryRestore(&why);
+    ASSERT_TRUE(before) << why;
+    pending = store->pendingCount();
+  }
+  // The same rows in the tables of version 1, as a store of that version kept them.
+  auto run = [&](const char* text) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* message = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, text, nullptr, nullptr, &message), SQLITE_OK)
+        << (message ? message : "");
+    sqlite3_free(message);
+    sqlite3_close(db);
+  };
+  run(R"sql(
+BEGIN;
+CREATE TABLE p1(id BLOB PRIMARY KEY NOT NULL, height INTEGER NOT NULL, proposal BLOB NOT NULL)
+  WITHOUT ROWID;
+INSERT INTO p1 SELECT id, height, proposal FROM pending;
+DROP TABLE pending;
+ALTER TABLE p1 RENAME TO pending;
+CREATE INDEX pending_by_height ON pending(height);
+CREATE TABLE b1(height INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE, block BLOB NOT NULL,
+  child BLOB NOT NULL, child_qc BLOB NOT NULL, results BLOB NOT NULL, state_root BLOB NOT NULL);
+INSERT INTO b1 SELECT height, id, block, child, child_qc, results, state_root FROM blocks;
+DROP TABLE blocks;
+ALTER TABLE b1 RENAME TO blocks;
+PRAGMA user_version=1;
+COMMIT;
+)sql");
+  auto integer = [&](const char* text) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, text, -1, &st, nullptr), SQLITE_OK);
+    std::int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+  };
+  const char* indexes = "SELECT count(*) FROM sqlite_schema WHERE type = 'index'";
+  ASSERT_EQ(integer(indexes), 2); // pending_by_height and the blocks' unique ids
+  {
+    auto store = SqliteStore::open(path_, genesis(), &why);
+    ASSERT_TRUE(store) << why;
+    auto after = store->tryRestore(&why);
+    ASSERT_TRUE(after) << why;
+    expectSameRestored(*before, *after, "after the migration");
+    EXPECT_EQ(store->pendingCount(), pending);
+    EXPECT_EQ(store->tipHeight(), tip());
+    // It goes on as a store of version 2.
+    SafetyState s = *store->safety();
+    s.lastVotedRound += 1;
+    ASSERT_TRUE(store->apply(Effect(PersistSafety{s}), &why)) << why;
+  }
+  EXPECT_EQ(integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(integer(indexes), 0);
+  EXPECT_EQ(integer("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v2'"), 0);
+  EXPECT_TRUE(verify().ok()) << verify().toJson();
+}
+
 TEST_F(StoredChain, OpenRefusesAFileThatFailsQuickCheck) {
   std::string why;
   ASSERT_TRUE(SqliteStore::open(path_, genesis(), &why)) << why;
