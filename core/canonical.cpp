@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <utility>
 
@@ -91,6 +92,8 @@ void writeHead(Bytes& out, Major major, std::uint64_t arg) {
   for (int i = width - 1; i >= 0; --i) out.push_back(std::uint8_t(arg >> (8 * i)));
 }
 
+void encodeMapInto(Bytes& out, const Value::Map& m);
+
 void encodeInto(Bytes& out, const Value& value) {
   if (value.isNull()) {
     out.push_back(kNull);
@@ -113,18 +116,35 @@ void encodeInto(Bytes& out, const Value& value) {
     writeHead(out, kArray, a.size());
     for (const Value& v : a) encodeInto(out, v);
   } else {
-    const Value::Map& m = value.asMap();
-    std::vector<const Value::Map::value_type*> entries;
-    entries.reserve(m.size());
-    for (const auto& entry : m) entries.push_back(&entry);
-    std::sort(entries.begin(), entries.end(),
-              [](const auto* a, const auto* b) { return keyLess(a->first, b->first); });
-    writeHead(out, kMap, m.size());
-    for (const auto* entry : entries) {
-      writeHead(out, kTextString, entry->first.size());
-      out.insert(out.end(), entry->first.begin(), entry->first.end());
-      encodeInto(out, entry->second);
-    }
+    encodeMapInto(out, value.asMap());
+  }
+}
+
+void encodeTextInto(Bytes& out, std::string_view s) {
+  writeHead(out, kTextString, s.size());
+  out.insert(out.end(), s.begin(), s.end());
+}
+
+/// A map's entries in canonical key order. The order of std::map (bytewise) differs from it
+/// only where key lengths differ, so the entries are sorted again; a map of the size records
+/// have is sorted on the stack.
+void encodeMapInto(Bytes& out, const Value::Map& m) {
+  using Entry = const Value::Map::value_type*;
+  constexpr std::size_t kOnStack = 32;
+  std::array<Entry, kOnStack> small;
+  std::vector<Entry> large;
+  Entry* entries = small.data();
+  if (m.size() > kOnStack) {
+    large.resize(m.size());
+    entries = large.data();
+  }
+  std::size_t n = 0;
+  for (const auto& entry : m) entries[n++] = &entry;
+  std::sort(entries, entries + n, [](Entry a, Entry b) { return keyLess(a->first, b->first); });
+  writeHead(out, kMap, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    encodeTextInto(out, entries[i]->first);
+    encodeInto(out, entries[i]->second);
   }
 }
 
@@ -436,8 +456,14 @@ constexpr const char* kMagic = "difuon";
 } // namespace
 
 Bytes encodeRecord(const Record& record) {
-  return encode(Value(
-      Value::Array{Value(kMagic), Value(record.version), Value(record.type), Value(record.body)}));
+  // encode(["difuon", version, type, body]), written without copying the body into an array.
+  Bytes out;
+  writeHead(out, kArray, 4);
+  encodeTextInto(out, kMagic);
+  writeHead(out, kUnsigned, record.version);
+  encodeTextInto(out, record.type);
+  encodeMapInto(out, record.body);
+  return out;
 }
 
 std::optional<Record> decodeRecord(const Bytes& data, std::string_view expectedType,

@@ -410,6 +410,23 @@ TEST(CanonicalRecord, RoundTrip) {
   EXPECT_TRUE(decodeRecord(bytes, "", &error));
 }
 
+TEST(CanonicalRecord, IsTheEncodingOfItsArray) {
+  // encodeRecord writes the envelope itself; it must stay encode(["difuon", v, type, body]),
+  // for maps sorted on the stack and for those too large for it (keys of mixed lengths, so
+  // the canonical order is not std::map's).
+  for (std::size_t keys : {0, 3, 32, 33, 200}) {
+    Record r;
+    r.type = "block";
+    r.version = 7;
+    for (std::size_t i = 0; i < keys; ++i)
+      r.body.emplace(std::string(1 + i % 5, char('a' + i % 26)) + std::to_string(i),
+                     Value::Map{{"k" + std::to_string(i), Bytes(i, 0xab)}, {"z", i}});
+    Value array(Value::Array{"difuon", r.version, r.type, r.body});
+    EXPECT_EQ(encodeRecord(r), encode(array)) << keys << " keys";
+    EXPECT_EQ(decode(encodeRecord(r)), std::optional<Value>(array)) << keys << " keys";
+  }
+}
+
 TEST(CanonicalRecord, Rejections) {
   auto reject = [](const Bytes& bytes, std::string_view type, std::string_view fragment) {
     std::string error;
