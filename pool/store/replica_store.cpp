@@ -28,7 +28,9 @@ constexpr std::int64_t kSchemaVersion = 2;
 // pending block is written at the right edge of its table (heights grow) and leaves from the
 // left (the prune at each commit), and the chain is appended by height with no index beside it.
 // Version 1 keyed pending by id with an index on height and kept a unique index on the blocks'
-// ids: some 10 pages written and fsynced a round, against 3 to 5 now.
+// ids: a follower's fsynced transactions wrote 10.6 pages of the log on average at 1,000 tx/s,
+// against 7.4 now (the rest: the file header, the safety row, the interior page above the
+// chain's last leaf, and overflow and free-list pages of blocks of 1 to 4 KB).
 std::string pendingTable(const char* name) {
   return std::string("CREATE TABLE ") + name + R"sql((
   height INTEGER NOT NULL,
@@ -169,7 +171,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
     return fail(path + " is not a replica store (another SQLite database)");
   if (!fresh && *version != kSchemaVersion && *version != 1)
     return fail(path + " has replica store schema version " + std::to_string(*version) +
-                " (this reader understands " + std::to_string(kSchemaVersion) + ")");
+                " (this reader understands 1 and " + std::to_string(kSchemaVersion) + ")");
 
   // The journal mode answers with the mode now in force; anything but "wal" is an error.
   auto mode = sql::textRows(c, "PRAGMA journal_mode=WAL", &why);
@@ -182,14 +184,6 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
   if (!check) return fail(path + " fails PRAGMA quick_check: " + why);
   if (check->size() != 1 || check->front() != "ok")
     return fail(path + " fails PRAGMA quick_check: " + (check->empty() ? "" : check->front()));
-
-  // A file of version 1 is rewritten to this version's tables first (a checked file: a row
-  // that does not decode is still found below, as in a file made at this version).
-  if (!fresh && *version == 1 && !exec(c, migrationFrom1(), &why)) {
-    exec(c, "ROLLBACK", nullptr);
-    return fail("cannot bring " + path + " from replica store schema version 1 to " +
-                std::to_string(kSchemaVersion) + ": " + why);
-  }
 
   // A new file gets the schema and the pool's identity.
   const Digest chain = genesis.chainId();
@@ -235,6 +229,15 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
     if (!g || g->chainId() != *stored)
       return fail(path + ": table meta: the stored genesis is not the chain's" +
                   (g ? std::string() : ": " + why));
+  }
+
+  // A file of version 1 (of this pool: checked above) is rewritten to this version's tables,
+  // in one transaction; a row that does not decode is still found below, as in a file made at
+  // this version.
+  if (*version == 1 && !exec(c, migrationFrom1(), &why)) {
+    exec(c, "ROLLBACK", nullptr);
+    return fail("cannot bring " + path + " from replica store schema version 1 to " +
+                std::to_string(kSchemaVersion) + ": " + why);
   }
 
   const std::pair<sql::Statement*, const char*> statements[] = {

@@ -769,6 +769,13 @@ COMMIT;
   };
   const char* indexes = "SELECT count(*) FROM sqlite_schema WHERE type = 'index'";
   ASSERT_EQ(integer(indexes), 2); // pending_by_height and the blocks' unique ids
+  // The file of another pool is refused as it is, not migrated first.
+  Genesis other = genesis();
+  other.accounts[0].balance += 1;
+  EXPECT_FALSE(SqliteStore::open(path_, other, &why));
+  EXPECT_NE(why.find("another pool"), std::string::npos) << why;
+  EXPECT_EQ(integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(integer(indexes), 2);
   {
     auto store = SqliteStore::open(path_, genesis(), &why);
     ASSERT_TRUE(store) << why;
