@@ -1,8 +1,9 @@
 /// \file
 /// The replica's SQLite store (pool/store) on a simulated pool: it keeps what the in-memory fake
 /// keeps, step by step, and restarts replicas from disk (POOL-TESTING F6); it refuses what it
-/// must not trust and survives a torn or bit-flipped WAL tail and a full disk (F16); and
-/// verifyChain finds the first tampered height.
+/// must not trust and survives a torn or bit-flipped WAL tail and a full disk (F16); it fsyncs
+/// what a vote relies on, so a power cut loses no vote; and verifyChain finds the first tampered
+/// height.
 #include "core/check.h"
 #include "pool/sim/memory_store.h"
 #include "pool/store/records.h"
@@ -19,6 +20,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -1016,7 +1018,8 @@ TEST_F(StoredChain, TheLastVotedRoundNeverGoesBack) {
 
 /// SQLite's default VFS with the syncs of every write-ahead log counted, those made on the
 /// thread that built it only (a store's checkpointer syncs the log on its own thread). The
-/// default for as long as it lives.
+/// default for as long as it lives. It also keeps, beside each database and log file, a copy of
+/// the file as it was at its last sync (or when opened): what a power cut would leave, at worst.
 class SyncCountingVfs {
 public:
   SyncCountingVfs() : base_(sqlite3_vfs_find(nullptr)), thread_(std::this_thread::get_id()) {
@@ -1032,29 +1035,55 @@ public:
   SyncCountingVfs& operator=(const SyncCountingVfs&) = delete;
   int walSyncs() const { return walSyncs_; }
 
+  /// The power goes: nothing written from now on reaches the disk (the copies stop here).
+  void cut() {
+    std::lock_guard lock(mutex_);
+    cut_ = true;
+  }
+  /// After every connection closed: each file as the disk kept it, and no shared-memory index.
+  void restore() {
+    std::lock_guard lock(mutex_);
+    for (const std::string& name : files_) {
+      fs::copy_file(name + ".synced", name, fs::copy_options::overwrite_existing);
+      fs::remove(name + "-shm");
+    }
+  }
+
 private:
   struct File {
     sqlite3_file file; // first: SQLite sees a File as a sqlite3_file
     SyncCountingVfs* owner;
+    const char* name; // SQLite keeps it valid until the file closes
     bool wal;
     sqlite3_file* base() { return reinterpret_cast<sqlite3_file*>(this + 1); }
   };
   static sqlite3_file* base(sqlite3_file* f) { return reinterpret_cast<File*>(f)->base(); }
   static const sqlite3_io_methods* of(sqlite3_file* f) { return base(f)->pMethods; }
 
+  void keep(const char* name) {
+    std::lock_guard lock(mutex_);
+    if (cut_) return;
+    files_.insert(name);
+    fs::copy_file(name, std::string(name) + ".synced", fs::copy_options::overwrite_existing);
+  }
+
   static int open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* outFlags) {
     auto* self = static_cast<SyncCountingVfs*>(vfs->pAppData);
     auto* file = reinterpret_cast<File*>(f);
     file->owner = self;
+    file->name = (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) ? name : nullptr;
     file->wal = (flags & SQLITE_OPEN_WAL) != 0;
     int rc = self->base_->xOpen(self->base_, name, file->base(), flags, outFlags);
     file->file.pMethods = file->base()->pMethods ? &kMethods : nullptr;
+    if (rc == SQLITE_OK && file->name) self->keep(file->name); // what was there is durable
     return rc;
   }
   static int sync(sqlite3_file* f, int flags) {
     auto* file = reinterpret_cast<File*>(f);
     if (file->wal && std::this_thread::get_id() == file->owner->thread_) ++file->owner->walSyncs_;
-    return of(f)->xSync(base(f), flags);
+    int rc = of(f)->xSync(base(f), flags);
+    if (rc == SQLITE_OK && file->name) file->owner->keep(file->name);
+    return rc;
   }
 
   static constexpr sqlite3_io_methods kMethods = {
@@ -1091,6 +1120,9 @@ private:
   std::thread::id thread_;
   sqlite3_vfs vfs_{};
   int walSyncs_ = 0;
+  std::mutex mutex_; // the checkpointer's thread syncs too
+  std::set<std::string> files_;
+  bool cut_ = false;
 };
 
 /// Persistence before voting (effects.h): a transaction holding what a vote relies on is
@@ -1125,6 +1157,33 @@ TEST_F(StoredChain, AVoteIsFsyncedBeforeApplyReturnsACommitAloneIsNot) {
     EXPECT_GT(vfs.walSyncs(), before) << "a vote carrying commits was not fsynced";
   }
   EXPECT_EQ(store->tipHeight(), next - 1);
+}
+
+/// A power cut after a vote and a few commits: the vote survives (it was fsynced before apply
+/// returned, with the commits written before it), the commits after it may not, and the store
+/// opens again on what the disk kept (effects.h: a lost commit is committed again).
+TEST_F(StoredChain, APowerCutKeepsEveryVoteAndAtWorstTheCommitsAfterIt) {
+  std::string why;
+  const std::string path = work_.file("cut.db");
+  {
+    SyncCountingVfs vfs;
+    auto store = SqliteStore::open(path, genesis(), &why);
+    ASSERT_TRUE(store) << why;
+    replay(*store, 1, 3);
+    SafetyState safety;
+    safety.lastVotedRound = 10;
+    ASSERT_TRUE(store->apply(Effect(PersistSafety{safety}), &why)) << why;
+    replay(*store, 4, 6);
+    EXPECT_EQ(store->tipHeight(), 6u);
+    vfs.cut();
+    store.reset(); // what closing writes (a checkpoint) is lost with the rest
+    vfs.restore();
+  }
+  auto store = SqliteStore::open(path, genesis(), &why);
+  ASSERT_TRUE(store) << why;
+  ASSERT_TRUE(store->safety()) << "the vote's safety state was lost";
+  EXPECT_EQ(store->safety()->lastVotedRound, 10u);
+  EXPECT_EQ(store->tipHeight(), 3u);
 }
 
 // ---- checkpoints beside the writer ------------------------------------------------------------
