@@ -94,6 +94,11 @@ void writeHead(Bytes& out, Major major, std::uint64_t arg) {
 
 void encodeMapInto(Bytes& out, const Value::Map& m);
 
+void encodeTextInto(Bytes& out, std::string_view s) {
+  writeHead(out, kTextString, s.size());
+  out.insert(out.end(), s.begin(), s.end());
+}
+
 void encodeInto(Bytes& out, const Value& value) {
   if (value.isNull()) {
     out.push_back(kNull);
@@ -108,9 +113,7 @@ void encodeInto(Bytes& out, const Value& value) {
     writeHead(out, kByteString, b.size());
     out.insert(out.end(), b.begin(), b.end());
   } else if (value.isText()) {
-    const std::string& s = value.asText();
-    writeHead(out, kTextString, s.size());
-    out.insert(out.end(), s.begin(), s.end());
+    encodeTextInto(out, value.asText());
   } else if (value.isArray()) {
     const Value::Array& a = value.asArray();
     writeHead(out, kArray, a.size());
@@ -118,11 +121,6 @@ void encodeInto(Bytes& out, const Value& value) {
   } else {
     encodeMapInto(out, value.asMap());
   }
-}
-
-void encodeTextInto(Bytes& out, std::string_view s) {
-  writeHead(out, kTextString, s.size());
-  out.insert(out.end(), s.begin(), s.end());
 }
 
 /// A map's entries in canonical key order. The order of std::map (bytewise) differs from it

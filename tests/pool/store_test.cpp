@@ -455,6 +455,17 @@ protected:
     sqlite3_close(db);
     return out;
   }
+  /// The integer the first row of `text` answers on the copy (-1: none).
+  std::int64_t integer(const std::string& text) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path_.c_str(), &db);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, text.c_str(), -1, &s, nullptr);
+    std::int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+  }
   std::string at(std::uint64_t h) { return " WHERE height = " + std::to_string(h); }
   /// Rewrites the committed block at `h` with `change` applied to it.
   template <typename F> void changeBlock(std::uint64_t h, F change) {
@@ -759,16 +770,6 @@ ALTER TABLE b1 RENAME TO blocks;
 PRAGMA user_version=1;
 COMMIT;
 )sql");
-  auto integer = [&](const char* text) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, text, -1, &st, nullptr), SQLITE_OK);
-    std::int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-  };
   const char* indexes = "SELECT count(*) FROM sqlite_schema WHERE type = 'index'";
   ASSERT_EQ(integer(indexes), 2); // pending_by_height and the blocks' unique ids
   // The file of another pool is refused as it is, not migrated first.
