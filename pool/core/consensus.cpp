@@ -199,8 +199,10 @@ void Replica::processQc(const QuorumCert& qc, Time now, bool fromVotes) {
     // The two-chain rule: a certified block whose parent is of the round just before it
     // commits that parent.
     const BlockHeader* b0 = tree_.header(b1->parent());
-    if (b0 && b1->round() == b0->round + 1 && b0->height > tree_.tipHeight())
+    if (b0 && b1->round() == b0->round + 1 && b0->height > tree_.tipHeight()) {
       commitUpTo(b1->parent(), b1->proposal.header, qc);
+      refill(now, 64); // the commit made room in the mempool
+    }
   } else if (qc.height > tree_.tipHeight() && !qc.votes.empty() && !fromVotes) {
     // Certified by a quorum, but we never saw the block: ask one of its voters. (Not for a
     // certificate we made from votes that overtook the proposal: it is on its way, and the
@@ -237,24 +239,29 @@ void Replica::commitUpTo(const Digest& id, const BlockHeader& child, const Quoru
 
 void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const BlockHeader& child,
                                const QuorumCert& childQc) {
-  const BlockHeader& h = entry.proposal.header;
-  FLO_CHECK(h.height == ledger_.height() + 1 && qc.block == entry.id);
-  std::vector<TxResult> results = ledger_.executeBlock(h.height, h.timeMs, entry.txs);
+  const std::uint64_t height = entry.proposal.header.height;
+  FLO_CHECK(height == ledger_.height() + 1 && qc.block == entry.id);
+  std::vector<TxResult> results =
+      ledger_.executeBlock(height, entry.proposal.header.timeMs, entry.txs);
   Digest root = ledger_.stateRoot();
-  rootsByHeight_[h.height] = root;
+  rootsByHeight_[height] = root;
   while (rootsByHeight_.size() > 1024) rootsByHeight_.erase(rootsByHeight_.begin());
   ++metrics_.committedBlocks;
   metrics_.committedTxs += entry.txs.size();
   tipHasTxs_ = !entry.txs.empty();
+  // The commit and (usually) a reply per transaction: room for them at once, not by doubling
+  // (an effect is a few hundred bytes, moved on every growth). The block's transactions move
+  // into the commit: the entry is ours, and only its ids and decoded transactions are read below.
+  effects_.reserve(effects_.size() + 1 + entry.txIds.size());
   effects_.push_back(
-      CommitBlock{CommittedBlock{entry.proposal, qc}, results, root, child, childQc});
+      CommitBlock{CommittedBlock{std::move(entry.proposal), qc}, results, root, child, childQc});
   mempool_.onCommitted(entry.txIds, ledger_);
   for (std::size_t i = 0; i < entry.txIds.size(); ++i) {
     TxStatus s;
     s.tx = entry.txIds[i];
     s.state = TxStatus::State::Committed;
     s.applied = results[i].applied;
-    s.height = h.height;
+    s.height = height;
     s.stateRoot = root;
     s.error = results[i].error;
     if (recentOrder_.size() >= genesis_.params.maxMempool) {
@@ -267,7 +274,7 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
     for (ClientId c : w->second) reply(c, s);
     waiting_.erase(w);
   }
-  if (h.height % genesis_.params.checkpointInterval == 0) makeCheckpoint();
+  if (height % genesis_.params.checkpointInterval == 0) makeCheckpoint();
 }
 
 // ---- proposing --------------------------------------------------------------------------------

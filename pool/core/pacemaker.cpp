@@ -40,7 +40,7 @@ void Replica::advanceRound(std::uint64_t round, std::uint64_t view, Time now) {
 
 std::optional<Time> Replica::nextTimer() const {
   std::optional<Time> t;
-  for (auto x : {flushAt_, roundDeadline_, syncRetryAt()}) {
+  for (auto x : {flushAt_, roundDeadline_, syncRetryAt(), refillAt_}) {
     if (x && (!t || *x < *t)) t = x;
   }
   return t;
@@ -54,6 +54,7 @@ void Replica::onTimer(Time now) {
     flushDue_ = false;
   }
   retrySync(now);
+  if (refillAt_ && now >= *refillAt_) refill(now, 64);
   if (roundDeadline_ && now >= *roundDeadline_) {
     roundDeadline_.reset();
     if (hasWork()) onRoundTimeout(now);

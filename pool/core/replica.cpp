@@ -183,34 +183,80 @@ void Replica::onClientMessage(ClientId client, const Message& message, Time now)
   armTimer(now);
 }
 
+void Replica::noteWaiting(ClientId client, const Digest& id) {
+  if (client == 0) return;
+  auto& waiting = waiting_[id];
+  if (std::find(waiting.begin(), waiting.end(), client) == waiting.end()) waiting.push_back(client);
+}
+
 void Replica::onSubmit(ClientId client, const Submit& s, Time now) {
+  const Digest id = core::hash(s.tx);
   if (client != 0) { // a resent transaction that already committed: say how it ended
-    auto known = recentlyCommitted_.find(core::hash(s.tx));
+    auto known = recentlyCommitted_.find(id);
     if (known != recentlyCommitted_.end()) return reply(client, known->second);
   }
+  // The mempool holds more than the next blocks can take, or others wait already (arrival
+  // order is kept): the signature check waits for room. What is cheap to refuse is refused now.
+  if ((!unverified_.empty() || mempool_.size() >= verifyAhead()) && !mempool_.contains(id)) {
+    noteWaiting(client, id);
+    if (unverifiedIds_.count(id)) return; // a resend: already queued
+    auto tx = Tx::decode(s.tx);
+    if (tx && tx->chain == committee_.chain()) {
+      if (unverified_.size() >= genesis_.params.maxMempool)
+        return refuseWaiting(id, Mempool::Admit::Full, "the pool is full");
+      ++metrics_.queuedTxs;
+      unverified_.push_back({id, s.tx});
+      unverifiedIds_.insert(id);
+      return refill(now, 1); // room made since the last check is used as submissions come
+    }
+    // Malformed or for another pool: the normal path refuses it, as cheaply.
+  }
+  noteWaiting(client, id);
+  admitNow(s.tx, now);
+}
+
+void Replica::refuseWaiting(const Digest& id, Mempool::Admit a, const std::string& why) {
+  ++metrics_.refusedTxs;
+  auto w = waiting_.find(id);
+  if (w == waiting_.end()) return;
+  TxStatus status;
+  status.tx = id;
+  status.state = TxStatus::State::Refused;
+  status.height = tree_.tipHeight();
+  status.error = std::string(Mempool::admitName(a)) + ": " + why;
+  for (ClientId c : w->second) reply(c, status);
+  waiting_.erase(w);
+}
+
+void Replica::admitNow(const Bytes& tx, Time now) {
   Digest id{};
   std::string why;
-  Mempool::Admit a = mempool_.admit(s.tx, ledger_, id, why);
+  Mempool::Admit a = mempool_.admit(tx, ledger_, id, why);
   if (a == Mempool::Admit::Added || a == Mempool::Admit::Duplicate) {
-    if (client != 0) {
-      auto& waiting = waiting_[id];
-      if (std::find(waiting.begin(), waiting.end(), client) == waiting.end())
-        waiting.push_back(client);
-    }
     if (a == Mempool::Admit::Added) {
       if (!waitingSince_) waitingSince_ = now;
       maybePropose(now);
     }
     return;
   }
-  ++metrics_.refusedTxs;
-  if (client == 0) return;
-  TxStatus status;
-  status.tx = id;
-  status.state = TxStatus::State::Refused;
-  status.height = tree_.tipHeight();
-  status.error = std::string(Mempool::admitName(a)) + ": " + why;
-  reply(client, std::move(status));
+  refuseWaiting(core::hash(tx), a, why);
+}
+
+void Replica::refill(Time now, std::size_t max) {
+  for (std::size_t n = 0; n < max && !unverified_.empty() && mempool_.size() < verifyAhead(); ++n) {
+    Unverified u = std::move(unverified_.front());
+    unverified_.pop_front();
+    unverifiedIds_.erase(u.id);
+    if (recentlyCommitted_.count(u.id)) continue; // a proposal brought it, and it committed
+    admitNow(u.tx, now);
+  }
+  FLO_CHECK(unverified_.size() == unverifiedIds_.size());
+  // More room than this call used: the rest a moment later (onTimer), so that a long queue
+  // never holds the loop for long.
+  if (!unverified_.empty() && mempool_.size() < verifyAhead())
+    refillAt_ = now + std::chrono::milliseconds(1);
+  else
+    refillAt_.reset();
 }
 
 void Replica::onQuery(ClientId client, const Query& q) {
@@ -224,7 +270,7 @@ void Replica::onQuery(ClientId client, const Query& q) {
   a.replica = self_;
   a.signaturesVerified = mempool_.signaturesVerified();
   a.transactionsCommitted = metrics_.committedTxs;
-  a.mempool = mempool_.size();
+  a.mempool = mempool_.size() + unverified_.size();
   if (q.account) {
     if (const Account* acc = ledger_.account(*q.account)) {
       a.found = true;

@@ -40,6 +40,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace flo::pool {
@@ -56,6 +57,7 @@ struct ReplicaMetrics {
   std::uint64_t equivocations = 0;   ///< two different votes or proposals for one round by one
   std::uint64_t syncRequests = 0, syncedBlocks = 0;
   std::uint64_t refusedTxs = 0;
+  std::uint64_t queuedTxs = 0; ///< submissions whose signature check waited for room (overload)
   std::uint64_t throttledRequests = 0; ///< sync and block requests beyond a peer's budget
 };
 
@@ -140,6 +142,16 @@ private:
   void reply(ClientId client, Message m);
   void persistSafety();
   void onSubmit(ClientId client, const Submit& s, Time now);
+  /// Admits a transaction to the mempool now (its signature checked), telling the clients
+  /// waiting for it when it is refused.
+  void admitNow(const Bytes& tx, Time now);
+  void noteWaiting(ClientId client, const Digest& id);
+  /// Tells the clients waiting for `id` that it was refused, and forgets them.
+  void refuseWaiting(const Digest& id, Mempool::Admit a, const std::string& why);
+  /// Checks up to `max` queued submissions, oldest first, while the mempool has room.
+  void refill(Time now, std::size_t max);
+  /// The mempool size past which a submission's signature check waits: a few blocks' worth.
+  std::size_t verifyAhead() const { return 4 * std::size_t(genesis_.params.maxBlockTxs); }
   void onQuery(ClientId client, const Query& q);
   // consensus.cpp: proposals, votes, certificates, commits
   void onProposal(ReplicaIndex from, const Proposal& p, Time now);
@@ -221,6 +233,18 @@ private:
   /// oldest forgotten first).
   std::unordered_map<Digest, TxStatus, DigestHash> recentlyCommitted_;
   std::deque<Digest> recentOrder_;
+  /// Submissions whose signature check waits (docs/pool.md, "Overload"): while the mempool
+  /// holds more than the next blocks can take (verifyAhead()), a submission is queued, in
+  /// arrival order, and checked when commits make room. An overloaded replica so spends its
+  /// time on the transactions it can order, not on verifying ones it cannot order yet (receive
+  /// livelock); each is still checked once, and its client waits as for any other.
+  struct Unverified {
+    Digest id{};
+    Bytes tx;
+  };
+  std::deque<Unverified> unverified_;
+  std::unordered_set<Digest, DigestHash> unverifiedIds_;
+  std::optional<Time> refillAt_; ///< when to check more queued submissions
   /// Clients waiting for their transaction, by transaction id.
   std::unordered_map<Digest, std::vector<ClientId>, DigestHash> waiting_;
   std::vector<Effect> effects_;

@@ -58,6 +58,40 @@ TEST(PoolCluster, FourReplicasCommitTransfers) {
   }
 }
 
+/// A burst larger than the next blocks can take (verifyAhead: 4 blocks of 4 here) waits with
+/// its signatures unchecked, in arrival order, and is checked as commits make room: no
+/// replica's mempool grows past the room, every signature is still checked once per replica,
+/// and every transfer commits.
+TEST(PoolCluster, ABurstBeyondTheNextBlocksWaitsUncheckedAndAllOfItCommits) {
+  ClusterOptions o;
+  o.seed = 11;
+  o.params.maxBlockTxs = 4;
+  Cluster c(o);
+  constexpr int kTxs = 96;
+  for (int i = 0; i < kTxs; ++i) c.submitTransfer(i % 8, 10);
+  std::size_t largest = 0, queuedAtMost = 0;
+  ASSERT_TRUE(c.runUntil(
+      [&] {
+        for (std::size_t n = 0; n < 4; ++n) {
+          largest = std::max(largest, c.replica(n).mempool().size());
+          queuedAtMost = std::max<std::size_t>(queuedAtMost, c.replica(n).metrics().queuedTxs);
+        }
+        return c.acknowledged() == kTxs;
+      },
+      20000ms))
+      << c.acknowledged() << " of " << kTxs << " acknowledged\n"
+      << describe(c);
+  c.runFor(200ms);
+  EXPECT_LE(largest, 16u) << "a mempool held more than four blocks' worth";
+  EXPECT_GT(queuedAtMost, 0u) << "nothing waited: the burst fit the room";
+  expectSafe(c, allReplicas(c), kTxs);
+  for (std::size_t n = 0; n < 4; ++n) {
+    EXPECT_EQ(c.replica(n).metrics().committedTxs, std::uint64_t(kTxs)) << "node " << n;
+    EXPECT_EQ(c.replica(n).mempool().signaturesVerified(), std::uint64_t(kTxs)) << "node " << n;
+    EXPECT_EQ(c.replica(n).metrics().refusedTxs, 0u) << "node " << n;
+  }
+}
+
 /// A replica that verified a certificate does not take another for the same block and round
 /// with a forged signature: what it verified is the statement and its signatures, not the block.
 TEST(PoolCluster, AForgedCertificateForAVerifiedBlockIsRefused) {
