@@ -369,7 +369,16 @@ def happy(f, model):
     check(not os.path.exists(nofog), "a transfer without a fog made its folder")
     f.check_model(model, "after the refused commands")
     check(f.account("bob")["nonce"] == 1, "a refused transfer used bob's nonce")
-    print(f"  heights {h1} {h2} {h3}; {len(errors) + 1} bad commands refused with their exit codes")
+    # Each client signature checked once per replica (POOL-TESTING S7), whether the daemon's
+    # signature worker checked it or a proposal needed it first: every transaction sent so far
+    # committed, and the refused ones were refused before their signature was looked at.
+    _, st = f.wait_converged(30)
+    for i, r in enumerate(st):
+        check(r["signatures_verified"] == r["transactions_committed"] > 0,
+              f"replica {i} checked {r['signatures_verified']} signatures for "
+              f"{r['transactions_committed']} committed transactions: {st}")
+    print(f"  heights {h1} {h2} {h3}; {len(errors) + 1} bad commands refused with their exit codes;"
+          f" {st[0]['signatures_verified']} signatures checked once by each replica")
 
 
 def clients(f, model, n):
