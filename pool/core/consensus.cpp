@@ -199,10 +199,8 @@ void Replica::processQc(const QuorumCert& qc, Time now, bool fromVotes) {
     // The two-chain rule: a certified block whose parent is of the round just before it
     // commits that parent.
     const BlockHeader* b0 = tree_.header(b1->parent());
-    if (b0 && b1->round() == b0->round + 1 && b0->height > tree_.tipHeight()) {
+    if (b0 && b1->round() == b0->round + 1 && b0->height > tree_.tipHeight())
       commitUpTo(b1->parent(), b1->proposal.header, qc);
-      refill(now, 64); // the commit made room in the mempool
-    }
   } else if (qc.height > tree_.tipHeight() && !qc.votes.empty() && !fromVotes) {
     // Certified by a quorum, but we never saw the block: ask one of its voters. (Not for a
     // certificate we made from votes that overtook the proposal: it is on its way, and the
@@ -256,6 +254,7 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
   effects_.push_back(
       CommitBlock{CommittedBlock{std::move(entry.proposal), qc}, results, root, child, childQc});
   mempool_.onCommitted(entry.txIds, ledger_);
+  refillDue_ = !unverified_.empty(); // room for queued submissions, taken once this message is done
   for (std::size_t i = 0; i < entry.txIds.size(); ++i) {
     TxStatus s;
     s.tx = entry.txIds[i];

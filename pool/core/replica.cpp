@@ -169,6 +169,9 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
         }
       },
       message);
+  // Queued submissions the commits made room for, checked now that the message is handled (not
+  // inside it: admitting one may propose, which must not happen half way through a certificate).
+  if (std::exchange(refillDue_, false)) refill(now, 64);
   armTimer(now);
 }
 

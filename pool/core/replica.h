@@ -245,6 +245,7 @@ private:
   std::deque<Unverified> unverified_;
   std::unordered_set<Digest, DigestHash> unverifiedIds_;
   std::optional<Time> refillAt_; ///< when to check more queued submissions
+  bool refillDue_ = false;       ///< a commit made room while a message was handled
   /// Clients waiting for their transaction, by transaction id.
   std::unordered_map<Digest, std::vector<ClientId>, DigestHash> waiting_;
   std::vector<Effect> effects_;
