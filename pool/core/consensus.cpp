@@ -250,10 +250,14 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
   // The commit and (usually) a reply per transaction: room for them at once, not by doubling
   // (an effect is a few hundred bytes, moved on every growth). The block's transactions move
   // into the commit: the entry is ours, and only its ids and decoded transactions are read below.
-  effects_.reserve(effects_.size() + 1 + entry.txIds.size());
+  if (std::size_t need = effects_.size() + 1 + entry.txIds.size(); need > effects_.capacity())
+    effects_.reserve(std::max(need, 2 * effects_.capacity())); // commits in a row: amortized
   effects_.push_back(
       CommitBlock{CommittedBlock{std::move(entry.proposal), qc}, results, root, child, childQc});
-  mempool_.onCommitted(entry.txIds, ledger_);
+  // Another transaction of the same sender and nonce committed: the clients of those dropped
+  // hear so now, rather than wait for what can never run.
+  for (const Digest& stale : mempool_.onCommitted(entry.txIds, ledger_))
+    refuseWaiting(stale, Mempool::Admit::StaleNonce, "another transaction used its nonce");
   refillDue_ = !unverified_.empty(); // room for queued submissions, taken once this message is done
   for (std::size_t i = 0; i < entry.txIds.size(); ++i) {
     TxStatus s;

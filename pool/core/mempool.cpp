@@ -26,12 +26,14 @@ const char* Mempool::admitName(Admit a) {
     return "bad signature";
   case Admit::Unaffordable:
     return "unaffordable";
+  case Admit::NonceTaken:
+    return "nonce taken";
   }
   return "?";
 }
 
-Mempool::Mempool(std::size_t maxTxs, std::size_t maxPerAccount)
-    : maxTxs_(maxTxs), maxPerAccount_(maxPerAccount) {}
+Mempool::Mempool(std::size_t maxTxs, std::size_t maxPerAccount, std::size_t maxBehindGaps)
+    : maxTxs_(maxTxs), maxPerAccount_(maxPerAccount), maxBehindGaps_(maxBehindGaps) {}
 
 void Mempool::remember(const Digest& id) {
   // Bounded: four pools' worth of ids, oldest forgotten first.
@@ -42,14 +44,14 @@ void Mempool::remember(const Digest& id) {
   verifiedOrder_.push_back(id);
 }
 
-Mempool::Admit Mempool::admit(const Bytes& encoded, const Ledger& ledger, Digest& id,
-                              std::string& why) {
-  auto tx = Tx::decode(encoded, &why);
-  if (!tx) return ++cheapRefusals_, Admit::Malformed;
+Mempool::Admit Mempool::precheck(const Bytes& encoded, const Ledger& ledger, Digest& id,
+                                 std::string& why, std::optional<Tx>& tx, bool gaps) const {
+  tx = Tx::decode(encoded, &why);
+  if (!tx) return Admit::Malformed;
   id = core::hash(encoded);
   if (tx->chain != ledger.chain()) {
     why = "signed for another pool";
-    return ++cheapRefusals_, Admit::WrongChain;
+    return Admit::WrongChain;
   }
   if (byId_.count(id)) return Admit::Duplicate;
   const Account* a = ledger.account(tx->from);
@@ -57,27 +59,57 @@ Mempool::Admit Mempool::admit(const Bytes& encoded, const Ledger& ledger, Digest
   if (tx->nonce < next) {
     why = "nonce " + std::to_string(tx->nonce) + " already used (next is " + std::to_string(next) +
           ")";
-    return ++cheapRefusals_, Admit::StaleNonce;
+    return Admit::StaleNonce;
   }
   if (tx->nonce - next >= maxPerAccount_) {
     why = "nonce " + std::to_string(tx->nonce) + " too far ahead of the next (" +
           std::to_string(next) + ")";
-    return ++cheapRefusals_, Admit::FutureNonce;
+    return Admit::FutureNonce;
   }
-  auto& mine = bySender_[tx->from];
-  if (byId_.size() >= maxTxs_ || mine.size() >= maxPerAccount_) {
-    if (mine.empty()) bySender_.erase(tx->from);
+  auto sender = bySender_.find(tx->from);
+  const std::size_t waiting = sender == bySender_.end() ? 0 : sender->second.size();
+  if (byId_.size() >= maxTxs_ || waiting >= maxPerAccount_) {
     why = byId_.size() >= maxTxs_ ? "the pool is full" : "too many waiting from this sender";
-    return ++cheapRefusals_, Admit::Full;
+    return Admit::Full;
   }
-  if (mine.count(tx->nonce)) {
+  if (waiting > 0 && sender->second.count(tx->nonce)) {
     why = "another transaction with nonce " + std::to_string(tx->nonce) + " is waiting";
-    return ++cheapRefusals_, Admit::Duplicate;
+    return Admit::NonceTaken;
   }
-  if (!ledger.admissible(*tx, &why)) {
-    if (mine.empty()) bySender_.erase(tx->from);
-    return ++cheapRefusals_, Admit::Unaffordable;
+  // One that cannot run until an earlier nonce comes takes a place in a budget of its own: a
+  // sender holding one nonce back must not fill the pool with ones that can never be proposed.
+  const bool runsNext =
+      tx->nonce == next ||
+      (waiting > 0 && sender->second.count(tx->nonce - 1) > 0 &&
+       std::uint64_t(std::distance(sender->second.lower_bound(next),
+                                   sender->second.lower_bound(tx->nonce))) == tx->nonce - next);
+  if (gaps && !runsNext && behindGaps(ledger) >= maxBehindGaps_) {
+    why = "nonce " + std::to_string(tx->nonce) + " waits for an earlier one (next is " +
+          std::to_string(next) + "), and the pool holds as many such as it keeps";
+    return Admit::FutureNonce;
   }
+  if (!ledger.admissible(*tx, &why)) return Admit::Unaffordable;
+  return Admit::Added;
+}
+
+std::size_t Mempool::behindGaps(const Ledger& ledger) const {
+  std::size_t n = 0;
+  for (const auto& [from, byNonce] : bySender_) {
+    const Account* a = ledger.account(from);
+    std::uint64_t expect = a ? a->nonce : 0;
+    auto it = byNonce.lower_bound(expect);
+    while (it != byNonce.end() && it->first == expect) ++it, ++expect;
+    n += std::size_t(std::distance(it, byNonce.end()));
+  }
+  return n;
+}
+
+Mempool::Admit Mempool::admit(const Bytes& encoded, const Ledger& ledger, Digest& id,
+                              std::string& why) {
+  std::optional<Tx> tx;
+  Admit pre = precheck(encoded, ledger, id, why, tx, /*gaps=*/true);
+  if (pre == Admit::Duplicate) return pre;
+  if (pre != Admit::Added) return ++cheapRefusals_, pre;
   // The one costly check, once per replica per transaction.
   auto known = verifiedIds_.find(id);
   bool valid;
@@ -90,11 +122,10 @@ Mempool::Admit Mempool::admit(const Bytes& encoded, const Ledger& ledger, Digest
     remember(id);
   }
   if (!valid) {
-    if (mine.empty()) bySender_.erase(tx->from);
     why = "the signature does not verify";
     return Admit::BadSignature;
   }
-  mine.emplace(tx->nonce, id);
+  bySender_[tx->from].emplace(tx->nonce, id);
   arrival_.push_back(id);
   byId_.emplace(id, std::make_unique<PooledTx>(PooledTx{std::move(*tx), encoded, id}));
   return Admit::Added;
@@ -178,7 +209,7 @@ void Mempool::erase(const Digest& id) {
   byId_.erase(it);
 }
 
-void Mempool::onCommitted(const std::vector<Digest>& ids, const Ledger& ledger) {
+std::vector<Digest> Mempool::onCommitted(const std::vector<Digest>& ids, const Ledger& ledger) {
   for (const auto& id : ids) erase(id);
   // Transactions whose nonce the chain has now used can never execute.
   std::vector<Digest> stale;
@@ -197,6 +228,7 @@ void Mempool::onCommitted(const std::vector<Digest>& ids, const Ledger& ledger) 
     arrival_ = std::move(kept);
   }
   FLO_CHECK(byId_.size() <= maxTxs_);
+  return stale;
 }
 
 } // namespace flo::pool

@@ -53,15 +53,24 @@ public:
     StaleNonce,   ///< the nonce was used
     FutureNonce,  ///< too far ahead of the next nonce
     BadSignature, ///< does not verify
-    Unaffordable  ///< the sender does not hold what it moves
+    Unaffordable, ///< the sender does not hold what it moves
+    NonceTaken    ///< another transaction with this nonce is waiting
   };
   static const char* admitName(Admit a);
 
-  Mempool(std::size_t maxTxs, std::size_t maxPerAccount);
+  /// At most `maxTxs` waiting, `maxPerAccount` of them from one sender, and `maxBehindGaps` of
+  /// them behind a gap (an earlier nonce of their sender missing: they cannot be proposed).
+  Mempool(std::size_t maxTxs, std::size_t maxPerAccount, std::size_t maxBehindGaps);
 
   /// Admits a client's transaction against the committed ledger. `id` is set whenever the
   /// encoding decodes; `why` says why it was refused.
   Admit admit(const Bytes& encoded, const Ledger& ledger, Digest& id, std::string& why);
+  /// Every check admit() makes before the signature's, changing nothing: Added when they all
+  /// pass (`tx` decoded), else the refusal (Duplicate: the same transaction waits already).
+  /// Without `gaps`, not the budget of transactions behind a gap (a queue in arrival order
+  /// admits a sender's earlier nonces first: the gap is judged then).
+  Admit precheck(const Bytes& encoded, const Ledger& ledger, Digest& id, std::string& why,
+                 std::optional<Tx>& tx, bool gaps) const;
 
   /// A transaction of a proposal, decoded and verified (once: from the pool or the cache, or
   /// now). nullopt when it does not decode or verify (a faulty proposer).
@@ -75,7 +84,8 @@ public:
                                       const std::set<Digest>& exclude) const;
 
   /// After a commit: drops the committed transactions and every one whose nonce is now used.
-  void onCommitted(const std::vector<Digest>& ids, const Ledger& ledger);
+  /// Returns the ones dropped because their nonce is used (in sender order): they never run.
+  std::vector<Digest> onCommitted(const std::vector<Digest>& ids, const Ledger& ledger);
 
   /// Whether some sender's next transaction (the ledger's next nonce) is waiting.
   bool hasExecutable(const Ledger& ledger) const;
@@ -89,7 +99,10 @@ private:
   void remember(const Digest& id);
   void erase(const Digest& id);
 
-  std::size_t maxTxs_, maxPerAccount_;
+  /// How many wait behind a gap: past each sender's unbroken run from its next nonce.
+  std::size_t behindGaps(const Ledger& ledger) const;
+
+  std::size_t maxTxs_, maxPerAccount_, maxBehindGaps_;
   std::unordered_map<Digest, std::unique_ptr<PooledTx>, DigestHash> byId_;
   std::deque<Digest> arrival_; ///< ids in arrival order (may hold ids already erased)
   std::map<AccountId, std::map<std::uint64_t, Digest>> bySender_;

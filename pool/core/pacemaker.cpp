@@ -6,6 +6,7 @@
 #include "pool/core/replica.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace flo::pool {
 
@@ -54,7 +55,7 @@ void Replica::onTimer(Time now) {
     flushDue_ = false;
   }
   retrySync(now);
-  if (refillAt_ && now >= *refillAt_) refill(now, 64);
+  if ((refillAt_ && now >= *refillAt_) || std::exchange(refillDue_, false)) refill(now, 64);
   if (roundDeadline_ && now >= *roundDeadline_) {
     roundDeadline_.reset();
     if (hasWork()) onRoundTimeout(now);

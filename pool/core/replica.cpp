@@ -29,7 +29,8 @@ Replica::Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key
                  const ChainReader& chain, WallClock wall, Time now)
     : genesis_(genesis), self_(self), key_(std::move(key)), chain_(chain), committee_(genesis),
       ledger_(genesis), tree_(startHeader(genesis).id(), startHeader(genesis)),
-      mempool_(genesis.params.maxMempool, genesis.params.maxPendingPerAccount),
+      mempool_(genesis.params.maxMempool, genesis.params.maxPendingPerAccount,
+               2 * std::size_t(genesis.params.maxBlockTxs)),
       wall_(std::move(wall)) {
   init(genesis, now);
   tipQc_ = genesisQc(genesisId_);
@@ -42,7 +43,8 @@ Replica::Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key
     : genesis_(genesis), self_(self), key_(std::move(key)), chain_(chain), committee_(genesis),
       safety_(std::move(restored.safety)), ledger_(std::move(restored.ledger)),
       tree_(restored.tip.id(), restored.tip), tipQc_(std::move(restored.tipQc)),
-      mempool_(genesis.params.maxMempool, genesis.params.maxPendingPerAccount),
+      mempool_(genesis.params.maxMempool, genesis.params.maxPendingPerAccount,
+               2 * std::size_t(genesis.params.maxBlockTxs)),
       wall_(std::move(wall)) {
   init(genesis, now);
   FLO_CHECK(ledger_.height() == tree_.tipHeight());
@@ -183,6 +185,7 @@ void Replica::onClientMessage(ClientId client, const Message& message, Time now)
   } else {
     ++metrics_.invalidMessages;
   }
+  if (std::exchange(refillDue_, false)) refill(now, 64);
   armTimer(now);
 }
 
@@ -203,16 +206,27 @@ void Replica::onSubmit(ClientId client, const Submit& s, Time now) {
   if ((!unverified_.empty() || mempool_.size() >= verifyAhead()) && !mempool_.contains(id)) {
     noteWaiting(client, id);
     if (unverifiedIds_.count(id)) return; // a resend: already queued
-    auto tx = Tx::decode(s.tx);
-    if (tx && tx->chain == committee_.chain()) {
-      if (unverified_.size() >= genesis_.params.maxMempool)
-        return refuseWaiting(id, Mempool::Admit::Full, "the pool is full");
-      ++metrics_.queuedTxs;
-      unverified_.push_back({id, s.tx});
-      unverifiedIds_.insert(id);
-      return refill(now, 1); // room made since the last check is used as submissions come
+    // What the mempool would refuse before the signature check is refused now: only a
+    // transaction of a funded sender, in its nonce window, waits (and at most a sender's quota
+    // of them), so that unchecked junk cannot fill the queue.
+    Digest checkedId{};
+    std::string why;
+    std::optional<Tx> tx;
+    Mempool::Admit pre = mempool_.precheck(s.tx, ledger_, checkedId, why, tx, /*gaps=*/false);
+    if (pre != Mempool::Admit::Added) return refuseWaiting(id, pre, why);
+    std::size_t& mine = queuedBySender_[tx->from];
+    if (unverified_.size() >= genesis_.params.maxMempool ||
+        mine >= genesis_.params.maxPendingPerAccount) {
+      const bool quota = mine > 0;
+      if (!quota) queuedBySender_.erase(tx->from);
+      return refuseWaiting(id, Mempool::Admit::Full,
+                           quota ? "too many waiting from this sender" : "the pool is full");
     }
-    // Malformed or for another pool: the normal path refuses it, as cheaply.
+    ++mine;
+    ++metrics_.queuedTxs;
+    unverified_.push_back({id, tx->from, s.tx});
+    unverifiedIds_.insert(id);
+    return refill(now, 1); // room made since the last check is used as submissions come
   }
   noteWaiting(client, id);
   admitNow(s.tx, now);
@@ -250,6 +264,8 @@ void Replica::refill(Time now, std::size_t max) {
     Unverified u = std::move(unverified_.front());
     unverified_.pop_front();
     unverifiedIds_.erase(u.id);
+    if (auto q = queuedBySender_.find(u.from); q != queuedBySender_.end() && --q->second == 0)
+      queuedBySender_.erase(q);
     if (recentlyCommitted_.count(u.id)) continue; // a proposal brought it, and it committed
     admitNow(u.tx, now);
   }

@@ -240,12 +240,14 @@ private:
   /// livelock); each is still checked once, and its client waits as for any other.
   struct Unverified {
     Digest id{};
+    AccountId from{};
     Bytes tx;
   };
   std::deque<Unverified> unverified_;
   std::unordered_set<Digest, DigestHash> unverifiedIds_;
-  std::optional<Time> refillAt_; ///< when to check more queued submissions
-  bool refillDue_ = false;       ///< a commit made room while a message was handled
+  std::map<AccountId, std::size_t> queuedBySender_; ///< each sender's share of the queue
+  std::optional<Time> refillAt_;                    ///< when to check more queued submissions
+  bool refillDue_ = false; ///< a commit made room while a message was handled
   /// Clients waiting for their transaction, by transaction id.
   std::unordered_map<Digest, std::vector<ClientId>, DigestHash> waiting_;
   std::vector<Effect> effects_;

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace flo::pool {
 namespace {
 
@@ -90,6 +92,65 @@ TEST(PoolCluster, ABurstBeyondTheNextBlocksWaitsUncheckedAndAllOfItCommits) {
     EXPECT_EQ(c.replica(n).mempool().signaturesVerified(), std::uint64_t(kTxs)) << "node " << n;
     EXPECT_EQ(c.replica(n).metrics().refusedTxs, 0u) << "node " << n;
   }
+}
+
+/// While submissions wait for room, what the mempool would refuse before a signature check
+/// (here: transfers from a sender the ledger does not know, which cost their author nothing) is
+/// refused at once, not queued: unchecked junk cannot take the places of real transactions.
+TEST(PoolCluster, JunkIsRefusedBeforeItCanWaitForRoom) {
+  ClusterOptions o;
+  o.seed = 13;
+  o.params.maxBlockTxs = 4; // room for 16
+  Cluster c(o);
+  constexpr int kTxs = 40;
+  for (int i = 0; i < kTxs; ++i) c.submitTransfer(i % 8, 10); // the queue fills past the room
+  core::Seed seed{};
+  std::fill(seed.data(), seed.data() + 32, std::uint8_t(0x5a));
+  core::SigningKey stranger = core::SigningKey::fromSeed(seed);
+  const Digest chain = c.genesis().chainId();
+  for (std::uint64_t nonce = 0; nonce < 20; ++nonce)
+    c.submitRaw(makeTx(stranger, chain, nonce, Transfer{c.accountKey(0).publicKey(), 1}).encode());
+  ASSERT_TRUE(c.runUntilAcknowledged(20000ms)) << c.acknowledged() << " of " << kTxs << "\n"
+                                               << describe(c);
+  c.runFor(200ms);
+  for (std::size_t n = 0; n < 4; ++n) {
+    const ReplicaMetrics& m = c.replica(n).metrics();
+    EXPECT_LE(m.queuedTxs, std::uint64_t(kTxs - 16)) << "node " << n << ": junk was queued";
+    EXPECT_EQ(m.refusedTxs, 20u) << "node " << n;
+    EXPECT_EQ(c.replica(n).mempool().signaturesVerified(), std::uint64_t(kTxs)) << "node " << n;
+  }
+  expectSafe(c, allReplicas(c), kTxs + 20);
+}
+
+/// Transactions that cannot run (an earlier nonce of their sender is missing) take at most half
+/// of the room before the signature checks wait (verifyAhead): a sender who holds back one
+/// nonce and sends the next ones cannot fill the room with them, so that nothing else is
+/// checked, nothing commits to make room, and the pool stops (found in review of the queue).
+TEST(PoolCluster, TransactionsWaitingOnAGapCannotFillTheRoom) {
+  ClusterOptions o;
+  o.seed = 12;
+  o.params.maxBlockTxs = 4; // room for 16; at most 8 of them behind a gap
+  Cluster c(o);
+  const Digest chain = c.genesis().chainId();
+  const AccountId to = c.accountKey(1).publicKey();
+  for (std::uint64_t nonce = 1; nonce <= 16; ++nonce) // nonce 0 held back
+    c.submitRaw(makeTx(c.accountKey(0), chain, nonce, Transfer{to, 1}).encode());
+  c.runFor(100ms);
+  for (std::size_t n = 0; n < 4; ++n)
+    EXPECT_LE(c.replica(n).mempool().size(), 8u) << "node " << n << "\n" << describe(c);
+  for (int i = 0; i < 14; ++i) c.submitTransfer(1 + i % 7, 10); // others, honest
+  ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << c.acknowledged() << " of 14 acknowledged\n"
+                                               << describe(c);
+  c.submitTransfer(0, 10); // nonce 0 at last: it, and the ones kept behind it, run
+  ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << describe(c);
+  c.runFor(500ms);
+  for (std::size_t n = 0; n < 4; ++n) {
+    const Account* a = c.replica(n).ledger().account(c.accountKey(0).publicKey());
+    ASSERT_TRUE(a);
+    EXPECT_GE(a->nonce, 1u) << "node " << n << ": nonce 0 did not run";
+    EXPECT_LE(a->nonce, 9u) << "node " << n << ": more than 8 were kept behind the gap";
+  }
+  expectSafe(c, allReplicas(c), 15 + 16); // distinct transactions sent, raw ones too
 }
 
 /// A replica that verified a certificate does not take another for the same block and round
