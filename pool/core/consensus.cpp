@@ -247,9 +247,10 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
   ++metrics_.committedBlocks;
   metrics_.committedTxs += entry.txs.size();
   tipHasTxs_ = !entry.txs.empty();
-  // The commit and (usually) a reply per transaction: room for them at once, not by doubling
-  // (an effect is a few hundred bytes, moved on every growth). The block's transactions move
-  // into the commit: the entry is ours, and only its ids and decoded transactions are read below.
+  // The commit and (usually) a reply per transaction: room for them at once (an effect is a few
+  // hundred bytes, moved on every growth), still doubling across commits in a row. The block's
+  // transactions move into the commit: the entry is ours, and only its ids and decoded
+  // transactions are read below.
   if (std::size_t need = effects_.size() + 1 + entry.txIds.size(); need > effects_.capacity())
     effects_.reserve(std::max(need, 2 * effects_.capacity())); // commits in a row: amortized
   effects_.push_back(

@@ -44,11 +44,10 @@ void Mempool::remember(const Digest& id) {
   verifiedOrder_.push_back(id);
 }
 
-Mempool::Admit Mempool::precheck(const Bytes& encoded, const Ledger& ledger, Digest& id,
+Mempool::Admit Mempool::precheck(const Bytes& encoded, const Digest& id, const Ledger& ledger,
                                  std::string& why, std::optional<Tx>& tx, bool gaps) const {
   tx = Tx::decode(encoded, &why);
   if (!tx) return Admit::Malformed;
-  id = core::hash(encoded);
   if (tx->chain != ledger.chain()) {
     why = "signed for another pool";
     return Admit::WrongChain;
@@ -78,11 +77,7 @@ Mempool::Admit Mempool::precheck(const Bytes& encoded, const Ledger& ledger, Dig
   }
   // One that cannot run until an earlier nonce comes takes a place in a budget of its own: a
   // sender holding one nonce back must not fill the pool with ones that can never be proposed.
-  const bool runsNext =
-      tx->nonce == next ||
-      (waiting > 0 && sender->second.count(tx->nonce - 1) > 0 &&
-       std::uint64_t(std::distance(sender->second.lower_bound(next),
-                                   sender->second.lower_bound(tx->nonce))) == tx->nonce - next);
+  const bool runsNext = tx->nonce == (waiting > 0 ? endOfRun(sender->second, next) : next);
   if (gaps && !runsNext && behindGaps(ledger) >= maxBehindGaps_) {
     why = "nonce " + std::to_string(tx->nonce) + " waits for an earlier one (next is " +
           std::to_string(next) + "), and the pool holds as many such as it keeps";
@@ -92,22 +87,27 @@ Mempool::Admit Mempool::precheck(const Bytes& encoded, const Ledger& ledger, Dig
   return Admit::Added;
 }
 
+std::uint64_t Mempool::endOfRun(const std::map<std::uint64_t, Digest>& byNonce,
+                                std::uint64_t next) {
+  for (auto it = byNonce.lower_bound(next); it != byNonce.end() && it->first == next; ++it) ++next;
+  return next;
+}
+
 std::size_t Mempool::behindGaps(const Ledger& ledger) const {
   std::size_t n = 0;
   for (const auto& [from, byNonce] : bySender_) {
     const Account* a = ledger.account(from);
-    std::uint64_t expect = a ? a->nonce : 0;
-    auto it = byNonce.lower_bound(expect);
-    while (it != byNonce.end() && it->first == expect) ++it, ++expect;
-    n += std::size_t(std::distance(it, byNonce.end()));
+    // Past the run, every one waits behind a gap.
+    n += std::size_t(
+        std::distance(byNonce.lower_bound(endOfRun(byNonce, a ? a->nonce : 0)), byNonce.end()));
   }
   return n;
 }
 
-Mempool::Admit Mempool::admit(const Bytes& encoded, const Ledger& ledger, Digest& id,
+Mempool::Admit Mempool::admit(const Bytes& encoded, const Digest& id, const Ledger& ledger,
                               std::string& why) {
   std::optional<Tx> tx;
-  Admit pre = precheck(encoded, ledger, id, why, tx, /*gaps=*/true);
+  Admit pre = precheck(encoded, id, ledger, why, tx, /*gaps=*/true);
   if (pre == Admit::Duplicate) return pre;
   if (pre != Admit::Added) return ++cheapRefusals_, pre;
   // The one costly check, once per replica per transaction.

@@ -62,14 +62,14 @@ public:
   /// them behind a gap (an earlier nonce of their sender missing: they cannot be proposed).
   Mempool(std::size_t maxTxs, std::size_t maxPerAccount, std::size_t maxBehindGaps);
 
-  /// Admits a client's transaction against the committed ledger. `id` is set whenever the
-  /// encoding decodes; `why` says why it was refused.
-  Admit admit(const Bytes& encoded, const Ledger& ledger, Digest& id, std::string& why);
+  /// Admits a client's transaction against the committed ledger. `id` is core::hash(encoded)
+  /// (the caller's: it hashed the submission already); `why` says why it was refused.
+  Admit admit(const Bytes& encoded, const Digest& id, const Ledger& ledger, std::string& why);
   /// Every check admit() makes before the signature's, changing nothing: Added when they all
   /// pass (`tx` decoded), else the refusal (Duplicate: the same transaction waits already).
   /// Without `gaps`, not the budget of transactions behind a gap (a queue in arrival order
   /// admits a sender's earlier nonces first: the gap is judged then).
-  Admit precheck(const Bytes& encoded, const Ledger& ledger, Digest& id, std::string& why,
+  Admit precheck(const Bytes& encoded, const Digest& id, const Ledger& ledger, std::string& why,
                  std::optional<Tx>& tx, bool gaps) const;
 
   /// A transaction of a proposal, decoded and verified (once: from the pool or the cache, or
@@ -99,6 +99,8 @@ private:
   void remember(const Digest& id);
   void erase(const Digest& id);
 
+  /// The first nonce after the unbroken run of `byNonce` from `next` (`next` when it is missing).
+  static std::uint64_t endOfRun(const std::map<std::uint64_t, Digest>& byNonce, std::uint64_t next);
   /// How many wait behind a gap: past each sender's unbroken run from its next nonce.
   std::size_t behindGaps(const Ledger& ledger) const;
 

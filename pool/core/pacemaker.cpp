@@ -6,7 +6,6 @@
 #include "pool/core/replica.h"
 
 #include <algorithm>
-#include <utility>
 
 namespace flo::pool {
 
@@ -55,7 +54,8 @@ void Replica::onTimer(Time now) {
     flushDue_ = false;
   }
   retrySync(now);
-  if ((refillAt_ && now >= *refillAt_) || std::exchange(refillDue_, false)) refill(now, 64);
+  if (refillAt_ && now >= *refillAt_) refillDue_ = true;
+  refillIfDue(now);
   if (roundDeadline_ && now >= *roundDeadline_) {
     roundDeadline_.reset();
     if (hasWork()) onRoundTimeout(now);

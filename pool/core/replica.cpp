@@ -173,7 +173,7 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
       message);
   // Queued submissions the commits made room for, checked now that the message is handled (not
   // inside it: admitting one may propose, which must not happen half way through a certificate).
-  if (std::exchange(refillDue_, false)) refill(now, 64);
+  refillIfDue(now);
   armTimer(now);
 }
 
@@ -185,7 +185,7 @@ void Replica::onClientMessage(ClientId client, const Message& message, Time now)
   } else {
     ++metrics_.invalidMessages;
   }
-  if (std::exchange(refillDue_, false)) refill(now, 64);
+  refillIfDue(now);
   armTimer(now);
 }
 
@@ -209,10 +209,9 @@ void Replica::onSubmit(ClientId client, const Submit& s, Time now) {
     // What the mempool would refuse before the signature check is refused now: only a
     // transaction of a funded sender, in its nonce window, waits (and at most a sender's quota
     // of them), so that unchecked junk cannot fill the queue.
-    Digest checkedId{};
     std::string why;
     std::optional<Tx> tx;
-    Mempool::Admit pre = mempool_.precheck(s.tx, ledger_, checkedId, why, tx, /*gaps=*/false);
+    Mempool::Admit pre = mempool_.precheck(s.tx, id, ledger_, why, tx, /*gaps=*/false);
     if (pre != Mempool::Admit::Added) return refuseWaiting(id, pre, why);
     std::size_t& mine = queuedBySender_[tx->from];
     if (unverified_.size() >= genesis_.params.maxMempool ||
@@ -229,7 +228,7 @@ void Replica::onSubmit(ClientId client, const Submit& s, Time now) {
     return refill(now, 1); // room made since the last check is used as submissions come
   }
   noteWaiting(client, id);
-  admitNow(s.tx, now);
+  admitNow(s.tx, id, now);
 }
 
 void Replica::refuseWaiting(const Digest& id, Mempool::Admit a, const std::string& why) {
@@ -245,10 +244,9 @@ void Replica::refuseWaiting(const Digest& id, Mempool::Admit a, const std::strin
   waiting_.erase(w);
 }
 
-void Replica::admitNow(const Bytes& tx, Time now) {
-  Digest id{};
+void Replica::admitNow(const Bytes& tx, const Digest& id, Time now) {
   std::string why;
-  Mempool::Admit a = mempool_.admit(tx, ledger_, id, why);
+  Mempool::Admit a = mempool_.admit(tx, id, ledger_, why);
   if (a == Mempool::Admit::Added || a == Mempool::Admit::Duplicate) {
     if (a == Mempool::Admit::Added) {
       if (!waitingSince_) waitingSince_ = now;
@@ -256,7 +254,7 @@ void Replica::admitNow(const Bytes& tx, Time now) {
     }
     return;
   }
-  refuseWaiting(core::hash(tx), a, why);
+  refuseWaiting(id, a, why);
 }
 
 void Replica::refill(Time now, std::size_t max) {
@@ -267,7 +265,7 @@ void Replica::refill(Time now, std::size_t max) {
     if (auto q = queuedBySender_.find(u.from); q != queuedBySender_.end() && --q->second == 0)
       queuedBySender_.erase(q);
     if (recentlyCommitted_.count(u.id)) continue; // a proposal brought it, and it committed
-    admitNow(u.tx, now);
+    admitNow(u.tx, u.id, now);
   }
   FLO_CHECK(unverified_.size() == unverifiedIds_.size());
   // More room than this call used: the rest a moment later (onTimer), so that a long queue

@@ -41,6 +41,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace flo::pool {
@@ -142,14 +143,20 @@ private:
   void reply(ClientId client, Message m);
   void persistSafety();
   void onSubmit(ClientId client, const Submit& s, Time now);
-  /// Admits a transaction to the mempool now (its signature checked), telling the clients
-  /// waiting for it when it is refused.
-  void admitNow(const Bytes& tx, Time now);
+  /// Admits a transaction (`id` its hash) to the mempool now, its signature checked, telling
+  /// the clients waiting for it when it is refused.
+  void admitNow(const Bytes& tx, const Digest& id, Time now);
   void noteWaiting(ClientId client, const Digest& id);
   /// Tells the clients waiting for `id` that it was refused, and forgets them.
   void refuseWaiting(const Digest& id, Mempool::Admit a, const std::string& why);
   /// Checks up to `max` queued submissions, oldest first, while the mempool has room.
   void refill(Time now, std::size_t max);
+  /// After an input: the queued submissions its commits made room for (refillDue_).
+  void refillIfDue(Time now) {
+    if (std::exchange(refillDue_, false)) refill(now, kRefillBatch);
+  }
+  /// Queued submissions checked at a time: a few milliseconds of signature checks at most.
+  static constexpr std::size_t kRefillBatch = 64;
   /// The mempool size past which a submission's signature check waits: a few blocks' worth.
   std::size_t verifyAhead() const { return 4 * std::size_t(genesis_.params.maxBlockTxs); }
   void onQuery(ClientId client, const Query& q);
