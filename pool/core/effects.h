@@ -1,14 +1,16 @@
 /// \file
 /// What the consensus core asks of the world, in order. The layer above applies the effects in
-/// the order given: a PersistSafety (and a StoreBlock) is durable (fdatasync) before any Send or
-/// Broadcast after it, which is how a restarted replica never signs two conflicting votes. A
-/// CommitBlock and a StoreCheckpoint hold back nothing: the layer above may write them later,
-/// in order with the other durable effects (the daemon writes them with the next vote's
-/// transaction, or soon after when none comes). Nothing acknowledged is lost meanwhile: a block
-/// is committed once a quorum voted for its child, and those n-f voters had each made a
-/// certificate of the block durable before voting, as the block's own voters had the block
-/// (the two-chain rule's own argument). Every later certificate extends it, so a replica that
-/// loses its CommitBlock in a crash commits the same block at the same height again.
+/// the order given, as pool/core/outbox.h lays down (the daemon and the simulator share it): a
+/// PersistSafety (and a StoreBlock) is durable (fdatasync) before any Send or Broadcast after it,
+/// which is how a restarted replica never signs two conflicting votes. A CommitBlock and a
+/// StoreCheckpoint hold back no message to a replica: the layer above may write them later, in
+/// order with the other durable effects (with the next vote's transaction, or soon after when
+/// none comes). The pool loses nothing meanwhile: a block is committed once a quorum voted for
+/// its child, and those n-f voters had each made a certificate of the block durable before
+/// voting, as the block's own voters had the block (the two-chain rule's own argument). Every
+/// later certificate extends it, so a replica that loses its CommitBlock in a crash commits the
+/// same block at the same height again. A message to a client does wait for them: a replica
+/// must not come back from a crash below a height it told a client (outbox.h says why).
 /// The one exception is a message marked Leave::Early, which depends on nothing durable and may
 /// leave before the durable effects of its batch (the daemon sends it while it writes).
 #pragma once

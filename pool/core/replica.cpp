@@ -76,6 +76,10 @@ Replica::Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key
   round_ = std::max(safety_.highQc.round, safety_.lastVotedRound) + 1;
   tipHasTxs_ = tree_.tip().txRoot != txRootOf({});
   if (const BlockHeader* h = tree_.header(safety_.highQc.block)) view_ = h->view;
+  // Blocks of transactions restored above the tip are work: without a leader's justification
+  // for this round (we may have voted past our certificate), only a timeout moves the pool on,
+  // and no client may come to prompt one.
+  armTimer(now);
 }
 
 void Replica::init(const Genesis& genesis, Time now) {

@@ -158,25 +158,15 @@ void ReplicaDaemon::onTransportEvent(const core::TransportEvent& e) {
 
 void ReplicaDaemon::flush() {
   std::vector<Effect> effects = replica_->takeEffects();
-  if (effects.empty()) return;
-  // What depends on nothing durable leaves first, so that the peers work while we write.
-  send(effects, Leave::Early);
-  if (std::any_of(effects.begin(), effects.end(), holdsBackMessages)) {
-    // What a vote relies on: durable before the messages after it, in one transaction with the
-    // commits kept since the last one (first: the order is the core's).
-    effects.insert(effects.begin(), std::make_move_iterator(kept_.begin()),
-                   std::make_move_iterator(kept_.end()));
-    kept_.clear();
-    if (!write(effects)) return;
-  } else {
-    // Commits and checkpoints hold nothing back (effects.h): kept for the next vote's write.
-    for (Effect& e : effects) {
-      if (!isDurable(e)) continue;
-      if (kept_.empty()) keptSince_ = Clock::now();
-      kept_.push_back(std::move(e));
-    }
-  }
-  send(effects, Leave::Ordered);
+  if (!effects.empty()) apply(outbox_.take(std::move(effects), Clock::now()));
+}
+
+/// What depends on nothing durable leaves first, so that the peers work while we write; the
+/// rest once the write is durable, and nothing more if it failed (the loop stops).
+void ReplicaDaemon::apply(Outbox::Step step) {
+  send(step.first);
+  if (!step.write.empty() && !write(step.write)) return;
+  send(step.after);
 }
 
 bool ReplicaDaemon::write(const std::vector<Effect>& effects) {
@@ -191,28 +181,25 @@ bool ReplicaDaemon::write(const std::vector<Effect>& effects) {
 }
 
 void ReplicaDaemon::writeKept() {
-  if (kept_.empty()) return;
-  std::vector<Effect> kept = std::move(kept_);
-  kept_.clear();
-  write(kept);
+  if (outbox_.keeping()) apply(outbox_.writeKept());
 }
 
-/// The messages among `effects` that leave at `leave`, together: a client's many replies, a
-/// replica's vote and certificate, share packets (and the ACKs they ask for).
-void ReplicaDaemon::send(std::vector<Effect>& effects, Leave leave) {
+/// The messages among `messages`, together: a client's many replies, a replica's vote and
+/// certificate, share packets (and the ACKs they ask for).
+void ReplicaDaemon::send(std::vector<Effect>& messages) {
   node_->cork();
-  for (Effect& e : effects) {
-    if (auto* s = std::get_if<SendTo>(&e); s && leave == Leave::Ordered) {
+  for (Effect& e : messages) {
+    if (auto* s = std::get_if<SendTo>(&e)) {
       node_->send(replicaAddress_[s->to], genesis_.replicas[s->to].did, encodeMessage(s->message));
       ++stats_.messagesOut;
-    } else if (auto* b = std::get_if<Broadcast>(&e); b && b->leave == leave) {
+    } else if (auto* b = std::get_if<Broadcast>(&e)) {
       Bytes bytes = encodeMessage(b->message);
       for (ReplicaIndex i = 0; i < genesis_.replicas.size(); ++i) {
         if (i == index_) continue;
         node_->send(replicaAddress_[i], genesis_.replicas[i].did, bytes);
         ++stats_.messagesOut;
       }
-    } else if (auto* r = std::get_if<ReplyTo>(&e); r && leave == Leave::Ordered) {
+    } else if (auto* r = std::get_if<ReplyTo>(&e)) {
       auto c = clients_.find(r->client);
       if (c == clients_.end()) continue;
       node_->send(c->second.address, c->second.did, encodeMessage(r->message));
@@ -224,8 +211,8 @@ void ReplicaDaemon::send(std::vector<Effect>& effects, Leave leave) {
 
 void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   auto next = replica_->nextTimer();
-  // Kept commits are written at the latest kKeepCommits after the first of them.
-  if (!kept_.empty()) next = std::min(next.value_or(Time::max()), keptSince_ + kKeepCommits);
+  // Kept commits are written when the outbox says (soon when an answer waits for them).
+  if (auto due = outbox_.due()) next = std::min(next.value_or(Time::max()), *due);
   Clock::duration wait = maxWait;
   if (next) {
     // To the timer itself, not to the next whole millisecond: the leader's flush timer is
@@ -257,7 +244,7 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
     for (auto& [client, message] : batch) replica_->onClientMessage(client, message, Clock::now());
     flush();
   }
-  if (!kept_.empty() && Clock::now() >= keptSince_ + kKeepCommits) writeKept();
+  if (auto due = outbox_.due(); due && Clock::now() >= *due) writeKept();
 }
 
 void ReplicaDaemon::run(bool stopOnSignal) {

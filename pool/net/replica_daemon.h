@@ -10,6 +10,7 @@
 #pragma once
 
 #include "core/net/udp_node.h"
+#include "pool/core/outbox.h"
 #include "pool/core/replica.h"
 
 #include <atomic>
@@ -68,7 +69,9 @@ private:
   void onDelivery(const core::Delivery& d);
   void onTransportEvent(const core::TransportEvent& e);
   void flush();
-  void send(std::vector<Effect>& effects, Leave leave);
+  /// Sends the first messages, writes, and sends the rest (Outbox::Step).
+  void apply(Outbox::Step step);
+  void send(std::vector<Effect>& messages);
   /// Applies durable effects in one transaction; false (and the loop stops) when it cannot.
   bool write(const std::vector<Effect>& effects);
   void writeKept();
@@ -87,11 +90,9 @@ private:
   std::map<std::string, ClientId, std::less<>> clientByDid_;
   std::map<ClientId, Client> clients_;
   ClientId nextClient_ = 1;
-  /// Commits and checkpoints not written yet (they hold back no message): written with the next
-  /// vote's transaction, or kKeepCommits after the first of them, or when the loop ends.
-  std::vector<Effect> kept_;
-  Time keptSince_{};
-  static constexpr std::chrono::milliseconds kKeepCommits{20};
+  /// The order of writes and messages: commits kept for the next vote's write, answers to
+  /// clients held until what they report is durable (outbox.h).
+  Outbox outbox_;
   /// Clients' messages delivered in this loop turn, taken after the replicas' (loopOnce).
   std::vector<std::pair<ClientId, Message>> fromClients_;
   std::atomic<bool> stop_{false};

@@ -166,6 +166,18 @@ Verdict verifyOnce(Cluster& c, const std::set<std::size_t>& correct, std::size_t
   return v;
 }
 
+Verdict durableAnswers(Cluster& c, const std::set<std::size_t>& correct) {
+  Verdict v{"S8 durable answers", true, {}};
+  for (const auto& [node, what] : c.forgottenAnswers()) {
+    if (!correct.count(node)) continue;
+    v.ok = false;
+    v.detail = what;
+    return v;
+  }
+  v.detail = "no replica restarted below a height it had told a client";
+  return v;
+}
+
 } // namespace
 
 std::vector<Verdict> checkSafety(Cluster& cluster, const std::set<std::size_t>& correct,
@@ -179,6 +191,7 @@ std::vector<Verdict> checkSafety(Cluster& cluster, const std::set<std::size_t>& 
   out.push_back(noLostAcks(cluster, correct));
   out.push_back(noDoubleSign(cluster, correct));
   out.push_back(verifyOnce(cluster, correct, distinctTxs));
+  out.push_back(durableAnswers(cluster, correct));
   return out;
 }
 

@@ -10,6 +10,8 @@
 ///   S6 no double sign  no correct replica voted for two blocks in one round (its signing log)
 ///   S7 verify once     no replica verified more client signatures than there were distinct
 ///                      transactions
+///   S8 durable answers no correct replica came back from a crash below a height it had told a
+///                      client (a commit reply's, a query answer's): see pool/core/outbox.h
 /// A checker that finds a violation says where, so a failing seed explains itself.
 #pragma once
 

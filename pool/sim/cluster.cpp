@@ -3,6 +3,7 @@
 #include "pool/sim/cluster.h"
 
 #include "core/check.h"
+#include "pool/core/outbox.h"
 #include "sim/clock.h"
 
 #include <algorithm>
@@ -42,8 +43,9 @@ std::uint64_t wallOf(core::Time now, std::int64_t skewMs = 0) {
 
 // ---- the nodes --------------------------------------------------------------------------------
 
-/// A replica on the simulated network: decodes what arrives, hands it to the core, applies the
-/// core's durable effects to the store and sends the rest.
+/// A replica on the simulated network: decodes what arrives, hands it to the core, and applies
+/// the core's effects as the daemon does (the same Outbox): durable effects to the store in the
+/// Outbox's order, the commits it keeps lost with the node when it crashes.
 class Cluster::ReplicaNode final : public sim::Node {
 public:
   ReplicaNode(Cluster& cluster, std::size_t node, std::unique_ptr<Replica> replica)
@@ -56,6 +58,8 @@ public:
     if (!m) return; // garbage on the wire: dropped (the core never sees it)
     auto sender = cluster_.net_->find(from);
     if (sender && cluster_.indexOfNode_.count(*sender)) {
+      // A peer catching up is answered from the store: it must hold every commit made.
+      if (std::holds_alternative<SyncRequest>(*m)) apply(outbox_.writeKept());
       replica_->onReplicaMessage(cluster_.indexOfNode_.at(*sender), *m, now);
     } else {
       replica_->onClientMessage(sender ? ClientId(1 + *sender) : ClientId(0), *m, now);
@@ -63,10 +67,16 @@ public:
     drain();
   }
   void onTimer(core::Time now) override {
-    replica_->onTimer(now);
+    if (auto due = replica_->nextTimer(); due && now >= *due) replica_->onTimer(now);
     drain();
+    if (auto due = outbox_.due(); due && now >= *due) apply(outbox_.writeKept());
   }
-  std::optional<core::Time> nextTimer() const override { return replica_->nextTimer(); }
+  std::optional<core::Time> nextTimer() const override {
+    auto a = replica_->nextTimer();
+    auto b = outbox_.due();
+    if (a && b) return std::min(*a, *b);
+    return a ? a : b;
+  }
   std::vector<core::Datagram> takeOutgoing() override {
     drain();
     return std::exchange(out_, {});
@@ -86,14 +96,26 @@ public:
   }
 
   void drain() {
-    for (Effect& e : replica_->takeEffects()) {
-      cluster_.stores_[node_]->apply(e);
+    std::vector<Effect> effects = replica_->takeEffects();
+    if (!effects.empty()) apply(outbox_.take(std::move(effects), cluster_.net_->now()));
+  }
+
+  void apply(Outbox::Step step) {
+    sendAll(step.first);
+    std::string why;
+    FLO_CHECK(cluster_.stores_[node_]->applyDurable(step.write, &why));
+    sendAll(step.after);
+  }
+
+  void sendAll(std::vector<Effect>& messages) {
+    for (Effect& e : messages) {
       if (auto* s = std::get_if<SendTo>(&e)) {
         send({s->to, std::move(s->message)});
       } else if (auto* b = std::get_if<Broadcast>(&e)) {
         send({std::nullopt, std::move(b->message)});
       } else if (auto* r = std::get_if<ReplyTo>(&e)) {
         if (r->client == 0) continue;
+        cluster_.noteAnswer(node_, r->message);
         out_.push_back(
             {cluster_.net_->address(std::size_t(r->client - 1)), encodeMessage(r->message)});
       }
@@ -104,6 +126,7 @@ private:
   Cluster& cluster_;
   std::size_t node_;
   std::unique_ptr<Replica> replica_;
+  Outbox outbox_;
   std::vector<core::Datagram> out_;
 };
 
@@ -168,7 +191,10 @@ Cluster::~Cluster() = default;
 std::unique_ptr<sim::Node> Cluster::makeReplica(std::size_t node, const sim::NodeContext& ctx) {
   ReplicaIndex index = indexOfNode_.at(node);
   MemoryStore& store = *stores_[node];
-  if (wipeOnStart_.erase(node)) store.wipe();
+  if (wipeOnStart_.erase(node)) {
+    store.wipe();
+    told_.erase(node); // a lost disk forgets what it said; it catches up by sync
+  }
   std::unique_ptr<Replica> replica;
   std::int64_t skew = 0;
   if (auto k = options_.clockSkewMs.find(index); k != options_.clockSkewMs.end()) skew = k->second;
@@ -179,7 +205,23 @@ std::unique_ptr<sim::Node> Cluster::makeReplica(std::size_t node, const sim::Nod
     replica = std::make_unique<Replica>(genesis_, index, replicaKeys_[index], store, wall,
                                         store.restore(), ctx.now);
   }
+  // What it told clients before a crash, it must come back with (outbox.h).
+  if (auto t = told_.find(node); t != told_.end() && replica->committedHeight() < t->second)
+    forgotten_.emplace_back(node, "node " + std::to_string(node) + " restarted at height " +
+                                      std::to_string(replica->committedHeight()) +
+                                      " after telling a client " + "of height " +
+                                      std::to_string(t->second));
   return std::make_unique<ReplicaNode>(*this, node, std::move(replica));
+}
+
+void Cluster::noteAnswer(std::size_t node, const Message& m) {
+  std::uint64_t height = 0;
+  if (const auto* s = std::get_if<TxStatus>(&m); s && s->state == TxStatus::State::Committed)
+    height = s->height;
+  else if (const auto* a = std::get_if<QueryAnswer>(&m))
+    height = a->height;
+  auto& told = told_[node];
+  told = std::max(told, height);
 }
 
 Replica& Cluster::replica(std::size_t node) {

@@ -105,6 +105,12 @@ public:
   void split(const std::vector<std::vector<std::size_t>>& groups);
   void heal();
 
+  /// Where a replica came back from a crash below a height it had told a client (a commit
+  /// reply's or a query answer's): the node, and what happened. None in a correct run (S8).
+  const std::vector<std::pair<std::size_t, std::string>>& forgottenAnswers() const {
+    return forgotten_;
+  }
+
   /// Every committed height on which the nodes in `nodes` (default: every replica node that is
   /// not a twin) agree.
   std::uint64_t commonHeight(const std::vector<std::size_t>& nodes = {}) const;
@@ -116,6 +122,8 @@ private:
   class ClientNode;
   std::unique_ptr<sim::Node> makeReplica(std::size_t node, const sim::NodeContext& ctx);
   void onReply(std::size_t fromNode, const Message& m);
+  /// A message a replica node sends a client (the heights it reports).
+  void noteAnswer(std::size_t node, const Message& m);
 
   ClusterOptions options_;
   Genesis genesis_;
@@ -132,6 +140,8 @@ private:
   std::size_t clientNode_ = 0;
   std::vector<Submission> submissions_;
   std::map<Digest, std::size_t> submissionOf_;
+  std::map<std::size_t, std::uint64_t> told_; ///< the highest height each node told a client
+  std::vector<std::pair<std::size_t, std::string>> forgotten_;
 };
 
 } // namespace flo::pool

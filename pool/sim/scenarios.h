@@ -1,7 +1,7 @@
 /// \file
 /// The fault matrix (POOL-TESTING §5.3) as named scenarios on a simulated pool: each builds a
 /// cluster from a seed, runs a load while it injects its fault, and returns the checkers'
-/// verdicts (S1-S7) and a liveness verdict (L1: every transaction submitted to the correct
+/// verdicts (S1-S8) and a liveness verdict (L1: every transaction submitted to the correct
 /// replicas is acknowledged within the scenario's budget of virtual time, once its faults
 /// stop). `fog pool sim --scenario NAME --seed N` runs one; the tests run every one from many
 /// seeds. The negative control, `twins-negative-control`, puts more than f twins in the pool:
@@ -20,7 +20,7 @@ struct ScenarioResult {
   std::string scenario;
   std::uint64_t seed = 0;
   std::size_t replicas = 0;
-  std::vector<Verdict> verdicts; ///< S1-S7, then L1
+  std::vector<Verdict> verdicts; ///< S1-S8, then L1
   std::uint64_t committedHeight = 0;
   std::size_t submitted = 0, acknowledged = 0;
   double virtualSeconds = 0;

@@ -210,6 +210,93 @@ TEST(PoolCluster, ARestartedReplicaCatchesUpPastTheBlocksItStored) {
   }
 }
 
+/// Kills every replica at once; what was on its way to them is lost (as with real processes).
+void killAll(Cluster& c) {
+  for (std::size_t n = 0; n < c.replicaCount(); ++n) c.crash(n);
+  c.runFor(100ms);
+}
+
+/// Runs until every replica committed `height` (false after 5 s of virtual time).
+bool allCommit(Cluster& c, std::uint64_t height) {
+  return c.runUntil(
+      [&] {
+        for (std::size_t n = 0; n < c.replicaCount(); ++n)
+          if (c.replica(n).committedHeight() < height) return false;
+        return true;
+      },
+      5000ms);
+}
+
+/// Every replica killed at once just as a client heard f+1 commit replies (POOL-TESTING F6):
+/// the replicas that answered come back with the commit (they wrote it before answering,
+/// outbox.h: checker S8), and the others catch up from them with no new transaction: every
+/// replica holds the transfer, and the same state.
+TEST(PoolCluster, EveryReplicaKilledRightAfterAnAcknowledgementComesBackWithIt) {
+  for (std::uint64_t seed : {11, 12, 13, 14, 15, 16}) {
+    ClusterOptions o;
+    o.seed = seed;
+    Cluster c(o);
+    c.submitTransfer(0, 10);
+    ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << describe(c);
+    std::uint64_t acked = c.submissions().front().ackedHeight;
+    killAll(c);
+    for (std::size_t n = 0; n < 4; ++n) c.restart(n);
+    EXPECT_TRUE(c.forgottenAnswers().empty())
+        << "seed " << seed << ": " << c.forgottenAnswers().front().second;
+    ASSERT_TRUE(allCommit(c, acked))
+        << "seed " << seed << ": acknowledged at height " << acked << "\n"
+        << describe(c);
+    c.runFor(1000ms);
+    expectSafe(c, allReplicas(c), 1);
+    for (std::size_t n = 1; n < 4; ++n)
+      EXPECT_EQ(c.replica(n).ledger().stateRoot(), c.replica(0).ledger().stateRoot())
+          << "seed " << seed << " node " << n;
+  }
+}
+
+/// Every replica killed while a block of transactions is certified (a replica stored the
+/// certificate) but not committed, before any client heard of it: restored, that replica holds
+/// the work and arms its round timer, so the pool commits the block with no client to prompt
+/// it.
+TEST(PoolCluster, ReplicasRestartedWithCertifiedTransactionsCommitThemUnprompted) {
+  for (std::uint64_t seed = 21; seed < 41; ++seed) {
+    ClusterOptions o;
+    o.seed = seed;
+    Cluster c(o);
+    c.submitTransfer(0, 10);
+    std::uint64_t certified = 0;
+    ASSERT_TRUE(c.runUntil(
+        [&] {
+          std::size_t holders = 0;
+          for (std::size_t n = 0; n < 4; ++n) {
+            if (c.replica(n).committedHeight() > 0) return true;
+            if (c.store(n).empty()) continue;
+            // A certificate in memory only is lost with the crash: the stored one counts.
+            std::uint64_t h = c.store(n).restore().safety.highQc.height;
+            certified = std::max(certified, h);
+            holders += h > 0;
+          }
+          return holders >= 3;
+        },
+        10000ms))
+        << describe(c);
+    ASSERT_GT(certified, 0u) << "seed " << seed << ": committed before a certificate was seen";
+    killAll(c);
+    for (std::size_t n = 0; n < 4; ++n) {
+      c.restart(n);
+      // Before any peer's message (which would arm it too): a replica restored with work has
+      // a timer that will move the pool on.
+      if (c.store(n).restore().safety.highQc.height > 0)
+        EXPECT_TRUE(c.replica(n).nextTimer()) << "seed " << seed << " node " << n;
+    }
+    EXPECT_TRUE(allCommit(c, certified))
+        << "seed " << seed << ": certified at height " << certified << "\n"
+        << describe(c);
+    c.runFor(500ms);
+    expectSafe(c, allReplicas(c), 1);
+  }
+}
+
 /// The leader's flush time counts from a transaction's arrival. One that came while the last
 /// block was being certified has waited that round already: it goes out in the next proposal
 /// as soon as the certificate forms, not a flush time after it.
