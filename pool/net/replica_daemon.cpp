@@ -123,7 +123,13 @@ void ReplicaDaemon::onDelivery(const core::Delivery& d) {
   Time now = Clock::now();
   if (auto r = replicaByDid_.find(d.did); r != replicaByDid_.end()) {
     // A peer catching up is answered from the store: it must hold every commit made.
-    if (std::holds_alternative<SyncRequest>(*m)) writeKept();
+    // (Written here; the answers that waited for it leave with the next flush, not from
+    // inside the transport's delivery.)
+    if (std::holds_alternative<SyncRequest>(*m) && outbox_.keeping()) {
+      Outbox::Step step = outbox_.writeKept();
+      if (!write(step.write)) return;
+      for (Effect& e : step.after) released_.push_back(std::move(e));
+    }
     replica_->onReplicaMessage(r->second, *m, now);
     return;
   }
@@ -157,6 +163,12 @@ void ReplicaDaemon::onTransportEvent(const core::TransportEvent& e) {
 }
 
 void ReplicaDaemon::flush() {
+  if (!failure_.empty()) return; // a write failed: nothing more leaves (the loop stops)
+  if (!released_.empty()) {
+    std::vector<Effect> released = std::move(released_);
+    released_.clear();
+    send(released);
+  }
   std::vector<Effect> effects = replica_->takeEffects();
   if (!effects.empty()) apply(outbox_.take(std::move(effects), Clock::now()));
 }
@@ -164,6 +176,8 @@ void ReplicaDaemon::flush() {
 /// What depends on nothing durable leaves first, so that the peers work while we write; the
 /// rest once the write is durable, and nothing more if it failed (the loop stops).
 void ReplicaDaemon::apply(Outbox::Step step) {
+  // After a failed write the commits it held are lost to the outbox: no answer may report them.
+  if (!failure_.empty()) return;
   send(step.first);
   if (!step.write.empty() && !write(step.write)) return;
   send(step.after);
@@ -226,7 +240,9 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   Time waitEnd = next ? std::min(*next, Clock::now() + wait) : Clock::now() + wait;
   node_->runUntil(
       [&] {
-        if (replica_->hasEffects() || !fromClients_.empty() || stop_ || signalled) return true;
+        if (replica_->hasEffects() || !fromClients_.empty() || !released_.empty() || stop_ ||
+            signalled)
+          return true;
         auto t = replica_->nextTimer();
         return t && *t < waitEnd;
       },
