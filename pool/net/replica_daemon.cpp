@@ -122,15 +122,12 @@ void ReplicaDaemon::onDelivery(const core::Delivery& d) {
   }
   Time now = Clock::now();
   if (auto r = replicaByDid_.find(d.did); r != replicaByDid_.end()) {
-    // A peer catching up is answered from the store: it must hold every commit made.
-    // (Written here; the answers that waited for it leave with the next flush, not from
-    // inside the transport's delivery.)
-    if (std::holds_alternative<SyncRequest>(*m) && outbox_.keeping()) {
-      Outbox::Step step = outbox_.writeKept();
-      if (!write(step.write)) return;
-      for (Effect& e : step.after) released_.push_back(std::move(e));
-    }
-    replica_->onReplicaMessage(r->second, *m, now);
+    // A peer catching up is answered from the store, once this turn's commits are written
+    // (loopOnce).
+    if (std::holds_alternative<SyncRequest>(*m))
+      syncRequests_.push_back({r->second, std::move(*m)});
+    else
+      replica_->onReplicaMessage(r->second, *m, now);
     return;
   }
   auto [it, fresh] = clientByDid_.try_emplace(d.did, nextClient_);
@@ -164,11 +161,6 @@ void ReplicaDaemon::onTransportEvent(const core::TransportEvent& e) {
 
 void ReplicaDaemon::flush() {
   if (!failure_.empty()) return; // a write failed: nothing more leaves (the loop stops)
-  if (!released_.empty()) {
-    std::vector<Effect> released = std::move(released_);
-    released_.clear();
-    send(released);
-  }
   std::vector<Effect> effects = replica_->takeEffects();
   if (!effects.empty()) apply(outbox_.take(std::move(effects), Clock::now()));
 }
@@ -240,7 +232,7 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   Time waitEnd = next ? std::min(*next, Clock::now() + wait) : Clock::now() + wait;
   node_->runUntil(
       [&] {
-        if (replica_->hasEffects() || !fromClients_.empty() || !released_.empty() || stop_ ||
+        if (replica_->hasEffects() || !fromClients_.empty() || !syncRequests_.empty() || stop_ ||
             signalled)
           return true;
         auto t = replica_->nextTimer();
@@ -254,6 +246,15 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   // same turn are taken: each submission costs a signature check, and a batch of them must not
   // hold back the round every client is waiting on.
   flush();
+  if (!syncRequests_.empty()) {
+    // A peer catching up is answered from the store: every commit made so far first (the ones
+    // this turn's certificates made included).
+    writeKept();
+    std::vector<std::pair<ReplicaIndex, Message>> batch = std::move(syncRequests_);
+    syncRequests_.clear();
+    for (auto& [peer, message] : batch) replica_->onReplicaMessage(peer, message, Clock::now());
+    flush();
+  }
   if (!fromClients_.empty()) {
     std::vector<std::pair<ClientId, Message>> batch = std::move(fromClients_);
     fromClients_.clear();

@@ -93,9 +93,8 @@ private:
   /// The order of writes and messages: commits kept for the next vote's write, answers to
   /// clients held until what they report is durable (outbox.h).
   Outbox outbox_;
-  /// Answers whose commits were written during a delivery (a peer's SyncRequest), sent by the
-  /// next flush.
-  std::vector<Effect> released_;
+  /// Peers' SyncRequests delivered in this loop turn, answered once its commits are written.
+  std::vector<std::pair<ReplicaIndex, Message>> syncRequests_;
   /// Clients' messages delivered in this loop turn, taken after the replicas' (loopOnce).
   std::vector<std::pair<ClientId, Message>> fromClients_;
   std::atomic<bool> stop_{false};
