@@ -78,7 +78,8 @@ Mempool::Admit Mempool::precheck(const Bytes& encoded, const Digest& id, const L
   // One that cannot run until an earlier nonce comes takes a place in a budget of its own: a
   // sender holding one nonce back must not fill the pool with ones that can never be proposed.
   const bool runsNext = tx->nonce == (waiting > 0 ? endOfRun(sender->second, next) : next);
-  if (gaps && !runsNext && behindGaps(ledger) >= maxBehindGaps_) {
+  FLO_EXPENSIVE_CHECK(behind_ == behindGaps(ledger));
+  if (gaps && !runsNext && behind_ >= maxBehindGaps_) {
     why = "nonce " + std::to_string(tx->nonce) + " waits for an earlier one (next is " +
           std::to_string(next) + "), and the pool holds as many such as it keeps";
     return Admit::FutureNonce;
@@ -93,15 +94,20 @@ std::uint64_t Mempool::endOfRun(const std::map<std::uint64_t, Digest>& byNonce,
   return next;
 }
 
+std::size_t Mempool::behindOf(const std::map<std::uint64_t, Digest>& byNonce, std::uint64_t next) {
+  // Past the run, every one waits behind a gap.
+  return std::size_t(std::distance(byNonce.lower_bound(endOfRun(byNonce, next)), byNonce.end()));
+}
+
 std::size_t Mempool::behindGaps(const Ledger& ledger) const {
   std::size_t n = 0;
-  for (const auto& [from, byNonce] : bySender_) {
-    const Account* a = ledger.account(from);
-    // Past the run, every one waits behind a gap.
-    n += std::size_t(
-        std::distance(byNonce.lower_bound(endOfRun(byNonce, a ? a->nonce : 0)), byNonce.end()));
-  }
+  for (const auto& [from, byNonce] : bySender_) n += behindOf(byNonce, nextNonce(ledger, from));
   return n;
+}
+
+std::uint64_t Mempool::nextNonce(const Ledger& ledger, const AccountId& from) {
+  const Account* a = ledger.account(from);
+  return a ? a->nonce : 0;
 }
 
 Mempool::Admit Mempool::admit(const Bytes& encoded, const Digest& id, const Ledger& ledger,
@@ -125,7 +131,14 @@ Mempool::Admit Mempool::admit(const Bytes& encoded, const Digest& id, const Ledg
     why = "the signature does not verify";
     return Admit::BadSignature;
   }
-  bySender_[tx->from].emplace(tx->nonce, id);
+  // The count behind gaps changes only in this sender's nonces: by the one added, or by those it
+  // joins to the run when it fills a gap.
+  auto& byNonce = bySender_[tx->from];
+  const std::uint64_t next = nextNonce(ledger, tx->from);
+  const std::size_t before = behindOf(byNonce, next); // this sender's part of behind_
+  byNonce.emplace(tx->nonce, id);
+  behind_ = behind_ - before + behindOf(byNonce, next);
+  FLO_EXPENSIVE_CHECK(behind_ == behindGaps(ledger));
   arrival_.push_back(id);
   byId_.emplace(id, std::make_unique<PooledTx>(PooledTx{std::move(*tx), encoded, id}));
   return Admit::Added;
@@ -214,12 +227,13 @@ std::vector<Digest> Mempool::onCommitted(const std::vector<Digest>& ids, const L
   // Transactions whose nonce the chain has now used can never execute.
   std::vector<Digest> stale;
   for (const auto& [from, byNonce] : bySender_) {
-    const Account* a = ledger.account(from);
-    std::uint64_t next = a ? a->nonce : 0;
+    std::uint64_t next = nextNonce(ledger, from);
     for (auto it = byNonce.begin(); it != byNonce.end() && it->first < next; ++it)
       stale.push_back(it->second);
   }
   for (const auto& id : stale) erase(id);
+  // The ledger's nonces moved: counted again, once a block rather than once a submission.
+  behind_ = behindGaps(ledger);
   // The arrival list keeps ids already gone; compact it when it is mostly stale.
   if (arrival_.size() > 2 * byId_.size() + 1024) {
     std::deque<Digest> kept;

@@ -101,8 +101,12 @@ private:
 
   /// The first nonce after the unbroken run of `byNonce` from `next` (`next` when it is missing).
   static std::uint64_t endOfRun(const std::map<std::uint64_t, Digest>& byNonce, std::uint64_t next);
-  /// How many wait behind a gap: past each sender's unbroken run from its next nonce.
+  /// How many of one sender's wait behind a gap: past the unbroken run from its next nonce.
+  static std::size_t behindOf(const std::map<std::uint64_t, Digest>& byNonce, std::uint64_t next);
+  /// How many wait behind a gap, counted from nothing (behind_ keeps it).
   std::size_t behindGaps(const Ledger& ledger) const;
+  /// The ledger's next nonce for `from` (0 for an account it does not hold).
+  static std::uint64_t nextNonce(const Ledger& ledger, const AccountId& from);
 
   std::size_t maxTxs_, maxPerAccount_, maxBehindGaps_;
   std::unordered_map<Digest, std::unique_ptr<PooledTx>, DigestHash> byId_;
@@ -112,6 +116,9 @@ private:
   std::unordered_map<Digest, bool, DigestHash> verifiedIds_;
   std::deque<Digest> verifiedOrder_;
   std::uint64_t verified_ = 0, cheapRefusals_ = 0;
+  /// behindGaps() of the committed ledger, kept as transactions come and blocks commit: a
+  /// submission behind a gap is judged in constant time, not by a walk of the whole pool.
+  std::size_t behind_ = 0;
 };
 
 } // namespace flo::pool
