@@ -53,8 +53,7 @@ Mempool::Admit Mempool::precheck(const Bytes& encoded, const Digest& id, const L
     return Admit::WrongChain;
   }
   if (byId_.count(id)) return Admit::Duplicate;
-  const Account* a = ledger.account(tx->from);
-  std::uint64_t next = a ? a->nonce : 0;
+  const std::uint64_t next = nextNonce(ledger, tx->from);
   if (tx->nonce < next) {
     why = "nonce " + std::to_string(tx->nonce) + " already used (next is " + std::to_string(next) +
           ")";
@@ -173,8 +172,7 @@ std::vector<const PooledTx*> Mempool::select(std::size_t max, const Ledger& ledg
       if (auto n = nextNonce.find(from); n != nextNonce.end()) {
         it->second = n->second;
       } else {
-        const Account* a = ledger.account(from);
-        it->second = a ? a->nonce : 0;
+        it->second = Mempool::nextNonce(ledger, from);
       }
     }
     return it->second;
@@ -206,8 +204,7 @@ std::vector<const PooledTx*> Mempool::select(std::size_t max, const Ledger& ledg
 
 bool Mempool::hasExecutable(const Ledger& ledger) const {
   for (const auto& [from, byNonce] : bySender_) {
-    const Account* a = ledger.account(from);
-    if (!byNonce.empty() && byNonce.begin()->first == (a ? a->nonce : 0)) return true;
+    if (!byNonce.empty() && byNonce.begin()->first == nextNonce(ledger, from)) return true;
   }
   return false;
 }

@@ -20,32 +20,22 @@ bool isMessage(const Effect& e) {
 } // namespace
 
 Outbox::Step Outbox::take(std::vector<Effect> effects, Time now) {
-  Step s;
-  for (Effect& e : effects)
-    if (isEarly(e)) s.first.push_back(std::move(e));
-  if (std::any_of(effects.begin(), effects.end(), holdsBackMessages)) {
-    // A vote's write: the kept commits go first (the core's order), the held answers leave
-    // after it with this batch's messages.
-    s.write = std::move(kept_);
-    s.after = std::move(held_);
-    kept_.clear();
-    held_.clear();
-    for (Effect& e : effects) {
-      if (isDurable(e))
-        s.write.push_back(std::move(e));
-      else if (isMessage(e) && !isEarly(e))
-        s.after.push_back(std::move(e));
-    }
-    return s;
-  }
+  // With a vote's write, the kept commits are written first (the core's order) and the held
+  // answers leave after it, before this batch's messages.
+  const bool writes = std::any_of(effects.begin(), effects.end(), holdsBackMessages);
+  Step s = writes ? writeKept() : Step{};
   for (Effect& e : effects) {
-    if (isDurable(e)) {
+    if (isEarly(e)) {
+      s.first.push_back(std::move(e));
+    } else if (isDurable(e) && writes) {
+      s.write.push_back(std::move(e));
+    } else if (isDurable(e)) {
       if (kept_.empty()) keptSince_ = now;
       kept_.push_back(std::move(e));
     } else if (std::holds_alternative<ReplyTo>(e) && !kept_.empty()) {
       if (held_.empty()) heldSince_ = now;
       held_.push_back(std::move(e)); // it may report a commit not durable yet
-    } else if (isMessage(e) && !isEarly(e)) {
+    } else if (isMessage(e)) {
       s.after.push_back(std::move(e));
     }
   }

@@ -29,9 +29,7 @@ Replica::Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key
                  const ChainReader& chain, WallClock wall, Time now)
     : genesis_(genesis), self_(self), key_(std::move(key)), chain_(chain), committee_(genesis),
       ledger_(genesis), tree_(startHeader(genesis).id(), startHeader(genesis)),
-      mempool_(genesis.params.maxMempool, genesis.params.maxPendingPerAccount,
-               2 * std::size_t(genesis.params.maxBlockTxs)),
-      wall_(std::move(wall)) {
+      mempool_(mempoolFor(genesis.params)), wall_(std::move(wall)) {
   init(genesis, now);
   tipQc_ = genesisQc(genesisId_);
   safety_.highQc = tipQc_;
@@ -43,9 +41,7 @@ Replica::Replica(const Genesis& genesis, ReplicaIndex self, core::SigningKey key
     : genesis_(genesis), self_(self), key_(std::move(key)), chain_(chain), committee_(genesis),
       safety_(std::move(restored.safety)), ledger_(std::move(restored.ledger)),
       tree_(restored.tip.id(), restored.tip), tipQc_(std::move(restored.tipQc)),
-      mempool_(genesis.params.maxMempool, genesis.params.maxPendingPerAccount,
-               2 * std::size_t(genesis.params.maxBlockTxs)),
-      wall_(std::move(wall)) {
+      mempool_(mempoolFor(genesis.params)), wall_(std::move(wall)) {
   init(genesis, now);
   FLO_CHECK(ledger_.height() == tree_.tipHeight());
   rootsByHeight_[ledger_.height()] = ledger_.stateRoot();

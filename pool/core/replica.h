@@ -157,6 +157,11 @@ private:
   }
   /// Queued submissions checked at a time: a few milliseconds of signature checks at most.
   static constexpr std::size_t kRefillBatch = 64;
+  /// The mempool the parameters ask for; transactions behind a nonce gap take at most half of
+  /// the room verifyAhead() leaves them (Mempool's third bound).
+  static Mempool mempoolFor(const PoolParams& p) {
+    return Mempool(p.maxMempool, p.maxPendingPerAccount, 2 * std::size_t(p.maxBlockTxs));
+  }
   /// The mempool size past which a submission's signature check waits: a few blocks' worth.
   std::size_t verifyAhead() const { return 4 * std::size_t(genesis_.params.maxBlockTxs); }
   void onQuery(ClientId client, const Query& q);

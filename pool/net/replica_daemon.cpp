@@ -160,7 +160,6 @@ void ReplicaDaemon::onTransportEvent(const core::TransportEvent& e) {
 }
 
 void ReplicaDaemon::flush() {
-  if (!failure_.empty()) return; // a write failed: nothing more leaves (the loop stops)
   std::vector<Effect> effects = replica_->takeEffects();
   if (!effects.empty()) apply(outbox_.take(std::move(effects), Clock::now()));
 }

@@ -209,7 +209,7 @@ std::unique_ptr<sim::Node> Cluster::makeReplica(std::size_t node, const sim::Nod
   if (auto t = told_.find(node); t != told_.end() && replica->committedHeight() < t->second)
     forgotten_.emplace_back(node, "node " + std::to_string(node) + " restarted at height " +
                                       std::to_string(replica->committedHeight()) +
-                                      " after telling a client " + "of height " +
+                                      " after telling a client of height " +
                                       std::to_string(t->second));
   return std::make_unique<ReplicaNode>(*this, node, std::move(replica));
 }
