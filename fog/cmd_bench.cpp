@@ -6,11 +6,11 @@
 /// a few seconds (net) or about twenty (pool) and is what the tests run.
 #include "core/store/keystore.h"
 #include "fog/commands.h"
+#include "fog/interruption.h"
 #include "fog/local_fog.h"
 
 #include <CLI/CLI.hpp>
 
-#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <ostream>
@@ -172,8 +172,6 @@ private:
   std::optional<LocalFog> fog_;
 };
 
-volatile std::sig_atomic_t poolBenchInterrupted = 0;
-
 } // namespace
 
 void addBenchPoolOptions(CLI::App& app, Options& o) {
@@ -217,18 +215,16 @@ int benchPool(Context& c) {
   bench::PoolBenchOptions b = o.quick ? quickPoolBench() : defaultPoolBench();
   for (const auto& set : o.poolBenchGiven) set(b);
   if (std::string why = bench::validate(b); !why.empty()) return c.fail(why, kUsage);
-  // Ctrl-C stops the run, and the replicas with it (they run in sessions of their own).
-  poolBenchInterrupted = 0;
-  auto oldInt = std::signal(SIGINT, [](int) { poolBenchInterrupted = 1; });
-  auto oldTerm = std::signal(SIGTERM, [](int) { poolBenchInterrupted = 1; });
-  b.interrupted = [] { return poolBenchInterrupted != 0; };
+  // Ctrl-C, a closed terminal or a reader gone from the tables' stream (`| head`) stops the
+  // run, and the replicas with it (they run in sessions of their own).
   bench::PoolBenchResult result;
   {
+    Interruption interruption;
+    std::ostream& tables = o.json ? c.err : c.out;
+    b.interrupted = [&tables] { return Interruption::requested() || !tables.good(); };
     LocalFogLauncher launcher(o.tmpDir);
-    result = bench::runPoolBench(b, launcher, o.json ? c.err : c.out);
+    result = bench::runPoolBench(b, launcher, tables);
   }
-  std::signal(SIGINT, oldInt);
-  std::signal(SIGTERM, oldTerm);
   if (o.json) c.out << bench::toJson(result).dump(2) << "\n";
   if (!result.ok) return c.fail(result.error);
   return kOk;

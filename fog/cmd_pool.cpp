@@ -9,6 +9,7 @@
 #include "core/os/system.h"
 #include "core/store/keystore.h"
 #include "fog/commands.h"
+#include "fog/interruption.h"
 #include "fog/local_fog.h"
 #include "fog/pool_session.h"
 #include "pool/net/pool_client.h"
@@ -20,7 +21,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <csignal>
 #include <fstream>
 #include <iomanip>
 #include <thread>
@@ -32,8 +32,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-volatile std::sig_atomic_t interrupted = 0;
 
 void addReplicas(CLI::App& app, Options& o, const std::string& help) {
   app.add_option_function<std::size_t>(
@@ -178,12 +176,10 @@ int up(Context& c) {
     return kOk;
   }
   c.out << "serving; Ctrl-C stops the fog" << std::endl;
-  interrupted = 0;
-  auto oldInt = std::signal(SIGINT, [](int) { interrupted = 1; });
-  auto oldTerm = std::signal(SIGTERM, [](int) { interrupted = 1; });
-  while (!interrupted) std::this_thread::sleep_for(100ms);
-  std::signal(SIGINT, oldInt);
-  std::signal(SIGTERM, oldTerm);
+  {
+    Interruption interruption;
+    while (!Interruption::requested()) std::this_thread::sleep_for(100ms);
+  }
   return stopAll(c, *fog);
 }
 

@@ -13,25 +13,11 @@ import sys
 import tempfile
 
 import bench_figures
+from fog_cli import processes_naming
 
 KEYS = ["tx_per_s", "p50_ms", "p99_ms", "bound_tx_per_s", "verify_per_s", "replicas",
-        "cpu_ms_per_tx", "ratio_to_bound", "half_load_rate", "max_rate", "seconds"]
-
-
-def leftovers(tmp):
-    """Replica processes whose command line names the test's temporary folder."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if tmp in cmdline and "pool run" in cmdline:
-            found.append(f"{pid}: {cmdline}")
-    return found
+        "cpu_ms_per_tx", "ratio_to_bound", "half_load_rate", "max_rate", "seconds",
+        "verify_all_cores_per_s", "all_cores_tx_per_s"]
 
 
 def main():
@@ -40,10 +26,10 @@ def main():
         run = subprocess.run([fog, "bench", "pool", "--quick", "--json", "--tmp", tmp],
                              capture_output=True, text=True, timeout=280)
         print(run.stderr, end="")  # the tables
-        left = leftovers(tmp)
+        left = processes_naming(tmp)
         remaining = os.listdir(tmp)
     if left:
-        print("FAIL: replica processes still running:\n  " + "\n  ".join(left))
+        print("FAIL: replica processes still running:\n  " + "\n  ".join(map(str, left)))
         return 1
     if remaining:
         print(f"FAIL: the temporary fog was not removed: {remaining}")

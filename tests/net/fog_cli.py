@@ -59,6 +59,25 @@ class FogCli:
             print(f"--- {p}\n{open(p).read()[-2000:]}")
 
 
+def processes_naming(text):
+    """Pids of the processes (other than this one) whose command line contains `text`: a test's
+    own temporary folder names only the replicas it started."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            continue
+        if text in cmdline and not zombie:
+            found.append(int(entry))
+    return found
+
+
 def golden_output(repo, example):
     """What a fogger returns for tests/golden/examples/EXAMPLE: the lines the program prints,
     then the final value of each of its shares (not the runtime's .framer, .meta and .time

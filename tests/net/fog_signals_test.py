@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""What ends a fog command that started replica processes also stops them: the replicas run in
+sessions of their own and outlive a parent that dies, so the command must live to stop them.
+
+  * `fog up` in the foreground, stopped by Ctrl-C (SIGINT), SIGTERM, and SIGHUP (its terminal
+    closed): it exits 0 and no replica of its fog is left;
+  * `fog bench pool --quick` whose reader goes away (`| head`): it ends early with an error (it
+    used to die of SIGPIPE and leave four replicas running), no replica left, no temporary fog;
+  * `fog bench pool --quick` sent SIGHUP once its pool serves: the same.
+
+Usage: fog_signals_test.py FOG
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from fog_cli import Fail, check, processes_naming
+
+TIMEOUT = 60  # seconds for any one command to start or stop
+
+
+def wait_for_line(proc, needle, what):
+    """Reads proc's stdout until a line containing needle; the lines read."""
+    seen = []
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return seen
+    proc.kill()
+    raise Fail(f"{what}: no line with {needle!r} within {TIMEOUT} s; it printed:\n" + "".join(seen))
+
+
+def wait_exit(proc, what):
+    try:
+        return proc.wait(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise Fail(f"{what}: still running {TIMEOUT} s after it was told to stop")
+
+
+def no_replicas_of(text, what):
+    # The last replica may take a moment to go once its parent said it stopped.
+    deadline = time.monotonic() + 10
+    while processes_naming(text) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = processes_naming(text)
+    check(not left, f"{what}: replica processes still running: {left}")
+
+
+def up_stopped_by(fog, sig, tmp):
+    d = os.path.join(tmp, f"fog-{sig.name}")
+    what = f"fog up, then {sig.name}"
+    env = dict(os.environ, FOG_PASSPHRASE="")
+    proc = subprocess.Popen([fog, "up", "--dir", d], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    wait_for_line(proc, "serving; Ctrl-C stops the fog", what)
+    check(len(processes_naming(d)) >= 4, f"{what}: fewer than 4 replica processes serving")
+    proc.send_signal(sig)
+    rc = wait_exit(proc, what)
+    rest = proc.stdout.read()
+    check(rc == 0, f"{what}: exited {rc}:\n{rest}")
+    no_replicas_of(d, what)
+    print(f"ok: {what}: exit 0, every replica stopped")
+
+
+def bench_stopped(fog, tmp, what, prefix, stop, killed_by):
+    """`fog bench pool --quick`, stopped by `stop(proc)`; it must end with an error of its own
+    (not die of `killed_by`), with no replica and no temporary fog left."""
+    where = tempfile.mkdtemp(prefix=prefix, dir=tmp)
+    env = dict(os.environ, FOG_EXE=fog)
+    proc = subprocess.Popen([fog, "bench", "pool", "--quick", "--tmp", where],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    stop(proc, where)
+    rc = wait_exit(proc, what)
+    err = proc.stderr.read()
+    check(rc != 0 and rc != -killed_by, f"{what}: exited {rc}, not with an error of its own")
+    check("interrupted" in err, f"{what}: no word of the interruption: {err!r}")
+    no_replicas_of(where, what)
+    check(not os.listdir(where), f"{what}: the temporary fog was left: {os.listdir(where)}")
+    print(f"ok: {what}: exit {rc} ({err.strip()}), no replica left, no temporary fog")
+
+
+def reader_gone(proc, where):
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as head does after its line
+
+
+def hung_up(proc, where):
+    wait_for_line(proc, "serving", "fog bench pool")
+    check(len(processes_naming(where)) >= 4, "fog bench pool: fewer than 4 replicas serving")
+    proc.send_signal(signal.SIGHUP)
+
+
+def main():
+    fog = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="fog-signals-test-") as tmp:
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                up_stopped_by(fog, sig, tmp)
+            bench_stopped(fog, tmp, "fog bench pool | head -1", "bench-head-", reader_gone,
+                          signal.SIGPIPE)
+            bench_stopped(fog, tmp, "fog bench pool, then SIGHUP", "bench-hup-", hung_up,
+                          signal.SIGHUP)
+        except Fail as e:
+            print(f"FAIL: {e}")
+            for pid in processes_naming(tmp):
+                os.kill(pid, signal.SIGKILL)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
