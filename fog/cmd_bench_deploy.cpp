@@ -6,6 +6,7 @@
 /// cached, as a user deploying again would.
 #include "bench/pool_bench.h"
 #include "fog/commands.h"
+#include "fog/interruption.h"
 #include "fog/local_fog.h"
 
 #include <CLI/CLI.hpp>
@@ -87,6 +88,10 @@ int benchDeploy(Context& c) {
   auto& log = c.options.json ? c.err : c.out;
   log << "bench deploy: starting a local fog of 4 replicas and 2 foggers in " << work.string()
       << std::endl;
+  // Ctrl-C, a closed terminal or a reader gone (`| head`) ends the run with the fog stopped:
+  // its daemons run in sessions of their own and would outlive this process.
+  Interruption interruption;
+  auto stopped = [&] { return Interruption::requested() || !log.good(); };
   int rc = inProcess(up, o, sink, sink);
   auto cleanup = [&] {
     std::ostringstream s;
@@ -98,6 +103,11 @@ int benchDeploy(Context& c) {
     cleanup();
     return c.fail("the fog did not start:\n" + sink.str());
   }
+  auto interrupted = [&] {
+    cleanup();
+    return c.fail("interrupted");
+  };
+  if (stopped()) return interrupted();
   std::string error;
   auto fog = LocalFog::load(o.dir, error);
   std::this_thread::sleep_for(std::chrono::seconds(1)); // idle: registered, nothing to run
@@ -117,6 +127,11 @@ int benchDeploy(Context& c) {
   double compiled = 0, seconds = 0;
   std::uint64_t runs = 0;
   for (std::size_t i = 0; i <= count; ++i) {
+    auto interrupted = [&] {
+      cleanup();
+      return c.fail("interrupted");
+    };
+    if (stopped()) return interrupted();
     std::ostringstream out, err;
     if (inProcess(deploy, d, out, err) != 0) {
       cleanup();

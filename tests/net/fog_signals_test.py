@@ -6,7 +6,9 @@ sessions of their own and outlive a parent that dies, so the command must live t
     closed): it exits 0 and no replica of its fog is left;
   * `fog bench pool --quick` whose reader goes away (`| head`): it ends early with an error (it
     used to die of SIGPIPE and leave four replicas running), no replica left, no temporary fog;
-  * `fog bench pool --quick` sent SIGHUP once its pool serves: the same.
+  * `fog bench pool --quick` sent SIGHUP once its pool serves: the same;
+  * `fog bench deploy` sent SIGINT once its fog is up: the same (it used to leave the fog's
+    replicas and foggers running).
 
 Usage: fog_signals_test.py FOG
 """
@@ -70,12 +72,12 @@ def up_stopped_by(fog, sig, tmp):
     print(f"ok: {what}: exit 0, every replica stopped")
 
 
-def bench_stopped(fog, tmp, what, prefix, stop, killed_by):
-    """`fog bench pool --quick`, stopped by `stop(proc)`; it must end with an error of its own
-    (not die of `killed_by`), with no replica and no temporary fog left."""
+def bench_stopped(fog, tmp, what, prefix, stop, killed_by, bench=("pool", "--quick")):
+    """`fog bench BENCH...`, stopped by `stop(proc)`; it must end with an error of its own (not
+    die of `killed_by`), with no replica and no temporary fog left."""
     where = tempfile.mkdtemp(prefix=prefix, dir=tmp)
     env = dict(os.environ, FOG_EXE=fog)
-    proc = subprocess.Popen([fog, "bench", "pool", "--quick", "--tmp", where],
+    proc = subprocess.Popen([fog, "bench", *bench, "--tmp", where],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     stop(proc, where)
     rc = wait_exit(proc, what)
@@ -92,10 +94,16 @@ def reader_gone(proc, where):
     proc.stdout.close()  # the reader goes away, as head does after its line
 
 
-def hung_up(proc, where):
-    wait_for_line(proc, "serving", "fog bench pool")
-    check(len(processes_naming(where)) >= 4, "fog bench pool: fewer than 4 replicas serving")
-    proc.send_signal(signal.SIGHUP)
+def signalled_once(needle, sig):
+    """Sends sig once a line with needle is out and the fog's replicas run."""
+    def stop(proc, where):
+        wait_for_line(proc, needle, "fog bench")
+        deadline = time.monotonic() + TIMEOUT
+        while len(processes_naming(where)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check(len(processes_naming(where)) >= 4, "fog bench: fewer than 4 replicas running")
+        proc.send_signal(sig)
+    return stop
 
 
 def main():
@@ -106,8 +114,11 @@ def main():
                 up_stopped_by(fog, sig, tmp)
             bench_stopped(fog, tmp, "fog bench pool | head -1", "bench-head-", reader_gone,
                           signal.SIGPIPE)
-            bench_stopped(fog, tmp, "fog bench pool, then SIGHUP", "bench-hup-", hung_up,
-                          signal.SIGHUP)
+            bench_stopped(fog, tmp, "fog bench pool, then SIGHUP", "bench-hup-",
+                          signalled_once("serving", signal.SIGHUP), signal.SIGHUP)
+            bench_stopped(fog, tmp, "fog bench deploy, then SIGINT", "bench-deploy-",
+                          signalled_once("starting a local fog", signal.SIGINT), signal.SIGINT,
+                          bench=("deploy", "--count", "3"))
         except Fail as e:
             print(f"FAIL: {e}")
             for pid in processes_naming(tmp):
