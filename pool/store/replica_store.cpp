@@ -22,16 +22,16 @@ namespace flo::pool {
 namespace {
 
 constexpr std::int64_t kApplicationId = 0x666c6f50; // "floP"
-constexpr std::int64_t kSchemaVersion = 2;
+constexpr std::int64_t kSchemaVersion = 3;
 
 // The two tables every round writes, keyed so that a round touches as few pages as it can: a
-// pending block is written at the right edge of its table (heights grow) and leaves from the
-// left (the prune at each commit), and the chain is appended by height with no index beside it.
-// Version 1 keyed pending by id with an index on height and kept a unique index on the blocks'
-// ids: a follower's fsynced transactions wrote 10.6 pages of the log on average at 1,000 tx/s,
-// against 7.4 now (the rest: the file header, the safety row, the interior page above the
-// chain's last leaf, and overflow and free-list pages of blocks of 1 to 4 KB).
-std::string pendingTable(const char* name) {
+// proposal is written at the right edge of its table (heights grow), and the chain is appended
+// by height with no index beside it. A block's proposal is written once, when it is stored
+// (before the vote for it); its commit adds a small row that names it by (height, id), with the
+// certificates, results and root, and removes the other proposals of its height. Until version
+// 2 the commit wrote the whole block again and the proposal left its table: every block's bytes
+// went to the log twice, and the pages it freed went through the free list.
+std::string proposalsTable(const char* name) {
   return std::string("CREATE TABLE ") + name + R"sql((
   height INTEGER NOT NULL,
   id BLOB NOT NULL,
@@ -44,7 +44,7 @@ std::string blocksTable(const char* name) {
   return std::string("CREATE TABLE ") + name + R"sql((
   height INTEGER PRIMARY KEY,
   id BLOB NOT NULL,
-  block BLOB NOT NULL,
+  qc BLOB NOT NULL,
   child BLOB NOT NULL,
   child_qc BLOB NOT NULL,
   results BLOB NOT NULL,
@@ -70,23 +70,30 @@ CREATE TABLE checkpoints(
   signatures BLOB NOT NULL,
   snapshot BLOB
 );
-)sql" + pendingTable("pending") +
+)sql" + proposalsTable("proposals") +
          blocksTable("blocks");
 }
 
-/// Version 1 to 2: the same rows in the tables of version 2, in one transaction.
+/// Version 1 to 2: the same rows in the tables of version 2 (pending blocks keyed by (height,
+/// id), the chain with no unique index on the ids), in one transaction.
 std::string migrationFrom1() {
-  return "BEGIN IMMEDIATE;\n" + pendingTable("pending_v2") +
-         "INSERT INTO pending_v2(height, id, proposal) SELECT height, id, proposal FROM pending;\n"
-         "DROP TABLE pending;\n"
-         "ALTER TABLE pending_v2 RENAME TO pending;\n" +
-         blocksTable("blocks_v2") +
-         "INSERT INTO blocks_v2(height, id, block, child, child_qc, results, state_root)\n"
-         "  SELECT height, id, block, child, child_qc, results, state_root FROM blocks;\n"
-         "DROP TABLE blocks;\n"
-         "ALTER TABLE blocks_v2 RENAME TO blocks;\n"
-         "PRAGMA user_version=2;\n"
-         "COMMIT;";
+  return R"sql(BEGIN IMMEDIATE;
+CREATE TABLE pending_v2(
+  height INTEGER NOT NULL, id BLOB NOT NULL, proposal BLOB NOT NULL, PRIMARY KEY(height, id)
+) WITHOUT ROWID;
+INSERT INTO pending_v2(height, id, proposal) SELECT height, id, proposal FROM pending;
+DROP TABLE pending;
+ALTER TABLE pending_v2 RENAME TO pending;
+CREATE TABLE blocks_v2(
+  height INTEGER PRIMARY KEY, id BLOB NOT NULL, block BLOB NOT NULL, child BLOB NOT NULL,
+  child_qc BLOB NOT NULL, results BLOB NOT NULL, state_root BLOB NOT NULL
+);
+INSERT INTO blocks_v2(height, id, block, child, child_qc, results, state_root)
+  SELECT height, id, block, child, child_qc, results, state_root FROM blocks;
+DROP TABLE blocks;
+ALTER TABLE blocks_v2 RENAME TO blocks;
+PRAGMA user_version=2;
+COMMIT;)sql";
 }
 
 /// The one integer a statement answers (a pragma, a count); nullopt when it fails.
@@ -104,6 +111,47 @@ bool exec(sqlite3* db, const std::string& text, std::string* error) {
   if (error) *error = message ? message : sqlite3_errmsg(db);
   sqlite3_free(message);
   return false;
+}
+
+/// Version 2 to 3, in one transaction: each committed block's proposal joins the pending ones in
+/// `proposals`, and its row in `blocks` keeps the certificate in place of the whole block. A
+/// row that does not decode stops it (and the file stays at version 2), named as open() would.
+bool migrateFrom2(sqlite3* c, std::size_t maxTxs, std::string& why) {
+  if (!exec(c,
+            "BEGIN IMMEDIATE;\n" + proposalsTable("proposals") +
+                "INSERT INTO proposals(height, id, proposal) SELECT height, id, proposal FROM "
+                "pending;\n" +
+                blocksTable("blocks_v3"),
+            &why))
+    return false;
+  sql::Statement read, putProposal, putBlock;
+  if (!read.prepare(c, "SELECT height, id, block, child, child_qc, results, state_root FROM "
+                       "blocks ORDER BY height") ||
+      !putProposal.prepare(
+          c, "INSERT OR REPLACE INTO proposals(height, id, proposal) VALUES(?1, ?2, ?3)") ||
+      !putBlock.prepare(c, "INSERT INTO blocks_v3(height, id, qc, child, child_qc, results, "
+                           "state_root) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"))
+    return why = sqlite3_errmsg(c), false;
+  sql::Use rows(read);
+  int rc;
+  while ((rc = rows.step()) == SQLITE_ROW) {
+    const std::uint64_t height = rows.u64(0);
+    auto block = decodeCommittedBlock(rows.blob(2), maxTxs, &why);
+    if (!block) return why = "table blocks, height " + std::to_string(height) + ": " + why, false;
+    sql::Use p(putProposal);
+    sql::Use b(putBlock);
+    if (!p.bind(1, height) || !p.bind(2, rows.blob(1)) ||
+        !p.bind(3, encodeProposal(block->proposal)) || !p.run() || !b.bind(1, height) ||
+        !b.bind(2, rows.blob(1)) || !b.bind(3, encodeQc(block->qc)) || !b.bind(4, rows.blob(3)) ||
+        !b.bind(5, rows.blob(4)) || !b.bind(6, rows.blob(5)) || !b.bind(7, rows.blob(6)) ||
+        !b.run())
+      return why = sqlite3_errmsg(c), false;
+  }
+  if (rc != SQLITE_DONE) return why = sqlite3_errmsg(c), false;
+  return exec(c,
+              "DROP TABLE pending; DROP TABLE blocks; ALTER TABLE blocks_v3 RENAME TO blocks; "
+              "PRAGMA user_version=3; COMMIT",
+              &why);
 }
 
 } // namespace
@@ -139,7 +187,7 @@ struct SqliteStore::Db {
   sql::Statement begin, commit, rollback;
   bool syncIsFull = true; ///< PRAGMA synchronous in force, set between transactions
   sql::Statement putSafety, getSafety;
-  sql::Statement putPending, prunePending, allPending, countPending;
+  sql::Statement putProposal, hasProposal, pruneSiblings, allPending, countPending;
   sql::Statement putBlock, getBlock, blocksFrom, getRoot, getResults;
   sql::Statement putCheckpoint, dropOldSnapshots, latestCheckpoint;
   sql::WalCheckpointer checkpointer; // stopped before the connection closes
@@ -169,9 +217,9 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
   const bool fresh = *application == 0 && *version == 0 && *tables == 0;
   if (!fresh && *application != kApplicationId)
     return fail(path + " is not a replica store (another SQLite database)");
-  if (!fresh && *version != kSchemaVersion && *version != 1)
+  if (!fresh && (*version < 1 || *version > kSchemaVersion))
     return fail(path + " has replica store schema version " + std::to_string(*version) +
-                " (this reader understands 1 and " + std::to_string(kSchemaVersion) + ")");
+                " (this reader understands 1 to " + std::to_string(kSchemaVersion) + ")");
 
   // The journal mode answers with the mode now in force; anything but "wal" is an error.
   auto mode = sql::textRows(c, "PRAGMA journal_mode=WAL", &why);
@@ -231,13 +279,18 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
                   (g ? std::string() : ": " + why));
   }
 
-  // A file of version 1 (of this pool: checked above) is rewritten to this version's tables,
-  // in one transaction; a row that does not decode is still found below, as in a file made at
-  // this version.
-  if (*version == 1 && !exec(c, migrationFrom1(), &why)) {
-    exec(c, "ROLLBACK", nullptr);
-    return fail("cannot bring " + path + " from replica store schema version 1 to " +
-                std::to_string(kSchemaVersion) + ": " + why);
+  // A file of an older version (of this pool: checked above) is rewritten to this version's
+  // tables, a version at a time, each in one transaction. Version 1 to 2 moves rows as they
+  // are (a row that does not decode is found below, as in a file made at this version); 2 to 3
+  // decodes each block, and stops at one that does not.
+  for (std::int64_t from = fresh ? kSchemaVersion : *version; from < kSchemaVersion; ++from) {
+    const bool ok = from == 1 ? exec(c, migrationFrom1(), &why)
+                              : migrateFrom2(c, genesis.params.maxBlockTxs, why);
+    if (!ok) {
+      exec(c, "ROLLBACK", nullptr);
+      return fail("cannot bring " + path + " from replica store schema version " +
+                  std::to_string(from) + " to " + std::to_string(from + 1) + ": " + why);
+    }
   }
 
   const std::pair<sql::Statement*, const char*> statements[] = {
@@ -247,15 +300,21 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
       {&db->putSafety,
        "INSERT OR REPLACE INTO safety(id, last_voted_round, state) VALUES(0, ?1, ?2)"},
       {&db->getSafety, "SELECT last_voted_round, state FROM safety WHERE id = 0"},
-      {&db->putPending, "INSERT OR REPLACE INTO pending(height, id, proposal) VALUES(?1, ?2, ?3)"},
-      {&db->prunePending, "DELETE FROM pending WHERE height <= ?1"},
-      {&db->allPending, "SELECT id, height, proposal FROM pending ORDER BY id"},
-      {&db->countPending, "SELECT count(*) FROM pending"},
-      {&db->putBlock, "INSERT INTO blocks(height, id, block, child, child_qc, results, state_root) "
+      {&db->putProposal,
+       "INSERT OR REPLACE INTO proposals(height, id, proposal) VALUES(?1, ?2, ?3)"},
+      {&db->hasProposal, "SELECT 1 FROM proposals WHERE height = ?1 AND id = ?2"},
+      {&db->pruneSiblings, "DELETE FROM proposals WHERE height = ?1 AND id != ?2"},
+      {&db->allPending, "SELECT id, height, proposal FROM proposals WHERE height > ?1 ORDER BY id"},
+      {&db->countPending, "SELECT count(*) FROM proposals WHERE height > ?1"},
+      {&db->putBlock, "INSERT INTO blocks(height, id, qc, child, child_qc, results, state_root) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
-      {&db->getBlock, "SELECT block, child, child_qc FROM blocks WHERE height = ?1"},
-      {&db->blocksFrom, "SELECT height, id, block, results, state_root FROM blocks "
-                        "WHERE height >= ?1 ORDER BY height"},
+      {&db->getBlock,
+       "SELECT p.proposal, b.qc, b.child, b.child_qc FROM blocks b "
+       "JOIN proposals p ON p.height = b.height AND p.id = b.id WHERE b.height = ?1"},
+      {&db->blocksFrom,
+       "SELECT b.height, b.id, p.proposal, b.qc, b.results, b.state_root FROM blocks b "
+       "LEFT JOIN proposals p ON p.height = b.height AND p.id = b.id "
+       "WHERE b.height >= ?1 ORDER BY b.height"},
       {&db->getRoot, "SELECT state_root FROM blocks WHERE height = ?1"},
       {&db->getResults, "SELECT results FROM blocks WHERE height = ?1"},
       {&db->putCheckpoint, "INSERT OR REPLACE INTO checkpoints(height, state_root, signatures, "
@@ -380,7 +439,9 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
       voted = s->state.lastVotedRound;
     } else if (const auto* b = std::get_if<StoreBlock>(&effect)) {
       const BlockHeader& h = b->proposal.header;
-      sql::Use u(db_->putPending);
+      // A block at or below the tip can never commit (its height has its block): not kept.
+      if (h.height <= tip) return {};
+      sql::Use u(db_->putProposal);
       if (!u.bind(1, h.height) || !u.bind(2, h.id()) || !u.bind(3, encodeProposal(b->proposal)) ||
           !u.run())
         return sql::errorOf(c, path_ + ": cannot store the block at height " +
@@ -391,17 +452,33 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
       const Digest id = k->block.proposal.header.id();
       const std::string what =
           path_ + ": cannot commit the block at height " + std::to_string(height);
+      // The proposal is stored already, unless the block came by state transfer (never stored
+      // before its commit): then it is written now.
+      bool stored;
+      {
+        sql::Use u(db_->hasProposal);
+        if (!u.bind(1, height) || !u.bind(2, id)) return sql::errorOf(c, what);
+        const int rc = u.step();
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sql::errorOf(c, what);
+        stored = rc == SQLITE_ROW;
+      }
+      if (!stored) {
+        sql::Use u(db_->putProposal);
+        if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeProposal(k->block.proposal)) ||
+            !u.run())
+          return sql::errorOf(c, what);
+      }
       {
         sql::Use u(db_->putBlock);
-        if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeCommittedBlock(k->block)) ||
+        if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeQc(k->block.qc)) ||
             !u.bind(4, encodeHeader(k->child)) || !u.bind(5, encodeQc(k->childQc)) ||
             !u.bind(6, encodeResults(k->results)) || !u.bind(7, k->stateRoot) || !u.run())
           return sql::errorOf(c, what);
       }
-      // The block leaves the pending table with every other one at or below the new tip (those
-      // can never commit now).
-      sql::Use u(db_->prunePending);
-      if (!u.bind(1, height) || !u.run()) return sql::errorOf(c, what);
+      // The other proposals of its height can never commit now. (Those below it went when their
+      // heights committed; none is kept at or below the tip, above.)
+      sql::Use u(db_->pruneSiblings);
+      if (!u.bind(1, height) || !u.bind(2, id) || !u.run()) return sql::errorOf(c, what);
       tip = height;
     } else if (const auto* p = std::get_if<StoreCheckpoint>(&effect)) {
       // Stable means a quorum signed a root this replica computed: at or below its tip.
@@ -448,19 +525,21 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
 std::optional<StoredBlock> SqliteStore::committed(std::uint64_t height) const {
   if (height == 0 || height > tip_) return std::nullopt;
   sql::Use use(db_->getBlock);
-  std::optional<CommittedBlock> block;
+  std::optional<Proposal> proposal;
+  std::optional<QuorumCert> qc, childQc;
   std::optional<BlockHeader> child;
-  std::optional<QuorumCert> childQc;
   if (use.bind(1, height) && use.step() == SQLITE_ROW) {
-    block = decodeCommittedBlock(use.blob(0), genesis_.params.maxBlockTxs);
-    child = decodeHeader(use.blob(1));
-    childQc = decodeQc(use.blob(2));
+    proposal = decodeProposal(use.blob(0), genesis_.params.maxBlockTxs);
+    qc = decodeQc(use.blob(1));
+    child = decodeHeader(use.blob(2));
+    childQc = decodeQc(use.blob(3));
   }
-  if (!block || !child || !childQc || block->proposal.header.height != height) {
+  if (!proposal || !qc || !child || !childQc || proposal->header.height != height) {
     ++corruptReads_;
     return std::nullopt;
   }
-  return StoredBlock{std::move(*block), std::move(*child), std::move(*childQc)};
+  return StoredBlock{CommittedBlock{std::move(*proposal), std::move(*qc)}, std::move(*child),
+                     std::move(*childQc)};
 }
 
 std::optional<SafetyState> SqliteStore::safety() const {
@@ -484,7 +563,7 @@ std::optional<std::vector<TxResult>> SqliteStore::results(std::uint64_t height) 
 
 std::size_t SqliteStore::pendingCount() const {
   sql::Use use(db_->countPending);
-  return use.step() == SQLITE_ROW ? std::size_t(use.u64(0)) : 0;
+  return use.bind(1, tip_) && use.step() == SQLITE_ROW ? std::size_t(use.u64(0)) : 0;
 }
 
 Restored SqliteStore::restore() const {
@@ -556,10 +635,14 @@ std::optional<Restored> SqliteStore::tryRestore(std::string* error) const {
       const std::uint64_t h = use.u64(0);
       if (h != next) return fail(rowError("blocks", next, "missing (the chain has a gap)"));
       auto id = digestFrom(use.blob(1));
-      auto root = digestFrom(use.blob(4));
+      auto root = digestFrom(use.blob(5));
       if (!id || !root) return fail(rowError("blocks", h, "an id or state root not of 32 bytes"));
-      auto block = decodeCommittedBlock(use.blob(2), maxTxs, &why);
-      if (!block) return fail(rowError("blocks", h, why));
+      if (use.isNull(2)) return fail(rowError("blocks", h, "its proposal is not stored"));
+      auto proposal = decodeProposal(use.blob(2), maxTxs, &why);
+      if (!proposal) return fail(rowError("proposals", h, why));
+      auto qc = decodeQc(use.blob(3), &why);
+      if (!qc) return fail(rowError("blocks", h, why));
+      std::optional<CommittedBlock> block = CommittedBlock{std::move(*proposal), std::move(*qc)};
       const BlockHeader& header = block->proposal.header;
       if (header.height != h || header.id() != *id || block->qc.block != *id)
         return fail(rowError("blocks", h, "the block is not the one its height and id name"));
@@ -577,7 +660,7 @@ std::optional<Restored> SqliteStore::tryRestore(std::string* error) const {
           txs.push_back(std::move(*tx));
         }
         std::vector<TxResult> results = r.ledger.executeBlock(h, header.timeMs, txs);
-        auto stored = decodeResults(use.blob(3), &why);
+        auto stored = decodeResults(use.blob(4), &why);
         if (!stored) return fail(rowError("blocks", h, why));
         if (*stored != results)
           return fail(rowError("blocks", h, "the stored results are not what the block gives"));
@@ -602,14 +685,15 @@ std::optional<Restored> SqliteStore::tryRestore(std::string* error) const {
 
   {
     sql::Use use(db_->allPending);
+    use.bind(1, tip_);
     int rc;
     while ((rc = use.step()) == SQLITE_ROW) {
       const std::uint64_t h = use.u64(1);
       auto id = digestFrom(use.blob(0));
       auto p = decodeProposal(use.blob(2), maxTxs, &why);
-      if (!p) return fail(rowError("pending", h, why));
+      if (!p) return fail(rowError("proposals", h, why));
       if (!id || p->header.id() != *id || p->header.height != h)
-        return fail(rowError("pending", h, "the block is not the one its height and id name"));
+        return fail(rowError("proposals", h, "the block is not the one its height and id name"));
       r.pending.push_back(std::move(*p));
     }
     if (rc != SQLITE_DONE) return fail(sql::errorOf(c, path_ + ": cannot read the pending blocks"));

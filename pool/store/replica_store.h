@@ -27,20 +27,24 @@
 /// I/O or fsync error) fails that apply and every later one: the caller must not send what came
 /// after the effects, and restarts from what the disk holds (a retried fsync proves nothing).
 ///
-/// Schema (PRAGMA application_id 0x666c6f50 "floP", user_version 2; a file of version 1 is
-/// brought to 2 when it opens); every BLOB but the roots, ids and snapshot is a canonical record
+/// Schema (PRAGMA application_id 0x666c6f50 "floP", user_version 3; a file of version 1 or 2 is
+/// brought to 3 when it opens); every BLOB but the roots, ids and snapshot is a canonical record
 /// of records.h:
 ///   meta(key TEXT PRIMARY KEY, value BLOB)      'chain' -> chain id, 'genesis' -> Genesis::encode
 ///   safety(id = 0, last_voted_round, state)     one row: SafetyState
-///   pending(height, id, proposal), key (height, id)
-///                                               blocks stored above the tip
-///   blocks(height INTEGER PRIMARY KEY, id, block, child, child_qc, results, state_root)
-///                                               the committed chain, 1..tip, with commit proofs
+///   proposals(height, id, proposal), key (height, id)
+///                                               every block stored: the committed chain's, and
+///                                               those above the tip that may yet commit
+///   blocks(height INTEGER PRIMARY KEY, id, qc, child, child_qc, results, state_root)
+///                                               the committed chain, 1..tip: its block is the
+///                                               proposal (height, id), certified by qc, with
+///                                               the commit proof (child, child_qc)
 ///   checkpoints(height INTEGER PRIMARY KEY, state_root, signatures, snapshot)
 ///                                               stable checkpoints; the snapshot (Ledger::encode)
 ///                                               is kept for the latest only (older ones NULL)
-/// A round writes a pending block at the right edge of its table, the commit at the end of the
-/// chain, and the safety row (7.4 pages of the log on average at 1,000 tx/s; 10.6 in version 1).
+/// A round writes a proposal at the right edge of its table, a small commit row at the end of
+/// the chain, and the safety row; a block's bytes are written once (until version 2 a commit
+/// wrote the whole block again, and the proposal's pages went through the free list).
 ///
 /// Not thread-safe: one store (one connection) per thread; other processes may read the file
 /// (verifyChain) while it is open. The store checkpoints its WAL on a thread and connection of

@@ -136,9 +136,23 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
   }
 
   // ---- the blocks, in height order ----------------------------------------------------------
+  // Up to schema version 2 a row holds its whole block; from 3 on, its certificate, and the
+  // block is the proposal of its height and id (replica_store.h).
+  std::int64_t version = 0;
+  {
+    sql::Statement s;
+    if (s.prepare(c, "PRAGMA user_version")) {
+      sql::Use use(s);
+      if (use.step() == SQLITE_ROW) version = std::int64_t(use.u64(0));
+    }
+  }
+  const bool whole = version <= 2;
   sql::Statement blocks;
-  if (!blocks.prepare(c, "SELECT height, id, block, child, child_qc, results, state_root "
-                         "FROM blocks ORDER BY height"))
+  if (!blocks.prepare(c, whole ? "SELECT height, id, block, NULL, child, child_qc, results, "
+                                 "state_root FROM blocks ORDER BY height"
+                               : "SELECT b.height, b.id, p.proposal, b.qc, b.child, b.child_qc, "
+                                 "b.results, b.state_root FROM blocks b LEFT JOIN proposals p "
+                                 "ON p.height = b.height AND p.id = b.id ORDER BY b.height"))
     return problem(0, "blocks", sql::errorOf(c, "cannot read"));
   {
     sql::Statement top;
@@ -167,15 +181,25 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
     auto bad = [&](const std::string& reason) { return problem(h, "blocks", reason); };
     if (use.u64(0) != h) return bad("missing (the next stored height is " + str(use.u64(0)) + ")");
     auto id = digestFrom(use.blob(1));
-    auto root = digestFrom(use.blob(6));
+    auto root = digestFrom(use.blob(7));
     if (!id || !root) return bad("an id or state root not of 32 bytes");
-    auto block = decodeCommittedBlock(use.blob(2), maxTxs, &why);
-    if (!block) return bad(why);
-    auto child = decodeHeader(use.blob(3), &why);
+    std::optional<CommittedBlock> block;
+    if (whole) {
+      block = decodeCommittedBlock(use.blob(2), maxTxs, &why);
+      if (!block) return bad(why);
+    } else {
+      if (use.isNull(2)) return bad("its proposal is not stored");
+      auto proposal = decodeProposal(use.blob(2), maxTxs, &why);
+      if (!proposal) return problem(h, "proposals", why);
+      auto qc = decodeQc(use.blob(3), &why);
+      if (!qc) return bad(why);
+      block = CommittedBlock{std::move(*proposal), std::move(*qc)};
+    }
+    auto child = decodeHeader(use.blob(4), &why);
     if (!child) return bad(why);
-    auto childQc = decodeQc(use.blob(4), &why);
+    auto childQc = decodeQc(use.blob(5), &why);
     if (!childQc) return bad(why);
-    auto storedResults = decodeResults(use.blob(5), &why);
+    auto storedResults = decodeResults(use.blob(6), &why);
     if (!storedResults) return bad(why);
     const Proposal& p = block->proposal;
     const BlockHeader& header = p.header;
@@ -329,12 +353,15 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
       return problem(0, "safety", why);
   }
   {
+    const char* table = whole ? "pending" : "proposals";
     sql::Statement s;
-    if (!s.prepare(c, "SELECT height, proposal FROM pending"))
-      return problem(0, "pending", sql::errorOf(c, "cannot read"));
+    if (!s.prepare(c, whole ? "SELECT height, proposal FROM pending"
+                            : "SELECT height, proposal FROM proposals WHERE height > ?1"))
+      return problem(0, table, sql::errorOf(c, "cannot read"));
     sql::Use row(s);
+    if (!whole) row.bind(1, report.storedHeight);
     while (row.step() == SQLITE_ROW)
-      if (!decodeProposal(row.blob(1), maxTxs, &why)) return problem(row.u64(0), "pending", why);
+      if (!decodeProposal(row.blob(1), maxTxs, &why)) return problem(row.u64(0), table, why);
   }
   report.signatureChecks = committee.signatureChecks();
   return report;

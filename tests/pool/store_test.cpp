@@ -330,7 +330,7 @@ TEST(SqliteStore, KeepsWhatTheMemoryStoreKeepsStepByStep) {
 TEST(SqliteStore, OneStoreOpenAtATime) {
   TempDir dir("lock");
   StorePool pool(4, smallParams(), dir);
-  Genesis genesis = pool.genesis();
+  const Genesis& genesis = pool.genesis();
   std::string path = dir.file("alone.db"), why;
   auto first = SqliteStore::open(path, genesis, &why);
   ASSERT_TRUE(first) << why;
@@ -467,12 +467,70 @@ protected:
     return v;
   }
   std::string at(std::uint64_t h) { return " WHERE height = " + std::to_string(h); }
-  /// Rewrites the committed block at `h` with `change` applied to it.
+  /// The committed block at `h` as it is stored: its proposal (the one row of its height in
+  /// `proposals` once it committed) and its certificate.
+  std::optional<CommittedBlock> storedBlock(std::uint64_t h) {
+    auto p = decodeProposal(blob("SELECT proposal FROM proposals" + at(h)), 1024);
+    auto qc = decodeQc(blob("SELECT qc FROM blocks" + at(h)));
+    if (!p || !qc) return std::nullopt;
+    return CommittedBlock{std::move(*p), std::move(*qc)};
+  }
+  /// Rewrites the committed block at `h` with `change` applied to it (under the same key).
   template <typename F> void changeBlock(std::uint64_t h, F change) {
-    auto b = decodeCommittedBlock(blob("SELECT block FROM blocks" + at(h)), 1024);
+    auto b = storedBlock(h);
     ASSERT_TRUE(b);
     change(*b);
-    sql("UPDATE blocks SET block = ?1" + at(h), encodeCommittedBlock(*b));
+    sql("UPDATE proposals SET proposal = ?1" + at(h), encodeProposal(b->proposal));
+    sql("UPDATE blocks SET qc = ?1" + at(h), encodeQc(b->qc));
+  }
+  /// What a store restored to, and how many pending blocks it held.
+  struct Remembered {
+    std::optional<Restored> restored;
+    std::size_t pending = 0;
+  };
+  /// Opens the copy after a migration: it restores to what it did before, with as many pending
+  /// blocks.
+  void openMigrated(const Remembered& before, std::unique_ptr<SqliteStore>& store) {
+    std::string why;
+    store = SqliteStore::open(path_, genesis(), &why);
+    ASSERT_TRUE(store) << why;
+    auto after = store->tryRestore(&why);
+    ASSERT_TRUE(after) << why;
+    expectSameRestored(*before.restored, *after, "after the migration");
+    EXPECT_EQ(store->pendingCount(), before.pending);
+    EXPECT_EQ(store->tipHeight(), tip());
+  }
+  /// Rewrites the copy in the tables of schema version 2, as a store of that version kept
+  /// them: each committed block whole in its row, the pending table only above the tip; what
+  /// it restored to before goes to `before`.
+  void downgradeToVersion2(Remembered& before) {
+    {
+      std::string why;
+      auto store = SqliteStore::open(path_, genesis(), &why);
+      ASSERT_TRUE(store) << why;
+      before.restored = store->tryRestore(&why);
+      ASSERT_TRUE(before.restored) << why;
+      before.pending = store->pendingCount();
+    }
+    std::vector<std::pair<std::uint64_t, Bytes>> whole;
+    for (std::uint64_t h = 1; h <= tip(); ++h) {
+      auto b = storedBlock(h);
+      ASSERT_TRUE(b) << h;
+      whole.emplace_back(h, encodeCommittedBlock(*b));
+    }
+    sql(R"sql(CREATE TABLE pending(height INTEGER NOT NULL, id BLOB NOT NULL,
+  proposal BLOB NOT NULL, PRIMARY KEY(height, id)) WITHOUT ROWID)sql");
+    sql("INSERT INTO pending SELECT height, id, proposal FROM proposals WHERE height > " +
+        std::to_string(tip()));
+    sql(R"sql(CREATE TABLE b2(height INTEGER PRIMARY KEY, id BLOB NOT NULL, block BLOB,
+  child BLOB NOT NULL, child_qc BLOB NOT NULL, results BLOB NOT NULL,
+  state_root BLOB NOT NULL))sql");
+    sql("INSERT INTO b2 SELECT height, id, NULL, child, child_qc, results, state_root FROM blocks");
+    for (const auto& [h, bytes] : whole) sql("UPDATE b2 SET block = ?1" + at(h), bytes);
+    sql("DROP TABLE blocks");
+    sql("DROP TABLE proposals");
+    sql("ALTER TABLE b2 RENAME TO blocks");
+    sql("PRAGMA user_version=2");
   }
   VerifyReport verify() { return verifyChain(path_, &genesis()); }
   void expectProblemAt(const VerifyReport& v, std::uint64_t height, const std::string& table,
@@ -552,10 +610,32 @@ TEST_F(StoredChain, VerifyChainPassesOnAGoodStoreWithOrWithoutAGenesis) {
 }
 
 TEST_F(StoredChain, VerifyChainNamesTheHeightOfABlockWithFlippedBytes) {
-  Bytes b = blob("SELECT block FROM blocks" + at(5));
-  b[b.size() / 2] ^= 0x01; // somewhere in the transactions or certificates
-  sql("UPDATE blocks SET block = ?1" + at(5), b);
+  // In its certificate.
+  Bytes qc = blob("SELECT qc FROM blocks" + at(5));
+  qc[qc.size() / 2] ^= 0x01;
+  sql("UPDATE blocks SET qc = ?1" + at(5), qc);
   expectProblemAt(verify(), 5, "blocks", "");
+  // In its proposal (the transactions or the justification): the proposal does not decode, or
+  // decodes to a block that is not the one committed.
+  SetUp();
+  Bytes p = blob("SELECT proposal FROM proposals" + at(5));
+  p[p.size() / 2] ^= 0x01;
+  sql("UPDATE proposals SET proposal = ?1" + at(5), p);
+  VerifyReport v = verify();
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.problem->height, 5u) << v.toJson();
+  EXPECT_TRUE(v.problem->table == "proposals" || v.problem->table == "blocks") << v.toJson();
+}
+
+TEST_F(StoredChain, VerifyChainAndOpenNameACommittedBlockWhoseProposalIsGone) {
+  sql("DELETE FROM proposals" + at(tip()));
+  expectProblemAt(verify(), tip(), "blocks", "its proposal is not stored");
+  std::string why;
+  EXPECT_FALSE(SqliteStore::open(path_, genesis(), &why));
+  EXPECT_NE(
+      why.find("table blocks, height " + std::to_string(tip()) + ": its proposal is not stored"),
+      std::string::npos)
+      << why;
 }
 
 TEST_F(StoredChain, VerifyChainNamesTheHeightOfATamperedTransaction) {
@@ -661,17 +741,23 @@ TEST_F(StoredChain, VerifyChainRefusesAnotherGenesis) {
 }
 
 TEST_F(StoredChain, OpenRefusesACorruptRowNamingItsTableAndHeight) {
-  // The tip block (above the checkpoint: restart re-executes it).
-  Bytes good = blob("SELECT block FROM blocks" + at(tip()));
-  Bytes bad = good;
-  bad.resize(bad.size() - 3); // torn
-  sql("UPDATE blocks SET block = ?1" + at(tip()), bad);
+  // The tip block (above the checkpoint: restart re-executes it): its proposal, then its
+  // certificate.
   std::string why;
-  EXPECT_FALSE(SqliteStore::open(path_, genesis(), &why));
-  EXPECT_NE(why.find("table blocks, height " + std::to_string(tip())), std::string::npos) << why;
+  for (const char* table : {"proposals", "blocks"}) {
+    const std::string column = std::string(table) == "blocks" ? "qc" : "proposal";
+    Bytes good = blob("SELECT " + column + " FROM " + table + at(tip()));
+    Bytes bad = good;
+    bad.resize(bad.size() - 3); // torn
+    sql("UPDATE " + std::string(table) + " SET " + column + " = ?1" + at(tip()), bad);
+    EXPECT_FALSE(SqliteStore::open(path_, genesis(), &why));
+    EXPECT_NE(why.find("table " + std::string(table) + ", height " + std::to_string(tip())),
+              std::string::npos)
+        << why;
+    sql("UPDATE " + std::string(table) + " SET " + column + " = ?1" + at(tip()), good);
+  }
 
   // A state root that is not what the block gives.
-  sql("UPDATE blocks SET block = ?1" + at(tip()), good);
   ASSERT_TRUE(SqliteStore::open(path_, genesis(), &why)) << why;
   sql("UPDATE blocks SET state_root = ?1" + at(tip()), Bytes(32, 0));
   EXPECT_FALSE(SqliteStore::open(path_, genesis(), &why));
@@ -733,17 +819,10 @@ TEST_F(StoredChain, OpenRefusesAnotherPoolOrAnotherFile) {
   EXPECT_EQ(header[18], 1);
 }
 
-TEST_F(StoredChain, AFileOfSchemaVersion1IsBroughtToVersion2WhenItOpens) {
+TEST_F(StoredChain, AFileOfSchemaVersion1IsBroughtToTheCurrentVersionWhenItOpens) {
   std::string why;
-  std::optional<Restored> before;
-  std::size_t pending = 0;
-  {
-    auto store = SqliteStore::open(path_, genesis(), &why);
-    ASSERT_TRUE(store) << why;
-    before = store->tryRestore(&why);
-    ASSERT_TRUE(before) << why;
-    pending = store->pendingCount();
-  }
+  Remembered before;
+  ASSERT_NO_FATAL_FAILURE(downgradeToVersion2(before));
   // The same rows in the tables of version 1, as a store of that version kept them.
   auto run = [&](const char* text) {
     sqlite3* db = nullptr;
@@ -780,21 +859,50 @@ COMMIT;
   EXPECT_EQ(integer("PRAGMA user_version"), 1);
   EXPECT_EQ(integer(indexes), 2);
   {
-    auto store = SqliteStore::open(path_, genesis(), &why);
-    ASSERT_TRUE(store) << why;
-    auto after = store->tryRestore(&why);
-    ASSERT_TRUE(after) << why;
-    expectSameRestored(*before, *after, "after the migration");
-    EXPECT_EQ(store->pendingCount(), pending);
-    EXPECT_EQ(store->tipHeight(), tip());
-    // It goes on as a store of version 2.
+    std::unique_ptr<SqliteStore> store;
+    ASSERT_NO_FATAL_FAILURE(openMigrated(before, store));
+    // It goes on as a store of version 3.
     SafetyState s = *store->safety();
     s.lastVotedRound += 1;
     ASSERT_TRUE(store->apply(Effect(PersistSafety{s}), &why)) << why;
   }
-  EXPECT_EQ(integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(integer("PRAGMA user_version"), 3);
   EXPECT_EQ(integer(indexes), 0);
-  EXPECT_EQ(integer("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v2'"), 0);
+  EXPECT_EQ(integer("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v_'"), 0);
+  EXPECT_TRUE(verify().ok()) << verify().toJson();
+}
+
+TEST_F(StoredChain, AFileOfSchemaVersion2IsBroughtToVersion3WhenItOpens) {
+  std::string why;
+  Remembered before;
+  ASSERT_NO_FATAL_FAILURE(downgradeToVersion2(before));
+  // verify-chain reads a file of version 2 as it is.
+  EXPECT_TRUE(verify().ok()) << verify().toJson();
+  EXPECT_EQ(integer("PRAGMA user_version"), 2);
+  // A block that does not decode stops the migration, named, and leaves the file at version 2.
+  Bytes good = blob("SELECT block FROM blocks" + at(4));
+  sql("UPDATE blocks SET block = ?1" + at(4), Bytes{1, 2, 3});
+  EXPECT_FALSE(SqliteStore::open(path_, genesis(), &why));
+  EXPECT_NE(why.find("from replica store schema version 2 to 3: table blocks, height 4"),
+            std::string::npos)
+      << why;
+  EXPECT_EQ(integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(integer("SELECT count(*) FROM sqlite_schema WHERE name = 'proposals'"), 0);
+  sql("UPDATE blocks SET block = ?1" + at(4), good);
+  {
+    std::unique_ptr<SqliteStore> store;
+    ASSERT_NO_FATAL_FAILURE(openMigrated(before, store));
+    for (std::uint64_t h = 1; h <= tip(); ++h) {
+      auto b = store->committed(h);
+      ASSERT_TRUE(b) << h;
+      EXPECT_EQ(b->block, memory().chain()[h - 1].block) << h;
+    }
+  }
+  EXPECT_EQ(integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(integer("SELECT count(*) FROM sqlite_schema WHERE name IN ('pending', 'blocks_v3')"),
+            0);
+  // Every committed block's proposal, and the pending ones above the tip.
+  EXPECT_EQ(std::uint64_t(integer("SELECT count(*) FROM proposals")), tip() + before.pending);
   EXPECT_TRUE(verify().ok()) << verify().toJson();
 }
 
