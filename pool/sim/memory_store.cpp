@@ -12,7 +12,9 @@ void MemoryStore::apply(const Effect& effect) {
     FLO_CHECK(!safety_ || s->state.lastVotedRound >= safety_->lastVotedRound);
     safety_ = s->state;
   } else if (const auto* b = std::get_if<StoreBlock>(&effect)) {
-    pending_[b->proposal.header.id()] = b->proposal;
+    // A block at or below the tip can never commit (its height has its block): not kept, as
+    // SqliteStore keeps none.
+    if (b->proposal.header.height > chain_.size()) pending_[b->proposal.header.id()] = b->proposal;
     voted_.push_back(b->proposal);
   } else if (const auto* c = std::get_if<CommitBlock>(&effect)) {
     FLO_CHECK(c->block.proposal.header.height == chain_.size() + 1);

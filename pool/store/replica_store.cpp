@@ -120,7 +120,7 @@ bool migrateFrom2(sqlite3* c, std::size_t maxTxs, std::string& why) {
   if (!exec(c,
             "BEGIN IMMEDIATE;\n" + proposalsTable("proposals") +
                 "INSERT INTO proposals(height, id, proposal) SELECT height, id, proposal FROM "
-                "pending;\n" +
+                "pending WHERE height > (SELECT coalesce(max(height), 0) FROM blocks);\n" +
                 blocksTable("blocks_v3"),
             &why))
     return false;
@@ -187,7 +187,7 @@ struct SqliteStore::Db {
   sql::Statement begin, commit, rollback;
   bool syncIsFull = true; ///< PRAGMA synchronous in force, set between transactions
   sql::Statement putSafety, getSafety;
-  sql::Statement putProposal, hasProposal, pruneSiblings, allPending, countPending;
+  sql::Statement putProposal, pruneSiblings, allPending, countPending;
   sql::Statement putBlock, getBlock, blocksFrom, getRoot, getResults;
   sql::Statement putCheckpoint, dropOldSnapshots, latestCheckpoint;
   sql::WalCheckpointer checkpointer; // stopped before the connection closes
@@ -302,7 +302,6 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
       {&db->getSafety, "SELECT last_voted_round, state FROM safety WHERE id = 0"},
       {&db->putProposal,
        "INSERT OR REPLACE INTO proposals(height, id, proposal) VALUES(?1, ?2, ?3)"},
-      {&db->hasProposal, "SELECT 1 FROM proposals WHERE height = ?1 AND id = ?2"},
       {&db->pruneSiblings, "DELETE FROM proposals WHERE height = ?1 AND id != ?2"},
       {&db->allPending, "SELECT id, height, proposal FROM proposals WHERE height > ?1 ORDER BY id"},
       {&db->countPending, "SELECT count(*) FROM proposals WHERE height > ?1"},
@@ -358,6 +357,8 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
   // The restart state, rebuilt and checked now: a store that opens can be restarted from.
   auto restored = store->tryRestore(&why);
   if (!restored) return fail(why);
+  for (const Proposal& p : restored->pending)
+    store->above_.insert_or_assign({p.header.height, p.header.id()}, Unbound(p));
   store->restored_ = std::move(restored);
   // From here on the WAL is checkpointed beside the writer, never inside a vote's commit.
   if (!store->db_->checkpointer.start(c, path, &why))
@@ -425,6 +426,7 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
   }
   // What the store will hold once the transaction commits.
   std::uint64_t tip = tip_, checkpoint = checkpoint_, voted = lastVotedRound_;
+  Stored above = above_;
   bool hasSafety = hasSafety_;
   // Each write returns why it failed (empty when it did not), read while the failed statement
   // still holds its error; the statement is reset before any rollback.
@@ -442,27 +444,22 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
       // A block at or below the tip can never commit (its height has its block): not kept.
       if (h.height <= tip) return {};
       sql::Use u(db_->putProposal);
-      if (!u.bind(1, h.height) || !u.bind(2, h.id()) || !u.bind(3, encodeProposal(b->proposal)) ||
+      const Digest id = h.id();
+      if (!u.bind(1, h.height) || !u.bind(2, id) || !u.bind(3, encodeProposal(b->proposal)) ||
           !u.run())
         return sql::errorOf(c, path_ + ": cannot store the block at height " +
                                    std::to_string(h.height));
+      above.insert_or_assign({h.height, id}, Unbound(b->proposal));
     } else if (const auto* k = std::get_if<CommitBlock>(&effect)) {
       const std::uint64_t height = k->block.proposal.header.height;
       FLO_CHECK(height == tip + 1);
       const Digest id = k->block.proposal.header.id();
       const std::string what =
           path_ + ": cannot commit the block at height " + std::to_string(height);
-      // The proposal is stored already, unless the block came by state transfer (never stored
-      // before its commit): then it is written now.
-      bool stored;
-      {
-        sql::Use u(db_->hasProposal);
-        if (!u.bind(1, height) || !u.bind(2, id)) return sql::errorOf(c, what);
-        const int rc = u.step();
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sql::errorOf(c, what);
-        stored = rc == SQLITE_ROW;
-      }
-      if (!stored) {
+      // The proposal is stored already, unless this replica never voted for the block or
+      // state transfer brought a peer's copy of it: then it is written now.
+      auto stored = above.find({height, id});
+      if (stored == above.end() || !(stored->second == Unbound(k->block.proposal))) {
         sql::Use u(db_->putProposal);
         if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeProposal(k->block.proposal)) ||
             !u.run())
@@ -479,6 +476,7 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
       // heights committed; none is kept at or below the tip, above.)
       sql::Use u(db_->pruneSiblings);
       if (!u.bind(1, height) || !u.bind(2, id) || !u.run()) return sql::errorOf(c, what);
+      above.erase(above.begin(), above.lower_bound({height + 1, Digest{}}));
       tip = height;
     } else if (const auto* p = std::get_if<StoreCheckpoint>(&effect)) {
       // Stable means a quorum signed a root this replica computed: at or below its tip.
@@ -515,6 +513,7 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
   tip_ = tip;
   checkpoint_ = checkpoint;
   lastVotedRound_ = voted;
+  above_ = std::move(above);
   hasSafety_ = hasSafety;
   restored_.reset();
   return true;

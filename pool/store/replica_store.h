@@ -53,6 +53,7 @@
 
 #include "pool/core/replica.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -127,6 +128,18 @@ private:
   std::string rowError(const char* table, std::optional<std::uint64_t> height,
                        const std::string& why) const;
 
+  /// What a proposal holds besides its id (the header, and through its tx root the
+  /// transactions, are the id): two proposals of one block may differ here (another quorum's
+  /// certificate of the parent, a timeout certificate, the proposer's signature).
+  struct Unbound {
+    QuorumCert justify;
+    std::optional<TimeoutCert> tc;
+    Signature signature{};
+    explicit Unbound(const Proposal& p) : justify(p.justify), tc(p.tc), signature(p.signature) {}
+    bool operator==(const Unbound&) const = default;
+  };
+  using Stored = std::map<std::pair<std::uint64_t, Digest>, Unbound>;
+
   std::string path_;
   Genesis genesis_;
   Digest genesisId_{};
@@ -136,6 +149,11 @@ private:
   std::uint64_t checkpoint_ = 0;
   bool hasSafety_ = false;
   std::uint64_t lastVotedRound_ = 0;
+  /// The proposals stored above the tip, by (height, id): a commit writes its block's proposal
+  /// only when it is not the one stored (state transfer commits a peer's copy, perhaps of a block
+  /// stored here with another certificate), without reading or encoding it otherwise. An entry
+  /// missing here is only written again; one here is in the table (changed after a commit).
+  Stored above_;
   std::string failure_;
   mutable std::uint64_t corruptReads_ = 0;
   /// The restart state rebuilt by open(), handed out by the first restore(); any apply drops it.
