@@ -638,6 +638,48 @@ TEST_F(StoredChain, VerifyChainAndOpenNameACommittedBlockWhoseProposalIsGone) {
       << why;
 }
 
+// What a replica reads back from disk, from a real store: the seeds of fuzz.pool's record
+// decoders (tests/fuzz/pool_corpus), written when FLO_WRITE_POOL_SEEDS names a folder. Each
+// decodes and re-encodes to its bytes (the fuzz target's property, on real rows).
+TEST_F(StoredChain, EveryKindOfRowDecodesAndReencodesToItsBytes) {
+  std::uint64_t h = tip();
+  while (h > 1 && memory().results()[h - 1].empty()) --h;
+  const std::uint64_t checkpoint = memory().stableCheckpoint();
+  const std::vector<std::pair<std::string, Bytes>> rows = {
+      {"store-proposal", blob("SELECT proposal FROM proposals" + at(h))},
+      {"store-qc", blob("SELECT qc FROM blocks" + at(h))},
+      {"store-header", blob("SELECT child FROM blocks" + at(h))},
+      {"store-results", blob("SELECT results FROM blocks" + at(h))},
+      {"store-safety", blob("SELECT state FROM safety")},
+      {"store-signatures", blob("SELECT signatures FROM checkpoints" + at(checkpoint))},
+      {"store-snapshot", blob("SELECT snapshot FROM checkpoints" + at(checkpoint))},
+      {"store-block", encodeCommittedBlock(*storedBlock(h))},
+  };
+  const std::size_t maxTxs = genesis().params.maxBlockTxs;
+  for (const auto& [name, bytes] : rows) {
+    ASSERT_FALSE(bytes.empty()) << name;
+    auto re = [](const auto& decoded, auto encode) -> std::optional<Bytes> {
+      if (!decoded) return std::nullopt;
+      return encode(*decoded);
+    };
+    std::optional<Bytes> again;
+    if (name == "store-proposal") again = re(decodeProposal(bytes, maxTxs), encodeProposal);
+    if (name == "store-qc") again = re(decodeQc(bytes), encodeQc);
+    if (name == "store-header") again = re(decodeHeader(bytes), encodeHeader);
+    if (name == "store-results") again = re(decodeResults(bytes), encodeResults);
+    if (name == "store-safety") again = re(decodeSafety(bytes), encodeSafety);
+    if (name == "store-signatures") again = re(decodeSignatures(bytes), encodeSignatures);
+    if (name == "store-snapshot")
+      again = re(Ledger::decode(genesis(), bytes), [](const Ledger& l) { return l.encode(); });
+    if (name == "store-block")
+      again = re(decodeCommittedBlock(bytes, maxTxs), encodeCommittedBlock);
+    EXPECT_EQ(again, bytes) << name;
+    if (const char* dir = std::getenv("FLO_WRITE_POOL_SEEDS"))
+      std::ofstream(fs::path(dir) / name, std::ios::binary)
+          .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  }
+}
+
 // Two proposals of one block may differ outside its id (another quorum's certificate of the
 // parent, another signature): state transfer commits a peer's copy of a block this replica
 // stored with its own. The chain keeps the copy committed (its certificate is the next block's
