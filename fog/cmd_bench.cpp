@@ -4,9 +4,9 @@
 /// command, so that anyone can measure a machine the way docs/benchmarks.md does. `bench net`'s
 /// defaults take about 15 s on two cores, `bench pool`'s about a minute and a half; --quick takes
 /// a few seconds (net) or about twenty (pool) and is what the tests run.
+#include "core/os/interruption.h"
 #include "core/store/keystore.h"
 #include "fog/commands.h"
-#include "fog/interruption.h"
 #include "fog/local_fog.h"
 
 #include <CLI/CLI.hpp>
@@ -219,9 +219,9 @@ int benchPool(Context& c) {
   // run, and the replicas with it (they run in sessions of their own).
   bench::PoolBenchResult result;
   {
-    Interruption interruption;
+    core::Interruption interruption;
     std::ostream& tables = o.json ? c.err : c.out;
-    b.interrupted = [&tables] { return Interruption::requested() || !tables.good(); };
+    b.interrupted = [&] { return interruption.requested() || !tables.good(); };
     LocalFogLauncher launcher(o.tmpDir);
     result = bench::runPoolBench(b, launcher, tables);
   }

@@ -5,8 +5,8 @@
 /// architecture; the first deployment compiles it (reported apart), the others find the bundle
 /// cached, as a user deploying again would.
 #include "bench/pool_bench.h"
+#include "core/os/interruption.h"
 #include "fog/commands.h"
-#include "fog/interruption.h"
 #include "fog/local_fog.h"
 
 #include <CLI/CLI.hpp>
@@ -90,8 +90,8 @@ int benchDeploy(Context& c) {
       << std::endl;
   // Ctrl-C, a closed terminal or a reader gone (`| head`) ends the run with the fog stopped:
   // its daemons run in sessions of their own and would outlive this process.
-  Interruption interruption;
-  auto stopped = [&] { return Interruption::requested() || !log.good(); };
+  core::Interruption interruption;
+  auto stopped = [&] { return interruption.requested() || !log.good(); };
   int rc = inProcess(up, o, sink, sink);
   auto cleanup = [&] {
     std::ostringstream s;

@@ -6,10 +6,10 @@
 /// `fog pool verify-chain` (a replica's stored chain checked against the genesis).
 #include "core/identity.h"
 #include "core/net/udp_node.h"
+#include "core/os/interruption.h"
 #include "core/os/system.h"
 #include "core/store/keystore.h"
 #include "fog/commands.h"
-#include "fog/interruption.h"
 #include "fog/local_fog.h"
 #include "fog/pool_session.h"
 #include "pool/net/pool_client.h"
@@ -177,8 +177,8 @@ int up(Context& c) {
   }
   c.out << "serving; Ctrl-C stops the fog" << std::endl;
   {
-    Interruption interruption;
-    while (!Interruption::requested()) std::this_thread::sleep_for(100ms);
+    core::Interruption interruption;
+    while (!interruption.requested()) std::this_thread::sleep_for(100ms);
   }
   return stopAll(c, *fog);
 }

@@ -3,48 +3,11 @@
 /// and at least once a slice, so a quiet node still stops within one slice.
 #include "core/net/serve.h"
 
-#include <csignal>
+#include "core/os/interruption.h"
+
 #include <optional>
 
 namespace flo::core {
-
-namespace {
-
-volatile std::sig_atomic_t signalled = 0;
-
-extern "C" void noteSignal(int) {
-  signalled = 1;
-}
-
-/// SIGINT and SIGTERM set `signalled` while it lives; the previous handlers come back after.
-class SignalScope {
-public:
-  explicit SignalScope(bool active) : active_(active) {
-    if (!active_) return;
-    signalled = 0;
-    struct sigaction sa{};
-    sa.sa_handler = noteSignal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &oldInt_);
-    sigaction(SIGTERM, &sa, &oldTerm_);
-  }
-  ~SignalScope() {
-    if (!active_) return;
-    sigaction(SIGINT, &oldInt_, nullptr);
-    sigaction(SIGTERM, &oldTerm_, nullptr);
-  }
-  SignalScope(const SignalScope&) = delete;
-  SignalScope& operator=(const SignalScope&) = delete;
-
-  bool fired() const { return active_ && signalled != 0; }
-
-private:
-  bool active_;
-  struct sigaction oldInt_{};
-  struct sigaction oldTerm_{};
-};
-
-} // namespace
 
 MessageId ServeLoop::reply(const Address& to, std::string_view did, Bytes message) {
   MessageId id = node_.send(to, did, std::move(message));
@@ -64,13 +27,13 @@ ServeResult ServeLoop::run(const ServeOptions& options) {
     if (onEvent_) onEvent_(e);
   });
 
-  SignalScope signals(options.stopOnSignal);
+  Interruption signals(options.stopOnSignal);
   ServeResult result;
   auto start = Clock::now();
   std::optional<Time> deadline;
   if (options.duration.count() > 0) deadline = start + options.duration;
   auto stopped = [&]() -> std::optional<StopReason> {
-    if (signals.fired()) return StopReason::Signal;
+    if (signals.requested()) return StopReason::Signal;
     if (stopRequested_) return StopReason::Requested;
     if (options.count > 0 && delivered_ >= options.count && pending_.empty())
       return StopReason::Count;

@@ -1,8 +1,8 @@
 /// \file
 /// The serve loop of a node that answers others: `fog net listen` today, a replica, relay or
 /// fogger daemon later. It runs a UdpNode until a stop condition holds (a number of messages
-/// delivered and the replies to them settled, a deadline, SIGINT or SIGTERM, or a request from
-/// another thread), hands every delivery and event to the caller's callbacks, and then lingers
+/// delivered and the replies to them settled, a deadline, SIGINT, SIGTERM or SIGHUP, or a request
+/// from another thread), hands every delivery and event to the caller's callbacks, and then lingers
 /// a moment, as TCP's TIME-WAIT does, so the last acknowledgements a sender is waiting for can
 /// still be sent again. Single-threaded like the node: the callbacks run inside run().
 #pragma once
@@ -23,7 +23,8 @@ struct ServeOptions {
   std::size_t count = 0;
   /// Stop after this long; zero: no deadline.
   std::chrono::milliseconds duration{0};
-  /// SIGINT and SIGTERM stop the loop (the previous handlers come back when run() returns).
+  /// SIGINT, SIGTERM and SIGHUP stop the loop (core/os/interruption.h; the previous handlers
+  /// come back when run() returns).
   /// Every loop running in the process sees the signal.
   bool stopOnSignal = true;
   /// After a stop that was not a signal, keep the node answering this long.

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,7 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-volatile std::sig_atomic_t signalled = 0;
 constexpr std::size_t kMaxClients = 4096;
 
 } // namespace
@@ -232,7 +230,7 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   node_->runUntil(
       [&] {
         if (replica_->hasEffects() || !fromClients_.empty() || !syncRequests_.empty() || stop_ ||
-            signalled)
+            (interruption_ && interruption_->requested()))
           return true;
         auto t = replica_->nextTimer();
         return t && *t < waitEnd;
@@ -264,21 +262,14 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
 }
 
 void ReplicaDaemon::run(bool stopOnSignal) {
-  void (*oldInt)(int) = SIG_DFL;
-  void (*oldTerm)(int) = SIG_DFL;
-  if (stopOnSignal) {
-    oldInt = std::signal(SIGINT, [](int) { signalled = 1; });
-    oldTerm = std::signal(SIGTERM, [](int) { signalled = 1; });
-  }
-  while (!stop_ && !(stopOnSignal && signalled)) loopOnce(std::chrono::milliseconds(50));
+  core::Interruption interruption(stopOnSignal);
+  interruption_ = &interruption;
+  while (!stop_ && !interruption.requested()) loopOnce(std::chrono::milliseconds(50));
+  interruption_ = nullptr;
   flush();
   writeKept();
   node_->close();
   node_->runFor(std::chrono::milliseconds(100)); // the CLOSEs go out
-  if (stopOnSignal) {
-    std::signal(SIGINT, oldInt);
-    std::signal(SIGTERM, oldTerm);
-  }
 }
 
 void ReplicaDaemon::runFor(std::chrono::milliseconds span) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "core/net/udp_node.h"
+#include "core/os/interruption.h"
 #include "pool/core/outbox.h"
 #include "pool/core/replica.h"
 
@@ -50,7 +51,8 @@ public:
   open(const ReplicaConfig& config, std::unique_ptr<ReplicaStore> store, std::string& error);
   ~ReplicaDaemon();
 
-  /// Runs until stop() or (with `stopOnSignal`) SIGINT/SIGTERM; then says CLOSE to its peers.
+  /// Runs until stop() or (with `stopOnSignal`) SIGINT, SIGTERM or SIGHUP; then writes what it
+  /// kept and says CLOSE to its peers.
   void run(bool stopOnSignal = true);
   /// Runs the loop for about `span` (tests).
   void runFor(std::chrono::milliseconds span);
@@ -98,6 +100,7 @@ private:
   /// Clients' messages delivered in this loop turn, taken after the replicas' (loopOnce).
   std::vector<std::pair<ClientId, Message>> fromClients_;
   std::atomic<bool> stop_{false};
+  const core::Interruption* interruption_ = nullptr; ///< run()'s, while it runs
   std::string failure_;
   DaemonStats stats_;
 };

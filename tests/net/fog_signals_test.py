@@ -8,7 +8,9 @@ sessions of their own and outlive a parent that dies, so the command must live t
     used to die of SIGPIPE and leave four replicas running), no replica left, no temporary fog;
   * `fog bench pool --quick` sent SIGHUP once its pool serves: the same;
   * `fog bench deploy` sent SIGINT once its fog is up: the same (it used to leave the fog's
-    replicas and foggers running).
+    replicas and foggers running);
+  * a replica daemon sent SIGHUP (run by hand, its terminal closed) stops as on SIGTERM: its
+    log says at what height, and `fog up --detach` starts it again.
 
 Usage: fog_signals_test.py FOG
 """
@@ -72,6 +74,34 @@ def up_stopped_by(fog, sig, tmp):
     print(f"ok: {what}: exit 0, every replica stopped")
 
 
+def replica_hung_up(fog, tmp):
+    d = os.path.join(tmp, "fog-replica-hup")
+    what = "a replica sent SIGHUP"
+    env = dict(os.environ, FOG_PASSPHRASE="", FOG_EXE=fog)
+    up = [fog, "up", "--dir", d, "--detach", "--foggers", "0"]
+    r = subprocess.run(up, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    check(r.returncode == 0, f"{what}: fog up exited {r.returncode}: {r.stderr}")
+    try:
+        with open(os.path.join(d, "replica-1", "replica.pid")) as f:
+            pid = int(f.read().split()[0])
+        os.kill(pid, signal.SIGHUP)
+        deadline = time.monotonic() + TIMEOUT
+        while pid in processes_naming(d) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(pid not in processes_naming(d), f"{what}: still running")
+        with open(os.path.join(d, "replica-1", "replica.log")) as f:
+            last = f.read().strip().splitlines()[-1]
+        check(last.startswith("replica 1 stopped at height"),
+              f"{what}: no orderly stop in its log; its last line: {last!r}")
+        r = subprocess.run(up, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        check(r.returncode == 0 and "1 started, 3 already running" in r.stdout + r.stderr,
+              f"{what}: fog up did not start it again: {r.stdout}{r.stderr}")
+    finally:
+        subprocess.run([fog, "down", "--dir", d], capture_output=True, env=env, timeout=TIMEOUT)
+    no_replicas_of(d, what)
+    print(f"ok: {what}: {last}; started again by fog up --detach")
+
+
 def bench_stopped(fog, tmp, what, prefix, stop, killed_by, bench=("pool", "--quick")):
     """`fog bench BENCH...`, stopped by `stop(proc)`; it must end with an error of its own (not
     die of `killed_by`), with no replica and no temporary fog left."""
@@ -112,6 +142,7 @@ def main():
         try:
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 up_stopped_by(fog, sig, tmp)
+            replica_hung_up(fog, tmp)
             bench_stopped(fog, tmp, "fog bench pool | head -1", "bench-head-", reader_gone,
                           signal.SIGPIPE)
             bench_stopped(fog, tmp, "fog bench pool, then SIGHUP", "bench-hup-",

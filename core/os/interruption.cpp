@@ -1,0 +1,42 @@
+/// \file
+/// The signal handlers behind Interruption (see interruption.h).
+#include "core/os/interruption.h"
+
+#include <array>
+#include <csignal>
+#include <signal.h>
+
+namespace flo::core {
+
+namespace {
+
+volatile std::sig_atomic_t signalled = 0;
+
+extern "C" void noteSignal(int) {
+  signalled = 1;
+}
+
+constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
+std::array<struct sigaction, kSignals.size()> previous{}; // of the one active Interruption
+
+} // namespace
+
+Interruption::Interruption(bool active) : active_(active) {
+  if (!active_) return;
+  signalled = 0;
+  struct sigaction sa{};
+  sa.sa_handler = noteSignal;
+  sigemptyset(&sa.sa_mask);
+  for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &sa, &previous[i]);
+}
+
+Interruption::~Interruption() {
+  if (!active_) return;
+  for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &previous[i], nullptr);
+}
+
+bool Interruption::requested() const {
+  return active_ && signalled != 0;
+}
+
+} // namespace flo::core

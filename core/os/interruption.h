@@ -1,0 +1,28 @@
+/// \file
+/// What stops a process that runs until it is told to (a replica or fogger daemon, `fog up` in
+/// the foreground, `fog bench pool`): Ctrl-C (SIGINT), SIGTERM, and SIGHUP (its terminal went
+/// away). While an active Interruption lives, those three set a flag instead of ending the
+/// process, so it stops what it started (replica processes in sessions of their own outlive a
+/// parent that dies) and writes what it holds before it exits. One active at a time; the
+/// previous handlers come back when it ends.
+#pragma once
+
+namespace flo::core {
+
+class Interruption {
+public:
+  /// Inactive: the handlers are left alone and requested() stays false (a daemon run in a
+  /// test's process).
+  explicit Interruption(bool active = true);
+  ~Interruption();
+  Interruption(const Interruption&) = delete;
+  Interruption& operator=(const Interruption&) = delete;
+
+  /// A signal came since this one began (and it is active).
+  bool requested() const;
+
+private:
+  bool active_;
+};
+
+} // namespace flo::core
