@@ -17,12 +17,14 @@ extern "C" void noteSignal(int) {
 }
 
 constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
-std::array<struct sigaction, kSignals.size()> previous{}; // of the one active Interruption
+// The handlers before the outermost active Interruption; one inside another shares its flag.
+std::array<struct sigaction, kSignals.size()> previous{};
+int depth = 0;
 
 } // namespace
 
 Interruption::Interruption(bool active) : active_(active) {
-  if (!active_) return;
+  if (!active_ || depth++ > 0) return;
   signalled = 0;
   struct sigaction sa{};
   sa.sa_handler = noteSignal;
@@ -31,7 +33,7 @@ Interruption::Interruption(bool active) : active_(active) {
 }
 
 Interruption::~Interruption() {
-  if (!active_) return;
+  if (!active_ || --depth > 0) return;
   for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &previous[i], nullptr);
 }
 

@@ -3,8 +3,9 @@
 /// the foreground, `fog bench pool`): Ctrl-C (SIGINT), SIGTERM, and SIGHUP (its terminal went
 /// away). While an active Interruption lives, those three set a flag instead of ending the
 /// process, so it stops what it started (replica processes in sessions of their own outlive a
-/// parent that dies) and writes what it holds before it exits. One active at a time; the
-/// previous handlers come back when it ends.
+/// parent that dies) and writes what it holds before it exits. The previous handlers come back
+/// when the outermost active one ends; one made inside another shares its flag. Made and ended
+/// on one thread.
 #pragma once
 
 namespace flo::core {
