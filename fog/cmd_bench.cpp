@@ -220,6 +220,7 @@ int benchPool(Context& c) {
   bench::PoolBenchResult result;
   {
     core::Interruption interruption;
+    core::PipeErrorsNotFatal pipes;
     std::ostream& tables = o.json ? c.err : c.out;
     b.interrupted = [&] { return interruption.requested() || !tables.good(); };
     LocalFogLauncher launcher(o.tmpDir);

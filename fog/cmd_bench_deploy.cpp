@@ -91,6 +91,7 @@ int benchDeploy(Context& c) {
   // Ctrl-C, a closed terminal or a reader gone (`| head`) ends the run with the fog stopped:
   // its daemons run in sessions of their own and would outlive this process.
   core::Interruption interruption;
+  core::PipeErrorsNotFatal pipes;
   auto stopped = [&] { return interruption.requested() || !log.good(); };
   int rc = inProcess(up, o, sink, sink);
   auto cleanup = [&] {
@@ -134,6 +135,7 @@ int benchDeploy(Context& c) {
     if (stopped()) return interrupted();
     std::ostringstream out, err;
     if (inProcess(deploy, d, out, err) != 0) {
+      if (stopped()) return interrupted(); // Ctrl-C reaches the compiler too, and fails it
       cleanup();
       return c.fail("deployment " + std::to_string(i) + " failed:\n" + err.str());
     }

@@ -125,12 +125,22 @@ int up(Context& c) {
   std::string exe = selfExecutable();
   if (exe.empty())
     return c.fail("cannot find the fog executable to start replicas with (set FOG_EXE)");
+  // In the foreground, what stops this command (Ctrl-C, SIGTERM, its terminal closing, a
+  // reader gone) stops the fog too, from here to the last daemon stopped: while they start,
+  // while they serve and while they stop. Detached, they are meant to outlive it.
+  std::optional<core::Interruption> interruption;
+  std::optional<core::PipeErrorsNotFatal> pipes;
+  if (!c.options.detach) {
+    interruption.emplace();
+    pipes.emplace();
+  }
+  auto interrupted = [&] { return interruption && interruption->requested(); };
   // Running replicas are left alone, and so is every replica that starts when another cannot
   // (a store that refuses to open, say): with --detach the fog serves with those, tolerating
   // one fewer fault, and `fog up` again starts what is still down. In the foreground, what this
   // call started is stopped again.
   std::vector<std::size_t> started, failed;
-  for (std::size_t i = 0; i < fog->replicas(); ++i) {
+  for (std::size_t i = 0; i < fog->replicas() && !interrupted(); ++i) {
     if (fog->runningPid(i)) continue;
     if (fog->start(i, exe, error)) {
       started.push_back(i);
@@ -152,6 +162,10 @@ int up(Context& c) {
     }
     return kFailed;
   }
+  if (interrupted()) {
+    stopAll(c, *fog);
+    return c.fail("interrupted");
+  }
   if (!waitUntilServing(*fog, 10s)) c.warn("not every replica answers yet (fog status shows them)");
   c.out << "fog up: " << fog->replicas() << " replicas (" << started.size() << " started, "
         << fog->replicas() - started.size() << " already running), tolerating "
@@ -163,9 +177,9 @@ int up(Context& c) {
     c.out << "            data " << fog->dataPath(i).string() << "  log "
           << fog->logPath(i).string() << "\n";
   }
-  if (!startFoggers(c, *fog, exe)) {
+  if (!startFoggers(c, *fog, exe) || interrupted()) {
     if (!c.options.detach) stopAll(c, *fog);
-    return kFailed;
+    return interrupted() ? c.fail("interrupted") : kFailed;
   }
   c.out << "  genesis   " << fog->genesisPath().string() << "\n"
         << "  keys      " << fog->home().string() << " (account 'genesis' holds the supply, "
@@ -176,10 +190,7 @@ int up(Context& c) {
     return kOk;
   }
   c.out << "serving; Ctrl-C stops the fog" << std::endl;
-  {
-    core::Interruption interruption;
-    while (!interruption.requested()) std::this_thread::sleep_for(100ms);
-  }
+  while (!interrupted()) std::this_thread::sleep_for(100ms);
   return stopAll(c, *fog);
 }
 
@@ -454,6 +465,8 @@ int poolRun(Context& c) {
   if (!store) return c.fail("cannot use " + config->data + ": " + error);
   auto daemon = pool::ReplicaDaemon::open(*config, std::move(store), error);
   if (!daemon) return c.fail(error);
+  // From before the pid file says it runs: a stop signal then is taken in order by run().
+  core::Interruption interruption;
   if (!c.options.pidFile.empty()) {
     std::ofstream pid(c.options.pidFile, std::ios::trunc);
     pid << ::getpid() << "\n";

@@ -17,8 +17,10 @@ extern "C" void noteSignal(int) {
 }
 
 constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
-// The handlers before the outermost active Interruption; one inside another shares its flag.
+// The handlers before the outermost active Interruption, and which of them it replaced (an
+// ignored signal is left ignored); one inside another shares its flag.
 std::array<struct sigaction, kSignals.size()> previous{};
+std::array<bool, kSignals.size()> replaced{};
 int depth = 0;
 
 } // namespace
@@ -28,17 +30,29 @@ Interruption::Interruption(bool active) : active_(active) {
   signalled = 0;
   struct sigaction sa{};
   sa.sa_handler = noteSignal;
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &sa, &previous[i]);
+  for (std::size_t i = 0; i < kSignals.size(); ++i) {
+    sigaction(kSignals[i], nullptr, &previous[i]);
+    replaced[i] = previous[i].sa_handler != SIG_IGN;
+    if (replaced[i]) sigaction(kSignals[i], &sa, nullptr);
+  }
 }
 
 Interruption::~Interruption() {
   if (!active_ || --depth > 0) return;
-  for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &previous[i], nullptr);
+  for (std::size_t i = 0; i < kSignals.size(); ++i)
+    if (replaced[i]) sigaction(kSignals[i], &previous[i], nullptr);
 }
 
 bool Interruption::requested() const {
   return active_ && signalled != 0;
+}
+
+PipeErrorsNotFatal::PipeErrorsNotFatal() : previous_(std::signal(SIGPIPE, SIG_IGN)) {}
+
+PipeErrorsNotFatal::~PipeErrorsNotFatal() {
+  std::signal(SIGPIPE, previous_);
 }
 
 } // namespace flo::core

@@ -3,9 +3,12 @@
 /// the foreground, `fog bench pool`): Ctrl-C (SIGINT), SIGTERM, and SIGHUP (its terminal went
 /// away). While an active Interruption lives, those three set a flag instead of ending the
 /// process, so it stops what it started (replica processes in sessions of their own outlive a
-/// parent that dies) and writes what it holds before it exits. The previous handlers come back
-/// when the outermost active one ends; one made inside another shares its flag. Made and ended
-/// on one thread.
+/// parent that dies) and writes what it holds before it exits. A signal the process was told to
+/// ignore (`nohup`, a shell's background job) stays ignored. System calls a signal interrupts
+/// are restarted where the kernel can (SA_RESTART); waits that are not (epoll_wait, poll,
+/// nanosleep) return, so a loop sees the flag at once. The previous handlers come back when the
+/// outermost active one ends; one made inside another shares its flag. Made and ended on one
+/// thread.
 #pragma once
 
 namespace flo::core {
@@ -24,6 +27,21 @@ public:
 
 private:
   bool active_;
+};
+
+/// While it lives, a write to a pipe whose reader went away (`fog bench pool | head`) fails
+/// with EPIPE instead of ending the process: for a command that must live to stop what it
+/// started. The disposition from before comes back after. A child started meanwhile should set
+/// SIGPIPE back to its default before exec (an ignored signal stays ignored across exec).
+class PipeErrorsNotFatal {
+public:
+  PipeErrorsNotFatal();
+  ~PipeErrorsNotFatal();
+  PipeErrorsNotFatal(const PipeErrorsNotFatal&) = delete;
+  PipeErrorsNotFatal& operator=(const PipeErrorsNotFatal&) = delete;
+
+private:
+  void (*previous_)(int);
 };
 
 } // namespace flo::core

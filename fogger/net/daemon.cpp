@@ -4,6 +4,7 @@
 
 #include "core/net/udp_node.h"
 #include "core/os/files.h"
+#include "core/os/interruption.h"
 #include "core/os/process.h"
 #include "core/os/system.h"
 #include "core/store/keystore.h"
@@ -36,7 +37,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-volatile std::sig_atomic_t signalled = 0;
+/// runFogger's Interruption while it runs (SIGINT, SIGTERM, SIGHUP: stop in order).
+const core::Interruption* interruption = nullptr;
+bool signalled() {
+  return interruption && interruption->requested();
+}
 
 /// CPU seconds a job run may take on a fogger before the host stops it.
 constexpr int kCpuSeconds = 30;
@@ -122,7 +127,7 @@ public:
   /// Serves the transport for up to `slice` (1 ms while runs go on, to move them along), the
   /// messages that came, then every run.
   void serveOnce(std::chrono::milliseconds slice) {
-    service_->runUntil([&] { return !inbox_.empty() || signalled; }, busy() ? 1ms : slice);
+    service_->runUntil([&] { return !inbox_.empty() || signalled(); }, busy() ? 1ms : slice);
     while (!inbox_.empty()) {
       core::Delivery d = std::move(inbox_.front());
       inbox_.pop_front();
@@ -313,10 +318,11 @@ private:
     // 16 MiB: the runtime's own), CPU time well beyond what a bounded job needs, and -v so the
     // log says which layers applied.
     std::uint64_t memory = std::max<std::uint64_t>(mine->value("memory_mib", 0u), 16);
-    for (std::string a : {bundle.string(), o.job, std::string("--runs"), std::to_string(o.runs),
-                          std::string("--work"), std::string("--store"), std::string("--memory"),
-                          std::to_string(memory), std::string("--cpu"), std::to_string(kCpuSeconds),
-                          std::string("-v")})
+    for (const std::string& a :
+         {bundle.string(), o.job, std::string("--runs"), std::to_string(o.runs),
+          std::string("--work"), std::string("--store"), std::string("--memory"),
+          std::to_string(memory), std::string("--cpu"), std::to_string(kCpuSeconds),
+          std::string("-v")})
       argv.push_back(a);
     for (const auto& p : o.feedOut) argv.insert(argv.end(), {"--feed-out", p});
     if (o.feedIn) argv.emplace_back("--feed-in");
@@ -662,6 +668,11 @@ std::optional<FoggerConfig> FoggerConfig::load(const std::string& path, std::str
 
 int runFogger(const FoggerConfig& config, const std::string& pidFile, std::ostream& log,
               std::atomic<bool>* stop) {
+  core::Interruption signals;
+  interruption = &signals;
+  struct Forget {
+    ~Forget() { interruption = nullptr; }
+  } forget;
   Fogger f(config, log);
   std::string error;
   if (!f.open(error)) {
@@ -670,7 +681,7 @@ int runFogger(const FoggerConfig& config, const std::string& pidFile, std::ostre
   }
   // The pool may still be coming up (fog up starts it just before): try for a while.
   bool registered = false;
-  for (int attempt = 0; attempt < 20 && !registered && !signalled; ++attempt) {
+  for (int attempt = 0; attempt < 20 && !registered && !signalled(); ++attempt) {
     registered = f.registerOffer(error);
     if (!registered) std::this_thread::sleep_for(500ms);
   }
@@ -680,11 +691,7 @@ int runFogger(const FoggerConfig& config, const std::string& pidFile, std::ostre
   }
   if (!pidFile.empty()) std::ofstream(pidFile) << ::getpid() << "\n";
   std::signal(SIGPIPE, SIG_IGN); // a job that closed its stdin: a write error, not an exit
-  auto oldInt = std::signal(SIGINT, [](int) { signalled = 1; });
-  auto oldTerm = std::signal(SIGTERM, [](int) { signalled = 1; });
-  while (!signalled && !(stop && *stop)) f.serveOnce(200ms);
-  std::signal(SIGINT, oldInt);
-  std::signal(SIGTERM, oldTerm);
+  while (!signalled() && !(stop && *stop)) f.serveOnce(200ms);
   log << "fogger: stopped" << std::endl;
   return 0;
 }

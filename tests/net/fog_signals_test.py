@@ -26,6 +26,27 @@ from fog_cli import Fail, check, processes_naming
 TIMEOUT = 60  # seconds for any one command to start or stop
 
 
+def as_from_a_terminal():
+    """In the child before exec: the stop signals at their defaults, as a command started from a
+    terminal has them (this test may run in a background job, which starts with SIGINT ignored,
+    and an ignored signal stays ignored, in fog too)."""
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_DFL)
+
+
+def replicas_naming(text):
+    """The replica processes among processes_naming(text) (not the fog command naming it)."""
+    found = []
+    for pid in processes_naming(text):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"pool\0run" in f.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
 def wait_for_line(proc, needle, what):
     """Reads proc's stdout until a line containing needle; the lines read."""
     seen = []
@@ -63,9 +84,10 @@ def up_stopped_by(fog, sig, tmp):
     what = f"fog up, then {sig.name}"
     env = dict(os.environ, FOG_PASSPHRASE="")
     proc = subprocess.Popen([fog, "up", "--dir", d], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env)
+                            stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=as_from_a_terminal)
     wait_for_line(proc, "serving; Ctrl-C stops the fog", what)
-    check(len(processes_naming(d)) >= 4, f"{what}: fewer than 4 replica processes serving")
+    check(len(replicas_naming(d)) == 4, f"{what}: not 4 replica processes serving")
     proc.send_signal(sig)
     rc = wait_exit(proc, what)
     rest = proc.stdout.read()
@@ -79,7 +101,8 @@ def replica_hung_up(fog, tmp):
     what = "a replica sent SIGHUP"
     env = dict(os.environ, FOG_PASSPHRASE="", FOG_EXE=fog)
     up = [fog, "up", "--dir", d, "--detach", "--foggers", "0"]
-    r = subprocess.run(up, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    r = subprocess.run(up, capture_output=True, text=True, env=env, timeout=TIMEOUT,
+                       preexec_fn=as_from_a_terminal)
     check(r.returncode == 0, f"{what}: fog up exited {r.returncode}: {r.stderr}")
     try:
         with open(os.path.join(d, "replica-1", "replica.pid")) as f:
@@ -93,7 +116,8 @@ def replica_hung_up(fog, tmp):
             last = f.read().strip().splitlines()[-1]
         check(last.startswith("replica 1 stopped at height"),
               f"{what}: no orderly stop in its log; its last line: {last!r}")
-        r = subprocess.run(up, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        r = subprocess.run(up, capture_output=True, text=True, env=env, timeout=TIMEOUT,
+                           preexec_fn=as_from_a_terminal)
         check(r.returncode == 0 and "1 started, 3 already running" in r.stdout + r.stderr,
               f"{what}: fog up did not start it again: {r.stdout}{r.stderr}")
     finally:
@@ -108,7 +132,8 @@ def bench_stopped(fog, tmp, what, prefix, stop, killed_by, bench=("pool", "--qui
     where = tempfile.mkdtemp(prefix=prefix, dir=tmp)
     env = dict(os.environ, FOG_EXE=fog)
     proc = subprocess.Popen([fog, "bench", *bench, "--tmp", where],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=as_from_a_terminal)
     stop(proc, where)
     rc = wait_exit(proc, what)
     err = proc.stderr.read()
@@ -129,9 +154,9 @@ def signalled_once(needle, sig):
     def stop(proc, where):
         wait_for_line(proc, needle, "fog bench")
         deadline = time.monotonic() + TIMEOUT
-        while len(processes_naming(where)) < 4 and time.monotonic() < deadline:
+        while len(replicas_naming(where)) < 4 and time.monotonic() < deadline:
             time.sleep(0.1)
-        check(len(processes_naming(where)) >= 4, "fog bench: fewer than 4 replicas running")
+        check(len(replicas_naming(where)) == 4, "fog bench: not 4 replicas running")
         proc.send_signal(sig)
     return stop
 
