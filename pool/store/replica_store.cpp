@@ -533,7 +533,10 @@ std::optional<StoredBlock> SqliteStore::committed(std::uint64_t height) const {
     child = decodeHeader(use.blob(2));
     childQc = decodeQc(use.blob(3));
   }
-  if (!proposal || !qc || !child || !childQc || proposal->header.height != height) {
+  // What open() checked of every row, checked again of this one (a replica serves it to peers,
+  // who would refuse it): a row changed under a running store is counted, not served.
+  if (!proposal || !qc || !child || !childQc || proposal->header.height != height ||
+      qc->block != proposal->header.id()) {
     ++corruptReads_;
     return std::nullopt;
   }

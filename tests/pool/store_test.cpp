@@ -680,6 +680,22 @@ TEST_F(StoredChain, EveryKindOfRowDecodesAndReencodesToItsBytes) {
   }
 }
 
+// A row that goes bad under a running store (another process writing the file, a disk) is
+// counted and not served: a peer would refuse it, and a replica must not hand out what it
+// cannot stand behind.
+TEST_F(StoredChain, ARowChangedUnderARunningStoreIsCountedNotServed) {
+  std::string why;
+  auto store = SqliteStore::open(path_, genesis(), &why);
+  ASSERT_TRUE(store) << why;
+  ASSERT_TRUE(store->committed(5));
+  changeBlock(5, [](CommittedBlock& b) { b.proposal.header.timeMs += 1; }); // another id
+  EXPECT_FALSE(store->committed(5));
+  sql("UPDATE blocks SET child = ?1" + at(6), Bytes{1, 2, 3}); // does not decode
+  EXPECT_FALSE(store->committed(6));
+  EXPECT_EQ(store->corruptReads(), 2u);
+  EXPECT_TRUE(store->committed(7));
+}
+
 // Two proposals of one block may differ outside its id (another quorum's certificate of the
 // parent, another signature): state transfer commits a peer's copy of a block this replica
 // stored with its own. The chain keeps the copy committed (its certificate is the next block's
