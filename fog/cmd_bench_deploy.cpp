@@ -128,10 +128,6 @@ int benchDeploy(Context& c) {
   double compiled = 0, seconds = 0;
   std::uint64_t runs = 0;
   for (std::size_t i = 0; i <= count; ++i) {
-    auto interrupted = [&] {
-      cleanup();
-      return c.fail("interrupted");
-    };
     if (stopped()) return interrupted();
     std::ostringstream out, err;
     if (inProcess(deploy, d, out, err) != 0) {

@@ -297,7 +297,7 @@ bool LocalFog::start(const Daemon& d, const std::string& fogExe, std::string& er
       ::dup2(out, 1);
       ::dup2(out, 2);
     }
-    ::signal(SIGPIPE, SIG_DFL); // fog ignores it; an ignored signal would stay so across exec
+    ::signal(SIGPIPE, SIG_DFL); // `fog up` ignores it while it runs; that would outlive exec
     ::execv(exe.c_str(), args.data());
     ::_exit(127);
   }

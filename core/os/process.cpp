@@ -54,7 +54,8 @@ bool ChildProcess::start(const std::vector<std::string>& argv, bool withInput, s
     ::dup2(errPipe[1], 2);
     ::close_range(3, ~0u, 0); // the child sees none of this process's sockets, keys or files
     // An ignored signal stays ignored across exec: the child starts with SIGPIPE's default
-    // whatever this process does with it (fog and the fogger ignore it).
+    // whatever this process does with it (the fogger ignores it, and fog's commands that start
+    // daemons while they run).
     ::signal(SIGPIPE, SIG_DFL);
     ::execvp(args[0], args.data());
     ::_exit(127);

@@ -430,6 +430,13 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
   bool hasSafety = hasSafety_;
   // Each write returns why it failed (empty when it did not), read while the failed statement
   // still holds its error; the statement is reset before any rollback.
+  auto writeProposal = [&](std::uint64_t height, const Digest& id, const Proposal& proposal,
+                           const std::string& what) -> std::string {
+    sql::Use u(db_->putProposal);
+    if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeProposal(proposal)) || !u.run())
+      return sql::errorOf(c, what);
+    return {};
+  };
   auto write = [&](const Effect& effect) -> std::string {
     if (const auto* s = std::get_if<PersistSafety>(&effect)) {
       // The last voted round only ever grows (the core's invariant, checked where it is kept).
@@ -443,12 +450,12 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
       const BlockHeader& h = b->proposal.header;
       // A block at or below the tip can never commit (its height has its block): not kept.
       if (h.height <= tip) return {};
-      sql::Use u(db_->putProposal);
       const Digest id = h.id();
-      if (!u.bind(1, h.height) || !u.bind(2, id) || !u.bind(3, encodeProposal(b->proposal)) ||
-          !u.run())
-        return sql::errorOf(c, path_ + ": cannot store the block at height " +
-                                   std::to_string(h.height));
+      if (std::string why = writeProposal(h.height, id, b->proposal,
+                                          path_ + ": cannot store the block at height " +
+                                              std::to_string(h.height));
+          !why.empty())
+        return why;
       above.insert_or_assign({h.height, id}, Unbound(b->proposal));
     } else if (const auto* k = std::get_if<CommitBlock>(&effect)) {
       const std::uint64_t height = k->block.proposal.header.height;
@@ -459,12 +466,9 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
       // The proposal is stored already, unless this replica never voted for the block or
       // state transfer brought a peer's copy of it: then it is written now.
       auto stored = above.find({height, id});
-      if (stored == above.end() || !(stored->second == Unbound(k->block.proposal))) {
-        sql::Use u(db_->putProposal);
-        if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeProposal(k->block.proposal)) ||
-            !u.run())
-          return sql::errorOf(c, what);
-      }
+      if (stored == above.end() || !(stored->second == Unbound(k->block.proposal)))
+        if (std::string why = writeProposal(height, id, k->block.proposal, what); !why.empty())
+          return why;
       {
         sql::Use u(db_->putBlock);
         if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeQc(k->block.qc)) ||
@@ -644,9 +648,9 @@ std::optional<Restored> SqliteStore::tryRestore(std::string* error) const {
       if (!proposal) return fail(rowError("proposals", h, why));
       auto qc = decodeQc(use.blob(3), &why);
       if (!qc) return fail(rowError("blocks", h, why));
-      std::optional<CommittedBlock> block = CommittedBlock{std::move(*proposal), std::move(*qc)};
-      const BlockHeader& header = block->proposal.header;
-      if (header.height != h || header.id() != *id || block->qc.block != *id)
+      CommittedBlock block{std::move(*proposal), std::move(*qc)};
+      const BlockHeader& header = block.proposal.header;
+      if (header.height != h || header.id() != *id || block.qc.block != *id)
         return fail(rowError("blocks", h, "the block is not the one its height and id name"));
       if (h == from) {
         if (*root != *checkpointRoot)
@@ -655,8 +659,8 @@ std::optional<Restored> SqliteStore::tryRestore(std::string* error) const {
         if (header.parent != parent)
           return fail(rowError("blocks", h, "its parent is not the block below it"));
         std::vector<Tx> txs;
-        for (std::size_t i = 0; i < block->proposal.txs.size(); ++i) {
-          auto tx = Tx::decode(block->proposal.txs[i], &why);
+        for (std::size_t i = 0; i < block.proposal.txs.size(); ++i) {
+          auto tx = Tx::decode(block.proposal.txs[i], &why);
           if (!tx)
             return fail(rowError("blocks", h, "transaction " + std::to_string(i) + ": " + why));
           txs.push_back(std::move(*tx));

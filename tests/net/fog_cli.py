@@ -59,9 +59,10 @@ class FogCli:
             print(f"--- {p}\n{open(p).read()[-2000:]}")
 
 
-def processes_naming(text):
-    """Pids of the processes (other than this one) whose command line contains `text`: a test's
-    own temporary folder names only the replicas it started."""
+def processes_naming(text, also=""):
+    """Pids of the live processes (other than this one) whose command line contains `text` (and
+    `also`, when given; the command line's arguments joined by spaces): a test's own temporary
+    folder names only the processes it started."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
@@ -73,7 +74,7 @@ def processes_naming(text):
                 zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
         except OSError:
             continue
-        if text in cmdline and not zombie:
+        if text in cmdline and also in cmdline and not zombie:
             found.append(int(entry))
     return found
 

@@ -36,15 +36,7 @@ def as_from_a_terminal():
 
 def replicas_naming(text):
     """The replica processes among processes_naming(text) (not the fog command naming it)."""
-    found = []
-    for pid in processes_naming(text):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"pool\0run" in f.read():
-                    found.append(pid)
-        except OSError:
-            pass
-    return found
+    return processes_naming(text, also="pool run")
 
 
 def wait_for_line(proc, needle, what):

@@ -51,6 +51,8 @@ import tempfile
 import threading
 import time
 
+from fog_cli import processes_naming
+
 SUPPLY = 1_000_000_000
 CHECKPOINT_INTERVAL = 128  # the local fog's genesis (pool/wire/genesis.h default)
 CLI_TIMEOUT = 40  # seconds: the CLI waits at most 15 s for the pool; more than this is a hang
@@ -854,20 +856,6 @@ def diagnose(f):
         print("    log: ..." + f.log(i)[-300:].strip().replace("\n", "\n    "))
 
 
-def leftovers(dir):
-    """Processes (replicas) whose command line names `dir`: only this test starts those."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as c:
-                    if dir.encode() in c.read() and alive(int(entry)):
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
 def main():
     fog = os.path.abspath(sys.argv[1])
     only = sys.argv[2:]
@@ -923,7 +911,7 @@ def main():
             except subprocess.TimeoutExpired:
                 print("FAIL: fog down hung")
                 failed += 1
-            for pid in leftovers(f.dir):
+            for pid in processes_naming(f.dir):
                 print(f"FAIL: process {pid} outlived fog down: killed")
                 failed += 1
                 os.kill(pid, signal.SIGKILL)
