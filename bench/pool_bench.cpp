@@ -460,33 +460,38 @@ private:
       heights_[r->second] = a->height;
       return;
     }
-    const auto* s = std::get_if<pool::TxStatus>(&*m);
-    if (!s) return;
-    std::uint64_t bit = std::uint64_t(1) << (r->second % 64);
-    auto it = inFlight_.find(s->tx);
+    if (const auto* s = std::get_if<pool::TxStatus>(&*m)) return onStatus(r->second, *s);
+    if (const auto* a = std::get_if<pool::CommitAnswer>(&*m))
+      for (const pool::TxStatus& s : a->statuses()) onStatus(r->second, s);
+  }
+
+  /// What replica `replica` says of one transaction.
+  void onStatus(pool::ReplicaIndex replica, const pool::TxStatus& s) {
+    std::uint64_t bit = std::uint64_t(1) << (replica % 64);
+    auto it = inFlight_.find(s.tx);
     if (it == inFlight_.end()) {
       // Already decided: still note who answered (fund() waits for every replica).
-      if (auto done = decided_.find(s->tx); done != decided_.end())
+      if (auto done = decided_.find(s.tx); done != decided_.end())
         entries_[done->second].replied |= bit;
       return;
     }
     Entry& e = entries_[it->second];
     if (e.replied & bit) return;
     e.replied |= bit;
-    if (s->state == pool::TxStatus::State::Committed) {
+    if (s.state == pool::TxStatus::State::Committed) {
       if (e.committedVotes == 0) {
-        e.height = s->height;
-        e.root = s->stateRoot;
-        e.applied = s->applied;
+        e.height = s.height;
+        e.root = s.stateRoot;
+        e.applied = s.applied;
         e.committedVotes = 1;
-      } else if (e.height == s->height && e.root == s->stateRoot && e.applied == s->applied) {
+      } else if (e.height == s.height && e.root == s.stateRoot && e.applied == s.applied) {
         ++e.committedVotes;
       } else {
         ++mismatches_;
       }
       if (e.committedVotes >= needed_) decide(it, State::Committed);
     } else {
-      lastRefusal_ = s->error;
+      lastRefusal_ = s.error;
       if (++e.refusedVotes >= needed_) decide(it, State::Refused);
     }
   }

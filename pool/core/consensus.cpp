@@ -6,6 +6,7 @@
 #include "pool/core/replica.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace flo::pool {
 
@@ -38,20 +39,10 @@ bool Replica::verifiedQc(const QuorumCert& qc) {
   auto known = [&](const SignedBy& s) {
     return verifiedVotes_.count(voteKey(qc.block, qc.round, qc.height, s)) > 0;
   };
-  const std::uint64_t before = committee_.signatureChecks();
-  const bool valid = committee_.verify(qc, nullptr, known);
-  metrics_.certificateChecks += committee_.signatureChecks() - before;
-  if (!valid) return false;
+  if (!committee_.verify(qc, nullptr, known)) return false;
   if (verifiedQcs_.size() > 4096) verifiedQcs_.clear(); // a cache: correctness does not need it
   verifiedQcs_.insert(key);
   return true;
-}
-
-std::optional<QuorumCert> Replica::checkedQc(const QuorumCert& qc) {
-  const QuorumCert& ours = safety_.highQc;
-  if (qc.block == ours.block && qc.round == ours.round && qc.height == ours.height) return ours;
-  if (!verifiedQc(qc)) return std::nullopt;
-  return qc;
 }
 
 // ---- proposals --------------------------------------------------------------------------------
@@ -104,13 +95,8 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
     if (!committee_.verify(*p.tc)) return void(++metrics_.invalidMessages);
     processTc(*p.tc, now);
   }
-  // The justification usually certifies what our high QC does, formed here from the votes (every
-  // replica collects them): the two then hold different quorums as often as not, and checking
-  // the leader's would cost a vote signature we skipped a round. Ours proves the same and is
-  // verified, so it stands in for the leader's in what we keep, store and serve.
-  const std::optional<QuorumCert> justify = checkedQc(p.justify);
-  if (!justify) return void(++metrics_.invalidMessages);
-  processQc(*justify, now);
+  if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages);
+  processQc(p.justify, now);
   if (h.height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
   if (!tree_.knows(h.parent)) {
     // We are behind: what the proposal extends must come first, committed blocks by sync and
@@ -127,7 +113,6 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
   std::vector<Digest> ids;
   if (!checkProposal(p, now, txs, ids)) return void(++metrics_.invalidMessages);
   BlockEntry e{p, id, std::move(txs), std::move(ids), std::nullopt};
-  e.proposal.justify = *justify;
   if (!tree_.add(std::move(e))) return;
   const BlockEntry* added = tree_.find(id);
   FLO_CHECK(added);
@@ -162,13 +147,18 @@ void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
   if (v.round <= safety_.highQc.round) return void(++metrics_.staleMessages);
   if (v.round > round_ + 64) return void(++metrics_.staleMessages); // far ahead: not ours yet
   auto& round = votes_[v.round];
-  for (const auto& [block, voters] : round) {
-    if (block != v.block && voters.count(from)) { // a second vote in one round
+  // Votes count together only for one statement: the block *and* its height (a vote signed for
+  // the right block at another height verifies on its own, but not in a certificate of the
+  // others': one such vote from a faulty replica would make every certificate it joins invalid,
+  // and the timeouts carrying it too, and stop the pool).
+  const std::pair<Digest, std::uint64_t> statement{v.block, v.height};
+  for (const auto& [other, voters] : round) {
+    if (other != statement && voters.count(from)) { // a second vote in one round
       ++metrics_.equivocations;
       return;
     }
   }
-  auto& voters = round[v.block];
+  auto& voters = round[statement];
   if (voters.count(from)) return;
   if (from != self_ && !committee_.verify(v)) return void(++metrics_.invalidMessages);
   if (verifiedVotes_.size() > 4096) verifiedVotes_.clear(); // a cache, as verifiedQcs_
@@ -263,7 +253,7 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
   ++metrics_.committedBlocks;
   metrics_.committedTxs += entry.txs.size();
   tipHasTxs_ = !entry.txs.empty();
-  // The commit and (usually) a reply per transaction: room for them at once (an effect is a few
+  // The commit and (at most) an answer per transaction: room for them at once (an effect is a few
   // hundred bytes, moved on every growth), still doubling across commits in a row. The block's
   // transactions move into the commit: the entry is ours, and only its ids and decoded
   // transactions are read below.
@@ -276,6 +266,19 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
   for (const Digest& stale : mempool_.onCommitted(entry.txIds, ledger_))
     refuseWaiting(stale, Mempool::Admit::StaleNonce, "another transaction used its nonce");
   refillDue_ = !unverified_.empty(); // room for queued submissions, taken once this message is done
+  // One answer per waiting client for the block, not one per transaction (CommitAnswer); in the
+  // order the clients first wait in it.
+  std::vector<std::pair<ClientId, CommitAnswer>> answers;
+  std::unordered_map<ClientId, std::size_t> answerOf;
+  auto answerTo = [&](ClientId c) -> CommitAnswer& {
+    auto [it, fresh] = answerOf.try_emplace(c, answers.size());
+    if (fresh) {
+      CommitAnswer& a = answers.emplace_back(c, CommitAnswer{}).second;
+      a.height = height;
+      a.stateRoot = root;
+    }
+    return answers[it->second].second;
+  };
   for (std::size_t i = 0; i < entry.txIds.size(); ++i) {
     TxStatus s;
     s.tx = entry.txIds[i];
@@ -291,9 +294,10 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
     if (recentlyCommitted_.emplace(s.tx, s).second) recentOrder_.push_back(s.tx);
     auto w = waiting_.find(entry.txIds[i]);
     if (w == waiting_.end()) continue;
-    for (ClientId c : w->second) reply(c, s);
+    for (ClientId c : w->second) answerTo(c).add(s);
     waiting_.erase(w);
   }
+  for (auto& [client, answer] : answers) reply(client, std::move(answer));
   if (height % genesis_.params.checkpointInterval == 0) makeCheckpoint();
 }
 

@@ -89,9 +89,8 @@ void Replica::onTimeout(ReplicaIndex from, const Timeout& t, Time now) {
   if (t.by.replica != from) return void(++metrics_.invalidMessages);
   if (from != self_) {
     if (!committee_.verify(t)) return void(++metrics_.invalidMessages);
-    const std::optional<QuorumCert> highQc = checkedQc(t.highQc);
-    if (!highQc) return void(++metrics_.invalidMessages);
-    processQc(*highQc, now);                        // may carry us past the round
+    if (!verifiedQc(t.highQc)) return void(++metrics_.invalidMessages);
+    processQc(t.highQc, now);                       // may carry us past the round
     if (t.lastTc && t.lastTc->round + 1 > round_) { // a round we missed: catch up to it
       if (t.lastTc->round + 1 != t.round || !committee_.verify(*t.lastTc))
         return void(++metrics_.invalidMessages);

@@ -160,9 +160,8 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
         } else if constexpr (std::is_same_v<M, Checkpoint>) {
           onCheckpoint(from, m);
         } else if constexpr (std::is_same_v<M, CertificateMsg>) {
-          const std::optional<QuorumCert> qc = checkedQc(m.qc);
-          if (!qc) return void(++metrics_.invalidMessages);
-          processQc(*qc, now);
+          if (!verifiedQc(m.qc)) return void(++metrics_.invalidMessages);
+          processQc(m.qc, now);
           maybePropose(now);
         } else if constexpr (std::is_same_v<M, Submit>) {
           // A replica forwarding a client's transaction: admitted like any other.

@@ -60,9 +60,6 @@ struct ReplicaMetrics {
   std::uint64_t refusedTxs = 0;
   std::uint64_t queuedTxs = 0; ///< submissions whose signature check waited for room (overload)
   std::uint64_t throttledRequests = 0; ///< sync and block requests beyond a peer's budget
-  /// Signatures checked on certificates that messages carry (proposals, timeouts, sync): not
-  /// on votes, whose certificates we form ourselves.
-  std::uint64_t certificateChecks = 0;
 };
 
 /// How many sync and block requests a peer gets answered: a burst of kBurst, then kPerSecond.
@@ -176,10 +173,6 @@ private:
   /// A QC, verified: raises the high QC, commits what it completes, advances the round.
   void processQc(const QuorumCert& qc, Time now, bool fromVotes = false);
   bool verifiedQc(const QuorumCert& qc);
-  /// The certificate to act on for one a message carries: our high QC when it certifies the
-  /// same block, round and height (verified, or formed here from votes we verified), so that no
-  /// signature is checked again; else the message's, once it verifies; nothing if it does not.
-  std::optional<QuorumCert> checkedQc(const QuorumCert& qc);
   void noteOwnSignature(std::uint64_t round, bool ours);
   void commitUpTo(const Digest& id, const BlockHeader& child, const QuorumCert& childQc);
   /// Executes the next committed block and tells the world (CommitBlock, then the replies).
@@ -231,7 +224,9 @@ private:
   std::optional<Time> waitingSince_;
   std::uint64_t proposedRound_ = 0; ///< the last round this replica proposed in
   /// Votes collected (every replica collects them): by round, by block, by voter.
-  std::map<std::uint64_t, std::map<Digest, std::map<ReplicaIndex, Vote>>> votes_;
+  /// Votes by round, then by what they certify (block and height), then by voter.
+  std::map<std::uint64_t, std::map<std::pair<Digest, std::uint64_t>, std::map<ReplicaIndex, Vote>>>
+      votes_;
   std::map<std::uint64_t, std::map<ReplicaIndex, Timeout>> timeouts_;
   std::set<Digest> verifiedQcs_;   ///< QCs (statement and signatures) already verified
   std::set<Digest> verifiedVotes_; ///< votes (statement and signature) verified on arrival

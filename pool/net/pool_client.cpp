@@ -40,8 +40,8 @@ std::optional<SubmitOutcome> PoolClient::await(const Bytes& tx, std::chrono::mil
   auto decide = [&] {
     std::map<std::tuple<int, bool, std::uint64_t, Digest, std::string>, std::size_t> agree;
     for (const auto& [r, m] : answers_) {
-      const auto* s = std::get_if<TxStatus>(&m);
-      if (!s || s->tx != id) continue;
+      const std::optional<TxStatus> s = statusOf(m, id);
+      if (!s) continue;
       bool committed = s->state == TxStatus::State::Committed;
       auto key = std::make_tuple(committed ? 1 : 0, s->applied, committed ? s->height : 0,
                                  committed ? s->stateRoot : Digest{}, s->error);
@@ -63,7 +63,7 @@ std::optional<SubmitOutcome> PoolClient::await(const Bytes& tx, std::chrono::mil
   if (out) return out;
   std::size_t answered = 0;
   for (const auto& [r, m] : answers_)
-    if (const auto* s = std::get_if<TxStatus>(&m); s && s->tx == id) ++answered;
+    if (statusOf(m, id)) ++answered;
   error = "no " + std::to_string(genesis_.faults() + 1) + " matching answers within " +
           std::to_string(timeout.count()) + " ms (" + std::to_string(answered) + " of " +
           std::to_string(genesis_.replicas.size()) + " replicas answered)";

@@ -218,6 +218,8 @@ void Cluster::noteAnswer(std::size_t node, const Message& m) {
   std::uint64_t height = 0;
   if (const auto* s = std::get_if<TxStatus>(&m); s && s->state == TxStatus::State::Committed)
     height = s->height;
+  else if (const auto* c = std::get_if<CommitAnswer>(&m))
+    height = c->height;
   else if (const auto* a = std::get_if<QueryAnswer>(&m))
     height = a->height;
   auto& told = told_[node];
@@ -273,15 +275,19 @@ void Cluster::resubmitUnacknowledged() {
 }
 
 void Cluster::onReply(std::size_t fromNode, const Message& m) {
-  const auto* status = std::get_if<TxStatus>(&m);
-  if (!status) return;
-  auto it = submissionOf_.find(status->tx);
+  if (const auto* status = std::get_if<TxStatus>(&m)) return onStatus(fromNode, *status);
+  if (const auto* answer = std::get_if<CommitAnswer>(&m))
+    for (const TxStatus& status : answer->statuses()) onStatus(fromNode, status);
+}
+
+void Cluster::onStatus(std::size_t fromNode, const TxStatus& status) {
+  auto it = submissionOf_.find(status.tx);
   if (it == submissionOf_.end()) return;
   Submission& s = submissions_[it->second];
   auto& kept = s.replies[fromNode];
   // A commit stays what the replica said (a replayed submission is refused after it).
-  if (kept.state != TxStatus::State::Committed || kept.height == 0) kept = *status;
-  if (s.ackedAt || status->state != TxStatus::State::Committed) return;
+  if (kept.state != TxStatus::State::Committed || kept.height == 0) kept = status;
+  if (s.ackedAt || status.state != TxStatus::State::Committed) return;
   // f+1 matching commits from distinct replicas (twins speak as one).
   std::map<std::tuple<std::uint64_t, bool, Digest>, std::set<ReplicaIndex>> agree;
   for (const auto& [node, st] : s.replies)

@@ -122,6 +122,8 @@ private:
   class ClientNode;
   std::unique_ptr<sim::Node> makeReplica(std::size_t node, const sim::NodeContext& ctx);
   void onReply(std::size_t fromNode, const Message& m);
+  /// What replica node `fromNode` says of one transaction.
+  void onStatus(std::size_t fromNode, const TxStatus& status);
   /// A message a replica node sends a client (the heights it reports).
   void noteAnswer(std::size_t node, const Message& m);
 

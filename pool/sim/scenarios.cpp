@@ -166,7 +166,12 @@ Cluster::Strategy mutate(Cluster& c, ReplicaIndex self, std::uint64_t seed) {
       *last = p->proposal;
       p->proposal = resign(c, std::move(q));
     } else if (auto* v = std::get_if<VoteMsg>(&out)) {
-      v->vote.round += rng->below(2) ? 1 : -1;
+      // Another round, or the right block and round at another height: a statement of its
+      // own, which no certificate of the others' votes may take in.
+      if (rng->below(2) != 0)
+        v->vote.round += rng->below(2) ? 1 : -1;
+      else
+        v->vote.height += rng->below(2) ? 1 : -1;
       v->vote.by.signature =
           key.sign(voteMessage(chain, v->vote.block, v->vote.round, v->vote.height));
     } else if (auto* t = std::get_if<TimeoutMsg>(&out)) {

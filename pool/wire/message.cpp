@@ -2,6 +2,8 @@
 /// The pool's messages: one body writer and one reader per kind (see message.h).
 #include "pool/wire/message.h"
 
+#include <algorithm>
+
 namespace flo::pool {
 
 using core::toBytes;
@@ -54,6 +56,18 @@ Value::Map body(const Submit& m) {
 Value::Map body(const TxStatus& m) {
   return {{"tx", toBytes(m.tx)}, {"state", std::uint64_t(m.state)},    {"applied", m.applied},
           {"height", m.height},  {"state_root", toBytes(m.stateRoot)}, {"error", m.error}};
+}
+Value::Map body(const CommitAnswer& m) {
+  Bytes applied; // the ids, one after another: one field, not an array of them
+  applied.reserve(m.applied.size() * 32);
+  for (const Digest& id : m.applied) applied.insert(applied.end(), id.begin(), id.end());
+  Value::Array refused;
+  for (const auto& [id, why] : m.refused)
+    refused.emplace_back(Value::Map{{"tx", toBytes(id)}, {"error", why}});
+  return {{"height", m.height},
+          {"state_root", toBytes(m.stateRoot)},
+          {"applied", std::move(applied)},
+          {"refused", std::move(refused)}};
 }
 Value::Map body(const Query& m) {
   Value::Map out{{"id", m.id}};
@@ -161,6 +175,30 @@ void read(Fields& f, std::size_t, TxStatus& m) {
   m.stateRoot = f.fixed<32>("state_root");
   m.error = f.text("error", 512);
 }
+void read(Fields& f, std::size_t, CommitAnswer& m) {
+  f.only({"height", "state_root", "applied", "refused"});
+  m.height = f.u64("height");
+  m.stateRoot = f.fixed<32>("state_root");
+  Bytes applied = f.bytes("applied", CommitAnswer::kMaxTxs * 32);
+  if (applied.size() % 32 != 0) f.fail("applied: not a list of 32-byte ids");
+  for (std::size_t i = 0; i + 32 <= applied.size(); i += 32) {
+    Digest id;
+    std::copy(applied.begin() + std::ptrdiff_t(i), applied.begin() + std::ptrdiff_t(i + 32),
+              id.begin());
+    m.applied.push_back(id);
+  }
+  if (const Value::Array* refused = f.array("refused", CommitAnswer::kMaxTxs - m.applied.size())) {
+    for (const Value& r : *refused) {
+      if (!r.isMap()) return f.fail("refused: expected maps");
+      Fields rf(r.asMap());
+      rf.only({"tx", "error"});
+      Digest id = rf.fixed<32>("tx");
+      std::string why = rf.text("error", 512);
+      if (!rf.ok()) return f.fail("refused: " + rf.error());
+      m.refused.emplace_back(id, std::move(why));
+    }
+  }
+}
 void read(Fields& f, std::size_t, Query& m) {
   f.only({"id", "account", "contract", "order", "providers"});
   m.id = f.u64("id");
@@ -265,6 +303,59 @@ CommittedBlock CommittedBlock::read(Fields& f, std::size_t maxTxs) {
   }
   b.qc = readPart<QuorumCert>(f, "qc");
   return b;
+}
+
+void CommitAnswer::add(const TxStatus& status) {
+  if (status.applied)
+    applied.push_back(status.tx);
+  else
+    refused.emplace_back(status.tx, status.error);
+}
+
+std::optional<TxStatus> CommitAnswer::statusOf(const Digest& tx) const {
+  TxStatus s;
+  s.tx = tx;
+  s.state = TxStatus::State::Committed;
+  s.height = height;
+  s.stateRoot = stateRoot;
+  if (std::find(applied.begin(), applied.end(), tx) != applied.end()) {
+    s.applied = true;
+    return s;
+  }
+  for (const auto& [id, why] : refused) {
+    if (id != tx) continue;
+    s.error = why;
+    return s;
+  }
+  return std::nullopt;
+}
+
+std::vector<TxStatus> CommitAnswer::statuses() const {
+  std::vector<TxStatus> out;
+  out.reserve(size());
+  TxStatus s;
+  s.state = TxStatus::State::Committed;
+  s.height = height;
+  s.stateRoot = stateRoot;
+  s.applied = true;
+  for (const Digest& id : applied) {
+    s.tx = id;
+    out.push_back(s);
+  }
+  s.applied = false;
+  for (const auto& [id, why] : refused) {
+    s.tx = id;
+    s.error = why;
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::optional<TxStatus> statusOf(const Message& m, const Digest& tx) {
+  if (const auto* s = std::get_if<TxStatus>(&m))
+    return s->tx == tx ? std::optional(*s) : std::nullopt;
+  if (const auto* a = std::get_if<CommitAnswer>(&m)) return a->statusOf(tx);
+  return std::nullopt;
 }
 
 std::string_view messageName(const Message& m) {

@@ -92,6 +92,27 @@ struct TxStatus {
   bool operator==(const TxStatus&) const = default;
 };
 
+/// A replica's answer to one client for that client's transactions in one committed block: one
+/// message a block rather than a TxStatus a transaction, so that a client with many in flight
+/// (the benchmark's) takes in and decodes a few messages a block instead of hundreds. Each
+/// transaction reads as the TxStatus it stands for (statusOf).
+struct CommitAnswer {
+  static constexpr std::string_view kName = "commit-answer";
+  static constexpr std::size_t kMaxTxs = 4096; ///< of one answer, when decoding
+  std::uint64_t height = 0;
+  Digest stateRoot{};                                  ///< after the block
+  std::vector<Digest> applied;                         ///< committed and executed
+  std::vector<std::pair<Digest, std::string>> refused; ///< committed, refused by execution: why
+  std::size_t size() const { return applied.size() + refused.size(); }
+  /// Adds a transaction's outcome (a Committed status of this block).
+  void add(const TxStatus& status);
+  /// What it says of `tx`, as a TxStatus; nullopt if it does not name it.
+  std::optional<TxStatus> statusOf(const Digest& tx) const;
+  /// What it says of each transaction, applied ones first.
+  std::vector<TxStatus> statuses() const;
+  bool operator==(const CommitAnswer&) const = default;
+};
+
 /// A client asks for an account's state, or the replica's status.
 struct Query {
   static constexpr std::string_view kName = "query";
@@ -145,9 +166,13 @@ struct CertificateMsg {
   bool operator==(const CertificateMsg&) const = default;
 };
 
-using Message =
-    std::variant<ProposalMsg, VoteMsg, TimeoutMsg, SyncRequest, SyncResponse, BlockRequest,
-                 BlockResponse, Submit, TxStatus, Query, QueryAnswer, Checkpoint, CertificateMsg>;
+using Message = std::variant<ProposalMsg, VoteMsg, TimeoutMsg, SyncRequest, SyncResponse,
+                             BlockRequest, BlockResponse, Submit, TxStatus, CommitAnswer, Query,
+                             QueryAnswer, Checkpoint, CertificateMsg>;
+
+/// What a TxStatus or a CommitAnswer says of `tx`; nullopt for any other message, or one that
+/// does not name it.
+std::optional<TxStatus> statusOf(const Message& m, const Digest& tx);
 
 std::string_view messageName(const Message& m);
 Bytes encodeMessage(const Message& m);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 namespace flo::pool {
 namespace {
@@ -181,38 +182,129 @@ TEST(PoolCluster, AForgedCertificateForAVerifiedBlockIsRefused) {
   EXPECT_EQ(r.metrics().staleMessages, stale + 1);
 }
 
-/// Every replica collects the votes and forms each round's certificate itself, so the one in the
-/// next proposal, which usually holds another quorum of the same votes, costs it no signature
-/// check: its own stands in for it, in the tree, the store and what it serves. With fixed link
-/// delays the votes always come before the next proposal; checking the leader's certificate
-/// instead cost a follower a signature most rounds (the third vote, skipped once its own
-/// certificate formed).
-TEST(PoolCluster, AFollowerChecksNoCertificateItFormedFromTheVotes) {
+/// A faulty replica votes for the right block and round but another height, with a valid
+/// signature on what it says. Its vote must not join a certificate of the others' votes: one
+/// statement per certificate, or the certificate would not verify, and the leader that formed it
+/// would propose with a justification nobody accepts (a round lost to a timeout each time).
+TEST(PoolCluster, AVoteForTheRightBlockAtAnotherHeightJoinsNoCertificate) {
   ClusterOptions o;
-  o.seed = 12;
-  o.link.delay = 1000us;
-  o.link.jitter = 0us;
+  o.seed = 15;
   Cluster c(o);
+  const ReplicaIndex faulty = 3;
+  c.setStrategy(faulty, [&c, faulty](const Cluster::Routed& m) -> std::vector<Cluster::Routed> {
+    const auto* v = std::get_if<VoteMsg>(&m.message);
+    if (!v) return {m};
+    Vote other = v->vote;
+    ++other.height;
+    other.by.signature = c.replicaKey(faulty).sign(
+        voteMessage(c.genesis().chainId(), other.block, other.round, other.height));
+    return {{m.to, VoteMsg{other}}};
+  });
   for (int i = 0; i < 24; ++i) { // a few a round, for many rounds
     c.submitTransfer(i % 8, 10);
     c.runFor(2ms);
   }
-  ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << describe(c);
+  ASSERT_TRUE(c.runUntilAcknowledged(20000ms)) << describe(c);
   c.runFor(200ms);
-  expectSafe(c, allReplicas(c), 24);
+  expectSafe(c, {0, 1, 2}, 24);
   const Committee committee(c.genesis());
-  for (std::size_t n = 0; n < 4; ++n) {
-    const ReplicaMetrics& m = c.replica(n).metrics();
-    EXPECT_GE(m.committedBlocks, 8u) << "node " << n;
-    EXPECT_EQ(m.certificateChecks, 0u) << "node " << n;
-    // What it stored carries certificates it verified: its chain checks out.
+  for (std::size_t n = 0; n < 3; ++n) {
+    EXPECT_EQ(c.replica(n).metrics().timeoutsSent, 0u) << "node " << n << "\n" << describe(c);
+    EXPECT_GE(c.replica(n).metrics().committedBlocks, 4u) << "node " << n;
     for (const StoredBlock& b : c.store(n).chain()) {
-      if (b.block.proposal.justify.isGenesis()) continue;
       std::string why;
-      EXPECT_TRUE(committee.verify(b.block.proposal.justify, &why)) << "node " << n << ": " << why;
       EXPECT_TRUE(committee.verify(b.block.qc, &why)) << "node " << n << ": " << why;
     }
   }
+}
+
+/// A replica answers a client once per committed block for all of that client's transactions
+/// in it (CommitAnswer), not once per transaction: the client of 16 transfers sent at once hears
+/// from each replica as many times as the transfers took blocks, and of each transfer once.
+TEST(PoolCluster, AClientHearsOncePerBlockFromEachReplica) {
+  ClusterOptions o;
+  o.seed = 14;
+  Cluster c(o);
+  std::map<std::string, std::size_t> answers;             // by sender: CommitAnswers
+  std::map<std::string, std::set<Digest>> told;           // by sender: transactions told of
+  std::map<std::string, std::set<std::uint64_t>> heights; // by sender: blocks told of
+  std::size_t statuses = 0;
+  std::optional<Bytes> sample;
+  c.net().setTap([&](const core::Address& from, const core::Address&, Bytes& bytes) {
+    auto m = decodeMessage(bytes.data(), bytes.size(), o.params.maxBlockTxs);
+    if (!m) return true;
+    if (std::holds_alternative<TxStatus>(*m)) ++statuses;
+    if (const auto* a = std::get_if<CommitAnswer>(&*m)) {
+      const std::string who = from.host + ":" + std::to_string(from.port);
+      ++answers[who];
+      heights[who].insert(a->height);
+      for (const TxStatus& s : a->statuses()) EXPECT_TRUE(told[who].insert(s.tx).second);
+      if (!sample && a->size() > 1) sample = bytes;
+    }
+    return true;
+  });
+  for (int i = 0; i < 16; ++i) c.submitTransfer(i % 8, 10);
+  ASSERT_TRUE(c.runUntilAcknowledged(10000ms)) << describe(c);
+  c.runFor(200ms);
+  expectSafe(c, allReplicas(c), 16);
+  EXPECT_EQ(statuses, 0u); // nothing refused: every answer a block's
+  ASSERT_EQ(answers.size(), 4u);
+  for (const auto& [who, n] : answers) {
+    EXPECT_EQ(told[who].size(), 16u) << who;
+    EXPECT_EQ(n, heights[who].size()) << who; // one a block
+    EXPECT_LT(n, 16u) << who;
+  }
+  ASSERT_TRUE(sample);
+  // Seeds for fuzz.pool (tests/fuzz/pool_corpus), written when asked.
+  if (const char* dir = std::getenv("FLO_WRITE_POOL_SEEDS")) {
+    std::ofstream(std::string(dir) + "/commit-answer_1", std::ios::binary)
+        .write(reinterpret_cast<const char*>(sample->data()), std::streamsize(sample->size()));
+  }
+}
+
+/// What an answer says of each transaction survives its encoding, refusals by execution with
+/// their reasons included; a list of ids that is not whole 32-byte ids is refused.
+TEST(PoolWire, ACommitAnswerSaysOfEachTransactionWhatItsStatusWould) {
+  CommitAnswer a;
+  a.height = 7;
+  a.stateRoot[0] = 9;
+  TxStatus s;
+  s.state = TxStatus::State::Committed;
+  s.height = 7;
+  s.stateRoot = a.stateRoot;
+  s.tx[0] = 1;
+  s.applied = true;
+  a.add(s);
+  s.tx[0] = 2;
+  s.applied = false;
+  s.error = "insufficient balance: has 5, needs 7";
+  a.add(s);
+  Bytes bytes = encodeMessage(a);
+  std::string why;
+  auto back = decodeMessage(bytes.data(), bytes.size(), 512, &why);
+  ASSERT_TRUE(back) << why;
+  ASSERT_TRUE(std::holds_alternative<CommitAnswer>(*back));
+  EXPECT_EQ(std::get<CommitAnswer>(*back), a);
+  Digest one{}, two{}, three{};
+  one[0] = 1;
+  two[0] = 2;
+  three[0] = 3;
+  ASSERT_TRUE(statusOf(*back, two));
+  EXPECT_EQ(*statusOf(*back, two), s);
+  ASSERT_TRUE(statusOf(*back, one));
+  EXPECT_TRUE(statusOf(*back, one)->applied);
+  EXPECT_EQ(statusOf(*back, one)->height, 7u);
+  EXPECT_FALSE(statusOf(*back, three));
+  EXPECT_EQ(a.statuses().size(), 2u);
+  // 33 bytes of ids.
+  Value::Map body{{"kind", std::string(CommitAnswer::kName)},
+                  {"height", std::uint64_t(7)},
+                  {"state_root", Bytes(32, 0)},
+                  {"applied", Bytes(33, 1)},
+                  {"refused", Value::Array{}}};
+  Bytes bad = core::encodeRecord({"pool", core::kEncodingVersion, std::move(body)});
+  EXPECT_FALSE(decodeMessage(bad.data(), bad.size(), 512, &why));
+  EXPECT_NE(why.find("32-byte"), std::string::npos) << why;
 }
 
 /// A replica killed while it held certified blocks above its committed tip comes back to an idle
