@@ -146,7 +146,7 @@ void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
   if (v.by.replica != from) return void(++metrics_.invalidMessages);
   if (v.round <= safety_.highQc.round) return void(++metrics_.staleMessages);
   if (v.round > round_ + 64) return void(++metrics_.staleMessages); // far ahead: not ours yet
-  auto& round = votes_[v.round];
+  auto& round = votes_[v.round]; // at most 65 rounds, each with a group per verified statement
   // Votes count together only for one statement: the block *and* its height (a vote signed for
   // the right block at another height verifies on its own, but not in a certificate of the
   // others': one such vote from a faulty replica would make every certificate it joins invalid,
@@ -158,11 +158,13 @@ void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
       return;
     }
   }
-  auto& voters = round[statement];
-  if (voters.count(from)) return;
+  if (auto known = round.find(statement); known != round.end() && known->second.count(from)) return;
+  // A group is made only for a verified vote: invalid ones with ever new statements must not
+  // leave empty groups behind for every later vote to walk.
   if (from != self_ && !committee_.verify(v)) return void(++metrics_.invalidMessages);
   if (verifiedVotes_.size() > 4096) verifiedVotes_.clear(); // a cache, as verifiedQcs_
   verifiedVotes_.insert(voteKey(v.block, v.round, v.height, v.by));
+  auto& voters = round[statement];
   voters.emplace(from, v);
   if (voters.size() < committee_.quorum()) return;
   QuorumCert qc;
@@ -268,11 +270,14 @@ void Replica::executeCommitted(BlockEntry entry, const QuorumCert& qc, const Blo
   refillDue_ = !unverified_.empty(); // room for queued submissions, taken once this message is done
   // One answer per waiting client for the block, not one per transaction (CommitAnswer); in the
   // order the clients first wait in it.
+  // (An answer holds at most CommitAnswer::kMaxTxs, what every client decodes: a client with
+  // more in one block gets several.)
   std::vector<std::pair<ClientId, CommitAnswer>> answers;
-  std::unordered_map<ClientId, std::size_t> answerOf;
+  std::unordered_map<ClientId, std::size_t> answerOf; // its latest answer
   auto answerTo = [&](ClientId c) -> CommitAnswer& {
     auto [it, fresh] = answerOf.try_emplace(c, answers.size());
-    if (fresh) {
+    if (fresh || answers[it->second].second.size() >= CommitAnswer::kMaxTxs) {
+      it->second = answers.size();
       CommitAnswer& a = answers.emplace_back(c, CommitAnswer{}).second;
       a.height = height;
       a.stateRoot = root;

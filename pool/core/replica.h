@@ -223,8 +223,8 @@ private:
   /// from it); the proposal's time when that proposal left transactions behind.
   std::optional<Time> waitingSince_;
   std::uint64_t proposedRound_ = 0; ///< the last round this replica proposed in
-  /// Votes collected (every replica collects them): by round, by block, by voter.
-  /// Votes by round, then by what they certify (block and height), then by voter.
+  /// Votes collected (every replica collects them): by round, then by what they certify (block
+  /// and height), then by voter. Only verified votes are kept.
   std::map<std::uint64_t, std::map<std::pair<Digest, std::uint64_t>, std::map<ReplicaIndex, Vote>>>
       votes_;
   std::map<std::uint64_t, std::map<ReplicaIndex, Timeout>> timeouts_;

@@ -11,6 +11,8 @@ using core::toBytes;
 namespace {
 
 constexpr std::size_t kMaxSyncBlocks = 1024;
+// Every client decodes arrays of this many items (decodeMessage with maxTxs 0): an answer fits.
+static_assert(CommitAnswer::kMaxTxs <= kMaxSyncBlocks);
 
 template <typename T> T readPart(Fields& f, std::string_view key) {
   T out;

@@ -98,7 +98,9 @@ struct TxStatus {
 /// transaction reads as the TxStatus it stands for (statusOf).
 struct CommitAnswer {
   static constexpr std::string_view kName = "commit-answer";
-  static constexpr std::size_t kMaxTxs = 4096; ///< of one answer, when decoding
+  /// Transactions of one answer: a replica sends a client with more in a block several, and a
+  /// decoder refuses more (within what decodeMessage lets any client's array hold).
+  static constexpr std::size_t kMaxTxs = 1024;
   std::uint64_t height = 0;
   Digest stateRoot{};                                  ///< after the block
   std::vector<Digest> applied;                         ///< committed and executed

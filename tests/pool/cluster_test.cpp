@@ -262,6 +262,34 @@ TEST(PoolCluster, AClientHearsOncePerBlockFromEachReplica) {
   }
 }
 
+/// A client with more transactions in one block than an answer may hold (what every client
+/// decodes) gets several answers for that block, each within the bound, and hears of all.
+TEST(PoolCluster, AnAnswerHoldsNoMoreThanAClientDecodes) {
+  ClusterOptions o;
+  o.seed = 16;
+  o.accounts = 64;
+  o.params.maxBlockTxs = 2048;
+  o.params.flushMicros = 20000; // the whole burst in one block
+  Cluster c(o);
+  std::size_t largest = 0, answers = 0, told = 0;
+  c.net().setTap([&](const core::Address&, const core::Address&, Bytes& bytes) {
+    auto m = decodeMessage(bytes.data(), bytes.size(), 0); // as a client decodes
+    if (const auto* a = m ? std::get_if<CommitAnswer>(&*m) : nullptr) {
+      largest = std::max(largest, a->size());
+      ++answers;
+      told += a->size();
+    }
+    return true;
+  });
+  constexpr std::size_t kTxs = CommitAnswer::kMaxTxs + 100;
+  for (std::size_t i = 0; i < kTxs; ++i) c.submitTransfer(i % 64, 1);
+  ASSERT_TRUE(c.runUntilAcknowledged(60000ms)) << describe(c);
+  c.runFor(200ms);
+  EXPECT_EQ(largest, CommitAnswer::kMaxTxs);
+  EXPECT_EQ(told, 4 * kTxs); // each replica told of each transaction once
+  EXPECT_GE(answers, 8u);    // at least two for the big block, from each replica
+}
+
 /// What an answer says of each transaction survives its encoding, refusals by execution with
 /// their reasons included; a list of ids that is not whole 32-byte ids is refused.
 TEST(PoolWire, ACommitAnswerSaysOfEachTransactionWhatItsStatusWould) {
