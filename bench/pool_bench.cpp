@@ -460,9 +460,7 @@ private:
       heights_[r->second] = a->height;
       return;
     }
-    if (const auto* s = std::get_if<pool::TxStatus>(&*m)) return onStatus(r->second, *s);
-    if (const auto* a = std::get_if<pool::CommitAnswer>(&*m))
-      for (const pool::TxStatus& s : a->statuses()) onStatus(r->second, s);
+    for (const pool::TxStatus& s : pool::statusesIn(*m)) onStatus(r->second, s);
   }
 
   /// What replica `replica` says of one transaction.

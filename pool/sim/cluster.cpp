@@ -275,9 +275,7 @@ void Cluster::resubmitUnacknowledged() {
 }
 
 void Cluster::onReply(std::size_t fromNode, const Message& m) {
-  if (const auto* status = std::get_if<TxStatus>(&m)) return onStatus(fromNode, *status);
-  if (const auto* answer = std::get_if<CommitAnswer>(&m))
-    for (const TxStatus& status : answer->statuses()) onStatus(fromNode, status);
+  for (const TxStatus& status : statusesIn(m)) onStatus(fromNode, status);
 }
 
 void Cluster::onStatus(std::size_t fromNode, const TxStatus& status) {

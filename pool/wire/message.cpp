@@ -24,6 +24,18 @@ template <typename T> T readPart(Fields& f, std::string_view key) {
   return out;
 }
 
+/// The TxStatus an answer stands for, for one of its transactions.
+TxStatus statusIn(const CommitAnswer& a, const Digest& tx, bool applied, std::string error = {}) {
+  TxStatus s;
+  s.tx = tx;
+  s.state = TxStatus::State::Committed;
+  s.applied = applied;
+  s.height = a.height;
+  s.stateRoot = a.stateRoot;
+  s.error = std::move(error);
+  return s;
+}
+
 // ---- bodies -----------------------------------------------------------------------------------
 
 Value::Map body(const ProposalMsg& m) {
@@ -315,41 +327,18 @@ void CommitAnswer::add(const TxStatus& status) {
 }
 
 std::optional<TxStatus> CommitAnswer::statusOf(const Digest& tx) const {
-  TxStatus s;
-  s.tx = tx;
-  s.state = TxStatus::State::Committed;
-  s.height = height;
-  s.stateRoot = stateRoot;
-  if (std::find(applied.begin(), applied.end(), tx) != applied.end()) {
-    s.applied = true;
-    return s;
-  }
-  for (const auto& [id, why] : refused) {
-    if (id != tx) continue;
-    s.error = why;
-    return s;
-  }
+  if (std::find(applied.begin(), applied.end(), tx) != applied.end())
+    return statusIn(*this, tx, true);
+  for (const auto& [id, why] : refused)
+    if (id == tx) return statusIn(*this, tx, false, why);
   return std::nullopt;
 }
 
 std::vector<TxStatus> CommitAnswer::statuses() const {
   std::vector<TxStatus> out;
   out.reserve(size());
-  TxStatus s;
-  s.state = TxStatus::State::Committed;
-  s.height = height;
-  s.stateRoot = stateRoot;
-  s.applied = true;
-  for (const Digest& id : applied) {
-    s.tx = id;
-    out.push_back(s);
-  }
-  s.applied = false;
-  for (const auto& [id, why] : refused) {
-    s.tx = id;
-    s.error = why;
-    out.push_back(s);
-  }
+  for (const Digest& id : applied) out.push_back(statusIn(*this, id, true));
+  for (const auto& [id, why] : refused) out.push_back(statusIn(*this, id, false, why));
   return out;
 }
 
@@ -358,6 +347,12 @@ std::optional<TxStatus> statusOf(const Message& m, const Digest& tx) {
     return s->tx == tx ? std::optional(*s) : std::nullopt;
   if (const auto* a = std::get_if<CommitAnswer>(&m)) return a->statusOf(tx);
   return std::nullopt;
+}
+
+std::vector<TxStatus> statusesIn(const Message& m) {
+  if (const auto* s = std::get_if<TxStatus>(&m)) return {*s};
+  if (const auto* a = std::get_if<CommitAnswer>(&m)) return a->statuses();
+  return {};
 }
 
 std::string_view messageName(const Message& m) {

@@ -175,6 +175,8 @@ using Message = std::variant<ProposalMsg, VoteMsg, TimeoutMsg, SyncRequest, Sync
 /// What a TxStatus or a CommitAnswer says of `tx`; nullopt for any other message, or one that
 /// does not name it.
 std::optional<TxStatus> statusOf(const Message& m, const Digest& tx);
+/// What a TxStatus or a CommitAnswer says, a status a transaction; empty for any other message.
+std::vector<TxStatus> statusesIn(const Message& m);
 
 std::string_view messageName(const Message& m);
 Bytes encodeMessage(const Message& m);
