@@ -158,7 +158,7 @@ double measureVerifyRate(double seconds, std::size_t threads) {
 
 /// The open-loop client: a corpus of signed transfers, sent in order at a schedule to every
 /// replica, and the replies gathered as they come.
-class Driver {
+class Driver final : public FaultTarget {
 public:
   Driver(core::UdpNode& node, const pool::Genesis& genesis, const PoolBenchOptions& options)
       : node_(node), genesis_(genesis), options_(options), chain_(genesis.chainId()),
@@ -228,7 +228,11 @@ public:
 
   /// One phase: `warmup` seconds, then a window of `window` seconds at `rate`, then the drain.
   /// `cutAfter`: stop sending when this many seconds' worth of transactions are in flight.
-  LoadFigures run(double rate, double warmup, double window, double cutAfter) {
+  /// With a fault, the plan made by `makePlan` (from the window's start) acts during the
+  /// window, which ends a second after the plan is done (`window` at the latest).
+  LoadFigures run(double rate, double warmup, double window, double cutAfter,
+                  const std::function<std::unique_ptr<FaultPlan>(Clock::time_point)>& makePlan = {},
+                  FaultFigures* faultFigures = nullptr) {
     LoadFigures f;
     f.offered = rate;
     f.ran = true;
@@ -249,6 +253,13 @@ public:
     double clientStart = 0, clientEnd = 0;
     core::TransportMetrics netStart{}, netEnd{};
     bool started = false, ended = false, exhausted = false;
+    std::unique_ptr<FaultPlan> plan = makePlan ? makePlan(windowStart) : nullptr;
+    std::optional<Clock::time_point> planDone;
+    auto planDue = [&](Clock::time_point now) {
+      auto next = plan ? plan->next() : std::nullopt;
+      if (plan && !next && !planDone) planDone = now;
+      return next && *next <= now;
+    };
     auto pump = [&] {
       Clock::time_point now = Clock::now();
       if (!started && now >= windowStart) {
@@ -268,16 +279,26 @@ public:
       }
       node_.uncork();
       if (!cutTime && (outstanding_ > cutAt || exhausted || interrupted())) cutTime = now;
-      if (!ended && (now >= windowEnd || cutTime)) {
+      planDue(now);
+      if (!ended && (now >= windowEnd || cutTime || (planDone && now >= *planDone + 1s))) {
         ended = true;
         cpuEnd = replicaCpu();
         clientEnd = selfCpuSeconds();
         netEnd = node_.metrics();
       }
-      return ended;
+      return ended || (started && planDue(now));
     };
-    while (!pump()) node_.runUntil(pump, 1ms);
+    // The plan acts here, between sends, not inside the node's loop (it asks the replicas).
+    while (true) {
+      if (!pump()) {
+        node_.runUntil(pump, 1ms);
+        continue;
+      }
+      if (ended) break;
+      plan->fire(Clock::now());
+    }
     Clock::time_point stopAt = cutTime ? std::min(*cutTime, windowEnd) : windowEnd;
+    if (planDone && !cutTime) stopAt = std::min(stopAt, *planDone + 1s);
     f.cut = cutTime.has_value();
     if (!started) { // cut in the warm-up: nothing measured
       cpuStart = cpuEnd;
@@ -348,6 +369,11 @@ public:
     f.clientTailProbes = netEnd.tailProbes - netStart.tailProbes;
     f.clientPacketsOut = netEnd.packetsOut - netStart.packetsOut;
     f.clientPacketsIn = netEnd.packetsIn - netStart.packetsIn;
+    if (plan && faultFigures) {
+      *faultFigures = plan->figures(*this);
+      if (plan->next() && faultFigures->error.empty())
+        faultFigures->error = "the load phase ended before the fault's plan did";
+    }
     f.sustained = !f.cut && f.sent > 0 && f.committed == f.sent && f.notApplied == 0 &&
                   f.txPerS >= 0.9 * f.sentPerS && f.p99Ms <= options_.maxP99Ms &&
                   f.lagP99Ms <= std::max(20.0, options_.maxP99Ms / 2);
@@ -514,6 +540,35 @@ private:
   /// The lowest committed height any replica reports (each asked once; 0 when one does not
   /// answer within a second).
   std::uint64_t committedHeight() {
+    if (!ask(1s)) return 0;
+    return **std::min_element(heights_.begin(), heights_.end());
+  }
+
+  /// Asked from a client of its own, made for the call: the load's client queues what it sends
+  /// to a replica that is down, and a restarted one hears a fresh client's query at once, not
+  /// after its session is found dead and what waited in it.
+  std::vector<std::optional<ReplicaState>> status(std::chrono::milliseconds wait) override {
+    std::vector<std::optional<ReplicaState>> out(addresses_.size());
+    core::UdpNode probe(core::generateSigningKey());
+    std::string error;
+    if (!probe.bind("127.0.0.1", 0, error)) return out;
+    pool::PoolClient client(probe, genesis_);
+    auto answers = client.status(wait);
+    for (std::size_t r = 0; r < answers.size() && r < out.size(); ++r)
+      if (answers[r]) out[r] = ReplicaState{answers[r]->height, answers[r]->view};
+    return out;
+  }
+
+  std::optional<Clock::time_point> firstCommitSentAfter(Clock::time_point t) const override {
+    std::optional<Clock::time_point> first;
+    for (const Entry& e : entries_)
+      if (e.state == State::Committed && e.account != kFunder && e.sent >= t)
+        first = std::min(first.value_or(e.done), e.done);
+    return first;
+  }
+
+  /// Asks every replica its committed height (heights_); true when all answered within `wait`.
+  bool ask(std::chrono::milliseconds wait) {
     ++queryId_;
     heights_.assign(addresses_.size(), std::nullopt);
     core::Bytes query =
@@ -523,8 +578,7 @@ private:
     auto all = [&] {
       return std::all_of(heights_.begin(), heights_.end(), [](const auto& h) { return h; });
     };
-    if (!node_.runUntil(all, 1s)) return 0;
-    return **std::min_element(heights_.begin(), heights_.end());
+    return node_.runUntil(all, wait);
   }
 
   /// Each replica's CPU seconds so far, then (at index n + r) its seconds waiting for a CPU.
@@ -589,6 +643,46 @@ void printPhase(std::ostream& out, const LoadFigures& f, const std::string& note
       << std::flush;
 }
 
+void printFault(std::ostream& out, const FaultFigures& f) {
+  for (std::size_t i = 0; i < f.events.size(); ++i) {
+    const FaultEvent& e = f.events[i];
+    if (f.kind == FaultKind::LeaderCrash)
+      out << fmt::format("  kill {}: replica {} (the leader) at {:.1f} s, down {:.1f} s: {}\n",
+                         i + 1, e.replica, e.killedAtS, e.downS,
+                         e.recoveryMs >= 0
+                             ? fmt::format("a transaction sent after the kill committed {:.0f} ms "
+                                           "after it",
+                                           e.recoveryMs)
+                             : std::string("no transaction sent after the kill committed"));
+    else
+      out << fmt::format("  replica {} killed at {:.1f} s, down {:.1f} s while the others "
+                         "committed {} blocks: first answer {}, at the tip {} after its start\n",
+                         e.replica, e.killedAtS, e.downS, e.behind,
+                         e.answerMs >= 0 ? fmt::format("{:.0f} ms", e.answerMs) : "never",
+                         e.tipMs >= 0 ? fmt::format("{:.0f} ms", e.tipMs) : "never");
+  }
+  if (f.kind == FaultKind::LeaderCrash && f.recoveryP50Ms >= 0)
+    out << fmt::format("leader crash: recovery p50 {:.0f} ms, p99 {:.0f} ms, max {:.0f} ms over {} "
+                       "kills\n",
+                       f.recoveryP50Ms, f.recoveryP99Ms, f.recoveryMaxMs, f.events.size());
+  if (!f.error.empty()) out << "fault: " << f.error << "\n";
+  out << std::flush;
+}
+
+/// Why a fault run failed: its plan stopped, or a kill had no recovery; empty when it did not.
+std::string faultFailure(const FaultFigures& f, const PoolBenchOptions& o) {
+  if (!f.error.empty()) return f.error;
+  if (f.kind == FaultKind::LeaderCrash) {
+    if (f.events.size() < o.repeat)
+      return fmt::format("{} of {} kills made", f.events.size(), o.repeat);
+    for (const FaultEvent& e : f.events)
+      if (e.recoveryMs < 0) return "no transaction sent after a kill committed";
+  } else if (f.events.empty() || f.events.back().tipMs < 0) {
+    return "the restarted replica did not reach the tip";
+  }
+  return {};
+}
+
 } // namespace
 
 double LoadFigures::cpuMsPerTx() const {
@@ -609,6 +703,12 @@ std::string validate(const PoolBenchOptions& o) {
   if (!(o.rampStart > 0) || !(o.rampSeconds > 0) || o.rampSteps == 0)
     return "the ramp needs a positive start, window and step count";
   if (!(o.verifySeconds > 0)) return "the verification measurement needs a positive time";
+  if (o.fault != FaultKind::None && o.replicas < 4)
+    return "--fault needs at least 4 replicas (one may fail)";
+  if (o.fault == FaultKind::LeaderCrash && (o.repeat < 1 || o.repeat > 100))
+    return "--repeat takes 1 to 100";
+  if (o.fault == FaultKind::Restart && !(o.downSeconds > 0 && o.downSeconds <= 3600))
+    return "--down takes more than 0 and at most 3600 seconds";
   return {};
 }
 
@@ -686,7 +786,23 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
                        result.txBytes)
         << std::flush;
 
-    if (o.rate > 0) {
+    if (o.fault != FaultKind::None) {
+      const double rate = o.rate > 0 ? o.rate : PoolBenchOptions::kFaultRate;
+      auto makePlan = [&](Clock::time_point start) -> std::unique_ptr<FaultPlan> {
+        if (o.fault == FaultKind::LeaderCrash)
+          return leaderCrashes(launcher, driver, o.replicas, o.repeat, start);
+        return restartAfterDown(launcher, driver, o.replicas, o.downSeconds, start);
+      };
+      const double span = makePlan(Clock::now())->span();
+      out << fmt::format("fault {} at {:.0f} tx/s: {:.1f} s warm-up, then the fault's plan (at "
+                         "most {:.0f} s)\n",
+                         faultName(o.fault), rate, o.warmup, span)
+          << std::flush;
+      printHeader(out);
+      result.atMax = driver.run(rate, o.warmup, span, 3, makePlan, &result.fault);
+      printPhase(out, result.atMax, faultName(o.fault));
+      printFault(out, result.fault);
+    } else if (o.rate > 0) {
       out << fmt::format("at {:.0f} tx/s: {:.0f} s warm-up, {:.0f} s measured\n", o.rate, o.warmup,
                          o.seconds)
           << std::flush;
@@ -761,6 +877,10 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
           << std::flush;
     result.ok = t.txPerS > 0;
     if (!result.ok) result.error = "nothing committed in the measurement window";
+    if (result.ok && o.fault != FaultKind::None) {
+      result.error = faultFailure(result.fault, o);
+      result.ok = result.error.empty();
+    }
   } catch (const std::exception& e) {
     return fail(std::string("internal error: ") + e.what());
   }
@@ -827,6 +947,33 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
                     {"tx_per_block", f.txPerBlock()},
                     {"sustained", f.sustained}});
   j["ramp"] = std::move(ramp);
+  if (r.fault.kind != FaultKind::None) {
+    const FaultFigures& f = r.fault;
+    auto orNull = [](double v) {
+      return v >= 0 ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
+    };
+    auto events = nlohmann::ordered_json::array();
+    for (const FaultEvent& e : f.events) {
+      nlohmann::ordered_json x{
+          {"replica", e.replica}, {"killed_at_s", e.killedAtS}, {"down_s", e.downS}};
+      if (f.kind == FaultKind::LeaderCrash) {
+        x["recovery_ms"] = orNull(e.recoveryMs);
+      } else {
+        x["behind_blocks"] = e.behind;
+        x["answer_ms"] = orNull(e.answerMs);
+        x["tip_ms"] = orNull(e.tipMs);
+      }
+      events.push_back(std::move(x));
+    }
+    nlohmann::ordered_json fault{{"kind", faultName(f.kind)}, {"events", std::move(events)}};
+    if (f.kind == FaultKind::LeaderCrash) {
+      fault["recovery_p50_ms"] = orNull(f.recoveryP50Ms);
+      fault["recovery_p99_ms"] = orNull(f.recoveryP99Ms);
+      fault["recovery_max_ms"] = orNull(f.recoveryMaxMs);
+    }
+    if (!f.error.empty()) fault["error"] = f.error;
+    j["fault"] = std::move(fault);
+  }
   return j;
 }
 

@@ -27,6 +27,8 @@
 ///      transaction sent in the window committed, >= 90 % of the sending rate committed in the
 ///      window, p99 <= `maxP99Ms`, the client on schedule); then a full window at that rate (the
 ///      throughput) and one at half of it (the latency "at half load").
+///      With a fault (pool_faults.h), one phase at the rate given (or kFaultRate) instead,
+///      its window as long as the fault's plan runs, and what each kill did.
 ///   5. The pool is stopped (PoolLauncher::stop) however the run ends.
 /// Latency is measured from the moment the Submit is handed to the transport; how late the
 /// client sent against its schedule is reported beside it (lag). CPU time is read from
@@ -34,6 +36,7 @@
 /// and end of each measurement window.
 #pragma once
 
+#include "bench/pool_faults.h"
 #include "core/crypto.h"
 #include "pool/wire/genesis.h"
 
@@ -69,6 +72,11 @@ public:
   /// Stops whatever start() started and removes its files. Safe to call twice, and after a
   /// start() that failed half way.
   virtual void stop() = 0;
+  /// Kills replica `i` of the pool started with SIGKILL and waits until it is gone (--fault).
+  /// False with why.
+  virtual bool kill(std::size_t i, std::string& error) = 0;
+  /// Starts replica `i` again from its files, as `fog up --detach` does (--fault). False with why.
+  virtual bool restart(std::size_t i, std::string& error) = 0;
 };
 
 struct PoolBenchOptions {
@@ -85,6 +93,13 @@ struct PoolBenchOptions {
   bool poisson = true;        ///< Poisson arrivals (false: fixed intervals)
   std::uint64_t seed = 1;     ///< the arrivals and the accounts' keys
   double verifySeconds = 1;
+  /// A fault during one phase at `rate` (kFaultRate without one) instead of the ramp
+  /// (pool_faults.h): leader-crash kills the leader `repeat` times, restart one replica for
+  /// `downSeconds`.
+  FaultKind fault = FaultKind::None;
+  std::size_t repeat = 5;
+  double downSeconds = 10;
+  static constexpr double kFaultRate = 1000;
   /// Polled while the benchmark runs: true stops it (the pool is still stopped).
   std::function<bool()> interrupted;
 };
@@ -150,6 +165,7 @@ struct PoolBenchResult {
   std::string loadBefore, loadAfter; ///< /proc/loadavg's first three fields
   std::uint64_t mismatchedReplies = 0; ///< Committed replies that disagreed (never, honestly)
   std::string lastRefusal;             ///< a replica's reason, if any transaction was refused
+  FaultFigures fault;                  ///< with a fault: what each kill did
   /// The headline figures: tx/s (at the max), p50/p99 (at half load; the one phase with a rate).
   const LoadFigures& throughput() const { return atMax; }
   const LoadFigures& latency() const { return searched ? atHalf : atMax; }

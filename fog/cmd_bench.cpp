@@ -3,7 +3,9 @@
 /// benchmark (bench/pool_bench.h) on a fresh local fog in a temporary folder, from the installed
 /// command, so that anyone can measure a machine the way docs/benchmarks.md does. `bench net`'s
 /// defaults take about 15 s on two cores, `bench pool`'s about a minute and a half; --quick takes
-/// a few seconds (net) or about twenty (pool) and is what the tests run.
+/// a few seconds (net) or about twenty (pool) and is what the tests run. `bench pool --fault`
+/// kills replicas of the pool under load (bench/pool_faults.h): the launcher below kills and
+/// restarts them for it.
 #include "core/os/interruption.h"
 #include "core/store/keystore.h"
 #include "fog/commands.h"
@@ -11,9 +13,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <ostream>
+#include <thread>
 
 namespace flo::fog {
 
@@ -143,6 +149,7 @@ public:
              std::nullopt;
     fog_ = LocalFog::create(folder_ / "fog", replicas, 0, error);
     if (!fog_) return std::nullopt;
+    exe_ = exe;
     for (std::size_t i = 0; i < replicas; ++i)
       if (!fog_->start(i, exe, error)) return std::nullopt;
     core::Keystore keys(fog_->home());
@@ -166,8 +173,26 @@ public:
     }
   }
 
+  bool kill(std::size_t i, std::string& error) override {
+    if (!fog_ || i >= fog_->replicas()) return error = "no such replica", false;
+    auto pid = fog_->runningPid(i);
+    if (!pid) return error = "it is not running", false;
+    if (::kill(*pid, SIGKILL) != 0) return error = std::strerror(errno), false;
+    // Gone once init has reaped it (the replicas are daemons: not our children).
+    for (int waited = 0; waited < 400 && fog_->runningPid(i); ++waited)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (fog_->runningPid(i)) return error = "still running 2 s after SIGKILL", false;
+    return true;
+  }
+
+  bool restart(std::size_t i, std::string& error) override {
+    if (!fog_ || i >= fog_->replicas()) return error = "no such replica", false;
+    return fog_->start(i, exe_, error);
+  }
+
 private:
   std::string parent_;
+  std::string exe_;
   std::filesystem::path folder_;
   std::optional<LocalFog> fog_;
 };
@@ -205,6 +230,26 @@ void addBenchPoolOptions(CLI::App& app, Options& o) {
       "--fixed-interval",
       [&o] { o.poolBenchGiven.push_back([](bench::PoolBenchOptions& b) { b.poisson = false; }); },
       "arrivals at fixed intervals instead of Poisson");
+  app.add_option_function<std::string>(
+      "--fault",
+      [&o](const std::string& name) {
+        auto kind = bench::faultNamed(name);
+        if (!kind)
+          throw CLI::ValidationError("--fault",
+                                     "expected leader-crash or restart, got '" + name + "'");
+        o.poolBenchGiven.push_back([k = *kind](bench::PoolBenchOptions& b) { b.fault = k; });
+      },
+      "instead of the ramp, one phase at --rate (default " +
+          std::to_string(int(bench::PoolBenchOptions::kFaultRate)) +
+          " tx/s) with a fault: leader-crash (the leader killed with SIGKILL --repeat times, "
+          "each restarted 2 s later; recovery = kill to the first commit of a later "
+          "transaction) or restart (a replica that does not lead killed for --down seconds, "
+          "then restarted: the time to its first answer and to the chain's tip)");
+  poolOption(app, o, "--repeat", &bench::PoolBenchOptions::repeat,
+             "--fault leader-crash: kills (default " + std::to_string(d.repeat) + ")");
+  poolOption(app, o, "--down", &bench::PoolBenchOptions::downSeconds,
+             "--fault restart: seconds the replica is down (default " +
+                 std::to_string(int(d.downSeconds)) + ")");
   app.add_option("--tmp", o.tmpDir,
                  "where the temporary fog is made (default: $TMPDIR or /tmp); it is removed "
                  "afterwards");

@@ -87,7 +87,10 @@ public:
   /// Returns the ones dropped because their nonce is used (in sender order): they never run.
   std::vector<Digest> onCommitted(const std::vector<Digest>& ids, const Ledger& ledger);
 
-  /// Whether some sender's next transaction (the ledger's next nonce) is waiting.
+  /// Whether some sender's next transaction (the ledger's next nonce) is waiting. `ledger` is
+  /// the one of the last admit() and onCommitted() (a count kept as they go: the pacemaker asks
+  /// after every client message, and walking every sender each time cost a replica catching up
+  /// a sixth of its time).
   bool hasExecutable(const Ledger& ledger) const;
   bool empty() const { return byId_.empty(); }
   std::size_t size() const { return byId_.size(); }
@@ -105,6 +108,8 @@ private:
   static std::size_t behindOf(const std::map<std::uint64_t, Digest>& byNonce, std::uint64_t next);
   /// How many wait behind a gap, counted from nothing (behind_ keeps it).
   std::size_t behindGaps(const Ledger& ledger) const;
+  /// How many senders' next transaction waits, counted from nothing (executable_ keeps it).
+  std::size_t executableSenders(const Ledger& ledger) const;
   /// The ledger's next nonce for `from` (0 for an account it does not hold).
   static std::uint64_t nextNonce(const Ledger& ledger, const AccountId& from);
 
@@ -119,6 +124,8 @@ private:
   /// behindGaps() of the committed ledger, kept as transactions come and blocks commit: a
   /// submission behind a gap is judged in constant time, not by a walk of the whole pool.
   std::size_t behind_ = 0;
+  /// executableSenders() of the committed ledger, kept the same way.
+  std::size_t executable_ = 0;
 };
 
 } // namespace flo::pool

@@ -1,6 +1,30 @@
 """What the `fog bench ... --json` tests check alike: the command exited 0 and printed one JSON
-object in which every named figure is a positive number and `ok` is true."""
+object in which every named figure is a positive number and `ok` is true; and that a benchmark
+run in a temporary folder left no process and no file there."""
 import json
+import os
+import subprocess
+import tempfile
+
+from fog_cli import processes_naming
+
+
+def run_leaving_nothing(command, prefix, timeout):
+    """Runs `command` (a list ending in `--tmp`, to which a fresh folder is appended), echoing
+    its stderr (the tables); the finished run, or None after saying what it left running or
+    in the folder."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        run = subprocess.run([*command, tmp], capture_output=True, text=True, timeout=timeout)
+        print(run.stderr, end="")
+        left = processes_naming(tmp)
+        remaining = os.listdir(tmp)
+    if left:
+        print("FAIL: replica processes still running:\n  " + "\n  ".join(map(str, left)))
+        return None
+    if remaining:
+        print(f"FAIL: the temporary fog was not removed: {remaining}")
+        return None
+    return run
 
 
 def figures(run, keys, command, incomplete):

@@ -7,13 +7,9 @@ Usage: fog_bench_pool_test.py FOG. It asserts no speed: a slow machine passes, a
 figure (a phase that did not run, nothing committed) fails.
 """
 import json
-import os
-import subprocess
 import sys
-import tempfile
 
 import bench_figures
-from fog_cli import processes_naming
 
 KEYS = ["tx_per_s", "p50_ms", "p99_ms", "bound_tx_per_s", "verify_per_s", "replicas",
         "cpu_ms_per_tx", "ratio_to_bound", "half_load_rate", "max_rate", "seconds",
@@ -22,17 +18,9 @@ KEYS = ["tx_per_s", "p50_ms", "p99_ms", "bound_tx_per_s", "verify_per_s", "repli
 
 def main():
     fog = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="fog-bench-pool-test-") as tmp:
-        run = subprocess.run([fog, "bench", "pool", "--quick", "--json", "--tmp", tmp],
-                             capture_output=True, text=True, timeout=280)
-        print(run.stderr, end="")  # the tables
-        left = processes_naming(tmp)
-        remaining = os.listdir(tmp)
-    if left:
-        print("FAIL: replica processes still running:\n  " + "\n  ".join(map(str, left)))
-        return 1
-    if remaining:
-        print(f"FAIL: the temporary fog was not removed: {remaining}")
+    run = bench_figures.run_leaving_nothing([fog, "bench", "pool", "--quick", "--json", "--tmp"],
+                                            "fog-bench-pool-test-", 280)
+    if run is None:
         return 1
     figures = bench_figures.figures(run, KEYS, "fog bench pool", "the run did not complete")
     if figures is None:

@@ -1,5 +1,6 @@
 // The Merkle map under the ledger's state root, and the root kept up to date block by block
-// against the same root computed from nothing.
+// against the same root computed from nothing; the mempool's count kept against the ledger.
+#include "pool/core/mempool.h"
 #include "pool/ledger/ledger.h"
 #include "pool/ledger/merkle_map.h"
 #include "sim/random.h"
@@ -193,6 +194,57 @@ TEST_F(LedgerFixture, UnbondingReturnsAtItsHeightAndTheRootSaysSo) {
   EXPECT_TRUE(ledger.account(k.publicKey())->unbonding.empty());
   EXPECT_NE(ledger.stateRoot(), before);
   EXPECT_EQ(ledger.stateRoot(), ledger.stateRootFromScratch());
+}
+
+// ---- the mempool's count of senders whose next transaction waits ----------------------------
+
+/// Whether some sender's next transaction waits is kept as transactions come and blocks commit
+/// (the pacemaker asks after every client message): it must say what a walk of every waiting
+/// transaction against the ledger says, through gaps filled, commits and stale nonces.
+TEST_F(LedgerFixture, MempoolKnowsAsItGoesWhetherASendersNextTransactionWaits) {
+  Ledger ledger(genesis);
+  Mempool pool(1000, 16, 1000);
+  sim::Rng rng(11);
+  const Digest chain = genesis.chainId();
+  std::map<Digest, std::pair<AccountId, std::uint64_t>> waiting; // the model
+  auto nextOf = [&](const AccountId& a) {
+    const Account* x = ledger.account(a);
+    return x ? x->nonce : 0;
+  };
+  std::uint64_t height = 0, flips = 0;
+  bool before = false;
+  for (int step = 0; step < 600; ++step) {
+    if (rng.below(3) != 0) {
+      const auto& from = keys[rng.below(6)];
+      // Often a later nonce than the next: it waits behind a gap until the next comes.
+      const std::uint64_t nonce = nextOf(from.publicKey()) + rng.below(4);
+      Tx tx = makeTx(from, chain, nonce, Transfer{keys[rng.below(12)].publicKey(), 1});
+      Bytes encoded = tx.encode();
+      Digest id = core::hash(encoded);
+      std::string why;
+      if (pool.admit(encoded, id, ledger, why) == Mempool::Admit::Added)
+        waiting[id] = {from.publicKey(), nonce};
+    } else {
+      std::vector<Tx> txs;
+      std::vector<Digest> ids;
+      for (const PooledTx* p : pool.select(1 + rng.below(6), ledger, {}, {})) {
+        txs.push_back(p->tx);
+        ids.push_back(p->id);
+      }
+      ledger.executeBlock(++height, 1000 * height, txs);
+      for (const Digest& id : ids) waiting.erase(id);
+      for (const Digest& id : pool.onCommitted(ids, ledger)) waiting.erase(id);
+    }
+    const bool expected = std::any_of(waiting.begin(), waiting.end(), [&](const auto& w) {
+      return w.second.second == nextOf(w.second.first);
+    });
+    ASSERT_EQ(pool.hasExecutable(ledger), expected) << "step " << step;
+    ASSERT_EQ(pool.size(), waiting.size()) << "step " << step;
+    flips += expected != before;
+    before = expected;
+  }
+  EXPECT_GT(height, 100u);
+  EXPECT_GT(flips, 20u); // both answers, many times over
 }
 
 } // namespace

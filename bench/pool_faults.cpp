@@ -1,0 +1,284 @@
+/// \file
+/// The pool benchmark's fault plans (see pool_faults.h).
+#include "bench/pool_faults.h"
+
+#include "bench/pool_bench.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace flo::bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+using Status = std::vector<std::optional<FaultTarget::ReplicaState>>;
+
+double msBetween(FaultClock::time_point from, FaultClock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+/// The replica leading now: that of the highest view any replica reports.
+std::optional<std::size_t> leaderIn(const Status& s) {
+  std::optional<std::uint64_t> view;
+  for (const auto& r : s)
+    if (r) view = std::max(view.value_or(0), r->view);
+  if (!view || s.empty()) return std::nullopt;
+  return std::size_t(*view % s.size());
+}
+
+/// The lowest committed height of the replicas other than `except`; nullopt when one of them
+/// did not answer.
+std::optional<std::uint64_t> othersLowest(const Status& s, std::size_t except) {
+  std::optional<std::uint64_t> low;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == except) continue;
+    if (!s[i]) return std::nullopt;
+    low = std::min(low.value_or(s[i]->height), s[i]->height);
+  }
+  return low;
+}
+
+/// Whether `replica` answered and is at the tip of the others'.
+bool atTip(const Status& s, std::size_t replica) {
+  auto low = othersLowest(s, replica);
+  return replica < s.size() && s[replica] && low &&
+         s[replica]->height + FaultPlan::kTipSlack >= *low;
+}
+
+/// What both plans share: the launcher, the target, the schedule, the events and an error.
+class PlanBase : public FaultPlan {
+public:
+  PlanBase(PoolLauncher& launcher, FaultTarget& target, std::size_t replicas,
+           FaultClock::time_point start)
+      : launcher_(launcher), target_(target), replicas_(replicas), start_(start), due_(start + 1s) {
+  }
+
+  std::optional<FaultClock::time_point> next() const override { return due_; }
+
+protected:
+  /// Stops the plan, saying why.
+  void stop(std::string why) {
+    error_ = std::move(why);
+    due_.reset();
+  }
+  bool kill(std::size_t replica, FaultClock::time_point& at) {
+    std::string why;
+    if (!launcher_.kill(replica, why)) {
+      stop("cannot kill replica " + std::to_string(replica) + ": " + why);
+      return false;
+    }
+    at = FaultClock::now();
+    return true;
+  }
+  bool restart(std::size_t replica, FaultClock::time_point& at) {
+    std::string why;
+    at = FaultClock::now();
+    if (!launcher_.restart(replica, why)) {
+      stop("cannot start replica " + std::to_string(replica) + " again: " + why);
+      return false;
+    }
+    return true;
+  }
+  double secondsIn(FaultClock::time_point t) const {
+    return std::chrono::duration<double>(t - start_).count();
+  }
+  FaultFigures base(FaultKind kind) const {
+    FaultFigures f;
+    f.kind = kind;
+    f.events = events_;
+    f.error = error_;
+    return f;
+  }
+
+  PoolLauncher& launcher_;
+  FaultTarget& target_;
+  std::size_t replicas_;
+  FaultClock::time_point start_;
+  std::optional<FaultClock::time_point> due_;
+  std::vector<FaultEvent> events_;
+  std::string error_;
+};
+
+class LeaderCrashes final : public PlanBase {
+public:
+  LeaderCrashes(PoolLauncher& launcher, FaultTarget& target, std::size_t replicas,
+                std::size_t repeat, FaultClock::time_point start)
+      : PlanBase(launcher, target, replicas, start), repeat_(repeat) {}
+
+  void fire(FaultClock::time_point now) override {
+    if (step_ == Step::Kill) {
+      // Only with every replica answering and at the tip: never two down at once.
+      Status s = target_.status(500ms);
+      bool ready = !s.empty();
+      for (std::size_t i = 0; i < s.size() && ready; ++i) ready = atTip(s, i);
+      auto leader = leaderIn(s);
+      if (!ready || !leader) {
+        if (!waitingSince_) waitingSince_ = now;
+        if (now - *waitingSince_ > kCatchUp)
+          return stop("the replicas were not all at the tip " + std::to_string(kCatchUp.count()) +
+                      " s after the last restart");
+        due_ = now + 250ms;
+        return;
+      }
+      waitingSince_.reset();
+      FaultClock::time_point at;
+      if (!kill(*leader, at)) return;
+      victim_ = *leader;
+      kills_.push_back(at);
+      FaultEvent e;
+      e.replica = victim_;
+      e.killedAtS = secondsIn(at);
+      events_.push_back(e);
+      step_ = Step::Restart;
+      due_ = at + kDown;
+    } else {
+      FaultClock::time_point at;
+      if (!restart(victim_, at)) return;
+      events_.back().downS = std::chrono::duration<double>(at - kills_.back()).count();
+      if (events_.size() >= repeat_) return due_.reset();
+      step_ = Step::Kill;
+      due_ = at + kSettle;
+    }
+  }
+
+  double span() const override {
+    // Each kill with room for the restarted replica to catch up (5 s here is plenty); past the
+    // span the load stops, and the plan with it.
+    return 1 + double(repeat_) * std::chrono::duration<double>(kDown + kSettle + 8s).count();
+  }
+
+  FaultFigures figures(const FaultTarget& target) const override {
+    FaultFigures f = base(FaultKind::LeaderCrash);
+    std::vector<double> recoveries;
+    for (std::size_t i = 0; i < kills_.size(); ++i) {
+      if (auto first = target.firstCommitSentAfter(kills_[i])) {
+        f.events[i].recoveryMs = msBetween(kills_[i], *first);
+        recoveries.push_back(f.events[i].recoveryMs);
+      }
+    }
+    std::sort(recoveries.begin(), recoveries.end());
+    if (!recoveries.empty()) {
+      f.recoveryP50Ms = quantile(recoveries, 0.5);
+      f.recoveryP99Ms = quantile(recoveries, 0.99);
+      f.recoveryMaxMs = recoveries.back();
+    }
+    return f;
+  }
+
+private:
+  static constexpr auto kDown = 2s, kSettle = 1s;
+  static constexpr std::chrono::seconds kCatchUp{20};
+  enum class Step : std::uint8_t { Kill, Restart };
+  std::size_t repeat_;
+  Step step_ = Step::Kill;
+  std::size_t victim_ = 0;
+  std::vector<FaultClock::time_point> kills_;
+  std::optional<FaultClock::time_point> waitingSince_;
+};
+
+class RestartAfterDown final : public PlanBase {
+public:
+  RestartAfterDown(PoolLauncher& launcher, FaultTarget& target, std::size_t replicas,
+                   double downSeconds, FaultClock::time_point start)
+      : PlanBase(launcher, target, replicas, start),
+        down_(std::chrono::duration_cast<FaultClock::duration>(
+            std::chrono::duration<double>(downSeconds))) {}
+
+  void fire(FaultClock::time_point now) override {
+    switch (step_) {
+    case Step::Kill: {
+      Status s = target_.status(500ms);
+      auto leader = leaderIn(s);
+      if (!leader) return stop("no replica answered before the kill");
+      victim_ = (*leader + 1) % replicas_; // one that does not lead
+      if (!s[victim_]) return stop("replica " + std::to_string(victim_) + " did not answer");
+      heightAtKill_ = s[victim_]->height;
+      FaultClock::time_point at;
+      if (!kill(victim_, at)) return;
+      FaultEvent e;
+      e.replica = victim_;
+      e.killedAtS = secondsIn(at);
+      events_.push_back(e);
+      killedAt_ = at;
+      step_ = Step::Restart;
+      due_ = at + down_;
+      return;
+    }
+    case Step::Restart: {
+      Status s = target_.status(100ms); // the others answer in a few ms; the victim never does
+      if (auto low = othersLowest(s, victim_); low && *low > heightAtKill_)
+        events_.back().behind = *low - heightAtKill_;
+      if (!restart(victim_, startedAt_)) return;
+      events_.back().downS = std::chrono::duration<double>(startedAt_ - killedAt_).count();
+      step_ = Step::Poll;
+      due_ = FaultClock::now();
+      return;
+    }
+    case Step::Poll: {
+      Status s = target_.status(100ms);
+      FaultEvent& e = events_.back();
+      const auto t = FaultClock::now();
+      if (e.answerMs < 0 && victim_ < s.size() && s[victim_]) e.answerMs = msBetween(startedAt_, t);
+      if (atTip(s, victim_)) {
+        e.tipMs = msBetween(startedAt_, t);
+        return due_.reset();
+      }
+      if (now - startedAt_ > kCatchUp)
+        return stop("replica " + std::to_string(victim_) + " was not at the tip " +
+                    std::to_string(kCatchUp.count()) + " s after it started");
+      due_ = t + 50ms;
+      return;
+    }
+    }
+  }
+
+  double span() const override {
+    return 1 + std::chrono::duration<double>(down_ + kCatchUp).count() + 1;
+  }
+
+  FaultFigures figures(const FaultTarget&) const override { return base(FaultKind::Restart); }
+
+private:
+  static constexpr std::chrono::seconds kCatchUp{30};
+  enum class Step : std::uint8_t { Kill, Restart, Poll };
+  FaultClock::duration down_;
+  Step step_ = Step::Kill;
+  std::size_t victim_ = 0;
+  std::uint64_t heightAtKill_ = 0;
+  FaultClock::time_point killedAt_, startedAt_;
+};
+
+} // namespace
+
+std::optional<FaultKind> faultNamed(std::string_view name) {
+  if (name == "leader-crash") return FaultKind::LeaderCrash;
+  if (name == "restart") return FaultKind::Restart;
+  return std::nullopt;
+}
+
+const char* faultName(FaultKind kind) {
+  switch (kind) {
+  case FaultKind::LeaderCrash:
+    return "leader-crash";
+  case FaultKind::Restart:
+    return "restart";
+  case FaultKind::None:
+    break;
+  }
+  return "none";
+}
+
+std::unique_ptr<FaultPlan> leaderCrashes(PoolLauncher& launcher, FaultTarget& target,
+                                         std::size_t replicas, std::size_t repeat,
+                                         FaultClock::time_point start) {
+  return std::make_unique<LeaderCrashes>(launcher, target, replicas, repeat, start);
+}
+
+std::unique_ptr<FaultPlan> restartAfterDown(PoolLauncher& launcher, FaultTarget& target,
+                                            std::size_t replicas, double downSeconds,
+                                            FaultClock::time_point start) {
+  return std::make_unique<RestartAfterDown>(launcher, target, replicas, downSeconds, start);
+}
+
+} // namespace flo::bench

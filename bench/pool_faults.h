@@ -1,0 +1,103 @@
+/// \file
+/// Faults put into the pool benchmark's load (`fog bench pool --fault NAME`): the rows of
+/// POOL-TESTING §5.2 that need real replica processes killed while the load goes on.
+///
+///   leader-crash (F1): the current leader (view mod n, the highest view any replica reports)
+///     killed with SIGKILL, `repeat` times. Each is started again from its files 2 s later (as
+///     `fog up --detach` would) and must be back at the chain's tip before the next kill, so
+///     that no two replicas are ever down at once. A recovery is the time from the kill to the
+///     first commit (f+1 matching answers) of a transaction sent after it: the view change, and
+///     the new leader's first block (§5.2: p50 <= 1 s, p99 <= 2 s).
+///   restart (F3/F4): a replica that does not lead killed for `down` seconds while the others
+///     commit, then started again from its files: the time from its start to its first answer
+///     (its store opened and checked), and to the chain's tip, its committed height within
+///     kTipSlack blocks of the lowest of the others' (§5.2: <= 5 s after 60 s down, <= 15 s
+///     after 10 minutes).
+///
+/// A plan is a small state machine the load phase calls between sends (FaultPlan::fire): the
+/// sends wait while it kills, starts or asks, and the lag figure shows by how much.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace flo::bench {
+
+class PoolLauncher;
+
+enum class FaultKind : std::uint8_t { None, LeaderCrash, Restart };
+
+/// "leader-crash" or "restart"; nullopt for another name.
+std::optional<FaultKind> faultNamed(std::string_view name);
+const char* faultName(FaultKind kind);
+
+using FaultClock = std::chrono::steady_clock;
+
+/// What a fault plan reads from the benchmark's client.
+class FaultTarget {
+public:
+  struct ReplicaState {
+    std::uint64_t height = 0, view = 0;
+  };
+  virtual ~FaultTarget() = default;
+  /// Each replica's committed height and view, asked once; nullopt for one silent for `wait`.
+  virtual std::vector<std::optional<ReplicaState>> status(std::chrono::milliseconds wait) = 0;
+  /// When the first transaction sent at or after `t` committed; nullopt when none did.
+  virtual std::optional<FaultClock::time_point>
+  firstCommitSentAfter(FaultClock::time_point t) const = 0;
+};
+
+/// One kill and what followed it. Times in ms; -1 when it did not happen.
+struct FaultEvent {
+  std::size_t replica = 0;  ///< the replica killed
+  double killedAtS = 0;     ///< seconds from the start of the plan
+  double recoveryMs = -1;   ///< leader-crash: the kill -> the first commit of a later transaction
+  double downS = 0;         ///< how long it was down
+  std::uint64_t behind = 0; ///< blocks the others committed while it was down
+  double answerMs = -1;     ///< its start -> its first answer
+  double tipMs = -1;        ///< its start -> the chain's tip
+};
+
+struct FaultFigures {
+  FaultKind kind = FaultKind::None;
+  std::vector<FaultEvent> events;
+  std::string error; ///< why the plan stopped early (a replica that did not come back), or empty
+  /// leader-crash: the recoveries' p50 and p99 (nearest rank) and the worst; -1 without any.
+  double recoveryP50Ms = -1, recoveryP99Ms = -1, recoveryMaxMs = -1;
+};
+
+/// A fault's schedule during one load phase.
+class FaultPlan {
+public:
+  /// A replica is at the chain's tip when its committed height is within this many blocks of
+  /// the lowest of the others' (they move on while the answers come).
+  static constexpr std::uint64_t kTipSlack = 2;
+
+  virtual ~FaultPlan() = default;
+  /// When the next action is due; nullopt once the plan is done.
+  virtual std::optional<FaultClock::time_point> next() const = 0;
+  /// Does the due action: kills, starts a replica, or asks where the replicas are.
+  virtual void fire(FaultClock::time_point now) = 0;
+  /// The longest the load phase must run for the plan, seconds from its start.
+  virtual double span() const = 0;
+  /// The figures, once the phase is over (recoveries read from `target`).
+  virtual FaultFigures figures(const FaultTarget& target) const = 0;
+};
+
+/// leader-crash: `repeat` kills, starting one second after `start`.
+std::unique_ptr<FaultPlan> leaderCrashes(PoolLauncher& launcher, FaultTarget& target,
+                                         std::size_t replicas, std::size_t repeat,
+                                         FaultClock::time_point start);
+/// restart: one replica down for `downSeconds`, starting one second after `start`.
+std::unique_ptr<FaultPlan> restartAfterDown(PoolLauncher& launcher, FaultTarget& target,
+                                            std::size_t replicas, double downSeconds,
+                                            FaultClock::time_point start);
+
+} // namespace flo::bench

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""`fog bench pool --fault ...` kills real replica processes under load and says what followed:
+
+* `--fault leader-crash --repeat 2`: two kills, each of the replica the others name as leader
+  (a different one each time: the view moved), each with a recovery in ms; the first kill's
+  leader is replica 0 (view 0);
+* `--fault restart --down 3`: one replica that does not lead killed for about 3 s while the
+  others commit blocks, then its first answer and its return to the chain's tip;
+* a bad `--fault` name is a usage error (exit 2) naming the choices.
+
+Afterwards no replica process is left and the temporary folder is gone. It asserts no speed
+(§5.2's bounds are for docs/benchmarks.md): a missing figure, a kill without a recovery or a
+replica that never comes back fails.
+
+Usage: fog_bench_pool_fault_test.py FOG
+"""
+import json
+import subprocess
+import sys
+
+import bench_figures
+
+COMMON = ["--quick", "--json", "--rate", "300", "--warmup", "0.5"]
+
+
+def run_fault(fog, args):
+    """Runs one fault benchmark in its own folder; its JSON object, or None after saying why."""
+    run = bench_figures.run_leaving_nothing([fog, "bench", "pool", *COMMON, *args, "--tmp"],
+                                            "fog-bench-fault-test-", 200)
+    if run is None:
+        return None
+    found = bench_figures.figures(run, ["tx_per_s"], "fog bench pool " + " ".join(args),
+                                  "the fault run did not complete")
+    if found is None:
+        return None
+    fault = found.get("fault")
+    if not isinstance(fault, dict) or "error" in fault:
+        print(f"FAIL: no fault figures, or an error: {json.dumps(fault)}")
+        return None
+    print(json.dumps(fault, indent=2))
+    return fault
+
+
+def positive(event, key):
+    value = event.get(key)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def main():
+    fog = sys.argv[1]
+    failures = 0
+
+    crash = run_fault(fog, ["--fault", "leader-crash", "--repeat", "2"])
+    if crash is None:
+        failures += 1
+    else:
+        events = crash.get("events", [])
+        victims = [e.get("replica") for e in events]
+        if crash.get("kind") != "leader-crash" or len(events) != 2:
+            print(f"FAIL: expected 2 leader-crash events, got {events}")
+            failures += 1
+        elif victims[0] != 0 or victims[0] == victims[1]:
+            print(f"FAIL: the leaders killed should be replica 0, then another: {victims}")
+            failures += 1
+        elif not all(positive(e, "recovery_ms") for e in events) or not positive(
+                crash, "recovery_p50_ms"):
+            print("FAIL: a kill without a recovery time")
+            failures += 1
+
+    restart = run_fault(fog, ["--fault", "restart", "--down", "3"])
+    if restart is None:
+        failures += 1
+    else:
+        events = restart.get("events", [])
+        if restart.get("kind") != "restart" or len(events) != 1:
+            print(f"FAIL: expected one restart event, got {events}")
+            failures += 1
+        else:
+            e = events[0]
+            if e.get("replica") == 0:
+                print("FAIL: the leader (replica 0) was taken for the restart")
+                failures += 1
+            if not (positive(e, "down_s") and e["down_s"] >= 3):
+                print(f"FAIL: down {e.get('down_s')} s, asked 3")
+                failures += 1
+            if not all(positive(e, k) for k in ("behind_blocks", "answer_ms", "tip_ms")) \
+                    or e["tip_ms"] < e["answer_ms"]:
+                print(f"FAIL: behind, first answer and tip should be positive, tip after the "
+                      f"answer: {e}")
+                failures += 1
+
+    bad = subprocess.run([fog, "bench", "pool", "--fault", "meteor"], capture_output=True,
+                         text=True, timeout=30)
+    if bad.returncode != 2 or "leader-crash" not in bad.stderr:
+        print(f"FAIL: --fault meteor: exit {bad.returncode}, {bad.stderr!r}")
+        failures += 1
+
+    if failures:
+        print(f"{failures} check(s) failed")
+        return 1
+    print("leader-crash and restart measured; no replica left, no folder left")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
