@@ -123,6 +123,7 @@ struct LoadFigures {
   double p50Ms = 0, p90Ms = 0, p99Ms = 0, maxMs = 0, meanMs = 0; ///< of the window's commits
   double lagP99Ms = 0;                   ///< how late the client sent, against its schedule
   double replicaCpuSeconds = 0;          ///< all replicas, during the window
+  bool replicaCpuKnown = true;           ///< false once a fault killed a replica in the window
   double clientCpuSeconds = 0;           ///< this process, during the window
   std::vector<double> replicaCpuPercent; ///< each replica's CPU share of the window
   /// All replicas, during the window: time runnable but waiting for a CPU (schedstat): how much
@@ -180,10 +181,14 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& options, PoolLauncher& laun
 /// The figures as one JSON object:
 ///   ok replicas faults cores accounts tx_bytes seconds verify_per_s bound_tx_per_s
 ///   verify_all_cores_per_s all_cores_tx_per_s
-///   tx_per_s p50_ms p99_ms max_ms cpu_ms_per_tx client_cpu_ms_per_tx ratio_to_bound
+///   tx_per_s p50_ms p99_ms max_ms cpu_ms_per_tx (null when a fault killed a replica)
+///   client_cpu_ms_per_tx ratio_to_bound
 ///   max_rate half_load_rate (null with a given rate) offered_rate p50_at_max_ms p99_at_max_ms
 ///   replica_cpu_percent load_before load_after ramp [{offered sent_per_s tx_per_s p50_ms
 ///   p99_ms sustained}]
+///   with --fault: fault {kind events [{replica killed_at_s down_s, recovery_ms (leader-crash)
+///   or behind_blocks answer_ms tip_ms (restart)}] recovery_p50_ms recovery_p99_ms
+///   recovery_max_ms (leader-crash) error (when the plan stopped early)} ("faults" is f)
 /// tx_per_s, cpu_ms_per_tx and the *_at_max figures are from the phase at max_rate; p50_ms,
 /// p99_ms and max_ms from the phase at half_load_rate (with a given rate, all from its phase).
 nlohmann::ordered_json toJson(const PoolBenchResult& result);

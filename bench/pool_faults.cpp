@@ -27,23 +27,21 @@ std::optional<std::size_t> leaderIn(const Status& s) {
   return std::size_t(*view % s.size());
 }
 
-/// The lowest committed height of the replicas other than `except`; nullopt when one of them
-/// did not answer.
+/// The lowest committed height of the replicas other than `except` that answered; nullopt when
+/// none did.
 std::optional<std::uint64_t> othersLowest(const Status& s, std::size_t except) {
   std::optional<std::uint64_t> low;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i == except) continue;
-    if (!s[i]) return std::nullopt;
-    low = std::min(low.value_or(s[i]->height), s[i]->height);
-  }
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (i != except && s[i]) low = std::min(low.value_or(s[i]->height), s[i]->height);
   return low;
 }
 
-/// Whether `replica` answered and is at the tip of the others'.
-bool atTip(const Status& s, std::size_t replica) {
-  auto low = othersLowest(s, replica);
-  return replica < s.size() && s[replica] && low &&
-         s[replica]->height + FaultPlan::kTipSlack >= *low;
+/// Whether `replica` answered in `now` at a height the others had all reached by `before`, an
+/// earlier poll: a target that does not move while the answers come (the others commit
+/// hundreds of blocks a second).
+bool atTip(const Status& now, const Status& before, std::size_t replica) {
+  auto target = othersLowest(before, replica);
+  return replica < now.size() && now[replica] && target && now[replica]->height >= *target;
 }
 
 /// What both plans share: the launcher, the target, the schedule, the events and an error.
@@ -57,6 +55,38 @@ public:
   std::optional<FaultClock::time_point> next() const override { return due_; }
 
 protected:
+  /// Polling: the status now, with the one before it kept for atTip when it is recent (a poll
+  /// of a second ago or more says nothing of the tip now: then this one serves as both, and a
+  /// replica is at the tip only at the others' height in this very poll).
+  Status poll(std::chrono::milliseconds wait) {
+    const auto now = FaultClock::now();
+    previous_ = std::move(latest_);
+    if (!polledAt_ || now - *polledAt_ > 1s) previous_.clear();
+    polledAt_ = now;
+    latest_ = target_.status(wait);
+    if (previous_.empty()) previous_ = latest_;
+    return latest_;
+  }
+  /// Whether every replica answered and is at the tip.
+  bool allAtTip() const {
+    for (std::size_t i = 0; i < latest_.size(); ++i)
+      if (!atTip(latest_, previous_, i)) return false;
+    return !latest_.empty();
+  }
+  /// Waits for `ready` (the plan's next step retries in 100 ms) up to kWait, then stops the
+  /// plan saying `what`. True once it may go on.
+  bool waitFor(bool ready, FaultClock::time_point now, const std::string& what) {
+    if (ready) {
+      waitingSince_.reset();
+      return true;
+    }
+    if (!waitingSince_) waitingSince_ = now;
+    if (now - *waitingSince_ > kWait)
+      stop(what + " " + std::to_string(kWait.count()) + " s on");
+    else
+      due_ = FaultClock::now() + 100ms;
+    return false;
+  }
   /// Stops the plan, saying why.
   void stop(std::string why) {
     error_ = std::move(why);
@@ -98,6 +128,10 @@ protected:
   std::optional<FaultClock::time_point> due_;
   std::vector<FaultEvent> events_;
   std::string error_;
+  Status latest_, previous_;
+  std::optional<FaultClock::time_point> polledAt_;
+  std::optional<FaultClock::time_point> waitingSince_;
+  static constexpr std::chrono::seconds kWait{20};
 };
 
 class LeaderCrashes final : public PlanBase {
@@ -109,19 +143,9 @@ public:
   void fire(FaultClock::time_point now) override {
     if (step_ == Step::Kill) {
       // Only with every replica answering and at the tip: never two down at once.
-      Status s = target_.status(500ms);
-      bool ready = !s.empty();
-      for (std::size_t i = 0; i < s.size() && ready; ++i) ready = atTip(s, i);
+      Status s = poll(500ms);
       auto leader = leaderIn(s);
-      if (!ready || !leader) {
-        if (!waitingSince_) waitingSince_ = now;
-        if (now - *waitingSince_ > kCatchUp)
-          return stop("the replicas were not all at the tip " + std::to_string(kCatchUp.count()) +
-                      " s after the last restart");
-        due_ = now + 250ms;
-        return;
-      }
-      waitingSince_.reset();
+      if (!waitFor(allAtTip() && leader, now, "the replicas were not all at the tip")) return;
       FaultClock::time_point at;
       if (!kill(*leader, at)) return;
       victim_ = *leader;
@@ -143,9 +167,10 @@ public:
   }
 
   double span() const override {
-    // Each kill with room for the restarted replica to catch up (5 s here is plenty); past the
+    // Each kill with room for the restarted replica to catch up (a few seconds here; the load
+    // is signed for the whole span before it starts, so not the full kWait each); past the
     // span the load stops, and the plan with it.
-    return 1 + double(repeat_) * std::chrono::duration<double>(kDown + kSettle + 8s).count();
+    return 1 + double(repeat_) * std::chrono::duration<double>(kDown + kSettle + 10s).count();
   }
 
   FaultFigures figures(const FaultTarget& target) const override {
@@ -168,13 +193,11 @@ public:
 
 private:
   static constexpr auto kDown = 2s, kSettle = 1s;
-  static constexpr std::chrono::seconds kCatchUp{20};
   enum class Step : std::uint8_t { Kill, Restart };
   std::size_t repeat_;
   Step step_ = Step::Kill;
   std::size_t victim_ = 0;
   std::vector<FaultClock::time_point> kills_;
-  std::optional<FaultClock::time_point> waitingSince_;
 };
 
 class RestartAfterDown final : public PlanBase {
@@ -188,11 +211,10 @@ public:
   void fire(FaultClock::time_point now) override {
     switch (step_) {
     case Step::Kill: {
-      Status s = target_.status(500ms);
+      Status s = poll(500ms);
       auto leader = leaderIn(s);
-      if (!leader) return stop("no replica answered before the kill");
+      if (!waitFor(allAtTip() && leader, now, "the replicas were not all at the tip")) return;
       victim_ = (*leader + 1) % replicas_; // one that does not lead
-      if (!s[victim_]) return stop("replica " + std::to_string(victim_) + " did not answer");
       heightAtKill_ = s[victim_]->height;
       FaultClock::time_point at;
       if (!kill(victim_, at)) return;
@@ -206,7 +228,8 @@ public:
       return;
     }
     case Step::Restart: {
-      Status s = target_.status(100ms); // the others answer in a few ms; the victim never does
+      // The others answer in a few ms, the victim never does (it is down): a short wait.
+      Status s = poll(100ms);
       if (auto low = othersLowest(s, victim_); low && *low > heightAtKill_)
         events_.back().behind = *low - heightAtKill_;
       if (!restart(victim_, startedAt_)) return;
@@ -216,11 +239,11 @@ public:
       return;
     }
     case Step::Poll: {
-      Status s = target_.status(100ms);
+      Status s = poll(100ms);
       FaultEvent& e = events_.back();
       const auto t = FaultClock::now();
       if (e.answerMs < 0 && victim_ < s.size() && s[victim_]) e.answerMs = msBetween(startedAt_, t);
-      if (atTip(s, victim_)) {
+      if (atTip(latest_, previous_, victim_)) {
         e.tipMs = msBetween(startedAt_, t);
         return due_.reset();
       }
@@ -234,7 +257,9 @@ public:
   }
 
   double span() const override {
-    return 1 + std::chrono::duration<double>(down_ + kCatchUp).count() + 1;
+    // The kill (its wait for the replicas included), the time down, the start (LocalFog waits
+    // up to 5 s for the pid file), the catch-up, and a second to spare.
+    return 1 + 2 + std::chrono::duration<double>(down_ + 5s + kCatchUp).count() + 1;
   }
 
   FaultFigures figures(const FaultTarget&) const override { return base(FaultKind::Restart); }

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <thread>
 
@@ -178,10 +179,12 @@ public:
     auto pid = fog_->runningPid(i);
     if (!pid) return error = "it is not running", false;
     if (::kill(*pid, SIGKILL) != 0) return error = std::strerror(errno), false;
-    // Gone once init has reaped it (the replicas are daemons: not our children).
-    for (int waited = 0; waited < 400 && fog_->runningPid(i); ++waited)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    if (fog_->runningPid(i)) return error = "still running 2 s after SIGKILL", false;
+    // Dead once every thread has exited (its socket and files are then free for the replica
+    // started next); not once init has reaped it, which can take a while (the replicas are
+    // daemons, not our children), and the kill's time is when it died.
+    for (int waited = 0; waited < 400 && !exited(*pid); ++waited)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!exited(*pid)) return error = "still running 0.4 s after SIGKILL", false;
     return true;
   }
 
@@ -191,6 +194,22 @@ public:
   }
 
 private:
+  /// Whether every thread of `pid` has exited (a zombie, or gone).
+  static bool exited(pid_t pid) {
+    std::error_code ec;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+    for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream in(t.path() / "stat");
+      std::string line;
+      if (!std::getline(in, line)) continue; // gone meanwhile
+      auto close = line.rfind(')');
+      if (close == std::string::npos || close + 2 >= line.size()) continue;
+      const char state = line[close + 2];
+      if (state != 'Z' && state != 'X') return false;
+    }
+    return true;
+  }
+
   std::string parent_;
   std::string exe_;
   std::filesystem::path folder_;
@@ -248,7 +267,7 @@ void addBenchPoolOptions(CLI::App& app, Options& o) {
   poolOption(app, o, "--repeat", &bench::PoolBenchOptions::repeat,
              "--fault leader-crash: kills (default " + std::to_string(d.repeat) + ")");
   poolOption(app, o, "--down", &bench::PoolBenchOptions::downSeconds,
-             "--fault restart: seconds the replica is down (default " +
+             "--fault restart: seconds the replica is down, at most 600 (default " +
                  std::to_string(int(d.downSeconds)) + ")");
   app.add_option("--tmp", o.tmpDir,
                  "where the temporary fog is made (default: $TMPDIR or /tmp); it is removed "

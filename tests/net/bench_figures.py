@@ -3,6 +3,7 @@ object in which every named figure is a positive number and `ok` is true; and th
 run in a temporary folder left no process and no file there."""
 import json
 import os
+import signal
 import subprocess
 import tempfile
 
@@ -14,7 +15,17 @@ def run_leaving_nothing(command, prefix, timeout):
     its stderr (the tables); the finished run, or None after saying what it left running or
     in the folder."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        run = subprocess.run([*command, tmp], capture_output=True, text=True, timeout=timeout)
+        try:
+            run = subprocess.run([*command, tmp], capture_output=True, text=True,
+                                 timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            # Killed, it could not stop its replicas (they run in sessions of their own).
+            for pid in processes_naming(tmp):
+                os.kill(pid, signal.SIGKILL)
+            print((e.stderr or b"").decode(errors="replace") if isinstance(e.stderr, bytes)
+                  else (e.stderr or ""), end="")
+            print(f"FAIL: {' '.join(command[:3])} ran longer than {timeout} s")
+            return None
         print(run.stderr, end="")
         left = processes_naming(tmp)
         remaining = os.listdir(tmp)

@@ -2,10 +2,11 @@
 """`fog bench pool --fault ...` kills real replica processes under load and says what followed:
 
 * `--fault leader-crash --repeat 2`: two kills, each of the replica the others name as leader
-  (a different one each time: the view moved), each with a recovery in ms; the first kill's
-  leader is replica 0 (view 0);
-* `--fault restart --down 3`: one replica that does not lead killed for about 3 s while the
-  others commit blocks, then its first answer and its return to the chain's tip;
+  (a different one each time: the view moved), each with a recovery of at least 100 ms (the
+  view change waits out a round's timeout, 500 ms: a kill that did nothing would show the
+  few ms of a normal commit);
+* `--fault restart --down 3`: one replica killed for about 3 s while the others commit
+  blocks, then its first answer and its return to the chain's tip;
 * a bad `--fault` name is a usage error (exit 2) naming the choices.
 
 Afterwards no replica process is left and the temporary folder is gone. It asserts no speed
@@ -26,7 +27,7 @@ COMMON = ["--quick", "--json", "--rate", "300", "--warmup", "0.5"]
 def run_fault(fog, args):
     """Runs one fault benchmark in its own folder; its JSON object, or None after saying why."""
     run = bench_figures.run_leaving_nothing([fog, "bench", "pool", *COMMON, *args, "--tmp"],
-                                            "fog-bench-fault-test-", 200)
+                                            "fog-bench-fault-test-", 170)
     if run is None:
         return None
     found = bench_figures.figures(run, ["tx_per_s"], "fog bench pool " + " ".join(args),
@@ -59,12 +60,12 @@ def main():
         if crash.get("kind") != "leader-crash" or len(events) != 2:
             print(f"FAIL: expected 2 leader-crash events, got {events}")
             failures += 1
-        elif victims[0] != 0 or victims[0] == victims[1]:
-            print(f"FAIL: the leaders killed should be replica 0, then another: {victims}")
+        elif victims[0] == victims[1]:
+            print(f"FAIL: the second kill should find another leader: {victims}")
             failures += 1
-        elif not all(positive(e, "recovery_ms") for e in events) or not positive(
-                crash, "recovery_p50_ms"):
-            print("FAIL: a kill without a recovery time")
+        elif not all(positive(e, "recovery_ms") and e["recovery_ms"] >= 100 for e in events) \
+                or not positive(crash, "recovery_p50_ms"):
+            print("FAIL: a kill without a recovery time of at least 100 ms")
             failures += 1
 
     restart = run_fault(fog, ["--fault", "restart", "--down", "3"])
@@ -77,9 +78,6 @@ def main():
             failures += 1
         else:
             e = events[0]
-            if e.get("replica") == 0:
-                print("FAIL: the leader (replica 0) was taken for the restart")
-                failures += 1
             if not (positive(e, "down_s") and e["down_s"] >= 3):
                 print(f"FAIL: down {e.get('down_s')} s, asked 3")
                 failures += 1
