@@ -256,16 +256,22 @@ public:
     bool started = false, ended = false, exhausted = false;
     // The fault's plan runs on a thread of its own, so that its kills, starts and polls (which
     // wait) never hold the load back: the load goes on as a client's would.
+    // (A jthread: however this function ends, its destructor asks the plan to stop and waits.)
     std::unique_ptr<FaultPlan> plan = makePlan ? makePlan(windowStart) : nullptr;
-    std::atomic<bool> planFinished = false, stopPlan = false;
+    std::atomic<bool> planFinished = false;
+    std::string planError;                     // what the plan threw, read after the join
     std::optional<Clock::time_point> planDone; // when this thread saw it finished
     std::jthread planThread;
     if (plan)
-      planThread = std::jthread([&] {
-        for (auto next = plan->next(); next && !stopPlan; next = plan->next()) {
-          while (!stopPlan && Clock::now() < *next)
-            std::this_thread::sleep_for(std::min<Clock::duration>(*next - Clock::now(), 10ms));
-          if (!stopPlan) plan->fire(Clock::now());
+      planThread = std::jthread([&](std::stop_token stop) {
+        try {
+          for (auto next = plan->next(); next && !stop.stop_requested(); next = plan->next()) {
+            while (!stop.stop_requested() && Clock::now() < *next)
+              std::this_thread::sleep_for(std::min<Clock::duration>(*next - Clock::now(), 10ms));
+            if (!stop.stop_requested()) plan->fire(Clock::now());
+          }
+        } catch (const std::exception& e) {
+          planError = std::string("the fault's plan failed: ") + e.what();
         }
         planFinished = true;
       });
@@ -298,8 +304,13 @@ public:
       return ended;
     };
     while (!pump()) node_.runUntil(pump, 1ms);
-    stopPlan = true;
-    if (planThread.joinable()) planThread.join();
+    if (planThread.joinable()) {
+      // A kill or start under way finishes first (seconds at most); the answers meanwhile are
+      // read as they come, not stamped late.
+      planThread.request_stop();
+      while (!planFinished) node_.runUntil([&] { return planFinished.load(); }, 50ms);
+      planThread.join();
+    }
     Clock::time_point stopAt = cutTime ? std::min(*cutTime, windowEnd) : windowEnd;
     if (planDone && !cutTime) stopAt = std::min(stopAt, *planDone + 1s);
     f.cut = cutTime.has_value();
@@ -379,6 +390,7 @@ public:
         f.replicaCpuSeconds = f.replicaWaitSeconds = 0;
         f.replicaCpuPercent.clear();
       }
+      if (!planError.empty()) faultFigures->error = planError;
       if (plan->next() && faultFigures->error.empty())
         faultFigures->error = "the load phase ended before the fault's plan did";
     }

@@ -36,11 +36,20 @@ std::optional<std::uint64_t> othersLowest(const Status& s, std::size_t except) {
   return low;
 }
 
-/// Whether `replica` answered in `now` at a height the others had all reached by `before`, an
-/// earlier poll: a target that does not move while the answers come (the others commit
-/// hundreds of blocks a second).
+/// The highest committed height of the replicas other than `except` that answered.
+std::optional<std::uint64_t> othersHighest(const Status& s, std::size_t except) {
+  std::optional<std::uint64_t> high;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (i != except && s[i]) high = std::max(high.value_or(0), s[i]->height);
+  return high;
+}
+
+/// Whether `replica` answered in `now` at a height that every other had reached by `before`,
+/// an earlier poll: a target that does not move while the answers come (the others commit
+/// hundreds of blocks a second), and the highest of theirs (two replicas behind alike must not
+/// count each other as the tip).
 bool atTip(const Status& now, const Status& before, std::size_t replica) {
-  auto target = othersLowest(before, replica);
+  auto target = othersHighest(before, replica);
   return replica < now.size() && now[replica] && target && now[replica]->height >= *target;
 }
 
@@ -55,13 +64,13 @@ public:
   std::optional<FaultClock::time_point> next() const override { return due_; }
 
 protected:
-  /// Polling: the status now, with the one before it kept for atTip when it is recent (a poll
-  /// of a second ago or more says nothing of the tip now: then this one serves as both, and a
-  /// replica is at the tip only at the others' height in this very poll).
+  /// Polling: the status now, with the one before it kept for atTip when it is recent (an older
+  /// poll says nothing of the tip now: then this one serves as both, and a replica is at the
+  /// tip only at the others' highest height in this very poll).
   Status poll(std::chrono::milliseconds wait) {
     const auto now = FaultClock::now();
     previous_ = std::move(latest_);
-    if (!polledAt_ || now - *polledAt_ > 1s) previous_.clear();
+    if (!polledAt_ || now - *polledAt_ > 300ms) previous_.clear();
     polledAt_ = now;
     latest_ = target_.status(wait);
     if (previous_.empty()) previous_ = latest_;
@@ -92,13 +101,14 @@ protected:
     error_ = std::move(why);
     due_.reset();
   }
+  /// Kills `replica`; `at` is when the signal went (it takes part in nothing after that).
   bool kill(std::size_t replica, FaultClock::time_point& at) {
     std::string why;
+    at = FaultClock::now();
     if (!launcher_.kill(replica, why)) {
       stop("cannot kill replica " + std::to_string(replica) + ": " + why);
       return false;
     }
-    at = FaultClock::now();
     return true;
   }
   bool restart(std::size_t replica, FaultClock::time_point& at) {
@@ -234,6 +244,7 @@ public:
         events_.back().behind = *low - heightAtKill_;
       if (!restart(victim_, startedAt_)) return;
       events_.back().downS = std::chrono::duration<double>(startedAt_ - killedAt_).count();
+      polledAt_.reset(); // the polls from now on compare with each other only
       step_ = Step::Poll;
       due_ = FaultClock::now();
       return;

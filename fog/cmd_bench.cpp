@@ -182,9 +182,9 @@ public:
     // Dead once every thread has exited (its socket and files are then free for the replica
     // started next); not once init has reaped it, which can take a while (the replicas are
     // daemons, not our children), and the kill's time is when it died.
-    for (int waited = 0; waited < 400 && !exited(*pid); ++waited)
+    for (int waited = 0; waited < 2000 && !exited(*pid); ++waited)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (!exited(*pid)) return error = "still running 0.4 s after SIGKILL", false;
+    if (!exited(*pid)) return error = "still running 2 s after SIGKILL", false;
     return true;
   }
 
@@ -198,7 +198,9 @@ private:
   static bool exited(pid_t pid) {
     std::error_code ec;
     const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
-    for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+    std::filesystem::directory_iterator it(tasks, ec);
+    if (ec) return !std::filesystem::exists("/proc/" + std::to_string(pid), ec); // unreadable
+    for (const auto& t : it) {
       std::ifstream in(t.path() / "stat");
       std::string line;
       if (!std::getline(in, line)) continue; // gone meanwhile
