@@ -39,6 +39,7 @@ stopped and any replica left is killed, whatever happened.
 """
 import json
 import os
+import re
 import random
 import select
 import shutil
@@ -526,7 +527,7 @@ def catch_up(f, model):
         started = time.monotonic() - t1
         line = f.log(victim)[log_before:].strip().splitlines()
         check(line and " at height " in line[0], f"replica {victim} logged {line}")
-        restored = int(line[0].rsplit(" ", 1)[1])
+        restored = int(re.search(r" at height (\d+)", line[0]).group(1))
         check(restored <= h0 + 3 and ahead - restored > CHECKPOINT_INTERVAL,
               f"replica {victim} restarted at height {restored}, not from where it stopped ({h0})")
         while True:
