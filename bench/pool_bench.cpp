@@ -560,7 +560,16 @@ private:
   /// The lowest committed height any replica reports (each asked once; 0 when one does not
   /// answer within a second).
   std::uint64_t committedHeight() {
-    if (!ask(1s)) return 0;
+    ++queryId_;
+    heights_.assign(addresses_.size(), std::nullopt);
+    core::Bytes query =
+        pool::encodeMessage(pool::Query{std::nullopt, queryId_, std::nullopt, std::nullopt, false});
+    for (std::size_t r = 0; r < addresses_.size(); ++r)
+      node_.send(addresses_[r], genesis_.replicas[r].did, query);
+    auto all = [&] {
+      return std::all_of(heights_.begin(), heights_.end(), [](const auto& h) { return h; });
+    };
+    if (!node_.runUntil(all, 1s)) return 0;
     return **std::min_element(heights_.begin(), heights_.end());
   }
 
@@ -585,20 +594,6 @@ private:
       if (e.state == State::Committed && e.account != kFunder && e.sent >= t)
         first = std::min(first.value_or(e.done), e.done);
     return first;
-  }
-
-  /// Asks every replica its committed height (heights_); true when all answered within `wait`.
-  bool ask(std::chrono::milliseconds wait) {
-    ++queryId_;
-    heights_.assign(addresses_.size(), std::nullopt);
-    core::Bytes query =
-        pool::encodeMessage(pool::Query{std::nullopt, queryId_, std::nullopt, std::nullopt, false});
-    for (std::size_t r = 0; r < addresses_.size(); ++r)
-      node_.send(addresses_[r], genesis_.replicas[r].did, query);
-    auto all = [&] {
-      return std::all_of(heights_.begin(), heights_.end(), [](const auto& h) { return h; });
-    };
-    return node_.runUntil(all, wait);
   }
 
   /// Each replica's CPU seconds so far, then (at index n + r) its seconds waiting for a CPU.

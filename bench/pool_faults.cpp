@@ -101,24 +101,23 @@ protected:
     error_ = std::move(why);
     due_.reset();
   }
-  /// Kills `replica`; `at` is when the signal went (it takes part in nothing after that).
+  /// Kills `replica` (`at`: when the signal went; it takes part in nothing after that).
   bool kill(std::size_t replica, FaultClock::time_point& at) {
-    std::string why;
-    at = FaultClock::now();
-    if (!launcher_.kill(replica, why)) {
-      stop("cannot kill replica " + std::to_string(replica) + ": " + why);
-      return false;
-    }
-    return true;
+    return launch(&PoolLauncher::kill, "kill", "", replica, at);
   }
+  /// Starts `replica` again (`at`: when the start began).
   bool restart(std::size_t replica, FaultClock::time_point& at) {
+    return launch(&PoolLauncher::restart, "start", " again", replica, at);
+  }
+  /// Does `action` to `replica`, or stops the plan: "cannot VERB replica N AFTER: why".
+  bool launch(bool (PoolLauncher::*action)(std::size_t, std::string&), const char* verb,
+              const char* after, std::size_t replica, FaultClock::time_point& at) {
     std::string why;
     at = FaultClock::now();
-    if (!launcher_.restart(replica, why)) {
-      stop("cannot start replica " + std::to_string(replica) + " again: " + why);
-      return false;
-    }
-    return true;
+    if ((launcher_.*action)(replica, why)) return true;
+    stop(std::string("cannot ") + verb + " replica " + std::to_string(replica) + after + ": " +
+         why);
+    return false;
   }
   double secondsIn(FaultClock::time_point t) const {
     return std::chrono::duration<double>(t - start_).count();

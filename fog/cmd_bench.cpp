@@ -13,14 +13,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cerrno>
-#include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <ostream>
-#include <thread>
 
 namespace flo::fog {
 
@@ -176,16 +171,7 @@ public:
 
   bool kill(std::size_t i, std::string& error) override {
     if (!fog_ || i >= fog_->replicas()) return error = "no such replica", false;
-    auto pid = fog_->runningPid(i);
-    if (!pid) return error = "it is not running", false;
-    if (::kill(*pid, SIGKILL) != 0) return error = std::strerror(errno), false;
-    // Dead once every thread has exited (its socket and files are then free for the replica
-    // started next); not once init has reaped it, which can take a while (the replicas are
-    // daemons, not our children), and the kill's time is when it died.
-    for (int waited = 0; waited < 2000 && !exited(*pid); ++waited)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (!exited(*pid)) return error = "still running 2 s after SIGKILL", false;
-    return true;
+    return fog_->kill(i, error);
   }
 
   bool restart(std::size_t i, std::string& error) override {
@@ -194,24 +180,6 @@ public:
   }
 
 private:
-  /// Whether every thread of `pid` has exited (a zombie, or gone).
-  static bool exited(pid_t pid) {
-    std::error_code ec;
-    const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
-    std::filesystem::directory_iterator it(tasks, ec);
-    if (ec) return !std::filesystem::exists("/proc/" + std::to_string(pid), ec); // unreadable
-    for (const auto& t : it) {
-      std::ifstream in(t.path() / "stat");
-      std::string line;
-      if (!std::getline(in, line)) continue; // gone meanwhile
-      auto close = line.rfind(')');
-      if (close == std::string::npos || close + 2 >= line.size()) continue;
-      const char state = line[close + 2];
-      if (state != 'Z' && state != 'X') return false;
-    }
-    return true;
-  }
-
   std::string parent_;
   std::string exe_;
   std::filesystem::path folder_;

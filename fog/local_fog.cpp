@@ -8,7 +8,9 @@
 #include "runtime/host/host.h"
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
@@ -59,14 +61,34 @@ std::optional<std::string> readText(const fs::path& path) {
   return core::readWholeFile(path);
 }
 
+/// The state letter of a /proc stat file (`R`, `S`, `Z`...); nullopt when it cannot be read.
+std::optional<char> stateIn(const fs::path& stat) {
+  auto text = readText(stat);
+  if (!text) return std::nullopt;
+  auto close = text->rfind(')');
+  if (close == std::string::npos || close + 2 >= text->size()) return std::nullopt;
+  return (*text)[close + 2];
+}
+
 bool alive(pid_t pid) {
   if (pid <= 0) return false;
   if (::kill(pid, 0) != 0) return false;
   // A zombie is not running: look at its state.
-  auto stat = readText("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return false;
-  auto close = stat->rfind(')');
-  return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
+  return stateIn("/proc/" + std::to_string(pid) + "/stat").value_or('R') != 'Z';
+}
+
+/// Whether every thread of `pid` has exited (a zombie, or gone): its socket and files are then
+/// free. A task folder that cannot be read counts as exited once the process is gone.
+bool exited(pid_t pid) {
+  std::error_code ec;
+  const fs::path proc = "/proc/" + std::to_string(pid);
+  fs::directory_iterator it(proc / "task", ec);
+  if (ec) return !fs::exists(proc, ec);
+  for (const auto& t : it) {
+    auto state = stateIn(t.path() / "stat");
+    if (state && *state != 'Z' && *state != 'X') return false; // (unread: gone meanwhile)
+  }
+  return true;
 }
 
 /// qemu-aarch64 with the aarch64 system root, the prefix of a command that runs an aarch64
@@ -318,6 +340,17 @@ bool LocalFog::start(const Daemon& d, const std::string& fogExe, std::string& er
   if (tail.size() > 600) tail = tail.substr(tail.size() - 600);
   error = d.name + " did not start; the end of " + log + ":\n" + tail;
   return false;
+}
+
+bool LocalFog::kill(const Daemon& d, std::string& error) const {
+  auto pid = runningPid(d);
+  if (!pid) return error = "it is not running", false;
+  if (::kill(*pid, SIGKILL) != 0) return error = std::strerror(errno), false;
+  // Not until init has reaped it, which can take a while (the daemons are not our children).
+  for (int waited = 0; waited < 2000 && !exited(*pid); ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!exited(*pid)) return error = "still running 2 s after SIGKILL", false;
+  return true;
 }
 
 bool LocalFog::stop(const Daemon& d, std::chrono::milliseconds grace) const {

@@ -75,6 +75,9 @@ public:
              std::chrono::milliseconds wait = std::chrono::seconds(5)) const;
   /// Stops it: SIGTERM, then SIGKILL after `grace`. True if it was running.
   bool stop(const Daemon& d, std::chrono::milliseconds grace) const;
+  /// Kills it with SIGKILL (a crash) and waits until every thread of it has exited. False with
+  /// why (not running, or still running 2 s on).
+  bool kill(const Daemon& d, std::string& error) const;
 
   std::optional<pid_t> runningPid(std::size_t i) const { return runningPid(replicaDaemon(i)); }
   bool start(std::size_t i, const std::string& fogExe, std::string& error) const {
@@ -83,6 +86,7 @@ public:
   bool stop(std::size_t i, std::chrono::milliseconds grace) const {
     return stop(replicaDaemon(i), grace);
   }
+  bool kill(std::size_t i, std::string& error) const { return kill(replicaDaemon(i), error); }
 
 private:
   std::filesystem::path dir_;
