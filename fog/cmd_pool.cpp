@@ -542,6 +542,10 @@ int poolVerifyChain(Context& c) {
           << " checkpoints; every block certified by a quorum of the genesis committee and "
              "re-executed to its state root "
           << hex(report.stateRoot).substr(0, 16) << "\n";
+    for (const auto& [from, to] : report.gaps)
+      c.out << "heights " << from << ".." << to
+            << " not held: skipped by a state transfer to the checkpoint at " << to + 1
+            << ", whose snapshot a quorum signed\n";
   } else {
     c.out << "chain broken at height " << report.problem->height
           << (report.problem->table.empty() ? "" : " (" + report.problem->table + ")") << ": "

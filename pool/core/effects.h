@@ -80,13 +80,27 @@ struct StoreCheckpoint {
   Bytes snapshot; ///< Ledger::encode() at that height
 };
 
-using Effect = std::variant<SendTo, Broadcast, ReplyTo, PersistSafety, StoreBlock, CommitBlock,
-                            StoreCheckpoint>;
+/// State transfer (sync.cpp): the replica skipped from its tip to a peer's stable checkpoint,
+/// proven (SnapshotResponse). The store keeps the checkpoint's block as the committed tip, with
+/// its commit proof and no results (it was not executed here), and the checkpoint with its
+/// snapshot, which it keeps for good: the blocks between the old tip and this one are not held,
+/// and the chain above them starts from this state. Like a CommitBlock, it holds back no
+/// message: lost in a crash, the replica transfers again.
+struct InstallSnapshot {
+  CommittedBlock block;
+  BlockHeader child;
+  QuorumCert childQc;
+  StoreCheckpoint checkpoint; ///< at the block's height
+};
 
-/// What a store keeps: PersistSafety, StoreBlock, CommitBlock, StoreCheckpoint.
+using Effect = std::variant<SendTo, Broadcast, ReplyTo, PersistSafety, StoreBlock, CommitBlock,
+                            StoreCheckpoint, InstallSnapshot>;
+
+/// What a store keeps: PersistSafety, StoreBlock, CommitBlock, StoreCheckpoint, InstallSnapshot.
 inline bool isDurable(const Effect& e) {
   return std::holds_alternative<PersistSafety>(e) || std::holds_alternative<StoreBlock>(e) ||
-         std::holds_alternative<CommitBlock>(e) || std::holds_alternative<StoreCheckpoint>(e);
+         std::holds_alternative<CommitBlock>(e) || std::holds_alternative<StoreCheckpoint>(e) ||
+         std::holds_alternative<InstallSnapshot>(e);
 }
 /// What must be durable (fsynced) before the messages after it leave: what a vote relies on.
 inline bool holdsBackMessages(const Effect& e) {
@@ -107,8 +121,10 @@ struct StoredBlock {
 class ChainReader {
 public:
   virtual ~ChainReader() = default;
-  /// The committed block at `height` (1..tip), if held.
+  /// The committed block at `height` (1..tip), if held (not below a state transfer's base).
   virtual std::optional<StoredBlock> committed(std::uint64_t height) const = 0;
+  /// The latest stable checkpoint with its snapshot, if any (what a peer far behind is sent).
+  virtual std::optional<StoreCheckpoint> latestCheckpoint() const = 0;
 };
 
 /// What a replica restarts from: its safety state, the committed tip and the ledger there, and

@@ -149,9 +149,11 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
           onTimeout(from, m.timeout, now);
         } else if constexpr (std::is_same_v<M, SyncRequest>) {
           if (!serveBudget_[from].take(now)) return void(++metrics_.throttledRequests);
-          onSyncRequest(from, m);
+          onSyncRequest(from, m, now);
         } else if constexpr (std::is_same_v<M, SyncResponse>) {
           onSyncResponse(from, m, now);
+        } else if constexpr (std::is_same_v<M, SnapshotResponse>) {
+          onSnapshotResponse(from, m, now);
         } else if constexpr (std::is_same_v<M, BlockRequest>) {
           if (!serveBudget_[from].take(now)) return void(++metrics_.throttledRequests);
           onBlockRequest(from, m);

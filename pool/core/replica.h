@@ -57,6 +57,7 @@ struct ReplicaMetrics {
   std::uint64_t staleMessages = 0;   ///< for rounds or heights already past
   std::uint64_t equivocations = 0;   ///< two different votes or proposals for one round by one
   std::uint64_t syncRequests = 0, syncedBlocks = 0;
+  std::uint64_t snapshotsSent = 0, snapshotsInstalled = 0; ///< state transfers (sync.cpp)
   std::uint64_t refusedTxs = 0;
   std::uint64_t queuedTxs = 0; ///< submissions whose signature check waited for room (overload)
   std::uint64_t throttledRequests = 0; ///< sync and block requests beyond a peer's budget
@@ -189,8 +190,29 @@ private:
   bool hasWork() const;
   void armTimer(Time now);
   // sync.cpp: catching up
-  void onSyncRequest(ReplicaIndex from, const SyncRequest& r);
+  void onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now);
   void onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now);
+  void onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, Time now);
+  bool sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, Time now);
+  /// How far behind a peer asking for blocks must be to get a snapshot instead: two
+  /// checkpoints (a stable checkpoint lags the tip by about one).
+  std::uint64_t snapshotGap() const;
+  /// A snapshot at most this often to one peer.
+  static constexpr auto kSnapshotEvery = std::chrono::seconds(1);
+  /// Whether `blocks` (heights in order, each certified by the next one's justification) are
+  /// committed: hash-linked (from `parent`, when given), every certificate valid, and the last
+  /// with a certified `child` of the next round (the two-chain rule).
+  bool provenBatch(const std::vector<CommittedBlock>& blocks, const BlockHeader& child,
+                   const QuorumCert& childQc, std::optional<Digest> parent);
+  /// The blocks with their transactions decoded (not verified: a quorum did), or nullopt when
+  /// one does not decode or does not match its header's tx root.
+  std::optional<std::vector<BlockEntry>>
+  decodeBatch(const std::vector<CommittedBlock>& blocks) const;
+  /// Commits and executes proven blocks that extend the tip, in order.
+  void executeBatch(std::vector<BlockEntry> entries, const BlockHeader& child,
+                    const QuorumCert& childQc);
+  /// After a batch: the certificates it ends with, and the next request.
+  void afterSync(ReplicaIndex from, const QuorumCert& lastQc, const QuorumCert& childQc, Time now);
   void onBlockRequest(ReplicaIndex from, const BlockRequest& r);
   void onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time now);
   void requestSync(ReplicaIndex from, Time now);
@@ -237,6 +259,7 @@ private:
   std::uint64_t stableCheckpoint_ = 0;
   std::optional<Time> syncRequestedAt_;
   std::map<ReplicaIndex, ServeBudget> serveBudget_; ///< by peer
+  std::map<ReplicaIndex, Time> snapshotSentAt_;     ///< the last snapshot sent to a peer
   /// Each proposer's last proposal whose parent we lacked (and asked for): checked and voted
   /// on once the parent arrives.
   std::map<ReplicaIndex, Proposal> awaitingParent_;

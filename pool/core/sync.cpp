@@ -19,6 +19,10 @@ constexpr std::size_t kSyncBytes = 4u << 20;   ///< transactions per response, a
 constexpr std::size_t kMaxBlocksAnswered = 16; ///< uncommitted blocks sent for one BlockRequest
 } // namespace
 
+std::uint64_t Replica::snapshotGap() const {
+  return 2 * genesis_.params.checkpointInterval;
+}
+
 bool Replica::behind() const {
   return safety_.highQc.height > tree_.tipHeight() && !tree_.pathTo(safety_.highQc.block);
 }
@@ -48,8 +52,10 @@ void Replica::requestSync(ReplicaIndex from, Time now) {
   send(from, SyncRequest{tree_.tipHeight() + 1, kSyncBatch});
 }
 
-void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r) {
+void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now) {
   if (r.fromHeight == 0 || r.fromHeight > tree_.tipHeight()) return;
+  // Far behind: the latest stable checkpoint's state, not every block since.
+  if (sendSnapshot(from, r.fromHeight, now)) return;
   SyncResponse out;
   std::uint32_t max = std::min(r.max, kSyncBatch);
   std::size_t bytes = 0;
@@ -74,64 +80,174 @@ void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r) {
   send(from, std::move(out));
 }
 
-void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now) {
-  syncRequestedAt_.reset();
-  if (r.blocks.empty() || !r.child || !r.childQc) return void(++metrics_.invalidMessages);
-  // Hash links from our tip; heights in order.
-  Digest parent = tree_.tipId();
-  std::uint64_t height = tree_.tipHeight();
-  if (r.blocks.front().proposal.header.height <= height) return void(++metrics_.staleMessages);
-  for (std::size_t i = 0; i < r.blocks.size(); ++i) {
-    const CommittedBlock& b = r.blocks[i];
+/// The state at our latest stable checkpoint, with its block and the blocks up to the end of
+/// its commit batch, when that checkpoint is at least snapshotGap() above `fromHeight`; false
+/// (the peer gets blocks) when it is not, when the snapshot or the batch is too large for one
+/// message, or when this peer had a snapshot from us less than kSnapshotEvery ago (an answer of
+/// megabytes for a request of a few bytes: a faulty peer must not make us its amplifier).
+bool Replica::sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, Time now) {
+  const std::uint64_t gap = snapshotGap();
+  if (tree_.tipHeight() < fromHeight + gap) return false;
+  if (auto last = snapshotSentAt_.find(to);
+      last != snapshotSentAt_.end() && now - last->second < kSnapshotEvery)
+    return false;
+  auto checkpoint = chain_.latestCheckpoint();
+  if (!checkpoint || checkpoint->height < fromHeight + gap ||
+      checkpoint->snapshot.size() > SnapshotResponse::kMaxSnapshot)
+    return false;
+  SnapshotResponse out;
+  std::size_t bytes = 0;
+  for (std::uint64_t h = checkpoint->height;; ++h) {
+    auto stored = chain_.committed(h);
+    if (!stored) return false;
+    for (const Bytes& t : stored->block.proposal.txs) bytes += t.size();
+    out.blocks.push_back(std::move(stored->block));
+    out.child = std::move(stored->child);
+    out.childQc = std::move(stored->childQc);
+    if (out.child.parent == out.blocks.back().proposal.header.id()) break;
+    if (out.blocks.size() >= kSyncBatch || bytes >= kSyncBytes) return false;
+  }
+  out.stateRoot = checkpoint->stateRoot;
+  out.signatures = std::move(checkpoint->signatures);
+  out.snapshot = std::move(checkpoint->snapshot);
+  snapshotSentAt_[to] = now;
+  ++metrics_.snapshotsSent;
+  send(to, std::move(out));
+  return true;
+}
+
+bool Replica::provenBatch(const std::vector<CommittedBlock>& blocks, const BlockHeader& child,
+                          const QuorumCert& childQc, std::optional<Digest> parent) {
+  if (blocks.empty()) return false;
+  std::uint64_t height = blocks.front().proposal.header.height - 1;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const CommittedBlock& b = blocks[i];
     const BlockHeader& h = b.proposal.header;
-    if (h.chain != committee_.chain() || h.parent != parent || h.height != height + 1 ||
-        b.qc.block != h.id() || b.proposal.justify.block != h.parent)
-      return void(++metrics_.invalidMessages);
+    if (h.chain != committee_.chain() || (parent && h.parent != *parent) ||
+        h.height != height + 1 || b.qc.block != h.id() || b.proposal.justify.block != h.parent)
+      return false;
     // Each block's certificate is the next one's justification: the same, and valid (we keep
     // and serve them, so they must be what a quorum signed).
-    if (i + 1 < r.blocks.size() && !(r.blocks[i + 1].proposal.justify == b.qc))
-      return void(++metrics_.invalidMessages);
-    if (!verifiedQc(b.qc)) return void(++metrics_.invalidMessages);
+    if (i + 1 < blocks.size() && !(blocks[i + 1].proposal.justify == b.qc)) return false;
+    if (!verifiedQc(b.qc)) return false;
     parent = b.qc.block;
     height = h.height;
   }
   // The last is committed: certified, with a certified child of the very next round.
-  const CommittedBlock& last = r.blocks.back();
-  const BlockHeader& child = *r.child;
-  if (child.parent != last.qc.block || child.round != last.proposal.header.round + 1 ||
-      r.childQc->block != child.id() || !verifiedQc(last.qc) || !verifiedQc(*r.childQc))
-    return void(++metrics_.invalidMessages);
-  // Proven. Execute in order; transactions are decoded, not verified again (a quorum did).
-  std::vector<std::pair<BlockEntry, QuorumCert>> entries;
-  for (const auto& b : r.blocks) {
+  const CommittedBlock& last = blocks.back();
+  return child.parent == last.qc.block && child.round == last.proposal.header.round + 1 &&
+         childQc.block == child.id() && verifiedQc(childQc);
+}
+
+std::optional<std::vector<BlockEntry>>
+Replica::decodeBatch(const std::vector<CommittedBlock>& blocks) const {
+  std::vector<BlockEntry> entries;
+  for (const CommittedBlock& b : blocks) {
     BlockEntry e;
     e.proposal = b.proposal;
     e.id = b.qc.block;
+    e.qc = b.qc;
     for (const Bytes& encoded : b.proposal.txs) {
       auto tx = Tx::decode(encoded);
-      if (!tx) return void(++metrics_.invalidMessages); // a quorum committed it: cannot be
+      if (!tx) return std::nullopt; // a quorum committed it: cannot be
       e.txs.push_back(std::move(*tx));
       e.txIds.push_back(core::hash(encoded));
     }
-    if (txRootOf(e.txIds) != b.proposal.header.txRoot) return void(++metrics_.invalidMessages);
-    entries.emplace_back(std::move(e), b.qc);
+    if (txRootOf(e.txIds) != b.proposal.header.txRoot) return std::nullopt;
+    entries.push_back(std::move(e));
   }
-  for (auto& [e, qc] : entries) {
+  return entries;
+}
+
+void Replica::executeBatch(std::vector<BlockEntry> entries, const BlockHeader& child,
+                           const QuorumCert& childQc) {
+  for (BlockEntry& e : entries) {
     Digest id = e.id;
+    QuorumCert qc = *e.qc;
     if (!tree_.knows(id) && !tree_.add(BlockEntry(e))) return; // cannot happen: links checked
     tree_.commit(id);
     ++metrics_.syncedBlocks;
-    executeCommitted(std::move(e), qc, child, *r.childQc);
+    executeCommitted(std::move(e), qc, child, childQc);
   }
-  tipQc_ = last.qc;
-  processQc(last.qc, now);
-  processQc(*r.childQc, now);
+}
+
+void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now) {
+  syncRequestedAt_.reset();
+  if (r.blocks.empty() || !r.child || !r.childQc) return void(++metrics_.invalidMessages);
+  const std::uint64_t first = r.blocks.front().proposal.header.height;
+  if (first <= tree_.tipHeight()) return void(++metrics_.staleMessages);
+  // Hash links from our tip, heights in order, every certificate, and the commit proof.
+  if (first != tree_.tipHeight() + 1 || !provenBatch(r.blocks, *r.child, *r.childQc, tree_.tipId()))
+    return void(++metrics_.invalidMessages);
+  // Proven. Execute in order; transactions are decoded, not verified again (a quorum did).
+  auto entries = decodeBatch(r.blocks);
+  if (!entries) return void(++metrics_.invalidMessages);
+  executeBatch(std::move(*entries), *r.child, *r.childQc);
+  afterSync(from, r.blocks.back().qc, *r.childQc, now);
+}
+
+void Replica::afterSync(ReplicaIndex from, const QuorumCert& lastQc, const QuorumCert& childQc,
+                        Time now) {
+  tipQc_ = lastQc;
+  processQc(lastQc, now);
+  processQc(childQc, now);
   // More where those came from, asked even when we do not know of more: blocks we stored before
   // a restart may link the proof's certificate to our new tip and so hide how far ahead the
   // peer is (we would then sit behind in an idle pool). A peer with nothing above our tip does
   // not answer, which ends this.
   requestSync(from, now);
   retryAwaitingParent(now);
+}
+
+/// State transfer. Checked before anything changes: the blocks as a sync batch (but the base's
+/// parent, which we do not hold), a quorum's signatures over the root at the base's height, and
+/// the snapshot decoding to exactly that state. Then the ledger is the snapshot's, the base the
+/// committed tip (its block not executed here), and the blocks after it execute as synced ones.
+void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, Time now) {
+  syncRequestedAt_.reset();
+  if (r.blocks.empty()) return void(++metrics_.invalidMessages);
+  const CommittedBlock& base = r.blocks.front();
+  const std::uint64_t height = base.proposal.header.height;
+  if (height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
+  if (height % genesis_.params.checkpointInterval != 0 ||
+      !provenBatch(r.blocks, r.child, r.childQc, std::nullopt))
+    return void(++metrics_.invalidMessages);
+  const Bytes statement = checkpointMessage(committee_.chain(), height, r.stateRoot);
+  std::set<ReplicaIndex> signers;
+  for (const SignedBy& s : r.signatures)
+    if (s.replica < genesis_.replicas.size() && !signers.count(s.replica) &&
+        core::verifySignature(committee_.key(s.replica), s.signature, statement))
+      signers.insert(s.replica);
+  if (signers.size() < committee_.quorum()) return void(++metrics_.invalidMessages);
+  auto ledger = Ledger::decode(genesis_, r.snapshot);
+  if (!ledger || ledger->height() != height || ledger->stateRoot() != r.stateRoot)
+    return void(++metrics_.invalidMessages);
+  auto entries = decodeBatch(r.blocks); // the base's transactions must match its root too
+  if (!entries) return void(++metrics_.invalidMessages);
+  entries->erase(entries->begin()); // the base is installed, not executed
+
+  ledger_ = std::move(*ledger);
+  tree_ = BlockTree(base.qc.block, base.proposal.header);
+  tipQc_ = base.qc;
+  tipHasTxs_ = !base.proposal.txs.empty();
+  rootsByHeight_.clear();
+  rootsByHeight_[height] = r.stateRoot;
+  stableCheckpoint_ = height;
+  snapshots_.erase(snapshots_.begin(), snapshots_.upper_bound(height));
+  checkpoints_.erase(checkpoints_.begin(), checkpoints_.upper_bound(height));
+  // The nonces moved: what they made stale goes, its clients untold (whether it ran in a block
+  // skipped is not known here; the replicas that executed those blocks told them).
+  for (const Digest& stale : mempool_.onCommitted({}, ledger_)) waiting_.erase(stale);
+  refillDue_ = !unverified_.empty();
+  ++metrics_.snapshotsInstalled;
+  std::vector<SignedBy> signatures;
+  for (const SignedBy& s : r.signatures)
+    if (signers.erase(s.replica)) signatures.push_back(s);
+  effects_.push_back(
+      InstallSnapshot{base, r.child, r.childQc,
+                      StoreCheckpoint{height, r.stateRoot, std::move(signatures), r.snapshot}});
+  executeBatch(std::move(*entries), r.child, r.childQc);
+  afterSync(from, r.blocks.back().qc, r.childQc, now);
 }
 
 /// The block and the uncommitted blocks it extends, oldest first: a peer asking for a certified

@@ -259,6 +259,14 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
     flush();
   }
   if (auto due = outbox_.due(); due && Clock::now() >= *due) writeKept();
+  if (const std::uint64_t transfers = replica_->metrics().snapshotsInstalled;
+      transfers != transfersLogged_) {
+    transfersLogged_ = transfers;
+    std::fprintf(stderr,
+                 "replica %u: state transfer: at height %llu from a stable checkpoint's snapshot "
+                 "(the blocks below it since the old tip are not held)\n",
+                 unsigned(index_), static_cast<unsigned long long>(replica_->committedHeight()));
+  }
 }
 
 void ReplicaDaemon::run(bool stopOnSignal) {

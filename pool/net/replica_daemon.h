@@ -103,6 +103,7 @@ private:
   const core::Interruption* interruption_ = nullptr; ///< run()'s, while it runs
   std::string failure_;
   DaemonStats stats_;
+  std::uint64_t transfersLogged_ = 0; ///< state transfers written to the log
 };
 
 /// Unix time in milliseconds (the real clock, for block times).

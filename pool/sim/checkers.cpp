@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 namespace flo::pool {
 
@@ -21,6 +22,7 @@ Verdict agreement(Cluster& c, const std::set<std::size_t>& correct) {
     const auto& chain = c.store(n).chain();
     heights = std::max<std::uint64_t>(heights, chain.size());
     for (std::uint64_t h = 1; h <= chain.size(); ++h) {
+      if (!c.store(n).holds(h)) continue; // skipped by a state transfer
       const Digest& id = chain[h - 1].block.qc.block;
       auto [it, fresh] = first.try_emplace(h, n, id);
       if (!fresh && it->second.second != id) {
@@ -42,6 +44,7 @@ Verdict determinism(Cluster& c, const std::set<std::size_t>& correct) {
   for (std::size_t n : correct) {
     const auto& roots = c.store(n).roots();
     for (std::uint64_t h = 1; h <= roots.size(); ++h) {
+      if (!c.store(n).holds(h)) continue;
       auto [it, fresh] = first.try_emplace(h, n, roots[h - 1]);
       if (!fresh && it->second.second != roots[h - 1]) {
         v.ok = false;
@@ -58,10 +61,18 @@ Verdict determinism(Cluster& c, const std::set<std::size_t>& correct) {
 Verdict conservationAndOnce(Cluster& c, const std::set<std::size_t>& correct, Verdict& once) {
   Verdict v{"S3 conservation", true, {}};
   once = {"S4 exactly-once", true, {}};
-  // The longest correct chain, re-executed from genesis.
-  std::size_t best = *correct.begin();
+  // The longest correct chain, re-executed from genesis: of those a state transfer left whole
+  // (the others hold the same blocks and roots where they hold any: S1 and S2).
+  std::optional<std::size_t> whole;
   for (std::size_t n : correct)
-    if (c.store(n).chain().size() > c.store(best).chain().size()) best = n;
+    if (!c.store(n).hasHoles() &&
+        (!whole || c.store(n).chain().size() > c.store(*whole).chain().size()))
+      whole = n;
+  if (!whole) {
+    v.detail = once.detail = "no correct replica holds its whole chain";
+    return v;
+  }
+  const std::size_t best = *whole;
   const auto& chain = c.store(best).chain();
   Ledger ledger(c.genesis());
   std::set<std::pair<AccountId, std::uint64_t>> applied;
@@ -110,7 +121,8 @@ Verdict noLostAcks(Cluster& c, const std::set<std::size_t>& correct) {
     }
     for (std::size_t n : correct) {
       const auto& chain = c.store(n).chain();
-      if (chain.size() < height) continue; // not there yet (checked when it is)
+      if (chain.size() < height) continue;     // not there yet (checked when it is)
+      if (!c.store(n).holds(height)) continue; // skipped by a state transfer
       ++checked;
       const auto& txs = chain[height - 1].block.proposal.txs;
       bool found = std::any_of(txs.begin(), txs.end(),

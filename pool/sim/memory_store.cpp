@@ -27,11 +27,26 @@ void MemoryStore::apply(const Effect& effect) {
       it = it->second.header.height <= chain_.size() ? pending_.erase(it) : std::next(it);
   } else if (const auto* k = std::get_if<StoreCheckpoint>(&effect)) {
     checkpoint_ = *k;
+  } else if (const auto* i = std::get_if<InstallSnapshot>(&effect)) {
+    const std::uint64_t height = i->block.proposal.header.height;
+    FLO_CHECK(height > chain_.size() && i->checkpoint.height == height);
+    while (chain_.size() + 1 < height) {
+      holes_.insert(chain_.size() + 1);
+      chain_.emplace_back();
+      results_.emplace_back();
+      roots_.emplace_back();
+    }
+    chain_.push_back({i->block, i->child, i->childQc});
+    results_.emplace_back(); // not executed here
+    roots_.push_back(i->checkpoint.stateRoot);
+    for (auto it = pending_.begin(); it != pending_.end();) // can never commit now
+      it = it->second.header.height <= height ? pending_.erase(it) : std::next(it);
+    checkpoint_ = i->checkpoint;
   }
 }
 
 std::optional<StoredBlock> MemoryStore::committed(std::uint64_t height) const {
-  if (height == 0 || height > chain_.size()) return std::nullopt;
+  if (!holds(height)) return std::nullopt;
   return chain_[height - 1];
 }
 
@@ -71,6 +86,7 @@ void MemoryStore::wipe() {
   results_.clear();
   roots_.clear();
   checkpoint_.reset();
+  holes_.clear();
   // voted_ stays: it is the checker's record of what this replica ever signed.
 }
 

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace flo::pool {
@@ -24,13 +25,21 @@ public:
     return true;
   }
   std::optional<StoredBlock> committed(std::uint64_t height) const override;
+  std::optional<StoreCheckpoint> latestCheckpoint() const override { return checkpoint_; }
 
   /// What a restart starts from: the safety state, the ledger at the tip (from the last stable
   /// checkpoint's snapshot and the blocks after it), the tip and the blocks stored above it.
   Restored restore() const override;
   bool empty() const override { return chain_.empty() && !safety_; }
 
+  /// The committed chain, height h at index h - 1. A state transfer leaves heights it skipped
+  /// as holes (default entries: see holds()).
   const std::vector<StoredBlock>& chain() const { return chain_; }
+  /// Whether the block at `height` (1..tip) is held: false in a hole a state transfer left.
+  bool holds(std::uint64_t height) const {
+    return height >= 1 && height <= chain_.size() && !holes_.count(height);
+  }
+  bool hasHoles() const { return !holes_.empty(); }
   const std::vector<std::vector<TxResult>>& results() const { return results_; }
   const std::vector<Digest>& roots() const { return roots_; }
   /// Every block this replica stored because it voted for it, in order (the signing log).
@@ -48,6 +57,7 @@ private:
   std::vector<Digest> roots_;
   std::vector<Proposal> voted_;
   std::optional<StoreCheckpoint> checkpoint_;
+  std::set<std::uint64_t> holes_; ///< heights skipped by state transfers
 };
 
 } // namespace flo::pool

@@ -258,6 +258,15 @@ Plan leaderCrash(std::uint64_t seed, std::size_t n) {
   return p;
 }
 
+/// How a restarted replica caught up: its height beside the others', by how many state
+/// transfers and synced blocks.
+std::string caughtUp(Cluster& c, std::size_t victim, std::uint64_t mine, std::uint64_t others) {
+  const ReplicaMetrics& m = c.replica(victim).metrics();
+  return "restarted replica at height " + std::to_string(mine) + ", others at " +
+         std::to_string(others) + " (" + std::to_string(m.snapshotsInstalled) +
+         " state transfers, " + std::to_string(m.syncedBlocks) + " blocks synced)";
+}
+
 Plan crashRestart(std::uint64_t seed, std::size_t n) {
   Plan p;
   p.options = baseOptions(seed, n);
@@ -271,9 +280,7 @@ Plan crashRestart(std::uint64_t seed, std::size_t n) {
   p.faultsEnd = 3000ms;
   p.after = [victim](Cluster& c, ScenarioResult& r) {
     std::uint64_t mine = c.store(victim).chain().size(), others = c.commonHeight({0, 1});
-    r.verdicts.push_back({"caught up", mine >= others,
-                          "restarted replica at height " + std::to_string(mine) + ", others at " +
-                              std::to_string(others)});
+    r.verdicts.push_back({"caught up", mine >= others, caughtUp(c, victim, mine, others)});
   };
   return p;
 }
@@ -294,9 +301,7 @@ Plan restartThenLeaderCrash(std::uint64_t seed, std::size_t n) {
   };
   p.after = [victim](Cluster& c, ScenarioResult& r) {
     std::uint64_t mine = c.store(victim).chain().size(), others = c.commonHeight({1, 2});
-    r.verdicts.push_back({"caught up", mine >= others,
-                          "restarted replica at height " + std::to_string(mine) + ", others at " +
-                              std::to_string(others)});
+    r.verdicts.push_back({"caught up", mine >= others, caughtUp(c, victim, mine, others)});
   };
   return p;
 }

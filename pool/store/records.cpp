@@ -53,10 +53,6 @@ std::optional<T> readPart(const Bytes& data, std::string_view type, std::string_
   });
 }
 
-Value signedByValue(const SignedBy& s) {
-  return Value::Array{Value(std::uint64_t(s.replica)), Value(toBytes(s.signature))};
-}
-
 } // namespace
 
 Bytes encodeCommittedBlock(const CommittedBlock& block) {
@@ -147,15 +143,11 @@ std::optional<std::vector<SignedBy>> decodeSignatures(const Bytes& data, std::st
     const Value::Array* ss = f.array("signatures", kMaxSignatures);
     if (!ss) return out;
     for (const auto& s : *ss) {
-      const Value::Array* a = s.isArray() ? &s.asArray() : nullptr;
-      if (!a || a->size() != 2 || !(*a)[0].isUnsigned() || (*a)[0].asUnsigned() > 0xffff ||
-          !(*a)[1].isBytes() || (*a)[1].asBytes().size() != 64) {
+      SignedBy by;
+      if (!readSignedBy(s, by)) {
         f.fail("signatures: expected [replica, signature]");
         return out;
       }
-      SignedBy by;
-      by.replica = ReplicaIndex((*a)[0].asUnsigned());
-      std::copy((*a)[1].asBytes().begin(), (*a)[1].asBytes().end(), by.signature.begin());
       out.push_back(by);
     }
     return out;

@@ -187,7 +187,7 @@ struct SqliteStore::Db {
   sql::Statement begin, commit, rollback;
   bool syncIsFull = true; ///< PRAGMA synchronous in force, set between transactions
   sql::Statement putSafety, getSafety;
-  sql::Statement putProposal, pruneSiblings, allPending, countPending;
+  sql::Statement putProposal, pruneSiblings, pruneBetween, allPending, countPending;
   sql::Statement putBlock, getBlock, blocksFrom, getRoot, getResults;
   sql::Statement putCheckpoint, dropOldSnapshots, latestCheckpoint;
   sql::WalCheckpointer checkpointer; // stopped before the connection closes
@@ -303,6 +303,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
       {&db->putProposal,
        "INSERT OR REPLACE INTO proposals(height, id, proposal) VALUES(?1, ?2, ?3)"},
       {&db->pruneSiblings, "DELETE FROM proposals WHERE height = ?1 AND id != ?2"},
+      {&db->pruneBetween, "DELETE FROM proposals WHERE height > ?1 AND height < ?2"},
       {&db->allPending, "SELECT id, height, proposal FROM proposals WHERE height > ?1 ORDER BY id"},
       {&db->countPending, "SELECT count(*) FROM proposals WHERE height > ?1"},
       {&db->putBlock, "INSERT INTO blocks(height, id, qc, child, child_qc, results, state_root) "
@@ -318,29 +319,34 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
       {&db->getResults, "SELECT results FROM blocks WHERE height = ?1"},
       {&db->putCheckpoint, "INSERT OR REPLACE INTO checkpoints(height, state_root, signatures, "
                            "snapshot) VALUES(?1, ?2, ?3, ?4)"},
+      // A state transfer's base (no block below it) keeps its snapshot: the chain above it
+      // starts from that state.
       {&db->dropOldSnapshots,
-       "UPDATE checkpoints SET snapshot = NULL WHERE height < ?1 AND snapshot IS NOT NULL"},
-      {&db->latestCheckpoint, "SELECT height, state_root, snapshot FROM checkpoints "
+       "UPDATE checkpoints SET snapshot = NULL WHERE height < ?1 AND snapshot IS NOT NULL AND "
+       "EXISTS (SELECT 1 FROM blocks b WHERE b.height = checkpoints.height - 1)"},
+      {&db->latestCheckpoint, "SELECT height, state_root, snapshot, signatures FROM checkpoints "
                               "WHERE snapshot IS NOT NULL ORDER BY height DESC LIMIT 1"},
   };
   for (const auto& [statement, text] : statements)
     if (!statement->prepare(c, text))
       return fail(sql::errorOf(c, path + " is not a replica store"));
 
-  // The chain is 1..tip without a gap.
+  // The chain is 1..tip, but for gaps a state transfer left: the block above a gap is the base,
+  // a stable checkpoint whose snapshot is kept.
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, genesis, std::move(db)));
-  auto count = oneInteger(c, "SELECT count(*) FROM blocks");
   auto max = oneInteger(c, "SELECT coalesce(max(height), 0) FROM blocks");
-  auto min = oneInteger(c, "SELECT coalesce(min(height), 1) FROM blocks");
-  if (!count || !max || !min) return fail(sql::errorOf(c, "cannot read the chain of " + path));
-  if (*count != *max || *min != 1) {
-    std::uint64_t missing = 1;
+  if (!max) return fail(sql::errorOf(c, "cannot read the chain of " + path));
+  {
     sql::Statement s;
-    if (s.prepare(c, "SELECT height FROM blocks ORDER BY height")) {
-      sql::Use use(s);
-      while (use.step() == SQLITE_ROW && use.u64(0) == missing) ++missing;
-    }
-    return fail(store->rowError("blocks", missing, "missing (the chain has a gap)"));
+    if (!s.prepare(c, "SELECT coalesce((SELECT max(p.height) FROM blocks p WHERE p.height < "
+                      "b.height), 0) + 1 FROM blocks b WHERE b.height > 1 AND NOT EXISTS (SELECT "
+                      "1 FROM blocks p WHERE p.height = b.height - 1) AND NOT EXISTS (SELECT 1 "
+                      "FROM checkpoints k WHERE k.height = b.height AND k.snapshot IS NOT NULL) "
+                      "ORDER BY b.height LIMIT 1"))
+      return fail(sql::errorOf(c, "cannot read the chain of " + path));
+    sql::Use use(s);
+    if (use.step() == SQLITE_ROW)
+      return fail(store->rowError("blocks", use.u64(0), "missing (the chain has a gap)"));
   }
   store->tip_ = std::uint64_t(*max);
   {
@@ -437,6 +443,20 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
       return sql::errorOf(c, what);
     return {};
   };
+  auto writeCheckpoint = [&](const StoreCheckpoint& p) -> std::string {
+    const std::string what =
+        path_ + ": cannot store the checkpoint at height " + std::to_string(p.height);
+    {
+      sql::Use u(db_->putCheckpoint);
+      if (!u.bind(1, p.height) || !u.bind(2, p.stateRoot) ||
+          !u.bind(3, encodeSignatures(p.signatures)) || !u.bind(4, p.snapshot) || !u.run())
+        return sql::errorOf(c, what);
+    }
+    sql::Use u(db_->dropOldSnapshots);
+    if (!u.bind(1, p.height) || !u.run()) return sql::errorOf(c, what);
+    checkpoint = std::max(checkpoint, p.height);
+    return {};
+  };
   auto write = [&](const Effect& effect) -> std::string {
     if (const auto* s = std::get_if<PersistSafety>(&effect)) {
       // The last voted round only ever grows (the core's invariant, checked where it is kept).
@@ -485,17 +505,35 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
     } else if (const auto* p = std::get_if<StoreCheckpoint>(&effect)) {
       // Stable means a quorum signed a root this replica computed: at or below its tip.
       FLO_CHECK(p->height <= tip);
+      if (std::string why = writeCheckpoint(*p); !why.empty()) return why;
+    } else if (const auto* i = std::get_if<InstallSnapshot>(&effect)) {
+      // State transfer: the base becomes the tip, above a gap; its checkpoint is the state.
+      const std::uint64_t height = i->block.proposal.header.height;
+      FLO_CHECK(height > tip && i->checkpoint.height == height);
+      const Digest id = i->block.proposal.header.id();
       const std::string what =
-          path_ + ": cannot store the checkpoint at height " + std::to_string(p->height);
+          path_ + ": cannot install the state transferred at height " + std::to_string(height);
+      if (std::string why = writeProposal(height, id, i->block.proposal, what); !why.empty())
+        return why;
       {
-        sql::Use u(db_->putCheckpoint);
-        if (!u.bind(1, p->height) || !u.bind(2, p->stateRoot) ||
-            !u.bind(3, encodeSignatures(p->signatures)) || !u.bind(4, p->snapshot) || !u.run())
+        sql::Use u(db_->putBlock);
+        if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeQc(i->block.qc)) ||
+            !u.bind(4, encodeHeader(i->child)) || !u.bind(5, encodeQc(i->childQc)) ||
+            !u.bind(6, encodeResults({})) || !u.bind(7, i->checkpoint.stateRoot) || !u.run())
           return sql::errorOf(c, what);
       }
-      sql::Use u(db_->dropOldSnapshots);
-      if (!u.bind(1, p->height) || !u.run()) return sql::errorOf(c, what);
-      checkpoint = std::max(checkpoint, p->height);
+      // The proposals stored between the old tip and the base can never commit now.
+      {
+        sql::Use u(db_->pruneBetween);
+        if (!u.bind(1, tip) || !u.bind(2, height) || !u.run()) return sql::errorOf(c, what);
+      }
+      {
+        sql::Use u(db_->pruneSiblings);
+        if (!u.bind(1, height) || !u.bind(2, id) || !u.run()) return sql::errorOf(c, what);
+      }
+      above.erase(above.begin(), above.lower_bound({height + 1, Digest{}}));
+      tip = height;
+      if (std::string why = writeCheckpoint(i->checkpoint); !why.empty()) return why;
     }
     return {};
   };
@@ -531,7 +569,10 @@ std::optional<StoredBlock> SqliteStore::committed(std::uint64_t height) const {
   std::optional<Proposal> proposal;
   std::optional<QuorumCert> qc, childQc;
   std::optional<BlockHeader> child;
-  if (use.bind(1, height) && use.step() == SQLITE_ROW) {
+  if (!use.bind(1, height)) return std::nullopt;
+  const int rc = use.step();
+  if (rc == SQLITE_DONE) return std::nullopt; // below a state transfer's base: not held
+  if (rc == SQLITE_ROW) {
     proposal = decodeProposal(use.blob(0), genesis_.params.maxBlockTxs);
     qc = decodeQc(use.blob(1));
     child = decodeHeader(use.blob(2));
@@ -546,6 +587,18 @@ std::optional<StoredBlock> SqliteStore::committed(std::uint64_t height) const {
   }
   return StoredBlock{CommittedBlock{std::move(*proposal), std::move(*qc)}, std::move(*child),
                      std::move(*childQc)};
+}
+
+std::optional<StoreCheckpoint> SqliteStore::latestCheckpoint() const {
+  sql::Use use(db_->latestCheckpoint);
+  if (use.step() != SQLITE_ROW) return std::nullopt;
+  auto root = digestFrom(use.blob(1));
+  auto signatures = decodeSignatures(use.blob(3));
+  if (!root || !signatures) {
+    ++corruptReads_;
+    return std::nullopt;
+  }
+  return StoreCheckpoint{use.u64(0), *root, std::move(*signatures), use.blob(2)};
 }
 
 std::optional<SafetyState> SqliteStore::safety() const {

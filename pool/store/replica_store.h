@@ -90,6 +90,9 @@ public:
   /// The committed block at `height` with its commit proof; nullopt above the tip, or when the
   /// row cannot be read or decoded (counted in corruptReads()).
   std::optional<StoredBlock> committed(std::uint64_t height) const override;
+  /// The latest stable checkpoint with its snapshot; nullopt when none, or when its row cannot
+  /// be decoded (counted in corruptReads()).
+  std::optional<StoreCheckpoint> latestCheckpoint() const override;
 
   /// What a restart starts from, as MemoryStore::restore() gives it. The state was checked when
   /// the store opened; a row that went bad since aborts (FLO_CHECK): use tryRestore to handle it.

@@ -31,6 +31,12 @@ struct CheckpointRow {
   std::optional<Bytes> snapshot;
 };
 
+/// What blocks 1..h hold, for a report that stops at h.
+struct Tally {
+  std::uint64_t blocks = 0, txs = 0, applied = 0;
+  Digest root{};
+};
+
 /// A commit proof waiting for the block it names: the child must be of the round after it.
 struct ProofClaim {
   std::uint64_t height = 0; ///< of the block whose proof it is
@@ -51,6 +57,8 @@ std::string VerifyReport::toJson(int indent) const {
   j["applied_txs"] = appliedTxs;
   j["checkpoints"] = checkpoints;
   j["signature_checks"] = signatureChecks;
+  j["gaps"] = nlohmann::json::array();
+  for (const auto& [from, to] : gaps) j["gaps"].push_back({from, to});
   j["state_root"] = core::toHex(stateRoot);
   if (problem)
     j["problem"] = {
@@ -162,9 +170,8 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
     }
   }
 
-  std::vector<Digest> roots{genesisRoot};           ///< by height
-  std::vector<std::uint64_t> txsUpTo{0};            ///< transactions in blocks 1..h
-  std::vector<std::uint64_t> appliedUpTo{0};        ///< applied ones
+  std::map<std::uint64_t, Digest> roots{{0, genesisRoot}}; ///< by height, where held
+  std::map<std::uint64_t, Tally> tallies{{0, Tally{0, 0, 0, genesisRoot}}}; ///< by height
   std::map<Digest, std::uint64_t> heightOf;         ///< ids of the blocks verified
   std::map<Digest, std::vector<ProofClaim>> claims; ///< commit proofs not yet settled
   std::set<Bytes> verifiedChildQcs;
@@ -179,7 +186,19 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
   while ((rc = use.step()) == SQLITE_ROW) {
     ++h;
     auto bad = [&](const std::string& reason) { return problem(h, "blocks", reason); };
-    if (use.u64(0) != h) return bad("missing (the next stored height is " + str(use.u64(0)) + ")");
+    // A gap is a state transfer's: the block above it is a stable checkpoint's, kept with its
+    // snapshot, and the chain goes on from that state (checked below as the base).
+    bool base = false;
+    if (use.u64(0) != h) {
+      auto k = checkpoints.find(use.u64(0));
+      if (use.u64(0) < h || k == checkpoints.end() || !k->second.snapshot)
+        return bad("missing (the next stored height is " + str(use.u64(0)) + ")");
+      // Proofs still waiting name blocks in the gap: never to be reached.
+      if (!claims.empty()) break;
+      report.gaps.emplace_back(h, use.u64(0) - 1);
+      h = use.u64(0);
+      base = true;
+    }
     auto id = digestFrom(use.blob(1));
     auto root = digestFrom(use.blob(7));
     if (!id || !root) return bad("an id or state root not of 32 bytes");
@@ -204,39 +223,45 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
     const Proposal& p = block->proposal;
     const BlockHeader& header = p.header;
 
-    // Where it stands: this height, this chain, on the block below.
+    // Where it stands: this height, this chain, on the block below (a base: its parent is not
+    // held, so what follows from the parent is not checked; its certificate and commit proof
+    // are, and the checkpoint's quorum vouches for its state).
     if (header.height != h) return bad("its header says height " + str(header.height));
     if (header.chain != *chainId) return bad("its header names another chain");
     if (header.id() != *id) return bad("the stored id is not the header's");
-    if (header.parent != prevId) return bad("its parent is not the block below it");
-    if (header.round <= prev.round) return bad("its round is not above its parent's");
-    if (header.timeMs < prev.timeMs) return bad("its time is before its parent's");
-
-    // Its justification certifies the parent; its round and view follow from it.
     const QuorumCert& justify = p.justify;
-    if (justify.block != header.parent || justify.height != h - 1 || justify.round != prev.round)
-      return bad("its justification does not certify its parent");
-    if (justify != prevQc && !committee.verify(justify, &why))
-      return bad("its justification does not verify: " + why);
-    std::uint64_t view;
-    if (justify.round + 1 == header.round) {
-      view = prev.view; // a certificate keeps the view
-    } else if (p.tc && p.tc->round + 1 == header.round && justify.round >= p.tc->maxHighQcRound()) {
-      if (!committee.verify(*p.tc, &why))
-        return bad("its timeout certificate does not verify: " + why);
-      view = p.tc->view(committee.faults()) + 1;
-    } else {
-      return bad("its round follows neither its justification nor a timeout certificate");
+    if (!base) {
+      if (header.parent != prevId) return bad("its parent is not the block below it");
+      if (header.round <= prev.round) return bad("its round is not above its parent's");
+      if (header.timeMs < prev.timeMs) return bad("its time is before its parent's");
+
+      // Its justification certifies the parent; its round and view follow from it.
+      if (justify.block != header.parent || justify.height != h - 1 || justify.round != prev.round)
+        return bad("its justification does not certify its parent");
+      if (justify != prevQc && !committee.verify(justify, &why))
+        return bad("its justification does not verify: " + why);
+      std::uint64_t view;
+      if (justify.round + 1 == header.round) {
+        view = prev.view; // a certificate keeps the view
+      } else if (p.tc && p.tc->round + 1 == header.round &&
+                 justify.round >= p.tc->maxHighQcRound()) {
+        if (!committee.verify(*p.tc, &why))
+          return bad("its timeout certificate does not verify: " + why);
+        view = p.tc->view(committee.faults()) + 1;
+      } else {
+        return bad("its round follows neither its justification nor a timeout certificate");
+      }
+      if (header.view != view) return bad("its view is not " + str(view));
+      if (header.proposer != view % g->replicas.size())
+        return bad("its proposer is not the leader of view " + str(view));
     }
-    if (header.view != view) return bad("its view is not " + str(view));
-    if (header.proposer != view % g->replicas.size())
-      return bad("its proposer is not the leader of view " + str(view));
     if (!committee.verifyProposal(p)) return bad("the proposer's signature does not verify");
 
-    // What it says was executed before it.
-    if (header.executedHeight >= h || header.executedHeight < prev.executedHeight)
+    // What it says was executed before it (where that state is held).
+    if (header.executedHeight >= h || (!base && header.executedHeight < prev.executedHeight))
       return bad("it claims an executed height " + str(header.executedHeight) + " out of order");
-    if (header.executedRoot != roots[header.executedHeight])
+    if (auto r = roots.find(header.executedHeight);
+        r != roots.end() && header.executedRoot != r->second)
       return bad("it claims a state root at height " + str(header.executedHeight) +
                  " that is not the stored one");
 
@@ -261,12 +286,22 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
     }
     if (txRootOf(ids) != header.txRoot) return bad("its transactions do not match its tx root");
 
-    // Executed again from genesis.
-    std::vector<TxResult> results = ledger.executeBlock(h, header.timeMs, txs);
-    if (!ledger.conserved(&why)) return bad("execution does not conserve the supply: " + why);
-    if (results != *storedResults) return bad("the stored results are not what execution gives");
-    if (ledger.stateRoot() != *root)
-      return bad("the stored state root is not what execution gives");
+    // Executed again from genesis (or from the state a base's checkpoint holds).
+    std::vector<TxResult> results;
+    if (base) {
+      auto snapshot = Ledger::decode(*g, *checkpoints.at(h).snapshot, &why);
+      if (!snapshot) return problem(h, "checkpoints", "its snapshot does not decode: " + why);
+      if (snapshot->height() != h || snapshot->stateRoot() != *root)
+        return problem(h, "checkpoints", "its snapshot is not the state at the block's root");
+      if (!storedResults->empty()) return bad("a state transfer's base holds results");
+      ledger = std::move(*snapshot);
+    } else {
+      results = ledger.executeBlock(h, header.timeMs, txs);
+      if (!ledger.conserved(&why)) return bad("execution does not conserve the supply: " + why);
+      if (results != *storedResults) return bad("the stored results are not what execution gives");
+      if (ledger.stateRoot() != *root)
+        return bad("the stored state root is not what execution gives");
+    }
 
     // A checkpoint here: a quorum signed this root, and its snapshot is this state.
     if (auto k = checkpoints.find(h); k != checkpoints.end()) {
@@ -311,22 +346,25 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
     }
 
     heightOf.emplace(*id, h);
-    roots.push_back(*root);
-    txsUpTo.push_back(txsUpTo.back() + txs.size());
-    std::uint64_t applied = 0;
-    for (const TxResult& r : results) applied += r.applied ? 1 : 0;
-    appliedUpTo.push_back(appliedUpTo.back() + applied);
+    roots.emplace(h, *root);
+    Tally tally = tallies.rbegin()->second;
+    ++tally.blocks;
+    tally.txs += txs.size();
+    for (const TxResult& r : results) tally.applied += r.applied ? 1 : 0;
+    tally.root = *root;
+    tallies.emplace(h, tally);
     prev = header;
     prevQc = qc;
     prevId = *id;
     report.verifiedHeight = h;
-    report.blocks = h;
-    report.txs = txsUpTo.back();
-    report.appliedTxs = appliedUpTo.back();
+    report.blocks = tally.blocks;
+    report.txs = tally.txs;
+    report.appliedTxs = tally.applied;
     report.stateRoot = *root;
     report.signatureChecks = committee.signatureChecks();
   }
-  if (rc != SQLITE_DONE) return problem(h + 1, "blocks", sql::errorOf(c, "cannot read"));
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return problem(h + 1, "blocks", sql::errorOf(c, "cannot read"));
 
   // A proof naming a block never reached: the chain stops inside a commit batch.
   std::uint64_t unproven = 0;
@@ -334,10 +372,12 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
     for (const ProofClaim& cl : list)
       if (unproven == 0 || cl.height < unproven) unproven = cl.height;
   if (unproven != 0) {
-    report.verifiedHeight = report.blocks = unproven - 1;
-    report.txs = txsUpTo[unproven - 1];
-    report.appliedTxs = appliedUpTo[unproven - 1];
-    report.stateRoot = roots[unproven - 1];
+    const auto& [at, tally] = *std::prev(tallies.upper_bound(unproven - 1));
+    report.verifiedHeight = at;
+    report.blocks = tally.blocks;
+    report.txs = tally.txs;
+    report.appliedTxs = tally.applied;
+    report.stateRoot = tally.root;
     return problem(unproven, "blocks", "its commit proof names a block that is not stored");
   }
   if (!checkpoints.empty())

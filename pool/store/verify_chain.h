@@ -13,7 +13,11 @@
 /// conserves the supply and gives the stored results and state root; and its commit proof (a
 /// certified child of the next round whose parent is this block or the last block committed
 /// with it). Every stable checkpoint carries a quorum of signatures over its root, equal to the
-/// chain's, and its snapshot, when kept, is exactly the re-executed ledger. The file passes
+/// chain's, and its snapshot, when kept, is exactly the re-executed ledger. A gap in the heights
+/// is allowed where a state transfer left it: the block above it (the base) must be a stable
+/// checkpoint's, with its snapshot; the base is checked but for what follows from its parent
+/// (not held), is not executed, and the chain above it re-executes from its snapshot, whose
+/// root is the base's and the checkpoint quorum's. The file passes
 /// PRAGMA integrity_check first; the safety state and pending blocks must decode.
 #pragma once
 
@@ -21,6 +25,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace flo::pool {
 
@@ -39,11 +45,14 @@ struct VerifyProblem {
 };
 
 struct VerifyReport {
-  std::string path;                  ///< the store file read
-  Digest chain{};                    ///< the chain id verified against
-  std::uint64_t storedHeight = 0;    ///< the highest committed block stored
-  std::uint64_t verifiedHeight = 0;  ///< blocks 1..verifiedHeight passed every check
-  std::uint64_t blocks = 0;          ///< blocks verified (= verifiedHeight)
+  std::string path;                 ///< the store file read
+  Digest chain{};                   ///< the chain id verified against
+  std::uint64_t storedHeight = 0;   ///< the highest committed block stored
+  std::uint64_t verifiedHeight = 0; ///< blocks 1..verifiedHeight passed every check
+  std::uint64_t blocks = 0;         ///< blocks verified (verifiedHeight less the gaps)
+  /// Heights not held, first and last of each: skipped by a state transfer (the block above
+  /// each is a stable checkpoint's, and the chain goes on from its snapshot).
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> gaps;
   std::uint64_t txs = 0;             ///< transactions in them
   std::uint64_t appliedTxs = 0;      ///< of which applied (the rest were refused by execution)
   std::uint64_t checkpoints = 0;     ///< stable checkpoints verified

@@ -15,6 +15,15 @@ Bytes statement(std::string_view kind, Value::Map body) {
   return core::encodeRecord({std::string(kind), core::kEncodingVersion, std::move(body)});
 }
 
+/// Signers sorted and distinct: a certificate lists each voter once.
+template <typename T, typename By> bool sortedDistinct(const std::vector<T>& v, By by) {
+  for (std::size_t i = 1; i < v.size(); ++i)
+    if (!(by(v[i - 1]) < by(v[i]))) return false;
+  return true;
+}
+
+} // namespace
+
 Value signedByValue(const SignedBy& s) {
   return Value::Array{Value(std::uint64_t(s.replica)), Value(toBytes(s.signature))};
 }
@@ -29,15 +38,6 @@ bool readSignedBy(const Value& v, SignedBy& out) {
   std::copy(a[1].asBytes().begin(), a[1].asBytes().end(), out.signature.begin());
   return true;
 }
-
-/// Signers sorted and distinct: a certificate lists each voter once.
-template <typename T, typename By> bool sortedDistinct(const std::vector<T>& v, By by) {
-  for (std::size_t i = 1; i < v.size(); ++i)
-    if (!(by(v[i - 1]) < by(v[i]))) return false;
-  return true;
-}
-
-} // namespace
 
 // ---- headers ----------------------------------------------------------------------------------
 

@@ -53,6 +53,11 @@ struct SignedBy {
 };
 
 /// 2f+1 votes for one block in one round. The genesis block's certificate has no votes.
+/// A signature by a replica as the records hold it: [replica, signature]; false when `v` is not
+/// one.
+Value signedByValue(const SignedBy& s);
+bool readSignedBy(const Value& v, SignedBy& out);
+
 struct QuorumCert {
   Digest block{};
   std::uint64_t round = 0;

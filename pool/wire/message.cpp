@@ -50,13 +50,39 @@ Value::Map body(const TimeoutMsg& m) {
 Value::Map body(const SyncRequest& m) {
   return {{"from", m.fromHeight}, {"max", std::uint64_t(m.max)}};
 }
+Value::Array blocksValue(const std::vector<CommittedBlock>& blocks) {
+  Value::Array out;
+  for (const auto& b : blocks) out.emplace_back(b.toMap());
+  return out;
+}
+/// Reads an array of committed blocks at `key` into `out`.
+void readBlocks(Fields& f, std::string_view key, std::size_t maxTxs,
+                std::vector<CommittedBlock>& out) {
+  if (const auto* blocks = f.array(key, kMaxSyncBlocks)) {
+    for (const auto& b : *blocks) {
+      if (!b.isMap()) return f.fail(std::string(key) + ": expected maps");
+      Fields bf(b.asMap());
+      out.push_back(CommittedBlock::read(bf, maxTxs));
+      if (!bf.ok()) return f.fail("block: " + bf.error());
+    }
+  }
+}
+
 Value::Map body(const SyncResponse& m) {
-  Value::Array blocks;
-  for (const auto& b : m.blocks) blocks.emplace_back(b.toMap());
-  Value::Map out{{"blocks", std::move(blocks)}};
+  Value::Map out{{"blocks", blocksValue(m.blocks)}};
   if (m.child) out.emplace("child", m.child->toMap());
   if (m.childQc) out.emplace("child_qc", m.childQc->toMap());
   return out;
+}
+Value::Map body(const SnapshotResponse& m) {
+  Value::Array signatures;
+  for (const SignedBy& s : m.signatures) signatures.push_back(signedByValue(s));
+  return {{"state_root", toBytes(m.stateRoot)},
+          {"signatures", std::move(signatures)},
+          {"snapshot", m.snapshot},
+          {"blocks", blocksValue(m.blocks)},
+          {"child", m.child.toMap()},
+          {"child_qc", m.childQc.toMap()}};
 }
 Value::Map body(const BlockRequest& m) {
   return {{"block", toBytes(m.block)}};
@@ -153,16 +179,24 @@ void read(Fields& f, std::size_t, SyncRequest& m) {
 }
 void read(Fields& f, std::size_t maxTxs, SyncResponse& m) {
   f.only({"blocks", "child", "child_qc"});
-  if (const auto* blocks = f.array("blocks", kMaxSyncBlocks)) {
-    for (const auto& b : *blocks) {
-      if (!b.isMap()) return f.fail("blocks: expected maps");
-      Fields bf(b.asMap());
-      m.blocks.push_back(CommittedBlock::read(bf, maxTxs));
-      if (!bf.ok()) return f.fail("block: " + bf.error());
-    }
-  }
+  readBlocks(f, "blocks", maxTxs, m.blocks);
   if (f.has("child")) m.child = readPart<BlockHeader>(f, "child");
   if (f.has("child_qc")) m.childQc = readPart<QuorumCert>(f, "child_qc");
+}
+void read(Fields& f, std::size_t maxTxs, SnapshotResponse& m) {
+  f.only({"state_root", "signatures", "snapshot", "blocks", "child", "child_qc"});
+  m.stateRoot = f.fixed<32>("state_root");
+  if (const auto* signatures = f.array("signatures", 1024)) {
+    for (const Value& v : *signatures) {
+      SignedBy s;
+      if (!readSignedBy(v, s)) return f.fail("signatures: expected [replica, signature]");
+      m.signatures.push_back(s);
+    }
+  }
+  m.snapshot = f.bytes("snapshot", SnapshotResponse::kMaxSnapshot);
+  readBlocks(f, "blocks", maxTxs, m.blocks);
+  m.child = readPart<BlockHeader>(f, "child");
+  m.childQc = readPart<QuorumCert>(f, "child_qc");
 }
 void read(Fields& f, std::size_t, BlockRequest& m) {
   f.only({"block"});

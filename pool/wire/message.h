@@ -42,6 +42,28 @@ struct SyncResponse {
   bool operator==(const SyncResponse&) const = default;
 };
 
+/// State transfer: what a peer far behind gets in place of every block it missed (a peer answers
+/// a SyncRequest so when its latest stable checkpoint is far enough above the height asked
+/// for). The checkpoint's ledger (Ledger::encode) with the quorum's signatures over its root;
+/// the committed block at its height (the base) and the blocks after it up to the one a commit
+/// proof commits directly, with that proof (a child of the next round and its certificate), as
+/// in a SyncResponse. The receiver trusts none of it unchecked: the certificates prove the
+/// blocks committed, the signatures prove the root, and the snapshot must decode to exactly
+/// that root at the base's height.
+struct SnapshotResponse {
+  static constexpr std::string_view kName = "snapshot";
+  /// The largest snapshot sent: a larger ledger is caught up block by block (the transport
+  /// carries messages of at most 16 MiB, the blocks and proofs included).
+  static constexpr std::size_t kMaxSnapshot = 11u << 20;
+  Digest stateRoot{};
+  std::vector<SignedBy> signatures; ///< over checkpointMessage(chain, height, stateRoot)
+  Bytes snapshot;
+  std::vector<CommittedBlock> blocks; ///< the base first
+  BlockHeader child;
+  QuorumCert childQc;
+  bool operator==(const SnapshotResponse&) const = default;
+};
+
 /// Asks for one block by id (an ancestor of a proposal we cannot place).
 struct BlockRequest {
   static constexpr std::string_view kName = "block-request";
@@ -169,8 +191,8 @@ struct CertificateMsg {
 };
 
 using Message = std::variant<ProposalMsg, VoteMsg, TimeoutMsg, SyncRequest, SyncResponse,
-                             BlockRequest, BlockResponse, Submit, TxStatus, CommitAnswer, Query,
-                             QueryAnswer, Checkpoint, CertificateMsg>;
+                             SnapshotResponse, BlockRequest, BlockResponse, Submit, TxStatus,
+                             CommitAnswer, Query, QueryAnswer, Checkpoint, CertificateMsg>;
 
 /// What a TxStatus or a CommitAnswer says of `tx`; nullopt for any other message, or one that
 /// does not name it.

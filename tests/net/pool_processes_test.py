@@ -17,9 +17,11 @@ supply):
                acknowledged (exit 0 with a height) is in the final balances, none applied twice,
                no two acknowledged as one transaction; the time from each kill to the next
                commit is printed, not asserted.
-  catch-up     (F3/F4) one replica killed while the others commit more than a checkpoint interval
-               of blocks; restarted under load, it restores its height from its store, reaches
-               the others' by sync, and its stored chain verifies.
+  catch-up     (F3/F4) one replica killed while the others commit more than two checkpoint
+               intervals of blocks; restarted under load, it restores its height from its store,
+               reaches the others' by state transfer (a stable checkpoint's snapshot, then the
+               blocks after it), says so in its log, and its stored chain verifies, with the gap
+               the transfer left.
   all-killed   (F6) every replica killed at once right after acknowledged commits, restarted:
                every acknowledged balance is there and new transfers commit.
   torn-wal     (F16) a replica killed right after commits gets the tail of its SQLite WAL cut
@@ -508,7 +510,7 @@ def catch_up(f, model):
     f.kill9(victim)
     t0 = time.monotonic()
     pairs = clients(f, model, 2)
-    target = h0 + CHECKPOINT_INTERVAL + 24
+    target = h0 + 2 * CHECKPOINT_INTERVAL + 48  # far enough for a state transfer
     with Load(f, pairs) as load:
         while True:  # (a status takes 1.5 s with a replica down: it waits for every answer)
             st = f.status()
@@ -528,7 +530,7 @@ def catch_up(f, model):
         line = f.log(victim)[log_before:].strip().splitlines()
         check(line and " at height " in line[0], f"replica {victim} logged {line}")
         restored = int(re.search(r" at height (\d+)", line[0]).group(1))
-        check(restored <= h0 + 3 and ahead - restored > CHECKPOINT_INTERVAL,
+        check(restored <= h0 + 3 and ahead - restored > 2 * CHECKPOINT_INTERVAL,
               f"replica {victim} restarted at height {restored}, not from where it stopped ({h0})")
         while True:
             st = f.status()
@@ -545,12 +547,17 @@ def catch_up(f, model):
     check(report["verified_height"] == st[victim]["height"] and
           report["state_root"] == st[victim]["state_root"],
           f"verify-chain replica-{victim}: {report}")
+    transfer = [ln for ln in f.log(victim)[log_before:].splitlines() if "state transfer" in ln]
+    check(transfer and report["gaps"] and report["gaps"][0][0] == restored + 1,
+          f"replica {victim} did not catch up by state transfer: log {transfer}, verify-chain "
+          f"gaps {report['gaps']}")
     mine, theirs = checkpoints(f, victim), checkpoints(f, 0)
     f.check_model(model, "after the catch-up")
     print(f"  replica {victim} killed at height {h0}; transfers took the others to {ahead} in "
           f"{took:.1f} s; fog up took {started:.2f} s, the replica restored height {restored} "
           f"from its store and was within 3 blocks of the others, under load, {synced:.2f} s "
-          f"after fog up began; {settled} transfers ({unknown} without outcome); its chain "
+          f"after fog up began, by state transfer (heights {report['gaps']} not held); "
+          f"{settled} transfers ({unknown} without outcome); its chain "
           f"verifies to height {report['verified_height']}; stable checkpoints {mine} "
           f"(replica 0: {theirs})")
     if mine != theirs:  # POOL-TESTING F18; see docs/pool.md "Multi-process tests"
@@ -654,8 +661,9 @@ def disk_fault(f, model, victim, damage, what):
     report = f.verify_chain(victim)
     f.check_model(model, f"after the {what}")
     print(f"  replica {victim} at height {st[victim]['height']} with the others "
-          f"{time.monotonic() - t0:.2f} s later" + ("" if started else " (synced from genesis)") +
-          f"; its chain verifies ({report['blocks']} blocks)")
+          f"{time.monotonic() - t0:.2f} s later" +
+          ("" if started else f" (rebuilt by state transfer, heights not held: {report['gaps']})")
+          + f"; its chain verifies ({report['blocks']} blocks)")
     return started
 
 
@@ -792,8 +800,9 @@ def checkpoints(f, i):
 
 def compare_chains(f):
     """S1 and S2 on the stored chains (read with Python's sqlite3 once the replicas stopped): every
-    replica holds blocks 1..tip, and at every height they share, the same block with the same
-    state root. Returns the tips."""
+    replica holds blocks 1..tip but for gaps a state transfer left (the block above each is a
+    checkpoint's kept with its snapshot), and at every height they share, the same block with the
+    same state root. Returns the tips."""
     chains = []
     for i in range(4):
         path = os.path.join(f.replica_dir(i), "replica.db")
@@ -801,17 +810,22 @@ def compare_chains(f):
         try:
             rows = db.execute("SELECT height, id, state_root FROM blocks ORDER BY height")
             rows = rows.fetchall()
+            bases = {h for (h,) in db.execute(
+                "SELECT height FROM checkpoints WHERE snapshot IS NOT NULL")}
         finally:
             db.close()
-        check([r[0] for r in rows] == list(range(1, len(rows) + 1)),
-              f"replica {i}'s blocks are not 1..{len(rows)}")
-        chains.append(rows)
+        heights = [r[0] for r in rows]
+        for below, above in zip([0] + heights, heights):
+            check(above == below + 1 or above in bases,
+                  f"replica {i}'s blocks skip {below + 1}..{above - 1} with no state transfer's "
+                  f"base (a checkpoint with its snapshot) above the gap")
+        chains.append({r[0]: r for r in rows})
     for i in range(1, 4):
-        common = min(len(chains[0]), len(chains[i]))
-        for a, b in zip(chains[0][:common], chains[i][:common]):
-            check(a[1] == b[1], f"replicas 0 and {i} hold different blocks at height {a[0]}")
-            check(a[2] == b[2], f"replicas 0 and {i} differ in the state root after {a[0]}")
-    return [len(c) for c in chains]
+        for h in sorted(set(chains[0]) & set(chains[i])):
+            a, b = chains[0][h], chains[i][h]
+            check(a[1] == b[1], f"replicas 0 and {i} hold different blocks at height {h}")
+            check(a[2] == b[2], f"replicas 0 and {i} differ in the state root after {h}")
+    return [max(c, default=0) for c in chains]
 
 
 SCENARIOS = [("happy", happy), ("restart-leader-kill", restart_leader_kill),

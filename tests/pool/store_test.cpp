@@ -27,6 +27,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "temp_dir.h"
+
 namespace flo::pool {
 namespace {
 
@@ -48,25 +50,6 @@ std::uint64_t wallOf(core::Time now) {
                                             now - sim::Clock::kEpoch)
                                             .count());
 }
-
-/// A directory of one test's own, removed with it.
-class TempDir {
-public:
-  explicit TempDir(const std::string& tag)
-      : path_(fs::temp_directory_path() /
-              ("flo_pool_store_" + tag + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-  fs::path path_;
-};
 
 /// Two restart states are the same: safety, ledger, tip and pending blocks.
 void expectSameRestored(const Restored& a, const Restored& b, const std::string& what) {

@@ -1,0 +1,253 @@
+/// \file
+/// State transfer (pool/core/sync.cpp): a replica far behind gets a peer's latest stable
+/// checkpoint (the ledger, a quorum's signatures over its root, the block at its height with
+/// its commit proof) instead of every block. Here a genuine answer is captured from a simulated
+/// pool and fed, and forged copies of it, to a fresh replica: every forgery is refused without
+/// a change, the genuine one is installed, and the stores (in memory and SQLite) keep the chain
+/// above the gap it leaves, which verify-chain accepts and a gap without a base fails.
+#include "pool/sim/cluster.h"
+#include "pool/sim/memory_store.h"
+#include "pool/store/replica_store.h"
+#include "pool/store/verify_chain.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <functional>
+
+#include "temp_dir.h"
+
+namespace flo::pool {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kInterval = 8;
+
+/// A pool of 4 whose replica 3 was down from the start while the others committed, and the
+/// snapshot replica 1 answered a sync request from replica 3's address with.
+class StateTransfer : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ClusterOptions o;
+    o.seed = 21;
+    o.params.checkpointInterval = kInterval;
+    cluster_ = std::make_unique<Cluster>(o);
+    Cluster& c = *cluster_;
+    c.crash(3);
+    for (int wave = 0; wave < 400 && c.commonHeight({0, 1, 2}) < 6 * kInterval; ++wave) {
+      for (std::size_t i = 0; i < 4; ++i) c.submitTransfer((wave * 4 + i) % 8, 1);
+      c.runFor(40ms);
+    }
+    ASSERT_GE(c.commonHeight({0, 1, 2}), 6 * kInterval);
+    c.net().setTap([this](const core::Address&, const core::Address&, core::Bytes& bytes) {
+      auto m = decodeMessage(bytes.data(), bytes.size(), cluster_->genesis().params.maxBlockTxs);
+      if (m && std::holds_alternative<SnapshotResponse>(*m))
+        genuine_ = std::get<SnapshotResponse>(*m);
+      return true;
+    });
+    c.net().inject(c.net().address(3), c.net().address(1), encodeMessage(SyncRequest{1, 1}));
+    ASSERT_TRUE(c.runUntil([&] { return genuine_.has_value(); }, 2000ms))
+        << "replica 1 answered a replica at height 0 with no snapshot";
+    c.net().setTap(nullptr);
+    store_ = std::make_unique<MemoryStore>(c.genesis());
+    fresh_ = std::make_unique<Replica>(
+        c.genesis(), ReplicaIndex(3), c.replicaKey(3), *store_,
+        [](Time) { return std::uint64_t(4'000'000'000'000); }, Clock::now());
+    keep(fresh_->takeEffects());
+  }
+
+  /// Hands `r` to the fresh replica as from replica 1; its durable effects go to the store.
+  std::vector<Effect> feed(const SnapshotResponse& r) {
+    fresh_->onReplicaMessage(1, r, Clock::now());
+    std::vector<Effect> effects = fresh_->takeEffects();
+    keep(effects);
+    return effects;
+  }
+  void keep(const std::vector<Effect>& effects) {
+    for (const Effect& e : effects)
+      if (isDurable(e)) store_->apply(e);
+  }
+  std::uint64_t baseHeight() const { return genuine_->blocks.front().proposal.header.height; }
+
+  /// A ledger one unit moved between two accounts from the snapshot's: valid, but not the
+  /// state the quorum signed.
+  Bytes otherLedger() const {
+    auto ledger = core::decodeRecord(genuine_->snapshot, "ledger-state");
+    EXPECT_TRUE(ledger);
+    Value::Array& accounts = ledger->body.at("accounts").asArray();
+    auto balance = [&](std::size_t i) -> Value& {
+      return accounts.at(i).asArray().at(1).asMap().at("balance");
+    };
+    balance(0) = Value(balance(0).asUnsigned() - 1);
+    balance(1) = Value(balance(1).asUnsigned() + 1);
+    return core::encodeRecord(*ledger);
+  }
+
+  std::unique_ptr<Cluster> cluster_;
+  std::optional<SnapshotResponse> genuine_;
+  std::unique_ptr<MemoryStore> store_;
+  std::unique_ptr<Replica> fresh_;
+};
+
+TEST_F(StateTransfer, EveryForgeryIsRefusedAndTheGenuineSnapshotIsInstalled) {
+  Cluster& c = *cluster_;
+  const SnapshotResponse& g = *genuine_;
+  ASSERT_EQ(baseHeight() % kInterval, 0u);
+  ASSERT_GE(g.signatures.size(), 3u);
+  auto forged = [&](const std::function<void(SnapshotResponse&)>& lie) {
+    SnapshotResponse r = g;
+    lie(r);
+    return r;
+  };
+  const std::pair<const char*, SnapshotResponse> forgeries[] = {
+      {"another ledger under the signed root",
+       forged([&](SnapshotResponse& r) { r.snapshot = otherLedger(); })},
+      {"another ledger with its own root", forged([&](SnapshotResponse& r) {
+         r.snapshot = otherLedger();
+         r.stateRoot = Ledger::decode(c.genesis(), r.snapshot)->stateRoot();
+       })},
+      {"a snapshot that does not decode",
+       forged([](SnapshotResponse& r) { r.snapshot.resize(r.snapshot.size() / 2); })},
+      {"fewer signatures than a quorum",
+       forged([](SnapshotResponse& r) { r.signatures.resize(2); })},
+      {"one signer three times", forged([](SnapshotResponse& r) {
+         r.signatures = {r.signatures[0], r.signatures[0], r.signatures[0]};
+       })},
+      {"a signature broken",
+       forged([](SnapshotResponse& r) { r.signatures[1].signature[7] ^= 1; })},
+      {"the base's transactions changed", forged([](SnapshotResponse& r) {
+         auto& txs = r.blocks.front().proposal.txs;
+         if (txs.empty())
+           txs.push_back(Bytes{1, 2, 3});
+         else
+           txs.pop_back();
+       })},
+      {"the base's certificate broken",
+       forged([](SnapshotResponse& r) { r.blocks.front().qc.votes[0].signature[3] ^= 1; })},
+      {"the commit proof's certificate broken",
+       forged([](SnapshotResponse& r) { r.childQc.votes[0].signature[3] ^= 1; })},
+      {"no commit proof of the next round",
+       forged([](SnapshotResponse& r) { r.child.round += 1; })},
+      {"no blocks", forged([](SnapshotResponse& r) { r.blocks.clear(); })},
+  };
+  std::uint64_t invalid = fresh_->metrics().invalidMessages;
+  for (const auto& [what, r] : forgeries) {
+    std::vector<Effect> effects = feed(r);
+    EXPECT_EQ(fresh_->metrics().invalidMessages, invalid + 1) << what;
+    invalid = fresh_->metrics().invalidMessages;
+    EXPECT_EQ(fresh_->committedHeight(), 0u) << what;
+    EXPECT_EQ(fresh_->ledger().height(), 0u) << what;
+    for (const Effect& e : effects)
+      EXPECT_FALSE(std::holds_alternative<InstallSnapshot>(e)) << what;
+  }
+  EXPECT_EQ(fresh_->metrics().snapshotsInstalled, 0u);
+
+  std::vector<Effect> effects = feed(g);
+  EXPECT_EQ(fresh_->metrics().invalidMessages, invalid);
+  EXPECT_EQ(fresh_->metrics().snapshotsInstalled, 1u);
+  const std::uint64_t tip = fresh_->committedHeight();
+  EXPECT_EQ(tip, baseHeight() + g.blocks.size() - 1);
+  // The state of the pool at that height, by the ledger and by the block.
+  EXPECT_EQ(fresh_->ledger().stateRoot(), c.store(1).roots()[tip - 1]);
+  EXPECT_EQ(fresh_->committedId(), c.store(1).chain()[tip - 1].block.qc.block);
+  EXPECT_TRUE(std::any_of(effects.begin(), effects.end(), [](const Effect& e) {
+    return std::holds_alternative<InstallSnapshot>(e);
+  }));
+  // The store holds the base and what came after it, not the heights skipped.
+  EXPECT_FALSE(store_->holds(1));
+  EXPECT_FALSE(store_->holds(baseHeight() - 1));
+  EXPECT_TRUE(store_->holds(baseHeight()));
+  EXPECT_FALSE(store_->committed(baseHeight() - 1));
+  EXPECT_EQ(store_->stableCheckpoint(), baseHeight());
+  EXPECT_EQ(store_->restore().ledger.stateRoot(), fresh_->ledger().stateRoot());
+  // The same answer again is stale: nothing changes.
+  const std::uint64_t stale = fresh_->metrics().staleMessages;
+  feed(g);
+  EXPECT_EQ(fresh_->metrics().staleMessages, stale + 1);
+  EXPECT_EQ(fresh_->metrics().snapshotsInstalled, 1u);
+}
+
+/// A close peer gets blocks, not a snapshot: one a checkpoint behind is answered by sync.
+TEST_F(StateTransfer, APeerLessThanTwoCheckpointsBehindGetsBlocks) {
+  Cluster& c = *cluster_;
+  std::optional<Message> answer;
+  c.net().setTap([&](const core::Address&, const core::Address& to, core::Bytes& bytes) {
+    if (to == c.net().address(3))
+      answer = decodeMessage(bytes.data(), bytes.size(), c.genesis().params.maxBlockTxs);
+    return true;
+  });
+  const std::uint64_t from = c.commonHeight({0, 1, 2}) - kInterval;
+  c.net().inject(c.net().address(3), c.net().address(2), encodeMessage(SyncRequest{from, 4}));
+  ASSERT_TRUE(c.runUntil([&] { return answer.has_value(); }, 2000ms));
+  ASSERT_TRUE(std::holds_alternative<SyncResponse>(*answer)) << messageName(*answer);
+  EXPECT_EQ(std::get<SyncResponse>(*answer).blocks.front().proposal.header.height, from);
+}
+
+/// SQLite keeps what the memory store keeps: the base above a gap, its snapshot for good, and
+/// the blocks committed after it; it opens again, verify-chain accepts the gap at a base, and a
+/// gap without one (the base's snapshot gone) is refused by both.
+TEST_F(StateTransfer, TheSqliteStoreKeepsTheChainAboveTheGapAndVerifiesIt) {
+  Cluster& c = *cluster_;
+  TempDir dir("transfer");
+  const std::string path = dir.file("replica.db");
+  std::uint64_t tip = 0;
+  {
+    std::string why;
+    auto store = SqliteStore::open(path, c.genesis(), &why);
+    ASSERT_TRUE(store) << why;
+    ASSERT_TRUE(store->apply(feed(*genuine_), &why)) << why;
+    tip = fresh_->committedHeight();
+    ASSERT_GT(tip, 0u);
+    // Blocks committed after it, as replica 1 committed them.
+    const MemoryStore& peer = c.store(1);
+    for (std::uint64_t h = tip + 1; h <= peer.chain().size() && h <= tip + 2 * kInterval; ++h) {
+      const StoredBlock& b = peer.chain()[h - 1];
+      ASSERT_TRUE(store->apply(Effect(CommitBlock{b.block, peer.results()[h - 1],
+                                                  peer.roots()[h - 1], b.child, b.childQc}),
+                               &why))
+          << why;
+    }
+    tip = store->tipHeight();
+    EXPECT_FALSE(store->committed(1));
+    EXPECT_EQ(store->corruptReads(), 0u);
+    auto latest = store->latestCheckpoint();
+    ASSERT_TRUE(latest);
+    EXPECT_GE(latest->height, baseHeight());
+  }
+  {
+    std::string why;
+    auto store = SqliteStore::open(path, c.genesis(), &why);
+    ASSERT_TRUE(store) << why;
+    EXPECT_EQ(store->tipHeight(), tip);
+    EXPECT_EQ(store->restore().ledger.stateRoot(), c.store(1).roots()[tip - 1]);
+  }
+  VerifyReport report = verifyChain(path, &c.genesis());
+  ASSERT_TRUE(report.ok()) << report.toJson();
+  EXPECT_EQ(report.verifiedHeight, tip);
+  EXPECT_EQ(report.blocks, tip - baseHeight() + 1);
+  ASSERT_EQ(report.gaps.size(), 1u);
+  EXPECT_EQ(report.gaps[0], std::make_pair(std::uint64_t(1), baseHeight() - 1));
+  EXPECT_EQ(report.stateRoot, c.store(1).roots()[tip - 1]);
+
+  // The base's snapshot gone: a gap nothing explains.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "UPDATE checkpoints SET snapshot = NULL WHERE height = " + std::to_string(baseHeight());
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::string why;
+  EXPECT_FALSE(SqliteStore::open(path, c.genesis(), &why));
+  EXPECT_NE(why.find("table blocks, height 1: missing (the chain has a gap)"), std::string::npos)
+      << why;
+  VerifyReport broken = verifyChain(path, &c.genesis());
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.problem->height, 1u);
+  EXPECT_NE(broken.problem->reason.find("missing"), std::string::npos) << broken.toJson();
+}
+
+} // namespace
+} // namespace flo::pool
