@@ -3,6 +3,7 @@
 /// scheduled on the virtual clock, which nodes are byzantine, and how long liveness may take.
 #include "pool/sim/scenarios.h"
 
+#include "core/check.h"
 #include "sim/random.h"
 
 #include <nlohmann/json.hpp>
@@ -184,6 +185,15 @@ Cluster::Strategy mutate(Cluster& c, ReplicaIndex self, std::uint64_t seed) {
   };
 }
 
+/// Every state transfer it sends is a lie (forgedSnapshot, in turn).
+Cluster::Strategy lieInSnapshots(const Cluster& c, std::shared_ptr<std::uint64_t> lies) {
+  return [&c, lies](const Cluster::Routed& m) -> std::vector<Cluster::Routed> {
+    const auto* r = std::get_if<SnapshotResponse>(&m.message);
+    if (!r) return {m};
+    return {{m.to, forgedSnapshot(*r, c.genesis(), (*lies)++)}};
+  };
+}
+
 // ---- the scenarios ----------------------------------------------------------------------------
 
 Plan faultFree(std::uint64_t seed, std::size_t n) {
@@ -267,9 +277,16 @@ std::string caughtUp(Cluster& c, std::size_t victim, std::uint64_t mine, std::ui
          " state transfers, " + std::to_string(m.syncedBlocks) + " blocks synced)";
 }
 
-Plan crashRestart(std::uint64_t seed, std::size_t n) {
+/// How a restarted replica must catch up: by a state transfer (down long enough for two
+/// checkpoints), by blocks only (checkpoints too far apart for one), or either.
+enum class CatchUp { Transfer, Blocks, Either };
+
+Plan crashRestart(std::uint64_t seed, std::size_t n, CatchUp how = CatchUp::Either) {
   Plan p;
   p.options = baseOptions(seed, n);
+  // Checkpoints every 16 blocks take a replica down 2.5 s far enough behind for a transfer;
+  // every 4096, never.
+  if (how == CatchUp::Blocks) p.options.params.checkpointInterval = 4096;
   p.txs = 200;
   p.loadSpan = 4000ms;
   std::size_t victim = n - 1;
@@ -278,9 +295,51 @@ Plan crashRestart(std::uint64_t seed, std::size_t n) {
     c.net().at(c.net().now() + 3000ms, "restart it", [&c, victim] { c.restart(victim); });
   };
   p.faultsEnd = 3000ms;
-  p.after = [victim](Cluster& c, ScenarioResult& r) {
+  p.after = [victim, how](Cluster& c, ScenarioResult& r) {
     std::uint64_t mine = c.store(victim).chain().size(), others = c.commonHeight({0, 1});
-    r.verdicts.push_back({"caught up", mine >= others, caughtUp(c, victim, mine, others)});
+    const ReplicaMetrics& m = c.replica(victim).metrics();
+    bool way = how == CatchUp::Either ||
+               (how == CatchUp::Transfer ? m.snapshotsInstalled > 0
+                                         : m.snapshotsInstalled == 0 && m.syncedBlocks > 0);
+    r.verdicts.push_back({how == CatchUp::Transfer ? "caught up by state transfer"
+                          : how == CatchUp::Blocks ? "caught up by blocks"
+                                                   : "caught up",
+                          mine >= others && way, caughtUp(c, victim, mine, others)});
+  };
+  return p;
+}
+
+/// A replica restarts behind, and for its first second hears only from a byzantine replica
+/// whose every state transfer is a lie (forgedSnapshot): it refuses each, and catches up from
+/// the others once it hears them.
+Plan lyingSnapshot(std::uint64_t seed, std::size_t n) {
+  Plan p = crashRestart(seed, n);
+  const std::size_t victim = n - 1, liar = 0;
+  p.byzantine = {liar};
+  auto lies = std::make_shared<std::uint64_t>(seed); // the first lie: one of three, by the seed
+  p.faults = [victim, liar, n, lies](Cluster& c) {
+    c.setStrategy(liar, lieInSnapshots(c, lies));
+    c.net().at(c.net().now() + 500ms, "crash a replica", [&c, victim] { c.crash(victim); });
+    c.net().at(c.net().now() + 3000ms, "restart it, hearing only the liar", [&c, victim, liar, n] {
+      for (std::size_t i = 0; i < n; ++i)
+        if (i != victim && i != liar) c.net().block(i, victim);
+      c.restart(victim);
+    });
+    c.net().at(c.net().now() + 4000ms, "let it hear the others", [&c, victim, liar, n] {
+      for (std::size_t i = 0; i < n; ++i)
+        if (i != victim && i != liar) c.net().unblock(i, victim);
+    });
+  };
+  p.faultsEnd = 4000ms;
+  auto caught = p.after;
+  p.after = [victim, lies, caught, seed](Cluster& c, ScenarioResult& r) {
+    caught(c, r);
+    std::uint64_t invalid = c.replica(victim).metrics().invalidMessages;
+    const std::uint64_t sent = *lies - seed;
+    r.verdicts.push_back({"lies refused", sent > 0 && invalid >= 1,
+                          std::to_string(sent) + " forged state transfers sent, " +
+                              std::to_string(invalid) +
+                              " invalid messages refused by the restarted replica"});
   };
   return p;
 }
@@ -289,7 +348,7 @@ Plan crashRestart(std::uint64_t seed, std::size_t n) {
 /// committed are known to the others only, and the certificates name the crashed leader
 /// first. It must fetch them from someone alive, or the survivors never make a quorum.
 Plan restartThenLeaderCrash(std::uint64_t seed, std::size_t n) {
-  Plan p = crashRestart(seed, n);
+  Plan p = crashRestart(seed, n, CatchUp::Either);
   std::size_t victim = n - 1;
   p.byzantine = {0}; // crashed: not held to anything after
   p.faults = [victim](Cluster& c) {
@@ -326,7 +385,7 @@ Plan restartAll(std::uint64_t seed, std::size_t n) {
 }
 
 Plan lostDisk(std::uint64_t seed, std::size_t n) {
-  Plan p = crashRestart(seed, n);
+  Plan p = crashRestart(seed, n, CatchUp::Transfer);
   std::size_t victim = n - 1;
   p.faults = [victim](Cluster& c) {
     c.net().at(c.net().now() + 500ms, "crash a replica", [&c, victim] { c.crash(victim); });
@@ -647,8 +706,13 @@ std::vector<Scenario> makeScenarios() {
       [](std::uint64_t s, std::size_t n) { return lossy(s, n, 0.20); });
   add("duplicate-reorder", "F8: 10% duplicated, 10% reordered", {4, 7}, duplicateReorder);
   add("leader-crash", "F1: the leader crashes under load", {4, 7}, leaderCrash);
-  add("crash-restart", "F4: a replica crashes and restarts 2.5 s later, behind", {4, 7},
-      crashRestart);
+  add("crash-restart", "F4: a replica crashes and restarts 2.5 s later, behind by a state transfer",
+      {4, 7}, [](std::uint64_t s, std::size_t n) { return crashRestart(s, n, CatchUp::Transfer); });
+  add("crash-restart-blocks",
+      "F4: a replica crashes and restarts 2.5 s later, behind less than a checkpoint: by blocks",
+      {4, 7}, [](std::uint64_t s, std::size_t n) { return crashRestart(s, n, CatchUp::Blocks); });
+  add("lying-snapshot", "F4+F13: a restarted replica hears first from a lying snapshot server",
+      {4, 7}, lyingSnapshot);
   add("restart-leader-crash", "F1+F4: a replica restarts behind as the leader crashes", {4, 7},
       restartThenLeaderCrash);
   add("restart-all", "F6: every replica crashes, restarts staggered", {4, 7}, restartAll);
@@ -688,6 +752,31 @@ const Scenario* findScenario(const std::string& name) {
   for (const auto& s : scenarios())
     if (s.name == name) return &s;
   return nullptr;
+}
+
+SnapshotResponse forgedSnapshot(const SnapshotResponse& genuine, const Genesis& genesis,
+                                std::uint64_t variant) {
+  SnapshotResponse r = genuine;
+  if (variant % 3 == 2) {
+    r.signatures.resize(std::min<std::size_t>(r.signatures.size(), 1));
+    return r;
+  }
+  auto ledger = core::decodeRecord(genuine.snapshot, "ledger-state");
+  FLO_CHECK(ledger);
+  Value::Array& accounts = ledger->body.at("accounts").asArray();
+  FLO_CHECK(accounts.size() >= 2);
+  auto balance = [&](std::size_t i) -> Value& {
+    return accounts.at(i).asArray().at(1).asMap().at("balance");
+  };
+  balance(0) = Value(balance(0).asUnsigned() - 1);
+  balance(1) = Value(balance(1).asUnsigned() + 1);
+  r.snapshot = core::encodeRecord(*ledger);
+  if (variant % 3 == 1) {
+    auto other = Ledger::decode(genesis, r.snapshot);
+    FLO_CHECK(other && other->stateRoot() != genuine.stateRoot);
+    r.stateRoot = other->stateRoot();
+  }
+  return r;
 }
 
 std::string toJson(const ScenarioResult& r) {

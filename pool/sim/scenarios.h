@@ -43,6 +43,13 @@ struct Scenario {
 const std::vector<Scenario>& scenarios();
 const Scenario* findScenario(const std::string& name);
 
+/// A forged copy of a genuine state transfer, one lie of three by `variant` (mod 3): another
+/// ledger under the signed root (one unit moved between the first two accounts: it conserves
+/// the supply and decodes); that ledger with its own root (the quorum signed another); the
+/// signatures cut below a quorum. The byzantine snapshot server of `lying-snapshot`, and tests.
+SnapshotResponse forgedSnapshot(const SnapshotResponse& genuine, const Genesis& genesis,
+                                std::uint64_t variant);
+
 /// The result as JSON (for `fog pool sim --json`).
 std::string toJson(const ScenarioResult& result);
 

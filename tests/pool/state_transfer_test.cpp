@@ -7,12 +7,15 @@
 /// above the gap it leaves, which verify-chain accepts and a gap without a base fails.
 #include "pool/sim/cluster.h"
 #include "pool/sim/memory_store.h"
+#include "pool/sim/scenarios.h"
 #include "pool/store/replica_store.h"
 #include "pool/store/verify_chain.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 
 #include "temp_dir.h"
@@ -70,20 +73,6 @@ protected:
   }
   std::uint64_t baseHeight() const { return genuine_->blocks.front().proposal.header.height; }
 
-  /// A ledger one unit moved between two accounts from the snapshot's: valid, but not the
-  /// state the quorum signed.
-  Bytes otherLedger() const {
-    auto ledger = core::decodeRecord(genuine_->snapshot, "ledger-state");
-    EXPECT_TRUE(ledger);
-    Value::Array& accounts = ledger->body.at("accounts").asArray();
-    auto balance = [&](std::size_t i) -> Value& {
-      return accounts.at(i).asArray().at(1).asMap().at("balance");
-    };
-    balance(0) = Value(balance(0).asUnsigned() - 1);
-    balance(1) = Value(balance(1).asUnsigned() + 1);
-    return core::encodeRecord(*ledger);
-  }
-
   std::unique_ptr<Cluster> cluster_;
   std::optional<SnapshotResponse> genuine_;
   std::unique_ptr<MemoryStore> store_;
@@ -95,18 +84,21 @@ TEST_F(StateTransfer, EveryForgeryIsRefusedAndTheGenuineSnapshotIsInstalled) {
   const SnapshotResponse& g = *genuine_;
   ASSERT_EQ(baseHeight() % kInterval, 0u);
   ASSERT_GE(g.signatures.size(), 3u);
+  // A seed for fuzz.pool (tests/fuzz/pool_corpus), written when asked.
+  if (const char* dir = std::getenv("FLO_WRITE_POOL_SEEDS")) {
+    Bytes bytes = encodeMessage(g);
+    std::ofstream(std::string(dir) + "/snapshot_1", std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  }
   auto forged = [&](const std::function<void(SnapshotResponse&)>& lie) {
     SnapshotResponse r = g;
     lie(r);
     return r;
   };
   const std::pair<const char*, SnapshotResponse> forgeries[] = {
-      {"another ledger under the signed root",
-       forged([&](SnapshotResponse& r) { r.snapshot = otherLedger(); })},
-      {"another ledger with its own root", forged([&](SnapshotResponse& r) {
-         r.snapshot = otherLedger();
-         r.stateRoot = Ledger::decode(c.genesis(), r.snapshot)->stateRoot();
-       })},
+      {"another ledger under the signed root", forgedSnapshot(g, c.genesis(), 0)},
+      {"another ledger with its own root", forgedSnapshot(g, c.genesis(), 1)},
+      {"one signature of a quorum's", forgedSnapshot(g, c.genesis(), 2)},
       {"a snapshot that does not decode",
        forged([](SnapshotResponse& r) { r.snapshot.resize(r.snapshot.size() / 2); })},
       {"fewer signatures than a quorum",
