@@ -54,8 +54,10 @@ void Replica::requestSync(ReplicaIndex from, Time now) {
 
 void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now) {
   if (r.fromHeight == 0 || r.fromHeight > tree_.tipHeight()) return;
-  // Far behind: the latest stable checkpoint's state, not every block since.
-  if (sendSnapshot(from, r.fromHeight, now)) return;
+  // Far behind: the latest stable checkpoint's state, not every block since. Not for a probe of
+  // one block (a restarted replica asks every peer so): it learns from the answer how far
+  // behind it is, and asks one peer for more.
+  if (r.max > 1 && sendSnapshot(from, r.fromHeight, now)) return;
   SyncResponse out;
   std::uint32_t max = std::min(r.max, kSyncBatch);
   std::size_t bytes = 0;

@@ -49,7 +49,7 @@ protected:
         genuine_ = std::get<SnapshotResponse>(*m);
       return true;
     });
-    c.net().inject(c.net().address(3), c.net().address(1), encodeMessage(SyncRequest{1, 1}));
+    c.net().inject(c.net().address(3), c.net().address(1), encodeMessage(SyncRequest{1, 256}));
     ASSERT_TRUE(c.runUntil([&] { return genuine_.has_value(); }, 2000ms))
         << "replica 1 answered a replica at height 0 with no snapshot";
     c.net().setTap(nullptr);
@@ -160,20 +160,24 @@ TEST_F(StateTransfer, EveryForgeryIsRefusedAndTheGenuineSnapshotIsInstalled) {
   EXPECT_EQ(fresh_->metrics().snapshotsInstalled, 1u);
 }
 
-/// A close peer gets blocks, not a snapshot: one a checkpoint behind is answered by sync.
-TEST_F(StateTransfer, APeerLessThanTwoCheckpointsBehindGetsBlocks) {
+/// Blocks, not a snapshot, for a peer less than two checkpoints behind, and for a probe of one
+/// block (what a restarted replica sends every peer) however far behind.
+TEST_F(StateTransfer, AClosePeerAndAProbeGetBlocks) {
   Cluster& c = *cluster_;
-  std::optional<Message> answer;
-  c.net().setTap([&](const core::Address&, const core::Address& to, core::Bytes& bytes) {
-    if (to == c.net().address(3))
-      answer = decodeMessage(bytes.data(), bytes.size(), c.genesis().params.maxBlockTxs);
-    return true;
-  });
-  const std::uint64_t from = c.commonHeight({0, 1, 2}) - kInterval;
-  c.net().inject(c.net().address(3), c.net().address(2), encodeMessage(SyncRequest{from, 4}));
-  ASSERT_TRUE(c.runUntil([&] { return answer.has_value(); }, 2000ms));
-  ASSERT_TRUE(std::holds_alternative<SyncResponse>(*answer)) << messageName(*answer);
-  EXPECT_EQ(std::get<SyncResponse>(*answer).blocks.front().proposal.header.height, from);
+  const std::uint64_t close = c.commonHeight({0, 1, 2}) - kInterval;
+  for (const SyncRequest& request : {SyncRequest{close, 4}, SyncRequest{1, 1}}) {
+    std::optional<Message> answer;
+    c.net().setTap([&](const core::Address&, const core::Address& to, core::Bytes& bytes) {
+      if (to == c.net().address(3))
+        answer = decodeMessage(bytes.data(), bytes.size(), c.genesis().params.maxBlockTxs);
+      return true;
+    });
+    c.net().inject(c.net().address(3), c.net().address(2), encodeMessage(request));
+    ASSERT_TRUE(c.runUntil([&] { return answer.has_value(); }, 2000ms));
+    ASSERT_TRUE(std::holds_alternative<SyncResponse>(*answer)) << messageName(*answer);
+    EXPECT_EQ(std::get<SyncResponse>(*answer).blocks.front().proposal.header.height,
+              request.fromHeight);
+  }
 }
 
 /// SQLite keeps what the memory store keeps: the base above a gap, its snapshot for good, and
