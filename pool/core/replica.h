@@ -193,7 +193,7 @@ private:
   void onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now);
   void onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now);
   void onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, Time now);
-  bool sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, Time now);
+  bool sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, std::uint64_t gap, Time now);
   /// How far behind a peer asking for blocks must be to get a snapshot instead: two
   /// checkpoints (a stable checkpoint lags the tip by about one).
   std::uint64_t snapshotGap() const;

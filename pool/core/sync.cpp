@@ -17,6 +17,9 @@ constexpr std::uint32_t kSyncBatch = 256;
 constexpr auto kSyncRetry = std::chrono::milliseconds(200);
 constexpr std::size_t kSyncBytes = 4u << 20;   ///< transactions per response, about
 constexpr std::size_t kMaxBlocksAnswered = 16; ///< uncommitted blocks sent for one BlockRequest
+/// The snapshot and transactions of a SnapshotResponse, at most: the rest (headers,
+/// certificates, framing) fits in the transport's 16 MiB beside them.
+constexpr std::size_t kMaxSnapshotMessage = 15u << 20;
 } // namespace
 
 std::uint64_t Replica::snapshotGap() const {
@@ -57,7 +60,7 @@ void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now) {
   // Far behind: the latest stable checkpoint's state, not every block since. Not for a probe of
   // one block (a restarted replica asks every peer so): it learns from the answer how far
   // behind it is, and asks one peer for more.
-  if (r.max > 1 && sendSnapshot(from, r.fromHeight, now)) return;
+  if (r.max > 1 && sendSnapshot(from, r.fromHeight, snapshotGap(), now)) return;
   SyncResponse out;
   std::uint32_t max = std::min(r.max, kSyncBatch);
   std::size_t bytes = 0;
@@ -73,7 +76,8 @@ void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now) {
     bool full = out.blocks.size() >= max || bytes >= kSyncBytes;
     if (full && stored->child.parent == out.blocks.back().proposal.header.id()) break;
   }
-  if (out.blocks.empty()) return;
+  // Below a state transfer's base we hold no blocks: the base's state is all we can give.
+  if (out.blocks.empty()) return void(sendSnapshot(from, r.fromHeight, 0, now));
   if (out.child->parent != out.blocks.back().proposal.header.id()) {
     // The proof commits a later block than the last we hold: send what we have, unproven
     // blocks are of no use to the peer.
@@ -83,12 +87,11 @@ void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now) {
 }
 
 /// The state at our latest stable checkpoint, with its block and the blocks up to the end of
-/// its commit batch, when that checkpoint is at least snapshotGap() above `fromHeight`; false
-/// (the peer gets blocks) when it is not, when the snapshot or the batch is too large for one
-/// message, or when this peer had a snapshot from us less than kSnapshotEvery ago (an answer of
+/// its commit batch, when that checkpoint is at least `gap` above `fromHeight`; false (the peer
+/// gets blocks) when it is not, when the snapshot and the batch are too large for one message,
+/// or when this peer had a snapshot from us less than kSnapshotEvery ago (an answer of
 /// megabytes for a request of a few bytes: a faulty peer must not make us its amplifier).
-bool Replica::sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, Time now) {
-  const std::uint64_t gap = snapshotGap();
+bool Replica::sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, std::uint64_t gap, Time now) {
   if (tree_.tipHeight() < fromHeight + gap) return false;
   if (auto last = snapshotSentAt_.find(to);
       last != snapshotSentAt_.end() && now - last->second < kSnapshotEvery)
@@ -98,16 +101,18 @@ bool Replica::sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, Time now) 
       checkpoint->snapshot.size() > SnapshotResponse::kMaxSnapshot)
     return false;
   SnapshotResponse out;
-  std::size_t bytes = 0;
+  std::size_t bytes = checkpoint->snapshot.size();
   for (std::uint64_t h = checkpoint->height;; ++h) {
     auto stored = chain_.committed(h);
     if (!stored) return false;
     for (const Bytes& t : stored->block.proposal.txs) bytes += t.size();
+    // The message must fit the transport's 16 MiB (kMaxSnapshot leaves room for some blocks).
+    if (bytes > kMaxSnapshotMessage) return false;
     out.blocks.push_back(std::move(stored->block));
     out.child = std::move(stored->child);
     out.childQc = std::move(stored->childQc);
     if (out.child.parent == out.blocks.back().proposal.header.id()) break;
-    if (out.blocks.size() >= kSyncBatch || bytes >= kSyncBytes) return false;
+    if (out.blocks.size() >= kSyncBatch) return false;
   }
   out.stateRoot = checkpoint->stateRoot;
   out.signatures = std::move(checkpoint->signatures);
@@ -132,6 +137,11 @@ bool Replica::provenBatch(const std::vector<CommittedBlock>& blocks, const Block
     // and serve them, so they must be what a quorum signed).
     if (i + 1 < blocks.size() && !(blocks[i + 1].proposal.justify == b.qc)) return false;
     if (!verifiedQc(b.qc)) return false;
+    // What the block id does not bind, but we store and serve (a holder of the chain checks
+    // it): the proposer's signature and a timeout certificate.
+    if (!committee_.verifyProposal(b.proposal) ||
+        (b.proposal.tc && !committee_.verify(*b.proposal.tc)))
+      return false;
     parent = b.qc.block;
     height = h.height;
   }
@@ -211,18 +221,31 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
   const CommittedBlock& base = r.blocks.front();
   const std::uint64_t height = base.proposal.header.height;
   if (height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
+  // The base just above our tip: nothing to skip, so its blocks are synced ones (executed, the
+  // base included), with no gap in our chain.
+  if (height == tree_.tipHeight() + 1)
+    return onSyncResponse(from, SyncResponse{r.blocks, r.child, r.childQc}, now);
+  const QuorumCert& justify = base.proposal.justify;
   if (height % genesis_.params.checkpointInterval != 0 ||
-      !provenBatch(r.blocks, r.child, r.childQc, std::nullopt))
+      r.signatures.size() > genesis_.replicas.size() || justify.height + 1 != height ||
+      justify.round >= base.proposal.header.round ||
+      !provenBatch(r.blocks, r.child, r.childQc, std::nullopt) || !verifiedQc(justify))
     return void(++metrics_.invalidMessages);
   const Bytes statement = checkpointMessage(committee_.chain(), height, r.stateRoot);
+  std::vector<SignedBy> signatures; // a quorum of them, distinct
   std::set<ReplicaIndex> signers;
-  for (const SignedBy& s : r.signatures)
-    if (s.replica < genesis_.replicas.size() && !signers.count(s.replica) &&
+  for (const SignedBy& s : r.signatures) {
+    if (signatures.size() == committee_.quorum()) break;
+    if (s.replica < genesis_.replicas.size() && signers.insert(s.replica).second &&
         core::verifySignature(committee_.key(s.replica), s.signature, statement))
-      signers.insert(s.replica);
-  if (signers.size() < committee_.quorum()) return void(++metrics_.invalidMessages);
+      signatures.push_back(s);
+  }
+  if (signatures.size() < committee_.quorum()) return void(++metrics_.invalidMessages);
+  // The very bytes of that state (one state, one encoding): we keep them for good and serve
+  // them, and a holder of our chain compares them with the state it computes.
   auto ledger = Ledger::decode(genesis_, r.snapshot);
-  if (!ledger || ledger->height() != height || ledger->stateRoot() != r.stateRoot)
+  if (!ledger || ledger->height() != height || ledger->stateRoot() != r.stateRoot ||
+      ledger->encode() != r.snapshot)
     return void(++metrics_.invalidMessages);
   auto entries = decodeBatch(r.blocks); // the base's transactions must match its root too
   if (!entries) return void(++metrics_.invalidMessages);
@@ -242,9 +265,6 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
   for (const Digest& stale : mempool_.onCommitted({}, ledger_)) waiting_.erase(stale);
   refillDue_ = !unverified_.empty();
   ++metrics_.snapshotsInstalled;
-  std::vector<SignedBy> signatures;
-  for (const SignedBy& s : r.signatures)
-    if (signers.erase(s.replica)) signatures.push_back(s);
   effects_.push_back(
       InstallSnapshot{base, r.child, r.childQc,
                       StoreCheckpoint{height, r.stateRoot, std::move(signatures), r.snapshot}});

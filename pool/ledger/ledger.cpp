@@ -411,7 +411,7 @@ std::optional<Ledger> Ledger::decode(const Genesis& genesis, const Bytes& data,
     Provider p{RegisterProvider::read(pf), (*a)[2].asUnsigned(), (*a)[3].asUnsigned(),
                (*a)[4].asUnsigned(),       (*a)[5].asUnsigned(), (*a)[6].asUnsigned()};
     if (!pf.ok()) return fail("provider: " + pf.error());
-    l.providers_.emplace(*id, std::move(p));
+    if (!l.providers_.emplace(*id, std::move(p)).second) return fail("a provider twice");
   }
   for (const auto& e : *contracts) {
     if (!e.isArray() || e.asArray().size() != 2 || !e.asArray()[0].isText() ||

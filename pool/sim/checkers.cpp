@@ -68,8 +68,9 @@ Verdict conservationAndOnce(Cluster& c, const std::set<std::size_t>& correct, Ve
     if (!c.store(n).hasHoles() &&
         (!whole || c.store(n).chain().size() > c.store(*whole).chain().size()))
       whole = n;
-  if (!whole) {
-    v.detail = once.detail = "no correct replica holds its whole chain";
+  if (!whole) { // nothing to re-execute from genesis: not checked is not held
+    v.ok = once.ok = false;
+    v.detail = once.detail = "no correct replica holds its whole chain: nothing to check";
     return v;
   }
   const std::size_t best = *whole;

@@ -26,6 +26,8 @@ void MemoryStore::apply(const Effect& effect) {
     for (auto it = pending_.begin(); it != pending_.end();)
       it = it->second.header.height <= chain_.size() ? pending_.erase(it) : std::next(it);
   } else if (const auto* k = std::get_if<StoreCheckpoint>(&effect)) {
+    // Stable means a quorum signed a root this replica computed: at or below its tip.
+    FLO_CHECK(k->height <= chain_.size());
     checkpoint_ = *k;
   } else if (const auto* i = std::get_if<InstallSnapshot>(&effect)) {
     const std::uint64_t height = i->block.proposal.header.height;

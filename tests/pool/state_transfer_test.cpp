@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -53,6 +54,13 @@ protected:
     ASSERT_TRUE(c.runUntil([&] { return genuine_.has_value(); }, 2000ms))
         << "replica 1 answered a replica at height 0 with no snapshot";
     c.net().setTap(nullptr);
+    // Two more checkpoints above the base, for the stores' tests.
+    for (int wave = 0; wave < 400 && c.commonHeight({0, 1, 2}) < baseHeight() + 3 * kInterval;
+         ++wave) {
+      for (std::size_t i = 0; i < 4; ++i) c.submitTransfer((wave * 4 + i) % 8, 1);
+      c.runFor(40ms);
+    }
+    ASSERT_GE(c.commonHeight({0, 1, 2}), baseHeight() + 3 * kInterval);
     store_ = std::make_unique<MemoryStore>(c.genesis());
     fresh_ = std::make_unique<Replica>(
         c.genesis(), ReplicaIndex(3), c.replicaKey(3), *store_,
@@ -72,6 +80,34 @@ protected:
       if (isDurable(e)) store_->apply(e);
   }
   std::uint64_t baseHeight() const { return genuine_->blocks.front().proposal.header.height; }
+
+  /// The effects of a sync request from `peer` handed to the fresh replica.
+  std::vector<Effect> ask(ReplicaIndex peer, const SyncRequest& request) {
+    fresh_->onReplicaMessage(peer, request, Clock::now());
+    return fresh_->takeEffects();
+  }
+  /// The ledger after `height` (above the base), from the genuine snapshot and replica 1's
+  /// blocks.
+  Ledger ledgerAt(std::uint64_t height) const {
+    auto ledger = Ledger::decode(cluster_->genesis(), genuine_->snapshot);
+    EXPECT_TRUE(ledger);
+    for (std::uint64_t h = baseHeight() + 1; h <= height; ++h) {
+      const Proposal& p = cluster_->store(1).chain()[h - 1].block.proposal;
+      std::vector<Tx> txs;
+      for (const Bytes& t : p.txs) txs.push_back(*Tx::decode(t));
+      ledger->executeBlock(h, p.header.timeMs, txs);
+    }
+    return std::move(*ledger);
+  }
+  /// A stable checkpoint at `height` as replicas 0-2 would sign it.
+  StoreCheckpoint checkpointAt(std::uint64_t height) const {
+    Ledger ledger = ledgerAt(height);
+    StoreCheckpoint k{height, ledger.stateRoot(), {}, ledger.encode()};
+    for (ReplicaIndex i = 0; i < 3; ++i)
+      k.signatures.push_back({i, cluster_->replicaKey(i).sign(checkpointMessage(
+                                     cluster_->genesis().chainId(), height, k.stateRoot))});
+    return k;
+  }
 
   std::unique_ptr<Cluster> cluster_;
   std::optional<SnapshotResponse> genuine_;
@@ -119,8 +155,30 @@ TEST_F(StateTransfer, EveryForgeryIsRefusedAndTheGenuineSnapshotIsInstalled) {
        forged([](SnapshotResponse& r) { r.blocks.front().qc.votes[0].signature[3] ^= 1; })},
       {"the commit proof's certificate broken",
        forged([](SnapshotResponse& r) { r.childQc.votes[0].signature[3] ^= 1; })},
-      {"no commit proof of the next round",
-       forged([](SnapshotResponse& r) { r.child.round += 1; })},
+      {"the commit proof's child altered", forged([](SnapshotResponse& r) { r.child.round += 1; })},
+      {"the same state in other bytes (accounts reversed)", forged([&](SnapshotResponse& r) {
+         auto ledger = core::decodeRecord(r.snapshot, "ledger-state");
+         Value::Array& accounts = ledger->body.at("accounts").asArray();
+         std::reverse(accounts.begin(), accounts.end());
+         r.snapshot = core::encodeRecord(*ledger);
+         ASSERT_EQ(Ledger::decode(c.genesis(), r.snapshot)->stateRoot(), g.stateRoot);
+       })},
+      {"the base's proposer signature broken",
+       forged([](SnapshotResponse& r) { r.blocks.front().proposal.signature[9] ^= 1; })},
+      {"the base's justification broken", forged([](SnapshotResponse& r) {
+         r.blocks.front().proposal.justify.votes[0].signature[2] ^= 1;
+       })},
+      {"a base not at a checkpoint", forged([](SnapshotResponse& r) {
+         if (r.blocks.size() == 1)
+           r.blocks.front().proposal.header.height += 1;
+         else
+           r.blocks.erase(r.blocks.begin());
+       })},
+      {"a signer outside the committee",
+       forged([](SnapshotResponse& r) { r.signatures[0].replica = 99; })},
+      {"more signatures than replicas", forged([](SnapshotResponse& r) {
+         for (int i = 0; i < 3; ++i) r.signatures.push_back(r.signatures[0]);
+       })},
       {"no blocks", forged([](SnapshotResponse& r) { r.blocks.clear(); })},
   };
   std::uint64_t invalid = fresh_->metrics().invalidMessages;
@@ -153,11 +211,52 @@ TEST_F(StateTransfer, EveryForgeryIsRefusedAndTheGenuineSnapshotIsInstalled) {
   EXPECT_FALSE(store_->committed(baseHeight() - 1));
   EXPECT_EQ(store_->stableCheckpoint(), baseHeight());
   EXPECT_EQ(store_->restore().ledger.stateRoot(), fresh_->ledger().stateRoot());
+  // Asked from inside its gap, it has no blocks to give but the state it holds: a snapshot,
+  // to a probe too, at its base.
+  for (const auto& [peer, request] :
+       {std::pair{ReplicaIndex(0), SyncRequest{baseHeight() - 1, 256}},
+        std::pair{ReplicaIndex(2), SyncRequest{baseHeight() - 1, 1}}}) {
+    std::vector<Effect> answer = ask(peer, request);
+    ASSERT_EQ(answer.size(), 1u) << request.max;
+    const auto* send = std::get_if<SendTo>(&answer.front());
+    ASSERT_TRUE(send && send->to == peer);
+    const auto* snapshot = std::get_if<SnapshotResponse>(&send->message);
+    ASSERT_TRUE(snapshot) << messageName(send->message);
+    EXPECT_EQ(snapshot->blocks.front().proposal.header.height, baseHeight());
+    EXPECT_EQ(snapshot->snapshot, g.snapshot);
+  }
   // The same answer again is stale: nothing changes.
   const std::uint64_t stale = fresh_->metrics().staleMessages;
   feed(g);
   EXPECT_EQ(fresh_->metrics().staleMessages, stale + 1);
   EXPECT_EQ(fresh_->metrics().snapshotsInstalled, 1u);
+}
+
+/// A base just above the tip skips nothing: its blocks are executed as synced ones, the base
+/// included, and the chain has no gap.
+TEST_F(StateTransfer, ABaseJustAboveTheTipIsSyncedNotInstalled) {
+  Cluster& c = *cluster_;
+  MemoryStore behind(c.genesis());
+  const MemoryStore& peer = c.store(1);
+  for (std::uint64_t h = 1; h < baseHeight(); ++h) {
+    const StoredBlock& b = peer.chain()[h - 1];
+    behind.apply(
+        CommitBlock{b.block, peer.results()[h - 1], peer.roots()[h - 1], b.child, b.childQc});
+  }
+  Replica replica(
+      c.genesis(), ReplicaIndex(3), c.replicaKey(3), behind,
+      [](Time) { return std::uint64_t(4'000'000'000'000); }, behind.restore(), Clock::now());
+  ASSERT_EQ(replica.committedHeight(), baseHeight() - 1);
+  replica.onReplicaMessage(1, *genuine_, Clock::now());
+  for (const Effect& e : replica.takeEffects())
+    if (isDurable(e)) behind.apply(e);
+  EXPECT_EQ(replica.metrics().snapshotsInstalled, 0u);
+  EXPECT_EQ(replica.metrics().syncedBlocks, genuine_->blocks.size());
+  const std::uint64_t tip = baseHeight() + genuine_->blocks.size() - 1;
+  EXPECT_EQ(replica.committedHeight(), tip);
+  EXPECT_FALSE(behind.hasHoles());
+  EXPECT_EQ(behind.results()[baseHeight() - 1], peer.results()[baseHeight() - 1]);
+  EXPECT_EQ(replica.ledger().stateRoot(), peer.roots()[tip - 1]);
 }
 
 /// Blocks, not a snapshot, for a peer less than two checkpoints behind, and for a probe of one
@@ -168,8 +267,11 @@ TEST_F(StateTransfer, AClosePeerAndAProbeGetBlocks) {
   for (const SyncRequest& request : {SyncRequest{close, 4}, SyncRequest{1, 1}}) {
     std::optional<Message> answer;
     c.net().setTap([&](const core::Address&, const core::Address& to, core::Bytes& bytes) {
-      if (to == c.net().address(3))
-        answer = decodeMessage(bytes.data(), bytes.size(), c.genesis().params.maxBlockTxs);
+      auto m = decodeMessage(bytes.data(), bytes.size(), c.genesis().params.maxBlockTxs);
+      if (to == c.net().address(3) && m &&
+          (std::holds_alternative<SyncResponse>(*m) ||
+           std::holds_alternative<SnapshotResponse>(*m)))
+        answer = std::move(m);
       return true;
     });
     c.net().inject(c.net().address(3), c.net().address(2), encodeMessage(request));
@@ -195,22 +297,42 @@ TEST_F(StateTransfer, TheSqliteStoreKeepsTheChainAboveTheGapAndVerifiesIt) {
     ASSERT_TRUE(store->apply(feed(*genuine_), &why)) << why;
     tip = fresh_->committedHeight();
     ASSERT_GT(tip, 0u);
-    // Blocks committed after it, as replica 1 committed them.
+    // Blocks committed after it, as replica 1 committed them, and two stable checkpoints: the
+    // older one's snapshot goes when the newer comes, the base's stays.
     const MemoryStore& peer = c.store(1);
-    for (std::uint64_t h = tip + 1; h <= peer.chain().size() && h <= tip + 2 * kInterval; ++h) {
+    const std::uint64_t second = baseHeight() + 2 * kInterval;
+    for (std::uint64_t h = tip + 1; h <= second; ++h) {
       const StoredBlock& b = peer.chain()[h - 1];
-      ASSERT_TRUE(store->apply(Effect(CommitBlock{b.block, peer.results()[h - 1],
-                                                  peer.roots()[h - 1], b.child, b.childQc}),
-                               &why))
-          << why;
+      std::vector<Effect> step{
+          CommitBlock{b.block, peer.results()[h - 1], peer.roots()[h - 1], b.child, b.childQc}};
+      if (h % kInterval == 0) step.emplace_back(checkpointAt(h));
+      ASSERT_TRUE(store->apply(step, &why)) << why;
     }
     tip = store->tipHeight();
+    ASSERT_EQ(tip, second);
+    ASSERT_TRUE(store->apply(Effect(checkpointAt(second)), &why)) << why;
     EXPECT_FALSE(store->committed(1));
     EXPECT_EQ(store->corruptReads(), 0u);
     auto latest = store->latestCheckpoint();
     ASSERT_TRUE(latest);
-    EXPECT_GE(latest->height, baseHeight());
+    EXPECT_EQ(latest->height, second);
+    EXPECT_EQ(latest->snapshot, ledgerAt(second).encode());
   }
+  auto snapshotKept = [&](std::uint64_t height) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    const std::string sql =
+        "SELECT snapshot IS NOT NULL FROM checkpoints WHERE height = " + std::to_string(height);
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK);
+    bool kept = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 1;
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return kept;
+  };
+  EXPECT_TRUE(snapshotKept(baseHeight()));
+  EXPECT_FALSE(snapshotKept(baseHeight() + kInterval));
+  EXPECT_TRUE(snapshotKept(baseHeight() + 2 * kInterval));
   {
     std::string why;
     auto store = SqliteStore::open(path, c.genesis(), &why);
@@ -222,6 +344,7 @@ TEST_F(StateTransfer, TheSqliteStoreKeepsTheChainAboveTheGapAndVerifiesIt) {
   ASSERT_TRUE(report.ok()) << report.toJson();
   EXPECT_EQ(report.verifiedHeight, tip);
   EXPECT_EQ(report.blocks, tip - baseHeight() + 1);
+  EXPECT_EQ(report.checkpoints, 3u);
   ASSERT_EQ(report.gaps.size(), 1u);
   EXPECT_EQ(report.gaps[0], std::make_pair(std::uint64_t(1), baseHeight() - 1));
   EXPECT_EQ(report.stateRoot, c.store(1).roots()[tip - 1]);
