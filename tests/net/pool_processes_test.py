@@ -17,7 +17,7 @@ supply):
                acknowledged (exit 0 with a height) is in the final balances, none applied twice,
                no two acknowledged as one transaction; the time from each kill to the next
                commit is printed, not asserted.
-  catch-up     (F3/F4) one replica killed while the others commit more than two checkpoint
+  catch-up     (F3/F4) one replica killed while the others commit more than three checkpoint
                intervals of blocks; restarted under load, it restores its height from its store,
                reaches the others' by state transfer (a stable checkpoint's snapshot, then the
                blocks after it), says so in its log, and its stored chain verifies, with the gap
@@ -510,7 +510,9 @@ def catch_up(f, model):
     f.kill9(victim)
     t0 = time.monotonic()
     pairs = clients(f, model, 2)
-    target = h0 + 2 * CHECKPOINT_INTERVAL + 48  # far enough for a state transfer
+    # Far enough for a state transfer: a peer sends one when its latest stable checkpoint is two
+    # intervals above the height asked for, and checkpoints are an interval apart.
+    target = h0 + 3 * CHECKPOINT_INTERVAL + 24
     with Load(f, pairs) as load:
         while True:  # (a status takes 1.5 s with a replica down: it waits for every answer)
             st = f.status()
@@ -548,7 +550,8 @@ def catch_up(f, model):
           report["state_root"] == st[victim]["state_root"],
           f"verify-chain replica-{victim}: {report}")
     transfer = [ln for ln in f.log(victim)[log_before:].splitlines() if "state transfer" in ln]
-    check(transfer and report["gaps"] and report["gaps"][0][0] == restored + 1,
+    # (the gap starts above what it restored, and above the block its probe fetched first)
+    check(transfer and report["gaps"] and report["gaps"][0][0] > restored,
           f"replica {victim} did not catch up by state transfer: log {transfer}, verify-chain "
           f"gaps {report['gaps']}")
     mine, theirs = checkpoints(f, victim), checkpoints(f, 0)
