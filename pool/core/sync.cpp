@@ -1,12 +1,14 @@
 /// \file
 /// Catching up: a replica behind (it was down, partitioned, or lost its disk) fetches committed
 /// blocks from a peer and proves them by certificates, not by client signatures (POOL-TESTING
-/// §6.5): the blocks must hash-link from its tip, and the last one must be committed by the
-/// two-chain rule (its certificate, and a child of the next round with its certificate): two
-/// certificate checks per batch, whatever its size. Missing single blocks (an ancestor of a
-/// proposal, the block of a certificate) are fetched by id. Checkpoints: every
-/// checkpointInterval blocks each replica signs the state root; n-f matching signatures make it
-/// stable, and the ledger at that height is stored with them.
+/// §6.5): the blocks must hash-link from its tip, every block's certificate and proposer
+/// signature must verify (it stores and serves them, and a block's id does not cover them), and
+/// the last one must be committed by the two-chain rule (a child of the next round with its
+/// certificate). Missing single blocks (an ancestor of a proposal, the block of a certificate)
+/// are fetched by id. Checkpoints: every checkpointInterval blocks each replica signs the state
+/// root; n-f matching signatures make it stable, and the ledger at that height is stored with
+/// them. State transfer: a replica two checkpoints or more behind gets the latest stable
+/// checkpoint (its ledger, the signatures, its block and commit proof) instead of the blocks.
 #include "core/check.h"
 #include "pool/core/replica.h"
 

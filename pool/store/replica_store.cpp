@@ -320,10 +320,11 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const Ge
       {&db->putCheckpoint, "INSERT OR REPLACE INTO checkpoints(height, state_root, signatures, "
                            "snapshot) VALUES(?1, ?2, ?3, ?4)"},
       // A state transfer's base (no block below it) keeps its snapshot: the chain above it
-      // starts from that state.
+      // starts from that state. (Height 1 is never a base: a transfer from genesis to it
+      // would skip nothing, and is synced.)
       {&db->dropOldSnapshots,
        "UPDATE checkpoints SET snapshot = NULL WHERE height < ?1 AND snapshot IS NOT NULL AND "
-       "EXISTS (SELECT 1 FROM blocks b WHERE b.height = checkpoints.height - 1)"},
+       "(height = 1 OR EXISTS (SELECT 1 FROM blocks b WHERE b.height = checkpoints.height - 1))"},
       {&db->latestCheckpoint, "SELECT height, state_root, snapshot, signatures FROM checkpoints "
                               "WHERE snapshot IS NOT NULL ORDER BY height DESC LIMIT 1"},
   };

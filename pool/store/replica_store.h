@@ -19,7 +19,9 @@
 /// Bad disks (F16). open() refuses, with the reason, rather than run on state it cannot trust:
 /// a file of another pool (the chain id is stored and compared), of another kind or a newer
 /// schema, one that fails PRAGMA quick_check, a row that does not decode or contradicts its
-/// neighbours (the error names the table and the height), a gap in the chain. It rebuilds the
+/// neighbours (the error names the table and the height), a gap in the chain (but one a state
+/// transfer left: the block above it is the base, a checkpoint kept with its snapshot). It
+/// rebuilds the
 /// restart state then and there (the ledger from the last stable checkpoint plus the blocks
 /// after it, re-executed against the stored roots), so a replica that opened its store can
 /// restart from it. Blocks below that checkpoint are read only to serve peers (who check them)
@@ -38,10 +40,14 @@
 ///   blocks(height INTEGER PRIMARY KEY, id, qc, child, child_qc, results, state_root)
 ///                                               the committed chain, 1..tip: its block is the
 ///                                               proposal (height, id), certified by qc, with
-///                                               the commit proof (child, child_qc)
+///                                               the commit proof (child, child_qc); a state
+///                                               transfer's base has no results (not executed
+///                                               here) and the heights below it since the old
+///                                               tip are not held
 ///   checkpoints(height INTEGER PRIMARY KEY, state_root, signatures, snapshot)
 ///                                               stable checkpoints; the snapshot (Ledger::encode)
-///                                               is kept for the latest only (older ones NULL)
+///                                               is kept for the latest and for the bases of
+///                                               state transfers (the others NULL)
 /// A round writes a proposal at the right edge of its table, a small commit row at the end of
 /// the chain, and the safety row; a block's bytes are written once (until version 2 a commit
 /// wrote the whole block again, and the proposal's pages went through the free list).
