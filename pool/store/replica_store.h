@@ -21,10 +21,9 @@
 /// schema, one that fails PRAGMA quick_check, a row that does not decode or contradicts its
 /// neighbours (the error names the table and the height), a gap in the chain (but one a state
 /// transfer left: the block above it is the base, a checkpoint kept with its snapshot). It
-/// rebuilds the
-/// restart state then and there (the ledger from the last stable checkpoint plus the blocks
-/// after it, re-executed against the stored roots), so a replica that opened its store can
-/// restart from it. Blocks below that checkpoint are read only to serve peers (who check them)
+/// rebuilds the restart state then and there (the ledger from the last stable checkpoint plus
+/// the blocks after it, re-executed against the stored roots), so a replica that opened its
+/// store can restart from it. Blocks below that checkpoint are read only to serve peers (who check them)
 /// and by verifyChain (verify_chain.h), which checks everything. A failed write (disk full, an
 /// I/O or fsync error) fails that apply and every later one: the caller must not send what came
 /// after the effects, and restarts from what the disk holds (a retried fsync proves nothing).
