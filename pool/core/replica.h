@@ -259,7 +259,7 @@ private:
   std::uint64_t stableCheckpoint_ = 0;
   std::optional<Time> syncRequestedAt_;
   std::map<ReplicaIndex, ServeBudget> serveBudget_; ///< by peer
-  std::map<ReplicaIndex, Time> snapshotSentAt_;     ///< the last snapshot sent to a peer
+  std::map<ReplicaIndex, Time> snapshotSentAt_;     ///< a peer's last snapshot tried
   /// Each proposer's last proposal whose parent we lacked (and asked for): checked and voted
   /// on once the parent arrives.
   std::map<ReplicaIndex, Proposal> awaitingParent_;

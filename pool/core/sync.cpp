@@ -91,13 +91,15 @@ void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now) {
 /// The state at our latest stable checkpoint, with its block and the blocks up to the end of
 /// its commit batch, when that checkpoint is at least `gap` above `fromHeight`; false (the peer
 /// gets blocks) when it is not, when the snapshot and the batch are too large for one message,
-/// or when this peer had a snapshot from us less than kSnapshotEvery ago (an answer of
-/// megabytes for a request of a few bytes: a faulty peer must not make us its amplifier).
+/// or when this peer's last try was less than kSnapshotEvery ago (an answer of megabytes, or
+/// a read of them, for a request of a few bytes: a faulty peer must not make us its amplifier,
+/// whether the snapshot then goes out or not).
 bool Replica::sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, std::uint64_t gap, Time now) {
   if (tree_.tipHeight() < fromHeight + gap) return false;
   if (auto last = snapshotSentAt_.find(to);
       last != snapshotSentAt_.end() && now - last->second < kSnapshotEvery)
     return false;
+  snapshotSentAt_[to] = now;
   auto checkpoint = chain_.latestCheckpoint();
   if (!checkpoint || checkpoint->height < fromHeight + gap ||
       checkpoint->snapshot.size() > SnapshotResponse::kMaxSnapshot)
@@ -119,7 +121,6 @@ bool Replica::sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, std::uint6
   out.stateRoot = checkpoint->stateRoot;
   out.signatures = std::move(checkpoint->signatures);
   out.snapshot = std::move(checkpoint->snapshot);
-  snapshotSentAt_[to] = now;
   ++metrics_.snapshotsSent;
   send(to, std::move(out));
   return true;
