@@ -23,9 +23,9 @@
 /// transfer left: the block above it is the base, a checkpoint kept with its snapshot). It
 /// rebuilds the restart state then and there (the ledger from the last stable checkpoint plus
 /// the blocks after it, re-executed against the stored roots), so a replica that opened its
-/// store can restart from it. Blocks below that checkpoint are read only to serve peers (who check them)
-/// and by verifyChain (verify_chain.h), which checks everything. A failed write (disk full, an
-/// I/O or fsync error) fails that apply and every later one: the caller must not send what came
+/// store can restart from it. Blocks below that checkpoint are read only to serve peers (who check
+/// them) and by verifyChain (verify_chain.h), which checks everything. A failed write (disk full,
+/// an I/O or fsync error) fails that apply and every later one: the caller must not send what came
 /// after the effects, and restarts from what the disk holds (a retried fsync proves nothing).
 ///
 /// Schema (PRAGMA application_id 0x666c6f50 "floP", user_version 3; a file of version 1 or 2 is
