@@ -18,13 +18,7 @@ void MemoryStore::apply(const Effect& effect) {
     voted_.push_back(b->proposal);
   } else if (const auto* c = std::get_if<CommitBlock>(&effect)) {
     FLO_CHECK(c->block.proposal.header.height == chain_.size() + 1);
-    chain_.push_back({c->block, c->child, c->childQc});
-    results_.push_back(c->results);
-    roots_.push_back(c->stateRoot);
-    pending_.erase(c->block.qc.block);
-    // Blocks at or below the new tip can never commit now.
-    for (auto it = pending_.begin(); it != pending_.end();)
-      it = it->second.header.height <= chain_.size() ? pending_.erase(it) : std::next(it);
+    append({c->block, c->child, c->childQc}, c->results, c->stateRoot);
   } else if (const auto* k = std::get_if<StoreCheckpoint>(&effect)) {
     // Stable means a quorum signed a root this replica computed: at or below its tip.
     FLO_CHECK(k->height <= chain_.size());
@@ -38,13 +32,18 @@ void MemoryStore::apply(const Effect& effect) {
       results_.emplace_back();
       roots_.emplace_back();
     }
-    chain_.push_back({i->block, i->child, i->childQc});
-    results_.emplace_back(); // not executed here
-    roots_.push_back(i->checkpoint.stateRoot);
-    for (auto it = pending_.begin(); it != pending_.end();) // can never commit now
-      it = it->second.header.height <= height ? pending_.erase(it) : std::next(it);
+    append({i->block, i->child, i->childQc}, {}, i->checkpoint.stateRoot); // not executed here
     checkpoint_ = i->checkpoint;
   }
+}
+
+void MemoryStore::append(StoredBlock block, std::vector<TxResult> results, const Digest& root) {
+  chain_.push_back(std::move(block));
+  results_.push_back(std::move(results));
+  roots_.push_back(root);
+  // Blocks at or below the new tip can never commit now.
+  for (auto it = pending_.begin(); it != pending_.end();)
+    it = it->second.header.height <= chain_.size() ? pending_.erase(it) : std::next(it);
 }
 
 std::optional<StoredBlock> MemoryStore::committed(std::uint64_t height) const {

@@ -49,6 +49,9 @@ public:
   void wipe();
 
 private:
+  /// The next committed block (the tip's child, or a state transfer's base above holes).
+  void append(StoredBlock block, std::vector<TxResult> results, const Digest& root);
+
   Genesis genesis_;
   std::optional<SafetyState> safety_;
   std::map<Digest, Proposal> pending_;

@@ -320,12 +320,12 @@ Plan lyingSnapshot(std::uint64_t seed, std::size_t n) {
   p.faults = [victim, liar, n, lies](Cluster& c) {
     c.setStrategy(liar, lieInSnapshots(c, lies));
     c.net().at(c.net().now() + 500ms, "crash a replica", [&c, victim] { c.crash(victim); });
-    c.net().at(c.net().now() + 3000ms, "restart it, hearing only the liar", [&c, victim, liar, n] {
+    c.net().at(c.net().now() + 3000ms, "restart it, hearing only the liar", [&c, victim, n] {
       for (std::size_t i = 0; i < n; ++i)
         if (i != victim && i != liar) c.net().block(i, victim);
       c.restart(victim);
     });
-    c.net().at(c.net().now() + 4000ms, "let it hear the others", [&c, victim, liar, n] {
+    c.net().at(c.net().now() + 4000ms, "let it hear the others", [&c, victim, n] {
       for (std::size_t i = 0; i < n; ++i)
         if (i != victim && i != liar) c.net().unblock(i, victim);
     });

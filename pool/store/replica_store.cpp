@@ -458,6 +458,33 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
     checkpoint = std::max(checkpoint, p.height);
     return {};
   };
+  // The committed block that becomes the tip (the next height, or a state transfer's base).
+  auto writeTip = [&](const CommittedBlock& block, const BlockHeader& child,
+                      const QuorumCert& childQc, const std::vector<TxResult>& results,
+                      const Digest& root, const std::string& what) -> std::string {
+    const std::uint64_t height = block.proposal.header.height;
+    const Digest id = block.proposal.header.id();
+    // The proposal is stored already, unless this replica never voted for the block or
+    // state transfer brought a peer's copy of it: then it is written now.
+    auto stored = above.find({height, id});
+    if (stored == above.end() || !(stored->second == Unbound(block.proposal)))
+      if (std::string why = writeProposal(height, id, block.proposal, what); !why.empty())
+        return why;
+    {
+      sql::Use u(db_->putBlock);
+      if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeQc(block.qc)) ||
+          !u.bind(4, encodeHeader(child)) || !u.bind(5, encodeQc(childQc)) ||
+          !u.bind(6, encodeResults(results)) || !u.bind(7, root) || !u.run())
+        return sql::errorOf(c, what);
+    }
+    // The other proposals of its height can never commit now. (Those below it went when their
+    // heights committed; none is kept at or below the tip, above.)
+    sql::Use u(db_->pruneSiblings);
+    if (!u.bind(1, height) || !u.bind(2, id) || !u.run()) return sql::errorOf(c, what);
+    above.erase(above.begin(), above.lower_bound({height + 1, Digest{}}));
+    tip = height;
+    return {};
+  };
   auto write = [&](const Effect& effect) -> std::string {
     if (const auto* s = std::get_if<PersistSafety>(&effect)) {
       // The last voted round only ever grows (the core's invariant, checked where it is kept).
@@ -481,28 +508,8 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
     } else if (const auto* k = std::get_if<CommitBlock>(&effect)) {
       const std::uint64_t height = k->block.proposal.header.height;
       FLO_CHECK(height == tip + 1);
-      const Digest id = k->block.proposal.header.id();
-      const std::string what =
-          path_ + ": cannot commit the block at height " + std::to_string(height);
-      // The proposal is stored already, unless this replica never voted for the block or
-      // state transfer brought a peer's copy of it: then it is written now.
-      auto stored = above.find({height, id});
-      if (stored == above.end() || !(stored->second == Unbound(k->block.proposal)))
-        if (std::string why = writeProposal(height, id, k->block.proposal, what); !why.empty())
-          return why;
-      {
-        sql::Use u(db_->putBlock);
-        if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeQc(k->block.qc)) ||
-            !u.bind(4, encodeHeader(k->child)) || !u.bind(5, encodeQc(k->childQc)) ||
-            !u.bind(6, encodeResults(k->results)) || !u.bind(7, k->stateRoot) || !u.run())
-          return sql::errorOf(c, what);
-      }
-      // The other proposals of its height can never commit now. (Those below it went when their
-      // heights committed; none is kept at or below the tip, above.)
-      sql::Use u(db_->pruneSiblings);
-      if (!u.bind(1, height) || !u.bind(2, id) || !u.run()) return sql::errorOf(c, what);
-      above.erase(above.begin(), above.lower_bound({height + 1, Digest{}}));
-      tip = height;
+      return writeTip(k->block, k->child, k->childQc, k->results, k->stateRoot,
+                      path_ + ": cannot commit the block at height " + std::to_string(height));
     } else if (const auto* p = std::get_if<StoreCheckpoint>(&effect)) {
       // Stable means a quorum signed a root this replica computed: at or below its tip.
       FLO_CHECK(p->height <= tip);
@@ -511,29 +518,18 @@ bool SqliteStore::applyAll(const std::vector<const Effect*>& effects, std::strin
       // State transfer: the base becomes the tip, above a gap; its checkpoint is the state.
       const std::uint64_t height = i->block.proposal.header.height;
       FLO_CHECK(height > tip && i->checkpoint.height == height);
-      const Digest id = i->block.proposal.header.id();
       const std::string what =
           path_ + ": cannot install the state transferred at height " + std::to_string(height);
-      if (std::string why = writeProposal(height, id, i->block.proposal, what); !why.empty())
-        return why;
-      {
-        sql::Use u(db_->putBlock);
-        if (!u.bind(1, height) || !u.bind(2, id) || !u.bind(3, encodeQc(i->block.qc)) ||
-            !u.bind(4, encodeHeader(i->child)) || !u.bind(5, encodeQc(i->childQc)) ||
-            !u.bind(6, encodeResults({})) || !u.bind(7, i->checkpoint.stateRoot) || !u.run())
-          return sql::errorOf(c, what);
-      }
       // The proposals stored between the old tip and the base can never commit now.
       {
         sql::Use u(db_->pruneBetween);
         if (!u.bind(1, tip) || !u.bind(2, height) || !u.run()) return sql::errorOf(c, what);
       }
-      {
-        sql::Use u(db_->pruneSiblings);
-        if (!u.bind(1, height) || !u.bind(2, id) || !u.run()) return sql::errorOf(c, what);
-      }
-      above.erase(above.begin(), above.lower_bound({height + 1, Digest{}}));
-      tip = height;
+      // Not executed here: no results.
+      if (std::string why =
+              writeTip(i->block, i->child, i->childQc, {}, i->checkpoint.stateRoot, what);
+          !why.empty())
+        return why;
       if (std::string why = writeCheckpoint(i->checkpoint); !why.empty()) return why;
     }
     return {};

@@ -309,15 +309,7 @@ VerifyReport verifyChain(const std::string& dbPath, const Genesis* genesis,
       if (k->second.root != core::toBytes(*root)) return cpBad("its root is not the chain's");
       auto signatures = decodeSignatures(k->second.signatures, &why);
       if (!signatures) return cpBad(why);
-      std::set<ReplicaIndex> signers;
-      Bytes message = checkpointMessage(*chainId, h, *root);
-      for (const SignedBy& s : *signatures) {
-        if (s.replica >= g->replicas.size() || !signers.insert(s.replica).second)
-          return cpBad("a signer twice or outside the committee");
-        if (!core::verifySignature(g->replicas[s.replica].key, s.signature, message))
-          return cpBad("the signature of replica " + str(s.replica) + " does not verify");
-      }
-      if (signers.size() < committee.quorum()) return cpBad("fewer signatures than a quorum");
+      if (!committee.verifyCheckpoint(h, *root, *signatures, &why)) return cpBad(why);
       if (k->second.snapshot && *k->second.snapshot != ledger.encode())
         return cpBad("its snapshot is not the state of the chain at its height");
       ++report.checkpoints;

@@ -256,6 +256,12 @@ Bytes voteMessage(const Digest& chain, const Digest& block, std::uint64_t round,
       {{"chain", toBytes(chain)}, {"block", toBytes(block)}, {"round", round}, {"height", height}});
 }
 
+Bytes checkpointMessage(const Digest& chain, std::uint64_t height, const Digest& stateRoot) {
+  return statement(
+      "checkpoint",
+      {{"chain", toBytes(chain)}, {"height", height}, {"state_root", toBytes(stateRoot)}});
+}
+
 Bytes timeoutMessage(const Digest& chain, std::uint64_t round, std::uint64_t highQcRound,
                      std::uint64_t view) {
   return statement("timeout", {{"chain", toBytes(chain)},
@@ -293,6 +299,25 @@ bool Committee::verify(const QuorumCert& qc, std::string* why,
     if (!core::verifySignature(keys_[v.replica], v.signature, message))
       return fail("a vote signature does not verify");
   }
+  return true;
+}
+
+bool Committee::verifyCheckpoint(std::uint64_t height, const Digest& stateRoot,
+                                 const std::vector<SignedBy>& signatures, std::string* why) const {
+  auto fail = [&](std::string w) {
+    if (why) *why = std::move(w);
+    return false;
+  };
+  std::set<ReplicaIndex> signers;
+  Bytes message = checkpointMessage(chain_, height, stateRoot);
+  for (const SignedBy& s : signatures) {
+    if (s.replica >= keys_.size() || !signers.insert(s.replica).second)
+      return fail("a signer twice or outside the committee");
+    ++checks_;
+    if (!core::verifySignature(keys_[s.replica], s.signature, message))
+      return fail("the signature of replica " + std::to_string(s.replica) + " does not verify");
+  }
+  if (signers.size() < quorum_) return fail("fewer signatures than a quorum");
   return true;
 }
 

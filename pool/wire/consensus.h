@@ -132,6 +132,8 @@ Bytes voteMessage(const Digest& chain, const Digest& block, std::uint64_t round,
 Bytes timeoutMessage(const Digest& chain, std::uint64_t round, std::uint64_t highQcRound,
                      std::uint64_t view);
 Bytes proposalMessage(const Digest& chain, const Digest& block);
+/// What a checkpoint signs.
+Bytes checkpointMessage(const Digest& chain, std::uint64_t height, const Digest& stateRoot);
 
 /// The replicas' keys, and checks of signatures and certificates against them.
 class Committee {
@@ -152,6 +154,11 @@ public:
   bool verify(const Vote& vote) const;
   bool verify(const Timeout& timeout) const;
   bool verifyProposal(const Proposal& p) const;
+  /// Whether `signatures` make a stable checkpoint of `stateRoot` at `height`: distinct
+  /// replicas of the committee, each valid (checkpointMessage), a quorum of them. False, with
+  /// why, otherwise.
+  bool verifyCheckpoint(std::uint64_t height, const Digest& stateRoot,
+                        const std::vector<SignedBy>& signatures, std::string* why = nullptr) const;
   std::uint64_t signatureChecks() const { return checks_; }
 
 private:

@@ -428,11 +428,4 @@ std::optional<Message> decodeMessage(const std::uint8_t* data, std::size_t size,
   return m;
 }
 
-Bytes checkpointMessage(const Digest& chain, std::uint64_t height, const Digest& stateRoot) {
-  return core::encodeRecord(
-      {"checkpoint",
-       core::kEncodingVersion,
-       {{"chain", toBytes(chain)}, {"height", height}, {"state_root", toBytes(stateRoot)}}});
-}
-
 } // namespace flo::pool

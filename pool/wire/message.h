@@ -207,7 +207,4 @@ Bytes encodeMessage(const Message& m);
 std::optional<Message> decodeMessage(const std::uint8_t* data, std::size_t size, std::size_t maxTxs,
                                      std::string* error = nullptr);
 
-/// What a checkpoint signs.
-Bytes checkpointMessage(const Digest& chain, std::uint64_t height, const Digest& stateRoot);
-
 } // namespace flo::pool
