@@ -9,6 +9,7 @@
 #include "pool/wire/message.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
@@ -166,7 +167,8 @@ public:
         needed_(genesis.faults() + 1),
         everyone_(genesis.replicas.size() >= 64
                       ? ~std::uint64_t(0)
-                      : (std::uint64_t(1) << genesis.replicas.size()) - 1) {
+                      : (std::uint64_t(1) << genesis.replicas.size()) - 1),
+        told_(genesis.replicas.size()) {
     for (pool::ReplicaIndex i = 0; i < genesis.replicas.size(); ++i) {
       replicaByDid_[genesis.replicas[i].did] = i;
       addresses_.push_back({genesis.replicas[i].host, genesis.replicas[i].port});
@@ -243,6 +245,7 @@ public:
     std::exponential_distribution<double> gap(rate);
     auto next = [&] { return options_.poisson ? gap(random) : 1.0 / rate; };
     std::uint64_t heightBefore = committedHeight();
+    std::optional<std::uint64_t> viewBefore = highestView();
     std::size_t firstEntry = cursor_;
     std::size_t cutAt = std::size_t(rate * cutAfter) + 200;
 
@@ -324,6 +327,8 @@ public:
     drain(std::chrono::seconds(5) + durationOf(cutAfter * 2));
     std::uint64_t heightAfter = committedHeight();
     if (heightBefore > 0 && heightAfter > heightBefore) f.blocks = heightAfter - heightBefore;
+    if (auto viewAfter = highestView(); viewBefore && viewAfter && *viewAfter >= *viewBefore)
+      f.viewChanges = std::int64_t(*viewAfter - *viewBefore);
 
     std::vector<double> latencies, lags;
     std::size_t commitsInWindow = 0;
@@ -523,6 +528,8 @@ private:
     if (e.replied & bit) return;
     e.replied |= bit;
     if (s.state == pool::TxStatus::State::Committed) {
+      if (replica < told_.size() && s.height > told_[replica].load(std::memory_order_relaxed))
+        told_[replica].store(s.height, std::memory_order_relaxed);
       if (e.committedVotes == 0) {
         e.height = s.height;
         e.root = s.stateRoot;
@@ -588,12 +595,28 @@ private:
     return out;
   }
 
+  /// The highest view the replicas report; nullopt unless every one answers within a second.
+  std::optional<std::uint64_t> highestView() {
+    std::optional<std::uint64_t> view;
+    for (const auto& r : status(1000ms)) {
+      if (!r) return std::nullopt;
+      view = std::max(view.value_or(0), r->view);
+    }
+    return view;
+  }
+
   std::optional<Clock::time_point> firstCommitSentAfter(Clock::time_point t) const override {
     std::optional<Clock::time_point> first;
     for (const Entry& e : entries_)
       if (e.state == State::Committed && e.account != kFunder && e.sent >= t)
         first = std::min(first.value_or(e.done), e.done);
     return first;
+  }
+
+  std::vector<std::uint64_t> toldHeights() const override {
+    std::vector<std::uint64_t> out;
+    for (const auto& h : told_) out.push_back(h.load(std::memory_order_relaxed));
+    return out;
   }
 
   /// Each replica's CPU seconds so far, then (at index n + r) its seconds waiting for a CPU.
@@ -618,6 +641,8 @@ private:
   std::size_t cursor_ = 0; ///< the next entry to send
   std::size_t next_ = 0;   ///< the account the next prepared transfer comes from
   std::unordered_map<core::Digest, std::uint32_t, DigestHash> inFlight_;
+  /// By replica: the highest height it told of a commit (written here, read by a fault plan).
+  std::vector<std::atomic<std::uint64_t>> told_;
   std::unordered_map<core::Digest, std::uint32_t, DigestHash> decided_; ///< funding only
   std::size_t outstanding_ = 0;
   int phase_ = 0;
@@ -645,10 +670,11 @@ void printPhase(std::ostream& out, const LoadFigures& f, const std::string& note
   const std::string cpu = f.replicaCpuKnown ? fmt::format("{:.3f}", f.cpuMsPerTx()) : "-";
   const std::string wait = f.replicaCpuKnown ? fmt::format("{:.1f}", f.waitPercent()) : "-";
   out << fmt::format("  {:>9.0f} {:>9.0f} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9} "
-                     "{:>9.3f} {:>8.1f} {:>6}  {}{}{}\n",
+                     "{:>9.3f} {:>8.1f} {:>6}  {}{}{}{}\n",
                      f.offered, f.sentPerS, f.txPerS, f.p50Ms, f.p99Ms, f.maxMs, f.lagP99Ms, cpu,
                      f.clientCpuMsPerTx(), f.txPerBlock(), wait, note,
                      f.cut ? " (cut: backlog)" : "",
+                     f.viewChanges > 0 ? fmt::format(" ({} view changes)", f.viewChanges) : "",
                      f.lost + f.refused > 0
                          ? fmt::format(" ({} refused, {} without outcome)", f.refused, f.lost)
                          : "")
@@ -665,13 +691,20 @@ void printFault(std::ostream& out, const FaultFigures& f) {
   for (std::size_t i = 0; i < f.events.size(); ++i) {
     const FaultEvent& e = f.events[i];
     if (f.kind == FaultKind::LeaderCrash)
-      out << fmt::format("  kill {}: replica {} (the leader) at {:.1f} s, down {:.1f} s: {}\n",
-                         i + 1, e.replica, e.killedAtS, e.downS,
-                         e.recoveryMs >= 0
-                             ? fmt::format("a transaction sent after the kill committed {:.0f} ms "
-                                           "after it",
-                                           e.recoveryMs)
-                             : std::string("no transaction sent after the kill committed"));
+      out << fmt::format(
+          "  kill {}: replica {} (the leader){} at {:.1f} s, down {:.1f} s: {}\n", i + 1, e.replica,
+          e.together.empty() ? std::string()
+                             : fmt::format(" and {} (the next)", fmt::join(e.together, ", ")),
+          e.killedAtS, e.downS,
+          e.recoveryMs >= 0 ? fmt::format("a transaction sent after the kill committed {:.0f} ms "
+                                          "after it",
+                                          e.recoveryMs)
+                            : std::string("no transaction sent after the kill committed"));
+    else if (f.kind == FaultKind::RestartAll)
+      out << fmt::format("  replica {} killed at {:.1f} s, down {:.1f} s: had told height {}, "
+                         "back at height {}, first answer {} after its start\n",
+                         e.replica, e.killedAtS, e.downS, e.told, e.back,
+                         e.answerMs >= 0 ? fmt::format("{:.0f} ms", e.answerMs) : "never");
     else
       out << fmt::format("  replica {} killed at {:.1f} s, down {:.1f} s while the others "
                          "committed {} blocks: first answer {}, at the tip {} after its start\n",
@@ -683,6 +716,14 @@ void printFault(std::ostream& out, const FaultFigures& f) {
     out << fmt::format("leader crash: recovery p50 {:.0f} ms, p99 {:.0f} ms, max {:.0f} ms over {} "
                        "kills\n",
                        f.recoveryP50Ms, f.recoveryP99Ms, f.recoveryMaxMs, f.events.size());
+  if (f.kind == FaultKind::RestartAll)
+    out << fmt::format("restart-all: {}; {} replicas came back below a height they had told\n",
+                       f.resumeMs >= 0
+                           ? fmt::format("a transaction sent after the last replica's start "
+                                         "committed {:.0f} ms after it",
+                                         f.resumeMs)
+                           : std::string("no transaction sent after the last start committed"),
+                       f.lost);
   if (!f.error.empty()) out << "fault: " << f.error << "\n";
   out << std::flush;
 }
@@ -695,6 +736,10 @@ std::string faultFailure(const FaultFigures& f, const PoolBenchOptions& o) {
       return fmt::format("{} of {} kills made", f.events.size(), o.repeat);
     for (const FaultEvent& e : f.events)
       if (e.recoveryMs < 0) return "no transaction sent after a kill committed";
+  } else if (f.kind == FaultKind::RestartAll) {
+    if (f.resumeMs < 0) return "no transaction sent after the restarts committed";
+    if (f.lost > 0)
+      return fmt::format("{} replicas came back below a height they had told", f.lost);
   } else if (f.events.empty() || f.events.back().tipMs < 0) {
     return "the restarted replica did not reach the tip";
   }
@@ -725,6 +770,11 @@ std::string validate(const PoolBenchOptions& o) {
     return "--fault needs at least 4 replicas (one may fail)";
   if (o.fault == FaultKind::LeaderCrash && (o.repeat < 1 || o.repeat > 100))
     return "--repeat takes 1 to 100";
+  if (o.leaders < 1 || o.leaders > (o.replicas - 1) / 3)
+    return fmt::format("--leaders takes 1 to f = {} at {} replicas", (o.replicas - 1) / 3,
+                       o.replicas);
+  if (o.leaders > 1 && o.fault != FaultKind::LeaderCrash)
+    return "--leaders goes with --fault leader-crash";
   // The load is signed before it starts, for the whole plan: ten minutes (§5.2's longest) at
   // most.
   if (o.fault == FaultKind::Restart && !(o.downSeconds > 0 && o.downSeconds <= 600))
@@ -810,7 +860,9 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
       const double rate = o.rate > 0 ? o.rate : PoolBenchOptions::kFaultRate;
       auto makePlan = [&](Clock::time_point start) -> std::unique_ptr<FaultPlan> {
         if (o.fault == FaultKind::LeaderCrash)
-          return leaderCrashes(launcher, driver, o.replicas, o.repeat, start);
+          return leaderCrashes(launcher, driver, o.replicas, o.repeat, o.leaders, start);
+        if (o.fault == FaultKind::RestartAll)
+          return restartAll(launcher, driver, o.replicas, start);
         return restartAfterDown(launcher, driver, o.replicas, o.downSeconds, start);
       };
       const double span = makePlan(Clock::now())->span();
@@ -819,7 +871,10 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
                          faultName(o.fault), rate, o.warmup, span)
           << std::flush;
       printHeader(out);
-      result.atMax = driver.run(rate, o.warmup, span, 3, makePlan, &result.fault);
+      // Every replica down holds every transaction sent meanwhile in flight: the phase must not
+      // be cut for that backlog before the replicas are back.
+      const double cutAfter = o.fault == FaultKind::RestartAll ? 15 : 3;
+      result.atMax = driver.run(rate, o.warmup, span, cutAfter, makePlan, &result.fault);
       printPhase(out, result.atMax, faultName(o.fault));
       printFault(out, result.fault);
     } else if (o.rate > 0) {
@@ -954,6 +1009,11 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
   j["client_packets_deemed_lost"] = t.clientPacketsLost + l.clientPacketsLost;
   j["client_tail_probes"] = t.clientTailProbes + l.clientTailProbes;
   j["tx_per_block_at_half"] = l.txPerBlock();
+  auto views = [](const LoadFigures& f) {
+    return f.viewChanges >= 0 ? nlohmann::ordered_json(f.viewChanges) : nlohmann::ordered_json();
+  };
+  j["view_changes"] = views(t);
+  j["view_changes_at_half"] = views(l);
   j["refused"] = t.refused + l.refused;
   j["without_outcome"] = t.lost + l.lost;
   j["mismatched_replies"] = r.mismatchedReplies;
@@ -967,6 +1027,7 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
                     {"p50_ms", f.p50Ms},
                     {"p99_ms", f.p99Ms},
                     {"tx_per_block", f.txPerBlock()},
+                    {"view_changes", views(f)},
                     {"sustained", f.sustained}});
   j["ramp"] = std::move(ramp);
   if (r.fault.kind != FaultKind::None) {
@@ -980,6 +1041,11 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
           {"replica", e.replica}, {"killed_at_s", e.killedAtS}, {"down_s", e.downS}};
       if (f.kind == FaultKind::LeaderCrash) {
         x["recovery_ms"] = orNull(e.recoveryMs);
+        if (!e.together.empty()) x["together"] = e.together;
+      } else if (f.kind == FaultKind::RestartAll) {
+        x["told_height"] = e.told;
+        x["back_height"] = e.back;
+        x["answer_ms"] = orNull(e.answerMs);
       } else {
         x["behind_blocks"] = e.behind;
         x["answer_ms"] = orNull(e.answerMs);
@@ -992,6 +1058,9 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
       fault["recovery_p50_ms"] = orNull(f.recoveryP50Ms);
       fault["recovery_p99_ms"] = orNull(f.recoveryP99Ms);
       fault["recovery_max_ms"] = orNull(f.recoveryMaxMs);
+    } else if (f.kind == FaultKind::RestartAll) {
+      fault["resume_ms"] = orNull(f.resumeMs);
+      fault["lost"] = f.lost;
     }
     if (!f.error.empty()) fault["error"] = f.error;
     j["fault"] = std::move(fault);

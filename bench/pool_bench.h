@@ -94,10 +94,11 @@ struct PoolBenchOptions {
   std::uint64_t seed = 1;     ///< the arrivals and the accounts' keys
   double verifySeconds = 1;
   /// A fault during one phase at `rate` (kFaultRate without one) instead of the ramp
-  /// (pool_faults.h): leader-crash kills the leader `repeat` times, restart one replica for
-  /// `downSeconds`.
+  /// (pool_faults.h): leader-crash kills the leader (and the next `leaders`-1) `repeat` times,
+  /// restart one replica for `downSeconds`, restart-all every replica at once.
   FaultKind fault = FaultKind::None;
   std::size_t repeat = 5;
+  std::size_t leaders = 1; ///< leader-crash: consecutive leaders killed at once (at most f)
   double downSeconds = 10;
   static constexpr double kFaultRate = 1000;
   /// Polled while the benchmark runs: true stops it (the pool is still stopped).
@@ -142,7 +143,10 @@ struct LoadFigures {
   std::uint64_t blocks = 0;       ///< committed during the whole phase (warm-up and drain)
   std::size_t phaseCommitted = 0; ///< transactions committed during the whole phase
   bool sustained = false;         ///< the ramp's criteria held
-  double cpuMsPerTx() const;      ///< replica CPU ms per committed transaction
+  /// Views the pool moved through during the whole phase (each a round timeout: a spurious
+  /// view change when no replica failed); -1 when a replica did not say.
+  std::int64_t viewChanges = -1;
+  double cpuMsPerTx() const; ///< replica CPU ms per committed transaction
   double clientCpuMsPerTx() const;
   double txPerBlock() const { return blocks > 0 ? double(phaseCommitted) / double(blocks) : 0; }
 };

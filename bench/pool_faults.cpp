@@ -3,6 +3,7 @@
 #include "bench/pool_faults.h"
 
 #include "bench/pool_bench.h"
+#include "core/check.h"
 
 #include <algorithm>
 #include <cmath>
@@ -146,28 +147,40 @@ protected:
 class LeaderCrashes final : public PlanBase {
 public:
   LeaderCrashes(PoolLauncher& launcher, FaultTarget& target, std::size_t replicas,
-                std::size_t repeat, FaultClock::time_point start)
-      : PlanBase(launcher, target, replicas, start), repeat_(repeat) {}
+                std::size_t repeat, std::size_t leaders, FaultClock::time_point start)
+      : PlanBase(launcher, target, replicas, start), repeat_(repeat), leaders_(leaders) {
+    FLO_CHECK(leaders >= 1 && leaders < replicas);
+  }
 
   void fire(FaultClock::time_point now) override {
     if (step_ == Step::Kill) {
-      // Only with every replica answering and at the tip: never two down at once.
+      // Only with every replica answering and at the tip: never more down at once than meant.
       Status s = poll(500ms);
       auto leader = leaderIn(s);
       if (!waitFor(allAtTip() && leader, now, "the replicas were not all at the tip")) return;
+      // The leader of this view and of the next leaders_-1 views, killed together.
       FaultClock::time_point at;
-      if (!kill(*leader, at)) return;
+      for (std::size_t k = 0; k < leaders_; ++k) {
+        FaultClock::time_point killedAt;
+        if (!kill((*leader + k) % replicas_, killedAt)) return;
+        if (k == 0) at = killedAt;
+      }
       victim_ = *leader;
       kills_.push_back(at);
       FaultEvent e;
       e.replica = victim_;
+      for (std::size_t k = 1; k < leaders_; ++k) e.together.push_back((victim_ + k) % replicas_);
       e.killedAtS = secondsIn(at);
       events_.push_back(e);
       step_ = Step::Restart;
       due_ = at + kDown;
     } else {
       FaultClock::time_point at;
-      if (!restart(victim_, at)) return;
+      for (std::size_t k = 0; k < leaders_; ++k) {
+        FaultClock::time_point startedAt;
+        if (!restart((victim_ + k) % replicas_, startedAt)) return;
+        if (k == 0) at = startedAt;
+      }
       events_.back().downS = std::chrono::duration<double>(at - kills_.back()).count();
       if (events_.size() >= repeat_) return due_.reset();
       step_ = Step::Kill;
@@ -203,7 +216,7 @@ public:
 private:
   static constexpr auto kDown = 2s, kSettle = 1s;
   enum class Step : std::uint8_t { Kill, Restart };
-  std::size_t repeat_;
+  std::size_t repeat_, leaders_;
   Step step_ = Step::Kill;
   std::size_t victim_ = 0;
   std::vector<FaultClock::time_point> kills_;
@@ -284,11 +297,101 @@ private:
   FaultClock::time_point killedAt_, startedAt_;
 };
 
+class RestartAll final : public PlanBase {
+public:
+  RestartAll(PoolLauncher& launcher, FaultTarget& target, std::size_t replicas,
+             FaultClock::time_point start)
+      : PlanBase(launcher, target, replicas, start) {}
+
+  void fire(FaultClock::time_point now) override {
+    switch (step_) {
+    case Step::Kill: {
+      poll(500ms);
+      if (!waitFor(allAtTip(), now, "the replicas were not all at the tip")) return;
+      for (std::size_t r = 0; r < replicas_; ++r) {
+        FaultClock::time_point at;
+        if (!kill(r, at)) return;
+        if (r == 0) killedAt_ = at;
+        FaultEvent e;
+        e.replica = r;
+        e.killedAtS = secondsIn(at);
+        events_.push_back(e);
+      }
+      step_ = Step::Restart;
+      due_ = killedAt_ + kDown;
+      return;
+    }
+    case Step::Restart: {
+      // Every answer a replica sent before it died has arrived by now (loopback, 2 s).
+      std::vector<std::uint64_t> told = target_.toldHeights();
+      for (std::size_t r = 0; r < replicas_; ++r) {
+        FaultClock::time_point at;
+        if (!restart(r, at)) return;
+        events_[r].told = r < told.size() ? told[r] : 0;
+        events_[r].downS = std::chrono::duration<double>(at - killedAt_).count();
+        startedAt_.push_back(at);
+      }
+      polledAt_.reset();
+      step_ = Step::Poll;
+      due_ = FaultClock::now();
+      return;
+    }
+    case Step::Poll: {
+      Status s = poll(100ms);
+      const auto t = FaultClock::now();
+      bool allAnswered = true;
+      for (std::size_t r = 0; r < replicas_; ++r) {
+        FaultEvent& e = events_[r];
+        if (e.answerMs < 0 && r < s.size() && s[r]) {
+          e.answerMs = msBetween(startedAt_[r], t);
+          e.back = s[r]->height;
+        }
+        allAnswered = allAnswered && e.answerMs >= 0;
+      }
+      // Done once each has answered and the load commits again (the tip moves with it).
+      if (allAnswered && target_.firstCommitSentAfter(startedAt_.back())) return due_.reset();
+      if (now - startedAt_.back() > kResume)
+        return stop(
+            std::string(allAnswered ? "no transaction committed" : "not every replica answered") +
+            " within " + std::to_string(kResume.count()) + " s of the last replica's start");
+      due_ = t + 50ms;
+      return;
+    }
+    }
+  }
+
+  double span() const override {
+    // The wait for the tip, the time down, the starts (up to 5 s each for the pid file), the
+    // wait for commits, and a second to spare.
+    return 1 + 2 + std::chrono::duration<double>(kDown + kResume).count() +
+           5.0 * double(replicas_) + 1;
+  }
+
+  FaultFigures figures(const FaultTarget& target) const override {
+    FaultFigures f = base(FaultKind::RestartAll);
+    if (!startedAt_.empty())
+      if (auto first = target.firstCommitSentAfter(startedAt_.back()))
+        f.resumeMs = msBetween(startedAt_.back(), *first);
+    for (const FaultEvent& e : f.events)
+      if (e.answerMs >= 0 && e.back < e.told) ++f.lost;
+    return f;
+  }
+
+private:
+  static constexpr auto kDown = 2s;
+  static constexpr std::chrono::seconds kResume{30};
+  enum class Step : std::uint8_t { Kill, Restart, Poll };
+  Step step_ = Step::Kill;
+  FaultClock::time_point killedAt_;
+  std::vector<FaultClock::time_point> startedAt_; ///< by replica
+};
+
 } // namespace
 
 std::optional<FaultKind> faultNamed(std::string_view name) {
   if (name == "leader-crash") return FaultKind::LeaderCrash;
   if (name == "restart") return FaultKind::Restart;
+  if (name == "restart-all") return FaultKind::RestartAll;
   return std::nullopt;
 }
 
@@ -298,6 +401,8 @@ const char* faultName(FaultKind kind) {
     return "leader-crash";
   case FaultKind::Restart:
     return "restart";
+  case FaultKind::RestartAll:
+    return "restart-all";
   case FaultKind::None:
     break;
   }
@@ -306,8 +411,13 @@ const char* faultName(FaultKind kind) {
 
 std::unique_ptr<FaultPlan> leaderCrashes(PoolLauncher& launcher, FaultTarget& target,
                                          std::size_t replicas, std::size_t repeat,
-                                         FaultClock::time_point start) {
-  return std::make_unique<LeaderCrashes>(launcher, target, replicas, repeat, start);
+                                         std::size_t leaders, FaultClock::time_point start) {
+  return std::make_unique<LeaderCrashes>(launcher, target, replicas, repeat, leaders, start);
+}
+
+std::unique_ptr<FaultPlan> restartAll(PoolLauncher& launcher, FaultTarget& target,
+                                      std::size_t replicas, FaultClock::time_point start) {
+  return std::make_unique<RestartAll>(launcher, target, replicas, start);
 }
 
 std::unique_ptr<FaultPlan> restartAfterDown(PoolLauncher& launcher, FaultTarget& target,

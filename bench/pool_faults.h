@@ -14,6 +14,15 @@
 ///     others had reached at the poll before (polls 50 ms apart) (§5.2: <= 5 s after 60 s
 ///     down, <= 15 s after 10 minutes).
 ///
+///   With `leaders` = k > 1 (at most f), the leader and the next k-1 (the leaders of the views
+///     after it, the replicas after it) are killed at once: each dead one's view times out in
+///     turn, with the timeout doubling (§5.2: two consecutive leaders dead at n = 7, <= 3 s).
+///   restart-all (§5.2 full-cluster kill): every replica killed with SIGKILL at once and started
+///     again from its files 2 s later. Measured: from the last replica's start to the first
+///     commit of a transaction sent after it (§5.2: <= 5 s), and that no replica came back below
+///     the height it had told the load's client a transaction committed at (0 acknowledged
+///     transactions lost).
+///
 /// A plan is a small state machine (FaultPlan::fire) run on a thread of its own beside the load,
 /// which goes on undisturbed while it kills, starts or asks; it asks the replicas through a
 /// client of its own (FaultTarget::status). Before each kill every replica answers and is at the
@@ -34,9 +43,9 @@ namespace flo::bench {
 
 class PoolLauncher;
 
-enum class FaultKind : std::uint8_t { None, LeaderCrash, Restart };
+enum class FaultKind : std::uint8_t { None, LeaderCrash, Restart, RestartAll };
 
-/// "leader-crash" or "restart"; nullopt for another name.
+/// "leader-crash", "restart" or "restart-all"; nullopt for another name.
 std::optional<FaultKind> faultNamed(std::string_view name);
 const char* faultName(FaultKind kind);
 
@@ -54,6 +63,9 @@ public:
   /// When the first transaction sent at or after `t` committed; nullopt when none did.
   virtual std::optional<FaultClock::time_point>
   firstCommitSentAfter(FaultClock::time_point t) const = 0;
+  /// Per replica, the highest height it has told the load's client a transaction committed at
+  /// (0 before any); read from another thread than the one that hears the answers.
+  virtual std::vector<std::uint64_t> toldHeights() const = 0;
 };
 
 /// One kill and what followed it. Times in ms; -1 when it did not happen.
@@ -65,6 +77,9 @@ struct FaultEvent {
   std::uint64_t behind = 0; ///< blocks the others committed while it was down
   double answerMs = -1;     ///< its start -> its first answer
   double tipMs = -1;        ///< its start -> the chain's tip
+  std::vector<std::size_t> together; ///< leader-crash: the next leaders killed with it
+  std::uint64_t told = 0; ///< restart-all: the highest height it told the client before the kill
+  std::uint64_t back = 0; ///< restart-all: its committed height in its first answer after
 };
 
 struct FaultFigures {
@@ -73,6 +88,10 @@ struct FaultFigures {
   std::string error; ///< why the plan stopped early (a replica that did not come back), or empty
   /// leader-crash: the recoveries' p50 and p99 (nearest rank) and the worst; -1 without any.
   double recoveryP50Ms = -1, recoveryP99Ms = -1, recoveryMaxMs = -1;
+  /// restart-all: the last replica's start -> the first commit of a transaction sent after it
+  /// (-1: none committed), and the replicas that came back below a height they had told.
+  double resumeMs = -1;
+  std::size_t lost = 0;
 };
 
 /// A fault's schedule during one load phase.
@@ -89,10 +108,14 @@ public:
   virtual FaultFigures figures(const FaultTarget& target) const = 0;
 };
 
-/// leader-crash: `repeat` kills, starting one second after `start`.
+/// leader-crash: `repeat` kills of `leaders` consecutive leaders each, starting one second
+/// after `start`.
 std::unique_ptr<FaultPlan> leaderCrashes(PoolLauncher& launcher, FaultTarget& target,
                                          std::size_t replicas, std::size_t repeat,
-                                         FaultClock::time_point start);
+                                         std::size_t leaders, FaultClock::time_point start);
+/// restart-all: every replica killed at once, one second after `start`, and started again.
+std::unique_ptr<FaultPlan> restartAll(PoolLauncher& launcher, FaultTarget& target,
+                                      std::size_t replicas, FaultClock::time_point start);
 /// restart: one replica down for `downSeconds`, starting one second after `start`.
 std::unique_ptr<FaultPlan> restartAfterDown(PoolLauncher& launcher, FaultTarget& target,
                                             std::size_t replicas, double downSeconds,

@@ -224,18 +224,24 @@ void addBenchPoolOptions(CLI::App& app, Options& o) {
       [&o](const std::string& name) {
         auto kind = bench::faultNamed(name);
         if (!kind)
-          throw CLI::ValidationError("--fault",
-                                     "expected leader-crash or restart, got '" + name + "'");
+          throw CLI::ValidationError(
+              "--fault", "expected leader-crash, restart or restart-all, got '" + name + "'");
         o.poolBenchGiven.push_back([k = *kind](bench::PoolBenchOptions& b) { b.fault = k; });
       },
       "instead of the ramp, one phase at --rate (default " +
           std::to_string(int(bench::PoolBenchOptions::kFaultRate)) +
           " tx/s) with a fault: leader-crash (the leader killed with SIGKILL --repeat times, "
           "each restarted 2 s later; recovery = kill to the first commit of a later "
-          "transaction) or restart (a replica that does not lead killed for --down seconds, "
-          "then restarted: the time to its first answer and to the chain's tip)");
+          "transaction), restart (a replica that does not lead killed for --down seconds, "
+          "then restarted: the time to its first answer and to the chain's tip) or restart-all "
+          "(every replica killed at once and restarted 2 s later: the last start to the first "
+          "commit, and no replica back below a height it told)");
   poolOption(app, o, "--repeat", &bench::PoolBenchOptions::repeat,
              "--fault leader-crash: kills (default " + std::to_string(d.repeat) + ")");
+  poolOption(app, o, "--leaders", &bench::PoolBenchOptions::leaders,
+             "--fault leader-crash: consecutive leaders killed at once, the current one and the "
+             "next (default " +
+                 std::to_string(d.leaders) + ", at most f)");
   poolOption(app, o, "--down", &bench::PoolBenchOptions::downSeconds,
              "--fault restart: seconds the replica is down, at most 600 (default " +
                  std::to_string(int(d.downSeconds)) + ")");

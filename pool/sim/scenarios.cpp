@@ -317,7 +317,7 @@ Plan lyingSnapshot(std::uint64_t seed, std::size_t n) {
   const std::size_t victim = n - 1, liar = 0;
   p.byzantine = {liar};
   auto lies = std::make_shared<std::uint64_t>(seed); // the first lie: one of three, by the seed
-  p.faults = [victim, liar, n, lies](Cluster& c) {
+  p.faults = [victim, n, lies](Cluster& c) {
     c.setStrategy(liar, lieInSnapshots(c, lies));
     c.net().at(c.net().now() + 500ms, "crash a replica", [&c, victim] { c.crash(victim); });
     c.net().at(c.net().now() + 3000ms, "restart it, hearing only the liar", [&c, victim, n] {
