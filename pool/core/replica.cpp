@@ -154,6 +154,8 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
           onSyncResponse(from, m, now);
         } else if constexpr (std::is_same_v<M, SnapshotResponse>) {
           onSnapshotResponse(from, m, now);
+        } else if constexpr (std::is_same_v<M, SnapshotPart>) {
+          onSnapshotPart(from, m, now);
         } else if constexpr (std::is_same_v<M, BlockRequest>) {
           if (!serveBudget_[from].take(now)) return void(++metrics_.throttledRequests);
           onBlockRequest(from, m);

@@ -27,6 +27,7 @@
 ///   * Safety state (last voted round, high QC) is persisted before every vote and timeout.
 #pragma once
 
+#include "core/check.h"
 #include "pool/core/block_tree.h"
 #include "pool/core/effects.h"
 #include "pool/core/mempool.h"
@@ -58,6 +59,8 @@ struct ReplicaMetrics {
   std::uint64_t equivocations = 0;   ///< two different votes or proposals for one round by one
   std::uint64_t syncRequests = 0, syncedBlocks = 0;
   std::uint64_t snapshotsSent = 0, snapshotsInstalled = 0; ///< state transfers (sync.cpp)
+  std::uint64_t snapshotParts = 0;      ///< SnapshotParts taken in (not counting refused ones)
+  std::uint64_t snapshotsAssembled = 0; ///< snapshots in parts complete, then checked whole
   std::uint64_t refusedTxs = 0;
   std::uint64_t queuedTxs = 0; ///< submissions whose signature check waited for room (overload)
   std::uint64_t throttledRequests = 0; ///< sync and block requests beyond a peer's budget
@@ -130,6 +133,17 @@ public:
   std::string explain(Time now) const;
   /// The leader of view `view`.
   ReplicaIndex leaderOf(std::uint64_t view) const;
+  /// The most snapshot bytes this replica puts in one message when it sends a state transfer
+  /// (the rest follows in SnapshotParts). A test or a simulated pool sets it small so that
+  /// small ledgers come in parts too.
+  void setSnapshotPartBytes(std::size_t bytes) {
+    FLO_CHECK(bytes > 0 && bytes <= SnapshotResponse::kMaxSnapshot &&
+              bytes <= SnapshotPart::kMaxBytes);
+    snapshotPartBytes_ = bytes;
+  }
+  static constexpr std::size_t kSnapshotPartBytes = 4u << 20;
+  /// How long a snapshot in parts may fall silent before sync asks another peer.
+  static constexpr auto kSnapshotPartWait = std::chrono::seconds(5);
   std::uint64_t view() const { return view_; }
   /// The genesis block's id (height 0).
   const Digest& genesisId() const { return genesisId_; }
@@ -193,12 +207,21 @@ private:
   void onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now);
   void onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now);
   void onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, Time now);
+  void onSnapshotPart(ReplicaIndex from, const SnapshotPart& p, Time now);
+  /// A whole snapshot whose proof (blocks, certificates, checkpoint signatures) held: decoded,
+  /// checked against its root, and installed.
+  void installSnapshot(ReplicaIndex from, const SnapshotResponse& r, Time now);
   bool sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, std::uint64_t gap, Time now);
+  /// Whether a snapshot coming in parts is still arriving (its last part less than
+  /// kSnapshotPartWait ago): no sync is asked for meanwhile.
+  bool receivingSnapshot(Time now) const;
   /// How far behind a peer asking for blocks must be to get a snapshot instead: two
   /// checkpoints (a stable checkpoint lags the tip by about one).
   std::uint64_t snapshotGap() const;
-  /// A snapshot at most this often to one peer.
+  /// A snapshot at most this often to one peer, and a large one no faster than
+  /// kSnapshotBytesPerSecond (a request of a few bytes must not make us send hundreds of MB).
   static constexpr auto kSnapshotEvery = std::chrono::seconds(1);
+  static constexpr std::uint64_t kSnapshotBytesPerSecond = 64u << 20;
   /// Whether `blocks` (heights in order, each certified by the next one's justification) are
   /// committed: hash-linked (from `parent`, when given), every certificate valid, and the last
   /// with a certified `child` of the next round (the two-chain rule).
@@ -259,7 +282,38 @@ private:
   std::uint64_t stableCheckpoint_ = 0;
   std::optional<Time> syncRequestedAt_;
   std::map<ReplicaIndex, ServeBudget> serveBudget_; ///< by peer
-  std::map<ReplicaIndex, Time> snapshotSentAt_;     ///< a peer's last snapshot tried
+  std::map<ReplicaIndex, Time> snapshotAllowedAt_;  ///< a peer's next snapshot, not before
+  std::size_t snapshotPartBytes_ = kSnapshotPartBytes;
+  /// A snapshot arriving in parts, its proof checked: the response (with the first part), and
+  /// the parts from its sender by offset, in whatever order they come (the transport keeps
+  /// order, a simulated network need not). Every part but the last is as long as the first (the
+  /// sender's part size), at a multiple of it: they cannot overlap, and there are at most
+  /// kMaxSnapshotParts. It ends when complete, at a part that does not fit, when its sender
+  /// falls silent for kSnapshotPartWait, or at its deadline, which nothing extends.
+  struct IncomingSnapshot {
+    ReplicaIndex from = 0;
+    SnapshotResponse response;
+    std::map<std::uint64_t, Bytes> parts;
+    std::uint64_t received = 0; ///< bytes, the first part's included
+    Time lastPart, deadline;
+  };
+  /// When the snapshot arriving stops being waited for (silence or deadline).
+  Time incomingEnds() const;
+  /// The peers asked for blocks (a SyncRequest) that have not answered since: the only ones
+  /// whose snapshot in parts is taken (a faulty peer cannot start one unasked).
+  std::set<ReplicaIndex> syncAsked_;
+  /// Parts from a peer asked that came before its response (a simulated network reorders; the
+  /// transport does not), at most kMaxEarlyBytes in all; dropped once it answered.
+  std::vector<std::pair<ReplicaIndex, SnapshotPart>> earlyParts_;
+  std::size_t earlyBytes_ = 0;
+  /// Keeps `p` among the early parts; false when they hold kMaxEarlyBytes already.
+  bool keepEarly(ReplicaIndex from, const SnapshotPart& p);
+  static constexpr std::size_t kMaxSnapshotParts = 4096;
+  static constexpr std::size_t kMaxEarlyBytes = 16u << 20;
+  /// The slowest a snapshot may come: its deadline is twice kSnapshotPartWait plus its size at
+  /// this rate, from its response.
+  static constexpr std::uint64_t kMinSnapshotBytesPerSecond = 8u << 20;
+  std::optional<IncomingSnapshot> incoming_;
   /// Each proposer's last proposal whose parent we lacked (and asked for): checked and voted
   /// on once the parent arrives.
   std::map<ReplicaIndex, Proposal> awaitingParent_;

@@ -32,13 +32,29 @@ bool Replica::behind() const {
   return safety_.highQc.height > tree_.tipHeight() && !tree_.pathTo(safety_.highQc.block);
 }
 
+Time Replica::incomingEnds() const {
+  FLO_CHECK(incoming_);
+  return std::min(incoming_->lastPart + kSnapshotPartWait, incoming_->deadline);
+}
+
+bool Replica::receivingSnapshot(Time now) const {
+  return incoming_ && now < incomingEnds();
+}
+
 std::optional<Time> Replica::syncRetryAt() const {
+  // A snapshot arriving holds sync back until its sender falls silent or its deadline passes.
+  if (incoming_) return incomingEnds();
   if (!behind()) return std::nullopt;
   return syncRequestedAt_ ? *syncRequestedAt_ + kSyncRetry : Time{};
 }
 
 /// While behind, ask again (each time another peer: the last may be down or lying).
 void Replica::retrySync(Time now) {
+  if (receivingSnapshot(now)) return;
+  if (incoming_) {
+    incoming_.reset(); // its sender fell silent or too slow: ask another
+    syncRequestedAt_.reset();
+  }
   if (!behind() || (syncRequestedAt_ && now - *syncRequestedAt_ < kSyncRetry)) return;
   syncPeer_ = ReplicaIndex((syncPeer_ + 1) % genesis_.replicas.size());
   if (syncPeer_ == self_) syncPeer_ = ReplicaIndex((syncPeer_ + 1) % genesis_.replicas.size());
@@ -49,8 +65,9 @@ void Replica::retrySync(Time now) {
 }
 
 void Replica::requestSync(ReplicaIndex from, Time now) {
-  if (from == self_) return;
+  if (from == self_ || receivingSnapshot(now)) return;
   if (syncRequestedAt_ && now - *syncRequestedAt_ < kSyncRetry) return;
+  syncAsked_.insert(from);
   syncPeer_ = from;
   syncRequestedAt_ = now;
   ++metrics_.syncRequests;
@@ -90,22 +107,27 @@ void Replica::onSyncRequest(ReplicaIndex from, const SyncRequest& r, Time now) {
 
 /// The state at our latest stable checkpoint, with its block and the blocks up to the end of
 /// its commit batch, when that checkpoint is at least `gap` above `fromHeight`; false (the peer
-/// gets blocks) when it is not, when the snapshot and the batch are too large for one message,
-/// or when this peer's last try was less than kSnapshotEvery ago (an answer of megabytes, or
-/// a read of them, for a request of a few bytes: a faulty peer must not make us its amplifier,
-/// whether the snapshot then goes out or not).
+/// gets blocks) when it is not, when the snapshot is larger than SnapshotResponse::kMaxSize or
+/// the batch too large for one message, or when this peer may not have another yet (an answer
+/// of megabytes, or a read of them, for a request of a few bytes: a faulty peer must not make
+/// us its amplifier, whether the snapshot then goes out or not). A snapshot of more than
+/// snapshotPartBytes_ goes in parts: the first in the response, the rest in SnapshotParts.
 bool Replica::sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, std::uint64_t gap, Time now) {
   if (tree_.tipHeight() < fromHeight + gap) return false;
-  if (auto last = snapshotSentAt_.find(to);
-      last != snapshotSentAt_.end() && now - last->second < kSnapshotEvery)
+  if (auto allowed = snapshotAllowedAt_.find(to);
+      allowed != snapshotAllowedAt_.end() && now < allowed->second)
     return false;
-  snapshotSentAt_[to] = now;
+  snapshotAllowedAt_[to] = now + kSnapshotEvery;
   auto checkpoint = chain_.latestCheckpoint();
   if (!checkpoint || checkpoint->height < fromHeight + gap ||
-      checkpoint->snapshot.size() > SnapshotResponse::kMaxSnapshot)
+      checkpoint->snapshot.size() > SnapshotResponse::kMaxSize)
     return false;
+  const std::uint64_t size = checkpoint->snapshot.size();
+  const std::chrono::milliseconds sending(1000 * size / kSnapshotBytesPerSecond);
+  snapshotAllowedAt_[to] = now + std::max<Clock::duration>(kSnapshotEvery, sending);
+  const std::size_t first = std::min<std::size_t>(size, snapshotPartBytes_);
   SnapshotResponse out;
-  std::size_t bytes = checkpoint->snapshot.size();
+  std::size_t bytes = first;
   for (std::uint64_t h = checkpoint->height;; ++h) {
     auto stored = chain_.committed(h);
     if (!stored) return false;
@@ -118,11 +140,21 @@ bool Replica::sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, std::uint6
     if (out.child.parent == out.blocks.back().proposal.header.id()) break;
     if (out.blocks.size() >= kSyncBatch) return false;
   }
+  const std::uint64_t height = checkpoint->height;
+  const Bytes& snapshot = checkpoint->snapshot;
   out.stateRoot = checkpoint->stateRoot;
   out.signatures = std::move(checkpoint->signatures);
-  out.snapshot = std::move(checkpoint->snapshot);
+  out.snapshot.assign(snapshot.begin(), snapshot.begin() + std::ptrdiff_t(first));
+  out.size = size;
   ++metrics_.snapshotsSent;
   send(to, std::move(out));
+  // The rest in order behind it (the transport keeps a peer's messages in order).
+  for (std::size_t at = first; at < size; at += snapshotPartBytes_) {
+    const std::size_t end = std::min<std::size_t>(size, at + snapshotPartBytes_);
+    send(to, SnapshotPart{height, checkpoint->stateRoot, at,
+                          Bytes(snapshot.begin() + std::ptrdiff_t(at),
+                                snapshot.begin() + std::ptrdiff_t(end))});
+  }
   return true;
 }
 
@@ -187,8 +219,14 @@ void Replica::executeBatch(std::vector<BlockEntry> entries, const BlockHeader& c
 }
 
 void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now) {
-  syncRequestedAt_.reset();
   if (r.blocks.empty() || !r.child || !r.childQc) return void(++metrics_.invalidMessages);
+  // Blocks that end below where a snapshot arriving takes us would be checked and executed to
+  // be overtaken: the snapshot goes on (it ends at its deadline at the latest).
+  syncAsked_.erase(from);
+  if (receivingSnapshot(now) && r.blocks.back().proposal.header.height <=
+                                    incoming_->response.blocks.back().proposal.header.height)
+    return void(++metrics_.staleMessages);
+  syncRequestedAt_.reset();
   const std::uint64_t first = r.blocks.front().proposal.header.height;
   if (first <= tree_.tipHeight()) return void(++metrics_.staleMessages);
   // Hash links from our tip, heights in order, every certificate, and the commit proof.
@@ -218,9 +256,10 @@ void Replica::afterSync(ReplicaIndex from, const QuorumCert& lastQc, const Quoru
 /// parent, which we do not hold), a quorum's signatures over the root at the base's height, and
 /// the snapshot decoding to exactly that state. Then the ledger is the snapshot's, the base the
 /// committed tip (its block not executed here), and the blocks after it execute as synced ones.
+/// A snapshot in parts is kept, its proof checked, until its last part is in (onSnapshotPart).
 void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, Time now) {
   syncRequestedAt_.reset();
-  if (r.blocks.empty()) return void(++metrics_.invalidMessages);
+  if (r.blocks.empty() || r.size < r.snapshot.size()) return void(++metrics_.invalidMessages);
   const CommittedBlock& base = r.blocks.front();
   const std::uint64_t height = base.proposal.header.height;
   if (height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
@@ -228,6 +267,13 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
   // base included), with no gap in our chain.
   if (height == tree_.tipHeight() + 1)
     return onSyncResponse(from, SyncResponse{r.blocks, r.child, r.childQc}, now);
+  // One snapshot in parts at a time, from a peer asked for blocks, and not replaced while it
+  // arrives (a faulty peer could otherwise hold us waiting by sending its start again).
+  const bool inParts = r.size > r.snapshot.size();
+  const bool asked = syncAsked_.erase(from) > 0;
+  if (inParts && (receivingSnapshot(now) || !asked)) return void(++metrics_.staleMessages);
+  if (inParts && (r.snapshot.empty() || r.size / r.snapshot.size() >= kMaxSnapshotParts))
+    return void(++metrics_.invalidMessages);
   const QuorumCert& justify = base.proposal.justify;
   // The signatures as a stable checkpoint's: distinct, all valid, a quorum (at most n are
   // checked: the first repeat fails).
@@ -236,6 +282,88 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
       !provenBatch(r.blocks, r.child, r.childQc, std::nullopt) || !verifiedQc(justify) ||
       !committee_.verifyCheckpoint(height, r.stateRoot, r.signatures))
     return void(++metrics_.invalidMessages);
+  if (inParts) {
+    const std::chrono::milliseconds sending(1000 * r.size / kMinSnapshotBytesPerSecond);
+    incoming_ = IncomingSnapshot{
+        from, r, {}, r.snapshot.size(), now, now + 2 * kSnapshotPartWait + sending};
+    // What came before it, in the order it came; the first that does not fit ends it.
+    // (Parts of another snapshot, an earlier answer's, are no part of this one: dropped.)
+    std::vector<std::pair<ReplicaIndex, SnapshotPart>> early = std::move(earlyParts_);
+    earlyParts_.clear();
+    earlyBytes_ = 0;
+    for (const auto& [by, p] : early) {
+      if (by != from) {
+        if (syncAsked_.count(by)) keepEarly(by, p);
+      } else if (incoming_ && p.height == height && p.stateRoot == r.stateRoot) {
+        onSnapshotPart(from, p, now);
+      }
+    }
+    return;
+  }
+  incoming_.reset();
+  installSnapshot(from, r, now);
+}
+
+/// A part of the snapshot arriving from `from`: of the same state, at a multiple of the first
+/// part's length after it, that long (the last: the rest), within the size; a copy of one
+/// already in is a duplicate. Anything else ends that snapshot (its sender is faulty) and sync
+/// asks again. The whole is checked once every byte is in.
+void Replica::onSnapshotPart(ReplicaIndex from, const SnapshotPart& p, Time now) {
+  if (!incoming_ || incoming_->from != from) {
+    // Ahead of its response (a simulated network reorders), from a peer asked: kept a while.
+    if (!incoming_ && syncAsked_.count(from) && keepEarly(from, p)) return;
+    return void(++metrics_.staleMessages);
+  }
+  IncomingSnapshot& in = *incoming_;
+  SnapshotResponse& r = in.response;
+  const std::uint64_t step = r.snapshot.size();
+  auto fits = [&] {
+    if (p.height != r.blocks.front().proposal.header.height || p.stateRoot != r.stateRoot ||
+        p.offset < step || p.offset >= r.size || p.offset % step != 0)
+      return false;
+    return p.bytes.size() == std::min<std::uint64_t>(step, r.size - p.offset);
+  };
+  if (!fits()) {
+    incoming_.reset();
+    return void(++metrics_.invalidMessages);
+  }
+  if (auto same = in.parts.find(p.offset); same != in.parts.end()) {
+    if (same->second == p.bytes) return void(++metrics_.staleMessages);
+    incoming_.reset(); // the same place, other bytes: one of them is a lie
+    return void(++metrics_.invalidMessages);
+  }
+  ++metrics_.snapshotParts;
+  in.received += p.bytes.size();
+  in.parts.emplace(p.offset, p.bytes);
+  in.lastPart = now;
+  if (in.received < r.size) return;
+  // Every byte, none twice: the parts lie end to end after the first.
+  ++metrics_.snapshotsAssembled;
+  SnapshotResponse whole = std::move(r);
+  whole.snapshot.reserve(whole.size);
+  for (auto& [offset, bytes] : in.parts) {
+    FLO_CHECK(offset == whole.snapshot.size());
+    whole.snapshot.insert(whole.snapshot.end(), bytes.begin(), bytes.end());
+  }
+  incoming_.reset();
+  installSnapshot(from, whole, now);
+}
+
+bool Replica::keepEarly(ReplicaIndex from, const SnapshotPart& p) {
+  if (earlyBytes_ + p.bytes.size() > kMaxEarlyBytes) return false;
+  earlyBytes_ += p.bytes.size();
+  earlyParts_.emplace_back(from, p);
+  return true;
+}
+
+void Replica::installSnapshot(ReplicaIndex from, const SnapshotResponse& r, Time now) {
+  FLO_CHECK(!r.blocks.empty() && r.snapshot.size() == r.size);
+  const CommittedBlock& base = r.blocks.front();
+  const std::uint64_t height = base.proposal.header.height;
+  // While its parts came, the tip may have moved (blocks synced from another answer).
+  if (height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
+  if (height == tree_.tipHeight() + 1)
+    return onSyncResponse(from, SyncResponse{r.blocks, r.child, r.childQc}, now);
   // The very bytes of that state (one state, one encoding): we keep them for good and serve
   // them, and a holder of our chain compares them with the state it computes.
   auto ledger = Ledger::decode(genesis_, r.snapshot);

@@ -205,6 +205,7 @@ std::unique_ptr<sim::Node> Cluster::makeReplica(std::size_t node, const sim::Nod
     replica = std::make_unique<Replica>(genesis_, index, replicaKeys_[index], store, wall,
                                         store.restore(), ctx.now);
   }
+  if (options_.snapshotPartBytes > 0) replica->setSnapshotPartBytes(options_.snapshotPartBytes);
   // What it told clients before a crash, it must come back with (outbox.h).
   if (auto t = told_.find(node); t != told_.end() && replica->committedHeight() < t->second)
     forgotten_.emplace_back(node, "node " + std::to_string(node) + " restarted at height " +

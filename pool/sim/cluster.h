@@ -35,6 +35,9 @@ struct ClusterOptions {
   sim::LinkConfig link; ///< every link's default
   /// A replica's wall clock ahead (+) or behind (-) the others, in ms (POOL-TESTING F15).
   std::map<ReplicaIndex, std::int64_t> clockSkewMs;
+  /// The most snapshot bytes a replica sends in one message (Replica::setSnapshotPartBytes);
+  /// 0: the replicas' default, under which a simulated pool's small ledger goes whole.
+  std::size_t snapshotPartBytes = 0;
 };
 
 /// One transaction a client submitted, and what it heard.

@@ -77,12 +77,20 @@ Value::Map body(const SyncResponse& m) {
 Value::Map body(const SnapshotResponse& m) {
   Value::Array signatures;
   for (const SignedBy& s : m.signatures) signatures.push_back(signedByValue(s));
-  return {{"state_root", toBytes(m.stateRoot)},
-          {"signatures", std::move(signatures)},
-          {"snapshot", m.snapshot},
-          {"blocks", blocksValue(m.blocks)},
-          {"child", m.child.toMap()},
-          {"child_qc", m.childQc.toMap()}};
+  Value::Map out{{"state_root", toBytes(m.stateRoot)},
+                 {"signatures", std::move(signatures)},
+                 {"snapshot", m.snapshot},
+                 {"blocks", blocksValue(m.blocks)},
+                 {"child", m.child.toMap()},
+                 {"child_qc", m.childQc.toMap()}};
+  if (m.size != m.snapshot.size()) out.emplace("size", m.size);
+  return out;
+}
+Value::Map body(const SnapshotPart& m) {
+  return {{"height", m.height},
+          {"state_root", toBytes(m.stateRoot)},
+          {"offset", m.offset},
+          {"bytes", m.bytes}};
 }
 Value::Map body(const BlockRequest& m) {
   return {{"block", toBytes(m.block)}};
@@ -184,7 +192,7 @@ void read(Fields& f, std::size_t maxTxs, SyncResponse& m) {
   if (f.has("child_qc")) m.childQc = readPart<QuorumCert>(f, "child_qc");
 }
 void read(Fields& f, std::size_t maxTxs, SnapshotResponse& m) {
-  f.only({"state_root", "signatures", "snapshot", "blocks", "child", "child_qc"});
+  f.only({"state_root", "signatures", "snapshot", "size", "blocks", "child", "child_qc"});
   m.stateRoot = f.fixed<32>("state_root");
   if (const auto* signatures = f.array("signatures", 1024)) {
     for (const Value& v : *signatures) {
@@ -194,9 +202,22 @@ void read(Fields& f, std::size_t maxTxs, SnapshotResponse& m) {
     }
   }
   m.snapshot = f.bytes("snapshot", SnapshotResponse::kMaxSnapshot);
+  m.size = m.snapshot.size();
+  if (f.has("size")) {
+    // Only when parts follow: a size equal to what came is not encoded.
+    m.size = f.u64Max("size", SnapshotResponse::kMaxSize);
+    if (m.size <= m.snapshot.size()) return f.fail("size: not more than the snapshot sent");
+  }
   readBlocks(f, "blocks", maxTxs, m.blocks);
   m.child = readPart<BlockHeader>(f, "child");
   m.childQc = readPart<QuorumCert>(f, "child_qc");
+}
+void read(Fields& f, std::size_t, SnapshotPart& m) {
+  f.only({"height", "state_root", "offset", "bytes"});
+  m.height = f.u64("height");
+  m.stateRoot = f.fixed<32>("state_root");
+  m.offset = f.u64Max("offset", SnapshotResponse::kMaxSize);
+  m.bytes = f.bytes("bytes", SnapshotPart::kMaxBytes);
 }
 void read(Fields& f, std::size_t, BlockRequest& m) {
   f.only({"block"});

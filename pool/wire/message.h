@@ -50,18 +50,39 @@ struct SyncResponse {
 /// in a SyncResponse. The receiver trusts none of it unchecked: the certificates prove the
 /// blocks committed, the signatures prove the root, and the snapshot must decode to exactly
 /// that root at the base's height.
+///
+/// A snapshot larger than one message carries (the transport's are at most 16 MiB, the blocks
+/// and proofs included) comes in parts: this message with its first bytes and its whole `size`,
+/// then SnapshotPart messages with the rest, in order, from the same peer.
 struct SnapshotResponse {
   static constexpr std::string_view kName = "snapshot";
-  /// The largest snapshot sent: a larger ledger is caught up block by block (the transport
-  /// carries messages of at most 16 MiB, the blocks and proofs included).
+  /// The most snapshot bytes in this message (the whole snapshot, or its first part).
   static constexpr std::size_t kMaxSnapshot = 11u << 20;
+  /// The largest snapshot sent at all, in parts: a larger ledger is caught up block by block.
+  static constexpr std::uint64_t kMaxSize = 256u << 20;
   Digest stateRoot{};
   std::vector<SignedBy> signatures; ///< over checkpointMessage(chain, height, stateRoot)
-  Bytes snapshot;
+  Bytes snapshot; ///< the whole snapshot, or the first snapshot.size() bytes of `size`
+  /// The whole snapshot's bytes: more than snapshot.size() when parts follow (encoded only
+  /// then: one encoding per message).
+  std::uint64_t size = 0;
   std::vector<CommittedBlock> blocks; ///< the base first
   BlockHeader child;
   QuorumCert childQc;
   bool operator==(const SnapshotResponse&) const = default;
+};
+
+/// The next bytes of a snapshot whose SnapshotResponse said more follow: its base's height and
+/// its root (the state it is part of), and where the bytes go in it. Checked as a whole once
+/// the last part is in (the root covers the state, not its parts).
+struct SnapshotPart {
+  static constexpr std::string_view kName = "snapshot-part";
+  static constexpr std::size_t kMaxBytes = 12u << 20;
+  std::uint64_t height = 0;
+  Digest stateRoot{};
+  std::uint64_t offset = 0;
+  Bytes bytes;
+  bool operator==(const SnapshotPart&) const = default;
 };
 
 /// Asks for one block by id (an ancestor of a proposal we cannot place).
@@ -190,9 +211,10 @@ struct CertificateMsg {
   bool operator==(const CertificateMsg&) const = default;
 };
 
-using Message = std::variant<ProposalMsg, VoteMsg, TimeoutMsg, SyncRequest, SyncResponse,
-                             SnapshotResponse, BlockRequest, BlockResponse, Submit, TxStatus,
-                             CommitAnswer, Query, QueryAnswer, Checkpoint, CertificateMsg>;
+using Message =
+    std::variant<ProposalMsg, VoteMsg, TimeoutMsg, SyncRequest, SyncResponse, SnapshotResponse,
+                 SnapshotPart, BlockRequest, BlockResponse, Submit, TxStatus, CommitAnswer, Query,
+                 QueryAnswer, Checkpoint, CertificateMsg>;
 
 /// What a TxStatus or a CommitAnswer says of `tx`; nullopt for any other message, or one that
 /// does not name it.

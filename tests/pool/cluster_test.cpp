@@ -191,7 +191,7 @@ TEST(PoolCluster, AVoteForTheRightBlockAtAnotherHeightJoinsNoCertificate) {
   o.seed = 15;
   Cluster c(o);
   const ReplicaIndex faulty = 3;
-  c.setStrategy(faulty, [&c, faulty](const Cluster::Routed& m) -> std::vector<Cluster::Routed> {
+  c.setStrategy(faulty, [&c](const Cluster::Routed& m) -> std::vector<Cluster::Routed> {
     const auto* v = std::get_if<VoteMsg>(&m.message);
     if (!v) return {m};
     Vote other = v->vote;
