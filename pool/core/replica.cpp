@@ -88,6 +88,9 @@ void Replica::init(const Genesis& genesis, Time now) {
   // with the next committed block and its proof, whose certificate shows how far behind we are;
   // an idle pool would otherwise never tell us, and we would answer reads from an old state.
   broadcast(SyncRequest{tree_.tipHeight() + 1, 1});
+  // A peer holding no blocks below our tip answers with a snapshot, maybe in parts: asked.
+  for (ReplicaIndex i = 0; i < genesis.replicas.size(); ++i)
+    if (i != self_) syncAsked_.insert(i);
 }
 
 std::string Replica::explain(Time now) const {

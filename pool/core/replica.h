@@ -303,11 +303,17 @@ private:
   /// whose snapshot in parts is taken (a faulty peer cannot start one unasked).
   std::set<ReplicaIndex> syncAsked_;
   /// Parts from a peer asked that came before its response (a simulated network reorders; the
-  /// transport does not), at most kMaxEarlyBytes in all; dropped once it answered.
+  /// transport does not), while no snapshot arrives, at most kMaxEarlyBytes in all; taken or
+  /// dropped when that peer's response comes, and dropped when a snapshot is installed.
   std::vector<std::pair<ReplicaIndex, SnapshotPart>> earlyParts_;
   std::size_t earlyBytes_ = 0;
   /// Keeps `p` among the early parts; false when they hold kMaxEarlyBytes already.
   bool keepEarly(ReplicaIndex from, const SnapshotPart& p);
+  /// Removes and returns the early parts from `from` (its response came).
+  std::vector<SnapshotPart> takeEarly(ReplicaIndex from);
+  void endIncoming(bool failed);
+  /// Peers whose snapshot in parts failed since the last one installed: they start no other.
+  std::set<ReplicaIndex> snapshotFailed_;
   static constexpr std::size_t kMaxSnapshotParts = 4096;
   static constexpr std::size_t kMaxEarlyBytes = 16u << 20;
   /// The slowest a snapshot may come: its deadline is twice kSnapshotPartWait plus its size at

@@ -52,7 +52,7 @@ std::optional<Time> Replica::syncRetryAt() const {
 void Replica::retrySync(Time now) {
   if (receivingSnapshot(now)) return;
   if (incoming_) {
-    incoming_.reset(); // its sender fell silent or too slow: ask another
+    endIncoming(true); // its sender fell silent or too slow: ask another
     syncRequestedAt_.reset();
   }
   if (!behind() || (syncRequestedAt_ && now - *syncRequestedAt_ < kSyncRetry)) return;
@@ -241,6 +241,9 @@ void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now)
 
 void Replica::afterSync(ReplicaIndex from, const QuorumCert& lastQc, const QuorumCert& childQc,
                         Time now) {
+  // A snapshot arriving that this took us past is of no use now (and would hold sync back).
+  if (incoming_ && tree_.tipHeight() >= incoming_->response.blocks.back().proposal.header.height)
+    endIncoming(false);
   tipQc_ = lastQc;
   processQc(lastQc, now);
   processQc(childQc, now);
@@ -271,7 +274,10 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
   // arrives (a faulty peer could otherwise hold us waiting by sending its start again).
   const bool inParts = r.size > r.snapshot.size();
   const bool asked = syncAsked_.erase(from) > 0;
-  if (inParts && (receivingSnapshot(now) || !asked)) return void(++metrics_.staleMessages);
+  if (inParts && (receivingSnapshot(now) || !asked || snapshotFailed_.count(from))) {
+    takeEarly(from);
+    return void(++metrics_.staleMessages);
+  }
   if (inParts && (r.snapshot.empty() || r.size / r.snapshot.size() >= kMaxSnapshotParts))
     return void(++metrics_.invalidMessages);
   const QuorumCert& justify = base.proposal.justify;
@@ -282,26 +288,45 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
       !provenBatch(r.blocks, r.child, r.childQc, std::nullopt) || !verifiedQc(justify) ||
       !committee_.verifyCheckpoint(height, r.stateRoot, r.signatures))
     return void(++metrics_.invalidMessages);
+  // What came before it from this peer, in the order it came (parts of another snapshot, an
+  // earlier answer's, are no part of this one).
+  std::vector<SnapshotPart> early = takeEarly(from);
   if (inParts) {
     const std::chrono::milliseconds sending(1000 * r.size / kMinSnapshotBytesPerSecond);
     incoming_ = IncomingSnapshot{
         from, r, {}, r.snapshot.size(), now, now + 2 * kSnapshotPartWait + sending};
-    // What came before it, in the order it came; the first that does not fit ends it.
-    // (Parts of another snapshot, an earlier answer's, are no part of this one: dropped.)
-    std::vector<std::pair<ReplicaIndex, SnapshotPart>> early = std::move(earlyParts_);
-    earlyParts_.clear();
-    earlyBytes_ = 0;
-    for (const auto& [by, p] : early) {
-      if (by != from) {
-        if (syncAsked_.count(by)) keepEarly(by, p);
-      } else if (incoming_ && p.height == height && p.stateRoot == r.stateRoot) {
+    // The first that does not fit ends it.
+    for (const SnapshotPart& p : early)
+      if (incoming_ && incoming_->from == from && p.height == height && p.stateRoot == r.stateRoot)
         onSnapshotPart(from, p, now);
-      }
-    }
     return;
   }
-  incoming_.reset();
+  // A whole one: a snapshot arriving in parts meanwhile ends only if this one takes us past it
+  // (afterSync), not because a peer sent something (a faulty one could so end every one).
   installSnapshot(from, r, now);
+}
+
+std::vector<SnapshotPart> Replica::takeEarly(ReplicaIndex from) {
+  std::vector<SnapshotPart> out;
+  std::erase_if(earlyParts_, [&](std::pair<ReplicaIndex, SnapshotPart>& e) {
+    if (e.first != from) return false;
+    earlyBytes_ -= e.second.bytes.size();
+    out.push_back(std::move(e.second));
+    return true;
+  });
+  return out;
+}
+
+/// Ends the snapshot arriving; a sender whose snapshot failed (a part that does not fit, a
+/// whole that fails its check, silence, the deadline) starts no other until one is installed
+/// (or every peer failed once: then each may try again).
+void Replica::endIncoming(bool failed) {
+  if (!incoming_) return;
+  if (failed) {
+    snapshotFailed_.insert(incoming_->from);
+    if (snapshotFailed_.size() + 1 >= genesis_.replicas.size()) snapshotFailed_.clear();
+  }
+  incoming_.reset();
 }
 
 /// A part of the snapshot arriving from `from`: of the same state, at a multiple of the first
@@ -324,12 +349,12 @@ void Replica::onSnapshotPart(ReplicaIndex from, const SnapshotPart& p, Time now)
     return p.bytes.size() == std::min<std::uint64_t>(step, r.size - p.offset);
   };
   if (!fits()) {
-    incoming_.reset();
+    endIncoming(true);
     return void(++metrics_.invalidMessages);
   }
   if (auto same = in.parts.find(p.offset); same != in.parts.end()) {
     if (same->second == p.bytes) return void(++metrics_.staleMessages);
-    incoming_.reset(); // the same place, other bytes: one of them is a lie
+    endIncoming(true); // the same place, other bytes: one of them is a lie
     return void(++metrics_.invalidMessages);
   }
   ++metrics_.snapshotParts;
@@ -346,7 +371,12 @@ void Replica::onSnapshotPart(ReplicaIndex from, const SnapshotPart& p, Time now)
     whole.snapshot.insert(whole.snapshot.end(), bytes.begin(), bytes.end());
   }
   incoming_.reset();
+  const std::uint64_t invalid = metrics_.invalidMessages;
   installSnapshot(from, whole, now);
+  if (metrics_.invalidMessages != invalid) {
+    snapshotFailed_.insert(from); // assembled, and not the state it claimed
+    if (snapshotFailed_.size() + 1 >= genesis_.replicas.size()) snapshotFailed_.clear();
+  }
 }
 
 bool Replica::keepEarly(ReplicaIndex from, const SnapshotPart& p) {
@@ -388,6 +418,9 @@ void Replica::installSnapshot(ReplicaIndex from, const SnapshotResponse& r, Time
   for (const Digest& stale : mempool_.onCommitted({}, ledger_)) waiting_.erase(stale);
   refillDue_ = !unverified_.empty();
   ++metrics_.snapshotsInstalled;
+  snapshotFailed_.clear();
+  earlyParts_.clear();
+  earlyBytes_ = 0;
   effects_.push_back(InstallSnapshot{
       base, r.child, r.childQc, StoreCheckpoint{height, r.stateRoot, r.signatures, r.snapshot}});
   executeBatch(std::move(*entries), r.child, r.childQc);

@@ -287,7 +287,6 @@ TEST_F(StateTransfer, ASnapshotInPartsIsAssembledInAnyOrderAndEveryForgeryRefuse
   const Proposal& last = head->blocks.back().proposal;
   const ReplicaIndex sender = last.header.proposer, other = sender == 0 ? 1 : 0;
   ASSERT_NE(sender, 3u);
-  const ReplicaMetrics& m = fresh_->metrics();
   auto give = [&](ReplicaIndex from, const Message& message) {
     fresh_->onReplicaMessage(from, message, t);
     std::vector<Effect> effects = fresh_->takeEffects();
@@ -310,9 +309,13 @@ TEST_F(StateTransfer, ASnapshotInPartsIsAssembledInAnyOrderAndEveryForgeryRefuse
     lie(p);
     return p;
   };
-  auto restart = [&] { // the next try: its sender silent past the wait, then asked again
-    t += Replica::kSnapshotPartWait + 1s;
-    fresh_->onTimer(t);
+  // Each try on a replica of its own: one whose sender's snapshot failed takes no other
+  // from it until one is installed (checked below).
+  auto restart = [&] {
+    store_ = std::make_unique<MemoryStore>(c.genesis());
+    fresh_ = std::make_unique<Replica>(
+        c.genesis(), ReplicaIndex(3), c.replicaKey(3), *store_,
+        [](Time) { return std::uint64_t(4'000'000'000'000); }, t);
     keep(fresh_->takeEffects());
     ASSERT_TRUE(askSender());
   };
@@ -329,24 +332,24 @@ TEST_F(StateTransfer, ASnapshotInPartsIsAssembledInAnyOrderAndEveryForgeryRefuse
   for (const auto& [what, lie] : forgeries) {
     restart();
     give(sender, *head);
-    const std::uint64_t invalid = m.invalidMessages;
+    const std::uint64_t invalid = fresh_->metrics().invalidMessages;
     give(sender, parts[0]);
     give(sender, lie);
-    EXPECT_EQ(m.invalidMessages, invalid + 1) << what;
+    EXPECT_EQ(fresh_->metrics().invalidMessages, invalid + 1) << what;
     // The snapshot ended with the lie: the genuine rest is stale (kept as early parts of a
     // next answer at most), and nothing was installed.
     for (std::size_t i = 1; i < parts.size(); ++i) give(sender, parts[i]);
-    EXPECT_EQ(m.snapshotsInstalled, 0u) << what;
-    EXPECT_EQ(m.invalidMessages, invalid + 1) << what;
+    EXPECT_EQ(fresh_->metrics().snapshotsInstalled, 0u) << what;
+    EXPECT_EQ(fresh_->metrics().invalidMessages, invalid + 1) << what;
   }
   // Every part, one of them altered: the whole fails its check and nothing is installed.
   restart();
   give(sender, *head);
-  std::uint64_t invalid = m.invalidMessages;
+  std::uint64_t invalid = fresh_->metrics().invalidMessages;
   for (std::size_t i = 0; i < parts.size(); ++i)
     give(sender, i == 1 ? withPart(1, [](SnapshotPart& p) { p.bytes[5] ^= 1; }) : parts[i]);
-  EXPECT_EQ(m.invalidMessages, invalid + 1);
-  EXPECT_EQ(m.snapshotsInstalled, 0u);
+  EXPECT_EQ(fresh_->metrics().invalidMessages, invalid + 1);
+  EXPECT_EQ(fresh_->metrics().snapshotsInstalled, 0u);
   EXPECT_EQ(fresh_->committedHeight(), 0u);
 
   // While one arrives: another peer's parts and start, and its own start again, are stale; a
@@ -354,25 +357,30 @@ TEST_F(StateTransfer, ASnapshotInPartsIsAssembledInAnyOrderAndEveryForgeryRefuse
   restart();
   give(sender, *head);
   const Time firstSilence = t + Replica::kSnapshotPartWait;
-  std::uint64_t stale = m.staleMessages;
+  std::uint64_t stale = fresh_->metrics().staleMessages;
   give(other, parts[0]);
   give(other, *head);
   give(sender, *head);
   give(sender, parts[0]);
   give(sender, parts[0]);
-  EXPECT_EQ(m.staleMessages, stale + 4);
+  EXPECT_EQ(fresh_->metrics().staleMessages, stale + 4);
   t += Replica::kSnapshotPartWait / 2;
   fresh_->onTimer(t);
   EXPECT_FALSE(asked(fresh_->takeEffects()));
   give(sender, parts[1]);
   fresh_->onTimer(firstSilence + 1ms);
   EXPECT_FALSE(asked(fresh_->takeEffects()));
-  // Silent past the wait: it ends, sync asks the next peer, and a late part is not taken in.
+  // Silent past the wait: it ends, and sync asks the next peer. That sender's snapshot failed:
+  // asked again, its next start is not taken.
   t += Replica::kSnapshotPartWait;
   fresh_->onTimer(t);
   EXPECT_TRUE(asked(fresh_->takeEffects()));
+  ASSERT_TRUE(askSender());
+  const std::uint64_t barred = fresh_->metrics().staleMessages;
+  give(sender, *head);
+  EXPECT_EQ(fresh_->metrics().staleMessages, barred + 1);
   // Nor can a sender that keeps sending hold it past its deadline: twice the wait (and the
-  // size at 8 MiB/s, nothing here) after its start.
+  // size at 8 MiB/s, nothing here) after its start; a part after that is not taken in.
   restart();
   give(sender, *head);
   const Time deadline = t + 2 * Replica::kSnapshotPartWait;
@@ -383,19 +391,24 @@ TEST_F(StateTransfer, ASnapshotInPartsIsAssembledInAnyOrderAndEveryForgeryRefuse
   ASSERT_GT(t + 1s, deadline) << "the test needs parts past the deadline";
   fresh_->onTimer(std::max(t, deadline));
   EXPECT_TRUE(asked(fresh_->takeEffects()));
-  const std::uint64_t parts0 = m.snapshotParts;
+  const std::uint64_t parts0 = fresh_->metrics().snapshotParts;
   give(sender, parts[2]);
-  EXPECT_EQ(m.snapshotParts, parts0);
+  EXPECT_EQ(fresh_->metrics().snapshotParts, parts0);
 
   // The genuine parts, some before the start (a reordering network), the rest in reverse
-  // order: installed, the state the whole one gives.
+  // order: installed, the state the whole one gives. Another peer's forged whole snapshot
+  // meanwhile is refused and does not end it.
   restart();
   const std::size_t early = parts.size() / 2;
   for (std::size_t i = 0; i < early; ++i) give(sender, parts[i]);
   give(sender, *head);
+  SnapshotResponse forgedWhole = *genuine_;
+  forgedWhole.snapshot[10] ^= 1;
+  give(other, forgedWhole);
+  EXPECT_EQ(fresh_->metrics().invalidMessages, 1u);
   for (std::size_t i = parts.size(); i-- > early;) give(sender, parts[i]);
-  EXPECT_EQ(m.snapshotsInstalled, 1u);
-  EXPECT_EQ(m.invalidMessages, invalid + 1);
+  EXPECT_EQ(fresh_->metrics().snapshotsInstalled, 1u);
+  EXPECT_EQ(fresh_->metrics().invalidMessages, 1u);
   EXPECT_EQ(fresh_->ledger().stateRoot(), c.store(2).roots()[fresh_->committedHeight() - 1]);
   EXPECT_EQ(store_->stableCheckpoint(), head->blocks.front().proposal.header.height);
 }
