@@ -144,6 +144,8 @@ public:
   static constexpr std::size_t kSnapshotPartBytes = 4u << 20;
   /// How long a snapshot in parts may fall silent before sync asks another peer.
   static constexpr auto kSnapshotPartWait = std::chrono::seconds(5);
+  /// How long a peer whose snapshot in parts failed starts no other.
+  static constexpr auto kSnapshotBar = std::chrono::seconds(60);
   std::uint64_t view() const { return view_; }
   /// The genesis block's id (height 0).
   const Digest& genesisId() const { return genesisId_; }
@@ -210,7 +212,8 @@ private:
   void onSnapshotPart(ReplicaIndex from, const SnapshotPart& p, Time now);
   /// A whole snapshot whose proof (blocks, certificates, checkpoint signatures) held: decoded,
   /// checked against its root, and installed.
-  void installSnapshot(ReplicaIndex from, const SnapshotResponse& r, Time now);
+  /// False when the snapshot is not the state it claims (its sender is faulty).
+  bool installSnapshot(ReplicaIndex from, const SnapshotResponse& r, Time now);
   bool sendSnapshot(ReplicaIndex to, std::uint64_t fromHeight, std::uint64_t gap, Time now);
   /// Whether a snapshot coming in parts is still arriving (its last part less than
   /// kSnapshotPartWait ago): no sync is asked for meanwhile.
@@ -304,16 +307,18 @@ private:
   std::set<ReplicaIndex> syncAsked_;
   /// Parts from a peer asked that came before its response (a simulated network reorders; the
   /// transport does not), while no snapshot arrives, at most kMaxEarlyBytes in all; taken or
-  /// dropped when that peer's response comes, and dropped when a snapshot is installed.
+  /// dropped when that peer's next answer (blocks or snapshot) comes, and dropped when a
+  /// snapshot is installed.
   std::vector<std::pair<ReplicaIndex, SnapshotPart>> earlyParts_;
   std::size_t earlyBytes_ = 0;
   /// Keeps `p` among the early parts; false when they hold kMaxEarlyBytes already.
   bool keepEarly(ReplicaIndex from, const SnapshotPart& p);
   /// Removes and returns the early parts from `from` (its response came).
   std::vector<SnapshotPart> takeEarly(ReplicaIndex from);
-  void endIncoming(bool failed);
-  /// Peers whose snapshot in parts failed since the last one installed: they start no other.
-  std::set<ReplicaIndex> snapshotFailed_;
+  void endIncoming(bool failed, Time now);
+  /// Peers whose snapshot in parts failed: they start no other until then (or until one is
+  /// installed). A faulty peer so holds a replica up at most one deadline a bar.
+  std::map<ReplicaIndex, Time> snapshotBarredUntil_;
   static constexpr std::size_t kMaxSnapshotParts = 4096;
   static constexpr std::size_t kMaxEarlyBytes = 16u << 20;
   /// The slowest a snapshot may come: its deadline is twice kSnapshotPartWait plus its size at

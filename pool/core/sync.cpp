@@ -52,7 +52,7 @@ std::optional<Time> Replica::syncRetryAt() const {
 void Replica::retrySync(Time now) {
   if (receivingSnapshot(now)) return;
   if (incoming_) {
-    endIncoming(true); // its sender fell silent or too slow: ask another
+    endIncoming(true, now); // its sender fell silent or too slow: ask another
     syncRequestedAt_.reset();
   }
   if (!behind() || (syncRequestedAt_ && now - *syncRequestedAt_ < kSyncRetry)) return;
@@ -223,6 +223,7 @@ void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now)
   // Blocks that end below where a snapshot arriving takes us would be checked and executed to
   // be overtaken: the snapshot goes on (it ends at its deadline at the latest).
   syncAsked_.erase(from);
+  takeEarly(from); // it answered with blocks: parts it sent before are of no snapshot we take
   if (receivingSnapshot(now) && r.blocks.back().proposal.header.height <=
                                     incoming_->response.blocks.back().proposal.header.height)
     return void(++metrics_.staleMessages);
@@ -243,7 +244,7 @@ void Replica::afterSync(ReplicaIndex from, const QuorumCert& lastQc, const Quoru
                         Time now) {
   // A snapshot arriving that this took us past is of no use now (and would hold sync back).
   if (incoming_ && tree_.tipHeight() >= incoming_->response.blocks.back().proposal.header.height)
-    endIncoming(false);
+    endIncoming(false, now);
   tipQc_ = lastQc;
   processQc(lastQc, now);
   processQc(childQc, now);
@@ -262,6 +263,9 @@ void Replica::afterSync(ReplicaIndex from, const QuorumCert& lastQc, const Quoru
 /// A snapshot in parts is kept, its proof checked, until its last part is in (onSnapshotPart).
 void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, Time now) {
   syncRequestedAt_.reset();
+  // What came before it from this peer, in the order it came: of this snapshot, or of none we
+  // take (parts of an earlier answer's).
+  std::vector<SnapshotPart> early = takeEarly(from);
   if (r.blocks.empty() || r.size < r.snapshot.size()) return void(++metrics_.invalidMessages);
   const CommittedBlock& base = r.blocks.front();
   const std::uint64_t height = base.proposal.header.height;
@@ -274,10 +278,10 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
   // arrives (a faulty peer could otherwise hold us waiting by sending its start again).
   const bool inParts = r.size > r.snapshot.size();
   const bool asked = syncAsked_.erase(from) > 0;
-  if (inParts && (receivingSnapshot(now) || !asked || snapshotFailed_.count(from))) {
-    takeEarly(from);
+  auto barred = snapshotBarredUntil_.find(from);
+  if (inParts && (receivingSnapshot(now) || !asked ||
+                  (barred != snapshotBarredUntil_.end() && now < barred->second)))
     return void(++metrics_.staleMessages);
-  }
   if (inParts && (r.snapshot.empty() || r.size / r.snapshot.size() >= kMaxSnapshotParts))
     return void(++metrics_.invalidMessages);
   const QuorumCert& justify = base.proposal.justify;
@@ -288,9 +292,6 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
       !provenBatch(r.blocks, r.child, r.childQc, std::nullopt) || !verifiedQc(justify) ||
       !committee_.verifyCheckpoint(height, r.stateRoot, r.signatures))
     return void(++metrics_.invalidMessages);
-  // What came before it from this peer, in the order it came (parts of another snapshot, an
-  // earlier answer's, are no part of this one).
-  std::vector<SnapshotPart> early = takeEarly(from);
   if (inParts) {
     const std::chrono::milliseconds sending(1000 * r.size / kMinSnapshotBytesPerSecond);
     incoming_ = IncomingSnapshot{
@@ -308,24 +309,25 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
 
 std::vector<SnapshotPart> Replica::takeEarly(ReplicaIndex from) {
   std::vector<SnapshotPart> out;
-  std::erase_if(earlyParts_, [&](std::pair<ReplicaIndex, SnapshotPart>& e) {
-    if (e.first != from) return false;
-    earlyBytes_ -= e.second.bytes.size();
-    out.push_back(std::move(e.second));
-    return true;
-  });
+  std::vector<std::pair<ReplicaIndex, SnapshotPart>> kept;
+  for (auto& [by, part] : earlyParts_) {
+    if (by == from) {
+      earlyBytes_ -= part.bytes.size();
+      out.push_back(std::move(part));
+    } else {
+      kept.emplace_back(by, std::move(part));
+    }
+  }
+  earlyParts_ = std::move(kept);
   return out;
 }
 
 /// Ends the snapshot arriving; a sender whose snapshot failed (a part that does not fit, a
-/// whole that fails its check, silence, the deadline) starts no other until one is installed
-/// (or every peer failed once: then each may try again).
-void Replica::endIncoming(bool failed) {
+/// whole that fails its check, silence, the deadline) starts no other for kSnapshotBar, or
+/// until one is installed.
+void Replica::endIncoming(bool failed, Time now) {
   if (!incoming_) return;
-  if (failed) {
-    snapshotFailed_.insert(incoming_->from);
-    if (snapshotFailed_.size() + 1 >= genesis_.replicas.size()) snapshotFailed_.clear();
-  }
+  if (failed) snapshotBarredUntil_[incoming_->from] = now + kSnapshotBar;
   incoming_.reset();
 }
 
@@ -349,12 +351,12 @@ void Replica::onSnapshotPart(ReplicaIndex from, const SnapshotPart& p, Time now)
     return p.bytes.size() == std::min<std::uint64_t>(step, r.size - p.offset);
   };
   if (!fits()) {
-    endIncoming(true);
+    endIncoming(true, now);
     return void(++metrics_.invalidMessages);
   }
   if (auto same = in.parts.find(p.offset); same != in.parts.end()) {
     if (same->second == p.bytes) return void(++metrics_.staleMessages);
-    endIncoming(true); // the same place, other bytes: one of them is a lie
+    endIncoming(true, now); // the same place, other bytes: one of them is a lie
     return void(++metrics_.invalidMessages);
   }
   ++metrics_.snapshotParts;
@@ -371,12 +373,8 @@ void Replica::onSnapshotPart(ReplicaIndex from, const SnapshotPart& p, Time now)
     whole.snapshot.insert(whole.snapshot.end(), bytes.begin(), bytes.end());
   }
   incoming_.reset();
-  const std::uint64_t invalid = metrics_.invalidMessages;
-  installSnapshot(from, whole, now);
-  if (metrics_.invalidMessages != invalid) {
-    snapshotFailed_.insert(from); // assembled, and not the state it claimed
-    if (snapshotFailed_.size() + 1 >= genesis_.replicas.size()) snapshotFailed_.clear();
-  }
+  // Assembled, and not the state it claimed: its sender is faulty.
+  if (!installSnapshot(from, whole, now)) snapshotBarredUntil_[from] = now + kSnapshotBar;
 }
 
 bool Replica::keepEarly(ReplicaIndex from, const SnapshotPart& p) {
@@ -386,22 +384,28 @@ bool Replica::keepEarly(ReplicaIndex from, const SnapshotPart& p) {
   return true;
 }
 
-void Replica::installSnapshot(ReplicaIndex from, const SnapshotResponse& r, Time now) {
+bool Replica::installSnapshot(ReplicaIndex from, const SnapshotResponse& r, Time now) {
   FLO_CHECK(!r.blocks.empty() && r.snapshot.size() == r.size);
   const CommittedBlock& base = r.blocks.front();
   const std::uint64_t height = base.proposal.header.height;
   // While its parts came, the tip may have moved (blocks synced from another answer).
-  if (height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
-  if (height == tree_.tipHeight() + 1)
-    return onSyncResponse(from, SyncResponse{r.blocks, r.child, r.childQc}, now);
+  if (height <= tree_.tipHeight()) {
+    ++metrics_.staleMessages;
+    return true;
+  }
+  if (height == tree_.tipHeight() + 1) {
+    onSyncResponse(from, SyncResponse{r.blocks, r.child, r.childQc}, now);
+    return true; // its blocks were proven with the snapshot's proof
+  }
   // The very bytes of that state (one state, one encoding): we keep them for good and serve
   // them, and a holder of our chain compares them with the state it computes.
   auto ledger = Ledger::decode(genesis_, r.snapshot);
-  if (!ledger || ledger->height() != height || ledger->stateRoot() != r.stateRoot ||
-      ledger->encode() != r.snapshot)
-    return void(++metrics_.invalidMessages);
   auto entries = decodeBatch(r.blocks); // the base's transactions must match its root too
-  if (!entries) return void(++metrics_.invalidMessages);
+  if (!ledger || ledger->height() != height || ledger->stateRoot() != r.stateRoot ||
+      ledger->encode() != r.snapshot || !entries) {
+    ++metrics_.invalidMessages;
+    return false;
+  }
   entries->erase(entries->begin()); // the base is installed, not executed
 
   ledger_ = std::move(*ledger);
@@ -418,13 +422,14 @@ void Replica::installSnapshot(ReplicaIndex from, const SnapshotResponse& r, Time
   for (const Digest& stale : mempool_.onCommitted({}, ledger_)) waiting_.erase(stale);
   refillDue_ = !unverified_.empty();
   ++metrics_.snapshotsInstalled;
-  snapshotFailed_.clear();
+  snapshotBarredUntil_.clear();
   earlyParts_.clear();
   earlyBytes_ = 0;
   effects_.push_back(InstallSnapshot{
       base, r.child, r.childQc, StoreCheckpoint{height, r.stateRoot, r.signatures, r.snapshot}});
   executeBatch(std::move(*entries), r.child, r.childQc);
   afterSync(from, r.blocks.back().qc, r.childQc, now);
+  return true;
 }
 
 /// The block and the uncommitted blocks it extends, oldest first: a peer asking for a certified

@@ -379,6 +379,13 @@ TEST_F(StateTransfer, ASnapshotInPartsIsAssembledInAnyOrderAndEveryForgeryRefuse
   const std::uint64_t barred = fresh_->metrics().staleMessages;
   give(sender, *head);
   EXPECT_EQ(fresh_->metrics().staleMessages, barred + 1);
+  // For a while: after kSnapshotBar it may try again.
+  t += Replica::kSnapshotBar;
+  ASSERT_TRUE(askSender());
+  const std::uint64_t taken = fresh_->metrics().snapshotParts;
+  give(sender, *head);
+  give(sender, parts[0]);
+  EXPECT_EQ(fresh_->metrics().snapshotParts, taken + 1);
   // Nor can a sender that keeps sending hold it past its deadline: twice the wait (and the
   // size at 8 MiB/s, nothing here) after its start; a part after that is not taken in.
   restart();
