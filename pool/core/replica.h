@@ -316,6 +316,8 @@ private:
   /// Removes and returns the early parts from `from` (its response came).
   std::vector<SnapshotPart> takeEarly(ReplicaIndex from);
   void endIncoming(bool failed, Time now);
+  /// `from` starts no snapshot in parts for kSnapshotBar (its last one failed).
+  void barSnapshots(ReplicaIndex from, Time now);
   /// Peers whose snapshot in parts failed: they start no other until then (or until one is
   /// installed). A faulty peer so holds a replica up at most one deadline a bar.
   std::map<ReplicaIndex, Time> snapshotBarredUntil_;

@@ -220,10 +220,10 @@ void Replica::executeBatch(std::vector<BlockEntry> entries, const BlockHeader& c
 
 void Replica::onSyncResponse(ReplicaIndex from, const SyncResponse& r, Time now) {
   if (r.blocks.empty() || !r.child || !r.childQc) return void(++metrics_.invalidMessages);
-  // Blocks that end below where a snapshot arriving takes us would be checked and executed to
-  // be overtaken: the snapshot goes on (it ends at its deadline at the latest).
   syncAsked_.erase(from);
   takeEarly(from); // it answered with blocks: parts it sent before are of no snapshot we take
+  // Blocks that end below where a snapshot arriving takes us would be checked and executed to
+  // be overtaken: the snapshot goes on (it ends at its deadline at the latest).
   if (receivingSnapshot(now) && r.blocks.back().proposal.header.height <=
                                     incoming_->response.blocks.back().proposal.header.height)
     return void(++metrics_.staleMessages);
@@ -298,7 +298,7 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
         from, r, {}, r.snapshot.size(), now, now + 2 * kSnapshotPartWait + sending};
     // The first that does not fit ends it.
     for (const SnapshotPart& p : early)
-      if (incoming_ && incoming_->from == from && p.height == height && p.stateRoot == r.stateRoot)
+      if (incoming_ && p.height == height && p.stateRoot == r.stateRoot)
         onSnapshotPart(from, p, now);
     return;
   }
@@ -309,6 +309,7 @@ void Replica::onSnapshotResponse(ReplicaIndex from, const SnapshotResponse& r, T
 
 std::vector<SnapshotPart> Replica::takeEarly(ReplicaIndex from) {
   std::vector<SnapshotPart> out;
+  if (earlyParts_.empty()) return out; // the usual case: every sync answer asks
   std::vector<std::pair<ReplicaIndex, SnapshotPart>> kept;
   for (auto& [by, part] : earlyParts_) {
     if (by == from) {
@@ -327,8 +328,12 @@ std::vector<SnapshotPart> Replica::takeEarly(ReplicaIndex from) {
 /// until one is installed.
 void Replica::endIncoming(bool failed, Time now) {
   if (!incoming_) return;
-  if (failed) snapshotBarredUntil_[incoming_->from] = now + kSnapshotBar;
+  if (failed) barSnapshots(incoming_->from, now);
   incoming_.reset();
+}
+
+void Replica::barSnapshots(ReplicaIndex from, Time now) {
+  snapshotBarredUntil_[from] = now + kSnapshotBar;
 }
 
 /// A part of the snapshot arriving from `from`: of the same state, at a multiple of the first
@@ -374,7 +379,7 @@ void Replica::onSnapshotPart(ReplicaIndex from, const SnapshotPart& p, Time now)
   }
   incoming_.reset();
   // Assembled, and not the state it claimed: its sender is faulty.
-  if (!installSnapshot(from, whole, now)) snapshotBarredUntil_[from] = now + kSnapshotBar;
+  if (!installSnapshot(from, whole, now)) barSnapshots(from, now);
 }
 
 bool Replica::keepEarly(ReplicaIndex from, const SnapshotPart& p) {
