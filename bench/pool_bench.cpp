@@ -390,7 +390,9 @@ public:
     f.clientPacketsIn = netEnd.packetsIn - netStart.packetsIn;
     if (plan && faultFigures) {
       *faultFigures = plan->figures(*this);
-      if (!faultFigures->events.empty()) { // a replica killed: its CPU went with it
+      const bool killed = faultFigures->kind != FaultKind::SlowLeader &&
+                          faultFigures->kind != FaultKind::Forger; // (those turn, not kill)
+      if (killed && !faultFigures->events.empty()) { // a replica killed: its CPU went with it
         f.replicaCpuKnown = false;
         f.replicaCpuSeconds = f.replicaWaitSeconds = 0;
         f.replicaCpuPercent.clear();
@@ -591,7 +593,9 @@ private:
     pool::PoolClient client(probe, genesis_);
     auto answers = client.status(wait);
     for (std::size_t r = 0; r < answers.size() && r < out.size(); ++r)
-      if (answers[r]) out[r] = ReplicaState{answers[r]->height, answers[r]->view};
+      if (answers[r])
+        out[r] = ReplicaState{answers[r]->height, answers[r]->view, answers[r]->convictions,
+                              answers[r]->mutedMessages};
     return out;
   }
 
@@ -700,6 +704,15 @@ void printFault(std::ostream& out, const FaultFigures& f) {
                                           "after it",
                                           e.recoveryMs)
                             : std::string("no transaction sent after the kill committed"));
+    else if (f.kind == FaultKind::SlowLeader)
+      out << fmt::format(
+          "  replica {} (the leader) turned slow at {:.1f} s: {}\n", e.replica, e.killedAtS,
+          e.recoveryMs >= 0
+              ? fmt::format("no replica in a view it leads {:.0f} ms after", e.recoveryMs)
+              : std::string("still leading at the end"));
+    else if (f.kind == FaultKind::Forger)
+      out << fmt::format("  replica {} (not the leader) forging votes from {:.1f} s on\n",
+                         e.replica, e.killedAtS);
     else if (f.kind == FaultKind::RestartAll)
       out << fmt::format("  replica {} killed at {:.1f} s, down {:.1f} s: had told height {}, "
                          "back at height {}, first answer {} after its start\n",
@@ -724,6 +737,9 @@ void printFault(std::ostream& out, const FaultFigures& f) {
                                          f.resumeMs)
                            : std::string("no transaction sent after the last start committed"),
                        f.lost);
+  if (f.kind == FaultKind::Forger)
+    out << fmt::format("forger: {} convictions, {} of its messages dropped unread\n", f.convictions,
+                       f.muted);
   if (!f.error.empty()) out << "fault: " << f.error << "\n";
   out << std::flush;
 }
@@ -740,6 +756,11 @@ std::string faultFailure(const FaultFigures& f, const PoolBenchOptions& o) {
     if (f.resumeMs < 0) return "no transaction sent after the restarts committed";
     if (f.lost > 0)
       return fmt::format("{} replicas came back below a height they had told", f.lost);
+  } else if (f.kind == FaultKind::SlowLeader || f.kind == FaultKind::Forger) {
+    if (f.events.empty()) return "no replica was turned byzantine";
+    if (f.kind == FaultKind::SlowLeader && f.events.back().recoveryMs < 0)
+      return "the slow leader was not replaced";
+    if (f.kind == FaultKind::Forger && f.convictions == 0) return "no replica convicted the forger";
   } else if (f.events.empty() || f.events.back().tipMs < 0) {
     return "the restarted replica did not reach the tip";
   }
@@ -779,6 +800,12 @@ std::string validate(const PoolBenchOptions& o) {
   // most.
   if (o.fault == FaultKind::Restart && !(o.downSeconds > 0 && o.downSeconds <= 600))
     return "--down takes more than 0 and at most 600 seconds";
+  if (!(o.holdMs >= 1 && o.holdMs <= 60000 && o.holdMs == std::floor(o.holdMs)))
+    return "--hold takes a whole number of ms from 1 to 60000";
+  if (!(o.forgeRate >= 1 && o.forgeRate <= 100000 && o.forgeRate == std::floor(o.forgeRate)))
+    return "--forge-rate takes a whole number from 1 to 100000";
+  if ((o.fault == FaultKind::SlowLeader || o.fault == FaultKind::Forger) && o.seconds > 600)
+    return "--seconds takes at most 600 with --fault slow-leader or forger";
   return {};
 }
 
@@ -819,7 +846,14 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
 
     StopOnExit stopper{launcher};
     std::string error;
-    auto pool = launcher.start(o.replicas, error);
+    // A byzantine replica's fault is in every config (the one it applies to is known only once
+    // the load runs), dormant until the plan signals one.
+    std::string misbehave;
+    if (o.fault == FaultKind::SlowLeader)
+      misbehave = fmt::format("slow-proposals:{:.0f}", o.holdMs);
+    else if (o.fault == FaultKind::Forger)
+      misbehave = fmt::format("forge-votes:{:.0f}", o.forgeRate);
+    auto pool = launcher.start(o.replicas, misbehave, error);
     if (!pool) return fail("cannot start the pool: " + error);
     core::UdpNode node(core::generateSigningKey());
     if (!node.bind("127.0.0.1", 0, error)) return fail(error);
@@ -863,6 +897,8 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
           return leaderCrashes(launcher, driver, o.replicas, o.repeat, o.leaders, start);
         if (o.fault == FaultKind::RestartAll)
           return restartAll(launcher, driver, o.replicas, start);
+        if (o.fault == FaultKind::SlowLeader || o.fault == FaultKind::Forger)
+          return turnByzantine(launcher, driver, o.replicas, o.fault, o.seconds, start);
         return restartAfterDown(launcher, driver, o.replicas, o.downSeconds, start);
       };
       const double span = makePlan(Clock::now())->span();
@@ -1037,11 +1073,16 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
     };
     auto events = nlohmann::ordered_json::array();
     for (const FaultEvent& e : f.events) {
-      nlohmann::ordered_json x{
-          {"replica", e.replica}, {"killed_at_s", e.killedAtS}, {"down_s", e.downS}};
+      const bool turned = f.kind == FaultKind::SlowLeader || f.kind == FaultKind::Forger;
+      nlohmann::ordered_json x{{"replica", e.replica},
+                               {turned ? "turned_at_s" : "killed_at_s", e.killedAtS}};
+      if (!turned) x["down_s"] = e.downS;
       if (f.kind == FaultKind::LeaderCrash) {
         x["recovery_ms"] = orNull(e.recoveryMs);
         if (!e.together.empty()) x["together"] = e.together;
+      } else if (f.kind == FaultKind::SlowLeader) {
+        x["replaced_ms"] = orNull(e.recoveryMs);
+      } else if (f.kind == FaultKind::Forger) { // the load's figures are what it measures
       } else if (f.kind == FaultKind::RestartAll) {
         x["told_height"] = e.told;
         x["back_height"] = e.back;
@@ -1061,6 +1102,9 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
     } else if (f.kind == FaultKind::RestartAll) {
       fault["resume_ms"] = orNull(f.resumeMs);
       fault["lost"] = f.lost;
+    } else if (f.kind == FaultKind::Forger) {
+      fault["convictions"] = f.convictions;
+      fault["muted_messages"] = f.muted;
     }
     if (!f.error.empty()) fault["error"] = f.error;
     j["fault"] = std::move(fault);

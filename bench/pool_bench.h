@@ -67,8 +67,10 @@ struct PoolUnderTest {
 class PoolLauncher {
 public:
   virtual ~PoolLauncher() = default;
-  /// A pool of `replicas` replicas whose processes run; nullopt with why.
-  virtual std::optional<PoolUnderTest> start(std::size_t replicas, std::string& error) = 0;
+  /// A pool of `replicas` replicas whose processes run; nullopt with why. With `misbehave`
+  /// (pool/net/misbehaviour.h), every replica's config says it, dormant until misbehave().
+  virtual std::optional<PoolUnderTest> start(std::size_t replicas, const std::string& misbehave,
+                                             std::string& error) = 0;
   /// Stops whatever start() started and removes its files. Safe to call twice, and after a
   /// start() that failed half way.
   virtual void stop() = 0;
@@ -77,6 +79,9 @@ public:
   virtual bool kill(std::size_t i, std::string& error) = 0;
   /// Starts replica `i` again from its files, as `fog up --detach` does (--fault). False with why.
   virtual bool restart(std::size_t i, std::string& error) = 0;
+  /// Turns replica `i` byzantine: SIGUSR1, which starts the misbehaviour its config names
+  /// (--fault slow-leader|forger). False with why.
+  virtual bool misbehave(std::size_t i, std::string& error) = 0;
 };
 
 struct PoolBenchOptions {
@@ -95,11 +100,14 @@ struct PoolBenchOptions {
   double verifySeconds = 1;
   /// A fault during one phase at `rate` (kFaultRate without one) instead of the ramp
   /// (pool_faults.h): leader-crash kills the leader (and the next `leaders`-1) `repeat` times,
-  /// restart one replica for `downSeconds`, restart-all every replica at once.
+  /// restart one replica for `downSeconds`, restart-all every replica at once; slow-leader and
+  /// forger turn one replica byzantine for `seconds` (pool_faults.h).
   FaultKind fault = FaultKind::None;
   std::size_t repeat = 5;
   std::size_t leaders = 1; ///< leader-crash: consecutive leaders killed at once (at most f)
   double downSeconds = 10;
+  double holdMs = 450;     ///< slow-leader: how late each of its proposals leaves
+  double forgeRate = 5000; ///< forger: forged votes a second to each other replica
   static constexpr double kFaultRate = 1000;
   /// Polled while the benchmark runs: true stops it (the pool is still stopped).
   std::function<bool()> interrupted;

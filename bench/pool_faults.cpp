@@ -386,12 +386,111 @@ private:
   std::vector<FaultClock::time_point> startedAt_; ///< by replica
 };
 
+/// slow-leader and forger: one replica turned byzantine (SIGUSR1 to a daemon whose config says
+/// how) one second in: the leader then, or the replica after it. A slow leader is then watched
+/// (polls every 100 ms) until every replica that answers is in a view another leads; the phase
+/// goes on to `seconds` after the signal either way.
+class TurnByzantine final : public PlanBase {
+public:
+  TurnByzantine(PoolLauncher& launcher, FaultTarget& target, std::size_t replicas, FaultKind kind,
+                double seconds, FaultClock::time_point start)
+      : PlanBase(launcher, target, replicas, start), kind_(kind),
+        seconds_(std::chrono::duration_cast<FaultClock::duration>(
+            std::chrono::duration<double>(seconds))) {
+    FLO_CHECK(kind == FaultKind::SlowLeader || kind == FaultKind::Forger);
+  }
+
+  void fire(FaultClock::time_point now) override {
+    switch (step_) {
+    case Step::Turn: {
+      Status s = poll(500ms);
+      auto leader = leaderIn(s);
+      bool all = std::all_of(s.begin(), s.end(), [](const auto& r) { return r.has_value(); });
+      if (!waitFor(all && leader, now, "the replicas did not all answer")) return;
+      std::size_t victim = kind_ == FaultKind::SlowLeader ? *leader : (*leader + 1) % replicas_;
+      FaultClock::time_point at;
+      if (!launch(&PoolLauncher::misbehave, "turn", " byzantine", victim, at)) return;
+      FaultEvent e;
+      e.replica = victim;
+      e.killedAtS = secondsIn(at);
+      events_.push_back(e);
+      turnedAt_ = at;
+      step_ = kind_ == FaultKind::SlowLeader ? Step::Watch : Step::Last;
+      due_ = kind_ == FaultKind::SlowLeader ? now + 100ms : turnedAt_ + seconds_;
+      return;
+    }
+    case Step::Watch: {
+      Status s = poll(100ms);
+      const auto t = FaultClock::now();
+      const std::size_t victim = events_.back().replica;
+      bool answered = false, moved = true;
+      for (const auto& r : s) {
+        if (!r) continue;
+        answered = true;
+        moved = moved && r->view % replicas_ != victim;
+      }
+      if (answered && moved) {
+        events_.back().recoveryMs = msBetween(turnedAt_, t);
+        step_ = Step::Last;
+        due_ = std::max(t, turnedAt_ + seconds_);
+        return;
+      }
+      if (t - turnedAt_ > std::max<FaultClock::duration>(seconds_, kReplace))
+        return stop("replica " + std::to_string(victim) + " still led " +
+                    std::to_string(kReplace.count()) + " s after it turned slow");
+      due_ = t + 100ms;
+      return;
+    }
+    case Step::Last: {
+      // The load ran `seconds` with it; what the others made of a forger.
+      if (kind_ == FaultKind::Forger)
+        for (const auto& r : poll(500ms))
+          if (r) {
+            convictions_ += r->convictions;
+            muted_ += r->muted;
+          }
+      due_.reset();
+      return;
+    }
+    }
+  }
+
+  double span() const override {
+    // The wait for answers, the signal, and the phase after it (or the watch, if longer).
+    return 1 + 1 +
+           std::chrono::duration<double>(
+               std::max<FaultClock::duration>(seconds_, kind_ == FaultKind::SlowLeader
+                                                            ? FaultClock::duration(kReplace)
+                                                            : FaultClock::duration::zero()))
+               .count() +
+           1;
+  }
+
+  FaultFigures figures(const FaultTarget&) const override {
+    FaultFigures f = base(kind_);
+    f.convictions = convictions_;
+    f.muted = muted_;
+    return f;
+  }
+
+private:
+  static constexpr std::chrono::seconds kReplace{30};
+  std::uint64_t convictions_ = 0, muted_ = 0;
+  enum class Step : std::uint8_t { Turn, Watch, Last };
+  FaultKind kind_;
+  FaultClock::duration seconds_;
+  Step step_ = Step::Turn;
+  FaultClock::time_point turnedAt_;
+};
+
 } // namespace
 
 std::optional<FaultKind> faultNamed(std::string_view name) {
   if (name == "leader-crash") return FaultKind::LeaderCrash;
   if (name == "restart") return FaultKind::Restart;
   if (name == "restart-all") return FaultKind::RestartAll;
+  if (name == "slow-leader") return FaultKind::SlowLeader;
+  if (name == "forger") return FaultKind::Forger;
   return std::nullopt;
 }
 
@@ -403,6 +502,10 @@ const char* faultName(FaultKind kind) {
     return "restart";
   case FaultKind::RestartAll:
     return "restart-all";
+  case FaultKind::SlowLeader:
+    return "slow-leader";
+  case FaultKind::Forger:
+    return "forger";
   case FaultKind::None:
     break;
   }
@@ -424,6 +527,12 @@ std::unique_ptr<FaultPlan> restartAfterDown(PoolLauncher& launcher, FaultTarget&
                                             std::size_t replicas, double downSeconds,
                                             FaultClock::time_point start) {
   return std::make_unique<RestartAfterDown>(launcher, target, replicas, downSeconds, start);
+}
+
+std::unique_ptr<FaultPlan> turnByzantine(PoolLauncher& launcher, FaultTarget& target,
+                                         std::size_t replicas, FaultKind kind, double seconds,
+                                         FaultClock::time_point start) {
+  return std::make_unique<TurnByzantine>(launcher, target, replicas, kind, seconds, start);
 }
 
 } // namespace flo::bench

@@ -22,6 +22,15 @@
 ///     commit of a transaction sent after it (§5.2: <= 5 s), and that no replica came back below
 ///     the height it had told the load's client a transaction committed at (0 acknowledged
 ///     transactions lost).
+///   slow-leader (§5.2 slow-but-live leader): one second in, the leader is told (SIGUSR1) to
+///     hold each proposal `hold` ms (just under the 500 ms round timeout: none of its rounds time
+///     out); every replica's config says so, dormant until the signal. Measured: from the signal
+///     to the view moving to another leader at every replica that answers (§5.2: <= 10 s, or
+///     the pool keeps half its throughput), and the committed rate of the phase.
+///   forger (§5.2 one byzantine non-leader): one second in, the replica after the leader is told
+///     to send each other replica `forge rate` votes a second with forged signatures, besides
+///     its correct messages, until the phase ends (`seconds` after). Measured: the committed rate
+///     beside a run without it (§5.2: >= 80 %).
 ///
 /// A plan is a small state machine (FaultPlan::fire) run on a thread of its own beside the load,
 /// which goes on undisturbed while it kills, starts or asks; it asks the replicas through a
@@ -43,9 +52,10 @@ namespace flo::bench {
 
 class PoolLauncher;
 
-enum class FaultKind : std::uint8_t { None, LeaderCrash, Restart, RestartAll };
+enum class FaultKind : std::uint8_t { None, LeaderCrash, Restart, RestartAll, SlowLeader, Forger };
 
-/// "leader-crash", "restart" or "restart-all"; nullopt for another name.
+/// "leader-crash", "restart", "restart-all", "slow-leader" or "forger"; nullopt for another
+/// name.
 std::optional<FaultKind> faultNamed(std::string_view name);
 const char* faultName(FaultKind kind);
 
@@ -56,6 +66,7 @@ class FaultTarget {
 public:
   struct ReplicaState {
     std::uint64_t height = 0, view = 0;
+    std::uint64_t convictions = 0, muted = 0; ///< peers convicted of forgery, messages dropped
   };
   virtual ~FaultTarget() = default;
   /// Each replica's committed height and view, asked once; nullopt for one silent for `wait`.
@@ -70,9 +81,10 @@ public:
 
 /// One kill and what followed it. Times in ms; -1 when it did not happen.
 struct FaultEvent {
-  std::size_t replica = 0;  ///< the replica killed
+  std::size_t replica = 0;  ///< the replica killed (slow-leader, forger: turned byzantine)
   double killedAtS = 0;     ///< seconds from the start of the plan
   double recoveryMs = -1;   ///< leader-crash: the kill -> the first commit of a later transaction
+                            ///< (slow-leader: the signal -> no replica in a view it leads)
   double downS = 0;         ///< how long it was down
   std::uint64_t behind = 0; ///< blocks the others committed while it was down
   double answerMs = -1;     ///< its start -> its first answer
@@ -92,6 +104,9 @@ struct FaultFigures {
   /// (-1: none committed), and the replicas that came back below a height they had told.
   double resumeMs = -1;
   std::size_t lost = 0;
+  /// forger: at the end, over the replicas that answered, the peers they had convicted and the
+  /// messages they had dropped unread (Replica::convict).
+  std::uint64_t convictions = 0, muted = 0;
 };
 
 /// A fault's schedule during one load phase.
@@ -116,6 +131,11 @@ std::unique_ptr<FaultPlan> leaderCrashes(PoolLauncher& launcher, FaultTarget& ta
 /// restart-all: every replica killed at once, one second after `start`, and started again.
 std::unique_ptr<FaultPlan> restartAll(PoolLauncher& launcher, FaultTarget& target,
                                       std::size_t replicas, FaultClock::time_point start);
+/// slow-leader or forger (`kind`): a replica turned byzantine one second after `start`, the
+/// phase then lasting `seconds` more.
+std::unique_ptr<FaultPlan> turnByzantine(PoolLauncher& launcher, FaultTarget& target,
+                                         std::size_t replicas, FaultKind kind, double seconds,
+                                         FaultClock::time_point start);
 /// restart: one replica down for `downSeconds`, starting one second after `start`.
 std::unique_ptr<FaultPlan> restartAfterDown(PoolLauncher& launcher, FaultTarget& target,
                                             std::size_t replicas, double downSeconds,

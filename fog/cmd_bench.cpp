@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <ostream>
@@ -131,7 +132,8 @@ public:
   explicit LocalFogLauncher(std::string parent) : parent_(std::move(parent)) {}
   ~LocalFogLauncher() override { stop(); }
 
-  std::optional<bench::PoolUnderTest> start(std::size_t replicas, std::string& error) override {
+  std::optional<bench::PoolUnderTest> start(std::size_t replicas, const std::string& misbehave,
+                                            std::string& error) override {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::path parent = parent_.empty() ? fs::temp_directory_path(ec) : fs::path(parent_);
@@ -146,6 +148,8 @@ public:
     fog_ = LocalFog::create(folder_ / "fog", replicas, 0, error);
     if (!fog_) return std::nullopt;
     exe_ = exe;
+    for (std::size_t i = 0; i < replicas; ++i)
+      if (!misbehave.empty() && !fog_->setMisbehave(i, misbehave, error)) return std::nullopt;
     for (std::size_t i = 0; i < replicas; ++i)
       if (!fog_->start(i, exe, error)) return std::nullopt;
     core::Keystore keys(fog_->home());
@@ -177,6 +181,11 @@ public:
   bool restart(std::size_t i, std::string& error) override {
     if (!fog_ || i >= fog_->replicas()) return error = "no such replica", false;
     return fog_->start(i, exe_, error);
+  }
+
+  bool misbehave(std::size_t i, std::string& error) override {
+    if (!fog_ || i >= fog_->replicas()) return error = "no such replica", false;
+    return fog_->signal(fog_->replicaDaemon(i), SIGUSR1, error);
   }
 
 private:
@@ -224,8 +233,10 @@ void addBenchPoolOptions(CLI::App& app, Options& o) {
       [&o](const std::string& name) {
         auto kind = bench::faultNamed(name);
         if (!kind)
-          throw CLI::ValidationError(
-              "--fault", "expected leader-crash, restart or restart-all, got '" + name + "'");
+          throw CLI::ValidationError("--fault",
+                                     "expected leader-crash, restart, restart-all, slow-leader or "
+                                     "forger, got '" +
+                                         name + "'");
         o.poolBenchGiven.push_back([k = *kind](bench::PoolBenchOptions& b) { b.fault = k; });
       },
       "instead of the ramp, one phase at --rate (default " +
@@ -235,7 +246,10 @@ void addBenchPoolOptions(CLI::App& app, Options& o) {
           "transaction), restart (a replica that does not lead killed for --down seconds, "
           "then restarted: the time to its first answer and to the chain's tip) or restart-all "
           "(every replica killed at once and restarted 2 s later: the last start to the first "
-          "commit, and no replica back below a height it told)");
+          "commit, and no replica back below a height it told); or one replica turned byzantine "
+          "for --seconds: slow-leader (the leader holds each proposal --hold ms: the time until "
+          "another leads) or forger (a replica that does not lead sends --forge-rate forged "
+          "votes a second to each other one: compare the committed rate with a run without)");
   poolOption(app, o, "--repeat", &bench::PoolBenchOptions::repeat,
              "--fault leader-crash: kills (default " + std::to_string(d.repeat) + ")");
   poolOption(app, o, "--leaders", &bench::PoolBenchOptions::leaders,
@@ -245,6 +259,13 @@ void addBenchPoolOptions(CLI::App& app, Options& o) {
   poolOption(app, o, "--down", &bench::PoolBenchOptions::downSeconds,
              "--fault restart: seconds the replica is down, at most 600 (default " +
                  std::to_string(int(d.downSeconds)) + ")");
+  poolOption(app, o, "--hold", &bench::PoolBenchOptions::holdMs,
+             "--fault slow-leader: ms each proposal of the slow leader is held, 1 to 60000 "
+             "(default " +
+                 std::to_string(int(d.holdMs)) + ", just under the 500 ms round timeout)");
+  poolOption(app, o, "--forge-rate", &bench::PoolBenchOptions::forgeRate,
+             "--fault forger: forged votes a second to each other replica, 1 to 100000 (default " +
+                 std::to_string(int(d.forgeRate)) + ")");
   app.add_option("--tmp", o.tmpDir,
                  "where the temporary fog is made (default: $TMPDIR or /tmp); it is removed "
                  "afterwards");

@@ -237,6 +237,11 @@ int status(Context& c) {
       j["signatures_verified"] = a->signaturesVerified;
       j["transactions_committed"] = a->transactionsCommitted;
       j["mempool"] = a->mempool;
+      j["leader_work_ms"] = a->leaderWorkMs;
+      j["leader_wait_ms"] = a->leaderWaitMs;
+      j["slow_leader_timeouts"] = a->slowLeaderTimeouts;
+      j["convictions"] = a->convictions;
+      j["muted_messages"] = a->mutedMessages;
     } else {
       j["view"] = j["round"] = j["height"] = j["state_root"] = j["last_commit"] = nullptr;
     }

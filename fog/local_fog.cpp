@@ -7,6 +7,8 @@
 #include "pool/net/replica_daemon.h"
 #include "runtime/host/host.h"
 
+#include <nlohmann/json.hpp>
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -215,9 +217,13 @@ std::optional<LocalFog> LocalFog::create(const fs::path& dir, std::size_t replic
   for (std::size_t i = 0; i < replicas; ++i) {
     fs::create_directories(fog.replicaDir(i), ec);
     if (ec) return error = "cannot create " + fog.replicaDir(i).string(), std::nullopt;
-    pool::ReplicaConfig c{"../genesis.json", pool::ReplicaIndex(i),
-                          "../home",         "replica-" + std::to_string(i),
-                          "replica.db",      "127.0.0.1:" + std::to_string(g.replicas[i].port)};
+    pool::ReplicaConfig c{"../genesis.json",
+                          pool::ReplicaIndex(i),
+                          "../home",
+                          "replica-" + std::to_string(i),
+                          "replica.db",
+                          "127.0.0.1:" + std::to_string(g.replicas[i].port),
+                          ""};
     if (!writeText(fog.configPath(i), c.toJson(), error)) return std::nullopt;
   }
   for (std::size_t j = 0; j < foggers; ++j) {
@@ -363,6 +369,26 @@ bool LocalFog::stop(const Daemon& d, std::chrono::milliseconds grace) const {
   if (alive(*pid)) ::kill(*pid, SIGKILL);
   std::error_code ec;
   fs::remove(d.pid, ec);
+  return true;
+}
+
+bool LocalFog::setMisbehave(std::size_t i, const std::string& spec, std::string& error) const {
+  std::string why;
+  if (!spec.empty() && !pool::Misbehaviour::parse(spec, &why)) return error = why, false;
+  auto text = readText(configPath(i));
+  auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (!j.is_object()) return error = "cannot read " + configPath(i).string(), false;
+  if (spec.empty())
+    j.erase("misbehave");
+  else
+    j["misbehave"] = spec;
+  return writeText(configPath(i), j.dump(2), error);
+}
+
+bool LocalFog::signal(const Daemon& d, int sig, std::string& error) const {
+  auto pid = runningPid(d);
+  if (!pid) return error = "it is not running", false;
+  if (::kill(*pid, sig) != 0) return error = std::strerror(errno), false;
   return true;
 }
 

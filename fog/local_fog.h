@@ -79,6 +79,12 @@ public:
   /// why (not running, or still running 2 s on).
   bool kill(const Daemon& d, std::string& error) const;
 
+  /// Sends it signal `sig`. False with why (not running).
+  bool signal(const Daemon& d, int sig, std::string& error) const;
+  /// Sets replica `i`'s config to misbehave (pool/net/misbehaviour.h; empty: not) from its next
+  /// start: a benchmark's byzantine replica. False with why (a spec that does not parse).
+  bool setMisbehave(std::size_t i, const std::string& spec, std::string& error) const;
+
   std::optional<pid_t> runningPid(std::size_t i) const { return runningPid(replicaDaemon(i)); }
   bool start(std::size_t i, const std::string& fogExe, std::string& error) const {
     return start(replicaDaemon(i), fogExe, error);

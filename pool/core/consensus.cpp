@@ -65,7 +65,7 @@ bool Replica::checkProposal(const Proposal& p, Time now, std::vector<Tx>& txs,
     return false;
   }
   if (h.view != view || h.proposer != leaderOf(view)) return false;
-  if (!committee_.verifyProposal(p)) return false;
+  if (!committee_.verifyProposal(p)) return convict(h.proposer, now), false;
   if (h.timeMs < parent->timeMs || h.timeMs > wall_(now) + kMaxClockDriftMs) return false;
   if (h.executedHeight < parent->executedHeight || h.executedHeight > parent->height) return false;
   if (auto r = rootsByHeight_.find(h.executedHeight);
@@ -92,10 +92,10 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
   }
   // The justification first: it may move us to the proposal's round.
   if (p.tc) {
-    if (!committee_.verify(*p.tc)) return void(++metrics_.invalidMessages);
+    if (!committee_.verify(*p.tc)) return void(++metrics_.invalidMessages), convict(from, now);
     processTc(*p.tc, now);
   }
-  if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages);
+  if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages), convict(from, now);
   processQc(p.justify, now);
   if (h.height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
   if (!tree_.knows(h.parent)) {
@@ -112,6 +112,7 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
   std::vector<Tx> txs;
   std::vector<Digest> ids;
   if (!checkProposal(p, now, txs, ids)) return void(++metrics_.invalidMessages);
+  if (h.round == round_) watch_.proposalCame(now); // the leader's, checked: how long it took
   BlockEntry e{p, id, std::move(txs), std::move(ids), std::nullopt};
   if (!tree_.add(std::move(e))) return;
   const BlockEntry* added = tree_.find(id);
@@ -161,7 +162,8 @@ void Replica::onVote(ReplicaIndex from, const Vote& v, Time now) {
   if (auto known = round.find(statement); known != round.end() && known->second.count(from)) return;
   // A group is made only for a verified vote: invalid ones with ever new statements must not
   // leave empty groups behind for every later vote to walk.
-  if (from != self_ && !committee_.verify(v)) return void(++metrics_.invalidMessages);
+  if (from != self_ && !committee_.verify(v))
+    return void(++metrics_.invalidMessages), convict(from, now);
   if (verifiedVotes_.size() > 4096) verifiedVotes_.clear(); // a cache, as verifiedQcs_
   verifiedVotes_.insert(voteKey(v.block, v.round, v.height, v.by));
   auto& voters = round[statement];

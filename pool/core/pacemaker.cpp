@@ -23,7 +23,9 @@ bool Replica::hasWork() const {
 }
 
 void Replica::armTimer(Time now) {
-  if (!roundDeadline_ && hasWork()) roundDeadline_ = now + roundTimeout();
+  if (roundDeadline_ || !hasWork()) return;
+  roundDeadline_ = now + roundTimeout();
+  watch_.workFrom(now); // the round's work starts (LeaderWatch)
 }
 
 void Replica::advanceRound(std::uint64_t round, std::uint64_t view, Time now) {
@@ -32,10 +34,19 @@ void Replica::advanceRound(std::uint64_t round, std::uint64_t view, Time now) {
   view_ = view;
   roundDeadline_.reset();
   flushAt_.reset();
+  watch_.enterRound(view, leaderOf(view) != self_, now);
   armTimer(now);
   // Votes and timeouts for rounds behind us will never make a certificate we need.
   votes_.erase(votes_.begin(), votes_.lower_bound(round_ - 1));
   timeouts_.erase(timeouts_.begin(), timeouts_.lower_bound(round_ - 1));
+  // A leader that kept us waiting for most of the last rounds' work is slow, if live: time out
+  // of its round now (with f+1 others doing so, the view changes). Not while the round is idle:
+  // an idle pool changes no view. A new view this opens starts the watch afresh, so this
+  // recurses at most once.
+  if (watch_.slow() && hasWork()) {
+    ++metrics_.slowLeaderTimeouts;
+    onRoundTimeout(now);
+  }
 }
 
 std::optional<Time> Replica::nextTimer() const {
@@ -88,12 +99,22 @@ void Replica::onRoundTimeout(Time now) {
 void Replica::onTimeout(ReplicaIndex from, const Timeout& t, Time now) {
   if (t.by.replica != from) return void(++metrics_.invalidMessages);
   if (from != self_) {
-    if (!committee_.verify(t)) return void(++metrics_.invalidMessages);
-    if (!verifiedQc(t.highQc)) return void(++metrics_.invalidMessages);
+    // Before any signature check: a timeout that can neither count (a round we left, one too far
+    // ahead, or a sender already counted in its round) nor teach us a higher certificate or a
+    // round we missed is dropped unread (validly signed ones cost their sender a signature each,
+    // and each receiver a check).
+    bool teaches = t.highQc.round > safety_.highQc.round || (t.lastTc && t.lastTc->round >= round_);
+    auto counted = timeouts_.find(t.round);
+    if (!teaches && (t.round < round_ || t.round > round_ + 64 ||
+                     (counted != timeouts_.end() && counted->second.count(from))))
+      return void(++metrics_.staleMessages);
+    if (!committee_.verify(t) || !verifiedQc(t.highQc))
+      return void(++metrics_.invalidMessages), convict(from, now);
     processQc(t.highQc, now);                       // may carry us past the round
     if (t.lastTc && t.lastTc->round + 1 > round_) { // a round we missed: catch up to it
-      if (t.lastTc->round + 1 != t.round || !committee_.verify(*t.lastTc))
-        return void(++metrics_.invalidMessages);
+      if (t.lastTc->round + 1 != t.round) return void(++metrics_.invalidMessages);
+      if (!committee_.verify(*t.lastTc))
+        return void(++metrics_.invalidMessages), convict(from, now);
       processTc(*t.lastTc, now);
     }
   }

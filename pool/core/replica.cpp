@@ -141,6 +141,10 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
     ++metrics_.invalidMessages;
     return;
   }
+  if (auto muted = mutedUntil_.find(from); muted != mutedUntil_.end()) {
+    if (now < muted->second) return void(++metrics_.mutedMessages);
+    mutedUntil_.erase(muted);
+  }
   std::visit(
       [&](const auto& m) {
         using M = std::decay_t<decltype(m)>;
@@ -167,7 +171,7 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
         } else if constexpr (std::is_same_v<M, Checkpoint>) {
           onCheckpoint(from, m);
         } else if constexpr (std::is_same_v<M, CertificateMsg>) {
-          if (!verifiedQc(m.qc)) return void(++metrics_.invalidMessages);
+          if (!verifiedQc(m.qc)) return void(++metrics_.invalidMessages), convict(from, now);
           processQc(m.qc, now);
           maybePropose(now);
         } else if constexpr (std::is_same_v<M, Submit>) {
@@ -182,6 +186,13 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
   // inside it: admitting one may propose, which must not happen half way through a certificate).
   refillIfDue(now);
   armTimer(now);
+}
+
+void Replica::convict(ReplicaIndex peer, Time now) {
+  FLO_CHECK(peer < genesis_.replicas.size());
+  if (peer == self_) return; // our own twin (a test's), or a copy of ours: nothing to mute
+  if (!mutedUntil_.count(peer)) ++metrics_.convictions;
+  mutedUntil_[peer] = now + kMute;
 }
 
 void Replica::onClientMessage(ClientId client, const Message& message, Time now) {
@@ -295,6 +306,12 @@ void Replica::onQuery(ClientId client, const Query& q) {
   a.signaturesVerified = mempool_.signaturesVerified();
   a.transactionsCommitted = metrics_.committedTxs;
   a.mempool = mempool_.size() + unverified_.size();
+  using Ms = std::chrono::milliseconds;
+  a.leaderWorkMs = std::uint64_t(std::chrono::duration_cast<Ms>(watch_.totalWorked()).count());
+  a.leaderWaitMs = std::uint64_t(std::chrono::duration_cast<Ms>(watch_.totalWaited()).count());
+  a.slowLeaderTimeouts = metrics_.slowLeaderTimeouts;
+  a.convictions = metrics_.convictions;
+  a.mutedMessages = metrics_.mutedMessages;
   if (q.account) {
     if (const Account* acc = ledger_.account(*q.account)) {
       a.found = true;

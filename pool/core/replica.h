@@ -30,6 +30,7 @@
 #include "core/check.h"
 #include "pool/core/block_tree.h"
 #include "pool/core/effects.h"
+#include "pool/core/leader_watch.h"
 #include "pool/core/mempool.h"
 
 #include <chrono>
@@ -63,7 +64,10 @@ struct ReplicaMetrics {
   std::uint64_t snapshotsAssembled = 0; ///< snapshots in parts complete, then checked whole
   std::uint64_t refusedTxs = 0;
   std::uint64_t queuedTxs = 0; ///< submissions whose signature check waited for room (overload)
-  std::uint64_t throttledRequests = 0; ///< sync and block requests beyond a peer's budget
+  std::uint64_t throttledRequests = 0;  ///< sync and block requests beyond a peer's budget
+  std::uint64_t slowLeaderTimeouts = 0; ///< rounds timed out at their start (LeaderWatch)
+  std::uint64_t convictions = 0;        ///< peers proven faulty by a signature (Replica::convict)
+  std::uint64_t mutedMessages = 0;      ///< dropped unread: their sender was convicted
 };
 
 /// How many sync and block requests a peer gets answered: a burst of kBurst, then kPerSecond.
@@ -110,6 +114,8 @@ public:
 
   /// How far ahead of a voter's clock a block time may be.
   static constexpr std::uint64_t kMaxClockDriftMs = 30'000;
+  /// How long a convicted peer's messages are dropped unread (convict).
+  static constexpr auto kMute = std::chrono::seconds(60);
 
   /// A message from replica `from` (the transport authenticated the sender).
   void onReplicaMessage(ReplicaIndex from, const Message& message, Time now);
@@ -128,6 +134,7 @@ public:
   const SafetyState& safety() const { return safety_; }
   const Mempool& mempool() const { return mempool_; }
   const ReplicaMetrics& metrics() const { return metrics_; }
+  const LeaderWatch& leaderWatch() const { return watch_; }
   std::uint64_t signatureChecks() const { return committee_.signatureChecks(); }
   /// One line of internal state for diagnostics: timers, work, whether behind, the blocks held.
   std::string explain(Time now) const;
@@ -197,6 +204,14 @@ private:
                         const QuorumCert& childQc);
   void maybePropose(Time now);
   bool pathHasTxs(const Digest& id) const;
+  /// `peer` is proven faulty: a signature of its own (its vote's, timeout's or proposal's) or a
+  /// certificate it passed on (a proposal's justification, a timeout's high QC or TC, a
+  /// certificate message) failed to verify, in a message the transport authenticated as its. A
+  /// correct replica sends neither (what it passes on it verified or formed), so its messages
+  /// are dropped unread for kMute (Aardvark's lesson): a flood of forgeries then costs each
+  /// replica one signature check a minute, not one per forgery. (The caller counts the message
+  /// as invalid.)
+  void convict(ReplicaIndex peer, Time now);
   // pacemaker.cpp: rounds and timeouts
   void advanceRound(std::uint64_t round, std::uint64_t view, Time now);
   void onRoundTimeout(Time now);
@@ -265,8 +280,10 @@ private:
   std::optional<TimeoutCert> lastTc_; ///< the TC that opened the current round, if one did
   unsigned consecutiveTimeouts_ = 0;
   std::optional<Time> roundDeadline_;
-  std::optional<Time> flushAt_; ///< the leader proposes a partial block then
-  bool flushDue_ = false;       ///< inside onTimer, when the flush timer ran out
+  LeaderWatch watch_; ///< how long this replica waits for the leaders' proposals
+  std::map<ReplicaIndex, Time> mutedUntil_; ///< convicted peers (convict), until then
+  std::optional<Time> flushAt_;             ///< the leader proposes a partial block then
+  bool flushDue_ = false;                   ///< inside onTimer, when the flush timer ran out
   /// When the oldest transaction admitted since our last proposal came (the flush time counts
   /// from it); the proposal's time when that proposal left transactions behind.
   std::optional<Time> waitingSince_;

@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <signal.h>
 #include <sstream>
 
 namespace flo::pool {
@@ -24,6 +26,14 @@ constexpr std::size_t kMaxClients = 4096;
 
 } // namespace
 
+namespace {
+/// SIGUSR1 came: a misbehaving daemon starts misbehaving (misbehaviour.h).
+volatile std::sig_atomic_t gMisbehaveSignal = 0;
+extern "C" void onMisbehaveSignal(int) {
+  gMisbehaveSignal = 1;
+}
+} // namespace
+
 std::uint64_t systemWallMs(Time) {
   return std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
@@ -31,9 +41,10 @@ std::uint64_t systemWallMs(Time) {
 }
 
 std::string ReplicaConfig::toJson() const {
-  return nlohmann::json{{"genesis", genesis},   {"index", index}, {"home", home},
-                        {"identity", identity}, {"data", data},   {"listen", listen}}
-      .dump(2);
+  nlohmann::json j{{"genesis", genesis},   {"index", index}, {"home", home},
+                   {"identity", identity}, {"data", data},   {"listen", listen}};
+  if (!misbehave.empty()) j["misbehave"] = misbehave;
+  return j.dump(2);
 }
 
 std::optional<ReplicaConfig> ReplicaConfig::load(const std::string& path, std::string* error) {
@@ -53,6 +64,7 @@ std::optional<ReplicaConfig> ReplicaConfig::load(const std::string& path, std::s
     c.identity = j.at("identity").get<std::string>();
     c.data = j.at("data").get<std::string>();
     c.listen = j.at("listen").get<std::string>();
+    if (j.contains("misbehave")) c.misbehave = j.at("misbehave").get<std::string>();
   } catch (const std::exception& e) {
     return fail(std::string("missing or malformed field: ") + e.what());
   }
@@ -83,7 +95,25 @@ std::unique_ptr<ReplicaDaemon> ReplicaDaemon::open(const ReplicaConfig& config,
   auto address = core::UdpNode::parseAddress(config.listen);
   if (!address) return error = "listen: expected HOST:PORT, got '" + config.listen + "'", nullptr;
 
+  std::optional<Misbehaviour> misbehaviour;
+  if (!config.misbehave.empty()) {
+    misbehaviour = Misbehaviour::parse(config.misbehave, &error);
+    if (!misbehaviour) return nullptr;
+  }
+
   std::unique_ptr<ReplicaDaemon> d(new ReplicaDaemon());
+  if (misbehaviour) {
+    d->misbehaving_.emplace(*misbehaviour, std::uint64_t(Clock::now().time_since_epoch().count()));
+    struct sigaction action{};
+    action.sa_handler = onMisbehaveSignal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGUSR1, &action, nullptr);
+    std::fprintf(stderr,
+                 "replica %u: told to misbehave (%s) from its first SIGUSR1: a test's or a "
+                 "benchmark's byzantine replica, never one of a real pool\n",
+                 unsigned(config.index), misbehaviour->toString().c_str());
+  }
   d->genesis_ = *genesis;
   d->index_ = config.index;
   d->store_ = std::move(store);
@@ -193,15 +223,9 @@ void ReplicaDaemon::send(std::vector<Effect>& messages) {
   node_->cork();
   for (Effect& e : messages) {
     if (auto* s = std::get_if<SendTo>(&e)) {
-      node_->send(replicaAddress_[s->to], genesis_.replicas[s->to].did, encodeMessage(s->message));
-      ++stats_.messagesOut;
+      sendToReplicas(s->to, s->message);
     } else if (auto* b = std::get_if<Broadcast>(&e)) {
-      Bytes bytes = encodeMessage(b->message);
-      for (ReplicaIndex i = 0; i < genesis_.replicas.size(); ++i) {
-        if (i == index_) continue;
-        node_->send(replicaAddress_[i], genesis_.replicas[i].did, bytes);
-        ++stats_.messagesOut;
-      }
+      sendToReplicas(std::nullopt, b->message);
     } else if (auto* r = std::get_if<ReplyTo>(&e)) {
       auto c = clients_.find(r->client);
       if (c == clients_.end()) continue;
@@ -212,8 +236,38 @@ void ReplicaDaemon::send(std::vector<Effect>& messages) {
   node_->uncork();
 }
 
+void ReplicaDaemon::sendToReplicas(std::optional<ReplicaIndex> to, const Message& message) {
+  if (misbehaving_ && misbehaving_->hold(message, to, Clock::now())) return;
+  sendBytes(to, encodeMessage(message));
+}
+
+void ReplicaDaemon::sendBytes(std::optional<ReplicaIndex> to, const Bytes& bytes) {
+  for (ReplicaIndex i = 0; i < genesis_.replicas.size(); ++i) {
+    if (to ? i != *to : i == index_) continue;
+    node_->send(replicaAddress_[i], genesis_.replicas[i].did, bytes);
+    ++stats_.messagesOut;
+  }
+}
+
+void ReplicaDaemon::misbehave() {
+  if (!misbehaving_) return;
+  if (!misbehaving_->started() && gMisbehaveSignal) {
+    misbehaving_->start();
+    std::fprintf(stderr, "replica %u: MISBEHAVING from now, on purpose (SIGUSR1)\n",
+                 unsigned(index_));
+  }
+  auto out = misbehaving_->due(Clock::now(), replica_->round(), index_, genesis_.replicas.size());
+  if (out.empty()) return;
+  node_->cork();
+  for (const auto& m : out) sendBytes(m.to, encodeMessage(m.message));
+  node_->uncork();
+}
+
 void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
   auto next = replica_->nextTimer();
+  if (misbehaving_)
+    if (auto due = misbehaving_->next(Clock::now()))
+      next = std::min(next.value_or(Time::max()), *due);
   // Kept commits are written when the outbox says (soon when an answer waits for them).
   if (auto due = outbox_.due()) next = std::min(next.value_or(Time::max()), *due);
   Clock::duration wait = maxWait;
@@ -259,6 +313,7 @@ void ReplicaDaemon::loopOnce(std::chrono::milliseconds maxWait) {
     flush();
   }
   if (auto due = outbox_.due(); due && Clock::now() >= *due) writeKept();
+  misbehave();
   if (const std::uint64_t transfers = replica_->metrics().snapshotsInstalled;
       transfers != transfersLogged_) {
     transfersLogged_ = transfers;

@@ -13,6 +13,7 @@
 #include "core/os/interruption.h"
 #include "pool/core/outbox.h"
 #include "pool/core/replica.h"
+#include "pool/net/misbehaviour.h"
 
 #include <atomic>
 #include <functional>
@@ -31,6 +32,9 @@ struct ReplicaConfig {
   std::string identity; ///< its name there (stored unencrypted: a daemon)
   std::string data;     ///< the SQLite file
   std::string listen;   ///< HOST:PORT (the genesis's address for this replica)
+  /// Faults to commit on purpose (misbehaviour.h), for benchmarks of a byzantine replica on
+  /// real processes; empty (and absent from the file) for every replica of a real pool.
+  std::string misbehave;
 
   std::string toJson() const;
   /// Reads a config file; relative paths are taken from the file's folder. nullopt, with why,
@@ -74,6 +78,11 @@ private:
   /// Sends the first messages, writes, and sends the rest (Outbox::Step).
   void apply(Outbox::Step step);
   void send(std::vector<Effect>& messages);
+  /// A message to replica `to`, or to every other one: through the misbehaviour, if any.
+  void sendToReplicas(std::optional<ReplicaIndex> to, const Message& message);
+  void sendBytes(std::optional<ReplicaIndex> to, const Bytes& bytes);
+  /// What the misbehaviour has due now (held proposals, forgeries).
+  void misbehave();
   /// Applies durable effects in one transaction; false (and the loop stops) when it cannot.
   bool write(const std::vector<Effect>& effects);
   void writeKept();
@@ -103,7 +112,8 @@ private:
   const core::Interruption* interruption_ = nullptr; ///< run()'s, while it runs
   std::string failure_;
   DaemonStats stats_;
-  std::uint64_t transfersLogged_ = 0; ///< state transfers written to the log
+  std::uint64_t transfersLogged_ = 0;      ///< state transfers written to the log
+  std::optional<Misbehaving> misbehaving_; ///< only when the config asks for it
 };
 
 /// Unix time in milliseconds (the real clock, for block times).

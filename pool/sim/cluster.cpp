@@ -354,10 +354,11 @@ std::string Cluster::describe() {
            " voted " + std::to_string(r.safety().lastVotedRound) + " | proposals " +
            std::to_string(m.proposals) + " votes " + std::to_string(m.votes) + " qcs " +
            std::to_string(m.qcsFormed) + " timeouts " + std::to_string(m.timeoutsSent) + " tcs " +
-           std::to_string(m.tcsFormed) + " invalid " + std::to_string(m.invalidMessages) +
-           " stale " + std::to_string(m.staleMessages) + " syncs " +
-           std::to_string(m.syncRequests) + " mempool " + std::to_string(r.mempool().size()) +
-           "\n    " + r.explain(net_->now()) + "\n";
+           std::to_string(m.tcsFormed) + " slow " + std::to_string(m.slowLeaderTimeouts) +
+           " invalid " + std::to_string(m.invalidMessages) + " muted " +
+           std::to_string(m.mutedMessages) + " stale " + std::to_string(m.staleMessages) +
+           " syncs " + std::to_string(m.syncRequests) + " mempool " +
+           std::to_string(r.mempool().size()) + "\n    " + r.explain(net_->now()) + "\n";
   }
   return out;
 }

@@ -146,6 +146,19 @@ Cluster::Strategy dropProposals(std::optional<ReplicaIndex> onlyTo) {
   };
 }
 
+/// A slow-but-live leader: every proposal it sends leaves `hold` late (just under the round
+/// timeout, so no round of its times out).
+Cluster::Strategy holdProposals(Cluster& c, std::size_t node, Ms hold) {
+  return [&c, node, hold](const Cluster::Routed& m) -> std::vector<Cluster::Routed> {
+    if (!std::holds_alternative<ProposalMsg>(m.message)) return {m};
+    Bytes bytes = encodeMessage(m.message);
+    for (std::size_t to = 0; to < c.nodeCount(); ++to)
+      if (to != node && (m.to ? c.indexOf(to) == *m.to : c.indexOf(to) != c.indexOf(node)))
+        c.net().inject(c.net().address(node), c.net().address(to), bytes, hold);
+    return {};
+  };
+}
+
 /// ByzzFuzz (OOPSLA'23): small-scope mutations of what a byzantine replica sends: a round or view
 /// one off, an older proposal's block replayed; signed again with its key.
 Cluster::Strategy mutate(Cluster& c, ReplicaIndex self, std::uint64_t seed) {
@@ -480,6 +493,62 @@ Plan byzantineLeader(std::uint64_t seed, std::size_t n, const std::string& kind)
   return p;
 }
 
+struct LeaderWatchResult {
+  core::Time start{};
+  std::optional<core::Time> replacedAt;
+  std::uint64_t height = 0;
+};
+
+/// Polls every 20 ms of virtual time (for a minute at most) until no correct replica (all but 0)
+/// is in a view that replica 0 leads.
+void watchReplaced(Cluster& c, std::shared_ptr<LeaderWatchResult> w) {
+  bool moved = true;
+  for (std::size_t i = 1; i < c.replicaCount(); ++i)
+    moved = moved && c.replica(i).leaderOf(c.replica(i).view()) != 0;
+  if (moved) {
+    w->replacedAt = c.net().now();
+    w->height = c.commonHeight();
+  } else if (c.net().now() - w->start < 60s) {
+    c.net().at(c.net().now() + 20ms, "", [&c, w] { watchReplaced(c, w); });
+  }
+}
+
+/// The first leader holds each proposal just under the round timeout (POOL-TESTING §5.2: a
+/// slow-but-live leader is replaced within 10 s, or the pool keeps half its throughput). No
+/// round of its times out; the correct replicas must judge it slow (LeaderWatch) and move on.
+Plan slowLeader(std::uint64_t seed, std::size_t n) {
+  Plan p;
+  p.options = baseOptions(seed, n);
+  p.options.link = lan();
+  p.txs = 300;
+  p.loadSpan = 6000ms;
+  p.byzantine = {0};
+  const Ms hold{p.options.params.roundTimeoutMs * 5 / 6};
+  auto w = std::make_shared<LeaderWatchResult>();
+  p.faults = [w, hold](Cluster& c) {
+    c.setStrategy(0, holdProposals(c, 0, hold));
+    w->start = c.net().now();
+    c.net().at(w->start + 20ms, "", [&c, w] { watchReplaced(c, w); });
+  };
+  p.after = [w, hold](Cluster& c, ScenarioResult& r) {
+    std::uint64_t early = 0;
+    for (std::size_t i = 1; i < c.replicaCount(); ++i)
+      early += c.replica(i).metrics().slowLeaderTimeouts;
+    std::string timedOut = std::to_string(early) + " rounds timed out at their start";
+    if (!w->replacedAt) {
+      r.verdicts.push_back({"slow leader replaced within 10 s", false,
+                            "replica 0 still leads after 60 s (virtual); " + timedOut});
+      return;
+    }
+    auto ms = std::chrono::duration_cast<Ms>(*w->replacedAt - w->start).count();
+    r.notes = "replica 0 held each proposal " + std::to_string(hold.count()) + " ms; replaced " +
+              std::to_string(ms) + " ms (virtual) after the start, at height " +
+              std::to_string(w->height) + "; " + timedOut;
+    r.verdicts.push_back({"slow leader replaced within 10 s", ms <= 10000, r.notes});
+  };
+  return p;
+}
+
 Plan doubleVoter(std::uint64_t seed, std::size_t n) {
   Plan p;
   p.options = baseOptions(seed, n);
@@ -501,20 +570,23 @@ Plan forged(std::uint64_t seed, std::size_t n) {
   Plan p;
   p.options = baseOptions(seed, n);
   p.options.link = lan();
-  p.faults = [](Cluster& c) {
+  // One replica forges (the transport authenticates every sender, so a forgery can only come
+  // from a replica's own address: one that sends it is faulty). Otherwise it runs correct code.
+  const std::size_t forger = n - 1;
+  p.faults = [forger](Cluster& c) {
     auto rng = std::make_shared<sim::Rng>(c.net().seed() * 31 + 7);
     for (int k = 0; k < 60; ++k) {
-      c.net().at(c.net().now() + Ms(20 * k), "", [&c, rng, k] {
-        std::size_t to = rng->below(c.replicaCount());
-        std::size_t from = (to + 1) % c.replicaCount();
-        // Garbage, a truncated message, and well-formed messages with bad signatures, from a
-        // replica's own address (the transport would have refused a stranger).
+      c.net().at(c.net().now() + Ms(20 * k), "", [&c, rng, k, forger] {
+        std::size_t to = rng->below(c.replicaCount() - 1);
+        std::size_t from = forger;
+        // Garbage, a truncated message, and well-formed messages with bad signatures.
         Bytes junk(rng->below(400));
         for (auto& b : junk) b = std::uint8_t(rng->next());
         c.net().inject(c.net().address(from), c.net().address(to), junk);
         Vote v;
         v.block[0] = std::uint8_t(k);
-        v.round = 1 + rng->below(20);
+        // For a round the receiver is in or about to enter: a forgery it must check.
+        v.round = c.replica(to).round() + rng->below(3);
         v.height = 1;
         v.by.replica = ReplicaIndex(from);
         v.by.signature[5] = 1;
@@ -530,12 +602,22 @@ Plan forged(std::uint64_t seed, std::size_t n) {
     }
   };
   p.faultsEnd = 1200ms;
-  p.after = [](Cluster& c, ScenarioResult& r) {
-    std::uint64_t invalid = 0;
-    for (std::size_t i = 0; i < c.replicaCount(); ++i)
-      invalid += c.replica(i).metrics().invalidMessages;
+  p.after = [forger](Cluster& c, ScenarioResult& r) {
+    std::uint64_t invalid = 0, muted = 0, convicted = 0, others = 0;
+    for (std::size_t i = 0; i < c.replicaCount(); ++i) {
+      const ReplicaMetrics& m = c.replica(i).metrics();
+      invalid += m.invalidMessages;
+      muted += m.mutedMessages;
+      (i == forger ? others : convicted) += m.convictions;
+    }
     r.verdicts.push_back({"forgeries refused", invalid > 0,
                           std::to_string(invalid) + " invalid messages counted and dropped"});
+    // Each other replica that got a forgery convicted the forger (only it: one conviction
+    // each), and dropped what it sent after unread.
+    r.verdicts.push_back({"the forger convicted",
+                          convicted > 0 && convicted < c.replicaCount() && others == 0 && muted > 0,
+                          std::to_string(convicted) + " convictions of the forger, " +
+                              std::to_string(muted) + " of its messages dropped unread"});
   };
   return p;
 }
@@ -739,6 +821,8 @@ std::vector<Scenario> makeScenarios() {
   add("double-voter", "F10: a replica votes twice in every round", {4, 7}, doubleVoter);
   add("silent-leader", "F11: the leader proposes nothing", {4, 7},
       [](std::uint64_t s, std::size_t n) { return byzantineLeader(s, n, "silent"); });
+  add("slow-leader", "the leader holds each proposal just under the round timeout", {4, 7},
+      slowLeader);
   add("selective-leader", "F11: the leader proposes to one replica only", {4, 7},
       [](std::uint64_t s, std::size_t n) { return byzantineLeader(s, n, "selective"); });
   add("forged-messages", "F13: garbage, bad signatures, broken client signatures", {4, 7}, forged);

@@ -136,6 +136,11 @@ Value::Map body(const QueryAnswer& m) {
           {"signatures_verified", m.signaturesVerified},
           {"transactions_committed", m.transactionsCommitted},
           {"mempool", m.mempool},
+          {"leader_work_ms", m.leaderWorkMs},
+          {"leader_wait_ms", m.leaderWaitMs},
+          {"slow_leader_timeouts", m.slowLeaderTimeouts},
+          {"convictions", m.convictions},
+          {"muted_messages", m.mutedMessages},
           {"found", m.found},
           {"balance", m.balance},
           {"stake", m.stake},
@@ -287,6 +292,11 @@ void read(Fields& f, std::size_t, QueryAnswer& m) {
           "signatures_verified",
           "transactions_committed",
           "mempool",
+          "leader_work_ms",
+          "leader_wait_ms",
+          "slow_leader_timeouts",
+          "convictions",
+          "muted_messages",
           "found",
           "balance",
           "stake",
@@ -312,6 +322,11 @@ void read(Fields& f, std::size_t, QueryAnswer& m) {
   m.signaturesVerified = f.u64("signatures_verified");
   m.transactionsCommitted = f.u64("transactions_committed");
   m.mempool = f.u64("mempool");
+  m.leaderWorkMs = f.u64("leader_work_ms");
+  m.leaderWaitMs = f.u64("leader_wait_ms");
+  m.slowLeaderTimeouts = f.u64("slow_leader_timeouts");
+  m.convictions = f.u64("convictions");
+  m.mutedMessages = f.u64("muted_messages");
   m.found = f.flag("found");
   m.balance = f.u64("balance");
   m.stake = f.u64("stake");

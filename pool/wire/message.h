@@ -181,6 +181,12 @@ struct QueryAnswer {
   /// Client signatures this replica process verified, and transactions it saw committed: the
   /// verify-once oracle (each transaction verified once per replica) from outside.
   std::uint64_t signaturesVerified = 0, transactionsCommitted = 0, mempool = 0;
+  /// The slow-leader watch (pool/core/leader_watch.h): the time this replica had work in rounds
+  /// others led, the part of it spent waiting for their proposals, and the rounds it timed out of
+  /// at their start because their leader was slow.
+  std::uint64_t leaderWorkMs = 0, leaderWaitMs = 0, slowLeaderTimeouts = 0;
+  /// Peers this replica convicted of a forged signature, and their messages dropped unread.
+  std::uint64_t convictions = 0, mutedMessages = 0;
   // the account asked for
   bool found = false;
   std::uint64_t balance = 0, stake = 0, unbonding = 0, nonce = 0;

@@ -11,8 +11,13 @@
   none at a height below the one it told the client of (0 acknowledged transactions lost),
   and a transaction sent after the last start commits, at least 100 ms after it (each
   replica opens its store first);
-* `--leaders 2` at 4 replicas (f = 1), and a bad `--fault` name, are usage errors (exit 2)
-  naming what is allowed.
+* `--fault slow-leader`: the leader told (SIGUSR1) to hold each proposal 450 ms, just under
+  the round timeout, is replaced: no replica in a view it leads, at least a second after the
+  signal (the watch observes a second of its rounds first) and within 10 s (§5.2);
+* `--fault forger`: a replica that does not lead sends forged votes; the others convict it
+  (at least one conviction, messages of it dropped unread) and the load commits;
+* `--leaders 2` at 4 replicas (f = 1), a bad `--fault` name, and a `--hold` or `--forge-rate`
+  out of range are usage errors (exit 2) naming what is allowed.
 
 Afterwards no replica process is left and the temporary folder is gone. It asserts no speed
 (§5.2's bounds are for docs/benchmarks.md): a missing figure, a kill without a recovery or a
@@ -111,8 +116,34 @@ def main():
             print(f"FAIL: commits should resume, not at once: {everyone.get('resume_ms')}")
             failures += 1
 
+    slow = run_fault(fog, ["--fault", "slow-leader", "--seconds", "4"])
+    if slow is None:
+        failures += 1
+    else:
+        events = slow.get("events", [])
+        if slow.get("kind") != "slow-leader" or len(events) != 1:
+            print(f"FAIL: expected one slow-leader event, got {events}")
+            failures += 1
+        elif not (positive(events[0], "replaced_ms") and 900 <= events[0]["replaced_ms"] <= 10000):
+            print(f"FAIL: the slow leader should be replaced after about a second, within 10 s: "
+                  f"{events[0]}")
+            failures += 1
+
+    forger = run_fault(fog, ["--fault", "forger", "--seconds", "2", "--forge-rate", "2000"])
+    if forger is None:
+        failures += 1
+    else:
+        if forger.get("kind") != "forger" or len(forger.get("events", [])) != 1:
+            print(f"FAIL: expected one forger event, got {forger}")
+            failures += 1
+        elif not (positive(forger, "convictions") and positive(forger, "muted_messages")):
+            print(f"FAIL: the forger should be convicted and muted: {forger}")
+            failures += 1
+
     for args, named in ((["--fault", "meteor"], "restart-all"),
-                        (["--fault", "leader-crash", "--leaders", "2"], "--leaders takes 1 to f = 1")):
+                        (["--fault", "leader-crash", "--leaders", "2"], "--leaders takes 1 to f = 1"),
+                        (["--fault", "slow-leader", "--hold", "0"], "--hold takes"),
+                        (["--fault", "forger", "--forge-rate", "100001"], "--forge-rate takes")):
         bad = subprocess.run([fog, "bench", "pool", *args], capture_output=True, text=True,
                              timeout=30)
         if bad.returncode != 2 or named not in bad.stderr:
@@ -122,7 +153,8 @@ def main():
     if failures:
         print(f"{failures} check(s) failed")
         return 1
-    print("leader-crash, restart and restart-all measured; no replica left, no folder left")
+    print("leader-crash, restart, restart-all, slow-leader and forger measured; no replica left, "
+          "no folder left")
     return 0
 
 

@@ -231,7 +231,8 @@ TEST_F(LedgerFixture, MempoolKnowsAsItGoesWhetherASendersNextTransactionWaits) {
         txs.push_back(p->tx);
         ids.push_back(p->id);
       }
-      ledger.executeBlock(++height, 1000 * height, txs);
+      ++height;
+      ledger.executeBlock(height, 1000 * height, txs);
       for (const Digest& id : ids) waiting.erase(id);
       for (const Digest& id : pool.onCommitted(ids, ledger)) waiting.erase(id);
     }
