@@ -245,7 +245,7 @@ public:
     std::exponential_distribution<double> gap(rate);
     auto next = [&] { return options_.poisson ? gap(random) : 1.0 / rate; };
     std::uint64_t heightBefore = committedHeight();
-    std::optional<std::uint64_t> viewBefore = highestView();
+    std::optional<Totals> before = totals();
     std::size_t firstEntry = cursor_;
     std::size_t cutAt = std::size_t(rate * cutAfter) + 200;
 
@@ -327,8 +327,13 @@ public:
     drain(std::chrono::seconds(5) + durationOf(cutAfter * 2));
     std::uint64_t heightAfter = committedHeight();
     if (heightBefore > 0 && heightAfter > heightBefore) f.blocks = heightAfter - heightBefore;
-    if (auto viewAfter = highestView(); viewBefore && viewAfter && *viewAfter >= *viewBefore)
-      f.viewChanges = std::int64_t(*viewAfter - *viewBefore);
+    if (auto after = totals(); before && after && after->view >= before->view) {
+      f.viewChanges = std::int64_t(after->view - before->view);
+      f.slowLeaderTimeouts = std::int64_t(after->slowTimeouts - before->slowTimeouts);
+      if (after->workMs > before->workMs)
+        f.leaderWaitPercent =
+            100.0 * double(after->waitMs - before->waitMs) / double(after->workMs - before->workMs);
+    }
 
     std::vector<double> latencies, lags;
     std::size_t commitsInWindow = 0;
@@ -593,20 +598,28 @@ private:
     pool::PoolClient client(probe, genesis_);
     auto answers = client.status(wait);
     for (std::size_t r = 0; r < answers.size() && r < out.size(); ++r)
-      if (answers[r])
-        out[r] = ReplicaState{answers[r]->height, answers[r]->view, answers[r]->convictions,
-                              answers[r]->mutedMessages};
+      if (const auto& a = answers[r])
+        out[r] =
+            ReplicaState{a->height,       a->view,         a->convictions,       a->mutedMessages,
+                         a->leaderWorkMs, a->leaderWaitMs, a->slowLeaderTimeouts};
     return out;
   }
 
-  /// The highest view the replicas report; nullopt unless every one answers within a second.
-  std::optional<std::uint64_t> highestView() {
-    std::optional<std::uint64_t> view;
+  /// What the replicas say together: the highest view, and the slow-leader watch's sums.
+  struct Totals {
+    std::uint64_t view = 0, workMs = 0, waitMs = 0, slowTimeouts = 0;
+  };
+  /// nullopt unless every replica answers within a second.
+  std::optional<Totals> totals() {
+    Totals t;
     for (const auto& r : status(1000ms)) {
       if (!r) return std::nullopt;
-      view = std::max(view.value_or(0), r->view);
+      t.view = std::max(t.view, r->view);
+      t.workMs += r->leaderWorkMs;
+      t.waitMs += r->leaderWaitMs;
+      t.slowTimeouts += r->slowLeaderTimeouts;
     }
-    return view;
+    return t;
   }
 
   std::optional<Clock::time_point> firstCommitSentAfter(Clock::time_point t) const override {
@@ -1050,6 +1063,15 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
   };
   j["view_changes"] = views(t);
   j["view_changes_at_half"] = views(l);
+  // The slow-leader watch (pool/core/leader_watch.h): what share of their time with work the
+  // replicas spent waiting for the leader's proposal, and the rounds they timed out of for it.
+  auto share = [](const LoadFigures& f) {
+    return f.leaderWaitPercent >= 0 ? nlohmann::ordered_json(f.leaderWaitPercent)
+                                    : nlohmann::ordered_json();
+  };
+  j["leader_wait_percent"] = share(t);
+  j["leader_wait_percent_at_half"] = share(l);
+  j["slow_leader_timeouts"] = t.slowLeaderTimeouts + l.slowLeaderTimeouts;
   j["refused"] = t.refused + l.refused;
   j["without_outcome"] = t.lost + l.lost;
   j["mismatched_replies"] = r.mismatchedReplies;
@@ -1064,6 +1086,7 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
                     {"p99_ms", f.p99Ms},
                     {"tx_per_block", f.txPerBlock()},
                     {"view_changes", views(f)},
+                    {"leader_wait_percent", share(f)},
                     {"sustained", f.sustained}});
   j["ramp"] = std::move(ramp);
   if (r.fault.kind != FaultKind::None) {

@@ -154,6 +154,10 @@ struct LoadFigures {
   /// Views the pool moved through during the whole phase (each a round timeout: a spurious
   /// view change when no replica failed); -1 when a replica did not say.
   std::int64_t viewChanges = -1;
+  /// The slow-leader watch over the phase: the share of the replicas' time with work spent
+  /// waiting for the leader's proposal (-1 when unknown), and rounds timed out for it.
+  double leaderWaitPercent = -1;
+  std::int64_t slowLeaderTimeouts = 0;
   double cpuMsPerTx() const; ///< replica CPU ms per committed transaction
   double clientCpuMsPerTx() const;
   double txPerBlock() const { return blocks > 0 ? double(phaseCommitted) / double(blocks) : 0; }

@@ -67,6 +67,9 @@ public:
   struct ReplicaState {
     std::uint64_t height = 0, view = 0;
     std::uint64_t convictions = 0, muted = 0; ///< peers convicted of forgery, messages dropped
+    /// The slow-leader watch: ms with work in rounds others led, ms of it waiting for their
+    /// proposals, rounds timed out at their start.
+    std::uint64_t leaderWorkMs = 0, leaderWaitMs = 0, slowLeaderTimeouts = 0;
   };
   virtual ~FaultTarget() = default;
   /// Each replica's committed height and view, asked once; nullopt for one silent for `wait`.

@@ -17,7 +17,8 @@
 /// Why three quarters: a round is the wait for the proposal (a message delay, the leader's flush
 /// time and work) and the vote phase after it (a message delay, every voter's checks and write),
 /// so a correct leader's share is about half where message delays dominate (a WAN, or the
-/// simulator's 2 ms links) and a few per cent on loopback, where the checks and the fsync do; a
+/// simulator's 2 ms links) and 28-35 % on loopback here at 300-3,500 tx/s (the leader's own
+/// checks and scheduling on two shared cores; `fog bench pool --json`'s leader_wait_percent); a
 /// leader holding its proposals just under the round timeout keeps it above 95 %. One that stays
 /// under three quarters makes rounds at most four times as long as their vote phases: at most
 /// twice as long as a correct leader's where delays dominate (§5.2 asks for 50 % of the
