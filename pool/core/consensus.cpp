@@ -52,7 +52,7 @@ bool Replica::verifiedQc(const QuorumCert& qc) {
 /// height, its time is not before its parent's nor far ahead of our clock, what it says was
 /// executed matches what we executed, and every transaction decodes and verifies.
 bool Replica::checkProposal(const Proposal& p, Time now, std::vector<Tx>& txs,
-                            std::vector<Digest>& ids) {
+                            std::vector<Digest>& ids, std::optional<ReplicaIndex> sender) {
   const BlockHeader& h = p.header;
   const BlockHeader* parent = tree_.header(h.parent);
   if (!parent || h.parent != p.justify.block || h.height != parent->height + 1) return false;
@@ -65,7 +65,12 @@ bool Replica::checkProposal(const Proposal& p, Time now, std::vector<Tx>& txs,
     return false;
   }
   if (h.view != view || h.proposer != leaderOf(view)) return false;
-  if (!committee_.verifyProposal(p)) return convict(h.proposer, now), false;
+  if (!committee_.verifyProposal(p)) {
+    // A proposal its proposer sent us proves it faulty; one relayed (a block response) proves
+    // nothing of the proposer, whose copy someone may have changed.
+    if (sender == h.proposer) convict(h.proposer, now);
+    return false;
+  }
   if (h.timeMs < parent->timeMs || h.timeMs > wall_(now) + kMaxClockDriftMs) return false;
   if (h.executedHeight < parent->executedHeight || h.executedHeight > parent->height) return false;
   if (auto r = rootsByHeight_.find(h.executedHeight);
@@ -92,7 +97,9 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
   }
   // The justification first: it may move us to the proposal's round.
   if (p.tc) {
-    if (!committee_.verify(*p.tc)) return void(++metrics_.invalidMessages), convict(from, now);
+    // (The TC that opened our round, seen already, is not checked again: a proposal's copies.)
+    if (!(lastTc_ && *lastTc_ == *p.tc) && !committee_.verify(*p.tc))
+      return void(++metrics_.invalidMessages), convict(from, now);
     processTc(*p.tc, now);
   }
   if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages), convict(from, now);
@@ -111,7 +118,7 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
   if (tree_.knows(id)) return; // a copy (a retransmission, or our own)
   std::vector<Tx> txs;
   std::vector<Digest> ids;
-  if (!checkProposal(p, now, txs, ids)) return void(++metrics_.invalidMessages);
+  if (!checkProposal(p, now, txs, ids, from)) return void(++metrics_.invalidMessages);
   if (h.round == round_) watch_.proposalCame(now); // the leader's, checked: how long it took
   BlockEntry e{p, id, std::move(txs), std::move(ids), std::nullopt};
   if (!tree_.add(std::move(e))) return;
@@ -127,7 +134,7 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
 /// only once per round (persisted before the vote leaves), never in a round timed out.
 void Replica::tryVote(const BlockEntry& b, Time now) {
   const BlockHeader& h = b.proposal.header;
-  if (h.round != round_ || h.round <= safety_.lastVotedRound) return;
+  if (h.round != round_ || h.round <= safety_.lastVotedRound || h.round == abstainRound_) return;
   safety_.lastVotedRound = h.round;
   effects_.push_back(StoreBlock{b.proposal});
   persistSafety();

@@ -16,6 +16,10 @@ Clock::duration Replica::roundTimeout() const {
   return std::min<Clock::duration>(t, cap);
 }
 
+Clock::duration Replica::slowRoundLimit() const {
+  return std::chrono::milliseconds(genesis_.params.roundTimeoutMs) / 2;
+}
+
 bool Replica::hasWork() const {
   if (mempool_.hasExecutable(ledger_)) return true;
   return pathHasTxs(safety_.highQc.block) ||
@@ -39,13 +43,14 @@ void Replica::advanceRound(std::uint64_t round, std::uint64_t view, Time now) {
   // Votes and timeouts for rounds behind us will never make a certificate we need.
   votes_.erase(votes_.begin(), votes_.lower_bound(round_ - 1));
   timeouts_.erase(timeouts_.begin(), timeouts_.lower_bound(round_ - 1));
-  // A leader that kept us waiting for most of the last rounds' work is slow, if live: time out
-  // of its round now (with f+1 others doing so, the view changes). Not while the round is idle:
-  // an idle pool changes no view. A new view this opens starts the watch afresh, so this
-  // recurses at most once.
-  if (watch_.slow() && hasWork()) {
+  // A leader whose rounds have been slow, if live: abstain from its round and time out of it at
+  // once (with f+1 others doing so, the view changes). Not while the round is idle: an idle pool
+  // changes no view. The timeout leaves from onTimer, not from here: advanceRound runs inside
+  // handlers that go on after it (and a timeout can complete a TC that advances the round again).
+  if (watch_.slow(slowRoundLimit()) && hasWork()) {
     ++metrics_.slowLeaderTimeouts;
-    onRoundTimeout(now);
+    abstainRound_ = round_;
+    roundDeadline_ = now + std::chrono::microseconds(1);
   }
 }
 
@@ -103,7 +108,8 @@ void Replica::onTimeout(ReplicaIndex from, const Timeout& t, Time now) {
     // ahead, or a sender already counted in its round) nor teach us a higher certificate or a
     // round we missed is dropped unread (validly signed ones cost their sender a signature each,
     // and each receiver a check).
-    bool teaches = t.highQc.round > safety_.highQc.round || (t.lastTc && t.lastTc->round >= round_);
+    bool teaches = t.highQc.round > safety_.highQc.round ||
+                   (t.lastTc && t.lastTc->round >= round_ && t.lastTc->round + 1 == t.round);
     auto counted = timeouts_.find(t.round);
     if (!teaches && (t.round < round_ || t.round > round_ + 64 ||
                      (counted != timeouts_.end() && counted->second.count(from))))
@@ -132,12 +138,16 @@ void Replica::onTimeout(ReplicaIndex from, const Timeout& t, Time now) {
   }
   // f+1 timeouts: at least one correct replica gave up on this round; join it.
   if (t.round == round_ && senders.size() >= committee_.faults() + 1 &&
-      safety_.lastVotedRound < round_)
-    onRoundTimeout(now);
-  if (senders.size() < committee_.quorum()) return;
+      safety_.lastVotedRound < round_) {
+    onRoundTimeout(now); // our own timeout: may complete the TC, and move on, by itself
+    auto still = timeouts_.find(t.round);
+    if (still == timeouts_.end() || round_ > t.round) return;
+  }
+  const auto& counted = timeouts_.at(t.round);
+  if (counted.size() < committee_.quorum()) return;
   TimeoutCert tc;
   tc.round = t.round;
-  for (const auto& [r, x] : senders) // sorted by replica
+  for (const auto& [r, x] : counted) // sorted by replica
     tc.entries.push_back({x.by, x.highQc.round, x.view});
   ++metrics_.tcsFormed;
   processTc(tc, now);

@@ -191,7 +191,10 @@ private:
   void onQuery(ClientId client, const Query& q);
   // consensus.cpp: proposals, votes, certificates, commits
   void onProposal(ReplicaIndex from, const Proposal& p, Time now);
-  bool checkProposal(const Proposal& p, Time now, std::vector<Tx>& txs, std::vector<Digest>& ids);
+  /// `sender`: the replica that sent it, when it came from its proposer (a conviction if its
+  /// signature fails), not relayed.
+  bool checkProposal(const Proposal& p, Time now, std::vector<Tx>& txs, std::vector<Digest>& ids,
+                     std::optional<ReplicaIndex> sender = std::nullopt);
   void tryVote(const BlockEntry& b, Time now);
   void onVote(ReplicaIndex from, const Vote& v, Time now);
   /// A QC, verified: raises the high QC, commits what it completes, advances the round.
@@ -218,6 +221,9 @@ private:
   void onTimeout(ReplicaIndex from, const Timeout& t, Time now);
   void processTc(const TimeoutCert& tc, Time now);
   Clock::duration roundTimeout() const;
+  /// Rounds of a view longer than this on average make its leader slow (LeaderWatch): half the
+  /// genesis's round timeout.
+  Clock::duration slowRoundLimit() const;
   bool hasWork() const;
   void armTimer(Time now);
   // sync.cpp: catching up
@@ -280,7 +286,9 @@ private:
   std::optional<TimeoutCert> lastTc_; ///< the TC that opened the current round, if one did
   unsigned consecutiveTimeouts_ = 0;
   std::optional<Time> roundDeadline_;
-  LeaderWatch watch_; ///< how long this replica waits for the leaders' proposals
+  LeaderWatch watch_; ///< how long the rounds of the view take (and the wait for proposals)
+  /// A round whose leader the watch found slow: no vote in it (its timeout is due at once).
+  std::uint64_t abstainRound_ = 0;
   std::map<ReplicaIndex, Time> mutedUntil_; ///< convicted peers (convict), until then
   std::optional<Time> flushAt_;             ///< the leader proposes a partial block then
   bool flushDue_ = false;                   ///< inside onTimer, when the flush timer ran out

@@ -67,9 +67,12 @@ std::vector<Misbehaving::Out> Misbehaving::due(Time now, std::uint64_t round, Re
   if (!lastForgery_) lastForgery_ = now;
   auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - *lastForgery_);
   if (elapsed < kForgeEvery) return out;
-  // The votes this interval owes each peer (at least the interval's, at most a second's).
-  std::uint64_t owed = std::min<std::uint64_t>(
-      what_.amount, what_.amount * std::uint64_t(elapsed.count()) / 1'000'000);
+  // The votes this interval owes each peer, the fraction of one carried to the next (at most a
+  // second's worth at once).
+  credit_ = std::min<std::uint64_t>(credit_ + what_.amount * std::uint64_t(elapsed.count()),
+                                    what_.amount * 1'000'000);
+  std::uint64_t owed = credit_ / 1'000'000;
+  credit_ -= owed * 1'000'000;
   lastForgery_ = now;
   for (ReplicaIndex to = 0; to < replicas; ++to) {
     if (to == self) continue;

@@ -68,6 +68,7 @@ private:
   std::mt19937_64 rng_;
   std::deque<std::pair<Time, Out>> held_; ///< in the order they were held (each held as long)
   std::optional<Time> lastForgery_;
+  std::uint64_t credit_ = 0; ///< forgeries owed to each peer, in millionths
   static constexpr auto kForgeEvery = std::chrono::milliseconds(10);
 };
 
