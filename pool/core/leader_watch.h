@@ -25,8 +25,10 @@
 /// statement of how long a round may take on its network; rounds averaging half of it are slow by
 /// that measure, and with blocks of up to maxBlockTxs they still carry 2 x maxBlockTxs / timeout
 /// transactions a second (2,048 at the defaults: half of what this machine sustains, §5.2's bar
-/// for a slow leader left in place). A leader holding its proposals just under the timeout is
-/// judged within a second and a half of work. A new view starts with an empty window. A replica
+/// for a slow leader left in place). A leader slow from its view's start, holding its proposals
+/// just under the timeout, is judged after three of its rounds; one that turns slow later, after
+/// about five, once its fast rounds have left the window (2.5 s at 450 ms holds on real
+/// processes, docs/benchmarks.md). A new view starts with an empty window. A replica
 /// that alone judges a leader slow abstains from its rounds, and the others commit without it;
 /// with another replica down too, the rounds time out and the view changes.
 #pragma once

@@ -10,8 +10,9 @@
 ///   slow-proposals:MS  every proposal it sends leaves MS ms late: a slow-but-live leader (just
 ///                      under the round timeout, so no round of its times out)
 ///   forge-votes:RATE   besides what it sends, RATE votes a second to each other replica, for
-///                      the round it is in, of random blocks and with signatures of random bytes:
-///                      each costs its receiver a signature check unless the forger is muted
+///                      the round it is in and the two after, of random blocks and with random
+///                      signatures of a canonical shape: each costs its receiver a full signature
+///                      check unless the forger is muted (or already voted in that round)
 #pragma once
 
 #include "pool/core/effects.h"

@@ -392,6 +392,7 @@ TEST(Misbehaviour, DoesNothingUntilStartedThenHoldsProposalsAndForgesAtItsRate) 
       EXPECT_EQ(v.by.replica, 2);
       EXPECT_GE(v.round, 5u);
       EXPECT_LE(v.round, 7u);
+      EXPECT_LT(v.by.signature[63], 0x10); // canonical in shape: a full check to refuse
     }
   }
 }
