@@ -196,9 +196,16 @@ public:
                            pool::Transfer{accounts_[a].key.publicKey(), amount}));
       entries_.push_back(std::move(e));
     }
-    auto now = Clock::now();
-    while (cursor_ < entries_.size()) send(now);
-    drain(30s);
+    // In waves: the genesis bounds what one account may have waiting (maxPendingPerAccount),
+    // and every funding transfer is the funder's.
+    const std::size_t wave =
+        std::max<std::size_t>(1, std::size_t(genesis_.params.maxPendingPerAccount) / 2);
+    while (cursor_ < entries_.size() && !interrupted()) {
+      const auto now = Clock::now();
+      const std::size_t end = std::min(entries_.size(), cursor_ + wave);
+      while (cursor_ < end) send(now);
+      drain(30s);
+    }
     // Every replica, not only f+1: a replica that has not executed the funding would refuse
     // the accounts' first transfers as unaffordable.
     auto allReplied = [&] {
@@ -796,7 +803,7 @@ std::string validate(const PoolBenchOptions& o) {
   if (o.replicas < 1 || o.replicas > 64) return "--replicas takes 1 to 64";
   if (!(o.seconds > 0) || !(o.warmup >= 0)) return "the window must be positive";
   if (o.rate < 0 || !std::isfinite(o.rate)) return "--rate must be positive (or absent)";
-  if (o.accounts < 2 || o.accounts > 1000) return "--accounts takes 2 to 1000";
+  if (o.accounts < 2 || o.accounts > 1'000'000) return "--accounts takes 2 to 1000000";
   if (!(o.rampStart > 0) || !(o.rampSeconds > 0) || o.rampSteps == 0)
     return "the ramp needs a positive start, window and step count";
   if (!(o.verifySeconds > 0)) return "the verification measurement needs a positive time";
