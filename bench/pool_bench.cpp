@@ -336,8 +336,12 @@ public:
     if (heightBefore > 0 && heightAfter > heightBefore) f.blocks = heightAfter - heightBefore;
     if (auto after = totals(); before && after && after->view >= before->view) {
       f.viewChanges = std::int64_t(after->view - before->view);
-      f.slowLeaderTimeouts = std::int64_t(after->slowTimeouts - before->slowTimeouts);
-      if (after->workMs > before->workMs)
+      // (A replica restarted meanwhile counts from 0 again: then the watch's figures are not
+      // known for the phase.)
+      if (after->slowTimeouts >= before->slowTimeouts)
+        f.slowLeaderTimeouts = std::int64_t(after->slowTimeouts - before->slowTimeouts);
+      if (after->workMs > before->workMs && after->waitMs >= before->waitMs &&
+          after->waitMs - before->waitMs <= after->workMs - before->workMs)
         f.leaderWaitPercent =
             100.0 * double(after->waitMs - before->waitMs) / double(after->workMs - before->workMs);
     }
@@ -1078,7 +1082,10 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
   };
   j["leader_wait_percent"] = share(t);
   j["leader_wait_percent_at_half"] = share(l);
-  j["slow_leader_timeouts"] = t.slowLeaderTimeouts + l.slowLeaderTimeouts;
+  j["slow_leader_timeouts"] =
+      t.slowLeaderTimeouts >= 0 && l.slowLeaderTimeouts >= 0
+          ? nlohmann::ordered_json(t.slowLeaderTimeouts + l.slowLeaderTimeouts)
+          : nlohmann::ordered_json();
   j["refused"] = t.refused + l.refused;
   j["without_outcome"] = t.lost + l.lost;
   j["mismatched_replies"] = r.mismatchedReplies;

@@ -155,9 +155,9 @@ struct LoadFigures {
   /// view change when no replica failed); -1 when a replica did not say.
   std::int64_t viewChanges = -1;
   /// The slow-leader watch over the phase: the share of the replicas' time with work spent
-  /// waiting for the leader's proposal (-1 when unknown), and rounds timed out for it.
+  /// waiting for the leader's proposal, and rounds timed out for it (-1 when unknown).
   double leaderWaitPercent = -1;
-  std::int64_t slowLeaderTimeouts = 0;
+  std::int64_t slowLeaderTimeouts = -1;
   double cpuMsPerTx() const; ///< replica CPU ms per committed transaction
   double clientCpuMsPerTx() const;
   double txPerBlock() const { return blocks > 0 ? double(phaseCommitted) / double(blocks) : 0; }

@@ -435,9 +435,12 @@ public:
         due_ = std::max(t, turnedAt_ + seconds_);
         return;
       }
-      if (t - turnedAt_ > std::max<FaultClock::duration>(seconds_, kReplace))
-        return stop("replica " + std::to_string(victim) + " still led " +
-                    std::to_string(kReplace.count()) + " s after it turned slow");
+      if (const auto limit = std::max<FaultClock::duration>(seconds_, kReplace);
+          t - turnedAt_ > limit)
+        return stop(
+            "replica " + std::to_string(victim) + " still led " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(limit).count()) +
+            " s after it turned slow");
       due_ = t + 100ms;
       return;
     }

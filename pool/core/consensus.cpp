@@ -96,6 +96,15 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
     return;
   }
   // The justification first: it may move us to the proposal's round.
+  if (p.tc && p.tc->round + 1 < round_) {
+    // A proposal of a round we left, opened by a TC: nothing in its TC can move us, and checking
+    // it would cost 2f+1 signatures a copy (a faulty replica could replay one without end). Its
+    // certificate may still teach us (cached when known); its block, if a certificate needs it,
+    // comes by request, where the TC is checked.
+    if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages), convict(from, now);
+    processQc(p.justify, now);
+    return void(++metrics_.staleMessages);
+  }
   if (p.tc) {
     // (The TC that opened our round, seen already, is not checked again: a proposal's copies.)
     if (!(lastTc_ && *lastTc_ == *p.tc) && !committee_.verify(*p.tc))

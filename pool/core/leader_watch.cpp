@@ -8,8 +8,8 @@
 
 namespace flo::pool {
 
-void LeaderWatch::enterRound(std::uint64_t view, bool watched, Time now) {
-  endRound(now);
+void LeaderWatch::enterRound(std::uint64_t view, bool watched, Time now, Clock::duration cap) {
+  endRound(now, cap);
   if (view_ != view) {
     window_.clear();
     worked_ = waited_ = {};
@@ -28,10 +28,10 @@ void LeaderWatch::proposalCame(Time now) {
   if (workSince_) waitedThisRound_ = std::max(now - *workSince_, Clock::duration::zero());
 }
 
-void LeaderWatch::endRound(Time now) {
+void LeaderWatch::endRound(Time now, Clock::duration cap) {
   if (workSince_ && now > *workSince_) {
     // (A caller's `now` may be a little stale: a wait never counts for more than the round.)
-    Round r{now - *workSince_, waitedThisRound_.value_or(Clock::duration::zero())};
+    Round r{std::min(now - *workSince_, cap), waitedThisRound_.value_or(Clock::duration::zero())};
     r.waited = std::min(r.waited, r.worked);
     window_.push_back(r);
     worked_ += r.worked;

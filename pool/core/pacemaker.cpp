@@ -17,7 +17,7 @@ Clock::duration Replica::roundTimeout() const {
 }
 
 Clock::duration Replica::slowRoundLimit() const {
-  return std::chrono::milliseconds(genesis_.params.roundTimeoutMs) / 2;
+  return std::chrono::milliseconds(genesis_.params.roundTimeoutMs) * 3 / 4;
 }
 
 bool Replica::hasWork() const {
@@ -38,7 +38,8 @@ void Replica::advanceRound(std::uint64_t round, std::uint64_t view, Time now) {
   view_ = view;
   roundDeadline_.reset();
   flushAt_.reset();
-  watch_.enterRound(view, leaderOf(view) != self_, now);
+  watch_.enterRound(view, leaderOf(view) != self_, now,
+                    std::chrono::milliseconds(genesis_.params.roundTimeoutMs));
   armTimer(now);
   // Votes and timeouts for rounds behind us will never make a certificate we need.
   votes_.erase(votes_.begin(), votes_.lower_bound(round_ - 1));

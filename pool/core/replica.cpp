@@ -169,7 +169,7 @@ void Replica::onReplicaMessage(ReplicaIndex from, const Message& message, Time n
         } else if constexpr (std::is_same_v<M, BlockResponse>) {
           onBlockResponse(from, m, now);
         } else if constexpr (std::is_same_v<M, Checkpoint>) {
-          onCheckpoint(from, m);
+          onCheckpoint(from, m, now);
         } else if constexpr (std::is_same_v<M, CertificateMsg>) {
           if (!verifiedQc(m.qc)) return void(++metrics_.invalidMessages), convict(from, now);
           processQc(m.qc, now);

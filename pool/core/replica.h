@@ -221,8 +221,8 @@ private:
   void onTimeout(ReplicaIndex from, const Timeout& t, Time now);
   void processTc(const TimeoutCert& tc, Time now);
   Clock::duration roundTimeout() const;
-  /// Rounds of a view longer than this on average make its leader slow (LeaderWatch): half the
-  /// genesis's round timeout.
+  /// Rounds of a view longer than this on average make its leader slow (LeaderWatch): three
+  /// quarters of the genesis's round timeout.
   Clock::duration slowRoundLimit() const;
   bool hasWork() const;
   void armTimer(Time now);
@@ -266,7 +266,7 @@ private:
   void retryAwaitingParent(Time now);
   void retrySync(Time now);
   std::optional<Time> syncRetryAt() const;
-  void onCheckpoint(ReplicaIndex from, const Checkpoint& c);
+  void onCheckpoint(ReplicaIndex from, const Checkpoint& c, Time now);
   void makeCheckpoint();
 
   Genesis genesis_;

@@ -496,18 +496,23 @@ void Replica::makeCheckpoint() {
   while (snapshots_.size() > 4) snapshots_.erase(snapshots_.begin());
   Checkpoint c{h, root, {self_, key_.sign(checkpointMessage(committee_.chain(), h, root))}};
   broadcast(c);
-  onCheckpoint(self_, c);
+  onCheckpoint(self_, c, Time{}); // (our own: no check, no conviction, so no time needed)
 }
 
-void Replica::onCheckpoint(ReplicaIndex from, const Checkpoint& c) {
+void Replica::onCheckpoint(ReplicaIndex from, const Checkpoint& c, Time now) {
   if (c.by.replica != from || c.height <= stableCheckpoint_ ||
       c.height % genesis_.params.checkpointInterval != 0)
     return void(++metrics_.staleMessages);
   if (c.height > tree_.tipHeight() + 16 * genesis_.params.checkpointInterval) return;
+  // One checkpoint a replica a height, and a failed signature of its own convicts it: repeats
+  // and forgeries cost no signature check after the first.
+  if (auto known = checkpoints_.find(c.height);
+      known != checkpoints_.end() && known->second.count(from))
+    return void(++metrics_.staleMessages);
   if (from != self_ &&
       !core::verifySignature(committee_.key(from), c.by.signature,
                              checkpointMessage(committee_.chain(), c.height, c.stateRoot)))
-    return void(++metrics_.invalidMessages);
+    return void(++metrics_.invalidMessages), convict(from, now);
   auto& at = checkpoints_[c.height];
   at.emplace(from, c);
   // Stable once a quorum signed the root we computed ourselves.
