@@ -406,9 +406,8 @@ public:
     f.clientPacketsIn = netEnd.packetsIn - netStart.packetsIn;
     if (plan && faultFigures) {
       *faultFigures = plan->figures(*this);
-      const bool killed = faultFigures->kind != FaultKind::SlowLeader &&
-                          faultFigures->kind != FaultKind::Forger; // (those turn, not kill)
-      if (killed && !faultFigures->events.empty()) { // a replica killed: its CPU went with it
+      if (!turnsByzantine(faultFigures->kind) && !faultFigures->events.empty()) {
+        // a replica killed: its CPU went with it
         f.replicaCpuKnown = false;
         f.replicaCpuSeconds = f.replicaWaitSeconds = 0;
         f.replicaCpuPercent.clear();
@@ -780,7 +779,7 @@ std::string faultFailure(const FaultFigures& f, const PoolBenchOptions& o) {
     if (f.resumeMs < 0) return "no transaction sent after the restarts committed";
     if (f.lost > 0)
       return fmt::format("{} replicas came back below a height they had told", f.lost);
-  } else if (f.kind == FaultKind::SlowLeader || f.kind == FaultKind::Forger) {
+  } else if (turnsByzantine(f.kind)) {
     if (f.events.empty()) return "no replica was turned byzantine";
     if (f.kind == FaultKind::SlowLeader && f.events.back().recoveryMs < 0)
       return "the slow leader was not replaced";
@@ -828,7 +827,7 @@ std::string validate(const PoolBenchOptions& o) {
     return "--hold takes a whole number of ms from 1 to 60000";
   if (!(o.forgeRate >= 1 && o.forgeRate <= 100000 && o.forgeRate == std::floor(o.forgeRate)))
     return "--forge-rate takes a whole number from 1 to 100000";
-  if ((o.fault == FaultKind::SlowLeader || o.fault == FaultKind::Forger) && o.seconds > 600)
+  if (turnsByzantine(o.fault) && o.seconds > 600)
     return "--seconds takes at most 600 with --fault slow-leader or forger";
   return {};
 }
@@ -921,7 +920,7 @@ PoolBenchResult runPoolBench(const PoolBenchOptions& o, PoolLauncher& launcher, 
           return leaderCrashes(launcher, driver, o.replicas, o.repeat, o.leaders, start);
         if (o.fault == FaultKind::RestartAll)
           return restartAll(launcher, driver, o.replicas, start);
-        if (o.fault == FaultKind::SlowLeader || o.fault == FaultKind::Forger)
+        if (turnsByzantine(o.fault))
           return turnByzantine(launcher, driver, o.replicas, o.fault, o.seconds, start);
         return restartAfterDown(launcher, driver, o.replicas, o.downSeconds, start);
       };
@@ -1110,7 +1109,7 @@ nlohmann::ordered_json toJson(const PoolBenchResult& r) {
     };
     auto events = nlohmann::ordered_json::array();
     for (const FaultEvent& e : f.events) {
-      const bool turned = f.kind == FaultKind::SlowLeader || f.kind == FaultKind::Forger;
+      const bool turned = turnsByzantine(f.kind);
       nlohmann::ordered_json x{{"replica", e.replica},
                                {turned ? "turned_at_s" : "killed_at_s", e.killedAtS}};
       if (!turned) x["down_s"] = e.downS;

@@ -397,7 +397,7 @@ public:
       : PlanBase(launcher, target, replicas, start), kind_(kind),
         seconds_(std::chrono::duration_cast<FaultClock::duration>(
             std::chrono::duration<double>(seconds))) {
-    FLO_CHECK(kind == FaultKind::SlowLeader || kind == FaultKind::Forger);
+    FLO_CHECK(turnsByzantine(kind));
   }
 
   void fire(FaultClock::time_point now) override {

@@ -54,6 +54,11 @@ class PoolLauncher;
 
 enum class FaultKind : std::uint8_t { None, LeaderCrash, Restart, RestartAll, SlowLeader, Forger };
 
+/// Whether `kind` turns a replica byzantine (slow-leader, forger) rather than killing one.
+inline bool turnsByzantine(FaultKind kind) {
+  return kind == FaultKind::SlowLeader || kind == FaultKind::Forger;
+}
+
 /// "leader-crash", "restart", "restart-all", "slow-leader" or "forger"; nullopt for another
 /// name.
 std::optional<FaultKind> faultNamed(std::string_view name);

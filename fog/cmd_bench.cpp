@@ -148,10 +148,10 @@ public:
     fog_ = LocalFog::create(folder_ / "fog", replicas, 0, error);
     if (!fog_) return std::nullopt;
     exe_ = exe;
-    for (std::size_t i = 0; i < replicas; ++i)
+    for (std::size_t i = 0; i < replicas; ++i) {
       if (!misbehave.empty() && !fog_->setMisbehave(i, misbehave, error)) return std::nullopt;
-    for (std::size_t i = 0; i < replicas; ++i)
       if (!fog_->start(i, exe, error)) return std::nullopt;
+    }
     core::Keystore keys(fog_->home());
     auto funder = keys.load("genesis", std::nullopt, error);
     if (!funder) return std::nullopt;

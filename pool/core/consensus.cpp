@@ -45,6 +45,12 @@ bool Replica::verifiedQc(const QuorumCert& qc) {
   return true;
 }
 
+/// The TC that opened our round was checked when it came (or formed here): its copies in the
+/// round's proposals are not checked again.
+bool Replica::verifiedTc(const TimeoutCert& tc) const {
+  return (lastTc_ && *lastTc_ == tc) || committee_.verify(tc);
+}
+
 // ---- proposals --------------------------------------------------------------------------------
 
 /// Everything a vote relies on, except the round rules tryVote checks: the proposer leads the
@@ -95,25 +101,19 @@ void Replica::onProposal(ReplicaIndex from, const Proposal& p, Time now) {
     ++metrics_.invalidMessages;
     return;
   }
-  // The justification first: it may move us to the proposal's round.
-  if (p.tc && p.tc->round + 1 < round_) {
-    // A proposal of a round we left, opened by a TC: nothing in its TC can move us, and checking
-    // it would cost 2f+1 signatures a copy (a faulty replica could replay one without end). Its
-    // certificate may still teach us (cached when known); its block, if a certificate needs it,
-    // comes by request, where the TC is checked.
-    if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages), convict(from, now);
-    processQc(p.justify, now);
-    return void(++metrics_.staleMessages);
-  }
-  if (p.tc) {
-    // (The TC that opened our round, seen already, is not checked again: a proposal's copies.)
-    if (!(lastTc_ && *lastTc_ == *p.tc) && !committee_.verify(*p.tc))
-      return void(++metrics_.invalidMessages), convict(from, now);
+  // The justification first: it may move us to the proposal's round. A proposal of a round we
+  // left, opened by a TC: nothing in its TC can move us, and checking it would cost 2f+1
+  // signatures a copy (a faulty replica could replay one without end). Its certificate may still
+  // teach us (cached when known); its block, if a certificate needs it, comes by request, where
+  // the TC is checked.
+  const bool pastTc = p.tc && p.tc->round + 1 < round_;
+  if (p.tc && !pastTc) {
+    if (!verifiedTc(*p.tc)) return void(++metrics_.invalidMessages), convict(from, now);
     processTc(*p.tc, now);
   }
   if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages), convict(from, now);
   processQc(p.justify, now);
-  if (h.height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
+  if (pastTc || h.height <= tree_.tipHeight()) return void(++metrics_.staleMessages);
   if (!tree_.knows(h.parent)) {
     // We are behind: what the proposal extends must come first, committed blocks by sync and
     // the certified ones above them by id, from the proposer, which extends them. The proposal

@@ -138,17 +138,18 @@ void Replica::onTimeout(ReplicaIndex from, const Timeout& t, Time now) {
     advanceRound(t.round, views[committee_.faults()], now);
   }
   // f+1 timeouts: at least one correct replica gave up on this round; join it.
+  const auto* counted = &senders;
   if (t.round == round_ && senders.size() >= committee_.faults() + 1 &&
       safety_.lastVotedRound < round_) {
     onRoundTimeout(now); // our own timeout: may complete the TC, and move on, by itself
-    auto still = timeouts_.find(t.round);
+    auto still = timeouts_.find(t.round); // (`senders` may be gone with it)
     if (still == timeouts_.end() || round_ > t.round) return;
+    counted = &still->second;
   }
-  const auto& counted = timeouts_.at(t.round);
-  if (counted.size() < committee_.quorum()) return;
+  if (counted->size() < committee_.quorum()) return;
   TimeoutCert tc;
   tc.round = t.round;
-  for (const auto& [r, x] : counted) // sorted by replica
+  for (const auto& [r, x] : *counted) // sorted by replica
     tc.entries.push_back({x.by, x.highQc.round, x.view});
   ++metrics_.tcsFormed;
   processTc(tc, now);

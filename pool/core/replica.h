@@ -200,6 +200,7 @@ private:
   /// A QC, verified: raises the high QC, commits what it completes, advances the round.
   void processQc(const QuorumCert& qc, Time now, bool fromVotes = false);
   bool verifiedQc(const QuorumCert& qc);
+  bool verifiedTc(const TimeoutCert& tc) const;
   void noteOwnSignature(std::uint64_t round, bool ours);
   void commitUpTo(const Digest& id, const BlockHeader& child, const QuorumCert& childQc);
   /// Executes the next committed block and tells the world (CommitBlock, then the replies).

@@ -457,8 +457,7 @@ void Replica::onBlockResponse(ReplicaIndex from, const BlockResponse& r, Time no
   if (!tree_.knows(p.header.parent)) return requestSync(from, now);
   if (!verifiedQc(p.justify)) return void(++metrics_.invalidMessages);
   // The TC names the view, and so the proposer checkProposal expects: it must hold too.
-  if (p.tc && !(lastTc_ && *lastTc_ == *p.tc) && !committee_.verify(*p.tc))
-    return void(++metrics_.invalidMessages);
+  if (p.tc && !verifiedTc(*p.tc)) return void(++metrics_.invalidMessages);
   std::vector<Tx> txs;
   std::vector<Digest> ids;
   if (!checkProposal(p, now, txs, ids)) return void(++metrics_.invalidMessages);

@@ -3,9 +3,9 @@
 /// config): the byzantine replica of `fog bench pool --fault slow-leader|forger`, on real
 /// processes. A replica of a real pool never sets it. It starts when the process gets SIGUSR1,
 /// so that a benchmark can turn one replica byzantine once its load runs (the daemon logs it).
-/// Each acts at the daemon's send edge, after
-/// the core: the consensus core runs correct code, as under the simulator's byzantine strategies
-/// (pool/sim/scenarios.cpp), and only what leaves the process is changed or added.
+/// Each acts at the daemon's send edge, after the core: the consensus core runs correct code, as
+/// under the simulator's byzantine strategies (pool/sim/scenarios.cpp), and only what leaves the
+/// process is changed or added.
 ///
 ///   slow-proposals:MS  every proposal it sends leaves MS ms late: a slow-but-live leader (just
 ///                      under the round timeout, so no round of its times out)

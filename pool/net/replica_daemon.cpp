@@ -24,9 +24,6 @@ namespace {
 
 constexpr std::size_t kMaxClients = 4096;
 
-} // namespace
-
-namespace {
 /// SIGUSR1 came: a misbehaving daemon starts misbehaving (misbehaviour.h).
 volatile std::sig_atomic_t gMisbehaveSignal = 0;
 extern "C" void onMisbehaveSignal(int) {

@@ -34,8 +34,9 @@ import bench_figures
 COMMON = ["--quick", "--json", "--rate", "300", "--warmup", "0.5"]
 
 
-def run_fault(fog, args):
-    """Runs one fault benchmark in its own folder; its JSON object, or None after saying why."""
+def run_fault(fog, args, kind, count):
+    """Runs one fault benchmark in its own folder; its JSON object, of fault `kind` with `count`
+    events, or None after saying why."""
     run = bench_figures.run_leaving_nothing([fog, "bench", "pool", *COMMON, *args, "--tmp"],
                                             "fog-bench-fault-test-", 170)
     if run is None:
@@ -49,6 +50,10 @@ def run_fault(fog, args):
         print(f"FAIL: no fault figures, or an error: {json.dumps(fault)}")
         return None
     print(json.dumps(fault, indent=2))
+    events = fault.get("events", [])
+    if fault.get("kind") != kind or len(events) != count:
+        print(f"FAIL: expected {count} {kind} event(s), got {events}")
+        return None
     return fault
 
 
@@ -61,16 +66,13 @@ def main():
     fog = sys.argv[1]
     failures = 0
 
-    crash = run_fault(fog, ["--fault", "leader-crash", "--repeat", "2"])
+    crash = run_fault(fog, ["--fault", "leader-crash", "--repeat", "2"], "leader-crash", 2)
     if crash is None:
         failures += 1
     else:
-        events = crash.get("events", [])
+        events = crash["events"]
         victims = [e.get("replica") for e in events]
-        if crash.get("kind") != "leader-crash" or len(events) != 2:
-            print(f"FAIL: expected 2 leader-crash events, got {events}")
-            failures += 1
-        elif victims[0] == victims[1]:
+        if victims[0] == victims[1]:
             print(f"FAIL: the second kill should find another leader: {victims}")
             failures += 1
         elif not all(positive(e, "recovery_ms") and e["recovery_ms"] >= 100 for e in events) \
@@ -78,34 +80,26 @@ def main():
             print("FAIL: a kill without a recovery time of at least 100 ms")
             failures += 1
 
-    restart = run_fault(fog, ["--fault", "restart", "--down", "3"])
+    restart = run_fault(fog, ["--fault", "restart", "--down", "3"], "restart", 1)
     if restart is None:
         failures += 1
     else:
-        events = restart.get("events", [])
-        if restart.get("kind") != "restart" or len(events) != 1:
-            print(f"FAIL: expected one restart event, got {events}")
+        e = restart["events"][0]
+        if not (positive(e, "down_s") and e["down_s"] >= 3):
+            print(f"FAIL: down {e.get('down_s')} s, asked 3")
             failures += 1
-        else:
-            e = events[0]
-            if not (positive(e, "down_s") and e["down_s"] >= 3):
-                print(f"FAIL: down {e.get('down_s')} s, asked 3")
-                failures += 1
-            if not all(positive(e, k) for k in ("behind_blocks", "answer_ms", "tip_ms")) \
-                    or e["tip_ms"] < e["answer_ms"]:
-                print(f"FAIL: behind, first answer and tip should be positive, tip after the "
-                      f"answer: {e}")
-                failures += 1
+        if not all(positive(e, k) for k in ("behind_blocks", "answer_ms", "tip_ms")) \
+                or e["tip_ms"] < e["answer_ms"]:
+            print(f"FAIL: behind, first answer and tip should be positive, tip after the "
+                  f"answer: {e}")
+            failures += 1
 
-    everyone = run_fault(fog, ["--fault", "restart-all"])
+    everyone = run_fault(fog, ["--fault", "restart-all"], "restart-all", 4)
     if everyone is None:
         failures += 1
     else:
-        events = everyone.get("events", [])
-        if everyone.get("kind") != "restart-all" or len(events) != 4:
-            print(f"FAIL: expected four restart-all events, got {events}")
-            failures += 1
-        elif not all(positive(e, k) for e in events for k in ("answer_ms", "told_height",
+        events = everyone["events"]
+        if not all(positive(e, k) for e in events for k in ("answer_ms", "told_height",
                                                                "back_height")):
             print(f"FAIL: every replica should have told a height and answered again: {events}")
             failures += 1
@@ -116,29 +110,23 @@ def main():
             print(f"FAIL: commits should resume, not at once: {everyone.get('resume_ms')}")
             failures += 1
 
-    slow = run_fault(fog, ["--fault", "slow-leader", "--seconds", "4"])
+    slow = run_fault(fog, ["--fault", "slow-leader", "--seconds", "4"], "slow-leader", 1)
     if slow is None:
         failures += 1
     else:
-        events = slow.get("events", [])
-        if slow.get("kind") != "slow-leader" or len(events) != 1:
-            print(f"FAIL: expected one slow-leader event, got {events}")
-            failures += 1
-        elif not (positive(events[0], "replaced_ms") and 900 <= events[0]["replaced_ms"] <= 10000):
+        e = slow["events"][0]
+        if not (positive(e, "replaced_ms") and 900 <= e["replaced_ms"] <= 10000):
             print(f"FAIL: the slow leader should be replaced after about a second, within 10 s: "
-                  f"{events[0]}")
+                  f"{e}")
             failures += 1
 
-    forger = run_fault(fog, ["--fault", "forger", "--seconds", "2", "--forge-rate", "2000"])
+    forger = run_fault(fog, ["--fault", "forger", "--seconds", "2", "--forge-rate", "2000"],
+                       "forger", 1)
     if forger is None:
         failures += 1
-    else:
-        if forger.get("kind") != "forger" or len(forger.get("events", [])) != 1:
-            print(f"FAIL: expected one forger event, got {forger}")
-            failures += 1
-        elif not (positive(forger, "convictions") and positive(forger, "muted_messages")):
-            print(f"FAIL: the forger should be convicted and muted: {forger}")
-            failures += 1
+    elif not (positive(forger, "convictions") and positive(forger, "muted_messages")):
+        print(f"FAIL: the forger should be convicted and muted: {forger}")
+        failures += 1
 
     for args, named in ((["--fault", "meteor"], "restart-all"),
                         (["--fault", "leader-crash", "--leaders", "2"], "--leaders takes 1 to f = 1"),

@@ -32,7 +32,38 @@ WatchTime playRounds(LeaderWatch& w, std::uint64_t view, WatchTime t, int rounds
 
 constexpr auto kLimit = std::chrono::milliseconds(375); // 3/4 of the default round timeout
 
-std::shared_ptr<std::vector<Proposal>> recordProposals(Cluster& c, std::size_t node);
+/// The leader's proposals, as it sends them.
+std::shared_ptr<std::vector<Proposal>> recordProposals(Cluster& c, std::size_t node) {
+  auto sent = std::make_shared<std::vector<Proposal>>();
+  c.setStrategy(node, [sent](const Cluster::Routed& m) -> std::vector<Cluster::Routed> {
+    if (const auto* p = std::get_if<ProposalMsg>(&m.message)) sent->push_back(p->proposal);
+    return {m};
+  });
+  return sent;
+}
+
+/// One transfer from each of the 8 accounts, to every replica (or those in `to`): whether all
+/// were acknowledged within `limit`.
+bool transferFromEach(Cluster& c, const std::vector<std::size_t>& to = {},
+                      std::chrono::milliseconds limit = 10000ms) {
+  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10, to);
+  return c.runUntilAcknowledged(limit);
+}
+
+/// `count` transfers, one every 10 ms of virtual time from now, the accounts in turn.
+void transferEvery10ms(Cluster& c, int count) {
+  const auto start = c.net().now();
+  for (int k = 0; k < count; ++k)
+    c.net().at(start + k * 10ms, "", [&c, k] { c.submitTransfer(std::size_t(k % 8), 1); });
+}
+
+/// No replica judged a leader slow or formed a TC: no view changed.
+void expectNoViewChange(Cluster& c) {
+  for (std::size_t i = 0; i < c.replicaCount(); ++i) {
+    EXPECT_EQ(c.replica(i).metrics().slowLeaderTimeouts, 0u) << "replica " << i;
+    EXPECT_EQ(c.replica(i).metrics().tcsFormed, 0u) << "replica " << i;
+  }
+}
 
 TEST(LeaderWatch, ALeaderHoldingItsProposalsIsSlowOnceASecondIsObserved) {
   LeaderWatch w;
@@ -43,18 +74,22 @@ TEST(LeaderWatch, ALeaderHoldingItsProposalsIsSlowOnceASecondIsObserved) {
   t = playRounds(w, 3, t, 1, 450ms, 455ms);
   EXPECT_TRUE(w.slow(kLimit));
   EXPECT_FALSE(w.slow(500ms)); // a limit above its rounds
-  // One round of a replica cut off for a long while counts for at most the cap.
-  LeaderWatch back;
-  back.enterRound(1, true, t);
-  back.workFrom(t);
-  t += 30s;
-  back.enterRound(1, true, t, 500ms);
-  EXPECT_EQ(back.totalWorked(), 500ms);
   EXPECT_EQ(w.totalWorked(), 3 * 455ms);
   EXPECT_EQ(w.totalWaited(), 3 * 450ms);
   // A new view starts afresh.
   w.enterRound(4, true, t);
   EXPECT_FALSE(w.slow(kLimit));
+}
+
+TEST(LeaderWatch, ARoundCountsForAtMostItsCap) {
+  // One round of a replica cut off for a long while counts for at most the cap.
+  LeaderWatch w;
+  WatchTime t{};
+  w.enterRound(1, true, t);
+  w.workFrom(t);
+  t += 30s;
+  w.enterRound(1, true, t, 500ms);
+  EXPECT_EQ(w.totalWorked(), 500ms);
 }
 
 TEST(LeaderWatch, TheVerdictIsOnTheRoundsLengthNotOnTheWait) {
@@ -140,15 +175,10 @@ TEST(PoolCluster, ACorrectLeaderFarFromHalfThePoolIsNotSlow) {
       c.net().setLink(a, b, far);
       c.net().setLink(b, a, far);
     }
-  const auto start = c.net().now();
-  for (int k = 0; k < 1500; ++k)
-    c.net().at(start + k * 10ms, "", [&c, k] { c.submitTransfer(std::size_t(k % 8), 1); });
+  transferEvery10ms(c, 1500);
   c.runFor(15000ms);
   ASSERT_TRUE(c.runUntilAcknowledged(20000ms));
-  for (std::size_t i = 0; i < c.replicaCount(); ++i) {
-    EXPECT_EQ(c.replica(i).metrics().slowLeaderTimeouts, 0u) << "replica " << i;
-    EXPECT_EQ(c.replica(i).metrics().tcsFormed, 0u) << "replica " << i;
-  }
+  expectNoViewChange(c);
   // The near follower did wait most of its time with work (what fooled a first version).
   const LeaderWatch& near = c.replica(1).leaderWatch();
   const LeaderWatch& across = c.replica(2).leaderWatch();
@@ -165,15 +195,10 @@ TEST(PoolCluster, RoundsOfAFarFlungPoolAreNotSlowness) {
   o.link.delay = 130ms;
   o.link.jitter = 5ms;
   Cluster c(o);
-  const auto start = c.net().now();
-  for (int k = 0; k < 1000; ++k)
-    c.net().at(start + k * 10ms, "", [&c, k] { c.submitTransfer(std::size_t(k % 8), 1); });
+  transferEvery10ms(c, 1000);
   c.runFor(10000ms);
   ASSERT_TRUE(c.runUntilAcknowledged(20000ms));
-  for (std::size_t i = 0; i < c.replicaCount(); ++i) {
-    EXPECT_EQ(c.replica(i).metrics().slowLeaderTimeouts, 0u) << "replica " << i;
-    EXPECT_EQ(c.replica(i).metrics().tcsFormed, 0u) << "replica " << i;
-  }
+  expectNoViewChange(c);
 }
 
 /// A slow leader that staggers its proposal (one follower at once, one held just under the
@@ -202,8 +227,7 @@ TEST(PoolCluster, ASlowLeaderIsReplacedHoweverItStaggersItsProposals) {
     return {};
   });
   const auto start = c.net().now();
-  for (int k = 0; k < 1000; ++k)
-    c.net().at(start + k * 10ms, "", [&c, k] { c.submitTransfer(std::size_t(k % 8), 1); });
+  transferEvery10ms(c, 1000);
   ASSERT_TRUE(c.runUntil([&] { return agreedLeader(c, 0).value_or(0) != 0; }, 10000ms));
   EXPECT_LE(c.net().now() - start, 5s);
   std::uint64_t early = 0;
@@ -219,8 +243,7 @@ TEST(PoolCluster, AForgerIsConvictedAtItsFirstForgeryAndItsFloodCostsNoCheck) {
   ClusterOptions o;
   o.seed = 4;
   Cluster c(o);
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10);
-  ASSERT_TRUE(c.runUntilAcknowledged(10000ms));
+  ASSERT_TRUE(transferFromEach(c));
   Replica& r = c.replica(1);
   const ReplicaIndex forger = 3;
   const std::uint64_t checks = r.signatureChecks(), invalid = r.metrics().invalidMessages;
@@ -239,14 +262,12 @@ TEST(PoolCluster, AForgerIsConvictedAtItsFirstForgeryAndItsFloodCostsNoCheck) {
   EXPECT_EQ(r.metrics().convictions, 1u);
   EXPECT_EQ(r.metrics().mutedMessages, 999u);
   // The pool goes on without the forger's votes at replica 1 (the others make the quorum).
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10);
-  ASSERT_TRUE(c.runUntilAcknowledged(10000ms));
+  ASSERT_TRUE(transferFromEach(c));
   EXPECT_GT(r.metrics().mutedMessages, 999u); // its correct messages too, meanwhile
   // Past kMute, it is heard again.
   c.runFor(std::chrono::duration_cast<std::chrono::milliseconds>(Replica::kMute) + 1s);
   const std::uint64_t muted = r.metrics().mutedMessages;
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10);
-  ASSERT_TRUE(c.runUntilAcknowledged(10000ms));
+  ASSERT_TRUE(transferFromEach(c));
   EXPECT_EQ(r.metrics().mutedMessages, muted);
   EXPECT_EQ(r.metrics().convictions, 1u);
 }
@@ -257,8 +278,7 @@ TEST(PoolCluster, AForgedCheckpointConvictsAndARepeatCostsNoCheck) {
   ClusterOptions o;
   o.seed = 7;
   Cluster c(o);
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10);
-  ASSERT_TRUE(c.runUntilAcknowledged(10000ms));
+  ASSERT_TRUE(transferFromEach(c));
   Replica& r = c.replica(1);
   const std::uint64_t interval = c.genesis().params.checkpointInterval;
   const std::uint64_t height = (r.committedHeight() / interval + 2) * interval;
@@ -284,10 +304,8 @@ TEST(PoolCluster, AReplayedProposalOfAPastRoundCostsNoTcCheck) {
   Cluster c(o);
   auto sent = recordProposals(c, 1); // the leader after the crashed first one
   c.crash(0);
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10, {1, 2, 3});
-  ASSERT_TRUE(c.runUntilAcknowledged(20000ms));
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10, {1, 2, 3});
-  ASSERT_TRUE(c.runUntilAcknowledged(20000ms));
+  ASSERT_TRUE(transferFromEach(c, {1, 2, 3}, 20000ms));
+  ASSERT_TRUE(transferFromEach(c, {1, 2, 3}, 20000ms));
   auto withTc = std::find_if(sent->begin(), sent->end(), [](const Proposal& p) { return p.tc; });
   ASSERT_NE(withTc, sent->end());
   Replica& r = c.replica(2);
@@ -304,8 +322,7 @@ TEST(PoolCluster, OnlyASignatureOfTheSendersOwnConvictsIt) {
   ClusterOptions o;
   o.seed = 5;
   Cluster c(o);
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10);
-  ASSERT_TRUE(c.runUntilAcknowledged(10000ms));
+  ASSERT_TRUE(transferFromEach(c));
   Replica& r = c.replica(1);
   Vote v;
   v.round = r.round();
@@ -326,8 +343,7 @@ std::vector<Timeout> timeoutsOfReplica2(Cluster& c) {
     return {m};
   });
   c.crash(0);
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10, {1, 2, 3});
-  EXPECT_TRUE(c.runUntilAcknowledged(20000ms));
+  EXPECT_TRUE(transferFromEach(c, {1, 2, 3}, 20000ms));
   c.setStrategy(2, [](const Cluster::Routed& m) { return std::vector<Cluster::Routed>{m}; });
   return sent;
 }
@@ -349,16 +365,6 @@ TEST(PoolCluster, ATimeoutThatCanNeitherCountNorTeachIsDroppedUnchecked) {
   EXPECT_EQ(r.metrics().convictions, 0u);
 }
 
-/// The leader's proposals, as it sends them.
-std::shared_ptr<std::vector<Proposal>> recordProposals(Cluster& c, std::size_t node) {
-  auto sent = std::make_shared<std::vector<Proposal>>();
-  c.setStrategy(node, [sent](const Cluster::Routed& m) -> std::vector<Cluster::Routed> {
-    if (const auto* p = std::get_if<ProposalMsg>(&m.message)) sent->push_back(p->proposal);
-    return {m};
-  });
-  return sent;
-}
-
 /// A relayed proposal is not its proposer's word: a faulty replica that passes on a changed copy
 /// of the correct leader's proposal (its signature no longer fits) in a block response, or one
 /// with a made-up TC naming another proposer, convicts no one; the pool goes on when the faulty
@@ -369,8 +375,7 @@ TEST(PoolCluster, ARelayedForgeryConvictsNoOneItNames) {
   o.seed = 11;
   Cluster c(o);
   auto sent = recordProposals(c, 0);
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10);
-  ASSERT_TRUE(c.runUntilAcknowledged(10000ms));
+  ASSERT_TRUE(transferFromEach(c));
   c.runFor(500ms);
   ASSERT_FALSE(sent->empty());
   Proposal changed = sent->back();
@@ -390,8 +395,7 @@ TEST(PoolCluster, ARelayedForgeryConvictsNoOneItNames) {
   c.runFor(50ms);
   for (std::size_t i : {1, 2}) EXPECT_EQ(c.replica(i).metrics().convictions, 0u) << i;
   c.crash(3);
-  for (int i = 0; i < 8; ++i) c.submitTransfer(i, 10, {0, 1, 2});
-  EXPECT_TRUE(c.runUntilAcknowledged(30000ms));
+  EXPECT_TRUE(transferFromEach(c, {0, 1, 2}, 30000ms));
 }
 
 /// A timeout replayed with a last TC that does not fit its round (a correct replica never sends
